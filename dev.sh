@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Slate's single entry point. A fresh Debian bookworm machine needs nothing else:
+#
+#   ./dev.sh demo [--db DIR]       set up, build and run the quickstart example
+#   ./dev.sh test [BAZEL_ARGS...]  set up, build and run every test; the last line
+#                                  is "N passed, N failed" (GoogleTest cases)
+#   ./dev.sh bench [TARGET]        run a benchmark (default //bench:log_bench) -c opt
+#   ./dev.sh setup                 only install missing Debian packages
+#
+# Examples: ./dev.sh test --config=asan     ./dev.sh test //tests/log/...
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the build needs. Installed only when missing (quick when all
+# are present); as root directly, otherwise through sudo.
+PACKAGES=(
+  g++ libc6-dev bazel-bootstrap
+  librocksdb-dev libabsl-dev libprotobuf-dev protobuf-compiler
+  libgtest-dev libgmock-dev libbenchmark-dev tzdata
+)
+
+log() { printf 'dev.sh: %s\n' "$*" >&2; }
+
+setup() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { log "need root or sudo to install: ${missing[*]}"; exit 1; }
+    sudo=(sudo)
+  fi
+  log "installing missing Debian packages: ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+BAZEL_QUIET=(--noshow_progress --ui_event_filters=-info,-debug)
+
+demo() {
+  setup
+  bazel build "${BAZEL_QUIET[@]}" //examples:quickstart
+  ./bazel-bin/examples/quickstart "$@"
+}
+
+# Runs bazel test and prints one line "N passed, N failed" counting GoogleTest
+# cases from each target's test.xml. A target that failed without a readable
+# result (crash, timeout, build failure) counts as one failed case.
+run_tests() {
+  setup
+  local flags=() targets=() a
+  for a in "$@"; do
+    case "$a" in
+      -*) flags+=("$a") ;;
+      *) targets+=("$a") ;;
+    esac
+  done
+  [ ${#targets[@]} -eq 0 ] && targets=(//...)
+  local out rc=0
+  out=$(mktemp)
+  bazel test "${BAZEL_QUIET[@]}" --test_summary=short "${flags[@]}" \
+    "${targets[@]}" 2>&1 | tee "$out" || rc=$?
+  local passed=0 failed=0 skipped=0 label status dir xml counts
+  # Summary lines look like "//tests/log:foo   (cached) PASSED in 0.4s".
+  while read -r label status; do
+    dir="bazel-testlogs/$(printf '%s' "${label#//}" | tr ':' '/')"
+    case "$status" in
+      PASSED|FAILED)
+        counts=$(find "$dir" -name test.xml 2>/dev/null |
+          xargs -r awk '
+            /<testcase / { n++; open=1; if ($0 ~ /\/>[[:space:]]*$/) open=0 }
+            open && /<(failure|error)[ >]/ { f++; open=0 }
+            open && /<skipped/ { s++; open=0 }
+            /<\/testcase>/ { open=0 }
+            END { printf "%d %d %d\n", n, f, s }')
+        read -r n f s <<<"${counts:-0 0 0}"
+        if [ "$status" = FAILED ] && [ "$f" -eq 0 ]; then f=1; n=$((n + 1)); fi
+        passed=$((passed + n - f - s)); failed=$((failed + f)); skipped=$((skipped + s)) ;;
+      *) failed=$((failed + 1)) ;;
+    esac
+  done < <(sed -n -E 's#^(//[^ ]+)[[:space:]]+(\(cached\) )?(PASSED|FAILED|NO STATUS|FAILED TO BUILD|TIMEOUT|FLAKY|INCOMPLETE|REMOTE FAILURE)( in .*)?$#\1 \3#p' "$out" |
+    sed -E 's/ (NO STATUS|FAILED TO BUILD|REMOTE FAILURE)$/ BROKEN/')
+  rm -f "$out"
+  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+  [ "$skipped" -gt 0 ] && echo "$skipped skipped (each test printed why)"
+  echo "$passed passed, $failed failed"
+  [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
+}
+
+bench() {
+  setup
+  local target="${1:-//bench:log_bench}"
+  shift || true
+  bazel run "${BAZEL_QUIET[@]}" --config=bench "$target" -- "$@"
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  demo) demo "$@" ;;
+  test) run_tests "$@" ;;
+  bench) bench "$@" ;;
+  setup) setup ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

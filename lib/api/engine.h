@@ -1,0 +1,88 @@
+// slate::Engine: the embeddable SLA and incident engine. This is the header a
+// service includes; everything it needs is declared here or in options.h,
+// types.h, clock.h and the schema in proto/events.proto.
+//
+//   #include "lib/api/engine.h"
+//
+//   slate::Options options;  // defaults: power-loss durability, wall clock
+//   absl::StatusOr<std::unique_ptr<slate::Engine>> engine =
+//       slate::Engine::Open(options, "/var/lib/slate");
+//   if (!engine.ok()) return engine.status();
+//
+//   slate::Envelope e;
+//   e.set_event_id("inc-1-opened");
+//   e.mutable_incident_opened()->set_number("INC1");
+//   auto r = (*engine)->Append("incident/INC1",
+//                              slate::ExpectedVersion::NoStream(), {e});
+//   auto events = (*engine)->ReadStream("incident/INC1", 0, 100);
+//
+// Thread-safe: call any method from any thread. Close by destroying it.
+#ifndef SLATE_LIB_API_ENGINE_H_
+#define SLATE_LIB_API_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "lib/api/options.h"
+#include "lib/api/types.h"
+#include "lib/log/event_log.h"
+#include "proto/events.pb.h"
+
+namespace slate {
+
+class Engine {
+ public:
+  // Opens the database in `dir`, creating it if options.create_if_missing.
+  // kFailedPrecondition: `dir` holds something other than a Slate database,
+  // or one written by a newer Slate. kDataLoss: the database is corrupt.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(const Options& options,
+                                                      const std::string& dir);
+
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Appends `events` to `stream` atomically if `expected` holds. See
+  // EventLog::Append for the exact contract (idempotent retries by event id,
+  // kAborted on a version conflict, kAlreadyExists on a reused id).
+  absl::StatusOr<AppendResult> Append(absl::string_view stream,
+                                      ExpectedVersion expected,
+                                      std::vector<Envelope> events);
+
+  // Events of `stream` from `from_version`, at most `max_count`.
+  absl::StatusOr<std::vector<Envelope>> ReadStream(absl::string_view stream,
+                                                   int64_t from_version,
+                                                   size_t max_count) const;
+  // Events of the whole log from `from_position`, at most `max_count`.
+  absl::StatusOr<std::vector<Envelope>> ReadAll(int64_t from_position,
+                                                size_t max_count) const;
+  // Version of the stream's last event; -1 if it has none.
+  absl::StatusOr<int64_t> StreamVersion(absl::string_view stream) const;
+  // Number of events in the log (= the next position).
+  int64_t NextPosition() const;
+
+  // Follows the log from `from_position` (catch-up, then live). The handler
+  // runs on the subscription's own thread. Stop it by destroying the result.
+  std::unique_ptr<Subscription> Subscribe(int64_t from_position,
+                                          EventHandler handler);
+
+  // Persists everything appended so far (required in kBulkImport mode;
+  // also done on close).
+  absl::Status Flush();
+
+  LogStats Stats() const;
+  const Options& options() const;
+
+ private:
+  explicit Engine(std::unique_ptr<EventLog> log);
+  std::unique_ptr<EventLog> log_;
+};
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_API_ENGINE_H_

@@ -1,0 +1,66 @@
+// Options for slate::Engine::Open. Every field says its default.
+//
+//   slate::Options options;                               // safe defaults
+//   options.durability = slate::Durability::kProcessCrash;  // faster, no fsync
+//   auto engine = slate::Engine::Open(options, "/var/lib/slate");
+#ifndef SLATE_LIB_API_OPTIONS_H_
+#define SLATE_LIB_API_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/time/time.h"
+#include "lib/api/clock.h"
+
+namespace slate {
+
+// What an acknowledged append survives.
+enum class Durability {
+  // Survives a crash of this process (RocksDB WAL, no fsync). An OS crash or
+  // power loss may lose the most recent appends, never older ones.
+  kProcessCrash,
+  // Survives power loss: the WAL is fsynced before Append returns.
+  // Concurrent appenders share one fsync (group commit).
+  kPowerLoss,
+  // Bulk import: no WAL; data is flushed to SST files by Engine::Flush() and
+  // on close. A crash before that loses the import (a suffix of the log),
+  // never data acknowledged by an earlier, non-bulk session.
+  kBulkImport,
+};
+
+const char* DurabilityName(Durability d);
+
+struct Options {
+  // Where "now" comes from (recorded_at, the clock-skew check).
+  // Not owned; must outlive the engine. Default: SystemClock().
+  Clock* clock = nullptr;
+
+  // What an acknowledged append survives. Default: kPowerLoss (nothing
+  // acknowledged is ever lost; concurrent appenders share fsyncs).
+  Durability durability = Durability::kPowerLoss;
+
+  // Create the database if the directory holds none. Default: true.
+  bool create_if_missing = true;
+
+  // An event whose occurred_at lies further ahead of clock->Now() than this
+  // is rejected with kInvalidArgument: the future is not a fact.
+  // Default: 5 minutes.
+  absl::Duration max_clock_skew = absl::Minutes(5);
+
+  // Limits; past them Append is kInvalidArgument.
+  // Events in one Append. Default: 10,000.
+  size_t max_events_per_append = 10000;
+  // Encoded size of one event. Default: 1 MiB.
+  size_t max_event_bytes = 1 << 20;
+
+  // Upper bound on the events one group commit writes in one WriteBatch.
+  // Default: 20,000.
+  size_t max_group_commit_events = 20000;
+
+  // RocksDB block cache for the log, bytes. Default: 64 MiB.
+  size_t block_cache_bytes = 64 << 20;
+};
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_API_OPTIONS_H_

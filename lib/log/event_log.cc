@@ -1,0 +1,816 @@
+#include "lib/log/event_log.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "lib/base/status_macros.h"
+#include "lib/log/log_format.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace slate {
+namespace fs = std::filesystem;
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
+  if (s.IsBusy() || s.IsTryAgain()) return absl::AbortedError(msg);
+  if (s.IsIOError()) return absl::UnavailableError(msg);
+  if (s.IsInvalidArgument()) return absl::FailedPreconditionError(msg);
+  return absl::InternalError(msg);
+}
+
+// One pending Append. Lives on its caller's stack until `done`.
+struct EventLog::Writer {
+  std::string stream;
+  ExpectedVersion expected = ExpectedVersion::Any();
+  std::vector<Envelope>* events = nullptr;
+  absl::StatusOr<AppendResult> result = absl::InternalError("not decided");
+  bool done = false;  // Guarded by queue_mu_.
+  std::condition_variable cv;
+};
+
+// What the writers decided so far in the current group (leader only).
+struct EventLog::GroupState {
+  int64_t next_position = 0;
+  int64_t now_us = 0;
+  absl::flat_hash_map<std::string, int64_t> heads;
+  // Ids appended earlier in this group -> their envelope.
+  absl::flat_hash_map<std::string, const Envelope*> ids;
+};
+
+namespace {
+
+absl::string_view View(const rocksdb::Slice& s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+absl::Status CheckNotForeign(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return absl::OkStatus();
+  if (!fs::is_directory(dir, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(dir, " is not a directory, so it cannot hold a Slate "
+                          "database"));
+  }
+  bool empty = fs::is_empty(dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot list ", dir, ": ", ec.message()));
+  }
+  if (!empty && !fs::exists(fs::path(dir) / "CURRENT", ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        dir,
+        " is not a Slate database: it is not empty and holds no RocksDB "
+        "CURRENT file"));
+  }
+  return absl::OkStatus();
+}
+
+bool HasDatabase(const std::string& dir) {
+  std::error_code ec;
+  return fs::exists(fs::path(dir) / "CURRENT", ec);
+}
+
+// Content equality for idempotent retries: everything the producer chose,
+// not what the log assigned (version, position, recorded_at).
+bool SameContent(const Envelope& stored, const Envelope& incoming) {
+  Envelope a = stored;
+  Envelope b = incoming;
+  a.clear_version();
+  a.clear_position();
+  a.clear_recorded_at_us();
+  b.clear_version();
+  b.clear_position();
+  b.clear_recorded_at_us();
+  if (b.occurred_at_us() == 0) b.set_occurred_at_us(a.occurred_at_us());
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+absl::StatusOr<Envelope> DecodeEnvelope(int64_t position,
+                                        absl::string_view bytes) {
+  Envelope e;
+  if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(absl::StrCat("event at position ", position,
+                                            ": undecodable envelope (",
+                                            bytes.size(), " bytes)"));
+  }
+  if (e.position() != position) {
+    return absl::DataLossError(absl::StrCat("event at position ", position,
+                                            ": envelope says position ",
+                                            e.position()));
+  }
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
+    const Options& options_in, const std::string& dir) {
+  Options options = options_in;
+  if (options.clock == nullptr) options.clock = SystemClock();
+  if (options.max_events_per_append == 0 || options.max_event_bytes == 0 ||
+      options.max_group_commit_events == 0) {
+    return absl::InvalidArgumentError(
+        "options: max_events_per_append, max_event_bytes and "
+        "max_group_commit_events must be positive");
+  }
+  if (options.max_clock_skew < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("options: max_clock_skew is negative");
+  }
+  SLATE_RETURN_IF_ERROR(CheckNotForeign(dir));
+  const bool existed = HasDatabase(dir);
+  if (!existed && !options.create_if_missing) {
+    return absl::NotFoundError(absl::StrCat(
+        "no Slate database in ", dir, " (and create_if_missing is false)"));
+  }
+
+  rocksdb::Options ro;
+  ro.create_if_missing = true;
+  ro.paranoid_checks = true;
+  ro.max_background_jobs = 2;
+  ro.memtable_whole_key_filtering = true;
+  ro.memtable_prefix_bloom_size_ratio = 0.02;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.whole_key_filtering = true;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  ro.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<std::string> cf_names = {rocksdb::kDefaultColumnFamilyName};
+  if (existed) {
+    std::vector<std::string> names;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(ro, dir, &names);
+    if (!s.ok()) return FromRocks(s, absl::StrCat("open ", dir));
+    for (const std::string& n : names) {
+      if (n != rocksdb::kDefaultColumnFamilyName) cf_names.push_back(n);
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const std::string& n : cf_names) {
+    cfs.emplace_back(n, rocksdb::ColumnFamilyOptions(ro));
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(ro, dir, cfs, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("open ", dir));
+  std::unique_ptr<rocksdb::DB> db(raw);
+  auto close_on_error = [&](absl::Status st) {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    db->Close().PermitUncheckedError();
+    return st;
+  };
+
+  // Format version.
+  std::string version;
+  s = db->Get(rocksdb::ReadOptions(), log_format::MetaKey(
+                                          log_format::kFormatVersionName),
+              &version);
+  if (s.IsNotFound()) {
+    bool has_keys = false;
+    rocksdb::Status scan;
+    {
+      std::unique_ptr<rocksdb::Iterator> it(
+          db->NewIterator(rocksdb::ReadOptions()));
+      it->SeekToFirst();
+      has_keys = it->Valid();
+      scan = it->status();
+    }
+    if (!scan.ok()) return close_on_error(FromRocks(scan, "open: scan"));
+    if (has_keys || cf_names.size() > 1) {
+      return close_on_error(absl::FailedPreconditionError(absl::StrCat(
+          dir,
+          " is a RocksDB database but not a Slate database (no format "
+          "version record)")));
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = db->Put(wo, log_format::MetaKey(log_format::kFormatVersionName),
+                absl::StrCat(log_format::kFormatVersion));
+    if (!s.ok()) return close_on_error(FromRocks(s, "open: write format"));
+  } else if (!s.ok()) {
+    return close_on_error(FromRocks(s, "open: read format version"));
+  } else {
+    int v = 0;
+    if (!absl::SimpleAtoi(version, &v)) {
+      return close_on_error(absl::DataLossError(absl::StrCat(
+          dir, ": format version record is unreadable: \"",
+          absl::CEscape(version), "\"")));
+    }
+    if (v > log_format::kFormatVersion) {
+      return close_on_error(absl::FailedPreconditionError(absl::StrCat(
+          dir, " was written by a newer Slate (log format ", v,
+          "); this build reads formats up to ", log_format::kFormatVersion)));
+    }
+  }
+
+  // Recover the next position from the last event key.
+  int64_t next_position = 0;
+  absl::Status recovered;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions()));
+    it->SeekForPrev(log_format::EventKey(INT64_MAX));
+    if (it->Valid() && !it->key().empty() &&
+        it->key()[0] == log_format::kEventPrefix) {
+      int64_t last = 0;
+      if (log_format::DecodeEventKey(View(it->key()), &last)) {
+        next_position = last + 1;
+      } else {
+        recovered = absl::DataLossError(
+            absl::StrCat(dir, ": malformed event key \"",
+                         absl::CEscape(View(it->key())), "\""));
+      }
+    }
+    if (recovered.ok()) {
+      recovered = FromRocks(it->status(), "open: recover position");
+    }
+  }
+  if (!recovered.ok()) return close_on_error(recovered);
+  return std::unique_ptr<EventLog>(
+      new EventLog(options, std::move(db), std::move(handles), next_position));
+}
+
+EventLog::EventLog(const Options& options, std::unique_ptr<rocksdb::DB> db,
+                   std::vector<rocksdb::ColumnFamilyHandle*> handles,
+                   int64_t next_position)
+    : options_(options),
+      db_(std::move(db)),
+      handles_(std::move(handles)),
+      leader_next_position_(next_position),
+      committed_next_(next_position) {}
+
+EventLog::~EventLog() {
+  {
+    std::lock_guard<std::mutex> l(subs_mu_);
+    for (Subscription* s : subscriptions_) {
+      s->StopThread();
+      s->log_ = nullptr;
+    }
+    subscriptions_.clear();
+  }
+  if (options_.durability == Durability::kBulkImport) {
+    Flush().IgnoreError();
+  }
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close().PermitUncheckedError();
+}
+
+absl::Status EventLog::ValidateEvents(absl::string_view stream,
+                                      std::vector<Envelope>& events,
+                                      absl::Time now) const {
+  if (events.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("append to ", stream, ": no events"));
+  }
+  if (events.size() > options_.max_events_per_append) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "append to ", stream, ": ", events.size(),
+        " events; the limit per append is ", options_.max_events_per_append));
+  }
+  const int64_t latest_us =
+      absl::ToUnixMicros(now + options_.max_clock_skew);
+  absl::flat_hash_set<absl::string_view> seen;
+  for (size_t i = 0; i < events.size(); ++i) {
+    Envelope& e = events[i];
+    absl::Status id = log_format::ValidateEventId(e.event_id());
+    if (!id.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "append to ", stream, ": event #", i, ": ", id.message()));
+    }
+    if (!seen.insert(e.event_id()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("append to ", stream, ": event ", e.event_id(),
+                       ": event_id appears twice in one append"));
+    }
+    if (!e.stream().empty() && e.stream() != stream) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "append to ", stream, ": event ", e.event_id(), ": field stream is \"",
+          e.stream(), "\", not the stream appended to"));
+    }
+    if (e.occurred_at_us() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "append to ", stream, ": event ", e.event_id(),
+          ": field occurred_at_us is negative (", e.occurred_at_us(), ")"));
+    }
+    if (e.occurred_at_us() > latest_us) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "append to ", stream, ": event ", e.event_id(),
+          ": field occurred_at_us ",
+          absl::FormatTime(absl::FromUnixMicros(e.occurred_at_us())),
+          " is more than ", absl::FormatDuration(options_.max_clock_skew),
+          " ahead of the engine clock (",
+          absl::FormatTime(now), "): the future is not a fact"));
+    }
+    e.set_stream(std::string(stream));
+    e.clear_version();
+    e.clear_position();
+    e.clear_recorded_at_us();
+    // Upper bound of the stored size: the assigned fields add at most 33 bytes.
+    const size_t size = e.ByteSizeLong() + 33;
+    if (size > options_.max_event_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "append to ", stream, ": event ", e.event_id(), " is about ", size,
+          " bytes encoded; the limit is ", options_.max_event_bytes));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
+                                              ExpectedVersion expected,
+                                              std::vector<Envelope> events) {
+  SLATE_RETURN_IF_ERROR(log_format::ValidateStreamId(stream));
+  if (expected.kind() == ExpectedVersion::Kind::kExact &&
+      expected.version() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("append to ", stream,
+                     ": expected version must be >= 0, got ",
+                     expected.version()));
+  }
+  SLATE_RETURN_IF_ERROR(
+      ValidateEvents(stream, events, options_.clock->Now()));
+
+  Writer w;
+  w.stream = std::string(stream);
+  w.expected = expected;
+  w.events = &events;
+
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  if (w.done) return std::move(w.result);
+
+  // This writer leads a group: everyone queued now, up to the event bound.
+  std::vector<Writer*> group;
+  size_t group_events = 0;
+  for (Writer* x : writers_) {
+    if (!group.empty() &&
+        group_events + x->events->size() > options_.max_group_commit_events) {
+      break;
+    }
+    group.push_back(x);
+    group_events += x->events->size();
+  }
+  lock.unlock();
+
+  GroupState gs;
+  gs.next_position = leader_next_position_;
+  gs.now_us = std::max(absl::ToUnixMicros(options_.clock->Now()),
+                       last_recorded_us_);
+  rocksdb::WriteBatch batch;
+  for (Writer* x : group) Decide(x, &gs, &batch);
+
+  if (before_group_write_) before_group_write_();
+  absl::Status write_status;
+  if (batch.Count() > 0) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.durability == Durability::kPowerLoss;
+    wo.disableWAL = options_.durability == Durability::kBulkImport;
+    write_status = FromRocks(db_->Write(wo, &batch), "append");
+    stat_batches_.fetch_add(1, std::memory_order_relaxed);
+    if (wo.sync) stat_syncs_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (write_status.ok()) {
+    const int64_t written = gs.next_position - leader_next_position_;
+    if (written > 0) {
+      leader_next_position_ = gs.next_position;
+      last_recorded_us_ = gs.now_us;
+      if (head_cache_.size() > kMaxCachedHeads) head_cache_.clear();
+      for (auto& [s, v] : gs.heads) head_cache_[s] = v;
+      stat_events_.fetch_add(written, std::memory_order_relaxed);
+      {
+        std::lock_guard<std::mutex> l(notify_mu_);
+        committed_next_.store(gs.next_position, std::memory_order_release);
+      }
+      notify_cv_.notify_all();
+    }
+  } else {
+    // Nothing of the group is in the log; every writer that would have
+    // written learns why. The head cache was not touched.
+    for (Writer* x : group) {
+      if (x->result.ok() && !x->result->idempotent_replay) {
+        x->result = write_status;
+      }
+    }
+  }
+  for (Writer* x : group) {
+    if (x->result.ok() && !x->result->idempotent_replay) {
+      stat_appends_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  lock.lock();
+  for (Writer* x : group) {
+    writers_.pop_front();
+    x->done = true;
+    if (x != &w) x->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return std::move(w.result);
+}
+
+absl::Status EventLog::CheckIds(Writer* w, const GroupState& group,
+                                bool* all_stored, AppendResult* original) {
+  const std::vector<Envelope>& events = *w->events;
+  const size_t n = events.size();
+  std::vector<std::string> keys(n);
+  std::vector<rocksdb::Slice> slices(n);
+  for (size_t i = 0; i < n; ++i) {
+    keys[i] = log_format::IdKey(events[i].event_id());
+    slices[i] = keys[i];
+  }
+  std::vector<rocksdb::PinnableSlice> values(n);
+  std::vector<rocksdb::Status> statuses(n);
+  db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), n,
+                slices.data(), values.data(), statuses.data());
+
+  std::vector<Envelope> stored(n);
+  std::vector<bool> found(n, false);
+  size_t found_count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    auto in_group = group.ids.find(events[i].event_id());
+    if (in_group != group.ids.end()) {
+      stored[i] = *in_group->second;
+    } else if (statuses[i].IsNotFound()) {
+      continue;
+    } else if (!statuses[i].ok()) {
+      return FromRocks(statuses[i],
+                       absl::StrCat("append: look up event id ",
+                                    events[i].event_id()));
+    } else {
+      int64_t p = 0;
+      if (!log_format::DecodePositionValue(View(values[i]), &p)) {
+        return absl::DataLossError(absl::StrCat(
+            "event id index for ", events[i].event_id(),
+            ": malformed position value"));
+      }
+      std::string bytes;
+      rocksdb::Status s =
+          db_->Get(rocksdb::ReadOptions(), log_format::EventKey(p), &bytes);
+      if (s.IsNotFound()) {
+        return absl::DataLossError(absl::StrCat(
+            "event id ", events[i].event_id(), " points at position ", p,
+            " which holds no event"));
+      }
+      SLATE_RETURN_IF_ERROR(FromRocks(s, "append: read stored event"));
+      SLATE_ASSIGN_OR_RETURN(stored[i], DecodeEnvelope(p, bytes));
+    }
+    found[i] = true;
+    ++found_count;
+  }
+  *all_stored = false;
+  if (found_count == 0) return absl::OkStatus();
+  for (size_t i = 0; i < n; ++i) {
+    if (found[i] && !SameContent(stored[i], events[i])) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "append to ", w->stream, ": event ", events[i].event_id(),
+          " is already stored (stream ", stored[i].stream(), ", position ",
+          stored[i].position(), ") with different content"));
+    }
+  }
+  if (found_count != n) {
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < n; ++i) {
+      if (found[i]) ids.push_back(events[i].event_id());
+    }
+    return absl::AlreadyExistsError(absl::StrCat(
+        "append to ", w->stream, ": events ", absl::StrJoin(ids, ", "),
+        " are already stored but ", n - found_count,
+        " others of this append are not; an append is all or nothing, so "
+        "retry it exactly or use new ids"));
+  }
+  *all_stored = true;
+  original->first_position = stored.front().position();
+  original->last_position = stored.back().position();
+  original->first_version = stored.front().version();
+  original->last_version = stored.back().version();
+  original->idempotent_replay = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> EventLog::HeadForLeader(const std::string& stream,
+                                                const GroupState& group) {
+  if (auto it = group.heads.find(stream); it != group.heads.end()) {
+    return it->second;
+  }
+  if (auto it = head_cache_.find(stream); it != head_cache_.end()) {
+    return it->second;
+  }
+  SLATE_ASSIGN_OR_RETURN(int64_t head, StreamVersion(stream));
+  head_cache_[stream] = head;
+  return head;
+}
+
+void EventLog::Decide(Writer* w, GroupState* group,
+                      rocksdb::WriteBatch* batch) {
+  bool all_stored = false;
+  AppendResult original;
+  absl::Status ids = CheckIds(w, *group, &all_stored, &original);
+  if (!ids.ok()) {
+    w->result = ids;
+    return;
+  }
+  if (all_stored) {
+    w->result = original;
+    return;
+  }
+  absl::StatusOr<int64_t> head = HeadForLeader(w->stream, *group);
+  if (!head.ok()) {
+    w->result = head.status();
+    return;
+  }
+  const ExpectedVersion& ev = w->expected;
+  bool ok = true;
+  switch (ev.kind()) {
+    case ExpectedVersion::Kind::kAny:
+      break;
+    case ExpectedVersion::Kind::kNoStream:
+      ok = *head == -1;
+      break;
+    case ExpectedVersion::Kind::kStreamExists:
+      ok = *head >= 0;
+      break;
+    case ExpectedVersion::Kind::kExact:
+      ok = *head == ev.version();
+      break;
+  }
+  if (!ok) {
+    w->result = absl::AbortedError(absl::StrCat(
+        "append to ", w->stream, ": expected ", ev.ToString(), ", but ",
+        *head < 0 ? std::string("the stream does not exist")
+                  : absl::StrCat("the stream is at version ", *head),
+        "; nothing was written"));
+    return;
+  }
+  std::vector<Envelope>& events = *w->events;
+  AppendResult r;
+  r.first_position = group->next_position;
+  r.first_version = *head + 1;
+  std::string bytes;
+  for (size_t i = 0; i < events.size(); ++i) {
+    Envelope& e = events[i];
+    const int64_t position = group->next_position + static_cast<int64_t>(i);
+    e.set_version(*head + 1 + static_cast<int64_t>(i));
+    e.set_position(position);
+    e.set_recorded_at_us(group->now_us);
+    if (e.occurred_at_us() == 0) e.set_occurred_at_us(group->now_us);
+    bytes.clear();
+    e.SerializeToString(&bytes);
+    const std::string pos = log_format::PositionValue(position);
+    batch->Put(log_format::EventKey(position), bytes);
+    batch->Put(log_format::StreamKey(w->stream, e.version()), pos);
+    batch->Put(log_format::IdKey(e.event_id()), pos);
+    group->ids[e.event_id()] = &e;
+  }
+  const int64_t n = static_cast<int64_t>(events.size());
+  r.last_position = r.first_position + n - 1;
+  r.last_version = r.first_version + n - 1;
+  group->next_position += n;
+  group->heads[w->stream] = r.last_version;
+  w->result = r;
+}
+
+absl::StatusOr<int64_t> EventLog::StreamVersion(
+    absl::string_view stream) const {
+  SLATE_RETURN_IF_ERROR(log_format::ValidateStreamId(stream));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  it->SeekForPrev(log_format::StreamKey(stream, INT64_MAX));
+  if (!it->Valid()) {
+    SLATE_RETURN_IF_ERROR(FromRocks(it->status(), "read stream version"));
+    return -1;
+  }
+  absl::string_view s;
+  int64_t v = 0;
+  if (!log_format::DecodeStreamKey(View(it->key()), &s, &v) ||
+      s != stream) {
+    return -1;
+  }
+  return v;
+}
+
+absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
+    absl::string_view stream, int64_t from_version, size_t max_count) const {
+  SLATE_RETURN_IF_ERROR(log_format::ValidateStreamId(stream));
+  if (from_version < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "read ", stream, ": from_version must be >= 0, got ", from_version));
+  }
+  std::vector<Envelope> out;
+  const std::string end = log_format::StreamKeyEnd(stream);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  int64_t expect = from_version;
+  std::string bytes;
+  for (it->Seek(log_format::StreamKey(stream, from_version));
+       it->Valid() && out.size() < max_count; it->Next(), ++expect) {
+    absl::string_view s;
+    int64_t v = 0;
+    int64_t p = 0;
+    if (!log_format::DecodeStreamKey(View(it->key()), &s, &v) ||
+        !log_format::DecodePositionValue(View(it->value()), &p)) {
+      return absl::DataLossError(absl::StrCat(
+          "stream ", stream, ": malformed index entry after version ",
+          expect - 1));
+    }
+    if (v != expect) {
+      return absl::DataLossError(absl::StrCat(
+          "stream ", stream, ": version ", expect, " is missing (found ", v,
+          ")"));
+    }
+    rocksdb::Status st =
+        db_->Get(rocksdb::ReadOptions(), log_format::EventKey(p), &bytes);
+    if (st.IsNotFound()) {
+      return absl::DataLossError(absl::StrCat("stream ", stream, " version ",
+                                              v, " points at position ", p,
+                                              " which holds no event"));
+    }
+    SLATE_RETURN_IF_ERROR(FromRocks(st, absl::StrCat("read ", stream)));
+    SLATE_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(p, bytes));
+    if (e.stream() != stream || e.version() != v) {
+      return absl::DataLossError(absl::StrCat(
+          "stream ", stream, " version ", v, ": event at position ", p,
+          " belongs to ", e.stream(), " version ", e.version()));
+    }
+    out.push_back(std::move(e));
+  }
+  SLATE_RETURN_IF_ERROR(FromRocks(it->status(), absl::StrCat("read ", stream)));
+  return out;
+}
+
+absl::StatusOr<std::vector<Envelope>> EventLog::ReadAll(
+    int64_t from_position, size_t max_count) const {
+  if (from_position < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "read $all: from_position must be >= 0, got ", from_position));
+  }
+  std::vector<Envelope> out;
+  const std::string end(1, log_format::kEventPrefix + 1);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  int64_t expect = from_position;
+  for (it->Seek(log_format::EventKey(from_position));
+       it->Valid() && out.size() < max_count; it->Next(), ++expect) {
+    int64_t p = 0;
+    if (!log_format::DecodeEventKey(View(it->key()), &p)) {
+      return absl::DataLossError(absl::StrCat(
+          "$all: malformed event key after position ", expect - 1));
+    }
+    if (p != expect) {
+      return absl::DataLossError(absl::StrCat(
+          "$all: position ", expect, " is missing (next found: ", p, ")"));
+    }
+    SLATE_ASSIGN_OR_RETURN(Envelope e,
+                           DecodeEnvelope(p, View(it->value())));
+    out.push_back(std::move(e));
+  }
+  SLATE_RETURN_IF_ERROR(FromRocks(it->status(), "read $all"));
+  return out;
+}
+
+absl::Status EventLog::Flush() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  SLATE_RETURN_IF_ERROR(FromRocks(db_->Flush(fo), "flush"));
+  if (options_.durability != Durability::kBulkImport) {
+    SLATE_RETURN_IF_ERROR(FromRocks(db_->FlushWAL(true), "sync WAL"));
+  }
+  return absl::OkStatus();
+}
+
+size_t EventLog::QueuedWritersForTest() {
+  std::lock_guard<std::mutex> l(queue_mu_);
+  return writers_.size();
+}
+
+LogStats EventLog::Stats() const {
+  LogStats s;
+  s.appends = stat_appends_.load(std::memory_order_relaxed);
+  s.events_written = stat_events_.load(std::memory_order_relaxed);
+  s.write_batches = stat_batches_.load(std::memory_order_relaxed);
+  s.syncs = stat_syncs_.load(std::memory_order_relaxed);
+  s.next_position = NextPosition();
+  return s;
+}
+
+// --- Subscriptions -----------------------------------------------------------
+
+std::unique_ptr<Subscription> EventLog::Subscribe(int64_t from_position,
+                                                  EventHandler handler,
+                                                  size_t batch_size) {
+  std::unique_ptr<Subscription> s(new Subscription(
+      this, std::max<int64_t>(from_position, 0), std::move(handler),
+      std::max<size_t>(batch_size, 1)));
+  {
+    std::lock_guard<std::mutex> l(subs_mu_);
+    subscriptions_.push_back(s.get());
+  }
+  s->thread_ = std::thread([sub = s.get()] { sub->Run(); });
+  return s;
+}
+
+bool EventLog::WaitForPosition(int64_t position,
+                               const std::atomic<bool>& stop) {
+  std::unique_lock<std::mutex> l(notify_mu_);
+  notify_cv_.wait(l, [&] {
+    return stop.load(std::memory_order_acquire) ||
+           committed_next_.load(std::memory_order_acquire) > position;
+  });
+  return !stop.load(std::memory_order_acquire);
+}
+
+void EventLog::Unregister(Subscription* s) {
+  std::lock_guard<std::mutex> l(subs_mu_);
+  subscriptions_.erase(
+      std::remove(subscriptions_.begin(), subscriptions_.end(), s),
+      subscriptions_.end());
+}
+
+Subscription::Subscription(EventLog* log, int64_t from, EventHandler handler,
+                           size_t batch_size)
+    : log_(log),
+      handler_(std::move(handler)),
+      batch_size_(batch_size),
+      next_(from) {}
+
+Subscription::~Subscription() { Stop(); }
+
+void Subscription::StopThread() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> l(log_->notify_mu_);
+    stop_.store(true, std::memory_order_release);
+  }
+  log_->notify_cv_.notify_all();
+  thread_.join();
+}
+
+void Subscription::Stop() {
+  EventLog* log = log_;
+  if (log == nullptr) return;
+  StopThread();
+  log->Unregister(this);
+  log_ = nullptr;
+}
+
+absl::Status Subscription::status() const {
+  std::lock_guard<std::mutex> l(status_mu_);
+  return status_;
+}
+
+void Subscription::Run() {
+  absl::Status failure;
+  while (!stop_.load(std::memory_order_acquire)) {
+    const int64_t next = next_.load(std::memory_order_relaxed);
+    const int64_t committed = log_->NextPosition();
+    if (committed <= next) {
+      if (!log_->WaitForPosition(next, stop_)) break;
+      continue;
+    }
+    const size_t want =
+        std::min<size_t>(batch_size_, static_cast<size_t>(committed - next));
+    absl::StatusOr<std::vector<Envelope>> batch = log_->ReadAll(next, want);
+    if (!batch.ok()) {
+      failure = batch.status();
+      break;
+    }
+    if (batch->empty()) {
+      failure = absl::DataLossError(absl::StrCat(
+          "subscription: position ", next, " is committed but unreadable"));
+      break;
+    }
+    for (const Envelope& e : *batch) {
+      if (stop_.load(std::memory_order_acquire)) break;
+      absl::Status st = handler_(e);
+      if (!st.ok()) {
+        failure = st;
+        break;
+      }
+      next_.store(e.position() + 1, std::memory_order_release);
+    }
+    if (!failure.ok()) break;
+  }
+  {
+    std::lock_guard<std::mutex> l(status_mu_);
+    status_ = failure;
+  }
+  done_.store(true, std::memory_order_release);
+}
+
+}  // namespace slate

@@ -1,0 +1,222 @@
+// EventLog: Slate's append-only event log on RocksDB (internal; users go
+// through slate::Engine in lib/api/engine.h).
+//
+//   auto log = slate::EventLog::Open(options, "/tmp/db");
+//   slate::Envelope e;
+//   e.set_event_id("evt-1");
+//   e.mutable_incident_opened()->set_number("INC1");
+//   auto r = (*log)->Append("incident/INC1", ExpectedVersion::NoStream(), {e});
+//   auto events = (*log)->ReadStream("incident/INC1", 0, 100);
+//
+// Thread-safe. Appends go through one writer queue: the writer at its head
+// (the leader) validates every queued append in order, writes them all in one
+// RocksDB WriteBatch, syncs once if the durability asks for it, and wakes the
+// others. That keeps positions dense and lets concurrent appenders share
+// fsyncs (group commit).
+#ifndef SLATE_LIB_LOG_EVENT_LOG_H_
+#define SLATE_LIB_LOG_EVENT_LOG_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "lib/api/options.h"
+#include "lib/api/types.h"
+#include "proto/events.pb.h"
+#include "rocksdb/db.h"
+
+namespace slate {
+
+class Subscription;
+
+// Called for each event a subscription delivers, in position order. A non-OK
+// return stops the subscription with that status.
+using EventHandler = std::function<absl::Status(const Envelope&)>;
+
+class EventLog {
+ public:
+  // Opens (or, with create_if_missing, creates) the log in `dir`.
+  // kFailedPrecondition: `dir` holds something that is not a Slate database,
+  // or one written in a newer format. kNotFound: no database and
+  // !create_if_missing. kDataLoss: RocksDB reports corruption.
+  static absl::StatusOr<std::unique_ptr<EventLog>> Open(const Options& options,
+                                                        const std::string& dir);
+
+  // Stops all subscriptions, flushes a bulk import, closes RocksDB.
+  ~EventLog();
+
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  // Appends `events` to `stream` atomically if `expected` holds.
+  // The log assigns stream, version, position and recorded_at; an event's
+  // occurred_at_us defaults to recorded_at when 0. If the caller set
+  // `stream` on an event it must equal `stream`.
+  // Errors: kInvalidArgument (bad ids, empty batch, limits, occurred_at too
+  // far in the future) naming the event and field; kAborted when `expected`
+  // does not hold (nothing written); kAlreadyExists when an event id is
+  // stored with different content or only some ids of the batch are stored.
+  // Retrying an append whose ids are all stored with identical content
+  // returns the original positions with idempotent_replay = true.
+  absl::StatusOr<AppendResult> Append(absl::string_view stream,
+                                      ExpectedVersion expected,
+                                      std::vector<Envelope> events);
+
+  // Up to `max_count` events of `stream` with version >= from_version, in
+  // version order. An unknown stream gives an empty vector.
+  absl::StatusOr<std::vector<Envelope>> ReadStream(absl::string_view stream,
+                                                   int64_t from_version,
+                                                   size_t max_count) const;
+
+  // Up to `max_count` events with position >= from_position, in position
+  // order ("$all").
+  absl::StatusOr<std::vector<Envelope>> ReadAll(int64_t from_position,
+                                                size_t max_count) const;
+
+  // Version of the stream's last event, or -1 if the stream has none.
+  absl::StatusOr<int64_t> StreamVersion(absl::string_view stream) const;
+
+  // Position the next appended event will get (= events in the log).
+  int64_t NextPosition() const {
+    return committed_next_.load(std::memory_order_acquire);
+  }
+
+  // Delivers every event from `from_position` (a checkpoint: the next
+  // position to process) on a thread of its own: first the events already in
+  // the log, then live appends as they commit, in position order with no gap
+  // and no duplicate. Several subscriptions may run at once.
+  // The handler must not call Stop() on its own subscription.
+  std::unique_ptr<Subscription> Subscribe(int64_t from_position,
+                                          EventHandler handler,
+                                          size_t batch_size = 1024);
+
+  // Writes memtables to SST files and syncs the WAL. In kBulkImport mode this
+  // is what makes the import durable.
+  absl::Status Flush();
+
+  LogStats Stats() const;
+
+  const Options& options() const { return options_; }
+
+  // Test hook: runs in the leader after it has taken its group and before
+  // the RocksDB write. Set before any Append; not for production use.
+  void SetBeforeGroupWriteHookForTest(std::function<void()> hook) {
+    before_group_write_ = std::move(hook);
+  }
+  // Appends waiting in the writer queue (including the leader's).
+  size_t QueuedWritersForTest();
+  // The underlying database, for projections that keep their own column
+  // families next to the log. Never null while the log is open.
+  rocksdb::DB* db() const { return db_.get(); }
+
+ private:
+  friend class Subscription;
+  struct Writer;
+  struct GroupState;
+
+  EventLog(const Options& options, std::unique_ptr<rocksdb::DB> db,
+           std::vector<rocksdb::ColumnFamilyHandle*> handles,
+           int64_t next_position);
+
+  absl::Status ValidateEvents(absl::string_view stream,
+                              std::vector<Envelope>& events,
+                              absl::Time now) const;
+  // Leader only: decide one writer against the committed state plus what
+  // earlier writers of this group added; on success add its keys to `batch`.
+  void Decide(Writer* w, GroupState* group, rocksdb::WriteBatch* batch);
+  // Leader only: the stream's current version (-1 if none), consulting the
+  // group first, then the cache, then RocksDB.
+  absl::StatusOr<int64_t> HeadForLeader(const std::string& stream,
+                                        const GroupState& group);
+  // Leader only: the results of an idempotency check of w's event ids.
+  absl::Status CheckIds(Writer* w, const GroupState& group, bool* all_stored,
+                        AppendResult* original);
+
+  // Blocks until NextPosition() > position or the subscription stops.
+  // Returns false if stopped.
+  bool WaitForPosition(int64_t position, const std::atomic<bool>& stop);
+  void Unregister(Subscription* s);
+
+  const Options options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  // Writer queue. The front writer is the leader.
+  std::mutex queue_mu_;
+  std::deque<Writer*> writers_;  // Guarded by queue_mu_.
+
+  // Owned by whichever writer is leader (only one at a time).
+  int64_t leader_next_position_;
+  int64_t last_recorded_us_ = 0;  // recorded_at never goes backwards.
+  static constexpr size_t kMaxCachedHeads = 1 << 20;
+  absl::flat_hash_map<std::string, int64_t> head_cache_;
+
+  // Committed state, published after each successful group write.
+  std::atomic<int64_t> committed_next_;
+  std::mutex notify_mu_;
+  std::condition_variable notify_cv_;
+
+  std::mutex subs_mu_;
+  std::vector<Subscription*> subscriptions_;  // Guarded by subs_mu_.
+
+  std::function<void()> before_group_write_;
+
+  std::atomic<int64_t> stat_appends_{0};
+  std::atomic<int64_t> stat_events_{0};
+  std::atomic<int64_t> stat_batches_{0};
+  std::atomic<int64_t> stat_syncs_{0};
+};
+
+// A running subscription. Destroying it stops it.
+class Subscription {
+ public:
+  ~Subscription();
+  // Stops delivery and joins the delivery thread. Idempotent.
+  // REQUIRES: not called from this subscription's handler.
+  void Stop();
+  // Next position this subscription will deliver (its checkpoint).
+  int64_t next_position() const {
+    return next_.load(std::memory_order_acquire);
+  }
+  // OK while running or after Stop(); the error that ended it otherwise.
+  absl::Status status() const;
+  // True once delivery ended (stopped, handler error or read error).
+  bool done() const { return done_.load(std::memory_order_acquire); }
+
+ private:
+  friend class EventLog;
+  Subscription(EventLog* log, int64_t from, EventHandler handler,
+               size_t batch_size);
+  void Run();
+  // Stops and joins the delivery thread; leaves registration alone.
+  void StopThread();
+
+  EventLog* log_;  // Null once stopped or once the log is closed.
+  EventHandler handler_;
+  size_t batch_size_;
+  std::atomic<int64_t> next_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> done_{false};
+  mutable std::mutex status_mu_;
+  absl::Status status_;  // Guarded by status_mu_.
+  std::thread thread_;
+};
+
+// Maps a RocksDB status to the absl::Status code that means the same thing.
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what);
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_LOG_EVENT_LOG_H_

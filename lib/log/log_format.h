@@ -1,0 +1,75 @@
+// On-disk format of the Slate event log (RocksDB default column family).
+//
+// Key grammar. Integers are 8-byte big-endian so that byte order is numeric
+// order; <stream> never contains 0x00 (see ValidateStreamId).
+//
+//   meta key    := 'M' <name>                      -> value (see below)
+//   event key   := 'E' <position:u64be>            -> slate.Envelope (protobuf)
+//   stream key  := 'S' <stream> 0x00 <version:u64be> -> <position:u64be>
+//   id key      := 'I' <event_id>                  -> <position:u64be>
+//
+// Meta entries:
+//   'M' "format_version" -> decimal ASCII; this build writes kFormatVersion and
+//                           refuses to open a larger one.
+//
+// Invariants, written in one WriteBatch per group commit:
+//   - event positions are dense from 0: keys E0 .. E(n-1) all exist;
+//   - for each stream, versions are dense from 0, and S<stream><v> -> p where
+//     the envelope at E<p> has stream <stream> and version <v>;
+//   - I<id> -> p where the envelope at E<p> has event_id <id>.
+// The envelope stored at E<p> carries its own position, stream and version.
+//
+// Usage:
+//   std::string k = log_format::EventKey(42);
+//   int64_t p;  bool ok = log_format::DecodeEventKey(k, &p);  // p == 42
+#ifndef SLATE_LIB_LOG_LOG_FORMAT_H_
+#define SLATE_LIB_LOG_LOG_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace slate::log_format {
+
+inline constexpr int kFormatVersion = 1;
+
+inline constexpr char kMetaPrefix = 'M';
+inline constexpr char kEventPrefix = 'E';
+inline constexpr char kStreamPrefix = 'S';
+inline constexpr char kIdPrefix = 'I';
+
+inline constexpr absl::string_view kFormatVersionName = "format_version";
+
+// Limits on identifiers.
+inline constexpr size_t kMaxStreamIdBytes = 256;
+inline constexpr size_t kMaxEventIdBytes = 256;
+
+void PutU64BE(std::string* out, uint64_t v);
+// REQUIRES: in.size() >= 8.
+uint64_t GetU64BE(absl::string_view in);
+
+std::string MetaKey(absl::string_view name);
+std::string EventKey(int64_t position);
+std::string StreamKey(absl::string_view stream, int64_t version);
+// The first key after every key of `stream` (exclusive upper bound).
+std::string StreamKeyEnd(absl::string_view stream);
+std::string IdKey(absl::string_view event_id);
+std::string PositionValue(int64_t position);
+
+// Decoders return false if the bytes do not follow the grammar.
+bool DecodeEventKey(absl::string_view key, int64_t* position);
+bool DecodeStreamKey(absl::string_view key, absl::string_view* stream,
+                     int64_t* version);
+bool DecodePositionValue(absl::string_view value, int64_t* position);
+
+// Stream ids: 1..256 bytes of [A-Za-z0-9] and "-_.:/@+=". Ids name the
+// aggregate, e.g. "incident/INC0001". kInvalidArgument names the problem.
+absl::Status ValidateStreamId(absl::string_view stream);
+// Event ids: 1..256 bytes, printable ASCII (0x21..0x7e).
+absl::Status ValidateEventId(absl::string_view event_id);
+
+}  // namespace slate::log_format
+
+#endif  // SLATE_LIB_LOG_LOG_FORMAT_H_
