@@ -1,0 +1,413 @@
+#include "lib/sla/sla_policy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace slate {
+namespace {
+
+constexpr absl::string_view kRecordTypes[] = {"incident", "change"};
+constexpr absl::string_view kIncidentStates[] = {
+    "new", "in_progress", "on_hold", "resolved", "closed", "cancelled"};
+
+bool IsOneOf(absl::string_view s, absl::Span<const absl::string_view> set) {
+  return std::find(set.begin(), set.end(), s) != set.end();
+}
+
+std::string Known(absl::Span<const absl::string_view> set) {
+  std::string out;
+  for (absl::string_view s : set) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", "\"", s, "\"");
+  }
+  return out;
+}
+
+// [a-z][a-z0-9_]* or, with upper, [A-Z][A-Z0-9_]*.
+bool IsIdentifier(absl::string_view s, bool upper) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char ch = s[i];
+    bool letter = upper ? absl::ascii_isupper(ch) : absl::ascii_islower(ch);
+    bool ok = letter || (i > 0 && (absl::ascii_isdigit(ch) || ch == '_'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+class Checker {
+ public:
+  explicit Checker(const SlaPolicy& policy) : policy_(policy) {}
+
+  absl::Status Error(absl::string_view field, absl::string_view what) const {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sla policy \"", policy_.id(), "\": ", field, ": ", what));
+  }
+
+ private:
+  const SlaPolicy& policy_;
+};
+
+absl::Status CheckCondition(const Checker& check, const SlaCondition& cond,
+                            absl::string_view field) {
+  for (int i = 0; i < cond.states_size(); ++i) {
+    if (!IsOneOf(cond.states(i), kIncidentStates)) {
+      return check.Error(absl::StrCat(field, ".states[", i, "]"),
+                         absl::StrCat("unknown state \"", cond.states(i),
+                                      "\"; known: ", Known(kIncidentStates)));
+    }
+  }
+  for (int i = 0; i < cond.events_size(); ++i) {
+    if (!IsIdentifier(cond.events(i), /*upper=*/false)) {
+      return check.Error(
+          absl::StrCat(field, ".events[", i, "]"),
+          absl::StrCat("event names are lower_snake_case payload names such "
+                       "as \"incident_opened\", got \"",
+                       cond.events(i), "\""));
+    }
+  }
+  for (int i = 0; i < cond.hold_reasons_size(); ++i) {
+    if (!IsIdentifier(cond.hold_reasons(i), /*upper=*/true)) {
+      return check.Error(
+          absl::StrCat(field, ".hold_reasons[", i, "]"),
+          absl::StrCat("hold reasons are HoldReason names such as "
+                       "\"AWAITING_CALLER\", got \"",
+                       cond.hold_reasons(i), "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsEmpty(const SlaCondition& c) {
+  return c.states_size() == 0 && c.events_size() == 0;
+}
+
+struct MetricField {
+  SlaMetric metric;
+  absl::string_view name;
+};
+constexpr MetricField kMetrics[] = {
+    {SLA_METRIC_RESPONSE, "response"},
+    {SLA_METRIC_RESOLUTION, "resolution"},
+    {SLA_METRIC_UPDATE, "update"},
+};
+
+const std::string& TargetText(const SlaPriorityTargets& t, SlaMetric metric) {
+  switch (metric) {
+    case SLA_METRIC_RESPONSE:
+      return t.response();
+    case SLA_METRIC_UPDATE:
+      return t.update();
+    default:
+      return t.resolution();
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<absl::Duration>> ParseSlaDuration(
+    absl::string_view text) {
+  if (text.empty()) return std::optional<absl::Duration>();
+  absl::Duration d;
+  if (!absl::ParseDuration(std::string(text), &d)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not a duration: \"", text,
+        "\" (write e.g. \"4h\", \"1h30m\", \"90m\" or \"14400s\")"));
+  }
+  if (d == absl::InfiniteDuration() || d == -absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be finite, got \"", text, "\""));
+  }
+  if (d <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be > 0, got \"", text, "\""));
+  }
+  if (absl::Microseconds(absl::ToInt64Microseconds(d)) != d) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "must be a whole number of microseconds, got \"", text, "\""));
+  }
+  return std::optional<absl::Duration>(d);
+}
+
+void FillSlaPolicyDefaults(SlaPolicy* policy) {
+  if (policy->warning_thresholds_percent_size() == 0) {
+    for (double p : kDefaultWarningThresholdsPercent) {
+      policy->add_warning_thresholds_percent(p);
+    }
+  }
+  if (policy->reopen() == SLA_REOPEN_MODE_UNSPECIFIED) {
+    policy->set_reopen(SLA_REOPEN_MODE_NEW_CYCLE);
+  }
+}
+
+absl::Status ValidateSlaPolicy(const SlaPolicy& policy,
+                               const SlaPolicyOptions& options) {
+  Checker check(policy);
+  if (policy.id().empty()) return check.Error("id", "required");
+  if (policy.calendar_id().empty()) {
+    return check.Error("calendar_id", "required (\"24x7\" for always)");
+  }
+  auto priority_ok = [&](int p) { return p >= 1 && p <= options.max_priority; };
+  auto unknown_priority = [&](int p) {
+    return absl::StrCat("unknown priority ", p, "; priorities are 1..",
+                        options.max_priority);
+  };
+
+  const SlaAppliesTo& applies = policy.applies_to();
+  for (int i = 0; i < applies.record_types_size(); ++i) {
+    if (!IsOneOf(applies.record_types(i), kRecordTypes)) {
+      return check.Error(
+          absl::StrCat("applies_to.record_types[", i, "]"),
+          absl::StrCat("unknown record type \"", applies.record_types(i),
+                       "\"; known: ", Known(kRecordTypes)));
+    }
+  }
+  for (int i = 0; i < applies.priorities_size(); ++i) {
+    if (!priority_ok(applies.priorities(i))) {
+      return check.Error(absl::StrCat("applies_to.priorities[", i, "]"),
+                         unknown_priority(applies.priorities(i)));
+    }
+  }
+  for (int i = 0; i < applies.services_size(); ++i) {
+    if (applies.services(i).empty()) {
+      return check.Error(absl::StrCat("applies_to.services[", i, "]"),
+                         "must not be empty");
+    }
+  }
+  for (int i = 0; i < applies.categories_size(); ++i) {
+    if (applies.categories(i).empty()) {
+      return check.Error(absl::StrCat("applies_to.categories[", i, "]"),
+                         "must not be empty");
+    }
+  }
+
+  if (policy.targets_size() == 0) {
+    return check.Error("targets", "at least one priority needs a target");
+  }
+  std::set<int> priorities;
+  bool metric_used[4] = {false, false, false, false};
+  for (int i = 0; i < policy.targets_size(); ++i) {
+    const SlaPriorityTargets& t = policy.targets(i);
+    std::string field = absl::StrCat("targets[", i, "]");
+    if (!priority_ok(t.priority())) {
+      return check.Error(absl::StrCat(field, ".priority"),
+                         unknown_priority(t.priority()));
+    }
+    if (!priorities.insert(t.priority()).second) {
+      return check.Error(absl::StrCat(field, ".priority"),
+                         absl::StrCat("priority ", t.priority(),
+                                      " has more than one targets entry"));
+    }
+    bool any = false;
+    for (const MetricField& m : kMetrics) {
+      absl::StatusOr<std::optional<absl::Duration>> d =
+          ParseSlaDuration(TargetText(t, m.metric));
+      if (!d.ok()) {
+        return check.Error(absl::StrCat(field, ".", m.name),
+                           d.status().message());
+      }
+      if (d->has_value()) {
+        any = true;
+        metric_used[m.metric] = true;
+      }
+    }
+    if (!any) {
+      return check.Error(field,
+                         "sets no target (response, resolution or update)");
+    }
+  }
+  for (int i = 0; i < applies.priorities_size(); ++i) {
+    if (priorities.count(applies.priorities(i)) == 0) {
+      return check.Error(absl::StrCat("applies_to.priorities[", i, "]"),
+                         absl::StrCat("priority ", applies.priorities(i),
+                                      " has no targets entry"));
+    }
+  }
+
+  for (const MetricField& m : kMetrics) {
+    const SlaClockRules& rules = SlaRulesFor(policy, m.metric);
+    const std::pair<const SlaCondition*, absl::string_view> conds[] = {
+        {&rules.start(), "start"},
+        {&rules.pause(), "pause"},
+        {&rules.stop(), "stop"},
+        {&rules.cancel(), "cancel"}};
+    for (const auto& [cond, name] : conds) {
+      absl::Status s =
+          CheckCondition(check, *cond, absl::StrCat(m.name, ".", name));
+      if (!s.ok()) return s;
+    }
+    if (metric_used[m.metric]) {
+      if (IsEmpty(rules.start())) {
+        return check.Error(absl::StrCat(m.name, ".start"),
+                           "required: the policy sets a target for this "
+                           "measure, so it needs a start condition");
+      }
+      if (IsEmpty(rules.stop())) {
+        return check.Error(absl::StrCat(m.name, ".stop"),
+                           "required: the policy sets a target for this "
+                           "measure, so it needs a stop condition");
+      }
+    }
+  }
+
+  const auto& th = policy.warning_thresholds_percent();
+  for (int i = 0; i < th.size(); ++i) {
+    std::string field = absl::StrCat("warning_thresholds_percent[", i, "]");
+    if (!(th[i] > 0 && th[i] < 100)) {
+      return check.Error(field,
+                         absl::StrCat("must be in (0, 100), got ", th[i]));
+    }
+    if (i > 0 && !(th[i] > th[i - 1])) {
+      return check.Error(field,
+                         absl::StrCat("must be greater than the previous "
+                                      "threshold ",
+                                      th[i - 1], ", got ", th[i]));
+    }
+  }
+  if (!SlaReopenMode_IsValid(policy.reopen())) {
+    return check.Error("reopen",
+                       absl::StrCat("unknown reopen mode ",
+                                    static_cast<int>(policy.reopen())));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SlaPolicy> LoadSlaPolicyJson(absl::string_view json) {
+  return LoadSlaPolicyJson(json, SlaPolicyOptions());
+}
+
+absl::StatusOr<SlaPolicy> LoadSlaPolicyJson(absl::string_view json,
+                                            const SlaPolicyOptions& options) {
+  SlaPolicy policy;
+  google::protobuf::util::JsonParseOptions parse;
+  parse.ignore_unknown_fields = false;
+  // Debian's Abseil string_view is not protobuf's StringPiece: go through
+  // std::string.
+  auto status = google::protobuf::util::JsonStringToMessage(std::string(json),
+                                                            &policy, parse);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sla policy: not a valid SlaPolicy JSON: ",
+                     std::string(status.message())));
+  }
+  FillSlaPolicyDefaults(&policy);
+  absl::Status s = ValidateSlaPolicy(policy, options);
+  if (!s.ok()) return s;
+  return policy;
+}
+
+bool SlaPolicyApplies(const SlaPolicy& policy,
+                      const SlaRecordAttributes& record) {
+  const SlaAppliesTo& a = policy.applies_to();
+  auto in = [](const auto& list, const auto& v) {
+    return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
+  };
+  return in(a.record_types(), record.record_type) &&
+         in(a.priorities(), record.priority) &&
+         in(a.services(), record.service) &&
+         in(a.categories(), record.category);
+}
+
+std::optional<absl::Duration> SlaTargetFor(const SlaPolicy& policy,
+                                           SlaMetric metric, int priority) {
+  for (const SlaPriorityTargets& t : policy.targets()) {
+    if (t.priority() != priority) continue;
+    absl::StatusOr<std::optional<absl::Duration>> d =
+        ParseSlaDuration(TargetText(t, metric));
+    if (!d.ok()) return std::nullopt;
+    return *d;
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<SlaClockSpec> SlaClockSpecFor(const SlaPolicy& policy,
+                                             SlaMetric metric, int priority,
+                                             absl::string_view record_id) {
+  std::optional<absl::Duration> target = SlaTargetFor(policy, metric, priority);
+  if (!target.has_value()) {
+    return absl::NotFoundError(absl::StrCat("sla policy \"", policy.id(),
+                                            "\": no ", SlaMetric_Name(metric),
+                                            " target for priority ", priority));
+  }
+  SlaClockSpec spec;
+  spec.record_id = std::string(record_id);
+  spec.policy_id = policy.id();
+  spec.metric = metric;
+  spec.target = *target;
+  if (policy.warning_thresholds_percent_size() > 0) {
+    spec.warning_thresholds_percent.assign(
+        policy.warning_thresholds_percent().begin(),
+        policy.warning_thresholds_percent().end());
+  }
+  return spec;
+}
+
+const SlaClockRules& SlaRulesFor(const SlaPolicy& policy, SlaMetric metric) {
+  switch (metric) {
+    case SLA_METRIC_RESPONSE:
+      return policy.response();
+    case SLA_METRIC_UPDATE:
+      return policy.update();
+    default:
+      return policy.resolution();
+  }
+}
+
+bool SlaConditionMatches(const SlaCondition& condition,
+                         const SlaRecordTransition& transition) {
+  const auto& events = condition.events();
+  if (std::find(events.begin(), events.end(), transition.event) !=
+      events.end()) {
+    return true;
+  }
+  const auto& states = condition.states();
+  if (std::find(states.begin(), states.end(), transition.state) ==
+      states.end()) {
+    return false;
+  }
+  if (transition.state != "on_hold" || condition.hold_reasons_size() == 0) {
+    return true;
+  }
+  const auto& reasons = condition.hold_reasons();
+  return std::find(reasons.begin(), reasons.end(), transition.hold_reason) !=
+         reasons.end();
+}
+
+std::optional<SlaClockInputKind> SlaDecideInput(
+    const SlaClockRules& rules, SlaClockPhase phase,
+    const SlaRecordTransition& transition) {
+  auto matches = [&](const SlaCondition& c) {
+    return SlaConditionMatches(c, transition);
+  };
+  switch (phase) {
+    case SLA_CLOCK_PHASE_NOT_STARTED:
+      if (matches(rules.cancel())) return SlaClockInputKind::kCancel;
+      if (matches(rules.start())) return SlaClockInputKind::kStart;
+      return std::nullopt;
+    case SLA_CLOCK_PHASE_RUNNING:
+    case SLA_CLOCK_PHASE_PAUSED:
+      if (matches(rules.cancel())) return SlaClockInputKind::kCancel;
+      if (matches(rules.stop())) return SlaClockInputKind::kStop;
+      if (phase == SLA_CLOCK_PHASE_RUNNING && matches(rules.pause())) {
+        return SlaClockInputKind::kPause;
+      }
+      if (phase == SLA_CLOCK_PHASE_PAUSED && !matches(rules.pause())) {
+        return SlaClockInputKind::kResume;
+      }
+      return std::nullopt;
+    case SLA_CLOCK_PHASE_STOPPED:
+      if (matches(rules.start()) && !matches(rules.stop())) {
+        return SlaClockInputKind::kReopen;
+      }
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace slate

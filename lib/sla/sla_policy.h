@@ -1,0 +1,116 @@
+// SLA policies: loading from JSON, validation, and the questions a policy
+// answers (does it apply to a record, what is the target, which clock input
+// does a record transition mean).
+//
+//   absl::StatusOr<slate::SlaPolicy> policy = slate::LoadSlaPolicyJson(R"({
+//     "id": "p1", "calendar_id": "24x7",
+//     "targets": [{"priority": 1, "resolution": "4h"}],
+//     "resolution": {"start": {"events": ["incident_opened"]},
+//                    "stop": {"states": ["resolved"]}}
+//   })");
+//   if (!policy.ok()) return policy.status();  // kInvalidArgument, names field
+//   absl::StatusOr<slate::SlaClockSpec> spec = slate::SlaClockSpecFor(
+//       *policy, slate::SLA_METRIC_RESOLUTION, /*priority=*/1, "INC0001");
+//
+// The policy schema and its JSON form are documented in proto/sla.proto.
+// Durations are strings for absl::ParseDuration ("4h", "90m", "14400s").
+#ifndef SLATE_LIB_SLA_SLA_POLICY_H_
+#define SLATE_LIB_SLA_SLA_POLICY_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "lib/sla/sla_clock.h"
+#include "proto/sla.pb.h"
+
+namespace slate {
+
+struct SlaPolicyOptions {
+  // Priorities are 1..max_priority (1 most urgent); a target or filter for
+  // any other priority is rejected. Default: 5 (the ITIL 5-level matrix).
+  int max_priority = 5;
+};
+
+// The default warning thresholds: 50, 75, 90 percent.
+inline constexpr double kDefaultWarningThresholdsPercent[] = {50, 75, 90};
+
+// Fills what an absent field means: warning thresholds 50/75/90 when the
+// list is empty, reopen NEW_CYCLE when unspecified.
+void FillSlaPolicyDefaults(SlaPolicy* policy);
+
+// OK, or kInvalidArgument naming the policy and the field, e.g.
+//   sla policy "p1": targets[0].resolution: must be > 0, got "-4h"
+// Checks: id and calendar_id present; record types, priorities, states,
+// event and hold reason names known or well formed; one targets entry per
+// priority, each duration > 0, finite, whole microseconds; every priority in
+// applies_to.priorities has a targets entry; a measure with any target has
+// start and stop conditions; thresholds in (0, 100), strictly increasing.
+// Expects defaults filled (an empty threshold list is fine).
+absl::Status ValidateSlaPolicy(const SlaPolicy& policy,
+                               const SlaPolicyOptions& options = {});
+
+// Parses JSON (protobuf JSON mapping; unknown fields are an error), fills
+// defaults and validates. kInvalidArgument on any problem.
+absl::StatusOr<SlaPolicy> LoadSlaPolicyJson(absl::string_view json);
+absl::StatusOr<SlaPolicy> LoadSlaPolicyJson(absl::string_view json,
+                                            const SlaPolicyOptions& options);
+
+// Parses a policy duration string ("4h", "1h30m", "14400s"). Empty string:
+// nullopt (no target). kInvalidArgument if malformed, <= 0, infinite or not
+// whole microseconds.
+absl::StatusOr<std::optional<absl::Duration>> ParseSlaDuration(
+    absl::string_view text);
+
+// What a record looks like to applies_to.
+struct SlaRecordAttributes {
+  std::string record_type;  // "incident" or "change".
+  int priority = 0;
+  std::string service;
+  std::string category;
+};
+
+// True if every non-empty applies_to filter contains the record's value.
+bool SlaPolicyApplies(const SlaPolicy& policy,
+                      const SlaRecordAttributes& record);
+
+// The target for (metric, priority); nullopt if the policy sets none.
+// REQUIRES: the policy validated.
+std::optional<absl::Duration> SlaTargetFor(const SlaPolicy& policy,
+                                           SlaMetric metric, int priority);
+
+// A clock spec for one record under this policy. kNotFound if the policy has
+// no target for (metric, priority).
+absl::StatusOr<SlaClockSpec> SlaClockSpecFor(const SlaPolicy& policy,
+                                             SlaMetric metric, int priority,
+                                             absl::string_view record_id);
+
+// The start/pause/stop/cancel rules for one measure.
+const SlaClockRules& SlaRulesFor(const SlaPolicy& policy, SlaMetric metric);
+
+// One change of a record, as the conditions see it.
+struct SlaRecordTransition {
+  std::string event;        // e.g. "incident_put_on_hold".
+  std::string state;        // The state after the event, e.g. "on_hold".
+  std::string hold_reason;  // e.g. "AWAITING_CALLER"; empty if not on hold.
+};
+
+// See SlaCondition in proto/sla.proto.
+bool SlaConditionMatches(const SlaCondition& condition,
+                         const SlaRecordTransition& transition);
+
+// Which clock input a record transition means for a clock in `phase`, if
+// any. Precedence: cancel, then stop, then pause/resume. Not started: start
+// (or cancel). Stopped: start means reopen. Paused: resumes when the pause
+// condition no longer matches. The caller builds the input with the event's
+// instant (and, for a reopen, the policy's reopen mode).
+std::optional<SlaClockInputKind> SlaDecideInput(
+    const SlaClockRules& rules, SlaClockPhase phase,
+    const SlaRecordTransition& transition);
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_SLA_SLA_POLICY_H_

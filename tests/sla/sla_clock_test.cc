@@ -1,0 +1,721 @@
+// SLA clock scenarios, told the way a service desk would see them.
+#include "lib/sla/sla_clock.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/sla/business_time.h"
+#include "lib/sla/sla_policy.h"
+#include "tests/sla/office_hours.h"
+#include "tests/sla/sla_test_util.h"
+
+namespace slate {
+namespace {
+
+using ::slate::testing::MustApply;
+using ::slate::testing::OfficeHours;
+using ::slate::testing::SlowOfficeHours;
+using ::slate::testing::Utc;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using In = SlaClockInput;
+using Fact = SlaClockFact;
+
+constexpr char kOfficePolicy[] = R"({
+  "id": "office-incidents",
+  "name": "Incidents, Mon-Fri 09:00-17:00",
+  "applies_to": {"record_types": ["incident"]},
+  "targets": [
+    {"priority": 1, "response": "15m", "resolution": "4h"},
+    {"priority": 3, "response": "1h", "resolution": "8h"}
+  ],
+  "calendar_id": "office-hours",
+  "response": {"start": {"events": ["incident_opened"]},
+               "stop": {"events": ["incident_acknowledged"]}},
+  "resolution": {"start": {"events": ["incident_opened"]},
+                 "pause": {"states": ["on_hold"]},
+                 "stop": {"states": ["resolved", "closed"]},
+                 "cancel": {"states": ["cancelled"]}}
+})";
+
+SlaClock ClockFor(int priority, absl::string_view record = "INC0001") {
+  absl::StatusOr<SlaPolicy> policy = LoadSlaPolicyJson(kOfficePolicy);
+  EXPECT_TRUE(policy.ok()) << policy.status();
+  absl::StatusOr<SlaClockSpec> spec =
+      SlaClockSpecFor(*policy, SLA_METRIC_RESOLUTION, priority, record);
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  absl::StatusOr<SlaClock> clock = SlaClock::Create(*spec);
+  EXPECT_TRUE(clock.ok()) << clock.status();
+  return *std::move(clock);
+}
+
+SlaClock Clock(absl::Duration target) {
+  SlaClockSpec spec;
+  spec.record_id = "INC0042";
+  spec.policy_id = "p";
+  spec.target = target;
+  absl::StatusOr<SlaClock> clock = SlaClock::Create(spec);
+  EXPECT_TRUE(clock.ok()) << clock.status();
+  return *std::move(clock);
+}
+
+std::string Bytes(const SlaClock& clock) {
+  std::string out;
+  EXPECT_TRUE(clock.ToProto().SerializeToString(&out));
+  return out;
+}
+
+// --- The office-hours story from the issue -----------------------------------
+
+TEST(SlaClockOfficeHours, P1OpenedFridayAt16IsDueMondayAtNoon) {
+  OfficeHours office;
+  SlaClock clock = ClockFor(1);
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_NOT_STARTED);
+  EXPECT_THAT(MustApply(clock, In::Start(Utc("2024-03-01 16:00")), office),
+              ::testing::IsEmpty());
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_RUNNING);
+  EXPECT_EQ(clock.deadline(), Utc("2024-03-04 12:00"));
+  EXPECT_EQ(clock.target(), absl::Hours(4));
+
+  absl::StatusOr<std::optional<absl::Time>> due = clock.NextDue(office);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(*due, Utc("2024-03-04 10:00"));  // 50%: 1h Friday + 1h Monday.
+
+  // Over the weekend only Friday's last hour counts.
+  EXPECT_THAT(MustApply(clock, In::AdvanceTo(Utc("2024-03-02 12:00")), office),
+              ::testing::IsEmpty());
+  EXPECT_EQ(clock.business_elapsed(), absl::Hours(1));
+  EXPECT_EQ(clock.wall_elapsed(), absl::Hours(20));
+  EXPECT_DOUBLE_EQ(clock.percent_used(), 25);
+
+  // Observed late (13:00): every fact carries the instant it happened.
+  EXPECT_THAT(MustApply(clock, In::AdvanceTo(Utc("2024-03-04 13:00")), office),
+              ElementsAre(Fact::WarningReached(50, Utc("2024-03-04 10:00")),
+                          Fact::WarningReached(75, Utc("2024-03-04 11:00")),
+                          Fact::WarningReached(90, Utc("2024-03-04 11:36")),
+                          Fact::Breached(Utc("2024-03-04 12:00"))));
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_BREACHED);
+  EXPECT_EQ(clock.breached_at(), Utc("2024-03-04 12:00"));
+  EXPECT_EQ(clock.business_overdue(), absl::Hours(1));
+  EXPECT_EQ(clock.wall_overdue(), absl::Hours(1));
+  EXPECT_DOUBLE_EQ(clock.percent_used(), 125);
+  due = clock.NextDue(office);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(*due, std::nullopt);
+}
+
+TEST(SlaClockOfficeHours, SlowAndFastCalendarsGiveTheSameClock) {
+  OfficeHours fast;
+  SlowOfficeHours slow;
+  SlaClock a = ClockFor(1), b = ClockFor(1);
+  for (const In& in : {In::Start(Utc("2024-03-01 16:00")),
+                       In::Pause(Utc("2024-03-01 16:20"), "AWAITING_CALLER"),
+                       In::Resume(Utc("2024-03-05 08:00")),
+                       In::AdvanceTo(Utc("2024-03-06 12:00"))}) {
+    EXPECT_EQ(MustApply(a, in, fast), MustApply(b, in, slow));
+    EXPECT_EQ(Bytes(a), Bytes(b));
+  }
+}
+
+TEST(SlaClockOfficeHours, PauseWhileAwaitingTheCallerStopsTheClock) {
+  OfficeHours office;
+  SlaClock clock = ClockFor(1);
+  MustApply(clock, In::Start(Utc("2024-03-01 16:00")), office);
+  MustApply(clock, In::Pause(Utc("2024-03-01 16:30"), "AWAITING_CALLER"),
+            office);
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_PAUSED);
+  EXPECT_EQ(clock.pause_reason(), "AWAITING_CALLER");
+  EXPECT_EQ(clock.deadline(), std::nullopt);
+  EXPECT_EQ(*clock.NextDue(office), std::nullopt);
+
+  // Nothing fires while paused, however long.
+  EXPECT_THAT(MustApply(clock, In::AdvanceTo(Utc("2024-03-04 09:30")), office),
+              ::testing::IsEmpty());
+  EXPECT_EQ(clock.business_elapsed(), absl::Minutes(30));
+
+  MustApply(clock, In::Resume(Utc("2024-03-04 10:00")), office);
+  EXPECT_EQ(clock.pause_reason(), "");
+  EXPECT_EQ(clock.paused(), Utc("2024-03-04 10:00") - Utc("2024-03-01 16:30"));
+  EXPECT_EQ(clock.deadline(), Utc("2024-03-04 13:30"));  // 3h30m left.
+
+  EXPECT_THAT(MustApply(clock, In::Stop(Utc("2024-03-04 13:00")), office),
+              ElementsAre(Fact::WarningReached(50, Utc("2024-03-04 11:30")),
+                          Fact::WarningReached(75, Utc("2024-03-04 12:30")),
+                          Fact::Met(Utc("2024-03-04 13:00"))));
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_MET);
+  EXPECT_EQ(clock.business_elapsed(), absl::Minutes(30 + 180));
+  EXPECT_EQ(clock.wall_elapsed(), absl::Minutes(30 + 180));
+}
+
+// --- The deadline instant itself
+// ----------------------------------------------
+
+TEST(SlaClockDeadline, PauseAtExactlyTheDeadlineIsBreachedAndPaused) {
+  AlwaysOpen always;
+  SlaClock clock = Clock(absl::Hours(4));
+  MustApply(clock, In::Start(Utc("2024-03-05 08:00")), always);
+  EXPECT_THAT(MustApply(clock, In::Pause(Utc("2024-03-05 12:00")), always),
+              ElementsAre(Fact::WarningReached(50, Utc("2024-03-05 10:00")),
+                          Fact::WarningReached(75, Utc("2024-03-05 11:00")),
+                          Fact::WarningReached(90, Utc("2024-03-05 11:36")),
+                          Fact::Breached(Utc("2024-03-05 12:00"))));
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_BREACHED);
+  EXPECT_EQ(clock.phase(), SLA_CLOCK_PHASE_PAUSED);
+  EXPECT_EQ(clock.deadline(), Utc("2024-03-05 12:00"));
+  EXPECT_EQ(clock.business_overdue(), absl::ZeroDuration());
+  EXPECT_DOUBLE_EQ(clock.percent_used(), 100);
+
+  // Overdue time counts only while running.
+  MustApply(clock, In::Resume(Utc("2024-03-05 14:00")), always);
+  MustApply(clock, In::AdvanceTo(Utc("2024-03-05 15:00")), always);
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_BREACHED);
+  EXPECT_EQ(clock.phase(), SLA_CLOCK_PHASE_RUNNING);
+  EXPECT_EQ(clock.business_overdue(), absl::Hours(1));
+  EXPECT_EQ(clock.wall_overdue(), absl::Hours(1));
+  EXPECT_EQ(clock.paused(), absl::Hours(2));
+}
+
+TEST(SlaClockDeadline, PauseOneMicrosecondBeforeTheDeadlineIsNotBreached) {
+  AlwaysOpen always;
+  SlaClock clock = Clock(absl::Hours(4));
+  MustApply(clock, In::Start(Utc("2024-03-05 08:00")), always);
+  const absl::Time just_before =
+      Utc("2024-03-05 12:00") - absl::Microseconds(1);
+  EXPECT_EQ(MustApply(clock, In::Pause(just_before), always).size(), 3u);
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_PAUSED);
+  MustApply(clock, In::Resume(Utc("2024-03-05 14:00")), always);
+  const absl::Time due = Utc("2024-03-05 14:00") + absl::Microseconds(1);
+  EXPECT_EQ(clock.deadline(), due);
+  EXPECT_THAT(MustApply(clock, In::AdvanceTo(due), always),
+              ElementsAre(Fact::Breached(due)));
+}
+
+TEST(SlaClockDeadline, StopAtTheDeadlineIsBreachedOneMicrosecondEarlierIsMet) {
+  AlwaysOpen always;
+  SlaClock on_time = Clock(absl::Hours(4)), at_deadline = Clock(absl::Hours(4));
+  MustApply(on_time, In::Start(Utc("2024-03-05 08:00")), always);
+  MustApply(at_deadline, In::Start(Utc("2024-03-05 08:00")), always);
+  const absl::Time deadline = Utc("2024-03-05 12:00");
+
+  std::vector<Fact> facts =
+      MustApply(on_time, In::Stop(deadline - absl::Microseconds(1)), always);
+  EXPECT_EQ(facts.back(), Fact::Met(deadline - absl::Microseconds(1)));
+  EXPECT_EQ(on_time.status(), SLA_CLOCK_STATUS_MET);
+
+  facts = MustApply(at_deadline, In::Stop(deadline), always);
+  ASSERT_EQ(facts.size(), 5u);
+  EXPECT_EQ(facts[3], Fact::Breached(deadline));
+  EXPECT_EQ(facts[4].kind, Fact::Kind::kCompletedBreached);
+  EXPECT_EQ(at_deadline.status(), SLA_CLOCK_STATUS_BREACHED);
+  EXPECT_EQ(at_deadline.phase(), SLA_CLOCK_PHASE_STOPPED);
+}
+
+TEST(SlaClockDeadline, DeadlineOnAWindowEndBreachesAtThatEnd) {
+  OfficeHours office;
+  SlaClock clock = Clock(absl::Hours(1));
+  MustApply(clock, In::Start(Utc("2024-03-01 16:00")), office);
+  EXPECT_EQ(clock.deadline(), Utc("2024-03-01 17:00"));  // Not Monday 09:00.
+  std::vector<Fact> facts =
+      MustApply(clock, In::Pause(Utc("2024-03-01 17:00")), office);
+  EXPECT_EQ(facts.back(), Fact::Breached(Utc("2024-03-01 17:00")));
+  EXPECT_EQ(clock.phase(), SLA_CLOCK_PHASE_PAUSED);
+}
+
+TEST(SlaClockDeadline, NextDueFiresExactlyAtItsInstantAndNeverBefore) {
+  OfficeHours office;
+  SlaClock clock = ClockFor(1);
+  MustApply(clock, In::Start(Utc("2024-03-01 16:00")), office);
+  std::vector<Fact> all;
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<std::optional<absl::Time>> due = clock.NextDue(office);
+    ASSERT_TRUE(due.ok()) << due.status();
+    if (!due->has_value()) break;
+    EXPECT_THAT(
+        MustApply(clock, In::AdvanceTo(**due - absl::Microseconds(1)), office),
+        ::testing::IsEmpty());
+    std::vector<Fact> facts = MustApply(clock, In::AdvanceTo(**due), office);
+    ASSERT_EQ(facts.size(), 1u);
+    EXPECT_EQ(facts[0].at, **due);
+    all.push_back(facts[0]);
+  }
+  EXPECT_THAT(all,
+              ElementsAre(Fact::WarningReached(50, Utc("2024-03-04 10:00")),
+                          Fact::WarningReached(75, Utc("2024-03-04 11:00")),
+                          Fact::WarningReached(90, Utc("2024-03-04 11:36")),
+                          Fact::Breached(Utc("2024-03-04 12:00"))));
+}
+
+TEST(SlaClockDeadline, FractionalThresholdNeverFiresEarly) {
+  AlwaysOpen always;
+  SlaClockSpec spec;
+  spec.record_id = "INC7";
+  spec.target = absl::Seconds(7);
+  spec.warning_thresholds_percent = {33.3};
+  SlaClock clock = *SlaClock::Create(spec);
+  const absl::Time t0 = Utc("2024-03-05 08:00");
+  MustApply(clock, In::Start(t0), always);
+  const absl::Duration thr = ThresholdDuration(absl::Seconds(7), 33.3);
+  EXPECT_GE(thr * 100, absl::Seconds(7) * 33.3);
+  EXPECT_THAT(
+      MustApply(clock, In::AdvanceTo(t0 + thr - absl::Microseconds(1)), always),
+      ::testing::IsEmpty());
+  EXPECT_THAT(MustApply(clock, In::AdvanceTo(t0 + thr), always),
+              ElementsAre(Fact::WarningReached(33.3, t0 + thr)));
+}
+
+// --- Priority changes
+// ----------------------------------------------------------
+
+TEST(SlaClockRetarget, RaisedPriorityKeepsElapsedAndMovesTheDeadline) {
+  OfficeHours office;
+  SlaClock clock = ClockFor(3);  // 8h.
+  MustApply(clock, In::Start(Utc("2024-03-04 09:00")), office);
+  EXPECT_EQ(clock.deadline(), Utc("2024-03-04 17:00"));
+  EXPECT_THAT(MustApply(clock,
+                        In::Retarget(Utc("2024-03-04 10:00"), absl::Hours(4),
+                                     "P3 -> P1: outage widened"),
+                        office),
+              ::testing::IsEmpty());
+  EXPECT_EQ(clock.business_elapsed(), absl::Hours(1));
+  EXPECT_EQ(clock.target(), absl::Hours(4));
+  EXPECT_EQ(clock.deadline(), Utc("2024-03-04 13:00"));
+  ASSERT_EQ(clock.target_history().size(), 1u);
+  const SlaTargetChange& change = clock.target_history()[0];
+  EXPECT_EQ(change.at_us(), absl::ToUnixMicros(Utc("2024-03-04 10:00")));
+  EXPECT_EQ(change.old_target_us(), absl::ToInt64Microseconds(absl::Hours(8)));
+  EXPECT_EQ(change.new_target_us(), absl::ToInt64Microseconds(absl::Hours(4)));
+  EXPECT_EQ(change.reason(), "P3 -> P1: outage widened");
+
+  // Lowered again: the deadline moves out, into Tuesday.
+  MustApply(clock, In::Retarget(Utc("2024-03-04 11:00"), absl::Hours(16), "P4"),
+            office);
+  EXPECT_EQ(clock.deadline(), Utc("2024-03-05 17:00"));
+  EXPECT_EQ(clock.target_history().size(), 2u);
+}
+
+TEST(SlaClockRetarget, RaisedPriorityPastTheNewTargetBreachesAtThatMoment) {
+  AlwaysOpen always;
+  SlaClock clock = Clock(absl::Hours(8));
+  MustApply(clock, In::Start(Utc("2024-03-05 08:00")), always);
+  const absl::Time raised = Utc("2024-03-05 13:00");  // 5h used.
+  EXPECT_THAT(
+      MustApply(clock, In::Retarget(raised, absl::Hours(4), "P1"), always),
+      ElementsAre(Fact::WarningReached(50, Utc("2024-03-05 12:00")),  // Of 8h.
+                  Fact::WarningReached(75, raised),
+                  Fact::WarningReached(90, raised), Fact::Breached(raised)));
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_BREACHED);
+  EXPECT_EQ(clock.breached_at(), raised);
+  EXPECT_EQ(clock.deadline(), raised);
+  EXPECT_EQ(clock.business_overdue(), absl::Hours(1));
+  // A later, larger target does not undo the breach.
+  MustApply(clock, In::Retarget(Utc("2024-03-05 13:30"), absl::Hours(24), "P4"),
+            always);
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_BREACHED);
+  EXPECT_EQ(clock.deadline(), raised);
+}
+
+TEST(SlaClockRetarget, RetargetWhilePausedFiresAtTheRetargetInstant) {
+  AlwaysOpen always;
+  SlaClock clock = Clock(absl::Hours(8));
+  MustApply(clock, In::Start(Utc("2024-03-05 08:00")), always);
+  MustApply(clock, In::Pause(Utc("2024-03-05 11:00")), always);  // 3h used.
+  EXPECT_THAT(
+      MustApply(clock, In::Retarget(Utc("2024-03-05 15:00"), absl::Hours(4)),
+                always),
+      ElementsAre(Fact::WarningReached(50, Utc("2024-03-05 15:00")),
+                  Fact::WarningReached(75, Utc("2024-03-05 15:00"))));
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_PAUSED);
+  MustApply(clock, In::Resume(Utc("2024-03-05 16:00")), always);
+  EXPECT_EQ(clock.deadline(), Utc("2024-03-05 17:00"));
+}
+
+// --- Reopen
+// ---------------------------------------------------------------------
+
+TEST(SlaClockReopen, NewCycleStartsAFreshClock) {
+  AlwaysOpen always;
+  SlaClock clock = Clock(absl::Hours(4));
+  MustApply(clock, In::Start(Utc("2024-03-05 08:00")), always);
+  MustApply(clock, In::Retarget(Utc("2024-03-05 09:00"), absl::Hours(3)),
+            always);
+  MustApply(clock, In::Stop(Utc("2024-03-05 10:00")), always);
+  const SlaClock first_cycle = clock;
+  EXPECT_EQ(first_cycle.status(), SLA_CLOCK_STATUS_MET);
+
+  EXPECT_THAT(
+      MustApply(clock,
+                In::Reopen(Utc("2024-03-06 15:00"), SLA_REOPEN_MODE_NEW_CYCLE),
+                always),
+      ElementsAre(
+          Fact{Fact::Kind::kCycleStarted, Utc("2024-03-06 15:00"), 0, 2}));
+  EXPECT_EQ(clock.cycle(), 2);
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_RUNNING);
+  EXPECT_EQ(clock.started_at(), Utc("2024-03-06 15:00"));
+  EXPECT_EQ(clock.business_elapsed(), absl::ZeroDuration());
+  EXPECT_EQ(clock.warnings_reached(), 0);
+  EXPECT_EQ(clock.target(), absl::Hours(3));  // The target in force.
+  EXPECT_TRUE(clock.target_history().empty());
+  EXPECT_EQ(clock.deadline(), Utc("2024-03-06 18:00"));
+  EXPECT_EQ(first_cycle.business_elapsed(), absl::Hours(2));  // Unchanged.
+  std::vector<Fact> facts =
+      MustApply(clock, In::AdvanceTo(Utc("2024-03-06 19:00")), always);
+  EXPECT_EQ(facts.back(), Fact::Breached(Utc("2024-03-06 18:00"), 2));
+}
+
+TEST(SlaClockReopen, ResumeContinuesTheSameClock) {
+  AlwaysOpen always;
+  SlaClock clock = Clock(absl::Hours(4));
+  MustApply(clock, In::Start(Utc("2024-03-05 08:00")), always);
+  EXPECT_THAT(MustApply(clock, In::Stop(Utc("2024-03-05 10:00")), always),
+              ElementsAre(Fact::WarningReached(50, Utc("2024-03-05 10:00")),
+                          Fact::Met(Utc("2024-03-05 10:00"))));
+  EXPECT_THAT(
+      MustApply(clock,
+                In::Reopen(Utc("2024-03-05 15:00"), SLA_REOPEN_MODE_RESUME),
+                always),
+      ::testing::IsEmpty());
+  EXPECT_EQ(clock.cycle(), 1);
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_RUNNING);
+  EXPECT_EQ(clock.stopped_at(), std::nullopt);
+  EXPECT_EQ(clock.business_elapsed(), absl::Hours(2));
+  EXPECT_EQ(clock.deadline(), Utc("2024-03-05 17:00"));
+  EXPECT_EQ(*clock.NextDue(always), Utc("2024-03-05 16:00"));  // 75%.
+  // The stopped hours count neither as running nor as paused.
+  MustApply(clock, In::AdvanceTo(Utc("2024-03-05 16:00")), always);
+  EXPECT_EQ(clock.wall_elapsed(), absl::Hours(3));
+  EXPECT_EQ(clock.paused(), absl::ZeroDuration());
+}
+
+TEST(SlaClockReopen, ResumeOfABreachedClockStaysBreached) {
+  AlwaysOpen always;
+  SlaClock clock = Clock(absl::Hours(1));
+  MustApply(clock, In::Start(Utc("2024-03-05 08:00")), always);
+  MustApply(clock, In::Stop(Utc("2024-03-05 10:00")), always);
+  MustApply(clock, In::Reopen(Utc("2024-03-05 11:00"), SLA_REOPEN_MODE_RESUME),
+            always);
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_BREACHED);
+  EXPECT_EQ(clock.phase(), SLA_CLOCK_PHASE_RUNNING);
+  MustApply(clock, In::AdvanceTo(Utc("2024-03-05 11:30")), always);
+  EXPECT_EQ(clock.wall_overdue(), absl::Minutes(90));
+}
+
+// --- Breach, then resolve
+// --------------------------------------------------------
+
+TEST(SlaClockBreach, ResolvedAfterTheBreachCountsOverdueTime) {
+  AlwaysOpen always;
+  SlaClock clock = Clock(absl::Hours(4));
+  MustApply(clock, In::Start(Utc("2024-03-05 08:00")), always);
+  MustApply(clock, In::AdvanceTo(Utc("2024-03-05 12:10")), always);
+  EXPECT_EQ(clock.wall_overdue(), absl::Minutes(10));
+  MustApply(clock, In::Pause(Utc("2024-03-05 12:30"), "AWAITING_VENDOR"),
+            always);
+  MustApply(clock, In::Resume(Utc("2024-03-05 13:00")), always);
+  std::vector<Fact> facts =
+      MustApply(clock, In::Stop(Utc("2024-03-05 13:30")), always);
+  EXPECT_THAT(facts, ElementsAre(Fact{Fact::Kind::kCompletedBreached,
+                                      Utc("2024-03-05 13:30"), 0, 1}));
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_BREACHED);
+  EXPECT_EQ(clock.phase(), SLA_CLOCK_PHASE_STOPPED);
+  EXPECT_EQ(clock.stopped_at(), Utc("2024-03-05 13:30"));
+  EXPECT_EQ(clock.business_overdue(), absl::Hours(1));
+  EXPECT_EQ(clock.wall_overdue(), absl::Hours(1));
+  EXPECT_EQ(clock.paused(), absl::Minutes(30));
+  EXPECT_EQ(clock.wall_elapsed(), absl::Hours(5));
+  // Time after the stop does not count.
+  MustApply(clock, In::AdvanceTo(Utc("2024-03-07 00:00")), always);
+  EXPECT_EQ(clock.business_overdue(), absl::Hours(1));
+}
+
+TEST(SlaClockBreach, CancelledClockTakesNoFurtherInput) {
+  AlwaysOpen always;
+  SlaClock clock = Clock(absl::Hours(4));
+  MustApply(clock, In::Start(Utc("2024-03-05 08:00")), always);
+  std::vector<Fact> facts =
+      MustApply(clock, In::Cancel(Utc("2024-03-05 09:00")), always);
+  EXPECT_EQ(facts.back().kind, Fact::Kind::kCancelled);
+  EXPECT_EQ(clock.status(), SLA_CLOCK_STATUS_CANCELLED);
+  absl::Status s = clock.ApplyInPlace(In::AdvanceTo(Utc("2024-03-05 10:00")),
+                                      always, nullptr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("cancelled"));
+}
+
+// --- Invalid sequences
+// --------------------------------------------------------------
+
+struct BadInput {
+  std::string name;
+  std::vector<In> setup;
+  In input;
+  absl::StatusCode code;
+};
+
+TEST(SlaClockInvalid, RejectedInputsLeaveTheClockUnchanged) {
+  const absl::Time t0 = Utc("2024-03-05 08:00");
+  const absl::Time t1 = t0 + absl::Hours(1);
+  const absl::Time t2 = t0 + absl::Hours(2);
+  const auto kFailed = absl::StatusCode::kFailedPrecondition;
+  const auto kInvalid = absl::StatusCode::kInvalidArgument;
+  const std::vector<BadInput> cases = {
+      {"resume a running clock", {In::Start(t0)}, In::Resume(t1), kFailed},
+      {"resume a clock never started", {}, In::Resume(t1), kFailed},
+      {"pause a paused clock",
+       {In::Start(t0), In::Pause(t1)},
+       In::Pause(t2),
+       kFailed},
+      {"pause before start", {}, In::Pause(t1), kFailed},
+      {"start twice", {In::Start(t0)}, In::Start(t1), kFailed},
+      {"stop before start", {}, In::Stop(t1), kFailed},
+      {"stop twice", {In::Start(t0), In::Stop(t1)}, In::Stop(t2), kFailed},
+      {"reopen a running clock",
+       {In::Start(t0)},
+       In::Reopen(t1, SLA_REOPEN_MODE_RESUME),
+       kFailed},
+      {"retarget a stopped clock",
+       {In::Start(t0), In::Stop(t1)},
+       In::Retarget(t2, absl::Hours(1)),
+       kFailed},
+      {"cancel a stopped clock",
+       {In::Start(t0), In::Stop(t1)},
+       In::Cancel(t2),
+       kFailed},
+      {"resume after cancel",
+       {In::Start(t0), In::Pause(t0), In::Cancel(t1)},
+       In::Resume(t2),
+       kFailed},
+      {"advance after cancel", {In::Cancel(t0)}, In::AdvanceTo(t2), kFailed},
+      {"time going backwards", {In::Start(t1)}, In::Pause(t0), kInvalid},
+      {"advance backwards",
+       {In::Start(t0), In::AdvanceTo(t2)},
+       In::AdvanceTo(t1),
+       kInvalid},
+      {"zero target",
+       {In::Start(t0)},
+       In::Retarget(t1, absl::ZeroDuration()),
+       kInvalid},
+      {"negative target",
+       {In::Start(t0)},
+       In::Retarget(t1, -absl::Hours(1)),
+       kInvalid},
+      {"sub-microsecond instant",
+       {In::Start(t0)},
+       In::AdvanceTo(t1 + absl::Nanoseconds(1)),
+       kInvalid},
+      {"infinite instant",
+       {In::Start(t0)},
+       In::AdvanceTo(absl::InfiniteFuture()),
+       kInvalid},
+  };
+  AlwaysOpen always;
+  for (const BadInput& c : cases) {
+    SCOPED_TRACE(c.name);
+    SlaClock clock = Clock(absl::Hours(4));
+    for (const In& in : c.setup) MustApply(clock, in, always);
+    const std::string before = Bytes(clock);
+    std::vector<Fact> facts = {Fact::Met(t0)};
+    absl::Status s = clock.ApplyInPlace(c.input, always, &facts);
+    EXPECT_EQ(s.code(), c.code) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("INC0042"));
+    EXPECT_EQ(Bytes(clock), before);
+    EXPECT_EQ(facts.size(), 1u);
+    // The pure form says the same.
+    EXPECT_EQ(clock.Apply(c.input, always).status().code(), c.code);
+  }
+}
+
+// A calendar that has no business time after a cut-off.
+class EndsAt final : public BusinessTime {
+ public:
+  explicit EndsAt(absl::Time end) : end_(end) {}
+  absl::Duration Between(absl::Time a, absl::Time b) const override {
+    return always_.Between(std::min(a, end_), std::min(b, end_));
+  }
+  absl::StatusOr<absl::Time> Add(absl::Time t,
+                                 absl::Duration d) const override {
+    if (t + d > end_) return absl::OutOfRangeError("calendar ends");
+    return t + d;
+  }
+
+ private:
+  absl::Time end_;
+  AlwaysOpen always_;
+};
+
+TEST(SlaClockInvalid, CalendarErrorsLeaveTheClockUnchanged) {
+  EndsAt calendar(Utc("2024-03-05 10:00"));
+  SlaClock clock = Clock(absl::Hours(4));
+  const std::string before = Bytes(clock);
+  absl::Status s =
+      clock.ApplyInPlace(In::Start(Utc("2024-03-05 08:00")), calendar, nullptr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(Bytes(clock), before);
+}
+
+// --- Order, replay, storage
+// ---------------------------------------------------------
+
+TEST(SlaClockOrder, EventsArrivingOutOfOrderGiveTheSameClock) {
+  OfficeHours office;
+  // Two inputs share an instant: the sequence decides (pause, then resume).
+  const std::vector<SequencedClockInput> in_order = {
+      {In::Start(Utc("2024-03-01 16:00")), 0},
+      {In::Pause(Utc("2024-03-01 16:30"), "AWAITING_CALLER"), 1},
+      {In::Resume(Utc("2024-03-01 16:30")), 2},
+      {In::Retarget(Utc("2024-03-04 09:15"), absl::Hours(2), "P1"), 3},
+      {In::Pause(Utc("2024-03-04 10:00")), 4},
+      {In::Resume(Utc("2024-03-04 11:00")), 5},
+      {In::Stop(Utc("2024-03-04 12:00")), 6},
+  };
+  SlaClock expected = ClockFor(3);
+  std::vector<Fact> expected_facts;
+  for (const SequencedClockInput& in : in_order) {
+    for (const Fact& f : MustApply(expected, in.input, office)) {
+      expected_facts.push_back(f);
+    }
+  }
+  EXPECT_EQ(expected.status(), SLA_CLOCK_STATUS_BREACHED);
+
+  std::vector<SequencedClockInput> shuffled = in_order;
+  std::sort(shuffled.begin(), shuffled.end(), [](const auto& a, const auto& b) {
+    return a.sequence < b.sequence;
+  });
+  int permutations = 0;
+  do {
+    absl::StatusOr<SlaTransition> t = Replay(ClockFor(3), shuffled, office);
+    ASSERT_TRUE(t.ok()) << t.status();
+    ASSERT_EQ(Bytes(t->clock), Bytes(expected));
+    ASSERT_EQ(t->facts, expected_facts);
+    ++permutations;
+  } while (std::next_permutation(
+      shuffled.begin(), shuffled.end(),
+      [](const auto& a, const auto& b) { return a.sequence < b.sequence; }));
+  EXPECT_EQ(permutations, 5040);
+}
+
+TEST(SlaClockOrder, SortClockInputsOrdersByTimeThenSequence) {
+  const absl::Time t = Utc("2024-03-05 08:00");
+  std::vector<SequencedClockInput> inputs = {{In::Resume(t), 7},
+                                             {In::Start(t - absl::Hours(1)), 9},
+                                             {In::Pause(t), 3}};
+  SortClockInputs(inputs);
+  EXPECT_EQ(inputs[0].sequence, 9);
+  EXPECT_EQ(inputs[1].sequence, 3);
+  EXPECT_EQ(inputs[2].sequence, 7);
+}
+
+TEST(SlaClockOrder, ReplayNamesTheRejectedInput) {
+  AlwaysOpen always;
+  absl::StatusOr<SlaTransition> t =
+      Replay(Clock(absl::Hours(1)),
+             {{In::Start(Utc("2024-03-05 08:00")), 0},
+              {In::Resume(Utc("2024-03-05 09:00")), 1}},
+             always);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(t.status().message()), HasSubstr("input #1"));
+}
+
+TEST(SlaClockRetroactive, AttachedLateItCountsFromTheOriginalStart) {
+  OfficeHours office;
+  const std::vector<SequencedClockInput> history = {
+      {In::Start(Utc("2024-03-01 16:00")), 0},
+      {In::Pause(Utc("2024-03-01 16:30"), "AWAITING_CALLER"), 1},
+      {In::Resume(Utc("2024-03-04 10:00")), 2},
+  };
+  // Attached live: saw every input and a timer tick each hour.
+  SlaClock live = ClockFor(1);
+  std::vector<Fact> live_facts;
+  size_t next = 0;
+  for (absl::Time t = Utc("2024-03-01 16:00"); t <= Utc("2024-03-04 14:00");
+       t += absl::Hours(1)) {
+    while (next < history.size() && history[next].input.at <= t) {
+      for (const Fact& f : MustApply(live, history[next++].input, office)) {
+        live_facts.push_back(f);
+      }
+    }
+    for (const Fact& f : MustApply(live, In::AdvanceTo(t), office)) {
+      live_facts.push_back(f);
+    }
+  }
+  // Attached at Monday 14:00 (say the policy was added then).
+  std::vector<SequencedClockInput> late = history;
+  late.push_back({In::AdvanceTo(Utc("2024-03-04 14:00")), 3});
+  absl::StatusOr<SlaTransition> attached = Replay(ClockFor(1), late, office);
+  ASSERT_TRUE(attached.ok()) << attached.status();
+  EXPECT_EQ(Bytes(attached->clock), Bytes(live));
+  EXPECT_EQ(attached->facts, live_facts);
+  EXPECT_THAT(attached->facts,
+              ElementsAre(Fact::WarningReached(50, Utc("2024-03-04 11:30")),
+                          Fact::WarningReached(75, Utc("2024-03-04 12:30")),
+                          Fact::WarningReached(90, Utc("2024-03-04 13:06")),
+                          Fact::Breached(Utc("2024-03-04 13:30"))));
+}
+
+TEST(SlaClockStorage, ProtoRoundTripKeepsEveryByteAndBehaviour) {
+  OfficeHours office;
+  SlaClock clock = ClockFor(1);
+  MustApply(clock, In::Start(Utc("2024-03-01 16:00")), office);
+  MustApply(clock, In::Pause(Utc("2024-03-01 16:30"), "AWAITING_CALLER"),
+            office);
+  MustApply(clock, In::Retarget(Utc("2024-03-04 09:00"), absl::Hours(2)),
+            office);
+  absl::StatusOr<SlaClock> decoded = SlaClock::FromProto(clock.ToProto());
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(Bytes(*decoded), Bytes(clock));
+  const In resume = In::Resume(Utc("2024-03-04 10:00"));
+  const In later = In::AdvanceTo(Utc("2024-03-04 15:00"));
+  MustApply(clock, resume, office);
+  MustApply(*decoded, resume, office);
+  EXPECT_EQ(MustApply(clock, later, office),
+            MustApply(*decoded, later, office));
+  EXPECT_EQ(Bytes(*decoded), Bytes(clock));
+}
+
+TEST(SlaClockStorage, InconsistentStoredStateIsRejected) {
+  AlwaysOpen always;
+  SlaClock clock = Clock(absl::Hours(4));
+  MustApply(clock, In::Start(Utc("2024-03-05 08:00")), always);
+  MustApply(clock, In::AdvanceTo(Utc("2024-03-05 09:00")), always);
+  SlaClockState state = clock.ToProto();
+
+  SlaClockState bad = state;
+  bad.set_business_elapsed_us(absl::ToInt64Microseconds(absl::Hours(5)));
+  EXPECT_EQ(SlaClock::FromProto(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad = state;
+  bad.set_status(SLA_CLOCK_STATUS_MET);
+  EXPECT_EQ(SlaClock::FromProto(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad = state;
+  bad.set_target_us(0);
+  EXPECT_EQ(SlaClock::FromProto(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  bad = state;
+  bad.clear_deadline_us();
+  EXPECT_EQ(SlaClock::FromProto(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(SlaClock::FromProto(state).ok());
+}
+
+TEST(SlaClockCreate, BadSpecsAreRejected) {
+  SlaClockSpec spec;
+  spec.record_id = "INC9";
+  spec.target = absl::ZeroDuration();
+  EXPECT_EQ(SlaClock::Create(spec).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  spec.target = absl::Hours(1);
+  spec.warning_thresholds_percent = {50, 50};
+  EXPECT_EQ(SlaClock::Create(spec).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  spec.warning_thresholds_percent = {100};
+  EXPECT_EQ(SlaClock::Create(spec).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  spec.warning_thresholds_percent = {};
+  EXPECT_TRUE(SlaClock::Create(spec).ok());
+}
+
+}  // namespace
+}  // namespace slate

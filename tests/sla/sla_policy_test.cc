@@ -1,0 +1,243 @@
+// Loading SLA policies from JSON, as an administrator would write them.
+#include "lib/sla/sla_policy.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace slate {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kPolicy[] = R"({
+  "id": "incident-default",
+  "name": "Incidents, office hours",
+  "applies_to": {"record_types": ["incident"], "priorities": [1, 2],
+                 "services": ["email"]},
+  "targets": [
+    {"priority": 1, "response": "15m", "resolution": "4h", "update": "1h"},
+    {"priority": 2, "response": "1h", "resolution": "14400s"}
+  ],
+  "calendar_id": "office-hours",
+  "response": {"start": {"events": ["incident_opened"]},
+               "stop": {"events": ["incident_acknowledged"]}},
+  "resolution": {"start": {"events": ["incident_opened"],
+                           "states": ["in_progress"]},
+                 "pause": {"states": ["on_hold"],
+                           "hold_reasons": ["AWAITING_CALLER"]},
+                 "stop": {"states": ["resolved", "closed"]},
+                 "cancel": {"states": ["cancelled"]}},
+  "update": {"start": {"events": ["incident_opened"]},
+             "stop": {"events": ["incident_commented"]}},
+  "reopen": "SLA_REOPEN_MODE_RESUME"
+})";
+
+// The policy with `from` replaced by `to` (must occur).
+std::string With(absl::string_view from, absl::string_view to) {
+  std::string json = kPolicy;
+  EXPECT_NE(json.find(std::string(from)), std::string::npos) << from;
+  return absl::StrReplaceAll(json, {{from, to}});
+}
+
+TEST(SlaPolicyLoad, LoadsAValidPolicyAndFillsDefaults) {
+  absl::StatusOr<SlaPolicy> policy = LoadSlaPolicyJson(kPolicy);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(policy->id(), "incident-default");
+  EXPECT_THAT(policy->warning_thresholds_percent(), ElementsAre(50, 75, 90));
+  EXPECT_EQ(policy->reopen(), SLA_REOPEN_MODE_RESUME);
+  EXPECT_EQ(SlaTargetFor(*policy, SLA_METRIC_RESOLUTION, 1), absl::Hours(4));
+  // "14400s" (protobuf Duration JSON) and "4h" mean the same.
+  EXPECT_EQ(SlaTargetFor(*policy, SLA_METRIC_RESOLUTION, 2), absl::Hours(4));
+  EXPECT_EQ(SlaTargetFor(*policy, SLA_METRIC_RESPONSE, 1), absl::Minutes(15));
+  EXPECT_EQ(SlaTargetFor(*policy, SLA_METRIC_UPDATE, 2), std::nullopt);
+  EXPECT_EQ(SlaTargetFor(*policy, SLA_METRIC_RESOLUTION, 3), std::nullopt);
+}
+
+TEST(SlaPolicyLoad, ReopenDefaultsToNewCycleAndExplicitThresholdsStay) {
+  std::string json = With(R"("reopen": "SLA_REOPEN_MODE_RESUME")",
+                          R"("warning_thresholds_percent": [80, 95.5])");
+  absl::StatusOr<SlaPolicy> policy = LoadSlaPolicyJson(json);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(policy->reopen(), SLA_REOPEN_MODE_NEW_CYCLE);
+  EXPECT_THAT(policy->warning_thresholds_percent(), ElementsAre(80, 95.5));
+}
+
+TEST(SlaPolicyLoad, CamelCaseJsonNamesWorkToo) {
+  std::string json = With(R"("calendar_id")", R"("calendarId")");
+  absl::StatusOr<SlaPolicy> policy = LoadSlaPolicyJson(json);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(policy->calendar_id(), "office-hours");
+}
+
+struct BadPolicy {
+  std::string what;
+  std::string json;
+  std::string field;  // Must appear in the message.
+};
+
+TEST(SlaPolicyLoad, InvalidPoliciesNameThePolicyAndTheField) {
+  const std::vector<BadPolicy> cases = {
+      {"zero target", With(R"("resolution": "4h")", R"("resolution": "0s")"),
+       "targets[0].resolution: must be > 0"},
+      {"negative target",
+       With(R"("resolution": "4h")", R"("resolution": "-4h")"),
+       "targets[0].resolution: must be > 0"},
+      {"not a duration",
+       With(R"("resolution": "4h")", R"("resolution": "4 hours")"),
+       "targets[0].resolution: not a duration"},
+      {"infinite target",
+       With(R"("resolution": "4h")", R"("resolution": "inf")"),
+       "targets[0].resolution: must be finite"},
+      {"sub-microsecond target",
+       With(R"("resolution": "4h")", R"("resolution": "1ns")"),
+       "targets[0].resolution: must be a whole number of microseconds"},
+      {"unknown priority 0", With(R"({"priority": 2,)", R"({"priority": 0,)"),
+       "targets[1].priority: unknown priority 0"},
+      {"unknown priority 6", With(R"({"priority": 2,)", R"({"priority": 6,)"),
+       "targets[1].priority: unknown priority 6"},
+      {"duplicate priority", With(R"({"priority": 2,)", R"({"priority": 1,)"),
+       "targets[1].priority: priority 1 has more than one"},
+      {"applies to a priority without target",
+       With(R"("priorities": [1, 2])", R"("priorities": [1, 3])"),
+       "applies_to.priorities[1]: priority 3 has no targets entry"},
+      {"applies to an unknown priority",
+       With(R"("priorities": [1, 2])", R"("priorities": [1, 9])"),
+       "applies_to.priorities[1]: unknown priority 9"},
+      {"threshold 0",
+       With(R"("reopen")", R"("warning_thresholds_percent": [0], "reopen")"),
+       "warning_thresholds_percent[0]: must be in (0, 100)"},
+      {"threshold 100",
+       With(R"("reopen")",
+            R"("warning_thresholds_percent": [50, 100], "reopen")"),
+       "warning_thresholds_percent[1]: must be in (0, 100)"},
+      {"threshold 150",
+       With(R"("reopen")", R"("warning_thresholds_percent": [150], "reopen")"),
+       "warning_thresholds_percent[0]: must be in (0, 100)"},
+      {"thresholds out of order",
+       With(R"("reopen")",
+            R"("warning_thresholds_percent": [75, 50], "reopen")"),
+       "warning_thresholds_percent[1]: must be greater"},
+      {"unknown state",
+       With(R"("states": ["on_hold"])", R"("states": ["onhold"])"),
+       "resolution.pause.states[0]: unknown state \"onhold\""},
+      {"bad event name",
+       With(R"("events": ["incident_acknowledged"])", R"("events": ["Ack"])"),
+       "response.stop.events[0]"},
+      {"bad hold reason", With(R"("AWAITING_CALLER")", R"("awaiting caller")"),
+       "resolution.pause.hold_reasons[0]"},
+      {"unknown record type",
+       With(R"("record_types": ["incident"])",
+            R"("record_types": ["problem"])"),
+       "applies_to.record_types[0]: unknown record type \"problem\""},
+      {"missing calendar", With(R"("calendar_id": "office-hours",)", ""),
+       "calendar_id: required"},
+      {"measure with target but no stop",
+       With(R"("stop": {"events": ["incident_commented"]})", R"("cancel": {})"),
+       "update.stop: required"},
+      {"priority with no target at all",
+       With(R"("response": "1h", "resolution": "14400s")", ""),
+       "targets[1]: sets no target"},
+  };
+  for (const BadPolicy& c : cases) {
+    SCOPED_TRACE(c.what);
+    absl::StatusOr<SlaPolicy> policy = LoadSlaPolicyJson(c.json);
+    ASSERT_FALSE(policy.ok());
+    EXPECT_EQ(policy.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(policy.status().message()),
+                HasSubstr("sla policy \"incident-default\""));
+    EXPECT_THAT(std::string(policy.status().message()), HasSubstr(c.field));
+  }
+}
+
+TEST(SlaPolicyLoad, MalformedJsonAndUnknownFieldsAreRejected) {
+  for (const std::string& json :
+       {std::string("{"), std::string(R"({"id": "x", "colour": "red"})"),
+        With(R"("reopen": "SLA_REOPEN_MODE_RESUME")",
+             R"("reopen": "SOMETIMES")"),
+        std::string("[]")}) {
+    absl::StatusOr<SlaPolicy> policy = LoadSlaPolicyJson(json);
+    EXPECT_EQ(policy.status().code(), absl::StatusCode::kInvalidArgument)
+        << json;
+  }
+  EXPECT_THAT(std::string(LoadSlaPolicyJson("{}").status().message()),
+              HasSubstr("id: required"));
+}
+
+TEST(SlaPolicyLoad, MaxPriorityIsAnOption) {
+  std::string json = With(R"({"priority": 2,)", R"({"priority": 7,)");
+  json = absl::StrReplaceAll(
+      json, {{R"("priorities": [1, 2])", R"("priorities": [1, 7])"}});
+  EXPECT_FALSE(LoadSlaPolicyJson(json).ok());
+  SlaPolicyOptions options;
+  options.max_priority = 8;
+  EXPECT_TRUE(LoadSlaPolicyJson(json, options).ok());
+}
+
+TEST(SlaPolicyApply, AppliesToFiltersAndEmptyMeansAny) {
+  SlaPolicy policy = *LoadSlaPolicyJson(kPolicy);
+  EXPECT_TRUE(SlaPolicyApplies(policy, {"incident", 1, "email", "network"}));
+  EXPECT_FALSE(SlaPolicyApplies(policy, {"change", 1, "email", "network"}));
+  EXPECT_FALSE(SlaPolicyApplies(policy, {"incident", 3, "email", "network"}));
+  EXPECT_FALSE(SlaPolicyApplies(policy, {"incident", 1, "vpn", "network"}));
+  // No category filter: any category.
+  EXPECT_TRUE(SlaPolicyApplies(policy, {"incident", 2, "email", ""}));
+}
+
+TEST(SlaPolicyApply, ClockSpecCarriesTargetAndThresholds) {
+  SlaPolicy policy = *LoadSlaPolicyJson(kPolicy);
+  absl::StatusOr<SlaClockSpec> spec =
+      SlaClockSpecFor(policy, SLA_METRIC_RESPONSE, 1, "INC0001");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->target, absl::Minutes(15));
+  EXPECT_EQ(spec->record_id, "INC0001");
+  EXPECT_EQ(spec->policy_id, "incident-default");
+  EXPECT_THAT(spec->warning_thresholds_percent, ElementsAre(50, 75, 90));
+  EXPECT_EQ(
+      SlaClockSpecFor(policy, SLA_METRIC_UPDATE, 2, "INC0001").status().code(),
+      absl::StatusCode::kNotFound);
+}
+
+TEST(SlaPolicyApply, RecordTransitionsBecomeClockInputs) {
+  SlaPolicy policy = *LoadSlaPolicyJson(kPolicy);
+  const SlaClockRules& rules = SlaRulesFor(policy, SLA_METRIC_RESOLUTION);
+  using K = SlaClockInputKind;
+  auto decide = [&](SlaClockPhase phase, SlaRecordTransition t) {
+    return SlaDecideInput(rules, phase, t);
+  };
+  EXPECT_EQ(decide(SLA_CLOCK_PHASE_NOT_STARTED, {"incident_opened", "new", ""}),
+            K::kStart);
+  EXPECT_EQ(decide(SLA_CLOCK_PHASE_RUNNING, {"incident_commented", "new", ""}),
+            std::nullopt);
+  EXPECT_EQ(decide(SLA_CLOCK_PHASE_RUNNING,
+                   {"incident_put_on_hold", "on_hold", "AWAITING_CALLER"}),
+            K::kPause);
+  // Only the listed hold reasons pause.
+  EXPECT_EQ(decide(SLA_CLOCK_PHASE_RUNNING,
+                   {"incident_put_on_hold", "on_hold", "AWAITING_VENDOR"}),
+            std::nullopt);
+  EXPECT_EQ(decide(SLA_CLOCK_PHASE_PAUSED,
+                   {"incident_commented", "on_hold", "AWAITING_CALLER"}),
+            std::nullopt);
+  EXPECT_EQ(
+      decide(SLA_CLOCK_PHASE_PAUSED, {"incident_resumed", "in_progress", ""}),
+      K::kResume);
+  EXPECT_EQ(
+      decide(SLA_CLOCK_PHASE_PAUSED, {"incident_resolved", "resolved", ""}),
+      K::kStop);
+  EXPECT_EQ(
+      decide(SLA_CLOCK_PHASE_RUNNING, {"incident_cancelled", "cancelled", ""}),
+      K::kCancel);
+  EXPECT_EQ(decide(SLA_CLOCK_PHASE_STOPPED, {"incident_closed", "closed", ""}),
+            std::nullopt);
+  EXPECT_EQ(
+      decide(SLA_CLOCK_PHASE_STOPPED, {"incident_reopened", "in_progress", ""}),
+      K::kReopen);
+}
+
+}  // namespace
+}  // namespace slate
