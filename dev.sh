@@ -45,7 +45,7 @@ BAZEL_QUIET=(--noshow_progress --ui_event_filters=-info,-debug)
 demo() {
   setup
   bazel build "${BAZEL_QUIET[@]}" //examples:quickstart
-  ./bazel-bin/examples/quickstart "$@"
+  "$(bazel info bazel-bin 2>/dev/null)/examples/quickstart" "$@"
 }
 
 # Runs bazel test and prints one line "N passed, N failed" counting GoogleTest
@@ -63,12 +63,13 @@ run_tests() {
   [ ${#targets[@]} -eq 0 ] && targets=(//...)
   local out rc=0
   out=$(mktemp)
-  bazel test "${BAZEL_QUIET[@]}" --test_summary=short "${flags[@]}" \
+  bazel test "${BAZEL_QUIET[@]}" --keep_going --test_summary=short "${flags[@]}" \
     "${targets[@]}" 2>&1 | tee "$out" || rc=$?
-  local passed=0 failed=0 skipped=0 label status dir xml counts
+  local passed=0 failed=0 skipped=0 label status dir counts testlogs
+  testlogs=$(bazel info "${flags[@]}" bazel-testlogs 2>/dev/null)
   # Summary lines look like "//tests/log:foo   (cached) PASSED in 0.4s".
   while read -r label status; do
-    dir="bazel-testlogs/$(printf '%s' "${label#//}" | tr ':' '/')"
+    dir="$testlogs/$(printf '%s' "${label#//}" | tr ':' '/')"
     case "$status" in
       PASSED|FAILED)
         counts=$(find "$dir" -name test.xml 2>/dev/null |

@@ -13,6 +13,8 @@
 #include "lib/base/status_macros.h"
 #include "lib/log/log_format.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/memtablerep.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
@@ -148,6 +150,15 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   ro.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
+  // The id index lives in a column family of its own with a hash-based
+  // memtable: its keys arrive in random order, and a skiplist insert plus
+  // lookup per event would cost more than the event itself.
+  ro.allow_concurrent_memtable_write = false;  // Required by hash memtables.
+  rocksdb::ColumnFamilyOptions ids_options(ro);
+  ids_options.prefix_extractor.reset(rocksdb::NewNoopTransform());
+  ids_options.memtable_factory.reset(
+      rocksdb::NewHashLinkListRepFactory(1 << 18));
+
   std::vector<std::string> cf_names = {rocksdb::kDefaultColumnFamilyName};
   if (existed) {
     std::vector<std::string> names;
@@ -159,7 +170,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const std::string& n : cf_names) {
-    cfs.emplace_back(n, rocksdb::ColumnFamilyOptions(ro));
+    cfs.emplace_back(n, n == log_format::kIdsColumnFamily
+                            ? ids_options
+                            : rocksdb::ColumnFamilyOptions(ro));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -194,6 +207,13 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
           " is a RocksDB database but not a Slate database (no format "
           "version record)")));
     }
+    // A new database: create the id index, then record the format.
+    rocksdb::ColumnFamilyHandle* ids = nullptr;
+    s = db->CreateColumnFamily(ids_options, log_format::kIdsColumnFamily,
+                               &ids);
+    if (!s.ok()) return close_on_error(FromRocks(s, "open: create id index"));
+    handles.push_back(ids);
+    cf_names.push_back(log_format::kIdsColumnFamily);
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = db->Put(wo, log_format::MetaKey(log_format::kFormatVersionName),
@@ -213,6 +233,15 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
           dir, " was written by a newer Slate (log format ", v,
           "); this build reads formats up to ", log_format::kFormatVersion)));
     }
+  }
+  rocksdb::ColumnFamilyHandle* ids_cf = nullptr;
+  for (size_t i = 0; i < cf_names.size(); ++i) {
+    if (cf_names[i] == log_format::kIdsColumnFamily) ids_cf = handles[i];
+  }
+  if (ids_cf == nullptr) {
+    return close_on_error(absl::DataLossError(absl::StrCat(
+        dir, ": the event id index (column family \"",
+        log_format::kIdsColumnFamily, "\") is missing")));
   }
 
   // Recover the next position from the last event key.
@@ -238,16 +267,17 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
     }
   }
   if (!recovered.ok()) return close_on_error(recovered);
-  return std::unique_ptr<EventLog>(
-      new EventLog(options, std::move(db), std::move(handles), next_position));
+  return std::unique_ptr<EventLog>(new EventLog(
+      options, std::move(db), std::move(handles), ids_cf, next_position));
 }
 
 EventLog::EventLog(const Options& options, std::unique_ptr<rocksdb::DB> db,
                    std::vector<rocksdb::ColumnFamilyHandle*> handles,
-                   int64_t next_position)
+                   rocksdb::ColumnFamilyHandle* ids_cf, int64_t next_position)
     : options_(options),
       db_(std::move(db)),
       handles_(std::move(handles)),
+      ids_cf_(ids_cf),
       leader_next_position_(next_position),
       committed_next_(next_position) {}
 
@@ -433,7 +463,7 @@ absl::Status EventLog::CheckIds(Writer* w, const GroupState& group,
   }
   std::vector<rocksdb::PinnableSlice> values(n);
   std::vector<rocksdb::Status> statuses(n);
-  db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), n,
+  db_->MultiGet(rocksdb::ReadOptions(), ids_cf_, n,
                 slices.data(), values.data(), statuses.data());
 
   std::vector<Envelope> stored(n);
@@ -568,13 +598,14 @@ void EventLog::Decide(Writer* w, GroupState* group,
     if (e.occurred_at_us() == 0) e.set_occurred_at_us(group->now_us);
     bytes.clear();
     e.SerializeToString(&bytes);
-    const std::string pos = log_format::PositionValue(position);
     batch->Put(log_format::EventKey(position), bytes);
-    batch->Put(log_format::StreamKey(w->stream, e.version()), pos);
-    batch->Put(log_format::IdKey(e.event_id()), pos);
+    batch->Put(ids_cf_, log_format::IdKey(e.event_id()),
+               log_format::PositionValue(position));
     group->ids[e.event_id()] = &e;
   }
   const int64_t n = static_cast<int64_t>(events.size());
+  batch->Put(log_format::StreamKey(w->stream, r.first_version),
+             log_format::StreamRunValue(r.first_position, n));
   r.last_position = r.first_position + n - 1;
   r.last_version = r.first_version + n - 1;
   group->next_position += n;
@@ -593,12 +624,18 @@ absl::StatusOr<int64_t> EventLog::StreamVersion(
     return -1;
   }
   absl::string_view s;
-  int64_t v = 0;
-  if (!log_format::DecodeStreamKey(View(it->key()), &s, &v) ||
+  int64_t first_version = 0, first_position = 0, count = 0;
+  if (!log_format::DecodeStreamKey(View(it->key()), &s, &first_version) ||
       s != stream) {
     return -1;
   }
-  return v;
+  if (!log_format::DecodeStreamRunValue(View(it->value()), &first_position,
+                                        &count)) {
+    return absl::DataLossError(absl::StrCat(
+        "stream ", stream, ": malformed index entry at version ",
+        first_version));
+  }
+  return first_version + count - 1;
 }
 
 absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
@@ -613,42 +650,62 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-  int64_t expect = from_version;
-  std::string bytes;
-  for (it->Seek(log_format::StreamKey(stream, from_version));
-       it->Valid() && out.size() < max_count; it->Next(), ++expect) {
-    absl::string_view s;
-    int64_t v = 0;
-    int64_t p = 0;
-    if (!log_format::DecodeStreamKey(View(it->key()), &s, &v) ||
-        !log_format::DecodePositionValue(View(it->value()), &p)) {
-      return absl::DataLossError(absl::StrCat(
-          "stream ", stream, ": malformed index entry after version ",
-          expect - 1));
-    }
-    if (v != expect) {
-      return absl::DataLossError(absl::StrCat(
-          "stream ", stream, ": version ", expect, " is missing (found ", v,
-          ")"));
-    }
-    rocksdb::Status st =
-        db_->Get(rocksdb::ReadOptions(), log_format::EventKey(p), &bytes);
-    if (st.IsNotFound()) {
-      return absl::DataLossError(absl::StrCat("stream ", stream, " version ",
-                                              v, " points at position ", p,
-                                              " which holds no event"));
-    }
-    SLATE_RETURN_IF_ERROR(FromRocks(st, absl::StrCat("read ", stream)));
-    SLATE_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(p, bytes));
-    if (e.stream() != stream || e.version() != v) {
-      return absl::DataLossError(absl::StrCat(
-          "stream ", stream, " version ", v, ": event at position ", p,
-          " belongs to ", e.stream(), " version ", e.version()));
-    }
-    out.push_back(std::move(e));
+  std::unique_ptr<rocksdb::Iterator> runs(db_->NewIterator(ro));
+  // The run holding from_version starts at or before it.
+  runs->SeekForPrev(log_format::StreamKey(stream, from_version));
+  absl::string_view s;
+  int64_t first_version = 0;
+  if (!runs->Valid() ||
+      !log_format::DecodeStreamKey(View(runs->key()), &s, &first_version) ||
+      s != stream) {
+    SLATE_RETURN_IF_ERROR(
+        FromRocks(runs->status(), absl::StrCat("read ", stream)));
+    return out;  // The stream has no events (runs start at version 0).
   }
-  SLATE_RETURN_IF_ERROR(FromRocks(it->status(), absl::StrCat("read ", stream)));
+  const std::string events_end(1, log_format::kEventPrefix + 1);
+  rocksdb::Slice events_upper(events_end);
+  rocksdb::ReadOptions eo;
+  eo.iterate_upper_bound = &events_upper;
+  std::unique_ptr<rocksdb::Iterator> ev(db_->NewIterator(eo));
+  int64_t v = from_version;
+  for (; runs->Valid() && out.size() < max_count; runs->Next()) {
+    int64_t first_position = 0, count = 0;
+    if (!log_format::DecodeStreamKey(View(runs->key()), &s, &first_version) ||
+        !log_format::DecodeStreamRunValue(View(runs->value()),
+                                          &first_position, &count)) {
+      return absl::DataLossError(absl::StrCat(
+          "stream ", stream, ": malformed index entry near version ", v));
+    }
+    if (first_version > v) {
+      return absl::DataLossError(absl::StrCat(
+          "stream ", stream, ": version ", v, " is missing (next run starts "
+          "at ", first_version, ")"));
+    }
+    if (v >= first_version + count) continue;  // Run ends before from_version.
+    int64_t p = first_position + (v - first_version);
+    ev->Seek(log_format::EventKey(p));
+    for (; v < first_version + count && out.size() < max_count;
+         ++v, ++p, ev->Next()) {
+      int64_t at = -1;
+      if (!ev->Valid() || !log_format::DecodeEventKey(View(ev->key()), &at) ||
+          at != p) {
+        SLATE_RETURN_IF_ERROR(
+            FromRocks(ev->status(), absl::StrCat("read ", stream)));
+        return absl::DataLossError(absl::StrCat(
+            "stream ", stream, " version ", v, " points at position ", p,
+            " which holds no event"));
+      }
+      SLATE_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(p, View(ev->value())));
+      if (e.stream() != stream || e.version() != v) {
+        return absl::DataLossError(absl::StrCat(
+            "stream ", stream, " version ", v, ": event at position ", p,
+            " belongs to ", e.stream(), " version ", e.version()));
+      }
+      out.push_back(std::move(e));
+    }
+  }
+  SLATE_RETURN_IF_ERROR(
+      FromRocks(runs->status(), absl::StrCat("read ", stream)));
   return out;
 }
 

@@ -128,7 +128,7 @@ class EventLog {
 
   EventLog(const Options& options, std::unique_ptr<rocksdb::DB> db,
            std::vector<rocksdb::ColumnFamilyHandle*> handles,
-           int64_t next_position);
+           rocksdb::ColumnFamilyHandle* ids_cf, int64_t next_position);
 
   absl::Status ValidateEvents(absl::string_view stream,
                               std::vector<Envelope>& events,
@@ -152,6 +152,7 @@ class EventLog {
   const Options options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* ids_cf_;  // One of handles_.
 
   // Writer queue. The front writer is the leader.
   std::mutex queue_mu_;

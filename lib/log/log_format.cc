@@ -85,6 +85,28 @@ bool DecodePositionValue(absl::string_view value, int64_t* position) {
   return true;
 }
 
+std::string StreamRunValue(int64_t first_position, int64_t count) {
+  std::string v;
+  v.reserve(16);
+  PutU64BE(&v, static_cast<uint64_t>(first_position));
+  PutU64BE(&v, static_cast<uint64_t>(count));
+  return v;
+}
+
+bool DecodeStreamRunValue(absl::string_view value, int64_t* first_position,
+                          int64_t* count) {
+  if (value.size() != 16) return false;
+  uint64_t p = GetU64BE(value);
+  uint64_t n = GetU64BE(value.substr(8));
+  if (p > static_cast<uint64_t>(INT64_MAX) || n == 0 ||
+      n > static_cast<uint64_t>(INT64_MAX)) {
+    return false;
+  }
+  *first_position = static_cast<int64_t>(p);
+  *count = static_cast<int64_t>(n);
+  return true;
+}
+
 namespace {
 bool IsStreamChar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

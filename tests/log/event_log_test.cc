@@ -34,6 +34,29 @@ Envelope Comment(const std::string& id, const std::string& text) {
   return e;
 }
 
+// Opens a Slate database with plain RocksDB, as a tool or an attacker would,
+// to damage it on purpose.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+        {log_format::kIdsColumnFamily, rocksdb::ColumnFamilyOptions()}};
+    rocksdb::Status s =
+        rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles_, &db_);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  ~RawDb() {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    delete db_;
+  }
+  rocksdb::DB* operator->() { return db_; }
+
+ private:
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
 class EventLogTest : public ::testing::Test {
  protected:
   EventLogTest() : clock_(kStart) {
@@ -356,13 +379,11 @@ TEST_F(EventLogTest, DirectoryThatIsNotSlateIsFailedPrecondition) {
 TEST_F(EventLogTest, NewerFormatVersionIsFailedPrecondition) {
   { OpenEngine(); }
   {
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.path(), &db).ok());
+    RawDb db(dir_.path());
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(),
                         log_format::MetaKey(log_format::kFormatVersionName),
                         absl::StrCat(log_format::kFormatVersion + 1))
                     .ok());
-    delete db;
   }
   auto e = Engine::Open(options_, dir_.path());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -381,12 +402,10 @@ TEST_F(EventLogTest, UndecodableRecordIsDataLossNamingItsPosition) {
     }
   }
   {
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.path(), &db).ok());
+    RawDb db(dir_.path());
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log_format::EventKey(3),
                         std::string("\xff\xff\xff\xff garbage", 12))
                     .ok());
-    delete db;
   }
   auto engine = OpenEngine();
   auto all = engine->ReadAll(0, 100);
@@ -413,10 +432,8 @@ TEST_F(EventLogTest, MissingPositionIsDataLoss) {
     }
   }
   {
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_.path(), &db).ok());
+    RawDb db(dir_.path());
     ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), log_format::EventKey(1)).ok());
-    delete db;
   }
   auto engine = OpenEngine();
   auto all = engine->ReadAll(0, 100);
