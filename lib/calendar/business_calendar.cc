@@ -38,6 +38,23 @@ std::string FormatMicros(int64_t us) {
                           absl::UTCTimeZone());
 }
 
+// The number of elements of sorted a[0, n) that are <= x (or < x when
+// kStrict), i.e. std::upper_bound (std::lower_bound) as an index. Branchless:
+// the comparisons of a binary search over random queries are unpredictable,
+// and conditional moves are several times faster than mispredicted jumps.
+template <bool kStrict>
+size_t CountBelow(const int64_t* a, size_t n, int64_t x) {
+  if (n == 0) return 0;
+  const int64_t* base = a;
+  while (n > 1) {
+    const size_t half = n / 2;
+    const bool right = kStrict ? base[half] < x : base[half] <= x;
+    base = right ? base + half : base;
+    n -= half;
+  }
+  return static_cast<size_t>(base - a) + (kStrict ? *base < x : *base <= x);
+}
+
 }  // namespace
 
 // The open intervals of one chunk, clipped to it: [start[i], end[i]),
@@ -51,7 +68,13 @@ struct BusinessCalendar::Chunk {
 
   // The last interval starting at or before `us`, or -1.
   ptrdiff_t Find(int64_t us) const {
-    return std::upper_bound(start.begin(), start.end(), us) - start.begin() - 1;
+    return static_cast<ptrdiff_t>(
+               CountBelow<false>(start.data(), start.size(), us)) -
+           1;
+  }
+  // The first interval whose cum_end is >= target.
+  size_t FindCum(int64_t target) const {
+    return CountBelow<true>(cum_end.data(), cum_end.size(), target);
   }
   // Open micros in this chunk before `us`.
   // REQUIRES: `us` in [chunk start, chunk end].
@@ -249,9 +272,7 @@ absl::StatusOr<absl::Time> BusinessCalendar::Add(absl::Time t,
     const int64_t available = c.total - before;
     if (available >= rem) {
       const int64_t target = before + rem;
-      const size_t j =
-          std::lower_bound(c.cum_end.begin(), c.cum_end.end(), target) -
-          c.cum_end.begin();
+      const size_t j = c.FindCum(target);
       return absl::FromUnixMicros(c.end[j] - (c.cum_end[j] - target));
     }
     if (available > 0) last_open = c.end.back();
