@@ -254,11 +254,12 @@ int64_t SlaClock::ThresholdUs(int64_t target_us, int index) const {
 }
 
 void SlaClock::RefreshCache(Core& c) const {
-  // threshold_us_ is refreshed by the callers that change the target.
+  // REQUIRES: threshold_us_ matches c.target_us (callers that change the
+  // target refresh it first).
   if (c.has_breached_at) {
     c.next_fire_us = kNever;
   } else if (c.warnings_reached < static_cast<int>(thresholds_.size())) {
-    c.next_fire_us = ThresholdUs(c.target_us, c.warnings_reached);
+    c.next_fire_us = threshold_us_[c.warnings_reached];
   } else {
     c.next_fire_us = c.target_us;
   }

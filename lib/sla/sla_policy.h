@@ -104,9 +104,11 @@ bool SlaConditionMatches(const SlaCondition& condition,
 
 // Which clock input a record transition means for a clock in `phase`, if
 // any. Precedence: cancel, then stop, then pause/resume. Not started: start
-// (or cancel). Stopped: start means reopen. Paused: resumes when the pause
-// condition no longer matches. The caller builds the input with the event's
-// instant (and, for a reopen, the policy's reopen mode).
+// (or cancel). Stopped: start matching (and stop not matching) means reopen.
+// Paused: resumes as soon as the pause condition no longer matches, so pause
+// conditions should be written on states, not events. The caller builds the
+// input with the event's instant (and, for a reopen, the policy's reopen
+// mode).
 std::optional<SlaClockInputKind> SlaDecideInput(
     const SlaClockRules& rules, SlaClockPhase phase,
     const SlaRecordTransition& transition);
