@@ -41,7 +41,7 @@ struct CivilRange {
 };
 
 // A recurring window in minutes from the start of its day: 0 <= begin < 1440,
-// begin < end < begin + 1440. end > 1440 crosses midnight.
+// begin < end <= begin + 1440. end > 1440 crosses midnight.
 struct DayWindow {
   int begin;
   int end;
