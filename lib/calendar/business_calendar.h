@@ -86,7 +86,8 @@ class BusinessCalendar {
   // it is the earliest r with Between(t, r) == d, so a result may be the end
   // of a window (never the start of the next one); a `t` outside business
   // time counts from the next opening. For d == 0 it is NextOpen(t).
-  // kInvalidArgument if d < 0 or infinite; otherwise errors as NextOpen.
+  // kInvalidArgument if d < 0 or infinite; otherwise errors as NextOpen,
+  // e.g. kFailedPrecondition when less than d of open time remains.
   absl::StatusOr<absl::Time> Add(absl::Time t, absl::Duration d) const;
 
   // Open time inside [a, b); -Between(b, a) if b < a.
