@@ -1,12 +1,18 @@
 #include "lib/log/event_log.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -58,31 +64,99 @@ absl::string_view View(const rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
 }
 
-absl::Status CheckNotForeign(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) return absl::OkStatus();
-  if (!fs::is_directory(dir, ec)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(dir, " is not a directory, so it cannot hold a Slate "
-                          "database"));
+// True for the files RocksDB creates in a database directory.
+bool IsRocksDbFile(const std::string& name) {
+  auto starts = [&](absl::string_view p) {
+    return absl::StartsWith(name, p);
+  };
+  auto ends = [&](absl::string_view p) { return absl::EndsWith(name, p); };
+  return name == "LOCK" || name == "IDENTITY" || name == "CURRENT" ||
+         starts("LOG") || starts("MANIFEST-") || starts("OPTIONS-") ||
+         ends(".log") || ends(".sst") || ends(".dbtmp");
+}
+
+// Makes a directory entry durable (a created or removed file in `dir`).
+absl::Status SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot open ", dir, ": ",
+                                               std::strerror(errno)));
   }
-  bool empty = fs::is_empty(dir, ec);
-  if (ec) {
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot list ", dir, ": ", ec.message()));
-  }
-  if (!empty && !fs::exists(fs::path(dir) / "CURRENT", ec)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        dir,
-        " is not a Slate database: it is not empty and holds no RocksDB "
-        "CURRENT file"));
+        absl::StrCat("cannot sync ", dir, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
 
-bool HasDatabase(const std::string& dir) {
+// Inspects `dir` before RocksDB touches it. Sets *create when a new database
+// must be created there. A creation interrupted by a crash (its marker file
+// is still present) is wiped and redone: nothing in it was acknowledged.
+absl::Status PrepareDirectory(const std::string& dir, bool create_if_missing,
+                              bool* create) {
   std::error_code ec;
-  return fs::exists(fs::path(dir) / "CURRENT", ec);
+  *create = false;
+  const fs::path marker = fs::path(dir) / log_format::kCreatingMarker;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(dir, " is not a directory, so it cannot hold a Slate "
+                          "database"));
+  }
+  if (fs::exists(dir, ec)) {
+    const bool interrupted = fs::exists(marker, ec);
+    bool empty = true;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      empty = false;
+      if (name == log_format::kCreatingMarker) continue;
+      if (!interrupted && fs::exists(fs::path(dir) / "CURRENT", ec)) break;
+      if (!interrupted || !IsRocksDbFile(name) || entry.is_directory()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            dir, " is not a Slate database: it holds \"", name,
+            "\" and no RocksDB CURRENT file"));
+      }
+    }
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot list ", dir, ": ", ec.message()));
+    }
+    if (!interrupted && !empty) return absl::OkStatus();  // Has CURRENT.
+    if (interrupted) {
+      for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().filename() != log_format::kCreatingMarker) {
+          fs::remove(entry.path(), ec);
+        }
+      }
+      if (ec) {
+        return absl::UnavailableError(absl::StrCat(
+            "cannot clear the interrupted creation in ", dir, ": ",
+            ec.message()));
+      }
+    }
+  }
+  if (!create_if_missing) {
+    return absl::NotFoundError(absl::StrCat(
+        "no Slate database in ", dir, " (and create_if_missing is false)"));
+  }
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  }
+  {
+    int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ::fsync(fd) != 0) {
+      if (fd >= 0) ::close(fd);
+      return absl::UnavailableError(absl::StrCat(
+          "cannot write ", marker.string(), ": ", std::strerror(errno)));
+    }
+    ::close(fd);
+  }
+  SLATE_RETURN_IF_ERROR(SyncDir(dir));
+  *create = true;
+  return absl::OkStatus();
 }
 
 // Content equality for idempotent retries: everything the producer chose,
@@ -131,12 +205,10 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
   if (options.max_clock_skew < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("options: max_clock_skew is negative");
   }
-  SLATE_RETURN_IF_ERROR(CheckNotForeign(dir));
-  const bool existed = HasDatabase(dir);
-  if (!existed && !options.create_if_missing) {
-    return absl::NotFoundError(absl::StrCat(
-        "no Slate database in ", dir, " (and create_if_missing is false)"));
-  }
+  bool create = false;
+  SLATE_RETURN_IF_ERROR(
+      PrepareDirectory(dir, options.create_if_missing, &create));
+  const bool existed = !create;
 
   rocksdb::Options ro;
   ro.create_if_missing = true;
@@ -201,24 +273,39 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
       scan = it->status();
     }
     if (!scan.ok()) return close_on_error(FromRocks(scan, "open: scan"));
-    if (has_keys || cf_names.size() > 1) {
+    // A creation interrupted after the id index was made has no keys and
+    // only Slate's column families; anything else is someone else's data.
+    bool foreign_cf = false;
+    for (const std::string& n : cf_names) {
+      foreign_cf |= n != rocksdb::kDefaultColumnFamilyName &&
+                    n != log_format::kIdsColumnFamily;
+    }
+    if (has_keys || foreign_cf) {
       return close_on_error(absl::FailedPreconditionError(absl::StrCat(
           dir,
           " is a RocksDB database but not a Slate database (no format "
           "version record)")));
     }
     // A new database: create the id index, then record the format.
-    rocksdb::ColumnFamilyHandle* ids = nullptr;
-    s = db->CreateColumnFamily(ids_options, log_format::kIdsColumnFamily,
-                               &ids);
-    if (!s.ok()) return close_on_error(FromRocks(s, "open: create id index"));
-    handles.push_back(ids);
-    cf_names.push_back(log_format::kIdsColumnFamily);
+    if (std::find(cf_names.begin(), cf_names.end(),
+                  log_format::kIdsColumnFamily) == cf_names.end()) {
+      rocksdb::ColumnFamilyHandle* ids = nullptr;
+      s = db->CreateColumnFamily(ids_options, log_format::kIdsColumnFamily,
+                                 &ids);
+      if (!s.ok()) {
+        return close_on_error(FromRocks(s, "open: create id index"));
+      }
+      handles.push_back(ids);
+      cf_names.push_back(log_format::kIdsColumnFamily);
+    }
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = db->Put(wo, log_format::MetaKey(log_format::kFormatVersionName),
                 absl::StrCat(log_format::kFormatVersion));
     if (!s.ok()) return close_on_error(FromRocks(s, "open: write format"));
+  } else if (create) {
+    return close_on_error(absl::InternalError(
+        absl::StrCat(dir, ": a database appeared while creating one")));
   } else if (!s.ok()) {
     return close_on_error(FromRocks(s, "open: read format version"));
   } else {
@@ -233,6 +320,16 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
           dir, " was written by a newer Slate (log format ", v,
           "); this build reads formats up to ", log_format::kFormatVersion)));
     }
+  }
+  if (create) {
+    // The database is complete: from now on a crash leaves a database.
+    std::error_code ec;
+    fs::remove(fs::path(dir) / log_format::kCreatingMarker, ec);
+    absl::Status synced = ec ? absl::UnavailableError(absl::StrCat(
+                                   "cannot remove the creation marker in ",
+                                   dir, ": ", ec.message()))
+                             : SyncDir(dir);
+    if (!synced.ok()) return close_on_error(synced);
   }
   rocksdb::ColumnFamilyHandle* ids_cf = nullptr;
   for (size_t i = 0; i < cf_names.size(); ++i) {

@@ -49,6 +49,11 @@ inline constexpr char kIdPrefix = 'I';
 inline constexpr absl::string_view kFormatVersionName = "format_version";
 inline constexpr char kIdsColumnFamily[] = "ids";
 
+// A file present in the database directory only while Open creates a new
+// database. Finding it on open means a creation was interrupted: the
+// directory holds nothing acknowledged and is created afresh.
+inline constexpr char kCreatingMarker[] = "SLATE_CREATING";
+
 // Limits on identifiers.
 inline constexpr size_t kMaxStreamIdBytes = 256;
 inline constexpr size_t kMaxEventIdBytes = 256;

@@ -40,9 +40,12 @@ struct Acked {
   int64_t first_position;
 };
 
-// Runs the child for `run_ms`, kills it, returns what it acknowledged.
+// Runs the child, kills it `run_ms` after its first acknowledgement (or,
+// when `early`, `run_ms` after its start, possibly while it is still
+// creating or opening the database), returns what it acknowledged.
 std::vector<Acked> RunAndKill(const std::string& db, const char* mode,
-                              long first_batch, unsigned seed, int run_ms) {
+                              long first_batch, unsigned seed, int run_ms,
+                              bool early) {
   int fds[2];
   EXPECT_EQ(pipe(fds), 0);
   pid_t pid = fork();
@@ -65,8 +68,18 @@ std::vector<Acked> RunAndKill(const std::string& db, const char* mode,
     ssize_t n;
     while ((n = read(fds[0], chunk, sizeof chunk)) > 0) buffer.append(chunk, n);
   };
-  auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(run_ms);
+  auto start = std::chrono::steady_clock::now();
+  if (!early) {
+    // Slow builds (sanitizers) take a while to start; wait for the first
+    // acknowledgement, up to 30 s.
+    while (buffer.find('\n') == std::string::npos &&
+           std::chrono::steady_clock::now() - start < std::chrono::seconds(30)) {
+      drain();
+      usleep(1000);
+    }
+    start = std::chrono::steady_clock::now();
+  }
+  auto deadline = start + std::chrono::milliseconds(run_ms);
   while (std::chrono::steady_clock::now() < deadline) {
     drain();
     usleep(1000);
@@ -98,9 +111,12 @@ void CrashRounds(const char* mode) {
   std::vector<Acked> all_acked;
   int total_killed_with_acks = 0;
   for (int round = 0; round < kRounds; ++round) {
-    const int run_ms = 30 + static_cast<int>(rng() % 250);
+    // One round in four kills at a random moment from the start, which may
+    // fall inside database creation or recovery.
+    const bool early = rng() % 4 == 0;
+    const int run_ms = static_cast<int>(rng() % (early ? 60 : 200));
     std::vector<Acked> acked =
-        RunAndKill(db, mode, round * 1000000L, rng(), run_ms);
+        RunAndKill(db, mode, round * 1000000L, rng(), run_ms, early);
     if (!acked.empty()) ++total_killed_with_acks;
     all_acked.insert(all_acked.end(), acked.begin(), acked.end());
 

@@ -1,6 +1,7 @@
 // Behaviour of the event log through the public Engine API (and EventLog for
 // its test hooks): expected versions, idempotency, reads, format checks,
 // corruption, durability modes.
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -374,6 +375,31 @@ TEST_F(EventLogTest, DirectoryThatIsNotSlateIsFailedPrecondition) {
     auto e = Engine::Open(no_create, dir_.Sub("absent"));
     EXPECT_EQ(e.status().code(), absl::StatusCode::kNotFound);
   }
+}
+
+TEST_F(EventLogTest, InterruptedCreationOpensAsANewDatabase) {
+  // A process killed while creating the database leaves the creation marker
+  // and some RocksDB files (here: a WAL but no CURRENT, which RocksDB alone
+  // refuses to open); nothing was ever acknowledged from it.
+  std::ofstream(dir_.Sub(log_format::kCreatingMarker)) << "";
+  std::ofstream(dir_.Sub("LOCK")) << "";
+  std::ofstream(dir_.Sub("LOG")) << "partial";
+  std::ofstream(dir_.Sub("000003.log")) << "";
+  auto engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(engine->NextPosition(), 0);
+  EXPECT_TRUE(
+      engine->Append("s/1", ExpectedVersion::NoStream(), {Comment("a", "")}).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub(log_format::kCreatingMarker)));
+}
+
+TEST_F(EventLogTest, RocksDbFilesWithoutCurrentOrMarkerAreNotOurs) {
+  std::ofstream(dir_.Sub("LOCK")) << "";
+  std::ofstream(dir_.Sub("000003.log")) << "";
+  auto e = Engine::Open(options_, dir_.path());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kFailedPrecondition)
+      << e.status();
+  EXPECT_TRUE(std::filesystem::exists(dir_.Sub("000003.log")));
 }
 
 TEST_F(EventLogTest, NewerFormatVersionIsFailedPrecondition) {
