@@ -226,6 +226,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
   // memtable: its keys arrive in random order, and a skiplist insert plus
   // lookup per event would cost more than the event itself.
   ro.allow_concurrent_memtable_write = false;  // Required by hash memtables.
+  // Derived data (projections) lives in other column families; flushing them
+  // all together keeps it from outliving the log events it came from.
+  ro.atomic_flush = true;
   rocksdb::ColumnFamilyOptions ids_options(ro);
   ids_options.prefix_extractor.reset(rocksdb::NewNoopTransform());
   ids_options.memtable_factory.reset(
@@ -877,6 +880,38 @@ std::unique_ptr<Subscription> EventLog::Subscribe(int64_t from_position,
   }
   s->thread_ = std::thread([sub = s.get()] { sub->Run(); });
   return s;
+}
+
+absl::StatusOr<rocksdb::ColumnFamilyHandle*> EventLog::GetOrCreateColumnFamily(
+    const std::string& name) {
+  if (name == rocksdb::kDefaultColumnFamilyName ||
+      name == log_format::kIdsColumnFamily) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("column family \"", name, "\" belongs to the log"));
+  }
+  std::lock_guard<std::mutex> l(cf_mu_);
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    if (h->GetName() == name) return h;
+  }
+  rocksdb::ColumnFamilyOptions cf_options(db_->GetOptions());
+  cf_options.prefix_extractor.reset();
+  cf_options.memtable_factory.reset(new rocksdb::SkipListFactory());
+  rocksdb::ColumnFamilyHandle* h = nullptr;
+  SLATE_RETURN_IF_ERROR(FromRocks(db_->CreateColumnFamily(cf_options, name, &h),
+                                  absl::StrCat("create column family ", name)));
+  handles_.push_back(h);
+  return h;
+}
+
+absl::Status EventLog::WriteDerived(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = options_.durability == Durability::kBulkImport;
+  return FromRocks(db_->Write(wo, batch), "write derived data");
+}
+
+void EventLog::WakeWaiters() {
+  { std::lock_guard<std::mutex> l(notify_mu_); }
+  notify_cv_.notify_all();
 }
 
 bool EventLog::WaitForPosition(int64_t position,

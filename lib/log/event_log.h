@@ -121,6 +121,26 @@ class EventLog {
   // families next to the log. Never null while the log is open.
   rocksdb::DB* db() const { return db_.get(); }
 
+  // --- Column families beside the log (used by projections) ----------------
+  // Names must not collide with the log's own ("default", "ids").
+
+  // The handle of column family `name`, created empty if absent. Handles stay
+  // valid until the log closes.
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> GetOrCreateColumnFamily(
+      const std::string& name);
+  // Writes a batch of derived data (projections) with the log's durability
+  // mode: WAL without fsync, or no WAL in kBulkImport. Derived data never
+  // needs fsync: it is rebuilt from the log. Flushes of all column families
+  // are atomic, so derived data never survives a crash that loses the log
+  // events it was derived from.
+  absl::Status WriteDerived(rocksdb::WriteBatch* batch);
+
+  // Blocks until NextPosition() > position, `stop` is set, or WakeWaiters()
+  // is called. Returns false if `stop` was set.
+  bool WaitForPosition(int64_t position, const std::atomic<bool>& stop);
+  // Wakes every WaitForPosition so waiters can re-check their stop flags.
+  void WakeWaiters();
+
  private:
   friend class Subscription;
   struct Writer;
@@ -144,13 +164,13 @@ class EventLog {
   absl::Status CheckIds(Writer* w, const GroupState& group, bool* all_stored,
                         AppendResult* original);
 
-  // Blocks until NextPosition() > position or the subscription stops.
-  // Returns false if stopped.
-  bool WaitForPosition(int64_t position, const std::atomic<bool>& stop);
   void Unregister(Subscription* s);
 
   const Options options_;
   std::unique_ptr<rocksdb::DB> db_;
+  std::mutex cf_mu_;
+  // Every open column family, including default and ids. Guarded by cf_mu_
+  // for changes; ids_cf_ and handles_[0] (default) never change.
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* ids_cf_;  // One of handles_.
 

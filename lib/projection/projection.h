@@ -1,0 +1,67 @@
+// Projections: state folded from the event log into a column family of its
+// own, with its checkpoint written in the same batch.
+//
+//   class OpenCount : public slate::Projection {
+//    public:
+//     absl::string_view name() const override { return "open-count"; }
+//     int64_t version() const override { return 1; }
+//     absl::Status Apply(const slate::Envelope& e,
+//                        slate::ProjectionState& state) override {
+//       if (!e.has_incident_opened()) return absl::OkStatus();
+//       SLATE_ASSIGN_OR_RETURN(auto v, state.Get("n"));
+//       state.Put("n", absl::StrCat(v ? std::stoll(*v) + 1 : 1));
+//       return absl::OkStatus();
+//     }
+//   };
+//
+// Contract for Apply: deterministic (the same events in the same order give
+// the same bytes: no clocks, no randomness, no iteration over unordered
+// containers into the output), reads only through `state`, and keys never
+// start with 0x00 (reserved for the runner's metadata).
+#ifndef SLATE_LIB_PROJECTION_PROJECTION_H_
+#define SLATE_LIB_PROJECTION_PROJECTION_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/events.pb.h"
+
+namespace slate {
+
+// A projection's view of its own data during a fold: reads see the writes
+// made earlier in the same batch.
+class ProjectionState {
+ public:
+  virtual ~ProjectionState() = default;
+  virtual absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) = 0;
+  virtual void Put(absl::string_view key, absl::string_view value) = 0;
+  virtual void Delete(absl::string_view key) = 0;
+  // Calls fn(key, value) for keys starting with `prefix`, in key order,
+  // including this batch's writes. Stop early by returning false.
+  virtual absl::Status Scan(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& fn) = 0;
+};
+
+class Projection {
+ public:
+  virtual ~Projection() = default;
+  // Stable name; its data lives in column family "p.<name>".
+  virtual absl::string_view name() const = 0;
+  // Bump when the folded state's meaning or layout changes: a stored state
+  // of another version is dropped and rebuilt from position 0.
+  virtual int64_t version() const = 0;
+  // Folds one event. A non-OK status stops the fold; nothing of the current
+  // batch is written and the checkpoint stays before it.
+  virtual absl::Status Apply(const Envelope& e, ProjectionState& state) = 0;
+};
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_PROJECTION_PROJECTION_H_

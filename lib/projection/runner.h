@@ -1,0 +1,117 @@
+// ProjectionRunner: keeps projections folded up to the log, crash-safe.
+//
+//   std::vector<std::unique_ptr<slate::Projection>> ps;
+//   ps.push_back(std::make_unique<MyProjection>());
+//   auto runner = slate::ProjectionRunner::Open(log, std::move(ps), {});
+//   (*runner)->CatchUp();                      // fold everything so far
+//   (*runner)->StartFollowing();               // or: fold after each append
+//   (*runner)->WaitFor(position, absl::Seconds(5));
+//
+// Each projection's data and checkpoint (the next position to fold) are
+// written in one WriteBatch, so they never disagree. On open, a projection
+// whose stored version differs from its code, or whose checkpoint lies past
+// the end of the log, is dropped and rebuilt from position 0. Rebuild() gives
+// byte-identical state to the incremental fold.
+#ifndef SLATE_LIB_PROJECTION_RUNNER_H_
+#define SLATE_LIB_PROJECTION_RUNNER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/log/event_log.h"
+#include "lib/projection/projection.h"
+#include "rocksdb/db.h"
+
+namespace slate {
+
+struct RunnerOptions {
+  // Events folded per WriteBatch. Default: 1024.
+  size_t batch_events = 1024;
+  // Test hook: runs after a batch is built and before it is written.
+  std::function<void()> before_commit_for_test;
+};
+
+class ProjectionRunner {
+ public:
+  // REQUIRES: `log` outlives the runner.
+  static absl::StatusOr<std::unique_ptr<ProjectionRunner>> Open(
+      EventLog* log, std::vector<std::unique_ptr<Projection>> projections,
+      RunnerOptions options);
+  ~ProjectionRunner();  // Stops following.
+
+  // Folds every projection up to the log's current end.
+  absl::Status CatchUp();
+  // Folds until every checkpoint is >= position (or the log's end).
+  absl::Status FoldTo(int64_t position);
+
+  // Folds on a background thread as events are appended.
+  void StartFollowing();
+  void StopFollowing();
+  // Waits until every checkpoint is >= position. kDeadlineExceeded on
+  // timeout; the follower's error if it stopped on one.
+  absl::Status WaitFor(int64_t position, absl::Duration timeout);
+
+  // Drops a projection's state and folds it again from position 0.
+  absl::Status Rebuild(absl::string_view name);
+
+  // Next position the projection will fold.
+  absl::StatusOr<int64_t> Checkpoint(absl::string_view name) const;
+  // Every key/value of the projection's column family (metadata included),
+  // in key order: for byte comparisons and `slate verify`.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump(
+      absl::string_view name) const;
+  // Reads one key of a projection's state (for queries).
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view name,
+                                                 absl::string_view key) const;
+  // Scans keys with `prefix` of a projection's committed state.
+  absl::Status Scan(
+      absl::string_view name, absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& fn)
+      const;
+
+  std::vector<std::string> Names() const;
+
+ private:
+  struct Slot {
+    std::unique_ptr<Projection> projection;
+    rocksdb::ColumnFamilyHandle* cf = nullptr;
+    int64_t checkpoint = 0;  // Guarded by fold_mu_ (writes).
+  };
+  ProjectionRunner(EventLog* log, RunnerOptions options);
+  absl::Status Load(Slot& slot);
+  absl::Status Reset(Slot& slot);
+  absl::Status FoldLocked(int64_t position);
+  const Slot* Find(absl::string_view name) const;
+  void FollowLoop();
+
+  EventLog* const log_;
+  const RunnerOptions options_;
+  std::vector<Slot> slots_;
+
+  std::mutex fold_mu_;  // Serialises folds, rebuilds and slot changes.
+  std::atomic<int64_t> min_checkpoint_{0};
+
+  std::mutex wait_mu_;
+  std::condition_variable wait_cv_;
+  absl::Status follow_error_;  // Guarded by wait_mu_.
+
+  std::atomic<bool> stop_{false};
+  std::thread follower_;
+};
+
+// Column family of a projection.
+std::string ProjectionColumnFamily(absl::string_view name);
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_PROJECTION_RUNNER_H_

@@ -1,0 +1,219 @@
+#include "lib/projection/runner.h"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "lib/log/event_log.h"
+#include "lib/log/log_format.h"
+#include "tests/projection/test_projections.h"
+#include "tests/testing/temp_dir.h"
+
+namespace slate {
+namespace {
+
+using testing::StreamStats;
+
+Envelope Event(const std::string& id) {
+  Envelope e;
+  e.set_event_id(id);
+  e.set_occurred_at_us(1700000000000000);
+  e.mutable_incident_commented()->set_text(id);
+  return e;
+}
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void OpenLog() {
+    Options options;
+    options.durability = Durability::kProcessCrash;
+    auto log = EventLog::Open(options, dir_.path());
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = std::move(*log);
+  }
+  std::unique_ptr<ProjectionRunner> OpenRunner(
+      std::unique_ptr<Projection> p, RunnerOptions options = {}) {
+    std::vector<std::unique_ptr<Projection>> ps;
+    ps.push_back(std::move(p));
+    auto r = ProjectionRunner::Open(log_.get(), std::move(ps), options);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? std::move(*r) : nullptr;
+  }
+  void AppendN(int n, const std::string& prefix) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(log_->Append(absl::StrCat("s/", i % 7),
+                               ExpectedVersion::Any(),
+                               {Event(absl::StrCat(prefix, i))})
+                      .ok());
+    }
+  }
+  std::string Value(ProjectionRunner& r, const std::string& key) {
+    auto v = r.Get("stream-stats", key);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() && v->has_value() ? **v : "<none>";
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<EventLog> log_;
+};
+
+TEST_F(RunnerTest, CatchUpFoldsEverythingAndWritesTheCheckpoint) {
+  OpenLog();
+  AppendN(50, "e");
+  RunnerOptions options;
+  options.batch_events = 8;  // Several batches.
+  auto runner = OpenRunner(std::make_unique<StreamStats>(), options);
+  EXPECT_EQ(*runner->Checkpoint("stream-stats"), 0);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  EXPECT_EQ(*runner->Checkpoint("stream-stats"), 50);
+  EXPECT_EQ(Value(*runner, "total"), "50");
+  EXPECT_EQ(Value(*runner, "streams"), "7");
+  EXPECT_EQ(Value(*runner, "c/s/0"), "8");  // 0,7,...,49
+  EXPECT_EQ(Value(*runner, "last/s/0"), "e49");
+  EXPECT_EQ(runner->Checkpoint("nope").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(RunnerTest, RebuildIsByteIdenticalToTheIncrementalFold) {
+  OpenLog();
+  RunnerOptions options;
+  options.batch_events = 3;
+  auto runner = OpenRunner(std::make_unique<StreamStats>(), options);
+  // Fold in many uneven steps, as live appends would.
+  for (int round = 0; round < 20; ++round) {
+    AppendN(round % 5 + 1, absl::StrCat("r", round, "-"));
+    ASSERT_TRUE(runner->CatchUp().ok());
+  }
+  auto incremental = runner->Dump("stream-stats");
+  ASSERT_TRUE(incremental.ok());
+  ASSERT_TRUE(runner->Rebuild("stream-stats").ok());
+  auto rebuilt = runner->Dump("stream-stats");
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_EQ(*incremental, *rebuilt);
+  EXPECT_GT(incremental->size(), 10u);
+}
+
+TEST_F(RunnerTest, ReopenResumesFromTheCheckpoint) {
+  OpenLog();
+  AppendN(10, "a");
+  {
+    auto runner = OpenRunner(std::make_unique<StreamStats>());
+    ASSERT_TRUE(runner->CatchUp().ok());
+  }
+  AppendN(5, "b");
+  auto runner = OpenRunner(std::make_unique<StreamStats>());
+  EXPECT_EQ(*runner->Checkpoint("stream-stats"), 10);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  EXPECT_EQ(Value(*runner, "total"), "15");  // Nothing folded twice.
+}
+
+TEST_F(RunnerTest, NewVersionRebuildsFromPositionZero) {
+  OpenLog();
+  AppendN(12, "a");
+  {
+    auto runner = OpenRunner(std::make_unique<StreamStats>(1, "c/"));
+    ASSERT_TRUE(runner->CatchUp().ok());
+    EXPECT_EQ(Value(*runner, "c/s/1"), "2");
+  }
+  auto runner = OpenRunner(std::make_unique<StreamStats>(2, "count/"));
+  EXPECT_EQ(*runner->Checkpoint("stream-stats"), 0);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  EXPECT_EQ(Value(*runner, "count/s/1"), "2");
+  EXPECT_EQ(Value(*runner, "c/s/1"), "<none>");  // Old layout is gone.
+  EXPECT_EQ(Value(*runner, "total"), "12");
+}
+
+TEST_F(RunnerTest, ApplyErrorWritesNothingOfTheBatch) {
+  OpenLog();
+  AppendN(10, "a");
+  auto p = std::make_unique<StreamStats>();
+  StreamStats* raw = p.get();
+  RunnerOptions options;
+  options.batch_events = 4;
+  auto runner = OpenRunner(std::move(p), options);
+  raw->fail_at_ = 6;
+  absl::Status st = runner->CatchUp();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(st.message().find("position 6"), absl::string_view::npos) << st;
+  EXPECT_NE(st.message().find("stream-stats"), absl::string_view::npos) << st;
+  EXPECT_EQ(*runner->Checkpoint("stream-stats"), 4);  // First batch only.
+  EXPECT_EQ(Value(*runner, "total"), "4");
+  raw->fail_at_ = -1;
+  ASSERT_TRUE(runner->CatchUp().ok());
+  EXPECT_EQ(Value(*runner, "total"), "10");
+}
+
+TEST_F(RunnerTest, WritingAReservedKeyIsAnInternalError) {
+  OpenLog();
+  AppendN(2, "a");
+  auto p = std::make_unique<StreamStats>();
+  p->write_reserved_ = true;
+  auto runner = OpenRunner(std::move(p));
+  EXPECT_EQ(runner->CatchUp().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(*runner->Checkpoint("stream-stats"), 0);
+}
+
+TEST_F(RunnerTest, CheckpointAheadOfTheLogIsRebuilt) {
+  OpenLog();
+  AppendN(5, "a");
+  {
+    auto runner = OpenRunner(std::make_unique<StreamStats>());
+    ASSERT_TRUE(runner->CatchUp().ok());
+  }
+  // Pretend the derived data outlived a lost log suffix.
+  auto cf = log_->GetOrCreateColumnFamily(ProjectionColumnFamily("stream-stats"));
+  ASSERT_TRUE(cf.ok());
+  ASSERT_TRUE(log_->db()
+                  ->Put(rocksdb::WriteOptions(), *cf,
+                        std::string("\0checkpoint", 11),
+                        log_format::PositionValue(99))
+                  .ok());
+  auto runner = OpenRunner(std::make_unique<StreamStats>());
+  EXPECT_EQ(*runner->Checkpoint("stream-stats"), 0);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  EXPECT_EQ(Value(*runner, "total"), "5");
+}
+
+TEST_F(RunnerTest, FollowingFoldsLiveAppendsAndWaitForSeesThem) {
+  OpenLog();
+  auto runner = OpenRunner(std::make_unique<StreamStats>());
+  runner->StartFollowing();
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 3; ++w) {
+    writers.emplace_back([&, w] { AppendN(200, absl::StrCat("w", w, "-")); });
+  }
+  for (auto& t : writers) t.join();
+  ASSERT_TRUE(runner->WaitFor(600, absl::Seconds(60)).ok());
+  EXPECT_EQ(Value(*runner, "total"), "600");
+  EXPECT_EQ(runner->WaitFor(601, absl::Milliseconds(20)).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  runner->StopFollowing();
+  auto incremental = runner->Dump("stream-stats");
+  ASSERT_TRUE(runner->Rebuild("stream-stats").ok());
+  EXPECT_EQ(*incremental, *runner->Dump("stream-stats"));
+}
+
+TEST_F(RunnerTest, FollowerErrorIsReportedToWaiters) {
+  OpenLog();
+  auto p = std::make_unique<StreamStats>();
+  p->fail_at_ = 3;
+  auto runner = OpenRunner(std::move(p));
+  runner->StartFollowing();
+  AppendN(5, "a");
+  absl::Status st = runner->WaitFor(5, absl::Seconds(60));
+  EXPECT_EQ(st.code(), absl::StatusCode::kInternal) << st;
+}
+
+TEST_F(RunnerTest, DuplicateProjectionNamesAreRefused) {
+  OpenLog();
+  std::vector<std::unique_ptr<Projection>> ps;
+  ps.push_back(std::make_unique<StreamStats>());
+  ps.push_back(std::make_unique<StreamStats>());
+  auto r = ProjectionRunner::Open(log_.get(), std::move(ps), {});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace slate
