@@ -1,105 +1,100 @@
 #include "lib/api/describe.h"
 
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
 
 namespace slate {
 namespace {
 
-// Appends `key=value` when value is non-empty; quotes values with spaces.
-void Field(std::vector<std::string>* out, const char* key,
-           const std::string& value) {
-  if (value.empty()) return;
-  if (value.find(' ') != std::string::npos) {
-    out->push_back(absl::StrCat(key, "=\"", value, "\""));
-  } else {
-    out->push_back(absl::StrCat(key, "=", value));
-  }
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+std::string Quoted(const std::string& s) {
+  if (s.find_first_of(" \t\"") == std::string::npos) return s;
+  return absl::StrCat("\"", absl::StrReplaceAll(s, {{"\"", "\\\""}}), "\"");
 }
 
-void Field(std::vector<std::string>* out, const char* key, int64_t value) {
-  if (value != 0) out->push_back(absl::StrCat(key, "=", value));
+std::string FieldValue(const Message& m, const Reflection& r,
+                       const FieldDescriptor* f, int index) {
+  const bool rep = f->is_repeated();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+      return absl::StrCat(rep ? r.GetRepeatedInt32(m, f, index)
+                              : r.GetInt32(m, f));
+    case FieldDescriptor::CPPTYPE_INT64:
+      return absl::StrCat(rep ? r.GetRepeatedInt64(m, f, index)
+                              : r.GetInt64(m, f));
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return absl::StrCat(rep ? r.GetRepeatedUInt32(m, f, index)
+                              : r.GetUInt32(m, f));
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return absl::StrCat(rep ? r.GetRepeatedUInt64(m, f, index)
+                              : r.GetUInt64(m, f));
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return absl::StrCat(rep ? r.GetRepeatedDouble(m, f, index)
+                              : r.GetDouble(m, f));
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return absl::StrCat(rep ? r.GetRepeatedFloat(m, f, index)
+                              : r.GetFloat(m, f));
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return (rep ? r.GetRepeatedBool(m, f, index) : r.GetBool(m, f))
+                 ? "true"
+                 : "false";
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return (rep ? r.GetRepeatedEnum(m, f, index) : r.GetEnum(m, f))->name();
+    case FieldDescriptor::CPPTYPE_STRING:
+      return Quoted(rep ? r.GetRepeatedString(m, f, index)
+                        : r.GetString(m, f));
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return absl::StrCat(
+          "{",
+          (rep ? r.GetRepeatedMessage(m, f, index) : r.GetMessage(m, f))
+              .ShortDebugString(),
+          "}");
+  }
+  return "?";
 }
 
 }  // namespace
 
+// Generic over the payload oneof (by reflection), so a new payload type is
+// described without touching this file: `<payload name> field=value ...`
+// for every field that is set.
 std::string DescribePayload(const Envelope& e) {
-  std::vector<std::string> f;
-  std::string what;
-  switch (e.payload_case()) {
-    case Envelope::kIncidentOpened: {
-      const auto& p = e.incident_opened();
-      what = "opened";
-      Field(&f, "number", p.number());
-      Field(&f, "title", p.short_description());
-      Field(&f, "caller", p.caller());
-      Field(&f, "contact", p.contact_type());
-      Field(&f, "service", p.service());
-      Field(&f, "ci", p.configuration_item());
-      Field(&f, "category", p.category());
-      Field(&f, "subcategory", p.subcategory());
-      Field(&f, "impact", p.impact());
-      Field(&f, "urgency", p.urgency());
-      break;
-    }
-    case Envelope::kIncidentAcknowledged:
-      what = "acknowledged";
-      Field(&f, "by", e.incident_acknowledged().by());
-      break;
-    case Envelope::kIncidentAssigned:
-      what = "assigned";
-      Field(&f, "group", e.incident_assigned().group());
-      Field(&f, "person", e.incident_assigned().person());
-      break;
-    case Envelope::kIncidentPrioritySet: {
-      const auto& p = e.incident_priority_set();
-      what = p.manual_override() ? "priority overridden" : "priority set";
-      Field(&f, "impact", p.impact());
-      Field(&f, "urgency", p.urgency());
-      Field(&f, "priority", p.priority());
-      Field(&f, "reason", p.reason());
-      break;
-    }
-    case Envelope::kIncidentStarted:
-      what = "work started";
-      break;
-    case Envelope::kIncidentPutOnHold:
-      what = "on hold";
-      Field(&f, "reason", HoldReason_Name(e.incident_put_on_hold().reason()));
-      Field(&f, "note", e.incident_put_on_hold().note());
-      break;
-    case Envelope::kIncidentResumed:
-      what = "resumed";
-      break;
-    case Envelope::kIncidentResolved:
-      what = "resolved";
-      Field(&f, "code", e.incident_resolved().resolution_code());
-      Field(&f, "notes", e.incident_resolved().notes());
-      break;
-    case Envelope::kIncidentClosed:
-      what = "closed";
-      break;
-    case Envelope::kIncidentReopened:
-      what = "reopened";
-      Field(&f, "reason", e.incident_reopened().reason());
-      break;
-    case Envelope::kIncidentCancelled:
-      what = "cancelled";
-      Field(&f, "reason", e.incident_cancelled().reason());
-      break;
-    case Envelope::kIncidentCommented:
-      what = "comment";
-      Field(&f, "text", e.incident_commented().text());
-      break;
-    case Envelope::PAYLOAD_NOT_SET:
-      what = "(no payload or a payload type this build does not know)";
-      break;
+  const Reflection& refl = *e.GetReflection();
+  const auto* oneof = e.GetDescriptor()->FindOneofByName("payload");
+  const FieldDescriptor* which =
+      oneof == nullptr ? nullptr : refl.GetOneofFieldDescriptor(e, oneof);
+  if (which == nullptr) {
+    return "(no payload, or a payload type this build does not know)";
   }
-  if (f.empty()) return what;
-  return absl::StrCat(what, " ", absl::StrJoin(f, " "));
+  const Message& payload = refl.GetMessage(e, which);
+  const Reflection& pr = *payload.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  pr.ListFields(payload, &fields);
+  std::vector<std::string> parts;
+  parts.push_back(absl::StrReplaceAll(which->name(), {{"_", " "}}));
+  for (const FieldDescriptor* f : fields) {
+    if (f->is_repeated()) {
+      std::vector<std::string> items;
+      for (int i = 0; i < pr.FieldSize(payload, f); ++i) {
+        items.push_back(FieldValue(payload, pr, f, i));
+      }
+      parts.push_back(absl::StrCat(f->name(), "=[", absl::StrJoin(items, ","),
+                                   "]"));
+    } else {
+      parts.push_back(
+          absl::StrCat(f->name(), "=", FieldValue(payload, pr, f, 0)));
+    }
+  }
+  return absl::StrJoin(parts, " ");
 }
 
 std::string DescribeEvent(const Envelope& e) {
