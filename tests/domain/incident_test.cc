@@ -1,0 +1,507 @@
+// Incident decide/evolve: every (state, command) pair against a table written
+// out here, plus the rules the table cannot show (reopen window, counts,
+// first-contact resolution, priority, validation).
+#include "lib/domain/incident.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "lib/domain/change.h"
+#include "lib/domain/common.h"
+#include "lib/domain/priority_matrix.h"
+#include "lib/domain/problem.h"
+#include "lib/domain/service.h"
+#include "tests/domain/domain_test_util.h"
+
+namespace slate {
+namespace {
+
+using ::slate::testing::Cmd;
+using ::slate::testing::Fold;
+using ::slate::testing::T;
+
+class IncidentTest : public ::testing::Test {
+ protected:
+  IncidentTest() {
+    service_ = NewServiceState("email");
+    service_.set_defined(true);
+    problem_ = NewProblemState("PRB1");
+    problem_.set_status(PROBLEM_NEW);
+    change_ = NewChangeState("CHG1");
+    change_.set_status(CHANGE_CLOSED);
+  }
+
+  IncidentContext Ctx(absl::Time at) {
+    IncidentContext ctx;
+    ctx.at = at;
+    ctx.matrix = &matrix_;
+    ctx.policy = &policy_;
+    ctx.service = &service_;
+    ctx.problem = &problem_;
+    ctx.change = &change_;
+    return ctx;
+  }
+
+  // Decides and folds; fails the test on an error.
+  void Do(IncidentState* s, const std::string& json, absl::Time at) {
+    auto events = DecideIncident(*s, Cmd(json), Ctx(at));
+    ASSERT_TRUE(events.ok()) << json << ": " << events.status();
+    Fold(*events, at, s, EvolveIncident);
+  }
+
+  absl::Status Try(const IncidentState& s, const std::string& json,
+                   absl::Time at) {
+    return DecideIncident(s, Cmd(json), Ctx(at)).status();
+  }
+
+  IncidentState Opened() {
+    IncidentState s = NewIncidentState("INC1");
+    Do(&s, kOpen, T(0));
+    return s;
+  }
+
+  static constexpr char kOpen[] =
+      R"({"openIncident": {"incidentId": "INC1", "serviceId": "email",
+          "impact": 1, "urgency": 2, "contactType": "PHONE",
+          "category": "network"}})";
+
+  PriorityMatrix matrix_ = DefaultPriorityMatrix();
+  DomainPolicy policy_;
+  ServiceState service_;
+  ProblemState problem_;
+  ChangeState change_;
+};
+
+// The oracle: for each command, the states it is allowed in and the state it
+// leads to ("" = stays). Written from the issue, independent of incident.cc.
+struct Rule {
+  std::string json;
+  std::set<std::string> from;
+  std::string to;
+};
+
+std::map<std::string, Rule> Rules() {
+  const std::set<std::string> open = {"New", "In Progress", "On Hold"};
+  auto with = [](std::set<std::string> s, std::string extra) {
+    s.insert(extra);
+    return s;
+  };
+  const std::string id = R"("incidentId": "INC1")";
+  return {
+      {"acknowledge",
+       {absl::StrCat(R"({"acknowledgeIncident": {)", id, R"(, "by": "sd"}})"),
+        open, ""}},
+      {"assign",
+       {absl::StrCat(R"({"assignIncident": {)", id,
+                     R"(, "group": "net", "person": "bob"}})"),
+        open, ""}},
+      {"set impact and urgency",
+       {absl::StrCat(R"({"setIncidentImpactUrgency": {)", id,
+                     R"(, "impact": 2, "urgency": 2}})"),
+        open, ""}},
+      {"override priority",
+       {absl::StrCat(R"({"overrideIncidentPriority": {)", id,
+                     R"(, "priority": 1, "reason": "VIP"}})"),
+        open, ""}},
+      {"start",
+       {absl::StrCat(R"({"startIncident": {)", id, "}}"),
+        {"New"},
+        "In Progress"}},
+      {"hold",
+       {absl::StrCat(R"({"holdIncident": {)", id,
+                     R"(, "reason": "AWAITING_CALLER"}})"),
+        {"New", "In Progress"},
+        "On Hold"}},
+      {"resume",
+       {absl::StrCat(R"({"resumeIncident": {)", id, "}}"),
+        {"On Hold"},
+        "In Progress"}},
+      {"resolve",
+       {absl::StrCat(R"({"resolveIncident": {)", id,
+                     R"(, "resolutionCode": "fixed"}})"),
+        open, "Resolved"}},
+      {"close",
+       {absl::StrCat(R"({"closeIncident": {)", id, "}}"),
+        {"Resolved"},
+        "Closed"}},
+      {"reopen",
+       {absl::StrCat(R"({"reopenIncident": {)", id, "}}"),
+        {"Resolved", "Closed"},
+        "In Progress"}},
+      {"cancel",
+       {absl::StrCat(R"({"cancelIncident": {)", id, "}}"), open, "Cancelled"}},
+      {"comment",
+       {absl::StrCat(R"({"commentIncident": {)", id, R"(, "text": "hi"}})"),
+        with(open, "Resolved"), ""}},
+      {"link problem",
+       {absl::StrCat(R"({"linkIncidentToProblem": {)", id,
+                     R"(, "problemId": "PRB1"}})"),
+        with(open, "Resolved"), ""}},
+      {"link change",
+       {absl::StrCat(R"({"linkIncidentToChange": {)", id,
+                     R"(, "changeId": "CHG1", "relation": "CAUSED_BY"}})"),
+        with(with(open, "Resolved"), "Closed"), ""}},
+  };
+}
+
+TEST_F(IncidentTest, EveryStateCommandPairFollowsTheTable) {
+  // One history per state, built with the commands themselves.
+  std::map<std::string, IncidentState> states;
+  states["New"] = Opened();
+  IncidentState s = Opened();
+  Do(&s, R"({"startIncident": {"incidentId": "INC1"}})", T(1));
+  states["In Progress"] = s;
+  Do(&s,
+     R"({"holdIncident": {"incidentId": "INC1", "reason": "AWAITING_VENDOR"}})",
+     T(2));
+  states["On Hold"] = s;
+  s = states["In Progress"];
+  Do(&s,
+     R"({"resolveIncident": {"incidentId": "INC1", "resolutionCode": "x"}})",
+     T(3));
+  states["Resolved"] = s;
+  Do(&s, R"({"closeIncident": {"incidentId": "INC1"}})", T(4));
+  states["Closed"] = s;
+  s = Opened();
+  Do(&s, R"({"cancelIncident": {"incidentId": "INC1"}})", T(5));
+  states["Cancelled"] = s;
+  ASSERT_EQ(states.size(), 6u);
+  for (const auto& [name, st] : states) {
+    ASSERT_EQ(IncidentStatusName(st.status()), name);
+  }
+
+  int checked = 0;
+  for (const auto& [cmd_name, rule] : Rules()) {
+    // No such incident: kNotFound for every command but open.
+    EXPECT_EQ(Try(NewIncidentState("INC1"), rule.json, T(10)).code(),
+              absl::StatusCode::kNotFound)
+        << cmd_name;
+    for (const auto& [state_name, st] : states) {
+      SCOPED_TRACE(absl::StrCat(cmd_name, " in ", state_name));
+      auto events = DecideIncident(st, Cmd(rule.json), Ctx(T(10)));
+      const std::string to = rule.to.empty() ? state_name : rule.to;
+      if (rule.from.count(state_name)) {
+        ASSERT_TRUE(events.ok()) << events.status();
+        ASSERT_FALSE(events->empty());
+        IncidentState after = st;
+        Fold(*events, T(10), &after, EvolveIncident);
+        EXPECT_EQ(IncidentStatusName(after.status()), to);
+        EXPECT_EQ(after.version(), st.version() + events->size());
+      } else {
+        ASSERT_EQ(events.status().code(), absl::StatusCode::kFailedPrecondition)
+            << events.status();
+        EXPECT_NE(events.status().message().find(
+                      absl::StrCat(state_name, " -> ", to)),
+                  std::string::npos)
+            << events.status();
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 14 * 6);
+  // Open: allowed only when there is no incident.
+  EXPECT_TRUE(Try(NewIncidentState("INC1"), kOpen, T(0)).ok());
+  for (const auto& [state_name, st] : states) {
+    EXPECT_EQ(Try(st, kOpen, T(10)).code(), absl::StatusCode::kAlreadyExists)
+        << state_name;
+  }
+}
+
+TEST_F(IncidentTest, OpenRecordsFieldsAndMatrixPriority) {
+  IncidentState s = Opened();
+  EXPECT_EQ(s.status(), INCIDENT_NEW);
+  EXPECT_EQ(s.contact_type(), "phone");
+  EXPECT_EQ(s.service_id(), "email");
+  EXPECT_EQ(s.category(), "network");
+  EXPECT_EQ(s.priority(), 2);  // I1U2 = 2 (High).
+  EXPECT_EQ(s.opened_at_us(), absl::ToUnixMicros(T(0)));
+  // The matrix in force is used, not the default.
+  matrix_.mutable_cells(1)->set_priority(1);  // I1U2 -> 1.
+  ASSERT_EQ(matrix_.cells(1).impact(), 1);
+  ASSERT_EQ(matrix_.cells(1).urgency(), 2);
+  IncidentState t = NewIncidentState("INC1");
+  Do(&t, kOpen, T(0));
+  EXPECT_EQ(t.priority(), 1);
+}
+
+TEST_F(IncidentTest, OpenRejectsBadImpactUrgencyAndUnknownService) {
+  IncidentState none = NewIncidentState("INC1");
+  for (const char* bad :
+       {R"("impact": 0, "urgency": 1)", R"("impact": 4, "urgency": 1)",
+        R"("impact": 1, "urgency": 0)", R"("impact": 1, "urgency": -1)"}) {
+    EXPECT_EQ(Try(none,
+                  absl::StrCat(R"({"openIncident": {"incidentId": "INC1", )",
+                               bad, "}}"),
+                  T(0))
+                  .code(),
+              absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  service_.set_defined(false);
+  EXPECT_EQ(Try(none, kOpen, T(0)).code(), absl::StatusCode::kNotFound);
+  service_.set_defined(true);
+  service_.set_retired(true);
+  EXPECT_EQ(Try(none, kOpen, T(0)).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IncidentTest, ImpactUrgencyChangeRecomputesAndOverrideNeedsReason) {
+  IncidentState s = Opened();
+  Do(&s,
+     R"({"setIncidentImpactUrgency": {"incidentId": "INC1", "impact": 3, "urgency": 3}})",
+     T(1));
+  EXPECT_EQ(s.priority(), 5);
+  EXPECT_FALSE(s.priority_overridden());
+  EXPECT_EQ(
+      Try(s,
+          R"({"setIncidentImpactUrgency": {"incidentId": "INC1", "impact": 3, "urgency": 4}})",
+          T(2))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Try(s,
+          R"({"overrideIncidentPriority": {"incidentId": "INC1", "priority": 1}})",
+          T(2))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Try(s,
+          R"({"overrideIncidentPriority": {"incidentId": "INC1", "priority": 6, "reason": "x"}})",
+          T(2))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  Do(&s,
+     R"({"overrideIncidentPriority": {"incidentId": "INC1", "priority": 1, "reason": "CEO"}})",
+     T(2));
+  EXPECT_EQ(s.priority(), 1);
+  EXPECT_TRUE(s.priority_overridden());
+  EXPECT_EQ(s.priority_override_reason(), "CEO");
+  EXPECT_EQ(s.impact(), 3);  // Override keeps impact/urgency.
+  // A later impact/urgency change recomputes and ends the override.
+  Do(&s,
+     R"({"setIncidentImpactUrgency": {"incidentId": "INC1", "impact": 2, "urgency": 3}})",
+     T(3));
+  EXPECT_EQ(s.priority(), 4);
+  EXPECT_FALSE(s.priority_overridden());
+}
+
+TEST_F(IncidentTest, OverrideIsItsOwnEvent) {
+  IncidentState s = Opened();
+  auto events = DecideIncident(
+      s,
+      Cmd(R"({"overrideIncidentPriority": {"incidentId": "INC1", "priority": 1, "reason": "CEO"}})"),
+      Ctx(T(1)));
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_TRUE((*events)[0].incident_priority_set().manual_override());
+  EXPECT_EQ((*events)[0].incident_priority_set().reason(), "CEO");
+}
+
+TEST_F(IncidentTest, ReopenOfClosedWithinWindowOnly) {
+  IncidentState s = Opened();
+  Do(&s,
+     R"({"resolveIncident": {"incidentId": "INC1", "resolutionCode": "x"}})",
+     T(10));
+  Do(&s, R"({"closeIncident": {"incidentId": "INC1"}})", T(20));
+  const std::string reopen = R"({"reopenIncident": {"incidentId": "INC1"}})";
+  const absl::Time closed = T(20);
+  EXPECT_TRUE(Try(s, reopen, closed + absl::Hours(24 * 30)).ok());
+  absl::Status late =
+      Try(s, reopen, closed + absl::Hours(24 * 30) + absl::Seconds(1));
+  EXPECT_EQ(late.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(late.message().find("Closed -> In Progress"), std::string::npos)
+      << late;
+  // Configurable.
+  policy_.reopen_closed_window = absl::Hours(1);
+  EXPECT_EQ(Try(s, reopen, closed + absl::Minutes(61)).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Try(s, reopen, closed + absl::Minutes(60)).ok());
+  // Resolved (not closed) may always be reopened.
+  IncidentState r = Opened();
+  Do(&r,
+     R"({"resolveIncident": {"incidentId": "INC1", "resolutionCode": "x"}})",
+     T(10));
+  EXPECT_TRUE(Try(r, reopen, T(10) + absl::Hours(24 * 365)).ok());
+}
+
+TEST_F(IncidentTest, ReopensAreCounted) {
+  IncidentState s = Opened();
+  for (int i = 0; i < 3; ++i) {
+    Do(&s,
+       R"({"resolveIncident": {"incidentId": "INC1", "resolutionCode": "x"}})",
+       T(10 * i + 1));
+    if (i == 1)
+      Do(&s, R"({"closeIncident": {"incidentId": "INC1"}})", T(10 * i + 2));
+    Do(&s, R"({"reopenIncident": {"incidentId": "INC1"}})", T(10 * i + 3));
+    EXPECT_EQ(s.reopen_count(), i + 1);
+    EXPECT_EQ(s.status(), INCIDENT_IN_PROGRESS);
+    EXPECT_EQ(s.resolved_at_us(), 0);
+  }
+}
+
+TEST_F(IncidentTest, AssignmentsReassignmentsAndFirstContactResolution) {
+  const std::string resolve =
+      R"({"resolveIncident": {"incidentId": "INC1", "resolutionCode": "x"}})";
+  // Group first, then a person in it: one assignee, no reassignment.
+  IncidentState s = Opened();
+  Do(&s, R"({"assignIncident": {"incidentId": "INC1", "group": "desk"}})",
+     T(1));
+  Do(&s,
+     R"({"assignIncident": {"incidentId": "INC1", "group": "desk", "person": "ann"}})",
+     T(2));
+  EXPECT_EQ(s.assignment_count(), 2);
+  EXPECT_EQ(s.reassignment_count(), 0);
+  EXPECT_EQ(s.first_assignee(), "ann");
+  IncidentState fcr = s;
+  Do(&fcr, resolve, T(3));
+  EXPECT_EQ(fcr.resolved_by(), "ann");  // Defaults to the assignee.
+  EXPECT_TRUE(fcr.first_contact_resolution());
+  // Same person again is refused (nothing to record).
+  EXPECT_EQ(
+      Try(s,
+          R"({"assignIncident": {"incidentId": "INC1", "group": "desk", "person": "ann"}})",
+          T(3))
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
+  // Another person: a reassignment; no first-contact resolution.
+  Do(&s,
+     R"({"assignIncident": {"incidentId": "INC1", "group": "desk", "person": "bob"}})",
+     T(3));
+  EXPECT_EQ(s.reassignment_count(), 1);
+  // Another group: another.
+  Do(&s,
+     R"({"assignIncident": {"incidentId": "INC1", "group": "net", "person": "bob"}})",
+     T(4));
+  EXPECT_EQ(s.reassignment_count(), 2);
+  EXPECT_EQ(s.assignment_count(), 4);
+  EXPECT_EQ(s.first_assignee(), "ann");
+  Do(&s, resolve, T(5));
+  EXPECT_FALSE(s.first_contact_resolution());
+  // Resolved by someone other than the first assignee, no reassignment.
+  IncidentState t = Opened();
+  Do(&t,
+     R"({"assignIncident": {"incidentId": "INC1", "group": "desk", "person": "ann"}})",
+     T(1));
+  Do(&t,
+     R"({"resolveIncident": {"incidentId": "INC1", "resolutionCode": "x", "resolvedBy": "carl"}})",
+     T(2));
+  EXPECT_FALSE(t.first_contact_resolution());
+  // Group is required.
+  EXPECT_EQ(
+      Try(Opened(),
+          R"({"assignIncident": {"incidentId": "INC1", "person": "x"}})", T(1))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(IncidentTest, AcknowledgeOnceRecordsFirstResponse) {
+  IncidentState s = Opened();
+  Do(&s, R"({"acknowledgeIncident": {"incidentId": "INC1", "by": "sd"}})",
+     T(7));
+  EXPECT_EQ(s.acknowledged_at_us(), absl::ToUnixMicros(T(7)));
+  EXPECT_EQ(s.acknowledged_by(), "sd");
+  EXPECT_EQ(
+      Try(s, R"({"acknowledgeIncident": {"incidentId": "INC1"}})", T(8)).code(),
+      absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IncidentTest, HoldNeedsAReasonAndKeepsIt) {
+  IncidentState s = Opened();
+  EXPECT_EQ(Try(s, R"({"holdIncident": {"incidentId": "INC1"}})", T(1)).code(),
+            absl::StatusCode::kInvalidArgument);
+  for (const char* r :
+       {"AWAITING_CALLER", "AWAITING_VENDOR", "AWAITING_PROBLEM",
+        "AWAITING_CHANGE", "AWAITING_EVIDENCE"}) {
+    IncidentState h = s;
+    Do(&h,
+       absl::StrCat(R"({"holdIncident": {"incidentId": "INC1", "reason": ")", r,
+                    "\"}}"),
+       T(1));
+    EXPECT_EQ(HoldReason_Name(h.hold_reason()), r);
+    Do(&h, R"({"resumeIncident": {"incidentId": "INC1"}})", T(2));
+    EXPECT_EQ(h.hold_reason(), HOLD_REASON_UNSPECIFIED);
+  }
+}
+
+TEST_F(IncidentTest, ResolveNeedsCodeAndRecordsNotes) {
+  IncidentState s = Opened();
+  EXPECT_EQ(
+      Try(s, R"({"resolveIncident": {"incidentId": "INC1"}})", T(1)).code(),
+      absl::StatusCode::kInvalidArgument);
+  Do(&s,
+     R"({"resolveIncident": {"incidentId": "INC1", "resolutionCode": "workaround", "notes": "rebooted"}})",
+     T(1));
+  EXPECT_EQ(s.resolution_code(), "workaround");
+  EXPECT_EQ(s.resolution_notes(), "rebooted");
+  EXPECT_EQ(s.resolved_at_us(), absl::ToUnixMicros(T(1)));
+}
+
+TEST_F(IncidentTest, LinksToProblemAndChange) {
+  IncidentState s = Opened();
+  const std::string link =
+      R"({"linkIncidentToProblem": {"incidentId": "INC1", "problemId": "PRB1"}})";
+  problem_.set_status(PROBLEM_STATUS_UNSPECIFIED);
+  EXPECT_EQ(Try(s, link, T(1)).code(), absl::StatusCode::kNotFound);
+  problem_.set_status(PROBLEM_CLOSED);
+  EXPECT_EQ(Try(s, link, T(1)).code(), absl::StatusCode::kFailedPrecondition);
+  problem_.set_status(PROBLEM_ROOT_CAUSE_ANALYSIS);
+  Do(&s, link, T(1));
+  EXPECT_EQ(s.problem_id(), "PRB1");
+  EXPECT_EQ(Try(s, link, T(2)).code(), absl::StatusCode::kFailedPrecondition);
+
+  const std::string caused =
+      R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG1", "relation": "CAUSED_BY"}})";
+  const std::string fixed =
+      R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG1", "relation": "FIXED_BY"}})";
+  EXPECT_EQ(
+      Try(s,
+          R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG1"}})",
+          T(2))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  change_.set_status(CHANGE_STATUS_UNSPECIFIED);
+  EXPECT_EQ(Try(s, caused, T(2)).code(), absl::StatusCode::kNotFound);
+  change_.set_status(CHANGE_REVIEW);
+  Do(&s, caused, T(2));
+  Do(&s, fixed, T(3));
+  EXPECT_EQ(s.caused_by_change_id(), "CHG1");
+  EXPECT_EQ(s.fixed_by_change_id(), "CHG1");
+  EXPECT_EQ(Try(s, caused, T(4)).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IncidentTest, ProblemResolutionResolvesOnlyOpenIncidents) {
+  ResolveProblem r;
+  r.set_resolution_code("fixed-by-problem");
+  IncidentState s = Opened();
+  auto e = IncidentResolutionForProblem(s, "PRB1", r);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->incident_resolved().resolved_by_problem(), "PRB1");
+  Fold({*e}, T(1), &s, EvolveIncident);
+  EXPECT_EQ(s.status(), INCIDENT_RESOLVED);
+  EXPECT_FALSE(s.first_contact_resolution());
+  EXPECT_FALSE(IncidentResolutionForProblem(s, "PRB1", r).has_value());
+}
+
+TEST_F(IncidentTest, BadIdsAreInvalidArgument) {
+  IncidentState none = NewIncidentState("INC1");
+  EXPECT_EQ(
+      Try(Opened(),
+          R"({"linkIncidentToProblem": {"incidentId": "INC1", "problemId": "a/b"}})",
+          T(1))
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateAggregateId("incident", "").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateAggregateId("incident", "a b").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateAggregateId("incident", std::string(129, 'a')).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ValidateAggregateId("incident", "INC-1.a_b:c@d+e=f").ok());
+}
+
+}  // namespace
+}  // namespace slate
