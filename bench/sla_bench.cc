@@ -8,20 +8,29 @@
 // breaches firing. Every input is checked to be accepted.
 //
 //   BM_SlaClock_Apply/<calendar>      ApplyInPlace, the fold a projection uses.
+//                                     _Calendar: the real office-berlin
+//                                     calendar of issue 4
+//                                     (examples/calendars/office-berlin.json)
+//                                     through CalendarBusinessTime.
 //   BM_SlaClock_ApplyPure/<calendar>  Apply: returns a new clock + facts.
 //   BM_Baseline_NaiveProtoFold        Naive: decode the stored SlaClockState,
 //                                     apply, encode again, for every input.
 //   BM_Baseline_SumDeltas             Floor: read each input and add up time
 //                                     deltas per clock, nothing else.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
+#include "lib/calendar/business_calendar.h"
 #include "lib/sla/business_time.h"
+#include "lib/sla/calendar_business_time.h"
 #include "lib/sla/sla_clock.h"
 #include "proto/sla.pb.h"
+#include "tests/sla/office_berlin.h"
 #include "tests/sla/office_hours.h"
 
 namespace slate {
@@ -118,6 +127,23 @@ void BM_SlaClock_Apply_OfficeHours(benchmark::State& state) {
   Fold(state, office);
 }
 BENCHMARK(BM_SlaClock_Apply_OfficeHours);
+
+void BM_SlaClock_Apply_Calendar(benchmark::State& state) {
+  absl::StatusOr<std::shared_ptr<const BusinessCalendar>> calendar =
+      testing::LoadOfficeBerlin();
+  if (!calendar.ok()) {
+    state.SkipWithError(std::string(calendar.status().message()).c_str());
+    return;
+  }
+  // Build the index chunk the lifecycle touches before timing (a one-off
+  // cost of a fresh calendar, measured by BM_Calendar_FirstUse).
+  const std::vector<In> inputs = Lifecycle();
+  benchmark::DoNotOptimize(
+      (*calendar)->Between(inputs.front().at, inputs.back().at));
+  CalendarBusinessTime business(*std::move(calendar));
+  Fold(state, business);
+}
+BENCHMARK(BM_SlaClock_Apply_Calendar);
 
 void BM_SlaClock_ApplyPure_AlwaysOpen(benchmark::State& state) {
   AlwaysOpen always;
