@@ -1,0 +1,597 @@
+#include "lib/domain/executor.h"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "lib/base/status_macros.h"
+#include "lib/domain/change.h"
+#include "lib/domain/common.h"
+#include "lib/domain/incident.h"
+#include "lib/domain/priority_matrix.h"
+#include "lib/domain/problem.h"
+#include "lib/domain/service.h"
+
+namespace slate {
+namespace {
+
+enum class Kind { kIncident, kProblem, kChange, kService, kMatrix };
+
+struct Target {
+  Kind kind;
+  std::string id;
+  std::string stream;
+};
+
+absl::StatusOr<Target> TargetOf(const Command& c) {
+  if (c.command_case() == Command::kSetPriorityMatrix) {
+    return Target{Kind::kMatrix, "", kPriorityMatrixStream};
+  }
+  std::string id;
+  Kind kind;
+  const char* name;
+  if (IsIncidentCommand(c, &id)) {
+    kind = Kind::kIncident;
+    name = "incident";
+  } else if (IsProblemCommand(c, &id)) {
+    kind = Kind::kProblem;
+    name = "problem";
+  } else if (IsChangeCommand(c, &id)) {
+    kind = Kind::kChange;
+    name = "change";
+  } else if (IsServiceCommand(c, &id)) {
+    kind = Kind::kService;
+    name = "service";
+  } else {
+    return absl::InvalidArgumentError(
+        "command: no command set (or one this build does not know)");
+  }
+  SLATE_RETURN_IF_ERROR(ValidateAggregateId(name, id));
+  return Target{kind, id, absl::StrCat(name, "/", id)};
+}
+
+// The `at` field every command message has (field 2, a string).
+std::string CommandAt(const Command& c) {
+  const auto* refl = c.GetReflection();
+  const auto* oneof = c.GetDescriptor()->FindOneofByName("command");
+  const auto* field = refl->GetOneofFieldDescriptor(c, oneof);
+  if (field == nullptr) return "";
+  const google::protobuf::Message& m = refl->GetMessage(c, field);
+  const auto* at = m.GetDescriptor()->FindFieldByName("at");
+  if (at == nullptr) return "";
+  return m.GetReflection()->GetString(m, at);
+}
+
+uint64_t Fnv1a(const std::string& bytes, uint64_t hash, bool reverse) {
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    hash ^=
+        static_cast<unsigned char>(bytes[reverse ? bytes.size() - 1 - i : i]);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+absl::Status ValidateCommandId(const std::string& id) {
+  if (id.size() > kMaxCommandIdBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("command: command_id is ", id.size(),
+                     " bytes; the limit is ", kMaxCommandIdBytes));
+  }
+  for (size_t i = 0; i < id.size(); ++i) {
+    unsigned char ch = static_cast<unsigned char>(id[i]);
+    if (ch < 0x21 || ch > 0x7e) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "command: command_id byte ", i, " is not printable ASCII"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+template <typename S, typename New, typename Evolve>
+S FoldWith(absl::string_view id, const std::vector<Envelope>& events, New make,
+           Evolve evolve) {
+  S s = make(id);
+  for (const Envelope& e : events) evolve(e, &s);
+  return s;
+}
+
+IncidentState FoldIncident(absl::string_view id,
+                           const std::vector<Envelope>& events) {
+  return FoldWith<IncidentState>(id, events, NewIncidentState, EvolveIncident);
+}
+ProblemState FoldProblem(absl::string_view id,
+                         const std::vector<Envelope>& events) {
+  return FoldWith<ProblemState>(id, events, NewProblemState, EvolveProblem);
+}
+ChangeState FoldChange(absl::string_view id,
+                       const std::vector<Envelope>& events) {
+  return FoldWith<ChangeState>(id, events, NewChangeState, EvolveChange);
+}
+ServiceState FoldService(absl::string_view id,
+                         const std::vector<Envelope>& events) {
+  return FoldWith<ServiceState>(id, events, NewServiceState, EvolveService);
+}
+PriorityMatrix FoldMatrix(const std::vector<Envelope>& events) {
+  PriorityMatrix m = DefaultPriorityMatrix();
+  for (const Envelope& e : events) {
+    if (e.has_priority_matrix_set()) m = e.priority_matrix_set().matrix();
+  }
+  return m;
+}
+
+// Puts the primary aggregate's state after `events` into r.
+void SetState(const Target& t, const std::vector<Envelope>& events,
+              ExecuteResult* r) {
+  switch (t.kind) {
+    case Kind::kIncident:
+      *r->mutable_incident() = FoldIncident(t.id, events);
+      break;
+    case Kind::kProblem:
+      *r->mutable_problem() = FoldProblem(t.id, events);
+      break;
+    case Kind::kChange:
+      *r->mutable_change() = FoldChange(t.id, events);
+      break;
+    case Kind::kService:
+      *r->mutable_service() = FoldService(t.id, events);
+      break;
+    case Kind::kMatrix:
+      *r->mutable_priority_matrix() = FoldMatrix(events);
+      break;
+  }
+}
+
+ExpectedVersion ExpectedAfter(const std::vector<Envelope>& events) {
+  return events.empty()
+             ? ExpectedVersion::NoStream()
+             : ExpectedVersion::Exact(static_cast<int64_t>(events.size()) - 1);
+}
+
+// Where the events with ids starting `prefix` sit in `events` (they are one
+// append, so contiguous); nullopt if there are none.
+std::optional<StreamAppend> FindAppend(const std::string& stream,
+                                       const std::vector<Envelope>& events,
+                                       const std::string& first_id,
+                                       const std::string& prefix) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].event_id() != first_id) continue;
+    size_t j = i;
+    while (j + 1 < events.size() &&
+           absl::StartsWith(events[j + 1].event_id(), prefix)) {
+      ++j;
+    }
+    StreamAppend a;
+    a.set_stream(stream);
+    a.set_first_position(events[i].position());
+    a.set_last_position(events[j].position());
+    a.set_first_version(events[i].version());
+    a.set_last_version(events[j].version());
+    return a;
+  }
+  return std::nullopt;
+}
+
+StreamAppend ToStreamAppend(const std::string& stream, const AppendResult& r) {
+  StreamAppend a;
+  a.set_stream(stream);
+  a.set_first_position(r.first_position);
+  a.set_last_position(r.last_position);
+  a.set_first_version(r.first_version);
+  a.set_last_version(r.last_version);
+  return a;
+}
+
+// Another stream a command appends to, decided against that stream's events.
+struct FollowUp {
+  std::string stream;
+  // Empty result: nothing to append.
+  std::function<absl::StatusOr<std::vector<Envelope>>(
+      const std::vector<Envelope>& target)>
+      decide;
+};
+
+std::vector<FollowUp> FollowUpsFor(const Command& c, const Target& t,
+                                   const std::vector<Envelope>& before) {
+  std::vector<FollowUp> out;
+  const std::string self = t.id;
+  switch (c.command_case()) {
+    case Command::kLinkIncidentToProblem: {
+      const std::string pid = c.link_incident_to_problem().problem_id();
+      out.push_back({absl::StrCat("problem/", pid),
+                     [pid, self](const std::vector<Envelope>& target)
+                         -> absl::StatusOr<std::vector<Envelope>> {
+                       SLATE_ASSIGN_OR_RETURN(
+                           Envelope e, DecideProblemIncidentLink(
+                                           FoldProblem(pid, target), self));
+                       return std::vector<Envelope>{std::move(e)};
+                     }});
+      break;
+    }
+    case Command::kLinkIncidentToChange: {
+      const std::string cid = c.link_incident_to_change().change_id();
+      const ChangeLinkRelation rel = c.link_incident_to_change().relation();
+      out.push_back({absl::StrCat("change/", cid),
+                     [cid, self, rel](const std::vector<Envelope>& target)
+                         -> absl::StatusOr<std::vector<Envelope>> {
+                       SLATE_ASSIGN_OR_RETURN(
+                           Envelope e, DecideChangeIncidentLink(
+                                           FoldChange(cid, target), self, rel));
+                       return std::vector<Envelope>{std::move(e)};
+                     }});
+      break;
+    }
+    case Command::kResolveProblem: {
+      if (!c.resolve_problem().resolve_linked_incidents()) break;
+      const ResolveProblem resolve = c.resolve_problem();
+      const ProblemState problem = FoldProblem(self, before);
+      for (const std::string& inc : problem.linked_incidents()) {
+        out.push_back({absl::StrCat("incident/", inc),
+                       [inc, self, resolve](const std::vector<Envelope>& target)
+                           -> absl::StatusOr<std::vector<Envelope>> {
+                         std::vector<Envelope> events;
+                         std::optional<Envelope> e =
+                             IncidentResolutionForProblem(
+                                 FoldIncident(inc, target), self, resolve);
+                         if (e.has_value()) events.push_back(std::move(*e));
+                         return events;
+                       }});
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DeriveCommandId(const Command& command) {
+  Command c = command;
+  c.clear_command_id();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream sos(&bytes);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.SetSerializationDeterministic(true);
+    c.SerializeToCodedStream(&cos);
+  }
+  const uint64_t a = Fnv1a(bytes, 0xcbf29ce484222325ULL, false);
+  const uint64_t b = Fnv1a(bytes, 0x84222325cbf29ce4ULL, true);
+  return absl::StrCat("auto-", absl::Hex(a, absl::kZeroPad16),
+                      absl::Hex(b, absl::kZeroPad16));
+}
+
+absl::StatusOr<std::string> PrimaryStream(const Command& command) {
+  SLATE_ASSIGN_OR_RETURN(Target t, TargetOf(command));
+  return t.stream;
+}
+
+CommandExecutor::CommandExecutor(EventStore* store, const Clock* clock,
+                                 DomainPolicy policy)
+    : store_(store),
+      clock_(clock != nullptr ? clock : SystemClock()),
+      policy_(std::move(policy)) {}
+
+absl::StatusOr<std::vector<Envelope>> CommandExecutor::ReadWhole(
+    absl::string_view stream) const {
+  constexpr size_t kPage = 1024;
+  std::vector<Envelope> all;
+  while (true) {
+    SLATE_ASSIGN_OR_RETURN(
+        std::vector<Envelope> page,
+        store_->ReadStream(stream, static_cast<int64_t>(all.size()), kPage));
+    const size_t n = page.size();
+    for (Envelope& e : page) all.push_back(std::move(e));
+    if (n < kPage) return all;
+  }
+}
+
+absl::StatusOr<PriorityMatrix> CommandExecutor::LoadPriorityMatrix() const {
+  SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> events,
+                         ReadWhole(kPriorityMatrixStream));
+  return FoldMatrix(events);
+}
+
+absl::StatusOr<ExecuteResult> CommandExecutor::Load(
+    absl::string_view kind, absl::string_view id) const {
+  Target t;
+  if (kind == "priority-matrix") {
+    t = {Kind::kMatrix, "", kPriorityMatrixStream};
+  } else {
+    if (kind == "incident") {
+      t.kind = Kind::kIncident;
+    } else if (kind == "problem") {
+      t.kind = Kind::kProblem;
+    } else if (kind == "change") {
+      t.kind = Kind::kChange;
+    } else if (kind == "service") {
+      t.kind = Kind::kService;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown kind \"", kind,
+          "\" (incident, problem, change, service, priority-matrix)"));
+    }
+    SLATE_RETURN_IF_ERROR(ValidateAggregateId(kind, id));
+    t.id = std::string(id);
+    t.stream = absl::StrCat(kind, "/", id);
+  }
+  SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> events, ReadWhole(t.stream));
+  if (events.empty() && t.kind != Kind::kMatrix) {
+    return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
+  }
+  ExecuteResult r;
+  SetState(t, events, &r);
+  return r;
+}
+
+absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
+  SLATE_ASSIGN_OR_RETURN(Target t, TargetOf(command));
+  SLATE_RETURN_IF_ERROR(ValidateCommandId(command.command_id()));
+  const std::string cid = command.command_id().empty()
+                              ? DeriveCommandId(command)
+                              : command.command_id();
+  const std::string at_text = CommandAt(command);
+  absl::Time at;
+  if (at_text.empty()) {
+    at = absl::FromUnixMicros(absl::ToUnixMicros(clock_->Now()));
+  } else {
+    SLATE_ASSIGN_OR_RETURN(
+        at, ParseCommandTime(at_text, absl::StrCat("command ", cid), "at"));
+  }
+  const int64_t at_us = absl::ToUnixMicros(at);
+  const std::string first_id = absl::StrCat(cid, ":0");
+  const std::string correlation =
+      command.correlation_id().empty() ? cid : command.correlation_id();
+
+  // Ids, times and metadata on decided payloads.
+  auto stamp = [&](std::vector<Envelope>* events, const std::string& prefix,
+                   const std::string& causation) {
+    for (size_t i = 0; i < events->size(); ++i) {
+      Envelope& e = (*events)[i];
+      e.set_event_id(absl::StrCat(prefix, i));
+      e.set_occurred_at_us(at_us);
+      e.set_actor(command.actor());
+      e.set_correlation_id(correlation);
+      e.set_causation_id(causation);
+    }
+  };
+
+  // Appends a follow-up's events, re-deciding on a version conflict.
+  auto append_follow_up = [&](const FollowUp& f, std::vector<Envelope> target,
+                              std::vector<Envelope> decided,
+                              ExecuteResult* r) -> absl::Status {
+    const std::string prefix = absl::StrCat(cid, ":", f.stream, ":");
+    for (int attempt = 0;; ++attempt) {
+      if (decided.empty()) return absl::OkStatus();
+      stamp(&decided, prefix, first_id);
+      absl::StatusOr<AppendResult> a =
+          store_->Append(f.stream, ExpectedAfter(target), decided);
+      if (a.ok()) {
+        *r->add_appends() = ToStreamAppend(f.stream, *a);
+        return absl::OkStatus();
+      }
+      if (a.status().code() != absl::StatusCode::kAborted ||
+          attempt + 1 >= max_attempts) {
+        return absl::AbortedError(
+            absl::StrCat("command ", cid, " is partially applied (", t.stream,
+                         " written, ", f.stream, " not: ", a.status().message(),
+                         "); execute the same command again to complete it"));
+      }
+      SLATE_ASSIGN_OR_RETURN(target, ReadWhole(f.stream));
+      std::optional<StreamAppend> done =
+          FindAppend(f.stream, target, absl::StrCat(prefix, 0), prefix);
+      if (done.has_value()) {
+        *r->add_appends() = *done;
+        return absl::OkStatus();
+      }
+      absl::StatusOr<std::vector<Envelope>> again = f.decide(target);
+      if (!again.ok()) {
+        return absl::AbortedError(absl::StrCat(
+            "command ", cid, " is partially applied (", t.stream, " written): ",
+            f.stream, " changed meanwhile: ", again.status().message()));
+      }
+      decided = std::move(*again);
+    }
+  };
+
+  for (int attempt = 0; attempt < max_attempts; ++attempt) {
+    SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> events, ReadWhole(t.stream));
+
+    // Idempotent replay.
+    std::optional<StreamAppend> original =
+        FindAppend(t.stream, events, first_id, absl::StrCat(cid, ":"));
+    if (original.has_value()) {
+      ExecuteResult r;
+      r.set_command_id(cid);
+      r.set_idempotent_replay(true);
+      *r.add_appends() = *original;
+      std::vector<Envelope> before(events.begin(),
+                                   events.begin() + original->first_version());
+      std::vector<Envelope> through(
+          events.begin(), events.begin() + original->last_version() + 1);
+      SetState(t, through, &r);
+      for (const FollowUp& f : FollowUpsFor(command, t, before)) {
+        SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> target,
+                               ReadWhole(f.stream));
+        const std::string prefix = absl::StrCat(cid, ":", f.stream, ":");
+        std::optional<StreamAppend> done =
+            FindAppend(f.stream, target, absl::StrCat(prefix, 0), prefix);
+        if (done.has_value()) {
+          *r.add_appends() = *done;
+          continue;
+        }
+        SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> decided, f.decide(target));
+        SLATE_RETURN_IF_ERROR(
+            append_follow_up(f, std::move(target), std::move(decided), &r));
+      }
+      return r;
+    }
+
+    // Decide the primary stream, loading what the decision needs.
+    std::vector<Envelope> decided;
+    switch (t.kind) {
+      case Kind::kIncident: {
+        IncidentState s = FoldIncident(t.id, events);
+        SLATE_ASSIGN_OR_RETURN(PriorityMatrix matrix, LoadPriorityMatrix());
+        IncidentContext ctx;
+        ctx.at = at;
+        ctx.matrix = &matrix;
+        ctx.policy = &policy_;
+        ServiceState service;
+        ProblemState problem;
+        ChangeState change;
+        if (command.has_open_incident() &&
+            !command.open_incident().service_id().empty()) {
+          const std::string& id = command.open_incident().service_id();
+          SLATE_RETURN_IF_ERROR(ValidateAggregateId("service", id));
+          SLATE_ASSIGN_OR_RETURN(auto ev,
+                                 ReadWhole(absl::StrCat("service/", id)));
+          service = FoldService(id, ev);
+          ctx.service = &service;
+        }
+        if (command.has_link_incident_to_problem()) {
+          const std::string& id =
+              command.link_incident_to_problem().problem_id();
+          SLATE_RETURN_IF_ERROR(ValidateAggregateId("problem", id));
+          SLATE_ASSIGN_OR_RETURN(auto ev,
+                                 ReadWhole(absl::StrCat("problem/", id)));
+          problem = FoldProblem(id, ev);
+          ctx.problem = &problem;
+        }
+        if (command.has_link_incident_to_change()) {
+          const std::string& id = command.link_incident_to_change().change_id();
+          SLATE_RETURN_IF_ERROR(ValidateAggregateId("change", id));
+          SLATE_ASSIGN_OR_RETURN(auto ev,
+                                 ReadWhole(absl::StrCat("change/", id)));
+          change = FoldChange(id, ev);
+          ctx.change = &change;
+        }
+        SLATE_ASSIGN_OR_RETURN(decided, DecideIncident(s, command, ctx));
+        break;
+      }
+      case Kind::kProblem: {
+        ProblemState s = FoldProblem(t.id, events);
+        SLATE_ASSIGN_OR_RETURN(PriorityMatrix matrix, LoadPriorityMatrix());
+        ProblemContext ctx;
+        ctx.at = at;
+        ctx.matrix = &matrix;
+        ctx.policy = &policy_;
+        ServiceState service;
+        if (command.has_log_problem() &&
+            !command.log_problem().service_id().empty()) {
+          const std::string& id = command.log_problem().service_id();
+          SLATE_RETURN_IF_ERROR(ValidateAggregateId("service", id));
+          SLATE_ASSIGN_OR_RETURN(auto ev,
+                                 ReadWhole(absl::StrCat("service/", id)));
+          service = FoldService(id, ev);
+          ctx.service = &service;
+        }
+        SLATE_ASSIGN_OR_RETURN(decided, DecideProblem(s, command, ctx));
+        break;
+      }
+      case Kind::kChange: {
+        ChangeState s = FoldChange(t.id, events);
+        ChangeContext ctx;
+        ctx.at = at;
+        ctx.policy = &policy_;
+        std::vector<ServiceState> services;
+        std::vector<ChangeState> others;
+        std::vector<std::string> service_ids;
+        if (command.has_request_change()) {
+          service_ids.assign(command.request_change().service_ids().begin(),
+                             command.request_change().service_ids().end());
+        } else if (command.has_schedule_change()) {
+          service_ids.assign(s.service_ids().begin(), s.service_ids().end());
+          SLATE_ASSIGN_OR_RETURN(std::vector<std::string> streams,
+                                 store_->ListStreams("change/"));
+          for (const std::string& stream : streams) {
+            if (stream == t.stream) continue;
+            SLATE_ASSIGN_OR_RETURN(auto ev, ReadWhole(stream));
+            others.push_back(FoldChange(
+                absl::string_view(stream).substr(sizeof("change/") - 1), ev));
+          }
+        }
+        for (const std::string& id : service_ids) {
+          if (!ValidateAggregateId("service", id).ok())
+            continue;  // Decide says.
+          SLATE_ASSIGN_OR_RETURN(auto ev,
+                                 ReadWhole(absl::StrCat("service/", id)));
+          services.push_back(FoldService(id, ev));
+        }
+        for (const ServiceState& svc : services) ctx.services.push_back(&svc);
+        for (const ChangeState& c : others) ctx.other_changes.push_back(&c);
+        SLATE_ASSIGN_OR_RETURN(decided, DecideChange(s, command, ctx));
+        break;
+      }
+      case Kind::kService: {
+        SLATE_ASSIGN_OR_RETURN(
+            decided, DecideService(FoldService(t.id, events), command, at));
+        break;
+      }
+      case Kind::kMatrix: {
+        const PriorityMatrix& m = command.set_priority_matrix().matrix();
+        SLATE_RETURN_IF_ERROR(ValidatePriorityMatrix(m));
+        if (google::protobuf::util::MessageDifferencer::Equals(
+                FoldMatrix(events), m)) {
+          ExecuteResult r;  // Unchanged: nothing to record.
+          r.set_command_id(cid);
+          *r.mutable_priority_matrix() = m;
+          return r;
+        }
+        Envelope e;
+        *e.mutable_priority_matrix_set()->mutable_matrix() = m;
+        decided.push_back(std::move(e));
+        break;
+      }
+    }
+
+    // Decide every other stream before writing anything.
+    struct Planned {
+      FollowUp follow_up;
+      std::vector<Envelope> target;
+      std::vector<Envelope> decided;
+    };
+    std::vector<Planned> planned;
+    for (FollowUp& f : FollowUpsFor(command, t, events)) {
+      SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> target, ReadWhole(f.stream));
+      SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> d, f.decide(target));
+      planned.push_back({std::move(f), std::move(target), std::move(d)});
+    }
+
+    stamp(&decided, absl::StrCat(cid, ":"), cid);
+    absl::StatusOr<AppendResult> a =
+        store_->Append(t.stream, ExpectedAfter(events), decided);
+    if (!a.ok()) {
+      if (a.status().code() == absl::StatusCode::kAborted) continue;
+      return a.status();
+    }
+    ExecuteResult r;
+    r.set_command_id(cid);
+    r.set_idempotent_replay(a->idempotent_replay);
+    *r.add_appends() = ToStreamAppend(t.stream, *a);
+    for (size_t i = 0; i < decided.size(); ++i) {
+      decided[i].set_stream(t.stream);
+      decided[i].set_version(a->first_version + static_cast<int64_t>(i));
+      decided[i].set_position(a->first_position + static_cast<int64_t>(i));
+      events.push_back(decided[i]);
+    }
+    SetState(t, events, &r);
+    for (Planned& p : planned) {
+      SLATE_RETURN_IF_ERROR(append_follow_up(p.follow_up, std::move(p.target),
+                                             std::move(p.decided), &r));
+    }
+    return r;
+  }
+  return absl::AbortedError(absl::StrCat("command ", cid, ": ", t.stream,
+                                         " kept changing; gave up after ",
+                                         max_attempts, " attempts"));
+}
+
+}  // namespace slate

@@ -1,0 +1,108 @@
+// CommandExecutor: runs a Command (proto/commands.proto) against an
+// EventStore. Loading an aggregate = ReadStream + evolve; the decided events
+// are appended with the stream's expected version (NoStream or the exact
+// version loaded), so two writers never interleave a lifecycle.
+//
+//   slate::InMemoryEventStore store;
+//   slate::CommandExecutor exec(&store, slate::SystemClock());
+//   absl::StatusOr<slate::ExecuteResult> r = exec.Execute(command);
+//   // r->appends(): where the events landed; r->incident(): the new state.
+//
+// Contract:
+//  - Event ids: the primary stream's events are "<command_id>:<n>", events
+//    a command appends to other streams "<command_id>:<stream>:<n>"
+//    (n = 0, 1, ...). Every event gets occurred_at = the command's `at`
+//    (empty: the clock's now), actor and correlation_id from the command
+//    (correlation_id defaults to the command id), causation_id = the command
+//    id, or for events on other streams the id of the primary stream's first
+//    event of the command.
+//  - Idempotency: when the primary stream already holds "<command_id>:0" the
+//    command ran before: nothing is decided again and the original positions
+//    come back with idempotent_replay = true (appends to other streams a crash
+//    interrupted are completed). A command id names one command: reusing it
+//    for another command on the same aggregate returns the first one's result;
+//    on another aggregate the log refuses the reused ids (kAlreadyExists).
+//  - A command without command_id gets DeriveCommandId(command): a hash of
+//    the command as given. Identical commands without `at` are therefore one
+//    command; give repeated commands an `at` or a command_id.
+//  - Errors: kInvalidArgument (bad input, named), kNotFound (unknown
+//    aggregate, service, problem, change), kAlreadyExists (creating one that
+//    exists), kFailedPrecondition (not allowed in the current state). Nothing
+//    is appended on any of them: every stream the command touches is decided
+//    before the first append.
+//  - A version conflict (another writer appended in between) re-loads and
+//    re-decides, at most `max_attempts` times, then kAborted.
+//  - Cross-aggregate commands: linking an incident to a problem or change
+//    appends to the incident and then to the problem/change stream; resolving
+//    a problem with resolve_linked_incidents appends to the problem and then
+//    one IncidentResolved per open linked incident (one atomic append per
+//    stream). If another writer keeps the second stream busy past the retries
+//    the result is kAborted saying the command is partially applied;
+//    executing the same command again completes it.
+//  - The change calendar for schedule conflicts is a scan of every change
+//    stream (EventStore::ListStreams("change/")); fine for thousands of
+//    changes, to be replaced by a projection.
+#ifndef SLATE_LIB_DOMAIN_EXECUTOR_H_
+#define SLATE_LIB_DOMAIN_EXECUTOR_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "lib/api/clock.h"
+#include "lib/domain/event_store.h"
+#include "lib/domain/policy.h"
+#include "proto/commands.pb.h"
+#include "proto/events.pb.h"
+
+namespace slate {
+
+// Longest command id, bytes (printable ASCII).
+inline constexpr size_t kMaxCommandIdBytes = 64;
+
+// "auto-" + 32 hex digits: two 64-bit FNV-1a hashes of the command's
+// deterministic serialization (command_id empty). Stable for one build of
+// the schema; not cryptographic.
+std::string DeriveCommandId(const Command& command);
+
+// The stream a command is decided against, e.g. "incident/INC1";
+// kInvalidArgument when no command is set or the id is malformed.
+absl::StatusOr<std::string> PrimaryStream(const Command& command);
+
+class CommandExecutor {
+ public:
+  // `store` and `clock` are not owned and must outlive the executor; a null
+  // clock means SystemClock().
+  CommandExecutor(EventStore* store, const Clock* clock,
+                  DomainPolicy policy = DomainPolicy());
+
+  // Thread-safe if the store is.
+  absl::StatusOr<ExecuteResult> Execute(const Command& command);
+
+  // The current state of `kind` ("incident", "problem", "change", "service",
+  // "priority-matrix"; id ignored for the matrix) with no appends.
+  // kNotFound for an aggregate that does not exist; kInvalidArgument for an
+  // unknown kind or malformed id.
+  absl::StatusOr<ExecuteResult> Load(absl::string_view kind,
+                                     absl::string_view id) const;
+
+  // The matrix in force: the last PriorityMatrixSet, else the default.
+  absl::StatusOr<PriorityMatrix> LoadPriorityMatrix() const;
+
+  // Re-decide attempts on a version conflict. Default: 5.
+  int max_attempts = 5;
+
+ private:
+  struct Attempt;
+  absl::StatusOr<std::vector<Envelope>> ReadWhole(
+      absl::string_view stream) const;
+
+  EventStore* store_;
+  const Clock* clock_;
+  DomainPolicy policy_;
+};
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_DOMAIN_EXECUTOR_H_
