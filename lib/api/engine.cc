@@ -1,8 +1,12 @@
 #include "lib/api/engine.h"
 
+#include <set>
+#include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "lib/base/status_macros.h"
+#include "lib/domain/executor.h"
 
 namespace slate {
 
@@ -41,6 +45,62 @@ int64_t Engine::NextPosition() const { return log_->NextPosition(); }
 std::unique_ptr<Subscription> Engine::Subscribe(int64_t from_position,
                                                 EventHandler handler) {
   return log_->Subscribe(from_position, std::move(handler));
+}
+
+namespace {
+
+// The domain executor's view of the log. ListStreams scans the whole log
+// (O(events)); it serves the change calendar until a projection does.
+class LogEventStore final : public EventStore {
+ public:
+  explicit LogEventStore(EventLog* log) : log_(log) {}
+  absl::StatusOr<std::vector<Envelope>> ReadStream(
+      absl::string_view stream, int64_t from_version,
+      size_t max_count) const override {
+    return log_->ReadStream(stream, from_version, max_count);
+  }
+  absl::StatusOr<AppendResult> Append(absl::string_view stream,
+                                      ExpectedVersion expected,
+                                      std::vector<Envelope> events) override {
+    return log_->Append(stream, expected, std::move(events));
+  }
+  absl::StatusOr<std::vector<std::string>> ListStreams(
+      absl::string_view prefix) const override {
+    std::set<std::string> names;
+    constexpr size_t kPage = 4096;
+    for (int64_t from = 0;;) {
+      SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> page,
+                             log_->ReadAll(from, kPage));
+      for (const Envelope& e : page) {
+        if (absl::StartsWith(e.stream(), prefix)) names.insert(e.stream());
+      }
+      if (page.size() < kPage) break;
+      from = page.back().position() + 1;
+    }
+    return std::vector<std::string>(names.begin(), names.end());
+  }
+
+ private:
+  EventLog* log_;
+};
+
+}  // namespace
+
+absl::StatusOr<ExecuteResult> Engine::Execute(const Command& command) {
+  return Execute(command, DomainPolicy());
+}
+
+absl::StatusOr<ExecuteResult> Engine::Execute(const Command& command,
+                                              const DomainPolicy& policy) {
+  LogEventStore store(log_.get());
+  return CommandExecutor(&store, log_->options().clock, policy)
+      .Execute(command);
+}
+
+absl::StatusOr<ExecuteResult> Engine::LoadAggregate(
+    absl::string_view kind, absl::string_view id) const {
+  LogEventStore store(log_.get());
+  return CommandExecutor(&store, log_->options().clock).Load(kind, id);
 }
 
 absl::Status Engine::Flush() { return log_->Flush(); }

@@ -30,7 +30,9 @@
 #include "absl/strings/string_view.h"
 #include "lib/api/options.h"
 #include "lib/api/types.h"
+#include "lib/domain/policy.h"
 #include "lib/log/event_log.h"
+#include "proto/commands.pb.h"
 #include "proto/events.pb.h"
 
 namespace slate {
@@ -74,6 +76,20 @@ class Engine {
   // Persists everything appended so far (required in kBulkImport mode;
   // also done on close).
   absl::Status Flush();
+
+  // Executes a domain command (proto/commands.proto): loads the aggregate,
+  // decides, appends with the loaded stream version. Returns where the events
+  // landed and the aggregate's new state. Idempotent by command_id; nothing
+  // is appended on any error. See lib/domain/executor.h for the contract.
+  // The policy overload overrides the domain policy (default: DomainPolicy()).
+  absl::StatusOr<ExecuteResult> Execute(const Command& command);
+  absl::StatusOr<ExecuteResult> Execute(const Command& command,
+                                        const DomainPolicy& policy);
+
+  // The current state of an aggregate: kind "incident", "problem",
+  // "change", "service" or "priority-matrix" (id ignored). kNotFound if none.
+  absl::StatusOr<ExecuteResult> LoadAggregate(absl::string_view kind,
+                                              absl::string_view id) const;
 
   LogStats Stats() const;
   const Options& options() const;
