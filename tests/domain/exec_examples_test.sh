@@ -1,0 +1,103 @@
+#!/bin/bash
+# Runs `slate exec` over every scripted lifecycle in examples/domain/ and
+# checks the results and the states `slate show` reports afterwards.
+# Usage (from Bazel): exec_examples_test.sh SLATE_BINARY EXAMPLES_DIR
+set -u
+SLATE="$1"
+EXAMPLES="$2"
+NOW=2026-11-27T16:00:00Z
+TMP="${TEST_TMPDIR:-/tmp}/exec-examples.$$"
+mkdir -p "$TMP"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+expect_contains() {  # what haystack needle
+  case "$2" in *"$3"*) ;; *) fail "$1: expected to contain [$3], got: $2" ;; esac
+}
+
+for name in incident problem change service; do
+  file="$EXAMPLES/$name.jsonl"
+  db="$TMP/$name"
+  commands=$(grep -cvE '^\s*(#|$)' "$file")
+  out=$("$SLATE" exec --db "$db" --now "$NOW" "$file")
+  rc=$?
+  [ "$rc" = 0 ] || fail "$name: exit code $rc"
+  lines=$(printf '%s\n' "$out" | grep -c .)
+  oks=$(printf '%s\n' "$out" | grep -c '^{"ok":true')
+  [ "$lines" = "$commands" ] || fail "$name: $lines result lines for $commands commands"
+  [ "$oks" = "$commands" ] || fail "$name: $oks of $commands ok: $(printf '%s\n' "$out" | grep -v '"ok":true')"
+  # Executing the same file again appends nothing: every line is a replay.
+  again=$("$SLATE" exec --db "$db" --now "$NOW" "$file")
+  replays=$(printf '%s\n' "$again" | grep -c '"idempotentReplay":true')
+  [ "$replays" = "$commands" ] || fail "$name: $replays of $commands replayed on re-run"
+  echo "ok: $name ($commands commands)"
+done
+
+show() { "$SLATE" show "$@" 2>&1; }
+
+s=$(show incident INC1 --db "$TMP/incident")
+expect_contains "INC1" "$s" "state: Closed"
+expect_contains "INC1" "$s" "reopen_count: 1"
+expect_contains "INC1" "$s" "reassignment_count: 1"
+expect_contains "INC1" "$s" "assignment_count: 2"
+expect_contains "INC1" "$s" "priority: 1 (Critical)"
+expect_contains "INC1" "$s" "priority_overridden: true"
+expect_contains "INC1" "$s" "acknowledged_by: service-desk"
+j=$(show incident INC1 --db "$TMP/incident" --format json)
+expect_contains "INC1 json" "$j" '"status":"INCIDENT_CLOSED"'
+expect_contains "INC1 json" "$j" '"priorityName":"Critical"'
+
+s=$(show problem PRB1 --db "$TMP/problem")
+expect_contains "PRB1" "$s" "state: Closed"
+expect_contains "PRB1" "$s" "known_error: true"
+expect_contains "PRB1" "$s" "linked_incidents: INC10, INC11"
+for inc in INC10 INC11; do
+  s=$(show incident $inc --db "$TMP/problem")
+  expect_contains "$inc" "$s" "state: Resolved"
+  expect_contains "$inc" "$s" "resolved_by_problem: PRB1"
+done
+
+s=$(show change CHG1 --db "$TMP/change")
+expect_contains "CHG1" "$s" "state: Closed"
+expect_contains "CHG1" "$s" "risk: RISK_HIGH"
+expect_contains "CHG1" "$s" "outcome: SUCCESSFUL_WITH_ISSUES"
+expect_contains "CHG1" "$s" "caused_incidents: INC20"
+s=$(show change CHG2 --db "$TMP/change")
+expect_contains "CHG2" "$s" "state: Scheduled"
+expect_contains "CHG2" "$s" "overridden_conflicts: change CHG1 on configuration item db1"
+s=$(show change CHG3 --db "$TMP/change")
+expect_contains "CHG3" "$s" "blackout quarter-end of service crm"
+
+s=$(show service hr-portal --db "$TMP/service")
+expect_contains "hr-portal" "$s" "owner: people-tech"
+expect_contains "hr-portal" "$s" '"windowId":"payroll"'
+case "$s" in *xmas*) fail "hr-portal: removed blackout still shown" ;; esac
+expect_contains "INC30" "$(show incident INC30 --db "$TMP/service")" "priority: 3 (Low)"
+expect_contains "fax" "$(show service fax --db "$TMP/service")" "state: Retired"
+expect_contains "matrix" "$(show priority-matrix --db "$TMP/service")" "level_names: Critical, High, Low"
+
+# The issue's lines, exactly as written, then a bad command.
+db="$TMP/issue"
+out=$(printf '%s\n' \
+  '{"defineService":{"serviceId":"email","name":"E-mail"}}' \
+  '{"openIncident":{"incidentId":"INC1","at":"2026-11-27T15:00:00Z","serviceId":"email","impact":1,"urgency":2,"category":"network","contactType":"PHONE"}}' |
+  "$SLATE" exec --db "$db" --now "$NOW" -)
+[ "$(printf '%s\n' "$out" | grep -c '^{"ok":true')" = 2 ] || fail "issue lines: $out"
+expect_contains "issue lines" "$out" '"priority":2'
+before=$(show incident INC1 --db "$db" --format json)
+bad=$(echo '{"closeIncident":{"incidentId":"INC1"}}' | "$SLATE" exec --db "$db" --now "$NOW")
+[ $? = 1 ] || fail "bad command: exit code not 1"
+expect_contains "bad command" "$bad" '{"ok":false,"code":"FAILED_PRECONDITION","message":"incident INC1: cannot close: New -> Closed is not allowed"}'
+[ "$(show incident INC1 --db "$db" --format json)" = "$before" ] || fail "bad command changed INC1"
+future=$(echo '{"startIncident":{"incidentId":"INC1","at":"2999-01-01T00:00:00Z"}}' | "$SLATE" exec --db "$db")
+expect_contains "future" "$future" '"code":"INVALID_ARGUMENT"'
+expect_contains "future" "$future" "--now"
+garbage=$(echo 'not json' | "$SLATE" exec --db "$db" --now "$NOW")
+expect_contains "garbage" "$garbage" '"code":"INVALID_ARGUMENT","message":"line 1: not a Command'
+
+rm -rf "$TMP"
+if [ "$failures" != 0 ]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all passed"

@@ -1,0 +1,213 @@
+// slate show: prints the current state of an incident, problem, change or
+// service (or the priority matrix in force), folded from the log.
+//
+//   $ slate show incident INC1 --db /tmp/slate
+//   incident INC1
+//     status: In Progress
+//     priority: 2 (High)
+//     opened_at: 2026-11-27T15:00:00Z
+//     ...
+//   $ slate show incident INC1 --db /tmp/slate --format json
+//   {"incidentId":"INC1","status":"INCIDENT_IN_PROGRESS","priority":2,...}
+//   $ slate show priority-matrix --db /tmp/slate
+//
+// - text (default): one "field: value" line per set field; times (fields
+//   ending _us) as RFC 3339 UTC; priority with its level name from the matrix
+//   in force; status in words.
+// - json: the state message (proto/commands.proto) in the protobuf JSON
+//   mapping, plus "priorityName" for incidents and problems.
+// Exit codes: 0 found; 1 not found or the database failed; 2 bad usage or a
+// directory that holds no database.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/json_util.h"
+#include "lib/api/engine.h"
+#include "lib/domain/change.h"
+#include "lib/domain/common.h"
+#include "lib/domain/incident.h"
+#include "lib/domain/priority_matrix.h"
+#include "lib/domain/problem.h"
+#include "lib/domain/service.h"
+
+namespace slate::tools {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: slate show incident|problem|change|service ID --db DIR "
+    "[--format text|json]\n"
+    "       slate show priority-matrix --db DIR [--format text|json]\n";
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+std::string Scalar(const Message& m, const FieldDescriptor* f, int index) {
+  const auto* r = m.GetReflection();
+  const bool rep = f->is_repeated();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+      return rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f);
+    case FieldDescriptor::CPPTYPE_INT32:
+      return absl::StrCat(rep ? r->GetRepeatedInt32(m, f, index)
+                              : r->GetInt32(m, f));
+    case FieldDescriptor::CPPTYPE_INT64: {
+      int64_t v = rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f);
+      if (absl::EndsWith(f->name(), "_us")) return FormatMicros(v);
+      return absl::StrCat(v);
+    }
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f))
+                 ? "true"
+                 : "false";
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return absl::StrCat(rep ? r->GetRepeatedDouble(m, f, index)
+                              : r->GetDouble(m, f));
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return (rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f))->name();
+    case FieldDescriptor::CPPTYPE_MESSAGE: {
+      const Message& sub =
+          rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f);
+      std::string json;
+      google::protobuf::util::MessageToJsonString(sub, &json);
+      return json;
+    }
+    default:
+      return "?";
+  }
+}
+
+// "field: value" for every set field of m.
+void PrintFields(const Message& m, const std::string& indent,
+                 const PriorityMatrix& matrix) {
+  std::vector<const FieldDescriptor*> fields;
+  m.GetReflection()->ListFields(m, &fields);
+  for (const FieldDescriptor* f : fields) {
+    std::string name = f->name();
+    if (absl::EndsWith(name, "_us")) name = name.substr(0, name.size() - 3);
+    if (f->name() == "spec") {
+      PrintFields(m.GetReflection()->GetMessage(m, f), indent, matrix);
+      continue;
+    }
+    std::string value;
+    if (f->is_map()) {
+      std::string json;
+      google::protobuf::util::MessageToJsonString(m, &json);
+      std::vector<std::string> parts;
+      for (int i = 0; i < m.GetReflection()->FieldSize(m, f); ++i) {
+        const Message& entry = m.GetReflection()->GetRepeatedMessage(m, f, i);
+        const auto* d = entry.GetDescriptor();
+        parts.push_back(absl::StrCat(Scalar(entry, d->field(0), 0), "=",
+                                     Scalar(entry, d->field(1), 0)));
+      }
+      value = absl::StrJoin(parts, ", ");
+    } else if (f->is_repeated()) {
+      std::vector<std::string> parts;
+      for (int i = 0; i < m.GetReflection()->FieldSize(m, f); ++i) {
+        parts.push_back(Scalar(m, f, i));
+      }
+      value = absl::StrJoin(parts, ", ");
+    } else {
+      value = Scalar(m, f, 0);
+    }
+    if (name == "priority" && f->cpp_type() == FieldDescriptor::CPPTYPE_INT32) {
+      int p = m.GetReflection()->GetInt32(m, f);
+      value = absl::StrCat(p, " (", PriorityName(matrix, p), ")");
+    }
+    std::printf("%s%s: %s\n", indent.c_str(), name.c_str(), value.c_str());
+  }
+}
+
+}  // namespace
+
+int RunShowCommand(int argc, char** argv) {
+  std::vector<std::string> positional;
+  std::string db, format = "text";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h" || a == "help") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
+    if ((a == "--db" || a == "--format") && i + 1 < argc) {
+      (a == "--db" ? db : format) = argv[++i];
+    } else if (absl::StartsWith(a, "--db=")) {
+      db = a.substr(5);
+    } else if (absl::StartsWith(a, "--format=")) {
+      format = a.substr(9);
+    } else if (absl::StartsWith(a, "-")) {
+      std::fprintf(stderr, "slate show: unknown or incomplete flag %s\n%s",
+                   a.c_str(), kUsage);
+      return 2;
+    } else {
+      positional.push_back(a);
+    }
+  }
+  const bool matrix_kind =
+      !positional.empty() && positional[0] == "priority-matrix";
+  if (db.empty() || positional.size() != (matrix_kind ? 1u : 2u) ||
+      (format != "text" && format != "json")) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  const std::string kind = positional[0];
+  const std::string id = matrix_kind ? "" : positional[1];
+  Options options;
+  options.create_if_missing = false;
+  auto engine = Engine::Open(options, db);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "slate show: %s\n",
+                 std::string(engine.status().ToString()).c_str());
+    return 2;
+  }
+  absl::StatusOr<ExecuteResult> r = (*engine)->LoadAggregate(kind, id);
+  if (!r.ok()) {
+    std::fprintf(stderr, "slate show: %s\n",
+                 std::string(r.status().ToString()).c_str());
+    return r.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  absl::StatusOr<ExecuteResult> m =
+      (*engine)->LoadAggregate("priority-matrix", "");
+  if (!m.ok()) {
+    std::fprintf(stderr, "slate show: %s\n",
+                 std::string(m.status().ToString()).c_str());
+    return 1;
+  }
+  const PriorityMatrix& matrix = m->priority_matrix();
+  const auto* refl = r->GetReflection();
+  const auto* field = refl->GetOneofFieldDescriptor(
+      *r, r->GetDescriptor()->FindOneofByName("state"));
+  const Message& state = refl->GetMessage(*r, field);
+
+  if (format == "json") {
+    std::string json;
+    google::protobuf::util::MessageToJsonString(state, &json);
+    int priority = r->has_incident()  ? r->incident().priority()
+                   : r->has_problem() ? r->problem().priority()
+                                      : 0;
+    if (priority != 0 && json.size() > 2) {
+      json.insert(json.size() - 1,
+                  absl::StrCat(",\"priorityName\":\"",
+                               PriorityName(matrix, priority), "\""));
+    }
+    std::printf("%s\n", json.c_str());
+    return 0;
+  }
+  std::string status;
+  if (r->has_incident()) status = IncidentStatusName(r->incident().status());
+  if (r->has_problem()) status = ProblemStatusName(r->problem().status());
+  if (r->has_change()) status = ChangeStatusName(r->change().status());
+  if (r->has_service()) status = ServiceStatusName(r->service());
+  std::printf("%s%s%s\n", kind.c_str(), id.empty() ? "" : " ", id.c_str());
+  if (!status.empty()) std::printf("  state: %s\n", status.c_str());
+  PrintFields(state, "  ", matrix);
+  return 0;
+}
+
+}  // namespace slate::tools
