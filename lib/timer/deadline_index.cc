@@ -77,6 +77,25 @@ DeadlineIndex::DeadlineIndex(const DeadlineIndexOptions& options)
   for (auto& level : heads_) level.fill(kNil);
 }
 
+DeadlineIndex::DeadlineIndex(DeadlineIndex&& other) noexcept
+    : DeadlineIndex(other.options_) {
+  *this = std::move(other);
+}
+
+DeadlineIndex& DeadlineIndex::operator=(DeadlineIndex&& other) noexcept {
+  if (this == &other) return *this;
+  options_ = other.options_;
+  cur_ = other.cur_;
+  nodes_ = std::move(other.nodes_);
+  free_head_ = other.free_head_;
+  heads_ = other.heads_;
+  occupied_ = other.occupied_;
+  keys_ = std::move(other.keys_);
+  side_ = std::move(other.side_);
+  other.Clear();
+  return *this;
+}
+
 absl::Status DeadlineIndex::ValidateDue(uint64_t key, absl::Time due) {
   // Round-tripping through int64 microseconds rejects the infinite instants,
   // sub-microsecond parts and out-of-range instants (ToUnixMicros saturates).

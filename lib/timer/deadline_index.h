@@ -104,8 +104,9 @@ class DeadlineIndex {
   explicit DeadlineIndex(const DeadlineIndexOptions& options);
   DeadlineIndex(const DeadlineIndex&) = default;
   DeadlineIndex& operator=(const DeadlineIndex&) = default;
-  DeadlineIndex(DeadlineIndex&&) = default;
-  DeadlineIndex& operator=(DeadlineIndex&&) = default;
+  // A moved-from index is empty and usable.
+  DeadlineIndex(DeadlineIndex&& other) noexcept;
+  DeadlineIndex& operator=(DeadlineIndex&& other) noexcept;
 
   // OK iff `due` can be scheduled: finite, whole microseconds, within int64
   // microseconds of the Unix epoch. Otherwise kInvalidArgument naming `key`.

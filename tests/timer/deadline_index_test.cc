@@ -238,6 +238,21 @@ TEST_F(DeadlineIndexTest, ClearEmptiesAndIndexIsReusable) {
               ElementsAre(E(2, kT0 + absl::Hours(2))));
 }
 
+TEST_F(DeadlineIndexTest, MoveLeavesSourceEmptyAndUsable) {
+  Schedule(1, kT0);
+  Schedule(2, kT0 + absl::Hours(1));
+  DeadlineIndex moved(std::move(index_));
+  EXPECT_TRUE(moved.CheckInvariants().ok());
+  EXPECT_EQ(moved.Size(), 2u);
+  EXPECT_TRUE(index_.Empty());  // NOLINT(bugprone-use-after-move)
+  Schedule(3, kT0);
+  index_ = std::move(moved);
+  EXPECT_TRUE(moved.Empty());  // NOLINT(bugprone-use-after-move)
+  EXPECT_TRUE(moved.CheckInvariants().ok());
+  EXPECT_THAT(index_.PopDue(absl::InfiniteFuture()),
+              ElementsAre(E(1, kT0), E(2, kT0 + absl::Hours(1))));
+}
+
 TEST_F(DeadlineIndexTest, PopDueAppendsToOutput) {
   Schedule(1, kT0);
   std::vector<DueEntry> out = {E(42, kT0)};
