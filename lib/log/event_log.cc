@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "lib/base/status_macros.h"
 #include "lib/log/log_format.h"
+#include "lib/log/rocks_access.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/memtablerep.h"
 #include "rocksdb/slice_transform.h"
@@ -59,10 +60,6 @@ struct EventLog::GroupState {
 };
 
 namespace {
-
-absl::string_view View(const rocksdb::Slice& s) {
-  return absl::string_view(s.data(), s.size());
-}
 
 // True for the files RocksDB creates in a database directory.
 bool IsRocksDbFile(const std::string& name) {
@@ -354,12 +351,12 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
     if (it->Valid() && !it->key().empty() &&
         it->key()[0] == log_format::kEventPrefix) {
       int64_t last = 0;
-      if (log_format::DecodeEventKey(View(it->key()), &last)) {
+      if (log_format::DecodeEventKey(RocksView(it->key()), &last)) {
         next_position = last + 1;
       } else {
         recovered = absl::DataLossError(
             absl::StrCat(dir, ": malformed event key \"",
-                         absl::CEscape(View(it->key())), "\""));
+                         absl::CEscape(RocksView(it->key())), "\""));
       }
     }
     if (recovered.ok()) {
@@ -508,7 +505,7 @@ absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
     rocksdb::WriteOptions wo;
     wo.sync = options_.durability == Durability::kPowerLoss;
     wo.disableWAL = options_.durability == Durability::kBulkImport;
-    write_status = FromRocks(db_->Write(wo, &batch), "append");
+    write_status = FromRocks(RocksWrite(db_.get(), wo, &batch), "append");
     stat_batches_.fetch_add(1, std::memory_order_relaxed);
     if (wo.sync) stat_syncs_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -581,7 +578,7 @@ absl::Status EventLog::CheckIds(Writer* w, const GroupState& group,
                                     events[i].event_id()));
     } else {
       int64_t p = 0;
-      if (!log_format::DecodePositionValue(View(values[i]), &p)) {
+      if (!log_format::DecodePositionValue(RocksView(values[i]), &p)) {
         return absl::DataLossError(absl::StrCat(
             "event id index for ", events[i].event_id(),
             ": malformed position value"));
@@ -725,11 +722,11 @@ absl::StatusOr<int64_t> EventLog::StreamVersion(
   }
   absl::string_view s;
   int64_t first_version = 0, first_position = 0, count = 0;
-  if (!log_format::DecodeStreamKey(View(it->key()), &s, &first_version) ||
+  if (!log_format::DecodeStreamKey(RocksView(it->key()), &s, &first_version) ||
       s != stream) {
     return -1;
   }
-  if (!log_format::DecodeStreamRunValue(View(it->value()), &first_position,
+  if (!log_format::DecodeStreamRunValue(RocksView(it->value()), &first_position,
                                         &count)) {
     return absl::DataLossError(absl::StrCat(
         "stream ", stream, ": malformed index entry at version ",
@@ -756,7 +753,7 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
   absl::string_view s;
   int64_t first_version = 0;
   if (!runs->Valid() ||
-      !log_format::DecodeStreamKey(View(runs->key()), &s, &first_version) ||
+      !log_format::DecodeStreamKey(RocksView(runs->key()), &s, &first_version) ||
       s != stream) {
     SLATE_RETURN_IF_ERROR(
         FromRocks(runs->status(), absl::StrCat("read ", stream)));
@@ -770,8 +767,8 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
   int64_t v = from_version;
   for (; runs->Valid() && out.size() < max_count; runs->Next()) {
     int64_t first_position = 0, count = 0;
-    if (!log_format::DecodeStreamKey(View(runs->key()), &s, &first_version) ||
-        !log_format::DecodeStreamRunValue(View(runs->value()),
+    if (!log_format::DecodeStreamKey(RocksView(runs->key()), &s, &first_version) ||
+        !log_format::DecodeStreamRunValue(RocksView(runs->value()),
                                           &first_position, &count)) {
       return absl::DataLossError(absl::StrCat(
           "stream ", stream, ": malformed index entry near version ", v));
@@ -787,7 +784,7 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
     for (; v < first_version + count && out.size() < max_count;
          ++v, ++p, ev->Next()) {
       int64_t at = -1;
-      if (!ev->Valid() || !log_format::DecodeEventKey(View(ev->key()), &at) ||
+      if (!ev->Valid() || !log_format::DecodeEventKey(RocksView(ev->key()), &at) ||
           at != p) {
         SLATE_RETURN_IF_ERROR(
             FromRocks(ev->status(), absl::StrCat("read ", stream)));
@@ -795,7 +792,7 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
             "stream ", stream, " version ", v, " points at position ", p,
             " which holds no event"));
       }
-      SLATE_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(p, View(ev->value())));
+      SLATE_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(p, RocksView(ev->value())));
       if (e.stream() != stream || e.version() != v) {
         return absl::DataLossError(absl::StrCat(
             "stream ", stream, " version ", v, ": event at position ", p,
@@ -825,7 +822,7 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadAll(
   for (it->Seek(log_format::EventKey(from_position));
        it->Valid() && out.size() < max_count; it->Next(), ++expect) {
     int64_t p = 0;
-    if (!log_format::DecodeEventKey(View(it->key()), &p)) {
+    if (!log_format::DecodeEventKey(RocksView(it->key()), &p)) {
       return absl::DataLossError(absl::StrCat(
           "$all: malformed event key after position ", expect - 1));
     }
@@ -834,7 +831,7 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadAll(
           "$all: position ", expect, " is missing (next found: ", p, ")"));
     }
     SLATE_ASSIGN_OR_RETURN(Envelope e,
-                           DecodeEnvelope(p, View(it->value())));
+                           DecodeEnvelope(p, RocksView(it->value())));
     out.push_back(std::move(e));
   }
   SLATE_RETURN_IF_ERROR(FromRocks(it->status(), "read $all"));
@@ -906,7 +903,7 @@ absl::StatusOr<rocksdb::ColumnFamilyHandle*> EventLog::GetOrCreateColumnFamily(
 absl::Status EventLog::WriteDerived(rocksdb::WriteBatch* batch) {
   rocksdb::WriteOptions wo;
   wo.disableWAL = options_.durability == Durability::kBulkImport;
-  return FromRocks(db_->Write(wo, batch), "write derived data");
+  return FromRocks(RocksWrite(db_.get(), wo, batch), "write derived data");
 }
 
 void EventLog::WakeWaiters() {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/base/status_macros.h"
 #include "lib/log/log_format.h"
+#include "lib/log/rocks_access.h"
 #include "rocksdb/comparator.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 
@@ -25,9 +26,6 @@ const std::string& CheckpointKey() {
   return *k;
 }
 
-absl::string_view View(const rocksdb::Slice& s) {
-  return absl::string_view(s.data(), s.size());
-}
 rocksdb::Slice Rocks(absl::string_view s) {
   return rocksdb::Slice(s.data(), s.size());
 }
@@ -46,7 +44,7 @@ class BatchState final : public ProjectionState {
                                                cf_, Rocks(key), &value);
     if (s.IsNotFound()) return std::nullopt;
     SLATE_RETURN_IF_ERROR(FromRocks(s, "projection read"));
-    return std::string(value.data(), value.size());
+    return std::string(RocksView(value));
   }
   void Put(absl::string_view key, absl::string_view value) override {
     if (!CheckKey(key)) return;
@@ -62,10 +60,10 @@ class BatchState final : public ProjectionState {
     std::unique_ptr<rocksdb::Iterator> it(wb_->NewIteratorWithBase(
         cf_, db_->NewIterator(rocksdb::ReadOptions(), cf_)));
     for (it->Seek(Rocks(prefix)); it->Valid(); it->Next()) {
-      absl::string_view k = View(it->key());
+      absl::string_view k = RocksView(it->key());
       if (!absl::StartsWith(k, prefix)) break;
       if (!k.empty() && k[0] == '\0') continue;
-      if (!fn(k, View(it->value()))) break;
+      if (!fn(k, RocksView(it->value()))) break;
     }
     return FromRocks(it->status(), "projection scan");
   }
@@ -349,7 +347,8 @@ ProjectionRunner::Dump(absl::string_view name) const {
   std::unique_ptr<rocksdb::Iterator> it(
       log_->db()->NewIterator(rocksdb::ReadOptions(), slot->cf));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    out.emplace_back(it->key().ToString(), it->value().ToString());
+    out.emplace_back(std::string(RocksView(it->key())),
+                     std::string(RocksView(it->value())));
   }
   SLATE_RETURN_IF_ERROR(FromRocks(it->status(), absl::StrCat("dump ", name)));
   return out;
@@ -380,10 +379,10 @@ absl::Status ProjectionRunner::Scan(
   std::unique_ptr<rocksdb::Iterator> it(
       log_->db()->NewIterator(rocksdb::ReadOptions(), slot->cf));
   for (it->Seek(Rocks(prefix)); it->Valid(); it->Next()) {
-    absl::string_view k = View(it->key());
+    absl::string_view k = RocksView(it->key());
     if (!absl::StartsWith(k, prefix)) break;
     if (!k.empty() && k[0] == '\0') continue;
-    if (!fn(k, View(it->value()))) break;
+    if (!fn(k, RocksView(it->value()))) break;
   }
   return FromRocks(it->status(), absl::StrCat("scan ", name));
 }
