@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/executor.h"
+#include "lib/projection/builtins.h"
 
 namespace slate {
 
@@ -14,16 +15,57 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const Options& options,
                                                      const std::string& dir) {
   SLATE_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log,
                          EventLog::Open(options, dir));
-  return std::unique_ptr<Engine>(new Engine(std::move(log)));
+  SLATE_ASSIGN_OR_RETURN(
+      std::unique_ptr<ProjectionRunner> runner,
+      ProjectionRunner::Open(log.get(), BuiltinProjections(log->options()),
+                             RunnerOptions()));
+  if (options.projection_mode == ProjectionMode::kSync) {
+    SLATE_RETURN_IF_ERROR(runner->CatchUp());
+  } else {
+    runner->StartFollowing();  // Catches up in the background.
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(log), std::move(runner)));
 }
 
-Engine::Engine(std::unique_ptr<EventLog> log) : log_(std::move(log)) {}
+Engine::Engine(std::unique_ptr<EventLog> log,
+               std::unique_ptr<ProjectionRunner> runner)
+    : log_(std::move(log)), runner_(std::move(runner)) {}
 Engine::~Engine() = default;
+
+void Engine::AfterAppend() {
+  if (log_->options().projection_mode != ProjectionMode::kSync) return;
+  absl::Status st = runner_->FoldTo(log_->NextPosition());
+  if (!st.ok()) {
+    std::lock_guard<std::mutex> l(projection_mu_);
+    if (projection_status_.ok()) projection_status_ = st;
+  }
+}
+
+absl::Status Engine::ProjectionStatus() const {
+  std::lock_guard<std::mutex> l(projection_mu_);
+  return projection_status_;
+}
+
+absl::Status Engine::WaitForProjections(int64_t position,
+                                        absl::Duration timeout) {
+  SLATE_RETURN_IF_ERROR(ProjectionStatus());
+  if (log_->options().projection_mode == ProjectionMode::kSync) {
+    return runner_->FoldTo(position);
+  }
+  return runner_->WaitFor(position, timeout);
+}
+
+absl::Status Engine::RebuildProjection(absl::string_view name) {
+  return runner_->Rebuild(name);
+}
 
 absl::StatusOr<AppendResult> Engine::Append(absl::string_view stream,
                                             ExpectedVersion expected,
                                             std::vector<Envelope> events) {
-  return log_->Append(stream, expected, std::move(events));
+  absl::StatusOr<AppendResult> r =
+      log_->Append(stream, expected, std::move(events));
+  if (r.ok() && !r->idempotent_replay) AfterAppend();
+  return r;
 }
 
 absl::StatusOr<std::vector<Envelope>> Engine::ReadStream(
@@ -93,8 +135,10 @@ absl::StatusOr<ExecuteResult> Engine::Execute(const Command& command) {
 absl::StatusOr<ExecuteResult> Engine::Execute(const Command& command,
                                               const DomainPolicy& policy) {
   LogEventStore store(log_.get());
-  return CommandExecutor(&store, log_->options().clock, policy)
-      .Execute(command);
+  absl::StatusOr<ExecuteResult> r =
+      CommandExecutor(&store, log_->options().clock, policy).Execute(command);
+  if (r.ok()) AfterAppend();
+  return r;
 }
 
 absl::StatusOr<ExecuteResult> Engine::LoadAggregate(

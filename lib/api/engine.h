@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@
 #include "lib/api/types.h"
 #include "lib/domain/policy.h"
 #include "lib/log/event_log.h"
+#include "lib/projection/runner.h"
 #include "proto/commands.pb.h"
 #include "proto/events.pb.h"
 
@@ -91,12 +93,36 @@ class Engine {
   absl::StatusOr<ExecuteResult> LoadAggregate(absl::string_view kind,
                                               absl::string_view id) const;
 
+  // --- Projections ----------------------------------------------------------
+
+  // Returns once every built-in projection has folded the log up to
+  // `position` (exclusive), e.g. AppendResult::last_position + 1. In kSync
+  // mode that is already true after Append returns. kDeadlineExceeded on
+  // timeout; the projection's error if one failed to fold.
+  absl::Status WaitForProjections(int64_t position,
+                                  absl::Duration timeout = absl::Seconds(30));
+  // Drops a projection's state and folds it again from position 0.
+  absl::Status RebuildProjection(absl::string_view name);
+  // The first error a projection met while folding after an append (the
+  // append itself succeeded and is durable). OK when all is well.
+  absl::Status ProjectionStatus() const;
+  // The projection runner, for tools and advanced queries (slate verify,
+  // slate kpi). Valid while the engine is open.
+  ProjectionRunner& projections() { return *runner_; }
+
   LogStats Stats() const;
   const Options& options() const;
 
  private:
-  explicit Engine(std::unique_ptr<EventLog> log);
+  Engine(std::unique_ptr<EventLog> log,
+         std::unique_ptr<ProjectionRunner> runner);
+  // After a successful append: fold now (kSync) or leave it to the follower.
+  void AfterAppend();
+
   std::unique_ptr<EventLog> log_;
+  std::unique_ptr<ProjectionRunner> runner_;  // Destroyed before log_.
+  mutable std::mutex projection_mu_;
+  absl::Status projection_status_;  // Guarded by projection_mu_.
 };
 
 }  // namespace slate

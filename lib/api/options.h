@@ -30,6 +30,16 @@ enum class Durability {
 
 const char* DurabilityName(Durability d);
 
+// How the built-in projections (views, SLA clocks, KPIs) follow the log.
+enum class ProjectionMode {
+  // Every Append/Execute folds the projections before it returns, so a
+  // query sees an append as soon as it returns.
+  kSync,
+  // A background thread folds; appends return sooner. A query may lag: call
+  // Engine::WaitForProjections(position) to see a given append.
+  kAsync,
+};
+
 struct Options {
   // Where "now" comes from (recorded_at, the clock-skew check).
   // Not owned; must outlive the engine. Default: SystemClock().
@@ -56,6 +66,9 @@ struct Options {
   // Upper bound on the events one group commit writes in one WriteBatch.
   // Default: 20,000.
   size_t max_group_commit_events = 20000;
+
+  // How built-in projections follow the log. Default: kSync.
+  ProjectionMode projection_mode = ProjectionMode::kSync;
 
   // RocksDB block cache for the log, bytes. Default: 64 MiB.
   size_t block_cache_bytes = 64 << 20;

@@ -1,0 +1,15 @@
+#include "lib/projection/builtins.h"
+
+#include "lib/projection/views.h"
+
+namespace slate {
+
+std::vector<std::unique_ptr<Projection>> BuiltinProjections(
+    const Options& options) {
+  (void)options;
+  std::vector<std::unique_ptr<Projection>> ps;
+  ps.push_back(std::make_unique<ViewsProjection>());
+  return ps;
+}
+
+}  // namespace slate

@@ -1,0 +1,33 @@
+// ViewsProjection: the current state of every incident, problem, change and
+// service, folded with the domain's own evolve functions.
+//
+//   auto state = runner->Get("views", "incident/INC1");  // IncidentState bytes
+//   slate::IncidentState s;  s.ParseFromString(**state);
+//
+// Keys are the aggregate's stream ("incident/INC1"); values are the
+// deterministic serialization of its state message (proto/commands.proto).
+#ifndef SLATE_LIB_PROJECTION_VIEWS_H_
+#define SLATE_LIB_PROJECTION_VIEWS_H_
+
+#include <string>
+
+#include "google/protobuf/message.h"
+#include "lib/projection/projection.h"
+
+namespace slate {
+
+class ViewsProjection final : public Projection {
+ public:
+  static constexpr absl::string_view kName = "views";
+  absl::string_view name() const override { return kName; }
+  int64_t version() const override { return 1; }
+  absl::Status Apply(const Envelope& e, ProjectionState& state) override;
+};
+
+// Byte-stable serialization (deterministic map order), for projection state
+// that must be identical across rebuilds.
+std::string SerializeDeterministic(const google::protobuf::Message& m);
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_PROJECTION_VIEWS_H_
