@@ -8,6 +8,7 @@
 #include "lib/base/status_macros.h"
 #include "lib/domain/executor.h"
 #include "lib/projection/builtins.h"
+#include "lib/projection/projection_verify.h"
 
 namespace slate {
 
@@ -53,6 +54,17 @@ absl::Status Engine::WaitForProjections(int64_t position,
     return runner_->FoldTo(position);
   }
   return runner_->WaitFor(position, timeout);
+}
+
+absl::Status Engine::Verify(VerifyReport* report) {
+  SLATE_RETURN_IF_ERROR(VerifyLog(*log_, report));
+  if (!report->ok()) {
+    report->checked.push_back(
+        "projections: not checked, because the log itself has problems");
+    return absl::OkStatus();
+  }
+  return VerifyProjections(*log_, *runner_, BuiltinProjections(log_->options()),
+                           report);
 }
 
 absl::Status Engine::RebuildProjection(absl::string_view name) {

@@ -33,6 +33,7 @@
 #include "lib/api/types.h"
 #include "lib/domain/policy.h"
 #include "lib/log/event_log.h"
+#include "lib/log/log_verify.h"
 #include "lib/projection/runner.h"
 #include "proto/commands.pb.h"
 #include "proto/events.pb.h"
@@ -106,6 +107,12 @@ class Engine {
   // The first error a projection met while folding after an append (the
   // append itself succeeded and is durable). OK when all is well.
   absl::Status ProjectionStatus() const;
+  // Checks the whole log (dense positions, stream and id indexes, every
+  // record decodes) and that every projection equals a fresh fold from
+  // position 0. Fills `report` with what was checked and the differences
+  // found; non-OK only if the check itself could not run.
+  absl::Status Verify(VerifyReport* report);
+
   // The projection runner, for tools and advanced queries (slate verify,
   // slate kpi). Valid while the engine is open.
   ProjectionRunner& projections() { return *runner_; }

@@ -121,6 +121,9 @@ class EventLog {
   // families next to the log. Never null while the log is open.
   rocksdb::DB* db() const { return db_.get(); }
 
+  // The event-id index's column family (for verification).
+  rocksdb::ColumnFamilyHandle* ids_column_family() const { return ids_cf_; }
+
   // --- Column families beside the log (used by projections) ----------------
   // Names must not collide with the log's own ("default", "ids").
 

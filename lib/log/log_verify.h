@@ -1,0 +1,49 @@
+// VerifyLog: a full consistency check of the event log, for `slate verify`.
+//
+//   slate::VerifyReport report;
+//   absl::Status st = slate::VerifyLog(*log, &report);
+//   for (const auto& line : report.checked) std::cout << line << "\n";
+//   if (!report.problems.empty()) ...  // the first differences found
+//
+// Checks: positions are dense from 0 and every record decodes with its own
+// position; per stream, versions are dense from 0 in position order; the
+// stream index's runs tile every stream's versions and point at the right
+// events; every event id appears once and the id index maps exactly the
+// stored ids to their positions. Reads everything; memory grows with the
+// number of streams and event ids.
+#ifndef SLATE_LIB_LOG_LOG_VERIFY_H_
+#define SLATE_LIB_LOG_LOG_VERIFY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "lib/log/event_log.h"
+
+namespace slate {
+
+struct VerifyReport {
+  // One line per check that was made, saying what it covered.
+  std::vector<std::string> checked;
+  // Differences found (at most kMaxProblems; the rest are counted).
+  std::vector<std::string> problems;
+  int64_t more_problems = 0;
+  static constexpr size_t kMaxProblems = 20;
+
+  void Problem(std::string p) {
+    if (problems.size() < kMaxProblems) {
+      problems.push_back(std::move(p));
+    } else {
+      ++more_problems;
+    }
+  }
+  bool ok() const { return problems.empty(); }
+};
+
+// Adds what it checked and every problem found to `report`. Returns non-OK
+// only when the check itself could not run (I/O error).
+absl::Status VerifyLog(const EventLog& log, VerifyReport* report);
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_LOG_LOG_VERIFY_H_
