@@ -146,6 +146,7 @@ void BM_EventLog_AppendSyncThreads(benchmark::State& state) {
   static std::unique_ptr<EventLog> engine;
   static std::atomic<int64_t> counter{0};
   if (state.thread_index() == 0) {
+    engine.reset();  // Close the previous repetition's log before its dir.
     dir = std::make_unique<BenchDir>();
     Options options;
     options.durability = Durability::kPowerLoss;
