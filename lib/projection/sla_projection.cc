@@ -1,0 +1,1007 @@
+#include "lib/projection/sla_projection.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "lib/base/status_macros.h"
+#include "lib/calendar/business_calendar.h"
+#include "lib/domain/change.h"
+#include "lib/domain/incident.h"
+#include "lib/projection/views.h"
+#include "lib/sla/business_time.h"
+#include "lib/sla/calendar_business_time.h"
+#include "lib/sla/sla_clock.h"
+#include "lib/sla/sla_policy.h"
+#include "proto/commands.pb.h"
+#include "proto/sla_projection.pb.h"
+
+namespace slate {
+namespace {
+
+constexpr absl::string_view kPolPrefix = "pol/";
+constexpr absl::string_view kCalPrefix = "cal/";
+constexpr absl::string_view kRecPrefix = "rec/";
+constexpr absl::string_view kInPrefix = "in/";
+constexpr absl::string_view kClkPrefix = "clk/";
+constexpr absl::string_view kDuePrefix = "due/";
+// Number of configuration (policy/calendar) events folded; the cache of
+// parsed policies and calendars is valid while it matches.
+constexpr absl::string_view kGenKey = "gen";
+// The latest occurred_at of any record event folded (replay watermark).
+constexpr absl::string_view kWatermarkKey = "wm";
+
+constexpr SlaMetric kMetrics[] = {SLA_METRIC_RESPONSE, SLA_METRIC_RESOLUTION,
+                                  SLA_METRIC_UPDATE};
+constexpr int kBreachIndex = -1;
+
+// Instants as 16 hex digits with the sign bit flipped: byte order = time.
+std::string TimeHex(int64_t us) {
+  return absl::StrCat(absl::Hex(static_cast<uint64_t>(us) ^ (1ULL << 63),
+                                absl::kZeroPad16));
+}
+bool ParseTimeHex(absl::string_view hex, int64_t* us) {
+  uint64_t u = 0;
+  if (hex.size() != 16 || !absl::SimpleHexAtoi(hex, &u)) return false;
+  *us = static_cast<int64_t>(u ^ (1ULL << 63));
+  return true;
+}
+
+std::string RecKey(absl::string_view stream) {
+  return absl::StrCat(kRecPrefix, stream);
+}
+std::string InPrefix(absl::string_view stream) {
+  return absl::StrCat(kInPrefix, stream, "|");
+}
+std::string InKey(absl::string_view stream, int64_t at_us, int64_t n) {
+  return absl::StrCat(InPrefix(stream), TimeHex(at_us), "|",
+                      absl::Hex(n, absl::kZeroPad8));
+}
+std::string ClkPrefix(absl::string_view stream) {
+  return absl::StrCat(kClkPrefix, stream, "|");
+}
+std::string DueKey(int64_t due_us, absl::string_view clock_key) {
+  return absl::StrCat(kDuePrefix, TimeHex(due_us), "|", clock_key);
+}
+
+absl::string_view PayloadName(const Envelope& e) {
+  static const auto* names = [] {
+    auto* m = new absl::flat_hash_map<int, std::string>();
+    const auto* oneof = Envelope::descriptor()->FindOneofByName("payload");
+    for (int i = 0; i < oneof->field_count(); ++i) {
+      (*m)[oneof->field(i)->number()] = oneof->field(i)->name();
+    }
+    return m;
+  }();
+  auto it = names->find(static_cast<int>(e.payload_case()));
+  return it == names->end() ? absl::string_view() : it->second;
+}
+
+absl::string_view IncidentStateName(IncidentStatus s) {
+  switch (s) {
+    case INCIDENT_NEW:
+      return "new";
+    case INCIDENT_IN_PROGRESS:
+      return "in_progress";
+    case INCIDENT_ON_HOLD:
+      return "on_hold";
+    case INCIDENT_RESOLVED:
+      return "resolved";
+    case INCIDENT_CLOSED:
+      return "closed";
+    case INCIDENT_CANCELLED:
+      return "cancelled";
+    default:
+      return "";
+  }
+}
+
+std::string ChangeStateName(ChangeStatus s) {
+  std::string name = ChangeStatus_Name(s);
+  if (absl::StartsWith(name, "CHANGE_")) name = name.substr(7);
+  return absl::AsciiStrToLower(name);
+}
+
+// "incident/INC1" -> "incident"; "" for other kinds.
+absl::string_view RecordType(absl::string_view stream) {
+  if (absl::StartsWith(stream, "incident/")) return "incident";
+  if (absl::StartsWith(stream, "change/")) return "change";
+  return "";
+}
+
+template <typename M>
+absl::Status ParseStored(absl::string_view bytes, absl::string_view key,
+                         M* m) {
+  if (!m->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("sla projection: value of \"", key, "\" is undecodable"));
+  }
+  return absl::OkStatus();
+}
+
+// --- Configuration ---------------------------------------------------------
+
+struct PolicyEntry {
+  SlaPolicy policy;
+  // Null while the policy's calendar is not defined: it attaches nothing.
+  std::shared_ptr<const BusinessTime> business;
+};
+
+struct Config {
+  std::string gen = "\xff";  // Never a stored value: not loaded.
+  std::vector<PolicyEntry> policies;  // By policy id.
+  const PolicyEntry* Find(absl::string_view id) const {
+    for (const PolicyEntry& p : policies) {
+      if (p.policy.id() == id) return &p;
+    }
+    return nullptr;
+  }
+};
+
+absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
+                        Config* config) {
+  std::map<std::string, std::shared_ptr<const BusinessTime>> calendars;
+  SLATE_RETURN_IF_ERROR(state.Scan(
+      kCalPrefix, [&](absl::string_view key, absl::string_view value) {
+        CalendarSpec spec;
+        if (!spec.ParseFromArray(value.data(),
+                                 static_cast<int>(value.size()))) {
+          return true;  // Validated before it was logged; skip if not.
+        }
+        auto cal = BusinessCalendar::FromSpec(spec);
+        if (cal.ok()) {
+          calendars[std::string(key.substr(kCalPrefix.size()))] =
+              std::make_shared<CalendarBusinessTime>(*cal);
+        }
+        return true;
+      }));
+  std::vector<PolicyEntry> policies;
+  absl::Status parse_error;
+  SLATE_RETURN_IF_ERROR(
+      state.Scan(kPolPrefix, [&](absl::string_view key,
+                                 absl::string_view value) {
+        PolicyEntry p;
+        parse_error = ParseStored(value, key, &p.policy);
+        if (!parse_error.ok()) return false;
+        FillSlaPolicyDefaults(&p.policy);
+        if (!ValidateSlaPolicy(p.policy).ok()) return true;  // Never attaches.
+        auto it = calendars.find(p.policy.calendar_id());
+        if (it != calendars.end()) {
+          p.business = it->second;
+        } else if (p.policy.calendar_id() == "24x7") {
+          p.business = std::make_shared<AlwaysOpen>();
+        }
+        policies.push_back(std::move(p));
+        return true;
+      }));
+  SLATE_RETURN_IF_ERROR(parse_error);
+  config->gen = gen;
+  config->policies = std::move(policies);
+  return absl::OkStatus();
+}
+
+// --- One record's fold -------------------------------------------------------
+
+// One stored input of a record with what the clocks see of it.
+struct Item {
+  Envelope e;
+  int64_t at_us = 0;
+  bool sla = false;  // An SlaWarning/SlaBreached event.
+  SlaRecordTransition transition;
+  int priority_before = 0;
+  int priority_after = 0;
+};
+
+struct Clk {
+  std::optional<SlaClock> clock;
+  SlaStoredClock stored;  // fired, logged, due (state filled on write).
+  std::optional<int64_t> indexed_due;  // As stored in due/ now.
+  bool dirty = false;
+};
+
+int PriorityOf(const SlaRecordState& rec) {
+  if (rec.record_type() == "change") return rec.change().impact();
+  return rec.incident().priority();
+}
+
+SlaRecordAttributes AttributesOf(const SlaRecordState& rec) {
+  SlaRecordAttributes a;
+  a.record_type = rec.record_type();
+  a.priority = PriorityOf(rec);
+  if (rec.record_type() == "change") {
+    if (rec.change().service_ids_size() > 0) {
+      a.service = rec.change().service_ids(0);
+    }
+  } else {
+    a.service = rec.incident().service_id();
+    a.category = rec.incident().category();
+  }
+  return a;
+}
+
+// Evolves the record with a record event; fills the item's transition.
+void EvolveRecord(SlaRecordState* rec, Item* item) {
+  item->priority_before = PriorityOf(*rec);
+  item->transition.event = std::string(PayloadName(item->e));
+  if (rec->record_type() == "change") {
+    EvolveChange(item->e, rec->mutable_change());
+    item->transition.state = ChangeStateName(rec->change().status());
+  } else {
+    EvolveIncident(item->e, rec->mutable_incident());
+    item->transition.state =
+        std::string(IncidentStateName(rec->incident().status()));
+    if (rec->incident().status() == INCIDENT_ON_HOLD) {
+      item->transition.hold_reason =
+          HoldReason_Name(rec->incident().hold_reason());
+    }
+  }
+  item->priority_after = PriorityOf(*rec);
+}
+
+SlaRecordState NewRecord(absl::string_view stream) {
+  SlaRecordState rec;
+  rec.set_stream(std::string(stream));
+  rec.set_record_type(std::string(RecordType(stream)));
+  absl::string_view id = stream.substr(stream.find('/') + 1);
+  if (rec.record_type() == "change") {
+    *rec.mutable_change() = NewChangeState(id);
+  } else {
+    *rec.mutable_incident() = NewIncidentState(id);
+  }
+  return rec;
+}
+
+// The record being folded: its state and every clock touched.
+class RecordFold {
+ public:
+  RecordFold(ProjectionState& state, const Config& config, SlaRecordState rec)
+      : state_(state), config_(config), rec_(std::move(rec)) {}
+
+  SlaRecordState& rec() { return rec_; }
+
+  // Loads the stored current-cycle clocks of the attachments.
+  absl::Status LoadCurrentClocks() {
+    for (const SlaAttachment& a : rec_.attachments()) {
+      for (const SlaAttachedClock& c : a.clocks()) {
+        SLATE_RETURN_IF_ERROR(
+            Load(SlaClockKey(rec_.stream(), a.policy_id(), c.metric(),
+                             c.cycle()))
+                .status());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Folds one item. `history` gives the record's items up to and including
+  // this one (called only when a clock attaches).
+  absl::Status Step(
+      Item& item,
+      const std::function<absl::StatusOr<std::vector<Item>>()>& history) {
+    if (item.sla) return StepSla(item);
+    EvolveRecord(&rec_, &item);
+    const int priority = item.priority_after;
+    // Existing clocks: retarget on a priority change, then the transition.
+    for (SlaAttachment& a : *rec_.mutable_attachments()) {
+      const PolicyEntry* p = config_.Find(a.policy_id());
+      if (p == nullptr || p->business == nullptr) continue;
+      for (SlaAttachedClock& slot : *a.mutable_clocks()) {
+        SLATE_ASSIGN_OR_RETURN(Clk * c, Current(a, slot));
+        if (c == nullptr) continue;
+        if (item.priority_before != priority) {
+          std::optional<absl::Duration> target =
+              SlaTargetFor(p->policy, slot.metric(), priority);
+          const SlaClockPhase phase = c->clock->phase();
+          if (target.has_value() && *target != c->clock->target() &&
+              phase != SLA_CLOCK_PHASE_STOPPED &&
+              phase != SLA_CLOCK_PHASE_CANCELLED) {
+            Feed(*c, *p,
+                 SlaClockInput::Retarget(
+                     absl::FromUnixMicros(item.at_us), *target,
+                     absl::StrCat("priority ", item.priority_before, " -> ",
+                                  priority)));
+          }
+        }
+        SLATE_RETURN_IF_ERROR(Transition(a, slot, *p, item));
+      }
+    }
+    // Metrics an attached policy now has a target for, and new policies.
+    std::optional<std::vector<Item>> hist;
+    auto get_history = [&]() -> absl::StatusOr<const std::vector<Item>*> {
+      if (!hist.has_value()) {
+        SLATE_ASSIGN_OR_RETURN(std::vector<Item> h, history());
+        hist = std::move(h);
+      }
+      return &*hist;
+    };
+    const SlaRecordAttributes attrs = AttributesOf(rec_);
+    for (const PolicyEntry& p : config_.policies) {
+      if (p.business == nullptr) continue;
+      SlaAttachment* a = nullptr;
+      for (SlaAttachment& x : *rec_.mutable_attachments()) {
+        if (x.policy_id() == p.policy.id()) a = &x;
+      }
+      if (a == nullptr) {
+        if (!SlaPolicyApplies(p.policy, attrs)) continue;
+        bool any = false;
+        for (SlaMetric m : kMetrics) {
+          any = any || SlaTargetFor(p.policy, m, priority).has_value();
+        }
+        if (!any) continue;
+        a = InsertAttachment(p.policy.id());
+      }
+      for (SlaMetric m : kMetrics) {
+        bool has = false;
+        for (const SlaAttachedClock& c : a->clocks()) {
+          has = has || c.metric() == m;
+        }
+        if (has) continue;
+        auto spec = SlaClockSpecFor(p.policy, m, priority, rec_.stream());
+        if (!spec.ok()) continue;  // No target for this metric.
+        SLATE_ASSIGN_OR_RETURN(const std::vector<Item>* h, get_history());
+        SLATE_RETURN_IF_ERROR(Attach(*a, m, *spec, p, *h));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Writes every dirty clock (with its due index entry) and the record.
+  absl::Status Write() {
+    for (auto& [key, c] : clocks_) {
+      if (!c.dirty || !c.clock.has_value()) continue;
+      std::optional<std::pair<int64_t, int>> due;
+      SLATE_ASSIGN_OR_RETURN(due, DueOf(c));
+      if (due.has_value()) {
+        c.stored.set_due_us(due->first);
+        c.stored.set_due_threshold_index(due->second);
+      } else {
+        c.stored.clear_due_us();
+        c.stored.clear_due_threshold_index();
+      }
+      if (c.indexed_due.has_value() &&
+          (!due.has_value() || due->first != *c.indexed_due)) {
+        state_.Delete(DueKey(*c.indexed_due, key));
+      }
+      if (due.has_value() &&
+          (!c.indexed_due.has_value() || due->first != *c.indexed_due)) {
+        state_.Put(DueKey(due->first, key), "");
+      }
+      c.indexed_due = std::nullopt;
+      if (due.has_value()) c.indexed_due = due->first;
+      c.clock->ToProto(c.stored.mutable_state());
+      state_.Put(key, SerializeDeterministic(c.stored));
+      c.dirty = false;
+    }
+    state_.Put(RecKey(rec_.stream()), SerializeDeterministic(rec_));
+    return absl::OkStatus();
+  }
+
+ private:
+  // Loads a stored clock (or nullptr if none).
+  absl::StatusOr<Clk*> Load(const std::string& key) {
+    auto it = clocks_.find(key);
+    if (it != clocks_.end()) return &it->second;
+    SLATE_ASSIGN_OR_RETURN(std::optional<std::string> v, state_.Get(key));
+    if (!v.has_value()) return nullptr;
+    Clk c;
+    SLATE_RETURN_IF_ERROR(ParseStored(*v, key, &c.stored));
+    SLATE_ASSIGN_OR_RETURN(SlaClock clock,
+                           SlaClock::FromProto(c.stored.state()));
+    c.clock = std::move(clock);
+    if (c.stored.has_due_us()) c.indexed_due = c.stored.due_us();
+    c.stored.clear_state();
+    return &clocks_.emplace(key, std::move(c)).first->second;
+  }
+
+  absl::StatusOr<Clk*> Current(const SlaAttachment& a,
+                               const SlaAttachedClock& slot) {
+    return Load(
+        SlaClockKey(rec_.stream(), a.policy_id(), slot.metric(), slot.cycle()));
+  }
+
+  SlaAttachment* InsertAttachment(const std::string& policy_id) {
+    auto* list = rec_.mutable_attachments();
+    SlaAttachment fresh;
+    fresh.set_policy_id(policy_id);
+    int pos = list->size();
+    for (int i = 0; i < list->size(); ++i) {
+      if (list->Get(i).policy_id() > policy_id) {
+        pos = i;
+        break;
+      }
+    }
+    *list->Add() = std::move(fresh);
+    for (int i = list->size() - 1; i > pos; --i) list->SwapElements(i, i - 1);
+    return list->Mutable(pos);
+  }
+
+  // Applies an input; records the thresholds it crossed. A refused input
+  // changes nothing.
+  bool Feed(Clk& c, const PolicyEntry& p, const SlaClockInput& input) {
+    std::vector<SlaClockFact> facts;
+    if (!c.clock->ApplyInPlace(input, *p.business, &facts).ok()) return false;
+    c.dirty = true;
+    for (const SlaClockFact& f : facts) {
+      int index;
+      if (f.kind == SlaClockFact::Kind::kBreached) {
+        index = kBreachIndex;
+      } else if (f.kind == SlaClockFact::Kind::kWarningReached) {
+        const auto& th = c.clock->warning_thresholds_percent();
+        auto it = std::find(th.begin(), th.end(), f.threshold_percent);
+        if (it == th.end()) continue;
+        index = static_cast<int>(it - th.begin());
+      } else {
+        continue;
+      }
+      SlaFiredThreshold* fired = c.stored.add_fired();
+      fired->set_threshold_index(index);
+      fired->set_at_us(absl::ToUnixMicros(f.at));
+    }
+    return true;
+  }
+
+  // The record transition for one clock slot (may start a new cycle).
+  absl::Status Transition(SlaAttachment& a, SlaAttachedClock& slot,
+                          const PolicyEntry& p, const Item& item) {
+    SLATE_ASSIGN_OR_RETURN(Clk * c, Current(a, slot));
+    if (c == nullptr) return absl::OkStatus();
+    std::optional<SlaClockInputKind> kind = SlaDecideInput(
+        SlaRulesFor(p.policy, slot.metric()), c->clock->phase(),
+        item.transition);
+    if (!kind.has_value()) return absl::OkStatus();
+    const absl::Time at = absl::FromUnixMicros(item.at_us);
+    SlaClockInput input;
+    switch (*kind) {
+      case SlaClockInputKind::kStart:
+        input = SlaClockInput::Start(at);
+        break;
+      case SlaClockInputKind::kPause:
+        input = SlaClockInput::Pause(at, item.transition.hold_reason.empty()
+                                             ? item.transition.state
+                                             : item.transition.hold_reason);
+        break;
+      case SlaClockInputKind::kResume:
+        input = SlaClockInput::Resume(at);
+        break;
+      case SlaClockInputKind::kStop:
+        input = SlaClockInput::Stop(at);
+        break;
+      case SlaClockInputKind::kCancel:
+        input = SlaClockInput::Cancel(at);
+        break;
+      case SlaClockInputKind::kReopen:
+        input = SlaClockInput::Reopen(at, p.policy.reopen());
+        break;
+      default:
+        return absl::OkStatus();
+    }
+    if (*kind != SlaClockInputKind::kReopen ||
+        p.policy.reopen() == SLA_REOPEN_MODE_RESUME) {
+      Feed(*c, p, input);
+      return absl::OkStatus();
+    }
+    // NEW_CYCLE: the old cycle keeps its state; a new clock takes the slot.
+    Clk next;
+    next.clock = *c->clock;
+    if (!Feed(next, p, input)) return absl::OkStatus();
+    next.stored.clear_fired();  // Facts of the new cycle only.
+    const std::string key = SlaClockKey(rec_.stream(), a.policy_id(),
+                                        slot.metric(), next.clock->cycle());
+    slot.set_cycle(next.clock->cycle());
+    next.dirty = true;
+    clocks_.insert_or_assign(key, std::move(next));
+    return absl::OkStatus();
+  }
+
+  // A folded SlaWarning/SlaBreached: the threshold counts as logged, and the
+  // named clock (if it is still counting) advances to the event's instant.
+  absl::Status StepSla(const Item& item) {
+    const bool warning = item.e.has_sla_warning();
+    const std::string& policy_id = warning ? item.e.sla_warning().policy_id()
+                                           : item.e.sla_breached().policy_id();
+    const SlaMetric metric = warning ? item.e.sla_warning().metric()
+                                     : item.e.sla_breached().metric();
+    const int64_t cycle = warning ? item.e.sla_warning().cycle()
+                                  : item.e.sla_breached().cycle();
+    const int index =
+        warning ? item.e.sla_warning().threshold_index() : kBreachIndex;
+    SLATE_ASSIGN_OR_RETURN(
+        Clk * c, Load(SlaClockKey(rec_.stream(), policy_id, metric, cycle)));
+    if (c == nullptr) return absl::OkStatus();
+    const PolicyEntry* p = config_.Find(policy_id);
+    const SlaClockPhase phase = c->clock->phase();
+    if (p != nullptr && p->business != nullptr &&
+        (phase == SLA_CLOCK_PHASE_RUNNING || phase == SLA_CLOCK_PHASE_PAUSED)) {
+      Feed(*c, *p, SlaClockInput::AdvanceTo(absl::FromUnixMicros(item.at_us)));
+    }
+    auto* logged = c->stored.mutable_logged();
+    if (std::find(logged->begin(), logged->end(), index) == logged->end()) {
+      logged->Add(index);
+      std::sort(logged->begin(), logged->end());
+      c->dirty = true;
+    }
+    return absl::OkStatus();
+  }
+
+  // Creates the slot's first clock and replays the record's history into it
+  // (retroactive attach).
+  absl::Status Attach(SlaAttachment& a, SlaMetric metric,
+                      const SlaClockSpec& spec, const PolicyEntry& p,
+                      const std::vector<Item>& history) {
+    SLATE_ASSIGN_OR_RETURN(SlaClock clock, SlaClock::Create(spec));
+    SlaAttachedClock* slot = a.add_clocks();
+    slot->set_metric(metric);
+    slot->set_cycle(1);
+    // Keep slots in metric order.
+    std::sort(a.mutable_clocks()->begin(), a.mutable_clocks()->end(),
+              [](const SlaAttachedClock& x, const SlaAttachedClock& y) {
+                return x.metric() < y.metric();
+              });
+    for (SlaAttachedClock& s : *a.mutable_clocks()) {
+      if (s.metric() == metric) slot = &s;
+    }
+    const std::string key = SlaClockKey(rec_.stream(), a.policy_id(), metric, 1);
+    Clk c;
+    c.clock = std::move(clock);
+    c.dirty = true;
+    // A clock of this key may be stored from an earlier fold (recompute
+    // deleted it; incremental attach never finds one).
+    clocks_.insert_or_assign(key, std::move(c));
+    for (const Item& h : history) {
+      if (h.sla) {
+        const bool w = h.e.has_sla_warning();
+        if ((w ? h.e.sla_warning().policy_id()
+               : h.e.sla_breached().policy_id()) != a.policy_id() ||
+            (w ? h.e.sla_warning().metric() : h.e.sla_breached().metric()) !=
+                metric) {
+          continue;
+        }
+        SLATE_RETURN_IF_ERROR(StepSla(h));
+      } else {
+        SLATE_RETURN_IF_ERROR(Transition(a, *slot, p, h));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Where a clock goes in the due index: its earliest crossed threshold
+  // whose event is not folded yet, else (running, not breached) the next
+  // threshold whose event is not folded yet.
+  absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(const Clk& c) {
+    auto logged = [&](int index) {
+      const auto& l = c.stored.logged();
+      return std::find(l.begin(), l.end(), index) != l.end();
+    };
+    for (const SlaFiredThreshold& f : c.stored.fired()) {
+      if (!logged(f.threshold_index())) {
+        return std::optional(std::make_pair(f.at_us(), f.threshold_index()));
+      }
+    }
+    if (c.clock->phase() != SLA_CLOCK_PHASE_RUNNING || c.clock->breached()) {
+      return std::nullopt;
+    }
+    const PolicyEntry* p = config_.Find(c.clock->policy_id());
+    if (p == nullptr || p->business == nullptr) return std::nullopt;
+    SlaClock probe = *c.clock;
+    const int n = static_cast<int>(probe.warning_thresholds_percent().size());
+    for (int guard = 0; guard <= n + 1; ++guard) {
+      auto next = probe.NextDue(*p->business);
+      if (!next.ok() || !next->has_value()) return std::nullopt;
+      const int index =
+          probe.warnings_reached() < n ? probe.warnings_reached() : kBreachIndex;
+      if (!logged(index)) {
+        return std::optional(
+            std::make_pair(absl::ToUnixMicros(**next), index));
+      }
+      // Its event is already in the log (folded before a late event moved
+      // the crossing): step over it without a second event.
+      if (!probe.ApplyInPlace(SlaClockInput::AdvanceTo(**next), *p->business,
+                              nullptr)
+               .ok()) {
+        return std::nullopt;
+      }
+    }
+    return std::nullopt;
+  }
+
+  ProjectionState& state_;
+  const Config& config_;
+  SlaRecordState rec_;
+  std::map<std::string, Clk> clocks_;
+};
+
+// The stored input of an event: the event without what the log assigned.
+Envelope StoredInput(const Envelope& e) {
+  Envelope in = e;
+  in.clear_version();
+  in.clear_position();
+  in.clear_recorded_at_us();
+  return in;
+}
+
+absl::StatusOr<std::vector<Item>> LoadItems(ProjectionState& state,
+                                            absl::string_view stream) {
+  std::vector<Item> items;
+  absl::Status error;
+  SLATE_RETURN_IF_ERROR(state.Scan(
+      InPrefix(stream), [&](absl::string_view key, absl::string_view value) {
+        Item item;
+        error = ParseStored(value, key, &item.e);
+        if (!error.ok()) return false;
+        item.at_us = item.e.occurred_at_us();
+        item.sla = item.e.has_sla_warning() || item.e.has_sla_breached();
+        items.push_back(std::move(item));
+        return true;
+      }));
+  SLATE_RETURN_IF_ERROR(error);
+  return items;
+}
+
+// Items with transitions, evolved from a fresh record.
+absl::StatusOr<std::vector<Item>> LoadHistory(ProjectionState& state,
+                                              absl::string_view stream) {
+  SLATE_ASSIGN_OR_RETURN(std::vector<Item> items, LoadItems(state, stream));
+  SlaRecordState rec = NewRecord(stream);
+  for (Item& item : items) {
+    if (!item.sla) EvolveRecord(&rec, &item);
+  }
+  return items;
+}
+
+// Drops the record's clocks and folds all its stored inputs again.
+absl::Status Recompute(ProjectionState& state, const Config& config,
+                       absl::string_view stream) {
+  std::vector<std::string> dead;
+  absl::Status error;
+  SLATE_RETURN_IF_ERROR(state.Scan(
+      ClkPrefix(stream), [&](absl::string_view key, absl::string_view value) {
+        SlaStoredClock stored;
+        error = ParseStored(value, key, &stored);
+        if (!error.ok()) return false;
+        if (stored.has_due_us()) dead.push_back(DueKey(stored.due_us(), key));
+        dead.emplace_back(key);
+        return true;
+      }));
+  SLATE_RETURN_IF_ERROR(error);
+  for (const std::string& k : dead) state.Delete(k);
+  SLATE_ASSIGN_OR_RETURN(std::vector<Item> items, LoadItems(state, stream));
+  RecordFold fold(state, config, NewRecord(stream));
+  std::vector<Item> done;  // Items folded so far, with transitions.
+  for (Item& item : items) {
+    done.push_back(item);
+    SLATE_RETURN_IF_ERROR(fold.Step(
+        done.back(), [&]() -> absl::StatusOr<std::vector<Item>> {
+          return done;
+        }));
+  }
+  if (!items.empty()) {
+    const int64_t last = items.back().at_us;
+    int n = 0;
+    for (const Item& i : items) n += i.at_us == last ? 1 : 0;
+    fold.rec().set_last_at_us(last);
+    fold.rec().set_inputs_at_last(n);
+  }
+  return fold.Write();
+}
+
+absl::StatusOr<SlaClockView> MakeView(const SlaStoredClock& stored,
+                                      const SlaRecordState* rec) {
+  SlaClockView v;
+  v.state = stored.state();
+  v.record = v.state.record_id();
+  v.policy_id = v.state.policy_id();
+  v.target_type = std::string(SlaTargetTypeName(v.state.metric()));
+  v.cycle = v.state.cycle();
+  if (rec != nullptr) {
+    SlaRecordAttributes a = AttributesOf(*rec);
+    v.service = a.service;
+    v.category = a.category;
+    v.priority = a.priority;
+    if (rec->record_type() == "incident") {
+      v.group = rec->incident().assignment_group();
+      v.contact_type = rec->incident().contact_type();
+    }
+  }
+  return v;
+}
+
+absl::Status ScanViews(const ProjectionRunner& runner, absl::string_view prefix,
+                       const std::function<void(const SlaClockView&)>& fn) {
+  std::string rec_stream;
+  std::optional<SlaRecordState> rec;
+  absl::Status error;
+  SLATE_RETURN_IF_ERROR(runner.Scan(
+      SlaProjection::kName, prefix,
+      [&](absl::string_view key, absl::string_view value) {
+        SlaStoredClock stored;
+        error = ParseStored(value, key, &stored);
+        if (!error.ok()) return false;
+        const std::string& stream = stored.state().record_id();
+        if (!rec.has_value() || rec_stream != stream) {
+          rec_stream = stream;
+          rec.reset();
+          auto r = runner.Get(SlaProjection::kName, RecKey(stream));
+          if (!r.ok()) {
+            error = r.status();
+            return false;
+          }
+          if (r->has_value()) {
+            rec.emplace();
+            error = ParseStored(**r, RecKey(stream), &*rec);
+            if (!error.ok()) return false;
+          }
+        }
+        auto v = MakeView(stored, rec.has_value() ? &*rec : nullptr);
+        if (!v.ok()) {
+          error = v.status();
+          return false;
+        }
+        fn(*v);
+        return true;
+      }));
+  return error;
+}
+
+}  // namespace
+
+// --- Public helpers -------------------------------------------------------------
+
+absl::string_view SlaTargetTypeName(SlaMetric metric) {
+  switch (metric) {
+    case SLA_METRIC_RESPONSE:
+      return "response";
+    case SLA_METRIC_RESOLUTION:
+      return "resolution";
+    case SLA_METRIC_UPDATE:
+      return "update";
+    default:
+      return "";
+  }
+}
+
+std::string SlaClockKey(absl::string_view stream, absl::string_view policy_id,
+                        SlaMetric metric, int64_t cycle) {
+  return absl::StrCat(ClkPrefix(stream), policy_id, "|",
+                      static_cast<int>(metric), "|",
+                      absl::Hex(cycle, absl::kZeroPad8));
+}
+
+std::string SlaEventStream(absl::string_view record_stream) {
+  return absl::StrCat("sla/", record_stream);
+}
+
+std::string SlaTimerEventId(absl::string_view stream,
+                            absl::string_view policy_id, SlaMetric metric,
+                            int64_t cycle, int threshold_index) {
+  return absl::StrCat("sla:", stream, ":", policy_id, ":",
+                      SlaTargetTypeName(metric), ":", cycle, ":",
+                      threshold_index < 0
+                          ? std::string("breach")
+                          : absl::StrCat("w", threshold_index));
+}
+
+absl::Status ForEachClock(const ProjectionRunner& runner,
+                          const std::function<void(const SlaClockView&)>& fn) {
+  return ScanViews(runner, kClkPrefix, fn);
+}
+
+absl::StatusOr<std::vector<SlaClockView>> ClocksOf(
+    const ProjectionRunner& runner, absl::string_view record) {
+  std::vector<std::string> streams;
+  if (record.find('/') != absl::string_view::npos) {
+    streams.emplace_back(record);
+  } else {
+    streams.push_back(absl::StrCat("incident/", record));
+    streams.push_back(absl::StrCat("change/", record));
+  }
+  std::vector<SlaClockView> out;
+  for (const std::string& s : streams) {
+    SLATE_RETURN_IF_ERROR(ScanViews(runner, ClkPrefix(s),
+                                    [&](const SlaClockView& v) {
+                                      out.push_back(v);
+                                    }));
+    if (!out.empty()) break;
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<SlaClockView>> ClockByKey(
+    const ProjectionRunner& runner, absl::string_view clock_key) {
+  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> v,
+                         runner.Get(SlaProjection::kName, clock_key));
+  if (!v.has_value()) return std::nullopt;
+  SlaStoredClock stored;
+  SLATE_RETURN_IF_ERROR(ParseStored(*v, clock_key, &stored));
+  const std::string rec_key = RecKey(stored.state().record_id());
+  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> r,
+                         runner.Get(SlaProjection::kName, rec_key));
+  std::optional<SlaRecordState> rec;
+  if (r.has_value()) {
+    rec.emplace();
+    SLATE_RETURN_IF_ERROR(ParseStored(*r, rec_key, &*rec));
+  }
+  SLATE_ASSIGN_OR_RETURN(SlaClockView view,
+                         MakeView(stored, rec.has_value() ? &*rec : nullptr));
+  return view;
+}
+
+absl::StatusOr<std::vector<SlaDue>> DueClocks(const ProjectionRunner& runner,
+                                              absl::Time now, size_t limit) {
+  std::vector<SlaDue> out;
+  absl::Status error;
+  const int64_t now_us = absl::ToUnixMicros(now);
+  SLATE_RETURN_IF_ERROR(runner.Scan(
+      SlaProjection::kName, kDuePrefix,
+      [&](absl::string_view key, absl::string_view) {
+        if (out.size() >= limit) return false;
+        absl::string_view rest = key.substr(kDuePrefix.size());
+        int64_t due_us = 0;
+        if (rest.size() < 17 || !ParseTimeHex(rest.substr(0, 16), &due_us)) {
+          error = absl::DataLossError(
+              absl::StrCat("sla projection: bad due key \"", key, "\""));
+          return false;
+        }
+        if (due_us > now_us) return false;
+        const std::string clock_key(rest.substr(17));
+        auto v = runner.Get(SlaProjection::kName, clock_key);
+        if (!v.ok()) {
+          error = v.status();
+          return false;
+        }
+        if (!v->has_value()) return true;  // Should not happen; skip.
+        SlaStoredClock stored;
+        error = ParseStored(**v, clock_key, &stored);
+        if (!error.ok()) return false;
+        if (!stored.has_due_us()) return true;
+        const SlaClockState& s = stored.state();
+        const int index = stored.due_threshold_index();
+        SlaDue d;
+        d.clock_key = clock_key;
+        d.due = absl::FromUnixMicros(stored.due_us());
+        Envelope& e = d.event;
+        e.set_event_id(SlaTimerEventId(s.record_id(), s.policy_id(),
+                                       s.metric(), s.cycle(), index));
+        e.set_occurred_at_us(stored.due_us());
+        e.set_actor("slate-timer");
+        if (index == kBreachIndex) {
+          SlaBreached* b = e.mutable_sla_breached();
+          b->set_record(s.record_id());
+          b->set_policy_id(s.policy_id());
+          b->set_metric(s.metric());
+          b->set_cycle(s.cycle());
+          b->set_target_us(s.target_us());
+        } else {
+          SlaWarning* w = e.mutable_sla_warning();
+          w->set_record(s.record_id());
+          w->set_policy_id(s.policy_id());
+          w->set_metric(s.metric());
+          w->set_cycle(s.cycle());
+          w->set_threshold_index(index);
+          if (index < s.warning_thresholds_percent_size()) {
+            w->set_threshold_percent(s.warning_thresholds_percent(index));
+          }
+          w->set_target_us(s.target_us());
+          if (s.has_deadline_us()) w->set_deadline_us(s.deadline_us());
+        }
+        out.push_back(std::move(d));
+        return true;
+      }));
+  SLATE_RETURN_IF_ERROR(error);
+  return out;
+}
+
+// --- The projection -------------------------------------------------------------
+
+struct SlaProjection::Caches {
+  Config config;
+};
+
+SlaProjection::SlaProjection() : caches_(std::make_unique<Caches>()) {}
+SlaProjection::~SlaProjection() = default;
+
+absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
+  const bool config_event = e.has_sla_policy_defined() ||
+                            e.has_calendar_defined();
+  const bool sla_event = e.has_sla_warning() || e.has_sla_breached();
+  std::string stream;
+  if (sla_event) {
+    stream = e.has_sla_warning() ? e.sla_warning().record()
+                                 : e.sla_breached().record();
+  } else if (!config_event) {
+    stream = e.stream();
+  }
+  if (!config_event && RecordType(stream).empty()) return absl::OkStatus();
+
+  // The configuration in force (reloaded when a config event was folded).
+  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> gen, state.Get(kGenKey));
+  const std::string gen_value = gen.value_or("");
+  Config& config = caches_->config;
+  if (config.gen != gen_value) {
+    SLATE_RETURN_IF_ERROR(LoadConfig(state, gen_value, &config));
+  }
+
+  if (config_event) {
+    if (e.has_sla_policy_defined()) {
+      const SlaPolicy& p = e.sla_policy_defined().policy();
+      if (p.id().empty()) return absl::OkStatus();
+      state.Put(absl::StrCat(kPolPrefix, p.id()), SerializeDeterministic(p));
+    } else {
+      const CalendarSpec& c = e.calendar_defined().spec();
+      if (c.name().empty()) return absl::OkStatus();
+      state.Put(absl::StrCat(kCalPrefix, c.name()), SerializeDeterministic(c));
+    }
+    int64_t n = 0;
+    if (!gen_value.empty() && !absl::SimpleAtoi(gen_value, &n)) n = 0;
+    const std::string next = absl::StrCat(n + 1);
+    state.Put(kGenKey, next);
+    SLATE_RETURN_IF_ERROR(LoadConfig(state, next, &config));
+    // Every record under the new definitions.
+    std::vector<std::string> streams;
+    SLATE_RETURN_IF_ERROR(state.Scan(
+        kRecPrefix, [&](absl::string_view key, absl::string_view) {
+          streams.emplace_back(key.substr(kRecPrefix.size()));
+          return true;
+        }));
+    for (const std::string& s : streams) {
+      SLATE_RETURN_IF_ERROR(Recompute(state, config, s));
+    }
+    return absl::OkStatus();
+  }
+
+  const int64_t at_us = e.occurred_at_us();
+  if (!sla_event) {
+    SLATE_ASSIGN_OR_RETURN(std::optional<std::string> wm,
+                           state.Get(kWatermarkKey));
+    int64_t wm_us = 0;
+    if (!wm.has_value() || !ParseTimeHex(*wm, &wm_us) || at_us > wm_us) {
+      state.Put(kWatermarkKey, TimeHex(at_us));
+    }
+  }
+
+  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                         state.Get(RecKey(stream)));
+  SlaRecordState rec;
+  if (stored.has_value()) {
+    SLATE_RETURN_IF_ERROR(ParseStored(*stored, RecKey(stream), &rec));
+  } else {
+    rec = NewRecord(stream);
+  }
+  const Envelope input = StoredInput(e);
+
+  if (stored.has_value() && at_us < rec.last_at_us()) {
+    // Late: store it after the inputs of its instant, then recompute.
+    int64_t n = 0;
+    SLATE_RETURN_IF_ERROR(state.Scan(
+        absl::StrCat(InPrefix(stream), TimeHex(at_us), "|"),
+        [&](absl::string_view, absl::string_view) {
+          ++n;
+          return true;
+        }));
+    state.Put(InKey(stream, at_us, n), SerializeDeterministic(input));
+    return Recompute(state, config, stream);
+  }
+
+  const int64_t n =
+      stored.has_value() && at_us == rec.last_at_us() ? rec.inputs_at_last() : 0;
+  state.Put(InKey(stream, at_us, n), SerializeDeterministic(input));
+  rec.set_last_at_us(at_us);
+  rec.set_inputs_at_last(static_cast<int32_t>(n + 1));
+
+  RecordFold fold(state, config, std::move(rec));
+  SLATE_RETURN_IF_ERROR(fold.LoadCurrentClocks());
+  Item item;
+  item.e = input;
+  item.at_us = at_us;
+  item.sla = sla_event;
+  SLATE_RETURN_IF_ERROR(fold.Step(item, [&]() {
+    return LoadHistory(state, stream);
+  }));
+  return fold.Write();
+}
+
+}  // namespace slate

@@ -1,0 +1,173 @@
+// SlaProjection: the live SLA clocks of every incident and change, folded
+// from the log, plus the deadlines the timers fire from.
+//
+//   // Engine keeps it current (it is a built-in projection); read it with
+//   absl::Status s = slate::ForEachClock(engine->projections(),
+//       [](const slate::SlaClockView& c) {
+//         if (c.state.status() == slate::SLA_CLOCK_STATUS_BREACHED) ...;
+//       });
+//   absl::StatusOr<std::vector<slate::SlaClockView>> clocks =
+//       slate::ClocksOf(engine->projections(), "incident/INC1");
+//
+// What it folds (design.md, "SLA clocks", "Time", "Timers"):
+//  - `policy/<id>` SlaPolicyDefined and `calendar/<id>` CalendarDefined
+//    events: the policies and calendars in force. (Re)defining either
+//    recomputes every record's clocks under the new definitions, as if they
+//    had always been in force (retroactive; clocks are reproducible from the
+//    log alone). A policy whose calendar is not defined yet (and is not
+//    "24x7") attaches no clocks until it is.
+//  - `incident/<id>` and `change/<id>` events: the record's attributes
+//    (folded with the domain's EvolveIncident/EvolveChange) and one clock per
+//    (record, policy, metric, cycle) for every policy whose applies_to
+//    matches the record (SlaPolicyApplies) and that has a target for the
+//    record's priority. A change's priority is its impact (1..3) and its
+//    service its first service id. The clocks follow the policy's rules
+//    (SlaDecideInput) with the event's occurred_at.
+//  - Attach: a policy attaches at the first event after which it applies,
+//    and its clocks are then replayed from the record's first event (a late
+//    attach starts at the original start event, as if attached then). Once
+//    attached a policy stays attached.
+//  - Priority change: every running or paused clock whose policy has a
+//    target for the new priority is retargeted (elapsed kept, deadline
+//    moved, SlaClockState.target_history records it); a new priority without
+//    a target keeps the old one.
+//  - Reopen: a stopped clock whose start condition matches again reopens in
+//    the policy's mode (NEW_CYCLE: a new clock, cycle + 1; the old cycle's
+//    state stays stored; RESUME: the same clock runs on).
+//  - `sla/<record stream>` SlaWarning / SlaBreached events (appended by
+//    Engine::AdvanceTo): the named clock advances to the event's instant, so
+//    the threshold counts as fired and the next deadline comes up.
+//  - Order: a record's events (and its SLA events) are folded in
+//    (occurred_at, arrival) order. One older than the latest folded for that
+//    record recomputes the record from the inputs this projection stored for
+//    it (never from the log), so any arrival order of the same events gives
+//    the same bytes, as long as events sharing one occurred_at arrive in the
+//    same relative order.
+//  - Clock inputs a clock refuses (an impossible sequence, a calendar without
+//    enough open time) are skipped for that clock; they never stop the fold.
+//
+// Stored keys (all deterministic; instants as 16 hex digits of the int64
+// microseconds with the sign bit flipped, so byte order is time order):
+//   pol/<policy_id>                              SlaPolicy
+//   cal/<calendar_id>                            CalendarSpec
+//   rec/<stream>                                 SlaRecordState
+//   in/<stream>|<at:16x>|<n:8x>                  stored input (Envelope
+//                                                without version, position,
+//                                                recorded_at)
+//   clk/<stream>|<policy_id>|<metric>|<cycle:8x> SlaClockState
+//   due/<due:16x>|<clock key>                    "" (running clocks only:
+//                                                the next due instant)
+// Stream and policy ids never contain '|' (see ValidateAggregateId).
+#ifndef SLATE_LIB_PROJECTION_SLA_PROJECTION_H_
+#define SLATE_LIB_PROJECTION_SLA_PROJECTION_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "lib/projection/projection.h"
+#include "lib/projection/runner.h"
+#include "proto/events.pb.h"
+#include "proto/sla.pb.h"
+
+namespace slate {
+
+// One SLA clock with the attributes of its record, for queries and KPIs.
+// Stable: the KPI rollups code against it.
+struct SlaClockView {
+  // The record's stream, e.g. "incident/INC1" or "change/CHG1".
+  std::string record;
+  std::string policy_id;
+  // "response", "resolution" or "update".
+  std::string target_type;
+  // 1 for the first cycle; +1 per reopen in NEW_CYCLE mode.
+  int64_t cycle = 1;
+  // status, phase, deadline_us, started_at_us, stopped_at_us, breached_at_us,
+  // business/wall elapsed, target history: see SlaClockState.
+  SlaClockState state;
+  // The record's attributes as of the latest event folded. For a change:
+  // service = its first service id, group and contact_type empty, priority
+  // = its impact.
+  std::string service;
+  std::string group;
+  std::string category;
+  std::string contact_type;
+  int priority = 0;
+};
+
+// Calls fn for every clock of every record (every cycle), in key order
+// (record stream, policy id, metric, cycle). kDataLoss if stored state does
+// not decode; kNotFound if the runner has no "sla" projection.
+absl::Status ForEachClock(const ProjectionRunner& runner,
+                          const std::function<void(const SlaClockView&)>& fn);
+
+// The clocks of one record ("incident/INC1"; a bare id "INC1" is looked up
+// as an incident, then as a change), in the order of ForEachClock. Empty if
+// the record has none.
+absl::StatusOr<std::vector<SlaClockView>> ClocksOf(
+    const ProjectionRunner& runner, absl::string_view record);
+
+// The view of one clock by its key (see SlaClockKey); nullopt if absent.
+absl::StatusOr<std::optional<SlaClockView>> ClockByKey(
+    const ProjectionRunner& runner, absl::string_view clock_key);
+
+// "response", "resolution", "update" ("" for unspecified).
+absl::string_view SlaTargetTypeName(SlaMetric metric);
+
+// Key of a clock's state: "clk/<stream>|<policy_id>|<metric>|<cycle:8x>".
+std::string SlaClockKey(absl::string_view stream, absl::string_view policy_id,
+                        SlaMetric metric, int64_t cycle);
+
+// The stream SLA events of a record go to: "sla/<record stream>".
+std::string SlaEventStream(absl::string_view record_stream);
+
+// The event id of the warning (threshold_index 0..) or breach
+// (threshold_index = -1) of one clock cycle:
+//   "sla:<stream>:<policy_id>:<metric>:<cycle>:w<index>" / ":breach".
+// Deterministic, so appending it twice is an idempotent retry.
+std::string SlaTimerEventId(absl::string_view stream,
+                            absl::string_view policy_id, SlaMetric metric,
+                            int64_t cycle, int threshold_index);
+
+// Something a running clock will do by itself at `due` (a warning or the
+// breach), as Engine::AdvanceTo finds it.
+struct SlaDue {
+  std::string clock_key;
+  absl::Time due;
+  // The event to append: sla_warning or sla_breached set, occurred_at = due,
+  // event_id = SlaTimerEventId(...), stream left for the caller
+  // (SlaEventStream(record)).
+  Envelope event;
+};
+
+// The facts every running clock produces by itself up to and including
+// `now` (due <= now), read from the projection's committed due index, in
+// (due, clock key) order, at most `limit`. A clock produces at most its next
+// fact here; the next one comes once that fact's event is folded.
+absl::StatusOr<std::vector<SlaDue>> DueClocks(const ProjectionRunner& runner,
+                                              absl::Time now, size_t limit);
+
+class SlaProjection final : public Projection {
+ public:
+  static constexpr absl::string_view kName = "sla";
+  SlaProjection();
+  ~SlaProjection() override;
+  absl::string_view name() const override { return kName; }
+  int64_t version() const override { return 1; }
+  absl::Status Apply(const Envelope& e, ProjectionState& state) override;
+
+ private:
+  struct Caches;
+  std::unique_ptr<Caches> caches_;
+};
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_PROJECTION_SLA_PROJECTION_H_
