@@ -1,0 +1,116 @@
+#include "lib/projection/kpi_format.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace slate::kpi {
+namespace {
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint(absl::string_view* in, uint64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
+    const auto byte = static_cast<unsigned char>((*in)[0]);
+    in->remove_prefix(1);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+void PutText(std::string* out, absl::string_view s) {
+  PutVarint(out, s.size());
+  out->append(s.data(), s.size());
+}
+
+bool GetText(absl::string_view* in, std::string* s) {
+  uint64_t n = 0;
+  if (!GetVarint(in, &n) || n > in->size()) return false;
+  s->assign(in->data(), n);
+  in->remove_prefix(n);
+  return true;
+}
+
+}  // namespace
+
+std::string DayText(absl::CivilDay day) {
+  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
+}
+
+std::string RecordKey(absl::string_view stream) {
+  return absl::StrCat(kRecordPrefix, stream);
+}
+
+std::string CellDayPrefix(absl::CivilDay day) {
+  return absl::StrCat(kCellPrefix, DayText(day), "/");
+}
+
+std::string CellKey(absl::CivilDay day, const KpiDims& dims) {
+  std::string key = CellDayPrefix(day);
+  PutText(&key, dims.service);
+  PutVarint(&key, static_cast<uint32_t>(dims.priority));
+  PutText(&key, dims.group);
+  PutText(&key, dims.category);
+  PutText(&key, dims.contact_type);
+  return key;
+}
+
+bool ParseCellKey(absl::string_view key, absl::CivilDay* day, KpiDims* dims) {
+  if (key.size() < kCellPrefix.size() + 11 ||
+      key.substr(0, kCellPrefix.size()) != kCellPrefix) {
+    return false;
+  }
+  key.remove_prefix(kCellPrefix.size());
+  int y = 0;
+  int m = 0;
+  int d = 0;
+  if (key[4] != '-' || key[7] != '-' || key[10] != '/' ||
+      !absl::SimpleAtoi(key.substr(0, 4), &y) ||
+      !absl::SimpleAtoi(key.substr(5, 2), &m) ||
+      !absl::SimpleAtoi(key.substr(8, 2), &d)) {
+    return false;
+  }
+  *day = absl::CivilDay(y, m, d);
+  key.remove_prefix(11);
+  uint64_t priority = 0;
+  if (!GetText(&key, &dims->service) || !GetVarint(&key, &priority) ||
+      !GetText(&key, &dims->group) || !GetText(&key, &dims->category) ||
+      !GetText(&key, &dims->contact_type) || !key.empty()) {
+    return false;
+  }
+  dims->priority = static_cast<int32_t>(static_cast<uint32_t>(priority));
+  return true;
+}
+
+std::string OutageKey(absl::string_view service, absl::string_view stream) {
+  std::string key(kOutagePrefix);
+  PutText(&key, service);
+  key.append(stream.data(), stream.size());
+  return key;
+}
+
+bool ParseOutageKey(absl::string_view key, std::string* service,
+                    std::string* stream) {
+  if (key.substr(0, kOutagePrefix.size()) != kOutagePrefix) return false;
+  key.remove_prefix(kOutagePrefix.size());
+  if (!GetText(&key, service)) return false;
+  stream->assign(key.data(), key.size());
+  return true;
+}
+
+std::string ServiceKey(absl::string_view service) {
+  return absl::StrCat(kServicePrefix, service);
+}
+
+}  // namespace slate::kpi

@@ -1,0 +1,76 @@
+// Key grammar of the KPI projection's column family ("p.kpi").
+//
+//   std::string k = slate::kpi::CellKey(absl::CivilDay(2026, 11, 27), dims);
+//   absl::CivilDay day; slate::KpiDims d;
+//   bool ok = slate::kpi::ParseCellKey(k, &day, &d);
+//
+// Keys (values are lib/projection/kpi.proto messages, deterministically
+// serialized):
+//   "r/" stream                         -> KpiRecord  (one per incident/change)
+//   "c/" day "/" dims                   -> KpiCell    (one per local day and
+//                                                      dimension tuple)
+//   "o/" lp(service) stream             -> KpiOutage  (priority-1 intervals)
+//   "s/" service                        -> KpiService (availability target)
+// where day = "YYYY-MM-DD" (the civil day in the projection's zone; sorts
+// by time for years 0000..9999), dims = lp(service) varint(priority)
+// lp(group) lp(category) lp(contact_type), lp(s) = varint(size) s.
+// Cells therefore sort by day first: a scan of "c/" up to a day reads
+// everything a backlog at that day needs.
+#ifndef SLATE_LIB_PROJECTION_KPI_FORMAT_H_
+#define SLATE_LIB_PROJECTION_KPI_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+
+namespace slate {
+
+// The dimensions a KPI is sliced by. Changes carry only `service` (their
+// first listed service); unset text is "" and unset priority 0.
+struct KpiDims {
+  std::string service;
+  int32_t priority = 0;
+  std::string group;
+  std::string category;
+  std::string contact_type;
+
+  auto Tie() const {
+    return std::tie(service, priority, group, category, contact_type);
+  }
+  friend bool operator<(const KpiDims& a, const KpiDims& b) {
+    return a.Tie() < b.Tie();
+  }
+  friend bool operator==(const KpiDims& a, const KpiDims& b) {
+    return a.Tie() == b.Tie();
+  }
+  friend bool operator!=(const KpiDims& a, const KpiDims& b) {
+    return !(a == b);
+  }
+};
+
+namespace kpi {
+
+inline constexpr absl::string_view kRecordPrefix = "r/";
+inline constexpr absl::string_view kCellPrefix = "c/";
+inline constexpr absl::string_view kOutagePrefix = "o/";
+inline constexpr absl::string_view kServicePrefix = "s/";
+
+std::string DayText(absl::CivilDay day);
+std::string RecordKey(absl::string_view stream);
+std::string CellKey(absl::CivilDay day, const KpiDims& dims);
+// "c/" day "/": the prefix of one day's cells.
+std::string CellDayPrefix(absl::CivilDay day);
+// False when `key` is not a well-formed cell key.
+bool ParseCellKey(absl::string_view key, absl::CivilDay* day, KpiDims* dims);
+std::string OutageKey(absl::string_view service, absl::string_view stream);
+bool ParseOutageKey(absl::string_view key, std::string* service,
+                    std::string* stream);
+std::string ServiceKey(absl::string_view service);
+
+}  // namespace kpi
+}  // namespace slate
+
+#endif  // SLATE_LIB_PROJECTION_KPI_FORMAT_H_

@@ -1,0 +1,513 @@
+#include "lib/projection/kpi_projection.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/status_macros.h"
+#include "lib/projection/views.h"
+
+namespace slate {
+namespace {
+
+constexpr int64_t kDayUs = int64_t{86400} * 1000000;
+
+bool IsOpenStatus(int s) { return s == 1; }
+
+// Incident status during the replay.
+enum Status {
+  kNone = 0,
+  kOpen = 1,
+  kResolved = 2,
+  kClosed = 3,
+  kCancelled = 4
+};
+
+class Builder {
+ public:
+  Builder(const KpiOptions& options, KpiContribution* out)
+      : options_(options), out_(out) {}
+
+  KpiMeasures& Cell(int64_t at_us, const KpiDims& dims) {
+    const absl::CivilDay day =
+        absl::ToCivilDay(absl::FromUnixMicros(at_us), options_.zone);
+    return out_->cells[{day, dims}];
+  }
+
+  int64_t Business(const std::string& service, int64_t from_us,
+                   int64_t to_us) const {
+    if (to_us <= from_us) return 0;
+    const BusinessCalendar* cal = options_.CalendarFor(service);
+    if (cal == nullptr) return to_us - from_us;
+    return absl::ToInt64Microseconds(cal->Between(absl::FromUnixMicros(from_us),
+                                                  absl::FromUnixMicros(to_us)));
+  }
+
+  // A stay in the backlog [a, b) (b = nullopt: still there) under `dims`, of
+  // a record first opened at t0.
+  void Segment(int64_t t0, int64_t a, std::optional<int64_t> b,
+               const KpiDims& dims) {
+    if (b.has_value() && *b <= a) return;
+    Cell(a, dims).backlog_delta += 1;
+    if (b.has_value()) Cell(*b, dims).backlog_delta -= 1;
+    for (int k = 0; k < kAgingClasses; ++k) {
+      const int64_t lo = t0 + kAgingBoundsDays[k] * kDayUs;
+      std::optional<int64_t> hi;
+      if (kAgingBoundsDays[k + 1] >= 0) {
+        hi = t0 + kAgingBoundsDays[k + 1] * kDayUs;
+      }
+      const int64_t s = std::max(a, lo);
+      std::optional<int64_t> e = b;
+      if (hi.has_value() && (!e.has_value() || *hi < *e)) e = hi;
+      if (e.has_value() && *e <= s) continue;
+      Cell(s, dims).aging_delta[k] += 1;
+      if (e.has_value()) Cell(*e, dims).aging_delta[k] -= 1;
+    }
+  }
+
+  void Incident(const kpi::KpiRecord& r);
+  void Change(const kpi::KpiRecord& r);
+
+ private:
+  const KpiOptions& options_;
+  KpiContribution* out_;
+};
+
+void Builder::Incident(const kpi::KpiRecord& r) {
+  bool opened = false;
+  int64_t t0 = 0;
+  Status status = kNone;
+  KpiDims cur;
+  bool on_hold = false;
+  int64_t hold_start = 0;
+  int64_t hold_total = 0;
+  bool responded = false;
+  bool assigned = false;
+  std::string person;
+  std::string first_person;
+  int64_t group_changes = 0;
+  bool reassigned = false;
+  int64_t reopens = 0;
+  // The latest resolution, while it is final.
+  bool has_res = false;
+  int64_t res_at = 0;
+  KpiDims res_dims;
+  bool res_fcr = false;
+  int64_t res_hold = 0;
+  int64_t res_group_changes = 0;
+  // Backlog stay and priority-1 interval in progress.
+  bool in_backlog = false;
+  int64_t seg_start = 0;
+  KpiDims seg_dims;
+  bool p1_on = false;
+  int64_t p1_start = 0;
+  std::string p1_service;
+
+  const auto& ev = r.events();
+  for (int i = 0; i < ev.size();) {
+    const int64_t at = ev[i].at_us();
+    KpiMeasures pending;
+    bool resolved_here = false;
+    for (; i < ev.size() && ev[i].at_us() == at; ++i) {
+      const kpi::KpiEvent& e = ev[i];
+      if (e.payload() == Envelope::kIncidentPrioritySet) {
+        cur.priority = e.n();
+        continue;
+      }
+      if (e.payload() == Envelope::kIncidentOpened) {
+        if (opened) continue;
+        opened = true;
+        t0 = at;
+        status = kOpen;
+        cur.service = e.a();
+        cur.category = e.b();
+        cur.contact_type = e.c();
+        pending.opened += 1;
+        continue;
+      }
+      if (!opened) continue;  // Nothing counts before the record exists.
+      switch (e.payload()) {
+        case Envelope::kIncidentAcknowledged:
+        case Envelope::kIncidentAssigned:
+          if (!responded) {
+            responded = true;
+            const int64_t wall = std::max<int64_t>(0, at - t0);
+            pending.response_count += 1;
+            pending.response_wall_us += wall;
+            pending.response_wall_sketch.Add(wall);
+            const int64_t biz = Business(cur.service, t0, at);
+            pending.response_business_us += biz;
+            pending.response_business_sketch.Add(biz);
+          }
+          if (e.payload() == Envelope::kIncidentAssigned) {
+            if (assigned) {
+              if (e.a() != cur.group) {
+                ++group_changes;
+                reassigned = true;
+              }
+              if (!person.empty() && e.b() != person) reassigned = true;
+            }
+            assigned = true;
+            if (first_person.empty()) first_person = e.b();
+            cur.group = e.a();
+            person = e.b();
+          }
+          break;
+        case Envelope::kIncidentPutOnHold:
+          if (status == kOpen && !on_hold) {
+            on_hold = true;
+            hold_start = at;
+          }
+          break;
+        case Envelope::kIncidentResumed:
+          if (on_hold) {
+            hold_total += at - hold_start;
+            on_hold = false;
+          }
+          break;
+        case Envelope::kIncidentResolved:
+          if (on_hold) {
+            hold_total += at - hold_start;
+            on_hold = false;
+          }
+          status = kResolved;
+          pending.resolved += 1;
+          has_res = true;
+          resolved_here = true;
+          res_at = at;
+          res_hold = hold_total;
+          res_group_changes = group_changes;
+          res_fcr =
+              reopens == 0 && !reassigned && e.b().empty() &&
+              (first_person.empty() || e.a().empty() || e.a() == first_person);
+          break;
+        case Envelope::kIncidentClosed:
+          status = kClosed;
+          pending.closed += 1;
+          break;
+        case Envelope::kIncidentReopened:
+          if (status == kResolved || status == kClosed) {
+            status = kOpen;
+            ++reopens;
+            pending.reopened += 1;
+            has_res = false;
+          }
+          break;
+        case Envelope::kIncidentCancelled:
+          if (on_hold) {
+            hold_total += at - hold_start;
+            on_hold = false;
+          }
+          status = kCancelled;
+          pending.cancelled += 1;
+          has_res = false;
+          break;
+        default:
+          break;
+      }
+    }
+    if (!opened) continue;
+    if (!pending.IsZero()) Cell(at, cur).Add(pending);
+    if (resolved_here) res_dims = cur;
+    // Backlog stays and age classes.
+    const bool now_open = IsOpenStatus(status);
+    if (in_backlog && (!now_open || seg_dims != cur)) {
+      Segment(t0, seg_start, at, seg_dims);
+      in_backlog = false;
+    }
+    if (now_open && !in_backlog) {
+      in_backlog = true;
+      seg_start = at;
+      seg_dims = cur;
+    }
+    // Priority-1 intervals on the service.
+    const bool now_p1 = now_open && cur.priority == 1;
+    if (p1_on && (!now_p1 || p1_service != cur.service)) {
+      if (at > p1_start) out_->outages[p1_service].push_back({p1_start, at});
+      p1_on = false;
+    }
+    if (now_p1 && !p1_on) {
+      p1_on = true;
+      p1_start = at;
+      p1_service = cur.service;
+    }
+  }
+  if (in_backlog) Segment(t0, seg_start, std::nullopt, seg_dims);
+  if (p1_on) out_->outages[p1_service].push_back({p1_start, 0});
+  if (has_res) {
+    KpiMeasures& m = Cell(res_at, res_dims);
+    const int64_t wall = std::max<int64_t>(0, res_at - t0);
+    const int64_t biz = Business(res_dims.service, t0, res_at);
+    m.resolved_final += 1;
+    m.resolution_wall_us += wall;
+    m.resolution_wall_sketch.Add(wall);
+    m.resolution_business_us += biz;
+    m.resolution_business_sketch.Add(biz);
+    m.hold_us += res_hold;
+    m.group_changes += res_group_changes;
+    m.first_contact += res_fcr ? 1 : 0;
+    m.reopened_records += reopens > 0 ? 1 : 0;
+  }
+}
+
+void Builder::Change(const kpi::KpiRecord& r) {
+  bool requested = false;
+  KpiDims dims;
+  bool closed = false;
+  int64_t closed_at = 0;
+  int outcome = 0;
+  bool caused = false;
+  for (const kpi::KpiEvent& e : r.events()) {
+    switch (e.payload()) {
+      case Envelope::kChangeRequested: {
+        if (requested) break;
+        requested = true;
+        dims.service = e.a();
+        KpiMeasures& m = Cell(e.at_us(), dims);
+        m.changes_requested += 1;
+        m.changes_emergency += e.n() == EMERGENCY ? 1 : 0;
+        break;
+      }
+      case Envelope::kChangeClosed:
+        closed = true;
+        closed_at = e.at_us();
+        outcome = e.n();
+        break;
+      case Envelope::kChangeIncidentLinked:
+        if (e.n() == CAUSED_BY) caused = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (!requested || !closed) return;
+  KpiMeasures& m = Cell(closed_at, dims);
+  m.changes_closed += 1;
+  m.changes_successful += outcome == SUCCESSFUL ? 1 : 0;
+  m.changes_successful_with_issues += outcome == SUCCESSFUL_WITH_ISSUES ? 1 : 0;
+  m.changes_failed += outcome == FAILED ? 1 : 0;
+  m.changes_rolled_back += outcome == ROLLED_BACK ? 1 : 0;
+  m.changes_causing_incidents += caused ? 1 : 0;
+}
+
+// The KPI-relevant part of an incident or change event; nullopt for events
+// no definition reads.
+std::optional<kpi::KpiEvent> ToKpiEvent(const Envelope& e) {
+  kpi::KpiEvent k;
+  k.set_at_us(e.occurred_at_us());
+  k.set_version(e.version());
+  k.set_payload(static_cast<int32_t>(e.payload_case()));
+  switch (e.payload_case()) {
+    case Envelope::kIncidentOpened:
+      k.set_a(e.incident_opened().service());
+      k.set_b(e.incident_opened().category());
+      k.set_c(e.incident_opened().contact_type());
+      break;
+    case Envelope::kIncidentAssigned:
+      k.set_a(e.incident_assigned().group());
+      k.set_b(e.incident_assigned().person());
+      break;
+    case Envelope::kIncidentPrioritySet:
+      k.set_n(e.incident_priority_set().priority());
+      break;
+    case Envelope::kIncidentResolved:
+      k.set_a(e.incident_resolved().resolved_by());
+      k.set_b(e.incident_resolved().resolved_by_problem());
+      break;
+    case Envelope::kIncidentAcknowledged:
+    case Envelope::kIncidentPutOnHold:
+    case Envelope::kIncidentResumed:
+    case Envelope::kIncidentStarted:
+    case Envelope::kIncidentClosed:
+    case Envelope::kIncidentReopened:
+    case Envelope::kIncidentCancelled:
+      break;
+    case Envelope::kChangeRequested:
+      if (e.change_requested().services_size() > 0) {
+        k.set_a(e.change_requested().services(0));
+      }
+      k.set_n(e.change_requested().type());
+      break;
+    case Envelope::kChangeClosed:
+      k.set_n(e.change_closed().outcome());
+      break;
+    case Envelope::kChangeIncidentLinked:
+      k.set_n(e.change_incident_linked().relation());
+      break;
+    default:
+      return std::nullopt;
+  }
+  return k;
+}
+
+absl::Status Corrupt(absl::string_view what, absl::string_view key) {
+  return absl::DataLossError(
+      absl::StrCat("kpi projection: undecodable ", what, " at key ", key));
+}
+
+// Adds `delta` to the stored cell `key` (deleting it when it becomes zero).
+absl::Status AddToCell(const std::string& key, const KpiMeasures& delta,
+                       ProjectionState& state) {
+  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
+  KpiMeasures m;
+  if (stored.has_value()) {
+    kpi::KpiCell cell;
+    if (!cell.ParseFromString(*stored)) return Corrupt("cell", key);
+    auto parsed = KpiMeasures::FromProto(cell);
+    if (!parsed.ok()) return Corrupt("cell sketch", key);
+    m = std::move(*parsed);
+  }
+  m.Add(delta);
+  if (m.IsZero()) {
+    state.Delete(key);
+  } else {
+    state.Put(key, SerializeDeterministic(m.ToProto()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyDiff(absl::string_view stream, const KpiContribution& old_c,
+                       const KpiContribution& new_c, ProjectionState& state) {
+  auto o = old_c.cells.begin();
+  auto n = new_c.cells.begin();
+  while (o != old_c.cells.end() || n != new_c.cells.end()) {
+    KpiMeasures delta;
+    const std::pair<absl::CivilDay, KpiDims>* key;
+    if (n == new_c.cells.end() ||
+        (o != old_c.cells.end() && o->first < n->first)) {
+      key = &o->first;
+      delta.Add(o->second, -1);
+      ++o;
+    } else if (o == old_c.cells.end() || n->first < o->first) {
+      key = &n->first;
+      delta = n->second;
+      ++n;
+    } else {
+      key = &n->first;
+      delta = n->second;
+      delta.Add(o->second, -1);
+      ++o;
+      ++n;
+    }
+    if (delta.IsZero()) continue;
+    SLATE_RETURN_IF_ERROR(
+        AddToCell(kpi::CellKey(key->first, key->second), delta, state));
+  }
+  // Outage intervals: one key per (service, record).
+  static const std::vector<KpiInterval> kNone;
+  auto Of = [](const KpiContribution& c,
+               const std::string& s) -> const std::vector<KpiInterval>& {
+    auto it = c.outages.find(s);
+    return it == c.outages.end() ? kNone : it->second;
+  };
+  std::set<std::string> services;
+  for (const auto& [s, v] : old_c.outages) services.insert(s);
+  for (const auto& [s, v] : new_c.outages) services.insert(s);
+  for (const std::string& s : services) {
+    const auto& before = Of(old_c, s);
+    const auto& after = Of(new_c, s);
+    if (before == after) continue;
+    const std::string key = kpi::OutageKey(s, stream);
+    if (after.empty()) {
+      state.Delete(key);
+      continue;
+    }
+    kpi::KpiOutage outage;
+    for (const auto& i : after) {
+      auto* p = outage.add_intervals();
+      p->set_start_us(i.start_us);
+      p->set_end_us(i.end_us);
+    }
+    state.Put(key, SerializeDeterministic(outage));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyService(const Envelope& e, absl::string_view id,
+                          ProjectionState& state) {
+  const ServiceSpec* spec = nullptr;
+  if (e.has_service_defined()) spec = &e.service_defined().spec();
+  if (e.has_service_updated()) spec = &e.service_updated().spec();
+  if (spec == nullptr) return absl::OkStatus();
+  const std::string key = kpi::ServiceKey(id);
+  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
+  if (stored.has_value()) {
+    kpi::KpiService s;
+    if (!s.ParseFromString(*stored)) return Corrupt("service", key);
+    if (std::make_pair(s.at_us(), s.version()) >
+        std::make_pair(e.occurred_at_us(), e.version())) {
+      return absl::OkStatus();  // A later definition is already stored.
+    }
+  }
+  kpi::KpiService s;
+  s.set_availability_target_percent(spec->availability_target_percent());
+  s.set_at_us(e.occurred_at_us());
+  s.set_version(e.version());
+  state.Put(key, SerializeDeterministic(s));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const BusinessCalendar* KpiOptions::CalendarFor(
+    const std::string& service) const {
+  auto it = service_calendars.find(service);
+  if (it != service_calendars.end()) return it->second.get();
+  return default_calendar.get();
+}
+
+KpiContribution ContributeKpiRecord(absl::string_view kind,
+                                    const kpi::KpiRecord& record,
+                                    const KpiOptions& options) {
+  KpiContribution c;
+  Builder b(options, &c);
+  if (kind == "incident") b.Incident(record);
+  if (kind == "change") b.Change(record);
+  for (auto it = c.cells.begin(); it != c.cells.end();) {
+    it = it->second.IsZero() ? c.cells.erase(it) : std::next(it);
+  }
+  return c;
+}
+
+absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
+  absl::string_view stream = e.stream();
+  const size_t slash = stream.find('/');
+  if (slash == absl::string_view::npos) return absl::OkStatus();
+  const absl::string_view kind = stream.substr(0, slash);
+  if (kind == "service") {
+    return ApplyService(e, stream.substr(slash + 1), state);
+  }
+  if (kind != "incident" && kind != "change") return absl::OkStatus();
+  std::optional<kpi::KpiEvent> event = ToKpiEvent(e);
+  if (!event.has_value()) return absl::OkStatus();
+
+  const std::string key = kpi::RecordKey(stream);
+  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
+  kpi::KpiRecord record;
+  if (stored.has_value() && !record.ParseFromString(*stored)) {
+    return Corrupt("record", key);
+  }
+  auto* events = record.mutable_events();
+  auto before = [](const kpi::KpiEvent& a, const kpi::KpiEvent& b) {
+    return std::make_pair(a.at_us(), a.version()) <
+           std::make_pair(b.at_us(), b.version());
+  };
+  const auto index =
+      std::upper_bound(events->begin(), events->end(), *event, before) -
+      events->begin();
+  for (const auto& existing : *events) {
+    if (existing.version() == event->version()) return absl::OkStatus();
+  }
+  const KpiContribution old_c = ContributeKpiRecord(kind, record, options_);
+  events->Add(std::move(*event));
+  // Move the new event (now last) into place.
+  std::rotate(events->begin() + index, events->end() - 1, events->end());
+  const KpiContribution new_c = ContributeKpiRecord(kind, record, options_);
+  SLATE_RETURN_IF_ERROR(ApplyDiff(stream, old_c, new_c, state));
+  state.Put(key, SerializeDeterministic(record));
+  return absl::OkStatus();
+}
+
+}  // namespace slate

@@ -1,0 +1,151 @@
+// KpiProjection: incident and change KPIs folded from the log into mergeable
+// per-day rollups (the "kpi" projection); QueryKpis (kpi_query.h) turns them
+// into buckets, dimensions and measures.
+//
+//   auto rollup = slate::LoadKpiRollup(slate::KpiScanOf(engine->projections()),
+//                                      std::nullopt);
+//   slate::KpiQuery q;  q.by = {slate::KpiDimension::kPriority};
+//   q.bucket = slate::KpiBucket::kWeek;  q.from = ...;  q.to = ...;
+//   auto report = slate::QueryKpis(*rollup, q, slate::KpiOptions(), {});
+//
+// ---------------------------------------------------------------------------
+// DEFINITIONS (after /work/shared/notes/kpis.md; "bucket by" is the instant
+// that attributes a measure to a time bucket and to dimension values).
+//
+// A record's timeline is its events ordered by (occurred_at, version), so
+// out-of-order arrival gives the same rollup. Dimension values attributed to
+// a measure at instant t are the record's values after all of its events at
+// t: service, category, contact type (from IncidentOpened), priority (latest
+// IncidentPrioritySet), assignment group (latest IncidentAssigned; "" while
+// unassigned). Changes: service = the first listed service, the rest unset.
+// "Open" = New, In Progress or On Hold. t0 = the first IncidentOpened.
+//
+// Incidents (counts of transitions; bucket by the transition's instant):
+//   opened     = #records whose first IncidentOpened is in the bucket.
+//   resolved   = #IncidentResolved (a record resolved again counts again).
+//   closed     = #IncidentClosed.        cancelled = #IncidentCancelled.
+//   reopened   = #IncidentReopened from Resolved or Closed.
+// Stocks (bucket end E; "at E" means after every event before E):
+//   backlog(E) = #records open at E, under their dimension values at E.
+//   aging_k(E) = #records open at E with E - t0 in class k:
+//                [0,1d) [1d,3d) [3d,7d) [7d,30d) [30d,inf).
+//   Stored as +1/-1 deltas where a record enters/leaves the backlog (or an
+//   age class, or a dimension tuple); a stock is the sum of all deltas < E.
+// Response (bucket by the first response r = the first IncidentAcknowledged
+// or IncidentAssigned at or after t0):
+//   MTTA       = sum(r - t0) / #responses; p50/p90/p99 from the sketch.
+// Resolution (bucket by the last resolution R: the latest IncidentResolved
+// of a record that is Resolved or Closed now; a reopened record leaves
+// these measures until it is resolved again, then counts once, at R):
+//   resolved_final        = #such records.
+//   MTTR                  = sum(R - t0) / resolved_final; p50/p90/p99.
+//   mean time on hold     = sum(On Hold intervals before R) / resolved_final.
+//   avg reassignments     = sum(assignment-group changes after the first
+//                           assignment) / resolved_final.
+//   first-contact rate    = #records never reopened, never reassigned (group
+//                           or person changed after the first assignment),
+//                           not resolved through a problem, resolved by the
+//                           first assigned person (or with no person named /
+//                           assigned) / resolved_final.
+//   reopen rate           = #records with >= 1 reopen / resolved_final.
+// Wall and business time: MTTA and MTTR are kept in wall time (occurred_at
+// differences) and business time (BusinessCalendar::Between in the calendar
+// KpiOptions gives the record's service, else KpiOptions::default_calendar,
+// else 24x7, where business time equals wall time). Calendars are not events
+// in the log yet, so the built-in projection counts business time 24x7.
+// Durations are clamped at 0.
+// Changes:
+//   requested, emergency (bucket by ChangeRequested);
+//   emergency ratio   = emergency / requested.
+//   closed (ChangeClosed with an outcome; bucket by close), split into
+//   successful, successful_with_issues, failed, rolled_back;
+//   success rate      = successful / closed (SUCCESSFUL only, as kpis.md;
+//                       SUCCESSFUL_WITH_ISSUES is neither success nor fail);
+//   failed rate       = (failed + rolled_back) / closed;
+//   causing incidents = #closed changes with >= 1 ChangeIncidentLinked
+//                       CAUSED_BY (whenever linked) / closed.
+// Availability (per service, bucket [S, E) measured up to min(E, now)):
+//   downtime = |union of the service's priority-1 intervals ∩ [S, E')|
+//   counted in the service's calendar, where a priority-1 interval is a time
+//   during which an incident on the service was open with priority 1 (open ->
+//   resolved or cancelled; a reopen starts another); overlaps count once.
+//   availability = (agreed - downtime) / agreed, agreed = calendar open time
+//   in [S, E'); reported against ServiceSpec.availability_target_percent.
+// SLA (from the SLA clock projection at query time; per policy and target
+// type; bucket by the clock's stop instant when MET, its breach instant when
+// BREACHED, running or not): compliance = met / (met + breached).
+// Means and rates over an empty population are absent, not 0.
+// ---------------------------------------------------------------------------
+//
+// Storage (kpi_format.h): per (local day in KpiOptions::zone, full dimension
+// tuple) one KpiCell of sums; any combination of dimensions and any of
+// day/week/month is aggregated at query time from the day cells (weeks and
+// months are unions of whole days in the same zone). A query in another zone
+// cannot be answered from day cells; QueryKpis refuses it and `slate kpi`
+// re-folds the log into memory for it (kpi_query.h).
+//
+// Each record keeps its relevant events ("r/<stream>"); an event recomputes
+// the record's contribution from them and applies new - old to the cells
+// (sketch counts subtract exactly), so late events, reopens and dimension
+// changes move earlier contributions. Cells that become all-zero are deleted,
+// so the state is a pure function of the set of events: byte-identical for a
+// rebuild and for any arrival order of a record's events.
+#ifndef SLATE_LIB_PROJECTION_KPI_PROJECTION_H_
+#define SLATE_LIB_PROJECTION_KPI_PROJECTION_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "lib/calendar/business_calendar.h"
+#include "lib/projection/kpi.pb.h"
+#include "lib/projection/kpi_rollup.h"
+#include "lib/projection/projection.h"
+
+namespace slate {
+
+struct KpiOptions {
+  // The zone whose civil days are the cells. Default: UTC.
+  absl::TimeZone zone = absl::UTCTimeZone();
+  // Business time of records on a service listed here uses its calendar
+  // (also for that service's availability). Default: none.
+  std::map<std::string, std::shared_ptr<const BusinessCalendar>>
+      service_calendars;
+  // Business time of other records. Default: null = 24x7.
+  std::shared_ptr<const BusinessCalendar> default_calendar;
+
+  // The calendar business time of `service` counts in; null = 24x7.
+  const BusinessCalendar* CalendarFor(const std::string& service) const;
+};
+
+// What one record contributes (exposed for tests).
+struct KpiContribution {
+  std::map<std::pair<absl::CivilDay, KpiDims>, KpiMeasures> cells;
+  std::map<std::string, std::vector<KpiInterval>> outages;  // By service.
+};
+
+// The contribution of a record ("incident" or "change") with these events,
+// sorted by (at_us, version).
+KpiContribution ContributeKpiRecord(absl::string_view kind,
+                                    const kpi::KpiRecord& record,
+                                    const KpiOptions& options);
+
+class KpiProjection final : public Projection {
+ public:
+  static constexpr absl::string_view kName = "kpi";
+  explicit KpiProjection(KpiOptions options = {})
+      : options_(std::move(options)) {}
+  absl::string_view name() const override { return kName; }
+  int64_t version() const override { return 1; }
+  absl::Status Apply(const Envelope& e, ProjectionState& state) override;
+  const KpiOptions& options() const { return options_; }
+
+ private:
+  const KpiOptions options_;
+};
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_PROJECTION_KPI_PROJECTION_H_

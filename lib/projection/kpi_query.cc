@@ -1,0 +1,806 @@
+#include "lib/projection/kpi_query.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "lib/base/status_macros.h"
+
+namespace slate {
+namespace {
+
+// --- Buckets
+// ------------------------------------------------------------------
+
+absl::CivilDay BucketStart(KpiBucket b, absl::CivilDay d) {
+  switch (b) {
+    case KpiBucket::kDay:
+      return d;
+    case KpiBucket::kWeek: {
+      const int offset = (static_cast<int>(absl::GetWeekday(d)) -
+                          static_cast<int>(absl::Weekday::monday) + 7) %
+                         7;
+      return d - offset;
+    }
+    case KpiBucket::kMonth:
+      return absl::CivilDay(absl::CivilMonth(d));
+  }
+  return d;
+}
+
+absl::CivilDay BucketEnd(KpiBucket b, absl::CivilDay start) {
+  switch (b) {
+    case KpiBucket::kDay:
+      return start + 1;
+    case KpiBucket::kWeek:
+      return start + 7;
+    case KpiBucket::kMonth:
+      return absl::CivilDay(absl::CivilMonth(start) + 1);
+  }
+  return start + 1;
+}
+
+KpiDims Project(const KpiDims& d, const std::vector<KpiDimension>& by) {
+  KpiDims out;
+  for (KpiDimension k : by) {
+    switch (k) {
+      case KpiDimension::kService:
+        out.service = d.service;
+        break;
+      case KpiDimension::kPriority:
+        out.priority = d.priority;
+        break;
+      case KpiDimension::kGroup:
+        out.group = d.group;
+        break;
+      case KpiDimension::kCategory:
+        out.category = d.category;
+        break;
+      case KpiDimension::kContactType:
+        out.contact_type = d.contact_type;
+        break;
+    }
+  }
+  return out;
+}
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+// --- Formatting helpers
+// -----------------------------------------------------------
+
+std::optional<double> Ratio(int64_t num, int64_t den) {
+  if (den == 0) return std::nullopt;
+  return static_cast<double>(num) / static_cast<double>(den);
+}
+
+std::optional<double> Quant(const QuantileSketch& s, double q) {
+  if (s.count() <= 0 || !s.IsNonNegative()) return std::nullopt;
+  return s.Quantile(q);
+}
+
+enum class Kind { kCount, kDuration, kRate, kNumber };
+
+struct Value {
+  Kind kind = Kind::kCount;
+  std::optional<double> v;  // Counts exact in a double up to 2^53.
+};
+
+std::string HumanDuration(double us) {
+  int64_t s = static_cast<int64_t>(std::llround(us / 1e6));
+  if (s < 60) return absl::StrCat(s, "s");
+  const int64_t d = s / 86400;
+  const int64_t h = s % 86400 / 3600;
+  const int64_t m = s % 3600 / 60;
+  if (d > 0) return absl::StrFormat("%dd%02dh", d, h);
+  if (h > 0) return absl::StrFormat("%dh%02dm", h, m);
+  return absl::StrFormat("%dm%02ds", m, s % 60);
+}
+
+std::string Human(const Value& v) {
+  if (!v.v.has_value()) return "-";
+  switch (v.kind) {
+    case Kind::kCount:
+      return absl::StrCat(static_cast<int64_t>(*v.v));
+    case Kind::kDuration:
+      return HumanDuration(*v.v);
+    case Kind::kRate:
+      return absl::StrFormat("%.1f%%", *v.v * 100);
+    case Kind::kNumber:
+      return absl::StrFormat("%.2f", *v.v);
+  }
+  return "-";
+}
+
+std::string Machine(const Value& v) {
+  if (!v.v.has_value()) return "";
+  switch (v.kind) {
+    case Kind::kCount:
+      return absl::StrCat(static_cast<int64_t>(*v.v));
+    case Kind::kDuration:
+      return absl::StrFormat("%.3f", *v.v / 1e6);
+    case Kind::kRate:
+    case Kind::kNumber:
+      return absl::StrFormat("%.4f", *v.v);
+  }
+  return "";
+}
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string CsvField(absl::string_view s) {
+  if (s.find_first_of(",\"\n\r") == absl::string_view::npos) {
+    return std::string(s);
+  }
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+struct Column {
+  std::string name;  // CSV / JSON key and table header.
+  Value value;
+};
+
+// A named group of columns (a table section).
+struct Section {
+  std::string title;
+  std::vector<std::string> keys;                   // Leading key columns.
+  std::vector<std::vector<std::string>> key_rows;  // One per row.
+  std::vector<std::vector<Column>> rows;
+};
+
+std::string DimValue(const KpiDims& d, KpiDimension k) {
+  switch (k) {
+    case KpiDimension::kService:
+      return d.service;
+    case KpiDimension::kPriority:
+      return d.priority == 0 ? "" : absl::StrCat(d.priority);
+    case KpiDimension::kGroup:
+      return d.group;
+    case KpiDimension::kCategory:
+      return d.category;
+    case KpiDimension::kContactType:
+      return d.contact_type;
+  }
+  return "";
+}
+
+Value Count(int64_t n) { return {Kind::kCount, static_cast<double>(n)}; }
+Value Dur(std::optional<double> us) { return {Kind::kDuration, us}; }
+Value Rate(std::optional<double> r) { return {Kind::kRate, r}; }
+std::optional<double> Mean(int64_t sum, int64_t n) {
+  if (n == 0) return std::nullopt;
+  return static_cast<double>(sum) / static_cast<double>(n);
+}
+
+std::vector<Column> IncidentColumns(const KpiRow& r) {
+  const KpiMeasures& m = r.flow;
+  std::vector<Column> c = {
+      {"opened", Count(m.opened)},       {"resolved", Count(m.resolved)},
+      {"closed", Count(m.closed)},       {"reopened", Count(m.reopened)},
+      {"cancelled", Count(m.cancelled)}, {"backlog", Count(r.backlog)},
+  };
+  for (int k = 0; k < kAgingClasses; ++k) {
+    c.push_back({absl::StrCat("age_", kAgingNames[k]), Count(r.aging[k])});
+  }
+  return c;
+}
+
+std::vector<Column> TimeColumns(const KpiRow& r, bool business) {
+  const KpiMeasures& m = r.flow;
+  const std::string p = business ? "biz_" : "";
+  const QuantileSketch& a =
+      business ? m.response_business_sketch : m.response_wall_sketch;
+  const QuantileSketch& z =
+      business ? m.resolution_business_sketch : m.resolution_wall_sketch;
+  return {
+      {p + "responses", Count(m.response_count)},
+      {p + "mtta",
+       Dur(Mean(business ? m.response_business_us : m.response_wall_us,
+                m.response_count))},
+      {p + "mtta_p50", Dur(Quant(a, 0.5))},
+      {p + "mtta_p90", Dur(Quant(a, 0.9))},
+      {p + "mtta_p99", Dur(Quant(a, 0.99))},
+      {p + "resolved_final", Count(m.resolved_final)},
+      {p + "mttr",
+       Dur(Mean(business ? m.resolution_business_us : m.resolution_wall_us,
+                m.resolved_final))},
+      {p + "mttr_p50", Dur(Quant(z, 0.5))},
+      {p + "mttr_p90", Dur(Quant(z, 0.9))},
+      {p + "mttr_p99", Dur(Quant(z, 0.99))},
+  };
+}
+
+std::vector<Column> QualityColumns(const KpiRow& r) {
+  const KpiMeasures& m = r.flow;
+  return {
+      {"resolved_final", Count(m.resolved_final)},
+      {"avg_hold", Dur(Mean(m.hold_us, m.resolved_final))},
+      {"avg_reassignments",
+       {Kind::kNumber, Mean(m.group_changes, m.resolved_final)}},
+      {"first_contact_rate", Rate(Ratio(m.first_contact, m.resolved_final))},
+      {"reopen_rate", Rate(Ratio(m.reopened_records, m.resolved_final))},
+  };
+}
+
+std::vector<Column> ChangeColumns(const KpiRow& r) {
+  const KpiMeasures& m = r.flow;
+  return {
+      {"changes_requested", Count(m.changes_requested)},
+      {"emergency", Count(m.changes_emergency)},
+      {"emergency_ratio",
+       Rate(Ratio(m.changes_emergency, m.changes_requested))},
+      {"changes_closed", Count(m.changes_closed)},
+      {"successful", Count(m.changes_successful)},
+      {"with_issues", Count(m.changes_successful_with_issues)},
+      {"failed", Count(m.changes_failed)},
+      {"rolled_back", Count(m.changes_rolled_back)},
+      {"success_rate", Rate(Ratio(m.changes_successful, m.changes_closed))},
+      {"failed_rate",
+       Rate(Ratio(m.changes_failed + m.changes_rolled_back, m.changes_closed))},
+      {"causing_incidents", Count(m.changes_causing_incidents)},
+      {"causing_rate",
+       Rate(Ratio(m.changes_causing_incidents, m.changes_closed))},
+  };
+}
+
+std::vector<std::string> RowKeys(const KpiReport& rep, absl::CivilDay start,
+                                 const KpiDims& dims) {
+  std::vector<std::string> k = {kpi::DayText(start)};
+  for (KpiDimension d : rep.by) k.push_back(DimValue(dims, d));
+  return k;
+}
+
+std::vector<std::string> KeyNames(const KpiReport& rep) {
+  std::vector<std::string> k = {"bucket"};
+  for (KpiDimension d : rep.by) k.push_back(KpiDimensionName(d));
+  return k;
+}
+
+std::string Table(const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size());
+  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size(); ++i) {
+      width[i] = std::max(width[i], r[i].size());
+    }
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string out;
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (i > 0) out += "  ";
+      out += r[i];
+      if (i + 1 < r.size()) out.append(width[i] - r[i].size(), ' ');
+    }
+    return out + "\n";
+  };
+  std::string out = line(header);
+  for (const auto& r : rows) out += line(r);
+  return out;
+}
+
+// All incident/change columns of one row, in CSV/JSON order.
+std::vector<Column> AllColumns(const KpiRow& r) {
+  std::vector<Column> all = IncidentColumns(r);
+  for (auto& c : TimeColumns(r, false)) all.push_back(c);
+  for (auto& c : TimeColumns(r, true)) all.push_back(c);
+  for (auto& c : QualityColumns(r)) {
+    if (c.name == "resolved_final") continue;  // Already in the times.
+    all.push_back(c);
+  }
+  for (auto& c : ChangeColumns(r)) all.push_back(c);
+  return all;
+}
+
+std::optional<double> Availability(const KpiAvailabilityRow& a) {
+  if (a.agreed_us <= 0) return std::nullopt;
+  return static_cast<double>(a.agreed_us - a.downtime_us) /
+         static_cast<double>(a.agreed_us);
+}
+
+}  // namespace
+
+const char* KpiDimensionName(KpiDimension d) {
+  switch (d) {
+    case KpiDimension::kService:
+      return "service";
+    case KpiDimension::kPriority:
+      return "priority";
+    case KpiDimension::kGroup:
+      return "group";
+    case KpiDimension::kCategory:
+      return "category";
+    case KpiDimension::kContactType:
+      return "contact";
+  }
+  return "?";
+}
+
+std::optional<KpiDimension> ParseKpiDimension(absl::string_view s) {
+  if (s == "service") return KpiDimension::kService;
+  if (s == "priority") return KpiDimension::kPriority;
+  if (s == "group" || s == "assignment_group") return KpiDimension::kGroup;
+  if (s == "category") return KpiDimension::kCategory;
+  if (s == "contact" || s == "contact_type") return KpiDimension::kContactType;
+  return std::nullopt;
+}
+
+const char* KpiBucketName(KpiBucket b) {
+  switch (b) {
+    case KpiBucket::kDay:
+      return "day";
+    case KpiBucket::kWeek:
+      return "week";
+    case KpiBucket::kMonth:
+      return "month";
+  }
+  return "?";
+}
+
+absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
+                                    const KpiOptions& options,
+                                    absl::Span<const KpiSlaClock> sla_clocks) {
+  if (q.zone.name() != options.zone.name()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kpi query: zone ", q.zone.name(),
+                     " is not the zone the rollup was "
+                     "folded in (",
+                     options.zone.name(), "); fold it again in that zone"));
+  }
+  const absl::TimeZone& zone = options.zone;
+  KpiReport rep;
+  rep.by = q.by;
+  rep.bucket = q.bucket;
+  rep.zone = zone.name();
+  const absl::Time to = q.to == absl::InfiniteFuture() ? q.now : q.to;
+  absl::CivilDay from_day;
+  if (q.from == absl::InfinitePast()) {
+    from_day = rollup.cells.empty()
+                   ? absl::ToCivilDay(to - absl::Microseconds(1), zone)
+                   : rollup.cells.begin()->first.first;
+  } else {
+    from_day = absl::ToCivilDay(q.from, zone);
+  }
+  if (q.from != absl::InfinitePast() && q.from >= to) {
+    return absl::InvalidArgumentError("kpi query: --from must be before --to");
+  }
+  from_day = BucketStart(q.bucket, from_day);
+  const absl::CivilDay last_day =
+      absl::ToCivilDay(to - absl::Microseconds(1), zone);
+  std::vector<std::pair<absl::CivilDay, absl::CivilDay>> buckets;
+  for (absl::CivilDay s = from_day; s <= last_day; s = BucketEnd(q.bucket, s)) {
+    buckets.emplace_back(s, BucketEnd(q.bucket, s));
+  }
+  if (buckets.empty()) return rep;
+  const absl::CivilDay end_day = buckets.back().second;
+
+  // Groups present before the end.
+  std::set<KpiDims> groups;
+  for (const auto& [key, m] : rollup.cells) {
+    if (key.first >= end_day) break;
+    groups.insert(Project(key.second, q.by));
+  }
+  if (q.by.empty()) groups.insert(KpiDims());
+
+  struct Running {
+    int64_t backlog = 0;
+    std::array<int64_t, kAgingClasses> aging{};
+  };
+  std::map<KpiDims, Running> running;
+  auto cell = rollup.cells.begin();
+  for (const auto& [bs, be] : buckets) {
+    std::map<KpiDims, KpiMeasures> flow;
+    for (; cell != rollup.cells.end() && cell->first.first < be; ++cell) {
+      const KpiDims g = Project(cell->first.second, q.by);
+      const KpiMeasures& m = cell->second;
+      Running& run = running[g];
+      run.backlog += m.backlog_delta;
+      for (int k = 0; k < kAgingClasses; ++k) run.aging[k] += m.aging_delta[k];
+      if (cell->first.first >= bs) flow[g].Add(m);
+    }
+    for (const KpiDims& g : groups) {
+      KpiRow row;
+      row.start = bs;
+      row.end = be;
+      row.dims = g;
+      auto f = flow.find(g);
+      if (f != flow.end()) row.flow = std::move(f->second);
+      auto r = running.find(g);
+      if (r != running.end()) {
+        row.backlog = r->second.backlog;
+        row.aging = r->second.aging;
+      }
+      rep.rows.push_back(std::move(row));
+    }
+  }
+
+  // Availability per service.
+  std::set<std::string> services;
+  for (const auto& [s, recs] : rollup.outages) services.insert(s);
+  for (const auto& [s, t] : rollup.services) {
+    if (t.availability_target_percent > 0) services.insert(s);
+  }
+  const int64_t now_us = Micros(q.now);
+  for (const std::string& s : services) {
+    std::vector<std::pair<int64_t, int64_t>> iv;
+    auto o = rollup.outages.find(s);
+    if (o != rollup.outages.end()) {
+      for (const auto& [rec, v] : o->second) {
+        for (const KpiInterval& i : v) {
+          iv.emplace_back(i.start_us, i.end_us == 0 ? now_us : i.end_us);
+        }
+      }
+    }
+    std::sort(iv.begin(), iv.end());
+    std::vector<std::pair<int64_t, int64_t>> merged;
+    for (const auto& i : iv) {
+      if (i.second <= i.first) continue;
+      if (!merged.empty() && i.first <= merged.back().second) {
+        merged.back().second = std::max(merged.back().second, i.second);
+      } else {
+        merged.push_back(i);
+      }
+    }
+    const BusinessCalendar* cal = options.CalendarFor(s);
+    auto open_time = [cal](int64_t a, int64_t b) -> int64_t {
+      if (b <= a) return 0;
+      if (cal == nullptr) return b - a;
+      return absl::ToInt64Microseconds(
+          cal->Between(absl::FromUnixMicros(a), absl::FromUnixMicros(b)));
+    };
+    auto t = rollup.services.find(s);
+    for (const auto& [bs, be] : buckets) {
+      KpiAvailabilityRow a;
+      a.start = bs;
+      a.end = be;
+      a.service = s;
+      a.target_percent = t == rollup.services.end()
+                             ? 0
+                             : t->second.availability_target_percent;
+      const int64_t ws = Micros(zone.At(absl::CivilSecond(bs)).pre);
+      const int64_t we =
+          std::min(Micros(zone.At(absl::CivilSecond(be)).pre), now_us);
+      a.agreed_us = open_time(ws, we);
+      for (const auto& [x, y] : merged) {
+        a.downtime_us += open_time(std::max(x, ws), std::min(y, we));
+      }
+      rep.availability.push_back(std::move(a));
+    }
+  }
+
+  // SLA compliance per bucket, group, policy and target type.
+  std::map<std::tuple<absl::CivilDay, KpiDims, std::string, std::string>,
+           std::pair<int64_t, int64_t>>
+      sla;
+  for (const KpiSlaClock& c : sla_clocks) {
+    const absl::CivilDay d =
+        absl::ToCivilDay(absl::FromUnixMicros(c.at_us), zone);
+    if (d < from_day || d >= end_day) continue;
+    auto& mb = sla[{BucketStart(q.bucket, d), Project(c.dims, q.by),
+                    c.policy_id, c.target_type}];
+    (c.met ? mb.first : mb.second) += 1;
+  }
+  for (const auto& [k, mb] : sla) {
+    KpiSlaRow r;
+    r.start = std::get<0>(k);
+    r.end = BucketEnd(q.bucket, r.start);
+    r.dims = std::get<1>(k);
+    r.policy_id = std::get<2>(k);
+    r.target_type = std::get<3>(k);
+    r.met = mb.first;
+    r.breached = mb.second;
+    rep.sla.push_back(std::move(r));
+  }
+  return rep;
+}
+
+std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
+                            KpiTables tables) {
+  const std::vector<std::string> keys = KeyNames(rep);
+  std::string out;
+  if (format == KpiFormat::kTable) {
+    std::vector<std::string> by;
+    for (KpiDimension d : rep.by) by.push_back(KpiDimensionName(d));
+    absl::StrAppend(&out, "KPIs by ",
+                    by.empty() ? "total" : absl::StrJoin(by, ", "), "; ",
+                    KpiBucketName(rep.bucket), " buckets in ", rep.zone, "\n");
+    auto section =
+        [&](const std::string& title,
+            const std::function<std::vector<Column>(const KpiRow&)>& cols) {
+          std::vector<std::string> header = keys;
+          std::vector<std::vector<std::string>> rows;
+          for (const KpiRow& r : rep.rows) {
+            std::vector<std::string> line = RowKeys(rep, r.start, r.dims);
+            for (std::string& k : line) {
+              if (k.empty()) k = "(none)";
+            }
+            const std::vector<Column> c = cols(r);
+            if (rows.empty() && header.size() == keys.size()) {
+              for (const Column& col : c) header.push_back(col.name);
+            }
+            for (const Column& col : c) line.push_back(Human(col.value));
+            rows.push_back(std::move(line));
+          }
+          if (rows.empty()) return;
+          absl::StrAppend(&out, "\n", title, "\n", Table(header, rows));
+        };
+    if (tables.incidents) {
+      section("Incidents (backlog and ages at bucket end)", IncidentColumns);
+      section("Response and resolution, wall time",
+              [](const KpiRow& r) { return TimeColumns(r, false); });
+      section("Response and resolution, business time",
+              [](const KpiRow& r) { return TimeColumns(r, true); });
+      section("Resolution quality (at last resolution)", QualityColumns);
+      section("Changes", ChangeColumns);
+    }
+    if (tables.availability && !rep.availability.empty()) {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& a : rep.availability) {
+        auto av = Availability(a);
+        rows.push_back(
+            {kpi::DayText(a.start), a.service, Human(Dur(a.agreed_us)),
+             Human(Dur(a.downtime_us)), Human(Rate(av)),
+             a.target_percent > 0 ? absl::StrFormat("%.2f%%", a.target_percent)
+                                  : "-",
+             a.target_percent > 0 && av.has_value()
+                 ? (*av * 100 >= a.target_percent ? "yes" : "no")
+                 : "-"});
+      }
+      absl::StrAppend(&out, "\nAvailability (priority-1 outages)\n",
+                      Table({"bucket", "service", "agreed", "downtime",
+                             "availability", "target", "met"},
+                            rows));
+    }
+    if (tables.sla) {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& s : rep.sla) {
+        std::vector<std::string> line = RowKeys(rep, s.start, s.dims);
+        for (std::string& k : line) {
+          if (k.empty()) k = "(none)";
+        }
+        line.push_back(s.policy_id);
+        line.push_back(s.target_type);
+        line.push_back(absl::StrCat(s.met));
+        line.push_back(absl::StrCat(s.breached));
+        line.push_back(Human(Rate(Ratio(s.met, s.met + s.breached))));
+        rows.push_back(std::move(line));
+      }
+      std::vector<std::string> header = keys;
+      for (const char* h :
+           {"policy", "target", "met", "breached", "compliance"}) {
+        header.push_back(h);
+      }
+      absl::StrAppend(
+          &out, "\nSLA\n",
+          rows.empty() ? "(no final SLA clocks)\n" : Table(header, rows));
+    }
+    return out;
+  }
+
+  auto all_columns = [](const KpiRow& r) { return AllColumns(r); };
+  if (format == KpiFormat::kCsv) {
+    std::vector<std::string> blocks;
+    if (tables.incidents) {
+      std::string b;
+      std::vector<std::string> header = keys;
+      header.push_back("bucket_end");
+      KpiRow empty;
+      for (const Column& c : all_columns(empty)) header.push_back(c.name);
+      absl::StrAppend(&b, absl::StrJoin(header, ","), "\n");
+      for (const KpiRow& r : rep.rows) {
+        std::vector<std::string> line;
+        for (const std::string& k : RowKeys(rep, r.start, r.dims)) {
+          line.push_back(CsvField(k));
+        }
+        line.push_back(kpi::DayText(r.end));
+        for (const Column& c : all_columns(r)) {
+          line.push_back(Machine(c.value));
+        }
+        absl::StrAppend(&b, absl::StrJoin(line, ","), "\n");
+      }
+      blocks.push_back(std::move(b));
+    }
+    if (tables.availability) {
+      std::string b =
+          "bucket,bucket_end,service,agreed,downtime,availability,target\n";
+      for (const auto& a : rep.availability) {
+        absl::StrAppend(
+            &b,
+            absl::StrJoin(
+                {kpi::DayText(a.start), kpi::DayText(a.end),
+                 CsvField(a.service), Machine(Dur(a.agreed_us)),
+                 Machine(Dur(a.downtime_us)), Machine(Rate(Availability(a))),
+                 a.target_percent > 0
+                     ? absl::StrFormat("%.4f", a.target_percent / 100)
+                     : ""},
+                ","),
+            "\n");
+      }
+      blocks.push_back(std::move(b));
+    }
+    if (tables.sla) {
+      std::vector<std::string> header = keys;
+      for (const char* h : {"bucket_end", "policy", "target", "met", "breached",
+                            "compliance"}) {
+        header.push_back(h);
+      }
+      std::string b = absl::StrCat(absl::StrJoin(header, ","), "\n");
+      for (const auto& s : rep.sla) {
+        std::vector<std::string> line;
+        for (const std::string& k : RowKeys(rep, s.start, s.dims)) {
+          line.push_back(CsvField(k));
+        }
+        line.push_back(kpi::DayText(s.end));
+        line.push_back(CsvField(s.policy_id));
+        line.push_back(CsvField(s.target_type));
+        line.push_back(absl::StrCat(s.met));
+        line.push_back(absl::StrCat(s.breached));
+        line.push_back(Machine(Rate(Ratio(s.met, s.met + s.breached))));
+        absl::StrAppend(&b, absl::StrJoin(line, ","), "\n");
+      }
+      blocks.push_back(std::move(b));
+    }
+    return absl::StrJoin(blocks, "\n");
+  }
+
+  // JSON.
+  auto json_value = [](const Value& v) -> std::string {
+    switch (v.kind) {
+      case Kind::kCount:
+        return absl::StrCat(static_cast<int64_t>(*v.v));
+      case Kind::kDuration:
+        return absl::StrFormat("%.3f", *v.v / 1e6);
+      case Kind::kRate:
+      case Kind::kNumber:
+        return absl::StrFormat("%.4f", *v.v);
+    }
+    return "null";
+  };
+  auto dims_json = [&rep](const KpiDims& d) {
+    std::vector<std::string> f;
+    for (KpiDimension k : rep.by) {
+      f.push_back(absl::StrCat(JsonString(KpiDimensionName(k)), ":",
+                               k == KpiDimension::kPriority
+                                   ? absl::StrCat(d.priority)
+                                   : JsonString(DimValue(d, k))));
+    }
+    return absl::StrCat("{", absl::StrJoin(f, ","), "}");
+  };
+  std::vector<std::string> rows;
+  if (tables.incidents) {
+    for (const KpiRow& r : rep.rows) {
+      std::vector<std::string> f;
+      for (const Column& c : all_columns(r)) {
+        if (!c.value.v.has_value()) continue;
+        f.push_back(absl::StrCat(JsonString(c.name), ":", json_value(c.value)));
+      }
+      rows.push_back(absl::StrCat(
+          "{\"bucket\":", JsonString(kpi::DayText(r.start)), ",\"bucket_end\":",
+          JsonString(kpi::DayText(r.end)), ",\"dims\":", dims_json(r.dims),
+          ",\"measures\":{", absl::StrJoin(f, ","), "}}"));
+    }
+  }
+  std::vector<std::string> avail;
+  if (tables.availability) {
+    for (const auto& a : rep.availability) {
+      std::string s =
+          absl::StrCat("{\"bucket\":", JsonString(kpi::DayText(a.start)),
+                       ",\"bucket_end\":", JsonString(kpi::DayText(a.end)),
+                       ",\"service\":", JsonString(a.service),
+                       ",\"agreed\":", json_value(Dur(a.agreed_us)),
+                       ",\"downtime\":", json_value(Dur(a.downtime_us)));
+      if (auto av = Availability(a)) {
+        absl::StrAppend(&s, ",\"availability\":", json_value(Rate(av)));
+      }
+      if (a.target_percent > 0) {
+        absl::StrAppend(&s, ",\"target\":",
+                        absl::StrFormat("%.4f", a.target_percent / 100));
+      }
+      avail.push_back(s + "}");
+    }
+  }
+  std::vector<std::string> sla;
+  if (tables.sla) {
+    for (const auto& s : rep.sla) {
+      sla.push_back(absl::StrCat(
+          "{\"bucket\":", JsonString(kpi::DayText(s.start)), ",\"bucket_end\":",
+          JsonString(kpi::DayText(s.end)), ",\"dims\":", dims_json(s.dims),
+          ",\"policy\":", JsonString(s.policy_id),
+          ",\"target\":", JsonString(s.target_type), ",\"met\":", s.met,
+          ",\"breached\":", s.breached, ",\"compliance\":",
+          json_value(Rate(Ratio(s.met, s.met + s.breached))), "}"));
+    }
+  }
+  std::vector<std::string> by;
+  for (KpiDimension d : rep.by) by.push_back(JsonString(KpiDimensionName(d)));
+  return absl::StrCat("{\"zone\":", JsonString(rep.zone),
+                      ",\"bucket\":", JsonString(KpiBucketName(rep.bucket)),
+                      ",\"by\":[", absl::StrJoin(by, ","), "],\"rows\":[",
+                      absl::StrJoin(rows, ","), "],\"availability\":[",
+                      absl::StrJoin(avail, ","), "],\"sla\":[",
+                      absl::StrJoin(sla, ","), "]}\n");
+}
+
+namespace {
+
+// A ProjectionState over an in-memory ordered map.
+class MemoryState final : public ProjectionState {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) override {
+    auto it = kv_.find(std::string(key));
+    if (it == kv_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  void Put(absl::string_view key, absl::string_view value) override {
+    kv_[std::string(key)] = std::string(value);
+  }
+  void Delete(absl::string_view key) override { kv_.erase(std::string(key)); }
+  absl::Status Scan(absl::string_view prefix,
+                    const std::function<bool(absl::string_view,
+                                             absl::string_view)>& fn) override {
+    const std::string p(prefix);
+    for (auto it = kv_.lower_bound(p);
+         it != kv_.end() && it->first.compare(0, p.size(), p) == 0; ++it) {
+      if (!fn(it->first, it->second)) break;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::map<std::string, std::string> kv_;
+};
+
+}  // namespace
+
+absl::StatusOr<KpiRollup> FoldKpiRollup(
+    const std::function<absl::StatusOr<std::vector<Envelope>>(int64_t, size_t)>&
+        read_all,
+    const KpiOptions& options) {
+  KpiProjection projection(options);
+  MemoryState state;
+  constexpr size_t kChunk = 4096;
+  for (int64_t position = 0;;) {
+    SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> events,
+                           read_all(position, kChunk));
+    for (const Envelope& e : events) {
+      SLATE_RETURN_IF_ERROR(projection.Apply(e, state));
+    }
+    if (events.size() < kChunk) break;
+    position += static_cast<int64_t>(events.size());
+  }
+  return LoadKpiRollup(
+      [&state](
+          absl::string_view prefix,
+          const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+        return state.Scan(prefix, fn);
+      },
+      std::nullopt);
+}
+
+}  // namespace slate

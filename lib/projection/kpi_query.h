@@ -1,0 +1,152 @@
+// QueryKpis: buckets (day/week/month), dimension groupings and measures over
+// a KpiRollup; FormatKpiReport prints a report as a table, CSV or JSON.
+//
+//   SLATE_ASSIGN_OR_RETURN(slate::KpiRollup rollup,
+//       slate::LoadKpiRollup(slate::KpiScanOf(engine->projections()), {}));
+//   slate::KpiQuery q;
+//   q.by = {slate::KpiDimension::kPriority, slate::KpiDimension::kGroup};
+//   q.bucket = slate::KpiBucket::kMonth;
+//   q.from = ...;  q.to = ...;  q.now = clock->Now();
+//   SLATE_ASSIGN_OR_RETURN(slate::KpiReport r,
+//       slate::QueryKpis(rollup, q, slate::KpiOptions(), sla_clocks));
+//   std::cout << slate::FormatKpiReport(r, slate::KpiFormat::kTable);
+//
+// Measures and their definitions: lib/projection/kpi_projection.h.
+//
+// Buckets are half-open [start, end) civil days, ISO weeks (Monday first)
+// or months in KpiOptions::zone, the zone the rollup's day cells were folded
+// in. A query for another zone is kInvalidArgument: day cells of one zone do
+// not split into days of another. To answer it, fold the log again with that
+// zone (FoldKpiRollup below; `slate kpi --tz` does this, at the cost of one
+// pass over the log).
+//
+// Rows: every bucket overlapping [from, to) times every dimension group that
+// has a cell before the last bucket's end (or one total row per bucket when
+// `by` is empty), including empty buckets with zero counts.
+// Cost: O(cells before `to`) to load and sum (backlog is a running sum from
+// the first day); sketches merge per row.
+#ifndef SLATE_LIB_PROJECTION_KPI_QUERY_H_
+#define SLATE_LIB_PROJECTION_KPI_QUERY_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "lib/projection/kpi_projection.h"
+#include "lib/projection/kpi_rollup.h"
+#include "proto/events.pb.h"
+
+namespace slate {
+
+enum class KpiDimension {
+  kService,
+  kPriority,
+  kGroup,
+  kCategory,
+  kContactType
+};
+enum class KpiBucket { kDay, kWeek, kMonth };
+enum class KpiFormat { kTable, kCsv, kJson };
+
+// "service", "priority", "group", "category", "contact".
+const char* KpiDimensionName(KpiDimension d);
+// Accepts the names above (and "contact_type", "assignment_group").
+std::optional<KpiDimension> ParseKpiDimension(absl::string_view s);
+const char* KpiBucketName(KpiBucket b);
+
+struct KpiQuery {
+  // Dimensions to group by, in output column order; empty: totals only.
+  std::vector<KpiDimension> by;
+  KpiBucket bucket = KpiBucket::kDay;
+  // Must be the rollup's zone (KpiOptions::zone). Default: UTC.
+  absl::TimeZone zone = absl::UTCTimeZone();
+  // Buckets overlapping [from, to). Default from: the first day with data;
+  // default to: `now`.
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
+  // Ongoing outages end here; availability is measured up to here.
+  // Default: the Unix epoch (set it).
+  absl::Time now = absl::UnixEpoch();
+};
+
+// One final SLA clock (met or breached), as the SLA projection reports it.
+struct KpiSlaClock {
+  std::string policy_id;
+  std::string target_type;  // "response", "resolution", "update".
+  bool met = false;         // false: breached.
+  int64_t at_us = 0;        // Stop instant (met) or breach instant.
+  KpiDims dims;
+};
+
+struct KpiRow {
+  absl::CivilDay start, end;  // [start, end) in the query's zone.
+  KpiDims dims;               // Only the `by` dimensions are set.
+  KpiMeasures flow;           // Sums of the bucket's cells.
+  int64_t backlog = 0;        // At `end`.
+  std::array<int64_t, kAgingClasses> aging{};
+};
+
+struct KpiAvailabilityRow {
+  absl::CivilDay start, end;
+  std::string service;
+  int64_t agreed_us = 0;      // Calendar open time in [start, min(end, now)).
+  int64_t downtime_us = 0;    // Within the agreed time.
+  double target_percent = 0;  // 0: none.
+};
+
+struct KpiSlaRow {
+  absl::CivilDay start, end;
+  KpiDims dims;
+  std::string policy_id;
+  std::string target_type;
+  int64_t met = 0;
+  int64_t breached = 0;
+};
+
+struct KpiReport {
+  std::vector<KpiDimension> by;
+  KpiBucket bucket = KpiBucket::kDay;
+  std::string zone;
+  std::vector<KpiRow> rows;
+  std::vector<KpiAvailabilityRow> availability;
+  std::vector<KpiSlaRow> sla;
+};
+
+// kInvalidArgument when query.zone is not options.zone or from >= to.
+absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup,
+                                    const KpiQuery& query,
+                                    const KpiOptions& options,
+                                    absl::Span<const KpiSlaClock> sla_clocks);
+
+// Which tables FormatKpiReport prints. Default: all.
+struct KpiTables {
+  bool incidents = true;  // Incidents, times, quality and change measures.
+  bool availability = true;
+  bool sla = true;
+};
+
+// Table: aligned sections for people (durations like "2h05m", rates in %,
+// "-" for an absent mean). CSV: one block per table, each with a header
+// line, blocks separated by a blank line; durations in seconds, rates as
+// fractions, absent values empty. JSON: one object {"zone","bucket","by",
+// "rows":[...],"availability":[...],"sla":[...]}; absent values omitted.
+std::string FormatKpiReport(const KpiReport& report, KpiFormat format,
+                            KpiTables tables = {});
+
+// Reads the whole log through `read_all(from_position, max_count)` and folds
+// it into a fresh, in-memory KpiProjection with `options`.
+absl::StatusOr<KpiRollup> FoldKpiRollup(
+    const std::function<absl::StatusOr<std::vector<Envelope>>(int64_t, size_t)>&
+        read_all,
+    const KpiOptions& options);
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_PROJECTION_KPI_QUERY_H_

@@ -1,0 +1,219 @@
+#include "lib/projection/kpi_rollup.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "lib/base/status_macros.h"
+#include "lib/projection/runner.h"
+
+namespace slate {
+namespace {
+
+std::string Printable(absl::string_view key) {
+  std::string out;
+  for (char c : key) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f) {
+      out += c;
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(u, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+// Sorted, overlapping or touching intervals merged; end 0 = open.
+std::vector<KpiInterval> Normalize(std::vector<KpiInterval> v) {
+  constexpr int64_t kOpen = std::numeric_limits<int64_t>::max();
+  for (auto& i : v) {
+    if (i.end_us == 0) i.end_us = kOpen;
+  }
+  std::sort(v.begin(), v.end(), [](const KpiInterval& a, const KpiInterval& b) {
+    return a.start_us < b.start_us ||
+           (a.start_us == b.start_us && a.end_us < b.end_us);
+  });
+  std::vector<KpiInterval> out;
+  for (const auto& i : v) {
+    if (!out.empty() && i.start_us <= out.back().end_us) {
+      out.back().end_us = std::max(out.back().end_us, i.end_us);
+    } else {
+      out.push_back(i);
+    }
+  }
+  for (auto& i : out) {
+    if (i.end_us == kOpen) i.end_us = 0;
+  }
+  return out;
+}
+
+}  // namespace
+
+void KpiMeasures::Add(const KpiMeasures& o, int sign) {
+#define SLATE_KPI_ADD(name) name += sign * o.name;
+  SLATE_KPI_COUNTERS(SLATE_KPI_ADD)
+#undef SLATE_KPI_ADD
+  for (int i = 0; i < kAgingClasses; ++i) {
+    aging_delta[i] += sign * o.aging_delta[i];
+  }
+#define SLATE_KPI_ADD(name) \
+  if (sign > 0) {           \
+    name.Merge(o.name);     \
+  } else {                  \
+    name.Subtract(o.name);  \
+  }
+  SLATE_KPI_SKETCHES(SLATE_KPI_ADD)
+#undef SLATE_KPI_ADD
+}
+
+bool KpiMeasures::IsZero() const {
+#define SLATE_KPI_ZERO(name) \
+  if (name != 0) return false;
+  SLATE_KPI_COUNTERS(SLATE_KPI_ZERO)
+#undef SLATE_KPI_ZERO
+  for (int64_t a : aging_delta) {
+    if (a != 0) return false;
+  }
+#define SLATE_KPI_ZERO(name) \
+  if (!name.empty()) return false;
+  SLATE_KPI_SKETCHES(SLATE_KPI_ZERO)
+#undef SLATE_KPI_ZERO
+  return true;
+}
+
+bool operator==(const KpiMeasures& a, const KpiMeasures& b) {
+#define SLATE_KPI_EQ(name) \
+  if (a.name != b.name) return false;
+  SLATE_KPI_COUNTERS(SLATE_KPI_EQ)
+  SLATE_KPI_SKETCHES(SLATE_KPI_EQ)
+#undef SLATE_KPI_EQ
+  return a.aging_delta == b.aging_delta;
+}
+
+kpi::KpiCell KpiMeasures::ToProto() const {
+  kpi::KpiCell c;
+#define SLATE_KPI_SET(name) c.set_##name(name);
+  SLATE_KPI_COUNTERS(SLATE_KPI_SET)
+#undef SLATE_KPI_SET
+  if (std::any_of(aging_delta.begin(), aging_delta.end(),
+                  [](int64_t a) { return a != 0; })) {
+    for (int64_t a : aging_delta) c.add_aging_delta(a);
+  }
+#define SLATE_KPI_SET(name) \
+  if (!name.empty()) c.set_##name(name.Encode());
+  SLATE_KPI_SKETCHES(SLATE_KPI_SET)
+#undef SLATE_KPI_SET
+  return c;
+}
+
+absl::StatusOr<KpiMeasures> KpiMeasures::FromProto(const kpi::KpiCell& c) {
+  KpiMeasures m;
+#define SLATE_KPI_GET(name) m.name = c.name();
+  SLATE_KPI_COUNTERS(SLATE_KPI_GET)
+#undef SLATE_KPI_GET
+  if (c.aging_delta_size() != 0) {
+    if (c.aging_delta_size() != kAgingClasses) {
+      return absl::DataLossError("kpi cell: aging_delta has the wrong size");
+    }
+    for (int i = 0; i < kAgingClasses; ++i) m.aging_delta[i] = c.aging_delta(i);
+  }
+#define SLATE_KPI_GET(name)                                           \
+  if (!c.name().empty()) {                                            \
+    SLATE_ASSIGN_OR_RETURN(m.name, QuantileSketch::Decode(c.name())); \
+  }
+  SLATE_KPI_SKETCHES(SLATE_KPI_GET)
+#undef SLATE_KPI_GET
+  return m;
+}
+
+void KpiRollup::Merge(const KpiRollup& other) {
+  for (const auto& [key, m] : other.cells) {
+    KpiMeasures& mine = cells[key];
+    mine.Add(m);
+    if (mine.IsZero()) cells.erase(key);
+  }
+  for (const auto& [service, records] : other.outages) {
+    auto& mine = outages[service];
+    for (const auto& [record, intervals] : records) {
+      auto& v = mine[record];
+      v.insert(v.end(), intervals.begin(), intervals.end());
+      v = Normalize(std::move(v));
+    }
+  }
+  for (const auto& [service, target] : other.services) {
+    auto [it, inserted] = services.emplace(service, target);
+    if (!inserted && std::make_pair(target.at_us, target.version) >
+                         std::make_pair(it->second.at_us, it->second.version)) {
+      it->second = target;
+    }
+  }
+}
+
+KpiScanFn KpiScanOf(const ProjectionRunner& runner, absl::string_view name) {
+  std::string n(name);
+  return
+      [&runner, n](
+          absl::string_view prefix,
+          const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+        return runner.Scan(n, prefix, fn);
+      };
+}
+
+absl::StatusOr<KpiRollup> LoadKpiRollup(const KpiScanFn& scan,
+                                        std::optional<absl::CivilDay> until) {
+  KpiRollup r;
+  absl::Status error;
+  auto fail = [&error](absl::string_view what, absl::string_view key) {
+    error =
+        absl::DataLossError(absl::StrCat("kpi projection: undecodable ", what,
+                                         " at key \"", Printable(key), "\""));
+    return false;
+  };
+  SLATE_RETURN_IF_ERROR(scan(kpi::kCellPrefix, [&](absl::string_view key,
+                                                   absl::string_view value) {
+    absl::CivilDay day;
+    KpiDims dims;
+    if (!kpi::ParseCellKey(key, &day, &dims)) return fail("cell key", key);
+    if (until.has_value() && day >= *until) return false;  // Sorted.
+    kpi::KpiCell cell;
+    if (!cell.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return fail("cell", key);
+    }
+    auto m = KpiMeasures::FromProto(cell);
+    if (!m.ok()) return fail("cell sketch", key);
+    r.cells.emplace(std::make_pair(day, std::move(dims)), std::move(*m));
+    return true;
+  }));
+  SLATE_RETURN_IF_ERROR(error);
+  SLATE_RETURN_IF_ERROR(scan(kpi::kOutagePrefix, [&](absl::string_view key,
+                                                     absl::string_view value) {
+    std::string service;
+    std::string stream;
+    kpi::KpiOutage outage;
+    if (!kpi::ParseOutageKey(key, &service, &stream) ||
+        !outage.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return fail("outage", key);
+    }
+    auto& v = r.outages[service][stream];
+    for (const auto& i : outage.intervals()) {
+      v.push_back({i.start_us(), i.end_us()});
+    }
+    return true;
+  }));
+  SLATE_RETURN_IF_ERROR(error);
+  SLATE_RETURN_IF_ERROR(scan(
+      kpi::kServicePrefix, [&](absl::string_view key, absl::string_view value) {
+        kpi::KpiService s;
+        if (!s.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          return fail("service", key);
+        }
+        r.services[std::string(key.substr(kpi::kServicePrefix.size()))] = {
+            s.availability_target_percent(), s.at_us(), s.version()};
+        return true;
+      }));
+  SLATE_RETURN_IF_ERROR(error);
+  return r;
+}
+
+}  // namespace slate
