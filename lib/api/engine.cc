@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/executor.h"
 #include "lib/projection/builtins.h"
@@ -25,13 +26,15 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const Options& options,
   } else {
     runner->StartFollowing();  // Catches up in the background.
   }
-  return std::unique_ptr<Engine>(new Engine(std::move(log), std::move(runner)));
+  std::unique_ptr<Engine> engine(new Engine(std::move(log), std::move(runner)));
+  if (options.sla_timer_interval > absl::ZeroDuration()) engine->StartTimer();
+  return engine;
 }
 
 Engine::Engine(std::unique_ptr<EventLog> log,
                std::unique_ptr<ProjectionRunner> runner)
     : log_(std::move(log)), runner_(std::move(runner)) {}
-Engine::~Engine() = default;
+Engine::~Engine() { StopTimer(); }
 
 void Engine::AfterAppend() {
   if (log_->options().projection_mode != ProjectionMode::kSync) return;
@@ -157,6 +160,109 @@ absl::StatusOr<ExecuteResult> Engine::LoadAggregate(
     absl::string_view kind, absl::string_view id) const {
   LogEventStore store(log_.get());
   return CommandExecutor(&store, log_->options().clock).Load(kind, id);
+}
+
+// --- SLA clocks and timers ----------------------------------------------------
+
+absl::StatusOr<std::vector<Envelope>> Engine::AdvanceTo(absl::Time now) {
+  std::lock_guard<std::mutex> l(advance_mu_);
+  const Clock* clock =
+      log_->options().clock != nullptr ? log_->options().clock : SystemClock();
+  if (now > clock->Now() + log_->options().max_clock_skew) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "advance to ", absl::FormatTime(now), ": more than ",
+        absl::FormatDuration(log_->options().max_clock_skew),
+        " ahead of the engine's clock (", absl::FormatTime(clock->Now()),
+        ")"));
+  }
+  std::vector<Envelope> appended;
+  constexpr size_t kRound = 4096;
+  // Each round fires every clock's next due threshold; a clock's following
+  // threshold comes up once its event is folded.
+  for (int round = 0;; ++round) {
+    SLATE_RETURN_IF_ERROR(WaitForProjections(log_->NextPosition()));
+    SLATE_ASSIGN_OR_RETURN(std::vector<SlaDue> due,
+                           DueClocks(*runner_, now, kRound));
+    if (due.empty()) break;
+    bool progress = false;
+    for (SlaDue& d : due) {
+      const std::string record = d.event.has_sla_warning()
+                                     ? d.event.sla_warning().record()
+                                     : d.event.sla_breached().record();
+      const std::string stream = SlaEventStream(record);
+      Envelope e = d.event;
+      SLATE_ASSIGN_OR_RETURN(
+          AppendResult r,
+          log_->Append(stream, ExpectedVersion::Any(), {std::move(d.event)}));
+      if (r.idempotent_replay) continue;
+      progress = true;
+      e.set_stream(stream);
+      e.set_position(r.first_position);
+      e.set_version(r.first_version);
+      appended.push_back(std::move(e));
+    }
+    AfterAppend();
+    SLATE_RETURN_IF_ERROR(ProjectionStatus());
+    // Only already-logged events came up: they are folded now; if they were
+    // folded before, the index would not list them, so this ends.
+    if (!progress && round > 0) break;
+  }
+  return appended;
+}
+
+absl::StatusOr<std::vector<Envelope>> Engine::AdvanceToWatermark() {
+  SLATE_RETURN_IF_ERROR(WaitForProjections(log_->NextPosition()));
+  SLATE_ASSIGN_OR_RETURN(std::optional<absl::Time> wm, SlaWatermark(*runner_));
+  if (!wm.has_value()) return std::vector<Envelope>();
+  return AdvanceTo(*wm);
+}
+
+absl::Status Engine::TimerStatus() const {
+  std::lock_guard<std::mutex> l(timer_mu_);
+  return timer_status_;
+}
+
+void Engine::StartTimer() {
+  timer_ = std::thread([this] { TimerLoop(); });
+}
+
+void Engine::StopTimer() {
+  {
+    std::lock_guard<std::mutex> l(timer_mu_);
+    timer_stop_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+}
+
+void Engine::TimerLoop() {
+  const Clock* clock =
+      log_->options().clock != nullptr ? log_->options().clock : SystemClock();
+  const absl::Duration interval = log_->options().sla_timer_interval;
+  std::unique_lock<std::mutex> l(timer_mu_);
+  while (!timer_stop_) {
+    l.unlock();
+    absl::Status st = AdvanceTo(clock->Now()).status();
+    l.lock();
+    if (!st.ok() && timer_status_.ok()) timer_status_ = st;
+    timer_cv_.wait_for(l, absl::ToChronoMilliseconds(interval),
+                       [this] { return timer_stop_; });
+  }
+}
+
+absl::StatusOr<std::vector<SlaClockView>> Engine::Clocks(
+    absl::string_view record) const {
+  return ClocksOf(*runner_, record);
+}
+
+absl::StatusOr<std::vector<SlaClockView>> Engine::AtRisk(
+    absl::Time now, absl::Duration within, const SlaAtRiskFilter& filter,
+    size_t top_n) const {
+  return AtRiskClocks(*runner_, now, within, filter, top_n);
+}
+
+absl::StatusOr<std::vector<SlaClockView>> Engine::Breached() const {
+  return BreachedOpenClocks(*runner_);
 }
 
 absl::Status Engine::Flush() { return log_->Flush(); }

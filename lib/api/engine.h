@@ -20,10 +20,13 @@
 #ifndef SLATE_LIB_API_ENGINE_H_
 #define SLATE_LIB_API_ENGINE_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -35,6 +38,7 @@
 #include "lib/log/event_log.h"
 #include "lib/log/log_verify.h"
 #include "lib/projection/runner.h"
+#include "lib/projection/sla_projection.h"
 #include "proto/commands.pb.h"
 #include "proto/events.pb.h"
 
@@ -117,6 +121,42 @@ class Engine {
   // slate kpi). Valid while the engine is open.
   ProjectionRunner& projections() { return *runner_; }
 
+  // --- SLA clocks and timers ------------------------------------------------
+  // Semantics: lib/projection/sla_projection.h. In kAsync mode these read
+  // what the projections have folded so far (WaitForProjections first).
+
+  // Appends the SlaWarning / SlaBreached events of every threshold due at
+  // or before `now` (due <= now: never early; occurred_at = the exact
+  // crossing instant), to stream sla/<record stream>, and folds them.
+  // Event ids are derived from (record, policy, metric, cycle, threshold),
+  // so calling it again, concurrently, or after a restart never appends one
+  // twice. Returns the events appended by this call (with positions), in
+  // append order. kInvalidArgument if `now` lies further ahead of the
+  // engine's clock than options.max_clock_skew (nothing is appended): the
+  // future is not a fact. Serialised with other AdvanceTo calls.
+  absl::StatusOr<std::vector<Envelope>> AdvanceTo(absl::Time now);
+  // Replay mode: AdvanceTo(the latest occurred_at of any incident or change
+  // event folded), so a historical log fires exactly the deadlines its own
+  // events have passed. Call it after importing or replaying a batch.
+  // Returns nothing before the first record event.
+  absl::StatusOr<std::vector<Envelope>> AdvanceToWatermark();
+  // The first error the live timer thread met (OK if none or not running).
+  absl::Status TimerStatus() const;
+
+  // Every clock (all cycles) of one record: "incident/INC1", or a bare id
+  // looked up as an incident, then a change. Empty if it has none.
+  absl::StatusOr<std::vector<SlaClockView>> Clocks(
+      absl::string_view record) const;
+  // Not-yet-breached running clocks whose deadline is <= now + within,
+  // filtered, sorted by deadline, at most top_n (0: all).
+  absl::StatusOr<std::vector<SlaClockView>> AtRisk(
+      absl::Time now, absl::Duration within,
+      const SlaAtRiskFilter& filter = SlaAtRiskFilter(),
+      size_t top_n = 20) const;
+  // Breached clocks whose record is still open (clock running or paused),
+  // sorted by breach instant.
+  absl::StatusOr<std::vector<SlaClockView>> Breached() const;
+
   LogStats Stats() const;
   const Options& options() const;
 
@@ -130,6 +170,17 @@ class Engine {
   std::unique_ptr<ProjectionRunner> runner_;  // Destroyed before log_.
   mutable std::mutex projection_mu_;
   absl::Status projection_status_;  // Guarded by projection_mu_.
+
+  // SLA timers.
+  void StartTimer();
+  void StopTimer();
+  void TimerLoop();
+  std::mutex advance_mu_;  // Serialises AdvanceTo.
+  mutable std::mutex timer_mu_;
+  std::condition_variable timer_cv_;
+  bool timer_stop_ = false;  // Guarded by timer_mu_.
+  absl::Status timer_status_;  // Guarded by timer_mu_.
+  std::thread timer_;
 };
 
 }  // namespace slate

@@ -72,6 +72,13 @@ struct Options {
 
   // RocksDB block cache for the log, bytes. Default: 64 MiB.
   size_t block_cache_bytes = 64 << 20;
+
+  // SLA timers, live mode: when > 0, a background thread calls
+  // Engine::AdvanceTo(clock->Now()) this often, so warnings and breaches
+  // are appended without a caller driving time. Zero: off (the caller
+  // advances time with AdvanceTo, or AdvanceToWatermark in replay).
+  // Default: zero (off).
+  absl::Duration sla_timer_interval = absl::ZeroDuration();
 };
 
 }  // namespace slate

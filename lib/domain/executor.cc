@@ -11,17 +11,27 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "lib/base/status_macros.h"
+#include "lib/calendar/business_calendar.h"
 #include "lib/domain/change.h"
 #include "lib/domain/common.h"
 #include "lib/domain/incident.h"
 #include "lib/domain/priority_matrix.h"
 #include "lib/domain/problem.h"
 #include "lib/domain/service.h"
+#include "lib/sla/sla_policy.h"
 
 namespace slate {
 namespace {
 
-enum class Kind { kIncident, kProblem, kChange, kService, kMatrix };
+enum class Kind {
+  kIncident,
+  kProblem,
+  kChange,
+  kService,
+  kMatrix,
+  kCalendar,
+  kSlaPolicy
+};
 
 struct Target {
   Kind kind;
@@ -48,6 +58,14 @@ absl::StatusOr<Target> TargetOf(const Command& c) {
   } else if (IsServiceCommand(c, &id)) {
     kind = Kind::kService;
     name = "service";
+  } else if (c.has_define_calendar()) {
+    kind = Kind::kCalendar;
+    name = "calendar";
+    id = c.define_calendar().spec().name();
+  } else if (c.has_define_sla_policy()) {
+    kind = Kind::kSlaPolicy;
+    name = "policy";
+    id = c.define_sla_policy().policy().id();
   } else {
     return absl::InvalidArgumentError(
         "command: no command set (or one this build does not know)");
@@ -144,6 +162,9 @@ void SetState(const Target& t, const std::vector<Envelope>& events,
     case Kind::kMatrix:
       *r->mutable_priority_matrix() = FoldMatrix(events);
       break;
+    case Kind::kCalendar:
+    case Kind::kSlaPolicy:
+      break;  // No state message; the event itself is the definition.
   }
 }
 
@@ -547,6 +568,37 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
         }
         Envelope e;
         *e.mutable_priority_matrix_set()->mutable_matrix() = m;
+        decided.push_back(std::move(e));
+        break;
+      }
+      case Kind::kCalendar: {
+        const CalendarSpec& spec = command.define_calendar().spec();
+        SLATE_RETURN_IF_ERROR(BusinessCalendar::FromSpec(spec).status());
+        if (!events.empty() && events.back().has_calendar_defined() &&
+            google::protobuf::util::MessageDifferencer::Equals(
+                events.back().calendar_defined().spec(), spec)) {
+          ExecuteResult r;  // Unchanged: nothing to record.
+          r.set_command_id(cid);
+          return r;
+        }
+        Envelope e;
+        *e.mutable_calendar_defined()->mutable_spec() = spec;
+        decided.push_back(std::move(e));
+        break;
+      }
+      case Kind::kSlaPolicy: {
+        SlaPolicy policy = command.define_sla_policy().policy();
+        FillSlaPolicyDefaults(&policy);
+        SLATE_RETURN_IF_ERROR(ValidateSlaPolicy(policy));
+        if (!events.empty() && events.back().has_sla_policy_defined() &&
+            google::protobuf::util::MessageDifferencer::Equals(
+                events.back().sla_policy_defined().policy(), policy)) {
+          ExecuteResult r;  // Unchanged: nothing to record.
+          r.set_command_id(cid);
+          return r;
+        }
+        Envelope e;
+        *e.mutable_sla_policy_defined()->mutable_policy() = policy;
         decided.push_back(std::move(e));
         break;
       }

@@ -39,6 +39,11 @@
 //    stream). If another writer keeps the second stream busy past the retries
 //    the result is kAborted saying the command is partially applied;
 //    executing the same command again completes it.
+//  - SLA configuration: DefineCalendar appends CalendarDefined to
+//    calendar/<spec.name> after BusinessCalendar::FromSpec accepts the spec;
+//    DefineSlaPolicy fills the policy's defaults, validates it
+//    (ValidateSlaPolicy) and appends SlaPolicyDefined to policy/<id>. Either
+//    appends nothing when the definition in force is identical.
 //  - The change calendar for schedule conflicts is a scan of every change
 //    stream (EventStore::ListStreams("change/")); fine for thousands of
 //    changes, to be replaced by a projection.

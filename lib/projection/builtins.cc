@@ -1,5 +1,6 @@
 #include "lib/projection/builtins.h"
 
+#include "lib/projection/sla_projection.h"
 #include "lib/projection/views.h"
 
 namespace slate {
@@ -9,6 +10,7 @@ std::vector<std::unique_ptr<Projection>> BuiltinProjections(
   (void)options;
   std::vector<std::unique_ptr<Projection>> ps;
   ps.push_back(std::make_unique<ViewsProjection>());
+  ps.push_back(std::make_unique<SlaProjection>());
   return ps;
 }
 

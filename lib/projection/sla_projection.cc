@@ -1,6 +1,7 @@
 #include "lib/projection/sla_projection.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -893,6 +894,102 @@ absl::StatusOr<std::vector<SlaDue>> DueClocks(const ProjectionRunner& runner,
       }));
   SLATE_RETURN_IF_ERROR(error);
   return out;
+}
+
+namespace {
+
+bool ViewLess(const SlaClockView& a, const SlaClockView& b, int64_t ka,
+              int64_t kb) {
+  if (ka != kb) return ka < kb;
+  if (a.record != b.record) return a.record < b.record;
+  if (a.policy_id != b.policy_id) return a.policy_id < b.policy_id;
+  if (a.state.metric() != b.state.metric()) {
+    return a.state.metric() < b.state.metric();
+  }
+  return a.cycle < b.cycle;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<SlaClockView>> AtRiskClocks(
+    const ProjectionRunner& runner, absl::Time now, absl::Duration within,
+    const SlaAtRiskFilter& filter, size_t top_n) {
+  const absl::Time horizon_time = now + within;
+  int64_t horizon = std::numeric_limits<int64_t>::max();
+  if (horizon_time == absl::InfinitePast()) {
+    horizon = std::numeric_limits<int64_t>::min();
+  } else if (horizon_time != absl::InfiniteFuture()) {
+    horizon = absl::ToUnixMicros(horizon_time);
+  }
+  std::vector<std::string> keys;
+  absl::Status error;
+  SLATE_RETURN_IF_ERROR(runner.Scan(
+      SlaProjection::kName, kDuePrefix,
+      [&](absl::string_view key, absl::string_view) {
+        absl::string_view rest = key.substr(kDuePrefix.size());
+        int64_t due_us = 0;
+        if (rest.size() < 17 || !ParseTimeHex(rest.substr(0, 16), &due_us)) {
+          error = absl::DataLossError(
+              absl::StrCat("sla projection: bad due key \"", key, "\""));
+          return false;
+        }
+        if (due_us > horizon) return false;
+        keys.emplace_back(rest.substr(17));
+        return true;
+      }));
+  SLATE_RETURN_IF_ERROR(error);
+  std::vector<SlaClockView> out;
+  for (const std::string& key : keys) {
+    SLATE_ASSIGN_OR_RETURN(std::optional<SlaClockView> v,
+                           ClockByKey(runner, key));
+    if (!v.has_value()) continue;
+    const SlaClockState& s = v->state;
+    if (s.status() != SLA_CLOCK_STATUS_RUNNING || !s.has_deadline_us() ||
+        s.deadline_us() > horizon) {
+      continue;
+    }
+    if (!filter.group.empty() && v->group != filter.group) continue;
+    if (!filter.service.empty() && v->service != filter.service) continue;
+    if (filter.priority != 0 && v->priority != filter.priority) continue;
+    out.push_back(std::move(*v));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SlaClockView& a, const SlaClockView& b) {
+              return ViewLess(a, b, a.state.deadline_us(),
+                              b.state.deadline_us());
+            });
+  if (top_n != 0 && out.size() > top_n) out.resize(top_n);
+  return out;
+}
+
+absl::StatusOr<std::vector<SlaClockView>> BreachedOpenClocks(
+    const ProjectionRunner& runner) {
+  std::vector<SlaClockView> out;
+  SLATE_RETURN_IF_ERROR(ForEachClock(runner, [&](const SlaClockView& v) {
+    if (v.state.status() == SLA_CLOCK_STATUS_BREACHED &&
+        (v.state.phase() == SLA_CLOCK_PHASE_RUNNING ||
+         v.state.phase() == SLA_CLOCK_PHASE_PAUSED)) {
+      out.push_back(v);
+    }
+  }));
+  std::sort(out.begin(), out.end(),
+            [](const SlaClockView& a, const SlaClockView& b) {
+              return ViewLess(a, b, a.state.breached_at_us(),
+                              b.state.breached_at_us());
+            });
+  return out;
+}
+
+absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
+    const ProjectionRunner& runner) {
+  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> wm,
+                         runner.Get(SlaProjection::kName, kWatermarkKey));
+  if (!wm.has_value()) return std::nullopt;
+  int64_t us = 0;
+  if (!ParseTimeHex(*wm, &us)) {
+    return absl::DataLossError("sla projection: bad watermark");
+  }
+  return absl::FromUnixMicros(us);
 }
 
 // --- The projection -------------------------------------------------------------

@@ -154,6 +154,33 @@ struct SlaDue {
 absl::StatusOr<std::vector<SlaDue>> DueClocks(const ProjectionRunner& runner,
                                               absl::Time now, size_t limit);
 
+// Filters for AtRiskClocks; an empty/zero field matches anything.
+struct SlaAtRiskFilter {
+  std::string group;    // The incident's assignment group.
+  std::string service;  // The record's service.
+  int priority = 0;     // The record's priority (1..N).
+};
+
+// Running clocks that are not breached yet (status RUNNING) whose deadline
+// is <= now + within (a deadline already past but not yet fired counts),
+// matching `filter`, sorted by (deadline, record, policy, metric, cycle),
+// at most top_n (0: no limit). Reads the due index: O(clocks due within the
+// horizon).
+absl::StatusOr<std::vector<SlaClockView>> AtRiskClocks(
+    const ProjectionRunner& runner, absl::Time now, absl::Duration within,
+    const SlaAtRiskFilter& filter, size_t top_n);
+
+// Breached clocks that are still counting or paused (their record is not
+// resolved, closed or cancelled under the policy's stop/cancel rules),
+// sorted by (breached_at, record, policy, metric, cycle). O(all clocks).
+absl::StatusOr<std::vector<SlaClockView>> BreachedOpenClocks(
+    const ProjectionRunner& runner);
+
+// The replay watermark: the latest occurred_at of any incident or change
+// event folded; nullopt before the first one.
+absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
+    const ProjectionRunner& runner);
+
 class SlaProjection final : public Projection {
  public:
   static constexpr absl::string_view kName = "sla";

@@ -1,0 +1,314 @@
+// SLA clocks and timers through Engine::Execute and Engine::AdvanceTo: a P1
+// incident on office-berlin through warning, pause, breach and resolve;
+// never early, never twice (also after reopening the engine); retroactive
+// attach, retarget, reopen cycles; rebuild byte-identical.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "lib/api/engine.h"
+#include "lib/projection/sla_projection.h"
+#include "tests/projection/sla_test_util.h"
+#include "tests/testing/temp_dir.h"
+
+namespace slate {
+namespace {
+
+using ::slate::testing::DefineSlaConfig;
+using ::slate::testing::Exec;
+using ::slate::testing::OfficePolicyJson;
+using ::slate::testing::AllHoursPolicyJson;
+using ::slate::testing::T;
+
+class SlaScenarioTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    Options options;
+    options.clock = &clock_;
+    options.durability = Durability::kProcessCrash;
+    auto e = Engine::Open(options, dir_.path());
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = std::move(*e);
+  }
+  std::vector<Envelope> Advance(const std::string& now) {
+    auto r = engine_->AdvanceTo(T(now));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : std::vector<Envelope>();
+  }
+  const SlaClockView* Find(const std::vector<SlaClockView>& clocks,
+                           const std::string& type, int64_t cycle = 1) {
+    for (const SlaClockView& v : clocks) {
+      if (v.target_type == type && v.cycle == cycle) return &v;
+    }
+    return nullptr;
+  }
+  std::vector<SlaClockView> Clocks(const std::string& record) {
+    auto c = engine_->Clocks(record);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? *c : std::vector<SlaClockView>();
+  }
+  std::vector<std::pair<std::string, std::string>> Dump() {
+    auto d = engine_->projections().Dump(SlaProjection::kName);
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? *d : std::vector<std::pair<std::string, std::string>>();
+  }
+
+  slate::testing::TempDir dir_;
+  SimulatedClock clock_{T("2026-12-31T00:00:00Z")};
+  std::unique_ptr<Engine> engine_;
+};
+
+int64_t Us(const std::string& t) { return absl::ToUnixMicros(T(t)); }
+
+TEST_F(SlaScenarioTest, P1OnOfficeBerlinWarnsPausesBreachesAndResolves) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
+                     "at":"2026-11-01T00:00:00Z"}})");
+  // Monday 2026-11-23 09:00 Berlin (08:00Z): P1 (impact 1, urgency 1).
+  Exec(*engine_, R"({"openIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":1,
+      "urgency":1,"category":"network","contactType":"PHONE"}})");
+  Exec(*engine_, R"({"assignIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T08:10:00Z","group":"network-ops"}})");
+  Exec(*engine_, R"({"acknowledgeIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T08:20:00Z","by":"desk"}})");
+
+  std::vector<SlaClockView> clocks = Clocks("INC1");
+  ASSERT_EQ(clocks.size(), 2u);
+  const SlaClockView* response = Find(clocks, "response");
+  const SlaClockView* resolution = Find(clocks, "resolution");
+  ASSERT_NE(response, nullptr);
+  ASSERT_NE(resolution, nullptr);
+  EXPECT_EQ(response->state.status(), SLA_CLOCK_STATUS_MET);
+  EXPECT_EQ(response->record, "incident/INC1");
+  EXPECT_EQ(response->group, "network-ops");
+  EXPECT_EQ(response->service, "email");
+  EXPECT_EQ(response->priority, 1);
+  EXPECT_EQ(resolution->state.status(), SLA_CLOCK_STATUS_RUNNING);
+  // 4 business hours from 09:00 Berlin = 13:00 Berlin = 12:00Z.
+  EXPECT_EQ(resolution->state.deadline_us(), Us("2026-11-23T12:00:00Z"));
+
+  // 50% (2h) at 10:00Z: not a microsecond early.
+  EXPECT_TRUE(Advance("2026-11-23T09:59:59.999999Z").empty());
+  std::vector<Envelope> fired = Advance("2026-11-23T10:00:00Z");
+  ASSERT_EQ(fired.size(), 1u);
+  ASSERT_TRUE(fired[0].has_sla_warning());
+  EXPECT_EQ(fired[0].occurred_at_us(), Us("2026-11-23T10:00:00Z"));
+  EXPECT_EQ(fired[0].sla_warning().threshold_percent(), 50);
+  EXPECT_EQ(fired[0].stream(), "sla/incident/INC1");
+  EXPECT_EQ(fired[0].event_id(),
+            "sla:incident/INC1:p-office:resolution:1:w0");
+  EXPECT_TRUE(Advance("2026-11-23T10:00:00Z").empty());  // Never twice.
+
+  // On hold 10:30Z-11:30Z: paused with 2h30m used; deadline moves 1h later.
+  Exec(*engine_, R"({"holdIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T10:30:00Z","reason":"AWAITING_CALLER"}})");
+  resolution = Find(clocks = Clocks("INC1"), "resolution");
+  ASSERT_NE(resolution, nullptr);
+  EXPECT_EQ(resolution->state.status(), SLA_CLOCK_STATUS_PAUSED);
+  EXPECT_TRUE(Advance("2026-11-23T11:29:00Z").empty());  // Paused: nothing.
+  Exec(*engine_, R"({"resumeIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T11:30:00Z"}})");
+  resolution = Find(clocks = Clocks("INC1"), "resolution");
+  ASSERT_NE(resolution, nullptr);
+  EXPECT_EQ(resolution->state.deadline_us(), Us("2026-11-23T13:00:00Z"));
+
+  // 75% at 12:00Z, 90% at 12:36Z; the breach at 13:00Z, not before.
+  fired = Advance("2026-11-23T12:59:59.999999Z");
+  ASSERT_EQ(fired.size(), 2u);
+  EXPECT_EQ(fired[0].occurred_at_us(), Us("2026-11-23T12:00:00Z"));
+  EXPECT_EQ(fired[0].sla_warning().threshold_percent(), 75);
+  EXPECT_EQ(fired[1].occurred_at_us(), Us("2026-11-23T12:36:00Z"));
+  EXPECT_EQ(fired[1].sla_warning().threshold_percent(), 90);
+  auto breached = engine_->Breached();
+  ASSERT_TRUE(breached.ok());
+  EXPECT_TRUE(breached->empty());
+
+  fired = Advance("2026-11-23T13:00:00Z");
+  ASSERT_EQ(fired.size(), 1u);
+  ASSERT_TRUE(fired[0].has_sla_breached());
+  EXPECT_EQ(fired[0].occurred_at_us(), Us("2026-11-23T13:00:00Z"));
+  EXPECT_EQ(fired[0].event_id(),
+            "sla:incident/INC1:p-office:resolution:1:breach");
+  breached = engine_->Breached();
+  ASSERT_TRUE(breached.ok());
+  ASSERT_EQ(breached->size(), 1u);
+  EXPECT_EQ((*breached)[0].record, "incident/INC1");
+  EXPECT_EQ((*breached)[0].state.breached_at_us(), Us("2026-11-23T13:00:00Z"));
+
+  // Restart: the timers come back from the projection; nothing fires twice.
+  const int64_t end_before = engine_->NextPosition();
+  engine_.reset();
+  Open();
+  EXPECT_TRUE(Advance("2026-11-23T14:00:00Z").empty());
+  EXPECT_EQ(engine_->NextPosition(), end_before);
+
+  Exec(*engine_, R"({"resolveIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T14:30:00Z","resolutionCode":"fixed"}})");
+  resolution = Find(clocks = Clocks("INC1"), "resolution");
+  ASSERT_NE(resolution, nullptr);
+  EXPECT_EQ(resolution->state.status(), SLA_CLOCK_STATUS_BREACHED);
+  EXPECT_EQ(resolution->state.phase(), SLA_CLOCK_PHASE_STOPPED);
+  EXPECT_EQ(resolution->state.stopped_at_us(), Us("2026-11-23T14:30:00Z"));
+  breached = engine_->Breached();
+  ASSERT_TRUE(breached.ok());
+  EXPECT_TRUE(breached->empty());
+  EXPECT_TRUE(Advance("2026-11-30T00:00:00Z").empty());
+
+  // Rebuild gives the same bytes.
+  auto before = Dump();
+  ASSERT_TRUE(engine_->RebuildProjection(SlaProjection::kName).ok());
+  EXPECT_EQ(Dump(), before);
+  EXPECT_GT(before.size(), 5u);
+}
+
+TEST_F(SlaScenarioTest, PolicyDefinedLateAttachesFromTheOriginalStart) {
+  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
+                     "at":"2026-11-01T00:00:00Z"}})");
+  Exec(*engine_, R"({"openIncident":{"incidentId":"INC2",
+      "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":1,
+      "urgency":1}})");
+  EXPECT_TRUE(Clocks("INC2").empty());
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  std::vector<SlaClockView> clocks = Clocks("INC2");
+  const SlaClockView* resolution = Find(clocks, "resolution");
+  ASSERT_NE(resolution, nullptr);
+  EXPECT_EQ(resolution->state.started_at_us(), Us("2026-11-23T08:00:00Z"));
+  EXPECT_EQ(resolution->state.deadline_us(), Us("2026-11-23T12:00:00Z"));
+}
+
+TEST_F(SlaScenarioTest, PriorityRaisedAttachesRetroactivelyAndRetargets) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
+                     "at":"2026-11-01T00:00:00Z"}})");
+  // Impact 3 urgency 3: P5, no policy.
+  Exec(*engine_, R"({"openIncident":{"incidentId":"INC3",
+      "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":3,
+      "urgency":3}})");
+  EXPECT_TRUE(Clocks("INC3").empty());
+  // Raised to P2 at 09:00Z: attached as if from 08:00Z, 8h target.
+  Exec(*engine_, R"({"setIncidentImpactUrgency":{"incidentId":"INC3",
+      "at":"2026-11-23T09:00:00Z","impact":1,"urgency":2}})");
+  std::vector<SlaClockView> clocks = Clocks("INC3");
+  const SlaClockView* resolution = Find(clocks, "resolution");
+  ASSERT_NE(resolution, nullptr);
+  EXPECT_EQ(resolution->state.started_at_us(), Us("2026-11-23T08:00:00Z"));
+  EXPECT_EQ(resolution->state.target_us(), absl::ToInt64Microseconds(
+                                               absl::Hours(8)));
+  EXPECT_EQ(resolution->priority, 2);
+  // Raised to P1 at 10:00Z: keeps 2h elapsed, takes the 4h target.
+  Exec(*engine_, R"({"setIncidentImpactUrgency":{"incidentId":"INC3",
+      "at":"2026-11-23T10:00:00Z","impact":1,"urgency":1}})");
+  resolution = Find(clocks = Clocks("INC3"), "resolution");
+  ASSERT_NE(resolution, nullptr);
+  EXPECT_EQ(resolution->state.target_us(),
+            absl::ToInt64Microseconds(absl::Hours(4)));
+  EXPECT_EQ(resolution->state.deadline_us(), Us("2026-11-23T12:00:00Z"));
+  ASSERT_EQ(resolution->state.target_history_size(), 1);
+  EXPECT_EQ(resolution->state.target_history(0).at_us(),
+            Us("2026-11-23T10:00:00Z"));
+}
+
+TEST_F(SlaScenarioTest, ReopenStartsANewCycleAndKeepsTheOld) {
+  DefineSlaConfig(*engine_, AllHoursPolicyJson());
+  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
+                     "at":"2026-11-01T00:00:00Z"}})");
+  Exec(*engine_, R"({"openIncident":{"incidentId":"INC4",
+      "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":1,
+      "urgency":1}})");
+  Exec(*engine_, R"({"resolveIncident":{"incidentId":"INC4",
+      "at":"2026-11-23T09:00:00Z","resolutionCode":"fixed"}})");
+  Exec(*engine_, R"({"reopenIncident":{"incidentId":"INC4",
+      "at":"2026-11-23T10:00:00Z","reason":"again"}})");
+  std::vector<SlaClockView> clocks = Clocks("INC4");
+  const SlaClockView* first = Find(clocks, "resolution", 1);
+  const SlaClockView* second = Find(clocks, "resolution", 2);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(first->state.status(), SLA_CLOCK_STATUS_MET);
+  EXPECT_EQ(second->state.status(), SLA_CLOCK_STATUS_RUNNING);
+  EXPECT_EQ(second->state.deadline_us(), Us("2026-11-23T14:00:00Z"));
+  // The new cycle fires its own events with its own ids.
+  std::vector<Envelope> fired = Advance("2026-11-23T14:00:00Z");
+  ASSERT_EQ(fired.size(), 4u);
+  EXPECT_EQ(fired.back().event_id(),
+            "sla:incident/INC4:p-24x7:resolution:2:breach");
+}
+
+TEST_F(SlaScenarioTest, AdvanceRefusesTheFuture) {
+  auto r = engine_->AdvanceTo(clock_.Now() + absl::Hours(1));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SlaScenarioTest, AtRiskSortsByDeadlineFiltersAndLimits) {
+  DefineSlaConfig(*engine_, AllHoursPolicyJson());
+  for (const char* svc : {"email", "vpn"}) {
+    Exec(*engine_, absl::StrCat(R"({"defineService":{"serviceId":")", svc,
+                                R"(","name":"x","at":"2026-11-01T00:00:00Z"}})"));
+  }
+  // (id, open time, impact/urgency -> priority, service, group)
+  struct Inc {
+    const char* id;
+    const char* at;
+    int impact, urgency;  // 1/1 -> P1 (4h), 1/2 -> P2 (8h), 1/3 -> P3 (24h)
+    const char* service;
+    const char* group;
+  };
+  const Inc incs[] = {
+      {"A", "2026-11-23T08:00:00Z", 1, 2, "email", "g1"},  // due 16:00
+      {"B", "2026-11-23T09:00:00Z", 1, 1, "vpn", "g2"},    // due 13:00
+      {"C", "2026-11-23T07:00:00Z", 1, 3, "email", "g1"},  // due +1d 07:00
+      {"D", "2026-11-23T10:00:00Z", 1, 1, "email", "g2"},  // due 14:00
+      {"E", "2026-11-23T06:00:00Z", 1, 2, "vpn", "g1"},    // due 14:00
+  };
+  for (const Inc& i : incs) {
+    Exec(*engine_,
+         absl::StrCat(R"({"openIncident":{"incidentId":")", i.id,
+                      R"(","at":")", i.at, R"(","serviceId":")", i.service,
+                      R"(","impact":)", i.impact, R"(,"urgency":)", i.urgency,
+                      "}}"));
+    Exec(*engine_, absl::StrCat(R"({"assignIncident":{"incidentId":")", i.id,
+                                R"(","at":")", i.at, R"(","group":")",
+                                i.group, R"("}})"));
+  }
+  auto ids = [](const std::vector<SlaClockView>& v) {
+    std::vector<std::string> out;
+    for (const auto& c : v) out.push_back(c.record);
+    return out;
+  };
+  const absl::Time now = T("2026-11-23T11:00:00Z");
+  auto all = engine_->AtRisk(now, absl::Hours(8), {}, 0);
+  ASSERT_TRUE(all.ok()) << all.status();
+  // Deadlines B 13:00, D 14:00, E 14:00 (tie: by record), A 16:00; C is
+  // outside the horizon (next day 07:00 > 19:00? no: 07:00 next day).
+  EXPECT_EQ(ids(*all),
+            (std::vector<std::string>{"incident/B", "incident/D", "incident/E",
+                                      "incident/A"}));
+  auto top2 = engine_->AtRisk(now, absl::Hours(8), {}, 2);
+  ASSERT_TRUE(top2.ok());
+  EXPECT_EQ(ids(*top2),
+            (std::vector<std::string>{"incident/B", "incident/D"}));
+  SlaAtRiskFilter g1;
+  g1.group = "g1";
+  auto by_group = engine_->AtRisk(now, absl::Hours(24), g1, 0);
+  ASSERT_TRUE(by_group.ok());
+  EXPECT_EQ(ids(*by_group),
+            (std::vector<std::string>{"incident/E", "incident/A",
+                                      "incident/C"}));
+  SlaAtRiskFilter vpn;
+  vpn.service = "vpn";
+  vpn.priority = 1;
+  auto by_service = engine_->AtRisk(now, absl::Hours(24), vpn, 0);
+  ASSERT_TRUE(by_service.ok());
+  EXPECT_EQ(ids(*by_service), (std::vector<std::string>{"incident/B"}));
+  // Narrow horizon: only B (13:00 <= 13:00).
+  auto narrow = engine_->AtRisk(now, absl::Hours(2), {}, 0);
+  ASSERT_TRUE(narrow.ok());
+  EXPECT_EQ(ids(*narrow), (std::vector<std::string>{"incident/B"}));
+}
+
+}  // namespace
+}  // namespace slate
