@@ -1,5 +1,6 @@
 #include "lib/projection/builtins.h"
 
+#include "lib/projection/kpi_projection.h"
 #include "lib/projection/sla_projection.h"
 #include "lib/projection/views.h"
 
@@ -11,6 +12,7 @@ std::vector<std::unique_ptr<Projection>> BuiltinProjections(
   std::vector<std::unique_ptr<Projection>> ps;
   ps.push_back(std::make_unique<ViewsProjection>());
   ps.push_back(std::make_unique<SlaProjection>());
+  ps.push_back(std::make_unique<KpiProjection>(BuiltinKpiOptions(options)));
   return ps;
 }
 

@@ -155,6 +155,10 @@ void Builder::Incident(const kpi::KpiRecord& r) {
             person = e.b();
           }
           break;
+        case Envelope::kIncidentDetailsUpdated:
+          cur.category = e.b();
+          cur.contact_type = e.c();
+          break;
         case Envelope::kIncidentPutOnHold:
           if (status == kOpen && !on_hold) {
             on_hold = true;
@@ -316,6 +320,10 @@ std::optional<kpi::KpiEvent> ToKpiEvent(const Envelope& e) {
       k.set_a(e.incident_resolved().resolved_by());
       k.set_b(e.incident_resolved().resolved_by_problem());
       break;
+    case Envelope::kIncidentDetailsUpdated:
+      k.set_b(e.incident_details_updated().category());
+      k.set_c(e.incident_details_updated().contact_type());
+      break;
     case Envelope::kIncidentAcknowledged:
     case Envelope::kIncidentPutOnHold:
     case Envelope::kIncidentResumed:
@@ -456,6 +464,11 @@ const BusinessCalendar* KpiOptions::CalendarFor(
   auto it = service_calendars.find(service);
   if (it != service_calendars.end()) return it->second.get();
   return default_calendar.get();
+}
+
+KpiOptions BuiltinKpiOptions(const Options& options) {
+  (void)options;
+  return KpiOptions();
 }
 
 KpiContribution ContributeKpiRecord(absl::string_view kind,

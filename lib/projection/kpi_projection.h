@@ -15,7 +15,8 @@
 // A record's timeline is its events ordered by (occurred_at, version), so
 // out-of-order arrival gives the same rollup. Dimension values attributed to
 // a measure at instant t are the record's values after all of its events at
-// t: service, category, contact type (from IncidentOpened), priority (latest
+// t: service (from IncidentOpened), category and contact type (from
+// IncidentOpened, then the latest IncidentDetailsUpdated), priority (latest
 // IncidentPrioritySet), assignment group (latest IncidentAssigned; "" while
 // unassigned). Changes: service = the first listed service, the rest unset.
 // "Open" = New, In Progress or On Hold. t0 = the first IncidentOpened.
@@ -99,6 +100,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "lib/api/options.h"
 #include "lib/calendar/business_calendar.h"
 #include "lib/projection/kpi.pb.h"
 #include "lib/projection/kpi_rollup.h"
@@ -131,6 +133,10 @@ struct KpiContribution {
 KpiContribution ContributeKpiRecord(absl::string_view kind,
                                     const kpi::KpiRecord& record,
                                     const KpiOptions& options);
+
+// The options of the built-in "kpi" projection: UTC days and 24x7 business
+// time (Options has no KPI zone or calendars yet).
+KpiOptions BuiltinKpiOptions(const Options& options);
 
 class KpiProjection final : public Projection {
  public:

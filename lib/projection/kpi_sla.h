@@ -1,0 +1,34 @@
+// SLA clocks for the KPI rollups: the final (met or breached) clocks of the
+// SLA projection, as QueryKpis takes them.
+//
+//   SLATE_ASSIGN_OR_RETURN(std::vector<slate::KpiSlaClock> clocks,
+//                          slate::FinalSlaClocks(engine->projections()));
+//   auto report = slate::QueryKpis(rollup, query, options, clocks);
+//
+// A clock counts as met when its status is MET (attributed at stopped_at),
+// breached when its status is BREACHED, whether it still runs, is paused or
+// stopped (attributed at breached_at). Running, paused, not started and
+// cancelled clocks are not counted. Dimensions are the record's attributes
+// as the SLA projection holds them (its latest values, see SlaClockView).
+#ifndef SLATE_LIB_PROJECTION_KPI_SLA_H_
+#define SLATE_LIB_PROJECTION_KPI_SLA_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/projection/kpi_query.h"
+#include "lib/projection/runner.h"
+#include "lib/projection/sla_projection.h"
+
+namespace slate {
+
+// The KPI view of one clock; nullopt unless it is met or breached.
+std::optional<KpiSlaClock> ToKpiSlaClock(const SlaClockView& view);
+
+// Every final clock of the runner's "sla" projection.
+absl::StatusOr<std::vector<KpiSlaClock>> FinalSlaClocks(
+    const ProjectionRunner& runner);
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_PROJECTION_KPI_SLA_H_

@@ -1,0 +1,482 @@
+// The KPI projection on the hand-computed scenario in scenario.jsonl, driven
+// through Engine::Execute with fixed `at` times (a SimulatedClock past them):
+// one test per measure, then rebuild, arrival order and mergeability.
+//
+// The scenario (UTC; 2026-11-02 is a Monday):
+//   INC4 crm P3 opened 11-01 08:00, open forever.
+//   INC1 email P2 opened 11-02 09:00, ack 09:10, assigned net/ann 09:30,
+//        hold 10:00-11:00, resolved 13:00 (by ann), closed 11-03 09:00.
+//   INC2 email P1 opened 11-02 10:00, assigned net/bob 10:20, reassigned
+//        apps/cat 11:00, resolved 14:00, reopened 11-03 10:00, resolved 12:00.
+//   INC3 email P1 opened 11-02 12:00, caused by CHG1, cancelled 15:00.
+//   INC5 crm P3 opened 11-03 20:00, open forever.
+//   CHG1 standard email requested 11-02 08:00, closed SUCCESSFUL 20:00.
+//   CHG2 emergency crm requested 11-03 08:00, closed ROLLED_BACK 11:00.
+//   CHG3 standard crm requested 11-03 12:00.
+#include "lib/projection/kpi_projection.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "lib/api/engine.h"
+#include "lib/projection/kpi_query.h"
+#include "lib/projection/kpi_rollup.h"
+#include "tests/testing/temp_dir.h"
+
+namespace slate {
+namespace {
+
+constexpr int64_t kMin = 60'000'000;
+constexpr int64_t kHour = 60 * kMin;
+
+absl::Time T(const char* s) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, s, &t, &err)) std::abort();
+  return t;
+}
+
+absl::CivilDay Day(int m, int d) { return absl::CivilDay(2026, m, d); }
+
+std::vector<Command> ScenarioCommands() {
+  std::ifstream in("tests/kpi/scenario.jsonl");
+  EXPECT_TRUE(in.good()) << "tests/kpi/scenario.jsonl not in runfiles";
+  std::vector<Command> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    Command c;
+    auto s = google::protobuf::util::JsonStringToMessage(line, &c);
+    EXPECT_TRUE(s.ok()) << line;
+    out.push_back(c);
+  }
+  return out;
+}
+
+class KpiScenarioTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Options options;
+    options.clock = &clock_;
+    options.durability = Durability::kProcessCrash;
+    auto e = Engine::Open(options, dir_.path());
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = std::move(*e);
+    for (const Command& c : ScenarioCommands()) {
+      auto r = engine_->Execute(c);
+      ASSERT_TRUE(r.ok()) << c.command_id() << ": " << r.status();
+    }
+    ASSERT_TRUE(engine_->ProjectionStatus().ok());
+  }
+
+  KpiRollup Rollup() {
+    auto r = LoadKpiRollup(KpiScanOf(engine_->projections()), std::nullopt);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : KpiRollup();
+  }
+
+  KpiReport Query(KpiBucket bucket, std::vector<KpiDimension> by,
+                  const char* from = "2026-11-01T00:00:00Z",
+                  const char* to = "2026-11-12T00:00:00Z") {
+    KpiQuery q;
+    q.bucket = bucket;
+    q.by = std::move(by);
+    q.from = T(from);
+    q.to = T(to);
+    q.now = clock_.Now();
+    auto r = QueryKpis(Rollup(), q, KpiOptions(), {});
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : KpiReport();
+  }
+
+  // The row of `report` for bucket start `day` and dims `dims`.
+  static const KpiRow& Row(const KpiReport& report, absl::CivilDay day,
+                           const KpiDims& dims = {}) {
+    for (const KpiRow& r : report.rows) {
+      if (r.start == day && r.dims == dims) return r;
+    }
+    ADD_FAILURE() << "no row for " << day;
+    static const KpiRow kNone;
+    return kNone;
+  }
+
+  const KpiRow& DayRow(int m, int d) {
+    day_report_ = Query(KpiBucket::kDay, {});
+    return Row(day_report_, Day(m, d));
+  }
+
+  slate::testing::TempDir dir_;
+  SimulatedClock clock_{T("2026-12-31T00:00:00Z")};
+  std::unique_ptr<Engine> engine_;
+  KpiReport day_report_;
+};
+
+// A sketch quantile within 1 % of `exact_us`.
+void ExpectQuantile(const QuantileSketch& s, double q, int64_t exact_us) {
+  ASSERT_GT(s.count(), 0);
+  EXPECT_NEAR(s.Quantile(q), static_cast<double>(exact_us), exact_us * 0.01)
+      << "q=" << q;
+}
+
+TEST_F(KpiScenarioTest, OpenedCountsFirstOpenPerDay) {
+  EXPECT_EQ(DayRow(11, 1).flow.opened, 1);  // INC4
+  EXPECT_EQ(DayRow(11, 2).flow.opened, 3);  // INC1, INC2, INC3
+  EXPECT_EQ(DayRow(11, 3).flow.opened, 1);  // INC5
+  EXPECT_EQ(DayRow(11, 4).flow.opened, 0);  // empty buckets are reported
+}
+
+TEST_F(KpiScenarioTest, ResolvedCountsEveryResolution) {
+  EXPECT_EQ(DayRow(11, 2).flow.resolved, 2);  // INC1, INC2 (first time)
+  EXPECT_EQ(DayRow(11, 3).flow.resolved, 1);  // INC2 again
+  const KpiReport week = Query(KpiBucket::kWeek, {});
+  EXPECT_EQ(Row(week, Day(11, 2)).flow.resolved, 3);
+}
+
+TEST_F(KpiScenarioTest, ClosedReopenedCancelled) {
+  EXPECT_EQ(DayRow(11, 2).flow.closed, 0);
+  EXPECT_EQ(DayRow(11, 3).flow.closed, 1);    // INC1
+  EXPECT_EQ(DayRow(11, 3).flow.reopened, 1);  // INC2
+  EXPECT_EQ(DayRow(11, 2).flow.reopened, 0);
+  EXPECT_EQ(DayRow(11, 2).flow.cancelled, 1);  // INC3
+}
+
+TEST_F(KpiScenarioTest, BacklogAtBucketEnd) {
+  EXPECT_EQ(DayRow(11, 1).backlog, 1);  // INC4
+  EXPECT_EQ(DayRow(11, 2).backlog, 1);  // INC1-3 resolved or cancelled
+  EXPECT_EQ(DayRow(11, 3).backlog, 2);  // INC4, INC5
+  EXPECT_EQ(DayRow(11, 11).backlog, 2);
+  // Week of 10-26 ends 11-02 00:00: only INC4.
+  const KpiReport week = Query(KpiBucket::kWeek, {});
+  EXPECT_EQ(Row(week, Day(10, 26)).backlog, 1);
+  EXPECT_EQ(Row(week, Day(11, 2)).backlog, 2);
+}
+
+TEST_F(KpiScenarioTest, AgingAtBucketEnd) {
+  using A = std::array<int64_t, kAgingClasses>;
+  // End of 11-01: INC4 is 16h old.
+  EXPECT_EQ(DayRow(11, 1).aging, (A{1, 0, 0, 0, 0}));
+  // End of 11-03: INC4 64h (1-3d), INC5 4h (0-1d).
+  EXPECT_EQ(DayRow(11, 3).aging, (A{1, 1, 0, 0, 0}));
+  // End of 11-04: INC4 88h (3-7d), INC5 28h (1-3d).
+  EXPECT_EQ(DayRow(11, 4).aging, (A{0, 1, 1, 0, 0}));
+  // End of 11-10: INC4 9d16h, INC5 7d4h: both 7-30d.
+  EXPECT_EQ(DayRow(11, 10).aging, (A{0, 0, 0, 2, 0}));
+  // End of December: both 30d+.
+  const KpiReport month = Query(KpiBucket::kMonth, {}, "2026-12-01T00:00:00Z",
+                                "2027-01-01T00:00:00Z");
+  EXPECT_EQ(Row(month, Day(12, 1)).aging, (A{0, 0, 0, 0, 2}));
+}
+
+TEST_F(KpiScenarioTest, MttaWallAndBusiness) {
+  const KpiMeasures& m = DayRow(11, 2).flow;
+  // INC1 acknowledged after 10m; INC2's first response is its assignment
+  // after 20m; INC3 never responded.
+  EXPECT_EQ(m.response_count, 2);
+  EXPECT_EQ(m.response_wall_us, 30 * kMin);      // mean 15m
+  EXPECT_EQ(m.response_business_us, 30 * kMin);  // 24x7: business = wall
+  ExpectQuantile(m.response_wall_sketch, 0.5, 10 * kMin);
+  ExpectQuantile(m.response_wall_sketch, 0.99, 10 * kMin);  // rank floor(.99)
+  ExpectQuantile(m.response_business_sketch, 0.5, 10 * kMin);
+}
+
+TEST_F(KpiScenarioTest, MttrAtLastResolution) {
+  // INC1: 4h on 11-02. INC2: first resolved 11-02 but reopened, so it
+  // counts once, at its last resolution on 11-03, with 26h.
+  const KpiMeasures& d2 = DayRow(11, 2).flow;
+  EXPECT_EQ(d2.resolved_final, 1);
+  EXPECT_EQ(d2.resolution_wall_us, 4 * kHour);
+  ExpectQuantile(d2.resolution_wall_sketch, 0.9, 4 * kHour);
+  const KpiMeasures& d3 = DayRow(11, 3).flow;
+  EXPECT_EQ(d3.resolved_final, 1);
+  EXPECT_EQ(d3.resolution_wall_us, 26 * kHour);
+  EXPECT_EQ(d3.resolution_business_us, 26 * kHour);
+  const KpiMeasures& w = Row(Query(KpiBucket::kWeek, {}), Day(11, 2)).flow;
+  EXPECT_EQ(w.resolved_final, 2);
+  EXPECT_EQ(w.resolution_wall_us, 30 * kHour);  // mean 15h
+  ExpectQuantile(w.resolution_wall_sketch, 0.5, 4 * kHour);
+  ExpectQuantile(w.resolution_wall_sketch, 0.99, 4 * kHour);
+  ExpectQuantile(w.resolution_wall_sketch, 1.0, 26 * kHour);
+}
+
+TEST_F(KpiScenarioTest, BusinessTimeUsesTheServiceCalendar) {
+  // The same log folded with an office-hours calendar for email
+  // (Mon-Fri 09:00-17:00 UTC): INC1 09:00->13:00 is 4h of business time,
+  // INC2 11-02 10:00 -> 11-03 12:00 is 7h + 3h = 10h.
+  auto cal = BusinessCalendar::FromJson(
+      R"({"name":"office","timeZone":"UTC","weekly":[)"
+      R"({"day":"MONDAY","start":"09:00","end":"17:00"},)"
+      R"({"day":"TUESDAY","start":"09:00","end":"17:00"},)"
+      R"({"day":"WEDNESDAY","start":"09:00","end":"17:00"},)"
+      R"({"day":"THURSDAY","start":"09:00","end":"17:00"},)"
+      R"({"day":"FRIDAY","start":"09:00","end":"17:00"}]})");
+  ASSERT_TRUE(cal.ok()) << cal.status();
+  KpiOptions options;
+  options.service_calendars["email"] = *cal;
+  auto rollup = FoldKpiRollup(
+      [this](int64_t from, size_t n) { return engine_->ReadAll(from, n); },
+      options);
+  ASSERT_TRUE(rollup.ok()) << rollup.status();
+  KpiQuery q;
+  q.bucket = KpiBucket::kWeek;
+  q.from = T("2026-11-02T00:00:00Z");
+  q.to = T("2026-11-09T00:00:00Z");
+  q.now = clock_.Now();
+  auto r = QueryKpis(*rollup, q, options, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const KpiMeasures& w = Row(*r, Day(11, 2)).flow;
+  EXPECT_EQ(w.resolution_wall_us, 30 * kHour);
+  EXPECT_EQ(w.resolution_business_us, 14 * kHour);
+  // MTTA: INC1 09:00->09:10 = 10m; INC2 10:00->10:20 = 20m (all open time).
+  EXPECT_EQ(w.response_business_us, 30 * kMin);
+  // Availability of email counts only open hours: 11-02 agreed 8h, P1
+  // outage 10:00-15:00 = 5h inside them.
+  r = QueryKpis(*rollup,
+                [&] {
+                  KpiQuery d = q;
+                  d.bucket = KpiBucket::kDay;
+                  return d;
+                }(),
+                options, {});
+  ASSERT_TRUE(r.ok());
+  bool found = false;
+  for (const auto& a : r->availability) {
+    if (a.service == "email" && a.start == Day(11, 2)) {
+      found = true;
+      EXPECT_EQ(a.agreed_us, 8 * kHour);
+      EXPECT_EQ(a.downtime_us, 5 * kHour);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(KpiScenarioTest, HoldReassignmentsFirstContactAndReopenRate) {
+  const KpiMeasures& d2 = DayRow(11, 2).flow;  // INC1
+  EXPECT_EQ(d2.hold_us, 1 * kHour);
+  EXPECT_EQ(d2.group_changes, 0);
+  EXPECT_EQ(d2.first_contact, 1);  // resolved by ann, its first assignee
+  EXPECT_EQ(d2.reopened_records, 0);
+  const KpiMeasures& d3 = DayRow(11, 3).flow;  // INC2
+  EXPECT_EQ(d3.group_changes, 1);              // net -> apps
+  EXPECT_EQ(d3.first_contact, 0);              // reassigned and reopened
+  EXPECT_EQ(d3.reopened_records, 1);
+}
+
+TEST_F(KpiScenarioTest, ChangeMeasures) {
+  const KpiMeasures& d2 = DayRow(11, 2).flow;
+  EXPECT_EQ(d2.changes_requested, 1);
+  EXPECT_EQ(d2.changes_emergency, 0);
+  EXPECT_EQ(d2.changes_closed, 1);
+  EXPECT_EQ(d2.changes_successful, 1);
+  EXPECT_EQ(d2.changes_causing_incidents, 1);  // INC3 caused by CHG1
+  const KpiMeasures& d3 = DayRow(11, 3).flow;
+  EXPECT_EQ(d3.changes_requested, 2);  // CHG2, CHG3
+  EXPECT_EQ(d3.changes_emergency, 1);  // CHG2
+  EXPECT_EQ(d3.changes_closed, 1);
+  EXPECT_EQ(d3.changes_rolled_back, 1);
+  EXPECT_EQ(d3.changes_failed, 0);
+  EXPECT_EQ(d3.changes_successful, 0);
+  EXPECT_EQ(d3.changes_causing_incidents, 0);
+}
+
+TEST_F(KpiScenarioTest, AvailabilityMergesOverlappingOutages) {
+  const KpiReport r = Query(KpiBucket::kDay, {});
+  std::map<absl::CivilDay, KpiAvailabilityRow> email;
+  for (const auto& a : r.availability) {
+    EXPECT_NE(a.service, "crm");  // No target, no P1 incident.
+    if (a.service == "email") email[a.start] = a;
+  }
+  ASSERT_EQ(email.count(Day(11, 2)), 1u);
+  // INC2 P1 10:00-14:00 and INC3 P1 12:00-15:00: 5h, not 7h.
+  EXPECT_EQ(email[Day(11, 2)].agreed_us, 24 * kHour);
+  EXPECT_EQ(email[Day(11, 2)].downtime_us, 5 * kHour);
+  EXPECT_EQ(email[Day(11, 2)].target_percent, 99.5);
+  // INC2 reopened 11-03 10:00-12:00.
+  EXPECT_EQ(email[Day(11, 3)].downtime_us, 2 * kHour);
+  EXPECT_EQ(email[Day(11, 4)].downtime_us, 0);
+}
+
+TEST_F(KpiScenarioTest, DimensionsAttributeAtTheMeasuresInstant) {
+  const KpiReport r = Query(KpiBucket::kDay, {KpiDimension::kPriority});
+  KpiDims p1, p2, p3;
+  p1.priority = 1;
+  p2.priority = 2;
+  p3.priority = 3;
+  EXPECT_EQ(Row(r, Day(11, 2), p1).flow.opened, 2);  // INC2, INC3
+  EXPECT_EQ(Row(r, Day(11, 2), p2).flow.opened, 1);  // INC1
+  EXPECT_EQ(Row(r, Day(11, 2), p3).backlog, 1);      // INC4
+  EXPECT_EQ(Row(r, Day(11, 3), p3).backlog, 2);
+  const KpiReport g = Query(KpiBucket::kDay, {KpiDimension::kGroup});
+  KpiDims apps, net, none;
+  apps.group = "apps";
+  net.group = "net";
+  EXPECT_EQ(Row(g, Day(11, 3), apps).flow.resolved_final, 1);  // INC2
+  EXPECT_EQ(Row(g, Day(11, 3), net).flow.closed, 1);           // INC1
+  EXPECT_EQ(Row(g, Day(11, 3), none).backlog, 2);  // unassigned INC4, INC5
+  // Totals equal the sum over any grouping.
+  const KpiReport s =
+      Query(KpiBucket::kDay, {KpiDimension::kService, KpiDimension::kCategory,
+                              KpiDimension::kContactType});
+  const KpiReport t = Query(KpiBucket::kDay, {});
+  for (const KpiRow& total : t.rows) {
+    KpiMeasures sum;
+    int64_t backlog = 0;
+    for (const KpiRow& row : s.rows) {
+      if (row.start != total.start) continue;
+      sum.Add(row.flow);
+      backlog += row.backlog;
+    }
+    EXPECT_EQ(sum, total.flow) << total.start;
+    EXPECT_EQ(backlog, total.backlog) << total.start;
+  }
+}
+
+TEST_F(KpiScenarioTest, SlaComplianceFromFinalClocks) {
+  // Two met and one breached resolution clock of policy p on 11-02 for P1,
+  // one met response clock on 11-03.
+  std::vector<KpiSlaClock> clocks(4);
+  for (auto& c : clocks) {
+    c.policy_id = "p";
+    c.target_type = "resolution";
+    c.dims.priority = 1;
+    c.met = true;
+    c.at_us = absl::ToUnixMicros(T("2026-11-02T12:00:00Z"));
+  }
+  clocks[2].met = false;
+  clocks[3].target_type = "response";
+  clocks[3].at_us = absl::ToUnixMicros(T("2026-11-03T01:00:00Z"));
+  KpiQuery q;
+  q.by = {KpiDimension::kPriority};
+  q.from = T("2026-11-02T00:00:00Z");
+  q.to = T("2026-11-04T00:00:00Z");
+  q.now = clock_.Now();
+  auto r = QueryKpis(Rollup(), q, KpiOptions(), clocks);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->sla.size(), 2u);
+  EXPECT_EQ(r->sla[0].start, Day(11, 2));
+  EXPECT_EQ(r->sla[0].target_type, "resolution");
+  EXPECT_EQ(r->sla[0].met, 2);
+  EXPECT_EQ(r->sla[0].breached, 1);
+  EXPECT_EQ(r->sla[0].dims.priority, 1);
+  EXPECT_EQ(r->sla[1].start, Day(11, 3));
+  EXPECT_EQ(r->sla[1].met, 1);
+}
+
+TEST_F(KpiScenarioTest, OtherZoneIsRefusedNotMisreported) {
+  KpiQuery q;
+  q.zone = absl::FixedTimeZone(3600);
+  q.now = clock_.Now();
+  auto r = QueryKpis(Rollup(), q, KpiOptions(), {});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(KpiScenarioTest, RebuildIsByteIdentical) {
+  auto before = engine_->projections().Dump("kpi");
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_TRUE(engine_->RebuildProjection("kpi").ok());
+  auto after = engine_->projections().Dump("kpi");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*before, *after);
+  // And the incremental fold equals a fresh in-memory fold.
+  auto fresh = FoldKpiRollup(
+      [this](int64_t from, size_t n) { return engine_->ReadAll(from, n); },
+      KpiOptions());
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(*fresh == Rollup());
+}
+
+// Every event of the log, for the in-memory folds below.
+std::vector<Envelope> AllEvents(Engine& engine) {
+  auto all = engine.ReadAll(0, 1 << 20);
+  EXPECT_TRUE(all.ok());
+  return all.ok() ? *all : std::vector<Envelope>();
+}
+
+absl::StatusOr<KpiRollup> FoldEvents(const std::vector<Envelope>& events) {
+  return FoldKpiRollup(
+      [&events](int64_t from,
+                size_t n) -> absl::StatusOr<std::vector<Envelope>> {
+        std::vector<Envelope> out;
+        for (size_t i = static_cast<size_t>(from);
+             i < events.size() && out.size() < n; ++i) {
+          out.push_back(events[i]);
+        }
+        return out;
+      },
+      KpiOptions());
+}
+
+TEST_F(KpiScenarioTest, AnyArrivalOrderGivesTheSameRollup) {
+  const std::vector<Envelope> events = AllEvents(*engine_);
+  auto expected = FoldEvents(events);
+  ASSERT_TRUE(expected.ok());
+  constexpr uint32_t kSeed = 61;
+  std::printf("seed %u\n", kSeed);
+  std::mt19937 rng(kSeed);
+  for (int round = 0; round < 20; ++round) {
+    std::vector<Envelope> shuffled = events;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    auto got = FoldEvents(shuffled);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(*got == *expected) << "round " << round;
+  }
+}
+
+TEST_F(KpiScenarioTest, MergedPartitionRollupsEqualTheRollupOfTheUnion) {
+  const std::vector<Envelope> events = AllEvents(*engine_);
+  auto whole = FoldEvents(events);
+  ASSERT_TRUE(whole.ok());
+  for (int parts = 2; parts <= 4; ++parts) {
+    // Partition by record (service definitions go to every partition, as
+    // the catalog would be replicated).
+    std::vector<std::vector<Envelope>> p(parts);
+    for (const Envelope& e : events) {
+      if (e.stream().rfind("service/", 0) == 0) {
+        for (auto& v : p) v.push_back(e);
+      } else {
+        p[std::hash<std::string>()(e.stream()) % parts].push_back(e);
+      }
+    }
+    KpiRollup merged;
+    for (const auto& v : p) {
+      auto r = FoldEvents(v);
+      ASSERT_TRUE(r.ok());
+      merged.Merge(*r);
+    }
+    EXPECT_TRUE(merged == *whole) << parts << " partitions";
+    KpiQuery q;
+    q.by = {KpiDimension::kService};
+    q.bucket = KpiBucket::kWeek;
+    q.from = T("2026-11-01T00:00:00Z");
+    q.to = T("2026-12-01T00:00:00Z");
+    q.now = clock_.Now();
+    auto a = QueryKpis(merged, q, KpiOptions(), {});
+    auto b = QueryKpis(*whole, q, KpiOptions(), {});
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(FormatKpiReport(*a, KpiFormat::kJson),
+              FormatKpiReport(*b, KpiFormat::kJson));
+  }
+  // Time ranges: the rollup of days before 11-03 merged with the rest.
+  auto early = LoadKpiRollup(KpiScanOf(engine_->projections()), Day(11, 3));
+  ASSERT_TRUE(early.ok());
+  KpiRollup late = *whole;
+  for (auto it = late.cells.begin(); it != late.cells.end();) {
+    it = it->first.first < Day(11, 3) ? late.cells.erase(it) : std::next(it);
+  }
+  late.outages.clear();
+  late.services.clear();
+  EXPECT_FALSE(*early == *whole);
+  early->Merge(late);
+  EXPECT_TRUE(*early == *whole);
+}
+
+}  // namespace
+}  // namespace slate
