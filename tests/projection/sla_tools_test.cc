@@ -1,0 +1,195 @@
+// Runs the built `slate` binary: `slate exec` defines a calendar, a policy
+// and a P1 incident; `slate tick` prints the warnings and breaches it
+// appended (and nothing the second time); `slate at-risk` lists, filters
+// and limits by deadline; bad usage exits 2.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+
+namespace slate {
+namespace {
+
+std::string Runfile(const std::string& path) {
+  const char* dir = std::getenv("TEST_SRCDIR");
+  return absl::StrCat(dir != nullptr ? dir : ".", "/slate/", path);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::ostream& operator<<(std::ostream& os, const Result& r) {
+  return os << "exit " << r.code << "\nstdout: " << r.out
+            << "\nstderr: " << r.err;
+}
+
+class SlaToolsTest : public ::testing::Test {
+ protected:
+  Result Run(const std::vector<std::string>& args,
+             const std::string& stdin_path = "") {
+    const std::string out_path = dir_.Sub(absl::StrCat("out", runs_));
+    const std::string err_path = dir_.Sub(absl::StrCat("err", runs_));
+    ++runs_;
+    const std::string binary = Runfile("tools/slate");
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(binary.c_str()));
+    for (const std::string& a : args) {
+      argv.push_back(const_cast<char*>(a.c_str()));
+    }
+    argv.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
+        _exit(127);
+      }
+      if (!stdin_path.empty()) {
+        const int in = open(stdin_path.c_str(), O_RDONLY);
+        if (in < 0 || dup2(in, 0) < 0) _exit(127);
+      }
+      execv(binary.c_str(), argv.data());
+      _exit(127);
+    }
+    Result r;
+    int status = 0;
+    EXPECT_GT(pid, 0);
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = ReadAll(out_path);
+    r.err = ReadAll(err_path);
+    return r;
+  }
+
+  void SetUp() override {
+    db_ = dir_.Sub("db");
+    const std::string calendar =
+        ReadAll(Runfile("examples/calendars/office-berlin.json"));
+    std::string cal_line;
+    for (char c : calendar) cal_line += (c == '\n' ? ' ' : c);
+    const std::string script = absl::StrCat(
+        R"({"defineCalendar":{"at":"2026-11-01T00:00:00Z","spec":)", cal_line,
+        "}}\n",
+        R"({"defineSlaPolicy":{"at":"2026-11-01T00:00:00Z","policy":{"id":"p1","calendarId":"office-berlin","appliesTo":{"recordTypes":["incident"]},"targets":[{"priority":1,"resolution":"4h"},{"priority":2,"resolution":"8h"}],"resolution":{"start":{"events":["incident_opened"]},"stop":{"states":["resolved","closed"]}}}}})",
+        "\n",
+        R"({"defineService":{"serviceId":"email","name":"E-mail","at":"2026-11-01T00:00:00Z"}})",
+        "\n",
+        R"({"defineService":{"serviceId":"vpn","name":"VPN","at":"2026-11-01T00:00:00Z"}})",
+        "\n",
+        // Monday 09:00 Berlin: P1, due 13:00 Berlin (12:00Z).
+        R"({"openIncident":{"incidentId":"INC1","at":"2026-11-23T08:00:00Z","serviceId":"email","impact":1,"urgency":1}})",
+        "\n",
+        R"({"assignIncident":{"incidentId":"INC1","at":"2026-11-23T08:00:00Z","group":"net"}})",
+        "\n",
+        // Monday 10:00 Berlin: P2, due 18:00 Berlin = Tuesday 10:00 Berlin.
+        R"({"openIncident":{"incidentId":"INC2","at":"2026-11-23T09:00:00Z","serviceId":"vpn","impact":1,"urgency":2}})",
+        "\n");
+    const std::string path = dir_.Sub("script.jsonl");
+    std::ofstream(path) << script;
+    Result r = Run({"exec", "--db", db_, "--now", "2026-11-23T09:00:00Z",
+                    path});
+    ASSERT_EQ(r.code, 0) << r;
+  }
+
+  slate::testing::TempDir dir_;
+  std::string db_;
+  int runs_ = 0;
+};
+
+TEST_F(SlaToolsTest, TickPrintsWhatItAppendedOnce) {
+  Result r = Run({"tick", "--db", db_, "--now", "2026-11-23T11:59:59Z"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out,
+            "2026-11-23T10:00:00Z warning 50% incident/INC1 policy=p1 "
+            "resolution cycle=1\n"
+            "2026-11-23T11:00:00Z warning 75% incident/INC1 policy=p1 "
+            "resolution cycle=1\n"
+            "2026-11-23T11:36:00Z warning 90% incident/INC1 policy=p1 "
+            "resolution cycle=1\n")
+      << r;
+  r = Run({"tick", "--db", db_, "--now", "2026-11-23T12:00:00Z"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out,
+            "2026-11-23T12:00:00Z breached incident/INC1 policy=p1 "
+            "resolution cycle=1\n");
+  r = Run({"tick", "--db", db_, "--now", "2026-11-23T12:00:00Z"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(SlaToolsTest, AtRiskListsSoonestFirstWithFilters) {
+  Result r = Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z",
+                  "--within", "2d"});
+  ASSERT_EQ(r.code, 0) << r;
+  std::vector<std::string> lines =
+      absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << r;
+  EXPECT_TRUE(absl::StartsWith(lines[0], "deadline\trecord"));
+  EXPECT_TRUE(absl::StartsWith(lines[1],
+                               "2026-11-23T12:00:00Z\tincident/INC1\tp1\t"
+                               "resolution\t1\t1\tnet\temail\t"))
+      << lines[1];
+  EXPECT_TRUE(absl::StartsWith(lines[2],
+                               "2026-11-24T09:00:00Z\tincident/INC2\tp1\t"
+                               "resolution\t1\t2\t-\tvpn\t"))
+      << lines[2];
+
+  r = Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z",
+           "--within", "8h"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(std::vector<std::string>(absl::StrSplit(r.out, '\n',
+                                                    absl::SkipEmpty()))
+                .size(),
+            2u)
+      << r;
+  r = Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z",
+           "--within", "2d", "--service", "vpn"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_NE(r.out.find("incident/INC2"), std::string::npos) << r;
+  EXPECT_EQ(r.out.find("incident/INC1"), std::string::npos) << r;
+  r = Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z",
+           "--within", "2d", "--top", "1"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_NE(r.out.find("incident/INC1"), std::string::npos) << r;
+  EXPECT_EQ(r.out.find("incident/INC2"), std::string::npos) << r;
+  r = Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z",
+           "--within", "2d", "--group", "net"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out.find("incident/INC2"), std::string::npos) << r;
+}
+
+TEST_F(SlaToolsTest, BadUsageExitsTwo) {
+  EXPECT_EQ(Run({"tick", "--db", db_}).code, 2);
+  EXPECT_EQ(Run({"tick", "--db", db_, "--now", "yesterday"}).code, 2);
+  EXPECT_EQ(Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z"})
+                .code,
+            2);
+  EXPECT_EQ(Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z",
+                 "--within", "soon"})
+                .code,
+            2);
+}
+
+}  // namespace
+}  // namespace slate
