@@ -5,6 +5,8 @@
 #   ./dev.sh test [BAZEL_ARGS...]  set up, build and run every test; the last line
 #                                  is "N passed, N failed" (GoogleTest cases)
 #   ./dev.sh bench [TARGET]        run a benchmark (default //bench:log_bench) -c opt
+#   ./dev.sh fuzz [SECONDS]        run every libFuzzer target for SECONDS each
+#                                  (default 60; clang-14, see tests/fuzz)
 #   ./dev.sh setup                 only install missing Debian packages
 #
 # Examples: ./dev.sh test --config=asan     ./dev.sh test //tests/log/...
@@ -101,12 +103,74 @@ bench() {
   bazel run "${BAZEL_QUIET[@]}" --config=bench "$target" -- "$@"
 }
 
+# Fuzzing (tests/fuzz): clang-14 with libFuzzer and ASan. Not needed by
+# `./dev.sh test` (it replays the corpora with gcc), so installed only here.
+FUZZ_PACKAGES=(clang-14 lld-14 libfuzzer-14-dev libclang-rt-14-dev)
+FUZZ_TARGETS=(${FUZZ_ONLY:-envelope calendar_json sla_policy_json command_exec business_time})
+
+# Runs each target for SECONDS on a working copy of its corpus (new inputs go
+# to ${FUZZ_WORK:-/tmp/slate-fuzz}/<target>/corpus, the committed seeds are
+# only read) and prints executions and coverage per target. A crash leaves
+# its input in .../<target>/crash-*: add it to tests/fuzz/corpus/<target>/
+# regressions/ so the replay test keeps it. FUZZ_ONLY="a b" limits the
+# targets; FUZZ_OUTPUT_BASE overrides the Bazel output base.
+fuzz() {
+  local seconds="${1:-60}"
+  setup
+  local p missing=()
+  for p in "${FUZZ_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    local sudo=()
+    [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+    log "installing fuzzing packages: ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+      --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # A separate output base: switching compilers would rebuild the gcc tree.
+  local base labels=() t
+  base="${FUZZ_OUTPUT_BASE:-$(bazel info output_base 2>/dev/null)-fuzz}"
+  for t in "${FUZZ_TARGETS[@]}"; do labels+=("//tests/fuzz:${t}_fuzzer"); done
+  bazel --output_base="$base" build "${BAZEL_QUIET[@]}" --config=fuzz "${labels[@]}"
+  local bin work="${FUZZ_WORK:-/tmp/slate-fuzz}" failed=0 log max_len
+  bin="$(bazel --output_base="$base" info --config=fuzz bazel-bin 2>/dev/null)/tests/fuzz"
+  printf '%-16s %12s %8s %8s %8s  %s\n' target executions exec/s cov ft result
+  for t in "${FUZZ_TARGETS[@]}"; do
+    mkdir -p "$work/$t/corpus"
+    log="$work/$t/fuzz.log"
+    max_len=4096
+    [ "$t" = command_exec ] && max_len=16384
+    local rc=0
+    "$bin/${t}_fuzzer" -max_total_time="$seconds" -timeout=10 \
+      -max_len="$max_len" -print_final_stats=1 \
+      -artifact_prefix="$work/$t/" \
+      "$work/$t/corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
+    local execs rate cov ft
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+    ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+    local result=ok
+    if [ "$rc" -ne 0 ]; then
+      result="CRASH (rc $rc): see $log and $work/$t/crash-*"
+      failed=1
+    fi
+    printf '%-16s %12s %8s %8s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" \
+      "${cov:-?}" "${ft:-?}" "$result"
+  done
+  return "$failed"
+}
+
 cmd="${1:-}"
 shift || true
 case "$cmd" in
   demo) demo "$@" ;;
   test) run_tests "$@" ;;
   bench) bench "$@" ;;
+  fuzz) fuzz "$@" ;;
   setup) setup ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
