@@ -62,6 +62,8 @@ class BusinessCalendar {
   // Validates and compiles `spec`. kInvalidArgument names the calendar and
   // the field, e.g. `calendar office-berlin: weekly[3].end "25:00" is not
   // HH:MM`. Building the index is deferred to the first query.
+  // Limit: at most 96 windows per day (weekly windows on one day of the
+  // week; extra windows on one date); holidays are not limited.
   static absl::StatusOr<std::shared_ptr<const BusinessCalendar>> FromSpec(
       const CalendarSpec& spec);
 

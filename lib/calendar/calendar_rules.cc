@@ -249,6 +249,14 @@ absl::StatusOr<CalendarRules> CompileCalendarSpec(const CalendarSpec& spec) {
       spans.back().end - kMinutesPerWeek > spans.front().begin) {
     return overlap(spans.back().index, spans.front().index);
   }
+  for (int d = 0; d < 7; ++d) {
+    if (rules.weekly[d].size() > static_cast<size_t>(kMaxWindowsPerDay)) {
+      return Invalid(name, absl::StrCat("weekly has ", rules.weekly[d].size(),
+                                        " windows on ", DayName(d),
+                                        "; the limit is ", kMaxWindowsPerDay,
+                                        " per day"));
+    }
+  }
   for (std::vector<DayWindow>& day : rules.weekly) {
     std::sort(day.begin(), day.end(),
               [](const DayWindow& a, const DayWindow& b) {
@@ -310,6 +318,21 @@ absl::StatusOr<CalendarRules> CompileCalendarSpec(const CalendarSpec& spec) {
   std::sort(extras.begin(), extras.end(), [](const Extra& a, const Extra& b) {
     return a.range.begin < b.range.begin;
   });
+  // Windows per date (a window belongs to the date it starts on).
+  for (size_t i = 0, run = 0; i < extras.size(); ++i) {
+    const int64_t day = FloorDiv(extras[i].range.begin, kMinutesPerDay);
+    run = (i > 0 && FloorDiv(extras[i - 1].range.begin, kMinutesPerDay) == day)
+              ? run + 1
+              : 1;
+    if (run > static_cast<size_t>(kMaxWindowsPerDay)) {
+      return Invalid(name,
+                     absl::StrCat("extraWindows has more than ",
+                                  kMaxWindowsPerDay, " windows on ",
+                                  spec.extra_windows(extras[i].index).date(),
+                                  "; the limit is ", kMaxWindowsPerDay,
+                                  " per day"));
+    }
+  }
   for (size_t i = 1; i < extras.size(); ++i) {
     if (extras[i - 1].range.end > extras[i].range.begin) {
       const int a = std::min(extras[i - 1].index, extras[i].index);

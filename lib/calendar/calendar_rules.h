@@ -27,6 +27,12 @@ namespace calendar_internal {
 
 inline constexpr int64_t kMinutesPerDay = 1440;
 
+// Most windows of one day: weekly windows on one day of the week, and extra
+// windows on one date, each counted separately. A window every 15 minutes;
+// more would multiply the size of the calendar's index (one interval per
+// window and day) for no real calendar. Past it: kInvalidArgument.
+inline constexpr int kMaxWindowsPerDay = 96;
+
 // Civil minutes since 1970-01-01 00:00 of `cm`, and back.
 int64_t ToCivilMinutes(absl::CivilMinute cm);
 absl::CivilMinute FromCivilMinutes(int64_t minutes);
