@@ -35,7 +35,8 @@ class BenchDir {
  public:
   BenchDir() {
     std::string tmpl =
-        (std::filesystem::temp_directory_path() / "slate-bench-XXXXXX").string();
+        (std::filesystem::temp_directory_path() / "slate-bench-XXXXXX")
+            .string();
     if (mkdtemp(tmpl.data()) == nullptr) std::abort();
     path_ = tmpl;
   }
@@ -184,8 +185,9 @@ Prefilled* Prefill() {
     for (int64_t n = 0; n < kScanEvents; n += 100) {
       std::vector<Envelope> events;
       for (int i = 0; i < 100; ++i) events.push_back(MakeEvent(n + i));
-      if (!p->engine->Append(absl::StrCat("incident/", n % 1000),
-                             ExpectedVersion::Any(), std::move(events))
+      if (!p->engine
+               ->Append(absl::StrCat("incident/", n % 1000),
+                        ExpectedVersion::Any(), std::move(events))
                .ok()) {
         std::abort();
       }
@@ -253,7 +255,8 @@ void BM_Subscription_WakeLatency(benchmark::State& state) {
   for (auto _ : state) {
     // Measured from before the append: an upper bound on the wake latency.
     auto appended = std::chrono::steady_clock::now();
-    auto r = engine->Append("incident/w", ExpectedVersion::Any(), {MakeEvent(n)});
+    auto r =
+        engine->Append("incident/w", ExpectedVersion::Any(), {MakeEvent(n)});
     if (!r.ok()) {
       state.SkipWithError(r.status().ToString().c_str());
       break;
@@ -268,7 +271,9 @@ void BM_Subscription_WakeLatency(benchmark::State& state) {
   }
   state.counters["max_us"] = max_us;
 }
-BENCHMARK(BM_Subscription_WakeLatency)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Subscription_WakeLatency)
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace slate

@@ -82,7 +82,8 @@ std::vector<slate::Envelope> Lifecycle() {
 
   slate::Envelope resolved =
       Event("INC0001/resolved", t0 + absl::Hours(2) + absl::Minutes(35));
-  resolved.mutable_incident_resolved()->set_resolution_code("solved-workaround");
+  resolved.mutable_incident_resolved()->set_resolution_code(
+      "solved-workaround");
   resolved.mutable_incident_resolved()->set_notes("relay queue flushed");
   events.push_back(resolved);
 
@@ -103,16 +104,15 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     } else {
-      std::cerr << "quickstart: unknown argument " << argv[i] << "\n"
-                << kUsage;
+      std::cerr << "quickstart: unknown argument " << argv[i] << "\n" << kUsage;
       return 2;
     }
   }
   bool temporary = false;
   if (db.empty()) {
-    std::string tmpl = (std::filesystem::temp_directory_path() /
-                        "slate-quickstart-XXXXXX")
-                           .string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "slate-quickstart-XXXXXX")
+            .string();
     if (mkdtemp(tmpl.data()) == nullptr) {
       std::cerr << "quickstart: cannot create a temporary directory\n";
       return 1;
@@ -154,8 +154,8 @@ int main(int argc, char** argv) {
     // A stale writer that still believes the stream is new is refused.
     slate::Envelope late = Event("INC0001/late-comment", absl::Now());
     late.mutable_incident_commented()->set_text("is it fixed?");
-    absl::StatusOr<slate::AppendResult> conflict = (*engine)->Append(
-        stream, slate::ExpectedVersion::NoStream(), {late});
+    absl::StatusOr<slate::AppendResult> conflict =
+        (*engine)->Append(stream, slate::ExpectedVersion::NoStream(), {late});
     std::cout << "A conflicting append is refused: " << conflict.status()
               << "\n\n";
 

@@ -1,7 +1,8 @@
 // Subcommands of the `slate` command-line tool. Each lives in its own
 // tools/<name>_cmd.cc and is registered in tools/slate.cc.
 //
-//   slate calendar add --calendar office.json --start 2026-11-27T16:00:00+01:00 --duration 4h
+//   slate calendar add --calendar office.json --start 2026-11-27T16:00:00+01:00
+//   --duration 4h
 //
 // Contract for every subcommand: results on stdout; errors as one line on
 // stderr naming the problem; exit code 0 on success, 1 when the operation

@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "tools/commands.h"
-
 #include "tools/registry.inc"
 
 int main(int argc, char** argv) {

@@ -44,14 +44,12 @@ std::string FieldValue(const Message& m, const Reflection& r,
       return absl::StrCat(rep ? r.GetRepeatedFloat(m, f, index)
                               : r.GetFloat(m, f));
     case FieldDescriptor::CPPTYPE_BOOL:
-      return (rep ? r.GetRepeatedBool(m, f, index) : r.GetBool(m, f))
-                 ? "true"
-                 : "false";
+      return (rep ? r.GetRepeatedBool(m, f, index) : r.GetBool(m, f)) ? "true"
+                                                                      : "false";
     case FieldDescriptor::CPPTYPE_ENUM:
       return (rep ? r.GetRepeatedEnum(m, f, index) : r.GetEnum(m, f))->name();
     case FieldDescriptor::CPPTYPE_STRING:
-      return Quoted(rep ? r.GetRepeatedString(m, f, index)
-                        : r.GetString(m, f));
+      return Quoted(rep ? r.GetRepeatedString(m, f, index) : r.GetString(m, f));
     case FieldDescriptor::CPPTYPE_MESSAGE:
       return absl::StrCat(
           "{",
@@ -87,8 +85,8 @@ std::string DescribePayload(const Envelope& e) {
       for (int i = 0; i < pr.FieldSize(payload, f); ++i) {
         items.push_back(FieldValue(payload, pr, f, i));
       }
-      parts.push_back(absl::StrCat(f->name(), "=[", absl::StrJoin(items, ","),
-                                   "]"));
+      parts.push_back(
+          absl::StrCat(f->name(), "=[", absl::StrJoin(items, ","), "]"));
     } else {
       parts.push_back(
           absl::StrCat(f->name(), "=", FieldValue(payload, pr, f, 0)));
@@ -98,12 +96,12 @@ std::string DescribePayload(const Envelope& e) {
 }
 
 std::string DescribeEvent(const Envelope& e) {
-  return absl::StrCat(
-      "#", e.position(), " ", e.stream(), " v", e.version(), " ",
-      absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
-                       absl::FromUnixMicros(e.occurred_at_us()),
-                       absl::UTCTimeZone()),
-      " ", DescribePayload(e));
+  return absl::StrCat("#", e.position(), " ", e.stream(), " v", e.version(),
+                      " ",
+                      absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
+                                       absl::FromUnixMicros(e.occurred_at_us()),
+                                       absl::UTCTimeZone()),
+                      " ", DescribePayload(e));
 }
 
 }  // namespace slate

@@ -4,7 +4,8 @@
 //   for (const slate::Envelope& e : *events) {
 //     std::cout << slate::DescribeEvent(e) << "\n";
 //   }
-//   // "#3 incident/INC1 v3 2026-11-20 09:42:00 UTC incident assigned group=network"
+//   // "#3 incident/INC1 v3 2026-11-20 09:42:00 UTC incident assigned
+//   group=network"
 #ifndef SLATE_LIB_API_DESCRIBE_H_
 #define SLATE_LIB_API_DESCRIBE_H_
 

@@ -1,7 +1,8 @@
 // Value types of the log API: expected versions, append results, statistics.
 //
 //   // Create a stream; fails with kAborted if it already exists.
-//   engine->Append("incident/INC1", slate::ExpectedVersion::NoStream(), events);
+//   engine->Append("incident/INC1", slate::ExpectedVersion::NoStream(),
+//   events);
 //   // Continue it only if nobody else wrote since we read version 3.
 //   engine->Append("incident/INC1", slate::ExpectedVersion::Exact(3), more);
 #ifndef SLATE_LIB_API_TYPES_H_

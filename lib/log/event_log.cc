@@ -63,9 +63,7 @@ namespace {
 
 // True for the files RocksDB creates in a database directory.
 bool IsRocksDbFile(const std::string& name) {
-  auto starts = [&](absl::string_view p) {
-    return absl::StartsWith(name, p);
-  };
+  auto starts = [&](absl::string_view p) { return absl::StartsWith(name, p); };
   auto ends = [&](absl::string_view p) { return absl::EndsWith(name, p); };
   return name == "LOCK" || name == "IDENTITY" || name == "CURRENT" ||
          starts("LOG") || starts("MANIFEST-") || starts("OPTIONS-") ||
@@ -76,8 +74,8 @@ bool IsRocksDbFile(const std::string& name) {
 absl::Status SyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot open ", dir, ": ",
-                                               std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot open ", dir, ": ", std::strerror(errno)));
   }
   int rc = ::fsync(fd);
   ::close(fd);
@@ -98,8 +96,9 @@ absl::Status PrepareDirectory(const std::string& dir, bool create_if_missing,
   const fs::path marker = fs::path(dir) / log_format::kCreatingMarker;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
     return absl::FailedPreconditionError(
-        absl::StrCat(dir, " is not a directory, so it cannot hold a Slate "
-                          "database"));
+        absl::StrCat(dir,
+                     " is not a directory, so it cannot hold a Slate "
+                     "database"));
   }
   if (fs::exists(dir, ec)) {
     const bool interrupted = fs::exists(marker, ec);
@@ -110,9 +109,9 @@ absl::Status PrepareDirectory(const std::string& dir, bool create_if_missing,
       if (name == log_format::kCreatingMarker) continue;
       if (!interrupted && fs::exists(fs::path(dir) / "CURRENT", ec)) break;
       if (!interrupted || !IsRocksDbFile(name) || entry.is_directory()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            dir, " is not a Slate database: it holds \"", name,
-            "\" and no RocksDB CURRENT file"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(dir, " is not a Slate database: it holds \"", name,
+                         "\" and no RocksDB CURRENT file"));
       }
     }
     if (ec) {
@@ -127,9 +126,9 @@ absl::Status PrepareDirectory(const std::string& dir, bool create_if_missing,
         }
       }
       if (ec) {
-        return absl::UnavailableError(absl::StrCat(
-            "cannot clear the interrupted creation in ", dir, ": ",
-            ec.message()));
+        return absl::UnavailableError(
+            absl::StrCat("cannot clear the interrupted creation in ", dir, ": ",
+                         ec.message()));
       }
     }
   }
@@ -190,7 +189,13 @@ absl::StatusOr<Envelope> DecodeEnvelope(int64_t position,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
-    const Options& options_in, const std::string& dir) {
+    const Options& options, const std::string& dir) {
+  return OpenForTest(options, dir, EventLogTestHooks());
+}
+
+absl::StatusOr<std::unique_ptr<EventLog>> EventLog::OpenForTest(
+    const Options& options_in, const std::string& dir,
+    const EventLogTestHooks& hooks) {
   Options options = options_in;
   if (options.clock == nullptr) options.clock = SystemClock();
   if (options.max_events_per_append == 0 || options.max_event_bytes == 0 ||
@@ -208,6 +213,7 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
   const bool existed = !create;
 
   rocksdb::Options ro;
+  if (hooks.env != nullptr) ro.env = hooks.env;
   ro.create_if_missing = true;
   ro.paranoid_checks = true;
   ro.max_background_jobs = 2;
@@ -259,9 +265,8 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
 
   // Format version.
   std::string version;
-  s = db->Get(rocksdb::ReadOptions(), log_format::MetaKey(
-                                          log_format::kFormatVersionName),
-              &version);
+  s = db->Get(rocksdb::ReadOptions(),
+              log_format::MetaKey(log_format::kFormatVersionName), &version);
   if (s.IsNotFound()) {
     bool has_keys = false;
     rocksdb::Status scan;
@@ -311,9 +316,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
   } else {
     int v = 0;
     if (!absl::SimpleAtoi(version, &v)) {
-      return close_on_error(absl::DataLossError(absl::StrCat(
-          dir, ": format version record is unreadable: \"",
-          absl::CEscape(version), "\"")));
+      return close_on_error(absl::DataLossError(
+          absl::StrCat(dir, ": format version record is unreadable: \"",
+                       absl::CEscape(version), "\"")));
     }
     if (v > log_format::kFormatVersion) {
       return close_on_error(absl::FailedPreconditionError(absl::StrCat(
@@ -326,8 +331,8 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
     std::error_code ec;
     fs::remove(fs::path(dir) / log_format::kCreatingMarker, ec);
     absl::Status synced = ec ? absl::UnavailableError(absl::StrCat(
-                                   "cannot remove the creation marker in ",
-                                   dir, ": ", ec.message()))
+                                   "cannot remove the creation marker in ", dir,
+                                   ": ", ec.message()))
                              : SyncDir(dir);
     if (!synced.ok()) return close_on_error(synced);
   }
@@ -336,9 +341,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
     if (cf_names[i] == log_format::kIdsColumnFamily) ids_cf = handles[i];
   }
   if (ids_cf == nullptr) {
-    return close_on_error(absl::DataLossError(absl::StrCat(
-        dir, ": the event id index (column family \"",
-        log_format::kIdsColumnFamily, "\") is missing")));
+    return close_on_error(absl::DataLossError(
+        absl::StrCat(dir, ": the event id index (column family \"",
+                     log_format::kIdsColumnFamily, "\") is missing")));
   }
 
   // Recover the next position from the last event key.
@@ -406,8 +411,7 @@ absl::Status EventLog::ValidateEvents(absl::string_view stream,
         "append to ", stream, ": ", events.size(),
         " events; the limit per append is ", options_.max_events_per_append));
   }
-  const int64_t latest_us =
-      absl::ToUnixMicros(now + options_.max_clock_skew);
+  const int64_t latest_us = absl::ToUnixMicros(now + options_.max_clock_skew);
   absl::flat_hash_set<absl::string_view> seen;
   for (size_t i = 0; i < events.size(); ++i) {
     Envelope& e = events[i];
@@ -422,9 +426,10 @@ absl::Status EventLog::ValidateEvents(absl::string_view stream,
                        ": event_id appears twice in one append"));
     }
     if (!e.stream().empty() && e.stream() != stream) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "append to ", stream, ": event ", e.event_id(), ": field stream is \"",
-          e.stream(), "\", not the stream appended to"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("append to ", stream, ": event ", e.event_id(),
+                       ": field stream is \"", e.stream(),
+                       "\", not the stream appended to"));
     }
     if (e.occurred_at_us() < 0) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -437,8 +442,8 @@ absl::Status EventLog::ValidateEvents(absl::string_view stream,
           ": field occurred_at_us ",
           absl::FormatTime(absl::FromUnixMicros(e.occurred_at_us())),
           " is more than ", absl::FormatDuration(options_.max_clock_skew),
-          " ahead of the engine clock (",
-          absl::FormatTime(now), "): the future is not a fact"));
+          " ahead of the engine clock (", absl::FormatTime(now),
+          "): the future is not a fact"));
     }
     e.set_stream(std::string(stream));
     e.clear_version();
@@ -461,13 +466,11 @@ absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
   SLATE_RETURN_IF_ERROR(log_format::ValidateStreamId(stream));
   if (expected.kind() == ExpectedVersion::Kind::kExact &&
       expected.version() < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("append to ", stream,
-                     ": expected version must be >= 0, got ",
-                     expected.version()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "append to ", stream, ": expected version must be >= 0, got ",
+        expected.version()));
   }
-  SLATE_RETURN_IF_ERROR(
-      ValidateEvents(stream, events, options_.clock->Now()));
+  SLATE_RETURN_IF_ERROR(ValidateEvents(stream, events, options_.clock->Now()));
 
   Writer w;
   w.stream = std::string(stream);
@@ -494,8 +497,8 @@ absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
 
   GroupState gs;
   gs.next_position = leader_next_position_;
-  gs.now_us = std::max(absl::ToUnixMicros(options_.clock->Now()),
-                       last_recorded_us_);
+  gs.now_us =
+      std::max(absl::ToUnixMicros(options_.clock->Now()), last_recorded_us_);
   rocksdb::WriteBatch batch;
   for (Writer* x : group) Decide(x, &gs, &batch);
 
@@ -560,8 +563,8 @@ absl::Status EventLog::CheckIds(Writer* w, const GroupState& group,
   }
   std::vector<rocksdb::PinnableSlice> values(n);
   std::vector<rocksdb::Status> statuses(n);
-  db_->MultiGet(rocksdb::ReadOptions(), ids_cf_, n,
-                slices.data(), values.data(), statuses.data());
+  db_->MultiGet(rocksdb::ReadOptions(), ids_cf_, n, slices.data(),
+                values.data(), statuses.data());
 
   std::vector<Envelope> stored(n);
   std::vector<bool> found(n, false);
@@ -573,23 +576,22 @@ absl::Status EventLog::CheckIds(Writer* w, const GroupState& group,
     } else if (statuses[i].IsNotFound()) {
       continue;
     } else if (!statuses[i].ok()) {
-      return FromRocks(statuses[i],
-                       absl::StrCat("append: look up event id ",
-                                    events[i].event_id()));
+      return FromRocks(statuses[i], absl::StrCat("append: look up event id ",
+                                                 events[i].event_id()));
     } else {
       int64_t p = 0;
       if (!log_format::DecodePositionValue(RocksView(values[i]), &p)) {
-        return absl::DataLossError(absl::StrCat(
-            "event id index for ", events[i].event_id(),
-            ": malformed position value"));
+        return absl::DataLossError(absl::StrCat("event id index for ",
+                                                events[i].event_id(),
+                                                ": malformed position value"));
       }
       std::string bytes;
       rocksdb::Status s =
           db_->Get(rocksdb::ReadOptions(), log_format::EventKey(p), &bytes);
       if (s.IsNotFound()) {
-        return absl::DataLossError(absl::StrCat(
-            "event id ", events[i].event_id(), " points at position ", p,
-            " which holds no event"));
+        return absl::DataLossError(
+            absl::StrCat("event id ", events[i].event_id(),
+                         " points at position ", p, " which holds no event"));
       }
       SLATE_RETURN_IF_ERROR(FromRocks(s, "append: read stored event"));
       SLATE_ASSIGN_OR_RETURN(stored[i], DecodeEnvelope(p, bytes));
@@ -728,9 +730,9 @@ absl::StatusOr<int64_t> EventLog::StreamVersion(
   }
   if (!log_format::DecodeStreamRunValue(RocksView(it->value()), &first_position,
                                         &count)) {
-    return absl::DataLossError(absl::StrCat(
-        "stream ", stream, ": malformed index entry at version ",
-        first_version));
+    return absl::DataLossError(
+        absl::StrCat("stream ", stream, ": malformed index entry at version ",
+                     first_version));
   }
   return first_version + count - 1;
 }
@@ -753,7 +755,8 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
   absl::string_view s;
   int64_t first_version = 0;
   if (!runs->Valid() ||
-      !log_format::DecodeStreamKey(RocksView(runs->key()), &s, &first_version) ||
+      !log_format::DecodeStreamKey(RocksView(runs->key()), &s,
+                                   &first_version) ||
       s != stream) {
     SLATE_RETURN_IF_ERROR(
         FromRocks(runs->status(), absl::StrCat("read ", stream)));
@@ -767,16 +770,19 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
   int64_t v = from_version;
   for (; runs->Valid() && out.size() < max_count; runs->Next()) {
     int64_t first_position = 0, count = 0;
-    if (!log_format::DecodeStreamKey(RocksView(runs->key()), &s, &first_version) ||
+    if (!log_format::DecodeStreamKey(RocksView(runs->key()), &s,
+                                     &first_version) ||
         !log_format::DecodeStreamRunValue(RocksView(runs->value()),
                                           &first_position, &count)) {
       return absl::DataLossError(absl::StrCat(
           "stream ", stream, ": malformed index entry near version ", v));
     }
     if (first_version > v) {
-      return absl::DataLossError(absl::StrCat(
-          "stream ", stream, ": version ", v, " is missing (next run starts "
-          "at ", first_version, ")"));
+      return absl::DataLossError(absl::StrCat("stream ", stream, ": version ",
+                                              v,
+                                              " is missing (next run starts "
+                                              "at ",
+                                              first_version, ")"));
     }
     if (v >= first_version + count) continue;  // Run ends before from_version.
     int64_t p = first_position + (v - first_version);
@@ -784,15 +790,16 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
     for (; v < first_version + count && out.size() < max_count;
          ++v, ++p, ev->Next()) {
       int64_t at = -1;
-      if (!ev->Valid() || !log_format::DecodeEventKey(RocksView(ev->key()), &at) ||
-          at != p) {
+      if (!ev->Valid() ||
+          !log_format::DecodeEventKey(RocksView(ev->key()), &at) || at != p) {
         SLATE_RETURN_IF_ERROR(
             FromRocks(ev->status(), absl::StrCat("read ", stream)));
-        return absl::DataLossError(absl::StrCat(
-            "stream ", stream, " version ", v, " points at position ", p,
-            " which holds no event"));
+        return absl::DataLossError(absl::StrCat("stream ", stream, " version ",
+                                                v, " points at position ", p,
+                                                " which holds no event"));
       }
-      SLATE_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(p, RocksView(ev->value())));
+      SLATE_ASSIGN_OR_RETURN(Envelope e,
+                             DecodeEnvelope(p, RocksView(ev->value())));
       if (e.stream() != stream || e.version() != v) {
         return absl::DataLossError(absl::StrCat(
             "stream ", stream, " version ", v, ": event at position ", p,
@@ -868,9 +875,9 @@ LogStats EventLog::Stats() const {
 std::unique_ptr<Subscription> EventLog::Subscribe(int64_t from_position,
                                                   EventHandler handler,
                                                   size_t batch_size) {
-  std::unique_ptr<Subscription> s(new Subscription(
-      this, std::max<int64_t>(from_position, 0), std::move(handler),
-      std::max<size_t>(batch_size, 1)));
+  std::unique_ptr<Subscription> s(
+      new Subscription(this, std::max<int64_t>(from_position, 0),
+                       std::move(handler), std::max<size_t>(batch_size, 1)));
   {
     std::lock_guard<std::mutex> l(subs_mu_);
     subscriptions_.push_back(s.get());

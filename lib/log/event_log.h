@@ -41,6 +41,15 @@ namespace slate {
 
 class Subscription;
 
+// Test-only knobs for EventLog::OpenForTest (fault injection in tests/faults).
+// Production code uses Open, which is OpenForTest with these defaults.
+struct EventLogTestHooks {
+  // The RocksDB environment all of the log's files go through, e.g. one
+  // whose writes fail as on a full disk or a read-only directory. Not owned;
+  // must outlive the log. Default (null): rocksdb::Env::Default().
+  rocksdb::Env* env = nullptr;
+};
+
 // Called for each event a subscription delivers, in position order. A non-OK
 // return stops the subscription with that status.
 using EventHandler = std::function<absl::Status(const Envelope&)>;
@@ -53,6 +62,10 @@ class EventLog {
   // !create_if_missing. kDataLoss: RocksDB reports corruption.
   static absl::StatusOr<std::unique_ptr<EventLog>> Open(const Options& options,
                                                         const std::string& dir);
+  // Open with test hooks (see EventLogTestHooks). Not for production use.
+  static absl::StatusOr<std::unique_ptr<EventLog>> OpenForTest(
+      const Options& options, const std::string& dir,
+      const EventLogTestHooks& hooks);
 
   // Stops all subscriptions, flushes a bulk import, closes RocksDB.
   ~EventLog();

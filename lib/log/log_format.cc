@@ -134,10 +134,9 @@ absl::Status ValidateStreamId(absl::string_view stream) {
     return absl::InvalidArgumentError("stream id is empty");
   }
   if (stream.size() > kMaxStreamIdBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("stream id \"", stream.substr(0, 40), "...\" is ",
-                     stream.size(), " bytes; the limit is ",
-                     kMaxStreamIdBytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream id \"", stream.substr(0, 40), "...\" is ", stream.size(),
+        " bytes; the limit is ", kMaxStreamIdBytes));
   }
   for (size_t i = 0; i < stream.size(); ++i) {
     if (!IsStreamChar(stream[i])) {
@@ -154,10 +153,9 @@ absl::Status ValidateEventId(absl::string_view event_id) {
     return absl::InvalidArgumentError("event_id is empty");
   }
   if (event_id.size() > kMaxEventIdBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("event_id \"", event_id.substr(0, 40), "...\" is ",
-                     event_id.size(), " bytes; the limit is ",
-                     kMaxEventIdBytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "event_id \"", event_id.substr(0, 40), "...\" is ", event_id.size(),
+        " bytes; the limit is ", kMaxEventIdBytes));
   }
   for (size_t i = 0; i < event_id.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(event_id[i]);

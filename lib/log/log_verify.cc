@@ -40,8 +40,8 @@ absl::Status VerifyLog(const EventLog& log, VerifyReport* report) {
         continue;
       }
       if (p != expect) {
-        report->Problem(absl::StrCat("positions ", expect, "..", p - 1,
-                                     " are missing"));
+        report->Problem(
+            absl::StrCat("positions ", expect, "..", p - 1, " are missing"));
       }
       expect = p + 1;
       Envelope e;
@@ -74,10 +74,10 @@ absl::Status VerifyLog(const EventLog& log, VerifyReport* report) {
                                  " but the engine expects ",
                                  log.NextPosition() - 1));
   }
-  report->checked.push_back(absl::StrCat(
-      "log: ", expect, " events at positions 0..", expect - 1,
-      ", dense, each decodes with its own position; ", streams.size(),
-      " streams with dense versions"));
+  report->checked.push_back(
+      absl::StrCat("log: ", expect, " events at positions 0..", expect - 1,
+                   ", dense, each decodes with its own position; ",
+                   streams.size(), " streams with dense versions"));
 
   // 2. Stream index: runs tile each stream and point at the right events.
   int64_t runs = 0;
@@ -104,8 +104,8 @@ absl::Status VerifyLog(const EventLog& log, VerifyReport* report) {
       const std::string name(stream);
       auto s = streams.find(name);
       if (s == streams.end()) {
-        report->Problem(absl::StrCat("stream index names ", name,
-                                     ", which has no events"));
+        report->Problem(
+            absl::StrCat("stream index names ", name, ", which has no events"));
         continue;
       }
       if (first_version != s->second.indexed) {
@@ -116,16 +116,16 @@ absl::Status VerifyLog(const EventLog& log, VerifyReport* report) {
       s->second.indexed = first_version + count;
       for (int64_t i = 0; i < count; ++i) {
         std::string bytes;
-        rocksdb::Status st = db->Get(rocksdb::ReadOptions(),
-                                     log_format::EventKey(first_position + i),
-                                     &bytes);
+        rocksdb::Status st =
+            db->Get(rocksdb::ReadOptions(),
+                    log_format::EventKey(first_position + i), &bytes);
         Envelope e;
         if (!st.ok() || !e.ParseFromString(bytes) || e.stream() != name ||
             e.version() != first_version + i) {
-          report->Problem(absl::StrCat(
-              "stream ", name, " version ", first_version + i,
-              ": index points at position ", first_position + i,
-              ", which does not hold it"));
+          report->Problem(
+              absl::StrCat("stream ", name, " version ", first_version + i,
+                           ": index points at position ", first_position + i,
+                           ", which does not hold it"));
           break;
         }
       }
@@ -139,9 +139,10 @@ absl::Status VerifyLog(const EventLog& log, VerifyReport* report) {
                                    s.next_version));
     }
   }
-  report->checked.push_back(absl::StrCat(
-      "stream index: ", runs, " runs tile every stream's versions and point "
-      "at the right events"));
+  report->checked.push_back(
+      absl::StrCat("stream index: ", runs,
+                   " runs tile every stream's versions and point "
+                   "at the right events"));
 
   // 3. Id index: exactly the stored ids, each at its event.
   int64_t indexed_ids = 0;
@@ -164,8 +165,8 @@ absl::Status VerifyLog(const EventLog& log, VerifyReport* report) {
       const std::string id(key.substr(1));
       auto found = ids.find(id);
       if (found == ids.end()) {
-        report->Problem(absl::StrCat("id index names ", id,
-                                     ", which no event carries"));
+        report->Problem(
+            absl::StrCat("id index names ", id, ", which no event carries"));
       } else if (found->second != p) {
         report->Problem(absl::StrCat("id index maps ", id, " to position ", p,
                                      "; the event is at ", found->second));

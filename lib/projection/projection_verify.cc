@@ -98,10 +98,11 @@ absl::Status VerifyProjections(const EventLog& log, ProjectionRunner& runner,
       }
       if (e->second != value) {
         if (differences++ < 3) {
-          report->Problem(absl::StrCat("projection ", name, ": key \"",
-                                       Shown(key), "\" differs from a fresh "
-                                       "fold (", value.size(), " vs ",
-                                       e->second.size(), " bytes)"));
+          report->Problem(
+              absl::StrCat("projection ", name, ": key \"", Shown(key),
+                           "\" differs from a fresh "
+                           "fold (",
+                           value.size(), " vs ", e->second.size(), " bytes)"));
         }
       }
       ++e;

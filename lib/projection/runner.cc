@@ -40,8 +40,8 @@ class BatchState final : public ProjectionState {
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
     rocksdb::PinnableSlice value;
-    rocksdb::Status s = wb_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(),
-                                               cf_, Rocks(key), &value);
+    rocksdb::Status s = wb_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), cf_,
+                                               Rocks(key), &value);
     if (s.IsNotFound()) return std::nullopt;
     SLATE_RETURN_IF_ERROR(FromRocks(s, "projection read"));
     return std::string(RocksView(value));
@@ -125,8 +125,8 @@ ProjectionRunner::~ProjectionRunner() { StopFollowing(); }
 
 absl::Status ProjectionRunner::Load(Slot& slot) {
   const std::string name(slot.projection->name());
-  SLATE_ASSIGN_OR_RETURN(slot.cf, log_->GetOrCreateColumnFamily(
-                                      ProjectionColumnFamily(name)));
+  SLATE_ASSIGN_OR_RETURN(
+      slot.cf, log_->GetOrCreateColumnFamily(ProjectionColumnFamily(name)));
   rocksdb::DB* db = log_->db();
   std::string version, checkpoint;
   rocksdb::Status s =
@@ -190,7 +190,9 @@ std::vector<std::string> ProjectionRunner::Names() const {
   return names;
 }
 
-absl::Status ProjectionRunner::CatchUp() { return FoldTo(log_->NextPosition()); }
+absl::Status ProjectionRunner::CatchUp() {
+  return FoldTo(log_->NextPosition());
+}
 
 absl::Status ProjectionRunner::FoldTo(int64_t position) {
   if (min_checkpoint_.load(std::memory_order_acquire) >= position) {
@@ -231,9 +233,9 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
         if (st.ok()) st = state.error();
         if (!st.ok()) {
           return absl::Status(
-              st.code(), absl::StrCat("projection ", slot.projection->name(),
-                                      " at position ", e.position(), ": ",
-                                      st.message()));
+              st.code(),
+              absl::StrCat("projection ", slot.projection->name(),
+                           " at position ", e.position(), ": ", st.message()));
         }
       }
       new_cp[i] = next;
@@ -291,16 +293,16 @@ void ProjectionRunner::FollowLoop() {
 absl::Status ProjectionRunner::WaitFor(int64_t position,
                                        absl::Duration timeout) {
   std::unique_lock<std::mutex> l(wait_mu_);
-  const bool done = wait_cv_.wait_for(
-      l, absl::ToChronoNanoseconds(timeout), [&] {
+  const bool done =
+      wait_cv_.wait_for(l, absl::ToChronoNanoseconds(timeout), [&] {
         return !follow_error_.ok() ||
                min_checkpoint_.load(std::memory_order_acquire) >= position;
       });
   if (!follow_error_.ok()) return follow_error_;
   if (!done) {
     return absl::DeadlineExceededError(absl::StrCat(
-        "projections reached position ", min_checkpoint_.load(),
-        ", not ", position, ", within ", absl::FormatDuration(timeout)));
+        "projections reached position ", min_checkpoint_.load(), ", not ",
+        position, ", within ", absl::FormatDuration(timeout)));
   }
   return absl::OkStatus();
 }
@@ -370,8 +372,7 @@ absl::StatusOr<std::optional<std::string>> ProjectionRunner::Get(
 
 absl::Status ProjectionRunner::Scan(
     absl::string_view name, absl::string_view prefix,
-    const std::function<bool(absl::string_view, absl::string_view)>& fn)
-    const {
+    const std::function<bool(absl::string_view, absl::string_view)>& fn) const {
   const Slot* slot = Find(name);
   if (slot == nullptr) {
     return absl::NotFoundError(absl::StrCat("no projection named ", name));

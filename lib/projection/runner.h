@@ -74,10 +74,9 @@ class ProjectionRunner {
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view name,
                                                  absl::string_view key) const;
   // Scans keys with `prefix` of a projection's committed state.
-  absl::Status Scan(
-      absl::string_view name, absl::string_view prefix,
-      const std::function<bool(absl::string_view, absl::string_view)>& fn)
-      const;
+  absl::Status Scan(absl::string_view name, absl::string_view prefix,
+                    const std::function<bool(absl::string_view,
+                                             absl::string_view)>& fn) const;
 
   std::vector<std::string> Names() const;
 

@@ -77,8 +77,8 @@ TEST(ConcurrencyTest, EightAppendersKeepPositionsDenseAndOneWinnerPerVersion) {
             errors[t] = v.status().ToString();
             return;
           }
-          ev = *v < 0 ? ExpectedVersion::NoStream()
-                      : ExpectedVersion::Exact(*v);
+          ev =
+              *v < 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exact(*v);
         } else {
           stream = absl::StrCat("own/", t, "/", i % 16);
         }
@@ -165,8 +165,8 @@ TEST(ConcurrencyTest, PowerLossAppendersShareOneSync) {
   std::atomic<bool> first{true};
   log.SetBeforeGroupWriteHookForTest([&] {
     if (first.exchange(false)) {
-      ASSERT_TRUE(Eventually(
-          [&] { return log.QueuedWritersForTest() == kThreads; }));
+      ASSERT_TRUE(
+          Eventually([&] { return log.QueuedWritersForTest() == kThreads; }));
     }
   });
   std::vector<std::thread> threads;
@@ -214,7 +214,8 @@ TEST(ConcurrencyTest, ConflictsInsideOneGroupAreDecidedInQueueOrder) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::string id = t < 2 ? "same-id" : absl::StrCat("c", t);
-      auto r = log.Append("contended", ExpectedVersion::NoStream(), {Event(id)});
+      auto r =
+          log.Append("contended", ExpectedVersion::NoStream(), {Event(id)});
       if (r.ok() && r->idempotent_replay) {
         replayed++;
       } else if (r.ok()) {
@@ -356,7 +357,8 @@ TEST(SubscriptionTest, ClosingTheEngineStopsLiveSubscriptions) {
       delivered++;
       return absl::OkStatus();
     });
-    ASSERT_TRUE((*engine_or)->Append("s/1", ExpectedVersion::Any(), {Event("x")}).ok());
+    ASSERT_TRUE(
+        (*engine_or)->Append("s/1", ExpectedVersion::Any(), {Event("x")}).ok());
     ASSERT_TRUE(Eventually([&] { return delivered.load() == 1; }));
   }  // Engine closes while the subscription waits for more.
   EXPECT_TRUE(sub->done());

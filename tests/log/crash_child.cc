@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
                            : slate::Durability::kProcessCrash;
   auto engine = slate::Engine::Open(options, argv[1]);
   if (!engine.ok()) {
-    std::fprintf(stderr, "crash_child: %s\n", engine.status().ToString().c_str());
+    std::fprintf(stderr, "crash_child: %s\n",
+                 engine.status().ToString().c_str());
     return 1;
   }
   long batch = std::atol(argv[3]);
@@ -56,14 +57,15 @@ int main(int argc, char** argv) {
                        std::string(rng() % 300, 'x')));
       events.push_back(std::move(e));
     }
-    auto r = (*engine)->Append(absl::StrCat("incident/", rng() % 16),
-                               slate::ExpectedVersion::Any(), std::move(events));
+    auto r =
+        (*engine)->Append(absl::StrCat("incident/", rng() % 16),
+                          slate::ExpectedVersion::Any(), std::move(events));
     if (!r.ok()) {
       std::fprintf(stderr, "crash_child: %s\n", r.status().ToString().c_str());
       return 1;
     }
-    if (!WriteAll(1, absl::StrCat(batch, " ", size, " ", r->first_position,
-                                  "\n"))) {
+    if (!WriteAll(
+            1, absl::StrCat(batch, " ", size, " ", r->first_position, "\n"))) {
       return 1;
     }
   }

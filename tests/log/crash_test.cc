@@ -73,7 +73,8 @@ std::vector<Acked> RunAndKill(const std::string& db, const char* mode,
     // Slow builds (sanitizers) take a while to start; wait for the first
     // acknowledgement, up to 30 s.
     while (buffer.find('\n') == std::string::npos &&
-           std::chrono::steady_clock::now() - start < std::chrono::seconds(30)) {
+           std::chrono::steady_clock::now() - start <
+               std::chrono::seconds(30)) {
       drain();
       usleep(1000);
     }
@@ -87,8 +88,8 @@ std::vector<Acked> RunAndKill(const std::string& db, const char* mode,
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFSIGNALED(status)) << "child exited early with status "
-                                   << WEXITSTATUS(status);
+  EXPECT_TRUE(WIFSIGNALED(status))
+      << "child exited early with status " << WEXITSTATUS(status);
   drain();  // Acknowledgements already in the pipe count too.
   close(fds[0]);
   std::vector<Acked> acked;
@@ -148,8 +149,8 @@ void CrashRounds(const char* mode) {
       by_id[e.event_id()] = e;
     }
     for (const auto& [b, n] : seen) {
-      EXPECT_EQ(n, size_of[b]) << "round " << round << ": batch " << b
-                               << " is half visible";
+      EXPECT_EQ(n, size_of[b])
+          << "round " << round << ": batch " << b << " is half visible";
     }
     // Every acknowledged event is there, at the acknowledged position.
     for (const Acked& a : all_acked) {
@@ -161,9 +162,10 @@ void CrashRounds(const char* mode) {
       }
     }
   }
-  std::printf("%s: %d rounds, %zu acknowledged batches checked, %d rounds "
-              "killed mid-stream\n",
-              mode, kRounds, all_acked.size(), total_killed_with_acks);
+  std::printf(
+      "%s: %d rounds, %zu acknowledged batches checked, %d rounds "
+      "killed mid-stream\n",
+      mode, kRounds, all_acked.size(), total_killed_with_acks);
   // The test must have exercised something: most rounds acknowledged work.
   EXPECT_GE(total_killed_with_acks, kRounds / 2);
 }

@@ -1,6 +1,8 @@
 // Behaviour of the event log through the public Engine API (and EventLog for
 // its test hooks): expected versions, idempotency, reads, format checks,
 // corruption, durability modes.
+#include "lib/log/event_log.h"
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -9,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
-#include "lib/log/event_log.h"
 #include "lib/log/log_format.h"
 #include "rocksdb/db.h"
 #include "tests/testing/temp_dir.h"
@@ -85,8 +86,8 @@ TEST_F(EventLogTest, AppendAssignsDensePositionsAndVersions) {
   EXPECT_EQ(r1->first_version, 0);
   EXPECT_EQ(r1->last_version, 1);
   EXPECT_FALSE(r1->idempotent_replay);
-  auto r2 = engine->Append("incident/2", ExpectedVersion::Any(),
-                           {Opened("b1", "2")});
+  auto r2 =
+      engine->Append("incident/2", ExpectedVersion::Any(), {Opened("b1", "2")});
   ASSERT_TRUE(r2.ok()) << r2.status();
   EXPECT_EQ(r2->first_position, 2);
   EXPECT_EQ(r2->first_version, 0);
@@ -111,8 +112,9 @@ TEST_F(EventLogTest, AppendAssignsDensePositionsAndVersions) {
 
 TEST_F(EventLogTest, WrongExpectedVersionIsAbortedAndWritesNothing) {
   auto engine = OpenEngine();
-  ASSERT_TRUE(engine->Append("incident/1", ExpectedVersion::NoStream(),
-                             {Opened("a1", "1")})
+  ASSERT_TRUE(engine
+                  ->Append("incident/1", ExpectedVersion::NoStream(),
+                           {Opened("a1", "1")})
                   .ok());
   struct Case {
     std::string stream;
@@ -145,17 +147,18 @@ TEST_F(EventLogTest, ExpectedVersionAnyAndStreamExistsSucceed) {
   auto engine = OpenEngine();
   EXPECT_TRUE(
       engine->Append("s/1", ExpectedVersion::Any(), {Opened("1", "1")}).ok());
-  EXPECT_TRUE(engine
-                  ->Append("s/1", ExpectedVersion::StreamExists(),
-                           {Comment("2", "x")})
-                  .ok());
+  EXPECT_TRUE(
+      engine
+          ->Append("s/1", ExpectedVersion::StreamExists(), {Comment("2", "x")})
+          .ok());
   EXPECT_TRUE(
       engine->Append("s/1", ExpectedVersion::Any(), {Comment("3", "y")}).ok());
   EXPECT_EQ(*engine->StreamVersion("s/1"), 2);
-  EXPECT_EQ(engine->Append("s/1", ExpectedVersion::Exact(-1), {Comment("4", "")})
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      engine->Append("s/1", ExpectedVersion::Exact(-1), {Comment("4", "")})
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(EventLogTest, IdenticalRetryReturnsOriginalPositions) {
@@ -253,11 +256,14 @@ TEST_F(EventLogTest, EventsPerAppendLimitAtUnderAndOver) {
   auto engine = OpenEngine();
   auto batch = [](int n, const std::string& prefix) {
     std::vector<Envelope> v;
-    for (int i = 0; i < n; ++i) v.push_back(Comment(absl::StrCat(prefix, i), ""));
+    for (int i = 0; i < n; ++i)
+      v.push_back(Comment(absl::StrCat(prefix, i), ""));
     return v;
   };
-  EXPECT_TRUE(engine->Append("s/1", ExpectedVersion::Any(), batch(4, "a")).ok());
-  EXPECT_TRUE(engine->Append("s/1", ExpectedVersion::Any(), batch(5, "b")).ok());
+  EXPECT_TRUE(
+      engine->Append("s/1", ExpectedVersion::Any(), batch(4, "a")).ok());
+  EXPECT_TRUE(
+      engine->Append("s/1", ExpectedVersion::Any(), batch(5, "b")).ok());
   EXPECT_EQ(engine->Append("s/1", ExpectedVersion::Any(), batch(6, "c"))
                 .status()
                 .code(),
@@ -331,7 +337,8 @@ TEST_F(EventLogTest, UnknownFieldsSurviveTheRoundTrip) {
 
 TEST_F(EventLogTest, RecordedAtNeverGoesBackwards) {
   auto engine = OpenEngine();
-  ASSERT_TRUE(engine->Append("s/1", ExpectedVersion::Any(), {Comment("1", "")}).ok());
+  ASSERT_TRUE(
+      engine->Append("s/1", ExpectedVersion::Any(), {Comment("1", "")}).ok());
   clock_.Set(kStart - absl::Hours(2));  // Someone set the clock back.
   Envelope e = Comment("2", "");
   e.set_occurred_at_us(absl::ToUnixMicros(kStart - absl::Hours(3)));
@@ -389,7 +396,8 @@ TEST_F(EventLogTest, InterruptedCreationOpensAsANewDatabase) {
   ASSERT_NE(engine, nullptr);
   EXPECT_EQ(engine->NextPosition(), 0);
   EXPECT_TRUE(
-      engine->Append("s/1", ExpectedVersion::NoStream(), {Comment("a", "")}).ok());
+      engine->Append("s/1", ExpectedVersion::NoStream(), {Comment("a", "")})
+          .ok());
   EXPECT_FALSE(std::filesystem::exists(dir_.Sub(log_format::kCreatingMarker)));
 }
 
@@ -443,7 +451,8 @@ TEST_F(EventLogTest, UndecodableRecordIsDataLossNamingItsPosition) {
   // Events before the damage are still readable.
   EXPECT_EQ(engine->ReadAll(0, 3)->size(), 3u);
   // A retry of the damaged event cannot be judged: data loss, not a crash.
-  auto retry = engine->Append("s/1", ExpectedVersion::Any(), {Comment("e3", "ok")});
+  auto retry =
+      engine->Append("s/1", ExpectedVersion::Any(), {Comment("e3", "ok")});
   EXPECT_EQ(retry.status().code(), absl::StatusCode::kDataLoss);
 }
 
@@ -459,7 +468,8 @@ TEST_F(EventLogTest, MissingPositionIsDataLoss) {
   }
   {
     RawDb db(dir_.path());
-    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), log_format::EventKey(1)).ok());
+    ASSERT_TRUE(
+        db->Delete(rocksdb::WriteOptions(), log_format::EventKey(1)).ok());
   }
   auto engine = OpenEngine();
   auto all = engine->ReadAll(0, 100);

@@ -40,7 +40,8 @@ TEST(LogFormat, DecodersRejectMalformedBytes) {
   absl::string_view s;
   EXPECT_FALSE(DecodeEventKey("E123", &p));
   EXPECT_FALSE(DecodeEventKey(StreamKey("a", 1), &p));
-  EXPECT_FALSE(DecodeEventKey(std::string("E\xff\xff\xff\xff\xff\xff\xff\xff", 9), &p));
+  EXPECT_FALSE(
+      DecodeEventKey(std::string("E\xff\xff\xff\xff\xff\xff\xff\xff", 9), &p));
   EXPECT_FALSE(DecodeStreamKey("Sabc", &s, &p));
   EXPECT_FALSE(DecodeStreamKey(EventKey(5), &s, &p));
   EXPECT_FALSE(DecodePositionValue("1234567", &p));
@@ -54,8 +55,7 @@ TEST(LogFormat, StreamIdValidationNamesTheProblem) {
   EXPECT_EQ(ValidateStreamId("").code(), absl::StatusCode::kInvalidArgument);
   absl::Status bad = ValidateStreamId("incident/a b");
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(bad.message().find("offset 10"), absl::string_view::npos)
-      << bad;
+  EXPECT_NE(bad.message().find("offset 10"), absl::string_view::npos) << bad;
   EXPECT_FALSE(ValidateStreamId(std::string("a\0b", 3)).ok());
   EXPECT_TRUE(ValidateStreamId(std::string(kMaxStreamIdBytes, 'x')).ok());
   EXPECT_FALSE(ValidateStreamId(std::string(kMaxStreamIdBytes + 1, 'x')).ok());

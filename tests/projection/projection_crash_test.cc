@@ -63,9 +63,10 @@ TEST(ProjectionCrashTest, KilledFoldsNeverLeaveProjectionsBehindOrWrong) {
     if (end > last_end) ++grew;
     last_end = end;
   }
-  std::printf("%d rounds, %d of them appended before the kill; log ends at "
-              "%lld events\n",
-              kRounds, grew, static_cast<long long>(last_end));
+  std::printf(
+      "%d rounds, %d of them appended before the kill; log ends at "
+      "%lld events\n",
+      kRounds, grew, static_cast<long long>(last_end));
   EXPECT_GE(grew, kRounds / 2);  // The kills landed mid-work.
 }
 

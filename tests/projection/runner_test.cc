@@ -33,8 +33,8 @@ class RunnerTest : public ::testing::Test {
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = std::move(*log);
   }
-  std::unique_ptr<ProjectionRunner> OpenRunner(
-      std::unique_ptr<Projection> p, RunnerOptions options = {}) {
+  std::unique_ptr<ProjectionRunner> OpenRunner(std::unique_ptr<Projection> p,
+                                               RunnerOptions options = {}) {
     std::vector<std::unique_ptr<Projection>> ps;
     ps.push_back(std::move(p));
     auto r = ProjectionRunner::Open(log_.get(), std::move(ps), options);
@@ -163,7 +163,8 @@ TEST_F(RunnerTest, CheckpointAheadOfTheLogIsRebuilt) {
     ASSERT_TRUE(runner->CatchUp().ok());
   }
   // Pretend the derived data outlived a lost log suffix.
-  auto cf = log_->GetOrCreateColumnFamily(ProjectionColumnFamily("stream-stats"));
+  auto cf =
+      log_->GetOrCreateColumnFamily(ProjectionColumnFamily("stream-stats"));
   ASSERT_TRUE(cf.ok());
   ASSERT_TRUE(log_->db()
                   ->Put(rocksdb::WriteOptions(), *cf,

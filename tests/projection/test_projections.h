@@ -41,11 +41,11 @@ class StreamStats final : public Projection {
     state.Put("total", absl::StrCat(t + 1));
     // Number of streams seen so far, recounted by a scan over count keys.
     int64_t streams = 0;
-    absl::Status st = state.Scan(prefix_, [&](absl::string_view,
-                                              absl::string_view) {
-      ++streams;
-      return true;
-    });
+    absl::Status st =
+        state.Scan(prefix_, [&](absl::string_view, absl::string_view) {
+          ++streams;
+          return true;
+        });
     if (!st.ok()) return st;
     state.Put("streams", absl::StrCat(streams));
     return absl::OkStatus();

@@ -32,13 +32,13 @@ class VerifyTest : public ::testing::Test {
       c.set_event_id(absl::StrCat("c", i));
       c.set_occurred_at_us(1700000000000000 + i);
       c.mutable_incident_commented()->set_text("x");
-      ASSERT_TRUE(engine_
-                      ->Append(absl::StrCat("incident/", i % 2),
-                               ExpectedVersion::Any(),
-                               {i < 2 ? Opened(absl::StrCat("o", i),
-                                               absl::StrCat(i % 2))
-                                      : c})
-                      .ok());
+      ASSERT_TRUE(
+          engine_
+              ->Append(
+                  absl::StrCat("incident/", i % 2), ExpectedVersion::Any(),
+                  {i < 2 ? Opened(absl::StrCat("o", i), absl::StrCat(i % 2))
+                         : c})
+              .ok());
     }
   }
   VerifyReport Run() {
@@ -69,7 +69,8 @@ TEST_F(VerifyTest, FindsAMissingIdIndexEntry) {
     Options o = options_;
     auto log = EventLog::Open(o, dir_.path());
     ASSERT_TRUE(log.ok());
-    ASSERT_TRUE((*log)->db()
+    ASSERT_TRUE((*log)
+                    ->db()
                     ->Delete(rocksdb::WriteOptions(),
                              (*log)->ids_column_family(),
                              log_format::IdKey("c3"))
@@ -89,7 +90,8 @@ TEST_F(VerifyTest, FindsABrokenStreamIndex) {
     auto log = EventLog::Open(options_, dir_.path());
     ASSERT_TRUE(log.ok());
     // incident/1's second run (version 1) claims position 0.
-    ASSERT_TRUE((*log)->db()
+    ASSERT_TRUE((*log)
+                    ->db()
                     ->Put(rocksdb::WriteOptions(),
                           log_format::StreamKey("incident/1", 1),
                           log_format::StreamRunValue(0, 1))
@@ -110,7 +112,8 @@ TEST_F(VerifyTest, FindsAProjectionThatDiffersFromAFreshFold) {
     ASSERT_TRUE(log.ok());
     auto cf = (*log)->GetOrCreateColumnFamily(ProjectionColumnFamily("views"));
     ASSERT_TRUE(cf.ok());
-    ASSERT_TRUE((*log)->db()
+    ASSERT_TRUE((*log)
+                    ->db()
                     ->Put(rocksdb::WriteOptions(), *cf, "incident/0", "bogus")
                     .ok());
   }
@@ -126,7 +129,8 @@ TEST_F(VerifyTest, FindsAMissingEvent) {
   {
     auto log = EventLog::Open(options_, dir_.path());
     ASSERT_TRUE(log.ok());
-    ASSERT_TRUE((*log)->db()
+    ASSERT_TRUE((*log)
+                    ->db()
                     ->Delete(rocksdb::WriteOptions(), log_format::EventKey(2))
                     .ok());
   }

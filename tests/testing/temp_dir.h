@@ -1,7 +1,7 @@
 // Test helpers: fresh temporary directories under Bazel's TEST_TMPDIR.
 //
-//   slate::testing::TempDir dir;              // removed when it goes out of scope
-//   auto engine = slate::Engine::Open(options, dir.path());
+//   slate::testing::TempDir dir;              // removed when it goes out of
+//   scope auto engine = slate::Engine::Open(options, dir.path());
 #ifndef SLATE_TESTS_TESTING_TEMP_DIR_H_
 #define SLATE_TESTS_TESTING_TEMP_DIR_H_
 
@@ -18,10 +18,9 @@ class TempDir {
  public:
   TempDir() {
     const char* base = std::getenv("TEST_TMPDIR");
-    std::string tmpl =
-        (std::filesystem::path(base != nullptr ? base : "/tmp") /
-         "slate-test-XXXXXX")
-            .string();
+    std::string tmpl = (std::filesystem::path(base != nullptr ? base : "/tmp") /
+                        "slate-test-XXXXXX")
+                           .string();
     if (mkdtemp(tmpl.data()) == nullptr) {
       throw std::runtime_error("mkdtemp failed");
     }
