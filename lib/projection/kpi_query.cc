@@ -608,7 +608,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
     if (tables.incidents) {
       std::string b;
       std::vector<std::string> header = keys;
-      header.push_back("bucket_end");
+      header.insert(header.begin() + 1, "bucket_end");
       KpiRow empty;
       for (const Column& c : all_columns(empty)) header.push_back(c.name);
       absl::StrAppend(&b, absl::StrJoin(header, ","), "\n");
@@ -617,7 +617,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
         for (const std::string& k : RowKeys(rep, r.start, r.dims)) {
           line.push_back(CsvField(k));
         }
-        line.push_back(kpi::DayText(r.end));
+        line.insert(line.begin() + 1, kpi::DayText(r.end));
         for (const Column& c : all_columns(r)) {
           line.push_back(Machine(c.value));
         }
@@ -645,8 +645,9 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
     }
     if (tables.sla) {
       std::vector<std::string> header = keys;
-      for (const char* h : {"bucket_end", "policy", "target", "met", "breached",
-                            "compliance"}) {
+      header.insert(header.begin() + 1, "bucket_end");
+      for (const char* h :
+           {"policy", "target", "met", "breached", "compliance"}) {
         header.push_back(h);
       }
       std::string b = absl::StrCat(absl::StrJoin(header, ","), "\n");
@@ -655,7 +656,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
         for (const std::string& k : RowKeys(rep, s.start, s.dims)) {
           line.push_back(CsvField(k));
         }
-        line.push_back(kpi::DayText(s.end));
+        line.insert(line.begin() + 1, kpi::DayText(s.end));
         line.push_back(CsvField(s.policy_id));
         line.push_back(CsvField(s.target_type));
         line.push_back(absl::StrCat(s.met));

@@ -5,10 +5,12 @@
 //                          slate::FinalSlaClocks(engine->projections()));
 //   auto report = slate::QueryKpis(rollup, query, options, clocks);
 //
-// A clock counts as met when its status is MET (attributed at stopped_at),
-// breached when its status is BREACHED, whether it still runs, is paused or
-// stopped (attributed at breached_at). Running, paused, not started and
-// cancelled clocks are not counted. Dimensions are the record's attributes
+// A clock counts as breached when its deadline passed while it ran
+// (breached_at is set: running, paused, stopped, or cancelled after the
+// breach; attributed at breached_at), as met when its status is MET
+// (attributed at stopped_at). Other running, paused, not started and
+// cancelled clocks are not counted (kpis.md: "per clock that reached a final
+// state"). Dimensions are the record's attributes
 // as the SLA projection holds them (its latest values, see SlaClockView).
 #ifndef SLATE_LIB_PROJECTION_KPI_SLA_H_
 #define SLATE_LIB_PROJECTION_KPI_SLA_H_
