@@ -6,13 +6,14 @@ namespace slate {
 
 std::optional<KpiSlaClock> ToKpiSlaClock(const SlaClockView& v) {
   KpiSlaClock c;
-  if (v.state.status() == SLA_CLOCK_STATUS_MET && v.state.has_stopped_at_us()) {
-    c.met = true;
-    c.at_us = v.state.stopped_at_us();
-  } else if (v.state.status() == SLA_CLOCK_STATUS_BREACHED &&
-             v.state.has_breached_at_us()) {
+  if (v.state.has_breached_at_us()) {
+    // Its deadline passed while it ran, whatever happened later.
     c.met = false;
     c.at_us = v.state.breached_at_us();
+  } else if (v.state.status() == SLA_CLOCK_STATUS_MET &&
+             v.state.has_stopped_at_us()) {
+    c.met = true;
+    c.at_us = v.state.stopped_at_us();
   } else {
     return std::nullopt;
   }
