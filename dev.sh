@@ -68,14 +68,18 @@ run_tests() {
   out=$(mktemp)
   bazel test "${BAZEL_QUIET[@]}" --keep_going --test_summary=short "${flags[@]}" \
     "${targets[@]}" 2>&1 | tee "$out" || rc=$?
-  local passed=0 failed=0 skipped=0 label status dir counts testlogs
+  local passed=0 failed=0 skipped=0 label status dir counts testlogs xmls
   testlogs=$(bazel info "${flags[@]}" bazel-testlogs 2>/dev/null)
   # Summary lines look like "//tests/log:foo   (cached) PASSED in 0.4s".
   while read -r label status; do
     dir="$testlogs/$(printf '%s' "${label#//}" | tr ':' '/')"
     case "$status" in
       PASSED|FAILED)
-        counts=$(find "$dir" -name test.xml 2>/dev/null |
+        # One test.xml per target, or one per shard; never stale copies left
+        # in run_*/attempt directories by --runs_per_test or retries.
+        if [ -f "$dir/test.xml" ]; then xmls="$dir/test.xml"
+        else xmls=$(find "$dir" -path '*/shard_*_of_*/test.xml' 2>/dev/null); fi
+        counts=$(printf '%s\n' $xmls |
           xargs -r awk '
             /<testcase / { n++; open=1; if ($0 ~ /\/>[[:space:]]*$/) open=0 }
             open && /<(failure|error)[ >]/ { f++; open=0 }

@@ -41,11 +41,15 @@ Envelope Comment(const std::string& id, const std::string& text) {
 class RawDb {
  public:
   explicit RawDb(const std::string& path) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-        {log_format::kIdsColumnFamily, rocksdb::ColumnFamilyOptions()}};
-    rocksdb::Status s =
-        rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles_, &db_);
+    std::vector<std::string> names;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(),
+                                                        path, &names);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const std::string& n : names) {
+      cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    }
+    s = rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles_, &db_);
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
   ~RawDb() {
