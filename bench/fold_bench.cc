@@ -1,0 +1,353 @@
+// Projection fold throughput against a raw RocksDB scan of the same log, and
+// the memory of many open incidents with running SLA clocks (issue 6).
+//
+//   bazel run --config=bench //bench:fold_bench
+//   bazel run --config=bench //bench:fold_bench -- --benchmark_filter=Memory
+//   (run the memory case alone: VmHWM is the process's peak)
+//
+// BM_Projection_Fold: events per second through ALL built-in projections
+// (BuiltinProjections: views, sla, kpi, ...), a full rebuild of each from
+// position 0 over a prebuilt log of realistic incident lifecycles (open +
+// priority, assign, acknowledge, start, sometimes hold/resume or a priority
+// change, resolve, close; two SLA policies, one on the office-berlin
+// calendar). BM_RocksDB_RawScan: the same log read with a plain RocksDB
+// iterator over the event column family (no decoding): the ceiling.
+// BM_Sla_OpenClocksMemory/N: N open incidents each with three running clocks
+// (response, resolution, update) folded by an Engine; reports peak RSS
+// (VmHWM) and bytes per incident.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "benchmark/benchmark.h"
+#include "google/protobuf/util/json_util.h"
+#include "lib/api/engine.h"
+#include "lib/log/event_log.h"
+#include "lib/projection/builtins.h"
+#include "lib/projection/runner.h"
+#include "proto/commands.pb.h"
+#include "rocksdb/db.h"
+
+namespace slate {
+namespace {
+
+const absl::Time kBase = absl::FromUnixSeconds(1795420800);  // 2026-11-23Z
+
+std::string TempPath(const std::string& name) {
+  const char* base = std::getenv("TEST_TMPDIR");
+  std::string dir = absl::StrCat(base != nullptr ? base : "/tmp",
+                                 "/slate-fold-bench-", name, "-", getpid());
+  std::string cmd = absl::StrCat("rm -rf '", dir, "'");
+  if (std::system(cmd.c_str()) != 0) std::abort();
+  return dir;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Envelope Config(const std::string& id, const std::string& json_field,
+                const std::string& json) {
+  Envelope e;
+  std::string wrapped = absl::StrCat("{\"", json_field, "\":", json, "}");
+  auto st = google::protobuf::util::JsonStringToMessage(wrapped, &e);
+  if (!st.ok()) {
+    std::fprintf(stderr, "bad config %s: %s\n", id.c_str(),
+                 st.ToString().c_str());
+    std::abort();
+  }
+  e.set_event_id(id);
+  e.set_occurred_at_us(absl::ToUnixMicros(kBase - absl::Hours(24 * 30)));
+  return e;
+}
+
+// Calendar + two policies (office hours and 24x7).
+void AppendConfig(EventLog& log, bool three_clocks) {
+  std::string cal = ReadFile("examples/calendars/office-berlin.json");
+  auto must = [](absl::StatusOr<AppendResult> r) {
+    if (!r.ok()) {
+      std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+      std::abort();
+    }
+  };
+  must(log.Append("calendar/office-berlin", ExpectedVersion::Any(),
+                  {Config("cal", "calendarDefined", absl::StrCat(
+                                                        "{\"spec\":", cal,
+                                                        "}"))}));
+  const std::string rules = R"(
+    "response":{"start":{"events":["incident_opened"]},
+                "stop":{"events":["incident_acknowledged"]}},
+    "resolution":{"start":{"events":["incident_opened","incident_reopened"]},
+                  "pause":{"states":["on_hold"]},
+                  "stop":{"states":["resolved","closed"]}},
+    "update":{"start":{"events":["incident_opened"]},
+              "stop":{"events":["incident_commented"]}})";
+  must(log.Append(
+      "policy/office", ExpectedVersion::Any(),
+      {Config("pol-office", "slaPolicyDefined", absl::StrCat(R"({"policy":{
+        "id":"office","calendarId":"office-berlin",
+        "appliesTo":{"recordTypes":["incident"],"priorities":[1,2,3]},
+        "targets":[{"priority":1,"response":"1h","resolution":"4h","update":"2h"},
+                   {"priority":2,"response":"4h","resolution":"8h","update":"4h"},
+                   {"priority":3,"response":"8h","resolution":"24h","update":"8h"}],
+        "warningThresholdsPercent":[50,75,90],)",
+                                                             rules, "}}"))}));
+  if (three_clocks) return;
+  must(log.Append(
+      "policy/allhours", ExpectedVersion::Any(),
+      {Config("pol-24x7", "slaPolicyDefined", R"({"policy":{
+        "id":"allhours","calendarId":"24x7",
+        "appliesTo":{"recordTypes":["incident"]},
+        "targets":[{"priority":1,"resolution":"8h"},
+                   {"priority":2,"resolution":"24h"},
+                   {"priority":3,"resolution":"72h"},
+                   {"priority":4,"resolution":"120h"},
+                   {"priority":5,"resolution":"240h"}],
+        "resolution":{"start":{"events":["incident_opened"]},
+                      "pause":{"states":["on_hold"]},
+                      "stop":{"states":["resolved","closed"]}}}})")}));
+}
+
+// One incident's lifecycle, appended stream by stream in time order.
+int64_t AppendIncident(EventLog& log, std::mt19937_64& rng, int i,
+                       bool open_only) {
+  const std::string id = absl::StrCat("INC", i);
+  const std::string stream = absl::StrCat("incident/", id);
+  int64_t t = absl::ToUnixMicros(kBase) +
+              static_cast<int64_t>(rng() % (30LL * 24 * 3600)) * 1000000;
+  std::vector<Envelope> events;
+  auto add = [&](int64_t minutes) -> Envelope& {
+    t += minutes * 60000000;
+    Envelope e;
+    e.set_event_id(absl::StrCat(id, "-", events.size()));
+    e.set_occurred_at_us(t);
+    events.push_back(e);
+    return events.back();
+  };
+  const int priority = 1 + static_cast<int>(rng() % 3);
+  auto* o = add(0).mutable_incident_opened();
+  o->set_number(id);
+  o->set_service(absl::StrCat("svc", rng() % 20));
+  o->set_category("network");
+  o->set_contact_type("phone");
+  o->set_impact(1);
+  o->set_urgency(priority);
+  auto* p = add(0).mutable_incident_priority_set();
+  p->set_impact(1);
+  p->set_urgency(priority);
+  p->set_priority(priority);
+  if (!open_only) {
+    add(1 + rng() % 30).mutable_incident_assigned()->set_group(
+        absl::StrCat("g", rng() % 10));
+    add(1 + rng() % 30).mutable_incident_acknowledged()->set_by("desk");
+    add(1 + rng() % 30).mutable_incident_started();
+    if (rng() % 3 == 0) {
+      add(10 + rng() % 120).mutable_incident_put_on_hold()->set_reason(
+          AWAITING_CALLER);
+      add(10 + rng() % 600).mutable_incident_resumed();
+    }
+    if (rng() % 5 == 0) {
+      auto* q = add(10 + rng() % 60).mutable_incident_priority_set();
+      q->set_priority(1 + static_cast<int>(rng() % 3));
+      q->set_manual_override(true);
+      q->set_reason("bench");
+    }
+    add(30 + rng() % 2000).mutable_incident_resolved()->set_resolution_code(
+        "fixed");
+    add(60 + rng() % 2000).mutable_incident_closed();
+  }
+  const int64_t n = static_cast<int64_t>(events.size());
+  if (!log.Append(stream, ExpectedVersion::NoStream(), std::move(events))
+           .ok()) {
+    std::abort();
+  }
+  return n;
+}
+
+struct FoldFixture {
+  std::string dir;
+  std::unique_ptr<EventLog> log;
+  int64_t events = 0;
+};
+
+FoldFixture& SharedLog() {
+  static FoldFixture* f = [] {
+    auto* fx = new FoldFixture;
+    fx->dir = TempPath("fold");
+    Options options;
+    options.durability = Durability::kBulkImport;
+    options.max_clock_skew = absl::Hours(24 * 365 * 10);
+    auto log = EventLog::Open(options, fx->dir);
+    if (!log.ok()) std::abort();
+    fx->log = std::move(*log);
+    AppendConfig(*fx->log, false);
+    std::mt19937_64 rng(42);
+    constexpr int kIncidents = 20000;
+    for (int i = 0; i < kIncidents; ++i) {
+      fx->events += AppendIncident(*fx->log, rng, i, false);
+    }
+    if (!fx->log->Flush().ok()) std::abort();
+    fx->events = fx->log->NextPosition();
+    return fx;
+  }();
+  return *f;
+}
+
+void BM_RocksDB_RawScan(benchmark::State& state) {
+  FoldFixture& f = SharedLog();
+  rocksdb::DB* db = f.log->db();
+  int64_t n = 0;
+  for (auto _ : state) {
+    size_t bytes = 0;
+    n = 0;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), db->DefaultColumnFamily()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      bytes += it->key().size() + it->value().size();
+      ++n;
+    }
+    benchmark::DoNotOptimize(bytes);
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+  state.counters["log_events"] = static_cast<double>(f.events);
+  state.counters["keys_scanned"] = static_cast<double>(n);
+}
+BENCHMARK(BM_RocksDB_RawScan)->Unit(benchmark::kMillisecond);
+
+void BM_Projection_Fold(benchmark::State& state) {
+  FoldFixture& f = SharedLog();
+  Options options;
+  auto runner =
+      ProjectionRunner::Open(f.log.get(), BuiltinProjections(options), {});
+  if (!runner.ok()) std::abort();
+  const std::vector<std::string> names = (*runner)->Names();
+  for (auto _ : state) {
+    for (const std::string& name : names) {
+      absl::Status st = (*runner)->Rebuild(name);
+      if (!st.ok()) {
+        state.SkipWithError(st.ToString().c_str());
+        return;
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * f.events);
+  state.counters["projections"] = static_cast<double>(names.size());
+}
+BENCHMARK(BM_Projection_Fold)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+// Only the SLA projection, for attribution.
+void BM_Projection_FoldSlaOnly(benchmark::State& state) {
+  FoldFixture& f = SharedLog();
+  Options options;
+  auto runner =
+      ProjectionRunner::Open(f.log.get(), BuiltinProjections(options), {});
+  if (!runner.ok()) std::abort();
+  for (auto _ : state) {
+    absl::Status st = (*runner)->Rebuild("sla");
+    if (!st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * f.events);
+}
+BENCHMARK(BM_Projection_FoldSlaOnly)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
+
+int64_t VmHwmKb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
+  return -1;
+}
+
+void BM_Sla_OpenClocksMemory(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    const int64_t before_kb = VmHwmKb();
+    const std::string dir = TempPath(absl::StrCat("mem", n));
+    SimulatedClock clock(kBase + absl::Hours(24 * 60));
+    Options options;
+    options.clock = &clock;
+    options.durability = Durability::kProcessCrash;
+    auto engine = Engine::Open(options, dir);
+    if (!engine.ok()) std::abort();
+    std::mt19937_64 rng(7);
+    {
+      // The calendar and the three-clock policy, written to a scratch log
+      // by AppendConfig and copied into the engine's log.
+      Options o2 = options;
+      auto scratch = EventLog::Open(o2, dir + "-cfg");
+      if (!scratch.ok()) std::abort();
+      AppendConfig(**scratch, true);
+      auto all = (*scratch)->ReadAll(0, 100);
+      if (!all.ok()) std::abort();
+      for (Envelope& e : *all) {
+        std::string stream = e.stream();
+        e.clear_position();
+        e.clear_version();
+        e.clear_recorded_at_us();
+        if (!(*engine)->Append(stream, ExpectedVersion::Any(), {e}).ok()) {
+          std::abort();
+        }
+      }
+    }
+    // Open incidents, appended through a log the engine folds in batches.
+    int64_t open_clocks = 0;
+    {
+      for (int i = 0; i < n; ++i) {
+        const std::string id = absl::StrCat("INC", i);
+        int64_t t = absl::ToUnixMicros(kBase) +
+                    static_cast<int64_t>(rng() % (30LL * 24 * 3600)) * 1000000;
+        Envelope o;
+        o.set_event_id(absl::StrCat(id, "-0"));
+        o.set_occurred_at_us(t);
+        o.mutable_incident_opened()->set_number(id);
+        o.mutable_incident_opened()->set_service("svc");
+        Envelope p;
+        p.set_event_id(absl::StrCat(id, "-1"));
+        p.set_occurred_at_us(t);
+        p.mutable_incident_priority_set()->set_priority(1 + i % 3);
+        if (!(*engine)
+                 ->Append(absl::StrCat("incident/", id),
+                          ExpectedVersion::NoStream(), {o, p})
+                 .ok()) {
+          std::abort();
+        }
+      }
+    }
+    auto status = ForEachClock((*engine)->projections(),
+                               [&](const SlaClockView& v) {
+                                 if (v.state.phase() ==
+                                     SLA_CLOCK_PHASE_RUNNING) {
+                                   ++open_clocks;
+                                 }
+                               });
+    if (!status.ok()) std::abort();
+    const int64_t hwm_kb = VmHwmKb();
+    state.counters["incidents"] = n;
+    state.counters["running_clocks"] = static_cast<double>(open_clocks);
+    state.counters["VmHWM_MiB"] = static_cast<double>(hwm_kb) / 1024.0;
+    state.counters["VmHWM_before_MiB"] = static_cast<double>(before_kb) / 1024.0;
+    engine->reset();
+  }
+}
+BENCHMARK(BM_Sla_OpenClocksMemory)
+    ->Arg(100000)
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1);
+
+}  // namespace
+}  // namespace slate
