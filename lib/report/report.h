@@ -1,0 +1,144 @@
+// The HTML report of a Slate database (`slate report`): one self-contained
+// HTML file with inline SVG charts (no script, no network) of the KPIs that
+// QueryKpis (lib/projection/kpi_query.h) computes and the final SLA clocks
+// of the SLA projection (lib/projection/kpi_sla.h, via ForEachClock).
+//
+//   SLATE_ASSIGN_OR_RETURN(slate::KpiRollup rollup,
+//       slate::LoadKpiRollup(slate::KpiScanOf(engine->projections()), {}));
+//   SLATE_ASSIGN_OR_RETURN(std::vector<slate::KpiSlaClock> clocks,
+//       slate::FinalSlaClocks(engine->projections()));
+//   slate::report::ReportOptions o;
+//   o.bucket = slate::KpiBucket::kWeek;  o.now = absl::Now();
+//   SLATE_ASSIGN_OR_RETURN(slate::report::ReportData data,
+//       slate::report::CollectReportData(rollup, kpi_options, clocks, o));
+//   std::string html = slate::report::RenderReportHtml(data, o);
+//
+// What it shows (every figure is a QueryKpis measure, summed over buckets
+// or dimension groups with KpiMeasures::Add; nothing is recomputed from
+// events):
+//   1. opened and resolved (transitions) per bucket, and the backlog at each
+//      bucket's end;
+//   2. MTTR p50 / p90 per priority (wall-clock time, records by their last
+//      resolution in the period; from the merged resolution sketch);
+//   3. SLA compliance (met / (met + breached)) per priority and per
+//      assignment group (the `top_groups` groups with the most final
+//      clocks), per target type (response, resolution, update), all
+//      policies together;
+//   4. reopen rate per bucket (records reopened at least once / records
+//      resolved, by last resolution);
+//   5. top categories by incidents opened and by SLA breaches;
+//   6. a summary table of the whole period.
+// Dimension values are those QueryKpis attributes: flows by the record's
+// values at the event, SLA clocks by the record's latest values.
+// Empty data renders every section with a "No data for this period" chart.
+#ifndef SLATE_LIB_REPORT_REPORT_H_
+#define SLATE_LIB_REPORT_REPORT_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "lib/projection/kpi_projection.h"
+#include "lib/projection/kpi_query.h"
+#include "lib/projection/kpi_rollup.h"
+
+namespace slate::report {
+
+struct ReportOptions {
+  // Heading of the page. Default: "Slate report".
+  std::string title = "Slate report";
+  // Shown under the title (e.g. the database path). Default: none.
+  std::string source;
+  // Time buckets of the charts over time. Default: week (Monday first).
+  KpiBucket bucket = KpiBucket::kWeek;
+  // Buckets overlapping [from, to). Default: from the first day with data
+  // to `now`.
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
+  // The report's "now" (default `to`, ongoing outages). Default: the Unix
+  // epoch (set it).
+  absl::Time now = absl::UnixEpoch();
+  // Assignment groups in the SLA-by-group chart. Default: 15.
+  int top_groups = 15;
+  // Categories in each top-categories chart. Default: 10.
+  int top_categories = 10;
+  // Width of every chart in CSS pixels. Default: 960.
+  int chart_width = 960;
+};
+
+// One time bucket of the charts over time.
+struct BucketPoint {
+  absl::CivilDay start, end;  // [start, end) in the report's zone.
+  int64_t opened = 0;
+  int64_t resolved = 0;  // Transitions into Resolved.
+  int64_t backlog = 0;   // Open records at `end`.
+  int64_t resolved_final = 0;
+  int64_t reopened_records = 0;
+};
+
+// Met and breached final clocks of one target type.
+struct SlaCount {
+  int64_t met = 0;
+  int64_t breached = 0;
+};
+
+// SLA counts of one dimension value, by target type ("response", ...).
+struct SlaByTarget {
+  std::string label;
+  std::map<std::string, SlaCount> by_target;
+  int64_t total() const;
+};
+
+struct PriorityStat {
+  int priority = 0;  // 0: no priority set.
+  int64_t resolved_final = 0;
+  // Wall-clock MTTR quantiles in seconds; nullopt when nothing resolved.
+  std::optional<double> mttr_p50_s;
+  std::optional<double> mttr_p90_s;
+  std::optional<double> mttr_mean_s;
+};
+
+struct CategoryStat {
+  std::string category;  // "" for none.
+  int64_t opened = 0;
+  int64_t breached = 0;  // Breached final SLA clocks (all target types).
+};
+
+struct ReportData {
+  std::string zone;
+  KpiBucket bucket = KpiBucket::kWeek;
+  absl::Time now;
+  std::vector<BucketPoint> buckets;
+  std::vector<PriorityStat> priorities;       // Ascending priority.
+  std::vector<SlaByTarget> sla_by_priority;   // Ascending priority.
+  std::vector<SlaByTarget> sla_by_group;      // Most clocks first; top N.
+  int64_t groups_with_clocks = 0;             // Before the top-N cut.
+  std::vector<CategoryStat> top_by_volume;    // Most opened first; top N.
+  std::vector<CategoryStat> top_by_breaches;  // Most breaches first; top N.
+  KpiMeasures total;                          // Flows of the whole period.
+  int64_t backlog_at_end = 0;
+  std::map<std::string, SlaCount> sla_total;  // By target type.
+};
+
+// Queries `rollup` (folded in kpi_options.zone) and the final SLA clocks.
+// kInvalidArgument when from >= to (QueryKpis's checks).
+absl::StatusOr<ReportData> CollectReportData(
+    const KpiRollup& rollup, const KpiOptions& kpi_options,
+    absl::Span<const KpiSlaClock> sla_clocks, const ReportOptions& options);
+
+// The whole HTML document (UTF-8). Every text from the data is escaped.
+std::string RenderReportHtml(const ReportData& data,
+                             const ReportOptions& options);
+
+// "1h05m", "3d04h", "45s": a duration in seconds for people.
+std::string FormatDurationSeconds(double seconds);
+
+}  // namespace slate::report
+
+#endif  // SLATE_LIB_REPORT_REPORT_H_
