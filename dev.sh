@@ -19,7 +19,7 @@ PACKAGES=(
   g++ libc6-dev bazel-bootstrap
   librocksdb-dev libabsl-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev tzdata
-  libzip-dev
+  libzip-dev chromium
 )
 
 log() { printf 'dev.sh: %s\n' "$*" >&2; }
