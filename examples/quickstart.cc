@@ -1,11 +1,19 @@
-// Quickstart: open a Slate engine on a local directory, record an incident's
-// lifecycle, read it back and print it.
+// Quickstart: the whole loop of an embedded Slate engine in one program.
 //
 //   bazel run //examples:quickstart                 # temporary database
 //   bazel run //examples:quickstart -- --db /tmp/x  # keep the database
 //
-// Running it twice on the same --db shows idempotent appends: the events
-// carry fixed ids, so the second run writes nothing and says so.
+// It defines a service, a business calendar and an SLA policy; opens a
+// priority-1 incident; advances simulated time through a warning, a pause
+// (on hold, awaiting the vendor) and a breach; resolves it; and prints the
+// incident's events, its SLA clocks and a KPI table. Everything is appended
+// to the log first and folded into projections, so every answer below can be
+// rebuilt from the events (`slate verify --db DIR` checks exactly that).
+//
+// The story runs on Monday 2026-11-30 in Berlin against a simulated clock,
+// so the output is the same on every run. Running it twice on the same --db
+// shows idempotency: every command carries a command id, the second run
+// appends nothing.
 #include <stdlib.h>
 
 #include <cstring>
@@ -17,80 +25,226 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
 #include "lib/api/describe.h"
 #include "lib/api/engine.h"
+#include "lib/projection/kpi_projection.h"
+#include "lib/projection/kpi_query.h"
+#include "lib/projection/kpi_rollup.h"
+#include "lib/projection/kpi_sla.h"
 
 namespace {
 
 constexpr char kUsage[] = "usage: quickstart [--db DIR]\n";
 
-// Builds one event of the incident at `at`, with a stable id.
-slate::Envelope Event(const std::string& id, absl::Time at) {
-  slate::Envelope e;
-  e.set_event_id(id);
-  e.set_occurred_at_us(absl::ToUnixMicros(at));
-  e.set_actor("quickstart");
-  e.set_correlation_id("INC0001");
-  return e;
+const absl::TimeZone& Berlin() {
+  static const absl::TimeZone* zone = [] {
+    auto* z = new absl::TimeZone;
+    if (!absl::LoadTimeZone("Europe/Berlin", z)) *z = absl::UTCTimeZone();
+    return z;
+  }();
+  return *zone;
 }
 
-std::vector<slate::Envelope> Lifecycle() {
-  const absl::TimeZone utc = absl::UTCTimeZone();
-  const absl::Time t0 =
-      absl::FromCivil(absl::CivilMinute(2026, 11, 20, 9, 0), utc);
-  std::vector<slate::Envelope> events;
+// 2026-11-30 (a Monday) at hh:mm in Berlin.
+absl::Time Monday(int hh, int mm) {
+  return absl::FromCivil(absl::CivilMinute(2026, 11, 30, hh, mm), Berlin());
+}
 
-  slate::Envelope opened = Event("INC0001/opened", t0);
-  auto* o = opened.mutable_incident_opened();
-  o->set_number("INC0001");
-  o->set_short_description("Email delivery delayed for the sales team");
-  o->set_caller("alice");
-  o->set_contact_type("phone");
-  o->set_service("email");
-  o->set_category("software");
-  o->set_impact(2);
-  o->set_urgency(1);
-  events.push_back(opened);
+std::string Local(absl::Time t) {
+  return absl::FormatTime("%a %H:%M", t, Berlin());
+}
 
-  slate::Envelope prio = Event("INC0001/priority", t0);
-  auto* p = prio.mutable_incident_priority_set();
-  p->set_impact(2);
-  p->set_urgency(1);
-  p->set_priority(2);  // Default ITIL matrix: I2 x U1 = 2 (High).
-  events.push_back(prio);
+// Runs one command given in the JSON form `slate exec` reads.
+bool Exec(slate::Engine& engine, const std::string& json) {
+  slate::Command command;
+  auto parsed = google::protobuf::util::JsonStringToMessage(json, &command);
+  if (!parsed.ok()) {
+    std::cerr << "quickstart: bad command JSON: " << parsed.ToString() << "\n";
+    return false;
+  }
+  absl::StatusOr<slate::ExecuteResult> r = engine.Execute(command);
+  if (!r.ok()) {
+    std::cerr << "quickstart: " << r.status() << "\n  for " << json << "\n";
+    return false;
+  }
+  return true;
+}
 
-  slate::Envelope assigned = Event("INC0001/assigned", t0 + absl::Minutes(4));
-  assigned.mutable_incident_assigned()->set_group("messaging");
-  events.push_back(assigned);
+// Moves simulated time to `t` and lets the engine fire what fell due.
+bool AdvanceTo(slate::Engine& engine, slate::SimulatedClock& clock,
+               absl::Time t) {
+  clock.Set(t);
+  absl::StatusOr<std::vector<slate::Envelope>> fired = engine.AdvanceTo(t);
+  if (!fired.ok()) {
+    std::cerr << "quickstart: advance: " << fired.status() << "\n";
+    return false;
+  }
+  std::cout << "  " << Local(t) << "  time advances; the engine fires "
+            << fired->size() << " SLA event(s)\n";
+  for (const slate::Envelope& e : *fired) {
+    std::cout << "             " << slate::DescribePayload(e) << "\n";
+  }
+  return true;
+}
 
-  slate::Envelope ack = Event("INC0001/acknowledged", t0 + absl::Minutes(11));
-  ack.mutable_incident_acknowledged()->set_by("bob");
-  events.push_back(ack);
+std::string Hm(int64_t us) {
+  return absl::FormatDuration(absl::Trunc(absl::Microseconds(us),
+                                          absl::Minutes(1)));
+}
 
-  slate::Envelope started = Event("INC0001/started", t0 + absl::Minutes(12));
-  started.mutable_incident_started();
-  events.push_back(started);
+const char* kCalendar =
+    R"({"name":"office-berlin","timeZone":"Europe/Berlin","weekly":[{"day":"MONDAY","start":"09:00","end":"17:00"},{"day":"TUESDAY","start":"09:00","end":"17:00"},{"day":"WEDNESDAY","start":"09:00","end":"17:00"},{"day":"THURSDAY","start":"09:00","end":"17:00"},{"day":"FRIDAY","start":"09:00","end":"13:00"},{"day":"FRIDAY","start":"14:00","end":"17:00"}],"holidays":[{"date":"2026-12-25"},{"date":"2026-12-24","start":"12:00","end":"24:00"}],"extraWindows":[{"date":"2026-12-27","start":"10:00","end":"14:00"}]})";
 
-  slate::Envelope hold = Event("INC0001/on-hold", t0 + absl::Minutes(40));
-  hold.mutable_incident_put_on_hold()->set_reason(slate::AWAITING_VENDOR);
-  hold.mutable_incident_put_on_hold()->set_note("mail relay vendor ticket");
-  events.push_back(hold);
+const char* kPolicy =
+    R"({"id":"p1-office","calendarId":"office-berlin",
+        "appliesTo":{"recordTypes":["incident"],"priorities":[1,2]},
+        "targets":[{"priority":1,"response":"30m","resolution":"4h"},
+                   {"priority":2,"response":"1h","resolution":"8h"}],
+        "response":{"start":{"events":["incident_opened"]},
+                    "stop":{"events":["incident_acknowledged"]},
+                    "cancel":{"states":["cancelled"]}},
+        "resolution":{"start":{"events":["incident_opened","incident_reopened"]},
+                      "pause":{"states":["on_hold"]},
+                      "stop":{"states":["resolved","closed"]},
+                      "cancel":{"states":["cancelled"]}}})";
 
-  slate::Envelope resumed = Event("INC0001/resumed", t0 + absl::Hours(2));
-  resumed.mutable_incident_resumed();
-  events.push_back(resumed);
+int Run(const std::string& db, bool temporary) {
+  slate::SimulatedClock clock(Monday(8, 0));
+  slate::Options options;  // Power-loss durability, projections in sync.
+  options.clock = &clock;
+  absl::StatusOr<std::unique_ptr<slate::Engine>> opened =
+      slate::Engine::Open(options, db);
+  if (!opened.ok()) {
+    std::cerr << "quickstart: " << opened.status() << "\n";
+    return 1;
+  }
+  slate::Engine& engine = **opened;
+  std::cout << "Slate quickstart: database " << db
+            << (temporary ? " (temporary)" : "") << ", durability "
+            << slate::DurabilityName(engine.options().durability) << "\n\n";
 
-  slate::Envelope resolved =
-      Event("INC0001/resolved", t0 + absl::Hours(2) + absl::Minutes(35));
-  resolved.mutable_incident_resolved()->set_resolution_code(
-      "solved-workaround");
-  resolved.mutable_incident_resolved()->set_notes("relay queue flushed");
-  events.push_back(resolved);
+  std::cout << "1. Configuration, recorded as events:\n"
+            << "   service email, calendar office-berlin (Mon-Thu 09-17, "
+               "Fri 09-13 and 14-17),\n"
+            << "   policy p1-office: P1 response 30m and resolution 4h of "
+               "business time,\n"
+            << "   paused while on hold; warnings at 50/75/90 %.\n\n";
+  const std::string at0 = R"("at":"2026-11-30T07:00:00Z")";
+  if (!Exec(engine, absl::StrCat(R"({"commandId":"qs-svc","defineService":{"serviceId":"email","name":"E-mail",)",
+                                 at0, "}}")) ||
+      !Exec(engine, absl::StrCat(R"({"commandId":"qs-cal","defineCalendar":{)",
+                                 at0, R"(,"spec":)", kCalendar, "}}")) ||
+      !Exec(engine, absl::StrCat(R"({"commandId":"qs-pol","defineSlaPolicy":{)",
+                                 at0, R"(,"policy":)", kPolicy, "}}"))) {
+    return 1;
+  }
 
-  slate::Envelope closed = Event("INC0001/closed", t0 + absl::Hours(26));
-  closed.mutable_incident_closed();
-  events.push_back(closed);
-  return events;
+  std::cout << "2. The incident's day (Berlin time):\n";
+  struct Step {
+    absl::Time at;
+    std::string say;
+    std::string json;  // Empty: only advance time.
+  };
+  auto at = [](absl::Time t) {
+    return absl::StrCat(R"("at":")", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t,
+                                                      absl::UTCTimeZone()),
+                        "\"");
+  };
+  const std::vector<Step> steps = {
+      {Monday(9, 0), "INC1 opened: mail down for sales (impact 1, urgency 1 = P1)",
+       absl::StrCat(R"({"commandId":"qs-open","openIncident":{"incidentId":"INC1",)",
+                    at(Monday(9, 0)),
+                    R"(,"serviceId":"email","impact":1,"urgency":1,"category":"mail","contactType":"PHONE","shortDescription":"mail down for sales"}})")},
+      {Monday(9, 12), "acknowledged by the service desk (response met)",
+       absl::StrCat(R"({"commandId":"qs-ack","acknowledgeIncident":{"incidentId":"INC1",)",
+                    at(Monday(9, 12)), R"(,"by":"desk"}})")},
+      {Monday(9, 15), "assigned to messaging / ann",
+       absl::StrCat(R"({"commandId":"qs-assign","assignIncident":{"incidentId":"INC1",)",
+                    at(Monday(9, 15)), R"(,"group":"messaging","person":"ann"}})")},
+      {Monday(11, 30), "", ""},
+      {Monday(11, 30), "on hold: awaiting the mail relay vendor (clock pauses)",
+       absl::StrCat(R"({"commandId":"qs-hold","holdIncident":{"incidentId":"INC1",)",
+                    at(Monday(11, 30)),
+                    R"(,"reason":"AWAITING_VENDOR","note":"relay vendor ticket"}})")},
+      {Monday(14, 0), "vendor answered; work resumes (clock runs again)",
+       absl::StrCat(R"({"commandId":"qs-resume","resumeIncident":{"incidentId":"INC1",)",
+                    at(Monday(14, 0)), "}}")},
+      {Monday(15, 45), "", ""},
+      {Monday(16, 0), "resolved: relay queue flushed",
+       absl::StrCat(R"({"commandId":"qs-resolve","resolveIncident":{"incidentId":"INC1",)",
+                    at(Monday(16, 0)),
+                    R"(,"resolutionCode":"solved-workaround","notes":"relay queue flushed"}})")},
+  };
+  for (const Step& s : steps) {
+    if (s.json.empty()) {
+      if (!AdvanceTo(engine, clock, s.at)) return 1;
+      continue;
+    }
+    clock.Set(s.at);
+    std::cout << "  " << Local(s.at) << "  " << s.say << "\n";
+    if (!Exec(engine, s.json)) return 1;
+  }
+
+  std::cout << "\n3. The SLA clocks of incident/INC1:\n";
+  absl::StatusOr<std::vector<slate::SlaClockView>> clocks =
+      engine.Clocks("incident/INC1");
+  if (!clocks.ok()) {
+    std::cerr << "quickstart: clocks: " << clocks.status() << "\n";
+    return 1;
+  }
+  for (const slate::SlaClockView& c : *clocks) {
+    const slate::SlaClockState& s = c.state;
+    std::cout << "  " << c.policy_id << " " << c.target_type << " (cycle "
+              << c.cycle << "): "
+              << slate::SlaClockStatus_Name(s.status()).substr(17)
+              << ", target " << Hm(s.target_us()) << ", business time used "
+              << Hm(s.business_elapsed_us()) << ", paused " << Hm(s.paused_us());
+    if (s.has_deadline_us()) {
+      std::cout << ", deadline "
+                << Local(absl::FromUnixMicros(s.deadline_us()));
+    }
+    if (s.has_breached_at_us()) {
+      std::cout << ", breached "
+                << Local(absl::FromUnixMicros(s.breached_at_us()));
+    }
+    std::cout << "\n";
+  }
+
+  std::cout << "\n4. KPIs for the day (by priority):\n";
+  slate::KpiOptions kpi_options = slate::BuiltinKpiOptions(engine.options());
+  absl::StatusOr<slate::KpiRollup> rollup = slate::LoadKpiRollup(
+      slate::KpiScanOf(engine.projections()), std::nullopt);
+  absl::StatusOr<std::vector<slate::KpiSlaClock>> finals =
+      slate::FinalSlaClocks(engine.projections());
+  if (!rollup.ok() || !finals.ok()) {
+    std::cerr << "quickstart: kpi: "
+              << (rollup.ok() ? finals.status() : rollup.status()) << "\n";
+    return 1;
+  }
+  slate::KpiQuery q;
+  q.by = {slate::KpiDimension::kPriority};
+  q.bucket = slate::KpiBucket::kDay;
+  q.zone = kpi_options.zone;
+  q.now = clock.Now();
+  q.to = clock.Now();
+  absl::StatusOr<slate::KpiReport> report =
+      slate::QueryKpis(*rollup, q, kpi_options, *finals);
+  if (!report.ok()) {
+    std::cerr << "quickstart: kpi: " << report.status() << "\n";
+    return 1;
+  }
+  std::cout << slate::FormatKpiReport(*report, slate::KpiFormat::kTable);
+
+  slate::VerifyReport verify;
+  if (!engine.Verify(&verify).ok() || !verify.ok()) {
+    std::cerr << "quickstart: verify found problems\n";
+    return 1;
+  }
+  std::cout << "\nThe log holds " << engine.NextPosition()
+            << " events; every projection equals a rebuild from them ("
+            << verify.checked.size() << " checks).\n";
+  return 0;
 }
 
 }  // namespace
@@ -104,15 +258,16 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     } else {
-      std::cerr << "quickstart: unknown argument " << argv[i] << "\n" << kUsage;
+      std::cerr << "quickstart: unknown argument " << argv[i] << "\n"
+                << kUsage;
       return 2;
     }
   }
   bool temporary = false;
   if (db.empty()) {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "slate-quickstart-XXXXXX")
-            .string();
+    std::string tmpl = (std::filesystem::temp_directory_path() /
+                        "slate-quickstart-XXXXXX")
+                           .string();
     if (mkdtemp(tmpl.data()) == nullptr) {
       std::cerr << "quickstart: cannot create a temporary directory\n";
       return 1;
@@ -120,63 +275,7 @@ int main(int argc, char** argv) {
     db = tmpl;
     temporary = true;
   }
-
-  int rc = 0;
-  {
-    slate::Options options;  // Power-loss durability, wall clock.
-    absl::StatusOr<std::unique_ptr<slate::Engine>> engine =
-        slate::Engine::Open(options, db);
-    if (!engine.ok()) {
-      std::cerr << "quickstart: " << engine.status() << "\n";
-      return 1;
-    }
-    std::cout << "Slate quickstart: database " << db
-              << (temporary ? " (temporary)" : "") << ", durability "
-              << slate::DurabilityName((*engine)->options().durability)
-              << "\n\n";
-
-    const std::string stream = "incident/INC0001";
-    absl::StatusOr<slate::AppendResult> r = (*engine)->Append(
-        stream, slate::ExpectedVersion::NoStream(), Lifecycle());
-    if (!r.ok()) {
-      std::cerr << "quickstart: append failed: " << r.status() << "\n";
-      rc = 1;
-    } else {
-      std::cout << (r->idempotent_replay
-                        ? "Already recorded by an earlier run (idempotent "
-                          "retry, nothing written): "
-                        : "Appended atomically: ")
-                << "versions " << r->first_version << ".." << r->last_version
-                << " at positions " << r->first_position << ".."
-                << r->last_position << "\n\n";
-    }
-
-    // A stale writer that still believes the stream is new is refused.
-    slate::Envelope late = Event("INC0001/late-comment", absl::Now());
-    late.mutable_incident_commented()->set_text("is it fixed?");
-    absl::StatusOr<slate::AppendResult> conflict =
-        (*engine)->Append(stream, slate::ExpectedVersion::NoStream(), {late});
-    std::cout << "A conflicting append is refused: " << conflict.status()
-              << "\n\n";
-
-    absl::StatusOr<std::vector<slate::Envelope>> events =
-        (*engine)->ReadStream(stream, 0, 100);
-    if (!events.ok()) {
-      std::cerr << "quickstart: read failed: " << events.status() << "\n";
-      return 1;
-    }
-    std::cout << stream << " (" << events->size() << " events):\n";
-    for (const slate::Envelope& e : *events) {
-      std::cout << "  " << slate::DescribeEvent(e) << "\n";
-    }
-    const slate::Envelope& first = events->front();
-    const slate::Envelope& last = events->back();
-    std::cout << "\nOpen to close: "
-              << absl::FormatDuration(absl::Microseconds(
-                     last.occurred_at_us() - first.occurred_at_us()))
-              << " wall time; the log holds " << (*engine)->NextPosition()
-              << " events.\n";
-  }
+  int rc = Run(db, temporary);
   if (temporary) {
     std::error_code ec;
     std::filesystem::remove_all(db, ec);
