@@ -1,0 +1,482 @@
+#include "lib/import/servicenow_import.h"
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/api/engine.h"
+#include "lib/domain/priority_matrix.h"
+#include "lib/import/sla_policies.h"
+#include "tests/testing/temp_dir.h"
+
+namespace slate {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kFixture[] = "tests/import/fixtures/servicenow_sample.csv";
+constexpr char kMatrix[] = "examples/servicenow/priority_matrix.json";
+constexpr char kPolicies[] = "examples/servicenow/policies.json";
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The fixture's lines split into fields (it has no quoted fields), for
+// oracles that read the file independently of the importer.
+std::vector<std::vector<std::string>> FixtureLines() {
+  std::vector<std::vector<std::string>> out;
+  for (absl::string_view line :
+       absl::StrSplit(ReadText(kFixture), '\n', absl::SkipEmpty())) {
+    out.push_back(absl::StrSplit(line, ','));
+  }
+  return out;
+}
+
+absl::Time Utc(int y, int m, int d, int hh, int mm) {
+  return absl::FromCivil(absl::CivilMinute(y, m, d, hh, mm),
+                         absl::UTCTimeZone());
+}
+
+class ImportTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Engine> Open(const std::string& dir) {
+    Options o;
+    o.durability = Durability::kProcessCrash;
+    auto e = Engine::Open(o, dir);
+    EXPECT_TRUE(e.ok()) << e.status();
+    return e.ok() ? std::move(*e) : nullptr;
+  }
+  ServiceNowImportOptions WithMatrix() {
+    ServiceNowImportOptions o;
+    auto m = LoadPriorityMatrixJson(ReadText(kMatrix));
+    EXPECT_TRUE(m.ok()) << m.status();
+    o.matrix = *m;
+    return o;
+  }
+  std::vector<Envelope> Stream(Engine* e, const std::string& s) {
+    auto r = e->ReadStream(s, 0, 100000);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : std::vector<Envelope>{};
+  }
+  testing::TempDir tmp_;
+};
+
+TEST_F(ImportTest, FixtureRowsAreImportedOrRejectedWithReasons) {
+  auto engine = Open(tmp_.Sub("db"));
+  ServiceNowImportOptions opts = WithMatrix();
+  opts.rejects_path = tmp_.Sub("rejects.csv");
+  auto s = ImportServiceNow(engine.get(), kFixture, opts);
+  ASSERT_TRUE(s.ok()) << s.status();
+  std::cout << FormatImportSummary(*s, &*opts.matrix);
+
+  const auto lines = FixtureLines();
+  EXPECT_EQ(s->rows_read, static_cast<int64_t>(lines.size()) - 1);
+  EXPECT_EQ(s->rows_imported + s->rows_rejected, s->rows_read);
+  EXPECT_EQ(s->incidents, 30);
+  EXPECT_TRUE(s->matrix_recorded);
+  EXPECT_EQ(engine->NextPosition(), s->events_appended + 1);  // + matrix.
+
+  // The "-100" rows, found by reading the file directly.
+  std::set<int64_t> minus100;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i][1] == "-100") minus100.insert(static_cast<int64_t>(i) + 1);
+  }
+  ASSERT_FALSE(minus100.empty());
+  EXPECT_EQ(s->rejected_by_reason["unknown state"],
+            static_cast<int64_t>(minus100.size()));
+  // Closing what was never resolved is refused by the domain: INC0003115
+  // goes New -> Closed; INC0000137 goes Resolved -> New (a reopen, to In
+  // Progress) -> Closed.
+  EXPECT_GE(s->rejected_by_reason["domain refused close in New"], 1);
+  EXPECT_GE(s->rejected_by_reason["domain refused close in In Progress"], 1);
+
+  // The rejects file: one line per rejected row, naming line and number.
+  std::vector<std::string> rejects =
+      absl::StrSplit(ReadText(opts.rejects_path), '\n', absl::SkipEmpty());
+  ASSERT_EQ(static_cast<int64_t>(rejects.size()), s->rows_rejected + 1);
+  EXPECT_EQ(rejects[0], "line,number,reason,detail");
+  std::set<int64_t> rejected_minus100;
+  for (size_t i = 1; i < rejects.size(); ++i) {
+    std::vector<std::string> f = absl::StrSplit(rejects[i], ',');
+    int64_t line = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(f[0], &line)) << rejects[i];
+    ASSERT_GE(line, 2);
+    ASSERT_LE(line, static_cast<int64_t>(lines.size()));
+    EXPECT_EQ(f[1], lines[line - 1][0]) << "line " << line;
+    if (f[2] == "unknown state") rejected_minus100.insert(line);
+  }
+  EXPECT_EQ(rejected_minus100, minus100);
+
+  // Priority agreement with the shipped matrix: every parsed row.
+  EXPECT_EQ(s->priority_rows_checked,
+            s->rows_read - static_cast<int64_t>(minus100.size()));
+  EXPECT_EQ(s->priority_rows_agreeing, s->priority_rows_checked);
+  EXPECT_TRUE(s->priority_disagreements.empty());
+}
+
+TEST_F(ImportTest, RowsBecomeTheLifecycleAtEventTimes) {
+  auto engine = Open(tmp_.Sub("db"));
+  auto s = ImportServiceNow(engine.get(), kFixture, WithMatrix());
+  ASSERT_TRUE(s.ok()) << s.status();
+
+  // INC0000045: New (01:23), Resolved (08:53), Resolved, Closed (5/3 12:00);
+  // opened at 01:16.
+  auto ev = Stream(engine.get(), "incident/INC0000045");
+  ASSERT_GE(ev.size(), 5u);
+  EXPECT_TRUE(ev[0].has_incident_opened());
+  EXPECT_EQ(absl::FromUnixMicros(ev[0].occurred_at_us()),
+            Utc(2016, 2, 29, 1, 16));
+  EXPECT_EQ(ev[0].actor(), "Opened by  8");
+  EXPECT_EQ(ev[0].incident_opened().contact_type(), "phone");
+  EXPECT_EQ(ev[0].incident_opened().category(), "Category 55");
+  EXPECT_TRUE(ev[1].has_incident_priority_set());
+  EXPECT_EQ(ev[1].incident_priority_set().priority(), 3);
+  int resolved = 0, closed = 0;
+  for (const Envelope& e : ev) {
+    EXPECT_EQ(e.servicenow().number(), "INC0000045");
+    EXPECT_TRUE(absl::StartsWith(e.event_id(), "sn:INC0000045:"));
+    if (e.has_incident_resolved()) {
+      ++resolved;
+      EXPECT_EQ(absl::FromUnixMicros(e.occurred_at_us()),
+                Utc(2016, 2, 29, 8, 53));
+      EXPECT_EQ(e.incident_resolved().resolution_code(), "code 5");
+      EXPECT_TRUE(e.servicenow().made_sla());
+    }
+    if (e.has_incident_closed()) {
+      ++closed;
+      EXPECT_EQ(absl::FromUnixMicros(e.occurred_at_us()),
+                Utc(2016, 3, 5, 12, 0));
+      EXPECT_EQ(e.servicenow().incident_state(), "Closed");
+    }
+  }
+  EXPECT_EQ(resolved, 1);
+  EXPECT_EQ(closed, 1);
+  auto state = engine->LoadAggregate("incident", "INC0000045");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->incident().status(), INCIDENT_CLOSED);
+  EXPECT_EQ(state->incident().assignment_group(), "Group 56");
+
+  // Every incident stream: occurred_at never goes backwards, even for
+  // INC0000137 whose rows are out of time order in the file.
+  for (const char* inc :
+       {"INC0000137", "INC0000102", "INC0001349", "INC0000130", "INC0000171"}) {
+    auto events = Stream(engine.get(), absl::StrCat("incident/", inc));
+    ASSERT_FALSE(events.empty()) << inc;
+    for (size_t i = 1; i < events.size(); ++i) {
+      EXPECT_LE(events[i - 1].occurred_at_us(), events[i].occurred_at_us())
+          << inc << " event " << i;
+    }
+  }
+}
+
+TEST_F(ImportTest, HoldReasonsReopensAndLinks) {
+  auto engine = Open(tmp_.Sub("db"));
+  auto s = ImportServiceNow(engine.get(), kFixture, WithMatrix());
+  ASSERT_TRUE(s.ok()) << s.status();
+
+  // Awaiting User Info -> Awaiting Vendor: resume, then hold for the vendor.
+  auto ev = Stream(engine.get(), "incident/INC0001349");
+  std::vector<HoldReason> holds;
+  bool resume_then_vendor = false;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    if (ev[i].has_incident_put_on_hold()) {
+      holds.push_back(ev[i].incident_put_on_hold().reason());
+      if (ev[i].incident_put_on_hold().reason() == AWAITING_VENDOR && i > 0 &&
+          ev[i - 1].has_incident_resumed() &&
+          ev[i - 1].occurred_at_us() == ev[i].occurred_at_us()) {
+        resume_then_vendor = true;
+      }
+    }
+  }
+  EXPECT_THAT(holds, ::testing::Contains(AWAITING_CALLER));
+  EXPECT_THAT(holds, ::testing::Contains(AWAITING_EVIDENCE));
+  EXPECT_TRUE(resume_then_vendor);
+
+  // Resolved -> Active is a reopen.
+  auto reopened = engine->LoadAggregate("incident", "INC0000102");
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_GE(reopened->incident().reopen_count(), 1);
+
+  // Closed -> Active: a reopen within the domain's window, else a reject
+  // that says why.
+  int closed_reopens = 0;
+  for (const char* inc : {"INC0001894", "INC0003300", "INC0006099"}) {
+    for (const Envelope& e :
+         Stream(engine.get(), absl::StrCat("incident/", inc))) {
+      if (e.has_incident_reopened() &&
+          absl::StrContains(e.incident_reopened().reason(), "Closed")) {
+        ++closed_reopens;
+      }
+    }
+  }
+  // Each of the three incidents goes Closed -> open at least once.
+  EXPECT_GE(
+      closed_reopens + s->rejected_by_reason["domain refused reopen in Closed"],
+      3);
+  EXPECT_GE(closed_reopens, 1);
+
+  // Problem link: a placeholder problem, linked back with causation.
+  auto inc = engine->LoadAggregate("incident", "INC0000057");
+  ASSERT_TRUE(inc.ok());
+  const std::string pid = inc->incident().problem_id();
+  ASSERT_TRUE(absl::StartsWith(pid, "Problem_ID_")) << pid;
+  auto problem = Stream(engine.get(), absl::StrCat("problem/", pid));
+  ASSERT_GE(problem.size(), 2u);
+  EXPECT_TRUE(problem[0].has_problem_logged());
+  EXPECT_TRUE(problem[0].servicenow().placeholder());
+  std::string link_event_id;
+  for (const Envelope& e : Stream(engine.get(), "incident/INC0000057")) {
+    if (e.has_incident_linked_to_problem()) link_event_id = e.event_id();
+  }
+  bool back_link = false;
+  for (const Envelope& e : problem) {
+    if (e.has_problem_incident_linked() &&
+        e.problem_incident_linked().incident_id() == "INC0000057") {
+      back_link = true;
+      EXPECT_EQ(e.causation_id(), link_event_id);
+      EXPECT_GE(e.occurred_at_us(), problem[0].occurred_at_us());
+    }
+  }
+  EXPECT_TRUE(back_link);
+
+  // rfc -> FIXED_BY, caused_by -> CAUSED_BY, each with a placeholder change.
+  auto fixed = engine->LoadAggregate("incident", "INC0000074");
+  ASSERT_TRUE(fixed.ok());
+  ASSERT_FALSE(fixed->incident().fixed_by_change_id().empty());
+  auto change =
+      engine->LoadAggregate("change", fixed->incident().fixed_by_change_id());
+  ASSERT_TRUE(change.ok()) << change.status();
+  EXPECT_THAT(change->change().fixed_incidents(),
+              ::testing::Contains("INC0000074"));
+  auto caused = engine->LoadAggregate("incident", "INC0000388");
+  ASSERT_TRUE(caused.ok());
+  EXPECT_FALSE(caused->incident().caused_by_change_id().empty());
+}
+
+TEST_F(ImportTest, SecondImportAppendsNothingAndSaysSo) {
+  auto engine = Open(tmp_.Sub("db"));
+  auto first = ImportServiceNow(engine.get(), kFixture, WithMatrix());
+  ASSERT_TRUE(first.ok()) << first.status();
+  const int64_t end = engine->NextPosition();
+  auto second = ImportServiceNow(engine.get(), kFixture, WithMatrix());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->events_appended, 0);
+  EXPECT_EQ(second->events_already_present, first->events_appended);
+  EXPECT_EQ(second->incidents_appended, 0);
+  EXPECT_FALSE(second->matrix_recorded);
+  EXPECT_EQ(engine->NextPosition(), end);
+  EXPECT_EQ(second->rejected_by_reason, first->rejected_by_reason);
+  EXPECT_THAT(FormatImportSummary(*second, nullptr), HasSubstr("nothing new"));
+}
+
+TEST_F(ImportTest, InterruptedImportResumesToTheSameLog) {
+  auto once = Open(tmp_.Sub("once"));
+  auto full = ImportServiceNow(once.get(), kFixture, WithMatrix());
+  ASSERT_TRUE(full.ok()) << full.status();
+
+  auto engine = Open(tmp_.Sub("resumed"));
+  ServiceNowImportOptions cut = WithMatrix();
+  cut.stop_after_incidents = 7;
+  auto part = ImportServiceNow(engine.get(), kFixture, cut);
+  ASSERT_TRUE(part.ok()) << part.status();
+  EXPECT_TRUE(part->interrupted);
+  EXPECT_EQ(part->incidents_appended, 7);
+  EXPECT_LT(engine->NextPosition(), once->NextPosition());
+  auto rest = ImportServiceNow(engine.get(), kFixture, WithMatrix());
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(rest->incidents_appended, 23);
+  EXPECT_EQ(rest->events_already_present, part->events_appended);
+
+  auto a = once->ReadAll(0, 1 << 20);
+  auto b = engine->ReadAll(0, 1 << 20);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  for (size_t i = 0; i < a->size(); ++i) {
+    Envelope x = (*a)[i], y = (*b)[i];
+    x.clear_recorded_at_us();
+    y.clear_recorded_at_us();
+    if (x.has_priority_matrix_set()) {
+      // Recorded "now", as the matrix is in force from the import on.
+      x.clear_occurred_at_us();
+      y.clear_occurred_at_us();
+    }
+    ASSERT_EQ(x.SerializeAsString(), y.SerializeAsString())
+        << "position " << i << ": " << x.event_id() << " vs " << y.event_id();
+  }
+}
+
+TEST_F(ImportTest, AgreementReportListsDisagreementsWithAnotherMatrix) {
+  auto engine = Open(tmp_.Sub("db"));
+  ServiceNowImportOptions opts;  // The default 5-level matrix in force.
+  auto s = ImportServiceNow(engine.get(), kFixture, opts);
+  ASSERT_TRUE(s.ok()) << s.status();
+  // Oracle: rows with impact 3 and urgency 3 are priority 4 in the export
+  // and 5 in the default matrix; every other cell agrees.
+  int64_t low_low = 0;
+  const auto lines = FixtureLines();
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i][1] != "-100" && lines[i][20] == "3 - Low" &&
+        lines[i][21] == "3 - Low") {
+      ++low_low;
+    }
+  }
+  ASSERT_GT(low_low, 0);
+  ASSERT_EQ(s->priority_disagreements.size(), 1u);
+  const PriorityDisagreement& d = s->priority_disagreements[0];
+  EXPECT_EQ(d.impact, 3);
+  EXPECT_EQ(d.urgency, 3);
+  EXPECT_EQ(d.recorded, 4);
+  EXPECT_EQ(d.computed, 5);
+  EXPECT_EQ(d.rows, low_low);
+  EXPECT_FALSE(d.examples.empty());
+  EXPECT_EQ(s->priority_rows_checked - s->priority_rows_agreeing, low_low);
+  const PriorityMatrix m = DefaultPriorityMatrix();
+  EXPECT_THAT(FormatImportSummary(*s, &m),
+              HasSubstr("impact 3 urgency 3: recorded 4, matrix 5 Planning"));
+}
+
+// A hand-made export: the fixture's header and first row, varied.
+class SyntheticTest : public ImportTest {
+ protected:
+  void SetUp() override {
+    const auto lines = FixtureLines();
+    header_ = lines[0];
+    base_ = lines[1];  // INC0000045, New, 29/2/2016 01:23.
+  }
+  std::string Row(const std::map<std::string, std::string>& set) {
+    std::vector<std::string> f = base_;
+    for (const auto& [name, value] : set) {
+      auto it = std::find(header_.begin(), header_.end(), name);
+      EXPECT_NE(it, header_.end()) << name;
+      f[it - header_.begin()] = value;
+    }
+    return absl::StrJoin(f, ",");
+  }
+  absl::StatusOr<ServiceNowImportSummary> Import(
+      Engine* e, const std::vector<std::string>& rows) {
+    std::string text = absl::StrCat(absl::StrJoin(header_, ","), "\r\n",
+                                    absl::StrJoin(rows, "\r\n"), "\r\n");
+    auto src = StringSource(text);
+    ServiceNowImportOptions o = WithMatrix();
+    o.rejects_path = tmp_.Sub("rejects.csv");
+    return ImportServiceNowFrom(e, src.get(), o);
+  }
+  std::vector<std::string> header_, base_;
+};
+
+TEST_F(SyntheticTest, QuotedFieldsWithCommasAndNewlinesSurvive) {
+  auto engine = Open(tmp_.Sub("db"));
+  auto s = Import(engine.get(), {Row({{"number", "INC1"},
+                                      {"category", "\"Network, WAN\""},
+                                      {"subcategory", "\"two\nlines\""},
+                                      {"caller_id", "\"Caller \"\"X\"\"\""}})});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->rows_imported, 1);
+  auto ev = Stream(engine.get(), "incident/INC1");
+  ASSERT_FALSE(ev.empty());
+  EXPECT_EQ(ev[0].incident_opened().category(), "Network, WAN");
+  EXPECT_EQ(ev[0].incident_opened().subcategory(), "two\nlines");
+  EXPECT_EQ(ev[0].incident_opened().caller(), "Caller \"X\"");
+}
+
+TEST_F(SyntheticTest, BadRowsAreRejectedAndTheImportGoesOn) {
+  auto engine = Open(tmp_.Sub("db"));
+  auto s = Import(
+      engine.get(),
+      {Row({{"number", "INC1"}}),
+       Row({{"number", "INC1"}, {"sys_updated_at", "31/2/2016 01:30"}}),
+       Row({{"number", "INC1"},
+            {"incident_state", "Active"},
+            {"sys_updated_at", "29/2/2016 02:00"}}),
+       // Active -> New: the domain has no way back.
+       Row({{"number", "INC1"},
+            {"incident_state", "New"},
+            {"sys_updated_at", "29/2/2016 03:00"}}),
+       Row({{"number", "INC2"}}), "INC3,\"broken\"x,",
+       Row({{"number", "bad id"}}),
+       // INC1 again, after INC2: not contiguous.
+       Row({{"number", "INC1"}, {"sys_updated_at", "29/2/2016 04:00"}})});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->rows_read, 8);
+  EXPECT_EQ(s->rows_imported, 3);
+  std::map<std::string, int64_t> want = {
+      {"bad timestamp", 1},
+      {"no transition In Progress -> New", 1},
+      {"malformed CSV record", 1},
+      {"bad incident number", 1},
+      {"incident rows not contiguous", 1}};
+  EXPECT_EQ(s->rejected_by_reason, want);
+  auto state = engine->LoadAggregate("incident", "INC1");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->incident().status(), INCIDENT_IN_PROGRESS);
+  const std::string rejects = ReadText(tmp_.Sub("rejects.csv"));
+  EXPECT_THAT(rejects, HasSubstr("3,INC1,bad timestamp,\"sys_updated_at "));
+  EXPECT_THAT(rejects, HasSubstr("7,,malformed CSV record,"));
+}
+
+TEST_F(SyntheticTest, NotAnExportIsRefusedBeforeAnythingIsWritten) {
+  auto engine = Open(tmp_.Sub("db"));
+  auto src = StringSource("a,b,c\n1,2,3\n");
+  auto s = ImportServiceNowFrom(engine.get(), src.get(), WithMatrix());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.status().message(), HasSubstr("missing column"));
+  EXPECT_EQ(engine->NextPosition(), 0);
+}
+
+TEST_F(SyntheticTest, AStreamHoldingOtherEventsIsLeftAlone) {
+  auto engine = Open(tmp_.Sub("db"));
+  Envelope foreign;
+  foreign.set_event_id("someone-else");
+  foreign.set_occurred_at_us(absl::ToUnixMicros(Utc(2016, 1, 1, 0, 0)));
+  foreign.mutable_incident_opened()->set_number("INC1");
+  ASSERT_TRUE(
+      engine->Append("incident/INC1", ExpectedVersion::NoStream(), {foreign})
+          .ok());
+  auto s = Import(engine.get(),
+                  {Row({{"number", "INC1"}}), Row({{"number", "INC2"}})});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->rejected_by_reason["incident stream differs"], 1);
+  EXPECT_EQ(s->rows_imported, 1);
+  EXPECT_EQ(Stream(engine.get(), "incident/INC1").size(), 1u);
+  EXPECT_FALSE(Stream(engine.get(), "incident/INC2").empty());
+}
+
+TEST(SanitizeServiceNowId, RunsOfOtherCharactersBecomeOneUnderscore) {
+  EXPECT_EQ(SanitizeServiceNowId("Problem ID  14"), "Problem_ID_14");
+  EXPECT_EQ(SanitizeServiceNowId("CHG0000132"), "CHG0000132");
+  EXPECT_EQ(SanitizeServiceNowId("a/b c"), "a_b_c");
+}
+
+TEST(SlaPolicies, ShippedExampleLoadsForFourLevels) {
+  auto p = LoadSlaPolicyListJson(ReadText(kPolicies), 4);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->size(), 1u);
+  EXPECT_EQ((*p)[0].targets_size(), 4);
+  // A fifth priority does not exist in the 4-level matrix.
+  auto bad = LoadSlaPolicyListJson(
+      R"([{"id": "a", "calendarId": "24x7",
+           "targets": [{"priority": 5, "resolution": "1h"}],
+           "resolution": {"start": {"events": ["incident_opened"]},
+                          "stop": {"states": ["resolved"]}}}])",
+      4);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("policies[0]"));
+  EXPECT_FALSE(LoadSlaPolicyListJson("[]", 4).ok());
+}
+
+}  // namespace
+}  // namespace slate
