@@ -19,14 +19,17 @@ PACKAGES=(
   g++ libc6-dev bazel-bootstrap
   librocksdb-dev libabsl-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev tzdata
-  libzip-dev chromium
+  libzip-dev
 )
+# Only the tests need a browser (the HTML report renders in headless Chromium).
+TEST_PACKAGES=(chromium)
 
 log() { printf 'dev.sh: %s\n' "$*" >&2; }
 
+# setup [EXTRA_PACKAGES...]: installs PACKAGES plus the extras, if missing.
 setup() {
   local missing=() p
-  for p in "${PACKAGES[@]}"; do
+  for p in "${PACKAGES[@]}" "$@"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$p")
     fi
@@ -55,7 +58,7 @@ demo() {
 # cases from each target's test.xml. A target that failed without a readable
 # result (crash, timeout, build failure) counts as one failed case.
 run_tests() {
-  setup
+  setup "${TEST_PACKAGES[@]}"
   local flags=() targets=() a
   for a in "$@"; do
     case "$a" in
@@ -175,6 +178,6 @@ case "$cmd" in
   test) run_tests "$@" ;;
   bench) bench "$@" ;;
   fuzz) fuzz "$@" ;;
-  setup) setup ;;
+  setup) setup "${TEST_PACKAGES[@]}" ;;
   *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
