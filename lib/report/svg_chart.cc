@@ -123,7 +123,7 @@ std::string FormatNumber(double v, int decimals) {
 
 std::string RenderLineChart(const LineChart& c) {
   const int w = c.width, h = c.height;
-  const double l = 72, r = w - 24, t = 40, b = h - 56;
+  const double l = 72, r = w - 48, t = 40, b = h - 56;
   std::string out = Open(c.aria_label, w, h);
   double max = 0;
   bool any = false;

@@ -7,7 +7,6 @@
 #define SLATE_TESTS_REPORT_SVG_CHECKS_H_
 
 #include <cctype>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -43,26 +42,43 @@ inline std::vector<std::string> SvgElements(const std::string& html) {
 inline std::vector<std::string> PathData(const std::string& svg,
                                          const std::string& cls = "") {
   std::vector<std::string> out;
-  static const std::regex kPath("<path d=\"([^\"]*)\"[^>]*>");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), kPath);
-       it != std::sregex_iterator(); ++it) {
-    const std::string tag = (*it)[0];
+  const std::string open = "<path d=\"";
+  for (size_t p = svg.find(open); p != std::string::npos;
+       p = svg.find(open, p + 1)) {
+    const size_t d0 = p + open.size();
+    const size_t d1 = svg.find('"', d0);
+    const size_t end = svg.find('>', p);
+    if (d1 == std::string::npos || end == std::string::npos) break;
+    const std::string tag = svg.substr(p, end - p);
     if (cls.empty() || tag.find("class=\"" + cls + "\"") != std::string::npos) {
-      out.push_back((*it)[1]);
+      out.push_back(svg.substr(d0, d1 - d0));
     }
   }
   return out;
 }
 
-// Words "nan" or "inf"/"infinity" (any case) standing alone, as printf
+// Words "nan", "inf" or "infinity" (any case) standing alone, as printf
 // prints non-finite numbers.
 inline std::vector<std::string> NonFiniteTokens(const std::string& text) {
   std::vector<std::string> out;
-  static const std::regex kBad("(^|[^A-Za-z])(nan|inf|infinity)([^A-Za-z]|$)",
-                               std::regex::icase);
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kBad);
-       it != std::sregex_iterator(); ++it) {
-    out.push_back((*it)[0]);
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!std::isalpha(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    std::string word;
+    while (j < text.size() &&
+           std::isalpha(static_cast<unsigned char>(text[j]))) {
+      word +=
+          static_cast<char>(std::tolower(static_cast<unsigned char>(text[j])));
+      ++j;
+    }
+    if (word == "nan" || word == "inf" || word == "infinity") {
+      out.push_back(text.substr(i, j - i));
+    }
+    i = j;
   }
   return out;
 }
