@@ -99,17 +99,18 @@ class KpiScenarioTest : public ::testing::Test {
   }
 
   // The row of `report` for bucket start `day` and dims `dims`.
-  static const KpiRow& Row(const KpiReport& report, absl::CivilDay day,
-                           const KpiDims& dims = {}) {
+  // (Returned by value: a reference into a report would dangle once the
+  // report is replaced.)
+  static KpiRow Row(const KpiReport& report, absl::CivilDay day,
+                    const KpiDims& dims = {}) {
     for (const KpiRow& r : report.rows) {
       if (r.start == day && r.dims == dims) return r;
     }
     ADD_FAILURE() << "no row for " << day;
-    static const KpiRow kNone;
-    return kNone;
+    return KpiRow();
   }
 
-  const KpiRow& DayRow(int m, int d) {
+  KpiRow DayRow(int m, int d) {
     day_report_ = Query(KpiBucket::kDay, {});
     return Row(day_report_, Day(m, d));
   }
