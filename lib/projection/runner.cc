@@ -293,11 +293,19 @@ void ProjectionRunner::FollowLoop() {
 absl::Status ProjectionRunner::WaitFor(int64_t position,
                                        absl::Duration timeout) {
   std::unique_lock<std::mutex> l(wait_mu_);
-  const bool done =
-      wait_cv_.wait_for(l, absl::ToChronoNanoseconds(timeout), [&] {
-        return !follow_error_.ok() ||
-               min_checkpoint_.load(std::memory_order_acquire) >= position;
-      });
+  auto reached = [&] {
+    return !follow_error_.ok() ||
+           min_checkpoint_.load(std::memory_order_acquire) >= position;
+  };
+  bool done = true;
+  if (timeout == absl::InfiniteDuration()) {
+    // wait_for would overflow converting an infinite timeout: wait plainly.
+    wait_cv_.wait(l, reached);
+  } else {
+    done = wait_cv_.wait_for(
+        l, absl::ToChronoNanoseconds(std::max(timeout, absl::ZeroDuration())),
+        reached);
+  }
   if (!follow_error_.ok()) return follow_error_;
   if (!done) {
     return absl::DeadlineExceededError(absl::StrCat(

@@ -190,6 +190,10 @@ TEST_F(RunnerTest, FollowingFoldsLiveAppendsAndWaitForSeesThem) {
   EXPECT_EQ(Value(*runner, "total"), "600");
   EXPECT_EQ(runner->WaitFor(601, absl::Milliseconds(20)).code(),
             absl::StatusCode::kDeadlineExceeded);
+  // An infinite timeout waits (it once overflowed into an instant timeout).
+  std::thread late([&] { AppendN(1, "late"); });
+  EXPECT_TRUE(runner->WaitFor(601, absl::InfiniteDuration()).ok());
+  late.join();
   runner->StopFollowing();
   auto incremental = runner->Dump("stream-stats");
   ASSERT_TRUE(runner->Rebuild("stream-stats").ok());
