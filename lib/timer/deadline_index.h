@@ -37,7 +37,7 @@
 //    runs while the index is unchanged and consistent; it must not modify the
 //    index.
 //
-// Structure and cost (n = entries; measured in bench/timer_RESULTS.md). A
+// Structure and cost (n = entries; measured in bench/RESULTS.md, "Deadline index"). A
 // hierarchical timing wheel over 64-bit microsecond instants: 11 levels of
 // 64 slots (6 bits per level), slot lists are intrusive doubly linked lists
 // of 24-byte nodes in one vector, a key -> node hash map, and a sorted side
