@@ -551,6 +551,8 @@ std::string RenderReportHtml(const ReportData& d, const ReportOptions& o) {
         met += c.met;
         breached += c.breached;
       }
+      // E.g. changes (priority 0) with no resolution and no clock.
+      if (p.resolved_final == 0 && met + breached == 0) continue;
       absl::StrAppend(&html, "<tr><th scope=\"row\">",
                       HtmlEscape(PriorityLabel(p.priority)),
                       "</th><td class=\"num\">", p.resolved_final,
