@@ -353,6 +353,11 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Load(
 }
 
 absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
+  if (const size_t size = command.ByteSizeLong(); size > kMaxCommandBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("command ", command.command_id(), ": ", size,
+                     " bytes encoded; the limit is ", kMaxCommandBytes));
+  }
   SLATE_ASSIGN_OR_RETURN(Target t, TargetOf(command));
   SLATE_RETURN_IF_ERROR(ValidateCommandId(command.command_id()));
   const std::string cid = command.command_id().empty()

@@ -66,6 +66,12 @@ namespace slate {
 // Longest command id, bytes (printable ASCII).
 inline constexpr size_t kMaxCommandIdBytes = 64;
 
+// Largest encoded Command (protobuf bytes) Execute accepts; larger commands
+// are kInvalidArgument before anything is decided. The events a command
+// produces must also fit the log's per-event limit (Options::max_event_bytes,
+// 1 MiB by default); this bound keeps a command well inside it.
+inline constexpr size_t kMaxCommandBytes = 256 * 1024;
+
 // "auto-" + 32 hex digits: two 64-bit FNV-1a hashes of the command's
 // deterministic serialization (command_id empty). Stable for one build of
 // the schema; not cryptographic.
