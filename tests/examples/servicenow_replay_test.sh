@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs //examples:servicenow_replay on the 288-row fixture cut from the UCI
+# ServiceNow event log (CC BY 4.0, see tests/import/fixtures/README.md), and
+# without any data set (it must say so and exit 0).
+set -euo pipefail
+bin="$TEST_SRCDIR/$TEST_WORKSPACE/examples/servicenow_replay"
+fixture="$TEST_SRCDIR/$TEST_WORKSPACE/tests/import/fixtures/servicenow_sample.csv"
+out="$TEST_TMPDIR/out.txt"
+fail() { echo "FAIL: $*"; cat "$out"; exit 1; }
+"$bin" --db "$TEST_TMPDIR/db" "$fixture" > "$out" 2>&1 || fail "exit code $?"
+grep -q '^Imported 275 of 288 rows (13 rejected' "$out" || fail "import line"
+grep -Eq '^SLA replay to the end of the log fired [1-9][0-9]* warning/breach events' "$out" || fail "replay fired nothing"
+grep -q '^2016-03-01  3         servicenow-incident-resolution  resolution  3    11        21.4%' "$out" || fail "SLA KPI row"
+grep -q "^At risk within 8h of the log's end (2016-05-19 14:42 UTC)" "$out" || fail "at-risk line"
+
+out="$TEST_TMPDIR/none.txt"
+BUILD_WORKSPACE_DIRECTORY="$TEST_TMPDIR/nowhere" "$bin" > "$out" 2>&1 || fail "no data should exit 0"
+grep -q 'nothing to replay' "$out" || fail "no-data message"
+echo "PASS: servicenow_replay"
