@@ -25,6 +25,11 @@ absl::StatusOr<std::vector<SlaPolicy>> LoadSlaPolicyListJson(
       return absl::InvalidArgumentError(absl::StrCat(
           "policies: not a JSON array: ", std::string(parsed.message())));
     }
+    if (list.values_size() > kMaxSlaPoliciesPerFile) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "policies: ", list.values_size(), " policies; the limit is ",
+          kMaxSlaPoliciesPerFile));
+    }
     for (int i = 0; i < list.values_size(); ++i) {
       std::string one;
       auto printed =

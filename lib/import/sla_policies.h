@@ -15,9 +15,14 @@
 
 namespace slate {
 
+// Most policies one file may hold; more is kInvalidArgument (each policy
+// attaches clocks to every matching record, so the count bounds fold cost).
+inline constexpr int kMaxSlaPoliciesPerFile = 1000;
+
 // Parses, fills defaults and validates every policy (LoadSlaPolicyJson with
 // max_priority). kInvalidArgument naming the array index and the field;
-// kInvalidArgument for an empty list or two policies with one id.
+// kInvalidArgument for an empty list, two policies with one id, or more than
+// kMaxSlaPoliciesPerFile policies.
 absl::StatusOr<std::vector<SlaPolicy>> LoadSlaPolicyListJson(
     absl::string_view json, int max_priority);
 
