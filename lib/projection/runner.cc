@@ -184,6 +184,23 @@ const ProjectionRunner::Slot* ProjectionRunner::Find(
   return nullptr;
 }
 
+absl::StatusOr<ProjectionRunner::Slot*> ProjectionRunner::SlotNamed(
+    absl::string_view name) {
+  for (Slot& s : slots_) {
+    if (s.projection->name() == name) return &s;
+  }
+  return absl::NotFoundError(absl::StrCat("no projection named ", name));
+}
+
+absl::StatusOr<const ProjectionRunner::Slot*> ProjectionRunner::SlotNamed(
+    absl::string_view name) const {
+  const Slot* slot = Find(name);
+  if (slot == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no projection named ", name));
+  }
+  return slot;
+}
+
 std::vector<std::string> ProjectionRunner::Names() const {
   std::vector<std::string> names;
   for (const Slot& s : slots_) names.emplace_back(s.projection->name());
@@ -317,10 +334,7 @@ absl::Status ProjectionRunner::WaitFor(int64_t position,
 
 absl::Status ProjectionRunner::Rebuild(absl::string_view name) {
   std::lock_guard<std::mutex> l(fold_mu_);
-  Slot* slot = const_cast<Slot*>(Find(name));
-  if (slot == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no projection named ", name));
-  }
+  SLATE_ASSIGN_OR_RETURN(Slot * slot, SlotNamed(name));
   SLATE_RETURN_IF_ERROR(Reset(*slot));
   {
     std::lock_guard<std::mutex> wl(wait_mu_);
@@ -331,10 +345,7 @@ absl::Status ProjectionRunner::Rebuild(absl::string_view name) {
 
 absl::StatusOr<int64_t> ProjectionRunner::Checkpoint(
     absl::string_view name) const {
-  const Slot* slot = Find(name);
-  if (slot == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no projection named ", name));
-  }
+  SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
   std::string v;
   rocksdb::Status s =
       log_->db()->Get(rocksdb::ReadOptions(), slot->cf, CheckpointKey(), &v);
@@ -349,10 +360,7 @@ absl::StatusOr<int64_t> ProjectionRunner::Checkpoint(
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
 ProjectionRunner::Dump(absl::string_view name) const {
-  const Slot* slot = Find(name);
-  if (slot == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no projection named ", name));
-  }
+  SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
   std::vector<std::pair<std::string, std::string>> out;
   std::unique_ptr<rocksdb::Iterator> it(
       log_->db()->NewIterator(rocksdb::ReadOptions(), slot->cf));
@@ -366,10 +374,7 @@ ProjectionRunner::Dump(absl::string_view name) const {
 
 absl::StatusOr<std::optional<std::string>> ProjectionRunner::Get(
     absl::string_view name, absl::string_view key) const {
-  const Slot* slot = Find(name);
-  if (slot == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no projection named ", name));
-  }
+  SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
   std::string v;
   rocksdb::Status s =
       log_->db()->Get(rocksdb::ReadOptions(), slot->cf, Rocks(key), &v);
@@ -381,10 +386,7 @@ absl::StatusOr<std::optional<std::string>> ProjectionRunner::Get(
 absl::Status ProjectionRunner::Scan(
     absl::string_view name, absl::string_view prefix,
     const std::function<bool(absl::string_view, absl::string_view)>& fn) const {
-  const Slot* slot = Find(name);
-  if (slot == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no projection named ", name));
-  }
+  SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
   std::unique_ptr<rocksdb::Iterator> it(
       log_->db()->NewIterator(rocksdb::ReadOptions(), slot->cf));
   for (it->Seek(Rocks(prefix)); it->Valid(); it->Next()) {

@@ -91,6 +91,9 @@ class ProjectionRunner {
   absl::Status Reset(Slot& slot);
   absl::Status FoldLocked(int64_t position);
   const Slot* Find(absl::string_view name) const;
+  // The slot of `name`, or kNotFound naming it.
+  absl::StatusOr<Slot*> SlotNamed(absl::string_view name);
+  absl::StatusOr<const Slot*> SlotNamed(absl::string_view name) const;
   void FollowLoop();
 
   EventLog* const log_;
