@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/container/btree_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -10,7 +12,6 @@
 #include "lib/log/log_format.h"
 #include "lib/log/rocks_access.h"
 #include "rocksdb/comparator.h"
-#include "rocksdb/utilities/write_batch_with_index.h"
 
 namespace slate {
 namespace {
@@ -30,68 +31,230 @@ rocksdb::Slice Rocks(absl::string_view s) {
   return rocksdb::Slice(s.data(), s.size());
 }
 
-// ProjectionState over a WriteBatchWithIndex and the committed DB.
-class BatchState final : public ProjectionState {
+// Entry of a StateCache: the value of one key as the fold sees it.
+struct CacheEntry {
+  std::string value;
+  bool present = false;  // false: the key has no value (deleted / absent).
+  bool dirty = false;    // Written in the current batch, not yet committed.
+};
+
+constexpr size_t kEntryOverhead = 64;  // Bytes per entry beyond key + value.
+
+}  // namespace
+
+// Write-behind cache of one projection's state (see RunnerOptions::
+// cache_bytes): committed values read so far plus the current batch's
+// writes. `complete` means every key the column family holds is in `map`,
+// so a miss is known absent without asking RocksDB (true after a reset
+// until the first eviction).
+struct ProjectionRunner::StateCache {
+  // Entries by key (hashed: point reads never compare key bytes) and the
+  // same keys in order, for Scan. Node-based, so `order`'s views stay valid.
+  absl::node_hash_map<std::string, CacheEntry> map;
+  absl::btree_map<absl::string_view, CacheEntry*> order;
+
+  CacheEntry* Find(absl::string_view key) {
+    auto it = map.find(key);
+    return it == map.end() ? nullptr : &it->second;
+  }
+  // The entry of `key`, inserted empty if new (second = inserted).
+  std::pair<CacheEntry*, bool> Insert(absl::string_view key) {
+    auto [it, inserted] = map.try_emplace(key);
+    if (inserted) {
+      order.emplace(absl::string_view(it->first), &it->second);
+      bytes += key.size() + kEntryOverhead;
+    }
+    return {&it->second, inserted};
+  }
+  void Erase(absl::string_view key) {
+    auto it = map.find(key);
+    if (it == map.end()) return;
+    bytes -= it->first.size() + it->second.value.size() + kEntryOverhead;
+    order.erase(absl::string_view(it->first));
+    map.erase(it);
+  }
+  std::vector<std::string> dirty;  // Keys written since the last commit.
+  size_t dirty_bytes = 0;          // Bytes written since the last commit.
+  bool complete = false;
+  size_t bytes = 0;
+
+  void Clear() {
+    order.clear();
+    map.clear();
+    dirty.clear();
+    dirty_bytes = 0;
+    complete = false;
+    bytes = 0;
+  }
+};
+
+namespace {
+
+// ProjectionState over a StateCache and the committed DB.
+class CachedState final : public ProjectionState {
  public:
-  BatchState(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* wb,
-             rocksdb::ColumnFamilyHandle* cf)
-      : db_(db), wb_(wb), cf_(cf) {}
+  using StateCache = ProjectionRunner::StateCache;
+  CachedState(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+              StateCache* cache)
+      : db_(db), cf_(cf), cache_(cache) {}
 
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
+    if (const CacheEntry* hit = cache_->Find(key)) {
+      if (!hit->present) return std::nullopt;
+      return hit->value;
+    }
+    if (cache_->complete) return std::nullopt;
     rocksdb::PinnableSlice value;
-    rocksdb::Status s = wb_->GetFromBatchAndDB(db_, rocksdb::ReadOptions(), cf_,
-                                               Rocks(key), &value);
-    if (s.IsNotFound()) return std::nullopt;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), cf_, Rocks(key), &value);
+    if (s.IsNotFound()) {
+      cache_->Insert(key);  // Known absent from now on.
+      return std::nullopt;
+    }
     SLATE_RETURN_IF_ERROR(FromRocks(s, "projection read"));
-    return std::string(RocksView(value));
+    CacheEntry* entry = cache_->Insert(key).first;
+    entry->value = std::string(RocksView(value));
+    entry->present = true;
+    cache_->bytes += entry->value.size();
+    return entry->value;
   }
   void Put(absl::string_view key, absl::string_view value) override {
     if (!CheckKey(key)) return;
-    wb_->Put(cf_, Rocks(key), Rocks(value)).PermitUncheckedError();
+    Write(key, value, true);
   }
   void Delete(absl::string_view key) override {
     if (!CheckKey(key)) return;
-    wb_->Delete(cf_, Rocks(key)).PermitUncheckedError();
+    if (cache_->complete && cache_->Find(key) == nullptr) {
+      return;  // Known absent: nothing to delete.
+    }
+    Write(key, "", false);
   }
   absl::Status Scan(absl::string_view prefix,
                     const std::function<bool(absl::string_view,
                                              absl::string_view)>& fn) override {
-    std::unique_ptr<rocksdb::Iterator> it(wb_->NewIteratorWithBase(
-        cf_, db_->NewIterator(rocksdb::ReadOptions(), cf_)));
-    for (it->Seek(Rocks(prefix)); it->Valid(); it->Next()) {
-      absl::string_view k = RocksView(it->key());
-      if (!absl::StartsWith(k, prefix)) break;
-      if (!k.empty() && k[0] == '\0') continue;
-      if (!fn(k, RocksView(it->value()))) break;
-    }
-    return FromRocks(it->status(), "projection scan");
+    in_scan_ = true;
+    absl::Status st = ScanImpl(prefix, fn);
+    in_scan_ = false;
+    return st;
   }
   const absl::Status& error() const { return error_; }
 
  private:
-  bool CheckKey(absl::string_view key) {
-    if (key.empty() || key[0] == '\0') {
-      if (error_.ok()) {
-        error_ = absl::InternalError(
-            "projection wrote an empty key or one starting with 0x00 "
-            "(reserved for the runner)");
+  absl::Status ScanImpl(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+    auto c = cache_->order.lower_bound(prefix);
+    auto cache_done = [&] {
+      return c == cache_->order.end() || !absl::StartsWith(c->first, prefix);
+    };
+    if (cache_->complete) {
+      for (; !cache_done(); ++c) {
+        if (c->second->present && !fn(c->first, c->second->value)) break;
       }
+      return absl::OkStatus();
+    }
+    // Merge the committed keys with the cache; the cache wins on equal keys.
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), cf_));
+    it->Seek(Rocks(prefix));
+    auto db_done = [&] {
+      return !it->Valid() || !absl::StartsWith(RocksView(it->key()), prefix);
+    };
+    while (true) {
+      const bool dd = db_done(), cd = cache_done();
+      if (dd && cd) break;
+      absl::string_view dk = dd ? absl::string_view() : RocksView(it->key());
+      if (!dd && (cd || dk < c->first)) {
+        if (!(!dk.empty() && dk[0] == '\0') &&
+            !fn(dk, RocksView(it->value()))) {
+          break;
+        }
+        it->Next();
+        continue;
+      }
+      if (!dd && dk == c->first) it->Next();
+      if (c->second->present && !fn(c->first, c->second->value)) break;
+      ++c;
+    }
+    return FromRocks(it->status(), "projection scan");
+  }
+  void Write(absl::string_view key, absl::string_view value, bool present) {
+    CacheEntry& e = *cache_->Insert(key).first;
+    cache_->bytes -= e.value.size();
+    e.value.assign(value.data(), value.size());
+    cache_->bytes += e.value.size();
+    e.present = present;
+    cache_->dirty_bytes += key.size() + value.size();
+    if (!e.dirty) {
+      e.dirty = true;
+      cache_->dirty.emplace_back(key);
+    }
+  }
+  bool CheckKey(absl::string_view key) {
+    if (in_scan_) {
+      SetError("projection wrote its state inside a Scan callback");
+      return false;
+    }
+    if (key.empty() || key[0] == '\0') {
+      SetError(
+          "projection wrote an empty key or one starting with 0x00 "
+          "(reserved for the runner)");
       return false;
     }
     return true;
   }
+  void SetError(absl::string_view message) {
+    if (error_.ok()) error_ = absl::InternalError(message);
+  }
   rocksdb::DB* db_;
-  rocksdb::WriteBatchWithIndex* wb_;
   rocksdb::ColumnFamilyHandle* cf_;
+  StateCache* cache_;
+  bool in_scan_ = false;
   absl::Status error_;
 };
+
+// Moves the cache's dirty entries into `batch` (marking them committed
+// once the batch is written; see CommitCache).
+void FlushCache(ProjectionRunner::StateCache& cache,
+                rocksdb::ColumnFamilyHandle* cf, rocksdb::WriteBatch* batch) {
+  for (const std::string& key : cache.dirty) {
+    const CacheEntry* e = cache.Find(key);
+    if (e == nullptr) continue;
+    if (e->present) {
+      batch->Put(cf, key, e->value).PermitUncheckedError();
+    } else {
+      batch->Delete(cf, key).PermitUncheckedError();
+    }
+  }
+}
+
+// After a successful write: the batch's entries are committed values.
+// Drops every entry when the cache is over its budget.
+void CommitCache(ProjectionRunner::StateCache& cache, size_t budget) {
+  for (const std::string& key : cache.dirty) {
+    CacheEntry* e = cache.Find(key);
+    if (e == nullptr) continue;
+    if (!e->present && cache.complete) {
+      cache.Erase(key);  // Known absent anyway.
+      continue;
+    }
+    e->dirty = false;
+  }
+  cache.dirty.clear();
+  cache.dirty_bytes = 0;
+  if (cache.bytes > budget) cache.Clear();
+}
 
 }  // namespace
 
 std::string ProjectionColumnFamily(absl::string_view name) {
   return absl::StrCat("p.", name);
 }
+
+ProjectionRunner::Slot::Slot() : cache(std::make_unique<StateCache>()) {}
+ProjectionRunner::Slot::Slot(Slot&&) noexcept = default;
+ProjectionRunner::Slot::~Slot() = default;
 
 ProjectionRunner::ProjectionRunner(EventLog* log, RunnerOptions options)
     : log_(log), options_(std::move(options)) {}
@@ -150,6 +313,7 @@ absl::Status ProjectionRunner::Load(Slot& slot) {
     return Reset(slot);
   }
   slot.checkpoint = cp;
+  slot.cache->Clear();
   return absl::OkStatus();
 }
 
@@ -171,8 +335,10 @@ absl::Status ProjectionRunner::Reset(Slot& slot) {
       .PermitUncheckedError();
   batch.Put(slot.cf, CheckpointKey(), log_format::PositionValue(0))
       .PermitUncheckedError();
+  slot.cache->Clear();
   SLATE_RETURN_IF_ERROR(log_->WriteDerived(&batch));
   slot.checkpoint = 0;
+  slot.cache->complete = true;  // The column family is empty.
   return absl::OkStatus();
 }
 
@@ -222,56 +388,98 @@ absl::Status ProjectionRunner::FoldTo(int64_t position) {
 absl::Status ProjectionRunner::FoldLocked(int64_t position) {
   rocksdb::DB* db = log_->db();
   const int64_t target = std::min(position, log_->NextPosition());
-  while (true) {
-    int64_t from = std::numeric_limits<int64_t>::max();
-    for (const Slot& s : slots_) from = std::min(from, s.checkpoint);
-    if (slots_.empty() || from >= target) break;
-    const size_t want = std::min<size_t>(options_.batch_events,
-                                         static_cast<size_t>(target - from));
-    SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> events,
-                           log_->ReadAll(from, want));
-    if (events.empty()) {
-      return absl::DataLossError(absl::StrCat(
-          "projections: position ", from, " is below the log's end (",
-          log_->NextPosition(), ") but unreadable"));
-    }
-    const int64_t next = events.back().position() + 1;
-    rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0,
-                                    /*overwrite_key=*/true);
-    std::vector<int64_t> new_cp(slots_.size());
+  // folded[i]: the next position slot i has folded into its cache; ahead of
+  // its checkpoint until the next commit.
+  std::vector<int64_t> folded(slots_.size());
+  for (size_t i = 0; i < slots_.size(); ++i) folded[i] = slots_[i].checkpoint;
+  // On any failure the caches hold uncommitted writes: drop them.
+  auto drop_caches = [&] {
+    for (Slot& slot : slots_) slot.cache->Clear();
+  };
+  // Writes every slot's pending changes with its new checkpoint in one batch.
+  auto commit = [&]() -> absl::Status {
+    rocksdb::WriteBatch wb;
     for (size_t i = 0; i < slots_.size(); ++i) {
-      Slot& slot = slots_[i];
-      new_cp[i] = slot.checkpoint;
-      if (slot.checkpoint >= next) continue;
-      BatchState state(db, &wb, slot.cf);
-      for (const Envelope& e : events) {
-        if (e.position() < slot.checkpoint) continue;
-        absl::Status st = slot.projection->Apply(e, state);
-        if (st.ok()) st = state.error();
-        if (!st.ok()) {
-          return absl::Status(
-              st.code(),
-              absl::StrCat("projection ", slot.projection->name(),
-                           " at position ", e.position(), ": ", st.message()));
-        }
-      }
-      new_cp[i] = next;
-      wb.Put(slot.cf, CheckpointKey(), log_format::PositionValue(next))
+      if (folded[i] == slots_[i].checkpoint) continue;
+      FlushCache(*slots_[i].cache, slots_[i].cf, &wb);
+      wb.Put(slots_[i].cf, CheckpointKey(),
+             log_format::PositionValue(folded[i]))
           .PermitUncheckedError();
     }
     if (options_.before_commit_for_test) options_.before_commit_for_test();
-    SLATE_RETURN_IF_ERROR(log_->WriteDerived(wb.GetWriteBatch()));
+    absl::Status written = log_->WriteDerived(&wb);
+    if (!written.ok()) {
+      drop_caches();
+      return written;
+    }
     int64_t min_cp = std::numeric_limits<int64_t>::max();
     for (size_t i = 0; i < slots_.size(); ++i) {
-      slots_[i].checkpoint = new_cp[i];
-      min_cp = std::min(min_cp, new_cp[i]);
+      if (folded[i] != slots_[i].checkpoint) {
+        CommitCache(*slots_[i].cache, options_.cache_bytes);
+        slots_[i].checkpoint = folded[i];
+      }
+      min_cp = std::min(min_cp, slots_[i].checkpoint);
     }
     {
       std::lock_guard<std::mutex> wl(wait_mu_);
       min_checkpoint_.store(min_cp, std::memory_order_release);
     }
     wait_cv_.notify_all();
+    return absl::OkStatus();
+  };
+  bool pending = false;
+  int64_t target_start = std::numeric_limits<int64_t>::max();
+  for (int64_t f : folded) target_start = std::min(target_start, f);
+  while (true) {
+    int64_t from = std::numeric_limits<int64_t>::max();
+    for (int64_t f : folded) from = std::min(from, f);
+    if (slots_.empty() || from >= target) break;
+    const size_t want = std::min<size_t>(options_.batch_events,
+                                         static_cast<size_t>(target - from));
+    absl::StatusOr<std::vector<Envelope>> events = log_->ReadAll(from, want);
+    if (events.ok() && events->empty()) {
+      events = absl::DataLossError(absl::StrCat(
+          "projections: position ", from, " is below the log's end (",
+          log_->NextPosition(), ") but unreadable"));
+    }
+    if (!events.ok()) {
+      drop_caches();
+      return events.status();
+    }
+    const int64_t next = events->back().position() + 1;
+    size_t pending_bytes = 0;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      Slot& slot = slots_[i];
+      if (folded[i] < next) {
+        CachedState state(db, slot.cf, slot.cache.get());
+        for (const Envelope& e : *events) {
+          if (e.position() < folded[i]) continue;
+          absl::Status st = slot.projection->Apply(e, state);
+          if (st.ok()) st = state.error();
+          if (!st.ok()) {
+            drop_caches();
+            // Keep the work before this read: fold again up to its start
+            // (those events folded fine, and folds are deterministic) and
+            // commit that, so the checkpoint stops just before the batch
+            // that failed.
+            if (from > target_start) FoldLocked(from).IgnoreError();
+            return absl::Status(
+                st.code(), absl::StrCat("projection ", slot.projection->name(),
+                                        " at position ", e.position(), ": ",
+                                        st.message()));
+          }
+        }
+        folded[i] = next;
+        pending = true;
+      }
+      pending_bytes += slot.cache->dirty_bytes;
+    }
+    if (pending_bytes >= options_.commit_bytes) {
+      SLATE_RETURN_IF_ERROR(commit());
+      pending = false;
+    }
   }
+  if (pending) SLATE_RETURN_IF_ERROR(commit());
   return absl::OkStatus();
 }
 

@@ -35,8 +35,19 @@
 namespace slate {
 
 struct RunnerOptions {
-  // Events folded per WriteBatch. Default: 1024.
-  size_t batch_events = 1024;
+  // Events read from the log and folded at a time. Default: 4096.
+  size_t batch_events = 4096;
+  // A fold commits (state + checkpoint in one WriteBatch) when it reaches
+  // its target position, or earlier once this many bytes of state changes
+  // are pending, so a catch-up writes a key overwritten by many events once
+  // per commit, not once per event. Default: 32 MiB.
+  size_t commit_bytes = size_t{32} << 20;
+  // Per projection: bytes of state kept in memory between batches (values
+  // read or written by the fold), so hot keys are neither re-read from
+  // RocksDB nor re-written per event. Over the budget the cache is dropped
+  // after a commit and refills from RocksDB. 0 keeps nothing between
+  // batches. Default: 64 MiB.
+  size_t cache_bytes = size_t{64} << 20;
   // Test hook: runs after a batch is built and before it is written.
   std::function<void()> before_commit_for_test;
 };
@@ -80,11 +91,17 @@ class ProjectionRunner {
 
   std::vector<std::string> Names() const;
 
+  struct StateCache;  // Internal (runner.cc).
+
  private:
   struct Slot {
+    Slot();
+    Slot(Slot&&) noexcept;
+    ~Slot();
     std::unique_ptr<Projection> projection;
     rocksdb::ColumnFamilyHandle* cf = nullptr;
-    int64_t checkpoint = 0;  // Guarded by fold_mu_ (writes).
+    int64_t checkpoint = 0;             // Guarded by fold_mu_ (writes).
+    std::unique_ptr<StateCache> cache;  // Guarded by fold_mu_.
   };
   ProjectionRunner(EventLog* log, RunnerOptions options);
   absl::Status Load(Slot& slot);
