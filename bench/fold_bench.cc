@@ -80,9 +80,8 @@ void AppendConfig(EventLog& log, bool three_clocks) {
     }
   };
   must(log.Append("calendar/office-berlin", ExpectedVersion::Any(),
-                  {Config("cal", "calendarDefined", absl::StrCat(
-                                                        "{\"spec\":", cal,
-                                                        "}"))}));
+                  {Config("cal", "calendarDefined",
+                          absl::StrCat("{\"spec\":", cal, "}"))}));
   const std::string rules = R"(
     "response":{"start":{"events":["incident_opened"]},
                 "stop":{"events":["incident_acknowledged"]}},
@@ -91,20 +90,19 @@ void AppendConfig(EventLog& log, bool three_clocks) {
                   "stop":{"states":["resolved","closed"]}},
     "update":{"start":{"events":["incident_opened"]},
               "stop":{"events":["incident_commented"]}})";
-  must(log.Append(
-      "policy/office", ExpectedVersion::Any(),
-      {Config("pol-office", "slaPolicyDefined", absl::StrCat(R"({"policy":{
+  must(log.Append("policy/office", ExpectedVersion::Any(),
+                  {Config("pol-office", "slaPolicyDefined",
+                          absl::StrCat(R"({"policy":{
         "id":"office","calendarId":"office-berlin",
         "appliesTo":{"recordTypes":["incident"],"priorities":[1,2,3]},
         "targets":[{"priority":1,"response":"1h","resolution":"4h","update":"2h"},
                    {"priority":2,"response":"4h","resolution":"8h","update":"4h"},
                    {"priority":3,"response":"8h","resolution":"24h","update":"8h"}],
         "warningThresholdsPercent":[50,75,90],)",
-                                                             rules, "}}"))}));
+                                       rules, "}}"))}));
   if (three_clocks) return;
-  must(log.Append(
-      "policy/allhours", ExpectedVersion::Any(),
-      {Config("pol-24x7", "slaPolicyDefined", R"({"policy":{
+  must(log.Append("policy/allhours", ExpectedVersion::Any(),
+                  {Config("pol-24x7", "slaPolicyDefined", R"({"policy":{
         "id":"allhours","calendarId":"24x7",
         "appliesTo":{"recordTypes":["incident"]},
         "targets":[{"priority":1,"resolution":"8h"},
@@ -146,13 +144,15 @@ int64_t AppendIncident(EventLog& log, std::mt19937_64& rng, int i,
   p->set_urgency(priority);
   p->set_priority(priority);
   if (!open_only) {
-    add(1 + rng() % 30).mutable_incident_assigned()->set_group(
-        absl::StrCat("g", rng() % 10));
+    add(1 + rng() % 30)
+        .mutable_incident_assigned()
+        ->set_group(absl::StrCat("g", rng() % 10));
     add(1 + rng() % 30).mutable_incident_acknowledged()->set_by("desk");
     add(1 + rng() % 30).mutable_incident_started();
     if (rng() % 3 == 0) {
-      add(10 + rng() % 120).mutable_incident_put_on_hold()->set_reason(
-          AWAITING_CALLER);
+      add(10 + rng() % 120)
+          .mutable_incident_put_on_hold()
+          ->set_reason(AWAITING_CALLER);
       add(10 + rng() % 600).mutable_incident_resumed();
     }
     if (rng() % 5 == 0) {
@@ -161,8 +161,9 @@ int64_t AppendIncident(EventLog& log, std::mt19937_64& rng, int i,
       q->set_manual_override(true);
       q->set_reason("bench");
     }
-    add(30 + rng() % 2000).mutable_incident_resolved()->set_resolution_code(
-        "fixed");
+    add(30 + rng() % 2000)
+        .mutable_incident_resolved()
+        ->set_resolution_code("fixed");
     add(60 + rng() % 2000).mutable_incident_closed();
   }
   const int64_t n = static_cast<int64_t>(events.size());
@@ -229,6 +230,9 @@ void BM_Projection_Fold(benchmark::State& state) {
   auto runner =
       ProjectionRunner::Open(f.log.get(), BuiltinProjections(options), {});
   if (!runner.ok()) std::abort();
+  // A fresh runner folds every projection on its first Rebuild: catch up
+  // first so each timed Rebuild(name) folds only that projection.
+  if (!(*runner)->CatchUp().ok()) std::abort();
   const std::vector<std::string> names = (*runner)->Names();
   for (auto _ : state) {
     for (const std::string& name : names) {
@@ -244,15 +248,20 @@ void BM_Projection_Fold(benchmark::State& state) {
 }
 BENCHMARK(BM_Projection_Fold)->Unit(benchmark::kMillisecond)->Iterations(2);
 
-// Only the SLA projection, for attribution.
-void BM_Projection_FoldSlaOnly(benchmark::State& state) {
+// One built-in projection at a time, for attribution
+// (BM_Projection_FoldOne/views, /sla, /kpi).
+void BM_Projection_FoldOne(benchmark::State& state, const std::string& name) {
   FoldFixture& f = SharedLog();
   Options options;
-  auto runner =
-      ProjectionRunner::Open(f.log.get(), BuiltinProjections(options), {});
+  std::vector<std::unique_ptr<Projection>> only;
+  for (auto& p : BuiltinProjections(options)) {
+    if (p->name() == name) only.push_back(std::move(p));
+  }
+  if (only.size() != 1) std::abort();
+  auto runner = ProjectionRunner::Open(f.log.get(), std::move(only), {});
   if (!runner.ok()) std::abort();
   for (auto _ : state) {
-    absl::Status st = (*runner)->Rebuild("sla");
+    absl::Status st = (*runner)->Rebuild(name);
     if (!st.ok()) {
       state.SkipWithError(st.ToString().c_str());
       return;
@@ -260,9 +269,18 @@ void BM_Projection_FoldSlaOnly(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * f.events);
 }
-BENCHMARK(BM_Projection_FoldSlaOnly)
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(2);
+const bool kRegistered = [] {
+  for (const char* name : {"views", "sla", "kpi"}) {
+    benchmark::RegisterBenchmark(
+        absl::StrCat("BM_Projection_FoldOne/", name).c_str(),
+        [n = std::string(name)](benchmark::State& s) {
+          BM_Projection_FoldOne(s, n);
+        })
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(2);
+  }
+  return true;
+}();
 
 int64_t VmHwmKb() {
   std::ifstream in("/proc/self/status");
@@ -328,19 +346,19 @@ void BM_Sla_OpenClocksMemory(benchmark::State& state) {
         }
       }
     }
-    auto status = ForEachClock((*engine)->projections(),
-                               [&](const SlaClockView& v) {
-                                 if (v.state.phase() ==
-                                     SLA_CLOCK_PHASE_RUNNING) {
-                                   ++open_clocks;
-                                 }
-                               });
+    auto status =
+        ForEachClock((*engine)->projections(), [&](const SlaClockView& v) {
+          if (v.state.phase() == SLA_CLOCK_PHASE_RUNNING) {
+            ++open_clocks;
+          }
+        });
     if (!status.ok()) std::abort();
     const int64_t hwm_kb = VmHwmKb();
     state.counters["incidents"] = n;
     state.counters["running_clocks"] = static_cast<double>(open_clocks);
     state.counters["VmHWM_MiB"] = static_cast<double>(hwm_kb) / 1024.0;
-    state.counters["VmHWM_before_MiB"] = static_cast<double>(before_kb) / 1024.0;
+    state.counters["VmHWM_before_MiB"] =
+        static_cast<double>(before_kb) / 1024.0;
     engine->reset();
   }
 }
