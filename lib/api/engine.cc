@@ -17,10 +17,12 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const Options& options,
                                                      const std::string& dir) {
   SLATE_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log,
                          EventLog::Open(options, dir));
+  RunnerOptions runner_options;
+  runner_options.cache_bytes = options.projection_cache_bytes;
   SLATE_ASSIGN_OR_RETURN(
       std::unique_ptr<ProjectionRunner> runner,
       ProjectionRunner::Open(log.get(), BuiltinProjections(log->options()),
-                             RunnerOptions()));
+                             runner_options));
   if (options.projection_mode == ProjectionMode::kSync) {
     SLATE_RETURN_IF_ERROR(runner->CatchUp());
   } else {
@@ -162,7 +164,8 @@ absl::StatusOr<ExecuteResult> Engine::LoadAggregate(
   return CommandExecutor(&store, log_->options().clock).Load(kind, id);
 }
 
-// --- SLA clocks and timers ----------------------------------------------------
+// --- SLA clocks and timers
+// ----------------------------------------------------
 
 absl::StatusOr<std::vector<Envelope>> Engine::AdvanceTo(absl::Time now) {
   std::lock_guard<std::mutex> l(advance_mu_);
@@ -172,8 +175,7 @@ absl::StatusOr<std::vector<Envelope>> Engine::AdvanceTo(absl::Time now) {
     return absl::InvalidArgumentError(absl::StrCat(
         "advance to ", absl::FormatTime(now), ": more than ",
         absl::FormatDuration(log_->options().max_clock_skew),
-        " ahead of the engine's clock (", absl::FormatTime(clock->Now()),
-        ")"));
+        " ahead of the engine's clock (", absl::FormatTime(clock->Now()), ")"));
   }
   std::vector<Envelope> appended;
   constexpr size_t kRound = 4096;

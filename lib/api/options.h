@@ -73,6 +73,17 @@ struct Options {
   // RocksDB block cache for the log, bytes. Default: 64 MiB.
   size_t block_cache_bytes = 64 << 20;
 
+  // All column families' memtables together (the log, its indexes and every
+  // projection; RocksDB's db_write_buffer_size): past it the largest is
+  // flushed, so memory stays bounded however much is folded. Default:
+  // 128 MiB.
+  size_t memtable_bytes = 128 << 20;
+
+  // Per built-in projection: state kept in memory between folds so hot
+  // records are neither re-read nor re-written per event (RunnerOptions::
+  // cache_bytes). Default: 32 MiB.
+  size_t projection_cache_bytes = 32 << 20;
+
   // SLA timers, live mode: when > 0, a background thread calls
   // Engine::AdvanceTo(clock->Now()) this often, so warnings and breaches
   // are appended without a caller driving time. Zero: off (the caller

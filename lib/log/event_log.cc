@@ -224,6 +224,7 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::OpenForTest(
   ro.wal_recovery_mode =
       rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   ro.max_background_jobs = 2;
+  ro.db_write_buffer_size = options.memtable_bytes;
   ro.memtable_whole_key_filtering = true;
   ro.memtable_prefix_bloom_size_ratio = 0.02;
   rocksdb::BlockBasedTableOptions table;
