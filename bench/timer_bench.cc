@@ -1,18 +1,22 @@
-// DeadlineIndex (lib/timer) against a std::priority_queue baseline with lazy
+// DeadlineIndex (lib/timer) against std::priority_queue baselines with lazy
 // deletion, and against an absl::btree_set alternative, in one binary.
 //
-//   bazel --output_base=/root/.cache/bazel-tim run -c opt //bench:timer_bench
+//   bazel run --config=bench //bench:timer_bench --
+//     --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+//   (one command line; bench/RESULTS.md has the exact commands)
 //
 // Workload: 1,000,000 live deadlines spread uniformly over now + [1 minute,
-// 30 days] at microsecond resolution (pseudo-random, fixed seed), keys are
-// 64-bit handles.
+// 30 days] at microsecond resolution (pseudo-random, fixed seed), 64-bit
+// keys. Every implementation has the same interface: Schedule(key, due)
+// returns a handle, Cancel(handle) removes that entry.
 //
 //   BM_<Impl>_ScheduleCancel/<live> Schedule a new key, then cancel it: one
 //                                  schedule+cancel pair per iteration, with
 //                                  <live> (1M; 10k) other live entries.
 //   BM_<Impl>_ScheduleCancelChurn  Schedule a new key and cancel the oldest
-//                                  live key (random position in time): steady
-//                                  1M live, every cancel touches cold memory.
+//                                  live entry (random position in time, its
+//                                  handle kept in a ring): steady 1M live,
+//                                  every cancel touches cold memory.
 //   BM_<Impl>_PopDue/<step_s>      Advance now by step_s seconds, pop what is
 //                                  due, re-schedule every popped key at now +
 //                                  [1 min, 30 days] (a clock moving to its next
@@ -21,18 +25,26 @@
 //   BM_<Impl>_Memory/<n>           Schedule n entries into a fresh index;
 //                                  report the index's own bytes per entry and
 //                                  the process peak RSS (VmHWM, reset first via
-//                                  /proc/self/clear_refs). Run it alone:
-//                                  --benchmark_filter=BM_Timer_Memory
+//                                  /proc/self/clear_refs). Run each alone:
+//                                  --benchmark_filter=BM_Timer_Memory/1000000
 //
-// <Impl>: Timer = DeadlineIndex; TimerBaseline = std::priority_queue of
-// (due, key, seq) + flat_hash_map key -> seq, cancel = erase from the map
-// (lazy), compaction when stale entries outnumber live ones; TimerBtree =
+// <Impl>: Timer = DeadlineIndex (handles index its node array directly);
+// TimerBaseline = std::priority_queue of (due, key, seq) + flat_hash_map key
+// -> seq, handle = key, cancel = erase from the map (lazy), compaction when
+// stale entries outnumber live ones (the baseline of the first measurement);
+// TimerBaselineDense = the same priority_queue with dense handles instead of
+// the hash map (handle = slot index + generation in a vector, freed slots
+// reused; a heap item is stale when its generation no longer matches), so
+// the comparison is not won by the hash map alone; TimerBtree =
 // absl::btree_set<(due, key)> + flat_hash_map key -> due (an equivalent
 // ordered structure). BM_TimerFloor_HashMapInsertErase/<live>: the
 // flat_hash_map insert+erase of a new key alone, the floor under every
-// implementation's schedule+cancel pair.
+// key-addressed (hash map) implementation's schedule+cancel pair.
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <queue>
 #include <random>
 #include <string>
@@ -69,12 +81,14 @@ const std::vector<absl::Duration>& Offsets() {
 // --- Baseline: std::priority_queue with lazy deletion. --------------------
 class PqBaseline {
  public:
-  void Schedule(uint64_t key, absl::Time due) {
+  using Handle = uint64_t;  // the key
+  Handle Schedule(uint64_t key, absl::Time due) {
     const int64_t us = absl::ToUnixMicros(due);
     const uint64_t seq = next_seq_++;
     live_[key] = seq;
     heap_.push(Item{us, key, seq});
     if (heap_.size() > 2 * live_.size() + 1024) Compact();
+    return key;
   }
   bool Cancel(uint64_t key) { return live_.erase(key) > 0; }
   size_t PopDue(absl::Time now, std::vector<DueEntry>* out) {
@@ -86,7 +100,8 @@ class PqBaseline {
       auto it = live_.find(item.key);
       if (it == live_.end() || it->second != item.seq) continue;  // stale
       live_.erase(it);
-      out->push_back(DueEntry{item.key, absl::FromUnixMicros(item.due)});
+      out->push_back(
+          DueEntry{item.key, absl::FromUnixMicros(item.due), DeadlineHandle()});
       ++n;
     }
     return n;
@@ -137,10 +152,103 @@ class PqBaseline {
   uint64_t next_seq_ = 0;
 };
 
+// --- Baseline: std::priority_queue with lazy deletion, dense handles. ------
+class PqDenseBaseline {
+ public:
+  struct Handle {
+    uint32_t slot = 0;
+    uint32_t gen = 0;
+  };
+  Handle Schedule(uint64_t key, absl::Time due) {
+    const int64_t us = absl::ToUnixMicros(due);
+    uint32_t slot;
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(gen_.size());
+      gen_.push_back(0);
+    }
+    const uint32_t gen = ++gen_[slot];  // odd: live
+    heap_.push(Item{us, key, slot, gen});
+    ++live_;
+    if (heap_.size() > 2 * live_ + 1024) heap_.Compact(gen_);
+    return Handle{slot, gen};
+  }
+  bool Cancel(Handle h) {
+    if (h.slot >= gen_.size() || gen_[h.slot] != h.gen || !(h.gen & 1)) {
+      return false;
+    }
+    Release(h.slot);
+    return true;
+  }
+  size_t PopDue(absl::Time now, std::vector<DueEntry>* out) {
+    const int64_t now_us = absl::ToUnixMicros(now);
+    size_t n = 0;
+    while (!heap_.empty() && heap_.top().due <= now_us) {
+      const Item item = heap_.top();
+      heap_.pop();
+      if (gen_[item.slot] != item.gen) continue;  // stale
+      Release(item.slot);
+      out->push_back(
+          DueEntry{item.key, absl::FromUnixMicros(item.due), DeadlineHandle()});
+      ++n;
+    }
+    return n;
+  }
+  std::optional<absl::Time> NextDue() {
+    while (!heap_.empty()) {
+      if (gen_[heap_.top().slot] == heap_.top().gen) {
+        return absl::FromUnixMicros(heap_.top().due);
+      }
+      heap_.pop();
+    }
+    return std::nullopt;
+  }
+  size_t Size() const { return live_; }
+  size_t MemoryBytes() const {
+    return heap_.capacity_bytes() + gen_.capacity() * sizeof(uint32_t) +
+           free_.capacity() * sizeof(uint32_t);
+  }
+
+ private:
+  struct Item {
+    int64_t due;
+    uint64_t key;
+    uint32_t slot;
+    uint32_t gen;
+  };
+  struct Later {  // min-heap on (due, key, slot)
+    bool operator()(const Item& a, const Item& b) const {
+      if (a.due != b.due) return a.due > b.due;
+      if (a.key != b.key) return a.key > b.key;
+      return a.slot > b.slot;
+    }
+  };
+  struct Heap : std::priority_queue<Item, std::vector<Item>, Later> {
+    size_t capacity_bytes() const { return c.capacity() * sizeof(Item); }
+    void Compact(const std::vector<uint32_t>& gen) {
+      std::erase_if(c, [&](const Item& i) { return gen[i.slot] != i.gen; });
+      std::make_heap(c.begin(), c.end(), comp);
+    }
+  };
+  void Release(uint32_t slot) {
+    ++gen_[slot];  // even: free; stale heap items no longer match
+    free_.push_back(slot);
+    --live_;
+  }
+
+  Heap heap_;
+  std::vector<uint32_t> gen_;   // per slot; odd while live
+  std::vector<uint32_t> free_;  // free slots, last freed first
+  size_t live_ = 0;
+};
+
 // --- Alternative: ordered set. --------------------------------------------
 class BtreeIndex {
  public:
-  void Schedule(uint64_t key, absl::Time due) {
+  using Handle = uint64_t;  // the key
+  Handle Schedule(uint64_t key, absl::Time due) {
     const int64_t us = absl::ToUnixMicros(due);
     auto [it, inserted] = due_.try_emplace(key, us);
     if (!inserted) {
@@ -148,6 +256,7 @@ class BtreeIndex {
       it->second = us;
     }
     set_.insert({us, key});
+    return key;
   }
   bool Cancel(uint64_t key) {
     auto it = due_.find(key);
@@ -161,7 +270,8 @@ class BtreeIndex {
     auto end = set_.begin();
     size_t n = 0;
     for (; end != set_.end() && end->first <= now_us; ++end, ++n) {
-      out->push_back(DueEntry{end->second, absl::FromUnixMicros(end->first)});
+      out->push_back(DueEntry{end->second, absl::FromUnixMicros(end->first),
+                              DeadlineHandle()});
       due_.erase(end->second);
     }
     set_.erase(set_.begin(), end);
@@ -184,14 +294,16 @@ class BtreeIndex {
   absl::flat_hash_map<uint64_t, int64_t> due_;
 };
 
-// DeadlineIndex behind the same interface (Schedule returns a Status).
+// DeadlineIndex behind the same interface (Schedule returns a StatusOr).
 class WheelIndex {
  public:
-  void Schedule(uint64_t key, absl::Time due) {
-    absl::Status s = index_.Schedule(key, due);
-    if (!s.ok()) std::abort();
+  using Handle = DeadlineHandle;
+  Handle Schedule(uint64_t key, absl::Time due) {
+    absl::StatusOr<DeadlineHandle> h = index_.Schedule(key, due);
+    if (!h.ok()) std::abort();
+    return *h;
   }
-  bool Cancel(uint64_t key) { return index_.Cancel(key); }
+  bool Cancel(Handle h) { return index_.Cancel(h); }
   size_t PopDue(absl::Time now, std::vector<DueEntry>* out) {
     return index_.PopDue(now, out);
   }
@@ -203,11 +315,14 @@ class WheelIndex {
   DeadlineIndex index_;
 };
 
+// Schedules keys 0..n-1; their handles go to *handles when given.
 template <class Index>
-void Fill(Index& index, uint64_t n, absl::Time now) {
+void Fill(Index& index, uint64_t n, absl::Time now,
+          std::vector<typename Index::Handle>* handles = nullptr) {
   const std::vector<absl::Duration>& off = Offsets();
   for (uint64_t k = 0; k < n; ++k) {
-    index.Schedule(k, now + off[(k * 7919) & kOffsetsMask]);
+    auto h = index.Schedule(k, now + off[(k * 7919) & kOffsetsMask]);
+    if (handles != nullptr) handles->push_back(h);
   }
 }
 
@@ -219,8 +334,8 @@ void ScheduleCancel(benchmark::State& state) {
   const std::vector<absl::Duration>& off = Offsets();
   uint64_t key = live;
   for (auto _ : state) {
-    index.Schedule(key, kEpoch + off[key & kOffsetsMask]);
-    benchmark::DoNotOptimize(index.Cancel(key));
+    auto h = index.Schedule(key, kEpoch + off[key & kOffsetsMask]);
+    benchmark::DoNotOptimize(index.Cancel(h));
     ++key;
   }
   state.SetItemsProcessed(state.iterations());  // schedule+cancel pairs
@@ -230,13 +345,18 @@ void ScheduleCancel(benchmark::State& state) {
 template <class Index>
 void ScheduleCancelChurn(benchmark::State& state) {
   Index index;
-  Fill(index, kLive, kEpoch);
+  // ring[k % kLive]: the handle of the live entry with key k.
+  std::vector<typename Index::Handle> ring;
+  ring.reserve(kLive);
+  Fill(index, kLive, kEpoch, &ring);
   const std::vector<absl::Duration>& off = Offsets();
   uint64_t oldest = 0;
   for (auto _ : state) {
     const uint64_t key = oldest + kLive;
-    index.Schedule(key, kEpoch + off[(key * 7919) & kOffsetsMask]);
-    benchmark::DoNotOptimize(index.Cancel(oldest));
+    auto h = index.Schedule(key, kEpoch + off[(key * 7919) & kOffsetsMask]);
+    auto& slot = ring[oldest % kLive];
+    benchmark::DoNotOptimize(index.Cancel(slot));
+    slot = h;
     ++oldest;
   }
   state.SetItemsProcessed(state.iterations());
@@ -303,8 +423,9 @@ void Memory(benchmark::State& state) {
       (hwm_kb - static_cast<double>(rss_before)) * 1024 / n;
 }
 
-// Floor: only the key -> node hash map work of a schedule+cancel pair
-// (insert a new key, erase it) with <live> other keys, no deadline at all.
+// Floor of the key-addressed implementations: only the key -> entry hash map
+// work of a schedule+cancel pair (insert a new key, erase it) with <live>
+// other keys, no deadline at all. DeadlineIndex no longer pays it.
 void BM_TimerFloor_HashMapInsertErase(benchmark::State& state) {
   const uint64_t live = static_cast<uint64_t>(state.range(0));
   absl::flat_hash_map<uint64_t, uint32_t> map;
@@ -324,6 +445,9 @@ void BM_Timer_ScheduleCancel(benchmark::State& s) {
 void BM_TimerBaseline_ScheduleCancel(benchmark::State& s) {
   ScheduleCancel<PqBaseline>(s);
 }
+void BM_TimerBaselineDense_ScheduleCancel(benchmark::State& s) {
+  ScheduleCancel<PqDenseBaseline>(s);
+}
 void BM_TimerBtree_ScheduleCancel(benchmark::State& s) {
   ScheduleCancel<BtreeIndex>(s);
 }
@@ -333,14 +457,23 @@ void BM_Timer_ScheduleCancelChurn(benchmark::State& s) {
 void BM_TimerBaseline_ScheduleCancelChurn(benchmark::State& s) {
   ScheduleCancelChurn<PqBaseline>(s);
 }
+void BM_TimerBaselineDense_ScheduleCancelChurn(benchmark::State& s) {
+  ScheduleCancelChurn<PqDenseBaseline>(s);
+}
 void BM_TimerBtree_ScheduleCancelChurn(benchmark::State& s) {
   ScheduleCancelChurn<BtreeIndex>(s);
 }
 void BM_Timer_PopDue(benchmark::State& s) { PopDue<WheelIndex>(s); }
 void BM_TimerBaseline_PopDue(benchmark::State& s) { PopDue<PqBaseline>(s); }
+void BM_TimerBaselineDense_PopDue(benchmark::State& s) {
+  PopDue<PqDenseBaseline>(s);
+}
 void BM_TimerBtree_PopDue(benchmark::State& s) { PopDue<BtreeIndex>(s); }
 void BM_Timer_Memory(benchmark::State& s) { Memory<WheelIndex>(s); }
 void BM_TimerBaseline_Memory(benchmark::State& s) { Memory<PqBaseline>(s); }
+void BM_TimerBaselineDense_Memory(benchmark::State& s) {
+  Memory<PqDenseBaseline>(s);
+}
 void BM_TimerBtree_Memory(benchmark::State& s) { Memory<BtreeIndex>(s); }
 
 // Arg: live entries besides the scheduled-and-cancelled key (10k: fits in
@@ -348,16 +481,34 @@ void BM_TimerBtree_Memory(benchmark::State& s) { Memory<BtreeIndex>(s); }
 BENCHMARK(BM_TimerFloor_HashMapInsertErase)->Arg(kLive)->Arg(10'000);
 BENCHMARK(BM_Timer_ScheduleCancel)->Arg(kLive)->Arg(10'000);
 BENCHMARK(BM_TimerBaseline_ScheduleCancel)->Arg(kLive)->Arg(10'000);
+BENCHMARK(BM_TimerBaselineDense_ScheduleCancel)->Arg(kLive)->Arg(10'000);
 BENCHMARK(BM_TimerBtree_ScheduleCancel)->Arg(kLive)->Arg(10'000);
 BENCHMARK(BM_Timer_ScheduleCancelChurn);
 BENCHMARK(BM_TimerBaseline_ScheduleCancelChurn);
+BENCHMARK(BM_TimerBaselineDense_ScheduleCancelChurn);
 BENCHMARK(BM_TimerBtree_ScheduleCancelChurn);
-BENCHMARK(BM_Timer_PopDue)->Arg(1)->Arg(60)->Arg(3600);
-BENCHMARK(BM_TimerBaseline_PopDue)->Arg(1)->Arg(60)->Arg(3600);
-BENCHMARK(BM_TimerBtree_PopDue)->Arg(1)->Arg(60)->Arg(3600);
-BENCHMARK(BM_Timer_Memory)->Arg(3'000'000)->Iterations(1);
-BENCHMARK(BM_TimerBaseline_Memory)->Arg(3'000'000)->Iterations(1);
-BENCHMARK(BM_TimerBtree_Memory)->Arg(3'000'000)->Iterations(1);
+// PopDue: a fixed number of calls per step size, so every implementation
+// simulates the same span of time (11.6, 13.9 and 12.5 days) and pops the
+// same entries.
+BENCHMARK(BM_Timer_PopDue)->Arg(1)->Iterations(1'000'000);
+BENCHMARK(BM_Timer_PopDue)->Arg(60)->Iterations(20'000);
+BENCHMARK(BM_Timer_PopDue)->Arg(3600)->Iterations(300);
+BENCHMARK(BM_TimerBaseline_PopDue)->Arg(1)->Iterations(1'000'000);
+BENCHMARK(BM_TimerBaseline_PopDue)->Arg(60)->Iterations(20'000);
+BENCHMARK(BM_TimerBaseline_PopDue)->Arg(3600)->Iterations(300);
+BENCHMARK(BM_TimerBaselineDense_PopDue)->Arg(1)->Iterations(1'000'000);
+BENCHMARK(BM_TimerBaselineDense_PopDue)->Arg(60)->Iterations(20'000);
+BENCHMARK(BM_TimerBaselineDense_PopDue)->Arg(3600)->Iterations(300);
+BENCHMARK(BM_TimerBtree_PopDue)->Arg(1)->Iterations(1'000'000);
+BENCHMARK(BM_TimerBtree_PopDue)->Arg(60)->Iterations(20'000);
+BENCHMARK(BM_TimerBtree_PopDue)->Arg(3600)->Iterations(300);
+BENCHMARK(BM_Timer_Memory)->Arg(kLive)->Arg(3'000'000)->Iterations(1);
+BENCHMARK(BM_TimerBaseline_Memory)->Arg(kLive)->Arg(3'000'000)->Iterations(1);
+BENCHMARK(BM_TimerBaselineDense_Memory)
+    ->Arg(kLive)
+    ->Arg(3'000'000)
+    ->Iterations(1);
+BENCHMARK(BM_TimerBtree_Memory)->Arg(kLive)->Arg(3'000'000)->Iterations(1);
 
 }  // namespace
 }  // namespace slate

@@ -1,8 +1,16 @@
 // Randomized comparison of DeadlineIndex against a slow obvious oracle (a
-// std::set of (due, key) plus a key -> due map). Every step applies one
-// random operation to both and compares the answer; CheckInvariants runs
-// after every step (or every `check_every` steps for the large-population
-// case). Seeds are fixed and printed; a failure names the seed and step.
+// std::set of (due, key, handle) plus a handle -> (due, key) map). Every step
+// applies one random operation to both and compares the answer;
+// CheckInvariants runs after every step (or every `check_every` steps for the
+// large-population case). Seeds are fixed and printed; a failure names the
+// seed and step.
+//
+// Handles: the index issues them, the oracle records them. Operations use
+// live handles, stale ones (cancelled or popped earlier, usually with their
+// node reused since) and made-up values; the test checks that no handle is
+// ever issued twice and that stale handles whose node is live again were
+// really tried. Keys come from a small space, so equal (due, key) pairs occur
+// and the handle tie-break is compared too.
 //
 // Horizons: microsecond-scale with many ties, SLA-like (minutes to 30 days),
 // years apart, the whole int64-microsecond range with its extremes, and a
@@ -16,9 +24,13 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "lib/timer/deadline_index.h"
@@ -51,6 +63,7 @@ struct Config {
   uint64_t seed;
   int steps;
   uint64_t key_space;  // keys drawn from [0, key_space)
+  size_t max_live;     // at this many entries, schedules become cancels
   Horizon horizon;
   int check_every;
   int64_t max_step_us = 0;  // 0: the horizon's default "now" step
@@ -58,6 +71,9 @@ struct Config {
   // (rebase as soon as the side set holds half); the default keeps small
   // populations mostly in the side set.
   size_t rebase_min_side = 0;
+  // Chance that a pop uses an infinite "now" (the future one drains the
+  // index, so the large-population cases turn it off).
+  double infinite_now_chance = 0.002;
 };
 
 // gtest names the parameter by its case name instead of dumping bytes.
@@ -65,25 +81,31 @@ void PrintTo(const Config& c, std::ostream* os) { *os << c.name; }
 
 class Oracle {
  public:
-  void Schedule(uint64_t key, int64_t due) {
-    Cancel(key);
-    by_key_[key] = due;
-    set_.insert({due, key});
+  void Schedule(DeadlineHandle h, uint64_t key, int64_t due) {
+    by_handle_[h.bits()] = {due, key};
+    set_.insert({due, key, h.bits()});
   }
-  bool Cancel(uint64_t key) {
-    auto it = by_key_.find(key);
-    if (it == by_key_.end()) return false;
-    set_.erase({it->second, key});
-    by_key_.erase(it);
+  bool Reschedule(DeadlineHandle h, int64_t due) {
+    auto it = by_handle_.find(h.bits());
+    if (it == by_handle_.end()) return false;
+    set_.erase({it->second.first, it->second.second, h.bits()});
+    it->second.first = due;
+    set_.insert({due, it->second.second, h.bits()});
+    return true;
+  }
+  bool Cancel(DeadlineHandle h) {
+    auto it = by_handle_.find(h.bits());
+    if (it == by_handle_.end()) return false;
+    set_.erase({it->second.first, it->second.second, h.bits()});
+    by_handle_.erase(it);
     return true;
   }
   // Entries with due <= now (now as floor microseconds; has_now false: none).
   std::vector<DueEntry> Pop(bool has_now, int64_t now) {
     std::vector<DueEntry> out;
-    while (has_now && !set_.empty() && set_.begin()->first <= now) {
-      out.push_back(
-          {set_.begin()->second, absl::FromUnixMicros(set_.begin()->first)});
-      by_key_.erase(set_.begin()->second);
+    while (has_now && !set_.empty() && std::get<0>(*set_.begin()) <= now) {
+      out.push_back(ToEntry(*set_.begin()));
+      by_handle_.erase(std::get<2>(*set_.begin()));
       set_.erase(set_.begin());
     }
     return out;
@@ -92,26 +114,34 @@ class Oracle {
                                uint64_t key_mod) const {
     std::vector<DueEntry> out;
     if (!has_limit) return out;
-    for (const auto& [due, key] : set_) {
-      if (due > limit || out.size() >= top_n) break;
-      if (key % key_mod == 0) out.push_back({key, absl::FromUnixMicros(due)});
+    for (const Item& item : set_) {
+      if (std::get<0>(item) > limit || out.size() >= top_n) break;
+      if (std::get<1>(item) % key_mod == 0) out.push_back(ToEntry(item));
     }
     return out;
   }
   std::optional<absl::Time> NextDue() const {
     if (set_.empty()) return std::nullopt;
-    return absl::FromUnixMicros(set_.begin()->first);
+    return absl::FromUnixMicros(std::get<0>(*set_.begin()));
   }
-  std::optional<absl::Time> DueOf(uint64_t key) const {
-    auto it = by_key_.find(key);
-    if (it == by_key_.end()) return std::nullopt;
-    return absl::FromUnixMicros(it->second);
+  std::optional<absl::Time> DueOf(DeadlineHandle h) const {
+    auto it = by_handle_.find(h.bits());
+    if (it == by_handle_.end()) return std::nullopt;
+    return absl::FromUnixMicros(it->second.first);
+  }
+  bool Contains(DeadlineHandle h) const {
+    return by_handle_.contains(h.bits());
   }
   size_t size() const { return set_.size(); }
 
  private:
-  std::map<uint64_t, int64_t> by_key_;
-  std::set<std::pair<int64_t, uint64_t>> set_;
+  using Item = std::tuple<int64_t, uint64_t, uint64_t>;  // due, key, handle
+  static DueEntry ToEntry(const Item& item) {
+    return DueEntry{std::get<1>(item), absl::FromUnixMicros(std::get<0>(item)),
+                    DeadlineHandle::FromBits(std::get<2>(item))};
+  }
+  std::map<uint64_t, std::pair<int64_t, uint64_t>> by_handle_;
+  std::set<Item> set_;
 };
 
 // Floor microseconds of an instant; false if it precedes every representable
@@ -125,10 +155,47 @@ std::string Describe(const std::vector<DueEntry>& v) {
   std::string s = "[";
   for (const DueEntry& e : v) {
     s += "{" + std::to_string(e.key) + ", " +
-         std::to_string(absl::ToUnixMicros(e.due)) + "} ";
+         std::to_string(absl::ToUnixMicros(e.due)) + ", h" +
+         std::to_string(e.handle.bits() >> 32) + "." +
+         std::to_string(e.handle.bits() & 0xffffffffu) + "} ";
   }
   return s + "]";
 }
+
+// Live handles in a vector for uniform picking (swap-remove), dead handles
+// in a bounded ring.
+class HandlePool {
+ public:
+  void AddLive(DeadlineHandle h) {
+    pos_[h.bits()] = live_.size();
+    live_.push_back(h);
+  }
+  void Kill(DeadlineHandle h) {
+    auto it = pos_.find(h.bits());
+    if (it == pos_.end()) return;
+    const size_t p = it->second;
+    pos_.erase(it);
+    if (p + 1 != live_.size()) {
+      live_[p] = live_.back();
+      pos_[live_[p].bits()] = p;
+    }
+    live_.pop_back();
+    if (dead_.size() < kDeadRing) {
+      dead_.push_back(h);
+    } else {
+      dead_[next_dead_++ % kDeadRing] = h;
+    }
+  }
+  const std::vector<DeadlineHandle>& live() const { return live_; }
+  const std::vector<DeadlineHandle>& dead() const { return dead_; }
+
+ private:
+  static constexpr size_t kDeadRing = 512;
+  std::vector<DeadlineHandle> live_;
+  absl::flat_hash_map<uint64_t, size_t> pos_;
+  std::vector<DeadlineHandle> dead_;
+  size_t next_dead_ = 0;
+};
 
 class Runner {
  public:
@@ -140,7 +207,7 @@ class Runner {
   void Run() {
     std::cout << "[property] " << c_.name << " seed=0x" << std::hex << c_.seed
               << std::dec << " steps=" << c_.steps << " keys=" << c_.key_space
-              << "\n";
+              << " max_live=" << c_.max_live << "\n";
     now_ = RandomStart();
     size_t popped_total = 0, max_size = 0;
     for (step_ = 0; step_ < c_.steps; ++step_) {
@@ -154,21 +221,26 @@ class Runner {
       }
     }
     // Drain: everything comes out, in order.
-    int64_t dummy;
-    ASSERT_TRUE(FloorUs(absl::InfiniteFuture(), &dummy));
-    ASSERT_EQ(Describe(index_.PopDue(absl::InfiniteFuture())),
-              Describe(oracle_.Pop(true, kMaxUs)))
-        << Where();
+    const std::vector<DueEntry> drained = index_.PopDue(absl::InfiniteFuture());
+    const std::vector<DueEntry> want = oracle_.Pop(true, kMaxUs);
+    ASSERT_TRUE(drained == want)
+        << Where() << Describe(drained) << " vs " << Describe(want);
     ASSERT_EQ(index_.Size(), 0u);
     ASSERT_TRUE(index_.CheckInvariants().ok());
     std::cout << "[property] " << c_.name << " popped " << popped_total
-              << " entries, max live " << max_size << "\n";
+              << " entries, max live " << max_size << ", issued "
+              << issued_.size() << " handles (" << reused_ << " on reused "
+              << "nodes), " << stale_probes_ << " stale-handle probes ("
+              << stale_on_live_node_ << " on a live node)\n";
     // The large-population case must really be large.
-    if (c_.key_space >= 10'000) {
-      EXPECT_GT(max_size, c_.key_space / 5);
+    if (c_.max_live >= 10'000) {
+      EXPECT_GT(max_size, c_.max_live / 2);
     }
-    // The test must have exercised popping.
+    // The test must have exercised popping, node reuse and stale handles
+    // naming a node that is live again under a new generation.
     EXPECT_GT(popped_total, static_cast<size_t>(c_.steps / 50));
+    EXPECT_GT(reused_, issued_.size() / 4);
+    EXPECT_GT(stale_on_live_node_, static_cast<size_t>(c_.steps / 100));
   }
 
  private:
@@ -237,26 +309,103 @@ class Runner {
     }
   }
 
+  // A handle to operate on: live (60%), stale (30%) or made up (10%).
+  DeadlineHandle PickHandle() {
+    const std::vector<DeadlineHandle>& live = pool_.live();
+    const std::vector<DeadlineHandle>& dead = pool_.dead();
+    const int kind = static_cast<int>(Uniform(0, 9));
+    if (kind < 6 && !live.empty()) {
+      return live[static_cast<size_t>(
+          Uniform(0, static_cast<int64_t>(live.size()) - 1))];
+    }
+    if (kind < 9 && !dead.empty()) {
+      const DeadlineHandle h = dead[static_cast<size_t>(
+          Uniform(0, static_cast<int64_t>(dead.size()) - 1))];
+      ++stale_probes_;
+      if (live_nodes_.contains(h.bits() >> 32)) ++stale_on_live_node_;
+      return h;
+    }
+    switch (Uniform(0, 3)) {
+      case 0:
+        return DeadlineHandle();
+      case 1:  // a known node index, any generation
+        return DeadlineHandle::FromBits(
+            static_cast<uint64_t>(Uniform(0, max_node_ + 1)) << 32 |
+            static_cast<uint64_t>(Uniform(0, 7)));
+      case 2:
+        return DeadlineHandle::FromBits(static_cast<uint64_t>(
+            Uniform(std::numeric_limits<int64_t>::min(), kMaxUs)));
+      default:
+        return DeadlineHandle::FromBits(~uint64_t{0});
+    }
+  }
+
+  // Records a newly issued handle; fails if it was ever issued before.
+  void Issued(DeadlineHandle h, uint64_t key, int64_t due) {
+    ASSERT_FALSE(h.is_null()) << Where();
+    ASSERT_TRUE(issued_.insert(h.bits()).second)
+        << Where() << "handle issued twice: " << h.bits();
+    const int64_t node = static_cast<int64_t>(h.bits() >> 32);
+    if (node <= max_node_ && seen_any_) ++reused_;
+    if (!seen_any_ || node > max_node_) max_node_ = node;
+    seen_any_ = true;
+    ASSERT_TRUE(live_nodes_.insert(node).second)
+        << Where() << "node " << node << " issued while live";
+    oracle_.Schedule(h, key, due);
+    pool_.AddLive(h);
+  }
+  void Died(DeadlineHandle h) {
+    live_nodes_.erase(h.bits() >> 32);
+    pool_.Kill(h);
+  }
+
   void Step(size_t* popped_total) {
     const int op = static_cast<int>(Uniform(0, 99));
     const uint64_t key = static_cast<uint64_t>(
         Uniform(0, static_cast<int64_t>(c_.key_space) - 1));
-    if (op < 45) {  // schedule or re-schedule
+    if (op < 30 && index_.Size() < c_.max_live) {  // schedule a new entry
       const int64_t due = RandomDue();
-      ASSERT_TRUE(index_.Schedule(key, absl::FromUnixMicros(due)).ok())
-          << Where() << due;
-      oracle_.Schedule(key, due);
-    } else if (op < 60) {  // cancel, often of a missing key
-      ASSERT_EQ(index_.Cancel(key), oracle_.Cancel(key)) << Where() << key;
-    } else if (op < 62) {  // invalid schedule: nothing changes
+      absl::StatusOr<DeadlineHandle> h =
+          index_.Schedule(key, absl::FromUnixMicros(due));
+      ASSERT_TRUE(h.ok()) << Where() << due << " " << h.status();
+      Issued(*h, key, due);
+    } else if (op < 30 || (op >= 45 && op < 60)) {
+      // cancel: a random handle, or a live one when the index is full
+      const std::vector<DeadlineHandle>& live = pool_.live();
+      const DeadlineHandle h =
+          op < 30 ? live[static_cast<size_t>(
+                        Uniform(0, static_cast<int64_t>(live.size()) - 1))]
+                  : PickHandle();
+      const bool want = oracle_.Cancel(h);
+      ASSERT_EQ(index_.Cancel(h), want) << Where() << h.bits();
+      if (want) Died(h);
+    } else if (op < 45) {  // reschedule: live, stale or made-up handle
+      const DeadlineHandle h = PickHandle();
+      const int64_t due = RandomDue();
+      absl::Status s = index_.Reschedule(h, absl::FromUnixMicros(due));
+      const bool live = oracle_.Reschedule(h, due);
+      ASSERT_EQ(s.code(),
+                live ? absl::StatusCode::kOk : absl::StatusCode::kNotFound)
+          << Where() << s;
+    } else if (op < 62) {  // invalid schedule or reschedule: nothing changes
       const absl::Time bad =
           Chance(0.5) ? absl::FromUnixMicros(now_) + absl::Nanoseconds(500)
                       : absl::InfiniteFuture();
-      ASSERT_FALSE(index_.Schedule(key, bad).ok()) << Where();
-      ASSERT_EQ(index_.DueOf(key), oracle_.DueOf(key)) << Where();
+      if (Chance(0.5)) {
+        ASSERT_EQ(index_.Schedule(key, bad).status().code(),
+                  absl::StatusCode::kInvalidArgument)
+            << Where();
+      } else {
+        const DeadlineHandle h = PickHandle();
+        ASSERT_EQ(index_.Reschedule(h, bad).code(),
+                  absl::StatusCode::kInvalidArgument)
+            << Where();
+        ASSERT_EQ(index_.DueOf(h), oracle_.DueOf(h)) << Where();
+      }
+      ASSERT_EQ(index_.Size(), oracle_.size()) << Where();
     } else if (op < 84) {  // advance now (sometimes backwards) and pop
       absl::Time now;
-      if (Chance(0.002)) {
+      if (Chance(c_.infinite_now_chance)) {
         now = Chance(0.5) ? absl::InfiniteFuture() : absl::InfinitePast();
       } else {
         const int64_t step = RandomStep();
@@ -271,12 +420,17 @@ class Runner {
       const bool has_now = FloorUs(now, &now_us);
       std::vector<DueEntry> got = index_.PopDue(now);
       std::vector<DueEntry> want = oracle_.Pop(has_now, now_us);
-      ASSERT_EQ(Describe(got), Describe(want)) << Where();
+      // (Describe only on failure: it dominated the run time.)
+      ASSERT_TRUE(got == want)
+          << Where() << Describe(got) << " vs " << Describe(want);
+      for (const DueEntry& e : got) Died(e.handle);
       *popped_total += got.size();
-    } else if (op < 94) {
+    } else if (op < 92) {
       ASSERT_EQ(index_.NextDue(), oracle_.NextDue()) << Where();
     } else if (op < 97) {
-      ASSERT_EQ(index_.DueOf(key), oracle_.DueOf(key)) << Where();
+      const DeadlineHandle h = PickHandle();
+      ASSERT_EQ(index_.DueOf(h), oracle_.DueOf(h)) << Where() << h.bits();
+      ASSERT_EQ(index_.Contains(h), oracle_.Contains(h)) << Where();
     } else {  // at-risk query with a filter and a limit
       const absl::Time now = absl::FromUnixMicros(now_);
       const absl::Duration within =
@@ -290,9 +444,10 @@ class Runner {
       std::vector<DueEntry> got =
           index_.AtRisk(now, within, top_n,
                         [mod](const DueEntry& e) { return e.key % mod == 0; });
-      ASSERT_EQ(Describe(got),
-                Describe(oracle_.AtRisk(has_limit, limit_us, top_n, mod)))
-          << Where();
+      const std::vector<DueEntry> want =
+          oracle_.AtRisk(has_limit, limit_us, top_n, mod);
+      ASSERT_TRUE(got == want)
+          << Where() << Describe(got) << " vs " << Describe(want);
     }
   }
 
@@ -300,6 +455,14 @@ class Runner {
   std::mt19937_64 rng_;
   DeadlineIndex index_;
   Oracle oracle_;
+  HandlePool pool_;
+  absl::flat_hash_set<uint64_t> issued_;      // every handle ever issued
+  absl::flat_hash_set<uint64_t> live_nodes_;  // node indices of live handles
+  int64_t max_node_ = 0;
+  bool seen_any_ = false;
+  size_t reused_ = 0;  // handles issued on a node index issued before
+  size_t stale_probes_ = 0;
+  size_t stale_on_live_node_ = 0;  // stale handle whose node is live again
   int64_t now_ = 0;
   int step_ = 0;
 };
@@ -313,23 +476,23 @@ constexpr size_t kDefaultRebase = DeadlineIndexOptions().rebase_min_side;
 INSTANTIATE_TEST_SUITE_P(
     Horizons, DeadlineIndexPropertyTest,
     ::testing::Values(
-        Config{"short_ties", 0x5EED0001, 400'000, 64, Horizon::kShort, 1},
-        Config{"short_ties_side", 0x5EED0011, 200'000, 64, Horizon::kShort, 1,
-               0, kDefaultRebase},
-        Config{"sla_minutes_to_30_days", 0x5EED0002, 400'000, 256,
+        Config{"short_ties", 0x5EED0001, 400'000, 16, 64, Horizon::kShort, 1},
+        Config{"short_ties_side", 0x5EED0011, 200'000, 16, 64, Horizon::kShort,
+               1, 0, kDefaultRebase},
+        Config{"sla_minutes_to_30_days", 0x5EED0002, 400'000, 64, 256,
                Horizon::kSla, 1},
-        Config{"sla_side", 0x5EED0012, 200'000, 256, Horizon::kSla, 1, 0,
+        Config{"sla_side", 0x5EED0012, 200'000, 64, 256, Horizon::kSla, 1, 0,
                kDefaultRebase},
-        Config{"years_apart", 0x5EED0003, 300'000, 128, Horizon::kYears, 1},
-        Config{"full_int64_range", 0x5EED0004, 300'000, 128,
+        Config{"years_apart", 0x5EED0003, 300'000, 32, 128, Horizon::kYears, 1},
+        Config{"full_int64_range", 0x5EED0004, 300'000, 32, 128,
                Horizon::kFullRange, 1},
-        Config{"mixed", 0x5EED0005, 400'000, 96, Horizon::kMixed, 1},
-        Config{"mixed_side", 0x5EED0015, 200'000, 96, Horizon::kMixed, 1, 0,
+        Config{"mixed", 0x5EED0005, 400'000, 24, 96, Horizon::kMixed, 1},
+        Config{"mixed_side", 0x5EED0015, 200'000, 24, 96, Horizon::kMixed, 1, 0,
                kDefaultRebase},
-        Config{"sla_large_population", 0x5EED0006, 200'000, 20'000,
-               Horizon::kSla, 5'000, 10 * kMinute},
-        Config{"sla_large_population_side", 0x5EED0016, 200'000, 20'000,
-               Horizon::kSla, 5'000, 10 * kMinute, kDefaultRebase}),
+        Config{"sla_large_population", 0x5EED0006, 200'000, 5'000, 20'000,
+               Horizon::kSla, 5'000, 10'000'000, 0, 0.0},
+        Config{"sla_large_population_side", 0x5EED0016, 200'000, 5'000, 20'000,
+               Horizon::kSla, 5'000, 10'000'000, kDefaultRebase, 0.0}),
     [](const ::testing::TestParamInfo<Config>& info) {
       return std::string(info.param.name);
     });
