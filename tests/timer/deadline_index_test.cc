@@ -364,9 +364,13 @@ TEST_F(DeadlineIndexTest, LargeSlotsShrinkWhenCancelled) {
   // slot vector gives its capacity back.
   std::vector<DeadlineHandle> hs;
   Schedule(0, kT0);
-  for (uint64_t k = 1; k <= 10'000; ++k) {
-    hs.push_back(Schedule(k, kT0 + absl::Hours(100) + absl::Microseconds(k)));
+  for (uint64_t k = 1; k <= 10'000; ++k) {  // (no invariant check per step)
+    absl::StatusOr<DeadlineHandle> h =
+        index_.Schedule(k, kT0 + absl::Hours(100) + absl::Microseconds(k));
+    ASSERT_TRUE(h.ok()) << h.status();
+    hs.push_back(*h);
   }
+  ASSERT_TRUE(index_.CheckInvariants().ok());
   const size_t full = index_.MemoryBytes();
   for (size_t i = 10; i < hs.size(); ++i) ASSERT_TRUE(index_.Cancel(hs[i]));
   EXPECT_LT(index_.MemoryBytes() + 30'000, full);
