@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/executor.h"
 #include "lib/projection/builtins.h"
@@ -40,6 +41,7 @@ Engine::~Engine() { StopTimer(); }
 
 void Engine::AfterAppend() {
   if (log_->options().projection_mode != ProjectionMode::kSync) return;
+  SLATE_CRASH_POINT("engine.between_log_and_projections");
   absl::Status st = runner_->FoldTo(log_->NextPosition());
   if (!st.ok()) {
     std::lock_guard<std::mutex> l(projection_mu_);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/change.h"
 #include "lib/domain/common.h"
@@ -655,7 +656,9 @@ absl::Status Importer::AppendMissing(const std::string& stream,
     version = r.last_version;
     *appended += static_cast<int64_t>(n);
     from += n;
+    if (from < events.size()) SLATE_CRASH_POINT("import.mid_batch");
   }
+  if (*appended > 0) SLATE_CRASH_POINT("import.after_batch");
   return absl::OkStatus();
 }
 

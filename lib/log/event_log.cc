@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
 #include "lib/log/log_format.h"
 #include "lib/log/rocks_access.h"
@@ -519,6 +520,7 @@ absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
     write_status = FromRocks(RocksWrite(db_.get(), wo, &batch), "append");
     stat_batches_.fetch_add(1, std::memory_order_relaxed);
     if (wo.sync) stat_syncs_.fetch_add(1, std::memory_order_relaxed);
+    if (write_status.ok()) SLATE_CRASH_POINT("log.after_wal_write");
   }
   if (write_status.ok()) {
     const int64_t written = gs.next_position - leader_next_position_;

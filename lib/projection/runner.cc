@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
 #include "lib/log/log_format.h"
 #include "lib/log/rocks_access.h"
@@ -407,11 +408,13 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
           .PermitUncheckedError();
     }
     if (options_.before_commit_for_test) options_.before_commit_for_test();
+    SLATE_CRASH_POINT("runner.before_batch_commit");
     absl::Status written = log_->WriteDerived(&wb);
     if (!written.ok()) {
       drop_caches();
       return written;
     }
+    SLATE_CRASH_POINT("runner.after_batch_commit");
     int64_t min_cp = std::numeric_limits<int64_t>::max();
     for (size_t i = 0; i < slots_.size(); ++i) {
       if (folded[i] != slots_[i].checkpoint) {
@@ -544,6 +547,7 @@ absl::Status ProjectionRunner::Rebuild(absl::string_view name) {
   std::lock_guard<std::mutex> l(fold_mu_);
   SLATE_ASSIGN_OR_RETURN(Slot * slot, SlotNamed(name));
   SLATE_RETURN_IF_ERROR(Reset(*slot));
+  SLATE_CRASH_POINT("runner.mid_rebuild");
   {
     std::lock_guard<std::mutex> wl(wait_mu_);
     min_checkpoint_.store(0, std::memory_order_release);
