@@ -449,9 +449,10 @@ TEST(CrashPointsTest, RunnerAfterBatchCommit) {
 
 // Rounds on one database: the child appends incidents (450 in the first
 // round: about 1,100 events, so a refold takes two of the runner's batches
-// of 1,024), then rebuilds every projection in turn until the armed point aborts.
-// `via_api`: armed by the child after its appends (crash_point::ArmFromSpec),
-// so only rebuild hits count; otherwise through SLATE_CRASH_POINT.
+// of 1,024), then rebuilds every projection in turn until the armed point
+// aborts. `via_api`: armed by the child after its appends
+// (crash_point::ArmFromSpec), so only rebuild hits count; otherwise through
+// SLATE_CRASH_POINT.
 void RebuildRounds(const std::string& point, bool via_api,
                    const std::vector<int64_t>& hits, int* mid_refold_rounds) {
   testing::TempDir dir;
