@@ -51,14 +51,16 @@ inline constexpr std::string_view kCrashPoints[] = {
     // every projection's checkpoint is below the log's end. Reopening folds
     // them (Engine::Open catches up in kSync).
     "engine.between_log_and_projections",
-    // lib/projection/runner.cc, ProjectionRunner::FoldLocked: a batch of
-    // projection updates (data + checkpoints) is built in memory, not
-    // written. On disk: projections exactly as after the previous batch.
+    // lib/projection/runner.cc, ProjectionRunner::FoldLocked: a commit (the
+    // projections' pending state changes plus their new checkpoints, one
+    // WriteBatch) is built, not written. A fold commits when it reaches its
+    // target, or earlier once RunnerOptions::commit_bytes are pending. On
+    // disk: projections exactly as after the previous commit.
     "runner.before_batch_commit",
-    // lib/projection/runner.cc, ProjectionRunner::FoldLocked: the batch
-    // (data + checkpoints, one WriteBatch) is written; the in-memory
-    // checkpoints and waiters are not updated. On disk: projections up to
-    // the new checkpoint, consistent with it.
+    // lib/projection/runner.cc, ProjectionRunner::FoldLocked: the commit is
+    // written; the in-memory checkpoints, caches and waiters are not
+    // updated. On disk: projections up to the new checkpoints, consistent
+    // with them.
     "runner.after_batch_commit",
     // lib/projection/runner.cc, ProjectionRunner::Rebuild: Reset wrote the
     // projection's empty state with checkpoint 0; the refold has not begun.
