@@ -219,6 +219,10 @@ class CachedState final : public ProjectionState {
 // once the batch is written; see CommitCache).
 void FlushCache(ProjectionRunner::StateCache& cache,
                 rocksdb::ColumnFamilyHandle* cf, rocksdb::WriteBatch* batch) {
+  // In key order: the memtable's skiplist inserts a sorted run through its
+  // sequential-insert hint instead of a full search per key (measured: the
+  // commit of a rebuild costs about half as much).
+  std::sort(cache.dirty.begin(), cache.dirty.end());
   for (const std::string& key : cache.dirty) {
     const CacheEntry* e = cache.Find(key);
     if (e == nullptr) continue;
