@@ -333,6 +333,9 @@ std::optional<kpi::KpiEvent> ToKpiEvent(const Envelope& e) {
     case Envelope::kIncidentCancelled:
       break;
     case Envelope::kChangeRequested:
+      // A placeholder an import created for a change its rows refer to but
+      // the export does not hold: no one requested it; not counted.
+      if (e.servicenow().placeholder()) return std::nullopt;
       if (e.change_requested().services_size() > 0) {
         k.set_a(e.change_requested().services(0));
       }

@@ -55,7 +55,9 @@
 // else 24x7, where business time equals wall time). Calendars are not events
 // in the log yet, so the built-in projection counts business time 24x7.
 // Durations are clamped at 0.
-// Changes:
+// Changes (a change whose ChangeRequested is an import's placeholder,
+// ServiceNowRowMeta.placeholder, is not counted at all: it stands for a
+// record the source system did not export, not for a request):
 //   requested, emergency (bucket by ChangeRequested);
 //   emergency ratio   = emergency / requested.
 //   closed (ChangeClosed with an outcome; bucket by close), split into
@@ -144,7 +146,8 @@ class KpiProjection final : public Projection {
   explicit KpiProjection(KpiOptions options = {})
       : options_(std::move(options)) {}
   absl::string_view name() const override { return kName; }
-  int64_t version() const override { return 1; }
+  // 2: placeholder changes are not counted.
+  int64_t version() const override { return 2; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
   const KpiOptions& options() const { return options_; }
 

@@ -288,6 +288,30 @@ TEST_F(KpiScenarioTest, ChangeMeasures) {
   EXPECT_EQ(d3.changes_causing_incidents, 0);
 }
 
+// A change an import created as a placeholder (the export refers to it but
+// holds no record of it) is not a request: it changes no change measure.
+TEST_F(KpiScenarioTest, ImportPlaceholderChangesAreNotCounted) {
+  Envelope e;
+  e.set_event_id("placeholder-chg9");
+  e.set_occurred_at_us(absl::ToUnixMicros(T("2026-11-03T09:00:00Z")));
+  e.mutable_change_requested()->set_change_id("CHG9");
+  e.mutable_change_requested()->set_type(EMERGENCY);
+  e.mutable_change_requested()->add_services("crm");
+  e.mutable_servicenow()->set_placeholder(true);
+  Envelope real = e;  // The same request, not a placeholder, counts.
+  real.set_event_id("real-chg10");
+  real.mutable_change_requested()->set_change_id("CHG10");
+  real.clear_servicenow();
+  ASSERT_TRUE(engine_->Append("change/CHG9", ExpectedVersion::NoStream(), {e})
+                  .ok());
+  ASSERT_TRUE(
+      engine_->Append("change/CHG10", ExpectedVersion::NoStream(), {real})
+          .ok());
+  const KpiMeasures& d3 = DayRow(11, 3).flow;
+  EXPECT_EQ(d3.changes_requested, 3);  // CHG2, CHG3, CHG10; not CHG9.
+  EXPECT_EQ(d3.changes_emergency, 2);  // CHG2, CHG10.
+}
+
 TEST_F(KpiScenarioTest, AvailabilityMergesOverlappingOutages) {
   const KpiReport r = Query(KpiBucket::kDay, {});
   std::map<absl::CivilDay, KpiAvailabilityRow> email;
