@@ -439,6 +439,18 @@ void EvolveIncident(const Envelope& e, IncidentState* s) {
       s->set_priority_override_reason(p.manual_override() ? p.reason() : "");
       break;
     }
+    case Envelope::kIncidentDetailsUpdated: {
+      // The event carries the record's full current details (as the
+      // importer writes it): each field replaces the stored one.
+      const IncidentDetailsUpdated& p = e.incident_details_updated();
+      s->set_category(p.category());
+      s->set_subcategory(p.subcategory());
+      s->set_configuration_item(p.configuration_item());
+      s->set_contact_type(p.contact_type());
+      s->set_caller(p.caller());
+      s->set_location(p.location());
+      break;
+    }
     case Envelope::kIncidentStarted:
       s->set_status(INCIDENT_IN_PROGRESS);
       break;

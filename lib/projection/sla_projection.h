@@ -187,7 +187,8 @@ class SlaProjection final : public Projection {
   SlaProjection();
   ~SlaProjection() override;
   absl::string_view name() const override { return kName; }
-  int64_t version() const override { return 1; }
+  // 2: IncidentDetailsUpdated updates the incident's details.
+  int64_t version() const override { return 2; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
 
  private:

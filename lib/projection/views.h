@@ -20,7 +20,8 @@ class ViewsProjection final : public Projection {
  public:
   static constexpr absl::string_view kName = "views";
   absl::string_view name() const override { return kName; }
-  int64_t version() const override { return 1; }
+  // 2: IncidentDetailsUpdated updates the incident's details.
+  int64_t version() const override { return 2; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
 };
 

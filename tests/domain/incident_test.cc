@@ -486,6 +486,34 @@ TEST_F(IncidentTest, ProblemResolutionResolvesOnlyOpenIncidents) {
   EXPECT_FALSE(IncidentResolutionForProblem(s, "PRB1", r).has_value());
 }
 
+// IncidentDetailsUpdated (written by imports) carries the full current
+// details: each replaces the stored value, empty ones included.
+TEST_F(IncidentTest, DetailsUpdatedReplacesTheDetails) {
+  IncidentState s = Opened();
+  ASSERT_EQ(s.category(), "network");
+  Envelope e;
+  IncidentDetailsUpdated* d = e.mutable_incident_details_updated();
+  d->set_category("Category 26");
+  d->set_subcategory("Subcategory 174");
+  d->set_configuration_item("CI 3");
+  d->set_contact_type("Email");
+  d->set_caller("Caller 2403");
+  d->set_location("Location 143");
+  Fold({e}, T(1), &s, EvolveIncident);
+  EXPECT_EQ(s.category(), "Category 26");
+  EXPECT_EQ(s.subcategory(), "Subcategory 174");
+  EXPECT_EQ(s.configuration_item(), "CI 3");
+  EXPECT_EQ(s.contact_type(), "Email");
+  EXPECT_EQ(s.caller(), "Caller 2403");
+  EXPECT_EQ(s.location(), "Location 143");
+  Envelope cleared;
+  cleared.mutable_incident_details_updated()->set_category("Category 9");
+  Fold({cleared}, T(2), &s, EvolveIncident);
+  EXPECT_EQ(s.category(), "Category 9");
+  EXPECT_EQ(s.contact_type(), "");
+  EXPECT_EQ(s.status(), INCIDENT_NEW);  // Details never move the state.
+}
+
 TEST_F(IncidentTest, BadIdsAreInvalidArgument) {
   IncidentState none = NewIncidentState("INC1");
   EXPECT_EQ(
