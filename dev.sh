@@ -5,6 +5,8 @@
 #   ./dev.sh test [BAZEL_ARGS...]  set up, build and run every test; the last line
 #                                  is "N passed, N failed" (GoogleTest cases)
 #   ./dev.sh bench [TARGET]        run a benchmark (default //bench:log_bench) -c opt
+#   ./dev.sh sanitize [ARGS...]    the whole test suite under ASan + UBSan, in
+#                                  an output base of its own (CI runs it too)
 #   ./dev.sh fuzz [SECONDS]        run every libFuzzer target for SECONDS each
 #                                  (default 60; clang-14, see tests/fuzz)
 #   ./dev.sh setup                 only install missing Debian packages
@@ -47,6 +49,8 @@ setup() {
 }
 
 BAZEL_QUIET=(--noshow_progress --ui_event_filters=-info,-debug)
+# The Bazel command; `sanitize` points it at an output base of its own.
+BAZEL=(bazel)
 
 demo() {
   setup
@@ -69,10 +73,10 @@ run_tests() {
   [ ${#targets[@]} -eq 0 ] && targets=(//...)
   local out rc=0
   out=$(mktemp)
-  bazel test "${BAZEL_QUIET[@]}" --keep_going --test_summary=short "${flags[@]}" \
+  "${BAZEL[@]}" test "${BAZEL_QUIET[@]}" --keep_going --test_summary=short "${flags[@]}" \
     "${targets[@]}" 2>&1 | tee "$out" || rc=$?
   local passed=0 failed=0 skipped=0 label status dir counts testlogs xmls
-  testlogs=$(bazel info "${flags[@]}" bazel-testlogs 2>/dev/null)
+  testlogs=$("${BAZEL[@]}" info "${flags[@]}" bazel-testlogs 2>/dev/null)
   # Summary lines look like "//tests/log:foo   (cached) PASSED in 0.4s".
   while read -r label status; do
     dir="$testlogs/$(printf '%s' "${label#//}" | tr ':' '/')"
@@ -176,8 +180,13 @@ shift || true
 case "$cmd" in
   demo) demo "$@" ;;
   test) run_tests "$@" ;;
+  # ASan and UBSan in one build (.bazelrc config "sanitize"). Its own output
+  # base: switching configs in one base would rebuild the normal tree.
+  sanitize)
+    BAZEL=(bazel --output_base="${SANITIZE_OUTPUT_BASE:-$(bazel info output_base 2>/dev/null)-sanitize}")
+    run_tests --config=sanitize "$@" ;;
   bench) bench "$@" ;;
   fuzz) fuzz "$@" ;;
   setup) setup "${TEST_PACKAGES[@]}" ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
