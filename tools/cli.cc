@@ -42,7 +42,7 @@ std::vector<const CLI::Option*> UserOptions(const CLI::App* app) {
 // The synopsis of a command, e.g. "slate kpi --db DIR [--by DIM]...
 // [--tz ZONE]": its path, then each argument and flag in definition order,
 // [optional] ones in brackets, repeatable ones with "...". Lines start with
-// `lead` (then as many spaces) and wrap before 80 columns.
+// `lead` (then as many spaces) and wrap to at most 80 columns.
 std::string Synopsis(const CLI::App* app, absl::string_view lead) {
   constexpr size_t kWidth = 80;
   std::string line = absl::StrCat(lead, CommandPath(app));
