@@ -21,7 +21,7 @@ PACKAGES=(
   g++ libc6-dev bazel-bootstrap
   librocksdb-dev libabsl-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev tzdata
-  libzip-dev
+  libzip-dev libcli11-dev
 )
 # Only the tests need a browser (the HTML report renders in headless Chromium).
 TEST_PACKAGES=(chromium)

@@ -22,9 +22,10 @@
 //   minutes (local mean time, before ~1900) it prints UTC with "Z" instead.
 // - between prints BusinessCalendar::Between(from, to) in whole seconds;
 //   negative when --to is before --from.
-// - Flags are --name VALUE or --name=VALUE, each exactly once. `slate
-//   calendar help` (or --help, -h anywhere) prints the usage on stdout.
-// Exit codes (tools/commands.h): 0 success; 2 bad usage or bad input,
+// - Flags are --name VALUE or --name=VALUE, each exactly once (CLI11,
+//   tools/cli.h). `slate calendar help` (or --help, -h anywhere) prints the
+//   usage on stdout.
+// Exit codes (tools/cli.h): 0 success; 2 bad usage or bad input,
 // including a calendar that has too little open time left after the start
 // (it never opens again, its validTo comes first, or the result would be
 // after year 9999), with one line on stderr naming the problem; 1 for any
@@ -35,7 +36,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,95 +45,46 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "lib/calendar/business_calendar.h"
+#include "tools/cli.h"
 #include "tools/duration_parse.h"
 
 namespace slate::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: slate calendar add --calendar FILE.json --start TIME "
-    "--duration DURATION\n"
-    "       slate calendar between --calendar FILE.json --from TIME --to "
-    "TIME\n"
-    "\n"
-    "  FILE.json  a CalendarSpec (proto/calendar.proto), e.g.\n"
-    "             examples/calendars/office-berlin.json\n"
-    "  TIME       RFC 3339 with whole seconds and an offset, e.g.\n"
-    "             2026-11-27T16:00:00+01:00 or 2026-11-27T15:00:00Z\n"
-    "  DURATION   business time: 90s, 45m, 4h, 2d (a day is 24 business\n"
-    "             hours), 1h30m; units once each, in the order d h m s\n"
+// The details under `slate calendar --help` (the flags list themselves).
+constexpr char kDetails[] =
+    "FILE.json  a CalendarSpec (proto/calendar.proto), e.g.\n"
+    "           examples/calendars/office-berlin.json\n"
+    "TIME       RFC 3339 with whole seconds and an offset, e.g.\n"
+    "           2026-11-27T16:00:00+01:00 or 2026-11-27T15:00:00Z\n"
+    "DURATION   business time: 90s, 45m, 4h, 2d (a day is 24 business\n"
+    "           hours), 1h30m; units once each, in the order d h m s\n"
     "\n"
     "add prints the instant when DURATION of open time has passed since\n"
     "TIME, in the calendar's time zone; between prints the open time from\n"
-    "--from to --to in seconds.\n";
-
-constexpr int kExitFailed = 1;
-constexpr int kExitBadInput = 2;
+    "--from to --to in seconds.";
 
 std::string Quote(absl::string_view s) {
   return absl::StrCat("\"", absl::CHexEscape(s), "\"");
 }
 
 // Prints "slate calendar <sub>: <message>" as one line on stderr.
-int Fail(absl::string_view sub, absl::string_view message,
-         int code = kExitBadInput) {
-  std::string line(message.data(), message.size());
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  std::fprintf(stderr, "slate calendar %.*s: %s\n",
-               static_cast<int>(sub.size()), sub.data(), line.c_str());
-  return code;
+int FailIn(absl::string_view sub, absl::string_view message,
+           int code = kExitUsage) {
+  return Fail(absl::StrCat("calendar ", sub), message, code);
 }
 
-// Collects --name VALUE / --name=VALUE for the names in `allowed`.
-absl::StatusOr<std::map<std::string, std::string>> ParseFlags(
-    int argc, char** argv, const std::vector<std::string>& allowed) {
-  std::map<std::string, std::string> flags;
-  for (int i = 0; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg.size() < 3 || arg.substr(0, 2) != "--") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unexpected argument ", Quote(arg)));
-    }
-    std::string name;
-    std::string value;
-    const size_t eq = arg.find('=');
-    if (eq != absl::string_view::npos) {
-      name = std::string(arg.substr(2, eq - 2));
-      value = std::string(arg.substr(eq + 1));
-    } else {
-      name = std::string(arg.substr(2));
-      if (i + 1 >= argc) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("flag --", absl::CHexEscape(name), " needs a value"));
-      }
-      value = argv[++i];
-    }
-    bool known = false;
-    for (const std::string& a : allowed) known = known || a == name;
-    if (!known) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag --", absl::CHexEscape(name), " (flags: --",
-                       absl::StrJoin(allowed, ", --"), ")"));
-    }
-    if (!flags.emplace(name, value).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("flag --", name, " given twice"));
-    }
-  }
-  for (const std::string& a : allowed) {
-    if (flags.find(a) == flags.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("missing --", a));
-    }
-  }
-  return flags;
-}
+struct CalendarFlags {
+  std::string calendar;
+  std::string start;
+  std::string duration;
+  std::string from;
+  std::string to;
+};
 
 // Whether `s` has RFC 3339's date-time shape: "YYYY-MM-DDTHH:MM:SS", an
 // optional ".fraction", then "Z" or "+HH:MM"/"-HH:MM" ("T" and "Z" in either
@@ -254,71 +205,79 @@ int CodeFor(const absl::Status& s) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kOutOfRange:
-      return kExitBadInput;
+      return kExitUsage;
     default:
       return kExitFailed;
   }
 }
 
-int RunAdd(int argc, char** argv) {
-  auto flags = ParseFlags(argc, argv, {"calendar", "start", "duration"});
-  if (!flags.ok()) return Fail("add", flags.status().message());
-  absl::StatusOr<absl::Time> start = ParseInstant("start", (*flags)["start"]);
-  if (!start.ok()) return Fail("add", start.status().message());
-  const std::string& duration_text = (*flags)["duration"];
+int RunAdd(const CalendarFlags& f) {
+  absl::StatusOr<absl::Time> start = ParseInstant("start", f.start);
+  if (!start.ok()) return FailIn("add", start.status().message());
   absl::StatusOr<absl::Duration> duration = ParseBusinessDuration(
-      absl::string_view(duration_text.data(), duration_text.size()));
-  if (!duration.ok()) return Fail("add", duration.status().message());
-  auto calendar = LoadCalendar((*flags)["calendar"]);
-  if (!calendar.ok()) return Fail("add", calendar.status().message());
+      absl::string_view(f.duration.data(), f.duration.size()));
+  if (!duration.ok()) return FailIn("add", duration.status().message());
+  auto calendar = LoadCalendar(f.calendar);
+  if (!calendar.ok()) return FailIn("add", calendar.status().message());
 
   absl::StatusOr<absl::Time> due = (*calendar)->Add(*start, *duration);
   if (!due.ok()) {
-    return Fail("add", due.status().message(), CodeFor(due.status()));
+    return FailIn("add", due.status().message(), CodeFor(due.status()));
   }
   std::printf("%s\n", FormatInstant(*due, (*calendar)->zone()).c_str());
-  return 0;
+  return kExitOk;
 }
 
-int RunBetween(int argc, char** argv) {
-  auto flags = ParseFlags(argc, argv, {"calendar", "from", "to"});
-  if (!flags.ok()) return Fail("between", flags.status().message());
-  absl::StatusOr<absl::Time> from = ParseInstant("from", (*flags)["from"]);
-  if (!from.ok()) return Fail("between", from.status().message());
-  absl::StatusOr<absl::Time> to = ParseInstant("to", (*flags)["to"]);
-  if (!to.ok()) return Fail("between", to.status().message());
-  auto calendar = LoadCalendar((*flags)["calendar"]);
-  if (!calendar.ok()) return Fail("between", calendar.status().message());
+int RunBetween(const CalendarFlags& f) {
+  absl::StatusOr<absl::Time> from = ParseInstant("from", f.from);
+  if (!from.ok()) return FailIn("between", from.status().message());
+  absl::StatusOr<absl::Time> to = ParseInstant("to", f.to);
+  if (!to.ok()) return FailIn("between", to.status().message());
+  auto calendar = LoadCalendar(f.calendar);
+  if (!calendar.ok()) return FailIn("between", calendar.status().message());
 
   const absl::Duration d = (*calendar)->Between(*from, *to);
   std::printf("%lld\n", static_cast<long long>(absl::ToInt64Seconds(d)));
-  return 0;
+  return kExitOk;
+}
+
+void AddCalendarFlag(CLI::App* app, std::string* calendar) {
+  app->add_option("--calendar", *calendar,
+                  "the calendar: CalendarSpec JSON (proto/calendar.proto)")
+      ->required()
+      ->type_name("FILE.json");
+}
+
+void AddTimeFlag(CLI::App* app, const std::string& name, std::string* time,
+                 const std::string& description) {
+  app->add_option(name, *time, description)->required()->type_name("TIME");
 }
 
 }  // namespace
 
-int RunCalendarCommand(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr,
-                 "slate calendar: missing subcommand: add or between (try: "
-                 "slate calendar help)\n");
-    return kExitBadInput;
-  }
-  const absl::string_view sub = argv[1];
-  for (int i = 1; i < argc; ++i) {
-    const absl::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h" || (i == 1 && arg == "help")) {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-  }
-  if (sub == "add") return RunAdd(argc - 2, argv + 2);
-  if (sub == "between") return RunBetween(argc - 2, argv + 2);
-  std::fprintf(stderr,
-               "slate calendar: unknown subcommand %s (try: slate calendar "
-               "help)\n",
-               Quote(sub).c_str());
-  return kExitBadInput;
+CommandRun SetUpCalendarCommand(CLI::App* app) {
+  auto f = std::make_shared<CalendarFlags>();
+  app->require_subcommand(1);
+  app->footer(kDetails);
+  CLI::App* add = app->add_subcommand(
+      "add", "print when DURATION of open time has passed since --start");
+  AddCalendarFlag(add, &f->calendar);
+  AddTimeFlag(add, "--start", &f->start,
+              "count from this instant (RFC 3339, whole seconds, offset)");
+  add->add_option("--duration", f->duration,
+                  "business time to add: 90s, 45m, 4h, 2d, 1h30m")
+      ->required()
+      ->type_name("DURATION");
+  add->footer(kDetails);
+  CLI::App* between = app->add_subcommand(
+      "between", "print the open time from --from to --to, in seconds");
+  AddCalendarFlag(between, &f->calendar);
+  AddTimeFlag(between, "--from", &f->from,
+              "the first instant (RFC 3339, whole seconds, offset)");
+  AddTimeFlag(between, "--to", &f->to,
+              "the last instant, exclusive; before --from counts negative");
+  between->footer(kDetails);
+  return [f, add] { return add->parsed() ? RunAdd(*f) : RunBetween(*f); };
 }
 
 }  // namespace slate::tools

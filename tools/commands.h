@@ -1,25 +1,26 @@
-// Subcommands of the `slate` command-line tool. Each lives in its own
-// tools/<name>_cmd.cc and is registered in tools/slate.cc.
+// The subcommands of the `slate` command-line tool. Each lives in its own
+// tools/<name>_cmd.cc, which defines `CommandRun SetUp<Name>Command(
+// CLI::App*)`: it registers the command's flags on its CLI11 App and returns
+// what runs it (tools/cli.h). The table is tools/registry.inc; add a
+// command there and its file to :commands in tools/BUILD.bazel.
 //
-//   slate calendar add --calendar office.json --start 2026-11-27T16:00:00+01:00
-//   --duration 4h
+//   int main(int argc, char** argv) {
+//     return slate::tools::RunSlate(argc, argv, slate::tools::AllCommands());
+//   }
 //
 // Contract for every subcommand: results on stdout; errors as one line on
-// stderr naming the problem; exit code 0 on success, 1 when the operation
-// failed, 2 on bad usage or bad input.
+// stderr naming the problem; exit codes as tools/cli.h (0 success, 1 the
+// operation failed, 2 bad usage or bad input).
 #ifndef SLATE_TOOLS_COMMANDS_H_
 #define SLATE_TOOLS_COMMANDS_H_
 
+#include "absl/types/span.h"
+#include "tools/cli.h"
+
 namespace slate::tools {
 
-// argv[0] is the subcommand's name ("calendar", ...); argc counts it.
-using CommandFn = int (*)(int argc, char** argv);
-
-struct Command {
-  const char* name;
-  const char* summary;
-  CommandFn run;
-};
+// Every registered command, in the order `slate --help` lists them.
+absl::Span<const CommandSpec> AllCommands();
 
 }  // namespace slate::tools
 

@@ -18,12 +18,14 @@
 // - A result line is {"ok":true,...ExecuteResult fields...} or
 //   {"ok":false,"code":"<absl::StatusCode name>","message":"..."}; a line
 //   that is not a Command is INVALID_ARGUMENT naming the line.
-// Exit codes: 0 every command succeeded; 1 some command failed; 2 bad usage,
-// unreadable file or database that cannot be opened.
+// Exit codes: 0 every command succeeded; 1 some command failed or the
+// database failed; 2 bad usage, an unreadable file or no database in DIR
+// (tools/cli.h).
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -34,12 +36,16 @@
 #include "google/protobuf/util/json_util.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
+#include "tools/cli.h"
 
 namespace slate::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: slate exec --db DIR [--now RFC3339] [FILE|-]\n";
+struct ExecFlags {
+  std::string db;
+  std::string now;
+  std::string file;
+};
 
 std::string JsonString(absl::string_view s) {
   std::string out = "\"";
@@ -77,72 +83,20 @@ std::string ErrorLine(const absl::Status& s) {
                       R"(,"message":)", JsonString(s.message()), "}");
 }
 
-}  // namespace
-
-int RunExecCommand(int argc, char** argv) {
-  std::string db, now, file;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= argc) return false;
-      *out = argv[++i];
-      return true;
-    };
-    if (a == "--help" || a == "-h" || a == "help") {
-      std::printf("%s", kUsage);
-      return 0;
-    } else if (a == "--db") {
-      if (!value(&db)) break;
-    } else if (absl::StartsWith(a, "--db=")) {
-      db = a.substr(5);
-    } else if (a == "--now") {
-      if (!value(&now)) break;
-    } else if (absl::StartsWith(a, "--now=")) {
-      now = a.substr(6);
-    } else if (a != "-" && absl::StartsWith(a, "-")) {
-      std::fprintf(stderr, "slate exec: unknown flag %s\n%s", a.c_str(),
-                   kUsage);
-      return 2;
-    } else if (file.empty()) {
-      file = a;
-    } else {
-      std::fprintf(stderr, "slate exec: more than one input file\n%s", kUsage);
-      return 2;
-    }
-  }
-  if (db.empty()) {
-    std::fprintf(stderr, "slate exec: --db DIR is required\n%s", kUsage);
-    return 2;
-  }
-  std::unique_ptr<SimulatedClock> clock;
-  Options options;
-  if (!now.empty()) {
-    absl::Time t;
-    std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, now, &t, &err)) {
-      std::fprintf(stderr, "slate exec: --now \"%s\" is not RFC 3339: %s\n",
-                   now.c_str(), err.c_str());
-      return 2;
-    }
-    clock = std::make_unique<SimulatedClock>(t);
-    options.clock = clock.get();
-  }
+int RunExec(const ExecFlags& f) {
+  const std::optional<absl::Time> now = FlagInstant(f.now);  // Validated.
   std::ifstream in_file;
   std::istream* in = &std::cin;
-  if (!file.empty() && file != "-") {
-    in_file.open(file);
+  if (!f.file.empty() && f.file != "-") {
+    in_file.open(f.file);
     if (!in_file) {
-      std::fprintf(stderr, "slate exec: cannot read %s\n", file.c_str());
-      return 2;
+      return Usage("exec", absl::StrCat("cannot read ", f.file));
     }
     in = &in_file;
   }
-  auto engine = Engine::Open(options, db);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "slate exec: %s\n",
-                 std::string(engine.status().ToString()).c_str());
-    return 2;
-  }
+  int code = kExitOk;
+  OpenedEngine db = OpenEngine("exec", Options(), f.db, now, &code);
+  if (db.engine == nullptr) return code;
 
   google::protobuf::util::JsonParseOptions parse;
   parse.ignore_unknown_fields = false;
@@ -164,7 +118,7 @@ int RunExecCommand(int argc, char** argv) {
       std::fflush(stdout);
       continue;
     }
-    absl::StatusOr<ExecuteResult> r = (*engine)->Execute(command);
+    absl::StatusOr<ExecuteResult> r = db.engine->Execute(command);
     if (!r.ok()) {
       all_ok = false;
       absl::Status s = r.status();
@@ -183,7 +137,23 @@ int RunExecCommand(int argc, char** argv) {
     }
     std::fflush(stdout);
   }
-  return all_ok ? 0 : 1;
+  return all_ok ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+CommandRun SetUpExecCommand(CLI::App* app) {
+  auto f = std::make_shared<ExecFlags>();
+  app->add_option("FILE", f->file,
+                  "JSON lines of Command (proto/commands.proto); - or none: "
+                  "stdin")
+      ->type_name("");
+  AddDbFlag(app, &f->db);
+  app->add_option("--now", f->now,
+                  "run on a simulated clock at TIME (default: the wall clock)")
+      ->type_name("TIME")
+      ->check(Rfc3339Instant());
+  return [f] { return RunExec(*f); };
 }
 
 }  // namespace slate::tools

@@ -5,6 +5,7 @@
 //   $ slate import servicenow --db /tmp/sn incident_event_log.zip
 //         --matrix examples/servicenow/priority_matrix.json
 //         --policies examples/servicenow/policies.json
+//   sla policies:     1 defined, 0 already in force (examples/servicenow/...)
 //   rows read:        141712
 //   ...
 //
@@ -15,46 +16,64 @@
 // - `--matrix FILE` priority matrix JSON (proto/events.proto PriorityMatrix);
 //   rows' priorities are checked against it and it becomes the matrix in
 //   force. Default: the database's matrix in force.
-// - `--policies FILE` SLA policies (one, or a JSON array) to validate against
-//   the matrix's levels; the engine's own SLA verdicts come from them
-//   (`slate kpi`), beside the export's made_sla.
+// - `--policies FILE` SLA policies (one, or a JSON array; proto/sla.proto),
+//   validated against the matrix's levels and defined in the engine before
+//   the rows are imported (DefineSlaPolicy commands, as
+//   examples/servicenow_replay does), so `slate kpi` shows the engine's own
+//   SLA verdicts beside the export's made_sla. A calendar a policy names is
+//   the built-in "24x7", a CalendarSpec file <calendarId>.json in FILE's
+//   directory (defined too), or one the database defines already; any other
+//   is bad input. Everything is validated before anything is written, and a
+//   policy or calendar identical to the one in force appends nothing, so
+//   importing again defines nothing new.
 // - `--rejects FILE` where rejected rows go (CSV: line,number,reason,detail).
 //   Default: DIR.rejects.csv next to the database directory.
 // - On a terminal, a progress bar on stderr; otherwise none.
-// Exit codes: 0 imported (rows may have been rejected; see the summary);
-// 1 the import failed; 2 bad usage or unreadable input.
+// Exit codes (tools/cli.h): 0 imported (rows may have been rejected; see the
+// summary); 1 the import or the database failed; 2 bad usage or unreadable
+// or invalid input (the export, --matrix, --policies or a calendar file).
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
-#include "absl/strings/match.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
 #include "lib/api/engine.h"
+#include "lib/calendar/business_calendar.h"
 #include "lib/domain/priority_matrix.h"
+#include "lib/import/csv_reader.h"
+#include "lib/import/servicenow_format.h"
 #include "lib/import/servicenow_import.h"
 #include "lib/import/sla_policies.h"
+#include "proto/calendar.pb.h"
+#include "proto/sla.pb.h"
+#include "tools/cli.h"
 
 namespace slate::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: slate import servicenow --db DIR FILE [--tz ZONE] "
-    "[--policies FILE] [--matrix FILE] [--rejects FILE]\n"
-    "  FILE            the export: .csv, or .zip holding one .csv\n"
-    "  --db DIR        database directory (created if missing)\n"
-    "  --tz ZONE       IANA time zone of the timestamps (default UTC)\n"
-    "  --matrix FILE   priority matrix JSON to check priorities against and\n"
-    "                  record as the matrix in force (default: the one in "
-    "force)\n"
-    "  --policies FILE SLA policies JSON (one or an array) to validate\n"
-    "  --rejects FILE  rejected rows as CSV (default DIR.rejects.csv)\n";
+constexpr char kCommand[] = "import servicenow";
+
+struct ServiceNowFlags {
+  std::string file;
+  std::string db;
+  std::string tz;
+  std::string matrix;
+  std::string policies;
+  std::string rejects;
+};
 
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -62,7 +81,7 @@ bool ReadFile(const std::string& path, std::string* out) {
   std::stringstream ss;
   ss << in.rdbuf();
   *out = ss.str();
-  return true;
+  return in.good() || in.eof();
 }
 
 std::string Thousands(int64_t v) {
@@ -99,90 +118,164 @@ void DrawProgress(const ImportProgress& p) {
   std::fflush(stderr);
 }
 
-int RunServiceNow(int argc, char** argv) {
-  std::string db, file, tz_name, policies_path, matrix_path, rejects;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char* flag, std::string* out) {
-      if (a == flag) {
-        if (i + 1 >= argc) return false;
-        *out = argv[++i];
-        return true;
-      }
-      *out = a.substr(std::string(flag).size() + 1);
-      return true;
-    };
-    auto is = [&](const char* flag) {
-      return a == flag || absl::StartsWith(a, absl::StrCat(flag, "="));
-    };
-    bool ok = true;
-    if (a == "--help" || a == "-h") {
-      std::printf("%s", kUsage);
-      return 0;
-    } else if (is("--db")) {
-      ok = value("--db", &db);
-    } else if (is("--tz")) {
-      ok = value("--tz", &tz_name);
-    } else if (is("--policies")) {
-      ok = value("--policies", &policies_path);
-    } else if (is("--matrix")) {
-      ok = value("--matrix", &matrix_path);
-    } else if (is("--rejects")) {
-      ok = value("--rejects", &rejects);
-    } else if (absl::StartsWith(a, "-")) {
-      std::fprintf(stderr, "slate import servicenow: unknown flag %s\n%s",
-                   a.c_str(), kUsage);
-      return 2;
-    } else if (file.empty()) {
-      file = a;
-    } else {
-      std::fprintf(stderr, "slate import servicenow: more than one FILE\n%s",
-                   kUsage);
-      return 2;
-    }
-    if (!ok) {
-      std::fprintf(stderr, "slate import servicenow: %s needs a value\n%s",
-                   a.c_str(), kUsage);
-      return 2;
-    }
+// What --policies defines: the policies and the calendar files they name,
+// every one validated.
+struct PolicySet {
+  std::vector<SlaPolicy> policies;
+  std::vector<CalendarSpec> calendars;
+};
+
+// Loads --policies FILE for a matrix with `levels` levels, and each calendar
+// its policies name that is neither "24x7" nor defined in `engine` already
+// from <calendarId>.json next to FILE. kInvalidArgument names the file and
+// what is wrong with it.
+absl::StatusOr<PolicySet> LoadPolicySet(const std::string& path, int levels,
+                                        Engine& engine) {
+  std::string json;
+  if (!ReadFile(path, &json)) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
   }
-  if (db.empty() || file.empty()) {
-    std::fprintf(stderr,
-                 "slate import servicenow: --db DIR and FILE are "
-                 "required\n%s",
-                 kUsage);
-    return 2;
+  absl::StatusOr<std::vector<SlaPolicy>> policies = LoadSlaPolicyListJson(
+      absl::string_view(json.data(), json.size()), levels);
+  if (!policies.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", policies.status().message()));
   }
+  PolicySet set;
+  set.policies = *std::move(policies);
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::set<std::string> seen = {"24x7"};
+  for (const SlaPolicy& p : set.policies) {
+    const std::string& id = p.calendar_id();
+    if (!seen.insert(id).second) continue;
+    const std::string file = (dir / (id + ".json")).string();
+    std::string text;
+    if (!ReadFile(file, &text)) {
+      absl::StatusOr<std::vector<Envelope>> defined =
+          engine.ReadStream(absl::StrCat("calendar/", id), 0, 1);
+      if (!defined.ok()) return defined.status();
+      if (!defined->empty()) continue;  // The database defines it.
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": policy ", p.id(), ": calendar \"", id,
+          "\" is not 24x7, not defined in the database and not a file ", file));
+    }
+    CalendarSpec spec;
+    const auto parsed =
+        google::protobuf::util::JsonStringToMessage(text, &spec);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": calendar JSON: ", parsed.ToString()));
+    }
+    const absl::Status valid = BusinessCalendar::FromSpec(spec).status();
+    if (!valid.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": ", valid.message()));
+    }
+    if (spec.name() != id) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ": name is \"", spec.name(), "\", policy ", p.id(),
+                       " needs calendar \"", id, "\""));
+    }
+    set.calendars.push_back(std::move(spec));
+  }
+  return set;
+}
+
+// How many definitions a DefinePolicySet appended, and how many were
+// identical to the ones in force.
+struct DefineCounts {
+  int calendars_defined = 0;
+  int calendars_unchanged = 0;
+  int policies_defined = 0;
+  int policies_unchanged = 0;
+};
+
+// Defines the calendars, then the policies, through Engine::Execute
+// (DefineCalendar / DefineSlaPolicy, dated `at`). One identical to the
+// definition in force appends nothing.
+absl::StatusOr<DefineCounts> DefinePolicySet(Engine& engine,
+                                             const PolicySet& set,
+                                             absl::Time at) {
+  const std::string when =
+      absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", at, absl::UTCTimeZone());
+  DefineCounts counts;
+  auto appended = [](const ExecuteResult& r) {
+    return r.appends_size() > 0 && !r.idempotent_replay();
+  };
+  for (const CalendarSpec& spec : set.calendars) {
+    Command c;
+    c.mutable_define_calendar()->set_at(when);
+    *c.mutable_define_calendar()->mutable_spec() = spec;
+    absl::StatusOr<ExecuteResult> r = engine.Execute(c);
+    if (!r.ok()) return r.status();
+    (appended(*r) ? counts.calendars_defined : counts.calendars_unchanged)++;
+  }
+  for (const SlaPolicy& p : set.policies) {
+    Command c;
+    c.mutable_define_sla_policy()->set_at(when);
+    *c.mutable_define_sla_policy()->mutable_policy() = p;
+    absl::StatusOr<ExecuteResult> r = engine.Execute(c);
+    if (!r.ok()) return r.status();
+    (appended(*r) ? counts.policies_defined : counts.policies_unchanged)++;
+  }
+  return counts;
+}
+
+// OK when `path` opens (plain CSV or zip) and starts with a ServiceNow
+// export's header; kNotFound or kInvalidArgument naming the problem.
+absl::Status CheckExportHeader(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<ByteSource>> source = OpenImportSource(path);
+  if (!source.ok()) return source.status();
+  CsvReader csv(source->get(), 1 << 16);
+  CsvRecord rec;
+  absl::StatusOr<bool> any = csv.Next(&rec);
+  if (!any.ok()) return any.status();
+  if (!*any || !rec.error.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat((*source)->Name(), ": no CSV header"));
+  }
+  absl::Status columns = ServiceNowColumns::FromHeader(rec.fields).status();
+  if (!columns.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat((*source)->Name(), ": ", columns.message()));
+  }
+  return absl::OkStatus();
+}
+
+int RunServiceNow(const ServiceNowFlags& f) {
   ServiceNowImportOptions opts;
-  if (!tz_name.empty() && !absl::LoadTimeZone(tz_name, &opts.tz)) {
-    std::fprintf(stderr,
-                 "slate import servicenow: --tz \"%s\" is not a known "
-                 "time zone\n",
-                 tz_name.c_str());
-    return 2;
+  // --tz was validated while parsing (tools/cli.h).
+  if (!f.tz.empty() && !absl::LoadTimeZone(f.tz, &opts.tz)) {
+    return Usage(kCommand, "--tz");
   }
-  if (!matrix_path.empty()) {
+  // The export's header before anything is written (the policies are
+  // defined before the rows are imported).
+  const absl::Status header = CheckExportHeader(f.file);
+  if (!header.ok()) {
+    return Fail(kCommand, header.ToString(),
+                header.code() == absl::StatusCode::kNotFound ||
+                        header.code() == absl::StatusCode::kInvalidArgument
+                    ? kExitUsage
+                    : kExitFailed);
+  }
+  if (!f.matrix.empty()) {
     std::string json;
-    if (!ReadFile(matrix_path, &json)) {
-      std::fprintf(stderr, "slate import servicenow: cannot read %s\n",
-                   matrix_path.c_str());
-      return 2;
+    if (!ReadFile(f.matrix, &json)) {
+      return Usage(kCommand, absl::StrCat("cannot read ", f.matrix));
     }
     absl::StatusOr<PriorityMatrix> m = LoadPriorityMatrixJson(json);
     if (!m.ok()) {
-      std::fprintf(stderr, "slate import servicenow: %s: %s\n",
-                   matrix_path.c_str(),
-                   std::string(m.status().message()).c_str());
-      return 2;
+      return Usage(kCommand,
+                   absl::StrCat(f.matrix, ": ", m.status().message()));
     }
     opts.matrix = *m;
   }
-  std::string trimmed_db = db;
+  std::string trimmed_db = f.db;
   while (trimmed_db.size() > 1 && trimmed_db.back() == '/') {
     trimmed_db.pop_back();
   }
   opts.rejects_path =
-      rejects.empty() ? absl::StrCat(trimmed_db, ".rejects.csv") : rejects;
+      f.rejects.empty() ? absl::StrCat(trimmed_db, ".rejects.csv") : f.rejects;
   const bool tty = isatty(fileno(stderr)) != 0;
   if (tty) opts.progress = DrawProgress;
 
@@ -191,61 +284,61 @@ int RunServiceNow(int argc, char** argv) {
   // Projections fold on their own thread while the import appends (the
   // second core); the import waits for them at the end.
   eo.projection_mode = ProjectionMode::kAsync;
-  auto engine = Engine::Open(eo, db);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "slate import servicenow: %s\n",
-                 engine.status().ToString().c_str());
-    return 2;
-  }
-  if (!policies_path.empty()) {
-    std::string json;
-    if (!ReadFile(policies_path, &json)) {
-      std::fprintf(stderr, "slate import servicenow: cannot read %s\n",
-                   policies_path.c_str());
-      return 2;
-    }
+  int code = kExitOk;
+  OpenedEngine db = OpenEngine(kCommand, eo, f.db, std::nullopt, &code);
+  if (db.engine == nullptr) return code;
+  Engine& engine = *db.engine;
+  if (!f.policies.empty()) {
     absl::StatusOr<ExecuteResult> in_force =
-        (*engine)->LoadAggregate("priority-matrix", "");
+        engine.LoadAggregate("priority-matrix", "");
     const int levels =
         opts.matrix.has_value()
             ? opts.matrix->level_names_size()
             : (in_force.ok() ? in_force->priority_matrix().level_names_size()
                              : 5);
-    auto policies = LoadSlaPolicyListJson(json, levels);
-    if (!policies.ok()) {
-      std::fprintf(stderr, "slate import servicenow: %s: %s\n",
-                   policies_path.c_str(),
-                   std::string(policies.status().message()).c_str());
-      return 2;
+    absl::StatusOr<PolicySet> set = LoadPolicySet(f.policies, levels, engine);
+    if (!set.ok()) {
+      return Fail(kCommand, set.status().message(),
+                  set.status().code() == absl::StatusCode::kInvalidArgument
+                      ? kExitUsage
+                      : kExitFailed);
+    }
+    absl::StatusOr<DefineCounts> counts =
+        DefinePolicySet(engine, *set, absl::Now());
+    if (!counts.ok()) {
+      return Fail(kCommand, absl::StrCat("defining the SLA policies: ",
+                                         counts.status().ToString()));
+    }
+    if (!set->calendars.empty()) {
+      std::printf("calendars:        %d defined, %d already in force\n",
+                  counts->calendars_defined, counts->calendars_unchanged);
     }
     std::printf(
-        "sla policies:     %zu valid (%s); the engine's SLA verdicts "
-        "come from them, beside made_sla\n",
-        policies->size(), policies_path.c_str());
+        "sla policies:     %d defined, %d already in force (%s); the "
+        "engine's SLA verdicts (slate kpi) come from them, beside made_sla\n",
+        counts->policies_defined, counts->policies_unchanged,
+        f.policies.c_str());
   }
   absl::StatusOr<ServiceNowImportSummary> s =
-      ImportServiceNow(engine->get(), file, opts);
+      ImportServiceNow(&engine, f.file, opts);
   if (tty) std::fprintf(stderr, "\n");
   if (!s.ok()) {
-    std::fprintf(stderr, "slate import servicenow: %s\n",
-                 s.status().ToString().c_str());
-    return s.status().code() == absl::StatusCode::kNotFound ||
-                   s.status().code() == absl::StatusCode::kInvalidArgument
-               ? 2
-               : 1;
+    return Fail(kCommand, s.status().ToString(),
+                s.status().code() == absl::StatusCode::kNotFound ||
+                        s.status().code() == absl::StatusCode::kInvalidArgument
+                    ? kExitUsage
+                    : kExitFailed);
   }
   // "Imported" means the engine's projections are current too.
   const absl::Time fold_start = absl::Now();
-  absl::Status folded = (*engine)->WaitForProjections(
-      (*engine)->NextPosition(), absl::Hours(1));
+  absl::Status folded =
+      engine.WaitForProjections(engine.NextPosition(), absl::Hours(1));
   const absl::Duration fold_wait = absl::Now() - fold_start;
   if (!folded.ok()) {
-    std::fprintf(stderr, "slate import servicenow: projections: %s\n",
-                 folded.ToString().c_str());
-    return 1;
+    return Fail(kCommand, absl::StrCat("projections: ", folded.ToString()));
   }
   absl::StatusOr<ExecuteResult> matrix =
-      (*engine)->LoadAggregate("priority-matrix", "");
+      engine.LoadAggregate("priority-matrix", "");
   std::printf("%s", FormatImportSummary(
                         *s, matrix.ok() ? &matrix->priority_matrix() : nullptr)
                         .c_str());
@@ -260,23 +353,36 @@ int RunServiceNow(int argc, char** argv) {
   if (s->rows_rejected > 0) {
     std::printf("rejects:          %s\n", opts.rejects_path.c_str());
   }
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace
 
-int RunImportCommand(int argc, char** argv) {
-  if (argc >= 2 && std::string(argv[1]) == "servicenow") {
-    return RunServiceNow(argc - 1, argv + 1);
-  }
-  if (argc >= 2 &&
-      (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
-    std::printf("%s", kUsage);
-    return 0;
-  }
-  std::fprintf(stderr, "slate import: expected a source (servicenow)\n%s",
-               kUsage);
-  return 2;
+CommandRun SetUpImportCommand(CLI::App* app) {
+  auto f = std::make_shared<ServiceNowFlags>();
+  app->require_subcommand(1);
+  CLI::App* sn = app->add_subcommand(
+      "servicenow", "import a ServiceNow incident export (CSV or zip)");
+  sn->add_option("FILE", f->file,
+                 "the export: a .csv, or a .zip holding one .csv")
+      ->required()
+      ->type_name("");
+  AddDbFlag(sn, &f->db);
+  sn->add_option("--tz", f->tz,
+                 "IANA time zone of the export's timestamps (default: UTC)")
+      ->type_name("ZONE")
+      ->check(KnownTimeZone());
+  sn->add_option("--policies", f->policies,
+                 "SLA policies JSON (one or an array) to define in the engine")
+      ->type_name("FILE");
+  sn->add_option("--matrix", f->matrix,
+                 "priority matrix JSON to check and set (default: the one in "
+                 "force)")
+      ->type_name("FILE");
+  sn->add_option("--rejects", f->rejects,
+                 "where rejected rows go, CSV (default: DIR.rejects.csv)")
+      ->type_name("FILE");
+  return [f] { return RunServiceNow(*f); };
 }
 
 }  // namespace slate::tools

@@ -22,212 +22,97 @@
 // - `--format table|csv|json` (default table); `--table incidents|
 //   availability|sla` prints one table only (default all).
 // Measures and definitions: lib/projection/kpi_projection.h.
-// Exit codes: 0 success; 1 the database or a query failed; 2 bad usage.
+// Exit codes: 0 success; 1 the database or a query failed; 2 bad usage or
+// no database in DIR (tools/cli.h).
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
 #include "lib/projection/kpi_query.h"
-#include "lib/projection/kpi_rollup.h"
-#include "lib/projection/kpi_sla.h"
+#include "tools/cli.h"
+#include "tools/kpi_flags.h"
 
 namespace slate::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: slate kpi --db DIR [--by service|priority|group|category|contact]"
-    "...\n"
-    "                 [--bucket day|week|month] [--tz ZONE] [--from T] "
-    "[--to T]\n"
-    "                 [--now T] [--format table|csv|json]\n"
-    "                 [--table incidents|availability|sla]\n";
+struct KpiFlags {
+  std::string db;
+  std::vector<std::string> by;
+  KpiRangeFlags range;
+  std::string format = "table";
+  std::string table;
+};
 
-int Usage(const std::string& message) {
-  std::fprintf(stderr, "slate kpi: %s\n%s", message.c_str(), kUsage);
-  return 2;
-}
-
-// RFC 3339, or a civil date at midnight in `zone`.
-bool ParseInstant(const std::string& s, const absl::TimeZone& zone,
-                  absl::Time* out) {
-  std::string err;
-  if (absl::ParseTime(absl::RFC3339_full, s, out, &err)) return true;
-  absl::CivilDay day;
-  if (absl::ParseCivilTime(s, &day)) {
-    *out = zone.At(absl::CivilSecond(day)).pre;
-    return true;
+int RunKpi(const KpiFlags& f) {
+  KpiQuery q;
+  for (const std::string& d : f.by) {
+    std::optional<KpiDimension> dim = ParseKpiDimension(d);
+    if (!dim.has_value()) return Usage("kpi", absl::StrCat("--by ", d));
+    q.by.push_back(*dim);
   }
-  return false;
+  const KpiRange range = ResolveKpiRange(f.range);
+  q.bucket = range.bucket;
+  q.zone = range.zone;
+  q.from = range.from;
+  q.to = range.to;
+  q.now = range.now;
+  const KpiFormat fmt = f.format == "csv"    ? KpiFormat::kCsv
+                        : f.format == "json" ? KpiFormat::kJson
+                                             : KpiFormat::kTable;
+  KpiTables tables;
+  if (!f.table.empty()) {
+    tables.incidents = f.table == "incidents";
+    tables.availability = f.table == "availability";
+    tables.sla = f.table == "sla";
+  }
+  Options options;
+  options.create_if_missing = false;
+  int code = kExitOk;
+  OpenedEngine db = OpenEngine(
+      "kpi", options, f.db,
+      range.now_given ? std::optional<absl::Time>(range.now) : std::nullopt,
+      &code);
+  if (db.engine == nullptr) return code;
+  absl::StatusOr<KpiInputs> in = LoadKpiInputs(*db.engine, q.zone);
+  if (!in.ok()) return Fail("kpi", in.status().ToString());
+  absl::StatusOr<KpiReport> report =
+      QueryKpis(in->rollup, q, in->options, in->clocks);
+  if (!report.ok()) {
+    return Fail("kpi", report.status().message(),
+                report.status().code() == absl::StatusCode::kInvalidArgument
+                    ? kExitUsage
+                    : kExitFailed);
+  }
+  std::fputs(FormatKpiReport(*report, fmt, tables).c_str(), stdout);
+  return kExitOk;
 }
 
 }  // namespace
 
-int RunKpiCommand(int argc, char** argv) {
-  std::string db, tz = "UTC", from, to, now, format = "table", table;
-  std::vector<std::string> by;
-  std::string bucket = "day";
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    std::string* target = nullptr;
-    std::string by_value;
-    std::string name = a;
-    std::string inline_value;
-    bool has_inline = false;
-    if (absl::StartsWith(a, "--") && a.find('=') != std::string::npos) {
-      name = a.substr(0, a.find('='));
-      inline_value = a.substr(a.find('=') + 1);
-      has_inline = true;
-    }
-    if (name == "--help" || name == "-h") {
-      std::printf("%s", kUsage);
-      return 0;
-    } else if (name == "--db") {
-      target = &db;
-    } else if (name == "--tz") {
-      target = &tz;
-    } else if (name == "--from") {
-      target = &from;
-    } else if (name == "--to") {
-      target = &to;
-    } else if (name == "--now") {
-      target = &now;
-    } else if (name == "--format") {
-      target = &format;
-    } else if (name == "--bucket") {
-      target = &bucket;
-    } else if (name == "--table") {
-      target = &table;
-    } else if (name == "--by") {
-      target = &by_value;
-    } else {
-      return Usage(absl::StrCat("unknown argument ", a));
-    }
-    if (has_inline) {
-      *target = inline_value;
-    } else if (i + 1 < argc) {
-      *target = argv[++i];
-    } else {
-      return Usage(absl::StrCat(name, " needs a value"));
-    }
-    if (target == &by_value) {
-      for (absl::string_view part : absl::StrSplit(by_value, ',')) {
-        by.emplace_back(part);
-      }
-    }
-  }
-  if (db.empty()) return Usage("--db DIR is required");
-
-  KpiQuery q;
-  for (const std::string& d : by) {
-    std::optional<KpiDimension> dim = ParseKpiDimension(d);
-    if (!dim.has_value()) {
-      return Usage(
-          absl::StrCat("--by ", d,
-                       " is not one of service, priority, group, category, "
-                       "contact"));
-    }
-    q.by.push_back(*dim);
-  }
-  if (bucket == "day") {
-    q.bucket = KpiBucket::kDay;
-  } else if (bucket == "week") {
-    q.bucket = KpiBucket::kWeek;
-  } else if (bucket == "month") {
-    q.bucket = KpiBucket::kMonth;
-  } else {
-    return Usage(
-        absl::StrCat("--bucket ", bucket, " is not day, week or month"));
-  }
-  KpiFormat fmt;
-  if (format == "table") {
-    fmt = KpiFormat::kTable;
-  } else if (format == "csv") {
-    fmt = KpiFormat::kCsv;
-  } else if (format == "json") {
-    fmt = KpiFormat::kJson;
-  } else {
-    return Usage(
-        absl::StrCat("--format ", format, " is not table, csv or json"));
-  }
-  KpiTables tables;
-  if (!table.empty()) {
-    tables.incidents = table == "incidents";
-    tables.availability = table == "availability";
-    tables.sla = table == "sla";
-    if (!tables.incidents && !tables.availability && !tables.sla) {
-      return Usage(absl::StrCat("--table ", table,
-                                " is not incidents, availability or sla"));
-    }
-  }
-  if (!absl::LoadTimeZone(tz, &q.zone)) {
-    return Usage(absl::StrCat("--tz ", tz, " is not a known time zone"));
-  }
-  std::unique_ptr<SimulatedClock> clock;
-  Options options;
-  options.create_if_missing = false;
-  q.now = absl::Now();
-  if (!now.empty()) {
-    if (!ParseInstant(now, q.zone, &q.now)) {
-      return Usage(absl::StrCat("--now \"", now, "\" is not RFC 3339"));
-    }
-    clock = std::make_unique<SimulatedClock>(q.now);
-    options.clock = clock.get();
-  }
-  if (!from.empty() && !ParseInstant(from, q.zone, &q.from)) {
-    return Usage(
-        absl::StrCat("--from \"", from, "\" is not RFC 3339 or YYYY-MM-DD"));
-  }
-  if (!to.empty() && !ParseInstant(to, q.zone, &q.to)) {
-    return Usage(
-        absl::StrCat("--to \"", to, "\" is not RFC 3339 or YYYY-MM-DD"));
-  }
-
-  auto engine = Engine::Open(options, db);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "slate kpi: %s\n",
-                 std::string(engine.status().ToString()).c_str());
-    return 2;
-  }
-  KpiOptions kpi_options = BuiltinKpiOptions((*engine)->options());
-  absl::StatusOr<KpiRollup> rollup;
-  if (q.zone.name() == kpi_options.zone.name()) {
-    rollup = LoadKpiRollup(KpiScanOf((*engine)->projections()), std::nullopt);
-  } else {
-    kpi_options.zone = q.zone;
-    Engine* e = engine->get();
-    rollup = FoldKpiRollup(
-        [e](int64_t position, size_t n) { return e->ReadAll(position, n); },
-        kpi_options);
-  }
-  if (!rollup.ok()) {
-    std::fprintf(stderr, "slate kpi: %s\n",
-                 std::string(rollup.status().ToString()).c_str());
-    return 1;
-  }
-  absl::StatusOr<std::vector<KpiSlaClock>> clocks =
-      FinalSlaClocks((*engine)->projections());
-  if (!clocks.ok()) {
-    std::fprintf(stderr, "slate kpi: SLA clocks: %s\n",
-                 std::string(clocks.status().ToString()).c_str());
-    return 1;
-  }
-  absl::StatusOr<KpiReport> report =
-      QueryKpis(*rollup, q, kpi_options, *clocks);
-  if (!report.ok()) {
-    std::fprintf(stderr, "slate kpi: %s\n",
-                 std::string(report.status().message()).c_str());
-    return report.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  std::fputs(FormatKpiReport(*report, fmt, tables).c_str(), stdout);
-  return 0;
+CommandRun SetUpKpiCommand(CLI::App* app) {
+  auto f = std::make_shared<KpiFlags>();
+  AddDbFlag(app, &f->db);
+  app->add_option("--by", f->by,
+                  "group by these dimensions; repeat or comma-separate "
+                  "(default: totals only)")
+      ->type_name("service|priority|group|category|contact")
+      ->delimiter(',')
+      ->check(OneOf({"service", "priority", "group", "category", "contact"}));
+  AddKpiRangeFlags(app, &f->range, "end of ongoing outages; engine clock");
+  app->add_option("--format", f->format, "output format")
+      ->type_name("table|csv|json")
+      ->check(OneOf({"table", "csv", "json"}))
+      ->capture_default_str();
+  app->add_option("--table", f->table, "print one table only (default: all)")
+      ->type_name("incidents|availability|sla")
+      ->check(OneOf({"incidents", "availability", "sla"}));
+  return [f] { return RunKpi(*f); };
 }
 
 }  // namespace slate::tools

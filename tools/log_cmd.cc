@@ -14,105 +14,60 @@
 // Field names are lowerCamelCase and 64-bit integers are JSON strings, as
 // the protobuf JSON mapping has them; one event per line.
 // Exit codes: 0 success; 1 reading the log failed; 2 bad usage or no
-// database in DIR.
+// database in DIR (tools/cli.h).
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/api/engine.h"
+#include "tools/cli.h"
 
 namespace slate::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: slate log --db DIR [--stream S] [--from POS] [--limit N]\n";
-
-int Usage(const std::string& message) {
-  std::fprintf(stderr, "slate log: %s\n%s", message.c_str(), kUsage);
-  return 2;
-}
-
 constexpr size_t kPage = 1024;
 
-}  // namespace
+struct LogFlags {
+  std::string db;
+  std::optional<std::string> stream;
+  int64_t from = 0;
+  std::optional<int64_t> limit;
+};
 
-int RunLogCommand(int argc, char** argv) {
-  std::string db, stream, from = "0", limit;
-  bool has_stream = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    std::string name = a, value;
-    bool has_inline = false;
-    if (absl::StartsWith(a, "--") && a.find('=') != std::string::npos) {
-      name = a.substr(0, a.find('='));
-      value = a.substr(a.find('=') + 1);
-      has_inline = true;
-    }
-    if (name == "--help" || name == "-h") {
-      std::printf("%s", kUsage);
-      return 0;
-    }
-    std::string* target = name == "--db"       ? &db
-                          : name == "--stream" ? &stream
-                          : name == "--from"   ? &from
-                          : name == "--limit"  ? &limit
-                                               : nullptr;
-    if (target == nullptr) return Usage(absl::StrCat("unknown argument ", a));
-    if (has_inline) {
-      *target = value;
-    } else if (i + 1 < argc) {
-      *target = argv[++i];
-    } else {
-      return Usage(absl::StrCat(name, " needs a value"));
-    }
-    if (target == &stream) has_stream = true;
+int RunLog(const LogFlags& f) {
+  const bool has_stream = f.stream.has_value();
+  if (has_stream && f.stream->empty()) {
+    return Usage("log", "--stream must not be empty");
   }
-  if (db.empty()) return Usage("--db DIR is required");
-  if (has_stream && stream.empty()) return Usage("--stream must not be empty");
-  int64_t position = 0;
-  if (!absl::SimpleAtoi(from, &position) || position < 0) {
-    return Usage(
-        absl::StrCat("--from \"", from, "\" is not a non-negative integer"));
-  }
-  int64_t remaining = std::numeric_limits<int64_t>::max();
-  if (!limit.empty() &&
-      (!absl::SimpleAtoi(limit, &remaining) || remaining < 0)) {
-    return Usage(
-        absl::StrCat("--limit \"", limit, "\" is not a non-negative integer"));
-  }
-
+  int64_t position = f.from;
+  int64_t remaining = f.limit.value_or(std::numeric_limits<int64_t>::max());
   Options options;
   options.create_if_missing = false;
-  auto engine = Engine::Open(options, db);
-  if (!engine.ok()) {
-    return Usage(std::string(engine.status().ToString()));
-  }
+  int code = kExitOk;
+  OpenedEngine opened = OpenEngine("log", options, f.db, std::nullopt, &code);
+  if (opened.engine == nullptr) return code;
+  Engine* engine = opened.engine.get();
   google::protobuf::util::JsonPrintOptions json;
   json.add_whitespace = false;
   while (remaining > 0) {
     const size_t n = static_cast<size_t>(std::min<int64_t>(remaining, kPage));
     absl::StatusOr<std::vector<Envelope>> page =
-        has_stream ? (*engine)->ReadStream(stream, position, n)
-                   : (*engine)->ReadAll(position, n);
-    if (!page.ok()) {
-      std::fprintf(stderr, "slate log: %s\n",
-                   std::string(page.status().ToString()).c_str());
-      return 1;
-    }
+        has_stream ? engine->ReadStream(*f.stream, position, n)
+                   : engine->ReadAll(position, n);
+    if (!page.ok()) return Fail("log", page.status().ToString());
     for (const Envelope& e : *page) {
       std::string line;
       auto st = google::protobuf::util::MessageToJsonString(e, &line, json);
       if (!st.ok()) {
-        std::fprintf(stderr, "slate log: event at position %lld: %s\n",
-                     static_cast<long long>(e.position()),
-                     std::string(st.ToString()).c_str());
-        return 1;
+        return Fail("log", absl::StrCat("event at position ", e.position(),
+                                        ": ", st.ToString()));
       }
       line += '\n';
       std::fwrite(line.data(), 1, line.size(), stdout);
@@ -121,11 +76,28 @@ int RunLogCommand(int argc, char** argv) {
     remaining -= static_cast<int64_t>(page->size());
     if (page->size() < n) break;
   }
-  if (std::fflush(stdout) != 0) {
-    std::fprintf(stderr, "slate log: writing stdout failed\n");
-    return 1;
-  }
-  return 0;
+  if (std::fflush(stdout) != 0) return Fail("log", "writing stdout failed");
+  return kExitOk;
+}
+
+}  // namespace
+
+CommandRun SetUpLogCommand(CLI::App* app) {
+  auto f = std::make_shared<LogFlags>();
+  AddDbFlag(app, &f->db);
+  app->add_option(
+         "--stream", f->stream,
+         "only this stream, e.g. incident/INC1 (default: the whole log)")
+      ->type_name("S");
+  app->add_option("--from", f->from,
+                  "first log position (with --stream: stream version)")
+      ->type_name("POS")
+      ->check(NonNegativeInteger())
+      ->capture_default_str();
+  app->add_option("--limit", f->limit, "print at most N events (default: all)")
+      ->type_name("N")
+      ->check(NonNegativeInteger());
+  return [f] { return RunLog(*f); };
 }
 
 }  // namespace slate::tools

@@ -15,161 +15,64 @@
 // - `--title TEXT`: the page heading. Default: "Slate report".
 // What the report shows: lib/report/report.h.
 // Exit codes: 0 written; 1 the database, a query or writing failed; 2 bad
-// usage or no database in DIR.
+// usage or no database in DIR (tools/cli.h).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
 #include "lib/projection/kpi_query.h"
-#include "lib/projection/kpi_rollup.h"
-#include "lib/projection/kpi_sla.h"
 #include "lib/report/report.h"
+#include "tools/cli.h"
+#include "tools/kpi_flags.h"
 
 namespace slate::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: slate report --db DIR --out FILE [--bucket day|week|month] "
-    "[--tz ZONE]\n"
-    "                    [--from T] [--to T] [--now T] [--title TEXT]\n";
-
-int Usage(const std::string& message) {
-  std::fprintf(stderr, "slate report: %s\n%s", message.c_str(), kUsage);
-  return 2;
-}
-
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "slate report: %s\n", message.c_str());
-  return 1;
-}
-
-// RFC 3339, or a civil date at midnight in `zone`.
-bool ParseInstant(const std::string& s, const absl::TimeZone& zone,
-                  absl::Time* out) {
-  std::string err;
-  if (absl::ParseTime(absl::RFC3339_full, s, out, &err)) return true;
-  absl::CivilDay day;
-  if (absl::ParseCivilTime(s, &day)) {
-    *out = zone.At(absl::CivilSecond(day)).pre;
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-int RunReportCommand(int argc, char** argv) {
-  std::string db, out, bucket = "week", tz = "UTC", from, to, now;
+struct ReportFlags {
+  std::string db;
+  std::string out;
+  KpiRangeFlags range;
   std::string title = "Slate report";
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    std::string name = a, value;
-    bool has_inline = false;
-    if (absl::StartsWith(a, "--") && a.find('=') != std::string::npos) {
-      name = a.substr(0, a.find('='));
-      value = a.substr(a.find('=') + 1);
-      has_inline = true;
-    }
-    if (name == "--help" || name == "-h") {
-      std::printf("%s", kUsage);
-      return 0;
-    }
-    std::string* target = name == "--db"       ? &db
-                          : name == "--out"    ? &out
-                          : name == "--bucket" ? &bucket
-                          : name == "--tz"     ? &tz
-                          : name == "--from"   ? &from
-                          : name == "--to"     ? &to
-                          : name == "--now"    ? &now
-                          : name == "--title"  ? &title
-                                               : nullptr;
-    if (target == nullptr) return Usage(absl::StrCat("unknown argument ", a));
-    if (has_inline) {
-      *target = value;
-    } else if (i + 1 < argc) {
-      *target = argv[++i];
-    } else {
-      return Usage(absl::StrCat(name, " needs a value"));
-    }
-  }
-  if (db.empty()) return Usage("--db DIR is required");
-  if (out.empty()) return Usage("--out FILE is required");
+};
 
+int RunReport(const ReportFlags& f) {
+  const KpiRange range = ResolveKpiRange(f.range);
   report::ReportOptions ro;
-  ro.title = title;
-  ro.source = db;
-  if (bucket == "day") {
-    ro.bucket = KpiBucket::kDay;
-  } else if (bucket == "week") {
-    ro.bucket = KpiBucket::kWeek;
-  } else if (bucket == "month") {
-    ro.bucket = KpiBucket::kMonth;
-  } else {
-    return Usage(
-        absl::StrCat("--bucket ", bucket, " is not day, week or month"));
-  }
-  absl::TimeZone zone;
-  if (!absl::LoadTimeZone(tz, &zone)) {
-    return Usage(absl::StrCat("--tz ", tz, " is not a known time zone"));
-  }
-  std::unique_ptr<SimulatedClock> clock;
+  ro.title = f.title;
+  ro.source = f.db;
+  ro.bucket = range.bucket;
+  ro.from = range.from;
+  ro.to = range.to;
+  ro.now = range.now;
   Options options;
   options.create_if_missing = false;
-  ro.now = absl::Now();
-  if (!now.empty()) {
-    if (!ParseInstant(now, zone, &ro.now)) {
-      return Usage(absl::StrCat("--now \"", now, "\" is not RFC 3339"));
-    }
-    clock = std::make_unique<SimulatedClock>(ro.now);
-    options.clock = clock.get();
-  }
-  if (!from.empty() && !ParseInstant(from, zone, &ro.from)) {
-    return Usage(
-        absl::StrCat("--from \"", from, "\" is not RFC 3339 or YYYY-MM-DD"));
-  }
-  if (!to.empty() && !ParseInstant(to, zone, &ro.to)) {
-    return Usage(
-        absl::StrCat("--to \"", to, "\" is not RFC 3339 or YYYY-MM-DD"));
-  }
-
-  auto engine = Engine::Open(options, db);
-  if (!engine.ok()) return Usage(std::string(engine.status().ToString()));
-  KpiOptions kpi_options = BuiltinKpiOptions((*engine)->options());
-  absl::StatusOr<KpiRollup> rollup;
-  if (zone.name() == kpi_options.zone.name()) {
-    rollup = LoadKpiRollup(KpiScanOf((*engine)->projections()), std::nullopt);
-  } else {
-    kpi_options.zone = zone;
-    Engine* e = engine->get();
-    rollup = FoldKpiRollup(
-        [e](int64_t position, size_t n) { return e->ReadAll(position, n); },
-        kpi_options);
-  }
-  if (!rollup.ok()) return Fail(std::string(rollup.status().ToString()));
-  absl::StatusOr<std::vector<KpiSlaClock>> clocks =
-      FinalSlaClocks((*engine)->projections());
-  if (!clocks.ok()) {
-    return Fail(absl::StrCat("SLA clocks: ", clocks.status().ToString()));
-  }
+  int code = kExitOk;
+  OpenedEngine db = OpenEngine(
+      "report", options, f.db,
+      range.now_given ? std::optional<absl::Time>(range.now) : std::nullopt,
+      &code);
+  if (db.engine == nullptr) return code;
+  absl::StatusOr<KpiInputs> in = LoadKpiInputs(*db.engine, range.zone);
+  if (!in.ok()) return Fail("report", in.status().ToString());
   absl::StatusOr<report::ReportData> data =
-      report::CollectReportData(*rollup, kpi_options, *clocks, ro);
+      report::CollectReportData(in->rollup, in->options, in->clocks, ro);
   if (!data.ok()) {
     if (data.status().code() == absl::StatusCode::kInvalidArgument) {
-      return Usage(std::string(data.status().message()));
+      return Usage("report", data.status().message());
     }
-    return Fail(std::string(data.status().ToString()));
+    return Fail("report", data.status().ToString());
   }
   const std::string html = report::RenderReportHtml(*data, ro);
 
+  const std::string& out = f.out;
   const std::string tmp = out + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
@@ -178,20 +81,37 @@ int RunReportCommand(int argc, char** argv) {
     if (!f.good()) {
       std::error_code ec;
       std::filesystem::remove(tmp, ec);
-      return Fail(absl::StrCat("cannot write ", tmp));
+      return Fail("report", absl::StrCat("cannot write ", tmp));
     }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, out, ec);
   if (ec) {
     std::filesystem::remove(tmp, ec);
-    return Fail(absl::StrCat("cannot rename ", tmp, " to ", out));
+    return Fail("report", absl::StrCat("cannot rename ", tmp, " to ", out));
   }
   std::printf("wrote %s (%zu bytes; %zu %s buckets, %lld incidents opened)\n",
               out.c_str(), html.size(), data->buckets.size(),
               KpiBucketName(ro.bucket),
               static_cast<long long>(data->total.opened));
-  return 0;
+  return kExitOk;
+}
+
+}  // namespace
+
+CommandRun SetUpReportCommand(CLI::App* app) {
+  auto f = std::make_shared<ReportFlags>();
+  AddDbFlag(app, &f->db);
+  app->add_option("--out", f->out,
+                  "the HTML file to write (whole, via FILE.tmp and a rename)")
+      ->required()
+      ->type_name("FILE");
+  f->range.bucket = "week";
+  AddKpiRangeFlags(app, &f->range, "the report's now; engine clock");
+  app->add_option("--title", f->title, "the page heading")
+      ->type_name("TEXT")
+      ->capture_default_str();
+  return [f] { return RunReport(*f); };
 }
 
 }  // namespace slate::tools

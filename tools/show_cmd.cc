@@ -17,7 +17,7 @@
 // - json: the state message (proto/commands.proto) in the protobuf JSON
 //   mapping, plus "priorityName" for incidents and problems.
 // Exit codes: 0 found; 1 not found or the database failed; 2 bad usage or a
-// directory that holds no database.
+// directory that holds no database (tools/cli.h).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -36,14 +36,17 @@
 #include "lib/domain/priority_matrix.h"
 #include "lib/domain/problem.h"
 #include "lib/domain/service.h"
+#include "tools/cli.h"
 
 namespace slate::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: slate show incident|problem|change|service ID --db DIR "
-    "[--format text|json]\n"
-    "       slate show priority-matrix --db DIR [--format text|json]\n";
+struct ShowFlags {
+  std::string kind;
+  std::string id;
+  std::string db;
+  std::string format = "text";
+};
 
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
@@ -124,68 +127,40 @@ void PrintFields(const Message& m, const std::string& indent,
   }
 }
 
-}  // namespace
-
-int RunShowCommand(int argc, char** argv) {
-  std::vector<std::string> positional;
-  std::string db, format = "text";
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h" || a == "help") {
-      std::printf("%s", kUsage);
-      return 0;
-    }
-    if ((a == "--db" || a == "--format") && i + 1 < argc) {
-      (a == "--db" ? db : format) = argv[++i];
-    } else if (absl::StartsWith(a, "--db=")) {
-      db = a.substr(5);
-    } else if (absl::StartsWith(a, "--format=")) {
-      format = a.substr(9);
-    } else if (absl::StartsWith(a, "-")) {
-      std::fprintf(stderr, "slate show: unknown or incomplete flag %s\n%s",
-                   a.c_str(), kUsage);
-      return 2;
-    } else {
-      positional.push_back(a);
-    }
+int RunShow(const ShowFlags& f) {
+  const bool matrix_kind = f.kind == "priority-matrix";
+  if (matrix_kind && !f.id.empty()) {
+    return Usage("show", absl::StrCat("priority-matrix takes no ID, got \"",
+                                      f.id, "\""));
   }
-  const bool matrix_kind =
-      !positional.empty() && positional[0] == "priority-matrix";
-  if (db.empty() || positional.size() != (matrix_kind ? 1u : 2u) ||
-      (format != "text" && format != "json")) {
-    std::fprintf(stderr, "%s", kUsage);
-    return 2;
+  if (!matrix_kind && f.id.empty()) {
+    return Usage("show", absl::StrCat("missing the ", f.kind, "'s ID"));
   }
-  const std::string kind = positional[0];
-  const std::string id = matrix_kind ? "" : positional[1];
+  const std::string& kind = f.kind;
+  const std::string& id = f.id;
   Options options;
   options.create_if_missing = false;
-  auto engine = Engine::Open(options, db);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "slate show: %s\n",
-                 std::string(engine.status().ToString()).c_str());
-    return 2;
-  }
-  absl::StatusOr<ExecuteResult> r = (*engine)->LoadAggregate(kind, id);
+  int code = kExitOk;
+  OpenedEngine opened = OpenEngine("show", options, f.db, std::nullopt, &code);
+  if (opened.engine == nullptr) return code;
+  Engine* engine = opened.engine.get();
+  absl::StatusOr<ExecuteResult> r = engine->LoadAggregate(kind, id);
   if (!r.ok()) {
-    std::fprintf(stderr, "slate show: %s\n",
-                 std::string(r.status().ToString()).c_str());
-    return r.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+    return Fail("show", r.status().ToString(),
+                r.status().code() == absl::StatusCode::kInvalidArgument
+                    ? kExitUsage
+                    : kExitFailed);
   }
   absl::StatusOr<ExecuteResult> m =
-      (*engine)->LoadAggregate("priority-matrix", "");
-  if (!m.ok()) {
-    std::fprintf(stderr, "slate show: %s\n",
-                 std::string(m.status().ToString()).c_str());
-    return 1;
-  }
+      engine->LoadAggregate("priority-matrix", "");
+  if (!m.ok()) return Fail("show", m.status().ToString());
   const PriorityMatrix& matrix = m->priority_matrix();
   const auto* refl = r->GetReflection();
   const auto* field = refl->GetOneofFieldDescriptor(
       *r, r->GetDescriptor()->FindOneofByName("state"));
   const Message& state = refl->GetMessage(*r, field);
 
-  if (format == "json") {
+  if (f.format == "json") {
     std::string json;
     google::protobuf::util::MessageToJsonString(state, &json);
     int priority = r->has_incident()  ? r->incident().priority()
@@ -197,7 +172,7 @@ int RunShowCommand(int argc, char** argv) {
                                PriorityName(matrix, priority), "\""));
     }
     std::printf("%s\n", json.c_str());
-    return 0;
+    return kExitOk;
   }
   std::string status;
   if (r->has_incident()) status = IncidentStatusName(r->incident().status());
@@ -207,7 +182,27 @@ int RunShowCommand(int argc, char** argv) {
   std::printf("%s%s%s\n", kind.c_str(), id.empty() ? "" : " ", id.c_str());
   if (!status.empty()) std::printf("  state: %s\n", status.c_str());
   PrintFields(state, "  ", matrix);
-  return 0;
+  return kExitOk;
+}
+
+}  // namespace
+
+CommandRun SetUpShowCommand(CLI::App* app) {
+  auto f = std::make_shared<ShowFlags>();
+  app->add_option("KIND", f->kind, "what to show")
+      ->required()
+      ->type_name("incident|problem|change|service|priority-matrix")
+      ->check(OneOf(
+          {"incident", "problem", "change", "service", "priority-matrix"}));
+  app->add_option("ID", f->id, "the record's id (none for priority-matrix)")
+      ->type_name("");
+  AddDbFlag(app, &f->db);
+  app->add_option("--format", f->format,
+                  "text: one field a line; json: the state message")
+      ->type_name("text|json")
+      ->check(OneOf({"text", "json"}))
+      ->capture_default_str();
+  return [f] { return RunShow(*f); };
 }
 
 }  // namespace slate::tools

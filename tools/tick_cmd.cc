@@ -2,8 +2,9 @@
 // breaches it appended, one per line (Engine::AdvanceTo).
 //
 //   $ slate tick --db /tmp/slate --now 2026-11-30T12:00:00Z
-//   2026-11-27T17:00:00Z warning 50% incident/INC1 policy=p1-office resolution cycle=1
-//   2026-11-30T11:00:00Z breached incident/INC1 policy=p1-office resolution cycle=1
+//   2026-11-27T17:00:00Z warning 50% incident/INC1 policy=p1-office resolution
+//   cycle=1 2026-11-30T11:00:00Z breached incident/INC1 policy=p1-office
+//   resolution cycle=1
 //
 // - `--db DIR` the database (created if missing).
 // - `--now TIME` (RFC 3339, required): every threshold due at or before TIME
@@ -13,23 +14,28 @@
 //   time in the log (the engine clock is then the wall clock, or --now).
 // Running it again with the same or an earlier --now prints nothing: the
 // events are in the log already (ids derived from clock, cycle, threshold).
-// Exit codes: 0 success; 1 the advance failed; 2 bad usage or database.
+// Exit codes: 0 success; 1 the advance or the database failed; 2 bad usage
+// (tools/cli.h).
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
 #include "lib/projection/sla_projection.h"
+#include "tools/cli.h"
 
 namespace slate::tools {
 namespace {
 
-constexpr char kUsage[] =
-    "usage: slate tick --db DIR (--now RFC3339 | --watermark [--now RFC3339])\n";
+struct TickFlags {
+  std::string db;
+  std::string now;
+  bool watermark = false;
+};
 
 std::string Rfc3339(int64_t us) {
   return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", absl::FromUnixMicros(us),
@@ -51,67 +57,36 @@ std::string FormatSlaTimerEvent(const Envelope& e) {
                       SlaTargetTypeName(b.metric()), " cycle=", b.cycle());
 }
 
-}  // namespace
-
-int RunTickCommand(int argc, char** argv) {
-  std::string db, now;
-  bool watermark = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::printf("%s", kUsage);
-      return 0;
-    } else if (a == "--db" && i + 1 < argc) {
-      db = argv[++i];
-    } else if (absl::StartsWith(a, "--db=")) {
-      db = a.substr(5);
-    } else if (a == "--now" && i + 1 < argc) {
-      now = argv[++i];
-    } else if (absl::StartsWith(a, "--now=")) {
-      now = a.substr(6);
-    } else if (a == "--watermark") {
-      watermark = true;
-    } else {
-      std::fprintf(stderr, "slate tick: unexpected argument %s\n%s", a.c_str(),
-                   kUsage);
-      return 2;
-    }
+int RunTick(const TickFlags& f) {
+  if (f.now.empty() && !f.watermark) {
+    return Usage("tick", "missing --now (or --watermark)");
   }
-  if (db.empty() || (now.empty() && !watermark)) {
-    std::fprintf(stderr, "slate tick: --db and --now are required\n%s",
-                 kUsage);
-    return 2;
-  }
-  Options options;
-  std::unique_ptr<SimulatedClock> clock;
-  absl::Time t;
-  if (!now.empty()) {
-    std::string err;
-    if (!absl::ParseTime(absl::RFC3339_full, now, &t, &err)) {
-      std::fprintf(stderr, "slate tick: --now \"%s\" is not RFC 3339: %s\n",
-                   now.c_str(), err.c_str());
-      return 2;
-    }
-    clock = std::make_unique<SimulatedClock>(t);
-    options.clock = clock.get();
-  }
-  auto engine = Engine::Open(options, db);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "slate tick: %s\n",
-                 std::string(engine.status().ToString()).c_str());
-    return 2;
-  }
+  const std::optional<absl::Time> now = FlagInstant(f.now);  // Validated.
+  int code = kExitOk;
+  OpenedEngine db = OpenEngine("tick", Options(), f.db, now, &code);
+  if (db.engine == nullptr) return code;
   absl::StatusOr<std::vector<Envelope>> events =
-      watermark ? (*engine)->AdvanceToWatermark() : (*engine)->AdvanceTo(t);
-  if (!events.ok()) {
-    std::fprintf(stderr, "slate tick: %s\n",
-                 std::string(events.status().ToString()).c_str());
-    return 1;
-  }
+      f.watermark ? db.engine->AdvanceToWatermark()
+                  : db.engine->AdvanceTo(*now);
+  if (!events.ok()) return Fail("tick", events.status().ToString());
   for (const Envelope& e : *events) {
     std::printf("%s\n", FormatSlaTimerEvent(e).c_str());
   }
-  return 0;
+  return kExitOk;
+}
+
+}  // namespace
+
+CommandRun SetUpTickCommand(CLI::App* app) {
+  auto f = std::make_shared<TickFlags>();
+  AddDbFlag(app, &f->db);
+  app->add_option("--now", f->now,
+                  "fire every threshold due at or before TIME (RFC 3339)")
+      ->type_name("TIME")
+      ->check(Rfc3339Instant());
+  app->add_flag("--watermark", f->watermark,
+                "advance to the latest event time in the log instead");
+  return [f] { return RunTick(*f); };
 }
 
 }  // namespace slate::tools

@@ -8,59 +8,50 @@
 // Checks the log (dense positions, every record decodes, stream and event-id
 // indexes consistent) and that every projection equals a fresh fold from
 // position 0. Exit 0 when everything holds, 1 with the first differences
-// when anything is off, 2 on bad usage or a database that cannot be opened.
-#include <cstdio>
-#include <cstring>
+// when anything is off or the database fails, 2 on bad usage or no database
+// in DIR (tools/cli.h).
 #include <iostream>
+#include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "lib/api/engine.h"
+#include "tools/cli.h"
 
 namespace slate::tools {
 
-int RunVerifyCommand(int argc, char** argv) {
-  constexpr char kUsage[] = "usage: slate verify --db DIR\n";
-  std::string db;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-      db = argv[++i];
-    } else if (std::strncmp(argv[i], "--db=", 5) == 0) {
-      db = argv[i] + 5;
-    } else if (std::strcmp(argv[i], "--help") == 0) {
-      std::cout << kUsage;
-      return 0;
-    } else {
-      std::cerr << "slate verify: unexpected argument \"" << argv[i] << "\"\n"
-                << kUsage;
-      return 2;
-    }
-  }
-  if (db.empty()) {
-    std::cerr << "slate verify: --db DIR is required\n" << kUsage;
-    return 2;
-  }
+namespace {
+
+int RunVerify(const std::string& db) {
   Options options;
   options.create_if_missing = false;
-  auto engine = Engine::Open(options, db);
-  if (!engine.ok()) {
-    std::cerr << "slate verify: " << engine.status() << "\n";
-    return 2;
-  }
+  int code = kExitOk;
+  OpenedEngine opened = OpenEngine("verify", options, db, std::nullopt, &code);
+  if (opened.engine == nullptr) return code;
+  Engine* engine = opened.engine.get();
   VerifyReport report;
-  absl::Status st = (*engine)->Verify(&report);
+  absl::Status st = engine->Verify(&report);
   for (const std::string& line : report.checked) std::cout << line << "\n";
   if (!st.ok()) {
-    std::cerr << "slate verify: the check could not run: " << st << "\n";
-    return 1;
+    return Fail("verify",
+                absl::StrCat("the check could not run: ", st.ToString()));
   }
   if (!report.ok()) {
     std::cout << "FAILED: " << report.problems.size() + report.more_problems
               << " problem(s); the first:\n";
     for (const std::string& p : report.problems) std::cout << "  " << p << "\n";
-    return 1;
+    return kExitFailed;
   }
   std::cout << "OK: " << report.checked.size() << " checks passed\n";
-  return 0;
+  return kExitOk;
+}
+
+}  // namespace
+
+CommandRun SetUpVerifyCommand(CLI::App* app) {
+  auto db = std::make_shared<std::string>();
+  AddDbFlag(app, db.get());
+  return [db] { return RunVerify(*db); };
 }
 
 }  // namespace slate::tools

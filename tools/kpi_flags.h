@@ -1,0 +1,63 @@
+// The flags `slate kpi` and `slate report` share (time bucket, zone, range,
+// now) and the KPI inputs both read from a database: the rollup in the
+// query's zone and the final SLA clocks.
+//
+//   auto range = std::make_shared<KpiRangeFlags>();
+//   range->bucket = "week";                   // This command's default.
+//   AddKpiRangeFlags(app, range.get());
+//   ...after the parse:
+//   KpiRange r = ResolveKpiRange(*range);     // Values validated already.
+#ifndef SLATE_TOOLS_KPI_FLAGS_H_
+#define SLATE_TOOLS_KPI_FLAGS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/api/engine.h"
+#include "lib/projection/kpi_query.h"
+#include "lib/projection/kpi_rollup.h"
+#include "tools/cli.h"
+
+namespace slate::tools {
+
+struct KpiRangeFlags {
+  std::string bucket = "day";  // day|week|month.
+  std::string tz = "UTC";      // IANA zone.
+  std::string from;            // RFC 3339 or YYYY-MM-DD; empty: unset.
+  std::string to;
+  std::string now;  // Empty: the wall clock.
+};
+
+// Adds --bucket (default: f->bucket as set), --tz, --from, --to and --now,
+// each validated while parsing. `now_means` says what --now is for.
+void AddKpiRangeFlags(CLI::App* app, KpiRangeFlags* f,
+                      const std::string& now_means);
+
+struct KpiRange {
+  KpiBucket bucket = KpiBucket::kDay;
+  absl::TimeZone zone = absl::UTCTimeZone();
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
+  absl::Time now;
+  bool now_given = false;  // false: `now` is the wall clock.
+};
+
+// The flags' values (dates are midnight in the zone). REQUIRES: they passed
+// the validators AddKpiRangeFlags installs.
+KpiRange ResolveKpiRange(const KpiRangeFlags& f);
+
+// The KPI rollup in `zone` (the stored one when `zone` is its zone, else the
+// log folded again) with *options set for it, and the final SLA clocks.
+struct KpiInputs {
+  KpiOptions options;
+  KpiRollup rollup;
+  std::vector<KpiSlaClock> clocks;
+};
+absl::StatusOr<KpiInputs> LoadKpiInputs(Engine& engine,
+                                        const absl::TimeZone& zone);
+
+}  // namespace slate::tools
+
+#endif  // SLATE_TOOLS_KPI_FLAGS_H_
