@@ -70,7 +70,19 @@ run_tests() {
       *) targets+=("$a") ;;
     esac
   done
-  [ ${#targets[@]} -eq 0 ] && targets=(//...)
+  if [ ${#targets[@]} -eq 0 ]; then
+    # Every top-level package tree rather than //...: the convenience symlink
+    # bazel-<checkout directory> of another output base (`sanitize`'s, or the
+    # normal one seen from `sanitize`) is a foreign tree Bazel would walk
+    # into, and .bazelignore cannot name it for every checkout directory.
+    local d
+    for d in */; do
+      d=${d%/}
+      case "$d" in bazel-*) continue ;; esac
+      [ -n "$(find "$d" \( -name BUILD -o -name BUILD.bazel \) -print -quit)" ] &&
+        targets+=("//$d/...")
+    done
+  fi
   local out rc=0
   out=$(mktemp)
   "${BAZEL[@]}" test "${BAZEL_QUIET[@]}" --keep_going --test_summary=short "${flags[@]}" \
@@ -184,7 +196,9 @@ case "$cmd" in
   # base: switching configs in one base would rebuild the normal tree.
   sanitize)
     BAZEL=(bazel --output_base="${SANITIZE_OUTPUT_BASE:-$(bazel info output_base 2>/dev/null)-sanitize}")
-    run_tests --config=sanitize "$@" ;;
+    # No convenience symlinks: bazel-bin etc. keep pointing at the normal
+    # build's outputs.
+    run_tests --config=sanitize --symlink_prefix=/ "$@" ;;
   bench) bench "$@" ;;
   fuzz) fuzz "$@" ;;
   setup) setup "${TEST_PACKAGES[@]}" ;;
