@@ -129,7 +129,7 @@ bench() {
 # Fuzzing (tests/fuzz): clang-14 with libFuzzer and ASan. Not needed by
 # `./dev.sh test` (it replays the corpora with gcc), so installed only here.
 FUZZ_PACKAGES=(clang-14 lld-14 libfuzzer-14-dev libclang-rt-14-dev)
-FUZZ_TARGETS=(${FUZZ_ONLY:-envelope calendar_json sla_policy_json command_exec business_time servicenow_csv})
+FUZZ_TARGETS=(${FUZZ_ONLY:-envelope calendar_json sla_policy_json command_exec business_time servicenow_csv servicenow_import})
 
 # Runs each target for SECONDS on a working copy of its corpus (new inputs go
 # to ${FUZZ_WORK:-/tmp/slate-fuzz}/<target>/corpus, the committed seeds are
