@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -16,6 +17,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/stubs/common.h"
 #include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
 #include "lib/log/log_format.h"
@@ -408,6 +412,58 @@ EventLog::~EventLog() {
   db_->Close().PermitUncheckedError();
 }
 
+namespace {
+
+// The path of the first string field of `m` (nested messages included) that
+// is not well-formed UTF-8, or "" if none. Protobuf serialises such a field
+// but refuses to parse it back, so an event holding one would be stored and
+// never read again (found by the import fuzzer).
+std::string FirstInvalidUtf8Field(const google::protobuf::Message& m,
+                                  size_t depth = 0) {
+  using google::protobuf::FieldDescriptor;
+  // One field list per nesting depth, reused across calls: ListFields into a
+  // fresh vector per message was half of this check's cost. A deque: growing
+  // it for a deeper level keeps the outer levels' lists in place.
+  thread_local std::deque<std::vector<const FieldDescriptor*>> lists;
+  if (lists.size() <= depth) lists.resize(depth + 1);
+  std::vector<const FieldDescriptor*>& fields = lists[depth];
+  const google::protobuf::Reflection* r = m.GetReflection();
+  fields.clear();
+  r->ListFields(m, &fields);
+  std::string scratch;
+  for (size_t k = 0; k < fields.size(); ++k) {
+    const FieldDescriptor* f = fields[k];
+    if (f->type() == FieldDescriptor::TYPE_STRING) {
+      const int n = f->is_repeated() ? r->FieldSize(m, f) : 1;
+      for (int i = 0; i < n; ++i) {
+        const std::string& v =
+            f->is_repeated() ? r->GetRepeatedStringReference(m, f, i, &scratch)
+                             : r->GetStringReference(m, f, &scratch);
+        if (!google::protobuf::internal::IsStructurallyValidUTF8(
+                v.data(), static_cast<int>(v.size()))) {
+          return f->is_repeated() ? absl::StrCat(f->name(), "[", i, "]")
+                                  : f->name();
+        }
+      }
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      const int n = f->is_repeated() ? r->FieldSize(m, f) : 1;
+      for (int i = 0; i < n; ++i) {
+        const google::protobuf::Message& sub =
+            f->is_repeated() ? r->GetRepeatedMessage(m, f, i)
+                             : r->GetMessage(m, f);
+        std::string inner = FirstInvalidUtf8Field(sub, depth + 1);
+        if (!inner.empty()) {
+          return f->is_repeated() ? absl::StrCat(f->name(), "[", i, "].", inner)
+                                  : absl::StrCat(f->name(), ".", inner);
+        }
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 absl::Status EventLog::ValidateEvents(absl::string_view stream,
                                       std::vector<Envelope>& events,
                                       absl::Time now) const {
@@ -453,6 +509,12 @@ absl::Status EventLog::ValidateEvents(absl::string_view stream,
           " is more than ", absl::FormatDuration(options_.max_clock_skew),
           " ahead of the engine clock (", absl::FormatTime(now),
           "): the future is not a fact"));
+    }
+    const std::string bad_utf8 = FirstInvalidUtf8Field(e);
+    if (!bad_utf8.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("append to ", stream, ": event ", e.event_id(),
+                       ": field ", bad_utf8, " is not valid UTF-8"));
     }
     e.set_stream(std::string(stream));
     e.clear_version();

@@ -135,6 +135,48 @@ TEST_F(LogLimitsTest, EventSizeConfiguredLimit) {
   ExpectStoredAfterReopen(2);
 }
 
+// Protobuf refuses to parse a string field that is not UTF-8, so such an
+// event must be refused at Append (before: stored, then kDataLoss on every
+// read past it). Nested and repeated fields too; valid multibyte text is
+// stored and reads back.
+TEST_F(LogLimitsTest, StringFieldsMustBeUtf8) {
+  Open();
+  Envelope good = EventOfSize("good", 100);
+  good.mutable_incident_commented()->set_text("Caf\xc3\xa9 \xf0\x9f\x93\x9e");
+  ASSERT_TRUE(log_->Append(kStream, ExpectedVersion::Any(), {good}).ok());
+  for (const char* bad :
+       {"\xff", "a\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"}) {
+    Envelope e = EventOfSize(absl::StrCat("bad", std::string(bad).size()), 100);
+    e.mutable_incident_commented()->set_text(bad);
+    ExpectRejected(log_->Append(kStream, ExpectedVersion::Any(), {e}),
+                   "field incident_commented.text is not valid UTF-8");
+  }
+  Envelope nested = EventOfSize("nested", 100);
+  nested.mutable_servicenow()->set_priority("3 - \xffModerate");
+  ExpectRejected(log_->Append(kStream, ExpectedVersion::Any(), {nested}),
+                 "field servicenow.priority is not valid UTF-8");
+  Envelope repeated;
+  repeated.set_event_id("repeated");
+  repeated.set_occurred_at_us(absl::ToUnixMicros(clock_.Now()));
+  repeated.mutable_change_requested()->set_change_id("CHG1");
+  repeated.mutable_change_requested()->add_services("ok");
+  repeated.mutable_change_requested()->add_services("\xfe");
+  ExpectRejected(
+      log_->Append("change/CHG1", ExpectedVersion::Any(), {repeated}),
+      "field change_requested.services[1] is not valid UTF-8");
+  // A batch with one bad event writes none of it.
+  Envelope first = EventOfSize("first", 100);
+  Envelope second = EventOfSize("second", 100);
+  second.mutable_incident_commented()->set_text("\x80");
+  ExpectRejected(log_->Append(kStream, ExpectedVersion::Any(), {first, second}),
+                 "event second: field incident_commented.text");
+  ExpectStoredAfterReopen(1);
+  auto all = log_->ReadAll(0, 10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ((*all)[0].incident_commented().text(),
+            "Caf\xc3\xa9 \xf0\x9f\x93\x9e");
+}
+
 TEST_F(LogLimitsTest, StreamIdLength) {
   Open();
   const size_t limit = log_format::kMaxStreamIdBytes;
