@@ -28,38 +28,11 @@
 #include "lib/projection/kpi_projection.h"
 #include "lib/projection/kpi_query.h"
 #include "lib/projection/kpi_rollup.h"
+#include "lib/projection/memory_state.h"
 #include "lib/projection/views.h"
 
 namespace slate {
 namespace {
-
-class MapState final : public ProjectionState {
- public:
-  absl::StatusOr<std::optional<std::string>> Get(
-      absl::string_view key) override {
-    auto it = kv_.find(std::string(key));
-    if (it == kv_.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-  void Put(absl::string_view key, absl::string_view value) override {
-    kv_[std::string(key)] = std::string(value);
-  }
-  void Delete(absl::string_view key) override { kv_.erase(std::string(key)); }
-  absl::Status Scan(absl::string_view prefix,
-                    const std::function<bool(absl::string_view,
-                                             absl::string_view)>& fn) override {
-    const std::string p(prefix);
-    for (auto it = kv_.lower_bound(p);
-         it != kv_.end() && it->first.compare(0, p.size(), p) == 0; ++it) {
-      if (!fn(it->first, it->second)) break;
-    }
-    return absl::OkStatus();
-  }
-  size_t size() const { return kv_.size(); }
-
- private:
-  std::map<std::string, std::string> kv_;
-};
 
 constexpr int64_t kMinUs = 60'000'000;
 const int64_t kStartUs = absl::ToUnixMicros(absl::FromCivil(
@@ -172,11 +145,11 @@ void FoldMemory(benchmark::State& state) {
   size_t keys = 0;
   for (auto _ : state) {
     P p;
-    MapState s;
+    MemoryState s;
     for (const Envelope& e : log) {
       if (!p.Apply(e, s).ok()) state.SkipWithError("apply failed");
     }
-    keys = s.size();
+    keys = s.data().size();
   }
   state.SetItemsProcessed(state.iterations() * log.size());
   state.counters["events"] = static_cast<double>(log.size());

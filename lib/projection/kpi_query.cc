@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/base/status_macros.h"
+#include "lib/projection/memory_state.h"
 
 namespace slate {
 namespace {
@@ -746,38 +747,6 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
                       absl::StrJoin(avail, ","), "],\"sla\":[",
                       absl::StrJoin(sla, ","), "]}\n");
 }
-
-namespace {
-
-// A ProjectionState over an in-memory ordered map.
-class MemoryState final : public ProjectionState {
- public:
-  absl::StatusOr<std::optional<std::string>> Get(
-      absl::string_view key) override {
-    auto it = kv_.find(std::string(key));
-    if (it == kv_.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-  void Put(absl::string_view key, absl::string_view value) override {
-    kv_[std::string(key)] = std::string(value);
-  }
-  void Delete(absl::string_view key) override { kv_.erase(std::string(key)); }
-  absl::Status Scan(absl::string_view prefix,
-                    const std::function<bool(absl::string_view,
-                                             absl::string_view)>& fn) override {
-    const std::string p(prefix);
-    for (auto it = kv_.lower_bound(p);
-         it != kv_.end() && it->first.compare(0, p.size(), p) == 0; ++it) {
-      if (!fn(it->first, it->second)) break;
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  std::map<std::string, std::string> kv_;
-};
-
-}  // namespace
 
 absl::StatusOr<KpiRollup> FoldKpiRollup(
     const std::function<absl::StatusOr<std::vector<Envelope>>(int64_t, size_t)>&

@@ -7,37 +7,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/status_macros.h"
+#include "lib/projection/memory_state.h"
 
 namespace slate {
 namespace {
-
-// ProjectionState over an ordered map: the obvious, independent fold.
-class MemoryState final : public ProjectionState {
- public:
-  absl::StatusOr<std::optional<std::string>> Get(
-      absl::string_view key) override {
-    auto it = data_.find(std::string(key));
-    if (it == data_.end()) return std::nullopt;
-    return it->second;
-  }
-  void Put(absl::string_view key, absl::string_view value) override {
-    data_[std::string(key)] = std::string(value);
-  }
-  void Delete(absl::string_view key) override { data_.erase(std::string(key)); }
-  absl::Status Scan(absl::string_view prefix,
-                    const std::function<bool(absl::string_view,
-                                             absl::string_view)>& fn) override {
-    for (auto it = data_.lower_bound(std::string(prefix));
-         it != data_.end() && absl::StartsWith(it->first, prefix); ++it) {
-      if (!fn(it->first, it->second)) break;
-    }
-    return absl::OkStatus();
-  }
-  const std::map<std::string, std::string>& data() const { return data_; }
-
- private:
-  std::map<std::string, std::string> data_;
-};
 
 std::string Shown(absl::string_view key) {
   std::string s = absl::CEscape(key);

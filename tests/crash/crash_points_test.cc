@@ -35,6 +35,7 @@
 #include "lib/import/servicenow_import.h"
 #include "lib/log/event_log.h"
 #include "lib/projection/builtins.h"
+#include "lib/projection/memory_state.h"
 #include "lib/projection/runner.h"
 #include "tests/testing/temp_dir.h"
 
@@ -162,34 +163,6 @@ std::string Describe(const ChildRun& r) {
 }
 
 // --- Checks after a crash ----------------------------------------------------
-
-// ProjectionState over an ordered map: the obvious fold to compare with.
-class MemoryState final : public ProjectionState {
- public:
-  absl::StatusOr<std::optional<std::string>> Get(
-      absl::string_view key) override {
-    auto it = data_.find(std::string(key));
-    if (it == data_.end()) return std::nullopt;
-    return it->second;
-  }
-  void Put(absl::string_view key, absl::string_view value) override {
-    data_[std::string(key)] = std::string(value);
-  }
-  void Delete(absl::string_view key) override { data_.erase(std::string(key)); }
-  absl::Status Scan(absl::string_view prefix,
-                    const std::function<bool(absl::string_view,
-                                             absl::string_view)>& fn) override {
-    for (auto it = data_.lower_bound(std::string(prefix));
-         it != data_.end() && absl::StartsWith(it->first, prefix); ++it) {
-      if (!fn(it->first, it->second)) break;
-    }
-    return absl::OkStatus();
-  }
-  std::map<std::string, std::string>& data() { return data_; }
-
- private:
-  std::map<std::string, std::string> data_;
-};
 
 std::vector<Envelope> ReadWholeLog(const EventLog& log) {
   std::vector<Envelope> all;
