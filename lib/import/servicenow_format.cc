@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/stubs/common.h"
 
 namespace slate {
 namespace {
@@ -147,50 +148,6 @@ absl::StatusOr<ServiceNowColumns> ServiceNowColumns::FromHeader(
   return c;
 }
 
-namespace {
-
-// Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
-// U+10FFFF), as protobuf requires of string fields: text that is not
-// could be written into an event but never read back.
-bool IsValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // Truncated sequence.
-    for (size_t k = 1; k <= n; ++k) {
-      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
-}  // namespace
-
 bool ServiceNowColumns::Parse(const std::vector<std::string>& f,
                               absl::TimeZone tz, ServiceNowRow* r,
                               RowError* error) const {
@@ -211,8 +168,11 @@ bool ServiceNowColumns::Parse(const std::vector<std::string>& f,
   r->content_hash = h;
   r->number = at(kNumber);
   for (size_t i = 0; i < f.size(); ++i) {
-    if (!IsValidUtf8(f[i])) {
-      if (!IsValidUtf8(r->number)) r->number = absl::CEscape(r->number);
+    // protobuf's own check: the one Append applies to every string field.
+    if (!google::protobuf::internal::IsStructurallyValidUTF8(f[i])) {
+      if (!google::protobuf::internal::IsStructurallyValidUTF8(r->number)) {
+        r->number = absl::CEscape(r->number);
+      }
       *error = {"invalid UTF-8",
                 absl::StrCat("field ", i + 1, " is not valid UTF-8")};
       return false;
