@@ -758,9 +758,7 @@ absl::StatusOr<KpiRollup> FoldKpiRollup(
   for (int64_t position = 0;;) {
     SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> events,
                            read_all(position, kChunk));
-    for (const Envelope& e : events) {
-      SLATE_RETURN_IF_ERROR(projection.Apply(e, state));
-    }
+    SLATE_RETURN_IF_ERROR(FoldInto(projection, events, state));
     if (events.size() < kChunk) break;
     position += static_cast<int64_t>(events.size());
   }

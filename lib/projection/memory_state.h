@@ -3,9 +3,7 @@
 // fold the log into memory for one-off queries (kpi_query, benchmarks).
 //
 //   slate::MemoryState state;
-//   for (const slate::Envelope& e : events) {
-//     SLATE_RETURN_IF_ERROR(projection.Apply(e, state));
-//   }
+//   SLATE_RETURN_IF_ERROR(slate::FoldInto(projection, events, state));
 //   for (const auto& [key, value] : state.data()) ...
 #ifndef SLATE_LIB_PROJECTION_MEMORY_STATE_H_
 #define SLATE_LIB_PROJECTION_MEMORY_STATE_H_

@@ -18,6 +18,13 @@
 // the same bytes: no clocks, no randomness, no iteration over unordered
 // containers into the output), reads only through `state`, and keys never
 // start with 0x00 (reserved for the runner's metadata).
+//
+// A projection may keep decoded state between Apply calls to avoid decoding
+// and encoding the same values per event; then it writes what it deferred in
+// Flush and forgets everything in Discard. Whoever folds calls Flush before
+// it reads or commits the state (the runner: after every batch), and
+// Discard when the state the projection has seen is thrown away (a failed
+// batch, a reset, another state object).
 #ifndef SLATE_LIB_PROJECTION_PROJECTION_H_
 #define SLATE_LIB_PROJECTION_PROJECTION_H_
 
@@ -25,6 +32,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -60,7 +68,22 @@ class Projection {
   // Folds one event. A non-OK status stops the fold; nothing of the current
   // batch is written and the checkpoint stays before it.
   virtual absl::Status Apply(const Envelope& e, ProjectionState& state) = 0;
+  // Writes everything Apply deferred into `state` (the same state the
+  // preceding Apply calls saw). Default: nothing is deferred.
+  virtual absl::Status Flush(ProjectionState& state) {
+    (void)state;
+    return absl::OkStatus();
+  }
+  // Drops everything kept between Apply calls: the next Apply may see a
+  // state other than (or older than) the one written so far. Default: none.
+  virtual void Discard() {}
 };
+
+// Folds `events` into `state` and flushes: the fold every caller outside
+// the runner uses (verification, in-memory queries, tests).
+absl::Status FoldInto(Projection& projection,
+                      const std::vector<Envelope>& events,
+                      ProjectionState& state);
 
 }  // namespace slate
 

@@ -40,6 +40,12 @@ absl::Status VerifyProjections(const EventLog& log, ProjectionRunner& runner,
           break;
         }
       }
+      absl::Status st = fresh[i]->Flush(states[i]);
+      if (!st.ok()) {
+        report->Problem(absl::StrCat("projection ", fresh[i]->name(),
+                                     ": a fresh fold fails to write: ",
+                                     st.message()));
+      }
     }
     from = page.back().position() + 1;
   }

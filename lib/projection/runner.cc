@@ -319,6 +319,7 @@ absl::Status ProjectionRunner::Load(Slot& slot) {
   }
   slot.checkpoint = cp;
   slot.cache->Clear();
+  slot.projection->Discard();
   return absl::OkStatus();
 }
 
@@ -341,6 +342,7 @@ absl::Status ProjectionRunner::Reset(Slot& slot) {
   batch.Put(slot.cf, CheckpointKey(), log_format::PositionValue(0))
       .PermitUncheckedError();
   slot.cache->Clear();
+  slot.projection->Discard();
   SLATE_RETURN_IF_ERROR(log_->WriteDerived(&batch));
   slot.checkpoint = 0;
   slot.cache->complete = true;  // The column family is empty.
@@ -399,7 +401,10 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
   for (size_t i = 0; i < slots_.size(); ++i) folded[i] = slots_[i].checkpoint;
   // On any failure the caches hold uncommitted writes: drop them.
   auto drop_caches = [&] {
-    for (Slot& slot : slots_) slot.cache->Clear();
+    for (Slot& slot : slots_) {
+      slot.cache->Clear();
+      slot.projection->Discard();
+    }
   };
   // Writes every slot's pending changes with its new checkpoint in one batch.
   auto commit = [&]() -> absl::Status {
@@ -459,9 +464,13 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
       Slot& slot = slots_[i];
       if (folded[i] < next) {
         CachedState state(db, slot.cf, slot.cache.get());
-        for (const Envelope& e : *events) {
-          if (e.position() < folded[i]) continue;
-          absl::Status st = slot.projection->Apply(e, state);
+        for (size_t k = 0; k <= events->size(); ++k) {
+          // k == size: the projection writes what it deferred in the batch.
+          const bool flush = k == events->size();
+          const Envelope& e = (*events)[flush ? k - 1 : k];
+          if (!flush && e.position() < folded[i]) continue;
+          absl::Status st = flush ? slot.projection->Flush(state)
+                                  : slot.projection->Apply(e, state);
           if (st.ok()) st = state.error();
           if (!st.ok()) {
             drop_caches();
@@ -471,9 +480,11 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
             // that failed.
             if (from > target_start) FoldLocked(from).IgnoreError();
             return absl::Status(
-                st.code(), absl::StrCat("projection ", slot.projection->name(),
-                                        " at position ", e.position(), ": ",
-                                        st.message()));
+                st.code(),
+                absl::StrCat("projection ", slot.projection->name(),
+                             flush ? " writing the batch ending at position "
+                                   : " at position ",
+                             e.position(), ": ", st.message()));
           }
         }
         folded[i] = next;

@@ -15,6 +15,7 @@
 #include "lib/calendar/business_calendar.h"
 #include "lib/domain/change.h"
 #include "lib/domain/incident.h"
+#include "lib/projection/decoded_cache.h"
 #include "lib/projection/views.h"
 #include "lib/sla/business_time.h"
 #include "lib/sla/calendar_business_time.h"
@@ -258,13 +259,95 @@ SlaRecordState NewRecord(absl::string_view stream) {
   return rec;
 }
 
-// The record being folded: its state and every clock touched.
+using ClockCache = DecodedCache<Clk>;
+using RecordCache = DecodedCache<SlaRecordState>;
+
+absl::Status DecodeClock(absl::string_view key, absl::string_view bytes,
+                         Clk* c) {
+  SLATE_RETURN_IF_ERROR(ParseStored(bytes, key, &c->stored));
+  SLATE_ASSIGN_OR_RETURN(SlaClock clock, SlaClock::FromProto(c->stored.state()));
+  c->clock = std::move(clock);
+  if (c->stored.has_due_us()) c->indexed_due = c->stored.due_us();
+  c->stored.clear_state();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
+    const Config& config, const Clk& c);
+
+// Writes a clock with its due index entry (the Flush of a ClockCache).
+absl::Status WriteClock(ProjectionState& state, const Config& config,
+                        const std::string& key, Clk& c, bool present) {
+  if (!present || !c.clock.has_value()) {
+    if (c.indexed_due.has_value()) state.Delete(DueKey(*c.indexed_due, key));
+    state.Delete(key);
+    return absl::OkStatus();
+  }
+  std::optional<std::pair<int64_t, int>> due;
+  SLATE_ASSIGN_OR_RETURN(due, DueOf(config, c));
+  if (due.has_value()) {
+    c.stored.set_due_us(due->first);
+    c.stored.set_due_threshold_index(due->second);
+  } else {
+    c.stored.clear_due_us();
+    c.stored.clear_due_threshold_index();
+  }
+  if (c.indexed_due.has_value() &&
+      (!due.has_value() || due->first != *c.indexed_due)) {
+    state.Delete(DueKey(*c.indexed_due, key));
+  }
+  if (due.has_value() &&
+      (!c.indexed_due.has_value() || due->first != *c.indexed_due)) {
+    state.Put(DueKey(due->first, key), "");
+  }
+  c.indexed_due = std::nullopt;
+  if (due.has_value()) c.indexed_due = due->first;
+  c.clock->ToProto(c.stored.mutable_state());
+  state.Put(key, SerializeDeterministic(c.stored));
+  c.stored.clear_state();
+  c.dirty = false;
+  return absl::OkStatus();
+}
+
+absl::Status FlushClocks(ProjectionState& state, const Config& config,
+                         ClockCache& clocks) {
+  return clocks.Flush([&](const std::string& key, Clk& c, bool present) {
+    return WriteClock(state, config, key, c, present);
+  });
+}
+
+absl::Status FlushRecords(ProjectionState& state, RecordCache& recs) {
+  return recs.Flush(
+      [&](const std::string& key, SlaRecordState& rec, bool present) {
+        if (present) {
+          state.Put(key, SerializeDeterministic(rec));
+        } else {
+          state.Delete(key);
+        }
+        return absl::OkStatus();
+      });
+}
+
+// The record being folded: its state (`rec`, owned by the caller) and the
+// clocks it touches, read and kept through `clocks`. Finish() marks what
+// changed as written in `clocks`; the caller flushes it.
 class RecordFold {
  public:
-  RecordFold(ProjectionState& state, const Config& config, SlaRecordState rec)
-      : state_(state), config_(config), rec_(std::move(rec)) {}
+  RecordFold(ProjectionState& state, const Config& config, SlaRecordState& rec,
+             ClockCache& clocks)
+      : state_(state), config_(config), rec_(rec), clocks_(clocks) {}
 
   SlaRecordState& rec() { return rec_; }
+
+  // Marks every clock changed by the steps so far as written.
+  void Finish() {
+    for (ClockCache::Entry* e : touched_) {
+      if (e->value.dirty && e->value.clock.has_value()) {
+        clocks_.MarkWritten(e);
+      }
+    }
+    touched_.clear();
+  }
 
   // Loads the stored current-cycle clocks of the attachments.
   absl::Status LoadCurrentClocks() {
@@ -351,52 +434,30 @@ class RecordFold {
     return absl::OkStatus();
   }
 
-  // Writes every dirty clock (with its due index entry) and the record.
-  absl::Status Write() {
-    for (auto& [key, c] : clocks_) {
-      if (!c.dirty || !c.clock.has_value()) continue;
-      std::optional<std::pair<int64_t, int>> due;
-      SLATE_ASSIGN_OR_RETURN(due, DueOf(c));
-      if (due.has_value()) {
-        c.stored.set_due_us(due->first);
-        c.stored.set_due_threshold_index(due->second);
-      } else {
-        c.stored.clear_due_us();
-        c.stored.clear_due_threshold_index();
-      }
-      if (c.indexed_due.has_value() &&
-          (!due.has_value() || due->first != *c.indexed_due)) {
-        state_.Delete(DueKey(*c.indexed_due, key));
-      }
-      if (due.has_value() &&
-          (!c.indexed_due.has_value() || due->first != *c.indexed_due)) {
-        state_.Put(DueKey(due->first, key), "");
-      }
-      c.indexed_due = std::nullopt;
-      if (due.has_value()) c.indexed_due = due->first;
-      c.clock->ToProto(c.stored.mutable_state());
-      state_.Put(key, SerializeDeterministic(c.stored));
-      c.dirty = false;
-    }
-    state_.Put(RecKey(rec_.stream()), SerializeDeterministic(rec_));
-    return absl::OkStatus();
-  }
 
  private:
   // Loads a stored clock (or nullptr if none).
   absl::StatusOr<Clk*> Load(const std::string& key) {
-    auto it = clocks_.find(key);
-    if (it != clocks_.end()) return &it->second;
-    SLATE_ASSIGN_OR_RETURN(std::optional<std::string> v, state_.Get(key));
-    if (!v.has_value()) return nullptr;
-    Clk c;
-    SLATE_RETURN_IF_ERROR(ParseStored(*v, key, &c.stored));
-    SLATE_ASSIGN_OR_RETURN(SlaClock clock,
-                           SlaClock::FromProto(c.stored.state()));
-    c.clock = std::move(clock);
-    if (c.stored.has_due_us()) c.indexed_due = c.stored.due_us();
-    c.stored.clear_state();
-    return &clocks_.emplace(key, std::move(c)).first->second;
+    SLATE_ASSIGN_OR_RETURN(
+        ClockCache::Entry * e,
+        clocks_.Load(state_, key, [&](absl::string_view bytes, Clk* c) {
+          return DecodeClock(key, bytes, c);
+        }));
+    if (!e->present || !e->value.clock.has_value()) return nullptr;
+    touched_.push_back(e);
+    return &e->value;
+  }
+
+  // Puts `c` in place of the clock of `key`, whatever is stored there.
+  void Replace(const std::string& key, Clk c) {
+    ClockCache::Entry* e = clocks_.Insert(key);
+    if (e->present && e->value.indexed_due.has_value() &&
+        !c.indexed_due.has_value()) {
+      c.indexed_due = e->value.indexed_due;  // Still in due/: move it.
+    }
+    e->value = std::move(c);
+    e->present = true;
+    touched_.push_back(e);
   }
 
   absl::StatusOr<Clk*> Current(const SlaAttachment& a,
@@ -495,7 +556,8 @@ class RecordFold {
                                         slot.metric(), next.clock->cycle());
     slot.set_cycle(next.clock->cycle());
     next.dirty = true;
-    clocks_.insert_or_assign(key, std::move(next));
+    next.indexed_due = std::nullopt;  // A new key: nothing indexed yet.
+    Replace(key, std::move(next));
     return absl::OkStatus();
   }
 
@@ -552,7 +614,7 @@ class RecordFold {
     c.dirty = true;
     // A clock of this key may be stored from an earlier fold (recompute
     // deleted it; incremental attach never finds one).
-    clocks_.insert_or_assign(key, std::move(c));
+    Replace(key, std::move(c));
     for (const Item& h : history) {
       if (h.sla) {
         const bool w = h.e.has_sla_warning();
@@ -570,10 +632,18 @@ class RecordFold {
     return absl::OkStatus();
   }
 
-  // Where a clock goes in the due index: its earliest crossed threshold
-  // whose event is not folded yet, else (running, not breached) the next
-  // threshold whose event is not folded yet.
-  absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(const Clk& c) {
+  ProjectionState& state_;
+  const Config& config_;
+  SlaRecordState& rec_;
+  ClockCache& clocks_;
+  std::vector<ClockCache::Entry*> touched_;
+};
+
+// Where a clock goes in the due index: its earliest crossed threshold
+// whose event is not folded yet, else (running, not breached) the next
+// threshold whose event is not folded yet.
+absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
+    const Config& config, const Clk& c) {
     auto logged = [&](int index) {
       const auto& l = c.stored.logged();
       return std::find(l.begin(), l.end(), index) != l.end();
@@ -586,7 +656,7 @@ class RecordFold {
     if (c.clock->phase() != SLA_CLOCK_PHASE_RUNNING || c.clock->breached()) {
       return std::nullopt;
     }
-    const PolicyEntry* p = config_.Find(c.clock->policy_id());
+    const PolicyEntry* p = config.Find(c.clock->policy_id());
     if (p == nullptr || p->business == nullptr) return std::nullopt;
     SlaClock probe = *c.clock;
     const int n = static_cast<int>(probe.warning_thresholds_percent().size());
@@ -608,13 +678,7 @@ class RecordFold {
       }
     }
     return std::nullopt;
-  }
-
-  ProjectionState& state_;
-  const Config& config_;
-  SlaRecordState rec_;
-  std::map<std::string, Clk> clocks_;
-};
+}
 
 // The stored input of an event: the event without what the log assigned.
 Envelope StoredInput(const Envelope& e) {
@@ -671,7 +735,9 @@ absl::Status Recompute(ProjectionState& state, const Config& config,
   SLATE_RETURN_IF_ERROR(error);
   for (const std::string& k : dead) state.Delete(k);
   SLATE_ASSIGN_OR_RETURN(std::vector<Item> items, LoadItems(state, stream));
-  RecordFold fold(state, config, NewRecord(stream));
+  SlaRecordState rec = NewRecord(stream);
+  ClockCache clocks(/*max_entries=*/0);
+  RecordFold fold(state, config, rec, clocks);
   std::vector<Item> done;  // Items folded so far, with transitions.
   for (Item& item : items) {
     done.push_back(item);
@@ -684,10 +750,13 @@ absl::Status Recompute(ProjectionState& state, const Config& config,
     const int64_t last = items.back().at_us;
     int n = 0;
     for (const Item& i : items) n += i.at_us == last ? 1 : 0;
-    fold.rec().set_last_at_us(last);
-    fold.rec().set_inputs_at_last(n);
+    rec.set_last_at_us(last);
+    rec.set_inputs_at_last(n);
   }
-  return fold.Write();
+  fold.Finish();
+  SLATE_RETURN_IF_ERROR(FlushClocks(state, config, clocks));
+  state.Put(RecKey(stream), SerializeDeterministic(rec));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SlaClockView> MakeView(const SlaStoredClock& stored,
@@ -994,12 +1063,47 @@ absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
 
 // --- The projection -------------------------------------------------------------
 
+// Decoded state kept between Apply calls (see Projection::Flush): the
+// records and clocks folded lately, the watermark, and whether `config`
+// matches the state's configuration generation. Bounded by entry counts;
+// after a flush over the bound everything is dropped and re-read.
+constexpr size_t kCachedRecords = 16384;
+constexpr size_t kCachedClocks = 3 * kCachedRecords;
+
 struct SlaProjection::Caches {
   Config config;
+  bool config_current = false;  // config.gen is the state's "gen".
+  RecordCache recs{kCachedRecords};
+  ClockCache clocks{kCachedClocks};
+  std::optional<int64_t> watermark;  // Loaded; nullopt: not loaded.
+  bool watermark_stored = false;     // The state holds a watermark.
+  bool watermark_dirty = false;
+
+  void Clear() {
+    config_current = false;
+    recs.Clear();
+    clocks.Clear();
+    watermark.reset();
+    watermark_stored = false;
+    watermark_dirty = false;
+  }
 };
 
 SlaProjection::SlaProjection() : caches_(std::make_unique<Caches>()) {}
 SlaProjection::~SlaProjection() = default;
+
+void SlaProjection::Discard() { caches_->Clear(); }
+
+absl::Status SlaProjection::Flush(ProjectionState& state) {
+  Caches& c = *caches_;
+  SLATE_RETURN_IF_ERROR(FlushClocks(state, c.config, c.clocks));
+  SLATE_RETURN_IF_ERROR(FlushRecords(state, c.recs));
+  if (c.watermark_dirty) {
+    state.Put(kWatermarkKey, TimeHex(*c.watermark));
+    c.watermark_dirty = false;
+  }
+  return absl::OkStatus();
+}
 
 absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   const bool config_event = e.has_sla_policy_defined() ||
@@ -1015,14 +1119,23 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   if (!config_event && RecordType(stream).empty()) return absl::OkStatus();
 
   // The configuration in force (reloaded when a config event was folded).
-  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> gen, state.Get(kGenKey));
-  const std::string gen_value = gen.value_or("");
-  Config& config = caches_->config;
-  if (config.gen != gen_value) {
-    SLATE_RETURN_IF_ERROR(LoadConfig(state, gen_value, &config));
+  Caches& caches = *caches_;
+  Config& config = caches.config;
+  if (!caches.config_current) {
+    SLATE_ASSIGN_OR_RETURN(std::optional<std::string> gen, state.Get(kGenKey));
+    const std::string gen_value = gen.value_or("");
+    if (config.gen != gen_value) {
+      SLATE_RETURN_IF_ERROR(LoadConfig(state, gen_value, &config));
+    }
+    caches.config_current = true;
   }
 
   if (config_event) {
+    // Recomputes every record from the bytes: write the cached state first
+    // and read it back afterwards.
+    SLATE_RETURN_IF_ERROR(Flush(state));
+    caches.recs.Clear();
+    caches.clocks.Clear();
     if (e.has_sla_policy_defined()) {
       const SlaPolicy& p = e.sla_policy_defined().policy();
       if (p.id().empty()) return absl::OkStatus();
@@ -1033,7 +1146,7 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
       state.Put(absl::StrCat(kCalPrefix, c.name()), SerializeDeterministic(c));
     }
     int64_t n = 0;
-    if (!gen_value.empty() && !absl::SimpleAtoi(gen_value, &n)) n = 0;
+    if (!config.gen.empty() && !absl::SimpleAtoi(config.gen, &n)) n = 0;
     const std::string next = absl::StrCat(n + 1);
     state.Put(kGenKey, next);
     SLATE_RETURN_IF_ERROR(LoadConfig(state, next, &config));
@@ -1052,26 +1165,38 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
 
   const int64_t at_us = e.occurred_at_us();
   if (!sla_event) {
-    SLATE_ASSIGN_OR_RETURN(std::optional<std::string> wm,
-                           state.Get(kWatermarkKey));
-    int64_t wm_us = 0;
-    if (!wm.has_value() || !ParseTimeHex(*wm, &wm_us) || at_us > wm_us) {
-      state.Put(kWatermarkKey, TimeHex(at_us));
+    if (!caches.watermark.has_value()) {
+      SLATE_ASSIGN_OR_RETURN(std::optional<std::string> wm,
+                             state.Get(kWatermarkKey));
+      int64_t wm_us = std::numeric_limits<int64_t>::min();
+      caches.watermark_stored = wm.has_value() && ParseTimeHex(*wm, &wm_us);
+      caches.watermark = wm_us;
+    }
+    if (!caches.watermark_stored || at_us > *caches.watermark) {
+      caches.watermark = at_us;
+      caches.watermark_stored = true;
+      caches.watermark_dirty = true;
     }
   }
 
-  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                         state.Get(RecKey(stream)));
-  SlaRecordState rec;
-  if (stored.has_value()) {
-    SLATE_RETURN_IF_ERROR(ParseStored(*stored, RecKey(stream), &rec));
-  } else {
-    rec = NewRecord(stream);
-  }
+  const std::string rec_key = RecKey(stream);
+  SLATE_ASSIGN_OR_RETURN(
+      RecordCache::Entry * entry,
+      caches.recs.Load(state, rec_key,
+                       [&](absl::string_view bytes, SlaRecordState* rec) {
+                         return ParseStored(bytes, rec_key, rec);
+                       }));
+  const bool stored = entry->present;
+  if (!stored) entry->value = NewRecord(stream);
+  SlaRecordState& rec = entry->value;
   const Envelope input = StoredInput(e);
 
-  if (stored.has_value() && at_us < rec.last_at_us()) {
-    // Late: store it after the inputs of its instant, then recompute.
+  if (stored && at_us < rec.last_at_us()) {
+    // Late: store it after the inputs of its instant, then recompute from
+    // the bytes (write the cached state first, read it back afterwards).
+    SLATE_RETURN_IF_ERROR(Flush(state));
+    caches.recs.Clear();
+    caches.clocks.Clear();
     int64_t n = 0;
     SLATE_RETURN_IF_ERROR(state.Scan(
         absl::StrCat(InPrefix(stream), TimeHex(at_us), "|"),
@@ -1084,21 +1209,28 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   }
 
   const int64_t n =
-      stored.has_value() && at_us == rec.last_at_us() ? rec.inputs_at_last() : 0;
+      stored && at_us == rec.last_at_us() ? rec.inputs_at_last() : 0;
   state.Put(InKey(stream, at_us, n), SerializeDeterministic(input));
   rec.set_last_at_us(at_us);
   rec.set_inputs_at_last(static_cast<int32_t>(n + 1));
 
-  RecordFold fold(state, config, std::move(rec));
+  RecordFold fold(state, config, rec, caches.clocks);
   SLATE_RETURN_IF_ERROR(fold.LoadCurrentClocks());
   Item item;
   item.e = input;
   item.at_us = at_us;
   item.sla = sla_event;
-  SLATE_RETURN_IF_ERROR(fold.Step(item, [&]() {
+  absl::Status st = fold.Step(item, [&]() {
     return LoadHistory(state, stream);
-  }));
-  return fold.Write();
+  });
+  if (!st.ok()) {
+    // The cached record and clocks may be half-changed.
+    caches.Clear();
+    return st;
+  }
+  fold.Finish();
+  caches.recs.MarkWritten(entry);
+  return absl::OkStatus();
 }
 
 }  // namespace slate

@@ -227,6 +227,8 @@ StoredState CheckStoredProjections(const std::string& db,
       absl::Status s = fresh->Apply(events[p], expected);
       EXPECT_TRUE(s.ok()) << where << ": " << s;
     }
+    absl::Status flushed = fresh->Flush(expected);
+    EXPECT_TRUE(flushed.ok()) << where << ": " << flushed;
     auto stored = (*runner)->Dump(name);
     EXPECT_TRUE(stored.ok()) << where << ": " << stored.status();
     if (!stored.ok()) continue;
