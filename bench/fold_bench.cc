@@ -5,9 +5,11 @@
 //   bazel run --config=bench //bench:fold_bench -- --benchmark_filter=Memory
 //   (run the memory case alone: VmHWM is the process's peak)
 //
-// BM_Projection_Fold: events per second through ALL built-in projections
-// (BuiltinProjections: views, sla, kpi, ...), a full rebuild of each from
-// position 0 over a prebuilt log of realistic incident lifecycles (open +
+// BM_Projection_Fold/<threads>: events per second through ALL built-in
+// projections (BuiltinProjections: views, sla, kpi, ...), a full rebuild of
+// all of them from position 0 (ProjectionRunner::RebuildAll: one read of the
+// log; /1 folds one projection after another, /0 folds them on up to one
+// thread per core) over a prebuilt log of realistic incident lifecycles (open +
 // priority, assign, acknowledge, start, sometimes hold/resume or a priority
 // change, resolve, close; two SLA policies, one on the office-berlin
 // calendar). BM_RocksDB_RawScan: the same log read with a plain RocksDB
@@ -225,29 +227,36 @@ void BM_RocksDB_RawScan(benchmark::State& state) {
 }
 BENCHMARK(BM_RocksDB_RawScan)->Unit(benchmark::kMillisecond);
 
+// A full rebuild of every built-in projection (RebuildAll: one read of the
+// log). Arg: fold threads (0: one per projection up to the cores; 1: one
+// projection after another).
 void BM_Projection_Fold(benchmark::State& state) {
   FoldFixture& f = SharedLog();
   Options options;
+  RunnerOptions ro;
+  ro.fold_threads = static_cast<size_t>(state.range(0));
   auto runner =
-      ProjectionRunner::Open(f.log.get(), BuiltinProjections(options), {});
+      ProjectionRunner::Open(f.log.get(), BuiltinProjections(options), ro);
   if (!runner.ok()) std::abort();
-  // A fresh runner folds every projection on its first Rebuild: catch up
-  // first so each timed Rebuild(name) folds only that projection.
+  // A fresh runner folds every projection on open: catch up first.
   if (!(*runner)->CatchUp().ok()) std::abort();
-  const std::vector<std::string> names = (*runner)->Names();
   for (auto _ : state) {
-    for (const std::string& name : names) {
-      absl::Status st = (*runner)->Rebuild(name);
-      if (!st.ok()) {
-        state.SkipWithError(st.ToString().c_str());
-        return;
-      }
+    absl::Status st = (*runner)->RebuildAll();
+    if (!st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      return;
     }
   }
   state.SetItemsProcessed(state.iterations() * f.events);
-  state.counters["projections"] = static_cast<double>(names.size());
+  state.counters["projections"] =
+      static_cast<double>((*runner)->Names().size());
 }
-BENCHMARK(BM_Projection_Fold)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_Projection_Fold)
+    ->Arg(1)
+    ->Arg(0)
+    ->UseRealTime()  // Threads: CPU time of the main one undercounts.
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
 
 // One built-in projection at a time, for attribution
 // (BM_Projection_FoldOne/views, /sla, /kpi).

@@ -1,5 +1,7 @@
 #include "lib/projection/kpi_projection.h"
 
+#include "lib/projection/decoded_cache.h"
+
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -7,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/base/status_macros.h"
+#include "lib/projection/decoded_cache.h"
 #include "lib/projection/views.h"
 
 namespace slate {
@@ -358,29 +361,42 @@ absl::Status Corrupt(absl::string_view what, absl::string_view key) {
       absl::StrCat("kpi projection: undecodable ", what, " at key ", key));
 }
 
-// Adds `delta` to the stored cell `key` (deleting it when it becomes zero).
+using CellCache = DecodedCache<KpiMeasures>;
+
+// A record with its contribution (computed when first needed).
+struct CachedRecord {
+  kpi::KpiRecord record;
+  std::optional<KpiContribution> contribution;
+};
+using RecordCache = DecodedCache<CachedRecord>;
+
+// Adds `delta` to the cell `key` (deleted when it becomes zero).
 absl::Status AddToCell(const std::string& key, const KpiMeasures& delta,
-                       ProjectionState& state) {
-  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
-  KpiMeasures m;
-  if (stored.has_value()) {
-    kpi::KpiCell cell;
-    if (!cell.ParseFromString(*stored)) return Corrupt("cell", key);
-    auto parsed = KpiMeasures::FromProto(cell);
-    if (!parsed.ok()) return Corrupt("cell sketch", key);
-    m = std::move(*parsed);
-  }
-  m.Add(delta);
-  if (m.IsZero()) {
-    state.Delete(key);
+                       ProjectionState& state, CellCache& cells) {
+  SLATE_ASSIGN_OR_RETURN(
+      CellCache::Entry * entry,
+      cells.Load(state, key, [&](absl::string_view bytes, KpiMeasures* m) {
+        kpi::KpiCell cell;
+        if (!cell.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          return Corrupt("cell", key);
+        }
+        auto parsed = KpiMeasures::FromProto(cell);
+        if (!parsed.ok()) return Corrupt("cell sketch", key);
+        *m = std::move(*parsed);
+        return absl::OkStatus();
+      }));
+  entry->value.Add(delta);
+  if (entry->value.IsZero()) {
+    cells.MarkDeleted(entry);
   } else {
-    state.Put(key, SerializeDeterministic(m.ToProto()));
+    cells.MarkWritten(entry);
   }
   return absl::OkStatus();
 }
 
 absl::Status ApplyDiff(absl::string_view stream, const KpiContribution& old_c,
-                       const KpiContribution& new_c, ProjectionState& state) {
+                       const KpiContribution& new_c, ProjectionState& state,
+                       CellCache& cells) {
   auto o = old_c.cells.begin();
   auto n = new_c.cells.begin();
   while (o != old_c.cells.end() || n != new_c.cells.end()) {
@@ -403,8 +419,8 @@ absl::Status ApplyDiff(absl::string_view stream, const KpiContribution& old_c,
       ++n;
     }
     if (delta.IsZero()) continue;
-    SLATE_RETURN_IF_ERROR(
-        AddToCell(kpi::CellKey(key->first, key->second), delta, state));
+    SLATE_RETURN_IF_ERROR(AddToCell(kpi::CellKey(key->first, key->second),
+                                    delta, state, cells));
   }
   // Outage intervals: one key per (service, record).
   static const std::vector<KpiInterval> kNone;
@@ -487,6 +503,44 @@ KpiContribution ContributeKpiRecord(absl::string_view kind,
   return c;
 }
 
+constexpr size_t kCachedRecords = 8192;
+constexpr size_t kCachedCells = 32768;
+
+struct KpiProjection::Caches {
+  RecordCache records{kCachedRecords};
+  CellCache cells{kCachedCells};
+};
+
+KpiProjection::KpiProjection(KpiOptions options)
+    : options_(std::move(options)), caches_(std::make_unique<Caches>()) {}
+KpiProjection::~KpiProjection() = default;
+
+void KpiProjection::Discard() {
+  caches_->records.Clear();
+  caches_->cells.Clear();
+}
+
+absl::Status KpiProjection::Flush(ProjectionState& state) {
+  SLATE_RETURN_IF_ERROR(caches_->cells.Flush(
+      [&](const std::string& key, const KpiMeasures& m, bool present) {
+        if (present) {
+          state.Put(key, SerializeDeterministic(m.ToProto()));
+        } else {
+          state.Delete(key);
+        }
+        return absl::OkStatus();
+      }));
+  return caches_->records.Flush(
+      [&](const std::string& key, const CachedRecord& r, bool present) {
+        if (present) {
+          state.Put(key, SerializeDeterministic(r.record));
+        } else {
+          state.Delete(key);
+        }
+        return absl::OkStatus();
+      });
+}
+
 absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
   absl::string_view stream = e.stream();
   const size_t slash = stream.find('/');
@@ -500,11 +554,17 @@ absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
   if (!event.has_value()) return absl::OkStatus();
 
   const std::string key = kpi::RecordKey(stream);
-  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
-  kpi::KpiRecord record;
-  if (stored.has_value() && !record.ParseFromString(*stored)) {
-    return Corrupt("record", key);
-  }
+  SLATE_ASSIGN_OR_RETURN(
+      RecordCache::Entry * entry,
+      caches_->records.Load(
+          state, key, [&](absl::string_view bytes, CachedRecord* r) {
+            if (!r->record.ParseFromArray(bytes.data(),
+                                          static_cast<int>(bytes.size()))) {
+              return Corrupt("record", key);
+            }
+            return absl::OkStatus();
+          }));
+  kpi::KpiRecord& record = entry->value.record;
   auto* events = record.mutable_events();
   auto before = [](const kpi::KpiEvent& a, const kpi::KpiEvent& b) {
     return std::make_pair(a.at_us(), a.version()) <
@@ -516,13 +576,21 @@ absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
   for (const auto& existing : *events) {
     if (existing.version() == event->version()) return absl::OkStatus();
   }
-  const KpiContribution old_c = ContributeKpiRecord(kind, record, options_);
+  std::optional<KpiContribution>& cached = entry->value.contribution;
+  if (!cached.has_value()) {
+    cached = ContributeKpiRecord(kind, record, options_);
+  }
   events->Add(std::move(*event));
   // Move the new event (now last) into place.
   std::rotate(events->begin() + index, events->end() - 1, events->end());
-  const KpiContribution new_c = ContributeKpiRecord(kind, record, options_);
-  SLATE_RETURN_IF_ERROR(ApplyDiff(stream, old_c, new_c, state));
-  state.Put(key, SerializeDeterministic(record));
+  KpiContribution new_c = ContributeKpiRecord(kind, record, options_);
+  absl::Status st = ApplyDiff(stream, *cached, new_c, state, caches_->cells);
+  if (!st.ok()) {
+    Discard();  // The record and cells may be half-changed.
+    return st;
+  }
+  cached = std::move(new_c);
+  caches_->records.MarkWritten(entry);
   return absl::OkStatus();
 }
 

@@ -143,16 +143,23 @@ KpiOptions BuiltinKpiOptions(const Options& options);
 class KpiProjection final : public Projection {
  public:
   static constexpr absl::string_view kName = "kpi";
-  explicit KpiProjection(KpiOptions options = {})
-      : options_(std::move(options)) {}
+  explicit KpiProjection(KpiOptions options = {});
+  ~KpiProjection() override;
   absl::string_view name() const override { return kName; }
   // 2: placeholder changes are not counted.
   int64_t version() const override { return 2; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
+  // Records (with their contribution) and day cells stay decoded between
+  // events (at most 8192 records and 32768 cells after a flush); Flush
+  // writes the changed ones.
+  absl::Status Flush(ProjectionState& state) override;
+  void Discard() override;
   const KpiOptions& options() const { return options_; }
 
  private:
+  struct Caches;
   const KpiOptions options_;
+  std::unique_ptr<Caches> caches_;
 };
 
 }  // namespace slate

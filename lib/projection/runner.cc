@@ -1,7 +1,9 @@
 #include "lib/projection/runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
+#include <thread>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/node_hash_map.h"
@@ -261,8 +263,17 @@ ProjectionRunner::Slot::Slot() : cache(std::make_unique<StateCache>()) {}
 ProjectionRunner::Slot::Slot(Slot&&) noexcept = default;
 ProjectionRunner::Slot::~Slot() = default;
 
+namespace {
+size_t ResolveFoldThreads(size_t requested) {
+  if (requested != 0) return requested;
+  return std::max<size_t>(1, std::thread::hardware_concurrency());
+}
+}  // namespace
+
 ProjectionRunner::ProjectionRunner(EventLog* log, RunnerOptions options)
-    : log_(log), options_(std::move(options)) {}
+    : log_(log),
+      options_(std::move(options)),
+      fold_threads_(ResolveFoldThreads(options_.fold_threads)) {}
 
 absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
     EventLog* log, std::vector<std::unique_ptr<Projection>> projections,
@@ -459,38 +470,71 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
       return events.status();
     }
     const int64_t next = events->back().position() + 1;
+    // Each projection behind `next` folds the batch into its own cache, on
+    // up to fold_threads threads (projections share nothing but the events
+    // and the DB, which is thread-safe for reads).
+    std::vector<size_t> work;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (folded[i] < next) work.push_back(i);
+    }
+    struct Failure {
+      absl::Status status;
+      int64_t position = 0;
+      bool flushing = false;
+    };
+    std::vector<Failure> failures(slots_.size());
+    auto fold_slot = [&](size_t i) {
+      Slot& slot = slots_[i];
+      CachedState state(db, slot.cf, slot.cache.get());
+      for (const Envelope& e : *events) {
+        if (e.position() < folded[i]) continue;
+        absl::Status st = slot.projection->Apply(e, state);
+        if (st.ok()) st = state.error();
+        if (!st.ok()) {
+          failures[i] = {std::move(st), e.position(), false};
+          return;
+        }
+      }
+      // The projection writes what it deferred in the batch.
+      absl::Status st = slot.projection->Flush(state);
+      if (st.ok()) st = state.error();
+      if (!st.ok()) failures[i] = {std::move(st), next - 1, true};
+    };
+    const size_t threads = std::min(work.size(), fold_threads_);
+    std::atomic<size_t> claimed{0};
+    auto worker = [&] {
+      for (size_t k; (k = claimed.fetch_add(1)) < work.size();) {
+        fold_slot(work[k]);
+      }
+    };
+    {
+      std::vector<std::thread> helpers;
+      for (size_t t = 1; t < threads; ++t) helpers.emplace_back(worker);
+      worker();
+      for (std::thread& h : helpers) h.join();
+    }
+    for (size_t i : work) {
+      const Failure& f = failures[i];
+      if (f.status.ok()) continue;
+      drop_caches();
+      // Keep the work before this read: fold again up to its start (those
+      // events folded fine, and folds are deterministic) and commit that,
+      // so the checkpoint stops just before the batch that failed.
+      if (from > target_start) FoldLocked(from).IgnoreError();
+      return absl::Status(
+          f.status.code(),
+          absl::StrCat("projection ", slots_[i].projection->name(),
+                       f.flushing ? " writing the batch ending at position "
+                                  : " at position ",
+                       f.position, ": ", f.status.message()));
+    }
     size_t pending_bytes = 0;
     for (size_t i = 0; i < slots_.size(); ++i) {
-      Slot& slot = slots_[i];
       if (folded[i] < next) {
-        CachedState state(db, slot.cf, slot.cache.get());
-        for (size_t k = 0; k <= events->size(); ++k) {
-          // k == size: the projection writes what it deferred in the batch.
-          const bool flush = k == events->size();
-          const Envelope& e = (*events)[flush ? k - 1 : k];
-          if (!flush && e.position() < folded[i]) continue;
-          absl::Status st = flush ? slot.projection->Flush(state)
-                                  : slot.projection->Apply(e, state);
-          if (st.ok()) st = state.error();
-          if (!st.ok()) {
-            drop_caches();
-            // Keep the work before this read: fold again up to its start
-            // (those events folded fine, and folds are deterministic) and
-            // commit that, so the checkpoint stops just before the batch
-            // that failed.
-            if (from > target_start) FoldLocked(from).IgnoreError();
-            return absl::Status(
-                st.code(),
-                absl::StrCat("projection ", slot.projection->name(),
-                             flush ? " writing the batch ending at position "
-                                   : " at position ",
-                             e.position(), ": ", st.message()));
-          }
-        }
         folded[i] = next;
         pending = true;
       }
-      pending_bytes += slot.cache->dirty_bytes;
+      pending_bytes += slots_[i].cache->dirty_bytes;
     }
     if (pending_bytes >= options_.commit_bytes) {
       SLATE_RETURN_IF_ERROR(commit());
@@ -562,6 +606,17 @@ absl::Status ProjectionRunner::Rebuild(absl::string_view name) {
   std::lock_guard<std::mutex> l(fold_mu_);
   SLATE_ASSIGN_OR_RETURN(Slot * slot, SlotNamed(name));
   SLATE_RETURN_IF_ERROR(Reset(*slot));
+  SLATE_CRASH_POINT("runner.mid_rebuild");
+  {
+    std::lock_guard<std::mutex> wl(wait_mu_);
+    min_checkpoint_.store(0, std::memory_order_release);
+  }
+  return FoldLocked(log_->NextPosition());
+}
+
+absl::Status ProjectionRunner::RebuildAll() {
+  std::lock_guard<std::mutex> l(fold_mu_);
+  for (Slot& slot : slots_) SLATE_RETURN_IF_ERROR(Reset(slot));
   SLATE_CRASH_POINT("runner.mid_rebuild");
   {
     std::lock_guard<std::mutex> wl(wait_mu_);

@@ -48,6 +48,10 @@ struct RunnerOptions {
   // after a commit and refills from RocksDB. 0 keeps nothing between
   // batches. Default: 64 MiB.
   size_t cache_bytes = size_t{64} << 20;
+  // Threads that fold one batch into different projections at once (each
+  // projection folds on one thread at a time). 0: one per projection, at
+  // most std::thread::hardware_concurrency(). Default: 0.
+  size_t fold_threads = 0;
   // Test hook: runs after a batch is built and before it is written.
   std::function<void()> before_commit_for_test;
 };
@@ -74,6 +78,9 @@ class ProjectionRunner {
 
   // Drops a projection's state and folds it again from position 0.
   absl::Status Rebuild(absl::string_view name);
+  // Drops every projection's state and folds them all again from position
+  // 0, reading the log once.
+  absl::Status RebuildAll();
 
   // Next position the projection will fold.
   absl::StatusOr<int64_t> Checkpoint(absl::string_view name) const;
@@ -115,6 +122,7 @@ class ProjectionRunner {
 
   EventLog* const log_;
   const RunnerOptions options_;
+  const size_t fold_threads_;  // Resolved options_.fold_threads, >= 1.
   std::vector<Slot> slots_;
 
   std::mutex fold_mu_;  // Serialises folds, rebuilds and slot changes.
