@@ -1067,7 +1067,7 @@ absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
 // records and clocks folded lately, the watermark, and whether `config`
 // matches the state's configuration generation. Bounded by entry counts;
 // after a flush over the bound everything is dropped and re-read.
-constexpr size_t kCachedRecords = 16384;
+constexpr size_t kCachedRecords = 4096;
 constexpr size_t kCachedClocks = 3 * kCachedRecords;
 
 struct SlaProjection::Caches {
@@ -1189,7 +1189,7 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   const bool stored = entry->present;
   if (!stored) entry->value = NewRecord(stream);
   SlaRecordState& rec = entry->value;
-  const Envelope input = StoredInput(e);
+  Envelope input = StoredInput(e);
 
   if (stored && at_us < rec.last_at_us()) {
     // Late: store it after the inputs of its instant, then recompute from
@@ -1217,7 +1217,7 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   RecordFold fold(state, config, rec, caches.clocks);
   SLATE_RETURN_IF_ERROR(fold.LoadCurrentClocks());
   Item item;
-  item.e = input;
+  item.e = std::move(input);
   item.at_us = at_us;
   item.sla = sla_event;
   absl::Status st = fold.Step(item, [&]() {

@@ -190,8 +190,8 @@ class SlaProjection final : public Projection {
   // 2: IncidentDetailsUpdated updates the incident's details.
   int64_t version() const override { return 2; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
-  // Records and clocks stay decoded between events (at most 16384 records
-  // and 49152 clocks after a flush); Flush writes the changed ones.
+  // Records and clocks stay decoded between events (at most 4096 records
+  // and 12288 clocks after a flush); Flush writes the changed ones.
   absl::Status Flush(ProjectionState& state) override;
   void Discard() override;
 
