@@ -113,4 +113,8 @@ std::string ServiceKey(absl::string_view service) {
   return absl::StrCat(kServicePrefix, service);
 }
 
+std::string CalendarKey(absl::string_view calendar_id) {
+  return absl::StrCat(kCalendarPrefix, calendar_id);
+}
+
 }  // namespace slate::kpi

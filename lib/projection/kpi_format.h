@@ -10,7 +10,11 @@
 //   "c/" day "/" dims                   -> KpiCell    (one per local day and
 //                                                      dimension tuple)
 //   "o/" lp(service) stream             -> KpiOutage  (priority-1 intervals)
-//   "s/" service                        -> KpiService (availability target)
+//   "s/" service                        -> KpiService (availability target,
+//                                                      support calendar id)
+//   "k/" calendar id                    -> CalendarSpec (proto/calendar.proto,
+//                                                      as CalendarDefined
+//                                                      gave it)
 // where day = "YYYY-MM-DD" (the civil day in the projection's zone; sorts
 // by time for years 0000..9999), dims = lp(service) varint(priority)
 // lp(group) lp(category) lp(contact_type), lp(s) = varint(size) s.
@@ -57,6 +61,7 @@ inline constexpr absl::string_view kRecordPrefix = "r/";
 inline constexpr absl::string_view kCellPrefix = "c/";
 inline constexpr absl::string_view kOutagePrefix = "o/";
 inline constexpr absl::string_view kServicePrefix = "s/";
+inline constexpr absl::string_view kCalendarPrefix = "k/";
 
 std::string DayText(absl::CivilDay day);
 std::string RecordKey(absl::string_view stream);
@@ -69,6 +74,7 @@ std::string OutageKey(absl::string_view service, absl::string_view stream);
 bool ParseOutageKey(absl::string_view key, std::string* service,
                     std::string* stream);
 std::string ServiceKey(absl::string_view service);
+std::string CalendarKey(absl::string_view calendar_id);
 
 }  // namespace kpi
 }  // namespace slate

@@ -1,7 +1,5 @@
 #include "lib/projection/kpi_projection.h"
 
-#include "lib/projection/decoded_cache.h"
-
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -11,6 +9,7 @@
 #include "lib/base/status_macros.h"
 #include "lib/projection/decoded_cache.h"
 #include "lib/projection/views.h"
+#include "proto/calendar.pb.h"
 
 namespace slate {
 namespace {
@@ -30,8 +29,9 @@ enum Status {
 
 class Builder {
  public:
-  Builder(const KpiOptions& options, KpiContribution* out)
-      : options_(options), out_(out) {}
+  Builder(const KpiOptions& options, const KpiLogCalendars* from_log,
+          KpiContribution* out)
+      : options_(options), from_log_(from_log), out_(out) {}
 
   KpiMeasures& Cell(int64_t at_us, const KpiDims& dims) {
     const absl::CivilDay day =
@@ -42,7 +42,7 @@ class Builder {
   int64_t Business(const std::string& service, int64_t from_us,
                    int64_t to_us) const {
     if (to_us <= from_us) return 0;
-    const BusinessCalendar* cal = options_.CalendarFor(service);
+    const BusinessCalendar* cal = options_.CalendarFor(service, from_log_);
     if (cal == nullptr) return to_us - from_us;
     return absl::ToInt64Microseconds(cal->Between(absl::FromUnixMicros(from_us),
                                                   absl::FromUnixMicros(to_us)));
@@ -75,6 +75,7 @@ class Builder {
 
  private:
   const KpiOptions& options_;
+  const KpiLogCalendars* from_log_;
   KpiContribution* out_;
 };
 
@@ -472,17 +473,85 @@ absl::Status ApplyService(const Envelope& e, absl::string_view id,
   s.set_availability_target_percent(spec->availability_target_percent());
   s.set_at_us(e.occurred_at_us());
   s.set_version(e.version());
+  s.set_calendar_id(spec->support_calendar_id());
   state.Put(key, SerializeDeterministic(s));
   return absl::OkStatus();
+}
+
+// The services' calendars as stored, and for change detection each
+// calendared service's calendar spec bytes.
+struct LogCalendars {
+  KpiLogCalendars calendars;
+  std::map<std::string, std::string> signature;
+};
+
+absl::StatusOr<LogCalendars> LoadLogCalendars(ProjectionState& state) {
+  std::map<std::string, KpiServiceTarget> services;
+  std::map<std::string, std::string> specs;
+  absl::Status error;
+  SLATE_RETURN_IF_ERROR(state.Scan(
+      kpi::kServicePrefix, [&](absl::string_view key, absl::string_view value) {
+        kpi::KpiService s;
+        if (!s.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          error = Corrupt("service", key);
+          return false;
+        }
+        services[std::string(key.substr(kpi::kServicePrefix.size()))]
+            .calendar_id = s.calendar_id();
+        return true;
+      }));
+  SLATE_RETURN_IF_ERROR(error);
+  SLATE_RETURN_IF_ERROR(state.Scan(
+      kpi::kCalendarPrefix,
+      [&](absl::string_view key, absl::string_view value) {
+        specs[std::string(key.substr(kpi::kCalendarPrefix.size()))] =
+            std::string(value);
+        return true;
+      }));
+  LogCalendars out;
+  out.calendars = KpiCalendarsOf(services, specs);
+  for (const auto& [service, target] : services) {
+    auto it = specs.find(target.calendar_id);
+    if (it != specs.end()) out.signature[service] = it->second;
+  }
+  return out;
 }
 
 }  // namespace
 
 const BusinessCalendar* KpiOptions::CalendarFor(
-    const std::string& service) const {
+    const std::string& service, const KpiLogCalendars* from_log) const {
   auto it = service_calendars.find(service);
   if (it != service_calendars.end()) return it->second.get();
+  if (from_log != nullptr) {
+    auto log_it = from_log->find(service);
+    if (log_it != from_log->end()) return log_it->second.get();
+  }
   return default_calendar.get();
+}
+
+KpiLogCalendars KpiCalendarsOf(
+    const std::map<std::string, KpiServiceTarget>& services,
+    const std::map<std::string, std::string>& calendar_specs) {
+  std::map<std::string, std::shared_ptr<const BusinessCalendar>> built;
+  KpiLogCalendars out;
+  for (const auto& [service, target] : services) {
+    if (target.calendar_id.empty()) continue;
+    auto b = built.find(target.calendar_id);
+    if (b == built.end()) {
+      std::shared_ptr<const BusinessCalendar> cal;
+      auto spec_it = calendar_specs.find(target.calendar_id);
+      CalendarSpec spec;
+      if (spec_it != calendar_specs.end() &&
+          spec.ParseFromString(spec_it->second)) {
+        auto c = BusinessCalendar::FromSpec(spec);
+        if (c.ok()) cal = *c;
+      }
+      b = built.emplace(target.calendar_id, std::move(cal)).first;
+    }
+    if (b->second != nullptr) out[service] = b->second;
+  }
+  return out;
 }
 
 KpiOptions BuiltinKpiOptions(const Options& options) {
@@ -492,9 +561,10 @@ KpiOptions BuiltinKpiOptions(const Options& options) {
 
 KpiContribution ContributeKpiRecord(absl::string_view kind,
                                     const kpi::KpiRecord& record,
-                                    const KpiOptions& options) {
+                                    const KpiOptions& options,
+                                    const KpiLogCalendars* from_log) {
   KpiContribution c;
-  Builder b(options, &c);
+  Builder b(options, from_log, &c);
   if (kind == "incident") b.Incident(record);
   if (kind == "change") b.Change(record);
   for (auto it = c.cells.begin(); it != c.cells.end();) {
@@ -503,12 +573,13 @@ KpiContribution ContributeKpiRecord(absl::string_view kind,
   return c;
 }
 
-constexpr size_t kCachedRecords = 8192;
-constexpr size_t kCachedCells = 32768;
+constexpr size_t kCachedRecords = 4096;
+constexpr size_t kCachedCells = 16384;
 
 struct KpiProjection::Caches {
   RecordCache records{kCachedRecords};
   CellCache cells{kCachedCells};
+  std::optional<KpiLogCalendars> calendars;  // nullopt: not loaded.
 };
 
 KpiProjection::KpiProjection(KpiOptions options)
@@ -518,6 +589,55 @@ KpiProjection::~KpiProjection() = default;
 void KpiProjection::Discard() {
   caches_->records.Clear();
   caches_->cells.Clear();
+  caches_->calendars.reset();
+}
+
+absl::Status KpiProjection::ApplyConfig(const Envelope& e,
+                                        absl::string_view kind,
+                                        absl::string_view id,
+                                        ProjectionState& state) {
+  if (kind == "calendar" && !e.has_calendar_defined()) return absl::OkStatus();
+  if (kind == "service" && !e.has_service_defined() &&
+      !e.has_service_updated()) {
+    return absl::OkStatus();
+  }
+  // Records are recomputed from the stored bytes below: write the cached
+  // state first and read it back afterwards.
+  SLATE_RETURN_IF_ERROR(Flush(state));
+  Discard();
+  SLATE_ASSIGN_OR_RETURN(LogCalendars before, LoadLogCalendars(state));
+  if (kind == "service") {
+    SLATE_RETURN_IF_ERROR(ApplyService(e, id, state));
+  } else {
+    const CalendarSpec& spec = e.calendar_defined().spec();
+    const std::string name = spec.name().empty() ? std::string(id) : spec.name();
+    state.Put(kpi::CalendarKey(name), SerializeDeterministic(spec));
+  }
+  SLATE_ASSIGN_OR_RETURN(LogCalendars after, LoadLogCalendars(state));
+  if (before.signature == after.signature) return absl::OkStatus();
+  // Some service's calendar changed: every record under the new calendars.
+  std::vector<std::pair<std::string, std::string>> records;
+  SLATE_RETURN_IF_ERROR(state.Scan(
+      kpi::kRecordPrefix, [&](absl::string_view key, absl::string_view value) {
+        records.emplace_back(std::string(key), std::string(value));
+        return true;
+      }));
+  for (const auto& [key, value] : records) {
+    kpi::KpiRecord record;
+    if (!record.ParseFromString(value)) return Corrupt("record", key);
+    const absl::string_view stream =
+        absl::string_view(key).substr(kpi::kRecordPrefix.size());
+    const absl::string_view record_kind = stream.substr(0, stream.find('/'));
+    const KpiContribution old_c =
+        ContributeKpiRecord(record_kind, record, options_, &before.calendars);
+    const KpiContribution new_c =
+        ContributeKpiRecord(record_kind, record, options_, &after.calendars);
+    SLATE_RETURN_IF_ERROR(
+        ApplyDiff(stream, old_c, new_c, state, caches_->cells));
+  }
+  SLATE_RETURN_IF_ERROR(Flush(state));
+  Discard();
+  return absl::OkStatus();
 }
 
 absl::Status KpiProjection::Flush(ProjectionState& state) {
@@ -546,8 +666,8 @@ absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
   const size_t slash = stream.find('/');
   if (slash == absl::string_view::npos) return absl::OkStatus();
   const absl::string_view kind = stream.substr(0, slash);
-  if (kind == "service") {
-    return ApplyService(e, stream.substr(slash + 1), state);
+  if (kind == "service" || kind == "calendar") {
+    return ApplyConfig(e, kind, stream.substr(slash + 1), state);
   }
   if (kind != "incident" && kind != "change") return absl::OkStatus();
   std::optional<kpi::KpiEvent> event = ToKpiEvent(e);
@@ -576,14 +696,20 @@ absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
   for (const auto& existing : *events) {
     if (existing.version() == event->version()) return absl::OkStatus();
   }
+  if (!caches_->calendars.has_value()) {
+    SLATE_ASSIGN_OR_RETURN(LogCalendars loaded, LoadLogCalendars(state));
+    caches_->calendars = std::move(loaded.calendars);
+  }
+  const KpiLogCalendars* calendars = &*caches_->calendars;
   std::optional<KpiContribution>& cached = entry->value.contribution;
   if (!cached.has_value()) {
-    cached = ContributeKpiRecord(kind, record, options_);
+    cached = ContributeKpiRecord(kind, record, options_, calendars);
   }
   events->Add(std::move(*event));
   // Move the new event (now last) into place.
   std::rotate(events->begin() + index, events->end() - 1, events->end());
-  KpiContribution new_c = ContributeKpiRecord(kind, record, options_);
+  KpiContribution new_c =
+      ContributeKpiRecord(kind, record, options_, calendars);
   absl::Status st = ApplyDiff(stream, *cached, new_c, state, caches_->cells);
   if (!st.ok()) {
     Discard();  // The record and cells may be half-changed.

@@ -51,9 +51,12 @@
 //   reopen rate           = #records with >= 1 reopen / resolved_final.
 // Wall and business time: MTTA and MTTR are kept in wall time (occurred_at
 // differences) and business time (BusinessCalendar::Between in the calendar
-// KpiOptions gives the record's service, else KpiOptions::default_calendar,
-// else 24x7, where business time equals wall time). Calendars are not events
-// in the log yet, so the built-in projection counts business time 24x7.
+// of the record's service: KpiOptions::service_calendars, else the service's
+// support_calendar_id from the log (ServiceDefined/ServiceUpdated, latest
+// wins) once that calendar is defined (CalendarDefined), else
+// KpiOptions::default_calendar, else 24x7, where business time equals wall
+// time). A service or calendar (re)definition recomputes every record under
+// the new calendars, so the rollup stays a function of the set of events.
 // Durations are clamped at 0.
 // Changes (a change whose ChangeRequested is an import's placeholder,
 // ServiceNowRowMeta.placeholder, is not counted at all: it stands for a
@@ -110,18 +113,36 @@
 
 namespace slate {
 
+// service -> the calendar the log gives it: the support_calendar_id of the
+// service's latest ServiceDefined/ServiceUpdated, once a CalendarDefined of
+// that id is folded (a spec that does not build counts as none).
+using KpiLogCalendars =
+    std::map<std::string, std::shared_ptr<const BusinessCalendar>>;
+
+// The log calendars of a rollup's services (KpiRollup::services and
+// calendar_specs).
+KpiLogCalendars KpiCalendarsOf(
+    const std::map<std::string, KpiServiceTarget>& services,
+    const std::map<std::string, std::string>& calendar_specs);
+
 struct KpiOptions {
   // The zone whose civil days are the cells. Default: UTC.
   absl::TimeZone zone = absl::UTCTimeZone();
   // Business time of records on a service listed here uses its calendar
-  // (also for that service's availability). Default: none.
+  // (also for that service's availability), whatever the log says.
+  // Default: none.
   std::map<std::string, std::shared_ptr<const BusinessCalendar>>
       service_calendars;
-  // Business time of other records. Default: null = 24x7.
+  // Business time of records whose service has no calendar (neither here
+  // nor in the log). Default: null = 24x7.
   std::shared_ptr<const BusinessCalendar> default_calendar;
 
-  // The calendar business time of `service` counts in; null = 24x7.
-  const BusinessCalendar* CalendarFor(const std::string& service) const;
+  // The calendar business time of `service` counts in: service_calendars,
+  // else the log's (`from_log`, may be null), else default_calendar; null =
+  // 24x7.
+  const BusinessCalendar* CalendarFor(
+      const std::string& service,
+      const KpiLogCalendars* from_log = nullptr) const;
 };
 
 // What one record contributes (exposed for tests).
@@ -134,7 +155,8 @@ struct KpiContribution {
 // sorted by (at_us, version).
 KpiContribution ContributeKpiRecord(absl::string_view kind,
                                     const kpi::KpiRecord& record,
-                                    const KpiOptions& options);
+                                    const KpiOptions& options,
+                                    const KpiLogCalendars* from_log = nullptr);
 
 // The options of the built-in "kpi" projection: UTC days and 24x7 business
 // time (Options has no KPI zone or calendars yet).
@@ -146,11 +168,12 @@ class KpiProjection final : public Projection {
   explicit KpiProjection(KpiOptions options = {});
   ~KpiProjection() override;
   absl::string_view name() const override { return kName; }
-  // 2: placeholder changes are not counted.
-  int64_t version() const override { return 2; }
+  // 2: placeholder changes are not counted. 3: business time in the
+  // services' calendars from the log.
+  int64_t version() const override { return 3; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
   // Records (with their contribution) and day cells stay decoded between
-  // events (at most 8192 records and 32768 cells after a flush); Flush
+  // events (at most 4096 records and 16384 cells after a flush); Flush
   // writes the changed ones.
   absl::Status Flush(ProjectionState& state) override;
   void Discard() override;
@@ -158,6 +181,10 @@ class KpiProjection final : public Projection {
 
  private:
   struct Caches;
+  // A service or calendar definition (recomputes records when a service's
+  // calendar changes).
+  absl::Status ApplyConfig(const Envelope& e, absl::string_view kind,
+                           absl::string_view id, ProjectionState& state);
   const KpiOptions options_;
   std::unique_ptr<Caches> caches_;
 };

@@ -440,7 +440,9 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
     }
   }
 
-  // Availability per service.
+  // Availability per service (in the service's calendar, as business time).
+  const KpiLogCalendars log_calendars =
+      KpiCalendarsOf(rollup.services, rollup.calendar_specs);
   std::set<std::string> services;
   for (const auto& [s, recs] : rollup.outages) services.insert(s);
   for (const auto& [s, t] : rollup.services) {
@@ -467,7 +469,7 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
         merged.push_back(i);
       }
     }
-    const BusinessCalendar* cal = options.CalendarFor(s);
+    const BusinessCalendar* cal = options.CalendarFor(s, &log_calendars);
     auto open_time = [cal](int64_t a, int64_t b) -> int64_t {
       if (b <= a) return 0;
       if (cal == nullptr) return b - a;

@@ -148,6 +148,11 @@ void KpiRollup::Merge(const KpiRollup& other) {
       it->second = target;
     }
   }
+  // Calendars: both sides folded the same definitions of an id or the
+  // later fold has the later one; keep ours on a tie.
+  for (const auto& [id, spec] : other.calendar_specs) {
+    calendar_specs.emplace(id, spec);
+  }
 }
 
 KpiScanFn KpiScanOf(const ProjectionRunner& runner, absl::string_view name) {
@@ -209,10 +214,17 @@ absl::StatusOr<KpiRollup> LoadKpiRollup(const KpiScanFn& scan,
           return fail("service", key);
         }
         r.services[std::string(key.substr(kpi::kServicePrefix.size()))] = {
-            s.availability_target_percent(), s.at_us(), s.version()};
+            s.availability_target_percent(), s.at_us(), s.version(),
+            s.calendar_id()};
         return true;
       }));
   SLATE_RETURN_IF_ERROR(error);
+  SLATE_RETURN_IF_ERROR(scan(kpi::kCalendarPrefix, [&](absl::string_view key,
+                                                       absl::string_view value) {
+    r.calendar_specs[std::string(key.substr(kpi::kCalendarPrefix.size()))] =
+        std::string(value);
+    return true;
+  }));
   return r;
 }
 

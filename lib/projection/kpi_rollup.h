@@ -111,9 +111,11 @@ struct KpiServiceTarget {
   double availability_target_percent = 0;
   int64_t at_us = 0;
   int64_t version = 0;
+  std::string calendar_id;  // The service's support calendar ("" = none).
   friend bool operator==(const KpiServiceTarget& a, const KpiServiceTarget& b) {
     return a.availability_target_percent == b.availability_target_percent &&
-           a.at_us == b.at_us && a.version == b.version;
+           a.at_us == b.at_us && a.version == b.version &&
+           a.calendar_id == b.calendar_id;
   }
 };
 
@@ -125,13 +127,15 @@ struct KpiRollup {
       outages;
   // service -> availability target (the latest definition wins).
   std::map<std::string, KpiServiceTarget> services;
+  // calendar id -> CalendarSpec bytes, for every CalendarDefined folded.
+  std::map<std::string, std::string> calendar_specs;
 
   // Adds `other`'s sums and unions its sets (a record present in both keeps
   // the union of its intervals; a service in both keeps the later target).
   void Merge(const KpiRollup& other);
   friend bool operator==(const KpiRollup& a, const KpiRollup& b) {
     return a.cells == b.cells && a.outages == b.outages &&
-           a.services == b.services;
+           a.services == b.services && a.calendar_specs == b.calendar_specs;
   }
 };
 

@@ -259,6 +259,143 @@ TEST_F(KpiScenarioTest, BusinessTimeUsesTheServiceCalendar) {
   EXPECT_TRUE(found);
 }
 
+constexpr char kOfficeCalendarJson[] =
+    R"({"name":"office","timeZone":"UTC","weekly":[)"
+    R"({"day":"MONDAY","start":"09:00","end":"17:00"},)"
+    R"({"day":"TUESDAY","start":"09:00","end":"17:00"},)"
+    R"({"day":"WEDNESDAY","start":"09:00","end":"17:00"},)"
+    R"({"day":"THURSDAY","start":"09:00","end":"17:00"},)"
+    R"({"day":"FRIDAY","start":"09:00","end":"17:00"}]})";
+
+Command FromJson(const std::string& json) {
+  Command c;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &c).ok())
+      << json;
+  return c;
+}
+
+// The figures of BusinessTimeUsesTheServiceCalendar, read from the built-in
+// projection of `engine` with default KpiOptions (no calendar given by the
+// embedding code: the log's must be used).
+void ExpectOfficeHoursFigures(Engine& engine, absl::Time now) {
+  auto rollup = LoadKpiRollup(KpiScanOf(engine.projections()), std::nullopt);
+  ASSERT_TRUE(rollup.ok()) << rollup.status();
+  KpiQuery q;
+  q.bucket = KpiBucket::kWeek;
+  q.from = T("2026-11-02T00:00:00Z");
+  q.to = T("2026-11-09T00:00:00Z");
+  q.now = now;
+  auto r = QueryKpis(*rollup, q, KpiOptions(), {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  bool row = false;
+  for (const KpiRow& w : r->rows) {
+    if (w.start != Day(11, 2) || w.dims != KpiDims()) continue;
+    row = true;
+    EXPECT_EQ(w.flow.resolution_wall_us, 30 * kHour);
+    EXPECT_EQ(w.flow.resolution_business_us, 14 * kHour);
+    EXPECT_EQ(w.flow.response_business_us, 30 * kMin);
+  }
+  EXPECT_TRUE(row);
+  q.bucket = KpiBucket::kDay;
+  r = QueryKpis(*rollup, q, KpiOptions(), {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  bool found = false;
+  for (const auto& a : r->availability) {
+    if (a.service == "email" && a.start == Day(11, 2)) {
+      found = true;
+      EXPECT_EQ(a.agreed_us, 8 * kHour);
+      EXPECT_EQ(a.downtime_us, 5 * kHour);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(KpiScenarioTest, BusinessTimeFromTheLogsServiceCalendar) {
+  // Before: no calendar anywhere, business time = wall time.
+  {
+    const KpiRow w = Row(Query(KpiBucket::kWeek, {}, "2026-11-02T00:00:00Z",
+                               "2026-11-09T00:00:00Z"),
+                         Day(11, 2));
+    EXPECT_EQ(w.flow.resolution_business_us, 30 * kHour);
+  }
+  // The calendar and the service's support calendar arrive after the
+  // incidents: every record is recomputed under them.
+  for (const std::string& json :
+       {absl::StrCat(R"({"commandId":"cal-office","defineCalendar":{)"
+                     R"("at":"2026-12-01T00:00:00Z","spec":)",
+                     kOfficeCalendarJson, "}}"),
+        std::string(
+            R"({"commandId":"svc-email-cal","updateService":{"serviceId":"email",)"
+            R"("at":"2026-12-01T00:00:00Z","name":"E-mail",)"
+            R"("availabilityTargetPercent":99.5,"supportCalendarId":"office"}})")}) {
+    auto res = engine_->Execute(FromJson(json));
+    ASSERT_TRUE(res.ok()) << res.status();
+  }
+  ASSERT_TRUE(engine_->ProjectionStatus().ok());
+  ExpectOfficeHoursFigures(*engine_, clock_.Now());
+  // A rebuild folds the same bytes; a fresh in-memory fold agrees.
+  auto before = engine_->projections().Dump("kpi");
+  ASSERT_TRUE(before.ok());
+  ASSERT_TRUE(engine_->RebuildProjection("kpi").ok());
+  auto after = engine_->projections().Dump("kpi");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*before, *after);
+  auto fresh = FoldKpiRollup(
+      [this](int64_t from, size_t n) { return engine_->ReadAll(from, n); },
+      KpiOptions());
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(*fresh == Rollup());
+
+  // The same definitions given before the incidents give the same figures.
+  slate::testing::TempDir dir;
+  Options options;
+  options.clock = &clock_;
+  options.durability = Durability::kProcessCrash;
+  auto early = Engine::Open(options, dir.path());
+  ASSERT_TRUE(early.ok()) << early.status();
+  ASSERT_TRUE((*early)
+                  ->Execute(FromJson(absl::StrCat(
+                      R"({"commandId":"cal-office","defineCalendar":{)"
+                      R"("at":"2026-10-01T00:00:00Z","spec":)",
+                      kOfficeCalendarJson, "}}")))
+                  .ok());
+  for (Command c : ScenarioCommands()) {
+    if (c.has_define_service() && c.define_service().service_id() == "email") {
+      c.mutable_define_service()->set_support_calendar_id("office");
+    }
+    auto res = (*early)->Execute(c);
+    ASSERT_TRUE(res.ok()) << c.command_id() << ": " << res.status();
+  }
+  ASSERT_TRUE((*early)->ProjectionStatus().ok());
+  ExpectOfficeHoursFigures(**early, clock_.Now());
+
+  // KpiOptions::service_calendars still override the log: 24x7 given
+  // explicitly makes business time wall time again.
+  auto rollup = LoadKpiRollup(KpiScanOf(engine_->projections()), std::nullopt);
+  ASSERT_TRUE(rollup.ok());
+  KpiOptions override_options;
+  auto always = BusinessCalendar::FromJson(
+      R"({"name":"always","timeZone":"UTC","weekly":[)"
+      R"({"day":"MONDAY","start":"00:00","end":"24:00"}]})");
+  ASSERT_TRUE(always.ok()) << always.status();
+  override_options.service_calendars["email"] = *always;
+  KpiQuery q;
+  q.bucket = KpiBucket::kDay;
+  q.from = T("2026-11-02T00:00:00Z");
+  q.to = T("2026-11-03T00:00:00Z");
+  q.now = clock_.Now();
+  auto r = QueryKpis(*rollup, q, override_options, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  bool found = false;
+  for (const auto& a : r->availability) {
+    if (a.service == "email" && a.start == Day(11, 2)) {
+      found = true;
+      EXPECT_EQ(a.agreed_us, 24 * kHour);  // 2026-11-02 is a Monday.
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(KpiScenarioTest, HoldReassignmentsFirstContactAndReopenRate) {
   const KpiMeasures& d2 = DayRow(11, 2).flow;  // INC1
   EXPECT_EQ(d2.hold_us, 1 * kHour);
