@@ -500,7 +500,10 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
       if (st.ok()) st = state.error();
       if (!st.ok()) failures[i] = {std::move(st), next - 1, true};
     };
-    const size_t threads = std::min(work.size(), fold_threads_);
+    const size_t threads =
+        events->size() < options_.parallel_min_events
+            ? 1
+            : std::min(work.size(), fold_threads_);
     std::atomic<size_t> claimed{0};
     auto worker = [&] {
       for (size_t k; (k = claimed.fetch_add(1)) < work.size();) {

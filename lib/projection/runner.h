@@ -52,6 +52,10 @@ struct RunnerOptions {
   // projection folds on one thread at a time). 0: one per projection, at
   // most std::thread::hardware_concurrency(). Default: 0.
   size_t fold_threads = 0;
+  // A batch of fewer events folds on the calling thread (starting threads
+  // would cost more than it saves, e.g. for the one-append batches of
+  // ProjectionMode::kSync). Default: 256.
+  size_t parallel_min_events = 256;
   // Test hook: runs after a batch is built and before it is written.
   std::function<void()> before_commit_for_test;
 };

@@ -142,12 +142,14 @@ std::vector<Variant> Variants() {
   v.push_back({"defaults", RunnerOptions()});
   RunnerOptions busy;  // More threads than projections need; tiny steps.
   busy.fold_threads = 3;
+  busy.parallel_min_events = 1;
   busy.batch_events = 7;
   busy.commit_bytes = 0;
   busy.cache_bytes = 0;
   v.push_back({"three-threads-commit-each-read", busy});
   RunnerOptions uneven;
   uneven.fold_threads = 2;
+  uneven.parallel_min_events = 1;
   uneven.batch_events = 13;
   uneven.cache_bytes = 4096;
   uneven.commit_bytes = 1024;
@@ -310,6 +312,7 @@ TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
     RunnerOptions ro;
     ro.batch_events = 5;  // Reads [0,5) [5,10) [10,15) [15,20): 17 fails.
     ro.fold_threads = threads;
+    ro.parallel_min_events = 1;
     // Two projections named alike would share a column family: rename one.
     class Renamed final : public Projection {
      public:
