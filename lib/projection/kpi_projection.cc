@@ -614,8 +614,17 @@ absl::Status KpiProjection::ApplyConfig(const Envelope& e,
     state.Put(kpi::CalendarKey(name), SerializeDeterministic(spec));
   }
   SLATE_ASSIGN_OR_RETURN(LogCalendars after, LoadLogCalendars(state));
-  if (before.signature == after.signature) return absl::OkStatus();
-  // Some service's calendar changed: every record under the new calendars.
+  if (before.signature != after.signature) {
+    SLATE_RETURN_IF_ERROR(RecomputeRecords(before.calendars, after.calendars,
+                                           state));
+  }
+  caches_->calendars = std::move(after.calendars);
+  return absl::OkStatus();
+}
+
+absl::Status KpiProjection::RecomputeRecords(const KpiLogCalendars& before,
+                                             const KpiLogCalendars& after,
+                                             ProjectionState& state) {
   std::vector<std::pair<std::string, std::string>> records;
   SLATE_RETURN_IF_ERROR(state.Scan(
       kpi::kRecordPrefix, [&](absl::string_view key, absl::string_view value) {
@@ -629,15 +638,13 @@ absl::Status KpiProjection::ApplyConfig(const Envelope& e,
         absl::string_view(key).substr(kpi::kRecordPrefix.size());
     const absl::string_view record_kind = stream.substr(0, stream.find('/'));
     const KpiContribution old_c =
-        ContributeKpiRecord(record_kind, record, options_, &before.calendars);
+        ContributeKpiRecord(record_kind, record, options_, &before);
     const KpiContribution new_c =
-        ContributeKpiRecord(record_kind, record, options_, &after.calendars);
+        ContributeKpiRecord(record_kind, record, options_, &after);
     SLATE_RETURN_IF_ERROR(
         ApplyDiff(stream, old_c, new_c, state, caches_->cells));
   }
-  SLATE_RETURN_IF_ERROR(Flush(state));
-  Discard();
-  return absl::OkStatus();
+  return Flush(state);  // The records cache stays empty: nothing stale.
 }
 
 absl::Status KpiProjection::Flush(ProjectionState& state) {

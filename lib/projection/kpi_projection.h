@@ -185,6 +185,11 @@ class KpiProjection final : public Projection {
   // calendar changes).
   absl::Status ApplyConfig(const Envelope& e, absl::string_view kind,
                            absl::string_view id, ProjectionState& state);
+  // Applies every stored record's contribution under `after` in place of
+  // the one under `before`.
+  absl::Status RecomputeRecords(const KpiLogCalendars& before,
+                                const KpiLogCalendars& after,
+                                ProjectionState& state);
   const KpiOptions options_;
   std::unique_ptr<Caches> caches_;
 };

@@ -329,9 +329,13 @@ absl::Status ProjectionRunner::Load(Slot& slot) {
     return Reset(slot);
   }
   slot.checkpoint = cp;
+  Forget(slot);
+  return absl::OkStatus();
+}
+
+void ProjectionRunner::Forget(Slot& slot) {
   slot.cache->Clear();
   slot.projection->Discard();
-  return absl::OkStatus();
 }
 
 absl::Status ProjectionRunner::Reset(Slot& slot) {
@@ -352,8 +356,7 @@ absl::Status ProjectionRunner::Reset(Slot& slot) {
       .PermitUncheckedError();
   batch.Put(slot.cf, CheckpointKey(), log_format::PositionValue(0))
       .PermitUncheckedError();
-  slot.cache->Clear();
-  slot.projection->Discard();
+  Forget(slot);
   SLATE_RETURN_IF_ERROR(log_->WriteDerived(&batch));
   slot.checkpoint = 0;
   slot.cache->complete = true;  // The column family is empty.
@@ -412,10 +415,7 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
   for (size_t i = 0; i < slots_.size(); ++i) folded[i] = slots_[i].checkpoint;
   // On any failure the caches hold uncommitted writes: drop them.
   auto drop_caches = [&] {
-    for (Slot& slot : slots_) {
-      slot.cache->Clear();
-      slot.projection->Discard();
-    }
+    for (Slot& slot : slots_) Forget(slot);
   };
   // Writes every slot's pending changes with its new checkpoint in one batch.
   auto commit = [&]() -> absl::Status {
@@ -609,17 +609,16 @@ absl::Status ProjectionRunner::Rebuild(absl::string_view name) {
   std::lock_guard<std::mutex> l(fold_mu_);
   SLATE_ASSIGN_OR_RETURN(Slot * slot, SlotNamed(name));
   SLATE_RETURN_IF_ERROR(Reset(*slot));
-  SLATE_CRASH_POINT("runner.mid_rebuild");
-  {
-    std::lock_guard<std::mutex> wl(wait_mu_);
-    min_checkpoint_.store(0, std::memory_order_release);
-  }
-  return FoldLocked(log_->NextPosition());
+  return FoldAfterResetLocked();
 }
 
 absl::Status ProjectionRunner::RebuildAll() {
   std::lock_guard<std::mutex> l(fold_mu_);
   for (Slot& slot : slots_) SLATE_RETURN_IF_ERROR(Reset(slot));
+  return FoldAfterResetLocked();
+}
+
+absl::Status ProjectionRunner::FoldAfterResetLocked() {
   SLATE_CRASH_POINT("runner.mid_rebuild");
   {
     std::lock_guard<std::mutex> wl(wait_mu_);

@@ -117,6 +117,11 @@ class ProjectionRunner {
   ProjectionRunner(EventLog* log, RunnerOptions options);
   absl::Status Load(Slot& slot);
   absl::Status Reset(Slot& slot);
+  // Drops what the slot holds in memory but has not committed (its state
+  // cache and the projection's deferred state).
+  void Forget(Slot& slot);
+  // After Reset of one or more slots: folds them from position 0.
+  absl::Status FoldAfterResetLocked();
   absl::Status FoldLocked(int64_t position);
   const Slot* Find(absl::string_view name) const;
   // The slot of `name`, or kNotFound naming it.

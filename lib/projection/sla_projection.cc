@@ -1094,6 +1094,13 @@ SlaProjection::~SlaProjection() = default;
 
 void SlaProjection::Discard() { caches_->Clear(); }
 
+absl::Status SlaProjection::WriteBackRecords(ProjectionState& state) {
+  SLATE_RETURN_IF_ERROR(Flush(state));
+  caches_->recs.Clear();
+  caches_->clocks.Clear();
+  return absl::OkStatus();
+}
+
 absl::Status SlaProjection::Flush(ProjectionState& state) {
   Caches& c = *caches_;
   SLATE_RETURN_IF_ERROR(FlushClocks(state, c.config, c.clocks));
@@ -1131,11 +1138,8 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   }
 
   if (config_event) {
-    // Recomputes every record from the bytes: write the cached state first
-    // and read it back afterwards.
-    SLATE_RETURN_IF_ERROR(Flush(state));
-    caches.recs.Clear();
-    caches.clocks.Clear();
+    // Recomputes every record from the bytes.
+    SLATE_RETURN_IF_ERROR(WriteBackRecords(state));
     if (e.has_sla_policy_defined()) {
       const SlaPolicy& p = e.sla_policy_defined().policy();
       if (p.id().empty()) return absl::OkStatus();
@@ -1193,10 +1197,8 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
 
   if (stored && at_us < rec.last_at_us()) {
     // Late: store it after the inputs of its instant, then recompute from
-    // the bytes (write the cached state first, read it back afterwards).
-    SLATE_RETURN_IF_ERROR(Flush(state));
-    caches.recs.Clear();
-    caches.clocks.Clear();
+    // the bytes.
+    SLATE_RETURN_IF_ERROR(WriteBackRecords(state));
     int64_t n = 0;
     SLATE_RETURN_IF_ERROR(state.Scan(
         absl::StrCat(InPrefix(stream), TimeHex(at_us), "|"),

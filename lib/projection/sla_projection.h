@@ -197,6 +197,9 @@ class SlaProjection final : public Projection {
 
  private:
   struct Caches;
+  // Before a recompute from the stored bytes: writes the cached records
+  // and clocks and forgets them, so they are read back afterwards.
+  absl::Status WriteBackRecords(ProjectionState& state);
   std::unique_ptr<Caches> caches_;
 };
 
