@@ -31,6 +31,7 @@
 #include "lib/api/engine.h"
 #include "lib/base/crash_point.h"
 #include "lib/import/servicenow_import.h"
+#include "tests/testing/incident_events.h"
 
 namespace {
 
@@ -62,24 +63,7 @@ absl::Status AppendBatches(slate::Engine& engine, long run, long batches) {
       slate::Envelope e;
       e.set_event_id(absl::StrCat("r", run, "-b", b, "-", i, "of", size));
       e.set_occurred_at_us(at_us + i);
-      switch (i) {
-        case 0:
-          e.mutable_incident_opened()->set_number(number);
-          e.mutable_incident_opened()->set_impact(1 + rng() % 3);
-          e.mutable_incident_opened()->set_urgency(1 + rng() % 3);
-          break;
-        case 1:
-          e.mutable_incident_assigned()->set_group(
-              absl::StrCat("group-", rng() % 5));
-          break;
-        case 2:
-          e.mutable_incident_commented()->set_text(
-              std::string(rng() % 200, 'c'));
-          break;
-        default:
-          e.mutable_incident_acknowledged()->set_by("desk");
-          break;
-      }
+      slate::testing::SetIncidentStep(i, number, rng, &e);
       absl::StrAppend(&acks, e.event_id(), "\n");
       events.push_back(std::move(e));
     }

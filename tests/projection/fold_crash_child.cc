@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/api/engine.h"
+#include "tests/testing/incident_events.h"
 
 int main(int argc, char** argv) {
   if (argc != 4) {
@@ -34,23 +35,8 @@ int main(int argc, char** argv) {
     slate::Envelope e;
     e.set_event_id(absl::StrCat(run, "-", n));
     e.set_occurred_at_us(1790000000000000 + n * 1000000);
-    switch (n % 4) {
-      case 0:
-        e.mutable_incident_opened()->set_number(stream.substr(9));
-        e.mutable_incident_opened()->set_impact(1 + rng() % 3);
-        e.mutable_incident_opened()->set_urgency(1 + rng() % 3);
-        break;
-      case 1:
-        e.mutable_incident_assigned()->set_group(
-            absl::StrCat("group-", rng() % 5));
-        break;
-      case 2:
-        e.mutable_incident_commented()->set_text(std::string(rng() % 200, 'c'));
-        break;
-      default:
-        e.mutable_incident_acknowledged()->set_by("desk");
-        break;
-    }
+    slate::testing::SetIncidentStep(static_cast<int>(n % 4), stream.substr(9),
+                                    rng, &e);
     auto r = (*engine)->Append(stream, slate::ExpectedVersion::Any(), {e});
     if (!r.ok()) {
       std::fprintf(stderr, "fold_crash_child: %s\n",

@@ -13,6 +13,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -252,8 +253,9 @@ TEST(RunnerParallelTest, EveryOptionSetStoresTheSameBytesAsAFreshFold) {
 // counts, so the refold up to the failing batch does not count twice.
 class DeferredCount final : public Projection {
  public:
-  explicit DeferredCount(int64_t fail_at) : fail_at_(fail_at) {}
-  absl::string_view name() const override { return "deferred"; }
+  DeferredCount(std::string name, int64_t fail_at)
+      : name_(std::move(name)), fail_at_(fail_at) {}
+  absl::string_view name() const override { return name_; }
   int64_t version() const override { return 1; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override {
     if (e.position() == fail_at_) return absl::InternalError("boom");
@@ -277,6 +279,7 @@ class DeferredCount final : public Projection {
   }
   void Discard() override { counts_.Clear(); }
 
+  const std::string name_;
   int64_t fail_at_;
   int flushes = 0;
 
@@ -302,8 +305,8 @@ TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
                                ExpectedVersion::Any(), {e})
                       .ok());
     }
-    auto failing = std::make_unique<DeferredCount>(17);
-    auto healthy = std::make_unique<DeferredCount>(-1);
+    auto failing = std::make_unique<DeferredCount>("deferred", 17);
+    auto healthy = std::make_unique<DeferredCount>("healthy", -1);
     DeferredCount* f = failing.get();
     DeferredCount* h = healthy.get();
     std::vector<std::unique_ptr<Projection>> ps;
@@ -313,22 +316,6 @@ TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
     ro.batch_events = 5;  // Reads [0,5) [5,10) [10,15) [15,20): 17 fails.
     ro.fold_threads = threads;
     ro.parallel_min_events = 1;
-    // Two projections named alike would share a column family: rename one.
-    class Renamed final : public Projection {
-     public:
-      explicit Renamed(std::unique_ptr<Projection> p) : p_(std::move(p)) {}
-      absl::string_view name() const override { return "healthy"; }
-      int64_t version() const override { return 1; }
-      absl::Status Apply(const Envelope& e, ProjectionState& s) override {
-        return p_->Apply(e, s);
-      }
-      absl::Status Flush(ProjectionState& s) override { return p_->Flush(s); }
-      void Discard() override { p_->Discard(); }
-
-     private:
-      std::unique_ptr<Projection> p_;
-    };
-    ps[1] = std::make_unique<Renamed>(std::move(ps[1]));
     auto runner = ProjectionRunner::Open(log->get(), std::move(ps), ro);
     ASSERT_TRUE(runner.ok());
     absl::Status st = (*runner)->CatchUp();
