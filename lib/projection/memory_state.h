@@ -2,7 +2,7 @@
 // fold used to check stored projections (projection_verify, tests) and to
 // fold the log into memory for one-off queries (kpi_query, benchmarks).
 //
-//   slate::MemoryState state;
+//   slate::MemoryState state(log);  // log: where ReadStream reads; may be null
 //   SLATE_RETURN_IF_ERROR(slate::FoldInto(projection, events, state));
 //   for (const auto& [key, value] : state.data()) ...
 #ifndef SLATE_LIB_PROJECTION_MEMORY_STATE_H_
@@ -23,6 +23,9 @@ namespace slate {
 
 class MemoryState final : public ProjectionState {
  public:
+  // Without a log, ReadStream fails with kFailedPrecondition (projections
+  // that read streams, like the SLA one, then fail on a late event).
+  explicit MemoryState(const EventLog* log = nullptr) : log_(log) {}
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
     auto it = data_.find(std::string(key));
@@ -42,10 +45,19 @@ class MemoryState final : public ProjectionState {
     }
     return absl::OkStatus();
   }
+  absl::Status ReadStream(
+      absl::string_view stream, int64_t through_position,
+      const std::function<bool(const Envelope&)>& fn) override {
+    if (log_ == nullptr) {
+      return ProjectionState::ReadStream(stream, through_position, fn);
+    }
+    return ReadStreamThrough(*log_, stream, through_position, fn);
+  }
   // Every key and value, in key order.
   const std::map<std::string, std::string>& data() const { return data_; }
 
  private:
+  const EventLog* log_;
   std::map<std::string, std::string> data_;
 };
 

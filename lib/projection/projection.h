@@ -16,7 +16,8 @@
 //
 // Contract for Apply: deterministic (the same events in the same order give
 // the same bytes: no clocks, no randomness, no iteration over unordered
-// containers into the output), reads only through `state`, and keys never
+// containers into the output), reads only through `state` (its own keys, and
+// the log's streams up to the event being folded: ReadStream), and keys never
 // start with 0x00 (reserved for the runner's metadata).
 //
 // A projection may keep decoded state between Apply calls to avoid decoding
@@ -41,6 +42,8 @@
 
 namespace slate {
 
+class EventLog;
+
 // A projection's view of its own data during a fold: reads see the writes
 // made earlier in the same batch.
 class ProjectionState {
@@ -55,6 +58,15 @@ class ProjectionState {
   virtual absl::Status Scan(
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& fn) = 0;
+  // Calls fn(event) for the log's events of `stream` at positions <=
+  // through_position, in position order; stop early by returning false.
+  // For a projection that recomputes a record from its events instead of
+  // storing them; pass the position of the event being folded, so the
+  // result is the same whenever the fold runs. Default (a state without a
+  // log behind it): kFailedPrecondition.
+  virtual absl::Status ReadStream(
+      absl::string_view stream, int64_t through_position,
+      const std::function<bool(const Envelope&)>& fn);
 };
 
 class Projection {
@@ -84,6 +96,13 @@ class Projection {
 absl::Status FoldInto(Projection& projection,
                       const std::vector<Envelope>& events,
                       ProjectionState& state);
+
+// ProjectionState::ReadStream over `log` (for states with a log behind
+// them): reads the stream in pages and stops at the first event past
+// through_position.
+absl::Status ReadStreamThrough(
+    const EventLog& log, absl::string_view stream, int64_t through_position,
+    const std::function<bool(const Envelope&)>& fn);
 
 }  // namespace slate
 

@@ -24,7 +24,7 @@ absl::Status VerifyProjections(const EventLog& log, ProjectionRunner& runner,
                                VerifyReport* report) {
   SLATE_RETURN_IF_ERROR(runner.CatchUp());
   const int64_t end = log.NextPosition();
-  std::vector<MemoryState> states(fresh.size());
+  std::vector<MemoryState> states(fresh.size(), MemoryState(&log));
   constexpr size_t kPage = 4096;
   for (int64_t from = 0; from < end;) {
     SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> page,

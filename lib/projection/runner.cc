@@ -97,9 +97,9 @@ namespace {
 class CachedState final : public ProjectionState {
  public:
   using StateCache = ProjectionRunner::StateCache;
-  CachedState(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+  CachedState(const EventLog* log, rocksdb::ColumnFamilyHandle* cf,
               StateCache* cache)
-      : db_(db), cf_(cf), cache_(cache) {}
+      : log_(log), db_(log->db()), cf_(cf), cache_(cache) {}
 
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
@@ -140,6 +140,11 @@ class CachedState final : public ProjectionState {
     absl::Status st = ScanImpl(prefix, fn);
     in_scan_ = false;
     return st;
+  }
+  absl::Status ReadStream(
+      absl::string_view stream, int64_t through_position,
+      const std::function<bool(const Envelope&)>& fn) override {
+    return ReadStreamThrough(*log_, stream, through_position, fn);
   }
   const absl::Status& error() const { return error_; }
 
@@ -210,6 +215,7 @@ class CachedState final : public ProjectionState {
   void SetError(absl::string_view message) {
     if (error_.ok()) error_ = absl::InternalError(message);
   }
+  const EventLog* log_;
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
   StateCache* cache_;
@@ -407,7 +413,6 @@ absl::Status ProjectionRunner::FoldTo(int64_t position) {
 }
 
 absl::Status ProjectionRunner::FoldLocked(int64_t position) {
-  rocksdb::DB* db = log_->db();
   const int64_t target = std::min(position, log_->NextPosition());
   // folded[i]: the next position slot i has folded into its cache; ahead of
   // its checkpoint until the next commit.
@@ -485,7 +490,7 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     std::vector<Failure> failures(slots_.size());
     auto fold_slot = [&](size_t i) {
       Slot& slot = slots_[i];
-      CachedState state(db, slot.cf, slot.cache.get());
+      CachedState state(log_, slot.cf, slot.cache.get());
       for (const Envelope& e : *events) {
         if (e.position() < folded[i]) continue;
         absl::Status st = slot.projection->Apply(e, state);

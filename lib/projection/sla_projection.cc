@@ -1,9 +1,12 @@
 #include "lib/projection/sla_projection.h"
 
 #include <algorithm>
+#include <deque>
 #include <limits>
 #include <map>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -30,7 +33,6 @@ namespace {
 constexpr absl::string_view kPolPrefix = "pol/";
 constexpr absl::string_view kCalPrefix = "cal/";
 constexpr absl::string_view kRecPrefix = "rec/";
-constexpr absl::string_view kInPrefix = "in/";
 constexpr absl::string_view kClkPrefix = "clk/";
 constexpr absl::string_view kDuePrefix = "due/";
 // Number of configuration (policy/calendar) events folded; the cache of
@@ -57,13 +59,6 @@ bool ParseTimeHex(absl::string_view hex, int64_t* us) {
 
 std::string RecKey(absl::string_view stream) {
   return absl::StrCat(kRecPrefix, stream);
-}
-std::string InPrefix(absl::string_view stream) {
-  return absl::StrCat(kInPrefix, stream, "|");
-}
-std::string InKey(absl::string_view stream, int64_t at_us, int64_t n) {
-  return absl::StrCat(InPrefix(stream), TimeHex(at_us), "|",
-                      absl::Hex(n, absl::kZeroPad8));
 }
 std::string ClkPrefix(absl::string_view stream) {
   return absl::StrCat(kClkPrefix, stream, "|");
@@ -190,9 +185,10 @@ absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
 
 // --- One record's fold -------------------------------------------------------
 
-// One stored input of a record with what the clocks see of it.
+// One event of a record with what the clocks see of it. `e` is owned by
+// the caller (the event being folded, or a History).
 struct Item {
-  Envelope e;
+  const Envelope* e = nullptr;
   int64_t at_us = 0;
   bool sla = false;  // An SlaWarning/SlaBreached event.
   SlaRecordTransition transition;
@@ -230,12 +226,16 @@ SlaRecordAttributes AttributesOf(const SlaRecordState& rec) {
 // Evolves the record with a record event; fills the item's transition.
 void EvolveRecord(SlaRecordState* rec, Item* item) {
   item->priority_before = PriorityOf(*rec);
-  item->transition.event = std::string(PayloadName(item->e));
+  item->transition.event = std::string(PayloadName(*item->e));
+  // The stream version is where the event landed in the log, not part of
+  // the record: zeroed, so any arrival order gives the same bytes.
   if (rec->record_type() == "change") {
-    EvolveChange(item->e, rec->mutable_change());
+    EvolveChange(*item->e, rec->mutable_change());
+    rec->mutable_change()->clear_version();
     item->transition.state = ChangeStateName(rec->change().status());
   } else {
-    EvolveIncident(item->e, rec->mutable_incident());
+    EvolveIncident(*item->e, rec->mutable_incident());
+    rec->mutable_incident()->clear_version();
     item->transition.state =
         std::string(IncidentStateName(rec->incident().status()));
     if (rec->incident().status() == INCIDENT_ON_HOLD) {
@@ -363,10 +363,12 @@ class RecordFold {
   }
 
   // Folds one item. `history` gives the record's items up to and including
-  // this one (called only when a clock attaches).
+  // this one, owned by the caller and alive until the fold ends (called
+  // only when a clock attaches).
   absl::Status Step(
       Item& item,
-      const std::function<absl::StatusOr<std::vector<Item>>()>& history) {
+      const std::function<absl::StatusOr<const std::vector<Item>*>()>&
+          history) {
     if (item.sla) return StepSla(item);
     EvolveRecord(&rec_, &item);
     const int priority = item.priority_after;
@@ -395,13 +397,12 @@ class RecordFold {
       }
     }
     // Metrics an attached policy now has a target for, and new policies.
-    std::optional<std::vector<Item>> hist;
+    const std::vector<Item>* hist = nullptr;
     auto get_history = [&]() -> absl::StatusOr<const std::vector<Item>*> {
-      if (!hist.has_value()) {
-        SLATE_ASSIGN_OR_RETURN(std::vector<Item> h, history());
-        hist = std::move(h);
+      if (hist == nullptr) {
+        SLATE_ASSIGN_OR_RETURN(hist, history());
       }
-      return &*hist;
+      return hist;
     };
     const SlaRecordAttributes attrs = AttributesOf(rec_);
     for (const PolicyEntry& p : config_.policies) {
@@ -564,15 +565,15 @@ class RecordFold {
   // A folded SlaWarning/SlaBreached: the threshold counts as logged, and the
   // named clock (if it is still counting) advances to the event's instant.
   absl::Status StepSla(const Item& item) {
-    const bool warning = item.e.has_sla_warning();
-    const std::string& policy_id = warning ? item.e.sla_warning().policy_id()
-                                           : item.e.sla_breached().policy_id();
-    const SlaMetric metric = warning ? item.e.sla_warning().metric()
-                                     : item.e.sla_breached().metric();
-    const int64_t cycle = warning ? item.e.sla_warning().cycle()
-                                  : item.e.sla_breached().cycle();
+    const bool warning = item.e->has_sla_warning();
+    const std::string& policy_id = warning ? item.e->sla_warning().policy_id()
+                                           : item.e->sla_breached().policy_id();
+    const SlaMetric metric = warning ? item.e->sla_warning().metric()
+                                     : item.e->sla_breached().metric();
+    const int64_t cycle = warning ? item.e->sla_warning().cycle()
+                                  : item.e->sla_breached().cycle();
     const int index =
-        warning ? item.e.sla_warning().threshold_index() : kBreachIndex;
+        warning ? item.e->sla_warning().threshold_index() : kBreachIndex;
     SLATE_ASSIGN_OR_RETURN(
         Clk * c, Load(SlaClockKey(rec_.stream(), policy_id, metric, cycle)));
     if (c == nullptr) return absl::OkStatus();
@@ -617,10 +618,10 @@ class RecordFold {
     Replace(key, std::move(c));
     for (const Item& h : history) {
       if (h.sla) {
-        const bool w = h.e.has_sla_warning();
-        if ((w ? h.e.sla_warning().policy_id()
-               : h.e.sla_breached().policy_id()) != a.policy_id() ||
-            (w ? h.e.sla_warning().metric() : h.e.sla_breached().metric()) !=
+        const bool w = h.e->has_sla_warning();
+        if ((w ? h.e->sla_warning().policy_id()
+               : h.e->sla_breached().policy_id()) != a.policy_id() ||
+            (w ? h.e->sla_warning().metric() : h.e->sla_breached().metric()) !=
                 metric) {
           continue;
         }
@@ -680,47 +681,67 @@ absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
     return std::nullopt;
 }
 
-// The stored input of an event: the event without what the log assigned.
-Envelope StoredInput(const Envelope& e) {
-  Envelope in = e;
-  in.clear_version();
-  in.clear_position();
-  in.clear_recorded_at_us();
-  return in;
+// Whether the SLA projection folds `e` as an item of the record `stream`:
+// the record's own events, and the SlaWarning/SlaBreached events of its
+// clocks on SlaEventStream(stream). Policy and calendar definitions are
+// never items.
+bool IsItemOf(const Envelope& e, absl::string_view stream) {
+  if (e.has_sla_policy_defined() || e.has_calendar_defined()) return false;
+  if (e.has_sla_warning() || e.has_sla_breached()) {
+    const std::string& record = e.has_sla_warning() ? e.sla_warning().record()
+                                                    : e.sla_breached().record();
+    return record == stream && e.stream() == SlaEventStream(record);
+  }
+  return e.stream() == stream;
 }
 
-absl::StatusOr<std::vector<Item>> LoadItems(ProjectionState& state,
-                                            absl::string_view stream) {
+// A record's items read back from the log: the events of its stream and of
+// its SLA stream up to a position, in (occurred_at, position) order.
+struct History {
+  std::deque<Envelope> events;  // Stable addresses for the items.
   std::vector<Item> items;
-  absl::Status error;
-  SLATE_RETURN_IF_ERROR(state.Scan(
-      InPrefix(stream), [&](absl::string_view key, absl::string_view value) {
-        Item item;
-        error = ParseStored(value, key, &item.e);
-        if (!error.ok()) return false;
-        item.at_us = item.e.occurred_at_us();
-        item.sla = item.e.has_sla_warning() || item.e.has_sla_breached();
-        items.push_back(std::move(item));
-        return true;
-      }));
-  SLATE_RETURN_IF_ERROR(error);
-  return items;
+};
+
+absl::Status LoadItems(ProjectionState& state, absl::string_view stream,
+                       int64_t through_position, History* h) {
+  for (const std::string& s : {std::string(stream), SlaEventStream(stream)}) {
+    SLATE_RETURN_IF_ERROR(
+        state.ReadStream(s, through_position, [&](const Envelope& e) {
+          if (IsItemOf(e, stream)) h->events.push_back(e);
+          return true;
+        }));
+  }
+  h->items.reserve(h->events.size());
+  for (const Envelope& e : h->events) {
+    Item item;
+    item.e = &e;
+    item.at_us = e.occurred_at_us();
+    item.sla = e.has_sla_warning() || e.has_sla_breached();
+    h->items.push_back(std::move(item));
+  }
+  std::sort(h->items.begin(), h->items.end(),
+            [](const Item& a, const Item& b) {
+              return std::make_pair(a.at_us, a.e->position()) <
+                     std::make_pair(b.at_us, b.e->position());
+            });
+  return absl::OkStatus();
 }
 
 // Items with transitions, evolved from a fresh record.
-absl::StatusOr<std::vector<Item>> LoadHistory(ProjectionState& state,
-                                              absl::string_view stream) {
-  SLATE_ASSIGN_OR_RETURN(std::vector<Item> items, LoadItems(state, stream));
+absl::Status LoadHistory(ProjectionState& state, absl::string_view stream,
+                         int64_t through_position, History* h) {
+  SLATE_RETURN_IF_ERROR(LoadItems(state, stream, through_position, h));
   SlaRecordState rec = NewRecord(stream);
-  for (Item& item : items) {
+  for (Item& item : h->items) {
     if (!item.sla) EvolveRecord(&rec, &item);
   }
-  return items;
+  return absl::OkStatus();
 }
 
-// Drops the record's clocks and folds all its stored inputs again.
+// Drops the record's clocks and folds its items up to `through_position`
+// again, from the log.
 absl::Status Recompute(ProjectionState& state, const Config& config,
-                       absl::string_view stream) {
+                       absl::string_view stream, int64_t through_position) {
   std::vector<std::string> dead;
   absl::Status error;
   SLATE_RETURN_IF_ERROR(state.Scan(
@@ -734,25 +755,21 @@ absl::Status Recompute(ProjectionState& state, const Config& config,
       }));
   SLATE_RETURN_IF_ERROR(error);
   for (const std::string& k : dead) state.Delete(k);
-  SLATE_ASSIGN_OR_RETURN(std::vector<Item> items, LoadItems(state, stream));
+  History h;
+  SLATE_RETURN_IF_ERROR(LoadItems(state, stream, through_position, &h));
   SlaRecordState rec = NewRecord(stream);
   ClockCache clocks(/*max_entries=*/0);
   RecordFold fold(state, config, rec, clocks);
   std::vector<Item> done;  // Items folded so far, with transitions.
-  for (Item& item : items) {
+  done.reserve(h.items.size());
+  for (const Item& item : h.items) {
     done.push_back(item);
     SLATE_RETURN_IF_ERROR(fold.Step(
-        done.back(), [&]() -> absl::StatusOr<std::vector<Item>> {
-          return done;
+        done.back(), [&]() -> absl::StatusOr<const std::vector<Item>*> {
+          return &done;
         }));
   }
-  if (!items.empty()) {
-    const int64_t last = items.back().at_us;
-    int n = 0;
-    for (const Item& i : items) n += i.at_us == last ? 1 : 0;
-    rec.set_last_at_us(last);
-    rec.set_inputs_at_last(n);
-  }
+  if (!h.items.empty()) rec.set_last_at_us(h.items.back().at_us);
   fold.Finish();
   SLATE_RETURN_IF_ERROR(FlushClocks(state, config, clocks));
   state.Put(RecKey(stream), SerializeDeterministic(rec));
@@ -1120,6 +1137,8 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   if (sla_event) {
     stream = e.has_sla_warning() ? e.sla_warning().record()
                                  : e.sla_breached().record();
+    // Only from the record's SLA stream, where a recompute reads them.
+    if (e.stream() != SlaEventStream(stream)) return absl::OkStatus();
   } else if (!config_event) {
     stream = e.stream();
   }
@@ -1162,7 +1181,7 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
           return true;
         }));
     for (const std::string& s : streams) {
-      SLATE_RETURN_IF_ERROR(Recompute(state, config, s));
+      SLATE_RETURN_IF_ERROR(Recompute(state, config, s, e.position()));
     }
     return absl::OkStatus();
   }
@@ -1193,38 +1212,35 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   const bool stored = entry->present;
   if (!stored) entry->value = NewRecord(stream);
   SlaRecordState& rec = entry->value;
-  Envelope input = StoredInput(e);
 
   if (stored && at_us < rec.last_at_us()) {
-    // Late: store it after the inputs of its instant, then recompute from
-    // the bytes.
+    // Late: recompute the record from its events in the log, this one
+    // included.
     SLATE_RETURN_IF_ERROR(WriteBackRecords(state));
-    int64_t n = 0;
-    SLATE_RETURN_IF_ERROR(state.Scan(
-        absl::StrCat(InPrefix(stream), TimeHex(at_us), "|"),
-        [&](absl::string_view, absl::string_view) {
-          ++n;
-          return true;
-        }));
-    state.Put(InKey(stream, at_us, n), SerializeDeterministic(input));
-    return Recompute(state, config, stream);
+    return Recompute(state, config, stream, e.position());
   }
-
-  const int64_t n =
-      stored && at_us == rec.last_at_us() ? rec.inputs_at_last() : 0;
-  state.Put(InKey(stream, at_us, n), SerializeDeterministic(input));
   rec.set_last_at_us(at_us);
-  rec.set_inputs_at_last(static_cast<int32_t>(n + 1));
 
   RecordFold fold(state, config, rec, caches.clocks);
   SLATE_RETURN_IF_ERROR(fold.LoadCurrentClocks());
   Item item;
-  item.e = std::move(input);
+  item.e = &e;
   item.at_us = at_us;
   item.sla = sla_event;
-  absl::Status st = fold.Step(item, [&]() {
-    return LoadHistory(state, stream);
-  });
+  // A clock attaching replays the record's history: just this event for a
+  // new record, else read from the log.
+  std::vector<Item> first;
+  History history;
+  absl::Status st = fold.Step(
+      item, [&]() -> absl::StatusOr<const std::vector<Item>*> {
+        if (!stored) {
+          first.push_back(item);
+          return &first;
+        }
+        SLATE_RETURN_IF_ERROR(
+            LoadHistory(state, stream, e.position(), &history));
+        return &history.items;
+      });
   if (!st.ok()) {
     // The cached record and clocks may be half-changed.
     caches.Clear();

@@ -36,13 +36,17 @@
 //    state stays stored; RESUME: the same clock runs on).
 //  - `sla/<record stream>` SlaWarning / SlaBreached events (appended by
 //    Engine::AdvanceTo): the named clock advances to the event's instant, so
-//    the threshold counts as fired and the next deadline comes up.
+//    the threshold counts as fired and the next deadline comes up. Such an
+//    event on any other stream is ignored (a recompute would not find it).
 //  - Order: a record's events (and its SLA events) are folded in
 //    (occurred_at, arrival) order. One older than the latest folded for that
-//    record recomputes the record from the inputs this projection stored for
-//    it (never from the log), so any arrival order of the same events gives
-//    the same bytes, as long as events sharing one occurred_at arrive in the
-//    same relative order.
+//    record recomputes the record from its events in the log (its stream and
+//    its SLA stream, up to the late event's position, through
+//    ProjectionState::ReadStream), so any arrival order of the same events
+//    gives the same bytes, as long as events sharing one occurred_at arrive
+//    in the same relative order. A policy attaching to a record with earlier
+//    events replays them from the log the same way. The state therefore
+//    needs a log behind it (the runner's does; a MemoryState needs one).
 //  - Clock inputs a clock refuses (an impossible sequence, a calendar without
 //    enough open time) are skipped for that clock; they never stop the fold.
 //
@@ -51,9 +55,6 @@
 //   pol/<policy_id>                              SlaPolicy
 //   cal/<calendar_id>                            CalendarSpec
 //   rec/<stream>                                 SlaRecordState
-//   in/<stream>|<at:16x>|<n:8x>                  stored input (Envelope
-//                                                without version, position,
-//                                                recorded_at)
 //   clk/<stream>|<policy_id>|<metric>|<cycle:8x> SlaClockState
 //   due/<due:16x>|<clock key>                    "" (running clocks only:
 //                                                the next due instant)
@@ -188,7 +189,9 @@ class SlaProjection final : public Projection {
   ~SlaProjection() override;
   absl::string_view name() const override { return kName; }
   // 2: IncidentDetailsUpdated updates the incident's details.
-  int64_t version() const override { return 2; }
+  // 3: a record's events are read back from the log, not stored (no in/
+  //    keys); SLA events count only on the record's SLA stream.
+  int64_t version() const override { return 3; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
   // Records and clocks stay decoded between events (at most 4096 records
   // and 12288 clocks after a flush); Flush writes the changed ones.

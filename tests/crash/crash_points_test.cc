@@ -222,7 +222,7 @@ StoredState CheckStoredProjections(const std::string& db,
     if (!cp.ok()) continue;
     st.checkpoints[name] = *cp;
     EXPECT_LE(*cp, st.log_end) << where << ": projection " << name;
-    MemoryState expected;
+    MemoryState expected(log->get());
     for (int64_t p = 0; p < std::min<int64_t>(*cp, st.log_end); ++p) {
       absl::Status s = fresh->Apply(events[p], expected);
       EXPECT_TRUE(s.ok()) << where << ": " << s;

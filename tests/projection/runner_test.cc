@@ -1,5 +1,6 @@
 #include "lib/projection/runner.h"
 
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "lib/log/event_log.h"
 #include "lib/log/log_format.h"
+#include "lib/projection/memory_state.h"
 #include "tests/projection/test_projections.h"
 #include "tests/testing/temp_dir.h"
 
@@ -218,6 +220,92 @@ TEST_F(RunnerTest, DuplicateProjectionNamesAreRefused) {
   ps.push_back(std::make_unique<StreamStats>());
   auto r = ProjectionRunner::Open(log_.get(), std::move(ps), {});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Reads the event's stream back through ProjectionState::ReadStream and
+// stores what it saw: "<stream>" -> "<count> <ids of the last 2>". Fails if
+// the read does not end at the event being folded.
+class StreamReader final : public Projection {
+ public:
+  absl::string_view name() const override { return "stream-reader"; }
+  int64_t version() const override { return 1; }
+  absl::Status Apply(const Envelope& e, ProjectionState& state) override {
+    int64_t n = 0;
+    std::vector<std::string> ids;
+    int64_t last_position = -1;
+    absl::Status read = state.ReadStream(
+        e.stream(), e.position(), [&](const Envelope& got) {
+          if (got.position() <= last_position || got.stream() != e.stream()) {
+            ids.push_back("OUT-OF-ORDER");
+          }
+          last_position = got.position();
+          ++n;
+          ids.push_back(got.event_id());
+          return true;
+        });
+    if (!read.ok()) return read;
+    if (ids.empty() || ids.back() != e.event_id() || n != e.version() + 1) {
+      return absl::InternalError(absl::StrCat(
+          "read of ", e.stream(), " through ", e.position(), " saw ", n,
+          " events ending at ", ids.empty() ? "none" : ids.back()));
+    }
+    const size_t k = ids.size() >= 2 ? ids.size() - 2 : 0;
+    state.Put(e.stream(), absl::StrCat(n, " ", ids[k], " ", ids.back()));
+    // Stopping early stops the read.
+    int64_t seen = 0;
+    absl::Status first = state.ReadStream(e.stream(), e.position(),
+                                          [&](const Envelope&) {
+                                            ++seen;
+                                            return false;
+                                          });
+    if (!first.ok()) return first;
+    if (seen != 1) return absl::InternalError("ReadStream did not stop");
+    return absl::OkStatus();
+  }
+};
+
+TEST_F(RunnerTest, ReadStreamSeesTheStreamUpToTheEventBeingFolded) {
+  OpenLog();
+  // 7 streams of ~90 events, and one of 600 (more than a read page), all
+  // appended before the fold, so the log holds events past every position.
+  AppendN(630, "a");
+  for (int i = 0; i < 600; ++i) {
+    ASSERT_TRUE(log_->Append("long/1", ExpectedVersion::Any(),
+                             {Event(absl::StrCat("l", i))})
+                    .ok());
+  }
+  AppendN(70, "b");
+  auto runner = OpenRunner(std::make_unique<StreamReader>());
+  ASSERT_NE(runner, nullptr);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  for (const auto& [key, want] :
+       {std::pair<std::string, std::string>{"long/1", "600 l598 l599"},
+        {"s/0", "100 b56 b63"}}) {
+    auto got = runner->Get("stream-reader", key);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->value_or("<none>"), want);
+  }
+
+  // A MemoryState reads the same log to the same bytes.
+  std::vector<Envelope> events;
+  auto all = log_->ReadAll(0, 10000);
+  ASSERT_TRUE(all.ok()) << all.status();
+  StreamReader fresh;
+  MemoryState memory(log_.get());
+  ASSERT_TRUE(FoldInto(fresh, *all, memory).ok());
+  auto stored = runner->Dump("stream-reader");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  std::map<std::string, std::string> user;
+  for (const auto& [k, v] : *stored) {
+    if (!k.empty() && k[0] != '\0') user[k] = v;
+  }
+  EXPECT_EQ(user, memory.data());
+
+  // Without a log behind it, the read is refused with a reason.
+  MemoryState no_log;
+  absl::Status st = FoldInto(fresh, *all, no_log);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_NE(st.message().find("s/0"), absl::string_view::npos) << st;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
@@ -163,6 +164,72 @@ TEST_F(SlaScenarioTest, P1OnOfficeBerlinWarnsPausesBreachesAndResolves) {
   ASSERT_TRUE(engine_->RebuildProjection(SlaProjection::kName).ok());
   EXPECT_EQ(Dump(), before);
   EXPECT_GT(before.size(), 5u);
+}
+
+// Version 3 stores no copy of the events (a recompute reads them from the
+// log), so SLA events count only where a recompute finds them: on the
+// record's SLA stream.
+TEST_F(SlaScenarioTest, SlaEventsCountOnlyOnTheRecordsSlaStream) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
+                     "at":"2026-11-01T00:00:00Z"}})");
+  Exec(*engine_, R"({"openIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":1,
+      "urgency":1}})");
+  // Unacknowledged: the response clock has warned and breached by 10:00Z;
+  // the resolution clock has reached 50%.
+  auto resolution_warning = [](const std::vector<Envelope>& events,
+                               int percent) -> const Envelope* {
+    for (const Envelope& e : events) {
+      if (e.has_sla_warning() &&
+          e.sla_warning().metric() == SLA_METRIC_RESOLUTION &&
+          e.sla_warning().threshold_percent() == percent) {
+        return &e;
+      }
+    }
+    return nullptr;
+  };
+  std::vector<Envelope> fired = Advance("2026-11-23T10:00:00Z");
+  const Envelope* w50 = resolution_warning(fired, 50);
+  ASSERT_NE(w50, nullptr);
+  const Envelope first = *w50;
+  const auto before = Dump();
+  for (const auto& [key, value] : before) {
+    EXPECT_FALSE(absl::StartsWith(key, "in/")) << key;
+  }
+  // The next threshold's warning, on two streams it does not belong to.
+  for (const std::string stream : {"other/1", "incident/INC1"}) {
+    Envelope w = first;
+    w.clear_stream();
+    w.clear_version();
+    w.clear_position();
+    w.clear_recorded_at_us();
+    w.set_event_id(absl::StrCat("stray-", stream));
+    w.mutable_sla_warning()->set_threshold_index(1);
+    w.mutable_sla_warning()->set_threshold_percent(75);
+    w.set_occurred_at_us(Us("2026-11-23T11:00:00Z"));
+    auto r = engine_->Append(stream, ExpectedVersion::Any(), {w});
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  ASSERT_TRUE(engine_->projections().CatchUp().ok());
+  auto user_keys = [](std::vector<std::pair<std::string, std::string>> kv) {
+    std::erase_if(kv, [](const auto& p) { return p.first[0] == '\0'; });
+    return kv;
+  };
+  EXPECT_EQ(user_keys(Dump()), user_keys(before));
+  // The 75% warning still fires from the clock itself, on the SLA stream.
+  fired = Advance("2026-11-23T12:00:00Z");
+  const Envelope* w75 = resolution_warning(fired, 75);
+  ASSERT_NE(w75, nullptr);
+  EXPECT_EQ(w75->stream(), "sla/incident/INC1");
+  EXPECT_EQ(w75->occurred_at_us(), Us("2026-11-23T11:00:00Z"));
+  // A late incident event recomputes from the log to the same clocks as a
+  // rebuild.
+  Exec(*engine_, R"({"assignIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T08:05:00Z","group":"network-ops"}})");
+  const auto live = Dump();
+  ASSERT_TRUE(engine_->RebuildProjection(SlaProjection::kName).ok());
+  EXPECT_EQ(Dump(), live);
 }
 
 TEST_F(SlaScenarioTest, PolicyDefinedLateAttachesFromTheOriginalStart) {
