@@ -367,7 +367,11 @@ using CellCache = DecodedCache<KpiMeasures>;
 // A record with its contribution (computed when first needed).
 struct CachedRecord {
   kpi::KpiRecord record;
+  // What the cells hold of this record (nullopt: that of `record` as
+  // loaded, not computed yet).
   std::optional<KpiContribution> contribution;
+  // `record` changed since `contribution`: Flush moves the cells.
+  bool stale = false;
 };
 using RecordCache = DecodedCache<CachedRecord>;
 
@@ -580,6 +584,9 @@ struct KpiProjection::Caches {
   RecordCache records{kCachedRecords};
   CellCache cells{kCachedCells};
   std::optional<KpiLogCalendars> calendars;  // nullopt: not loaded.
+  // Records whose cells Flush moves: a record's contribution is computed
+  // once per batch, not once per event.
+  std::vector<RecordCache::Entry*> stale;
 };
 
 KpiProjection::KpiProjection(KpiOptions options)
@@ -587,6 +594,7 @@ KpiProjection::KpiProjection(KpiOptions options)
 KpiProjection::~KpiProjection() = default;
 
 void KpiProjection::Discard() {
+  caches_->stale.clear();
   caches_->records.Clear();
   caches_->cells.Clear();
   caches_->calendars.reset();
@@ -648,6 +656,25 @@ absl::Status KpiProjection::RecomputeRecords(const KpiLogCalendars& before,
 }
 
 absl::Status KpiProjection::Flush(ProjectionState& state) {
+  // The changed records' cells, each from its contribution before the batch
+  // to its contribution now (integer sums: the order does not matter).
+  for (RecordCache::Entry* entry : caches_->stale) {
+    CachedRecord& r = entry->value;
+    const absl::string_view stream =
+        absl::string_view(*entry->key).substr(kpi::kRecordPrefix.size());
+    const absl::string_view kind = stream.substr(0, stream.find('/'));
+    KpiContribution now =
+        ContributeKpiRecord(kind, r.record, options_, &*caches_->calendars);
+    absl::Status st = ApplyDiff(stream, *r.contribution, now, state,
+                                caches_->cells);
+    if (!st.ok()) {
+      Discard();  // The cells may be half-changed.
+      return st;
+    }
+    r.contribution = std::move(now);
+    r.stale = false;
+  }
+  caches_->stale.clear();
   SLATE_RETURN_IF_ERROR(caches_->cells.Flush(
       [&](const std::string& key, const KpiMeasures& m, bool present) {
         if (present) {
@@ -715,14 +742,10 @@ absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
   events->Add(std::move(*event));
   // Move the new event (now last) into place.
   std::rotate(events->begin() + index, events->end() - 1, events->end());
-  KpiContribution new_c =
-      ContributeKpiRecord(kind, record, options_, calendars);
-  absl::Status st = ApplyDiff(stream, *cached, new_c, state, caches_->cells);
-  if (!st.ok()) {
-    Discard();  // The record and cells may be half-changed.
-    return st;
+  if (!entry->value.stale) {
+    entry->value.stale = true;
+    caches_->stale.push_back(entry);
   }
-  cached = std::move(new_c);
   caches_->records.MarkWritten(entry);
   return absl::OkStatus();
 }

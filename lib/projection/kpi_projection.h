@@ -173,8 +173,10 @@ class KpiProjection final : public Projection {
   int64_t version() const override { return 3; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
   // Records (with their contribution) and day cells stay decoded between
-  // events (at most 4096 records and 16384 cells after a flush); Flush
-  // writes the changed ones.
+  // events (at most 4096 records and 16384 cells after a flush). Apply only
+  // adds the event to its record; Flush moves each changed record's cells
+  // once (from its contribution before to its contribution now) and writes
+  // the changed records and cells.
   absl::Status Flush(ProjectionState& state) override;
   void Discard() override;
   const KpiOptions& options() const { return options_; }
