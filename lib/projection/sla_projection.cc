@@ -260,7 +260,21 @@ SlaRecordState NewRecord(absl::string_view stream) {
 }
 
 using ClockCache = DecodedCache<Clk>;
-using RecordCache = DecodedCache<SlaRecordState>;
+// A record as the projection keeps it decoded: its stored state and, while
+// every item of the record went through this cache (the record was new
+// when cached), those items, so a policy attaching later replays them
+// without reading the log.
+struct CachedRecord {
+  SlaRecordState rec;
+  bool complete = false;
+  // In fold order; `e` is null for record events (a replay needs only their
+  // transition) and points into `sla_events` for SLA events.
+  std::vector<Item> items;
+  std::deque<Envelope> sla_events;
+};
+// Past this many items a record's replay reads the log instead.
+constexpr size_t kMaxCachedItems = 256;
+using RecordCache = DecodedCache<CachedRecord>;
 
 absl::Status DecodeClock(absl::string_view key, absl::string_view bytes,
                          Clk* c) {
@@ -318,9 +332,9 @@ absl::Status FlushClocks(ProjectionState& state, const Config& config,
 
 absl::Status FlushRecords(ProjectionState& state, RecordCache& recs) {
   return recs.Flush(
-      [&](const std::string& key, SlaRecordState& rec, bool present) {
+      [&](const std::string& key, CachedRecord& r, bool present) {
         if (present) {
-          state.Put(key, SerializeDeterministic(rec));
+          state.Put(key, SerializeDeterministic(r.rec));
         } else {
           state.Delete(key);
         }
@@ -1206,12 +1220,16 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   SLATE_ASSIGN_OR_RETURN(
       RecordCache::Entry * entry,
       caches.recs.Load(state, rec_key,
-                       [&](absl::string_view bytes, SlaRecordState* rec) {
-                         return ParseStored(bytes, rec_key, rec);
+                       [&](absl::string_view bytes, CachedRecord* r) {
+                         return ParseStored(bytes, rec_key, &r->rec);
                        }));
   const bool stored = entry->present;
-  if (!stored) entry->value = NewRecord(stream);
-  SlaRecordState& rec = entry->value;
+  CachedRecord& cached = entry->value;
+  if (!stored) {
+    cached.rec = NewRecord(stream);
+    cached.complete = true;
+  }
+  SlaRecordState& rec = cached.rec;
 
   if (stored && at_us < rec.last_at_us()) {
     // Late: recompute the record from its events in the log, this one
@@ -1227,15 +1245,16 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   item.e = &e;
   item.at_us = at_us;
   item.sla = sla_event;
-  // A clock attaching replays the record's history: just this event for a
-  // new record, else read from the log.
-  std::vector<Item> first;
+  // A clock attaching replays the record's history: the cached items and
+  // this one, else read from the log.
+  std::vector<Item> replay;
   History history;
   absl::Status st = fold.Step(
       item, [&]() -> absl::StatusOr<const std::vector<Item>*> {
-        if (!stored) {
-          first.push_back(item);
-          return &first;
+        if (cached.complete) {
+          replay = cached.items;
+          replay.push_back(item);
+          return &replay;
         }
         SLATE_RETURN_IF_ERROR(
             LoadHistory(state, stream, e.position(), &history));
@@ -1247,6 +1266,16 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
     return st;
   }
   fold.Finish();
+  if (cached.complete && cached.items.size() >= kMaxCachedItems) {
+    cached.complete = false;
+    cached.items = {};
+    cached.sla_events = {};
+  }
+  if (cached.complete) {
+    Item& kept = cached.items.emplace_back(std::move(item));
+    kept.e = nullptr;
+    if (kept.sla) kept.e = &cached.sla_events.emplace_back(e);
+  }
   caches.recs.MarkWritten(entry);
   return absl::OkStatus();
 }

@@ -279,6 +279,39 @@ TEST_F(SlaScenarioTest, PriorityRaisedAttachesRetroactivelyAndRetargets) {
             Us("2026-11-23T10:00:00Z"));
 }
 
+// The projection replays a record it has cached from its own copy of the
+// items, and one it has not (here: after a restart) from the log. Both give
+// the clocks a rebuild gives.
+TEST_F(SlaScenarioTest, AttachAfterRestartReplaysTheRecordFromTheLog) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
+                     "at":"2026-11-01T00:00:00Z"}})");
+  Exec(*engine_, R"({"openIncident":{"incidentId":"INC3",
+      "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":3,
+      "urgency":3}})");
+  Exec(*engine_, R"({"holdIncident":{"incidentId":"INC3",
+      "at":"2026-11-23T08:30:00Z","reason":"AWAITING_CALLER"}})");
+  Exec(*engine_, R"({"resumeIncident":{"incidentId":"INC3",
+      "at":"2026-11-23T08:45:00Z"}})");
+  EXPECT_TRUE(Clocks("INC3").empty());
+  engine_.reset();
+  Open();
+  // Raised to P2 at 09:00Z: the 8 business hours ran 08:00-08:30Z and
+  // from 08:45Z; office hours end 16:00Z, so 15 minutes are left for
+  // Tuesday 08:00Z.
+  Exec(*engine_, R"({"setIncidentImpactUrgency":{"incidentId":"INC3",
+      "at":"2026-11-23T09:00:00Z","impact":1,"urgency":2}})");
+  const SlaClockView* resolution = nullptr;
+  std::vector<SlaClockView> clocks = Clocks("INC3");
+  resolution = Find(clocks, "resolution");
+  ASSERT_NE(resolution, nullptr);
+  EXPECT_EQ(resolution->state.started_at_us(), Us("2026-11-23T08:00:00Z"));
+  EXPECT_EQ(resolution->state.deadline_us(), Us("2026-11-24T08:15:00Z"));
+  const auto live = Dump();
+  ASSERT_TRUE(engine_->RebuildProjection(SlaProjection::kName).ok());
+  EXPECT_EQ(Dump(), live);
+}
+
 TEST_F(SlaScenarioTest, ReopenStartsANewCycleAndKeepsTheOld) {
   DefineSlaConfig(*engine_, AllHoursPolicyJson());
   Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
