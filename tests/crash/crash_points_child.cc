@@ -11,6 +11,11 @@
 //   crash_points_child rebuild DB DURABILITY RUN BATCHES REBUILDS [SPEC]
 //       Appends as above, then arms SPEC (crash_point::ArmFromSpec) if given,
 //       then rebuilds every built-in projection in turn, REBUILDS rounds.
+//   crash_points_child rebuild-batched DB DURABILITY RUN BATCHES REBUILDS
+//                      [SPEC]
+//       The same, but the rebuilds run on a ProjectionRunner that reads 32
+//       events at a time and commits after each read (commit_bytes = 1), so
+//       a crash can land after a commit of part of a rebuild.
 //   crash_points_child import  DB DURABILITY CSV
 //       Imports the ServiceNow export CSV with max_events_per_append = 2;
 //       acks every event a subscription sees committed.
@@ -31,6 +36,9 @@
 #include "lib/api/engine.h"
 #include "lib/base/crash_point.h"
 #include "lib/import/servicenow_import.h"
+#include "lib/log/event_log.h"
+#include "lib/projection/builtins.h"
+#include "lib/projection/runner.h"
 #include "tests/testing/incident_events.h"
 
 namespace {
@@ -116,7 +124,7 @@ int main(int argc, char** argv) {
     return Fail(s);
   }
   if (mode == "append") return 0;
-  if (mode != "rebuild" || argc < 7) {
+  if ((mode != "rebuild" && mode != "rebuild-batched") || argc < 7) {
     std::fprintf(stderr, "crash_points_child: bad mode or arguments\n");
     return 2;
   }
@@ -126,6 +134,23 @@ int main(int argc, char** argv) {
     if (absl::Status s = slate::crash_point::ArmFromSpec(argv[7]); !s.ok()) {
       return Fail(s);
     }
+  }
+  if (mode == "rebuild-batched") {
+    engine->reset();
+    auto log = slate::EventLog::Open(options, argv[2]);
+    if (!log.ok()) return Fail(log.status());
+    slate::RunnerOptions ro;
+    ro.batch_events = 32;
+    ro.commit_bytes = 1;
+    auto runner = slate::ProjectionRunner::Open(
+        log->get(), slate::BuiltinProjections((*log)->options()), ro);
+    if (!runner.ok()) return Fail(runner.status());
+    for (long i = 0; i < rebuilds; ++i) {
+      for (const std::string& name : (*runner)->Names()) {
+        if (absl::Status s = (*runner)->Rebuild(name); !s.ok()) return Fail(s);
+      }
+    }
+    return 0;
   }
   const std::vector<std::string> names = (*engine)->projections().Names();
   for (long i = 0; i < rebuilds; ++i) {

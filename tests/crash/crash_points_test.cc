@@ -429,8 +429,10 @@ TEST(CrashPointsTest, RunnerAfterBatchCommit) {
 // it leaves the projection either reset (checkpoint 0) or complete.
 // `via_api`: armed by the child after its appends (crash_point::ArmFromSpec),
 // so only rebuild hits count; otherwise through SLATE_CRASH_POINT.
+// `batched`: the child's rebuilds commit every 32 events (rebuild-batched).
 void RebuildRounds(const std::string& point, bool via_api,
-                   const std::vector<int64_t>& hits, int* mid_refold_rounds) {
+                   const std::vector<int64_t>& hits, int* mid_refold_rounds,
+                   bool batched = false) {
   testing::TempDir dir;
   const std::string db = dir.Sub("db");
   const Options options = ChildOptions("process-crash");
@@ -440,7 +442,7 @@ void RebuildRounds(const std::string& point, bool via_api,
     const int64_t hit = hits[round];
     const std::string spec = absl::StrCat(point, ":", hit);
     const std::string where = absl::StrCat(point, " in rebuild, hit ", hit);
-    std::vector<std::string> args = {"rebuild",
+    std::vector<std::string> args = {batched ? "rebuild-batched" : "rebuild",
                                      db,
                                      "process-crash",
                                      absl::StrCat(round + 1),
@@ -460,6 +462,15 @@ void RebuildRounds(const std::string& point, bool via_api,
       // Reset left the rebuilt projection empty at checkpoint 0.
       EXPECT_EQ(st.min_checkpoint(), 0) << where << ": " << st.ToString();
       EXPECT_GT(st.log_end, 0) << where;
+    }
+    if (batched && point == "runner.after_batch_commit") {
+      // Part of a rebuild is committed: one projection stands between 0
+      // and the log's end, and equals a fold up to there (checked above).
+      bool partial = false;
+      for (const auto& [name, cp] : st.checkpoints) {
+        partial |= cp > 0 && cp < st.log_end;
+      }
+      EXPECT_TRUE(partial) << where << ": " << st.ToString();
     }
     if (mid) ++*mid_refold_rounds;
     const Reopened log = ReopenAndVerify(db, options, acked, where);
@@ -492,6 +503,20 @@ TEST(CrashPointsTest, RunnerAfterBatchCommitDuringRebuild) {
   int mid = 0;
   RebuildRounds("runner.after_batch_commit", /*via_api=*/true, {1, 3, 10},
                 &mid);
+}
+
+TEST(CrashPointsTest, RunnerAfterACommitPartWayThroughARebuild) {
+  int mid = 0;
+  RebuildRounds("runner.after_batch_commit", /*via_api=*/true, {2, 5, 9},
+                &mid, /*batched=*/true);
+  EXPECT_EQ(mid, 3);
+}
+
+TEST(CrashPointsTest, RunnerBeforeACommitPartWayThroughARebuild) {
+  int mid = 0;
+  RebuildRounds("runner.before_batch_commit", /*via_api=*/true, {3, 4, 8},
+                &mid, /*batched=*/true);
+  EXPECT_EQ(mid, 3);
 }
 
 // --- Import ------------------------------------------------------------------
