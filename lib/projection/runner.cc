@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "absl/container/btree_map.h"
@@ -456,6 +458,14 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     return absl::OkStatus();
   };
   bool pending = false;
+  // The next batch, read on another thread while this one folds (only
+  // behind big batches: a live fold of a few events reads on its own).
+  struct Prefetch {
+    int64_t from = 0;
+    size_t want = 0;
+    std::future<absl::StatusOr<std::vector<Envelope>>> events;
+  };
+  std::optional<Prefetch> prefetch;  // Its future waits for the read.
   int64_t target_start = std::numeric_limits<int64_t>::max();
   for (int64_t f : folded) target_start = std::min(target_start, f);
   while (true) {
@@ -464,7 +474,12 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     if (slots_.empty() || from >= target) break;
     const size_t want = std::min<size_t>(options_.batch_events,
                                          static_cast<size_t>(target - from));
-    absl::StatusOr<std::vector<Envelope>> events = log_->ReadAll(from, want);
+    absl::StatusOr<std::vector<Envelope>> events =
+        prefetch.has_value() && prefetch->from == from &&
+                prefetch->want == want
+            ? prefetch->events.get()
+            : log_->ReadAll(from, want);
+    prefetch.reset();
     if (events.ok() && events->empty()) {
       events = absl::DataLossError(absl::StrCat(
           "projections: position ", from, " is below the log's end (",
@@ -475,6 +490,13 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
       return events.status();
     }
     const int64_t next = events->back().position() + 1;
+    if (next < target && events->size() >= options_.parallel_min_events) {
+      const size_t after = std::min<size_t>(
+          options_.batch_events, static_cast<size_t>(target - next));
+      prefetch = Prefetch{next, after, std::async(std::launch::async, [=, this] {
+                            return log_->ReadAll(next, after);
+                          })};
+    }
     // Each projection behind `next` folds the batch into its own cache, on
     // up to fold_threads threads (projections share nothing but the events
     // and the DB, which is thread-safe for reads).
@@ -524,6 +546,7 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     for (size_t i : work) {
       const Failure& f = failures[i];
       if (f.status.ok()) continue;
+      prefetch.reset();
       drop_caches();
       // Keep the work before this read: fold again up to its start (those
       // events folded fine, and folds are deterministic) and commit that,
