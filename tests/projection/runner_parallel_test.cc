@@ -287,9 +287,17 @@ class DeferredCount final : public Projection {
   DecodedCache<int64_t> counts_{1000};
 };
 
+// commit_bytes = 0: every batch commits, so the failing batch comes after
+// commits of this fold (the checkpoint must stay at the last one).
 TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
-  for (size_t threads : {size_t{1}, size_t{2}}) {
-    SCOPED_TRACE(absl::StrCat(threads, " fold threads"));
+  for (const auto& [threads, commit_bytes] :
+       std::vector<std::pair<size_t, size_t>>{
+           {1, RunnerOptions().commit_bytes},
+           {2, RunnerOptions().commit_bytes},
+           {1, 0},
+           {2, 0}}) {
+    SCOPED_TRACE(absl::StrCat(threads, " fold threads, commit_bytes ",
+                              commit_bytes));
     testing::TempDir dir;
     Options options;
     options.durability = Durability::kProcessCrash;
@@ -316,6 +324,7 @@ TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
     ro.batch_events = 5;  // Reads [0,5) [5,10) [10,15) [15,20): 17 fails.
     ro.fold_threads = threads;
     ro.parallel_min_events = 1;
+    ro.commit_bytes = commit_bytes;
     auto runner = ProjectionRunner::Open(log->get(), std::move(ps), ro);
     ASSERT_TRUE(runner.ok());
     absl::Status st = (*runner)->CatchUp();
