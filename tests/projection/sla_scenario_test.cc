@@ -46,6 +46,18 @@ class SlaScenarioTest : public ::testing::Test {
     }
     return nullptr;
   }
+  void DefineEmailService() {
+    Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
+                       "at":"2026-11-01T00:00:00Z"}})");
+  }
+  // An incident on the e-mail service.
+  void OpenIncident(const std::string& id, const std::string& at, int impact,
+                    int urgency) {
+    Exec(*engine_, absl::StrCat(R"({"openIncident":{"incidentId":")", id,
+                                R"(","at":")", at,
+                                R"(","serviceId":"email","impact":)", impact,
+                                R"(,"urgency":)", urgency, "}}"));
+  }
   std::vector<SlaClockView> Clocks(const std::string& record) {
     auto c = engine_->Clocks(record);
     EXPECT_TRUE(c.ok()) << c.status();
@@ -66,8 +78,7 @@ int64_t Us(const std::string& t) { return absl::ToUnixMicros(T(t)); }
 
 TEST_F(SlaScenarioTest, P1OnOfficeBerlinWarnsPausesBreachesAndResolves) {
   DefineSlaConfig(*engine_, OfficePolicyJson());
-  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
-                     "at":"2026-11-01T00:00:00Z"}})");
+  DefineEmailService();
   // Monday 2026-11-23 09:00 Berlin (08:00Z): P1 (impact 1, urgency 1).
   Exec(*engine_, R"({"openIncident":{"incidentId":"INC1",
       "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":1,
@@ -171,11 +182,8 @@ TEST_F(SlaScenarioTest, P1OnOfficeBerlinWarnsPausesBreachesAndResolves) {
 // record's SLA stream.
 TEST_F(SlaScenarioTest, SlaEventsCountOnlyOnTheRecordsSlaStream) {
   DefineSlaConfig(*engine_, OfficePolicyJson());
-  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
-                     "at":"2026-11-01T00:00:00Z"}})");
-  Exec(*engine_, R"({"openIncident":{"incidentId":"INC1",
-      "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":1,
-      "urgency":1}})");
+  DefineEmailService();
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 1, 1);
   // Unacknowledged: the response clock has warned and breached by 10:00Z;
   // the resolution clock has reached 50%.
   auto resolution_warning = [](const std::vector<Envelope>& events,
@@ -233,11 +241,8 @@ TEST_F(SlaScenarioTest, SlaEventsCountOnlyOnTheRecordsSlaStream) {
 }
 
 TEST_F(SlaScenarioTest, PolicyDefinedLateAttachesFromTheOriginalStart) {
-  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
-                     "at":"2026-11-01T00:00:00Z"}})");
-  Exec(*engine_, R"({"openIncident":{"incidentId":"INC2",
-      "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":1,
-      "urgency":1}})");
+  DefineEmailService();
+  OpenIncident("INC2", "2026-11-23T08:00:00Z", 1, 1);
   EXPECT_TRUE(Clocks("INC2").empty());
   DefineSlaConfig(*engine_, OfficePolicyJson());
   std::vector<SlaClockView> clocks = Clocks("INC2");
@@ -249,12 +254,9 @@ TEST_F(SlaScenarioTest, PolicyDefinedLateAttachesFromTheOriginalStart) {
 
 TEST_F(SlaScenarioTest, PriorityRaisedAttachesRetroactivelyAndRetargets) {
   DefineSlaConfig(*engine_, OfficePolicyJson());
-  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
-                     "at":"2026-11-01T00:00:00Z"}})");
+  DefineEmailService();
   // Impact 3 urgency 3: P5, no policy.
-  Exec(*engine_, R"({"openIncident":{"incidentId":"INC3",
-      "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":3,
-      "urgency":3}})");
+  OpenIncident("INC3", "2026-11-23T08:00:00Z", 3, 3);
   EXPECT_TRUE(Clocks("INC3").empty());
   // Raised to P2 at 09:00Z: attached as if from 08:00Z, 8h target.
   Exec(*engine_, R"({"setIncidentImpactUrgency":{"incidentId":"INC3",
@@ -284,11 +286,8 @@ TEST_F(SlaScenarioTest, PriorityRaisedAttachesRetroactivelyAndRetargets) {
 // the clocks a rebuild gives.
 TEST_F(SlaScenarioTest, AttachAfterRestartReplaysTheRecordFromTheLog) {
   DefineSlaConfig(*engine_, OfficePolicyJson());
-  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
-                     "at":"2026-11-01T00:00:00Z"}})");
-  Exec(*engine_, R"({"openIncident":{"incidentId":"INC3",
-      "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":3,
-      "urgency":3}})");
+  DefineEmailService();
+  OpenIncident("INC3", "2026-11-23T08:00:00Z", 3, 3);
   Exec(*engine_, R"({"holdIncident":{"incidentId":"INC3",
       "at":"2026-11-23T08:30:00Z","reason":"AWAITING_CALLER"}})");
   Exec(*engine_, R"({"resumeIncident":{"incidentId":"INC3",
@@ -301,9 +300,8 @@ TEST_F(SlaScenarioTest, AttachAfterRestartReplaysTheRecordFromTheLog) {
   // Tuesday 08:00Z.
   Exec(*engine_, R"({"setIncidentImpactUrgency":{"incidentId":"INC3",
       "at":"2026-11-23T09:00:00Z","impact":1,"urgency":2}})");
-  const SlaClockView* resolution = nullptr;
   std::vector<SlaClockView> clocks = Clocks("INC3");
-  resolution = Find(clocks, "resolution");
+  const SlaClockView* resolution = Find(clocks, "resolution");
   ASSERT_NE(resolution, nullptr);
   EXPECT_EQ(resolution->state.started_at_us(), Us("2026-11-23T08:00:00Z"));
   EXPECT_EQ(resolution->state.deadline_us(), Us("2026-11-24T08:15:00Z"));
@@ -314,11 +312,8 @@ TEST_F(SlaScenarioTest, AttachAfterRestartReplaysTheRecordFromTheLog) {
 
 TEST_F(SlaScenarioTest, ReopenStartsANewCycleAndKeepsTheOld) {
   DefineSlaConfig(*engine_, AllHoursPolicyJson());
-  Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
-                     "at":"2026-11-01T00:00:00Z"}})");
-  Exec(*engine_, R"({"openIncident":{"incidentId":"INC4",
-      "at":"2026-11-23T08:00:00Z","serviceId":"email","impact":1,
-      "urgency":1}})");
+  DefineEmailService();
+  OpenIncident("INC4", "2026-11-23T08:00:00Z", 1, 1);
   Exec(*engine_, R"({"resolveIncident":{"incidentId":"INC4",
       "at":"2026-11-23T09:00:00Z","resolutionCode":"fixed"}})");
   Exec(*engine_, R"({"reopenIncident":{"incidentId":"INC4",
