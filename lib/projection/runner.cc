@@ -41,6 +41,7 @@ struct CacheEntry {
   std::string value;
   bool present = false;  // false: the key has no value (deleted / absent).
   bool dirty = false;    // Written in the current batch, not yet committed.
+  const std::string* key = nullptr;  // The map's key of this entry.
 };
 
 constexpr size_t kEntryOverhead = 64;  // Bytes per entry beyond key + value.
@@ -66,6 +67,7 @@ struct ProjectionRunner::StateCache {
   std::pair<CacheEntry*, bool> Insert(absl::string_view key) {
     auto [it, inserted] = map.try_emplace(key);
     if (inserted) {
+      it->second.key = &it->first;
       order.emplace(absl::string_view(it->first), &it->second);
       bytes += key.size() + kEntryOverhead;
     }
@@ -78,7 +80,9 @@ struct ProjectionRunner::StateCache {
     order.erase(absl::string_view(it->first));
     map.erase(it);
   }
-  std::vector<std::string> dirty;  // Keys written since the last commit.
+  // Entries written since the last commit (node-based map: the pointers
+  // stay valid until the entry is erased).
+  std::vector<CacheEntry*> dirty;
   size_t dirty_bytes = 0;          // Bytes written since the last commit.
   bool complete = false;
   size_t bytes = 0;
@@ -198,7 +202,7 @@ class CachedState final : public ProjectionState {
     cache_->dirty_bytes += key.size() + value.size();
     if (!e.dirty) {
       e.dirty = true;
-      cache_->dirty.emplace_back(key);
+      cache_->dirty.push_back(&e);
     }
   }
   bool CheckKey(absl::string_view key) {
@@ -232,14 +236,15 @@ void FlushCache(ProjectionRunner::StateCache& cache,
   // In key order: the memtable's skiplist inserts a sorted run through its
   // sequential-insert hint instead of a full search per key (measured: the
   // commit of a rebuild costs about half as much).
-  std::sort(cache.dirty.begin(), cache.dirty.end());
-  for (const std::string& key : cache.dirty) {
-    const CacheEntry* e = cache.Find(key);
-    if (e == nullptr) continue;
+  std::sort(cache.dirty.begin(), cache.dirty.end(),
+            [](const CacheEntry* a, const CacheEntry* b) {
+              return *a->key < *b->key;
+            });
+  for (const CacheEntry* e : cache.dirty) {
     if (e->present) {
-      batch->Put(cf, key, e->value).PermitUncheckedError();
+      batch->Put(cf, *e->key, e->value).PermitUncheckedError();
     } else {
-      batch->Delete(cf, key).PermitUncheckedError();
+      batch->Delete(cf, *e->key).PermitUncheckedError();
     }
   }
 }
@@ -247,11 +252,9 @@ void FlushCache(ProjectionRunner::StateCache& cache,
 // After a successful write: the batch's entries are committed values.
 // Drops every entry when the cache is over its budget.
 void CommitCache(ProjectionRunner::StateCache& cache, size_t budget) {
-  for (const std::string& key : cache.dirty) {
-    CacheEntry* e = cache.Find(key);
-    if (e == nullptr) continue;
+  for (CacheEntry* e : cache.dirty) {
     if (!e->present && cache.complete) {
-      cache.Erase(key);  // Known absent anyway.
+      cache.Erase(*e->key);  // Known absent anyway.
       continue;
     }
     e->dirty = false;
