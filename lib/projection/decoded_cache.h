@@ -99,6 +99,8 @@ class DecodedCache {
   }
 
   bool has_dirty() const { return !dirty_.empty(); }
+  // The entries changed since the last Flush, in no particular order.
+  const std::vector<Entry*>& dirty_entries() const { return dirty_; }
   size_t size() const { return map_.size(); }
 
   // Calls write(key, value, present) -> absl::Status for every changed

@@ -369,9 +369,8 @@ struct CachedRecord {
   kpi::KpiRecord record;
   // What the cells hold of this record (nullopt: that of `record` as
   // loaded, not computed yet).
+  // A record marked written has changed since: Flush moves its cells.
   std::optional<KpiContribution> contribution;
-  // `record` changed since `contribution`: Flush moves the cells.
-  bool stale = false;
 };
 using RecordCache = DecodedCache<CachedRecord>;
 
@@ -584,9 +583,6 @@ struct KpiProjection::Caches {
   RecordCache records{kCachedRecords};
   CellCache cells{kCachedCells};
   std::optional<KpiLogCalendars> calendars;  // nullopt: not loaded.
-  // Records whose cells Flush moves: a record's contribution is computed
-  // once per batch, not once per event.
-  std::vector<RecordCache::Entry*> stale;
 };
 
 KpiProjection::KpiProjection(KpiOptions options)
@@ -594,7 +590,6 @@ KpiProjection::KpiProjection(KpiOptions options)
 KpiProjection::~KpiProjection() = default;
 
 void KpiProjection::Discard() {
-  caches_->stale.clear();
   caches_->records.Clear();
   caches_->cells.Clear();
   caches_->calendars.reset();
@@ -657,8 +652,9 @@ absl::Status KpiProjection::RecomputeRecords(const KpiLogCalendars& before,
 
 absl::Status KpiProjection::Flush(ProjectionState& state) {
   // The changed records' cells, each from its contribution before the batch
-  // to its contribution now (integer sums: the order does not matter).
-  for (RecordCache::Entry* entry : caches_->stale) {
+  // to its contribution now, once per batch (integer sums: the order does
+  // not matter). A record is changed only by Apply, which marks it written.
+  for (RecordCache::Entry* entry : caches_->records.dirty_entries()) {
     CachedRecord& r = entry->value;
     const absl::string_view stream =
         absl::string_view(*entry->key).substr(kpi::kRecordPrefix.size());
@@ -672,9 +668,7 @@ absl::Status KpiProjection::Flush(ProjectionState& state) {
       return st;
     }
     r.contribution = std::move(now);
-    r.stale = false;
   }
-  caches_->stale.clear();
   SLATE_RETURN_IF_ERROR(caches_->cells.Flush(
       [&](const std::string& key, const KpiMeasures& m, bool present) {
         if (present) {
@@ -742,10 +736,6 @@ absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
   events->Add(std::move(*event));
   // Move the new event (now last) into place.
   std::rotate(events->begin() + index, events->end() - 1, events->end());
-  if (!entry->value.stale) {
-    entry->value.stale = true;
-    caches_->stale.push_back(entry);
-  }
   caches_->records.MarkWritten(entry);
   return absl::OkStatus();
 }

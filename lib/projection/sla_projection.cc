@@ -659,40 +659,40 @@ class RecordFold {
 // threshold whose event is not folded yet.
 absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
     const Config& config, const Clk& c) {
-    auto logged = [&](int index) {
-      const auto& l = c.stored.logged();
-      return std::find(l.begin(), l.end(), index) != l.end();
-    };
-    for (const SlaFiredThreshold& f : c.stored.fired()) {
-      if (!logged(f.threshold_index())) {
-        return std::optional(std::make_pair(f.at_us(), f.threshold_index()));
-      }
+  auto logged = [&](int index) {
+    const auto& l = c.stored.logged();
+    return std::find(l.begin(), l.end(), index) != l.end();
+  };
+  for (const SlaFiredThreshold& f : c.stored.fired()) {
+    if (!logged(f.threshold_index())) {
+      return std::optional(std::make_pair(f.at_us(), f.threshold_index()));
     }
-    if (c.clock->phase() != SLA_CLOCK_PHASE_RUNNING || c.clock->breached()) {
+  }
+  if (c.clock->phase() != SLA_CLOCK_PHASE_RUNNING || c.clock->breached()) {
+    return std::nullopt;
+  }
+  const PolicyEntry* p = config.Find(c.clock->policy_id());
+  if (p == nullptr || p->business == nullptr) return std::nullopt;
+  SlaClock probe = *c.clock;
+  const int n = static_cast<int>(probe.warning_thresholds_percent().size());
+  for (int guard = 0; guard <= n + 1; ++guard) {
+    auto next = probe.NextDue(*p->business);
+    if (!next.ok() || !next->has_value()) return std::nullopt;
+    const int index =
+        probe.warnings_reached() < n ? probe.warnings_reached() : kBreachIndex;
+    if (!logged(index)) {
+      return std::optional(
+          std::make_pair(absl::ToUnixMicros(**next), index));
+    }
+    // Its event is already in the log (folded before a late event moved
+    // the crossing): step over it without a second event.
+    if (!probe.ApplyInPlace(SlaClockInput::AdvanceTo(**next), *p->business,
+                            nullptr)
+             .ok()) {
       return std::nullopt;
     }
-    const PolicyEntry* p = config.Find(c.clock->policy_id());
-    if (p == nullptr || p->business == nullptr) return std::nullopt;
-    SlaClock probe = *c.clock;
-    const int n = static_cast<int>(probe.warning_thresholds_percent().size());
-    for (int guard = 0; guard <= n + 1; ++guard) {
-      auto next = probe.NextDue(*p->business);
-      if (!next.ok() || !next->has_value()) return std::nullopt;
-      const int index =
-          probe.warnings_reached() < n ? probe.warnings_reached() : kBreachIndex;
-      if (!logged(index)) {
-        return std::optional(
-            std::make_pair(absl::ToUnixMicros(**next), index));
-      }
-      // Its event is already in the log (folded before a late event moved
-      // the crossing): step over it without a second event.
-      if (!probe.ApplyInPlace(SlaClockInput::AdvanceTo(**next), *p->business,
-                              nullptr)
-               .ok()) {
-        return std::nullopt;
-      }
-    }
-    return std::nullopt;
+  }
+  return std::nullopt;
 }
 
 // Whether the SLA projection folds `e` as an item of the record `stream`:
