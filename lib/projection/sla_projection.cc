@@ -407,7 +407,7 @@ class RecordFold {
                                   priority)));
           }
         }
-        SLATE_RETURN_IF_ERROR(Transition(a, slot, *p, item));
+        SLATE_RETURN_IF_ERROR(Transition(a, slot, *p, item, c));
       }
     }
     // Metrics an attached policy now has a target for, and new policies.
@@ -522,11 +522,10 @@ class RecordFold {
     return true;
   }
 
-  // The record transition for one clock slot (may start a new cycle).
+  // The record transition for one clock slot (may start a new cycle); `c`
+  // is the slot's current clock (Current(a, slot), not null).
   absl::Status Transition(SlaAttachment& a, SlaAttachedClock& slot,
-                          const PolicyEntry& p, const Item& item) {
-    SLATE_ASSIGN_OR_RETURN(Clk * c, Current(a, slot));
-    if (c == nullptr) return absl::OkStatus();
+                          const PolicyEntry& p, const Item& item, Clk* c) {
     std::optional<SlaClockInputKind> kind = SlaDecideInput(
         SlaRulesFor(p.policy, slot.metric()), c->clock->phase(),
         item.transition);
@@ -641,7 +640,9 @@ class RecordFold {
         }
         SLATE_RETURN_IF_ERROR(StepSla(h));
       } else {
-        SLATE_RETURN_IF_ERROR(Transition(a, *slot, p, h));
+        // Current again for each item: a new cycle replaces the slot's clock.
+        SLATE_ASSIGN_OR_RETURN(Clk * c, Current(a, *slot));
+        if (c != nullptr) SLATE_RETURN_IF_ERROR(Transition(a, *slot, p, h, c));
       }
     }
     return absl::OkStatus();
@@ -867,7 +868,8 @@ absl::string_view SlaTargetTypeName(SlaMetric metric) {
 
 std::string SlaClockKey(absl::string_view stream, absl::string_view policy_id,
                         SlaMetric metric, int64_t cycle) {
-  return absl::StrCat(ClkPrefix(stream), policy_id, "|",
+  // One StrCat (one allocation): this runs for every clock of every event.
+  return absl::StrCat(kClkPrefix, stream, "|", policy_id, "|",
                       static_cast<int>(metric), "|",
                       absl::Hex(cycle, absl::kZeroPad8));
 }
