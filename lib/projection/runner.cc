@@ -41,6 +41,8 @@ struct CacheEntry {
   std::string value;
   bool present = false;  // false: the key has no value (deleted / absent).
   bool dirty = false;    // Written in the current batch, not yet committed.
+  bool indexed = false;  // In the cache's `order` (else in `unindexed`).
+  bool doomed = false;   // To be erased by EraseDoomed.
   const std::string* key = nullptr;  // The map's key of this entry.
 };
 
@@ -54,10 +56,14 @@ constexpr size_t kEntryOverhead = 64;  // Bytes per entry beyond key + value.
 // so a miss is known absent without asking RocksDB (true after a reset
 // until the first eviction).
 struct ProjectionRunner::StateCache {
-  // Entries by key (hashed: point reads never compare key bytes) and the
-  // same keys in order, for Scan. Node-based, so `order`'s views stay valid.
+  // Entries by key (hashed: point reads never compare key bytes). Node-based,
+  // so pointers to entries and views of keys stay valid until erased.
   absl::node_hash_map<std::string, CacheEntry> map;
+  // The same keys in order, for Scan. Kept lazily: an insert only appends
+  // to `unindexed`, and the first Scan after it sorts those in. Most folds
+  // never scan, and an ordered insert per key cost as much as the hashing.
   absl::btree_map<absl::string_view, CacheEntry*> order;
+  std::vector<CacheEntry*> unindexed;
 
   CacheEntry* Find(absl::string_view key) {
     auto it = map.find(key);
@@ -68,17 +74,36 @@ struct ProjectionRunner::StateCache {
     auto [it, inserted] = map.try_emplace(key);
     if (inserted) {
       it->second.key = &it->first;
-      order.emplace(absl::string_view(it->first), &it->second);
+      unindexed.push_back(&it->second);
       bytes += key.size() + kEntryOverhead;
     }
     return {&it->second, inserted};
   }
-  void Erase(absl::string_view key) {
-    auto it = map.find(key);
-    if (it == map.end()) return;
-    bytes -= it->first.size() + it->second.value.size() + kEntryOverhead;
-    order.erase(absl::string_view(it->first));
-    map.erase(it);
+  // Brings `order` up to date with every entry (before a Scan).
+  void Index() {
+    if (unindexed.empty()) return;
+    std::sort(unindexed.begin(), unindexed.end(),
+              [](const CacheEntry* a, const CacheEntry* b) {
+                return *a->key < *b->key;
+              });
+    auto hint = order.end();  // Sorted: each key goes after the last one.
+    for (CacheEntry* e : unindexed) {
+      hint = std::next(order.emplace_hint(hint, absl::string_view(*e->key), e));
+      e->indexed = true;
+    }
+    unindexed.clear();
+  }
+  // Erases every entry marked doomed (one pass over `unindexed`).
+  void EraseDoomed(const std::vector<CacheEntry*>& doomed) {
+    if (doomed.empty()) return;
+    unindexed.erase(std::remove_if(unindexed.begin(), unindexed.end(),
+                                   [](const CacheEntry* e) { return e->doomed; }),
+                    unindexed.end());
+    for (CacheEntry* e : doomed) {
+      if (e->indexed) order.erase(absl::string_view(*e->key));
+      bytes -= e->key->size() + e->value.size() + kEntryOverhead;
+      map.erase(map.find(absl::string_view(*e->key)));
+    }
   }
   // Entries written since the last commit (node-based map: the pointers
   // stay valid until the entry is erased).
@@ -89,6 +114,7 @@ struct ProjectionRunner::StateCache {
 
   void Clear() {
     order.clear();
+    unindexed.clear();
     map.clear();
     dirty.clear();
     dirty_bytes = 0;
@@ -158,6 +184,7 @@ class CachedState final : public ProjectionState {
   absl::Status ScanImpl(
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& fn) {
+    cache_->Index();
     auto c = cache_->order.lower_bound(prefix);
     auto cache_done = [&] {
       return c == cache_->order.end() || !absl::StartsWith(c->first, prefix);
@@ -252,14 +279,16 @@ void FlushCache(ProjectionRunner::StateCache& cache,
 // After a successful write: the batch's entries are committed values.
 // Drops every entry when the cache is over its budget.
 void CommitCache(ProjectionRunner::StateCache& cache, size_t budget) {
+  std::vector<CacheEntry*> doomed;
   for (CacheEntry* e : cache.dirty) {
-    if (!e->present && cache.complete) {
-      cache.Erase(*e->key);  // Known absent anyway.
-      continue;
-    }
     e->dirty = false;
+    if (!e->present && cache.complete) {
+      e->doomed = true;  // Known absent anyway: drop it.
+      doomed.push_back(e);
+    }
   }
   cache.dirty.clear();
+  cache.EraseDoomed(doomed);
   cache.dirty_bytes = 0;
   if (cache.bytes > budget) cache.Clear();
 }
