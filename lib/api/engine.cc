@@ -101,6 +101,11 @@ absl::StatusOr<int64_t> Engine::StreamVersion(absl::string_view stream) const {
   return log_->StreamVersion(stream);
 }
 
+absl::StatusOr<bool> Engine::HasStreamWithPrefix(
+    absl::string_view prefix) const {
+  return log_->HasStreamWithPrefix(prefix);
+}
+
 int64_t Engine::NextPosition() const { return log_->NextPosition(); }
 
 std::unique_ptr<Subscription> Engine::Subscribe(int64_t from_position,

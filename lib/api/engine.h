@@ -72,6 +72,8 @@ class Engine {
                                                 size_t max_count) const;
   // Version of the stream's last event; -1 if it has none.
   absl::StatusOr<int64_t> StreamVersion(absl::string_view stream) const;
+  // Whether any stream whose id starts with `prefix` has an event.
+  absl::StatusOr<bool> HasStreamWithPrefix(absl::string_view prefix) const;
   // Number of events in the log (= the next position).
   int64_t NextPosition() const;
 

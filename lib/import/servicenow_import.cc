@@ -170,7 +170,11 @@ class Importer {
   PriorityMatrix matrix_;
   ServiceNowImportSummary summary_;
   absl::Time start_;
-  bool db_was_empty_ = false;
+  // No incident stream existed when the import began: each incident is
+  // processed once (seen_numbers_), so its stream is new and AppendMissing
+  // skips the stream lookup. A stream created meanwhile by another writer
+  // fails the append (kAborted, nothing written).
+  bool no_incidents_before_ = false;
   std::FILE* rejects_ = nullptr;
   absl::flat_hash_set<std::string> seen_numbers_;
   std::map<std::string, CrossRecord> problems_;
@@ -202,7 +206,9 @@ absl::Status Importer::Setup() {
     }
     std::fputs("line,number,reason,detail\n", rejects_);
   }
-  db_was_empty_ = engine_->NextPosition() == 0;
+  SLATE_ASSIGN_OR_RETURN(bool any_incident,
+                         engine_->HasStreamWithPrefix("incident/"));
+  no_incidents_before_ = !any_incident;
   return absl::OkStatus();
 }
 
@@ -615,7 +621,7 @@ absl::Status Importer::AppendMissing(const std::string& stream,
   *appended = 0;
   *present = 0;
   int64_t version = -1;
-  if (!db_was_empty_) {
+  if (!no_incidents_before_) {
     SLATE_ASSIGN_OR_RETURN(version, engine_->StreamVersion(stream));
   }
   size_t from = 0;

@@ -809,6 +809,20 @@ absl::StatusOr<int64_t> EventLog::StreamVersion(
   return first_version + count - 1;
 }
 
+absl::StatusOr<bool> EventLog::HasStreamWithPrefix(
+    absl::string_view prefix) const {
+  std::string start(1, log_format::kStreamPrefix);
+  start.append(prefix.data(), prefix.size());
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  it->Seek(start);
+  if (!it->Valid()) {
+    SLATE_RETURN_IF_ERROR(FromRocks(it->status(), "find streams"));
+    return false;
+  }
+  return absl::StartsWith(RocksView(it->key()), start);
+}
+
 absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
     absl::string_view stream, int64_t from_version, size_t max_count) const {
   SLATE_RETURN_IF_ERROR(log_format::ValidateStreamId(stream));

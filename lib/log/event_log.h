@@ -101,6 +101,10 @@ class EventLog {
   // Version of the stream's last event, or -1 if the stream has none.
   absl::StatusOr<int64_t> StreamVersion(absl::string_view stream) const;
 
+  // Whether any stream whose id starts with `prefix` has an event (one
+  // seek; "" asks whether the log holds any stream at all).
+  absl::StatusOr<bool> HasStreamWithPrefix(absl::string_view prefix) const;
+
   // Position the next appended event will get (= events in the log).
   int64_t NextPosition() const {
     return committed_next_.load(std::memory_order_acquire);

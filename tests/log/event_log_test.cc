@@ -114,6 +114,32 @@ TEST_F(EventLogTest, AppendAssignsDensePositionsAndVersions) {
   EXPECT_EQ(*engine->StreamVersion("incident/3"), -1);
 }
 
+TEST_F(EventLogTest, HasStreamWithPrefixSeesOnlyStreamsWithEvents) {
+  auto engine = OpenEngine();
+  EXPECT_FALSE(*engine->HasStreamWithPrefix(""));
+  EXPECT_FALSE(*engine->HasStreamWithPrefix("incident/"));
+  ASSERT_TRUE(engine
+                  ->Append("incidentx/9", ExpectedVersion::NoStream(),
+                           {Opened("x1", "9")})
+                  .ok());
+  ASSERT_TRUE(engine
+                  ->Append("change/4", ExpectedVersion::NoStream(),
+                           {Opened("c1", "4")})
+                  .ok());
+  EXPECT_TRUE(*engine->HasStreamWithPrefix(""));
+  EXPECT_TRUE(*engine->HasStreamWithPrefix("change/"));
+  // "incidentx/9" and the event keys must not count as "incident/".
+  EXPECT_FALSE(*engine->HasStreamWithPrefix("incident/"));
+  EXPECT_FALSE(*engine->HasStreamWithPrefix("problem/"));
+  ASSERT_TRUE(engine
+                  ->Append("incident/1", ExpectedVersion::NoStream(),
+                           {Opened("a1", "1")})
+                  .ok());
+  EXPECT_TRUE(*engine->HasStreamWithPrefix("incident/"));
+  EXPECT_TRUE(*engine->HasStreamWithPrefix("incident/1"));
+  EXPECT_FALSE(*engine->HasStreamWithPrefix("incident/2"));
+}
+
 TEST_F(EventLogTest, WrongExpectedVersionIsAbortedAndWritesNothing) {
   auto engine = OpenEngine();
   ASSERT_TRUE(engine
