@@ -175,19 +175,25 @@ bool SameContent(const Envelope& stored, const Envelope& incoming) {
   return a.SerializeAsString() == b.SerializeAsString();
 }
 
-absl::StatusOr<Envelope> DecodeEnvelope(int64_t position,
-                                        absl::string_view bytes) {
-  Envelope e;
-  if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+absl::Status ParseEnvelope(int64_t position, absl::string_view bytes,
+                           Envelope* e) {
+  if (!e->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::DataLossError(absl::StrCat("event at position ", position,
                                             ": undecodable envelope (",
                                             bytes.size(), " bytes)"));
   }
-  if (e.position() != position) {
+  if (e->position() != position) {
     return absl::DataLossError(absl::StrCat("event at position ", position,
                                             ": envelope says position ",
-                                            e.position()));
+                                            e->position()));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Envelope> DecodeEnvelope(int64_t position,
+                                        absl::string_view bytes) {
+  Envelope e;
+  SLATE_RETURN_IF_ERROR(ParseEnvelope(position, bytes, &e));
   return e;
 }
 
@@ -899,21 +905,22 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
   return out;
 }
 
-absl::StatusOr<std::vector<Envelope>> EventLog::ReadAll(
-    int64_t from_position, size_t max_count) const {
+absl::Status EventLog::ScanAll(
+    int64_t from_position, size_t max_count,
+    const std::function<absl::Status(int64_t, absl::string_view)>& fn) const {
   if (from_position < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "read $all: from_position must be >= 0, got ", from_position));
   }
-  std::vector<Envelope> out;
   const std::string end(1, log_format::kEventPrefix + 1);
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   int64_t expect = from_position;
+  size_t n = 0;
   for (it->Seek(log_format::EventKey(from_position));
-       it->Valid() && out.size() < max_count; it->Next(), ++expect) {
+       it->Valid() && n < max_count; it->Next(), ++expect, ++n) {
     int64_t p = 0;
     if (!log_format::DecodeEventKey(RocksView(it->key()), &p)) {
       return absl::DataLossError(absl::StrCat(
@@ -923,12 +930,36 @@ absl::StatusOr<std::vector<Envelope>> EventLog::ReadAll(
       return absl::DataLossError(absl::StrCat(
           "$all: position ", expect, " is missing (next found: ", p, ")"));
     }
-    SLATE_ASSIGN_OR_RETURN(Envelope e,
-                           DecodeEnvelope(p, RocksView(it->value())));
-    out.push_back(std::move(e));
+    SLATE_RETURN_IF_ERROR(fn(p, RocksView(it->value())));
   }
-  SLATE_RETURN_IF_ERROR(FromRocks(it->status(), "read $all"));
+  return FromRocks(it->status(), "read $all");
+}
+
+absl::StatusOr<std::vector<Envelope>> EventLog::ReadAll(
+    int64_t from_position, size_t max_count) const {
+  std::vector<Envelope> out;
+  SLATE_RETURN_IF_ERROR(ScanAll(
+      from_position, max_count,
+      [&](int64_t p, absl::string_view bytes) -> absl::Status {
+        SLATE_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(p, bytes));
+        out.push_back(std::move(e));
+        return absl::OkStatus();
+      }));
   return out;
+}
+
+absl::Status EventLog::ReadAll(int64_t from_position, size_t max_count,
+                               google::protobuf::Arena* arena,
+                               std::vector<const Envelope*>* out) const {
+  out->clear();
+  return ScanAll(from_position, max_count,
+                 [&](int64_t p, absl::string_view bytes) -> absl::Status {
+                   Envelope* e =
+                       google::protobuf::Arena::CreateMessage<Envelope>(arena);
+                   SLATE_RETURN_IF_ERROR(ParseEnvelope(p, bytes, e));
+                   out->push_back(e);
+                   return absl::OkStatus();
+                 });
 }
 
 absl::Status EventLog::Flush() {

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "google/protobuf/arena.h"
 #include "lib/api/options.h"
 #include "lib/api/types.h"
 #include "proto/events.pb.h"
@@ -97,6 +98,12 @@ class EventLog {
   // order ("$all").
   absl::StatusOr<std::vector<Envelope>> ReadAll(int64_t from_position,
                                                 size_t max_count) const;
+  // The same events decoded on `arena` (clears `out` first; the events live
+  // as long as the arena): a reader of big batches frees them all at once
+  // instead of field by field. On an error `out` holds the events before it.
+  absl::Status ReadAll(int64_t from_position, size_t max_count,
+                       google::protobuf::Arena* arena,
+                       std::vector<const Envelope*>* out) const;
 
   // Version of the stream's last event, or -1 if the stream has none.
   absl::StatusOr<int64_t> StreamVersion(absl::string_view stream) const;
@@ -170,6 +177,11 @@ class EventLog {
            std::vector<rocksdb::ColumnFamilyHandle*> handles,
            rocksdb::ColumnFamilyHandle* ids_cf, int64_t next_position);
 
+  // Calls fn(position, envelope bytes) for up to `max_count` events from
+  // `from_position` on, checking the positions are dense.
+  absl::Status ScanAll(
+      int64_t from_position, size_t max_count,
+      const std::function<absl::Status(int64_t, absl::string_view)>& fn) const;
   absl::Status ValidateEvents(absl::string_view stream,
                               std::vector<Envelope>& events,
                               absl::Time now) const;

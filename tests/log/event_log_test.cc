@@ -486,6 +486,49 @@ TEST_F(EventLogTest, UndecodableRecordIsDataLossNamingItsPosition) {
   EXPECT_EQ(retry.status().code(), absl::StatusCode::kDataLoss);
 }
 
+TEST_F(EventLogTest, ReadAllOnAnArenaGivesTheSameEventsAndErrors) {
+  {
+    auto log = EventLog::Open(options_, dir_.path());
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int i = 0; i < 6; ++i) {
+      ASSERT_TRUE((*log)
+                      ->Append(absl::StrCat("s/", i % 2), ExpectedVersion::Any(),
+                               {Comment(absl::StrCat("e", i), "text"),
+                                Comment(absl::StrCat("f", i), "more")})
+                      .ok());
+    }
+    auto plain = (*log)->ReadAll(3, 5);
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    google::protobuf::Arena arena;
+    std::vector<const Envelope*> out = {nullptr};  // Cleared first.
+    ASSERT_TRUE((*log)->ReadAll(3, 5, &arena, &out).ok());
+    ASSERT_EQ(out.size(), plain->size());
+    ASSERT_EQ(out.size(), 5u);
+    for (size_t i = 0; i < out.size(); ++i) {
+      EXPECT_EQ(out[i]->GetArena(), &arena);
+      EXPECT_EQ(out[i]->SerializeAsString(), (*plain)[i].SerializeAsString());
+    }
+    ASSERT_TRUE((*log)->ReadAll(12, 5, &arena, &out).ok());
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ((*log)->ReadAll(-1, 5, &arena, &out).code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  {
+    RawDb db(dir_.path());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), log_format::EventKey(7),
+                        std::string("\xff\xff\xff\xff garbage", 12))
+                    .ok());
+  }
+  auto log = EventLog::Open(options_, dir_.path());
+  ASSERT_TRUE(log.ok()) << log.status();
+  google::protobuf::Arena arena;
+  std::vector<const Envelope*> out;
+  absl::Status st = (*log)->ReadAll(4, 100, &arena, &out);
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(st.message().find("position 7"), absl::string_view::npos) << st;
+  EXPECT_EQ(out.size(), 3u);  // The events before the damage.
+}
+
 TEST_F(EventLogTest, MissingPositionIsDataLoss) {
   {
     auto engine = OpenEngine();
