@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/arena.h"
 #include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
 #include "lib/log/log_format.h"
@@ -256,6 +257,25 @@ class CachedState final : public ProjectionState {
   absl::Status error_;
 };
 
+// A batch of the log's events, decoded on an arena of its own: freeing a
+// batch frees a few blocks instead of every string of every event.
+struct Batch {
+  std::unique_ptr<google::protobuf::Arena> arena;
+  std::vector<const Envelope*> events;
+};
+
+absl::StatusOr<Batch> ReadBatch(const EventLog& log, int64_t from,
+                                size_t want) {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 64 << 10;
+  options.max_block_size = 1 << 20;
+  Batch b;
+  b.arena = std::make_unique<google::protobuf::Arena>(options);
+  b.events.reserve(want);
+  SLATE_RETURN_IF_ERROR(log.ReadAll(from, want, b.arena.get(), &b.events));
+  return b;
+}
+
 // Moves the cache's dirty entries into `batch` (marking them committed
 // once the batch is written; see CommitCache).
 void FlushCache(ProjectionRunner::StateCache& cache,
@@ -495,7 +515,7 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
   struct Prefetch {
     int64_t from = 0;
     size_t want = 0;
-    std::future<absl::StatusOr<std::vector<Envelope>>> events;
+    std::future<absl::StatusOr<Batch>> events;
   };
   std::optional<Prefetch> prefetch;  // Its future waits for the read.
   int64_t target_start = std::numeric_limits<int64_t>::max();
@@ -506,27 +526,28 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     if (slots_.empty() || from >= target) break;
     const size_t want = std::min<size_t>(options_.batch_events,
                                          static_cast<size_t>(target - from));
-    absl::StatusOr<std::vector<Envelope>> events =
+    absl::StatusOr<Batch> batch =
         prefetch.has_value() && prefetch->from == from &&
                 prefetch->want == want
             ? prefetch->events.get()
-            : log_->ReadAll(from, want);
+            : ReadBatch(*log_, from, want);
     prefetch.reset();
-    if (events.ok() && events->empty()) {
-      events = absl::DataLossError(absl::StrCat(
+    if (batch.ok() && batch->events.empty()) {
+      batch = absl::DataLossError(absl::StrCat(
           "projections: position ", from, " is below the log's end (",
           log_->NextPosition(), ") but unreadable"));
     }
-    if (!events.ok()) {
+    if (!batch.ok()) {
       drop_caches();
-      return events.status();
+      return batch.status();
     }
-    const int64_t next = events->back().position() + 1;
+    const std::vector<const Envelope*>* events = &batch->events;
+    const int64_t next = events->back()->position() + 1;
     if (next < target && events->size() >= options_.parallel_min_events) {
       const size_t after = std::min<size_t>(
           options_.batch_events, static_cast<size_t>(target - next));
       prefetch = Prefetch{next, after, std::async(std::launch::async, [=, this] {
-                            return log_->ReadAll(next, after);
+                            return ReadBatch(*log_, next, after);
                           })};
     }
     // Each projection behind `next` folds the batch into its own cache, on
@@ -545,7 +566,8 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     auto fold_slot = [&](size_t i) {
       Slot& slot = slots_[i];
       CachedState state(log_, slot.cf, slot.cache.get());
-      for (const Envelope& e : *events) {
+      for (const Envelope* ep : *events) {
+        const Envelope& e = *ep;
         if (e.position() < folded[i]) continue;
         absl::Status st = slot.projection->Apply(e, state);
         if (st.ok()) st = state.error();
