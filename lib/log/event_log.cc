@@ -793,6 +793,17 @@ void EventLog::Decide(Writer* w, GroupState* group,
 absl::StatusOr<int64_t> EventLog::StreamVersion(
     absl::string_view stream) const {
   SLATE_RETURN_IF_ERROR(log_format::ValidateStreamId(stream));
+  // Every stream's first append writes its index entry at version 0, so a
+  // point read of that key (answered by bloom filters when absent) tells a
+  // new stream apart without building an iterator.
+  {
+    rocksdb::PinnableSlice first;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(),
+                 log_format::StreamKey(stream, 0), &first);
+    if (s.IsNotFound()) return -1;
+    SLATE_RETURN_IF_ERROR(FromRocks(s, "read stream version"));
+  }
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions()));
   it->SeekForPrev(log_format::StreamKey(stream, INT64_MAX));
