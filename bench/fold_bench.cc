@@ -14,6 +14,8 @@
 // change, resolve, close; two SLA policies, one on the office-berlin
 // calendar). BM_RocksDB_RawScan: the same log read with a plain RocksDB
 // iterator over the event column family (no decoding): the ceiling.
+// BM_Log_ReadAllDecoded: the same log read and decoded as a rebuild reads
+// it, folded into nothing (the ceiling of any fold through EventLog).
 // BM_Sla_OpenClocksMemory/N: N open incidents each with three running clocks
 // (response, resolution, update) folded by an Engine (kAsync: appended,
 // then folded in the background); reports peak RSS (VmHWM). Run one size
@@ -226,6 +228,32 @@ void BM_RocksDB_RawScan(benchmark::State& state) {
   state.counters["keys_scanned"] = static_cast<double>(n);
 }
 BENCHMARK(BM_RocksDB_RawScan)->Unit(benchmark::kMillisecond);
+
+// The log read and decoded as a rebuild reads it (batches of 4096 envelopes
+// on an arena, EventLog::ReadAll), folded into nothing: the most any fold
+// through this log's API can reach on one thread.
+void BM_Log_ReadAllDecoded(benchmark::State& state) {
+  FoldFixture& f = SharedLog();
+  constexpr size_t kBatch = 4096;
+  int64_t n = 0;
+  for (auto _ : state) {
+    n = 0;
+    for (int64_t from = 0; from < f.events;) {
+      google::protobuf::Arena arena;
+      std::vector<const Envelope*> batch;
+      if (!f.log->ReadAll(from, kBatch, &arena, &batch).ok() ||
+          batch.empty()) {
+        state.SkipWithError("read failed");
+        return;
+      }
+      benchmark::DoNotOptimize(batch.back()->position());
+      from += static_cast<int64_t>(batch.size());
+      n += static_cast<int64_t>(batch.size());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_Log_ReadAllDecoded)->Unit(benchmark::kMillisecond);
 
 // A full rebuild of every built-in projection (RebuildAll: one read of the
 // log). Arg: fold threads (0: one per projection up to the cores; 1: one
