@@ -75,9 +75,13 @@ struct Options {
 
   // All column families' memtables together (the log, its indexes and every
   // projection; RocksDB's db_write_buffer_size): past it the largest is
-  // flushed, so memory stays bounded however much is folded. Default:
-  // 128 MiB.
-  size_t memtable_bytes = 128 << 20;
+  // flushed, so memory stays bounded however much is folded. 0 picks by
+  // durability: 128 MiB, or 64 MiB under kBulkImport, where the memtables
+  // hold the only copy of the import until its final flush: flushing them
+  // in smaller pieces as the import goes bounds what a crash loses and
+  // shortens that final flush (bench/RESULTS.md, ServiceNow import).
+  // Default: 0.
+  size_t memtable_bytes = 0;
 
   // Per built-in projection: state kept in memory between folds so hot
   // records are neither re-read nor re-written per event (RunnerOptions::

@@ -175,6 +175,13 @@ bool SameContent(const Envelope& stored, const Envelope& incoming) {
   return a.SerializeAsString() == b.SerializeAsString();
 }
 
+// Options::memtable_bytes with 0 resolved (see its comment).
+size_t MemtableBytes(const Options& options) {
+  if (options.memtable_bytes != 0) return options.memtable_bytes;
+  return options.durability == Durability::kBulkImport ? size_t{64} << 20
+                                                       : size_t{128} << 20;
+}
+
 absl::Status ParseEnvelope(int64_t position, absl::string_view bytes,
                            Envelope* e) {
   if (!e->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
@@ -235,7 +242,7 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::OpenForTest(
   ro.wal_recovery_mode =
       rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   ro.max_background_jobs = 2;
-  ro.db_write_buffer_size = options.memtable_bytes;
+  ro.db_write_buffer_size = MemtableBytes(options);
   ro.memtable_whole_key_filtering = true;
   ro.memtable_prefix_bloom_size_ratio = 0.02;
   rocksdb::BlockBasedTableOptions table;

@@ -529,6 +529,31 @@ TEST_F(EventLogTest, ReadAllOnAnArenaGivesTheSameEventsAndErrors) {
   EXPECT_EQ(out.size(), 3u);  // The events before the damage.
 }
 
+TEST_F(EventLogTest, MemtableBudgetDefaultsByDurabilityAndHonoursAValue) {
+  struct Case {
+    Durability durability;
+    size_t memtable_bytes;
+    size_t want;
+  };
+  const Case cases[] = {
+      {Durability::kProcessCrash, 0, size_t{128} << 20},
+      {Durability::kPowerLoss, 0, size_t{128} << 20},
+      {Durability::kBulkImport, 0, size_t{64} << 20},
+      {Durability::kBulkImport, size_t{200} << 20, size_t{200} << 20},
+      {Durability::kProcessCrash, size_t{16} << 20, size_t{16} << 20},
+  };
+  for (const Case& c : cases) {
+    testing::TempDir dir;
+    Options o = options_;
+    o.durability = c.durability;
+    o.memtable_bytes = c.memtable_bytes;
+    auto log = EventLog::Open(o, dir.path());
+    ASSERT_TRUE(log.ok()) << log.status();
+    EXPECT_EQ((*log)->db()->GetDBOptions().db_write_buffer_size, c.want)
+        << DurabilityName(c.durability) << " " << c.memtable_bytes;
+  }
+}
+
 TEST_F(EventLogTest, MissingPositionIsDataLoss) {
   {
     auto engine = OpenEngine();
