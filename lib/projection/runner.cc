@@ -645,6 +645,7 @@ void ProjectionRunner::StartFollowing() {
 void ProjectionRunner::StopFollowing() {
   if (!follower_.joinable()) return;
   stop_.store(true, std::memory_order_release);
+  CutLinger();
   log_->WakeWaiters();
   follower_.join();
 }
@@ -655,6 +656,20 @@ void ProjectionRunner::FollowLoop() {
     if (log_->NextPosition() <= cp) {
       if (!log_->WaitForPosition(cp, stop_)) break;
       continue;
+    }
+    // Linger for a fuller batch unless someone waits for the fold. A
+    // WaitFor that the check of waiters_ misses sets cut_linger_ under
+    // linger_mu_ after the reset, so it ends the wait.
+    if (options_.follow_linger > absl::ZeroDuration() &&
+        log_->NextPosition() - cp <
+            static_cast<int64_t>(options_.follow_min_events)) {
+      std::unique_lock<std::mutex> l(linger_mu_);
+      cut_linger_ = false;
+      if (waiters_.load() == 0 && !stop_.load(std::memory_order_acquire)) {
+        linger_cv_.wait_until(l, absl::ToChronoTime(absl::Now() +
+                                                    options_.follow_linger),
+                              [&] { return cut_linger_; });
+      }
     }
     absl::Status st = FoldTo(log_->NextPosition());
     if (!st.ok()) {
@@ -670,6 +685,29 @@ void ProjectionRunner::FollowLoop() {
 
 absl::Status ProjectionRunner::WaitFor(int64_t position,
                                        absl::Duration timeout) {
+  // A caller that has to wait ends the follower's linger: it wants the fold
+  // now, not a fuller batch.
+  const bool behind =
+      min_checkpoint_.load(std::memory_order_acquire) < position;
+  if (behind) {
+    waiters_.fetch_add(1);
+    CutLinger();
+  }
+  absl::Status st = AwaitCheckpoint(position, timeout);
+  if (behind) waiters_.fetch_sub(1);
+  return st;
+}
+
+void ProjectionRunner::CutLinger() {
+  {
+    std::lock_guard<std::mutex> l(linger_mu_);
+    cut_linger_ = true;
+  }
+  linger_cv_.notify_all();
+}
+
+absl::Status ProjectionRunner::AwaitCheckpoint(int64_t position,
+                                               absl::Duration timeout) {
   std::unique_lock<std::mutex> l(wait_mu_);
   auto reached = [&] {
     return !follow_error_.ok() ||
