@@ -162,7 +162,12 @@ bool ServiceNowColumns::Parse(const std::vector<std::string>& f,
   auto at = [&](Col c) -> const std::string& { return f[index_[c]]; };
   uint64_t h = 0xcbf29ce484222325ULL;
   for (const std::string& v : f) {
-    h = Fnv1a(absl::StrCat(v.size(), ":"), h);
+    // "<size>:" then the bytes, without a string per field.
+    char size[absl::numbers_internal::kFastToBufferSize + 1];
+    char* end = absl::numbers_internal::FastIntToBuffer(
+        static_cast<uint64_t>(v.size()), size);
+    *end++ = ':';
+    h = Fnv1a(absl::string_view(size, static_cast<size_t>(end - size)), h);
     h = Fnv1a(v, h);
   }
   r->content_hash = h;
