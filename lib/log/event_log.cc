@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 #include <filesystem>
+#include <limits>
 #include <system_error>
 #include <utility>
 

@@ -666,9 +666,15 @@ void ProjectionRunner::FollowLoop() {
       std::unique_lock<std::mutex> l(linger_mu_);
       cut_linger_ = false;
       if (waiters_.load() == 0 && !stop_.load(std::memory_order_acquire)) {
-        linger_cv_.wait_until(l, absl::ToChronoTime(absl::Now() +
-                                                    options_.follow_linger),
-                              [&] { return cut_linger_; });
+        auto cut = [&] { return cut_linger_; };
+        if (options_.follow_linger == absl::InfiniteDuration()) {
+          linger_cv_.wait(l, cut);  // wait_for would overflow.
+        } else {
+          // wait_for runs on a steady clock: a wall-clock jump must not
+          // stretch the wait.
+          linger_cv_.wait_for(
+              l, absl::ToChronoNanoseconds(options_.follow_linger), cut);
+        }
       }
     }
     absl::Status st = FoldTo(log_->NextPosition());

@@ -202,11 +202,11 @@ TEST_F(RunnerTest, FollowingFoldsLiveAppendsAndWaitForSeesThem) {
   EXPECT_EQ(*incremental, *runner->Dump("stream-stats"));
 }
 
-// RunnerOptions::follow_linger: an hour here, so only the cut can end it.
+// RunnerOptions::follow_linger: forever here, so only the cut can end it.
 TEST_F(RunnerTest, FollowerLingerEndsForAWaiterAndOnStop) {
   OpenLog();
   RunnerOptions o;
-  o.follow_linger = absl::Hours(1);
+  o.follow_linger = absl::InfiniteDuration();
   o.follow_min_events = 1 << 20;
   auto runner = OpenRunner(std::make_unique<StreamStats>(), o);
   runner->StartFollowing();
