@@ -439,9 +439,12 @@ class RecordFold {
         for (const SlaAttachedClock& c : a->clocks()) {
           has = has || c.metric() == m;
         }
-        if (has) continue;
+        // No target for this metric at this priority: no clock. Asked first
+        // because this runs for every event, and SlaClockSpecFor reports a
+        // missing target as an error with a formatted message.
+        if (has || !SlaTargetFor(p.policy, m, priority).has_value()) continue;
         auto spec = SlaClockSpecFor(p.policy, m, priority, rec_.stream());
-        if (!spec.ok()) continue;  // No target for this metric.
+        if (!spec.ok()) continue;
         SLATE_ASSIGN_OR_RETURN(const std::vector<Item>* h, get_history());
         SLATE_RETURN_IF_ERROR(Attach(*a, m, *spec, p, *h));
       }
