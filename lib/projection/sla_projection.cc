@@ -4,6 +4,7 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1253,7 +1254,7 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   // A clock attaching replays the record's history: the cached items and
   // this one, else read from the log.
   std::vector<Item> replay;
-  History history;
+  std::optional<History> history;  // Built only when a clock attaches.
   absl::Status st = fold.Step(
       item, [&]() -> absl::StatusOr<const std::vector<Item>*> {
         if (cached.complete) {
@@ -1262,8 +1263,8 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
           return &replay;
         }
         SLATE_RETURN_IF_ERROR(
-            LoadHistory(state, stream, e.position(), &history));
-        return &history.items;
+            LoadHistory(state, stream, e.position(), &history.emplace()));
+        return &history->items;
       });
   if (!st.ok()) {
     // The cached record and clocks may be half-changed.

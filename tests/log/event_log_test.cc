@@ -116,25 +116,22 @@ TEST_F(EventLogTest, AppendAssignsDensePositionsAndVersions) {
 
 TEST_F(EventLogTest, HasStreamWithPrefixSeesOnlyStreamsWithEvents) {
   auto engine = OpenEngine();
+  auto create = [&](const std::string& stream, const std::string& id) {
+    ASSERT_TRUE(engine
+                    ->Append(stream, ExpectedVersion::NoStream(),
+                             {Opened(id, stream.substr(stream.find('/') + 1))})
+                    .ok());
+  };
   EXPECT_FALSE(*engine->HasStreamWithPrefix(""));
   EXPECT_FALSE(*engine->HasStreamWithPrefix("incident/"));
-  ASSERT_TRUE(engine
-                  ->Append("incidentx/9", ExpectedVersion::NoStream(),
-                           {Opened("x1", "9")})
-                  .ok());
-  ASSERT_TRUE(engine
-                  ->Append("change/4", ExpectedVersion::NoStream(),
-                           {Opened("c1", "4")})
-                  .ok());
+  create("incidentx/9", "x1");
+  create("change/4", "c1");
   EXPECT_TRUE(*engine->HasStreamWithPrefix(""));
   EXPECT_TRUE(*engine->HasStreamWithPrefix("change/"));
   // "incidentx/9" and the event keys must not count as "incident/".
   EXPECT_FALSE(*engine->HasStreamWithPrefix("incident/"));
   EXPECT_FALSE(*engine->HasStreamWithPrefix("problem/"));
-  ASSERT_TRUE(engine
-                  ->Append("incident/1", ExpectedVersion::NoStream(),
-                           {Opened("a1", "1")})
-                  .ok());
+  create("incident/1", "a1");
   EXPECT_TRUE(*engine->HasStreamWithPrefix("incident/"));
   EXPECT_TRUE(*engine->HasStreamWithPrefix("incident/1"));
   EXPECT_FALSE(*engine->HasStreamWithPrefix("incident/2"));
