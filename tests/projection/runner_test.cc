@@ -97,6 +97,41 @@ TEST_F(RunnerTest, RebuildIsByteIdenticalToTheIncrementalFold) {
   EXPECT_GT(incremental->size(), 10u);
 }
 
+// Reset flushes a memtable that holds much of the old state before the
+// fold writes the new one (runner.cc, kResetFlushMinEntries), so a rebuild
+// never inserts among old versions of its own keys. The rebuilt bytes must
+// not change, and the rebuild's memtable holds only what it wrote.
+TEST_F(RunnerTest, RebuildOverAFullMemtableFlushesItAndKeepsTheBytes) {
+  OpenLog();
+  auto runner = OpenRunner(std::make_unique<StreamStats>());
+  // One commit per append: five entries each (total, streams, two keys of
+  // the stream, the checkpoint), far over the flush threshold.
+  for (int i = 0; i < 1200; ++i) {
+    AppendN(1, absl::StrCat("m", i, "-"));
+    ASSERT_TRUE(runner->CatchUp().ok());
+  }
+  auto cf = log_->GetOrCreateColumnFamily(
+      ProjectionColumnFamily("stream-stats"));
+  ASSERT_TRUE(cf.ok()) << cf.status();
+  auto memtable_entries = [&] {
+    uint64_t n = 0;
+    EXPECT_TRUE(log_->db()->GetIntProperty(
+        *cf, "rocksdb.num-entries-active-mem-table", &n));
+    return n;
+  };
+  ASSERT_GE(memtable_entries(), 4096u);
+  auto incremental = runner->Dump("stream-stats");
+  ASSERT_TRUE(incremental.ok());
+  ASSERT_TRUE(runner->Rebuild("stream-stats").ok());
+  // The reset's batch and the rebuild's one commit (7 streams: 16 keys +
+  // the checkpoint), not the 6000 entries before.
+  EXPECT_LT(memtable_entries(), 100u);
+  auto rebuilt = runner->Dump("stream-stats");
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_EQ(*incremental, *rebuilt);
+  EXPECT_EQ(Value(*runner, "total"), "1200");
+}
+
 TEST_F(RunnerTest, ReopenResumesFromTheCheckpoint) {
   OpenLog();
   AppendN(10, "a");
