@@ -51,7 +51,9 @@ class DecodedCache {
   };
 
   // After a Flush, a cache holding more than `max_entries` entries drops
-  // them all (they are clean then) and refills from the state.
+  // them all (they are clean then) and refills from the state, reusing the
+  // dropped entries' memory (a T with a Clear() member is cleared for reuse,
+  // any other T is assigned T{}).
   explicit DecodedCache(size_t max_entries) : max_entries_(max_entries) {}
 
   // The cached entry of `key`, or nullptr if it is not cached.
@@ -69,10 +71,15 @@ class DecodedCache {
                               Decode&& decode) {
     if (Entry* hit = Peek(key)) return hit;
     SLATE_ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(key));
-    T value{};
-    if (bytes.has_value()) SLATE_RETURN_IF_ERROR(decode(*bytes, &value));
     Entry* e = Insert(key);
-    e->value = std::move(value);
+    if (bytes.has_value()) {
+      absl::Status st = decode(*bytes, &e->value);
+      if (!st.ok()) {
+        // No half-decoded entry stays behind.
+        spare_.push_back(map_.extract(map_.find(key)));
+        return st;
+      }
+    }
     e->present = bytes.has_value();
     return e;
   }
@@ -81,9 +88,27 @@ class DecodedCache {
   // is not cached, without reading the state: for a value about to be
   // replaced whole.
   Entry* Insert(absl::string_view key) {
-    auto [it, inserted] = map_.try_emplace(key);
-    if (inserted) it->second.key = &it->first;
-    return &it->second;
+    if (spare_.empty()) {
+      auto [it, inserted] = map_.try_emplace(key);
+      if (inserted) it->second.key = &it->first;
+      return &it->second;
+    }
+    // A node kept by an earlier Flush over the bound: its allocation, its
+    // key's buffer and what Reset keeps of the value serve the new key.
+    typename Map::node_type node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key().assign(key.data(), key.size());
+    auto r = map_.insert(std::move(node));
+    if (!r.inserted) {
+      spare_.push_back(std::move(r.node));  // Cached already.
+      return &r.position->second;
+    }
+    Entry& e = r.position->second;
+    Reset(e.value);
+    e.present = false;
+    e.dirty = false;
+    e.key = &r.position->first;
+    return &e;
   }
 
   // The entry's value is to be written at the next Flush.
@@ -120,15 +145,19 @@ class DecodedCache {
       e->dirty = false;
     }
     dirty_.clear();
-    if (map_.size() > max_entries_) map_.clear();
+    if (map_.size() > max_entries_) Recycle();
     return absl::OkStatus();
   }
 
   // Forgets everything, written or not.
   void Clear() {
     dirty_.clear();
-    map_.clear();
+    Recycle();
   }
+
+  // Entries kept for reuse after a Flush over the bound or a Clear (their
+  // values still hold the old data until reused): for tests.
+  size_t spare_entries() const { return spare_.size(); }
 
  private:
   void MarkDirty(Entry* e) {
@@ -138,9 +167,34 @@ class DecodedCache {
     }
   }
 
+  using Map = absl::node_hash_map<std::string, Entry>;
+
+  // Empties the map into spare_ instead of destroying the entries: a fold
+  // that runs past the bound refills the cache at once, and destroying and
+  // allocating every record and clock again was ~20 % of an SLA rebuild
+  // (malloc, free and glibc's consolidation of freed chunks). At most the
+  // cache's largest size is kept, entries and spares together.
+  void Recycle() {
+    spare_.reserve(spare_.size() + map_.size());
+    for (auto it = map_.begin(); it != map_.end();) {
+      spare_.push_back(map_.extract(it++));
+    }
+  }
+
+  // A value as T{} leaves it, keeping what it can of its allocations: a
+  // T with Clear() (a protobuf message, or a struct saying so) is cleared.
+  static void Reset(T& value) {
+    if constexpr (requires { value.Clear(); }) {
+      value.Clear();
+    } else {
+      value = T{};
+    }
+  }
+
   size_t max_entries_;
-  absl::node_hash_map<std::string, Entry> map_;
+  Map map_;
   std::vector<Entry*> dirty_;
+  std::vector<typename Map::node_type> spare_;
 };
 
 }  // namespace slate

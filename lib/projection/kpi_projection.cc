@@ -371,6 +371,12 @@ struct CachedRecord {
   // loaded, not computed yet).
   // A record marked written has changed since: Flush moves its cells.
   std::optional<KpiContribution> contribution;
+
+  // As CachedRecord{}, keeping the record's allocations (DecodedCache).
+  void Clear() {
+    record.Clear();
+    contribution.reset();
+  }
 };
 using RecordCache = DecodedCache<CachedRecord>;
 

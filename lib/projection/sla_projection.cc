@@ -202,6 +202,14 @@ struct Clk {
   SlaStoredClock stored;  // fired, logged, due (state filled on write).
   std::optional<int64_t> indexed_due;  // As stored in due/ now.
   bool dirty = false;
+
+  // As Clk{}, keeping `stored`'s allocations (DecodedCache).
+  void Clear() {
+    clock.reset();
+    stored.Clear();
+    indexed_due.reset();
+    dirty = false;
+  }
 };
 
 int PriorityOf(const SlaRecordState& rec) {
@@ -272,6 +280,14 @@ struct CachedRecord {
   // transition) and points into `sla_events` for SLA events.
   std::vector<Item> items;
   std::deque<Envelope> sla_events;
+
+  // As CachedRecord{}, keeping what the members can (DecodedCache).
+  void Clear() {
+    rec.Clear();
+    complete = false;
+    items.clear();
+    sla_events.clear();
+  }
 };
 // Past this many items a record's replay reads the log instead.
 constexpr size_t kMaxCachedItems = 256;
