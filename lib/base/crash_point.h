@@ -52,15 +52,17 @@ inline constexpr std::string_view kCrashPoints[] = {
     // them (Engine::Open catches up in kSync).
     "engine.between_log_and_projections",
     // lib/projection/runner.cc, ProjectionRunner::FoldLocked: a commit (the
-    // projections' pending state changes plus their new checkpoints, one
-    // WriteBatch) is built, not written. A fold commits when it reaches its
-    // target, or earlier once RunnerOptions::commit_bytes are pending. On
-    // disk: projections exactly as after the previous commit.
+    // projections' pending state changes plus their new checkpoints: one
+    // WriteBatch, or for a big commit one per projection, each written on
+    // its own thread) is about to be built and written. A fold commits when
+    // it reaches its target, or earlier once RunnerOptions::commit_bytes are
+    // pending. On disk: projections exactly as after the previous commit.
     "runner.before_batch_commit",
     // lib/projection/runner.cc, ProjectionRunner::FoldLocked: the commit is
-    // written; the in-memory checkpoints, caches and waiters are not
-    // updated. On disk: projections up to the new checkpoints, consistent
-    // with them.
+    // written (every batch of it). On disk: projections up to the new
+    // checkpoints, consistent with them. (A crash between the batches of a
+    // big commit leaves some projections at the new checkpoint and the
+    // others at the old one, each consistent with its own.)
     "runner.after_batch_commit",
     // lib/projection/runner.cc, ProjectionRunner::Rebuild: Reset wrote the
     // projection's empty state with checkpoint 0; the refold has not begun.

@@ -37,10 +37,10 @@ namespace slate {
 struct RunnerOptions {
   // Events read from the log and folded at a time. Default: 4096.
   size_t batch_events = 4096;
-  // A fold commits (state + checkpoint in one WriteBatch) when it reaches
-  // its target position, or earlier once this many bytes of state changes
-  // are pending, so a catch-up writes a key overwritten by many events once
-  // per commit, not once per event. Default: 32 MiB.
+  // A fold commits (each projection's state + checkpoint in one WriteBatch)
+  // when it reaches its target position, or earlier once this many bytes of
+  // state changes are pending, so a catch-up writes a key overwritten by
+  // many events once per commit, not once per event. Default: 32 MiB.
   size_t commit_bytes = size_t{32} << 20;
   // Per projection: bytes of state kept in memory between batches (values
   // read or written by the fold), so hot keys are neither re-read from
@@ -54,7 +54,9 @@ struct RunnerOptions {
   size_t fold_threads = 0;
   // A batch of fewer events folds on the calling thread (starting threads
   // would cost more than it saves, e.g. for the one-append batches of
-  // ProjectionMode::kSync). Default: 256.
+  // ProjectionMode::kSync), and a commit of fewer changed keys writes every
+  // projection in one WriteBatch on it; a bigger commit writes each
+  // projection's batch on a fold thread of its own. Default: 256.
   size_t parallel_min_events = 256;
   // While following (StartFollowing): when fewer than follow_min_events
   // events are new, the follower waits up to follow_linger for more before
