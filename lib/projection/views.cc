@@ -13,13 +13,16 @@
 namespace slate {
 
 std::string SerializeDeterministic(const google::protobuf::Message& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
+  // Sized once: a StringOutputStream grew the string by doubling and
+  // trimmed it after (one to several allocations per value written, for
+  // every record and clock a projection writes).
+  const size_t size = m.ByteSizeLong();
+  std::string out(size, '\0');
+  google::protobuf::io::ArrayOutputStream stream(out.data(),
+                                                 static_cast<int>(size));
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeWithCachedSizes(&coded);
   return out;
 }
 
