@@ -522,7 +522,7 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     if (options_.before_commit_for_test) options_.before_commit_for_test();
     SLATE_CRASH_POINT("runner.before_batch_commit");
     std::vector<absl::Status> written(todo.size());
-    const size_t threads = entries < options_.parallel_min_events
+    const size_t threads = entries < options_.parallel_commit_min_keys
                                ? 1
                                : std::min(todo.size(), fold_threads_);
     if (threads <= 1) {

@@ -54,10 +54,15 @@ struct RunnerOptions {
   size_t fold_threads = 0;
   // A batch of fewer events folds on the calling thread (starting threads
   // would cost more than it saves, e.g. for the one-append batches of
-  // ProjectionMode::kSync), and a commit of fewer changed keys writes every
-  // projection in one WriteBatch on it; a bigger commit writes each
-  // projection's batch on a fold thread of its own. Default: 256.
+  // ProjectionMode::kSync). Default: 256.
   size_t parallel_min_events = 256;
+  // A commit of fewer changed keys (all projections together) writes every
+  // projection in one WriteBatch on the calling thread; a bigger one (a
+  // rebuild's, a long catch-up's) sorts, builds and writes each
+  // projection's batch on a fold thread of its own. A live follower's
+  // commits stay below it: their concurrent writes would contend with the
+  // appends. Default: 65536.
+  size_t parallel_commit_min_keys = 65536;
   // While following (StartFollowing): when fewer than follow_min_events
   // events are new, the follower waits up to follow_linger for more before
   // folding, so a busy writer's appends fold in a few larger batches, each

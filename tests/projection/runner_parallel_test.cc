@@ -144,6 +144,7 @@ std::vector<Variant> Variants() {
   RunnerOptions busy;  // More threads than projections need; tiny steps.
   busy.fold_threads = 3;
   busy.parallel_min_events = 1;
+  busy.parallel_commit_min_keys = 1;
   busy.batch_events = 7;
   busy.commit_bytes = 0;
   busy.cache_bytes = 0;
@@ -151,6 +152,7 @@ std::vector<Variant> Variants() {
   RunnerOptions uneven;
   uneven.fold_threads = 2;
   uneven.parallel_min_events = 1;
+  uneven.parallel_commit_min_keys = 1;
   uneven.batch_events = 13;
   uneven.cache_bytes = 4096;
   uneven.commit_bytes = 1024;
@@ -324,6 +326,7 @@ TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
     ro.batch_events = 5;  // Reads [0,5) [5,10) [10,15) [15,20): 17 fails.
     ro.fold_threads = threads;
     ro.parallel_min_events = 1;
+    ro.parallel_commit_min_keys = 1;
     ro.commit_bytes = commit_bytes;
     auto runner = ProjectionRunner::Open(log->get(), std::move(ps), ro);
     ASSERT_TRUE(runner.ok());
