@@ -360,7 +360,93 @@ absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
   return r;
 }
 
-ProjectionRunner::~ProjectionRunner() { StopFollowing(); }
+// The helper threads of a runner's parallel folds and commits, kept
+// between batches. Run(n, fn) calls fn(0) on the calling thread and fn(t)
+// for t in [1, n) on helper t, and returns when all have returned. A
+// caller gives thread t the same share of the work each time, so a
+// projection folds on the same thread batch after batch: its memory stays
+// in that thread's malloc arena and caches. (A thread per batch, and a
+// projection moving between threads, cost more: freeing memory another
+// thread allocated contends for that thread's arena.)
+class ProjectionRunner::FoldPool {
+ public:
+  explicit FoldPool(size_t helpers) {
+    for (size_t t = 1; t <= helpers; ++t) {
+      threads_.emplace_back([this, t] { Loop(t); });
+    }
+  }
+  ~FoldPool() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    start_cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+  size_t helpers() const { return threads_.size(); }
+
+  // REQUIRES: 1 <= n <= helpers() + 1; one Run at a time.
+  void Run(size_t n, const std::function<void(size_t)>& fn) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      fn_ = &fn;
+      active_ = n;
+      pending_ = n - 1;
+      ++generation_;
+    }
+    start_cv_.notify_all();
+    fn(0);
+    std::unique_lock<std::mutex> l(mu_);
+    done_cv_.wait(l, [&] { return pending_ == 0; });
+    fn_ = nullptr;
+  }
+
+ private:
+  void Loop(size_t t) {
+    uint64_t seen = 0;
+    while (true) {
+      const std::function<void(size_t)>* fn = nullptr;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        start_cv_.wait(l, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        if (t >= active_) continue;  // Not needed this time.
+        fn = fn_;
+      }
+      (*fn)(t);
+      std::lock_guard<std::mutex> l(mu_);
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
+  }
+
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable start_cv_;
+  std::condition_variable done_cv_;
+  bool stop_ = false;                                  // Guarded by mu_.
+  uint64_t generation_ = 0;                            // Guarded by mu_.
+  size_t active_ = 0;                                  // Guarded by mu_.
+  size_t pending_ = 0;                                 // Guarded by mu_.
+  const std::function<void(size_t)>* fn_ = nullptr;   // Guarded by mu_.
+};
+
+ProjectionRunner::~ProjectionRunner() {
+  StopFollowing();
+  pool_.reset();
+}
+
+// Runs share(t) for t in [0, threads): on the calling thread alone for one
+// thread, else with the pool's helpers (started here the first time).
+void ProjectionRunner::RunShares(size_t threads,
+                                 const std::function<void(size_t)>& share) {
+  if (threads <= 1) {
+    share(0);
+    return;
+  }
+  if (pool_ == nullptr) pool_ = std::make_unique<FoldPool>(fold_threads_ - 1);
+  pool_->Run(threads, share);
+}
 
 absl::Status ProjectionRunner::Load(Slot& slot) {
   const std::string name(slot.projection->name());
@@ -541,9 +627,9 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
       // writes its batch on its own thread, and RocksDB inserts concurrent
       // writers' batches into the memtables in parallel. The commit of a
       // rebuild had been a fifth of its time, on one core.
-      std::atomic<size_t> claimed{0};
-      auto worker = [&] {
-        for (size_t k; (k = claimed.fetch_add(1)) < todo.size();) {
+      // Thread t takes the slots it folds (see the fold below).
+      RunShares(threads, [&](size_t t) {
+        for (size_t k = t; k < todo.size(); k += threads) {
           const size_t i = todo[k];
           rocksdb::WriteBatch wb(reserve_for(i));
           add_slot(i, &wb);
@@ -552,11 +638,7 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
             CommitCache(*slots_[i].cache, options_.cache_bytes);
           }
         }
-      };
-      std::vector<std::thread> helpers;
-      for (size_t t = 1; t < threads; ++t) helpers.emplace_back(worker);
-      worker();
-      for (std::thread& h : helpers) h.join();
+      });
     }
     absl::Status failed;
     int64_t min_cp = std::numeric_limits<int64_t>::max();
@@ -658,18 +740,11 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
         events->size() < options_.parallel_min_events
             ? 1
             : std::min(work.size(), fold_threads_);
-    std::atomic<size_t> claimed{0};
-    auto worker = [&] {
-      for (size_t k; (k = claimed.fetch_add(1)) < work.size();) {
-        fold_slot(work[k]);
-      }
-    };
-    {
-      std::vector<std::thread> helpers;
-      for (size_t t = 1; t < threads; ++t) helpers.emplace_back(worker);
-      worker();
-      for (std::thread& h : helpers) h.join();
-    }
+    // Thread t folds work items t, t + threads, ...: the same projections
+    // each batch while the same projections need folding.
+    RunShares(threads, [&](size_t t) {
+      for (size_t k = t; k < work.size(); k += threads) fold_slot(work[k]);
+    });
     for (size_t i : work) {
       const Failure& f = failures[i];
       if (f.status.ok()) continue;

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -122,6 +123,7 @@ class ProjectionRunner {
   std::vector<std::string> Names() const;
 
   struct StateCache;  // Internal (runner.cc).
+  class FoldPool;     // Internal (runner.cc).
 
  private:
   struct Slot {
@@ -142,6 +144,9 @@ class ProjectionRunner {
   // After Reset of one or more slots: folds them from position 0.
   absl::Status FoldAfterResetLocked();
   absl::Status FoldLocked(int64_t position);
+  // Calls share(t) for t in [0, threads) on threads of the pool (t = 0 on
+  // the caller). REQUIRES: fold_mu_ held; threads <= fold_threads_.
+  void RunShares(size_t threads, const std::function<void(size_t)>& share);
   const Slot* Find(absl::string_view name) const;
   // The slot of `name`, or kNotFound naming it.
   absl::StatusOr<Slot*> SlotNamed(absl::string_view name);
@@ -156,6 +161,9 @@ class ProjectionRunner {
   const RunnerOptions options_;
   const size_t fold_threads_;  // Resolved options_.fold_threads, >= 1.
   std::vector<Slot> slots_;
+  // Helper threads of parallel folds and commits, started by the first
+  // one. Used under fold_mu_.
+  std::unique_ptr<FoldPool> pool_;
 
   std::mutex fold_mu_;  // Serialises folds, rebuilds and slot changes.
   std::atomic<int64_t> min_checkpoint_{0};
