@@ -342,14 +342,7 @@ int RunServiceNow(const ServiceNowFlags& f) {
   std::printf("%s", FormatImportSummary(
                         *s, matrix.ok() ? &matrix->priority_matrix() : nullptr)
                         .c_str());
-  const absl::Duration total = s->elapsed + fold_wait;
-  std::printf(
-      "projections:      current after %.2f s more; import + fold %.2f s = "
-      "%.2f s per 100,000 rows\n",
-      absl::ToDoubleSeconds(fold_wait), absl::ToDoubleSeconds(total),
-      s->rows_read == 0 ? 0.0
-                        : absl::ToDoubleSeconds(total) * 100000.0 /
-                              static_cast<double>(s->rows_read));
+  std::printf("%s", FormatImportTiming(*s, fold_wait).c_str());
   if (s->rows_rejected > 0) {
     std::printf("rejects:          %s\n", opts.rejects_path.c_str());
   }

@@ -995,4 +995,22 @@ std::string FormatImportSummary(const ServiceNowImportSummary& s,
   return out;
 }
 
+std::string FormatImportTiming(const ServiceNowImportSummary& s,
+                               absl::Duration fold_wait) {
+  const absl::Duration total = s.elapsed + fold_wait;
+  std::string out = absl::StrFormat(
+      "projections:      current after %.2f s more; import + fold %.2f s",
+      absl::ToDoubleSeconds(fold_wait), absl::ToDoubleSeconds(total));
+  if (s.rows_read >= kImportRateMinRows) {
+    absl::StrAppend(&out, absl::StrFormat(
+                              " = %.2f s per 100,000 rows",
+                              absl::ToDoubleSeconds(total) * 100000.0 /
+                                  static_cast<double>(s.rows_read)));
+  } else {
+    absl::StrAppend(&out, " (", s.rows_read, " rows: too few for a rate)");
+  }
+  absl::StrAppend(&out, "\n");
+  return out;
+}
+
 }  // namespace slate

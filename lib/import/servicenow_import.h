@@ -151,6 +151,14 @@ absl::StatusOr<ServiceNowImportSummary> ImportServiceNowFrom(
 std::string FormatImportSummary(const ServiceNowImportSummary& s,
                                 const PriorityMatrix* matrix);
 
+// The tool's last summary line: how long the projections took to catch up
+// after the import (`fold_wait`), and import + fold in all. The rate per
+// 100,000 rows is given from kImportRateMinRows rows read on; below that
+// start-up costs dominate and the rate would mislead.
+inline constexpr int64_t kImportRateMinRows = 10000;
+std::string FormatImportTiming(const ServiceNowImportSummary& s,
+                               absl::Duration fold_wait);
+
 // "Problem ID  14" -> "Problem_ID_14": each run of characters an aggregate id
 // may not hold becomes one '_'.
 std::string SanitizeServiceNowId(const std::string& raw);

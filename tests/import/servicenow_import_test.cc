@@ -478,5 +478,26 @@ TEST(SlaPolicies, ShippedExampleLoadsForFourLevels) {
   EXPECT_FALSE(LoadSlaPolicyListJson("[]", 4).ok());
 }
 
+// The tool's timing line: a rate per 100,000 rows only from
+// kImportRateMinRows rows on (a tiny file's rate is start-up cost).
+TEST(ImportTiming, RatePer100kRowsOnlyForEnoughRows) {
+  ServiceNowImportSummary s;
+  s.elapsed = absl::Milliseconds(1500);
+  s.rows_read = 150000;
+  EXPECT_EQ(FormatImportTiming(s, absl::Milliseconds(500)),
+            "projections:      current after 0.50 s more; import + fold "
+            "2.00 s = 1.33 s per 100,000 rows\n");
+  s.rows_read = kImportRateMinRows;
+  EXPECT_THAT(FormatImportTiming(s, absl::ZeroDuration()),
+              HasSubstr("import + fold 1.50 s = 15.00 s per 100,000 rows"));
+  s.rows_read = kImportRateMinRows - 1;
+  EXPECT_EQ(FormatImportTiming(s, absl::ZeroDuration()),
+            "projections:      current after 0.00 s more; import + fold "
+            "1.50 s (9999 rows: too few for a rate)\n");
+  s.rows_read = 0;
+  EXPECT_THAT(FormatImportTiming(s, absl::ZeroDuration()),
+              HasSubstr("(0 rows: too few for a rate)"));
+}
+
 }  // namespace
 }  // namespace slate
