@@ -90,6 +90,15 @@ struct Options {
   // cache_bytes). Default: 32 MiB.
   size_t projection_cache_bytes = 32 << 20;
 
+  // Per built-in projection (SLA, KPI): records kept decoded between
+  // batches, with their SLA clocks (3 per record) and KPI cells (4 per
+  // record). Past it, after a batch, the decoded entries are reused for
+  // the next records and the dropped ones are read back when needed. More
+  // makes folds of interleaved records read less; each record costs about
+  // a few KiB (bench/RESULTS.md, 1 M-incident memory). 0 keeps nothing
+  // decoded between batches. Default: 4096.
+  size_t projection_cached_records = 4096;
+
   // SLA timers, live mode: when > 0, a background thread calls
   // Engine::AdvanceTo(clock->Now()) this often, so warnings and breaches
   // are appended without a caller driving time. Zero: off (the caller

@@ -8,10 +8,10 @@ namespace slate {
 
 std::vector<std::unique_ptr<Projection>> BuiltinProjections(
     const Options& options) {
-  (void)options;
   std::vector<std::unique_ptr<Projection>> ps;
   ps.push_back(std::make_unique<ViewsProjection>());
-  ps.push_back(std::make_unique<SlaProjection>());
+  ps.push_back(
+      std::make_unique<SlaProjection>(options.projection_cached_records));
   ps.push_back(std::make_unique<KpiProjection>(BuiltinKpiOptions(options)));
   return ps;
 }

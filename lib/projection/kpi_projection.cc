@@ -564,8 +564,9 @@ KpiLogCalendars KpiCalendarsOf(
 }
 
 KpiOptions BuiltinKpiOptions(const Options& options) {
-  (void)options;
-  return KpiOptions();
+  KpiOptions k;
+  k.cached_records = options.projection_cached_records;
+  return k;
 }
 
 KpiContribution ContributeKpiRecord(absl::string_view kind,
@@ -582,17 +583,16 @@ KpiContribution ContributeKpiRecord(absl::string_view kind,
   return c;
 }
 
-constexpr size_t kCachedRecords = 4096;
-constexpr size_t kCachedCells = 16384;
-
 struct KpiProjection::Caches {
-  RecordCache records{kCachedRecords};
-  CellCache cells{kCachedCells};
+  explicit Caches(size_t records) : records(records), cells(4 * records) {}
+  RecordCache records;
+  CellCache cells;
   std::optional<KpiLogCalendars> calendars;  // nullopt: not loaded.
 };
 
 KpiProjection::KpiProjection(KpiOptions options)
-    : options_(std::move(options)), caches_(std::make_unique<Caches>()) {}
+    : options_(std::move(options)),
+      caches_(std::make_unique<Caches>(options_.cached_records)) {}
 KpiProjection::~KpiProjection() = default;
 
 void KpiProjection::Discard() {

@@ -136,6 +136,9 @@ struct KpiOptions {
   // Business time of records whose service has no calendar (neither here
   // nor in the log). Default: null = 24x7.
   std::shared_ptr<const BusinessCalendar> default_calendar;
+  // Records kept decoded between batches, with 4 cells per record (see
+  // Options::projection_cached_records). Default: 4096.
+  size_t cached_records = 4096;
 
   // The calendar business time of `service` counts in: service_calendars,
   // else the log's (`from_log`, may be null), else default_calendar; null =
@@ -159,7 +162,8 @@ KpiContribution ContributeKpiRecord(absl::string_view kind,
                                     const KpiLogCalendars* from_log = nullptr);
 
 // The options of the built-in "kpi" projection: UTC days and 24x7 business
-// time (Options has no KPI zone or calendars yet).
+// time (Options has no KPI zone or calendars yet), and
+// Options::projection_cached_records.
 KpiOptions BuiltinKpiOptions(const Options& options);
 
 class KpiProjection final : public Projection {

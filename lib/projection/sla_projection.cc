@@ -1140,14 +1140,12 @@ absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
 // records and clocks folded lately, the watermark, and whether `config`
 // matches the state's configuration generation. Bounded by entry counts;
 // after a flush over the bound everything is dropped and re-read.
-constexpr size_t kCachedRecords = 4096;
-constexpr size_t kCachedClocks = 3 * kCachedRecords;
-
 struct SlaProjection::Caches {
+  explicit Caches(size_t records) : recs(records), clocks(3 * records) {}
   Config config;
   bool config_current = false;  // config.gen is the state's "gen".
-  RecordCache recs{kCachedRecords};
-  ClockCache clocks{kCachedClocks};
+  RecordCache recs;
+  ClockCache clocks;
   std::optional<int64_t> watermark;  // Loaded; nullopt: not loaded.
   bool watermark_stored = false;     // The state holds a watermark.
   bool watermark_dirty = false;
@@ -1162,7 +1160,8 @@ struct SlaProjection::Caches {
   }
 };
 
-SlaProjection::SlaProjection() : caches_(std::make_unique<Caches>()) {}
+SlaProjection::SlaProjection(size_t cached_records)
+    : caches_(std::make_unique<Caches>(cached_records)) {}
 SlaProjection::~SlaProjection() = default;
 
 void SlaProjection::Discard() { caches_->Clear(); }

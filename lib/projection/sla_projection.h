@@ -185,7 +185,9 @@ absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
 class SlaProjection final : public Projection {
  public:
   static constexpr absl::string_view kName = "sla";
-  SlaProjection();
+  // cached_records: see Options::projection_cached_records (clocks: 3 per
+  // record).
+  explicit SlaProjection(size_t cached_records = 4096);
   ~SlaProjection() override;
   absl::string_view name() const override { return kName; }
   // 2: IncidentDetailsUpdated updates the incident's details.
@@ -193,8 +195,9 @@ class SlaProjection final : public Projection {
   //    keys); SLA events count only on the record's SLA stream.
   int64_t version() const override { return 3; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
-  // Records and clocks stay decoded between events (at most 4096 records
-  // and 12288 clocks after a flush); Flush writes the changed ones.
+  // Records and clocks stay decoded between events (after a flush at most
+  // cached_records records and 3 x cached_records clocks); Flush writes the
+  // changed ones.
   absl::Status Flush(ProjectionState& state) override;
   void Discard() override;
 

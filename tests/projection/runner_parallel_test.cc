@@ -133,6 +133,8 @@ std::vector<Step> MakeLog(uint64_t seed) {
 struct Variant {
   const char* name;
   RunnerOptions options;
+  // Options::projection_cached_records of the projections folded.
+  size_t cached_records = Options().projection_cached_records;
 };
 
 std::vector<Variant> Variants() {
@@ -157,6 +159,11 @@ std::vector<Variant> Variants() {
   uneven.cache_bytes = 4096;
   uneven.commit_bytes = 1024;
   v.push_back({"two-threads-tiny-cache", uneven});
+  // Every decoded SLA and KPI record, clock and cell dropped (and its
+  // memory reused for the next) after every batch of 5 events.
+  RunnerOptions evicting;
+  evicting.batch_events = 5;
+  v.push_back({"decoded-caches-of-one-record", evicting, 1});
   return v;
 }
 
@@ -186,9 +193,11 @@ TEST(RunnerParallelTest, EveryOptionSetStoresTheSameBytesAsAFreshFold) {
     options.max_clock_skew = absl::Hours(24 * 365 * 10);
     auto log = EventLog::Open(options, dir.path());
     ASSERT_TRUE(log.ok()) << log.status();
+    Options projection_options = (*log)->options();
+    projection_options.projection_cached_records = variant.cached_records;
     auto open_runner = [&] {
       return ProjectionRunner::Open(
-          log->get(), BuiltinProjections((*log)->options()), variant.options);
+          log->get(), BuiltinProjections(projection_options), variant.options);
     };
     auto runner = open_runner();
     ASSERT_TRUE(runner.ok()) << runner.status();
