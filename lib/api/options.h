@@ -94,9 +94,10 @@ struct Options {
   // batches, with their SLA clocks (3 per record) and KPI cells (4 per
   // record). Past it, after a batch, the decoded entries are reused for
   // the next records and the dropped ones are read back when needed. More
-  // makes folds of interleaved records read less; each record costs about
-  // a few KiB (bench/RESULTS.md, 1 M-incident memory). 0 keeps nothing
-  // decoded between batches. Default: 4096.
+  // makes folds of interleaved records read less, at about 2 KiB a record
+  // (16,384 SLA and 8,192 KPI records instead of 4,096 added 33 MiB to the
+  // 1 M-incident peak: bench/RESULTS.md). 0 keeps nothing decoded between
+  // batches. Default: 4096.
   size_t projection_cached_records = 4096;
 
   // SLA timers, live mode: when > 0, a background thread calls
