@@ -608,6 +608,12 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     if (options_.before_commit_for_test) options_.before_commit_for_test();
     SLATE_CRASH_POINT("runner.before_batch_commit");
     std::vector<absl::Status> written(todo.size());
+    // The test hook's verdict on writing slot i's batch.
+    auto may_write = [&](size_t i) {
+      return options_.write_fault_for_test
+                 ? options_.write_fault_for_test(slots_[i].projection->name())
+                 : absl::OkStatus();
+    };
     const size_t threads = entries < options_.parallel_commit_min_keys
                                ? 1
                                : std::min(todo.size(), fold_threads_);
@@ -617,7 +623,11 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
       for (size_t i : todo) reserve += reserve_for(i);
       rocksdb::WriteBatch wb(reserve);
       for (size_t i : todo) add_slot(i, &wb);
-      const absl::Status st = log_->WriteDerived(&wb);
+      absl::Status st;
+      for (size_t i : todo) {
+        if (st.ok()) st = may_write(i);
+      }
+      if (st.ok()) st = log_->WriteDerived(&wb);
       for (size_t k = 0; k < todo.size(); ++k) {
         written[k] = st;
         if (st.ok()) CommitCache(*slots_[todo[k]].cache, options_.cache_bytes);
@@ -633,7 +643,8 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
           const size_t i = todo[k];
           rocksdb::WriteBatch wb(reserve_for(i));
           add_slot(i, &wb);
-          written[k] = log_->WriteDerived(&wb);
+          written[k] = may_write(i);
+          if (written[k].ok()) written[k] = log_->WriteDerived(&wb);
           if (written[k].ok()) {
             CommitCache(*slots_[i].cache, options_.cache_bytes);
           }

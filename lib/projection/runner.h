@@ -17,8 +17,8 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "lib/log/event_log.h"
 #include "lib/projection/projection.h"
@@ -78,6 +79,11 @@ struct RunnerOptions {
   absl::Duration follow_linger = absl::Milliseconds(3);
   // Test hook: runs after a batch is built and before it is written.
   std::function<void()> before_commit_for_test;
+  // Test hook: asked before a projection's state is written; an error
+  // fails that write as a RocksDB error would (in a one-batch commit, the
+  // whole batch). May run on fold threads.
+  std::function<absl::Status(absl::string_view projection)>
+      write_fault_for_test;
 };
 
 class ProjectionRunner {

@@ -8,6 +8,7 @@
 // must store exactly the state of an independent in-memory fold
 // (VerifyProjections), the same bytes as every other option set, and the
 // same bytes again after RebuildAll.
+#include <atomic>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -362,6 +363,71 @@ TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
     expect("healthy", "s/1", "12");
     EXPECT_GT(f->flushes, 0);
     EXPECT_GT(h->flushes, 0);
+  }
+}
+
+// A big commit writes each projection's batch on its own thread. When one
+// projection's write fails, the others' writes stand, and the runner knows
+// it: folding on must not count their events twice. A small commit (one
+// batch for all) fails whole.
+TEST(RunnerParallelTest, AFailedWriteKeepsWhatTheOtherProjectionsCommitted) {
+  for (const bool split : {true, false}) {
+    SCOPED_TRACE(split ? "one batch per projection" : "one batch for all");
+    testing::TempDir dir;
+    Options options;
+    options.durability = Durability::kProcessCrash;
+    auto log = EventLog::Open(options, dir.path());
+    ASSERT_TRUE(log.ok());
+    auto append = [&](int from, int to) {
+      for (int i = from; i < to; ++i) {
+        Envelope e;
+        e.set_event_id(absl::StrCat("w", i));
+        e.set_occurred_at_us(kBaseUs);
+        e.mutable_incident_commented()->set_text("x");
+        ASSERT_TRUE((*log)
+                        ->Append(absl::StrCat("s/", i % 2),
+                                 ExpectedVersion::Any(), {e})
+                        .ok());
+      }
+    };
+    append(0, 20);
+    std::vector<std::unique_ptr<Projection>> ps;
+    ps.push_back(std::make_unique<DeferredCount>("alpha", -1));
+    ps.push_back(std::make_unique<DeferredCount>("beta", -1));
+    std::atomic<bool> beta_fails{false};
+    RunnerOptions ro;
+    ro.fold_threads = 2;
+    ro.parallel_min_events = 1;
+    ro.parallel_commit_min_keys = split ? 1 : 1000;
+    ro.write_fault_for_test = [&](absl::string_view projection) {
+      return beta_fails.load() && projection == "beta"
+                 ? absl::UnavailableError("injected write failure")
+                 : absl::OkStatus();
+    };
+    auto runner = ProjectionRunner::Open(log->get(), std::move(ps), ro);
+    ASSERT_TRUE(runner.ok());
+    ASSERT_TRUE((*runner)->CatchUp().ok());
+    auto value = [&](const char* name) {
+      auto v = (*runner)->Get(name, "s/0");
+      EXPECT_TRUE(v.ok() && v->has_value()) << name;
+      return v.ok() && v->has_value() ? **v : "";
+    };
+    beta_fails = true;
+    append(20, 30);
+    absl::Status st = (*runner)->CatchUp();
+    EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+    EXPECT_EQ(*(*runner)->Checkpoint("alpha"), split ? 30 : 20);
+    EXPECT_EQ(*(*runner)->Checkpoint("beta"), 20);
+    EXPECT_EQ(value("alpha"), split ? "15" : "10");
+    EXPECT_EQ(value("beta"), "10");
+    beta_fails = false;
+    append(30, 40);
+    ASSERT_TRUE((*runner)->CatchUp().ok());
+    // Each event counted once, whichever writes had stood.
+    EXPECT_EQ(*(*runner)->Checkpoint("alpha"), 40);
+    EXPECT_EQ(*(*runner)->Checkpoint("beta"), 40);
+    EXPECT_EQ(value("alpha"), "20");
+    EXPECT_EQ(value("beta"), "20");
   }
 }
 
