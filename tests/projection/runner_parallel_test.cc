@@ -299,6 +299,33 @@ class DeferredCount final : public Projection {
   DecodedCache<int64_t> counts_{1000};
 };
 
+// Appends comment events <prefix>from .. <prefix>(to - 1), event i to
+// stream s/<i % 2>.
+void AppendComments(EventLog& log, const std::string& prefix, int from,
+                    int to) {
+  for (int i = from; i < to; ++i) {
+    Envelope e;
+    e.set_event_id(absl::StrCat(prefix, i));
+    e.set_occurred_at_us(kBaseUs);
+    e.mutable_incident_commented()->set_text("x");
+    ASSERT_TRUE(
+        log.Append(absl::StrCat("s/", i % 2), ExpectedVersion::Any(), {e})
+            .ok());
+  }
+}
+
+// A kProcessCrash log at `path` holding AppendComments(prefix, 0, n).
+std::unique_ptr<EventLog> CommentLog(const std::string& path,
+                                     const std::string& prefix, int n) {
+  Options options;
+  options.durability = Durability::kProcessCrash;
+  auto log = EventLog::Open(options, path);
+  EXPECT_TRUE(log.ok()) << log.status();
+  if (!log.ok()) return nullptr;
+  AppendComments(**log, prefix, 0, n);
+  return std::move(*log);
+}
+
 // commit_bytes = 0: every batch commits, so the failing batch comes after
 // commits of this fold (the checkpoint must stay at the last one).
 TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
@@ -311,20 +338,8 @@ TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
     SCOPED_TRACE(absl::StrCat(threads, " fold threads, commit_bytes ",
                               commit_bytes));
     testing::TempDir dir;
-    Options options;
-    options.durability = Durability::kProcessCrash;
-    auto log = EventLog::Open(options, dir.path());
-    ASSERT_TRUE(log.ok());
-    for (int i = 0; i < 25; ++i) {
-      Envelope e;
-      e.set_event_id(absl::StrCat("f", i));
-      e.set_occurred_at_us(kBaseUs);
-      e.mutable_incident_commented()->set_text("x");
-      ASSERT_TRUE((*log)
-                      ->Append(absl::StrCat("s/", i % 2),
-                               ExpectedVersion::Any(), {e})
-                      .ok());
-    }
+    std::unique_ptr<EventLog> log = CommentLog(dir.path(), "f", 25);
+    ASSERT_TRUE(log != nullptr && !::testing::Test::HasFatalFailure());
     auto failing = std::make_unique<DeferredCount>("deferred", 17);
     auto healthy = std::make_unique<DeferredCount>("healthy", -1);
     DeferredCount* f = failing.get();
@@ -338,7 +353,7 @@ TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
     ro.parallel_min_events = 1;
     ro.parallel_commit_min_keys = 1;
     ro.commit_bytes = commit_bytes;
-    auto runner = ProjectionRunner::Open(log->get(), std::move(ps), ro);
+    auto runner = ProjectionRunner::Open(log.get(), std::move(ps), ro);
     ASSERT_TRUE(runner.ok());
     absl::Status st = (*runner)->CatchUp();
     EXPECT_EQ(st.code(), absl::StatusCode::kInternal);
@@ -374,23 +389,8 @@ TEST(RunnerParallelTest, AFailedWriteKeepsWhatTheOtherProjectionsCommitted) {
   for (const bool split : {true, false}) {
     SCOPED_TRACE(split ? "one batch per projection" : "one batch for all");
     testing::TempDir dir;
-    Options options;
-    options.durability = Durability::kProcessCrash;
-    auto log = EventLog::Open(options, dir.path());
-    ASSERT_TRUE(log.ok());
-    auto append = [&](int from, int to) {
-      for (int i = from; i < to; ++i) {
-        Envelope e;
-        e.set_event_id(absl::StrCat("w", i));
-        e.set_occurred_at_us(kBaseUs);
-        e.mutable_incident_commented()->set_text("x");
-        ASSERT_TRUE((*log)
-                        ->Append(absl::StrCat("s/", i % 2),
-                                 ExpectedVersion::Any(), {e})
-                        .ok());
-      }
-    };
-    append(0, 20);
+    std::unique_ptr<EventLog> log = CommentLog(dir.path(), "w", 20);
+    ASSERT_TRUE(log != nullptr && !::testing::Test::HasFatalFailure());
     std::vector<std::unique_ptr<Projection>> ps;
     ps.push_back(std::make_unique<DeferredCount>("alpha", -1));
     ps.push_back(std::make_unique<DeferredCount>("beta", -1));
@@ -404,7 +404,7 @@ TEST(RunnerParallelTest, AFailedWriteKeepsWhatTheOtherProjectionsCommitted) {
                  ? absl::UnavailableError("injected write failure")
                  : absl::OkStatus();
     };
-    auto runner = ProjectionRunner::Open(log->get(), std::move(ps), ro);
+    auto runner = ProjectionRunner::Open(log.get(), std::move(ps), ro);
     ASSERT_TRUE(runner.ok());
     ASSERT_TRUE((*runner)->CatchUp().ok());
     auto value = [&](const char* name) {
@@ -413,7 +413,7 @@ TEST(RunnerParallelTest, AFailedWriteKeepsWhatTheOtherProjectionsCommitted) {
       return v.ok() && v->has_value() ? **v : "";
     };
     beta_fails = true;
-    append(20, 30);
+    ASSERT_NO_FATAL_FAILURE(AppendComments(*log, "w", 20, 30));
     absl::Status st = (*runner)->CatchUp();
     EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
     EXPECT_EQ(*(*runner)->Checkpoint("alpha"), split ? 30 : 20);
@@ -421,7 +421,7 @@ TEST(RunnerParallelTest, AFailedWriteKeepsWhatTheOtherProjectionsCommitted) {
     EXPECT_EQ(value("alpha"), split ? "15" : "10");
     EXPECT_EQ(value("beta"), "10");
     beta_fails = false;
-    append(30, 40);
+    ASSERT_NO_FATAL_FAILURE(AppendComments(*log, "w", 30, 40));
     ASSERT_TRUE((*runner)->CatchUp().ok());
     // Each event counted once, whichever writes had stood.
     EXPECT_EQ(*(*runner)->Checkpoint("alpha"), 40);
