@@ -383,9 +383,7 @@ class ProjectionRunner::FoldPool {
     start_cv_.notify_all();
     for (std::thread& t : threads_) t.join();
   }
-  size_t helpers() const { return threads_.size(); }
-
-  // REQUIRES: 1 <= n <= helpers() + 1; one Run at a time.
+  // REQUIRES: 1 <= n <= helpers + 1; one Run at a time.
   void Run(size_t n, const std::function<void(size_t)>& fn) {
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -582,7 +580,6 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
   auto drop_caches = [&] {
     for (Slot& slot : slots_) Forget(slot);
   };
-  // Writes every slot's pending changes with its new checkpoint in one batch.
   // Writes each slot's pending changes with its new checkpoint: one batch
   // per slot, so a projection's data and checkpoint never disagree.
   auto commit = [&]() -> absl::Status {
@@ -637,7 +634,8 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
       // writes its batch on its own thread, and RocksDB inserts concurrent
       // writers' batches into the memtables in parallel. The commit of a
       // rebuild had been a fifth of its time, on one core.
-      // Thread t takes the slots it folds (see the fold below).
+      // Thread t takes items t, t + threads, ... as the fold below does,
+      // so a projection commits on the thread that folded it.
       RunShares(threads, [&](size_t t) {
         for (size_t k = t; k < todo.size(); k += threads) {
           const size_t i = todo[k];
@@ -652,7 +650,6 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
       });
     }
     absl::Status failed;
-    int64_t min_cp = std::numeric_limits<int64_t>::max();
     for (size_t k = 0; k < todo.size(); ++k) {
       if (written[k].ok()) {
         slots_[todo[k]].checkpoint = folded[todo[k]];
@@ -660,6 +657,7 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
         failed = written[k];
       }
     }
+    int64_t min_cp = std::numeric_limits<int64_t>::max();
     for (const Slot& slot : slots_) min_cp = std::min(min_cp, slot.checkpoint);
     {
       std::lock_guard<std::mutex> wl(wait_mu_);
