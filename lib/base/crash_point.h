@@ -61,9 +61,16 @@ inline constexpr std::string_view kCrashPoints[] = {
     // lib/projection/runner.cc, ProjectionRunner::FoldLocked: the commit is
     // written (every batch of it). On disk: projections up to the new
     // checkpoints, consistent with them. (A crash between the batches of a
-    // big commit leaves some projections at the new checkpoint and the
-    // others at the old one, each consistent with its own.)
+    // big commit: runner.between_projection_commits.)
     "runner.after_batch_commit",
+    // lib/projection/runner.cc, ProjectionRunner::FoldLocked, in a big
+    // commit (one batch per projection, RunnerOptions::
+    // parallel_commit_min_keys): a fold thread wrote one projection's batch
+    // and has another projection's batch still to write. On disk: the
+    // projections that thread wrote at the new checkpoint, its next one at
+    // the old checkpoint (other threads' projections at either), each
+    // consistent with its own checkpoint; reopening folds the ones behind.
+    "runner.between_projection_commits",
     // lib/projection/runner.cc, ProjectionRunner::Rebuild: Reset wrote the
     // projection's empty state with checkpoint 0; the refold has not begun.
     // On disk: that projection empty at checkpoint 0, the others untouched.

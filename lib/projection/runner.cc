@@ -646,6 +646,9 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
           if (written[k].ok()) {
             CommitCache(*slots_[i].cache, options_.cache_bytes);
           }
+          if (k + threads < todo.size()) {
+            SLATE_CRASH_POINT("runner.between_projection_commits");
+          }
         }
       });
     }

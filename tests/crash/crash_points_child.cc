@@ -16,6 +16,10 @@
 //       The same, but the rebuilds run on a ProjectionRunner that reads 32
 //       events at a time and commits after each read (commit_bytes = 1), so
 //       a crash can land after a commit of part of a rebuild.
+//   crash_points_child rebuild-all DB DURABILITY RUN BATCHES REBUILDS [SPEC]
+//       The same, but each round rebuilds all the projections at once, on a
+//       ProjectionRunner with two fold threads whose commits always write
+//       one batch per projection (parallel_commit_min_keys = 1).
 //   crash_points_child import  DB DURABILITY CSV
 //       Imports the ServiceNow export CSV with max_events_per_append = 2;
 //       acks every event a subscription sees committed.
@@ -124,7 +128,9 @@ int main(int argc, char** argv) {
     return Fail(s);
   }
   if (mode == "append") return 0;
-  if ((mode != "rebuild" && mode != "rebuild-batched") || argc < 7) {
+  if ((mode != "rebuild" && mode != "rebuild-batched" &&
+       mode != "rebuild-all") ||
+      argc < 7) {
     std::fprintf(stderr, "crash_points_child: bad mode or arguments\n");
     return 2;
   }
@@ -135,17 +141,26 @@ int main(int argc, char** argv) {
       return Fail(s);
     }
   }
-  if (mode == "rebuild-batched") {
+  if (mode == "rebuild-batched" || mode == "rebuild-all") {
     engine->reset();
     auto log = slate::EventLog::Open(options, argv[2]);
     if (!log.ok()) return Fail(log.status());
     slate::RunnerOptions ro;
-    ro.batch_events = 32;
-    ro.commit_bytes = 1;
+    if (mode == "rebuild-batched") {
+      ro.batch_events = 32;
+      ro.commit_bytes = 1;
+    } else {
+      ro.fold_threads = 2;
+      ro.parallel_commit_min_keys = 1;
+    }
     auto runner = slate::ProjectionRunner::Open(
         log->get(), slate::BuiltinProjections((*log)->options()), ro);
     if (!runner.ok()) return Fail(runner.status());
     for (long i = 0; i < rebuilds; ++i) {
+      if (mode == "rebuild-all") {
+        if (absl::Status s = (*runner)->RebuildAll(); !s.ok()) return Fail(s);
+        continue;
+      }
       for (const std::string& name : (*runner)->Names()) {
         if (absl::Status s = (*runner)->Rebuild(name); !s.ok()) return Fail(s);
       }

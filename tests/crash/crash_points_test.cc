@@ -429,10 +429,12 @@ TEST(CrashPointsTest, RunnerAfterBatchCommit) {
 // it leaves the projection either reset (checkpoint 0) or complete.
 // `via_api`: armed by the child after its appends (crash_point::ArmFromSpec),
 // so only rebuild hits count; otherwise through SLATE_CRASH_POINT.
-// `batched`: the child's rebuilds commit every 32 events (rebuild-batched).
+// `mode`: the child's mode: "rebuild", "rebuild-batched" (commits every 32
+// events) or "rebuild-all" (all projections at once, one batch each).
 void RebuildRounds(const std::string& point, bool via_api,
                    const std::vector<int64_t>& hits, int* mid_refold_rounds,
-                   bool batched = false) {
+                   const std::string& mode = "rebuild") {
+  const bool batched = mode == "rebuild-batched";
   testing::TempDir dir;
   const std::string db = dir.Sub("db");
   const Options options = ChildOptions("process-crash");
@@ -442,7 +444,7 @@ void RebuildRounds(const std::string& point, bool via_api,
     const int64_t hit = hits[round];
     const std::string spec = absl::StrCat(point, ":", hit);
     const std::string where = absl::StrCat(point, " in rebuild, hit ", hit);
-    std::vector<std::string> args = {batched ? "rebuild-batched" : "rebuild",
+    std::vector<std::string> args = {mode,
                                      db,
                                      "process-crash",
                                      absl::StrCat(round + 1),
@@ -471,6 +473,13 @@ void RebuildRounds(const std::string& point, bool via_api,
         partial |= cp > 0 && cp < st.log_end;
       }
       EXPECT_TRUE(partial) << where << ": " << st.ToString();
+    }
+    if (point == "runner.between_projection_commits") {
+      // The refold's commit is half written: the thread that stopped wrote
+      // one projection (at the log's end) and not its next (still reset).
+      EXPECT_EQ(st.max_checkpoint(), st.log_end)
+          << where << ": " << st.ToString();
+      EXPECT_EQ(st.min_checkpoint(), 0) << where << ": " << st.ToString();
     }
     if (mid) ++*mid_refold_rounds;
     const Reopened log = ReopenAndVerify(db, options, acked, where);
@@ -508,14 +517,23 @@ TEST(CrashPointsTest, RunnerAfterBatchCommitDuringRebuild) {
 TEST(CrashPointsTest, RunnerAfterACommitPartWayThroughARebuild) {
   int mid = 0;
   RebuildRounds("runner.after_batch_commit", /*via_api=*/true, {2, 5, 9},
-                &mid, /*batched=*/true);
+                &mid, "rebuild-batched");
   EXPECT_EQ(mid, 3);
 }
 
 TEST(CrashPointsTest, RunnerBeforeACommitPartWayThroughARebuild) {
   int mid = 0;
   RebuildRounds("runner.before_batch_commit", /*via_api=*/true, {3, 4, 8},
-                &mid, /*batched=*/true);
+                &mid, "rebuild-batched");
+  EXPECT_EQ(mid, 3);
+}
+
+// A rebuild of every projection at once commits one batch per projection,
+// two threads writing; the crash lands between one thread's batches.
+TEST(CrashPointsTest, RunnerBetweenProjectionCommits) {
+  int mid = 0;
+  RebuildRounds("runner.between_projection_commits", /*via_api=*/true,
+                {1, 2, 5}, &mid, "rebuild-all");
   EXPECT_EQ(mid, 3);
 }
 
@@ -643,8 +661,8 @@ TEST(CrashPointsTest, EveryPointHasRounds) {
   const std::set<std::string> tested = {
       "log.after_wal_write",        "engine.between_log_and_projections",
       "runner.before_batch_commit", "runner.after_batch_commit",
-      "runner.mid_rebuild",         "import.mid_batch",
-      "import.after_batch"};
+      "runner.mid_rebuild",         "runner.between_projection_commits",
+      "import.mid_batch",           "import.after_batch"};
   std::set<std::string> declared;
   for (std::string_view p : crash_point::kCrashPoints) {
     declared.emplace(p.data(), p.size());
