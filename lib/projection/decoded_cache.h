@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,18 +49,24 @@ class DecodedCache {
     bool present = false;  // false: the key has (or will have) no value.
     bool dirty = false;    // Changed since the last Flush.
     const std::string* key = nullptr;
+    uint64_t used = 0;  // The cache's epoch when last returned to a caller.
   };
 
   // After a Flush, a cache holding more than `max_entries` entries drops
-  // them all (they are clean then) and refills from the state, reusing the
-  // dropped entries' memory (a T with a Clear() member is cleared for reuse,
-  // any other T is assigned T{}).
+  // those no Peek, Load or Insert returned since the previous Flush (all of
+  // them if even those are more than `max_entries`), so it never holds more
+  // than `max_entries` after a Flush, and the records a fold keeps touching
+  // stay decoded while it runs past the bound. Dropped entries are clean;
+  // their memory serves the next keys (a T with a Clear() member is cleared
+  // for reuse, any other T is assigned T{}).
   explicit DecodedCache(size_t max_entries) : max_entries_(max_entries) {}
 
   // The cached entry of `key`, or nullptr if it is not cached.
   Entry* Peek(absl::string_view key) {
     auto it = map_.find(key);
-    return it == map_.end() ? nullptr : &it->second;
+    if (it == map_.end()) return nullptr;
+    it->second.used = epoch_;
+    return &it->second;
   }
 
   // The entry of `key`, decoded from `state` on a miss with
@@ -91,6 +98,7 @@ class DecodedCache {
     if (spare_.empty()) {
       auto [it, inserted] = map_.try_emplace(key);
       if (inserted) it->second.key = &it->first;
+      it->second.used = epoch_;
       return &it->second;
     }
     // A node kept by an earlier Flush over the bound: its allocation, its
@@ -101,6 +109,7 @@ class DecodedCache {
     auto r = map_.insert(std::move(node));
     if (!r.inserted) {
       spare_.push_back(std::move(r.node));  // Cached already.
+      r.position->second.used = epoch_;
       return &r.position->second;
     }
     Entry& e = r.position->second;
@@ -108,6 +117,7 @@ class DecodedCache {
     e.present = false;
     e.dirty = false;
     e.key = &r.position->first;
+    e.used = epoch_;
     return &e;
   }
 
@@ -145,14 +155,19 @@ class DecodedCache {
       e->dirty = false;
     }
     dirty_.clear();
-    if (map_.size() > max_entries_) Recycle();
+    if (map_.size() > max_entries_) {
+      size_t used = 0;
+      for (const auto& [key, e] : map_) used += e.used == epoch_;
+      Recycle(/*keep_used=*/used <= max_entries_);
+    }
+    ++epoch_;
     return absl::OkStatus();
   }
 
   // Forgets everything, written or not.
   void Clear() {
     dirty_.clear();
-    Recycle();
+    Recycle(/*keep_used=*/false);
   }
 
   // Entries kept for reuse after a Flush over the bound or a Clear (their
@@ -169,15 +184,20 @@ class DecodedCache {
 
   using Map = absl::node_hash_map<std::string, Entry>;
 
-  // Empties the map into spare_ instead of destroying the entries: a fold
-  // that runs past the bound refills the cache at once, and destroying and
-  // allocating every record and clock again was ~20 % of an SLA rebuild
-  // (malloc, free and glibc's consolidation of freed chunks). At most the
-  // cache's largest size is kept, entries and spares together.
-  void Recycle() {
+  // Moves entries from the map into spare_ (all of them, or with
+  // keep_used those not used in this epoch) instead of destroying them: a
+  // fold that runs past the bound refills the cache at once, and destroying
+  // and allocating every record and clock again was ~20 % of an SLA
+  // rebuild (malloc, free and glibc's consolidation of freed chunks). At
+  // most the cache's largest size is kept, entries and spares together.
+  void Recycle(bool keep_used) {
     spare_.reserve(spare_.size() + map_.size());
     for (auto it = map_.begin(); it != map_.end();) {
-      spare_.push_back(map_.extract(it++));
+      if (keep_used && it->second.used == epoch_) {
+        ++it;
+      } else {
+        spare_.push_back(map_.extract(it++));
+      }
     }
   }
 
@@ -192,6 +212,7 @@ class DecodedCache {
   }
 
   size_t max_entries_;
+  uint64_t epoch_ = 1;  // Flushes so far, plus one.
   Map map_;
   std::vector<Entry*> dirty_;
   std::vector<typename Map::node_type> spare_;

@@ -87,6 +87,54 @@ TEST(DecodedCacheTest, EntriesOverTheBoundAreReusedClearedForNewKeys) {
   EXPECT_EQ(cache.spare_entries(), 4u);
 }
 
+// Over the bound, a Flush keeps the entries returned since the previous
+// Flush and drops the others; it drops them all when even those are too
+// many. Either way the cache holds at most its bound after a Flush.
+TEST(DecodedCacheTest, OverTheBoundEntriesUsedSinceTheLastFlushStay) {
+  MemoryState state;
+  DecodedCache<Clearable> cache(/*max_entries=*/4);
+  auto write = [&](const std::string& key) {
+    auto* e = cache.Insert(key);
+    e->value.text = absl::StrCat("value of ", key);
+    cache.MarkWritten(e);
+  };
+  for (const char* key : {"a", "b", "c", "d"}) write(key);
+  ASSERT_TRUE(FlushInto(cache, state).ok());
+  EXPECT_EQ(cache.size(), 4u);  // At the bound: nothing dropped.
+
+  // Next batch: "b" is read back (Peek), "c" loaded, "e" written new.
+  ASSERT_NE(cache.Peek("b"), nullptr);
+  auto c = cache.Load(state, "c", DecodeText<Clearable>);
+  ASSERT_TRUE(c.ok()) << c.status();
+  write("e");
+  ASSERT_TRUE(FlushInto(cache, state).ok());
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(cache.spare_entries(), 2u);
+  EXPECT_EQ(cache.Peek("a"), nullptr);
+  EXPECT_EQ(cache.Peek("d"), nullptr);
+  ASSERT_NE(cache.Peek("b"), nullptr);
+  EXPECT_EQ(cache.Peek("b")->value.text, "value of b");
+  EXPECT_EQ(cache.Peek("b")->value.clears, 0);  // Never dropped.
+  ASSERT_NE(cache.Peek("e"), nullptr);
+  EXPECT_EQ(cache.Peek("e")->value.text, "value of e");
+
+  // The Peeks above used b and e in this batch; c was not returned since
+  // the last Flush, so it goes.
+  for (const char* key : {"f", "g"}) write(key);
+  ASSERT_TRUE(FlushInto(cache, state).ok());
+  EXPECT_EQ(cache.size(), 4u);
+  EXPECT_EQ(cache.Peek("c"), nullptr);
+
+  // Five keys used in one batch against a bound of four: all dropped.
+  for (const char* key : {"h", "i", "j", "k", "l"}) write(key);
+  ASSERT_TRUE(FlushInto(cache, state).ok());
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(state.data().size(), 12u);  // Nothing lost on the way.
+  auto d = cache.Load(state, "d", DecodeText<Clearable>);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ((*d)->value.text, "value of d");
+}
+
 TEST(DecodedCacheTest, ValuesWithoutClearStartFromAFreshValue) {
   MemoryState state;
   DecodedCache<Plain> cache(/*max_entries=*/1);
