@@ -37,8 +37,14 @@
 namespace slate {
 
 struct RunnerOptions {
-  // Events read from the log and folded at a time. Default: 4096.
-  size_t batch_events = 4096;
+  // Events read from the log and folded at a time. A projection writes
+  // back what it keeps decoded (Projection::Flush) after every batch, so a
+  // record that events of many batches touch (a live service's log
+  // interleaves thousands of open records) is re-encoded once per batch:
+  // bigger batches re-encode less, and keep more decoded between flushes.
+  // Default: 16384 (a rebuild of the interleaved fold bench ran 10-18 %
+  // faster than with 4096; the 1 M-incident memory peak grew by ~40 MiB).
+  size_t batch_events = 16384;
   // A fold commits (each projection's state + checkpoint in one WriteBatch)
   // when it reaches its target position, or earlier once this many bytes of
   // state changes are pending, so a catch-up writes a key overwritten by
