@@ -330,8 +330,10 @@ BENCHMARK(BM_Projection_FoldInterleaved)
 
 // One built-in projection at a time, for attribution
 // (BM_Projection_FoldOne/views, /sla, /kpi).
-void BM_Projection_FoldOne(benchmark::State& state, const std::string& name) {
-  FoldFixture& f = SharedLog();
+// BM_Projection_FoldOneInterleaved/<name>: the same over the interleaved log.
+void BM_Projection_FoldOne(benchmark::State& state, const std::string& name,
+                           bool interleaved) {
+  FoldFixture& f = interleaved ? SharedInterleavedLog() : SharedLog();
   Options options;
   std::vector<std::unique_ptr<Projection>> only;
   for (auto& p : BuiltinProjections(options)) {
@@ -350,14 +352,18 @@ void BM_Projection_FoldOne(benchmark::State& state, const std::string& name) {
   state.SetItemsProcessed(state.iterations() * f.events);
 }
 const bool kRegistered = [] {
-  for (const char* name : {"views", "sla", "kpi"}) {
-    benchmark::RegisterBenchmark(
-        absl::StrCat("BM_Projection_FoldOne/", name).c_str(),
-        [n = std::string(name)](benchmark::State& s) {
-          BM_Projection_FoldOne(s, n);
-        })
-        ->Unit(benchmark::kMillisecond)
-        ->Iterations(2);
+  for (bool interleaved : {false, true}) {
+    for (const char* name : {"views", "sla", "kpi"}) {
+      benchmark::RegisterBenchmark(
+          absl::StrCat("BM_Projection_FoldOne",
+                       interleaved ? "Interleaved/" : "/", name)
+              .c_str(),
+          [n = std::string(name), interleaved](benchmark::State& s) {
+            BM_Projection_FoldOne(s, n, interleaved);
+          })
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(2);
+    }
   }
   return true;
 }();
