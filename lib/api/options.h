@@ -92,8 +92,9 @@ struct Options {
 
   // Per built-in projection (SLA, KPI): records kept decoded between
   // batches, with their SLA clocks (3 per record) and KPI cells (4 per
-  // record). Past it, after a batch, the decoded entries are reused for
-  // the next records and the dropped ones are read back when needed. More
+  // record). Past it, after a batch, the entries that batch did not touch
+  // are dropped (all of them if it touched more than this), their memory
+  // serves the next records, and dropped ones are read back when needed. More
   // makes folds of interleaved records read less, at about 2 KiB a record
   // (16,384 SLA and 8,192 KPI records instead of 4,096 added 33 MiB to the
   // 1 M-incident peak: bench/RESULTS.md). 0 keeps nothing decoded between

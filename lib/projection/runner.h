@@ -42,8 +42,9 @@ struct RunnerOptions {
   // record that events of many batches touch (a live service's log
   // interleaves thousands of open records) is re-encoded once per batch:
   // bigger batches re-encode less, and keep more decoded between flushes.
-  // Default: 16384 (a rebuild of the interleaved fold bench ran 10-18 %
-  // faster than with 4096; the 1 M-incident memory peak grew by ~40 MiB).
+  // Default: 16384 (a rebuild of the interleaved fold bench ran 10-30 %
+  // faster than with 4096; the 1 M-incident memory peak went from 812 MiB
+  // to 826-855 MiB, bench/RESULTS.md).
   size_t batch_events = 16384;
   // A fold commits (each projection's state + checkpoint in one WriteBatch)
   // when it reaches its target position, or earlier once this many bytes of
