@@ -516,15 +516,15 @@ TEST(CrashPointsTest, RunnerAfterBatchCommitDuringRebuild) {
 
 TEST(CrashPointsTest, RunnerAfterACommitPartWayThroughARebuild) {
   int mid = 0;
-  RebuildRounds("runner.after_batch_commit", /*via_api=*/true, {2, 5, 9},
-                &mid, "rebuild-batched");
+  RebuildRounds("runner.after_batch_commit", /*via_api=*/true, {2, 5, 9}, &mid,
+                "rebuild-batched");
   EXPECT_EQ(mid, 3);
 }
 
 TEST(CrashPointsTest, RunnerBeforeACommitPartWayThroughARebuild) {
   int mid = 0;
-  RebuildRounds("runner.before_batch_commit", /*via_api=*/true, {3, 4, 8},
-                &mid, "rebuild-batched");
+  RebuildRounds("runner.before_batch_commit", /*via_api=*/true, {3, 4, 8}, &mid,
+                "rebuild-batched");
   EXPECT_EQ(mid, 3);
 }
 
