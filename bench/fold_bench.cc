@@ -16,6 +16,8 @@
 // iterator over the event column family (no decoding): the ceiling.
 // BM_Log_ReadAllDecoded: the same log read and decoded as a rebuild reads
 // it, folded into nothing (the ceiling of any fold through EventLog).
+// BM_Projection_FoldInterleaved/<threads> and FoldOneInterleaved/<name>:
+// the same incidents written interleaved in time order (MakeLog).
 // BM_Sla_OpenClocksMemory/N: N open incidents each with three running clocks
 // (response, resolution, update) folded by an Engine (kAsync: appended,
 // then folded in the background); reports peak RSS (VmHWM). Run one size

@@ -427,10 +427,13 @@ EventLog::~EventLog() {
 
 namespace {
 
-// The path of the first string field of `m` (nested messages included) that
-// is not well-formed UTF-8, or "" if none. Protobuf serialises such a field
-// but refuses to parse it back, so an event holding one would be stored and
-// never read again (found by the import fuzzer).
+// A field FirstInvalidUtf8Field looks into: a string, or a message that
+// may hold one.
+bool HoldsUtf8(const google::protobuf::FieldDescriptor* f) {
+  return f->type() == google::protobuf::FieldDescriptor::TYPE_STRING ||
+         f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE;
+}
+
 // What FirstInvalidUtf8Field visits in a message type: its string and
 // message fields in field-number order, a oneof (only its set member
 // matters) at the place of its first such member. Built once per type:
@@ -449,14 +452,10 @@ const std::vector<Utf8Step>& Utf8PlanOf(
       plans;
   std::unique_ptr<std::vector<Utf8Step>>& plan = plans[d];
   if (plan != nullptr) return *plan;
-  auto relevant = [](const FieldDescriptor* f) {
-    return f->type() == FieldDescriptor::TYPE_STRING ||
-           f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
-  };
   std::vector<std::pair<int, Utf8Step>> steps;
   for (int i = 0; i < d->field_count(); ++i) {
     const FieldDescriptor* f = d->field(i);
-    if (relevant(f) && f->real_containing_oneof() == nullptr) {
+    if (HoldsUtf8(f) && f->real_containing_oneof() == nullptr) {
       steps.push_back({f->number(), Utf8Step{f, nullptr}});
     }
   }
@@ -464,7 +463,9 @@ const std::vector<Utf8Step>& Utf8PlanOf(
     const google::protobuf::OneofDescriptor* o = d->oneof_decl(i);
     int first = std::numeric_limits<int>::max();
     for (int k = 0; k < o->field_count(); ++k) {
-      if (relevant(o->field(k))) first = std::min(first, o->field(k)->number());
+      if (HoldsUtf8(o->field(k))) {
+        first = std::min(first, o->field(k)->number());
+      }
     }
     if (first != std::numeric_limits<int>::max()) {
       steps.push_back({first, Utf8Step{nullptr, o}});
@@ -489,10 +490,7 @@ std::string FirstInvalidUtf8Field(const google::protobuf::Message& m) {
     const FieldDescriptor* f = step.field;
     if (step.oneof != nullptr) {
       f = r->GetOneofFieldDescriptor(m, step.oneof);
-      if (f == nullptr || (f->type() != FieldDescriptor::TYPE_STRING &&
-                           f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE)) {
-        continue;
-      }
+      if (f == nullptr || !HoldsUtf8(f)) continue;
     }
     int n = 1;
     if (f->is_repeated()) {

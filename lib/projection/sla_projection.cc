@@ -1139,7 +1139,8 @@ absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
 // Decoded state kept between Apply calls (see Projection::Flush): the
 // records and clocks folded lately, the watermark, and whether `config`
 // matches the state's configuration generation. Bounded by entry counts;
-// after a flush over the bound everything is dropped and re-read.
+// a flush over the bound drops what the last batch did not touch (see
+// DecodedCache), and dropped entries are re-read when needed.
 struct SlaProjection::Caches {
   explicit Caches(size_t records) : recs(records), clocks(3 * records) {}
   Config config;

@@ -160,8 +160,9 @@ std::vector<Variant> Variants() {
   uneven.cache_bytes = 4096;
   uneven.commit_bytes = 1024;
   v.push_back({"two-threads-tiny-cache", uneven});
-  // Every decoded SLA and KPI record, clock and cell dropped (and its
-  // memory reused for the next) after every batch of 5 events.
+  // Decoded SLA and KPI records, clocks and cells dropped (and their
+  // memory reused for the next) after nearly every batch of 5 events: a
+  // batch that touches more than one record is over the bound of one.
   RunnerOptions evicting;
   evicting.batch_events = 5;
   v.push_back({"decoded-caches-of-one-record", evicting, 1});
