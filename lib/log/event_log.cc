@@ -1030,10 +1030,27 @@ absl::Status EventLog::ReadAll(int64_t from_position, size_t max_count,
                  });
 }
 
-absl::Status EventLog::Flush() {
+absl::Status EventLog::FlushAll(bool wait) {
+  std::vector<rocksdb::ColumnFamilyHandle*> all;
+  {
+    std::lock_guard<std::mutex> l(cf_mu_);
+    all = handles_;
+  }
   rocksdb::FlushOptions fo;
-  fo.wait = true;
-  SLATE_RETURN_IF_ERROR(FromRocks(db_->Flush(fo), "flush"));
+  fo.wait = wait;
+  fo.allow_write_stall = !wait;  // As before: a waited flush avoids stalls.
+  // All families, never a subset: see StartFlush in the header.
+  rocksdb::Status s = db_->Flush(fo, all);
+  // Not waiting, RocksDB refuses (TryAgain) while writes are stopped for
+  // flushes already under way: those switch the memtables anyway.
+  if (!wait && s.IsTryAgain()) return absl::OkStatus();
+  return FromRocks(s, "flush");
+}
+
+absl::Status EventLog::StartFlush() { return FlushAll(false); }
+
+absl::Status EventLog::Flush() {
+  SLATE_RETURN_IF_ERROR(FlushAll(true));
   if (options_.durability != Durability::kBulkImport) {
     SLATE_RETURN_IF_ERROR(FromRocks(db_->FlushWAL(true), "sync WAL"));
   }

@@ -515,11 +515,10 @@ absl::Status ProjectionRunner::Reset(Slot& slot) {
   if (db->GetIntProperty(slot.cf, "rocksdb.num-entries-active-mem-table",
                          &active) &&
       active >= kResetFlushMinEntries) {
-    rocksdb::FlushOptions flush;
-    flush.wait = false;  // Only a fresh memtable is needed, not the flush.
-    flush.allow_write_stall = true;
-    SLATE_RETURN_IF_ERROR(
-        FromRocks(db->Flush(flush, slot.cf), "projection reset: flush"));
+    // Only a fresh memtable is needed, not the flush. Every family, not
+    // just this one: a flush of one family can abort RocksDB 7.8 (see
+    // EventLog::StartFlush).
+    SLATE_RETURN_IF_ERROR(log_->StartFlush());
   }
   SLATE_RETURN_IF_ERROR(log_->WriteDerived(&batch));
   slot.checkpoint = 0;
