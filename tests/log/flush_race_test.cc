@@ -67,8 +67,9 @@ TEST(FlushRaceTest, LogFlushesWhileAppendsAndDerivedWritesFlushOnTheirOwn) {
         }
         rocksdb::WriteBatch batch;
         for (int j = 0; j < 20; ++j) {
-          batch.Put(*cf, absl::StrCat("k", appends, "-", j),
-                    std::string(100, 'v'))
+          batch
+              .Put(*cf, absl::StrCat("k", appends, "-", j),
+                   std::string(100, 'v'))
               .PermitUncheckedError();
         }
         writer_status.Update(log.WriteDerived(&batch));
