@@ -18,6 +18,8 @@
 // it, folded into nothing (the ceiling of any fold through EventLog).
 // BM_Projection_FoldInterleaved/<threads> and FoldOneInterleaved/<name>:
 // the same incidents written interleaved in time order (MakeLog).
+// BM_Floor_ReadAndWriteState: the log decoded while the state a rebuild
+// leaves is written back once, with no fold logic (the floor of this design).
 // BM_Sla_OpenClocksMemory/N: N open incidents each with three running clocks
 // (response, resolution, update) folded by an Engine (kAsync: appended,
 // then folded in the background); reports peak RSS (VmHWM). Run one size
