@@ -18,8 +18,9 @@
 // it, folded into nothing (the ceiling of any fold through EventLog).
 // BM_Projection_FoldInterleaved/<threads> and FoldOneInterleaved/<name>:
 // the same incidents written interleaved in time order (MakeLog).
-// BM_Floor_ReadAndWriteState: the log decoded while the state a rebuild
+// BM_Floor_ReadAndWriteState/0: the log decoded while the state a rebuild
 // leaves is written back once, with no fold logic (the floor of this design).
+// /20000: the same bytes packed into one key per incident per projection.
 // BM_Sla_OpenClocksMemory/N: N open incidents each with three running clocks
 // (response, resolution, update) folded by an Engine (kAsync: appended,
 // then folded in the background); reports peak RSS (VmHWM). Run one size
@@ -406,6 +407,21 @@ void BM_Floor_ReadAndWriteState(benchmark::State& state) {
       if (!it->status().ok()) std::abort();
     }
   }
+  // Arg > 0: each family's keys packed, in key order, into at most that many
+  // values (consecutive keys concatenated under the first one's key): the
+  // same bytes as a state model with one key per record would write.
+  if (const int64_t packed = state.range(0); packed > 0) {
+    for (auto& family : kvs) {
+      const size_t per = (family.size() + packed - 1) / packed;
+      std::vector<std::pair<std::string, std::string>> groups;
+      for (size_t j = 0; j < family.size(); ++j) {
+        if (j % per == 0) groups.emplace_back(family[j].first, "");
+        groups.back().second += family[j].first;
+        groups.back().second += family[j].second;
+      }
+      family = std::move(groups);
+    }
+  }
   int64_t keys = 0, bytes = 0;
   for (size_t i = 0; i < kvs.size(); ++i) {
     int64_t family_bytes = 0;
@@ -460,6 +476,8 @@ void BM_Floor_ReadAndWriteState(benchmark::State& state) {
   state.counters["state_MiB"] = static_cast<double>(bytes) / (1 << 20);
 }
 BENCHMARK(BM_Floor_ReadAndWriteState)
+    ->Arg(0)
+    ->Arg(20000)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
