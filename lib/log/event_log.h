@@ -133,10 +133,11 @@ class EventLog {
   // Switches every column family's memtable and lets the background write
   // it; returns without waiting (a projection reset uses it to fold into a
   // fresh memtable). OK without a switch while RocksDB has stopped writes
-  // for flushes already under way (they switch the memtables). Every flush Slate asks for names every column family:
-  // Debian's RocksDB 7.8 aborts (an assertion, fixed upstream in 7.10.1)
-  // when a flush of some families races an automatic flush of all of them
-  // under atomic_flush. tests/log/flush_race_test.
+  // for flushes already under way (they switch the memtables).
+  // Every flush Slate asks for names every column family: Debian's RocksDB
+  // 7.8 aborts (an assertion, fixed upstream in 7.10.1) when a flush of some
+  // families races an automatic flush of all of them under atomic_flush
+  // (tests/log/flush_race_test).
   absl::Status StartFlush();
 
   LogStats Stats() const;
