@@ -380,7 +380,7 @@ const bool kRegistered = [] {
 // read and decoded (as BM_Log_ReadAllDecoded); at the same time, on a second
 // thread, the state a rebuild leaves (every key and value of every built-in
 // projection's column family, copied after a rebuild) is written back once,
-// one WriteBatch per projection, each family reset first as
+// in WriteBatches of 4,096 keys, each family reset first as
 // ProjectionRunner::Reset does (DeleteRange, then EventLog::StartFlush).
 // Real time, so the figure is the longer of the two with perfect overlap on
 // two cores: no rebuild through this API and this state can beat it.
@@ -449,9 +449,16 @@ void BM_Floor_ReadAndWriteState(benchmark::State& state) {
         }
         if (!f.log->StartFlush().ok()) std::abort();
         write_status.Update(f.log->WriteDerived(&reset));
+        // Batches of 4,096 keys: as fast as one batch per family with the
+        // stored keys, faster with the packed ones (measured).
         rocksdb::WriteBatch batch;
+        size_t n = 0;
         for (const auto& [k, v] : kvs[i]) {
           batch.Put(cfs[i], k, v).PermitUncheckedError();
+          if (++n % 4096 == 0) {
+            write_status.Update(f.log->WriteDerived(&batch));
+            batch.Clear();
+          }
         }
         write_status.Update(f.log->WriteDerived(&batch));
       }
