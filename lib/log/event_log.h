@@ -152,7 +152,9 @@ class EventLog {
   // Appends waiting in the writer queue (including the leader's).
   size_t QueuedWritersForTest();
   // The underlying database, for projections that keep their own column
-  // families next to the log. Never null while the log is open.
+  // families next to the log. Never null while the log is open. Flush
+  // through Flush() or StartFlush(), never db()->Flush on some column
+  // families: see StartFlush.
   rocksdb::DB* db() const { return db_.get(); }
 
   // The event-id index's column family (for verification).
