@@ -263,25 +263,35 @@ void BM_RocksDB_RawScan(benchmark::State& state) {
 }
 BENCHMARK(BM_RocksDB_RawScan)->Unit(benchmark::kMillisecond);
 
-// The log read and decoded as a rebuild reads it (batches of 4096 envelopes
-// on an arena, EventLog::ReadAll), folded into nothing: the most any fold
-// through this log's API can reach on one thread.
+// Reads and decodes the whole log in batches of `batch` envelopes on an
+// arena (EventLog::ReadAll), as a rebuild reads it; returns the envelopes
+// read, or -1 if a read failed.
+int64_t ReadAllDecoded(FoldFixture& f, size_t batch_size) {
+  int64_t n = 0;
+  while (n < f.events) {
+    google::protobuf::Arena arena;
+    std::vector<const Envelope*> batch;
+    if (!f.log->ReadAll(n, batch_size, &arena, &batch).ok() || batch.empty()) {
+      return -1;
+    }
+    benchmark::DoNotOptimize(batch.back()->position());
+    n += static_cast<int64_t>(batch.size());
+  }
+  return n;
+}
+
+// The log read and decoded in batches of 4096 envelopes (a rebuild reads
+// RunnerOptions::batch_events, 16384 by default since the sixth session;
+// this figure kept its batch size to stay comparable), folded into nothing:
+// the most any fold through this log's API can reach on one thread.
 void BM_Log_ReadAllDecoded(benchmark::State& state) {
   FoldFixture& f = SharedLog();
-  constexpr size_t kBatch = 4096;
   int64_t n = 0;
   for (auto _ : state) {
-    n = 0;
-    for (int64_t from = 0; from < f.events;) {
-      google::protobuf::Arena arena;
-      std::vector<const Envelope*> batch;
-      if (!f.log->ReadAll(from, kBatch, &arena, &batch).ok() || batch.empty()) {
-        state.SkipWithError("read failed");
-        return;
-      }
-      benchmark::DoNotOptimize(batch.back()->position());
-      from += static_cast<int64_t>(batch.size());
-      n += static_cast<int64_t>(batch.size());
+    n = ReadAllDecoded(f, 4096);
+    if (n < 0) {
+      state.SkipWithError("read failed");
+      return;
     }
   }
   state.SetItemsProcessed(state.iterations() * n);
@@ -407,6 +417,11 @@ void BM_Floor_ReadAndWriteState(benchmark::State& state) {
       if (!it->status().ok()) std::abort();
     }
   }
+  // Each family's reset deletes up to its last stored key, as Reset does.
+  std::vector<std::string> reset_end;
+  for (const auto& family : kvs) {
+    reset_end.push_back(family.empty() ? "" : family.back().first + '\0');
+  }
   // Arg > 0: each family's keys packed, in key order, into at most that many
   // values (consecutive keys concatenated under the first one's key): the
   // same bytes as a state model with one key per record would write.
@@ -436,26 +451,24 @@ void BM_Floor_ReadAndWriteState(benchmark::State& state) {
     state.counters[absl::StrCat("MiB_", name)] =
         static_cast<double>(family_bytes) / (1 << 20);
   }
-  constexpr size_t kBatch = 16384;  // RunnerOptions::batch_events.
   for (auto _ : state) {
     absl::Status write_status;
     std::thread writer([&] {
       for (size_t i = 0; i < cfs.size(); ++i) {
         rocksdb::WriteBatch reset;
-        if (!kvs[i].empty()) {
-          std::string end = kvs[i].back().first;
-          end.push_back('\0');
-          reset.DeleteRange(cfs[i], "", end).PermitUncheckedError();
+        if (!reset_end[i].empty()) {
+          reset.DeleteRange(cfs[i], "", reset_end[i]).PermitUncheckedError();
         }
         if (!f.log->StartFlush().ok()) std::abort();
         write_status.Update(f.log->WriteDerived(&reset));
-        // Batches of 4,096 keys: as fast as one batch per family with the
+        // Batches of kBatchKeys: as fast as one batch per family with the
         // stored keys, faster with the packed ones (measured).
+        constexpr size_t kBatchKeys = 4096;
         rocksdb::WriteBatch batch;
         size_t n = 0;
         for (const auto& [k, v] : kvs[i]) {
           batch.Put(cfs[i], k, v).PermitUncheckedError();
-          if (++n % 4096 == 0) {
+          if (++n % kBatchKeys == 0) {
             write_status.Update(f.log->WriteDerived(&batch));
             batch.Clear();
           }
@@ -463,15 +476,7 @@ void BM_Floor_ReadAndWriteState(benchmark::State& state) {
         write_status.Update(f.log->WriteDerived(&batch));
       }
     });
-    for (int64_t from = 0; from < f.events;) {
-      google::protobuf::Arena arena;
-      std::vector<const Envelope*> batch;
-      if (!f.log->ReadAll(from, kBatch, &arena, &batch).ok() || batch.empty()) {
-        std::abort();
-      }
-      benchmark::DoNotOptimize(batch.back()->position());
-      from += static_cast<int64_t>(batch.size());
-    }
+    if (ReadAllDecoded(f, RunnerOptions().batch_events) < 0) std::abort();
     writer.join();
     if (!write_status.ok()) {
       state.SkipWithError(write_status.ToString().c_str());

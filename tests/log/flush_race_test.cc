@@ -3,9 +3,9 @@
 // process when two flush requests that overlap in column families carry
 // different reasons (a manual flush of one family against a pending
 // automatic flush of all of them under atomic_flush): the data race on
-// ColumnFamilyData::flush_reason, fixed upstream only in 7.10.1. These tests
-// die with that abort when a manual flush names fewer families than the
-// automatic ones do. They are probabilistic by nature: with EventLog's
+// ColumnFamilyData::flush_reason, fixed upstream only in 7.10.1. The test
+// dies with that abort when a manual flush names fewer families than the
+// automatic ones do. It is probabilistic by nature: with EventLog's
 // flushes naming only the default family, as before the fix, the test
 // aborted in 6 runs out of 6 (3 out of 6 with 100 flushes instead of 300).
 #include <atomic>
@@ -15,7 +15,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "lib/api/engine.h"
 #include "lib/log/event_log.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
