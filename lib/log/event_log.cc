@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <system_error>
 #include <utility>
 
@@ -25,6 +26,7 @@
 #include "lib/log/log_format.h"
 #include "lib/log/rocks_access.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/memtablerep.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
@@ -175,6 +177,31 @@ bool SameContent(const Envelope& stored, const Envelope& incoming) {
   return a.SerializeAsString() == b.SerializeAsString();
 }
 
+// Keeps a failed WAL write an error until the log is reopened.
+//
+// On NoSpace, RocksDB recovers by itself as soon as the disk has room by its
+// own measure, by flushing the memtables. With every memtable empty (say,
+// right after EventLog::Flush), 7.8 flushes nothing, so it also keeps the WAL
+// writer that failed, and the next write goes to it: Debian's librocksdb,
+// built with assertions, aborts the process there
+// (WritableFileWriter::AssertFalseAndGetStatusForPrevError; facebook/rocksdb
+// issues 11643 and 12998, fixed in 9.x by switching the WAL on recovery). A
+// release build would fail every later write instead. Upstream has since
+// made WAL write errors fatal, without automatic recovery; so does this.
+// Errors of flushes and compactions still recover on their own: their
+// recovery flushes memtables that hold data, which switches the WAL.
+class NoRecoveryAfterWalWriteError : public rocksdb::EventListener {
+ public:
+  const char* Name() const override { return "SlateNoRecoveryAfterWalError"; }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason reason,
+                            rocksdb::Status /*bg_error*/,
+                            bool* auto_recovery) override {
+    if (reason == rocksdb::BackgroundErrorReason::kWriteCallback) {
+      *auto_recovery = false;
+    }
+  }
+};
+
 // Options::memtable_bytes with 0 resolved (see its comment).
 size_t MemtableBytes(const Options& options) {
   if (options.memtable_bytes != 0) return options.memtable_bytes;
@@ -258,6 +285,7 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::OpenForTest(
   // Derived data (projections) lives in other column families; flushing them
   // all together keeps it from outliving the log events it came from.
   ro.atomic_flush = true;
+  ro.listeners.push_back(std::make_shared<NoRecoveryAfterWalWriteError>());
   rocksdb::ColumnFamilyOptions ids_options(ro);
   ids_options.prefix_extractor.reset(rocksdb::NewNoopTransform());
   ids_options.memtable_factory.reset(

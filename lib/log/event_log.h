@@ -84,6 +84,13 @@ class EventLog {
   // stored with different content or only some ids of the batch are stored.
   // Retrying an append whose ids are all stored with identical content
   // returns the original positions with idempotent_replay = true.
+  // kResourceExhausted ("No space") on a full disk, kUnavailable on another
+  // I/O error or a read-only directory. Once a write to the write-ahead log
+  // has failed (kPowerLoss, kProcessCrash), every later write (Append,
+  // WriteDerived, Flush) fails with that error until the log is reopened,
+  // even once the disk has room again; reads keep working. A bulk import
+  // writes no WAL: it takes writes again once RocksDB's own retry of the
+  // failed flush succeeds.
   absl::StatusOr<AppendResult> Append(absl::string_view stream,
                                       ExpectedVersion expected,
                                       std::vector<Envelope> events);

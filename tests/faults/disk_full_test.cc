@@ -172,6 +172,56 @@ TEST_P(DiskFaultTest, DiskFullDuringAppends) {
   EXPECT_GT(fs_->failed_writes(), 0);
 }
 
+// The disk fills up on the first write after a flush of every column
+// family, when every memtable is empty. RocksDB 7.8 then recovers on its own
+// (the disk has room again by its own measure) without switching to a new
+// WAL, and the next write goes to the WAL writer that failed: Debian's
+// librocksdb, built with assertions, aborts the process there
+// (WritableFileWriter::AssertFalseAndGetStatusForPrevError; facebook/rocksdb
+// issues 11643 and 12998, fixed upstream in 9.x). The log must instead keep
+// refusing writes, cleanly, until it is reopened, whether or not the disk
+// has room again. A bulk import writes no WAL: its error comes from a flush,
+// whose recovery flushes memtables that hold data (and so switches the WAL),
+// so there it may take writes again once the disk has room.
+TEST_P(DiskFaultTest, WriteErrorWithEmptyMemtablesStaysAnErrorUntilReopen) {
+  {
+    auto log = OpenFaulty();
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(AppendBatch(log->get(), next_batch_++, batch_size_).ok());
+    }
+    ASSERT_TRUE(FlushAndAcknowledge(log->get()).ok());  // Memtables empty.
+    fs_->SetWriteBudget(0);
+    absl::Status failure = AppendBatch(log->get(), next_batch_++, batch_size_);
+    if (failure.ok() && GetParam() == Durability::kBulkImport) {
+      failure = FlushAndAcknowledge(log->get());  // No WAL: fails here.
+    }
+    ASSERT_FALSE(failure.ok()) << "the write did not fail on a full disk";
+    EXPECT_THAT(std::string(failure.message()), HasSubstr("No space"));
+    // Give a recovery in the background every chance to run: it used to
+    // within milliseconds. Each later write fails with the first error.
+    for (int i = 0; i < 100; ++i) {
+      if (i == 50) fs_->SetWriteBudget(-1);  // The disk has room again.
+      absl::Status again = AppendBatch(log->get(), next_batch_++, batch_size_);
+      if (again.ok() && GetParam() == Durability::kBulkImport) {
+        again = FlushAndAcknowledge(log->get());
+      }
+      if (again.ok() && i >= 50 && GetParam() == Durability::kBulkImport) {
+        continue;
+      }
+      ASSERT_FALSE(again.ok()) << "write " << i << " after the failure";
+      EXPECT_NE(again.code(), absl::StatusCode::kInternal) << again;
+      EXPECT_THAT(std::string(again.message()), HasSubstr("No space")) << i;
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    if (GetParam() != Durability::kBulkImport) {
+      absl::Status flush = (*log)->Flush();
+      EXPECT_THAT(std::string(flush.message()), HasSubstr("No space"));
+    }
+  }
+  CheckNothingLost();
+}
+
 // The directory becomes read-only while the log is open, then stays
 // read-only for an open: both fail clearly; nothing is lost afterwards.
 TEST_P(DiskFaultTest, ReadOnlyDirectory) {
