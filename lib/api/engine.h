@@ -58,7 +58,9 @@ class Engine {
 
   // Appends `events` to `stream` atomically if `expected` holds. See
   // EventLog::Append for the exact contract (idempotent retries by event id,
-  // kAborted on a version conflict, kAlreadyExists on a reused id).
+  // kAborted on a version conflict, kAlreadyExists on a reused id). On a
+  // full disk kResourceExhausted; after a failed write to the write-ahead
+  // log, every write fails with that error until the engine is reopened.
   absl::StatusOr<AppendResult> Append(absl::string_view stream,
                                       ExpectedVersion expected,
                                       std::vector<Envelope> events);
