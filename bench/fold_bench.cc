@@ -391,7 +391,7 @@ const bool kRegistered = [] {
 // thread, the state a rebuild leaves (every key and value of every built-in
 // projection's column family, copied after a rebuild) is written back once,
 // in WriteBatches of 4,096 keys, each family reset first as
-// ProjectionRunner::Reset does (DeleteRange, then EventLog::StartFlush).
+// ProjectionRunner::Reset does (a DeleteRange over the family).
 // Real time, so the figure is the longer of the two with perfect overlap on
 // two cores: no rebuild through this API and this state can beat it.
 void BM_Floor_ReadAndWriteState(benchmark::State& state) {
@@ -459,7 +459,6 @@ void BM_Floor_ReadAndWriteState(benchmark::State& state) {
         if (!reset_end[i].empty()) {
           reset.DeleteRange(cfs[i], "", reset_end[i]).PermitUncheckedError();
         }
-        if (!f.log->StartFlush().ok()) std::abort();
         write_status.Update(f.log->WriteDerived(&reset));
         // Batches of kBatchKeys: as fast as one batch per family with the
         // stored keys, faster with the packed ones (measured).

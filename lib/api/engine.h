@@ -59,8 +59,8 @@ class Engine {
   // Appends `events` to `stream` atomically if `expected` holds. See
   // EventLog::Append for the exact contract (idempotent retries by event id,
   // kAborted on a version conflict, kAlreadyExists on a reused id). On a
-  // full disk kResourceExhausted; after a failed write to the write-ahead
-  // log, every write fails with that error until the engine is reopened.
+  // full disk kResourceExhausted; after a failed write or flush, every
+  // write fails with that error until the engine is reopened.
   absl::StatusOr<AppendResult> Append(absl::string_view stream,
                                       ExpectedVersion expected,
                                       std::vector<Envelope> events);
@@ -85,7 +85,7 @@ class Engine {
                                           EventHandler handler);
 
   // Persists everything appended so far (required in kBulkImport mode;
-  // also done on close).
+  // also done on close). Appends wait while it runs (EventLog::Flush).
   absl::Status Flush();
 
   // Executes a domain command (proto/commands.proto): loads the aggregate,

@@ -177,26 +177,28 @@ bool SameContent(const Envelope& stored, const Envelope& incoming) {
   return a.SerializeAsString() == b.SerializeAsString();
 }
 
-// Keeps a failed WAL write an error until the log is reopened.
-//
-// On NoSpace, RocksDB recovers by itself as soon as the disk has room by its
-// own measure, by flushing the memtables. With every memtable empty (say,
-// right after EventLog::Flush), 7.8 flushes nothing, so it also keeps the WAL
-// writer that failed, and the next write goes to it: Debian's librocksdb,
-// built with assertions, aborts the process there
-// (WritableFileWriter::AssertFalseAndGetStatusForPrevError; facebook/rocksdb
-// issues 11643 and 12998, fixed in 9.x by switching the WAL on recovery). A
-// release build would fail every later write instead. Upstream has since
-// made WAL write errors fatal, without automatic recovery; so does this.
-// Errors of flushes and compactions still recover on their own: their
-// recovery flushes memtables that hold data, which switches the WAL.
-class NoRecoveryAfterWalWriteError : public rocksdb::EventListener {
+// Keeps a failed write or flush an error until the log is reopened: RocksDB
+// 7.8's own recovery from them can abort the process (Debian's librocksdb is
+// built with assertions).
+// - A failed WAL write: on NoSpace, RocksDB recovers by itself as soon as the
+//   disk has room by its own measure, by flushing the memtables. With every
+//   memtable empty (say, right after EventLog::Flush), 7.8 flushes nothing,
+//   so it keeps the WAL writer that failed, and the next write goes to it:
+//   an abort in WritableFileWriter::AssertFalseAndGetStatusForPrevError
+//   (facebook/rocksdb issues 11643 and 12998, fixed in 9.x). Upstream has
+//   since made WAL write errors fatal, without recovery.
+// - A failed flush: the recovery's own flush (of the column families with
+//   data, a reason of its own) can race a flush Slate asks for: the abort
+//   EventLog::Flush guards against (see event_log.h).
+// Compaction errors still recover on their own: theirs are soft errors,
+// cleared without a flush.
+class NoRecoveryFromWriteErrors : public rocksdb::EventListener {
  public:
-  const char* Name() const override { return "SlateNoRecoveryAfterWalError"; }
+  const char* Name() const override { return "SlateNoRecoveryFromWrites"; }
   void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason reason,
                             rocksdb::Status /*bg_error*/,
                             bool* auto_recovery) override {
-    if (reason == rocksdb::BackgroundErrorReason::kWriteCallback) {
+    if (reason != rocksdb::BackgroundErrorReason::kCompaction) {
       *auto_recovery = false;
     }
   }
@@ -285,7 +287,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::OpenForTest(
   // Derived data (projections) lives in other column families; flushing them
   // all together keeps it from outliving the log events it came from.
   ro.atomic_flush = true;
-  ro.listeners.push_back(std::make_shared<NoRecoveryAfterWalWriteError>());
+  ro.listeners.push_back(std::make_shared<NoRecoveryFromWriteErrors>());
+  // Nor retries of retryable I/O errors, which recover the same way.
+  ro.max_bgerror_resume_count = 0;
   rocksdb::ColumnFamilyOptions ids_options(ro);
   ids_options.prefix_extractor.reset(rocksdb::NewNoopTransform());
   ids_options.memtable_factory.reset(
@@ -670,7 +674,10 @@ absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
     rocksdb::WriteOptions wo;
     wo.sync = options_.durability == Durability::kPowerLoss;
     wo.disableWAL = options_.durability == Durability::kBulkImport;
-    write_status = FromRocks(RocksWrite(db_.get(), wo, &batch), "append");
+    {
+      std::shared_lock<std::shared_mutex> gate(flush_gate_);  // See Flush.
+      write_status = FromRocks(RocksWrite(db_.get(), wo, &batch), "append");
+    }
     stat_batches_.fetch_add(1, std::memory_order_relaxed);
     if (wo.sync) stat_syncs_.fetch_add(1, std::memory_order_relaxed);
     if (write_status.ok()) SLATE_CRASH_POINT("log.after_wal_write");
@@ -1058,27 +1065,22 @@ absl::Status EventLog::ReadAll(int64_t from_position, size_t max_count,
                  });
 }
 
-absl::Status EventLog::FlushAll(bool wait) {
-  std::vector<rocksdb::ColumnFamilyHandle*> all;
-  {
-    std::lock_guard<std::mutex> l(cf_mu_);
-    all = handles_;
-  }
-  rocksdb::FlushOptions fo;
-  fo.wait = wait;
-  fo.allow_write_stall = !wait;  // As before: a waited flush avoids stalls.
-  // All families, never a subset: see StartFlush in the header.
-  rocksdb::Status s = db_->Flush(fo, all);
-  // Not waiting, RocksDB refuses (TryAgain) while writes are stopped for
-  // flushes already under way: those switch the memtables anyway.
-  if (!wait && s.IsTryAgain()) return absl::OkStatus();
-  return FromRocks(s, "flush");
-}
-
-absl::Status EventLog::StartFlush() { return FlushAll(false); }
-
 absl::Status EventLog::Flush() {
-  SLATE_RETURN_IF_ERROR(FlushAll(true));
+  {
+    // No write, so no automatic flush, until this flush is done. It names
+    // every family: an automatic flush still pending then carries this
+    // flush's reason in all of its families alike.
+    std::unique_lock<std::shared_mutex> gate(flush_gate_);
+    std::vector<rocksdb::ColumnFamilyHandle*> all;
+    {
+      std::lock_guard<std::mutex> l(cf_mu_);
+      all = handles_;
+    }
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    fo.allow_write_stall = false;  // Lets earlier flushes finish first.
+    SLATE_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, all), "flush"));
+  }
   if (options_.durability != Durability::kBulkImport) {
     SLATE_RETURN_IF_ERROR(FromRocks(db_->FlushWAL(true), "sync WAL"));
   }
@@ -1140,6 +1142,7 @@ absl::StatusOr<rocksdb::ColumnFamilyHandle*> EventLog::GetOrCreateColumnFamily(
 absl::Status EventLog::WriteDerived(rocksdb::WriteBatch* batch) {
   rocksdb::WriteOptions wo;
   wo.disableWAL = options_.durability == Durability::kBulkImport;
+  std::shared_lock<std::shared_mutex> gate(flush_gate_);  // See Flush.
   return FromRocks(RocksWrite(db_.get(), wo, batch), "write derived data");
 }
 

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -86,11 +87,9 @@ class EventLog {
   // returns the original positions with idempotent_replay = true.
   // kResourceExhausted ("No space") on a full disk, kUnavailable on another
   // I/O error or a read-only directory. Once a write to the write-ahead log
-  // has failed (kPowerLoss, kProcessCrash), every later write (Append,
-  // WriteDerived, Flush) fails with that error until the log is reopened,
-  // even once the disk has room again; reads keep working. A bulk import
-  // writes no WAL: it takes writes again once RocksDB's own retry of the
-  // failed flush succeeds.
+  // or a flush has failed, every later write (Append, WriteDerived, Flush)
+  // fails with that error until the log is reopened, even once the disk has
+  // room again; reads keep working.
   absl::StatusOr<AppendResult> Append(absl::string_view stream,
                                       ExpectedVersion expected,
                                       std::vector<Envelope> events);
@@ -135,17 +134,12 @@ class EventLog {
 
   // Writes the memtables of every column family (the log's and the
   // projections') to SST files, waits, and syncs the WAL. In kBulkImport mode
-  // this is what makes the import durable.
+  // this is what makes the import durable. Appends and WriteDerived wait
+  // while it runs: Debian's RocksDB 7.8 aborts the process (an assertion,
+  // fixed upstream in 7.10.1) when a flush it was asked for and an automatic
+  // flush of some of the same column families, set off by a write, carry
+  // different reasons under atomic_flush (tests/log/flush_race_test).
   absl::Status Flush();
-  // Switches every column family's memtable and lets the background write
-  // it; returns without waiting (a projection reset uses it to fold into a
-  // fresh memtable). OK without a switch while RocksDB has stopped writes
-  // for flushes already under way (they switch the memtables).
-  // Every flush Slate asks for names every column family: Debian's RocksDB
-  // 7.8 aborts (an assertion, fixed upstream in 7.10.1) when a flush of some
-  // families races an automatic flush of all of them under atomic_flush
-  // (tests/log/flush_race_test).
-  absl::Status StartFlush();
 
   LogStats Stats() const;
 
@@ -159,9 +153,9 @@ class EventLog {
   // Appends waiting in the writer queue (including the leader's).
   size_t QueuedWritersForTest();
   // The underlying database, for projections that keep their own column
-  // families next to the log. Never null while the log is open. Flush
-  // through Flush() or StartFlush(), never db()->Flush on some column
-  // families: see StartFlush.
+  // families next to the log. Never null while the log is open. Write
+  // through WriteDerived and flush through Flush(), never through db()
+  // directly: see Flush.
   rocksdb::DB* db() const { return db_.get(); }
 
   // The event-id index's column family (for verification).
@@ -216,7 +210,6 @@ class EventLog {
                         AppendResult* original);
 
   void Unregister(Subscription* s);
-  absl::Status FlushAll(bool wait);
 
   const Options options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -225,6 +218,9 @@ class EventLog {
   // for changes; ids_cf_ and handles_[0] (default) never change.
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* ids_cf_;  // One of handles_.
+  // Writes hold it shared, Flush exclusive: no write can set off an
+  // automatic flush while a flush Slate asked for is under way (see Flush).
+  std::shared_mutex flush_gate_;
 
   // Writer queue. The front writer is the leader.
   std::mutex queue_mu_;

@@ -482,9 +482,6 @@ void ProjectionRunner::Forget(Slot& slot) {
   slot.projection->Discard();
 }
 
-// See Reset.
-constexpr uint64_t kResetFlushMinEntries = 4096;
-
 absl::Status ProjectionRunner::Reset(Slot& slot) {
   rocksdb::DB* db = log_->db();
   rocksdb::WriteBatch batch;
@@ -504,22 +501,10 @@ absl::Status ProjectionRunner::Reset(Slot& slot) {
   batch.Put(slot.cf, CheckpointKey(), log_format::PositionValue(0))
       .PermitUncheckedError();
   Forget(slot);
-  // A memtable full of the old state would make every key the fold writes
-  // land between old versions of itself: each sorted insert then searches
-  // the skiplist from the top instead of following the last one. A flush
-  // first, not waited for, gives the fold a fresh memtable while the old
-  // one is written in the background (measured: rebuilds 8-12 % faster; a
-  // waited flush gained nothing in wall time). Small memtables are left:
-  // inserting among a few keys costs nothing.
-  uint64_t active = 0;
-  if (db->GetIntProperty(slot.cf, "rocksdb.num-entries-active-mem-table",
-                         &active) &&
-      active >= kResetFlushMinEntries) {
-    // Only a fresh memtable is needed, not the flush. Every family, not
-    // just this one: a flush of one family can abort RocksDB 7.8 (see
-    // EventLog::StartFlush).
-    SLATE_RETURN_IF_ERROR(log_->StartFlush());
-  }
+  // No flush here, though the fold's keys then land among old versions of
+  // themselves in the memtable (one not waited for made rebuilds 8-12 %
+  // faster): a flush while the host appends has to hold its writes until it
+  // is done (EventLog::Flush), and a waited one gained nothing in wall time.
   SLATE_RETURN_IF_ERROR(log_->WriteDerived(&batch));
   slot.checkpoint = 0;
   slot.cache->complete = true;  // The column family is empty.
