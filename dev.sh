@@ -96,8 +96,15 @@ run_tests() {
       PASSED|FAILED)
         # One test.xml per target, or one per shard; never stale copies left
         # in run_*/attempt directories by --runs_per_test or retries.
+        # Only shard_K_of_N: shard_K_of_N_run_R_of_M directories are left by
+        # an earlier --runs_per_test run and must not count.
         if [ -f "$dir/test.xml" ]; then xmls="$dir/test.xml"
-        else xmls=$(find "$dir" -path '*/shard_*_of_*/test.xml' 2>/dev/null); fi
+        else xmls=$(find "$dir" -mindepth 2 -maxdepth 2 -regextype egrep \
+                      -regex '.*/shard_[0-9]+_of_[0-9]+/test\.xml' 2>/dev/null); fi
+        if [ -z "$xmls" ]; then
+          echo "$label: $status without a test.xml to count (left by a" \
+               "--runs_per_test run?); rerun with --nocache_test_results" >&2
+        fi
         counts=$(printf '%s\n' $xmls |
           xargs -r awk '
             /<testcase / { n++; open=1; if ($0 ~ /\/>[[:space:]]*$/) open=0 }
