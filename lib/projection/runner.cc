@@ -502,9 +502,10 @@ absl::Status ProjectionRunner::Reset(Slot& slot) {
       .PermitUncheckedError();
   Forget(slot);
   // No flush here, though the fold's keys then land among old versions of
-  // themselves in the memtable (one not waited for made rebuilds 8-12 %
-  // faster): a flush while the host appends has to hold its writes until it
-  // is done (EventLog::Flush), and a waited one gained nothing in wall time.
+  // themselves in the memtable (a flush not waited for made a full rebuild
+  // 8-25 % faster: bench/RESULTS.md): a flush while the host appends has to
+  // hold its writes until it is done (EventLog::Flush), and a waited one
+  // stalls the host's appends for as long as it runs.
   SLATE_RETURN_IF_ERROR(log_->WriteDerived(&batch));
   slot.checkpoint = 0;
   slot.cache->complete = true;  // The column family is empty.
