@@ -1,5 +1,6 @@
 #include "lib/api/engine.h"
 
+#include <cstdio>
 #include <set>
 #include <string>
 #include <utility>
@@ -19,7 +20,12 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const Options& options,
   SLATE_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log,
                          EventLog::Open(options, dir));
   RunnerOptions runner_options;
-  runner_options.cache_bytes = options.projection_cache_bytes;
+  // A dropped projection is rebuilt from the log: say so, once per
+  // projection, as the engine opens.
+  runner_options.notice = [](absl::string_view message) {
+    std::fprintf(stderr, "slate: %.*s\n", static_cast<int>(message.size()),
+                 message.data());
+  };
   SLATE_ASSIGN_OR_RETURN(
       std::unique_ptr<ProjectionRunner> runner,
       ProjectionRunner::Open(log.get(), BuiltinProjections(log->options()),

@@ -36,9 +36,7 @@ enum class ProjectionMode {
   // query sees an append as soon as it returns.
   kSync,
   // A background thread folds; appends return sooner. A query may lag: call
-  // Engine::WaitForProjections(position) to see a given append. The thread
-  // gathers appends for up to 3 ms before folding them (fewer commits under
-  // load; RunnerOptions::follow_linger); a WaitForProjections ends that wait.
+  // Engine::WaitForProjections(position) to see a given append.
   kAsync,
 };
 
@@ -85,20 +83,12 @@ struct Options {
   // Default: 0.
   size_t memtable_bytes = 0;
 
-  // Per built-in projection: state kept in memory between folds so hot
-  // records are neither re-read nor re-written per event (RunnerOptions::
-  // cache_bytes). Default: 32 MiB.
-  size_t projection_cache_bytes = 32 << 20;
-
-  // Per built-in projection (SLA, KPI): records kept decoded between
-  // batches, with their SLA clocks (3 per record) and KPI cells (4 per
-  // record). Past it, after a batch, the entries that batch did not touch
-  // are dropped (all of them if it touched more than this), their memory
-  // serves the next records, and dropped ones are read back when needed. More
-  // makes folds of interleaved records read less, at about 2 KiB a record
-  // (16,384 SLA and 8,192 KPI records instead of 4,096 added 33 MiB to the
-  // 1 M-incident peak: bench/RESULTS.md). 0 keeps nothing decoded between
-  // batches. Default: 4096.
+  // Per built-in projection (SLA, KPI): records kept decoded in memory,
+  // with their SLA clocks (3 per record) and KPI cells (4 per record).
+  // Past it, after a batch of events, the projection writes its changed
+  // records (serialized) into its state and keeps the half it used last;
+  // the others are read back when needed. More makes folds of interleaved
+  // records decode less, at about 2 KiB a record. Default: 4096.
   size_t projection_cached_records = 4096;
 
   // SLA timers, live mode: when > 0, a background thread calls

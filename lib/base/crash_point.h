@@ -51,25 +51,22 @@ inline constexpr std::string_view kCrashPoints[] = {
     // every projection's checkpoint is below the log's end. Reopening folds
     // them (Engine::Open catches up in kSync).
     "engine.between_log_and_projections",
-    // lib/projection/runner.cc, ProjectionRunner::FoldLocked: a commit (the
-    // projections' pending state changes plus their new checkpoints: one
-    // WriteBatch, or for a big commit one per projection, each written on
-    // its own thread) is about to be built and written. A fold commits when
-    // it reaches its target, or earlier once RunnerOptions::commit_bytes are
-    // pending. On disk: projections exactly as after the previous commit.
+    // lib/projection/runner.cc, ProjectionRunner::SnapshotLocked: a
+    // snapshot's batches are built and none is written yet (snapshots are
+    // taken every RunnerOptions::snapshot_events, past snapshot_bytes, on
+    // Snapshot(), after a rebuild and as the runner closes). On disk:
+    // projections exactly as after the previous snapshot.
     "runner.before_batch_commit",
-    // lib/projection/runner.cc, ProjectionRunner::FoldLocked: the commit is
-    // written (every batch of it). On disk: projections up to the new
-    // checkpoints, consistent with them. (A crash between the batches of a
-    // big commit: runner.between_projection_commits.)
+    // lib/projection/runner.cc, ProjectionRunner::SnapshotLocked: the
+    // snapshot is written (every batch of it). On disk: projections up to
+    // the new snapshot positions, consistent with them. (A crash between
+    // its batches: runner.between_projection_commits.)
     "runner.after_batch_commit",
-    // lib/projection/runner.cc, ProjectionRunner::FoldLocked, in a big
-    // commit (one batch per projection, RunnerOptions::
-    // parallel_commit_min_keys): a fold thread wrote one projection's batch
-    // and has another projection's batch still to write. On disk: the
-    // projections that thread wrote at the new checkpoint, its next one at
-    // the old checkpoint (other threads' projections at either), each
-    // consistent with its own checkpoint; reopening folds the ones behind.
+    // lib/projection/runner.cc, ProjectionRunner::SnapshotLocked: one
+    // projection's batch is written and another's is still to write. On
+    // disk: the projections written at the new position, the others at
+    // their previous snapshot, each consistent with its own position;
+    // reopening folds the ones behind.
     "runner.between_projection_commits",
     // lib/projection/runner.cc, ProjectionRunner::Rebuild: Reset wrote the
     // projection's empty state with checkpoint 0; the refold has not begun.

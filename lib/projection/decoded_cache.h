@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,23 +50,22 @@ class DecodedCache {
     bool present = false;  // false: the key has (or will have) no value.
     bool dirty = false;    // Changed since the last Flush.
     const std::string* key = nullptr;
-    uint64_t used = 0;  // The cache's epoch when last returned to a caller.
+    uint64_t used = 0;  // The cache's tick when last returned to a caller.
   };
 
-  // After a Flush, a cache holding more than `max_entries` entries drops
-  // those no Peek, Load or Insert returned since the previous Flush (all of
-  // them if even those are more than `max_entries`), so it never holds more
-  // than `max_entries` after a Flush, and the records a fold keeps touching
-  // stay decoded while it runs past the bound. Dropped entries are clean;
-  // their memory serves the next keys (a T with a Clear() member is cleared
-  // for reuse, any other T is assigned T{}).
+  // After a Flush, a cache holding more than `max_entries` entries keeps
+  // only the max_entries / 2 that Peek, Load or Insert returned last, so
+  // the records a fold keeps touching stay decoded. Dropped entries are
+  // clean; their memory serves the next keys (a T with a Clear() member is
+  // cleared for reuse, any other T is assigned T{}). over_bound() tells
+  // when a Flush would drop some (Projection::WantsFlush).
   explicit DecodedCache(size_t max_entries) : max_entries_(max_entries) {}
 
   // The cached entry of `key`, or nullptr if it is not cached.
   Entry* Peek(absl::string_view key) {
     auto it = map_.find(key);
     if (it == map_.end()) return nullptr;
-    it->second.used = epoch_;
+    it->second.used = ++tick_;
     return &it->second;
   }
 
@@ -98,7 +98,7 @@ class DecodedCache {
     if (spare_.empty()) {
       auto [it, inserted] = map_.try_emplace(key);
       if (inserted) it->second.key = &it->first;
-      it->second.used = epoch_;
+      it->second.used = ++tick_;
       return &it->second;
     }
     // A node kept by an earlier Flush over the bound: its allocation, its
@@ -109,7 +109,7 @@ class DecodedCache {
     auto r = map_.insert(std::move(node));
     if (!r.inserted) {
       spare_.push_back(std::move(r.node));  // Cached already.
-      r.position->second.used = epoch_;
+      r.position->second.used = ++tick_;
       return &r.position->second;
     }
     Entry& e = r.position->second;
@@ -117,7 +117,7 @@ class DecodedCache {
     e.present = false;
     e.dirty = false;
     e.key = &r.position->first;
-    e.used = epoch_;
+    e.used = ++tick_;
     return &e;
   }
 
@@ -137,6 +137,8 @@ class DecodedCache {
   // The entries changed since the last Flush, in no particular order.
   const std::vector<Entry*>& dirty_entries() const { return dirty_; }
   size_t size() const { return map_.size(); }
+  // More entries than the bound: the next Flush drops some.
+  bool over_bound() const { return map_.size() > max_entries_; }
 
   // Calls write(key, value, present) -> absl::Status for every changed
   // entry in key order, then marks them clean. On an error the remaining
@@ -156,18 +158,26 @@ class DecodedCache {
     }
     dirty_.clear();
     if (map_.size() > max_entries_) {
-      size_t used = 0;
-      for (const auto& [key, e] : map_) used += e.used == epoch_;
-      Recycle(/*keep_used=*/used <= max_entries_);
+      // Keeps the max_entries / 2 entries used last, so the records a fold
+      // keeps touching stay decoded and the next batches have room.
+      std::vector<uint64_t> ticks;
+      ticks.reserve(map_.size());
+      for (const auto& [key, e] : map_) ticks.push_back(e.used);
+      const size_t keep = max_entries_ / 2;
+      uint64_t min_kept = std::numeric_limits<uint64_t>::max();
+      if (keep > 0) {
+        std::nth_element(ticks.begin(), ticks.end() - keep, ticks.end());
+        min_kept = *(ticks.end() - keep);
+      }
+      Recycle(min_kept);
     }
-    ++epoch_;
     return absl::OkStatus();
   }
 
   // Forgets everything, written or not.
   void Clear() {
     dirty_.clear();
-    Recycle(/*keep_used=*/false);
+    Recycle(std::numeric_limits<uint64_t>::max());
   }
 
   // Entries kept for reuse after a Flush over the bound or a Clear (their
@@ -184,16 +194,16 @@ class DecodedCache {
 
   using Map = absl::node_hash_map<std::string, Entry>;
 
-  // Moves entries from the map into spare_ (all of them, or with
-  // keep_used those not used in this epoch) instead of destroying them: a
-  // fold that runs past the bound refills the cache at once, and destroying
-  // and allocating every record and clock again was ~20 % of an SLA
-  // rebuild (malloc, free and glibc's consolidation of freed chunks). At
-  // most the cache's largest size is kept, entries and spares together.
-  void Recycle(bool keep_used) {
+  // Moves the entries last used before `min_kept` from the map into
+  // spare_ instead of destroying them: a fold that runs past the bound
+  // refills the cache at once, and destroying and allocating every record
+  // and clock again was ~20 % of an SLA rebuild (malloc, free and glibc's
+  // consolidation of freed chunks). At most the cache's largest size is
+  // kept, entries and spares together.
+  void Recycle(uint64_t min_kept) {
     spare_.reserve(spare_.size() + map_.size());
     for (auto it = map_.begin(); it != map_.end();) {
-      if (keep_used && it->second.used == epoch_) {
+      if (it->second.used >= min_kept) {
         ++it;
       } else {
         spare_.push_back(map_.extract(it++));
@@ -212,7 +222,7 @@ class DecodedCache {
   }
 
   size_t max_entries_;
-  uint64_t epoch_ = 1;  // Flushes so far, plus one.
+  uint64_t tick_ = 0;  // Entries returned to callers so far.
   Map map_;
   std::vector<Entry*> dirty_;
   std::vector<typename Map::node_type> spare_;

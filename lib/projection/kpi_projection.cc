@@ -595,6 +595,10 @@ KpiProjection::KpiProjection(KpiOptions options)
       caches_(std::make_unique<Caches>(options_.cached_records)) {}
 KpiProjection::~KpiProjection() = default;
 
+bool KpiProjection::WantsFlush() const {
+  return caches_->records.over_bound() || caches_->cells.over_bound();
+}
+
 void KpiProjection::Discard() {
   caches_->records.Clear();
   caches_->cells.Clear();

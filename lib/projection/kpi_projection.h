@@ -183,6 +183,7 @@ class KpiProjection final : public Projection {
   // the changed records and cells.
   absl::Status Flush(ProjectionState& state) override;
   void Discard() override;
+  bool WantsFlush() const override;
   const KpiOptions& options() const { return options_; }
 
  private:

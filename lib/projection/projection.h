@@ -20,12 +20,14 @@
 // the log's streams up to the event being folded: ReadStream), and keys never
 // start with 0x00 (reserved for the runner's metadata).
 //
-// A projection may keep decoded state between Apply calls to avoid decoding
-// and encoding the same values per event; then it writes what it deferred in
-// Flush and forgets everything in Discard. Whoever folds calls Flush before
-// it reads or commits the state (the runner: after every batch), and
-// Discard when the state the projection has seen is thrown away (a failed
-// batch, a reset, another state object).
+// A projection keeps its working state decoded in memory between Apply
+// calls (typed records, never decoded and re-encoded per event) and writes
+// what changed, serialized, in Flush; it forgets everything in Discard.
+// Whoever folds calls Flush before it reads or snapshots the state (the
+// runner: before a snapshot, before a query, and after a batch when
+// WantsFlush says the decoded records passed their bound), and Discard
+// when the state the projection has seen is thrown away (a failed batch, a
+// reset, another state object).
 #ifndef SLATE_LIB_PROJECTION_PROJECTION_H_
 #define SLATE_LIB_PROJECTION_PROJECTION_H_
 
@@ -89,6 +91,10 @@ class Projection {
   // Drops everything kept between Apply calls: the next Apply may see a
   // state other than (or older than) the one written so far. Default: none.
   virtual void Discard() {}
+  // True when the records kept decoded passed the projection's bound, so
+  // the runner should Flush after this batch (Flush then keeps fewer).
+  // Default: false (nothing is kept).
+  virtual bool WantsFlush() const { return false; }
 };
 
 // Folds `events` into `state` and flushes: the fold every caller outside

@@ -4,11 +4,13 @@
 #include <atomic>
 #include <future>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/node_hash_map.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -32,6 +34,14 @@ const std::string& CheckpointKey() {
   static const std::string* k = new std::string("\0checkpoint", 11);
   return *k;
 }
+// The layout of the runner's own state: "2" since projections fold in
+// memory with snapshot checkpoints (issue 18). A column family without it
+// was written by the per-batch design before; it is dropped and rebuilt.
+const std::string& FormatKey() {
+  static const std::string* k = new std::string("\0format", 7);
+  return *k;
+}
+constexpr absl::string_view kStateFormat = "2";
 
 rocksdb::Slice Rocks(absl::string_view s) {
   return rocksdb::Slice(s.data(), s.size());
@@ -328,17 +338,23 @@ size_t ResolveFoldThreads(size_t requested) {
   if (requested != 0) return requested;
   return std::max<size_t>(1, std::thread::hardware_concurrency());
 }
+// A batch of fewer events folds on the calling thread, and is not read
+// ahead: starting threads would cost more than it saves (the one-append
+// batches of ProjectionMode::kSync).
+constexpr size_t kParallelMinEvents = 256;
 }  // namespace
 
 ProjectionRunner::ProjectionRunner(EventLog* log, RunnerOptions options)
     : log_(log),
       options_(std::move(options)),
-      fold_threads_(ResolveFoldThreads(options_.fold_threads)) {}
+      fold_threads_(ResolveFoldThreads(options_.fold_threads)),
+      last_snapshot_(absl::Now()) {}
 
 absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
     EventLog* log, std::vector<std::unique_ptr<Projection>> projections,
     RunnerOptions options) {
   if (options.batch_events == 0) options.batch_events = 1;
+  if (options.snapshot_events <= 0) options.snapshot_events = 1;
   std::unique_ptr<ProjectionRunner> r(
       new ProjectionRunner(log, std::move(options)));
   for (auto& p : projections) {
@@ -350,24 +366,20 @@ absl::StatusOr<std::unique_ptr<ProjectionRunner>> ProjectionRunner::Open(
     slot.projection = std::move(p);
     r->slots_.push_back(std::move(slot));
   }
-  std::lock_guard<std::mutex> l(r->fold_mu_);
-  int64_t min_cp = std::numeric_limits<int64_t>::max();
-  for (Slot& slot : r->slots_) {
-    SLATE_RETURN_IF_ERROR(r->Load(slot));
-    min_cp = std::min(min_cp, slot.checkpoint);
-  }
-  r->min_checkpoint_ = r->slots_.empty() ? log->NextPosition() : min_cp;
+  std::lock_guard<std::recursive_mutex> l(r->fold_mu_);
+  for (Slot& slot : r->slots_) SLATE_RETURN_IF_ERROR(r->Load(slot));
+  r->PublishFolded();
   return r;
 }
 
-// The helper threads of a runner's parallel folds and commits, kept
-// between batches. Run(n, fn) calls fn(0) on the calling thread and fn(t)
-// for t in [1, n) on helper t, and returns when all have returned. A
-// caller gives thread t the same share of the work each time, so a
-// projection folds on the same thread batch after batch: its memory stays
-// in that thread's malloc arena and caches. (A thread per batch, and a
-// projection moving between threads, cost more: freeing memory another
-// thread allocated contends for that thread's arena.)
+// The helper threads of a runner's parallel folds, kept between batches.
+// Run(n, fn) calls fn(0) on the calling thread and fn(t) for t in [1, n) on
+// helper t, and returns when all have returned. A caller gives thread t the
+// same share of the work each time, so a projection folds on the same
+// thread batch after batch: its memory stays in that thread's malloc arena
+// and caches. (A thread per batch, and a projection moving between
+// threads, cost more: freeing memory another thread allocated contends for
+// that thread's arena.)
 class ProjectionRunner::FoldPool {
  public:
   explicit FoldPool(size_t helpers) {
@@ -431,6 +443,10 @@ class ProjectionRunner::FoldPool {
 
 ProjectionRunner::~ProjectionRunner() {
   StopFollowing();
+  {
+    std::lock_guard<std::recursive_mutex> l(fold_mu_);
+    SnapshotLocked().IgnoreError();  // The log holds it all anyway.
+  }
   pool_.reset();
 }
 
@@ -451,26 +467,45 @@ absl::Status ProjectionRunner::Load(Slot& slot) {
   SLATE_ASSIGN_OR_RETURN(
       slot.cf, log_->GetOrCreateColumnFamily(ProjectionColumnFamily(name)));
   rocksdb::DB* db = log_->db();
-  std::string version, checkpoint;
+  auto drop = [&](absl::string_view why) {
+    if (options_.notice) {
+      options_.notice(absl::StrCat("projection ", name, ": ", why,
+                                   "; dropped, rebuilding it from the log"));
+    }
+    return Reset(slot);
+  };
+  std::string version, format, checkpoint;
   rocksdb::Status s =
       db->Get(rocksdb::ReadOptions(), slot.cf, VersionKey(), &version);
-  if (s.IsNotFound()) return Reset(slot);
+  if (s.IsNotFound()) return Reset(slot);  // New: nothing to say.
   SLATE_RETURN_IF_ERROR(FromRocks(s, absl::StrCat("projection ", name)));
   int64_t stored_version = 0;
   if (!absl::SimpleAtoi(version, &stored_version) ||
       stored_version != slot.projection->version()) {
-    return Reset(slot);  // Another version's state: rebuild from 0.
+    return drop(absl::StrCat("stored state is of version ",
+                             absl::CHexEscape(version), ", this code folds v",
+                             slot.projection->version()));
   }
+  s = db->Get(rocksdb::ReadOptions(), slot.cf, FormatKey(), &format);
+  if (s.IsNotFound() || (s.ok() && format != kStateFormat)) {
+    return drop(s.ok() ? absl::StrCat("stored state has format ",
+                                      absl::CHexEscape(format), ", not ",
+                                      kStateFormat)
+                       : std::string("stored state was written by a Slate "
+                                     "that committed per batch (no snapshot "
+                                     "format)"));
+  }
+  SLATE_RETURN_IF_ERROR(FromRocks(s, absl::StrCat("projection ", name)));
   s = db->Get(rocksdb::ReadOptions(), slot.cf, CheckpointKey(), &checkpoint);
   int64_t cp = 0;
   if (!s.ok() || !log_format::DecodePositionValue(checkpoint, &cp)) {
-    return absl::DataLossError(absl::StrCat(
-        "projection ", name, ": checkpoint is missing or malformed"));
+    return drop("its snapshot's position is missing or malformed");
   }
   if (cp > log_->NextPosition()) {
     // Derived data ahead of the log can only come from a lost log suffix;
     // it cannot be trusted.
-    return Reset(slot);
+    return drop(absl::StrCat("its snapshot stands at position ", cp,
+                             ", past the log's end ", log_->NextPosition()));
   }
   slot.checkpoint = cp;
   Forget(slot);
@@ -479,7 +514,11 @@ absl::Status ProjectionRunner::Load(Slot& slot) {
 
 void ProjectionRunner::Forget(Slot& slot) {
   slot.cache->Clear();
+  // A snapshot at 0 holds no keys (Reset wrote none): misses are absent.
+  slot.cache->complete = slot.checkpoint == 0;
   slot.projection->Discard();
+  slot.unflushed = false;
+  slot.folded = slot.checkpoint;
 }
 
 absl::Status ProjectionRunner::Reset(Slot& slot) {
@@ -498,9 +537,9 @@ absl::Status ProjectionRunner::Reset(Slot& slot) {
   }
   batch.Put(slot.cf, VersionKey(), absl::StrCat(slot.projection->version()))
       .PermitUncheckedError();
+  batch.Put(slot.cf, FormatKey(), Rocks(kStateFormat)).PermitUncheckedError();
   batch.Put(slot.cf, CheckpointKey(), log_format::PositionValue(0))
       .PermitUncheckedError();
-  Forget(slot);
   // No flush here, though the fold's keys then land among old versions of
   // themselves in the memtable (a flush not waited for made a full rebuild
   // 8-25 % faster: bench/RESULTS.md): a flush while the host appends has to
@@ -508,7 +547,7 @@ absl::Status ProjectionRunner::Reset(Slot& slot) {
   // stalls the host's appends for as long as it runs.
   SLATE_RETURN_IF_ERROR(log_->WriteDerived(&batch));
   slot.checkpoint = 0;
-  slot.cache->complete = true;  // The column family is empty.
+  Forget(slot);
   return absl::OkStatus();
 }
 
@@ -521,20 +560,11 @@ const ProjectionRunner::Slot* ProjectionRunner::Find(
 }
 
 absl::StatusOr<ProjectionRunner::Slot*> ProjectionRunner::SlotNamed(
-    absl::string_view name) {
+    absl::string_view name) const {
   for (Slot& s : slots_) {
     if (s.projection->name() == name) return &s;
   }
   return absl::NotFoundError(absl::StrCat("no projection named ", name));
-}
-
-absl::StatusOr<const ProjectionRunner::Slot*> ProjectionRunner::SlotNamed(
-    absl::string_view name) const {
-  const Slot* slot = Find(name);
-  if (slot == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no projection named ", name));
-  }
-  return slot;
 }
 
 std::vector<std::string> ProjectionRunner::Names() const {
@@ -543,127 +573,119 @@ std::vector<std::string> ProjectionRunner::Names() const {
   return names;
 }
 
+absl::Status ProjectionRunner::FlushProjection(Slot& slot) const {
+  if (!slot.unflushed) return absl::OkStatus();
+  CachedState state(log_, slot.cf, slot.cache.get());
+  absl::Status st = slot.projection->Flush(state);
+  if (st.ok()) st = state.error();
+  if (!st.ok()) {
+    return absl::Status(st.code(),
+                        absl::StrCat("projection ", slot.projection->name(),
+                                     " writing its state folded up to "
+                                     "position ",
+                                     slot.folded, ": ", st.message()));
+  }
+  slot.unflushed = false;
+  return absl::OkStatus();
+}
+
+void ProjectionRunner::PublishFolded() {
+  int64_t min_folded = log_->NextPosition();
+  if (!slots_.empty()) min_folded = std::numeric_limits<int64_t>::max();
+  for (const Slot& slot : slots_) min_folded = std::min(min_folded, slot.folded);
+  {
+    std::lock_guard<std::mutex> wl(wait_mu_);
+    min_folded_.store(min_folded, std::memory_order_release);
+  }
+  wait_cv_.notify_all();
+}
+
+absl::Status ProjectionRunner::Snapshot() {
+  std::lock_guard<std::recursive_mutex> l(fold_mu_);
+  return SnapshotLocked();
+}
+
+absl::Status ProjectionRunner::SnapshotLocked() {
+  std::vector<Slot*> todo;
+  for (Slot& slot : slots_) {
+    if (slot.folded == slot.checkpoint && !slot.unflushed &&
+        slot.cache->dirty.empty()) {
+      continue;
+    }
+    absl::Status st = FlushProjection(slot);
+    if (!st.ok()) {
+      // Its decoded state cannot be written: fold it again from the last
+      // snapshot next time.
+      Forget(slot);
+      PublishFolded();
+      return st;
+    }
+    todo.push_back(&slot);
+  }
+  if (options_.before_commit_for_test) options_.before_commit_for_test();
+  SLATE_CRASH_POINT("runner.before_batch_commit");
+  // One batch per projection: its keys with the position they stand at, so
+  // a projection's data and position never disagree, and a crash between
+  // two batches leaves each projection at a snapshot of its own.
+  absl::Status failed;
+  for (size_t k = 0; k < todo.size(); ++k) {
+    Slot& slot = *todo[k];
+    StateCache& c = *slot.cache;
+    rocksdb::WriteBatch wb(c.dirty_bytes + 16 * (c.dirty.size() + 1) + 64);
+    FlushCache(c, slot.cf, &wb);
+    wb.Put(slot.cf, CheckpointKey(), log_format::PositionValue(slot.folded))
+        .PermitUncheckedError();
+    absl::Status st = options_.write_fault_for_test
+                          ? options_.write_fault_for_test(
+                                slot.projection->name())
+                          : absl::OkStatus();
+    if (st.ok()) st = log_->WriteDerived(&wb);
+    if (!st.ok()) {
+      // The state in memory is still right; its changes stay pending and
+      // the next snapshot writes them.
+      if (failed.ok()) {
+        failed = absl::Status(
+            st.code(), absl::StrCat("projection ", slot.projection->name(),
+                                    ": writing its snapshot at position ",
+                                    slot.folded, ": ", st.message()));
+      }
+      continue;
+    }
+    CommitCache(c, options_.snapshot_bytes);
+    slot.checkpoint = slot.folded;
+    if (k + 1 < todo.size()) {
+      SLATE_CRASH_POINT("runner.between_projection_commits");
+    }
+  }
+  if (!failed.ok()) return failed;
+  SLATE_CRASH_POINT("runner.after_batch_commit");
+  events_since_snapshot_ = 0;
+  last_snapshot_ = absl::Now();
+  return absl::OkStatus();
+}
+
 absl::Status ProjectionRunner::CatchUp() {
   return FoldTo(log_->NextPosition());
 }
 
 absl::Status ProjectionRunner::FoldTo(int64_t position) {
-  if (min_checkpoint_.load(std::memory_order_acquire) >= position) {
+  if (min_folded_.load(std::memory_order_acquire) >= position) {
     return absl::OkStatus();
   }
-  std::lock_guard<std::mutex> l(fold_mu_);
+  std::lock_guard<std::recursive_mutex> l(fold_mu_);
   return FoldLocked(position);
 }
 
 absl::Status ProjectionRunner::FoldLocked(int64_t position) {
   const int64_t target = std::min(position, log_->NextPosition());
-  // folded[i]: the next position slot i has folded into its cache; ahead of
-  // its checkpoint until the next commit.
-  std::vector<int64_t> folded(slots_.size());
-  for (size_t i = 0; i < slots_.size(); ++i) folded[i] = slots_[i].checkpoint;
-  // On any failure the caches hold uncommitted writes: drop them.
-  auto drop_caches = [&] {
+  // On a failure every projection drops what it folded since its snapshot
+  // and folds again up to the batch that failed.
+  auto drop_unsaved = [&] {
     for (Slot& slot : slots_) Forget(slot);
   };
-  // Writes each slot's pending changes with its new checkpoint: one batch
-  // per slot, so a projection's data and checkpoint never disagree.
-  auto commit = [&]() -> absl::Status {
-    std::vector<size_t> todo;
-    size_t entries = 0;
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      if (folded[i] == slots_[i].checkpoint) continue;
-      todo.push_back(i);
-      entries += slots_[i].cache->dirty.size();
-    }
-    // Sized up front: grown by doubling, a batch's buffer was copied
-    // ~log2(n) times, each time a large malloc and free.
-    auto reserve_for = [&](size_t i) {
-      const StateCache& c = *slots_[i].cache;
-      return c.dirty_bytes + 16 * (c.dirty.size() + 1) + 64;
-    };
-    auto add_slot = [&](size_t i, rocksdb::WriteBatch* wb) {
-      FlushCache(*slots_[i].cache, slots_[i].cf, wb);
-      wb->Put(slots_[i].cf, CheckpointKey(),
-              log_format::PositionValue(folded[i]))
-          .PermitUncheckedError();
-    };
-    if (options_.before_commit_for_test) options_.before_commit_for_test();
-    SLATE_CRASH_POINT("runner.before_batch_commit");
-    std::vector<absl::Status> written(todo.size());
-    // The test hook's verdict on writing slot i's batch.
-    auto may_write = [&](size_t i) {
-      return options_.write_fault_for_test
-                 ? options_.write_fault_for_test(slots_[i].projection->name())
-                 : absl::OkStatus();
-    };
-    const size_t threads = entries < options_.parallel_commit_min_keys
-                               ? 1
-                               : std::min(todo.size(), fold_threads_);
-    if (threads <= 1) {
-      // Small commits (a live fold's): every slot in one write.
-      size_t reserve = 0;
-      for (size_t i : todo) reserve += reserve_for(i);
-      rocksdb::WriteBatch wb(reserve);
-      for (size_t i : todo) add_slot(i, &wb);
-      absl::Status st;
-      for (size_t i : todo) {
-        if (st.ok()) st = may_write(i);
-      }
-      if (st.ok()) st = log_->WriteDerived(&wb);
-      for (size_t k = 0; k < todo.size(); ++k) {
-        written[k] = st;
-        if (st.ok()) CommitCache(*slots_[todo[k]].cache, options_.cache_bytes);
-      }
-    } else {
-      // Big commits (a rebuild's, a catch-up's): each slot sorts, builds and
-      // writes its batch on its own thread, and RocksDB inserts concurrent
-      // writers' batches into the memtables in parallel. The commit of a
-      // rebuild had been a fifth of its time, on one core.
-      // Thread t takes items t, t + threads, ... as the fold below does,
-      // so a projection commits on the thread that folded it.
-      RunShares(threads, [&](size_t t) {
-        for (size_t k = t; k < todo.size(); k += threads) {
-          const size_t i = todo[k];
-          rocksdb::WriteBatch wb(reserve_for(i));
-          add_slot(i, &wb);
-          written[k] = may_write(i);
-          if (written[k].ok()) written[k] = log_->WriteDerived(&wb);
-          if (written[k].ok()) {
-            CommitCache(*slots_[i].cache, options_.cache_bytes);
-          }
-          if (k + threads < todo.size()) {
-            SLATE_CRASH_POINT("runner.between_projection_commits");
-          }
-        }
-      });
-    }
-    absl::Status failed;
-    for (size_t k = 0; k < todo.size(); ++k) {
-      if (written[k].ok()) {
-        slots_[todo[k]].checkpoint = folded[todo[k]];
-      } else if (failed.ok()) {
-        failed = written[k];
-      }
-    }
-    int64_t min_cp = std::numeric_limits<int64_t>::max();
-    for (const Slot& slot : slots_) min_cp = std::min(min_cp, slot.checkpoint);
-    {
-      std::lock_guard<std::mutex> wl(wait_mu_);
-      min_checkpoint_.store(min_cp, std::memory_order_release);
-    }
-    wait_cv_.notify_all();
-    if (!failed.ok()) {
-      // The slots written stay committed; the others fold again from
-      // their checkpoints.
-      drop_caches();
-      return failed;
-    }
-    SLATE_CRASH_POINT("runner.after_batch_commit");
-    return absl::OkStatus();
-  };
-  bool pending = false;
-  // The next batch, read on another thread while this one folds (only
-  // behind big batches: a live fold of a few events reads on its own).
+  // The next batch, read and decoded on another thread while this one
+  // folds (only behind big batches: a live fold of a few events reads on
+  // its own).
   struct Prefetch {
     int64_t from = 0;
     size_t want = 0;
@@ -671,10 +693,12 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
   };
   std::optional<Prefetch> prefetch;  // Its future waits for the read.
   int64_t target_start = std::numeric_limits<int64_t>::max();
-  for (int64_t f : folded) target_start = std::min(target_start, f);
+  for (const Slot& slot : slots_) {
+    target_start = std::min(target_start, slot.folded);
+  }
   while (true) {
     int64_t from = std::numeric_limits<int64_t>::max();
-    for (int64_t f : folded) from = std::min(from, f);
+    for (const Slot& slot : slots_) from = std::min(from, slot.folded);
     if (slots_.empty() || from >= target) break;
     const size_t want = std::min<size_t>(options_.batch_events,
                                          static_cast<size_t>(target - from));
@@ -690,53 +714,60 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
           log_->NextPosition(), ") but unreadable"));
     }
     if (!batch.ok()) {
-      drop_caches();
+      drop_unsaved();
+      PublishFolded();
       return batch.status();
     }
     const std::vector<const Envelope*>* events = &batch->events;
     const int64_t next = events->back()->position() + 1;
-    if (next < target && events->size() >= options_.parallel_min_events) {
+    if (next < target && events->size() >= kParallelMinEvents) {
       const size_t after = std::min<size_t>(
           options_.batch_events, static_cast<size_t>(target - next));
       prefetch = Prefetch{next, after, std::async(std::launch::async, [=, this] {
                             return ReadBatch(*log_, next, after);
                           })};
     }
-    // Each projection behind `next` folds the batch into its own cache, on
+    // Each projection behind `next` folds the batch into its own state, on
     // up to fold_threads threads (projections share nothing but the events
     // and the DB, which is thread-safe for reads).
     std::vector<size_t> work;
     for (size_t i = 0; i < slots_.size(); ++i) {
-      if (folded[i] < next) work.push_back(i);
+      if (slots_[i].folded < next) work.push_back(i);
     }
     struct Failure {
       absl::Status status;
       int64_t position = 0;
-      bool flushing = false;
     };
     std::vector<Failure> failures(slots_.size());
     auto fold_slot = [&](size_t i) {
       Slot& slot = slots_[i];
       CachedState state(log_, slot.cf, slot.cache.get());
+      slot.unflushed = true;
       for (const Envelope* ep : *events) {
         const Envelope& e = *ep;
-        if (e.position() < folded[i]) continue;
+        if (e.position() < slot.folded) continue;
         absl::Status st = slot.projection->Apply(e, state);
         if (st.ok()) st = state.error();
         if (!st.ok()) {
-          failures[i] = {std::move(st), e.position(), false};
+          failures[i] = {std::move(st), e.position()};
           return;
         }
       }
-      // The projection writes what it deferred in the batch.
-      absl::Status st = slot.projection->Flush(state);
-      if (st.ok()) st = state.error();
-      if (!st.ok()) failures[i] = {std::move(st), next - 1, true};
+      // Past its bound of decoded records, the projection writes them into
+      // the cache (serialized) and keeps fewer.
+      if (slot.projection->WantsFlush()) {
+        absl::Status st = slot.projection->Flush(state);
+        if (st.ok()) st = state.error();
+        if (!st.ok()) {
+          failures[i] = {std::move(st), next - 1};
+          return;
+        }
+        slot.unflushed = false;
+      }
     };
-    const size_t threads =
-        events->size() < options_.parallel_min_events
-            ? 1
-            : std::min(work.size(), fold_threads_);
+    const size_t threads = events->size() < kParallelMinEvents
+                               ? 1
+                               : std::min(work.size(), fold_threads_);
     // Thread t folds work items t, t + threads, ...: the same projections
     // each batch while the same projections need folding.
     RunShares(threads, [&](size_t t) {
@@ -746,32 +777,32 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
       const Failure& f = failures[i];
       if (f.status.ok()) continue;
       prefetch.reset();
-      drop_caches();
+      drop_unsaved();
       // Keep the work before this read: fold again up to its start (those
-      // events folded fine, and folds are deterministic) and commit that,
-      // so the checkpoint stops just before the batch that failed.
+      // events folded fine, and folds are deterministic), so the state
+      // stops just before the batch that failed.
       if (from > target_start) FoldLocked(from).IgnoreError();
+      PublishFolded();
       return absl::Status(
           f.status.code(),
           absl::StrCat("projection ", slots_[i].projection->name(),
-                       f.flushing ? " writing the batch ending at position "
-                                  : " at position ",
-                       f.position, ": ", f.status.message()));
+                       " at position ", f.position, ": ", f.status.message()));
     }
-    size_t pending_bytes = 0;
-    for (size_t i = 0; i < slots_.size(); ++i) {
-      if (folded[i] < next) {
-        folded[i] = next;
-        pending = true;
-      }
-      pending_bytes += slots_[i].cache->dirty_bytes;
+    bool over_bytes = false;
+    for (size_t i : work) {
+      slots_[i].folded = next;
+      over_bytes = over_bytes ||
+                   slots_[i].cache->bytes > options_.snapshot_bytes;
     }
-    if (pending_bytes >= options_.commit_bytes) {
-      SLATE_RETURN_IF_ERROR(commit());
-      pending = false;
+    events_since_snapshot_ += next - from;
+    PublishFolded();
+    if (over_bytes || events_since_snapshot_ >= options_.snapshot_events) {
+      SLATE_RETURN_IF_ERROR(SnapshotLocked());
     }
   }
-  if (pending) SLATE_RETURN_IF_ERROR(commit());
+  if (absl::Now() - last_snapshot_ >= options_.snapshot_interval) {
+    SLATE_RETURN_IF_ERROR(SnapshotLocked());
+  }
   return absl::OkStatus();
 }
 
@@ -784,37 +815,16 @@ void ProjectionRunner::StartFollowing() {
 void ProjectionRunner::StopFollowing() {
   if (!follower_.joinable()) return;
   stop_.store(true, std::memory_order_release);
-  CutLinger();
   log_->WakeWaiters();
   follower_.join();
 }
 
 void ProjectionRunner::FollowLoop() {
   while (!stop_.load(std::memory_order_acquire)) {
-    const int64_t cp = min_checkpoint_.load(std::memory_order_acquire);
-    if (log_->NextPosition() <= cp) {
-      if (!log_->WaitForPosition(cp, stop_)) break;
+    const int64_t folded = min_folded_.load(std::memory_order_acquire);
+    if (log_->NextPosition() <= folded) {
+      if (!log_->WaitForPosition(folded, stop_)) break;
       continue;
-    }
-    // Linger for a fuller batch unless someone waits for the fold. A
-    // WaitFor that the check of waiters_ misses sets cut_linger_ under
-    // linger_mu_ after the reset, so it ends the wait.
-    if (options_.follow_linger > absl::ZeroDuration() &&
-        log_->NextPosition() - cp <
-            static_cast<int64_t>(options_.follow_min_events)) {
-      std::unique_lock<std::mutex> l(linger_mu_);
-      cut_linger_ = false;
-      if (waiters_.load() == 0 && !stop_.load(std::memory_order_acquire)) {
-        auto cut = [&] { return cut_linger_; };
-        if (options_.follow_linger == absl::InfiniteDuration()) {
-          linger_cv_.wait(l, cut);  // wait_for would overflow.
-        } else {
-          // wait_for runs on a steady clock: a wall-clock jump must not
-          // stretch the wait.
-          linger_cv_.wait_for(
-              l, absl::ToChronoNanoseconds(options_.follow_linger), cut);
-        }
-      }
     }
     absl::Status st = FoldTo(log_->NextPosition());
     if (!st.ok()) {
@@ -830,33 +840,10 @@ void ProjectionRunner::FollowLoop() {
 
 absl::Status ProjectionRunner::WaitFor(int64_t position,
                                        absl::Duration timeout) {
-  // A caller that has to wait ends the follower's linger: it wants the fold
-  // now, not a fuller batch.
-  const bool behind =
-      min_checkpoint_.load(std::memory_order_acquire) < position;
-  if (behind) {
-    waiters_.fetch_add(1);
-    CutLinger();
-  }
-  absl::Status st = AwaitCheckpoint(position, timeout);
-  if (behind) waiters_.fetch_sub(1);
-  return st;
-}
-
-void ProjectionRunner::CutLinger() {
-  {
-    std::lock_guard<std::mutex> l(linger_mu_);
-    cut_linger_ = true;
-  }
-  linger_cv_.notify_all();
-}
-
-absl::Status ProjectionRunner::AwaitCheckpoint(int64_t position,
-                                               absl::Duration timeout) {
   std::unique_lock<std::mutex> l(wait_mu_);
   auto reached = [&] {
     return !follow_error_.ok() ||
-           min_checkpoint_.load(std::memory_order_acquire) >= position;
+           min_folded_.load(std::memory_order_acquire) >= position;
   };
   bool done = true;
   if (timeout == absl::InfiniteDuration()) {
@@ -870,52 +857,51 @@ absl::Status ProjectionRunner::AwaitCheckpoint(int64_t position,
   if (!follow_error_.ok()) return follow_error_;
   if (!done) {
     return absl::DeadlineExceededError(absl::StrCat(
-        "projections reached position ", min_checkpoint_.load(), ", not ",
+        "projections reached position ", min_folded_.load(), ", not ",
         position, ", within ", absl::FormatDuration(timeout)));
   }
   return absl::OkStatus();
 }
 
 absl::Status ProjectionRunner::Rebuild(absl::string_view name) {
-  std::lock_guard<std::mutex> l(fold_mu_);
+  std::lock_guard<std::recursive_mutex> l(fold_mu_);
   SLATE_ASSIGN_OR_RETURN(Slot * slot, SlotNamed(name));
   SLATE_RETURN_IF_ERROR(Reset(*slot));
   return FoldAfterResetLocked();
 }
 
 absl::Status ProjectionRunner::RebuildAll() {
-  std::lock_guard<std::mutex> l(fold_mu_);
+  std::lock_guard<std::recursive_mutex> l(fold_mu_);
   for (Slot& slot : slots_) SLATE_RETURN_IF_ERROR(Reset(slot));
   return FoldAfterResetLocked();
 }
 
 absl::Status ProjectionRunner::FoldAfterResetLocked() {
   SLATE_CRASH_POINT("runner.mid_rebuild");
-  {
-    std::lock_guard<std::mutex> wl(wait_mu_);
-    min_checkpoint_.store(0, std::memory_order_release);
-  }
-  return FoldLocked(log_->NextPosition());
+  PublishFolded();
+  SLATE_RETURN_IF_ERROR(FoldLocked(log_->NextPosition()));
+  return SnapshotLocked();
 }
 
 absl::StatusOr<int64_t> ProjectionRunner::Checkpoint(
     absl::string_view name) const {
+  std::lock_guard<std::recursive_mutex> l(fold_mu_);
   SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
-  std::string v;
-  rocksdb::Status s =
-      log_->db()->Get(rocksdb::ReadOptions(), slot->cf, CheckpointKey(), &v);
-  SLATE_RETURN_IF_ERROR(FromRocks(s, absl::StrCat("projection ", name)));
-  int64_t cp = 0;
-  if (!log_format::DecodePositionValue(v, &cp)) {
-    return absl::DataLossError(
-        absl::StrCat("projection ", name, ": malformed checkpoint"));
-  }
-  return cp;
+  return slot->folded;
+}
+
+absl::StatusOr<int64_t> ProjectionRunner::SnapshotPosition(
+    absl::string_view name) const {
+  std::lock_guard<std::recursive_mutex> l(fold_mu_);
+  SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
+  return slot->checkpoint;
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
 ProjectionRunner::Dump(absl::string_view name) const {
+  std::lock_guard<std::recursive_mutex> l(fold_mu_);
   SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
+  SLATE_RETURN_IF_ERROR(const_cast<ProjectionRunner*>(this)->SnapshotLocked());
   std::vector<std::pair<std::string, std::string>> out;
   std::unique_ptr<rocksdb::Iterator> it(
       log_->db()->NewIterator(rocksdb::ReadOptions(), slot->cf));
@@ -929,28 +915,21 @@ ProjectionRunner::Dump(absl::string_view name) const {
 
 absl::StatusOr<std::optional<std::string>> ProjectionRunner::Get(
     absl::string_view name, absl::string_view key) const {
-  SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
-  std::string v;
-  rocksdb::Status s =
-      log_->db()->Get(rocksdb::ReadOptions(), slot->cf, Rocks(key), &v);
-  if (s.IsNotFound()) return std::nullopt;
-  SLATE_RETURN_IF_ERROR(FromRocks(s, absl::StrCat("projection ", name)));
-  return v;
+  std::lock_guard<std::recursive_mutex> l(fold_mu_);
+  SLATE_ASSIGN_OR_RETURN(Slot * slot, SlotNamed(name));
+  SLATE_RETURN_IF_ERROR(FlushProjection(*slot));
+  CachedState state(log_, slot->cf, slot->cache.get());
+  return state.Get(key);
 }
 
 absl::Status ProjectionRunner::Scan(
     absl::string_view name, absl::string_view prefix,
     const std::function<bool(absl::string_view, absl::string_view)>& fn) const {
-  SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
-  std::unique_ptr<rocksdb::Iterator> it(
-      log_->db()->NewIterator(rocksdb::ReadOptions(), slot->cf));
-  for (it->Seek(Rocks(prefix)); it->Valid(); it->Next()) {
-    absl::string_view k = RocksView(it->key());
-    if (!absl::StartsWith(k, prefix)) break;
-    if (!k.empty() && k[0] == '\0') continue;
-    if (!fn(k, RocksView(it->value()))) break;
-  }
-  return FromRocks(it->status(), absl::StrCat("scan ", name));
+  std::lock_guard<std::recursive_mutex> l(fold_mu_);
+  SLATE_ASSIGN_OR_RETURN(Slot * slot, SlotNamed(name));
+  SLATE_RETURN_IF_ERROR(FlushProjection(*slot));
+  CachedState state(log_, slot->cf, slot->cache.get());
+  return state.Scan(prefix, fn);
 }
 
 }  // namespace slate

@@ -1,4 +1,5 @@
-// ProjectionRunner: keeps projections folded up to the log, crash-safe.
+// ProjectionRunner: keeps projections folded up to the log, in memory, with
+// snapshot checkpoints in RocksDB.
 //
 //   std::vector<std::unique_ptr<slate::Projection>> ps;
 //   ps.push_back(std::make_unique<MyProjection>());
@@ -6,12 +7,30 @@
 //   (*runner)->CatchUp();                      // fold everything so far
 //   (*runner)->StartFollowing();               // or: fold after each append
 //   (*runner)->WaitFor(position, absl::Seconds(5));
+//   (*runner)->Snapshot();                     // also done now and then, and
+//                                              // when the runner closes
 //
-// Each projection's data and checkpoint (the next position to fold) are
-// written in one WriteBatch, so they never disagree. On open, a projection
-// whose stored version differs from its code, or whose checkpoint lies past
-// the end of the log, is dropped and rebuilt from position 0. Rebuild() gives
-// byte-identical state to the incremental fold.
+// The design (issue 18). The log is the only truth; a projection's working
+// state lives in memory: the typed records a projection keeps decoded
+// between events (Projection::Flush writes them out only when asked), over
+// a write-behind map of its serialized keys, over its last snapshot in its
+// column family "p.<name>". A fold never writes RocksDB and never
+// serializes per event. A snapshot writes every key changed since the last
+// one together with the position folded up to, in one WriteBatch per
+// projection, so a crash at any instant leaves the previous snapshot
+// usable: a snapshot is a cache of the log at its position. It is taken
+// every RunnerOptions::snapshot_events events, when the serialized keys
+// held in memory pass snapshot_bytes (after which the clean ones leave
+// memory and are read back from RocksDB when needed), at the end of a fold
+// once snapshot_interval has passed since the last one, on Snapshot(), and
+// when the runner is destroyed. Opening loads the snapshot's position and
+// folds the log's tail. A projection whose stored version or state format
+// differs from its code, or whose snapshot lies past the end of the log, is
+// dropped and rebuilt from position 0 (RunnerOptions::notice says so).
+// Queries (Get, Scan, Dump) see everything folded so far: the projection
+// writes its decoded records into the map first. A rebuild reads and
+// decodes the log on one thread while the projections fold on others, and
+// gives byte-identical snapshots to the incremental fold.
 #ifndef SLATE_LIB_PROJECTION_RUNNER_H_
 #define SLATE_LIB_PROJECTION_RUNNER_H_
 
@@ -37,58 +56,34 @@
 namespace slate {
 
 struct RunnerOptions {
-  // Events read from the log and folded at a time. A projection writes
-  // back what it keeps decoded (Projection::Flush) after every batch, so a
-  // record that events of many batches touch (a live service's log
-  // interleaves thousands of open records) is re-encoded once per batch:
-  // bigger batches re-encode less, and keep more decoded between flushes.
-  // Default: 16384 (a rebuild of the interleaved fold bench ran 10-30 %
-  // faster than with 4096; the 1 M-incident memory peak went from 812 MiB
-  // to 826-855 MiB, bench/RESULTS.md).
+  // Events read from the log and decoded at a time; the next batch is read
+  // on another thread while this one folds. Default: 16384.
   size_t batch_events = 16384;
-  // A fold commits (each projection's state + checkpoint in one WriteBatch)
-  // when it reaches its target position, or earlier once this many bytes of
-  // state changes are pending, so a catch-up writes a key overwritten by
-  // many events once per commit, not once per event. Default: 32 MiB.
-  size_t commit_bytes = size_t{32} << 20;
-  // Per projection: bytes of state kept in memory between batches (values
-  // read or written by the fold), so hot keys are neither re-read from
-  // RocksDB nor re-written per event. Over the budget the cache is dropped
-  // after a commit and refills from RocksDB. 0 keeps nothing between
-  // batches. Default: 64 MiB.
-  size_t cache_bytes = size_t{64} << 20;
+  // A snapshot is written once this many events were folded since the last
+  // one, so a restart after a crash refolds at most this many. Default:
+  // 1,048,576 (about 1-2 s of refolding at the measured fold rates,
+  // bench/RESULTS.md).
+  int64_t snapshot_events = int64_t{1} << 20;
+  // Per projection: bytes of serialized keys held in memory (changed since
+  // the last snapshot, or read back). Past it a snapshot is written and the
+  // keys leave memory, so memory stays bounded however much is folded.
+  // Default: 64 MiB.
+  size_t snapshot_bytes = size_t{64} << 20;
+  // At the end of a fold, a snapshot is written if the last one is older
+  // than this (wall time). Default: 30 s.
+  absl::Duration snapshot_interval = absl::Seconds(30);
   // Threads that fold one batch into different projections at once (each
   // projection folds on one thread at a time). 0: one per projection, at
   // most std::thread::hardware_concurrency(). Default: 0.
   size_t fold_threads = 0;
-  // A batch of fewer events folds on the calling thread (starting threads
-  // would cost more than it saves, e.g. for the one-append batches of
-  // ProjectionMode::kSync). Default: 256.
-  size_t parallel_min_events = 256;
-  // A commit of fewer changed keys (all projections together) writes every
-  // projection in one WriteBatch on the calling thread; a bigger one (a
-  // rebuild's, a long catch-up's) sorts, builds and writes each
-  // projection's batch on a fold thread of its own. A live follower's
-  // commits stay below it: their concurrent writes would contend with the
-  // appends. Default: 65536.
-  size_t parallel_commit_min_keys = 65536;
-  // While following (StartFollowing): when fewer than follow_min_events
-  // events are new, the follower waits up to follow_linger for more before
-  // folding, so a busy writer's appends fold in a few larger batches, each
-  // with one commit, instead of a commit per handful of events (every
-  // commit rewrites the hot keys: KPI cells, SLA records). A WaitFor ends
-  // the wait at once; only readers that do not wait may see state up to
-  // follow_linger older. The wait does not end early when more events
-  // arrive (appends would wake it each time). A zero linger folds each
-  // append as it lands.
-  // Defaults: 4096 events, 3 ms.
-  size_t follow_min_events = 4096;
-  absl::Duration follow_linger = absl::Milliseconds(3);
-  // Test hook: runs after a batch is built and before it is written.
+  // Told (one line each) when a stored projection is dropped to be rebuilt
+  // and why. Default: null (nothing said).
+  std::function<void(absl::string_view)> notice;
+  // Test hook: runs after a snapshot's batches are built, before any is
+  // written.
   std::function<void()> before_commit_for_test;
-  // Test hook: asked before a projection's state is written; an error
-  // fails that write as a RocksDB error would (in a one-batch commit, the
-  // whole batch). May run on fold threads.
+  // Test hook: asked before a projection's snapshot is written; an error
+  // fails that write as a RocksDB error would. May run on fold threads.
   std::function<absl::Status(absl::string_view projection)>
       write_fault_for_test;
 };
@@ -99,36 +94,48 @@ class ProjectionRunner {
   static absl::StatusOr<std::unique_ptr<ProjectionRunner>> Open(
       EventLog* log, std::vector<std::unique_ptr<Projection>> projections,
       RunnerOptions options);
-  ~ProjectionRunner();  // Stops following.
+  // Stops following and writes a last snapshot (its error, if any, is
+  // dropped: the log still holds everything).
+  ~ProjectionRunner();
 
   // Folds every projection up to the log's current end.
   absl::Status CatchUp();
-  // Folds until every checkpoint is >= position (or the log's end).
+  // Folds until every projection has folded position - 1 (or the log's end).
   absl::Status FoldTo(int64_t position);
 
   // Folds on a background thread as events are appended.
   void StartFollowing();
   void StopFollowing();
-  // Waits until every checkpoint is >= position. kDeadlineExceeded on
-  // timeout; the follower's error if it stopped on one.
+  // Waits until every projection has folded position - 1.
+  // kDeadlineExceeded on timeout; the follower's error if it stopped on one.
   absl::Status WaitFor(int64_t position, absl::Duration timeout);
+
+  // Writes a snapshot of every projection that folded events since its
+  // last one (see the banner).
+  absl::Status Snapshot();
 
   // Drops a projection's state and folds it again from position 0.
   absl::Status Rebuild(absl::string_view name);
   // Drops every projection's state and folds them all again from position
-  // 0, reading the log once.
+  // 0, reading the log once, then writes their snapshots.
   absl::Status RebuildAll();
 
-  // Next position the projection will fold.
+  // Next position the projection will fold (what it has folded in memory).
   absl::StatusOr<int64_t> Checkpoint(absl::string_view name) const;
-  // Every key/value of the projection's column family (metadata included),
-  // in key order: for byte comparisons and `slate verify`.
+  // Position of the projection's last snapshot (what a restart loads).
+  absl::StatusOr<int64_t> SnapshotPosition(absl::string_view name) const;
+  // Writes the projection's snapshot, then returns every key/value of its
+  // column family (metadata included), in key order: for byte comparisons
+  // and `slate verify`.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump(
       absl::string_view name) const;
-  // Reads one key of a projection's state (for queries).
+  // Reads one key of a projection's state (for queries): everything folded
+  // so far.
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view name,
                                                  absl::string_view key) const;
-  // Scans keys with `prefix` of a projection's committed state.
+  // Scans keys with `prefix` of a projection's state, in key order. `fn`
+  // may call Get or Scan again (the runner's lock is re-entrant) but must
+  // not fold.
   absl::Status Scan(absl::string_view name, absl::string_view prefix,
                     const std::function<bool(absl::string_view,
                                              absl::string_view)>& fn) const;
@@ -145,55 +152,58 @@ class ProjectionRunner {
     ~Slot();
     std::unique_ptr<Projection> projection;
     rocksdb::ColumnFamilyHandle* cf = nullptr;
-    int64_t checkpoint = 0;             // Guarded by fold_mu_ (writes).
+    int64_t folded = 0;      // Next position to fold. Guarded by fold_mu_.
+    int64_t checkpoint = 0;  // Of the last snapshot. Guarded by fold_mu_.
+    // The projection holds decoded state not written to `cache` yet.
+    bool unflushed = false;  // Guarded by fold_mu_.
     std::unique_ptr<StateCache> cache;  // Guarded by fold_mu_.
   };
   ProjectionRunner(EventLog* log, RunnerOptions options);
   absl::Status Load(Slot& slot);
   absl::Status Reset(Slot& slot);
-  // Drops what the slot holds in memory but has not committed (its state
-  // cache and the projection's deferred state).
+  // Drops what the slot holds in memory beyond its snapshot (its state
+  // cache and the projection's decoded state): it folds again from there.
   void Forget(Slot& slot);
+  // Writes what the projection keeps decoded into the slot's cache.
+  absl::Status FlushProjection(Slot& slot) const;
+  // Writes the snapshots of the slots that folded past them.
+  // REQUIRES: fold_mu_ held.
+  absl::Status SnapshotLocked();
   // After Reset of one or more slots: folds them from position 0.
   absl::Status FoldAfterResetLocked();
   absl::Status FoldLocked(int64_t position);
+  // Publishes the minimum folded position to WaitFor.
+  void PublishFolded();
   // Calls share(t) for t in [0, threads) on threads of the pool (t = 0 on
   // the caller). REQUIRES: fold_mu_ held; threads <= fold_threads_.
   void RunShares(size_t threads, const std::function<void(size_t)>& share);
   const Slot* Find(absl::string_view name) const;
   // The slot of `name`, or kNotFound naming it.
-  absl::StatusOr<Slot*> SlotNamed(absl::string_view name);
-  absl::StatusOr<const Slot*> SlotNamed(absl::string_view name) const;
+  absl::StatusOr<Slot*> SlotNamed(absl::string_view name) const;
   void FollowLoop();
-  // Ends the follower's current linger, if any.
-  void CutLinger();
-  // WaitFor without ending the follower's linger.
-  absl::Status AwaitCheckpoint(int64_t position, absl::Duration timeout);
 
   EventLog* const log_;
   const RunnerOptions options_;
   const size_t fold_threads_;  // Resolved options_.fold_threads, >= 1.
-  std::vector<Slot> slots_;
-  // Helper threads of parallel folds and commits, started by the first
+  // Mutable: queries (const) write a projection's decoded state into its
+  // cache before they read.
+  mutable std::vector<Slot> slots_;
+  // Helper threads of parallel folds and snapshots, started by the first
   // one. Used under fold_mu_.
   std::unique_ptr<FoldPool> pool_;
 
-  std::mutex fold_mu_;  // Serialises folds, rebuilds and slot changes.
-  std::atomic<int64_t> min_checkpoint_{0};
+  // Serialises folds, snapshots, rebuilds and reads of the state.
+  // Recursive: a query's Scan callback may read again.
+  mutable std::recursive_mutex fold_mu_;
+  int64_t events_since_snapshot_ = 0;  // Guarded by fold_mu_.
+  absl::Time last_snapshot_;           // Guarded by fold_mu_.
+  std::atomic<int64_t> min_folded_{0};
 
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;
   absl::Status follow_error_;  // Guarded by wait_mu_.
 
   std::atomic<bool> stop_{false};
-  // The follower's linger (RunnerOptions::follow_linger) waits on
-  // linger_cv_ until cut_linger_ (set by WaitFor and StopFollowing) or its
-  // deadline; appends do not wake it. waiters_ counts WaitFor calls that
-  // wait.
-  std::mutex linger_mu_;
-  std::condition_variable linger_cv_;
-  bool cut_linger_ = false;  // Guarded by linger_mu_.
-  std::atomic<int> waiters_{0};
   std::thread follower_;
 };
 

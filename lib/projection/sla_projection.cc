@@ -1167,6 +1167,10 @@ SlaProjection::~SlaProjection() = default;
 
 void SlaProjection::Discard() { caches_->Clear(); }
 
+bool SlaProjection::WantsFlush() const {
+  return caches_->recs.over_bound() || caches_->clocks.over_bound();
+}
+
 absl::Status SlaProjection::WriteBackRecords(ProjectionState& state) {
   SLATE_RETURN_IF_ERROR(Flush(state));
   caches_->recs.Clear();

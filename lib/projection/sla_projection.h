@@ -200,6 +200,7 @@ class SlaProjection final : public Projection {
   // changed ones.
   absl::Status Flush(ProjectionState& state) override;
   void Discard() override;
+  bool WantsFlush() const override;
 
  private:
   struct Caches;

@@ -14,12 +14,12 @@
 //   crash_points_child rebuild-batched DB DURABILITY RUN BATCHES REBUILDS
 //                      [SPEC]
 //       The same, but the rebuilds run on a ProjectionRunner that reads 32
-//       events at a time and commits after each read (commit_bytes = 1), so
-//       a crash can land after a commit of part of a rebuild.
+//       events at a time and snapshots after each read (snapshot_events =
+//       1), so a crash can land after a snapshot of part of a rebuild.
 //   crash_points_child rebuild-all DB DURABILITY RUN BATCHES REBUILDS [SPEC]
 //       The same, but each round rebuilds all the projections at once, on a
-//       ProjectionRunner with two fold threads whose commits always write
-//       one batch per projection (parallel_commit_min_keys = 1).
+//       ProjectionRunner with two fold threads (a snapshot writes one batch
+//       per projection).
 //   crash_points_child import  DB DURABILITY CSV
 //       Imports the ServiceNow export CSV with max_events_per_append = 2;
 //       acks every event a subscription sees committed.
@@ -136,22 +136,22 @@ int main(int argc, char** argv) {
   }
   long rebuilds = 0;
   if (!absl::SimpleAtoi(argv[6], &rebuilds)) return 2;
-  if (argc >= 8) {
-    if (absl::Status s = slate::crash_point::ArmFromSpec(argv[7]); !s.ok()) {
-      return Fail(s);
-    }
-  }
+  auto arm = [&]() -> absl::Status {
+    if (argc < 8) return absl::OkStatus();
+    return slate::crash_point::ArmFromSpec(argv[7]);
+  };
   if (mode == "rebuild-batched" || mode == "rebuild-all") {
+    // Armed after the engine closed: its closing snapshot is not a hit.
     engine->reset();
+    if (absl::Status s = arm(); !s.ok()) return Fail(s);
     auto log = slate::EventLog::Open(options, argv[2]);
     if (!log.ok()) return Fail(log.status());
     slate::RunnerOptions ro;
     if (mode == "rebuild-batched") {
       ro.batch_events = 32;
-      ro.commit_bytes = 1;
+      ro.snapshot_events = 1;
     } else {
       ro.fold_threads = 2;
-      ro.parallel_commit_min_keys = 1;
     }
     auto runner = slate::ProjectionRunner::Open(
         log->get(), slate::BuiltinProjections((*log)->options()), ro);
@@ -167,6 +167,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (absl::Status s = arm(); !s.ok()) return Fail(s);
   const std::vector<std::string> names = (*engine)->projections().Names();
   for (long i = 0; i < rebuilds; ++i) {
     for (const std::string& name : names) {

@@ -359,7 +359,7 @@ void ExpectPointState(const std::string& point, const StoredState& st,
     EXPECT_LT(st.min_checkpoint(), st.log_end)
         << where << ": " << st.ToString();
   } else if (point == "runner.after_batch_commit") {
-    // Each append folds in one batch, so the batch reached the log's end.
+    // The closing snapshot covers every append.
     EXPECT_EQ(st.min_checkpoint(), st.log_end)
         << where << ": " << st.ToString();
   }
@@ -412,24 +412,31 @@ TEST(CrashPointsTest, EngineBetweenLogAndProjections) {
                kAppendHits);
 }
 
+// Appends fold in memory; the snapshot that follows them is the one the
+// engine writes as it closes (hit 1 of each child), so each round crashes
+// in it, and the next round opens on the snapshot before.
+const std::vector<int64_t> kCloseSnapshotHits = {1, 1, 1, 1};
+
 TEST(CrashPointsTest, RunnerBeforeBatchCommit) {
-  AppendRounds("runner.before_batch_commit", "process-crash", kAppendHits);
+  AppendRounds("runner.before_batch_commit", "process-crash",
+               kCloseSnapshotHits);
 }
 
 TEST(CrashPointsTest, RunnerAfterBatchCommit) {
-  AppendRounds("runner.after_batch_commit", "process-crash", kAppendHits);
+  AppendRounds("runner.after_batch_commit", "process-crash",
+               kCloseSnapshotHits);
 }
 
 // --- Rebuilds ----------------------------------------------------------------
 
 // Rounds on one database: the child appends incidents (200 in the first
 // round, 10 in later ones), then rebuilds every projection in turn until the
-// armed point aborts. A refold commits once, at the log's end (unless
-// RunnerOptions::commit_bytes of changes pile up first), so a crash inside
-// it leaves the projection either reset (checkpoint 0) or complete.
+// armed point aborts. A refold snapshots once, at the log's end (unless
+// RunnerOptions::snapshot_events pass first), so a crash inside it leaves
+// the projection either reset (checkpoint 0) or complete.
 // `via_api`: armed by the child after its appends (crash_point::ArmFromSpec),
 // so only rebuild hits count; otherwise through SLATE_CRASH_POINT.
-// `mode`: the child's mode: "rebuild", "rebuild-batched" (commits every 32
+// `mode`: the child's mode: "rebuild", "rebuild-batched" (snapshots every 32
 // events) or "rebuild-all" (all projections at once, one batch each).
 void RebuildRounds(const std::string& point, bool via_api,
                    const std::vector<int64_t>& hits, int* mid_refold_rounds,
@@ -475,8 +482,8 @@ void RebuildRounds(const std::string& point, bool via_api,
       EXPECT_TRUE(partial) << where << ": " << st.ToString();
     }
     if (point == "runner.between_projection_commits") {
-      // The refold's commit is half written: the thread that stopped wrote
-      // one projection (at the log's end) and not its next (still reset).
+      // The refold's snapshot is half written: one projection stands at
+      // the log's end, the next one is still reset.
       EXPECT_EQ(st.max_checkpoint(), st.log_end)
           << where << ": " << st.ToString();
       EXPECT_EQ(st.min_checkpoint(), 0) << where << ": " << st.ToString();
@@ -528,8 +535,8 @@ TEST(CrashPointsTest, RunnerBeforeACommitPartWayThroughARebuild) {
   EXPECT_EQ(mid, 3);
 }
 
-// A rebuild of every projection at once commits one batch per projection,
-// two threads writing; the crash lands between one thread's batches.
+// A rebuild of every projection at once ends with a snapshot of one batch
+// per projection; the crash lands between two of them.
 TEST(CrashPointsTest, RunnerBetweenProjectionCommits) {
   int mid = 0;
   RebuildRounds("runner.between_projection_commits", /*via_api=*/true,

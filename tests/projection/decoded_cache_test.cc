@@ -60,10 +60,11 @@ TEST(DecodedCacheTest, EntriesOverTheBoundAreReusedClearedForNewKeys) {
     cache.MarkWritten(e);
   }
   ASSERT_TRUE(FlushInto(cache, state).ok());
-  EXPECT_EQ(cache.size(), 0u);           // Over the bound: dropped...
-  EXPECT_EQ(cache.spare_entries(), 6u);  // ...but kept for reuse.
+  EXPECT_EQ(cache.size(), 2u);           // Over the bound: all but the two
+  EXPECT_EQ(cache.spare_entries(), 4u);  // used last dropped, kept for reuse.
   EXPECT_EQ(state.data().size(), 6u);
   EXPECT_EQ(cache.Peek("k1"), nullptr);
+  EXPECT_NE(cache.Peek("k5"), nullptr);
 
   // A key the state does not hold: absent and empty, on a reused entry.
   auto* fresh = cache.Insert("new");
@@ -73,7 +74,7 @@ TEST(DecodedCacheTest, EntriesOverTheBoundAreReusedClearedForNewKeys) {
   EXPECT_TRUE(fresh->value.text.empty());
   EXPECT_TRUE(fresh->value.numbers.empty());
   EXPECT_EQ(fresh->value.clears, 1);
-  EXPECT_EQ(cache.spare_entries(), 5u);
+  EXPECT_EQ(cache.spare_entries(), 3u);
 
   // An old key loads its stored bytes, not the reused entry's old value.
   auto loaded = cache.Load(state, "k3", DecodeText<Clearable>);
@@ -83,14 +84,14 @@ TEST(DecodedCacheTest, EntriesOverTheBoundAreReusedClearedForNewKeys) {
   EXPECT_TRUE((*loaded)->value.numbers.empty());
   EXPECT_EQ(cache.Peek("k3"), *loaded);
   EXPECT_EQ(cache.Insert("k3"), *loaded);  // Cached: not a second entry.
-  EXPECT_EQ(cache.size(), 2u);
-  EXPECT_EQ(cache.spare_entries(), 4u);
+  EXPECT_EQ(cache.size(), 4u);
+  EXPECT_EQ(cache.spare_entries(), 2u);
 }
 
-// Over the bound, a Flush keeps the entries returned since the previous
-// Flush and drops the others; it drops them all when even those are too
-// many. Either way the cache holds at most its bound after a Flush.
-TEST(DecodedCacheTest, OverTheBoundEntriesUsedSinceTheLastFlushStay) {
+// Over the bound, a Flush keeps the max_entries / 2 entries that Peek, Load
+// or Insert returned last and drops the others; at or under the bound it
+// drops nothing. Nothing written is lost either way.
+TEST(DecodedCacheTest, OverTheBoundTheEntriesUsedLastStay) {
   MemoryState state;
   DecodedCache<Clearable> cache(/*max_entries=*/4);
   auto write = [&](const std::string& key) {
@@ -101,34 +102,37 @@ TEST(DecodedCacheTest, OverTheBoundEntriesUsedSinceTheLastFlushStay) {
   for (const char* key : {"a", "b", "c", "d"}) write(key);
   ASSERT_TRUE(FlushInto(cache, state).ok());
   EXPECT_EQ(cache.size(), 4u);  // At the bound: nothing dropped.
+  EXPECT_FALSE(cache.over_bound());
 
   // Next batch: "b" is read back (Peek), "c" loaded, "e" written new.
   ASSERT_NE(cache.Peek("b"), nullptr);
   auto c = cache.Load(state, "c", DecodeText<Clearable>);
   ASSERT_TRUE(c.ok()) << c.status();
   write("e");
+  EXPECT_TRUE(cache.over_bound());
   ASSERT_TRUE(FlushInto(cache, state).ok());
-  EXPECT_EQ(cache.size(), 3u);
-  EXPECT_EQ(cache.spare_entries(), 2u);
+  EXPECT_FALSE(cache.over_bound());
+  EXPECT_EQ(cache.size(), 2u);  // e and c, used last.
+  EXPECT_EQ(cache.spare_entries(), 3u);
   EXPECT_EQ(cache.Peek("a"), nullptr);
+  EXPECT_EQ(cache.Peek("b"), nullptr);
   EXPECT_EQ(cache.Peek("d"), nullptr);
-  ASSERT_NE(cache.Peek("b"), nullptr);
-  EXPECT_EQ(cache.Peek("b")->value.text, "value of b");
-  EXPECT_EQ(cache.Peek("b")->value.clears, 0);  // Never dropped.
+  ASSERT_NE(cache.Peek("c"), nullptr);
+  EXPECT_EQ(cache.Peek("c")->value.text, "value of c");
+  EXPECT_EQ(cache.Peek("c")->value.clears, 0);  // Never dropped.
   ASSERT_NE(cache.Peek("e"), nullptr);
   EXPECT_EQ(cache.Peek("e")->value.text, "value of e");
 
-  // The Peeks above used b and e in this batch; c was not returned since
-  // the last Flush, so it goes.
   for (const char* key : {"f", "g"}) write(key);
   ASSERT_TRUE(FlushInto(cache, state).ok());
   EXPECT_EQ(cache.size(), 4u);
-  EXPECT_EQ(cache.Peek("c"), nullptr);
 
-  // Five keys used in one batch against a bound of four: all dropped.
+  // Five more keys against a bound of four: the two written last stay.
   for (const char* key : {"h", "i", "j", "k", "l"}) write(key);
   ASSERT_TRUE(FlushInto(cache, state).ok());
-  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_NE(cache.Peek("k"), nullptr);
+  EXPECT_NE(cache.Peek("l"), nullptr);
   EXPECT_EQ(state.data().size(), 12u);  // Nothing lost on the way.
   auto d = cache.Load(state, "d", DecodeText<Clearable>);
   ASSERT_TRUE(d.ok()) << d.status();

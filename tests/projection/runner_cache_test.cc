@@ -80,15 +80,16 @@ struct Variant {
 std::vector<Variant> Variants() {
   std::vector<Variant> v;
   v.push_back({"defaults", RunnerOptions()});
-  RunnerOptions no_cache;  // Every commit drops the cache: merged scans.
-  no_cache.cache_bytes = 0;
+  RunnerOptions no_cache;  // Every read snapshots and drops the cache:
+                           // merged scans.
+  no_cache.snapshot_bytes = 0;
   no_cache.batch_events = 3;
-  no_cache.commit_bytes = 0;
-  v.push_back({"no-cache-commit-each-read", no_cache});
+  no_cache.snapshot_events = 1;
+  v.push_back({"no-cache-snapshot-each-read", no_cache});
   RunnerOptions tiny;  // Evicts now and then.
-  tiny.cache_bytes = 2048;
+  tiny.snapshot_bytes = 2048;
   tiny.batch_events = 5;
-  tiny.commit_bytes = 512;
+  tiny.snapshot_events = 7;
   v.push_back({"tiny-cache", tiny});
   return v;
 }

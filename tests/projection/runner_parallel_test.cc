@@ -4,7 +4,7 @@
 // change what is stored. The built-in projections fold a random log of
 // incident lifecycles (late events included) in uneven live steps with
 // reopens, under option sets from "one thread, big batches" to "three
-// threads, a commit after every 7-event read, no cache"; every option set
+// threads, a snapshot after every 7-event read, no cache"; every option set
 // must store exactly the state of an independent in-memory fold
 // (VerifyProjections), the same bytes as every other option set, and the
 // same bytes again after RebuildAll.
@@ -146,19 +146,15 @@ std::vector<Variant> Variants() {
   v.push_back({"defaults", RunnerOptions()});
   RunnerOptions busy;  // More threads than projections need; tiny steps.
   busy.fold_threads = 3;
-  busy.parallel_min_events = 1;
-  busy.parallel_commit_min_keys = 1;
   busy.batch_events = 7;
-  busy.commit_bytes = 0;
-  busy.cache_bytes = 0;
-  v.push_back({"three-threads-commit-each-read", busy});
+  busy.snapshot_events = 1;
+  busy.snapshot_bytes = 0;
+  v.push_back({"three-threads-snapshot-each-read", busy});
   RunnerOptions uneven;
   uneven.fold_threads = 2;
-  uneven.parallel_min_events = 1;
-  uneven.parallel_commit_min_keys = 1;
   uneven.batch_events = 13;
-  uneven.cache_bytes = 4096;
-  uneven.commit_bytes = 1024;
+  uneven.snapshot_bytes = 4096;
+  uneven.snapshot_events = 50;
   v.push_back({"two-threads-tiny-cache", uneven});
   // Decoded SLA and KPI records, clocks and cells dropped (and their
   // memory reused for the next) after nearly every batch of 5 events: a
@@ -327,17 +323,17 @@ std::unique_ptr<EventLog> CommentLog(const std::string& path,
   return std::move(*log);
 }
 
-// commit_bytes = 0: every batch commits, so the failing batch comes after
-// commits of this fold (the checkpoint must stay at the last one).
+// snapshot_events = 1: every batch is snapshotted, so the failing batch
+// comes after snapshots of this fold (the state must stay at the last one).
 TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
-  for (const auto& [threads, commit_bytes] :
-       std::vector<std::pair<size_t, size_t>>{
-           {1, RunnerOptions().commit_bytes},
-           {2, RunnerOptions().commit_bytes},
-           {1, 0},
-           {2, 0}}) {
-    SCOPED_TRACE(absl::StrCat(threads, " fold threads, commit_bytes ",
-                              commit_bytes));
+  for (const auto& [threads, snapshot_events] :
+       std::vector<std::pair<size_t, int64_t>>{
+           {1, RunnerOptions().snapshot_events},
+           {2, RunnerOptions().snapshot_events},
+           {1, 1},
+           {2, 1}}) {
+    SCOPED_TRACE(absl::StrCat(threads, " fold threads, snapshot_events ",
+                              snapshot_events));
     testing::TempDir dir;
     std::unique_ptr<EventLog> log = CommentLog(dir.path(), "f", 25);
     ASSERT_TRUE(log != nullptr && !::testing::Test::HasFatalFailure());
@@ -351,9 +347,7 @@ TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
     RunnerOptions ro;
     ro.batch_events = 5;  // Reads [0,5) [5,10) [10,15) [15,20): 17 fails.
     ro.fold_threads = threads;
-    ro.parallel_min_events = 1;
-    ro.parallel_commit_min_keys = 1;
-    ro.commit_bytes = commit_bytes;
+    ro.snapshot_events = snapshot_events;
     auto runner = ProjectionRunner::Open(log.get(), std::move(ps), ro);
     ASSERT_TRUE(runner.ok());
     absl::Status st = (*runner)->CatchUp();
@@ -382,32 +376,35 @@ TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
   }
 }
 
-// A big commit writes each projection's batch on its own thread. When one
-// projection's write fails, the others' writes stand, and the runner knows
-// it: folding on must not count their events twice. A small commit (one
-// batch for all) fails whole.
-TEST(RunnerParallelTest, AFailedWriteKeepsWhatTheOtherProjectionsCommitted) {
-  for (const bool split : {true, false}) {
-    SCOPED_TRACE(split ? "one batch per projection" : "one batch for all");
+// A snapshot writes each projection's batch on its own. When one
+// projection's write fails, the others' snapshots stand, the state in
+// memory stays right (queries see every event once), and the failed
+// projection's changes stay pending: the next snapshot, or a reopen that
+// folds from its older snapshot, gives the same answers.
+TEST(RunnerParallelTest, AFailedSnapshotWriteKeepsTheStateAndTheOtherSnapshots) {
+  for (const size_t threads : {size_t{1}, size_t{2}}) {
+    SCOPED_TRACE(absl::StrCat(threads, " fold threads"));
     testing::TempDir dir;
     std::unique_ptr<EventLog> log = CommentLog(dir.path(), "w", 20);
     ASSERT_TRUE(log != nullptr && !::testing::Test::HasFatalFailure());
-    std::vector<std::unique_ptr<Projection>> ps;
-    ps.push_back(std::make_unique<DeferredCount>("alpha", -1));
-    ps.push_back(std::make_unique<DeferredCount>("beta", -1));
     std::atomic<bool> beta_fails{false};
     RunnerOptions ro;
-    ro.fold_threads = 2;
-    ro.parallel_min_events = 1;
-    ro.parallel_commit_min_keys = split ? 1 : 1000;
+    ro.fold_threads = threads;
     ro.write_fault_for_test = [&](absl::string_view projection) {
       return beta_fails.load() && projection == "beta"
                  ? absl::UnavailableError("injected write failure")
                  : absl::OkStatus();
     };
-    auto runner = ProjectionRunner::Open(log.get(), std::move(ps), ro);
+    auto open = [&] {
+      std::vector<std::unique_ptr<Projection>> ps;
+      ps.push_back(std::make_unique<DeferredCount>("alpha", -1));
+      ps.push_back(std::make_unique<DeferredCount>("beta", -1));
+      return ProjectionRunner::Open(log.get(), std::move(ps), ro);
+    };
+    auto runner = open();
     ASSERT_TRUE(runner.ok());
     ASSERT_TRUE((*runner)->CatchUp().ok());
+    ASSERT_TRUE((*runner)->Snapshot().ok());
     auto value = [&](const char* name) {
       auto v = (*runner)->Get(name, "s/0");
       EXPECT_TRUE(v.ok() && v->has_value()) << name;
@@ -415,18 +412,29 @@ TEST(RunnerParallelTest, AFailedWriteKeepsWhatTheOtherProjectionsCommitted) {
     };
     beta_fails = true;
     ASSERT_NO_FATAL_FAILURE(AppendComments(*log, "w", 20, 30));
-    absl::Status st = (*runner)->CatchUp();
+    ASSERT_TRUE((*runner)->CatchUp().ok());
+    absl::Status st = (*runner)->Snapshot();
     EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
-    EXPECT_EQ(*(*runner)->Checkpoint("alpha"), split ? 30 : 20);
+    EXPECT_NE(st.message().find("projection beta"), std::string::npos) << st;
+    EXPECT_EQ(*(*runner)->SnapshotPosition("alpha"), 30);
+    EXPECT_EQ(*(*runner)->SnapshotPosition("beta"), 20);
+    EXPECT_EQ(*(*runner)->Checkpoint("beta"), 30);
+    EXPECT_EQ(value("alpha"), "15");
+    EXPECT_EQ(value("beta"), "15");
+    // A reopen while beta still cannot write: it loads its older snapshot
+    // and folds the tail again, counting each event once.
+    runner->reset();
+    runner = open();
+    ASSERT_TRUE(runner.ok());
     EXPECT_EQ(*(*runner)->Checkpoint("beta"), 20);
-    EXPECT_EQ(value("alpha"), split ? "15" : "10");
-    EXPECT_EQ(value("beta"), "10");
+    ASSERT_TRUE((*runner)->CatchUp().ok());
+    EXPECT_EQ(value("beta"), "15");
     beta_fails = false;
     ASSERT_NO_FATAL_FAILURE(AppendComments(*log, "w", 30, 40));
     ASSERT_TRUE((*runner)->CatchUp().ok());
-    // Each event counted once, whichever writes had stood.
-    EXPECT_EQ(*(*runner)->Checkpoint("alpha"), 40);
-    EXPECT_EQ(*(*runner)->Checkpoint("beta"), 40);
+    ASSERT_TRUE((*runner)->Snapshot().ok());
+    EXPECT_EQ(*(*runner)->SnapshotPosition("alpha"), 40);
+    EXPECT_EQ(*(*runner)->SnapshotPosition("beta"), 40);
     EXPECT_EQ(value("alpha"), "20");
     EXPECT_EQ(value("beta"), "20");
   }

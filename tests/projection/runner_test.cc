@@ -101,8 +101,10 @@ TEST_F(RunnerTest, RebuildIsByteIdenticalToTheIncrementalFold) {
 // the reset's range deletion over them) writes the same bytes.
 TEST_F(RunnerTest, RebuildOverAFullMemtableKeepsTheBytes) {
   OpenLog();
-  auto runner = OpenRunner(std::make_unique<StreamStats>());
-  // One commit per append: five entries each (total, streams, two keys of
+  RunnerOptions o;
+  o.snapshot_events = 1;
+  auto runner = OpenRunner(std::make_unique<StreamStats>(), o);
+  // One snapshot per append: five entries each (total, streams, two keys of
   // the stream, the checkpoint), far over the flush threshold.
   for (int i = 0; i < 1200; ++i) {
     AppendN(1, absl::StrCat("m", i, "-"));
@@ -232,31 +234,6 @@ TEST_F(RunnerTest, FollowingFoldsLiveAppendsAndWaitForSeesThem) {
   EXPECT_EQ(*incremental, *runner->Dump("stream-stats"));
 }
 
-// RunnerOptions::follow_linger: forever here, so only the cut can end it.
-TEST_F(RunnerTest, FollowerLingerEndsForAWaiterAndOnStop) {
-  OpenLog();
-  RunnerOptions o;
-  o.follow_linger = absl::InfiniteDuration();
-  o.follow_min_events = 1 << 20;
-  auto runner = OpenRunner(std::make_unique<StreamStats>(), o);
-  runner->StartFollowing();
-  AppendN(5, "a");
-  // The follower lingers for more events; a waiter ends that at once (else
-  // this times out).
-  ASSERT_TRUE(runner->WaitFor(5, absl::Seconds(60)).ok());
-  EXPECT_EQ(Value(*runner, "total"), "5");
-  // A waiter that starts before the appends land.
-  std::thread late([&] { AppendN(3, "b"); });
-  EXPECT_TRUE(runner->WaitFor(8, absl::Seconds(60)).ok());
-  late.join();
-  EXPECT_EQ(Value(*runner, "total"), "8");
-  // Appends nobody waits for: the follower lingers; stopping ends it (else
-  // this hangs until the test's timeout).
-  AppendN(2, "c");
-  runner->StopFollowing();
-  ASSERT_TRUE(runner->CatchUp().ok());
-  EXPECT_EQ(Value(*runner, "total"), "10");
-}
 
 TEST_F(RunnerTest, FollowerErrorIsReportedToWaiters) {
   OpenLog();
