@@ -9,7 +9,8 @@ namespace slate {
 std::vector<std::unique_ptr<Projection>> BuiltinProjections(
     const Options& options) {
   std::vector<std::unique_ptr<Projection>> ps;
-  ps.push_back(std::make_unique<ViewsProjection>());
+  ps.push_back(
+      std::make_unique<ViewsProjection>(options.projection_cached_records));
   ps.push_back(
       std::make_unique<SlaProjection>(options.projection_cached_records));
   ps.push_back(std::make_unique<KpiProjection>(BuiltinKpiOptions(options)));

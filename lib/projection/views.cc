@@ -9,6 +9,7 @@
 #include "lib/domain/incident.h"
 #include "lib/domain/problem.h"
 #include "lib/domain/service.h"
+#include "lib/projection/decoded_cache.h"
 
 namespace slate {
 
@@ -28,27 +29,77 @@ std::string SerializeDeterministic(const google::protobuf::Message& m) {
 
 namespace {
 
-// Loads the stored state (or a new one), evolves it with `e`, stores it.
+template <typename State>
+using ViewCache = DecodedCache<State>;
+
+// Loads the record (decoded, or from `state`, or new), evolves it with `e`.
 template <typename State, typename NewFn, typename EvolveFn>
 absl::Status Fold(const Envelope& e, absl::string_view id,
-                  ProjectionState& state, NewFn make_new, EvolveFn evolve) {
-  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                         state.Get(e.stream()));
-  State s;
-  if (stored.has_value()) {
-    if (!s.ParseFromString(*stored)) {
-      return absl::DataLossError(
-          absl::StrCat("view of ", e.stream(), " is undecodable"));
-    }
-  } else {
-    s = make_new(id);
-  }
-  evolve(e, &s);
-  state.Put(e.stream(), SerializeDeterministic(s));
+                  ProjectionState& state, ViewCache<State>& cache,
+                  NewFn make_new, EvolveFn evolve) {
+  SLATE_ASSIGN_OR_RETURN(
+      typename ViewCache<State>::Entry * entry,
+      cache.Load(state, e.stream(), [&](absl::string_view bytes, State* s) {
+        if (!s->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          return absl::DataLossError(
+              absl::StrCat("view of ", e.stream(), " is undecodable"));
+        }
+        return absl::OkStatus();
+      }));
+  if (!entry->present) entry->value = make_new(id);
+  evolve(e, &entry->value);
+  cache.MarkWritten(entry);
   return absl::OkStatus();
 }
 
+template <typename State>
+absl::Status FlushViews(ViewCache<State>& cache, ProjectionState& state) {
+  return cache.Flush([&](const std::string& key, const State& s, bool present) {
+    if (present) {
+      state.Put(key, SerializeDeterministic(s));
+    } else {
+      state.Delete(key);
+    }
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace
+
+struct ViewsProjection::Caches {
+  explicit Caches(size_t n) : incidents(n), problems(n), changes(n),
+                              services(n) {}
+  ViewCache<IncidentState> incidents;
+  ViewCache<ProblemState> problems;
+  ViewCache<ChangeState> changes;
+  ViewCache<ServiceState> services;
+};
+
+ViewsProjection::ViewsProjection(size_t cached_records)
+    : caches_(std::make_unique<Caches>(cached_records)) {}
+ViewsProjection::~ViewsProjection() = default;
+
+absl::Status ViewsProjection::Flush(ProjectionState& state) {
+  Caches& c = *caches_;
+  SLATE_RETURN_IF_ERROR(FlushViews(c.incidents, state));
+  SLATE_RETURN_IF_ERROR(FlushViews(c.problems, state));
+  SLATE_RETURN_IF_ERROR(FlushViews(c.changes, state));
+  return FlushViews(c.services, state);
+}
+
+void ViewsProjection::Discard() {
+  Caches& c = *caches_;
+  c.incidents.Clear();
+  c.problems.Clear();
+  c.changes.Clear();
+  c.services.Clear();
+}
+
+bool ViewsProjection::WantsFlush() const {
+  const Caches& c = *caches_;
+  return c.incidents.over_bound() || c.problems.over_bound() ||
+         c.changes.over_bound() || c.services.over_bound();
+}
 
 absl::Status ViewsProjection::Apply(const Envelope& e, ProjectionState& state) {
   absl::string_view stream = e.stream();
@@ -56,17 +107,18 @@ absl::Status ViewsProjection::Apply(const Envelope& e, ProjectionState& state) {
   if (slash == absl::string_view::npos) return absl::OkStatus();
   absl::string_view kind = stream.substr(0, slash);
   absl::string_view id = stream.substr(slash + 1);
+  Caches& c = *caches_;
   if (kind == "incident") {
-    return Fold<IncidentState>(e, id, state, NewIncidentState, EvolveIncident);
+    return Fold(e, id, state, c.incidents, NewIncidentState, EvolveIncident);
   }
   if (kind == "problem") {
-    return Fold<ProblemState>(e, id, state, NewProblemState, EvolveProblem);
+    return Fold(e, id, state, c.problems, NewProblemState, EvolveProblem);
   }
   if (kind == "change") {
-    return Fold<ChangeState>(e, id, state, NewChangeState, EvolveChange);
+    return Fold(e, id, state, c.changes, NewChangeState, EvolveChange);
   }
   if (kind == "service") {
-    return Fold<ServiceState>(e, id, state, NewServiceState, EvolveService);
+    return Fold(e, id, state, c.services, NewServiceState, EvolveService);
   }
   return absl::OkStatus();
 }

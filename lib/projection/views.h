@@ -6,9 +6,14 @@
 //
 // Keys are the aggregate's stream ("incident/INC1"); values are the
 // deterministic serialization of its state message (proto/commands.proto).
+// The messages stay decoded in memory between events (at most
+// cached_records per kind after a flush) and are serialized only when the
+// runner snapshots or a query reads.
 #ifndef SLATE_LIB_PROJECTION_VIEWS_H_
 #define SLATE_LIB_PROJECTION_VIEWS_H_
 
+#include <cstddef>
+#include <memory>
 #include <string>
 
 #include "google/protobuf/message.h"
@@ -19,10 +24,23 @@ namespace slate {
 class ViewsProjection final : public Projection {
  public:
   static constexpr absl::string_view kName = "views";
+  // cached_records: records kept decoded per kind (incident, problem,
+  // change, service); see Options::projection_cached_records.
+  explicit ViewsProjection(size_t cached_records = 4096);
+  ~ViewsProjection() override;
   absl::string_view name() const override { return kName; }
   // 2: IncidentDetailsUpdated updates the incident's details.
   int64_t version() const override { return 2; }
+  // Evolves the record's state message in memory; Flush serializes the
+  // changed ones.
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
+  absl::Status Flush(ProjectionState& state) override;
+  void Discard() override;
+  bool WantsFlush() const override;
+
+ private:
+  struct Caches;
+  std::unique_ptr<Caches> caches_;
 };
 
 // Byte-stable serialization (deterministic map order), for projection state
