@@ -41,9 +41,11 @@
 #include "benchmark/benchmark.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/api/engine.h"
+#include "lib/api/engine_internal.h"
 #include "lib/log/event_log.h"
 #include "lib/projection/builtins.h"
 #include "lib/projection/runner.h"
+#include "lib/projection/sla_projection.h"
 #include "proto/commands.pb.h"
 #include "rocksdb/db.h"
 
@@ -566,12 +568,11 @@ void BM_Sla_OpenClocksMemory(benchmark::State& state) {
              .ok()) {
       std::abort();
     }
-    auto status =
-        ForEachClock((*engine)->projections(), [&](const SlaClockView& v) {
-          if (v.state.phase() == SLA_CLOCK_PHASE_RUNNING) {
-            ++open_clocks;
-          }
-        });
+    auto status = ForEachClock(RunnerOf(**engine), [&](const SlaClockView& v) {
+      if (v.state.phase() == SLA_CLOCK_PHASE_RUNNING) {
+        ++open_clocks;
+      }
+    });
     if (!status.ok()) std::abort();
     const int64_t hwm_kb = VmHwmKb();
     state.counters["incidents"] = n;

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
 #include "lib/api/engine.h"
+#include "lib/api/engine_internal.h"
 #include "lib/projection/kpi_projection.h"
 #include "lib/projection/kpi_query.h"
 #include "lib/projection/kpi_rollup.h"
@@ -219,7 +220,7 @@ void BM_KpiQuery_Month(benchmark::State& state) {
   q.now = absl::FromUnixMicros(kStartUs) + absl::Hours(24 * 120);
   size_t rows = 0;
   for (auto _ : state) {
-    auto rollup = LoadKpiRollup(KpiScanOf(e.projections()), std::nullopt);
+    auto rollup = LoadKpiRollup(KpiScanOf(RunnerOf(e)), std::nullopt);
     if (!rollup.ok()) state.SkipWithError("load");
     auto r = QueryKpis(*rollup, q, KpiOptions(), {});
     if (!r.ok()) state.SkipWithError("query");

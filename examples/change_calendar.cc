@@ -18,10 +18,6 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/api/engine.h"
-#include "lib/projection/kpi_projection.h"
-#include "lib/projection/kpi_query.h"
-#include "lib/projection/kpi_rollup.h"
-#include "lib/projection/kpi_sla.h"
 
 namespace {
 
@@ -94,29 +90,19 @@ int Run(const std::string& db) {
   }
 
   std::cout << "\nChange KPIs for November 2026:\n";
-  slate::KpiOptions kpi_options = slate::BuiltinKpiOptions(engine.options());
-  auto rollup = slate::LoadKpiRollup(slate::KpiScanOf(engine.projections()),
-                                     std::nullopt);
-  auto finals = slate::FinalSlaClocks(engine.projections());
-  if (!rollup.ok() || !finals.ok()) {
-    std::cerr << "change_calendar: kpi failed\n";
-    return 1;
-  }
   slate::KpiQuery q;
   q.bucket = slate::KpiBucket::kMonth;
-  q.zone = kpi_options.zone;
   q.now = clock.Now();
   q.to = clock.Now();
-  auto report = slate::QueryKpis(*rollup, q, kpi_options, *finals);
+  slate::KpiTables tables;
+  tables.availability = false;
+  tables.sla = false;
+  auto report = engine.FormatKpis(q, slate::KpiFormat::kTable, tables);
   if (!report.ok()) {
     std::cerr << "change_calendar: " << report.status() << "\n";
     return 1;
   }
-  slate::KpiTables tables;
-  tables.availability = false;
-  tables.sla = false;
-  std::cout << slate::FormatKpiReport(*report, slate::KpiFormat::kTable,
-                                      tables);
+  std::cout << *report;
   return surprises == 0 ? 0 : 1;
 }
 

@@ -28,10 +28,6 @@
 #include "google/protobuf/util/json_util.h"
 #include "lib/api/describe.h"
 #include "lib/api/engine.h"
-#include "lib/projection/kpi_projection.h"
-#include "lib/projection/kpi_query.h"
-#include "lib/projection/kpi_rollup.h"
-#include "lib/projection/kpi_sla.h"
 
 namespace {
 
@@ -212,29 +208,18 @@ int Run(const std::string& db, bool temporary) {
   }
 
   std::cout << "\n4. KPIs for the day (by priority):\n";
-  slate::KpiOptions kpi_options = slate::BuiltinKpiOptions(engine.options());
-  absl::StatusOr<slate::KpiRollup> rollup = slate::LoadKpiRollup(
-      slate::KpiScanOf(engine.projections()), std::nullopt);
-  absl::StatusOr<std::vector<slate::KpiSlaClock>> finals =
-      slate::FinalSlaClocks(engine.projections());
-  if (!rollup.ok() || !finals.ok()) {
-    std::cerr << "quickstart: kpi: "
-              << (rollup.ok() ? finals.status() : rollup.status()) << "\n";
-    return 1;
-  }
   slate::KpiQuery q;
   q.by = {slate::KpiDimension::kPriority};
-  q.bucket = slate::KpiBucket::kDay;
-  q.zone = kpi_options.zone;
+  q.bucket = slate::KpiBucket::kDay;  // UTC days (KpiQuery::zone)
   q.now = clock.Now();
   q.to = clock.Now();
-  absl::StatusOr<slate::KpiReport> report =
-      slate::QueryKpis(*rollup, q, kpi_options, *finals);
+  absl::StatusOr<std::string> report =
+      engine.FormatKpis(q, slate::KpiFormat::kTable);
   if (!report.ok()) {
     std::cerr << "quickstart: kpi: " << report.status() << "\n";
     return 1;
   }
-  std::cout << slate::FormatKpiReport(*report, slate::KpiFormat::kTable);
+  std::cout << *report;
 
   slate::VerifyReport verify;
   if (!engine.Verify(&verify).ok() || !verify.ok()) {

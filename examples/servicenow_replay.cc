@@ -25,13 +25,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "lib/api/engine.h"
-#include "lib/domain/priority_matrix.h"
+#include "lib/api/names.h"
 #include "lib/import/servicenow_import.h"
 #include "lib/import/sla_policies.h"
-#include "lib/projection/kpi_projection.h"
-#include "lib/projection/kpi_query.h"
-#include "lib/projection/kpi_rollup.h"
-#include "lib/projection/kpi_sla.h"
 
 namespace {
 
@@ -60,7 +56,7 @@ int Run(const std::string& db, const std::string& file) {
                  "(run it with bazel run)\n";
     return 1;
   }
-  auto matrix = slate::LoadPriorityMatrixJson(matrix_json);
+  auto matrix = slate::ParsePriorityMatrixJson(matrix_json);
   if (!matrix.ok()) {
     std::cerr << "servicenow_replay: matrix: " << matrix.status() << "\n";
     return 1;
@@ -140,29 +136,19 @@ int Run(const std::string& db, const std::string& file) {
     last = std::max(last, absl::FromUnixMicros(tail->front().occurred_at_us()));
   }
 
-  slate::KpiOptions kpi_options = slate::BuiltinKpiOptions(engine.options());
-  auto rollup = slate::LoadKpiRollup(slate::KpiScanOf(engine.projections()),
-                                     std::nullopt);
-  auto finals = slate::FinalSlaClocks(engine.projections());
-  if (!rollup.ok() || !finals.ok()) {
-    std::cerr << "servicenow_replay: kpi failed\n";
-    return 1;
-  }
   slate::KpiQuery q;
   q.by = {slate::KpiDimension::kPriority};
   q.bucket = slate::KpiBucket::kMonth;
-  q.zone = kpi_options.zone;
   q.now = last;
   q.to = last + absl::Hours(24);
-  auto report = slate::QueryKpis(*rollup, q, kpi_options, *finals);
+  slate::KpiTables tables;
+  tables.availability = false;
+  auto report = engine.FormatKpis(q, slate::KpiFormat::kTable, tables);
   if (!report.ok()) {
     std::cerr << "servicenow_replay: kpi: " << report.status() << "\n";
     return 1;
   }
-  slate::KpiTables tables;
-  tables.availability = false;
-  std::cout << slate::FormatKpiReport(*report, slate::KpiFormat::kTable,
-                                      tables);
+  std::cout << *report;
 
   // At risk at the end of the log: running clocks due within 8 hours of the
   // last event.

@@ -27,7 +27,6 @@
 #include "absl/time/time.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
-#include "lib/projection/sla_projection.h"
 #include "tools/cli.h"
 #include "tools/duration_parse.h"
 

@@ -48,7 +48,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "lib/calendar/business_calendar.h"
+#include "lib/api/calendar.h"
 #include "tools/cli.h"
 #include "tools/duration_parse.h"
 
@@ -185,12 +185,11 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return text;
 }
 
-absl::StatusOr<std::shared_ptr<const BusinessCalendar>> LoadCalendar(
-    const std::string& path) {
+absl::StatusOr<Calendar> LoadCalendar(const std::string& path) {
   absl::StatusOr<std::string> json = ReadFile(path);
   if (!json.ok()) return json.status();
-  absl::StatusOr<std::shared_ptr<const BusinessCalendar>> calendar =
-      BusinessCalendar::FromJson(absl::string_view(json->data(), json->size()));
+  absl::StatusOr<Calendar> calendar =
+      Calendar::FromJson(absl::string_view(json->data(), json->size()));
   if (!calendar.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "calendar file ", Quote(path), ": ", calendar.status().message()));
@@ -220,11 +219,11 @@ int RunAdd(const CalendarFlags& f) {
   auto calendar = LoadCalendar(f.calendar);
   if (!calendar.ok()) return FailIn("add", calendar.status().message());
 
-  absl::StatusOr<absl::Time> due = (*calendar)->Add(*start, *duration);
+  absl::StatusOr<absl::Time> due = calendar->Add(*start, *duration);
   if (!due.ok()) {
     return FailIn("add", due.status().message(), CodeFor(due.status()));
   }
-  std::printf("%s\n", FormatInstant(*due, (*calendar)->zone()).c_str());
+  std::printf("%s\n", FormatInstant(*due, calendar->zone()).c_str());
   return kExitOk;
 }
 
@@ -236,7 +235,7 @@ int RunBetween(const CalendarFlags& f) {
   auto calendar = LoadCalendar(f.calendar);
   if (!calendar.ok()) return FailIn("between", calendar.status().message());
 
-  const absl::Duration d = (*calendar)->Between(*from, *to);
+  const absl::Duration d = calendar->Between(*from, *to);
   std::printf("%lld\n", static_cast<long long>(absl::ToInt64Seconds(d)));
   return kExitOk;
 }

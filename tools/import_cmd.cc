@@ -50,9 +50,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "lib/api/calendar.h"
 #include "lib/api/engine.h"
-#include "lib/calendar/business_calendar.h"
-#include "lib/domain/priority_matrix.h"
+#include "lib/api/names.h"
 #include "lib/import/csv_reader.h"
 #include "lib/import/servicenow_format.h"
 #include "lib/import/servicenow_import.h"
@@ -166,7 +166,7 @@ absl::StatusOr<PolicySet> LoadPolicySet(const std::string& path, int levels,
       return absl::InvalidArgumentError(
           absl::StrCat(file, ": calendar JSON: ", parsed.ToString()));
     }
-    const absl::Status valid = BusinessCalendar::FromSpec(spec).status();
+    const absl::Status valid = Calendar::FromSpec(spec).status();
     if (!valid.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(file, ": ", valid.message()));
@@ -263,7 +263,7 @@ int RunServiceNow(const ServiceNowFlags& f) {
     if (!ReadFile(f.matrix, &json)) {
       return Usage(kCommand, absl::StrCat("cannot read ", f.matrix));
     }
-    absl::StatusOr<PriorityMatrix> m = LoadPriorityMatrixJson(json);
+    absl::StatusOr<PriorityMatrix> m = ParsePriorityMatrixJson(json);
     if (!m.ok()) {
       return Usage(kCommand,
                    absl::StrCat(f.matrix, ": ", m.status().message()));

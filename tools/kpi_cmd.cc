@@ -21,7 +21,8 @@
 //   --to; also the engine clock. Default: the wall clock.
 // - `--format table|csv|json` (default table); `--table incidents|
 //   availability|sla` prints one table only (default all).
-// Measures and definitions: lib/projection/kpi_projection.h.
+// Measures and definitions: lib/projection/kpi_projection.h
+// (Engine::FormatKpis).
 // Exit codes: 0 success; 1 the database or a query failed; 2 bad usage or
 // no database in DIR (tools/cli.h).
 #include <cstdio>
@@ -34,7 +35,6 @@
 #include "absl/time/time.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
-#include "lib/projection/kpi_query.h"
 #include "tools/cli.h"
 #include "tools/kpi_flags.h"
 
@@ -79,17 +79,15 @@ int RunKpi(const KpiFlags& f) {
       range.now_given ? std::optional<absl::Time>(range.now) : std::nullopt,
       &code);
   if (db.engine == nullptr) return code;
-  absl::StatusOr<KpiInputs> in = LoadKpiInputs(*db.engine, q.zone);
-  if (!in.ok()) return Fail("kpi", in.status().ToString());
-  absl::StatusOr<KpiReport> report =
-      QueryKpis(in->rollup, q, in->options, in->clocks);
-  if (!report.ok()) {
-    return Fail("kpi", report.status().message(),
-                report.status().code() == absl::StatusCode::kInvalidArgument
-                    ? kExitUsage
-                    : kExitFailed);
+  absl::StatusOr<std::string> text = db.engine->FormatKpis(q, fmt, tables);
+  if (!text.ok()) {
+    // A query the flags make impossible (--from after --to) is bad usage.
+    if (text.status().code() == absl::StatusCode::kInvalidArgument) {
+      return Fail("kpi", text.status().message(), kExitUsage);
+    }
+    return Fail("kpi", text.status().ToString());
   }
-  std::fputs(FormatKpiReport(*report, fmt, tables).c_str(), stdout);
+  std::fputs(text->c_str(), stdout);
   return kExitOk;
 }
 

@@ -4,8 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "lib/base/status_macros.h"
-#include "lib/projection/kpi_sla.h"
 
 namespace slate::tools {
 
@@ -46,34 +44,6 @@ KpiRange ResolveKpiRange(const KpiRangeFlags& f) {
   if (!f.from.empty()) ParseInstantOrDate(f.from, r.zone, &r.from);
   if (!f.to.empty()) ParseInstantOrDate(f.to, r.zone, &r.to);
   return r;
-}
-
-absl::StatusOr<KpiInputs> LoadKpiInputs(Engine& engine,
-                                        const absl::TimeZone& zone) {
-  KpiInputs in;
-  in.options = BuiltinKpiOptions(engine.options());
-  if (zone.name() == in.options.zone.name()) {
-    SLATE_ASSIGN_OR_RETURN(
-        in.rollup,
-        LoadKpiRollup(KpiScanOf(engine.projections()), std::nullopt));
-  } else {
-    in.options.zone = zone;
-    Engine* e = &engine;
-    SLATE_ASSIGN_OR_RETURN(in.rollup, FoldKpiRollup(
-                                          [e](int64_t position, size_t n) {
-                                            return e->ReadAll(position, n);
-                                          },
-                                          in.options));
-  }
-  absl::StatusOr<std::vector<KpiSlaClock>> clocks =
-      FinalSlaClocks(engine.projections());
-  if (!clocks.ok()) {
-    return absl::Status(
-        clocks.status().code(),
-        absl::StrCat("SLA clocks: ", clocks.status().message()));
-  }
-  in.clocks = *std::move(clocks);
-  return in;
 }
 
 }  // namespace slate::tools

@@ -1,6 +1,5 @@
-// The flags `slate kpi` and `slate report` share (time bucket, zone, range,
-// now) and the KPI inputs both read from a database: the rollup in the
-// query's zone and the final SLA clocks.
+// The flags `slate kpi` and `slate report` share: time bucket, zone, range,
+// now.
 //
 //   auto range = std::make_shared<KpiRangeFlags>();
 //   range->bucket = "week";                   // This command's default.
@@ -15,9 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "lib/api/engine.h"
-#include "lib/projection/kpi_query.h"
-#include "lib/projection/kpi_rollup.h"
+#include "lib/api/kpi_types.h"
 #include "tools/cli.h"
 
 namespace slate::tools {
@@ -47,16 +44,6 @@ struct KpiRange {
 // The flags' values (dates are midnight in the zone). REQUIRES: they passed
 // the validators AddKpiRangeFlags installs.
 KpiRange ResolveKpiRange(const KpiRangeFlags& f);
-
-// The KPI rollup in `zone` (the stored one when `zone` is its zone, else the
-// log folded again) with *options set for it, and the final SLA clocks.
-struct KpiInputs {
-  KpiOptions options;
-  KpiRollup rollup;
-  std::vector<KpiSlaClock> clocks;
-};
-absl::StatusOr<KpiInputs> LoadKpiInputs(Engine& engine,
-                                        const absl::TimeZone& zone);
 
 }  // namespace slate::tools
 

@@ -28,7 +28,6 @@
 #include "absl/time/time.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
-#include "lib/projection/kpi_query.h"
 #include "lib/report/report.h"
 #include "tools/cli.h"
 #include "tools/kpi_flags.h"
@@ -49,6 +48,7 @@ int RunReport(const ReportFlags& f) {
   ro.title = f.title;
   ro.source = f.db;
   ro.bucket = range.bucket;
+  ro.zone = range.zone;
   ro.from = range.from;
   ro.to = range.to;
   ro.now = range.now;
@@ -60,10 +60,8 @@ int RunReport(const ReportFlags& f) {
       range.now_given ? std::optional<absl::Time>(range.now) : std::nullopt,
       &code);
   if (db.engine == nullptr) return code;
-  absl::StatusOr<KpiInputs> in = LoadKpiInputs(*db.engine, range.zone);
-  if (!in.ok()) return Fail("report", in.status().ToString());
   absl::StatusOr<report::ReportData> data =
-      report::CollectReportData(in->rollup, in->options, in->clocks, ro);
+      report::CollectReportData(*db.engine, ro);
   if (!data.ok()) {
     if (data.status().code() == absl::StatusCode::kInvalidArgument) {
       return Usage("report", data.status().message());

@@ -30,12 +30,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/api/engine.h"
-#include "lib/domain/change.h"
-#include "lib/domain/common.h"
-#include "lib/domain/incident.h"
-#include "lib/domain/priority_matrix.h"
-#include "lib/domain/problem.h"
-#include "lib/domain/service.h"
+#include "lib/api/names.h"
 #include "tools/cli.h"
 
 namespace slate::tools {
@@ -62,7 +57,7 @@ std::string Scalar(const Message& m, const FieldDescriptor* f, int index) {
                               : r->GetInt32(m, f));
     case FieldDescriptor::CPPTYPE_INT64: {
       int64_t v = rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f);
-      if (absl::EndsWith(f->name(), "_us")) return FormatMicros(v);
+      if (absl::EndsWith(f->name(), "_us")) return FormatStateTime(v);
       return absl::StrCat(v);
     }
     case FieldDescriptor::CPPTYPE_BOOL:
@@ -121,7 +116,7 @@ void PrintFields(const Message& m, const std::string& indent,
     }
     if (name == "priority" && f->cpp_type() == FieldDescriptor::CPPTYPE_INT32) {
       int p = m.GetReflection()->GetInt32(m, f);
-      value = absl::StrCat(p, " (", PriorityName(matrix, p), ")");
+      value = absl::StrCat(p, " (", PriorityLevelName(matrix, p), ")");
     }
     std::printf("%s%s: %s\n", indent.c_str(), name.c_str(), value.c_str());
   }
@@ -169,16 +164,12 @@ int RunShow(const ShowFlags& f) {
     if (priority != 0 && json.size() > 2) {
       json.insert(json.size() - 1,
                   absl::StrCat(",\"priorityName\":\"",
-                               PriorityName(matrix, priority), "\""));
+                               PriorityLevelName(matrix, priority), "\""));
     }
     std::printf("%s\n", json.c_str());
     return kExitOk;
   }
-  std::string status;
-  if (r->has_incident()) status = IncidentStatusName(r->incident().status());
-  if (r->has_problem()) status = ProblemStatusName(r->problem().status());
-  if (r->has_change()) status = ChangeStatusName(r->change().status());
-  if (r->has_service()) status = ServiceStatusName(r->service());
+  const std::string status = AggregateStatusName(*r);
   std::printf("%s%s%s\n", kind.c_str(), id.empty() ? "" : " ", id.c_str());
   if (!status.empty()) std::printf("  state: %s\n", status.c_str());
   PrintFields(state, "  ", matrix);

@@ -25,7 +25,7 @@
 #include "absl/time/time.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
-#include "lib/projection/sla_projection.h"
+#include "lib/api/names.h"
 #include "tools/cli.h"
 
 namespace slate::tools {
@@ -49,12 +49,12 @@ std::string FormatSlaTimerEvent(const Envelope& e) {
     return absl::StrCat(Rfc3339(e.occurred_at_us()), " warning ",
                         w.threshold_percent(), "% ", w.record(),
                         " policy=", w.policy_id(), " ",
-                        SlaTargetTypeName(w.metric()), " cycle=", w.cycle());
+                        SlaMetricName(w.metric()), " cycle=", w.cycle());
   }
   const SlaBreached& b = e.sla_breached();
   return absl::StrCat(Rfc3339(e.occurred_at_us()), " breached ", b.record(),
-                      " policy=", b.policy_id(), " ",
-                      SlaTargetTypeName(b.metric()), " cycle=", b.cycle());
+                      " policy=", b.policy_id(), " ", SlaMetricName(b.metric()),
+                      " cycle=", b.cycle());
 }
 
 int RunTick(const TickFlags& f) {

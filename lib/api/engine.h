@@ -1,6 +1,10 @@
 // slate::Engine: the embeddable SLA and incident engine. This is the header a
-// service includes; everything it needs is declared here or in options.h,
-// types.h, clock.h and the schema in proto/events.proto.
+// service includes; everything it needs is declared here, in the other
+// lib/api headers it includes (options.h, types.h, clock.h, subscription.h,
+// policy.h, sla_types.h, kpi_types.h, verify.h) and in the schema in proto/.
+// Nothing of RocksDB or of the engine's internals is visible from here: an
+// embedder's build needs only this repo's root and the generated proto
+// headers on its include path.
 //
 //   #include "lib/api/engine.h"
 //
@@ -9,36 +13,37 @@
 //       slate::Engine::Open(options, "/var/lib/slate");
 //   if (!engine.ok()) return engine.status();
 //
-//   slate::Envelope e;
-//   e.set_event_id("inc-1-opened");
-//   e.mutable_incident_opened()->set_number("INC1");
-//   auto r = (*engine)->Append("incident/INC1",
-//                              slate::ExpectedVersion::NoStream(), {e});
-//   auto events = (*engine)->ReadStream("incident/INC1", 0, 100);
+//   slate::Command cmd;  // proto/commands.proto
+//   cmd.mutable_open_incident()->set_incident_id("INC1");
+//   ...
+//   auto result = (*engine)->Execute(cmd);            // decided, appended
+//   auto fired = (*engine)->AdvanceTo(absl::Now());   // SLA warnings, breaches
+//   auto risky = (*engine)->AtRisk(absl::Now(), absl::Hours(8));
+//   slate::KpiQuery q;  q.now = absl::Now();
+//   auto table = (*engine)->FormatKpis(q, slate::KpiFormat::kTable);
 //
 // Thread-safe: call any method from any thread. Close by destroying it.
 #ifndef SLATE_LIB_API_ENGINE_H_
 #define SLATE_LIB_API_ENGINE_H_
 
-#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "lib/api/kpi_types.h"
 #include "lib/api/options.h"
+#include "lib/api/policy.h"
+#include "lib/api/sla_types.h"
+#include "lib/api/subscription.h"
 #include "lib/api/types.h"
-#include "lib/domain/policy.h"
-#include "lib/log/event_log.h"
-#include "lib/log/log_verify.h"
-#include "lib/projection/runner.h"
-#include "lib/projection/sla_projection.h"
+#include "lib/api/verify.h"
 #include "proto/commands.pb.h"
 #include "proto/events.pb.h"
 
@@ -52,55 +57,69 @@ class Engine {
   static absl::StatusOr<std::unique_ptr<Engine>> Open(const Options& options,
                                                       const std::string& dir);
 
-  ~Engine();
+  // The on-disk format version this build writes (and the newest it opens).
+  static int FormatVersion();
+
+  virtual ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Appends `events` to `stream` atomically if `expected` holds. See
-  // EventLog::Append for the exact contract (idempotent retries by event id,
-  // kAborted on a version conflict, kAlreadyExists on a reused id). On a
-  // full disk kResourceExhausted; after a failed write or flush, every
-  // write fails with that error until the engine is reopened.
-  absl::StatusOr<AppendResult> Append(absl::string_view stream,
-                                      ExpectedVersion expected,
-                                      std::vector<Envelope> events);
+  // --- The log
+  // ----------------------------------------------------------------
+
+  // Appends `events` to `stream` atomically if `expected` holds. Event ids
+  // are idempotency keys: a retry with identical content returns the
+  // original positions (AppendResult::idempotent_replay); the same id with
+  // other content is kAlreadyExists. A version mismatch is kAborted with
+  // nothing written. On a full disk kResourceExhausted; after a failed
+  // write or flush, every write fails with that error until the engine is
+  // reopened.
+  virtual absl::StatusOr<AppendResult> Append(absl::string_view stream,
+                                              ExpectedVersion expected,
+                                              std::vector<Envelope> events) = 0;
 
   // Events of `stream` from `from_version`, at most `max_count`.
-  absl::StatusOr<std::vector<Envelope>> ReadStream(absl::string_view stream,
-                                                   int64_t from_version,
-                                                   size_t max_count) const;
+  virtual absl::StatusOr<std::vector<Envelope>> ReadStream(
+      absl::string_view stream, int64_t from_version,
+      size_t max_count) const = 0;
   // Events of the whole log from `from_position`, at most `max_count`.
-  absl::StatusOr<std::vector<Envelope>> ReadAll(int64_t from_position,
-                                                size_t max_count) const;
+  virtual absl::StatusOr<std::vector<Envelope>> ReadAll(
+      int64_t from_position, size_t max_count) const = 0;
   // Version of the stream's last event; -1 if it has none.
-  absl::StatusOr<int64_t> StreamVersion(absl::string_view stream) const;
+  virtual absl::StatusOr<int64_t> StreamVersion(
+      absl::string_view stream) const = 0;
   // Whether any stream whose id starts with `prefix` has an event.
-  absl::StatusOr<bool> HasStreamWithPrefix(absl::string_view prefix) const;
+  virtual absl::StatusOr<bool> HasStreamWithPrefix(
+      absl::string_view prefix) const = 0;
   // Number of events in the log (= the next position).
-  int64_t NextPosition() const;
+  virtual int64_t NextPosition() const = 0;
 
   // Follows the log from `from_position` (catch-up, then live). The handler
   // runs on the subscription's own thread. Stop it by destroying the result.
-  std::unique_ptr<Subscription> Subscribe(int64_t from_position,
-                                          EventHandler handler);
+  virtual std::unique_ptr<Subscription> Subscribe(int64_t from_position,
+                                                  EventHandler handler) = 0;
 
   // Persists everything appended so far (required in kBulkImport mode;
-  // also done on close). Appends wait while it runs (EventLog::Flush).
-  absl::Status Flush();
+  // also done on close). Appends wait while it runs.
+  virtual absl::Status Flush() = 0;
+
+  // --- Domain commands ----------------------------------------------------
 
   // Executes a domain command (proto/commands.proto): loads the aggregate,
   // decides, appends with the loaded stream version. Returns where the events
   // landed and the aggregate's new state. Idempotent by command_id; nothing
-  // is appended on any error. See lib/domain/executor.h for the contract.
-  // The policy overload overrides the domain policy (default: DomainPolicy()).
-  absl::StatusOr<ExecuteResult> Execute(const Command& command);
-  absl::StatusOr<ExecuteResult> Execute(const Command& command,
-                                        const DomainPolicy& policy);
+  // is appended on any error (kInvalidArgument: a bad command;
+  // kFailedPrecondition: not allowed in the aggregate's state; kAborted: a
+  // concurrent writer won, retry). The policy overload overrides the domain
+  // policy (default: DomainPolicy(), lib/api/policy.h).
+  virtual absl::StatusOr<ExecuteResult> Execute(const Command& command) = 0;
+  virtual absl::StatusOr<ExecuteResult> Execute(const Command& command,
+                                                const DomainPolicy& policy) = 0;
 
   // The current state of an aggregate: kind "incident", "problem",
   // "change", "service" or "priority-matrix" (id ignored). kNotFound if none.
-  absl::StatusOr<ExecuteResult> LoadAggregate(absl::string_view kind,
-                                              absl::string_view id) const;
+  virtual absl::StatusOr<ExecuteResult> LoadAggregate(
+      absl::string_view kind, absl::string_view id) const = 0;
 
   // --- Projections ----------------------------------------------------------
 
@@ -108,26 +127,23 @@ class Engine {
   // `position` (exclusive), e.g. AppendResult::last_position + 1. In kSync
   // mode that is already true after Append returns. kDeadlineExceeded on
   // timeout; the projection's error if one failed to fold.
-  absl::Status WaitForProjections(int64_t position,
-                                  absl::Duration timeout = absl::Seconds(30));
+  virtual absl::Status WaitForProjections(
+      int64_t position, absl::Duration timeout = absl::Seconds(30)) = 0;
   // Drops a projection's state and folds it again from position 0.
-  absl::Status RebuildProjection(absl::string_view name);
+  virtual absl::Status RebuildProjection(absl::string_view name) = 0;
   // The first error a projection met while folding after an append (the
   // append itself succeeded and is durable). OK when all is well.
-  absl::Status ProjectionStatus() const;
+  virtual absl::Status ProjectionStatus() const = 0;
   // Checks the whole log (dense positions, stream and id indexes, every
   // record decodes) and that every projection equals a fresh fold from
   // position 0. Fills `report` with what was checked and the differences
   // found; non-OK only if the check itself could not run.
-  absl::Status Verify(VerifyReport* report);
-
-  // The projection runner, for tools and advanced queries (slate verify,
-  // slate kpi). Valid while the engine is open.
-  ProjectionRunner& projections() { return *runner_; }
+  virtual absl::Status Verify(VerifyReport* report) = 0;
 
   // --- SLA clocks and timers ------------------------------------------------
-  // Semantics: lib/projection/sla_projection.h. In kAsync mode these read
-  // what the projections have folded so far (WaitForProjections first).
+  // Clocks are folded from the log: see lib/projection/sla_projection.h for
+  // the rules. In kAsync mode these read what the projections have folded
+  // so far (WaitForProjections first).
 
   // Appends the SlaWarning / SlaBreached events of every threshold due at
   // or before `now` (due <= now: never early; occurred_at = the exact
@@ -138,53 +154,62 @@ class Engine {
   // append order. kInvalidArgument if `now` lies further ahead of the
   // engine's clock than options.max_clock_skew (nothing is appended): the
   // future is not a fact. Serialised with other AdvanceTo calls.
-  absl::StatusOr<std::vector<Envelope>> AdvanceTo(absl::Time now);
+  virtual absl::StatusOr<std::vector<Envelope>> AdvanceTo(absl::Time now) = 0;
   // Replay mode: AdvanceTo(the latest occurred_at of any incident or change
   // event folded), so a historical log fires exactly the deadlines its own
   // events have passed. Call it after importing or replaying a batch.
   // Returns nothing before the first record event.
-  absl::StatusOr<std::vector<Envelope>> AdvanceToWatermark();
+  virtual absl::StatusOr<std::vector<Envelope>> AdvanceToWatermark() = 0;
   // The first error the live timer thread met (OK if none or not running).
-  absl::Status TimerStatus() const;
+  virtual absl::Status TimerStatus() const = 0;
 
   // Every clock (all cycles) of one record: "incident/INC1", or a bare id
   // looked up as an incident, then a change. Empty if it has none.
-  absl::StatusOr<std::vector<SlaClockView>> Clocks(
-      absl::string_view record) const;
+  virtual absl::StatusOr<std::vector<SlaClockView>> Clocks(
+      absl::string_view record) const = 0;
   // Not-yet-breached running clocks whose deadline is <= now + within,
   // filtered, sorted by deadline, at most top_n (0: all).
-  absl::StatusOr<std::vector<SlaClockView>> AtRisk(
+  virtual absl::StatusOr<std::vector<SlaClockView>> AtRisk(
       absl::Time now, absl::Duration within,
       const SlaAtRiskFilter& filter = SlaAtRiskFilter(),
-      size_t top_n = 20) const;
+      size_t top_n = 20) const = 0;
   // Breached clocks whose record is still open (clock running or paused),
   // sorted by breach instant.
-  absl::StatusOr<std::vector<SlaClockView>> Breached() const;
+  virtual absl::StatusOr<std::vector<SlaClockView>> Breached() const = 0;
 
-  LogStats Stats() const;
-  const Options& options() const;
+  // --- KPIs
+  // -------------------------------------------------------------------
+  // Measures and their definitions: lib/projection/kpi_projection.h. The
+  // stored rollups are in UTC days; a query in another zone folds the whole
+  // log again in memory (correct, costs one pass over the log). SLA
+  // compliance counts the final clocks of the SLA projection.
 
- private:
-  Engine(std::unique_ptr<EventLog> log,
-         std::unique_ptr<ProjectionRunner> runner);
-  // After a successful append: fold now (kSync) or leave it to the follower.
-  void AfterAppend();
+  // Answers every query from one load of the KPI rollup and the final SLA
+  // clocks (one per distinct zone), in order. kInvalidArgument when a
+  // query's from >= to; the error of the load otherwise ("SLA clocks: ..."
+  // when the clocks did not load).
+  virtual absl::StatusOr<std::vector<KpiResult>> Kpis(
+      absl::Span<const KpiQuery> queries) const = 0;
+  // The answer to `query` as `slate kpi` prints it. Table: aligned sections
+  // for people (durations like "2h05m", rates in %, "-" for an absent
+  // mean). CSV: one block per table, each with a header line, blocks
+  // separated by a blank line; durations in seconds, rates as fractions,
+  // absent values empty. JSON: one object {"zone","bucket","by","rows":
+  // [...],"availability":[...],"sla":[...]}; absent values omitted.
+  // Errors as Kpis.
+  virtual absl::StatusOr<std::string> FormatKpis(
+      const KpiQuery& query, KpiFormat format,
+      const KpiTables& tables = KpiTables()) const = 0;
 
-  std::unique_ptr<EventLog> log_;
-  std::unique_ptr<ProjectionRunner> runner_;  // Destroyed before log_.
-  mutable std::mutex projection_mu_;
-  absl::Status projection_status_;  // Guarded by projection_mu_.
+  // --- Misc -----------------------------------------------------------------
 
-  // SLA timers.
-  void StartTimer();
-  void StopTimer();
-  void TimerLoop();
-  std::mutex advance_mu_;  // Serialises AdvanceTo.
-  mutable std::mutex timer_mu_;
-  std::condition_variable timer_cv_;
-  bool timer_stop_ = false;  // Guarded by timer_mu_.
-  absl::Status timer_status_;  // Guarded by timer_mu_.
-  std::thread timer_;
+  // Counters since open.
+  virtual LogStats Stats() const = 0;
+  // The options the engine was opened with (clock null: the system clock).
+  virtual const Options& options() const = 0;
+
+ protected:
+  Engine() = default;
 };
 
 }  // namespace slate

@@ -444,7 +444,7 @@ EventLog::EventLog(const Options& options, std::unique_ptr<rocksdb::DB> db,
 EventLog::~EventLog() {
   {
     std::lock_guard<std::mutex> l(subs_mu_);
-    for (Subscription* s : subscriptions_) {
+    for (LogSubscription* s : subscriptions_) {
       s->StopThread();
       s->log_ = nullptr;
     }
@@ -1107,9 +1107,9 @@ LogStats EventLog::Stats() const {
 std::unique_ptr<Subscription> EventLog::Subscribe(int64_t from_position,
                                                   EventHandler handler,
                                                   size_t batch_size) {
-  std::unique_ptr<Subscription> s(
-      new Subscription(this, std::max<int64_t>(from_position, 0),
-                       std::move(handler), std::max<size_t>(batch_size, 1)));
+  std::unique_ptr<LogSubscription> s(
+      new LogSubscription(this, std::max<int64_t>(from_position, 0),
+                          std::move(handler), std::max<size_t>(batch_size, 1)));
   {
     std::lock_guard<std::mutex> l(subs_mu_);
     subscriptions_.push_back(s.get());
@@ -1161,23 +1161,23 @@ bool EventLog::WaitForPosition(int64_t position,
   return !stop.load(std::memory_order_acquire);
 }
 
-void EventLog::Unregister(Subscription* s) {
+void EventLog::Unregister(LogSubscription* s) {
   std::lock_guard<std::mutex> l(subs_mu_);
   subscriptions_.erase(
       std::remove(subscriptions_.begin(), subscriptions_.end(), s),
       subscriptions_.end());
 }
 
-Subscription::Subscription(EventLog* log, int64_t from, EventHandler handler,
-                           size_t batch_size)
+LogSubscription::LogSubscription(EventLog* log, int64_t from,
+                                 EventHandler handler, size_t batch_size)
     : log_(log),
       handler_(std::move(handler)),
       batch_size_(batch_size),
       next_(from) {}
 
-Subscription::~Subscription() { Stop(); }
+LogSubscription::~LogSubscription() { Stop(); }
 
-void Subscription::StopThread() {
+void LogSubscription::StopThread() {
   if (!thread_.joinable()) return;
   {
     std::lock_guard<std::mutex> l(log_->notify_mu_);
@@ -1187,7 +1187,7 @@ void Subscription::StopThread() {
   thread_.join();
 }
 
-void Subscription::Stop() {
+void LogSubscription::Stop() {
   EventLog* log = log_;
   if (log == nullptr) return;
   StopThread();
@@ -1195,12 +1195,12 @@ void Subscription::Stop() {
   log_ = nullptr;
 }
 
-absl::Status Subscription::status() const {
+absl::Status LogSubscription::status() const {
   std::lock_guard<std::mutex> l(status_mu_);
   return status_;
 }
 
-void Subscription::Run() {
+void LogSubscription::Run() {
   absl::Status failure;
   while (!stop_.load(std::memory_order_acquire)) {
     const int64_t next = next_.load(std::memory_order_relaxed);

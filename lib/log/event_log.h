@@ -35,13 +35,14 @@
 #include "absl/types/span.h"
 #include "google/protobuf/arena.h"
 #include "lib/api/options.h"
+#include "lib/api/subscription.h"
 #include "lib/api/types.h"
 #include "proto/events.pb.h"
 #include "rocksdb/db.h"
 
 namespace slate {
 
-class Subscription;
+class LogSubscription;
 
 // Test-only knobs for EventLog::OpenForTest (fault injection in tests/faults).
 // Production code uses Open, which is OpenForTest with these defaults.
@@ -51,10 +52,6 @@ struct EventLogTestHooks {
   // must outlive the log. Default (null): rocksdb::Env::Default().
   rocksdb::Env* env = nullptr;
 };
-
-// Called for each event a subscription delivers, in position order. A non-OK
-// return stops the subscription with that status.
-using EventHandler = std::function<absl::Status(const Envelope&)>;
 
 class EventLog {
  public:
@@ -182,7 +179,7 @@ class EventLog {
   void WakeWaiters();
 
  private:
-  friend class Subscription;
+  friend class LogSubscription;
   struct Writer;
   struct GroupState;
 
@@ -209,7 +206,7 @@ class EventLog {
   absl::Status CheckIds(Writer* w, const GroupState& group, bool* all_stored,
                         AppendResult* original);
 
-  void Unregister(Subscription* s);
+  void Unregister(LogSubscription* s);
 
   const Options options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -238,7 +235,7 @@ class EventLog {
   std::condition_variable notify_cv_;
 
   std::mutex subs_mu_;
-  std::vector<Subscription*> subscriptions_;  // Guarded by subs_mu_.
+  std::vector<LogSubscription*> subscriptions_;  // Guarded by subs_mu_.
 
   std::function<void()> before_group_write_;
 
@@ -248,26 +245,21 @@ class EventLog {
   std::atomic<int64_t> stat_syncs_{0};
 };
 
-// A running subscription. Destroying it stops it.
-class Subscription {
+// The log's Subscription (lib/api/subscription.h). Destroying it stops it.
+class LogSubscription final : public Subscription {
  public:
-  ~Subscription();
-  // Stops delivery and joins the delivery thread. Idempotent.
-  // REQUIRES: not called from this subscription's handler.
-  void Stop();
-  // Next position this subscription will deliver (its checkpoint).
-  int64_t next_position() const {
+  ~LogSubscription() override;
+  void Stop() override;
+  int64_t next_position() const override {
     return next_.load(std::memory_order_acquire);
   }
-  // OK while running or after Stop(); the error that ended it otherwise.
-  absl::Status status() const;
-  // True once delivery ended (stopped, handler error or read error).
-  bool done() const { return done_.load(std::memory_order_acquire); }
+  absl::Status status() const override;
+  bool done() const override { return done_.load(std::memory_order_acquire); }
 
  private:
   friend class EventLog;
-  Subscription(EventLog* log, int64_t from, EventHandler handler,
-               size_t batch_size);
+  LogSubscription(EventLog* log, int64_t from, EventHandler handler,
+                  size_t batch_size);
   void Run();
   // Stops and joins the delivery thread; leaves registration alone.
   void StopThread();

@@ -14,31 +14,11 @@
 #ifndef SLATE_LIB_LOG_LOG_VERIFY_H_
 #define SLATE_LIB_LOG_LOG_VERIFY_H_
 
-#include <string>
-#include <vector>
-
 #include "absl/status/status.h"
+#include "lib/api/verify.h"
 #include "lib/log/event_log.h"
 
 namespace slate {
-
-struct VerifyReport {
-  // One line per check that was made, saying what it covered.
-  std::vector<std::string> checked;
-  // Differences found (at most kMaxProblems; the rest are counted).
-  std::vector<std::string> problems;
-  int64_t more_problems = 0;
-  static constexpr size_t kMaxProblems = 20;
-
-  void Problem(std::string p) {
-    if (problems.size() < kMaxProblems) {
-      problems.push_back(std::move(p));
-    } else {
-      ++more_problems;
-    }
-  }
-  bool ok() const { return problems.empty(); }
-};
 
 // Adds what it checked and every problem found to `report`. Returns non-OK
 // only when the check itself could not run (I/O error).

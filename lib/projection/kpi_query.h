@@ -39,42 +39,12 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "lib/api/kpi_types.h"
 #include "lib/projection/kpi_projection.h"
 #include "lib/projection/kpi_rollup.h"
 #include "proto/events.pb.h"
 
 namespace slate {
-
-enum class KpiDimension {
-  kService,
-  kPriority,
-  kGroup,
-  kCategory,
-  kContactType
-};
-enum class KpiBucket { kDay, kWeek, kMonth };
-enum class KpiFormat { kTable, kCsv, kJson };
-
-// "service", "priority", "group", "category", "contact".
-const char* KpiDimensionName(KpiDimension d);
-// Accepts the names above (and "contact_type", "assignment_group").
-std::optional<KpiDimension> ParseKpiDimension(absl::string_view s);
-const char* KpiBucketName(KpiBucket b);
-
-struct KpiQuery {
-  // Dimensions to group by, in output column order; empty: totals only.
-  std::vector<KpiDimension> by;
-  KpiBucket bucket = KpiBucket::kDay;
-  // Must be the rollup's zone (KpiOptions::zone). Default: UTC.
-  absl::TimeZone zone = absl::UTCTimeZone();
-  // Buckets overlapping [from, to). Default from: the first day with data;
-  // default to: `now`.
-  absl::Time from = absl::InfinitePast();
-  absl::Time to = absl::InfiniteFuture();
-  // Ongoing outages end here; availability is measured up to here.
-  // Default: the Unix epoch (set it).
-  absl::Time now = absl::UnixEpoch();
-};
 
 // One final SLA clock (met or breached), as the SLA projection reports it.
 struct KpiSlaClock {
@@ -124,13 +94,6 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup,
                                     const KpiQuery& query,
                                     const KpiOptions& options,
                                     absl::Span<const KpiSlaClock> sla_clocks);
-
-// Which tables FormatKpiReport prints. Default: all.
-struct KpiTables {
-  bool incidents = true;  // Incidents, times, quality and change measures.
-  bool availability = true;
-  bool sla = true;
-};
 
 // Table: aligned sections for people (durations like "2h05m", rates in %,
 // "-" for an absent mean). CSV: one block per table, each with a header

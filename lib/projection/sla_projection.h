@@ -73,35 +73,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "lib/api/sla_types.h"
 #include "lib/projection/projection.h"
 #include "lib/projection/runner.h"
 #include "proto/events.pb.h"
 #include "proto/sla.pb.h"
 
 namespace slate {
-
-// One SLA clock with the attributes of its record, for queries and KPIs.
-// Stable: the KPI rollups code against it.
-struct SlaClockView {
-  // The record's stream, e.g. "incident/INC1" or "change/CHG1".
-  std::string record;
-  std::string policy_id;
-  // "response", "resolution" or "update".
-  std::string target_type;
-  // 1 for the first cycle; +1 per reopen in NEW_CYCLE mode.
-  int64_t cycle = 1;
-  // status, phase, deadline_us, started_at_us, stopped_at_us, breached_at_us,
-  // business/wall elapsed, target history: see SlaClockState.
-  SlaClockState state;
-  // The record's attributes as of the latest event folded. For a change:
-  // service = its first service id, group and contact_type empty, priority
-  // = its impact.
-  std::string service;
-  std::string group;
-  std::string category;
-  std::string contact_type;
-  int priority = 0;
-};
 
 // Calls fn for every clock of every record (every cycle), in key order
 // (record stream, policy id, metric, cycle). kDataLoss if stored state does
@@ -154,13 +132,6 @@ struct SlaDue {
 // fact here; the next one comes once that fact's event is folded.
 absl::StatusOr<std::vector<SlaDue>> DueClocks(const ProjectionRunner& runner,
                                               absl::Time now, size_t limit);
-
-// Filters for AtRiskClocks; an empty/zero field matches anything.
-struct SlaAtRiskFilter {
-  std::string group;    // The incident's assignment group.
-  std::string service;  // The record's service.
-  int priority = 0;     // The record's priority (1..N).
-};
 
 // Running clocks that are not breached yet (status RUNNING) whose deadline
 // is <= now + within (a deadline already past but not yet fired counts),

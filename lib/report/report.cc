@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lib/base/status_macros.h"
 #include "lib/report/svg_chart.h"
 
 namespace slate::report {
@@ -34,27 +33,23 @@ std::optional<double> Compliance(const SlaCount& c) {
   return Ratio(c.met, c.met + c.breached, 100);
 }
 
-absl::StatusOr<KpiReport> Query(const KpiRollup& rollup,
-                                const KpiOptions& kpi_options,
-                                absl::Span<const KpiSlaClock> clocks,
-                                const ReportOptions& o,
-                                std::vector<KpiDimension> by) {
+KpiQuery Query(const ReportOptions& o, std::vector<KpiDimension> by) {
   KpiQuery q;
   q.by = std::move(by);
   q.bucket = o.bucket;
-  q.zone = kpi_options.zone;
+  q.zone = o.zone;
   q.from = o.from;
   q.to = o.to;
   q.now = o.now;
-  return QueryKpis(rollup, q, kpi_options, clocks);
+  return q;
 }
 
 // Final clocks of a report by one dimension value (`key` of the row dims).
 template <typename Key>
 std::map<Key, std::map<std::string, SlaCount>> SlaBy(
-    const KpiReport& r, Key (*key)(const KpiDims&)) {
+    const KpiResult& r, Key (*key)(const KpiKey&)) {
   std::map<Key, std::map<std::string, SlaCount>> out;
-  for (const KpiSlaRow& s : r.sla) {
+  for (const KpiResultSlaRow& s : r.sla) {
     SlaCount& c = out[key(s.dims)][s.target_type];
     c.met += s.met;
     c.breached += s.breached;
@@ -62,8 +57,8 @@ std::map<Key, std::map<std::string, SlaCount>> SlaBy(
   return out;
 }
 
-int PriorityOf(const KpiDims& d) { return d.priority; }
-std::string GroupOf(const KpiDims& d) { return d.group; }
+int PriorityOf(const KpiKey& d) { return d.priority; }
+std::string GroupOf(const KpiKey& d) { return d.group; }
 
 std::string PercentText(const std::optional<double>& v) {
   return v.has_value() ? absl::StrCat(FormatNumber(*v, 1), " %") : "-";
@@ -166,17 +161,20 @@ std::string FormatDurationSeconds(double seconds) {
   return absl::StrFormat("%dd%02dh", s / 86400, s % 86400 / 3600);
 }
 
-absl::StatusOr<ReportData> CollectReportData(
-    const KpiRollup& rollup, const KpiOptions& kpi_options,
-    absl::Span<const KpiSlaClock> sla_clocks, const ReportOptions& o) {
+absl::StatusOr<ReportData> CollectReportData(const Engine& engine,
+                                             const ReportOptions& o) {
   ReportData d;
-  d.zone = kpi_options.zone.name();
+  d.zone = o.zone.name();
   d.bucket = o.bucket;
   d.now = o.now;
 
-  SLATE_ASSIGN_OR_RETURN(KpiReport totals,
-                         Query(rollup, kpi_options, sla_clocks, o, {}));
-  for (const KpiRow& row : totals.rows) {
+  const KpiQuery queries[] = {Query(o, {}), Query(o, {KpiDimension::kPriority}),
+                              Query(o, {KpiDimension::kGroup}),
+                              Query(o, {KpiDimension::kCategory})};
+  absl::StatusOr<std::vector<KpiResult>> results = engine.Kpis(queries);
+  if (!results.ok()) return results.status();
+  const KpiResult& totals = (*results)[0];
+  for (const KpiResultRow& row : totals.rows) {
     BucketPoint p;
     p.start = row.start;
     p.end = row.end;
@@ -189,18 +187,16 @@ absl::StatusOr<ReportData> CollectReportData(
     d.total.Add(row.flow);
     d.backlog_at_end = row.backlog;
   }
-  for (const KpiSlaRow& s : totals.sla) {
+  for (const KpiResultSlaRow& s : totals.sla) {
     SlaCount& c = d.sla_total[s.target_type];
     c.met += s.met;
     c.breached += s.breached;
   }
 
   // Per priority: MTTR from the merged sketches, SLA counts.
-  SLATE_ASSIGN_OR_RETURN(
-      KpiReport by_priority,
-      Query(rollup, kpi_options, sla_clocks, o, {KpiDimension::kPriority}));
-  std::map<int, KpiMeasures> prio_flow;
-  for (const KpiRow& row : by_priority.rows) {
+  const KpiResult& by_priority = (*results)[1];
+  std::map<int, KpiFlow> prio_flow;
+  for (const KpiResultRow& row : by_priority.rows) {
     prio_flow[row.dims.priority].Add(row.flow);
   }
   auto prio_sla = SlaBy<int>(by_priority, &PriorityOf);
@@ -209,7 +205,7 @@ absl::StatusOr<ReportData> CollectReportData(
     PriorityStat ps;
     ps.priority = p;
     ps.resolved_final = m.resolved_final;
-    const QuantileSketch& sk = m.resolution_wall_sketch;
+    const KpiDurations& sk = m.resolution_wall_sketch;
     if (sk.count() > 0 && sk.IsNonNegative()) {
       ps.mttr_p50_s = sk.Quantile(0.5) / 1e6;
       ps.mttr_p90_s = sk.Quantile(0.9) / 1e6;
@@ -227,9 +223,7 @@ absl::StatusOr<ReportData> CollectReportData(
   }
 
   // Per assignment group: SLA counts, top N by number of final clocks.
-  SLATE_ASSIGN_OR_RETURN(
-      KpiReport by_group,
-      Query(rollup, kpi_options, sla_clocks, o, {KpiDimension::kGroup}));
+  const KpiResult& by_group = (*results)[2];
   for (auto& [g, m] : SlaBy<std::string>(by_group, &GroupOf)) {
     SlaByTarget st;
     st.label = OrNone(g, "(unassigned)");
@@ -246,14 +240,12 @@ absl::StatusOr<ReportData> CollectReportData(
   }
 
   // Per category: opened and breached clocks.
-  SLATE_ASSIGN_OR_RETURN(
-      KpiReport by_category,
-      Query(rollup, kpi_options, sla_clocks, o, {KpiDimension::kCategory}));
+  const KpiResult& by_category = (*results)[3];
   std::map<std::string, CategoryStat> cats;
-  for (const KpiRow& row : by_category.rows) {
+  for (const KpiResultRow& row : by_category.rows) {
     cats[row.dims.category].opened += row.flow.opened;
   }
-  for (const KpiSlaRow& s : by_category.sla) {
+  for (const KpiResultSlaRow& s : by_category.sla) {
     cats[s.dims.category].breached += s.breached;
   }
   for (auto& [name, c] : cats) {
@@ -476,7 +468,7 @@ std::string RenderReportHtml(const ReportData& d, const ReportOptions& o) {
 
   // 6. Summary table.
   {
-    const KpiMeasures& t = d.total;
+    const KpiFlow& t = d.total;
     auto row = [](absl::string_view name, absl::string_view value) {
       return absl::StrCat("<tr><th scope=\"row\">", HtmlEscape(name),
                           "</th><td class=\"num\">", HtmlEscape(value),

@@ -1,20 +1,16 @@
 // The HTML report of a Slate database (`slate report`): one self-contained
 // HTML file with inline SVG charts (no script, no network) of the KPIs that
-// QueryKpis (lib/projection/kpi_query.h) computes and the final SLA clocks
-// of the SLA projection (lib/projection/kpi_sla.h, via ForEachClock).
+// Engine::Kpis computes, SLA compliance included (lib/api/kpi_types.h).
 //
-//   SLATE_ASSIGN_OR_RETURN(slate::KpiRollup rollup,
-//       slate::LoadKpiRollup(slate::KpiScanOf(engine->projections()), {}));
-//   SLATE_ASSIGN_OR_RETURN(std::vector<slate::KpiSlaClock> clocks,
-//       slate::FinalSlaClocks(engine->projections()));
 //   slate::report::ReportOptions o;
 //   o.bucket = slate::KpiBucket::kWeek;  o.now = absl::Now();
-//   SLATE_ASSIGN_OR_RETURN(slate::report::ReportData data,
-//       slate::report::CollectReportData(rollup, kpi_options, clocks, o));
-//   std::string html = slate::report::RenderReportHtml(data, o);
+//   absl::StatusOr<slate::report::ReportData> data =
+//       slate::report::CollectReportData(*engine, o);
+//   if (!data.ok()) return data.status();
+//   std::string html = slate::report::RenderReportHtml(*data, o);
 //
-// What it shows (every figure is a QueryKpis measure, summed over buckets
-// or dimension groups with KpiMeasures::Add; nothing is recomputed from
+// What it shows (every figure is an Engine::Kpis measure, summed over
+// buckets or dimension groups with KpiFlow::Add; nothing is recomputed from
 // events):
 //   1. opened and resolved (transitions) per bucket, and the backlog at each
 //      bucket's end;
@@ -43,10 +39,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "absl/types/span.h"
-#include "lib/projection/kpi_projection.h"
-#include "lib/projection/kpi_query.h"
-#include "lib/projection/kpi_rollup.h"
+#include "lib/api/engine.h"
+#include "lib/api/kpi_types.h"
 
 namespace slate::report {
 
@@ -57,6 +51,9 @@ struct ReportOptions {
   std::string source;
   // Time buckets of the charts over time. Default: week (Monday first).
   KpiBucket bucket = KpiBucket::kWeek;
+  // The zone of the buckets; another than UTC folds the log again (see
+  // Engine::Kpis). Default: UTC.
+  absl::TimeZone zone = absl::UTCTimeZone();
   // Buckets overlapping [from, to). Default: from the first day with data
   // to `now`.
   absl::Time from = absl::InfinitePast();
@@ -121,16 +118,16 @@ struct ReportData {
   int64_t groups_with_clocks = 0;             // Before the top-N cut.
   std::vector<CategoryStat> top_by_volume;    // Most opened first; top N.
   std::vector<CategoryStat> top_by_breaches;  // Most breaches first; top N.
-  KpiMeasures total;                          // Flows of the whole period.
+  KpiFlow total;                              // Flows of the whole period.
   int64_t backlog_at_end = 0;
   std::map<std::string, SlaCount> sla_total;  // By target type.
 };
 
-// Queries `rollup` (folded in kpi_options.zone) and the final SLA clocks.
-// kInvalidArgument when from >= to (QueryKpis's checks).
-absl::StatusOr<ReportData> CollectReportData(
-    const KpiRollup& rollup, const KpiOptions& kpi_options,
-    absl::Span<const KpiSlaClock> sla_clocks, const ReportOptions& options);
+// Queries the engine's KPIs (one load of the rollup for four queries:
+// totals, by priority, by group, by category). kInvalidArgument when
+// from >= to; the engine's error otherwise (Engine::Kpis).
+absl::StatusOr<ReportData> CollectReportData(const Engine& engine,
+                                             const ReportOptions& options);
 
 // The whole HTML document (UTF-8). Every text from the data is escaped.
 std::string RenderReportHtml(const ReportData& data,

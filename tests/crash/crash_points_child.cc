@@ -38,6 +38,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "lib/api/engine.h"
+#include "lib/api/engine_internal.h"
 #include "lib/base/crash_point.h"
 #include "lib/import/servicenow_import.h"
 #include "lib/log/event_log.h"
@@ -168,7 +169,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (absl::Status s = arm(); !s.ok()) return Fail(s);
-  const std::vector<std::string> names = (*engine)->projections().Names();
+  const std::vector<std::string> names = RunnerOf(**engine).Names();
   for (long i = 0; i < rebuilds; ++i) {
     for (const std::string& name : names) {
       if (absl::Status s = (*engine)->RebuildProjection(name); !s.ok()) {

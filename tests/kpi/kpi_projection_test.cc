@@ -28,6 +28,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
+#include "lib/api/engine_internal.h"
 #include "lib/projection/kpi_query.h"
 #include "lib/projection/kpi_rollup.h"
 #include "tests/testing/temp_dir.h"
@@ -79,7 +80,7 @@ class KpiScenarioTest : public ::testing::Test {
   }
 
   KpiRollup Rollup() {
-    auto r = LoadKpiRollup(KpiScanOf(engine_->projections()), std::nullopt);
+    auto r = LoadKpiRollup(KpiScanOf(RunnerOf(*engine_)), std::nullopt);
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : KpiRollup();
   }
@@ -113,10 +114,10 @@ class KpiScenarioTest : public ::testing::Test {
   // A rebuild folds the same bytes, and the incremental fold equals a fresh
   // in-memory fold.
   void ExpectRebuildIsByteIdentical() {
-    auto before = engine_->projections().Dump("kpi");
+    auto before = RunnerOf(*engine_).Dump("kpi");
     ASSERT_TRUE(before.ok()) << before.status();
     ASSERT_TRUE(engine_->RebuildProjection("kpi").ok());
-    auto after = engine_->projections().Dump("kpi");
+    auto after = RunnerOf(*engine_).Dump("kpi");
     ASSERT_TRUE(after.ok());
     EXPECT_EQ(*before, *after);
     auto fresh = FoldKpiRollup(
@@ -336,14 +337,13 @@ TEST_F(KpiScenarioTest, BusinessTimeFromTheLogsServiceCalendar) {
     ASSERT_TRUE(res.ok()) << c.command_id() << ": " << res.status();
   }
   ASSERT_TRUE((*early)->ProjectionStatus().ok());
-  auto early_rollup =
-      LoadKpiRollup(KpiScanOf((*early)->projections()), std::nullopt);
+  auto early_rollup = LoadKpiRollup(KpiScanOf(RunnerOf(**early)), std::nullopt);
   ASSERT_TRUE(early_rollup.ok()) << early_rollup.status();
   ExpectOfficeHoursFigures(*early_rollup, KpiOptions(), clock_.Now());
 
   // KpiOptions::service_calendars still override the log: 24x7 given
   // explicitly makes business time wall time again.
-  auto rollup = LoadKpiRollup(KpiScanOf(engine_->projections()), std::nullopt);
+  auto rollup = LoadKpiRollup(KpiScanOf(RunnerOf(*engine_)), std::nullopt);
   ASSERT_TRUE(rollup.ok());
   KpiOptions override_options;
   auto always = BusinessCalendar::FromJson(
@@ -588,7 +588,7 @@ TEST_F(KpiScenarioTest, MergedPartitionRollupsEqualTheRollupOfTheUnion) {
               FormatKpiReport(*b, KpiFormat::kJson));
   }
   // Time ranges: the rollup of days before 11-03 merged with the rest.
-  auto early = LoadKpiRollup(KpiScanOf(engine_->projections()), Day(11, 3));
+  auto early = LoadKpiRollup(KpiScanOf(RunnerOf(*engine_)), Day(11, 3));
   ASSERT_TRUE(early.ok());
   KpiRollup late = *whole;
   for (auto it = late.cells.begin(); it != late.cells.end();) {

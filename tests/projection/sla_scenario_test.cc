@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
+#include "lib/api/engine_internal.h"
 #include "lib/projection/sla_projection.h"
 #include "tests/projection/sla_test_util.h"
 #include "tests/testing/temp_dir.h"
@@ -64,7 +65,7 @@ class SlaScenarioTest : public ::testing::Test {
     return c.ok() ? *c : std::vector<SlaClockView>();
   }
   std::vector<std::pair<std::string, std::string>> Dump() {
-    auto d = engine_->projections().Dump(SlaProjection::kName);
+    auto d = RunnerOf(*engine_).Dump(SlaProjection::kName);
     EXPECT_TRUE(d.ok()) << d.status();
     return d.ok() ? *d : std::vector<std::pair<std::string, std::string>>();
   }
@@ -219,7 +220,7 @@ TEST_F(SlaScenarioTest, SlaEventsCountOnlyOnTheRecordsSlaStream) {
     auto r = engine_->Append(stream, ExpectedVersion::Any(), {w});
     ASSERT_TRUE(r.ok()) << r.status();
   }
-  ASSERT_TRUE(engine_->projections().CatchUp().ok());
+  ASSERT_TRUE(RunnerOf(*engine_).CatchUp().ok());
   auto user_keys = [](std::vector<std::pair<std::string, std::string>> kv) {
     std::erase_if(kv, [](const auto& p) { return p.first[0] == '\0'; });
     return kv;

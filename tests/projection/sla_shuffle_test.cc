@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
+#include "lib/api/engine_internal.h"
 #include "lib/projection/sla_projection.h"
 #include "tests/projection/sla_test_util.h"
 #include "tests/testing/temp_dir.h"
@@ -124,7 +125,7 @@ class Db {
     ASSERT_TRUE(r.ok()) << r.status();
   }
   std::vector<std::pair<std::string, std::string>> Dump() {
-    auto d = engine->projections().Dump(SlaProjection::kName);
+    auto d = RunnerOf(*engine).Dump(SlaProjection::kName);
     EXPECT_TRUE(d.ok()) << d.status();
     return *d;
   }

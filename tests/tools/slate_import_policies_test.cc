@@ -24,6 +24,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
+#include "lib/api/engine_internal.h"
 #include "lib/import/sla_policies.h"
 #include "lib/projection/kpi_sla.h"
 #include "tests/report/subprocess.h"
@@ -154,7 +155,7 @@ TEST_F(SlateImportPoliciesTest, KpiShowsTheEnginesOwnSlaVerdicts) {
   options.create_if_missing = false;
   auto engine = Engine::Open(options, db);
   ASSERT_TRUE(engine.ok()) << engine.status();
-  auto clocks = FinalSlaClocks((*engine)->projections());
+  auto clocks = FinalSlaClocks(RunnerOf(**engine));
   ASSERT_TRUE(clocks.ok()) << clocks.status();
   int64_t want_met = 0, want_breached = 0;
   const int64_t from = absl::ToUnixMicros(

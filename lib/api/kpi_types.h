@@ -1,0 +1,188 @@
+// KPI queries and their results: what Engine::Kpis and Engine::FormatKpis
+// take and return. Measures and their definitions:
+// lib/projection/kpi_projection.h (in short: flows count transitions in a
+// bucket, stocks such as the backlog are taken at the bucket's end, SLA
+// compliance counts final clocks by their stop or breach instant).
+//
+//   slate::KpiQuery q;
+//   q.by = {slate::KpiDimension::kPriority};  // empty: totals only
+//   q.bucket = slate::KpiBucket::kWeek;       // weeks start on Monday
+//   q.now = absl::Now();                      // set it
+//   auto table = engine->FormatKpis(q, slate::KpiFormat::kTable);
+//   auto kpis = engine->Kpis({q});            // the same as data
+//   for (const slate::KpiResultRow& row : (*kpis)[0].rows) {
+//     std::cout << row.start << " P" << row.dims.priority << " opened "
+//               << row.flow.opened << " backlog " << row.backlog << "\n";
+//   }
+#ifndef SLATE_LIB_API_KPI_TYPES_H_
+#define SLATE_LIB_API_KPI_TYPES_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace slate {
+
+class QuantileSketch;
+
+enum class KpiDimension {
+  kService,
+  kPriority,
+  kGroup,
+  kCategory,
+  kContactType
+};
+enum class KpiBucket { kDay, kWeek, kMonth };
+enum class KpiFormat { kTable, kCsv, kJson };
+
+// "service", "priority", "group", "category", "contact".
+const char* KpiDimensionName(KpiDimension d);
+// Accepts the names above (and "contact_type", "assignment_group").
+std::optional<KpiDimension> ParseKpiDimension(absl::string_view s);
+// "day", "week", "month".
+const char* KpiBucketName(KpiBucket b);
+
+struct KpiQuery {
+  // Dimensions to group by, in output column order; empty: totals only.
+  std::vector<KpiDimension> by;
+  KpiBucket bucket = KpiBucket::kDay;
+  // Must be the rollup's zone (KpiOptions::zone). Default: UTC.
+  absl::TimeZone zone = absl::UTCTimeZone();
+  // Buckets overlapping [from, to). Default from: the first day with data;
+  // default to: `now`.
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
+  // Ongoing outages end here; availability is measured up to here.
+  // Default: the Unix epoch (set it).
+  absl::Time now = absl::UnixEpoch();
+};
+
+// Which tables FormatKpiReport prints. Default: all.
+struct KpiTables {
+  bool incidents = true;  // Incidents, times, quality and change measures.
+  bool availability = true;
+  bool sla = true;
+};
+
+// --- Results of Engine::Kpis ---------------------------------------------
+
+// The durations (microseconds) behind a mean: mergeable, with quantiles
+// within 0.8 % of the exact ones. Copyable value.
+class KpiDurations {
+ public:
+  KpiDurations();
+  // For the engine: a copy of an internal sketch.
+  explicit KpiDurations(const QuantileSketch& sketch);
+  KpiDurations(const KpiDurations& other);
+  KpiDurations& operator=(const KpiDurations& other);
+  ~KpiDurations();
+
+  // Number of durations (sum of counts).
+  int64_t count() const;
+  // Whether every count is >= 0 (always, except for backlog-like deltas).
+  bool IsNonNegative() const;
+  // The q-quantile in microseconds, 0 <= q <= 1.
+  // REQUIRES: count() > 0 and IsNonNegative().
+  double Quantile(double q) const;
+  // Adds every duration of `other` (exact; order-independent).
+  void Merge(const KpiDurations& other);
+
+ private:
+  std::unique_ptr<QuantileSketch> sketch_;  // Never null.
+};
+
+// Age classes of the backlog: [0, 1d), [1d, 3d), [3d, 7d), [7d, 30d), 30d+.
+inline constexpr int kKpiAgingClasses = 5;
+
+// The sums of one row (field = the measure's name in kpi_projection.h).
+struct KpiFlow {
+  int64_t opened = 0;
+  int64_t resolved = 0;
+  int64_t closed = 0;
+  int64_t reopened = 0;
+  int64_t cancelled = 0;
+  int64_t backlog_delta = 0;
+  int64_t response_count = 0;
+  int64_t response_wall_us = 0;
+  int64_t response_business_us = 0;
+  int64_t resolved_final = 0;
+  int64_t resolution_wall_us = 0;
+  int64_t resolution_business_us = 0;
+  int64_t hold_us = 0;
+  int64_t group_changes = 0;
+  int64_t first_contact = 0;
+  int64_t reopened_records = 0;
+  int64_t changes_requested = 0;
+  int64_t changes_emergency = 0;
+  int64_t changes_closed = 0;
+  int64_t changes_successful = 0;
+  int64_t changes_successful_with_issues = 0;
+  int64_t changes_failed = 0;
+  int64_t changes_rolled_back = 0;
+  int64_t changes_causing_incidents = 0;
+  std::array<int64_t, kKpiAgingClasses> aging_delta{};
+  KpiDurations response_wall_sketch;
+  KpiDurations response_business_sketch;
+  KpiDurations resolution_wall_sketch;
+  KpiDurations resolution_business_sketch;
+
+  // this += other (counters summed, durations merged).
+  void Add(const KpiFlow& other);
+};
+
+// The dimension values of a row; only the query's `by` dimensions are set
+// (unset text is "", unset priority 0).
+struct KpiKey {
+  std::string service;
+  int32_t priority = 0;
+  std::string group;
+  std::string category;
+  std::string contact_type;
+};
+
+struct KpiResultRow {
+  absl::CivilDay start, end;  // [start, end) in the query's zone.
+  KpiKey dims;
+  KpiFlow flow;         // Sums of the bucket's cells.
+  int64_t backlog = 0;  // At `end`.
+  std::array<int64_t, kKpiAgingClasses> aging{};
+};
+
+struct KpiResultAvailabilityRow {
+  absl::CivilDay start, end;
+  std::string service;
+  int64_t agreed_us = 0;      // Calendar open time in [start, min(end, now)).
+  int64_t downtime_us = 0;    // Within the agreed time.
+  double target_percent = 0;  // 0: none.
+};
+
+struct KpiResultSlaRow {
+  absl::CivilDay start, end;
+  KpiKey dims;
+  std::string policy_id;
+  std::string target_type;  // "response", "resolution", "update".
+  int64_t met = 0;
+  int64_t breached = 0;
+};
+
+// Every bucket overlapping the query's [from, to) times every dimension
+// group with data (or one total row per bucket), empty buckets included.
+struct KpiResult {
+  std::vector<KpiDimension> by;
+  KpiBucket bucket = KpiBucket::kDay;
+  std::string zone;
+  std::vector<KpiResultRow> rows;
+  std::vector<KpiResultAvailabilityRow> availability;
+  std::vector<KpiResultSlaRow> sla;
+};
+
+}  // namespace slate
+
+#endif  // SLATE_LIB_API_KPI_TYPES_H_
