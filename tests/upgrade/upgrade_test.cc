@@ -105,8 +105,14 @@ std::vector<std::string> Lines(const std::string& text) {
 
 // Where `got` first differs from `want`, line by line, for failure messages.
 std::string FirstDifference(const std::string& want, const std::string& got) {
-  const std::vector<std::string> w = absl::StrSplit(want, '\n');
-  const std::vector<std::string> g = absl::StrSplit(got, '\n');
+  // Lines without the empty piece after a final newline.
+  auto split = [](const std::string& text) {
+    std::vector<std::string> lines = absl::StrSplit(text, '\n');
+    if (absl::EndsWith(text, "\n")) lines.pop_back();
+    return lines;
+  };
+  const std::vector<std::string> w = split(want);
+  const std::vector<std::string> g = split(got);
   for (size_t i = 0; i < std::max(w.size(), g.size()); ++i) {
     const std::string wl = i < w.size() ? w[i] : "<end of golden>";
     const std::string gl = i < g.size() ? g[i] : "<end of output>";
@@ -116,7 +122,7 @@ std::string FirstDifference(const std::string& want, const std::string& got) {
                           " output)\n  golden: ", wl, "\n  output: ", gl);
     }
   }
-  return "equal line by line";
+  return "equal line by line (a final newline differs)";
 }
 
 // Saves an output where `bazel test` collects it (outputs.zip), so a
