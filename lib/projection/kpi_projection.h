@@ -2,7 +2,7 @@
 // per-day rollups (the "kpi" projection); QueryKpis (kpi_query.h) turns them
 // into buckets, dimensions and measures.
 //
-//   auto rollup = slate::LoadKpiRollup(slate::KpiScanOf(engine->projections()),
+//   auto rollup = slate::LoadKpiRollup(slate::KpiScanOf(runner),
 //                                      std::nullopt);
 //   slate::KpiQuery q;  q.by = {slate::KpiDimension::kPriority};
 //   q.bucket = slate::KpiBucket::kWeek;  q.from = ...;  q.to = ...;

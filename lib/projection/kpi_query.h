@@ -2,7 +2,7 @@
 // a KpiRollup; FormatKpiReport prints a report as a table, CSV or JSON.
 //
 //   SLATE_ASSIGN_OR_RETURN(slate::KpiRollup rollup,
-//       slate::LoadKpiRollup(slate::KpiScanOf(engine->projections()), {}));
+//       slate::LoadKpiRollup(slate::KpiScanOf(runner), {}));
 //   slate::KpiQuery q;
 //   q.by = {slate::KpiDimension::kPriority, slate::KpiDimension::kGroup};
 //   q.bucket = slate::KpiBucket::kMonth;

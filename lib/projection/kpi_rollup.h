@@ -3,7 +3,7 @@
 // lib/projection/kpi_projection.h.
 //
 //   auto rollup = slate::LoadKpiRollup(
-//       slate::KpiScanOf(engine->projections()), /*until=*/std::nullopt);
+//       slate::KpiScanOf(runner), /*until=*/std::nullopt);
 //   rollup->Merge(*other_partition);   // partitions and time ranges combine
 //   auto report = slate::QueryKpis(*rollup, query, options, clocks);
 //

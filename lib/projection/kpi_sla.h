@@ -2,7 +2,7 @@
 // SLA projection, as QueryKpis takes them.
 //
 //   SLATE_ASSIGN_OR_RETURN(std::vector<slate::KpiSlaClock> clocks,
-//                          slate::FinalSlaClocks(engine->projections()));
+//                          slate::FinalSlaClocks(runner));
 //   auto report = slate::QueryKpis(rollup, query, options, clocks);
 //
 // A clock counts as breached when its deadline passed while it ran

@@ -2,12 +2,12 @@
 // from the log, plus the deadlines the timers fire from.
 //
 //   // Engine keeps it current (it is a built-in projection); read it with
-//   absl::Status s = slate::ForEachClock(engine->projections(),
+//   absl::Status s = slate::ForEachClock(runner,
 //       [](const slate::SlaClockView& c) {
 //         if (c.state.status() == slate::SLA_CLOCK_STATUS_BREACHED) ...;
 //       });
 //   absl::StatusOr<std::vector<slate::SlaClockView>> clocks =
-//       slate::ClocksOf(engine->projections(), "incident/INC1");
+//       slate::ClocksOf(runner, "incident/INC1");
 //
 // What it folds (design.md, "SLA clocks", "Time", "Timers"):
 //  - `policy/<id>` SlaPolicyDefined and `calendar/<id>` CalendarDefined
