@@ -342,6 +342,10 @@ size_t ResolveFoldThreads(size_t requested) {
 // ahead: starting threads would cost more than it saves (the one-append
 // batches of ProjectionMode::kSync).
 constexpr size_t kParallelMinEvents = 256;
+// A snapshot of fewer changed keys (all projections together) writes its
+// batches one after another on the calling thread: a live snapshot's
+// concurrent writes would contend with the host's appends.
+constexpr size_t kParallelSnapshotMinKeys = 65536;
 }  // namespace
 
 ProjectionRunner::ProjectionRunner(EventLog* log, RunnerOptions options)
@@ -612,50 +616,82 @@ absl::Status ProjectionRunner::SnapshotLocked() {
         slot.cache->dirty.empty()) {
       continue;
     }
-    absl::Status st = FlushProjection(slot);
-    if (!st.ok()) {
-      // Its decoded state cannot be written: fold it again from the last
-      // snapshot next time.
-      Forget(slot);
-      PublishFolded();
-      return st;
-    }
     todo.push_back(&slot);
   }
   if (options_.before_commit_for_test) options_.before_commit_for_test();
   SLATE_CRASH_POINT("runner.before_batch_commit");
   // One batch per projection: its keys with the position they stand at, so
   // a projection's data and position never disagree, and a crash between
-  // two batches leaves each projection at a snapshot of its own.
+  // two batches leaves each projection at a snapshot of its own. A big
+  // snapshot (a rebuild's, a long catch-up's) writes each projection's
+  // batch on a thread of its own: RocksDB inserts concurrent writers'
+  // batches into the memtables in parallel. Thread t writes items t,
+  // t + threads, ... as the fold does, so a projection's batch is built on
+  // the thread that folded it, and its decoded records are written out
+  // there too. (Counted before they are written out: they are most of what
+  // a rebuild holds.)
+  size_t entries = 0;
+  for (const Slot* slot : todo) {
+    entries += slot->cache->dirty.size() +
+               (slot->unflushed ? static_cast<size_t>(slot->folded -
+                                                      slot->checkpoint)
+                                : 0);
+  }
+  const size_t threads =
+      entries < kParallelSnapshotMinKeys
+          ? 1
+          : std::min(todo.size(), fold_threads_);
+  std::vector<absl::Status> written(todo.size());
+  std::vector<char> flush_failed(todo.size(), false);
+  RunShares(threads, [&](size_t t) {
+    for (size_t k = t; k < todo.size(); k += threads) {
+      Slot& slot = *todo[k];
+      StateCache& c = *slot.cache;
+      if (absl::Status st = FlushProjection(slot); !st.ok()) {
+        flush_failed[k] = true;
+        written[k] = std::move(st);
+        continue;
+      }
+      rocksdb::WriteBatch wb(c.dirty_bytes + 16 * (c.dirty.size() + 1) + 64);
+      FlushCache(c, slot.cf, &wb);
+      wb.Put(slot.cf, CheckpointKey(), log_format::PositionValue(slot.folded))
+          .PermitUncheckedError();
+      absl::Status st = options_.write_fault_for_test
+                            ? options_.write_fault_for_test(
+                                  slot.projection->name())
+                            : absl::OkStatus();
+      if (st.ok()) st = log_->WriteDerived(&wb);
+      written[k] = st;
+      if (st.ok()) {
+        CommitCache(c, options_.snapshot_bytes);
+        slot.checkpoint = slot.folded;
+      }
+      if (k + threads < todo.size()) {
+        SLATE_CRASH_POINT("runner.between_projection_commits");
+      }
+    }
+  });
   absl::Status failed;
   for (size_t k = 0; k < todo.size(); ++k) {
-    Slot& slot = *todo[k];
-    StateCache& c = *slot.cache;
-    rocksdb::WriteBatch wb(c.dirty_bytes + 16 * (c.dirty.size() + 1) + 64);
-    FlushCache(c, slot.cf, &wb);
-    wb.Put(slot.cf, CheckpointKey(), log_format::PositionValue(slot.folded))
-        .PermitUncheckedError();
-    absl::Status st = options_.write_fault_for_test
-                          ? options_.write_fault_for_test(
-                                slot.projection->name())
-                          : absl::OkStatus();
-    if (st.ok()) st = log_->WriteDerived(&wb);
-    if (!st.ok()) {
-      // The state in memory is still right; its changes stay pending and
-      // the next snapshot writes them.
-      if (failed.ok()) {
-        failed = absl::Status(
-            st.code(), absl::StrCat("projection ", slot.projection->name(),
-                                    ": writing its snapshot at position ",
-                                    slot.folded, ": ", st.message()));
-      }
-      continue;
-    }
-    CommitCache(c, options_.snapshot_bytes);
-    slot.checkpoint = slot.folded;
-    if (k + 1 < todo.size()) {
-      SLATE_CRASH_POINT("runner.between_projection_commits");
-    }
+    if (!flush_failed[k]) continue;
+    // Its decoded state cannot be written: it folds again from its last
+    // snapshot.
+    Forget(*todo[k]);
+    if (failed.ok()) failed = written[k];
+  }
+  if (!failed.ok()) {
+    PublishFolded();
+    return failed;
+  }
+  for (size_t k = 0; k < todo.size(); ++k) {
+    if (written[k].ok() || !failed.ok()) continue;
+    // The state in memory is still right; its changes stay pending and the
+    // next snapshot writes them.
+    failed = absl::Status(
+        written[k].code(),
+        absl::StrCat("projection ", todo[k]->projection->name(),
+                     ": writing its snapshot at position ", todo[k]->folded,
+                     ": ", written[k].message()));
   }
   if (!failed.ok()) return failed;
   SLATE_CRASH_POINT("runner.after_batch_commit");
