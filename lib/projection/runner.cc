@@ -728,10 +728,6 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     std::future<absl::StatusOr<Batch>> events;
   };
   std::optional<Prefetch> prefetch;  // Its future waits for the read.
-  int64_t target_start = std::numeric_limits<int64_t>::max();
-  for (const Slot& slot : slots_) {
-    target_start = std::min(target_start, slot.folded);
-  }
   while (true) {
     int64_t from = std::numeric_limits<int64_t>::max();
     for (const Slot& slot : slots_) from = std::min(from, slot.folded);
@@ -814,10 +810,10 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
       if (f.status.ok()) continue;
       prefetch.reset();
       drop_unsaved();
-      // Keep the work before this read: fold again up to its start (those
-      // events folded fine, and folds are deterministic), so the state
-      // stops just before the batch that failed.
-      if (from > target_start) FoldLocked(from).IgnoreError();
+      // Keep the work before this read: fold again from the snapshots up to
+      // its start (those events folded fine, and folds are deterministic),
+      // so the state stops just before the batch that failed.
+      FoldLocked(from).IgnoreError();
       PublishFolded();
       return absl::Status(
           f.status.code(),

@@ -376,6 +376,35 @@ TEST(RunnerParallelTest, FailureDiscardsDeferredStateOnEveryThread) {
   }
 }
 
+// A failure after events folded since the last snapshot: the state goes
+// back to the snapshot and folds again up to the failing batch, so it
+// stands just before that batch, not at the snapshot.
+TEST(RunnerParallelTest, AFailureAfterUnsnapshottedWorkStopsBeforeTheBatch) {
+  testing::TempDir dir;
+  std::unique_ptr<EventLog> log = CommentLog(dir.path(), "u", 20);
+  ASSERT_TRUE(log != nullptr && !::testing::Test::HasFatalFailure());
+  auto failing = std::make_unique<DeferredCount>("deferred", 22);
+  DeferredCount* f = failing.get();
+  std::vector<std::unique_ptr<Projection>> ps;
+  ps.push_back(std::move(failing));
+  auto runner = ProjectionRunner::Open(log.get(), std::move(ps), {});
+  ASSERT_TRUE(runner.ok());
+  ASSERT_TRUE((*runner)->CatchUp().ok());
+  EXPECT_EQ(*(*runner)->SnapshotPosition("deferred"), 0);  // Not yet due.
+  ASSERT_NO_FATAL_FAILURE(AppendComments(*log, "u", 20, 30));
+  absl::Status st = (*runner)->CatchUp();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInternal) << st;
+  EXPECT_EQ(*(*runner)->Checkpoint("deferred"), 20);
+  auto v = (*runner)->Get("deferred", "s/0");
+  ASSERT_TRUE(v.ok() && v->has_value());
+  EXPECT_EQ(**v, "10");  // Positions 0..19: 10 even.
+  f->fail_at_ = -1;
+  ASSERT_TRUE((*runner)->CatchUp().ok());
+  v = (*runner)->Get("deferred", "s/0");
+  ASSERT_TRUE(v.ok() && v->has_value());
+  EXPECT_EQ(**v, "15");
+}
+
 // A snapshot writes each projection's batch on its own. When one
 // projection's write fails, the others' snapshots stand, the state in
 // memory stays right (queries see every event once), and the failed
