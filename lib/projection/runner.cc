@@ -140,9 +140,12 @@ namespace {
 class CachedState final : public ProjectionState {
  public:
   using StateCache = ProjectionRunner::StateCache;
+  // `fill`: keys read from RocksDB stay in the cache (a fold, which is
+  // about to write them); a query's reads leave it as it is, so reading
+  // every clock does not pull the whole state into memory.
   CachedState(const EventLog* log, rocksdb::ColumnFamilyHandle* cf,
-              StateCache* cache)
-      : log_(log), db_(log->db()), cf_(cf), cache_(cache) {}
+              StateCache* cache, bool fill = true)
+      : log_(log), db_(log->db()), cf_(cf), cache_(cache), fill_(fill) {}
 
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
@@ -155,10 +158,11 @@ class CachedState final : public ProjectionState {
     rocksdb::Status s =
         db_->Get(rocksdb::ReadOptions(), cf_, Rocks(key), &value);
     if (s.IsNotFound()) {
-      cache_->Insert(key);  // Known absent from now on.
+      if (fill_) cache_->Insert(key);  // Known absent from now on.
       return std::nullopt;
     }
     SLATE_RETURN_IF_ERROR(FromRocks(s, "projection read"));
+    if (!fill_) return std::string(RocksView(value));
     CacheEntry* entry = cache_->Insert(key).first;
     entry->value = std::string(RocksView(value));
     entry->present = true;
@@ -263,6 +267,7 @@ class CachedState final : public ProjectionState {
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
   StateCache* cache_;
+  const bool fill_;
   bool in_scan_ = false;
   absl::Status error_;
 };
@@ -950,7 +955,7 @@ absl::StatusOr<std::optional<std::string>> ProjectionRunner::Get(
   std::lock_guard<std::recursive_mutex> l(fold_mu_);
   SLATE_ASSIGN_OR_RETURN(Slot * slot, SlotNamed(name));
   SLATE_RETURN_IF_ERROR(FlushProjection(*slot));
-  CachedState state(log_, slot->cf, slot->cache.get());
+  CachedState state(log_, slot->cf, slot->cache.get(), /*fill=*/false);
   return state.Get(key);
 }
 
@@ -960,7 +965,7 @@ absl::Status ProjectionRunner::Scan(
   std::lock_guard<std::recursive_mutex> l(fold_mu_);
   SLATE_ASSIGN_OR_RETURN(Slot * slot, SlotNamed(name));
   SLATE_RETURN_IF_ERROR(FlushProjection(*slot));
-  CachedState state(log_, slot->cf, slot->cache.get());
+  CachedState state(log_, slot->cf, slot->cache.get(), /*fill=*/false);
   return state.Scan(prefix, fn);
 }
 
