@@ -1063,7 +1063,15 @@ absl::StatusOr<std::vector<SlaClockView>> AtRiskClocks(
   } else if (horizon_time != absl::InfiniteFuture()) {
     horizon = absl::ToUnixMicros(horizon_time);
   }
-  std::vector<std::string> keys;
+  auto less = [](const SlaClockView& a, const SlaClockView& b) {
+    return ViewLess(a, b, a.state.deadline_us(), b.state.deadline_us());
+  };
+  // With top_n, `out` is a max-heap of the best top_n so far. The due index
+  // is in due order and a clock's due instant (its next warning or breach)
+  // is never after its deadline, so once top_n clocks are held, a due
+  // instant past the worst deadline held ends the scan: O(top_n + clocks
+  // due before it) instead of every clock inside the horizon.
+  std::vector<SlaClockView> out;
   absl::Status error;
   SLATE_RETURN_IF_ERROR(runner.Scan(
       SlaProjection::kName, kDuePrefix,
@@ -1076,30 +1084,41 @@ absl::StatusOr<std::vector<SlaClockView>> AtRiskClocks(
           return false;
         }
         if (due_us > horizon) return false;
-        keys.emplace_back(rest.substr(17));
+        if (top_n != 0 && out.size() >= top_n &&
+            due_us > out.front().state.deadline_us()) {
+          return false;
+        }
+        absl::StatusOr<std::optional<SlaClockView>> v =
+            ClockByKey(runner, rest.substr(17));
+        if (!v.ok()) {
+          error = v.status();
+          return false;
+        }
+        if (!v->has_value()) return true;
+        const SlaClockState& st = (*v)->state;
+        if (st.status() != SLA_CLOCK_STATUS_RUNNING || !st.has_deadline_us() ||
+            st.deadline_us() > horizon) {
+          return true;
+        }
+        if (!filter.group.empty() && (*v)->group != filter.group) return true;
+        if (!filter.service.empty() && (*v)->service != filter.service) {
+          return true;
+        }
+        if (filter.priority != 0 && (*v)->priority != filter.priority) {
+          return true;
+        }
+        out.push_back(std::move(**v));
+        if (top_n != 0) {
+          std::push_heap(out.begin(), out.end(), less);
+          if (out.size() > top_n) {
+            std::pop_heap(out.begin(), out.end(), less);
+            out.pop_back();
+          }
+        }
         return true;
       }));
   SLATE_RETURN_IF_ERROR(error);
-  std::vector<SlaClockView> out;
-  for (const std::string& key : keys) {
-    SLATE_ASSIGN_OR_RETURN(std::optional<SlaClockView> v,
-                           ClockByKey(runner, key));
-    if (!v.has_value()) continue;
-    const SlaClockState& s = v->state;
-    if (s.status() != SLA_CLOCK_STATUS_RUNNING || !s.has_deadline_us() ||
-        s.deadline_us() > horizon) {
-      continue;
-    }
-    if (!filter.group.empty() && v->group != filter.group) continue;
-    if (!filter.service.empty() && v->service != filter.service) continue;
-    if (filter.priority != 0 && v->priority != filter.priority) continue;
-    out.push_back(std::move(*v));
-  }
-  std::sort(out.begin(), out.end(),
-            [](const SlaClockView& a, const SlaClockView& b) {
-              return ViewLess(a, b, a.state.deadline_us(),
-                              b.state.deadline_us());
-            });
+  std::sort(out.begin(), out.end(), less);
   if (top_n != 0 && out.size() > top_n) out.resize(top_n);
   return out;
 }

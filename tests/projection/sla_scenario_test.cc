@@ -387,6 +387,15 @@ TEST_F(SlaScenarioTest, AtRiskSortsByDeadlineFiltersAndLimits) {
   ASSERT_TRUE(top2.ok());
   EXPECT_EQ(ids(*top2),
             (std::vector<std::string>{"incident/B", "incident/D"}));
+  // Every limit gives the first clocks of the whole list (the scan stops
+  // early once the limit's worst deadline is passed).
+  for (size_t n = 1; n <= all->size() + 1; ++n) {
+    auto top = engine_->AtRisk(now, absl::Hours(8), {}, n);
+    ASSERT_TRUE(top.ok());
+    std::vector<std::string> want = ids(*all);
+    want.resize(std::min(n, want.size()));
+    EXPECT_EQ(ids(*top), want) << "top " << n;
+  }
   SlaAtRiskFilter g1;
   g1.group = "g1";
   auto by_group = engine_->AtRisk(now, absl::Hours(24), g1, 0);
