@@ -601,11 +601,19 @@ OpenFixture* BuildOpenFixture(int64_t n) {
   return fx;
 }
 
+// The fixtures built in this process, removed from disk when it exits.
+struct OpenFixtures {
+  ~OpenFixtures() {
+    for (auto& [n, fx] : by_size) RemoveDir(fx->dir);
+  }
+  std::map<int64_t, OpenFixture*> by_size;
+};
+
 void BM_Engine_Open(benchmark::State& state) {
   const int64_t n = state.range(0);
   const int64_t query = state.range(1);
-  static std::map<int64_t, OpenFixture*> fixtures;
-  OpenFixture*& fx = fixtures[n];
+  static OpenFixtures fixtures;
+  OpenFixture*& fx = fixtures.by_size[n];
   if (fx == nullptr) fx = BuildOpenFixture(n);
   Options options;
   options.clock = &LateClock();
