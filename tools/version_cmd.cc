@@ -1,6 +1,7 @@
 // slate version: prints the tool version and the log format it writes.
 #include <cstdio>
 
+#include "lib/api/version.h"
 #include "lib/log/log_format.h"
 #include "tools/cli.h"
 
@@ -8,7 +9,8 @@ namespace slate::tools {
 
 CommandRun SetUpVersionCommand(CLI::App* /*app*/) {
   return [] {
-    std::printf("slate 0.1.0 (log format %d)\n", log_format::kFormatVersion);
+    std::printf("slate %s (log format %d)\n", SLATE_VERSION,
+                log_format::kFormatVersion);
     return kExitOk;
   };
 }
