@@ -4,6 +4,9 @@
 #   ./dev.sh demo [--db DIR]       set up, build and run the quickstart example
 #   ./dev.sh test [BAZEL_ARGS...]  set up, build and run every test; the last line
 #                                  is "N passed, N failed" (GoogleTest cases)
+#   ./dev.sh install PREFIX        CMake release build of the library, the
+#                                  slate tool and the examples; installs headers,
+#                                  libslate.{a,so}, SlateConfig.cmake, slate.pc
 #   ./dev.sh bench [TARGET]        run a benchmark (default //bench:log_bench) -c opt
 #   ./dev.sh sanitize [ARGS...]    the whole test suite under ASan + UBSan, in
 #                                  an output base of its own (CI runs it too)
@@ -25,6 +28,9 @@ PACKAGES=(
 )
 # Only the tests need a browser (the HTML report renders in headless Chromium).
 TEST_PACKAGES=(chromium)
+# The CMake build (`./dev.sh install`, and `./dev.sh test` builds it too);
+# python3 runs cmake/gen_sources.py.
+CMAKE_PACKAGES=(cmake pkg-config make python3)
 
 log() { printf 'dev.sh: %s\n' "$*" >&2; }
 
@@ -62,7 +68,7 @@ demo() {
 # cases from each target's test.xml. A target that failed without a readable
 # result (crash, timeout, build failure) counts as one failed case.
 run_tests() {
-  setup "${TEST_PACKAGES[@]}"
+  setup "${TEST_PACKAGES[@]}" "${CMAKE_PACKAGES[@]}"
   local flags=() targets=() a
   for a in "$@"; do
     case "$a" in
@@ -78,7 +84,8 @@ run_tests() {
     local d
     for d in */; do
       d=${d%/}
-      case "$d" in bazel-*) continue ;; esac
+      # build-cmake*: the CMake build's runfiles tree links to the sources.
+      case "$d" in bazel-*|build-cmake*) continue ;; esac
       [ -n "$(find "$d" \( -name BUILD -o -name BUILD.bazel \) -print -quit)" ] &&
         targets+=("//$d/...")
     done
@@ -124,6 +131,16 @@ run_tests() {
   [ "$skipped" -gt 0 ] && echo "$skipped skipped (each test printed why)"
   echo "$passed passed, $failed failed"
   [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
+}
+
+# ./dev.sh install PREFIX: a release build (no tests) of its own.
+install_prefix() {
+  [ $# -eq 1 ] || { log "usage: ./dev.sh install PREFIX"; exit 2; }
+  setup "${CMAKE_PACKAGES[@]}"
+  local dir="${SLATE_CMAKE_RELEASE_DIR:-build-cmake-release}"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DSLATE_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$dir" -j"${SLATE_JOBS:-2}" -- --no-print-directory -s
+  cmake --install "$dir" --prefix "$1"
 }
 
 bench() {
@@ -208,6 +225,7 @@ case "$cmd" in
     run_tests --config=sanitize --symlink_prefix=/ "$@" ;;
   bench) bench "$@" ;;
   fuzz) fuzz "$@" ;;
-  setup) setup "${TEST_PACKAGES[@]}" ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  install) install_prefix "$@" ;;
+  setup) setup "${TEST_PACKAGES[@]}" "${CMAKE_PACKAGES[@]}" ;;
+  *) sed -n '2,/^# Examples:/p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
