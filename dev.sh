@@ -3,7 +3,9 @@
 #
 #   ./dev.sh demo [--db DIR]       set up, build and run the quickstart example
 #   ./dev.sh test [BAZEL_ARGS...]  set up, build and run every test; the last line
-#                                  is "N passed, N failed" (GoogleTest cases)
+#                                  is "N passed, N failed" (GoogleTest cases).
+#                                  Without arguments also the CMake build: the
+#                                  source-list drift check and CTest
 #   ./dev.sh install PREFIX        CMake release build of the library, the
 #                                  slate tool and the examples; installs headers,
 #                                  libslate.{a,so}, SlateConfig.cmake, slate.pc
@@ -69,6 +71,7 @@ demo() {
 # result (crash, timeout, build failure) counts as one failed case.
 run_tests() {
   setup "${TEST_PACKAGES[@]}" "${CMAKE_PACKAGES[@]}"
+  local all=$#
   local flags=() targets=() a
   for a in "$@"; do
     case "$a" in
@@ -128,9 +131,48 @@ run_tests() {
     sed -E 's/ (NO STATUS|FAILED TO BUILD|REMOTE FAILURE)$/ BROKEN/')
   rm -f "$out"
   if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+  # Bare `./dev.sh test`: the CMake build and its tests as well
+  # (arguments are Bazel's; `sanitize` passes some).
+  if [ "$all" -eq 0 ] && [ -z "${SLATE_SKIP_CMAKE:-}" ]; then
+    log "bazel: $passed passed, $failed failed, $skipped skipped"
+    cmake_tests || rc=1
+  fi
   [ "$skipped" -gt 0 ] && echo "$skipped skipped (each test printed why)"
   echo "$passed passed, $failed failed"
   [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
+}
+
+# The CMake build and its tests; adds to run_tests'
+# passed/failed/skipped. Each step below counts as described.
+CMAKE_BUILD_DIR="${SLATE_CMAKE_BUILD_DIR:-build-cmake}"
+cmake_tests() {
+  local rc=0 out counts n f s line
+  # 1. cmake/sources.cmake equals what the BUILD files say (one case).
+  log "cmake: drift check (cmake/gen_sources.py --check)"
+  if python3 cmake/gen_sources.py --check --bazel="${BAZEL[*]}"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); rc=1
+  fi
+  # 2. Build and CTest: the same GoogleTest binaries, counted per case from
+  #    their XML reports (cmake/ctest_counts.py). A failed build is one case.
+  log "cmake: configure and build in $CMAKE_BUILD_DIR"
+  if ! cmake -S . -B "$CMAKE_BUILD_DIR" -DSLATE_BUILD_TESTS=ON >/dev/null ||
+     ! cmake --build "$CMAKE_BUILD_DIR" -j"${SLATE_JOBS:-2}" -- --no-print-directory -s; then
+    echo "cmake: the build FAILED"
+    failed=$((failed + 1))
+    return 1
+  fi
+  log "cmake: ctest"
+  rm -rf "$CMAKE_BUILD_DIR/test-xml" "$CMAKE_BUILD_DIR/ctest-junit.xml"
+  ctest --test-dir "$CMAKE_BUILD_DIR" -j"${SLATE_JOBS:-2}" --output-on-failure \
+    --output-junit ctest-junit.xml || rc=1
+  counts=$(python3 cmake/ctest_counts.py "$CMAKE_BUILD_DIR" \
+             "$CMAKE_BUILD_DIR/ctest-junit.xml") || counts="0 1 0"
+  read -r n f s <<<"$counts"
+  log "cmake: ctest: $n passed, $f failed, $s skipped"
+  passed=$((passed + n)); failed=$((failed + f)); skipped=$((skipped + s))
+  return "$rc"
 }
 
 # ./dev.sh install PREFIX: a release build (no tests) of its own.
