@@ -5,7 +5,8 @@
 #   ./dev.sh test [BAZEL_ARGS...]  set up, build and run every test; the last line
 #                                  is "N passed, N failed" (GoogleTest cases).
 #                                  Without arguments also the CMake build: the
-#                                  source-list drift check and CTest
+#                                  source-list drift check, CTest, and consumer
+#                                  projects (Bazel, CMake, pkg-config)
 #   ./dev.sh install PREFIX        CMake release build of the library, the
 #                                  slate tool and the examples; installs headers,
 #                                  libslate.{a,so}, SlateConfig.cmake, slate.pc
@@ -131,7 +132,7 @@ run_tests() {
     sed -E 's/ (NO STATUS|FAILED TO BUILD|REMOTE FAILURE)$/ BROKEN/')
   rm -f "$out"
   if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-  # Bare `./dev.sh test`: the CMake build and its tests as well
+  # Bare `./dev.sh test`: the CMake build and the packaging checks as well
   # (arguments are Bazel's; `sanitize` passes some).
   if [ "$all" -eq 0 ] && [ -z "${SLATE_SKIP_CMAKE:-}" ]; then
     log "bazel: $passed passed, $failed failed, $skipped skipped"
@@ -142,7 +143,7 @@ run_tests() {
   [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
 }
 
-# The CMake build and its tests; adds to run_tests'
+# The CMake build, its tests and the packaging checks; adds to run_tests'
 # passed/failed/skipped. Each step below counts as described.
 CMAKE_BUILD_DIR="${SLATE_CMAKE_BUILD_DIR:-build-cmake}"
 cmake_tests() {
@@ -154,6 +155,8 @@ cmake_tests() {
   else
     failed=$((failed + 1)); rc=1
   fi
+  # The README quotes the consumer projects unchanged (one case per file).
+  count_checks bash tests/packaging/readme_snippets_test.sh || rc=1
   # 2. Build and CTest: the same GoogleTest binaries, counted per case from
   #    their XML reports (cmake/ctest_counts.py). A failed build is one case.
   log "cmake: configure and build in $CMAKE_BUILD_DIR"
@@ -172,6 +175,34 @@ cmake_tests() {
   read -r n f s <<<"$counts"
   log "cmake: ctest: $n passed, $f failed, $s skipped"
   passed=$((passed + n)); failed=$((failed + f)); skipped=$((skipped + s))
+  # 3. Install into a temporary prefix; build and run the consumer projects
+  #    (find_package, pkg-config, Bazel): one case per PASS/FAIL line.
+  local prefix
+  prefix=$(mktemp -d "${TMPDIR:-/tmp}/slate-prefix.XXXXXX")
+  if cmake --install "$CMAKE_BUILD_DIR" --prefix "$prefix" >/dev/null; then
+    count_checks bash tests/packaging/installed_consumers_test.sh "$prefix" || rc=1
+  else
+    echo "FAIL: cmake --install"; failed=$((failed + 1)); rc=1
+  fi
+  rm -rf "$prefix"
+  count_checks bash tests/packaging/bazel_consumer_test.sh || rc=1
+  return "$rc"
+}
+
+# Runs a tests/packaging script, counting its PASS/FAIL/SKIP lines.
+count_checks() {
+  local line status=missing rc=0 seen=0
+  while IFS= read -r line; do
+    case "$line" in
+      PASS:*) passed=$((passed + 1)); seen=1 ;;
+      FAIL:*) failed=$((failed + 1)); seen=1 ;;
+      SKIP:*) skipped=$((skipped + 1)); seen=1 ;;
+      exit:*) status=${line#exit:}; continue ;;  # the script's exit status
+    esac
+    echo "$line"
+  done < <("$@" 2>&1; echo "exit:$?")
+  [ "$status" = 0 ] || rc=1
+  if [ "$rc" -ne 0 ] && [ "$seen" -eq 0 ]; then failed=$((failed + 1)); fi
   return "$rc"
 }
 
