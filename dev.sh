@@ -159,17 +159,21 @@ cmake_tests() {
   count_checks bash tests/packaging/readme_snippets_test.sh || rc=1
   # 2. Build and CTest: the same GoogleTest binaries, counted per case from
   #    their XML reports (cmake/ctest_counts.py). A failed build is one case.
-  log "cmake: configure and build in $CMAKE_BUILD_DIR"
-  if ! cmake -S . -B "$CMAKE_BUILD_DIR" -DSLATE_BUILD_TESTS=ON >/dev/null ||
-     ! cmake --build "$CMAKE_BUILD_DIR" -j"${SLATE_JOBS:-2}" -- --no-print-directory -s; then
-    echo "cmake: the build FAILED"
+  log "cmake: configure and build in $CMAKE_BUILD_DIR (log: $CMAKE_BUILD_DIR/build.log)"
+  mkdir -p "$CMAKE_BUILD_DIR"
+  if ! { cmake -S . -B "$CMAKE_BUILD_DIR" -DSLATE_BUILD_TESTS=ON &&
+         cmake --build "$CMAKE_BUILD_DIR" -j"${SLATE_JOBS:-2}"; } \
+       >"$CMAKE_BUILD_DIR/build.log" 2>&1; then
+    tail -n 40 "$CMAKE_BUILD_DIR/build.log"
+    echo "cmake: the build FAILED (log: $CMAKE_BUILD_DIR/build.log)"
     failed=$((failed + 1))
     return 1
   fi
   log "cmake: ctest"
   rm -rf "$CMAKE_BUILD_DIR/test-xml" "$CMAKE_BUILD_DIR/ctest-junit.xml"
+  # Without the "Start" lines, one line per test as bazel prints.
   ctest --test-dir "$CMAKE_BUILD_DIR" -j"${SLATE_JOBS:-2}" --output-on-failure \
-    --output-junit ctest-junit.xml || rc=1
+    --output-junit ctest-junit.xml 2>&1 | grep -v '^ *Start  *[0-9]' || rc=1
   counts=$(python3 cmake/ctest_counts.py "$CMAKE_BUILD_DIR" \
              "$CMAKE_BUILD_DIR/ctest-junit.xml") || counts="0 1 0"
   read -r n f s <<<"$counts"

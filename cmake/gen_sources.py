@@ -26,8 +26,10 @@ import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "cmake", "sources.cmake")
-# Top-level folders that are not Slate's own packages.
-SKIP_TOP = {"third_party", "build-cmake"}
+# Top-level folders that are not Slate's own packages: the stand-ins for
+# external repositories, and CMake build folders (their runfiles trees link
+# to the sources, BUILD files included).
+SKIP_TOP = ("third_party", "build-cmake", "bazel-")
 LIB_PACKAGES = ("lib/", "proto")
 IGNORED_KINDS = {"filegroup", "cc_proto_library"}  # protos: via proto_library
 SIZE_TIMEOUT = {"small": 60, "medium": 300, "large": 900, "enormous": 3600}
@@ -37,7 +39,7 @@ def packages_roots():
     roots = []
     for d in sorted(os.listdir(ROOT)):
         p = os.path.join(ROOT, d)
-        if (d in SKIP_TOP or d.startswith("bazel-") or d.startswith(".")
+        if (d.startswith(SKIP_TOP) or d.startswith(".")
                 or not os.path.isdir(p) or os.path.islink(p)):
             continue
         for _, _, files in os.walk(p):
@@ -76,7 +78,7 @@ def target_name(label):
 
 def is_lib(label):
     pkg = label[2:].partition(":")[0]
-    return pkg == "proto" or pkg.startswith("lib/")
+    return pkg in ("lib", "proto") or pkg.startswith(("lib/", "proto/"))
 
 
 def dep_name(label):
