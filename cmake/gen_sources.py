@@ -155,6 +155,16 @@ def generate(xml_text):
             lines.append(head)
             if args:
                 common += ["  ARGS"] + ["    " + cmake_quote(a) for a in args]
+        elif kind == "genrule":
+            # Run by sh from the source root, outputs in the runfiles tree.
+            lines.append("\n# %s" % label)
+            pkg = label[2:].partition(":")[0]
+            lines.append("slate_genrule(%s PKG %s" % (target_name(label), pkg))
+            srcs_all = [label_path(x) for x in (attr(r, "srcs") or [])]
+            outs = [label_path(x)[len(pkg) + 1:] for x in (attr(r, "outs") or [])]
+            common = ["  SRCS"] + ["    " + x for x in srcs_all]
+            common += ["  OUTS"] + ["    " + x for x in outs]
+            common += ["  CMD " + cmake_quote(genrule_cmd(attr(r, "cmd"), srcs_all))]
         elif kind == "sh_test":
             lines.append("\n# %s" % label)
             lines.append("slate_sh_test(%s PATH %s SIZE %s" % (
@@ -182,6 +192,24 @@ def generate(xml_text):
         ")", "set(SLATE_LIB_DEPS"] + ["  " + d for d in sorted(lib_deps)] + [")",
         "", "# Everything else: tools, examples, benchmarks, tests."]
     return "\n".join(head + lines) + "\n"
+
+
+def genrule_cmd(cmd, srcs):
+    """A genrule's cmd for cmake/slate_rules.cmake: sources by their
+    workspace paths, @RULEDIR@ and @OUTDIR@ (the package's folder in the
+    runfiles tree), external tools as @EXT:repo:name@."""
+    def loc(m):
+        label = m.group(2)
+        if label.startswith("@"):
+            return "@%s@" % dep_name(label)
+        return label_path(label)
+    cmd = re.sub(r"\$\((location|execpath|rootpath) ([^)]+)\)", loc, cmd)
+    cmd = cmd.replace("$(SRCS)", " ".join(srcs)).replace("$<", " ".join(srcs))
+    cmd = cmd.replace("$(RULEDIR)", "@RULEDIR@")
+    for var in ("$(OUTS)", "$@", "$(@D)", "$(GENDIR)", "$(BINDIR)"):
+        if var in cmd:
+            sys.exit("gen_sources.py: genrule cmd uses %s; teach genrule_cmd() it" % var)
+    return cmd.replace("$$", "$")
 
 
 def cmake_quote(s):

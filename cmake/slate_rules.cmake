@@ -161,6 +161,48 @@ function(slate_sh_test name)
     /bin/bash "${SLATE_RUNFILES}/slate/${A_SCRIPT}" ${A_ARGS})
 endfunction()
 
+# A genrule: its cmd (see genrule_cmd in cmake/gen_sources.py) run by sh from
+# the source root, its outputs in the package's folder of the runfiles tree,
+# where Bazel's runfiles would show them. Built with everything (ALL).
+set(SLATE_TOOL_com_google_protobuf_protoc "${SLATE_PROTOC}")
+function(slate_genrule name)
+  cmake_parse_arguments(A "" "PKG;CMD" "SRCS;OUTS" ${ARGN})
+  _slate_wanted(${name} wanted)
+  if(NOT wanted)
+    return()
+  endif()
+  set(ruledir "${SLATE_RUNFILES}/slate/${A_PKG}")
+  set(cmd "${A_CMD}")
+  string(REPLACE "@RULEDIR@" "${ruledir}" cmd "${cmd}")
+  string(REGEX MATCHALL "@EXT:[^@]+@" tools "${cmd}")
+  foreach(tool IN LISTS tools)
+    string(REGEX REPLACE "^@EXT:([^:]+):(.+)@$" "SLATE_TOOL_\\1_\\2" var "${tool}")
+    if(NOT DEFINED ${var})
+      message(FATAL_ERROR "genrule ${name}: no ${var} for the tool ${tool}")
+    endif()
+    string(REPLACE "${tool}" "${${var}}" cmd "${cmd}")
+  endforeach()
+  set(outs)
+  foreach(out IN LISTS A_OUTS)
+    list(APPEND outs "${ruledir}/${out}")
+    get_filename_component(dir "${ruledir}/${out}" DIRECTORY)
+    list(APPEND dirs "${dir}")
+    set_property(GLOBAL APPEND PROPERTY SLATE_BINARY_PATHS "${A_PKG}/${out}")
+  endforeach()
+  set(deps)
+  foreach(src IN LISTS A_SRCS)
+    list(APPEND deps "${CMAKE_CURRENT_SOURCE_DIR}/${src}")
+  endforeach()
+  add_custom_command(OUTPUT ${outs}
+    COMMAND "${CMAKE_COMMAND}" -E make_directory ${dirs}
+    COMMAND sh -c "${cmd}"
+    DEPENDS ${deps}
+    WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
+    COMMENT "genrule //${A_PKG}:${name}"
+    VERBATIM)
+  add_custom_target(${name} ALL DEPENDS ${outs})
+endfunction()
+
 # The runfiles tree: real directories on the way to every binary, symbolic
 # links to the source tree for everything else (so a test sees the files of
 # every package, the way Bazel's runfiles show it its data).
