@@ -3,7 +3,13 @@
 #
 #   ./dev.sh demo [--db DIR]       set up, build and run the quickstart example
 #   ./dev.sh test [BAZEL_ARGS...]  set up, build and run every test; the last line
-#                                  is "N passed, N failed" (GoogleTest cases)
+#                                  is "N passed, N failed" (GoogleTest cases).
+#                                  Without arguments also the CMake build: the
+#                                  source-list drift check, CTest, and consumer
+#                                  projects (Bazel, CMake, pkg-config)
+#   ./dev.sh install PREFIX        CMake release build of the library, the
+#                                  slate tool and the examples; installs headers,
+#                                  libslate.{a,so}, SlateConfig.cmake, slate.pc
 #   ./dev.sh bench [TARGET]        run a benchmark (default //bench:log_bench) -c opt
 #   ./dev.sh sanitize [ARGS...]    the whole test suite under ASan + UBSan, in
 #                                  an output base of its own (CI runs it too)
@@ -25,6 +31,9 @@ PACKAGES=(
 )
 # Only the tests need a browser (the HTML report renders in headless Chromium).
 TEST_PACKAGES=(chromium)
+# The CMake build (`./dev.sh install`, and `./dev.sh test` builds it too);
+# python3 runs cmake/gen_sources.py.
+CMAKE_PACKAGES=(cmake pkg-config make python3)
 
 log() { printf 'dev.sh: %s\n' "$*" >&2; }
 
@@ -62,7 +71,8 @@ demo() {
 # cases from each target's test.xml. A target that failed without a readable
 # result (crash, timeout, build failure) counts as one failed case.
 run_tests() {
-  setup "${TEST_PACKAGES[@]}"
+  setup "${TEST_PACKAGES[@]}" "${CMAKE_PACKAGES[@]}"
+  local all=$#
   local flags=() targets=() a
   for a in "$@"; do
     case "$a" in
@@ -78,7 +88,8 @@ run_tests() {
     local d
     for d in */; do
       d=${d%/}
-      case "$d" in bazel-*) continue ;; esac
+      # build-cmake*: the CMake build's runfiles tree links to the sources.
+      case "$d" in bazel-*|build-cmake*) continue ;; esac
       [ -n "$(find "$d" \( -name BUILD -o -name BUILD.bazel \) -print -quit)" ] &&
         targets+=("//$d/...")
     done
@@ -121,9 +132,92 @@ run_tests() {
     sed -E 's/ (NO STATUS|FAILED TO BUILD|REMOTE FAILURE)$/ BROKEN/')
   rm -f "$out"
   if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+  # Bare `./dev.sh test`: the CMake build and the packaging checks as well
+  # (arguments are Bazel's; `sanitize` passes some).
+  if [ "$all" -eq 0 ] && [ -z "${SLATE_SKIP_CMAKE:-}" ]; then
+    log "bazel: $passed passed, $failed failed, $skipped skipped"
+    cmake_tests || rc=1
+  fi
   [ "$skipped" -gt 0 ] && echo "$skipped skipped (each test printed why)"
   echo "$passed passed, $failed failed"
   [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
+}
+
+# The CMake build, its tests and the packaging checks; adds to run_tests'
+# passed/failed/skipped. Each step below counts as described.
+CMAKE_BUILD_DIR="${SLATE_CMAKE_BUILD_DIR:-build-cmake}"
+cmake_tests() {
+  local rc=0 out counts n f s line
+  # 1. cmake/sources.cmake equals what the BUILD files say (one case).
+  log "cmake: drift check (cmake/gen_sources.py --check)"
+  if python3 cmake/gen_sources.py --check --bazel="${BAZEL[*]}"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); rc=1
+  fi
+  # The README quotes the consumer projects unchanged (one case per file).
+  count_checks bash tests/packaging/readme_snippets_test.sh || rc=1
+  # 2. Build and CTest: the same GoogleTest binaries, counted per case from
+  #    their XML reports (cmake/ctest_counts.py). A failed build is one case.
+  log "cmake: configure and build in $CMAKE_BUILD_DIR (log: $CMAKE_BUILD_DIR/build.log)"
+  mkdir -p "$CMAKE_BUILD_DIR"
+  if ! { cmake -S . -B "$CMAKE_BUILD_DIR" -DSLATE_BUILD_TESTS=ON &&
+         cmake --build "$CMAKE_BUILD_DIR" -j"${SLATE_JOBS:-2}"; } \
+       >"$CMAKE_BUILD_DIR/build.log" 2>&1; then
+    tail -n 40 "$CMAKE_BUILD_DIR/build.log"
+    echo "cmake: the build FAILED (log: $CMAKE_BUILD_DIR/build.log)"
+    failed=$((failed + 1))
+    return 1
+  fi
+  log "cmake: ctest"
+  rm -rf "$CMAKE_BUILD_DIR/test-xml" "$CMAKE_BUILD_DIR/ctest-junit.xml"
+  # Without the "Start" lines, one line per test as bazel prints.
+  ctest --test-dir "$CMAKE_BUILD_DIR" -j"${SLATE_JOBS:-2}" --output-on-failure \
+    --output-junit ctest-junit.xml 2>&1 | grep -v '^ *Start  *[0-9]' || rc=1
+  counts=$(python3 cmake/ctest_counts.py "$CMAKE_BUILD_DIR" \
+             "$CMAKE_BUILD_DIR/ctest-junit.xml") || counts="0 1 0"
+  read -r n f s <<<"$counts"
+  log "cmake: ctest: $n passed, $f failed, $s skipped"
+  passed=$((passed + n)); failed=$((failed + f)); skipped=$((skipped + s))
+  # 3. Install into a temporary prefix; build and run the consumer projects
+  #    (find_package, pkg-config, Bazel): one case per PASS/FAIL line.
+  local prefix
+  prefix=$(mktemp -d "${TMPDIR:-/tmp}/slate-prefix.XXXXXX")
+  if cmake --install "$CMAKE_BUILD_DIR" --prefix "$prefix" >/dev/null; then
+    count_checks bash tests/packaging/installed_consumers_test.sh "$prefix" || rc=1
+  else
+    echo "FAIL: cmake --install"; failed=$((failed + 1)); rc=1
+  fi
+  rm -rf "$prefix"
+  count_checks bash tests/packaging/bazel_consumer_test.sh || rc=1
+  return "$rc"
+}
+
+# Runs a tests/packaging script, counting its PASS/FAIL/SKIP lines.
+count_checks() {
+  local line status=missing rc=0 seen=0
+  while IFS= read -r line; do
+    case "$line" in
+      PASS:*) passed=$((passed + 1)); seen=1 ;;
+      FAIL:*) failed=$((failed + 1)); seen=1 ;;
+      SKIP:*) skipped=$((skipped + 1)); seen=1 ;;
+      exit:*) status=${line#exit:}; continue ;;  # the script's exit status
+    esac
+    echo "$line"
+  done < <("$@" 2>&1; echo "exit:$?")
+  [ "$status" = 0 ] || rc=1
+  if [ "$rc" -ne 0 ] && [ "$seen" -eq 0 ]; then failed=$((failed + 1)); fi
+  return "$rc"
+}
+
+# ./dev.sh install PREFIX: a release build (no tests) of its own.
+install_prefix() {
+  [ $# -eq 1 ] || { log "usage: ./dev.sh install PREFIX"; exit 2; }
+  setup "${CMAKE_PACKAGES[@]}"
+  local dir="${SLATE_CMAKE_RELEASE_DIR:-build-cmake-release}"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DSLATE_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$dir" -j"${SLATE_JOBS:-2}" -- --no-print-directory -s
+  cmake --install "$dir" --prefix "$1"
 }
 
 bench() {
@@ -208,6 +302,7 @@ case "$cmd" in
     run_tests --config=sanitize --symlink_prefix=/ "$@" ;;
   bench) bench "$@" ;;
   fuzz) fuzz "$@" ;;
-  setup) setup "${TEST_PACKAGES[@]}" ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  install) install_prefix "$@" ;;
+  setup) setup "${TEST_PACKAGES[@]}" "${CMAKE_PACKAGES[@]}" ;;
+  *) sed -n '2,/^# Examples:/p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -2,13 +2,15 @@
 #include <cstdio>
 
 #include "lib/api/engine.h"
+#include "lib/api/version.h"
 #include "tools/cli.h"
 
 namespace slate::tools {
 
 CommandRun SetUpVersionCommand(CLI::App* /*app*/) {
   return [] {
-    std::printf("slate 0.1.0 (log format %d)\n", Engine::FormatVersion());
+    std::printf("slate %s (log format %d)\n", SLATE_VERSION,
+                Engine::FormatVersion());
     return kExitOk;
   };
 }
