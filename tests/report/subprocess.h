@@ -47,10 +47,12 @@ inline std::ostream& operator<<(std::ostream& os, const ProcessResult& r) {
 }
 
 // Runs argv[0] with `argv` (no shell); stdout and stderr go to
-// `prefix`.out and `prefix`.err and are returned. Exit code 127: exec
-// failed.
+// `prefix`.out and `prefix`.err and are returned. With `merge_stderr`, both
+// go to `prefix`.out (as the shell's `> FILE 2>&1`), returned in `out`.
+// Exit code 127: exec failed.
 inline ProcessResult RunProcess(const std::vector<std::string>& args,
-                                const std::string& prefix) {
+                                const std::string& prefix,
+                                bool merge_stderr = false) {
   const std::string out_path = prefix + ".out";
   const std::string err_path = prefix + ".err";
   std::vector<char*> argv;
@@ -61,7 +63,10 @@ inline ProcessResult RunProcess(const std::vector<std::string>& args,
   const pid_t pid = fork();
   if (pid == 0) {
     const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err =
+        merge_stderr
+            ? out
+            : open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
     execv(argv[0], argv.data());
     _exit(127);
@@ -71,7 +76,7 @@ inline ProcessResult RunProcess(const std::vector<std::string>& args,
   if (waitpid(pid, &status, 0) != pid) return r;
   if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
   r.out = ReadFileOrEmpty(out_path);
-  r.err = ReadFileOrEmpty(err_path);
+  if (!merge_stderr) r.err = ReadFileOrEmpty(err_path);
   return r;
 }
 

@@ -74,31 +74,6 @@ struct Fixture {
 
 const char kNow[] = "2027-01-01T00:00:00Z";
 
-// As ProcessResult from RunProcess, with stdout and stderr written to the
-// same file (as the shell's `> FILE 2>&1`), returned in `out`.
-ProcessResult RunMerged(const std::vector<std::string>& args,
-                        const std::string& prefix) {
-  const std::string path = prefix + ".out";
-  std::vector<char*> argv;
-  for (const std::string& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  ProcessResult r;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(127);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  if (pid < 0) return r;
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return r;
-  if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
-  r.out = ReadFileOrEmpty(path);
-  return r;
-}
-
 std::vector<std::string> Lines(const std::string& text) {
   return absl::StrSplit(text, '\n', absl::SkipEmpty());
 }
@@ -176,7 +151,7 @@ class UpgradeTest : public ::testing::Test {
   ProcessResult Slate(std::vector<std::string> args, bool merged) {
     args.insert(args.begin(), Runfile("tools/slate"));
     const std::string prefix = tmp_.Sub(absl::StrCat("run", runs_++));
-    return merged ? RunMerged(args, prefix) : RunProcess(args, prefix);
+    return RunProcess(args, prefix, /*merge_stderr=*/merged);
   }
 
   // Runs `q` on `db` and compares its output with the golden; returns the
