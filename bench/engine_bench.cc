@@ -46,11 +46,9 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -60,6 +58,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/api/engine.h"
@@ -76,25 +75,12 @@ namespace {
 const absl::Time kBase = absl::FromUnixSeconds(1795420800);  // 2026-11-23Z
 
 std::string TempPath(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(base != nullptr ? base : "/tmp",
-                                 "/slate-engine-bench-", name, "-", getpid());
-  std::string cmd = absl::StrCat("rm -rf '", dir, "'");
-  if (std::system(cmd.c_str()) != 0) std::abort();
-  return dir;
+  return bench::TempPath("engine-bench", name);
 }
 
-void RemoveDir(const std::string& dir) {
-  std::string cmd = absl::StrCat("rm -rf '", dir, "'");
-  if (std::system(cmd.c_str()) != 0) std::abort();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using bench::ProcStatusKb;
+using bench::ReadFile;
+using bench::RemoveDir;
 
 void Must(const absl::Status& st, const char* what) {
   if (!st.ok()) {
@@ -107,19 +93,6 @@ template <typename T>
 T Must(absl::StatusOr<T> r, const char* what) {
   Must(r.status(), what);
   return std::move(*r);
-}
-
-// A field of /proc/self/status in KiB ("VmHWM:", "VmRSS:"); -1 if absent.
-int64_t ProcStatusKb(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  const size_t len = std::string(field).size();
-  while (std::getline(in, line)) {
-    if (line.compare(0, len, field) == 0) {
-      return std::atoll(line.c_str() + len);
-    }
-  }
-  return -1;
 }
 
 // Size of a directory tree in MiB (du), for the counters.

@@ -28,10 +28,8 @@
 // per process (--benchmark_filter=Memory/1000000): VmHWM is the process's.
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -39,6 +37,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/api/engine.h"
@@ -56,20 +55,10 @@ namespace {
 const absl::Time kBase = absl::FromUnixSeconds(1795420800);  // 2026-11-23Z
 
 std::string TempPath(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(base != nullptr ? base : "/tmp",
-                                 "/slate-fold-bench-", name, "-", getpid());
-  std::string cmd = absl::StrCat("rm -rf '", dir, "'");
-  if (std::system(cmd.c_str()) != 0) std::abort();
-  return dir;
+  return bench::TempPath("fold-bench", name);
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using bench::ReadFile;
 
 Envelope Config(const std::string& id, const std::string& json_field,
                 const std::string& json) {
@@ -496,14 +485,7 @@ BENCHMARK(BM_Floor_ReadAndWriteState)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 
-int64_t VmHwmKb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
-  }
-  return -1;
-}
+int64_t VmHwmKb() { return bench::ProcStatusKb("VmHWM:"); }
 
 void BM_Sla_OpenClocksMemory(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));

@@ -164,6 +164,15 @@ set(SLATE_LIB_DEPS
 
 # Everything else: tools, examples, benchmarks, tests.
 
+# //bench:bench_util
+slate_cc_library(bench_bench_util
+  SRCS
+  HDRS
+    bench/bench_util.h
+  DEPS
+    EXT:system:absl
+)
+
 # //bench:calendar_bench
 slate_cc_binary(bench_calendar_bench PATH bench/calendar_bench OPTIONAL
   SRCS
@@ -183,6 +192,7 @@ slate_cc_binary(bench_engine_bench PATH bench/engine_bench OPTIONAL
     EXT:com_google_protobuf:protobuf
     EXT:system:absl
     EXT:system:benchmark_main
+    bench_bench_util
     slate
 )
 
@@ -195,6 +205,7 @@ slate_cc_binary(bench_fold_bench PATH bench/fold_bench OPTIONAL
     EXT:system:absl
     EXT:system:benchmark_main
     EXT:system:rocksdb
+    bench_bench_util
     slate
 )
 

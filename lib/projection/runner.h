@@ -61,8 +61,8 @@ struct RunnerOptions {
   size_t batch_events = 16384;
   // A snapshot is written once this many events were folded since the last
   // one, so a restart after a crash refolds at most this many. Default:
-  // 1,048,576 (about 1-2 s of refolding at the measured fold rates,
-  // bench/RESULTS.md).
+  // 1,048,576 (about 8 s of refolding at the 0.13 M events/s a full
+  // rebuild measured, bench/RESULTS.md).
   int64_t snapshot_events = int64_t{1} << 20;
   // Per projection: bytes of serialized keys held in memory (changed since
   // the last snapshot, or read back by the fold). Past it a snapshot is
@@ -71,7 +71,8 @@ struct RunnerOptions {
   // finished + 100 k open incidents: bench/RESULTS.md).
   size_t snapshot_bytes = size_t{16} << 20;
   // At the end of a fold, a snapshot is written if the last one is older
-  // than this (wall time). Default: 30 s.
+  // than this (wall time). Default: 30 s (chosen, not measured: a live
+  // engine's snapshot then writes at most 30 s of changes).
   absl::Duration snapshot_interval = absl::Seconds(30);
   // Threads that fold one batch into different projections at once (each
   // projection folds on one thread at a time). 0: one per projection, at
