@@ -936,6 +936,19 @@ slate_cc_test(tests_log_crash_test PATH tests/log/crash_test SIZE large
     tests_testing_tsan_suppressions
 )
 
+# //tests/log:derived_family_test
+slate_cc_test(tests_log_derived_family_test PATH tests/log/derived_family_test SIZE small
+  SRCS
+    tests/log/derived_family_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    EXT:system:rocksdb
+    slate
+    tests_testing_temp_dir
+    tests_testing_tsan_suppressions
+)
+
 # //tests/log:event_log_test
 slate_cc_test(tests_log_event_log_test PATH tests/log/event_log_test SIZE medium
   SRCS

@@ -68,8 +68,14 @@ inline constexpr std::string_view kCrashPoints[] = {
     // their previous snapshot, each consistent with its own position;
     // reopening folds the ones behind.
     "runner.between_projection_commits",
-    // lib/projection/runner.cc, ProjectionRunner::Rebuild: Reset wrote the
-    // projection's empty state with checkpoint 0; the refold has not begun.
+    // lib/log/event_log.cc, EventLog::IngestDerived: a snapshot's SST file
+    // is written and synced under ingest.tmp, not ingested yet (a rebuild's
+    // big first snapshot into its recreated family). On disk: that
+    // projection's family empty, as Reset left it; the file, which the
+    // next open removes.
+    "log.mid_ingest",
+    // lib/projection/runner.cc, ProjectionRunner::Rebuild: Reset recreated
+    // the projection's family, empty; the refold has not begun.
     // On disk: that projection empty at checkpoint 0, the others untouched.
     // (A crash inside the refold: arm runner.*_batch_commit during Rebuild.)
     "runner.mid_rebuild",

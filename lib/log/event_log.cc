@@ -29,10 +29,19 @@
 #include "rocksdb/listener.h"
 #include "rocksdb/memtablerep.h"
 #include "rocksdb/slice_transform.h"
+#include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
 namespace slate {
+
+namespace {
+// Where IngestDerived builds its files (see EventLog::IngestDerived).
+std::string IngestDir(const std::string& db_dir) {
+  return db_dir + "/ingest.tmp";
+}
+}  // namespace
+
 namespace fs = std::filesystem;
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
@@ -315,6 +324,12 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::OpenForTest(
   rocksdb::Status s = rocksdb::DB::Open(ro, dir, cfs, &handles, &raw);
   if (!s.ok()) return FromRocks(s, absl::StrCat("open ", dir));
   std::unique_ptr<rocksdb::DB> db(raw);
+  {
+    // What a crash left of an ingestion's file (IngestDerived): this
+    // process holds the database's lock, so nothing else writes there.
+    std::error_code ec;
+    std::filesystem::remove_all(IngestDir(dir), ec);
+  }
   auto close_on_error = [&](absl::Status st) {
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
     db->Close().PermitUncheckedError();
@@ -1129,6 +1144,11 @@ absl::StatusOr<rocksdb::ColumnFamilyHandle*> EventLog::GetOrCreateColumnFamily(
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     if (h->GetName() == name) return h;
   }
+  return CreateDerivedFamilyLocked(name);
+}
+
+absl::StatusOr<rocksdb::ColumnFamilyHandle*>
+EventLog::CreateDerivedFamilyLocked(const std::string& name) {
   rocksdb::ColumnFamilyOptions cf_options(db_->GetOptions());
   cf_options.prefix_extractor.reset();
   cf_options.memtable_factory.reset(new rocksdb::SkipListFactory());
@@ -1137,6 +1157,69 @@ absl::StatusOr<rocksdb::ColumnFamilyHandle*> EventLog::GetOrCreateColumnFamily(
                                   absl::StrCat("create column family ", name)));
   handles_.push_back(h);
   return h;
+}
+
+absl::StatusOr<rocksdb::ColumnFamilyHandle*> EventLog::RecreateColumnFamily(
+    const std::string& name) {
+  if (name == rocksdb::kDefaultColumnFamilyName ||
+      name == log_format::kIdsColumnFamily) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("column family \"", name, "\" belongs to the log"));
+  }
+  // Exclusive: no Flush names the handle while it goes away.
+  std::unique_lock<std::shared_mutex> gate(flush_gate_);
+  std::lock_guard<std::mutex> l(cf_mu_);
+  auto it = std::find_if(
+      handles_.begin(), handles_.end(),
+      [&](rocksdb::ColumnFamilyHandle* h) { return h->GetName() == name; });
+  if (it != handles_.end()) {
+    rocksdb::ColumnFamilyHandle* old = *it;
+    SLATE_RETURN_IF_ERROR(FromRocks(db_->DropColumnFamily(old),
+                                    absl::StrCat("drop column family ", name)));
+    handles_.erase(it);
+    db_->DestroyColumnFamilyHandle(old).PermitUncheckedError();
+  }
+  return CreateDerivedFamilyLocked(name);
+}
+
+absl::Status EventLog::IngestDerived(
+    rocksdb::ColumnFamilyHandle* cf,
+    const std::function<rocksdb::Status(rocksdb::SstFileWriter&)>& fill) {
+  const std::string dir = IngestDir(db_->GetName());
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("ingest derived data: create ", dir, ": ", ec.message()));
+  }
+  const std::string file = absl::StrCat(
+      dir, "/", cf->GetName(), ".",
+      ingest_seq_.fetch_add(1, std::memory_order_relaxed), ".sst");
+  rocksdb::Status s;
+  {
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions(cf),
+                                  cf);
+    s = writer.Open(file);
+    if (s.ok()) s = fill(writer);
+    if (s.ok()) s = writer.Finish();
+  }
+  if (s.ok()) SLATE_CRASH_POINT("log.mid_ingest");
+  if (s.ok()) {
+    rocksdb::IngestExternalFileOptions io;
+    io.move_files = true;
+    io.allow_blocking_flush = false;
+    std::shared_lock<std::shared_mutex> gate(flush_gate_);  // See Flush.
+    s = db_->IngestExternalFile(cf, {file}, io);
+  }
+  std::filesystem::remove(file, ec);  // Moved in, or not wanted.
+  if (s.IsInvalidArgument() &&
+      absl::StrContains(s.ToString(), "flush")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ingest derived data into ", cf->GetName(),
+        ": its memtable holds data (", s.ToString(), ")"));
+  }
+  return FromRocks(s, absl::StrCat("ingest derived data into ",
+                                   cf->GetName()));
 }
 
 absl::Status EventLog::WriteDerived(rocksdb::WriteBatch* batch) {

@@ -39,6 +39,7 @@
 #include "lib/api/types.h"
 #include "proto/events.pb.h"
 #include "rocksdb/db.h"
+#include "rocksdb/sst_file_writer.h"
 
 namespace slate {
 
@@ -172,6 +173,29 @@ class EventLog {
   // events it was derived from.
   absl::Status WriteDerived(rocksdb::WriteBatch* batch);
 
+  // Drops column family `name` (one beside the log) with everything in it
+  // and creates it again, empty: a projection's reset that leaves nothing
+  // (no range deletion) in the memtable for the rebuild's keys to land on,
+  // so the rebuild's snapshot can be ingested (IngestDerived). Handles of
+  // `name` obtained before are invalid afterwards. A crash in between leaves
+  // the family absent or empty. kInvalidArgument for the log's own families.
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> RecreateColumnFamily(
+      const std::string& name);
+
+  // Writes derived data as one SST file and ingests it into `cf`,
+  // atomically: all of it or none. `fill` adds the keys, in key order,
+  // through the writer it is given. For a family nothing was written to
+  // since RecreateColumnFamily: an ingestion that would need a memtable
+  // flush fails (kFailedPrecondition) instead of flushing (see Flush for
+  // why flushes are gated). The file is built under the database's
+  // directory ("ingest.tmp", emptied when the log opens) and moved in.
+  // Derived data is rebuilt from the log, and a snapshot that outlives
+  // the log events it was folded from (a lost suffix) lies past the log's
+  // end, which the projection runner detects and drops.
+  absl::Status IngestDerived(
+      rocksdb::ColumnFamilyHandle* cf,
+      const std::function<rocksdb::Status(rocksdb::SstFileWriter&)>& fill);
+
   // Blocks until NextPosition() > position, `stop` is set, or WakeWaiters()
   // is called. Returns false if `stop` was set.
   bool WaitForPosition(int64_t position, const std::atomic<bool>& stop);
@@ -215,6 +239,12 @@ class EventLog {
   // for changes; ids_cf_ and handles_[0] (default) never change.
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* ids_cf_;  // One of handles_.
+  // Creates a family beside the log and adds it to handles_.
+  // REQUIRES: cf_mu_ held.
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> CreateDerivedFamilyLocked(
+      const std::string& name);
+  // Names IngestDerived's files apart.
+  std::atomic<uint64_t> ingest_seq_{0};
   // Writes hold it shared, Flush exclusive: no write can set off an
   // automatic flush while a flush Slate asked for is under way (see Flush).
   std::shared_mutex flush_gate_;

@@ -293,15 +293,20 @@ absl::StatusOr<Batch> ReadBatch(const EventLog& log, int64_t from,
 
 // Moves the cache's dirty entries into `batch` (marking them committed
 // once the batch is written; see CommitCache).
+// Puts the cache's dirty entries in key order.
+void SortDirty(ProjectionRunner::StateCache& cache) {
+  std::sort(cache.dirty.begin(), cache.dirty.end(),
+            [](const CacheEntry* a, const CacheEntry* b) {
+              return *a->key < *b->key;
+            });
+}
+
 void FlushCache(ProjectionRunner::StateCache& cache,
                 rocksdb::ColumnFamilyHandle* cf, rocksdb::WriteBatch* batch) {
   // In key order: the memtable's skiplist inserts a sorted run through its
   // sequential-insert hint instead of a full search per key (measured: the
   // commit of a rebuild costs about half as much).
-  std::sort(cache.dirty.begin(), cache.dirty.end(),
-            [](const CacheEntry* a, const CacheEntry* b) {
-              return *a->key < *b->key;
-            });
+  SortDirty(cache);
   for (const CacheEntry* e : cache.dirty) {
     if (e->present) {
       batch->Put(cf, *e->key, e->value).PermitUncheckedError();
@@ -351,6 +356,10 @@ constexpr size_t kParallelMinEvents = 256;
 // batches one after another on the calling thread: a live snapshot's
 // concurrent writes would contend with the host's appends.
 constexpr size_t kParallelSnapshotMinKeys = 65536;
+// The first snapshot after a reset with at least this many changed keys
+// (a rebuild's) is ingested as an SST file; a smaller one goes through a
+// WriteBatch, which costs less than a file's fsyncs.
+constexpr size_t kIngestMinKeys = 65536;
 }  // namespace
 
 ProjectionRunner::ProjectionRunner(EventLog* log, RunnerOptions options)
@@ -531,30 +540,17 @@ void ProjectionRunner::Forget(Slot& slot) {
 }
 
 absl::Status ProjectionRunner::Reset(Slot& slot) {
-  rocksdb::DB* db = log_->db();
-  rocksdb::WriteBatch batch;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db->NewIterator(rocksdb::ReadOptions(), slot.cf));
-    it->SeekToLast();
-    if (it->Valid()) {
-      std::string end(it->key().data(), it->key().size());
-      end.push_back('\0');
-      batch.DeleteRange(slot.cf, "", end).PermitUncheckedError();
-    }
-    SLATE_RETURN_IF_ERROR(FromRocks(it->status(), "projection reset"));
-  }
-  batch.Put(slot.cf, VersionKey(), absl::StrCat(slot.projection->version()))
-      .PermitUncheckedError();
-  batch.Put(slot.cf, FormatKey(), Rocks(kStateFormat)).PermitUncheckedError();
-  batch.Put(slot.cf, CheckpointKey(), log_format::PositionValue(0))
-      .PermitUncheckedError();
-  // No flush here, though the fold's keys then land among old versions of
-  // themselves in the memtable (a flush not waited for made a full rebuild
-  // 8-25 % faster: bench/RESULTS.md): a flush while the host appends has to
-  // hold its writes until it is done (EventLog::Flush), and a waited one
-  // stalls the host's appends for as long as it runs.
-  SLATE_RETURN_IF_ERROR(log_->WriteDerived(&batch));
+  // A new, empty family rather than a range deletion: the rebuild's keys
+  // then never land on old versions of themselves, and its snapshot can be
+  // ingested as a file instead of going through the memtable (the
+  // snapshot's memtable inserts and their flush were about half of a
+  // rebuild's time: bench/RESULTS.md). The runner's metadata keys come
+  // with the first snapshot; a crash before it leaves the family empty,
+  // which Load takes for a projection never folded.
+  SLATE_ASSIGN_OR_RETURN(slot.cf,
+                         log_->RecreateColumnFamily(
+                             ProjectionColumnFamily(slot.projection->name())));
+  slot.fresh = true;
   slot.checkpoint = 0;
   Forget(slot);
   return absl::OkStatus();
@@ -618,7 +614,7 @@ absl::Status ProjectionRunner::SnapshotLocked() {
   std::vector<Slot*> todo;
   for (Slot& slot : slots_) {
     if (slot.folded == slot.checkpoint && !slot.unflushed &&
-        slot.cache->dirty.empty()) {
+        slot.cache->dirty.empty() && !slot.fresh) {
       continue;
     }
     todo.push_back(&slot);
@@ -657,19 +653,16 @@ absl::Status ProjectionRunner::SnapshotLocked() {
         written[k] = std::move(st);
         continue;
       }
-      rocksdb::WriteBatch wb(c.dirty_bytes + 16 * (c.dirty.size() + 1) + 64);
-      FlushCache(c, slot.cf, &wb);
-      wb.Put(slot.cf, CheckpointKey(), log_format::PositionValue(slot.folded))
-          .PermitUncheckedError();
       absl::Status st = options_.write_fault_for_test
                             ? options_.write_fault_for_test(
                                   slot.projection->name())
                             : absl::OkStatus();
-      if (st.ok()) st = log_->WriteDerived(&wb);
+      if (st.ok()) st = WriteSnapshot(slot);
       written[k] = st;
       if (st.ok()) {
         CommitCache(c, options_.snapshot_bytes);
         slot.checkpoint = slot.folded;
+        slot.fresh = false;
       }
       if (k + threads < todo.size()) {
         SLATE_CRASH_POINT("runner.between_projection_commits");
@@ -703,6 +696,39 @@ absl::Status ProjectionRunner::SnapshotLocked() {
   events_since_snapshot_ = 0;
   last_snapshot_ = absl::Now();
   return absl::OkStatus();
+}
+
+absl::Status ProjectionRunner::WriteSnapshot(Slot& slot) const {
+  StateCache& c = *slot.cache;
+  const std::string checkpoint = log_format::PositionValue(slot.folded);
+  const std::string version = absl::StrCat(slot.projection->version());
+  const size_t ingest_min = options_.ingest_min_keys_for_test != 0
+                                ? options_.ingest_min_keys_for_test
+                                : kIngestMinKeys;
+  if (slot.fresh && c.dirty.size() >= ingest_min) {
+    // Nothing below these keys in the family: no deletions to write, and
+    // the metadata keys ("\0...") sort before every user key.
+    SortDirty(c);
+    return log_->IngestDerived(
+        slot.cf, [&](rocksdb::SstFileWriter& w) -> rocksdb::Status {
+          rocksdb::Status s = w.Put(CheckpointKey(), checkpoint);
+          if (s.ok()) s = w.Put(FormatKey(), Rocks(kStateFormat));
+          if (s.ok()) s = w.Put(VersionKey(), version);
+          for (const CacheEntry* e : c.dirty) {
+            if (!s.ok()) break;
+            if (e->present) s = w.Put(*e->key, e->value);
+          }
+          return s;
+        });
+  }
+  rocksdb::WriteBatch wb(c.dirty_bytes + 16 * (c.dirty.size() + 4) + 64);
+  FlushCache(c, slot.cf, &wb);
+  if (slot.fresh) {
+    wb.Put(slot.cf, VersionKey(), version).PermitUncheckedError();
+    wb.Put(slot.cf, FormatKey(), Rocks(kStateFormat)).PermitUncheckedError();
+  }
+  wb.Put(slot.cf, CheckpointKey(), checkpoint).PermitUncheckedError();
+  return log_->WriteDerived(&wb);
 }
 
 absl::Status ProjectionRunner::CatchUp() {

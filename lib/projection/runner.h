@@ -18,7 +18,9 @@
 // serializes per event. A snapshot writes every key changed since the last
 // one together with the position folded up to, in one WriteBatch per
 // projection, so a crash at any instant leaves the previous snapshot
-// usable: a snapshot is a cache of the log at its position. It is taken
+// usable: a snapshot is a cache of the log at its position. A reset (a
+// rebuild) recreates the family empty, and the rebuild's snapshot, when
+// big, is one SST file ingested into it instead of memtable inserts. It is taken
 // every RunnerOptions::snapshot_events events, when the serialized keys
 // held in memory pass snapshot_bytes (after which the clean ones leave
 // memory and are read back from RocksDB when needed), at the end of a fold
@@ -88,6 +90,9 @@ struct RunnerOptions {
   // fails that write as a RocksDB error would. May run on fold threads.
   std::function<absl::Status(absl::string_view projection)>
       write_fault_for_test;
+  // Test hook: the changed keys from which the first snapshot after a
+  // reset is ingested as an SST file. 0: the built-in 65,536.
+  size_t ingest_min_keys_for_test = 0;
 };
 
 class ProjectionRunner {
@@ -158,6 +163,10 @@ class ProjectionRunner {
     int64_t checkpoint = 0;  // Of the last snapshot. Guarded by fold_mu_.
     // The projection holds decoded state not written to `cache` yet.
     bool unflushed = false;  // Guarded by fold_mu_.
+    // Reset recreated the column family and nothing was written to it
+    // since: the next snapshot writes the runner's metadata keys too, and
+    // a big one is ingested as an SST file. Guarded by fold_mu_.
+    bool fresh = false;
     std::unique_ptr<StateCache> cache;  // Guarded by fold_mu_.
   };
   ProjectionRunner(EventLog* log, RunnerOptions options);
@@ -166,6 +175,9 @@ class ProjectionRunner {
   // Drops what the slot holds in memory beyond its snapshot (its state
   // cache and the projection's decoded state): it folds again from there.
   void Forget(Slot& slot);
+  // Writes the slot's changed keys and its position (its snapshot).
+  // REQUIRES: fold_mu_ held, the projection flushed.
+  absl::Status WriteSnapshot(Slot& slot) const;
   // Writes what the projection keeps decoded into the slot's cache.
   absl::Status FlushProjection(Slot& slot) const;
   // Writes the snapshots of the slots that folded past them.

@@ -20,6 +20,10 @@
 //       The same, but each round rebuilds all the projections at once, on a
 //       ProjectionRunner with two fold threads (a snapshot writes one batch
 //       per projection).
+//   crash_points_child rebuild-ingest DB DURABILITY RUN BATCHES REBUILDS
+//                      [SPEC]
+//       The same as rebuild-all, but every rebuild's snapshot is ingested as
+//       SST files (RunnerOptions::ingest_min_keys_for_test = 1).
 //   crash_points_child import  DB DURABILITY CSV
 //       Imports the ServiceNow export CSV with max_events_per_append = 2;
 //       acks every event a subscription sees committed.
@@ -130,7 +134,7 @@ int main(int argc, char** argv) {
   }
   if (mode == "append") return 0;
   if ((mode != "rebuild" && mode != "rebuild-batched" &&
-       mode != "rebuild-all") ||
+       mode != "rebuild-all" && mode != "rebuild-ingest") ||
       argc < 7) {
     std::fprintf(stderr, "crash_points_child: bad mode or arguments\n");
     return 2;
@@ -141,7 +145,8 @@ int main(int argc, char** argv) {
     if (argc < 8) return absl::OkStatus();
     return slate::crash_point::ArmFromSpec(argv[7]);
   };
-  if (mode == "rebuild-batched" || mode == "rebuild-all") {
+  if (mode == "rebuild-batched" || mode == "rebuild-all" ||
+      mode == "rebuild-ingest") {
     // Armed after the engine closed: its closing snapshot is not a hit.
     engine->reset();
     if (absl::Status s = arm(); !s.ok()) return Fail(s);
@@ -153,12 +158,13 @@ int main(int argc, char** argv) {
       ro.snapshot_events = 1;
     } else {
       ro.fold_threads = 2;
+      if (mode == "rebuild-ingest") ro.ingest_min_keys_for_test = 1;
     }
     auto runner = slate::ProjectionRunner::Open(
         log->get(), slate::BuiltinProjections((*log)->options()), ro);
     if (!runner.ok()) return Fail(runner.status());
     for (long i = 0; i < rebuilds; ++i) {
-      if (mode == "rebuild-all") {
+      if (mode != "rebuild-batched") {
         if (absl::Status s = (*runner)->RebuildAll(); !s.ok()) return Fail(s);
         continue;
       }

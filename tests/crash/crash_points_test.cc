@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -437,7 +438,8 @@ TEST(CrashPointsTest, RunnerAfterBatchCommit) {
 // `via_api`: armed by the child after its appends (crash_point::ArmFromSpec),
 // so only rebuild hits count; otherwise through SLATE_CRASH_POINT.
 // `mode`: the child's mode: "rebuild", "rebuild-batched" (snapshots every 32
-// events) or "rebuild-all" (all projections at once, one batch each).
+// events), "rebuild-all" (all projections at once, one batch each) or
+// "rebuild-ingest" (the same, each snapshot an ingested SST file).
 void RebuildRounds(const std::string& point, bool via_api,
                    const std::vector<int64_t>& hits, int* mid_refold_rounds,
                    const std::string& mode = "rebuild") {
@@ -461,7 +463,21 @@ void RebuildRounds(const std::string& point, bool via_api,
     ChildRun r = RunChild(args, via_api ? "" : spec);
     ASSERT_TRUE(AbortedAt(r, point, hit)) << where;
     acked.insert(r.acked.begin(), r.acked.end());
+    const std::filesystem::path ingest_dir =
+        std::filesystem::path(db) / "ingest.tmp";
+    if (point == "log.mid_ingest") {
+      // The crash left the file it was about to ingest.
+      EXPECT_TRUE(std::filesystem::exists(ingest_dir) &&
+                  !std::filesystem::is_empty(ingest_dir))
+          << where;
+    }
     const StoredState st = CheckStoredProjections(db, options, where);
+    EXPECT_FALSE(std::filesystem::exists(ingest_dir))
+        << where << ": reopening leaves no ingestion file behind";
+    if (point == "log.mid_ingest") {
+      // The projection whose file was not ingested stands reset.
+      EXPECT_EQ(st.min_checkpoint(), 0) << where << ": " << st.ToString();
+    }
     // Interrupted inside a rebuild: a projection behind the log.
     bool mid = false;
     for (const auto& [name, cp] : st.checkpoints) {
@@ -542,6 +558,26 @@ TEST(CrashPointsTest, RunnerBetweenProjectionCommits) {
   RebuildRounds("runner.between_projection_commits", /*via_api=*/true,
                 {1, 2, 5}, &mid, "rebuild-all");
   EXPECT_EQ(mid, 3);
+}
+
+// A rebuild's snapshot ingested as SST files (one per projection, written
+// on two threads): the crash lands after a file is written and before it
+// is ingested. The projection whose file was lost is empty (reset); the
+// others are at the log's end or reset; the file is gone after reopening.
+TEST(CrashPointsTest, LogMidIngest) {
+  int mid = 0;
+  RebuildRounds("log.mid_ingest", /*via_api=*/true, {1, 2, 4}, &mid,
+                "rebuild-ingest");
+  EXPECT_EQ(mid, 3);
+}
+
+// The same rebuilds with no crash point, past the ingestions: every
+// projection is at the log's end and equals a fold of it.
+TEST(CrashPointsTest, RebuildsIngestedAsFilesEqualAFold) {
+  int mid = 0;
+  RebuildRounds("runner.after_batch_commit", /*via_api=*/true, {1, 3}, &mid,
+                "rebuild-ingest");
+  EXPECT_EQ(mid, 0);
 }
 
 // --- Import ------------------------------------------------------------------
@@ -669,7 +705,8 @@ TEST(CrashPointsTest, EveryPointHasRounds) {
       "log.after_wal_write",        "engine.between_log_and_projections",
       "runner.before_batch_commit", "runner.after_batch_commit",
       "runner.mid_rebuild",         "runner.between_projection_commits",
-      "import.mid_batch",           "import.after_batch"};
+      "log.mid_ingest",             "import.mid_batch",
+      "import.after_batch"};
   std::set<std::string> declared;
   for (std::string_view p : crash_point::kCrashPoints) {
     declared.emplace(p.data(), p.size());

@@ -5,8 +5,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "rocksdb/metadata.h"
 #include "lib/log/event_log.h"
 #include "lib/log/log_format.h"
 #include "lib/projection/memory_state.h"
@@ -97,8 +99,82 @@ TEST_F(RunnerTest, RebuildIsByteIdenticalToTheIncrementalFold) {
   EXPECT_GT(incremental->size(), 10u);
 }
 
-// A rebuild over a memtable that holds many versions of the old state (and
-// the reset's range deletion over them) writes the same bytes.
+// A rebuild's snapshot ingested as an SST file (any size here): the same
+// bytes as the incremental fold, nothing through the memtable, and the
+// state a reopen loads and folds on from.
+TEST_F(RunnerTest, ARebuildIngestedAsAFileIsByteIdenticalAndReopens) {
+  OpenLog();
+  RunnerOptions options;
+  options.batch_events = 4;
+  options.ingest_min_keys_for_test = 1;
+  std::vector<std::pair<std::string, std::string>> incremental;
+  {
+    auto runner = OpenRunner(std::make_unique<StreamStats>(), options);
+    for (int round = 0; round < 10; ++round) {
+      AppendN(round % 4 + 1, absl::StrCat("r", round, "-"));
+      ASSERT_TRUE(runner->CatchUp().ok());
+    }
+    auto dumped = runner->Dump("stream-stats");
+    ASSERT_TRUE(dumped.ok());
+    incremental = *dumped;
+    ASSERT_TRUE(runner->Rebuild("stream-stats").ok());
+    auto cf = log_->GetOrCreateColumnFamily(
+        ProjectionColumnFamily("stream-stats"));
+    ASSERT_TRUE(cf.ok()) << cf.status();
+    uint64_t in_memtable = 1;
+    ASSERT_TRUE(log_->db()->GetIntProperty(
+        *cf, "rocksdb.num-entries-active-mem-table", &in_memtable));
+    rocksdb::ColumnFamilyMetaData meta;
+    log_->db()->GetColumnFamilyMetaData(*cf, &meta);
+    const size_t files = meta.file_count;
+    EXPECT_EQ(in_memtable, 0u) << "the rebuild's snapshot is a file";
+    EXPECT_EQ(files, 1u);
+    auto rebuilt = runner->Dump("stream-stats");
+    ASSERT_TRUE(rebuilt.ok());
+    EXPECT_EQ(incremental, *rebuilt);
+  }
+  AppendN(3, "after-");
+  auto runner = OpenRunner(std::make_unique<StreamStats>(), options);
+  EXPECT_EQ(*runner->Checkpoint("stream-stats"), 23);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  EXPECT_EQ(Value(*runner, "total"), "26");
+  auto on_top = runner->Dump("stream-stats");
+  ASSERT_TRUE(on_top.ok());
+  ASSERT_TRUE(runner->Rebuild("stream-stats").ok());
+  auto again = runner->Dump("stream-stats");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*on_top, *again);
+}
+
+// A rebuild's snapshot that fails to be written stays pending: the next
+// snapshot writes it (as a file still: nothing went into the family).
+TEST_F(RunnerTest, AFailedIngestionIsWrittenByTheNextSnapshot) {
+  OpenLog();
+  AppendN(20, "a");
+  RunnerOptions options;
+  options.ingest_min_keys_for_test = 1;
+  int faults = 1;
+  options.write_fault_for_test = [&](absl::string_view) {
+    return faults-- > 0 ? absl::UnavailableError("disk on fire")
+                        : absl::OkStatus();
+  };
+  auto runner = OpenRunner(std::make_unique<StreamStats>(), options);
+  ASSERT_TRUE(runner->CatchUp().ok());
+  faults = 1;
+  absl::Status s = runner->Rebuild("stream-stats");
+  EXPECT_TRUE(absl::StrContains(s.message(), "disk on fire")) << s;
+  EXPECT_EQ(*runner->SnapshotPosition("stream-stats"), 0);
+  EXPECT_EQ(Value(*runner, "total"), "20");
+  ASSERT_TRUE(runner->Snapshot().ok());
+  EXPECT_EQ(*runner->SnapshotPosition("stream-stats"), 20);
+  runner.reset();
+  runner = OpenRunner(std::make_unique<StreamStats>(), options);
+  EXPECT_EQ(*runner->Checkpoint("stream-stats"), 20);
+  EXPECT_EQ(Value(*runner, "total"), "20");
+}
+
+// A rebuild over a memtable that holds many versions of the old state
+// writes the same bytes (the reset drops the family with all of them).
 TEST_F(RunnerTest, RebuildOverAFullMemtableKeepsTheBytes) {
   OpenLog();
   RunnerOptions o;
