@@ -20,10 +20,11 @@
 // projection, so a crash at any instant leaves the previous snapshot
 // usable: a snapshot is a cache of the log at its position. A reset (a
 // rebuild) recreates the family empty, and the rebuild's snapshot, when
-// big, is one SST file ingested into it instead of memtable inserts. It is taken
-// every RunnerOptions::snapshot_events events, when the serialized keys
-// held in memory pass snapshot_bytes (after which the clean ones leave
-// memory and are read back from RocksDB when needed), at the end of a fold
+// big, is one SST file ingested into it instead of memtable inserts.
+// A snapshot is taken every RunnerOptions::snapshot_events events, when
+// the serialized keys held in memory pass snapshot_bytes (after which the
+// clean ones leave memory and are read back from RocksDB when needed),
+// at the end of a fold
 // once snapshot_interval has passed since the last one, on Snapshot(), and
 // when the runner is destroyed. Opening loads the snapshot's position and
 // folds the log's tail. A projection whose stored version or state format
