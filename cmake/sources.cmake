@@ -25,6 +25,7 @@ set(SLATE_LIB_SRCS
   # //lib/api:policy
   lib/api/policy.cc
   # //lib/api:sla_types
+  lib/api/sla_types.cc
   # //lib/api:types
   lib/api/clock.cc
   lib/api/types.cc
@@ -78,6 +79,8 @@ set(SLATE_LIB_SRCS
   lib/projection/quantile_sketch.cc
   # //lib/projection:runner
   lib/projection/runner.cc
+  # //lib/projection:sla_explain
+  lib/projection/sla_explain.cc
   # //lib/projection:sla_projection
   lib/projection/sla_projection.cc
   # //lib/projection:views
@@ -145,6 +148,7 @@ set(SLATE_LIB_HDRS
   lib/projection/projection_verify.h
   lib/projection/quantile_sketch.h
   lib/projection/runner.h
+  lib/projection/sla_explain.h
   lib/projection/sla_projection.h
   lib/projection/views.h
   lib/report/report.h
@@ -1068,6 +1072,19 @@ slate_cc_test(tests_projection_serialize_test PATH tests/projection/serialize_te
     slate
 )
 
+# //tests/projection:sla_explain_test
+slate_cc_test(tests_projection_sla_explain_test PATH tests/projection/sla_explain_test SIZE medium
+  SRCS
+    tests/projection/sla_explain_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_projection_sla_test_util
+    tests_testing_temp_dir
+    tests_testing_tsan_suppressions
+)
+
 # //tests/projection:sla_scenario_test
 slate_cc_test(tests_projection_sla_scenario_test PATH tests/projection/sla_scenario_test SIZE medium
   SRCS
@@ -1435,6 +1452,7 @@ slate_cc_library(tools_commands
     tools/calendar_cmd.cc
     tools/commands.cc
     tools/exec_cmd.cc
+    tools/explain_cmd.cc
     tools/import_cmd.cc
     tools/kpi_cmd.cc
     tools/kpi_flags.cc

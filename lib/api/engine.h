@@ -176,6 +176,15 @@ class Engine {
   // Breached clocks whose record is still open (clock running or paused),
   // sorted by breach instant.
   virtual absl::StatusOr<std::vector<SlaClockView>> Breached() const = 0;
+  // Why each clock of `record` (as Clocks) stands where it does: the events
+  // that started, paused, resumed, retargeted, stopped or cancelled it, the
+  // business time each calendar window added (holidays and closed days
+  // skipped, UTC offset changes), and its warnings and breach with their
+  // due instants. FormatSlaExplanations (sla_types.h) prints them.
+  // kNotFound if the log holds no such record.
+  virtual absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
+      absl::string_view record,
+      const SlaExplainFilter& filter = SlaExplainFilter()) const = 0;
 
   // --- KPIs
   // -------------------------------------------------------------------

@@ -21,6 +21,7 @@
 #include "lib/projection/kpi_rollup.h"
 #include "lib/projection/kpi_sla.h"
 #include "lib/projection/projection_verify.h"
+#include "lib/projection/sla_explain.h"
 #include "lib/projection/sla_projection.h"
 
 namespace slate {
@@ -292,6 +293,11 @@ void EngineImpl::TimerLoop() {
 absl::StatusOr<std::vector<SlaClockView>> EngineImpl::Clocks(
     absl::string_view record) const {
   return ClocksOf(*runner_, record);
+}
+
+absl::StatusOr<std::vector<SlaClockExplanation>> EngineImpl::ExplainClocks(
+    absl::string_view record, const SlaExplainFilter& filter) const {
+  return slate::ExplainClocks(*runner_, *log_, record, filter);
 }
 
 absl::StatusOr<std::vector<SlaClockView>> EngineImpl::AtRisk(

@@ -56,6 +56,9 @@ class EngineImpl final : public Engine {
   absl::StatusOr<std::vector<Envelope>> AdvanceTo(absl::Time now) override;
   absl::StatusOr<std::vector<Envelope>> AdvanceToWatermark() override;
   absl::Status TimerStatus() const override;
+  absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
+      absl::string_view record,
+      const SlaExplainFilter& filter) const override;
   absl::StatusOr<std::vector<SlaClockView>> Clocks(
       absl::string_view record) const override;
   absl::StatusOr<std::vector<SlaClockView>> AtRisk(

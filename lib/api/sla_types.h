@@ -11,8 +11,11 @@
 #define SLATE_LIB_API_SLA_TYPES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/time/time.h"
 #include "proto/sla.pb.h"
 
 namespace slate {
@@ -46,6 +49,78 @@ struct SlaAtRiskFilter {
   std::string service;  // The record's service.
   int priority = 0;     // The record's priority (1..N).
 };
+
+// Which clocks Engine::ExplainClocks explains; empty / zero fields match
+// anything.
+struct SlaExplainFilter {
+  std::string policy_id;
+  std::string target_type;  // "response", "resolution" or "update".
+  int64_t cycle = 0;        // 1.. ; 0: every cycle.
+};
+
+// One thing an event did to a clock, as the SLA projection folded it.
+struct SlaClockStep {
+  int64_t position = 0;   // The event's log position.
+  absl::Time at;          // The event's occurred_at.
+  std::string event;      // The event's type, e.g. "incident_on_hold".
+  // What it did: "attached", "started", "paused", "resumed", "retargeted",
+  // "warning", "breached", "stopped", "cancelled", "reopened".
+  std::string action;
+  std::string detail;     // In words, e.g. "target 8h -> 4h (priority 1)".
+};
+
+// Open calendar time inside a stretch the clock ran.
+struct SlaBusinessWindow {
+  absl::Time start;
+  absl::Time end;
+  absl::Duration counted;  // Business time this window added (end - start).
+  // Local dates between the previous window and this one with no open
+  // time: "2026-12-25 holiday", "2026-12-26 closed".
+  std::vector<std::string> skipped_days;
+  // A UTC offset change inside the window, e.g. "+01:00 -> +02:00".
+  std::string dst_change;
+};
+
+// A warning threshold or the breach (percent 100) of the clock's target.
+struct SlaThresholdDue {
+  double percent = 0;          // 100: the breach.
+  // Business time into the cycle it falls at, under the current target.
+  absl::Duration business;
+  // Fired: the instant it was crossed (under the target in force then; a
+  // retarget may have moved it since). Pending: when it falls due if the
+  // clock runs on. Unset while paused, or when crossed inside a late
+  // attach's replay that is not broken down.
+  std::optional<absl::Time> due;
+  bool fired = false;          // Reached in this cycle.
+};
+
+// Why one clock stands where it does (Engine::ExplainClocks).
+struct SlaClockExplanation {
+  SlaClockView clock;        // The clock as the projection holds it.
+  std::string calendar;      // The policy's calendar id ("24x7" for none).
+  std::string time_zone;     // The calendar's zone ("UTC" for 24x7).
+  std::vector<SlaClockStep> steps;
+  // Up to the clock's last observed instant (its stop while stopped).
+  std::vector<SlaBusinessWindow> windows;
+  // Business time of the stretches broken down into windows (all of them,
+  // listed or not).
+  absl::Duration business_counted;
+  // Business time a late-attached clock counted in its replay over a
+  // stretch with pauses, which the windows do not break down.
+  // business_counted + replayed_unlisted == state.business_elapsed_us.
+  absl::Duration replayed_unlisted;
+  bool windows_truncated = false;  // More than kMaxExplainWindows windows.
+  std::vector<SlaThresholdDue> thresholds;
+};
+
+// Windows listed per clock at most (the rest are summed only).
+inline constexpr size_t kMaxExplainWindows = 1000;
+
+// Explanations as text for people (times in each calendar's zone, durations
+// as "4h30m"), or with json one JSON object per clock and line with the
+// same facts (times RFC 3339 UTC, durations in seconds).
+std::string FormatSlaExplanations(const std::vector<SlaClockExplanation>& ex,
+                                  bool json);
 
 }  // namespace slate
 

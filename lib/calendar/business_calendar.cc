@@ -299,4 +299,35 @@ absl::Duration BusinessCalendar::Between(absl::Time a, absl::Time b) const {
   return absl::Microseconds(sum);
 }
 
+std::vector<std::pair<absl::Time, absl::Time>> BusinessCalendar::OpenIntervals(
+    absl::Time a, absl::Time b, size_t limit) const {
+  std::vector<std::pair<absl::Time, absl::Time>> out;
+  const int64_t ua = Clamp(absl::ToUnixMicros(a), open_lo_, open_hi_);
+  const int64_t ub = Clamp(absl::ToUnixMicros(b), open_lo_, open_hi_);
+  if (ua >= ub || limit == 0) return out;
+  std::vector<std::pair<int64_t, int64_t>> us;
+  for (int64_t k = ChunkIndex(ua); k <= ChunkIndex(ub - 1); ++k) {
+    const Chunk& c = GetChunk(k);
+    ptrdiff_t i = k == ChunkIndex(ua) ? std::max<ptrdiff_t>(c.Find(ua), 0) : 0;
+    for (; i < static_cast<ptrdiff_t>(c.start.size()); ++i) {
+      const int64_t s = std::max(c.start[i], ua);
+      const int64_t e = std::min(c.end[i], ub);
+      if (c.start[i] >= ub) break;
+      if (s >= e) continue;
+      if (!us.empty() && us.back().second == s) {
+        us.back().second = e;  // Touching (a chunk's edge): one interval.
+        continue;
+      }
+      if (us.size() == limit) break;
+      us.emplace_back(s, e);
+    }
+    if (us.size() == limit && k < ChunkIndex(ub - 1)) break;
+  }
+  out.reserve(us.size());
+  for (const auto& [s, e] : us) {
+    out.emplace_back(absl::FromUnixMicros(s), absl::FromUnixMicros(e));
+  }
+  return out;
+}
+
 }  // namespace slate

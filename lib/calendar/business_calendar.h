@@ -43,6 +43,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -94,6 +96,12 @@ class BusinessCalendar {
 
   // Open time inside [a, b); -Between(b, a) if b < a.
   absl::Duration Between(absl::Time a, absl::Time b) const;
+
+  // The open intervals inside [a, b), clipped to it, in time order, with
+  // touching intervals joined; at most `limit` of them (the first ones).
+  // Their lengths add up to Between(a, b) when fewer than `limit`.
+  std::vector<std::pair<absl::Time, absl::Time>> OpenIntervals(
+      absl::Time a, absl::Time b, size_t limit) const;
 
   const std::string& name() const { return name_; }
   const absl::TimeZone& zone() const { return zone_; }

@@ -852,13 +852,40 @@ absl::StatusOr<SlaClockView> MakeView(const SlaStoredClock& stored,
   return v;
 }
 
+// Where ScanViews reads: a runner's SLA projection or a ProjectionState.
+struct ViewSource {
+  std::function<absl::Status(
+      absl::string_view,
+      const std::function<bool(absl::string_view, absl::string_view)>&)>
+      scan;
+  std::function<absl::StatusOr<std::optional<std::string>>(absl::string_view)>
+      get;
+};
+
+absl::Status ScanViewsIn(const ViewSource& source, absl::string_view prefix,
+                         const std::function<void(const SlaClockView&)>& fn);
+
 absl::Status ScanViews(const ProjectionRunner& runner, absl::string_view prefix,
                        const std::function<void(const SlaClockView&)>& fn) {
+  ViewSource source;
+  source.scan = [&](absl::string_view p,
+                    const std::function<bool(absl::string_view,
+                                             absl::string_view)>& f) {
+    return runner.Scan(SlaProjection::kName, p, f);
+  };
+  source.get = [&](absl::string_view key) {
+    return runner.Get(SlaProjection::kName, key);
+  };
+  return ScanViewsIn(source, prefix, fn);
+}
+
+absl::Status ScanViewsIn(const ViewSource& source, absl::string_view prefix,
+                         const std::function<void(const SlaClockView&)>& fn) {
   std::string rec_stream;
   std::optional<SlaRecordState> rec;
   absl::Status error;
-  SLATE_RETURN_IF_ERROR(runner.Scan(
-      SlaProjection::kName, prefix,
+  SLATE_RETURN_IF_ERROR(source.scan(
+      prefix,
       [&](absl::string_view key, absl::string_view value) {
         SlaStoredClock stored;
         error = ParseStored(value, key, &stored);
@@ -867,7 +894,7 @@ absl::Status ScanViews(const ProjectionRunner& runner, absl::string_view prefix,
         if (!rec.has_value() || rec_stream != stream) {
           rec_stream = stream;
           rec.reset();
-          auto r = runner.Get(SlaProjection::kName, RecKey(stream));
+          auto r = source.get(RecKey(stream));
           if (!r.ok()) {
             error = r.status();
             return false;
@@ -950,6 +977,23 @@ absl::StatusOr<std::vector<SlaClockView>> ClocksOf(
                                     }));
     if (!out.empty()) break;
   }
+  return out;
+}
+
+absl::StatusOr<std::vector<SlaClockView>> ClocksIn(
+    ProjectionState& state, absl::string_view record_stream) {
+  ViewSource source;
+  source.scan = [&](absl::string_view p,
+                    const std::function<bool(absl::string_view,
+                                             absl::string_view)>& f) {
+    return state.Scan(p, f);
+  };
+  source.get = [&](absl::string_view key) { return state.Get(key); };
+  std::vector<SlaClockView> out;
+  SLATE_RETURN_IF_ERROR(ScanViewsIn(source, ClkPrefix(record_stream),
+                                    [&](const SlaClockView& v) {
+                                      out.push_back(v);
+                                    }));
   return out;
 }
 

@@ -93,6 +93,11 @@ absl::Status ForEachClock(const ProjectionRunner& runner,
 absl::StatusOr<std::vector<SlaClockView>> ClocksOf(
     const ProjectionRunner& runner, absl::string_view record);
 
+// The clocks of one record stream in a state the SLA projection folded
+// into (a MemoryState), as ClocksOf; after SlaProjection::Flush.
+absl::StatusOr<std::vector<SlaClockView>> ClocksIn(
+    ProjectionState& state, absl::string_view record_stream);
+
 // The view of one clock by its key (see SlaClockKey); nullopt if absent.
 absl::StatusOr<std::optional<SlaClockView>> ClockByKey(
     const ProjectionRunner& runner, absl::string_view clock_key);

@@ -179,6 +179,46 @@ TEST_F(SlaToolsTest, AtRiskListsSoonestFirstWithFilters) {
   EXPECT_EQ(r.out.find("incident/INC2"), std::string::npos) << r;
 }
 
+TEST_F(SlaToolsTest, ExplainPrintsTheTimelineWindowsAndThresholds) {
+  // INC1 (P1, 4h from Monday 09:00 Berlin) ticked to its 50% warning.
+  ASSERT_EQ(Run({"tick", "--db", db_, "--now", "2026-11-23T10:00:00Z"}).code,
+            0);
+  Result r = Run({"explain", "--db", db_, "incident", "INC1"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "incident/INC1  policy p1  resolution  cycle 1  calendar "
+             "office-berlin (Europe/Berlin)"))
+      << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "started    target 4h (priority 1)"))
+      << r;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "Mon 2026-11-23 09:00 CET - Mon 2026-11-23 11:00 CET  2h"))
+      << r;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "50% warning at 2h of business time: fired, due Mon 2026-11-23 "
+             "11:00 CET"))
+      << r;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "breach at 4h of business time: due Mon 2026-11-23 13:00 CET"))
+      << r;
+  r = Run({"explain", "--db", db_, "incident", "INC1", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"deadline\":\"2026-11-23T12:00:00Z\""))
+      << r;
+  r = Run({"explain", "--db", db_, "incident", "INC1", "--metric",
+           "response"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "incident/INC1 has no SLA clocks matching the filters"))
+      << r;
+  EXPECT_EQ(Run({"explain", "--db", db_, "incident", "NOPE"}).code, 1);
+  EXPECT_EQ(Run({"explain", "--db", db_, "problem", "INC1"}).code, 2);
+  EXPECT_EQ(Run({"explain", "--db", db_, "incident", "INC1", "--metric",
+                 "speed"})
+                .code,
+            2);
+}
+
 TEST_F(SlaToolsTest, BadUsageExitsTwo) {
   EXPECT_EQ(Run({"tick", "--db", db_}).code, 2);
   EXPECT_EQ(Run({"tick", "--db", db_, "--now", "yesterday"}).code, 2);

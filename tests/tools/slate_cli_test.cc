@@ -7,6 +7,7 @@
 // process) one line with exit code 1.
 #include <fstream>
 #include <memory>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -203,8 +204,19 @@ TEST_F(SlateCliTest, EveryRequiredFlagIsReportedMissing) {
       ++checked;
       continue;
     }
-    for (const CLI::Option* opt : leaf.app->get_options()) {
+    const std::vector<const CLI::Option*> options = leaf.app->get_options();
+    for (size_t k = 0; k < options.size(); ++k) {
+      const CLI::Option* opt = options[k];
       if (!opt->get_required()) continue;
+      // A positional followed by another required one cannot be left out
+      // alone: the next value would take its place (KIND ID).
+      if (opt->get_positional() &&
+          std::any_of(options.begin() + k + 1, options.end(),
+                      [](const CLI::Option* o) {
+                        return o->get_positional() && o->get_required();
+                      })) {
+        continue;
+      }
       // Every other required flag or argument given a plausible value.
       std::vector<std::string> args = leaf.words;
       for (const CLI::Option* other : leaf.app->get_options()) {

@@ -1,0 +1,209 @@
+#include "lib/api/sla_types.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace slate {
+
+// --- Formatting -------------------------------------------------------------
+
+namespace {
+
+std::string Dur(int64_t us) {
+  return absl::FormatDuration(absl::Microseconds(us));
+}
+
+
+std::string Local(absl::Time t, const std::string& zone) {
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(zone, &tz)) tz = absl::UTCTimeZone();
+  return absl::FormatTime("%a %Y-%m-%d %H:%M %Z", t, tz);
+}
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", ch);
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string Seconds(absl::Duration d) {
+  return absl::StrFormat("%.6f", absl::ToDoubleSeconds(d));
+}
+
+std::string StatusName(const SlaClockState& s) {
+  switch (s.status()) {
+    case SLA_CLOCK_STATUS_NOT_STARTED:
+      return "not started";
+    case SLA_CLOCK_STATUS_RUNNING:
+      return "running";
+    case SLA_CLOCK_STATUS_PAUSED:
+      return "paused";
+    case SLA_CLOCK_STATUS_MET:
+      return "met";
+    case SLA_CLOCK_STATUS_BREACHED:
+      return s.phase() == SLA_CLOCK_PHASE_RUNNING   ? "breached, running"
+             : s.phase() == SLA_CLOCK_PHASE_PAUSED  ? "breached, paused"
+             : s.phase() == SLA_CLOCK_PHASE_STOPPED ? "breached, stopped"
+                                                    : "breached";
+    default:
+      return s.phase() == SLA_CLOCK_PHASE_CANCELLED ? "cancelled" : "unknown";
+  }
+}
+
+void Text(const SlaClockExplanation& x, std::string* out) {
+  const SlaClockState& c = x.clock.state;
+  const std::string& z = x.time_zone;
+  absl::StrAppend(out, x.clock.record, "  policy ", x.clock.policy_id, "  ",
+                  x.clock.target_type, "  cycle ", x.clock.cycle,
+                  "  calendar ", x.calendar, " (", z, ")\n");
+  absl::StrAppend(out, "  ", StatusName(c), "; target ", Dur(c.target_us()),
+                  "; business time used ", Dur(c.business_elapsed_us()),
+                  absl::StrFormat(" (%.1f%%)", c.percent_used()), "; paused ",
+                  Dur(c.paused_us()), " (wall time, not counted)\n");
+  if (c.has_deadline_us()) {
+    const int64_t rest = c.target_us() - c.business_elapsed_us();
+    absl::StrAppend(
+        out, "  deadline ", Local(absl::FromUnixMicros(c.deadline_us()), z),
+        rest > 0 && c.phase() == SLA_CLOCK_PHASE_RUNNING && c.has_observed_at_us()
+            ? absl::StrCat(": target ", Dur(c.target_us()), " - used ",
+                           Dur(c.business_elapsed_us()), " = ", Dur(rest),
+                           " more business time from ",
+                           Local(absl::FromUnixMicros(c.observed_at_us()), z))
+            : "",
+        "\n");
+  }
+  absl::StrAppend(out, "  timeline:\n");
+  for (const SlaClockStep& s : x.steps) {
+    absl::StrAppendFormat(out, "    #%-6d %s  %-24s %-10s %s\n", s.position,
+                          Local(s.at, z), s.event, s.action, s.detail);
+  }
+  absl::StrAppend(out, "  business time (", Dur(absl::ToInt64Microseconds(
+                                                 x.business_counted)),
+                  " in ", x.windows.size(),
+                  x.windows_truncated ? "+ windows, list cut" : " windows",
+                  "):\n");
+  for (const SlaBusinessWindow& w : x.windows) {
+    for (const std::string& d : w.skipped_days) {
+      absl::StrAppend(out, "    (skipped ", d, ")\n");
+    }
+    absl::StrAppend(out, "    ", Local(w.start, z), " - ", Local(w.end, z),
+                    "  ", Dur(absl::ToInt64Microseconds(w.counted)),
+                    w.dst_change.empty()
+                        ? ""
+                        : absl::StrCat("  (UTC offset ", w.dst_change, ")"),
+                    "\n");
+  }
+  if (x.replayed_unlisted > absl::ZeroDuration()) {
+    absl::StrAppend(out, "    + ",
+                    Dur(absl::ToInt64Microseconds(x.replayed_unlisted)),
+                    " counted when the policy attached late (replayed over "
+                    "pauses)\n");
+  }
+  absl::StrAppend(out, "  thresholds:\n");
+  for (const SlaThresholdDue& d : x.thresholds) {
+    absl::StrAppend(
+        out, "    ",
+        d.percent >= 100 ? std::string("breach")
+                         : absl::StrFormat("%g%% warning", d.percent),
+        " at ", Dur(absl::ToInt64Microseconds(d.business)),
+        " of business time: ", d.fired ? "fired, " : "",
+        d.due.has_value() ? absl::StrCat("due ", Local(*d.due, z))
+        : c.phase() == SLA_CLOCK_PHASE_PAUSED
+            ? std::string("due when the clock runs again")
+            : std::string("not reached"),
+        "\n");
+  }
+}
+
+void Json(const SlaClockExplanation& x, std::string* out) {
+  const SlaClockState& c = x.clock.state;
+  std::vector<std::string> steps, windows, thresholds;
+  for (const SlaClockStep& s : x.steps) {
+    steps.push_back(absl::StrCat(
+        "{\"position\":", s.position, ",\"at\":", JsonString(Rfc3339(s.at)),
+        ",\"event\":", JsonString(s.event), ",\"action\":",
+        JsonString(s.action), ",\"detail\":", JsonString(s.detail), "}"));
+  }
+  for (const SlaBusinessWindow& w : x.windows) {
+    std::vector<std::string> skipped;
+    for (const std::string& d : w.skipped_days) skipped.push_back(JsonString(d));
+    windows.push_back(absl::StrCat(
+        "{\"start\":", JsonString(Rfc3339(w.start)),
+        ",\"end\":", JsonString(Rfc3339(w.end)),
+        ",\"counted_seconds\":", Seconds(w.counted), ",\"skipped_days\":[",
+        absl::StrJoin(skipped, ","), "],\"dst_change\":",
+        JsonString(w.dst_change), "}"));
+  }
+  for (const SlaThresholdDue& d : x.thresholds) {
+    thresholds.push_back(absl::StrCat(
+        "{\"percent\":", absl::StrFormat("%g", d.percent),
+        ",\"business_seconds\":", Seconds(d.business),
+        ",\"fired\":", d.fired ? "true" : "false", ",\"due\":",
+        d.due.has_value() ? JsonString(Rfc3339(*d.due)) : "null", "}"));
+  }
+  absl::StrAppend(
+      out, "{\"record\":", JsonString(x.clock.record),
+      ",\"policy\":", JsonString(x.clock.policy_id),
+      ",\"metric\":", JsonString(x.clock.target_type),
+      ",\"cycle\":", x.clock.cycle, ",\"calendar\":", JsonString(x.calendar),
+      ",\"time_zone\":", JsonString(x.time_zone),
+      ",\"status\":", JsonString(StatusName(c)),
+      ",\"target_seconds\":", Seconds(absl::Microseconds(c.target_us())),
+      ",\"business_elapsed_seconds\":",
+      Seconds(absl::Microseconds(c.business_elapsed_us())),
+      ",\"paused_seconds\":", Seconds(absl::Microseconds(c.paused_us())),
+      ",\"deadline\":",
+      c.has_deadline_us()
+          ? JsonString(Rfc3339(absl::FromUnixMicros(c.deadline_us())))
+          : "null",
+      ",\"business_counted_seconds\":", Seconds(x.business_counted),
+      ",\"replayed_unlisted_seconds\":", Seconds(x.replayed_unlisted),
+      ",\"windows_truncated\":", x.windows_truncated ? "true" : "false",
+      ",\"steps\":[", absl::StrJoin(steps, ","), "],\"windows\":[",
+      absl::StrJoin(windows, ","), "],\"thresholds\":[",
+      absl::StrJoin(thresholds, ","), "]}\n");
+}
+
+}  // namespace
+
+std::string FormatSlaExplanations(const std::vector<SlaClockExplanation>& ex,
+                                  bool json) {
+  std::string out;
+  for (size_t i = 0; i < ex.size(); ++i) {
+    if (json) {
+      Json(ex[i], &out);
+    } else {
+      if (i > 0) out += "\n";
+      Text(ex[i], &out);
+    }
+  }
+  return out;
+}
+
+}  // namespace slate

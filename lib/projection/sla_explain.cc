@@ -1,0 +1,501 @@
+#include "lib/projection/sla_explain.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+#include "lib/base/status_macros.h"
+#include "lib/calendar/business_calendar.h"
+#include "lib/projection/memory_state.h"
+#include "lib/projection/sla_projection.h"
+#include "lib/sla/sla_clock.h"
+#include "proto/calendar.pb.h"
+#include "proto/sla.pb.h"
+
+namespace slate {
+namespace {
+
+// The type of an event's payload ("incident_on_hold").
+std::string PayloadName(const Envelope& e) {
+  const auto* oneof = e.GetDescriptor()->FindOneofByName("payload");
+  const auto* which =
+      oneof == nullptr ? nullptr
+                       : e.GetReflection()->GetOneofFieldDescriptor(e, oneof);
+  return which == nullptr ? std::string("unknown") : which->name();
+}
+
+absl::Status ReadWholeStream(const EventLog& log, const std::string& stream,
+                             std::vector<Envelope>* out) {
+  int64_t from = 0;
+  while (true) {
+    SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> page,
+                           log.ReadStream(stream, from, 4096));
+    if (page.empty()) return absl::OkStatus();
+    from = page.back().version() + 1;
+    for (Envelope& e : page) out->push_back(std::move(e));
+  }
+}
+
+std::string KeyOf(const SlaClockView& v) {
+  return SlaClockKey(v.record, v.policy_id, v.state.metric(), v.cycle);
+}
+
+std::string Dur(int64_t us) {
+  return absl::FormatDuration(absl::Microseconds(us));
+}
+
+// What the fold saw of one clock.
+struct Track {
+  std::vector<SlaClockStep> steps;
+  std::vector<std::pair<absl::Time, absl::Time>> stretches;  // Running.
+  absl::Duration unlisted;
+  // Warning index -> the instant it was crossed.
+  std::map<int, absl::Time> warning_at;
+};
+
+// The policy's calendar, null for 24x7.
+struct PolicyCalendar {
+  std::string id = "24x7";
+  std::shared_ptr<const BusinessCalendar> cal;
+  CalendarSpec spec;
+};
+
+// An instant in the calendar's zone, as the explanation's text shows it.
+std::string LocalTime(const PolicyCalendar& pc, absl::Time t) {
+  return absl::FormatTime("%a %Y-%m-%d %H:%M %Z", t,
+                          pc.cal == nullptr ? absl::UTCTimeZone()
+                                            : pc.cal->zone());
+}
+
+absl::Duration BetweenIn(const PolicyCalendar& pc, absl::Time a,
+                         absl::Time b) {
+  return pc.cal == nullptr ? b - a : pc.cal->Between(a, b);
+}
+
+// The instant the stretches so far reach `threshold` of business time;
+// nullopt if they do not, or if a replay not broken down comes first.
+std::optional<absl::Time> Crossing(const PolicyCalendar& pc, const Track& t,
+                                   absl::Duration threshold) {
+  if (t.unlisted > absl::ZeroDuration()) return std::nullopt;
+  absl::Duration cum;
+  for (const auto& [a, b] : t.stretches) {
+    const absl::Duration counted = BetweenIn(pc, a, b);
+    if (threshold > cum && threshold <= cum + counted) {
+      if (pc.cal == nullptr) return a + (threshold - cum);
+      absl::StatusOr<absl::Time> at = pc.cal->Add(a, threshold - cum);
+      if (!at.ok()) return std::nullopt;
+      return *at;
+    }
+    cum += counted;
+  }
+  return std::nullopt;
+}
+
+void AddStep(Track& t, const Envelope& e, std::string action,
+             std::string detail) {
+  SlaClockStep s;
+  s.position = e.position();
+  s.at = absl::FromUnixMicros(e.occurred_at_us());
+  s.event = PayloadName(e);
+  s.action = std::move(action);
+  s.detail = std::move(detail);
+  t.steps.push_back(std::move(s));
+}
+
+// The warnings from index `from` that `cur` has reached: a step each, and
+// the instant the stretches cross it (under the target then in force), or
+// the event's own instant for the SLA warning event that fired it.
+void Warnings(int from, const SlaClockView& cur, const PolicyCalendar& pc,
+              const Envelope& e, Track& t) {
+  const SlaClockState& c = cur.state;
+  for (int i = from; i < c.warnings_reached(); ++i) {
+    const double pct = i < c.warning_thresholds_percent_size()
+                           ? c.warning_thresholds_percent(i)
+                           : 0;
+    const absl::Duration threshold =
+        ThresholdDuration(absl::Microseconds(c.target_us()), pct);
+    std::optional<absl::Time> at = Crossing(pc, t, threshold);
+    if (at.has_value() && c.target_history_size() > 0) {
+      // A retarget that put the clock over the threshold fires it then.
+      *at = std::max(*at, absl::FromUnixMicros(
+                              c.target_history(c.target_history_size() - 1)
+                                  .at_us()));
+    }
+    if (!at.has_value() && e.has_sla_warning() &&
+        e.sla_warning().threshold_index() == i) {
+      at = absl::FromUnixMicros(e.occurred_at_us());
+    }
+    if (at.has_value()) t.warning_at[i] = *at;
+    AddStep(t, e, "warning",
+            absl::StrFormat(
+                "%g%% of %s reached (%s of business time)%s", pct,
+                Dur(c.target_us()),
+                Dur(absl::ToInt64Microseconds(threshold)),
+                at.has_value() ? absl::StrCat(" at ", LocalTime(pc, *at))
+                               : std::string()));
+  }
+}
+
+// The steps and running stretches between two states of one clock.
+void Diff(const std::optional<SlaClockView>& prev, const SlaClockView& cur,
+          const PolicyCalendar& pc, const Envelope& e, Track& t) {
+  const SlaClockState& c = cur.state;
+  const absl::Time at = absl::FromUnixMicros(e.occurred_at_us());
+  auto started = [](const SlaClockState& s) { return s.has_started_at_us(); };
+  if (!prev.has_value() || !started(prev->state)) {
+    if (!started(c)) {
+      if (!prev.has_value()) {
+        AddStep(t, e, "attached", "waiting for its start condition");
+      }
+      return;
+    }
+    const absl::Time start = absl::FromUnixMicros(c.started_at_us());
+    if (cur.cycle > 1 && !prev.has_value()) {
+      AddStep(t, e, "reopened",
+              absl::StrCat("cycle ", cur.cycle, ", target ",
+                           Dur(c.target_us())));
+    } else if (start < at) {
+      AddStep(t, e, "attached",
+              absl::StrCat("the policy applies from here; counted from its "
+                           "start condition at ",
+                           LocalTime(pc, start), ", target ",
+                           Dur(c.target_us())));
+    } else {
+      AddStep(t, e, "started",
+              absl::StrCat("target ", Dur(c.target_us()), " (priority ",
+                           cur.priority, ")"));
+    }
+    // Business time counted up to here (a replay when attached late).
+    const absl::Time observed = absl::FromUnixMicros(c.observed_at_us());
+    const absl::Duration elapsed = absl::Microseconds(c.business_elapsed_us());
+    if (c.paused_us() == 0 && BetweenIn(pc, start, observed) == elapsed) {
+      if (observed > start) t.stretches.emplace_back(start, observed);
+    } else {
+      t.unlisted += elapsed;
+    }
+    Warnings(0, cur, pc, e, t);
+  } else {
+    const SlaClockState& p = prev->state;
+    const absl::Duration delta =
+        absl::Microseconds(c.business_elapsed_us() - p.business_elapsed_us());
+    const absl::Time from = absl::FromUnixMicros(p.observed_at_us());
+    const absl::Time to = absl::FromUnixMicros(c.observed_at_us());
+    if (p.phase() == SLA_CLOCK_PHASE_RUNNING && to > from &&
+        BetweenIn(pc, from, to) == delta) {
+      t.stretches.emplace_back(from, to);
+    } else if (delta != absl::ZeroDuration()) {
+      t.unlisted += delta;
+    }
+    if (c.target_us() != p.target_us()) {
+      std::string why;
+      if (c.target_history_size() > 0) {
+        why = c.target_history(c.target_history_size() - 1).reason();
+      }
+      AddStep(t, e, "retargeted",
+              absl::StrCat("target ", Dur(p.target_us()), " -> ",
+                           Dur(c.target_us()),
+                           why.empty() ? "" : absl::StrCat(" (", why, ")"),
+                           "; business time used stays ",
+                           Dur(c.business_elapsed_us())));
+    }
+    Warnings(p.warnings_reached(), cur, pc, e, t);
+    if (c.has_breached_at_us() && !p.has_breached_at_us()) {
+      AddStep(t, e, "breached",
+              absl::StrCat("the target ", Dur(c.target_us()),
+                           " was used up at ",
+                           LocalTime(pc, absl::FromUnixMicros(
+                                             c.breached_at_us()))));
+    }
+    if (c.phase() != p.phase()) {
+      switch (c.phase()) {
+        case SLA_CLOCK_PHASE_PAUSED:
+          AddStep(t, e, "paused",
+                  c.pause_reason().empty()
+                      ? std::string("the policy's pause condition holds")
+                      : absl::StrCat("reason: ", c.pause_reason()));
+          break;
+        case SLA_CLOCK_PHASE_RUNNING:
+          if (p.phase() == SLA_CLOCK_PHASE_PAUSED) {
+            AddStep(t, e, "resumed",
+                    absl::StrCat("paused ",
+                                 Dur(c.paused_us() - p.paused_us()),
+                                 " (wall time), not counted"));
+          } else {
+            AddStep(t, e, "reopened", "the same cycle runs on");
+          }
+          break;
+        case SLA_CLOCK_PHASE_STOPPED:
+          AddStep(t, e, "stopped",
+                  c.status() == SLA_CLOCK_STATUS_MET
+                      ? absl::StrCat("met: ", Dur(c.business_elapsed_us()),
+                                     " of ", Dur(c.target_us()), " used")
+                      : absl::StrCat("breached and completed: ",
+                                     Dur(c.business_elapsed_us()), " of ",
+                                     Dur(c.target_us()), " used"));
+          break;
+        case SLA_CLOCK_PHASE_CANCELLED:
+          AddStep(t, e, "cancelled", "no verdict for this cycle");
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+
+// Local days strictly between two instants with no open time.
+std::vector<std::string> SkippedDays(const PolicyCalendar& pc, absl::Time a,
+                                     absl::Time b) {
+  std::vector<std::string> out;
+  if (pc.cal == nullptr) return out;
+  const absl::TimeZone tz = pc.cal->zone();
+  std::set<std::string> holidays;
+  for (const auto& h : pc.spec.holidays()) {
+    if (h.start().empty() && h.end().empty()) holidays.insert(h.date());
+  }
+  const absl::CivilDay first = absl::ToCivilDay(a, tz) + 1;
+  const absl::CivilDay last = absl::ToCivilDay(b, tz);
+  for (absl::CivilDay d = first; d < last && out.size() < 366; ++d) {
+    const std::string date = absl::FormatCivilTime(d);
+    out.push_back(absl::StrCat(date, holidays.count(date) ? " holiday"
+                                                          : " closed"));
+  }
+  return out;
+}
+
+std::string Offset(absl::Time t, const absl::TimeZone& tz) {
+  return absl::FormatTime("%Ez", t, tz);
+}
+
+void Windows(const PolicyCalendar& pc, const Track& t,
+             SlaClockExplanation& x) {
+  // Stretches that touch (the clock ran on across an event) are one.
+  std::vector<std::pair<absl::Time, absl::Time>> stretches;
+  for (const auto& s : t.stretches) {
+    if (!stretches.empty() && stretches.back().second == s.first) {
+      stretches.back().second = s.second;
+    } else {
+      stretches.push_back(s);
+    }
+  }
+  absl::Time last_end = absl::InfinitePast();
+  for (const auto& [a, b] : stretches) {
+    x.business_counted += BetweenIn(pc, a, b);
+    if (x.windows.size() >= kMaxExplainWindows) {
+      x.windows_truncated = true;
+      continue;
+    }
+    std::vector<std::pair<absl::Time, absl::Time>> open;
+    if (pc.cal == nullptr) {
+      open.emplace_back(a, b);
+    } else {
+      open = pc.cal->OpenIntervals(a, b,
+                                   kMaxExplainWindows - x.windows.size() + 1);
+    }
+    for (const auto& [s, e] : open) {
+      if (x.windows.size() >= kMaxExplainWindows) {
+        x.windows_truncated = true;
+        break;
+      }
+      SlaBusinessWindow w;
+      w.start = s;
+      w.end = e;
+      w.counted = e - s;
+      if (last_end != absl::InfinitePast()) {
+        w.skipped_days = SkippedDays(pc, last_end, s);
+      }
+      if (pc.cal != nullptr) {
+        const std::string before = Offset(s, pc.cal->zone());
+        const std::string after =
+            Offset(e - absl::Microseconds(1), pc.cal->zone());
+        if (before != after) w.dst_change = absl::StrCat(before, " -> ", after);
+      }
+      last_end = e;
+      x.windows.push_back(std::move(w));
+    }
+  }
+}
+
+void Thresholds(const PolicyCalendar& pc, const Track& t,
+                SlaClockExplanation& x) {
+  const SlaClockState& c = x.clock.state;
+  std::vector<double> percents(c.warning_thresholds_percent().begin(),
+                               c.warning_thresholds_percent().end());
+  percents.push_back(100);
+  const absl::Duration target = absl::Microseconds(c.target_us());
+  const absl::Duration elapsed = absl::Microseconds(c.business_elapsed_us());
+  for (size_t i = 0; i < percents.size(); ++i) {
+    SlaThresholdDue d;
+    d.percent = percents[i];
+    const bool breach = i + 1 == percents.size();
+    d.business = breach ? target : ThresholdDuration(target, d.percent);
+    d.fired = breach ? c.has_breached_at_us()
+                     : static_cast<int>(i) < c.warnings_reached();
+    if (breach && c.has_breached_at_us()) {
+      d.due = absl::FromUnixMicros(c.breached_at_us());
+    } else if (d.fired) {
+      // Crossed under the target in force then (see Warnings).
+      auto it = t.warning_at.find(static_cast<int>(i));
+      if (it != t.warning_at.end()) d.due = it->second;
+    } else if (c.phase() == SLA_CLOCK_PHASE_RUNNING &&
+               c.has_observed_at_us()) {
+      const absl::Time observed = absl::FromUnixMicros(c.observed_at_us());
+      const absl::Duration rest = d.business - elapsed;
+      if (pc.cal == nullptr) {
+        d.due = observed + rest;
+      } else if (auto due = pc.cal->Add(observed, rest); due.ok()) {
+        d.due = *due;
+      }
+    }
+    x.thresholds.push_back(d);
+  }
+}
+
+absl::StatusOr<PolicyCalendar> CalendarOf(const ProjectionRunner& runner,
+                                          const std::string& policy_id) {
+  PolicyCalendar pc;
+  SLATE_ASSIGN_OR_RETURN(
+      std::optional<std::string> pol,
+      runner.Get(SlaProjection::kName, absl::StrCat("pol/", policy_id)));
+  if (!pol.has_value()) return pc;
+  SlaPolicy policy;
+  if (!policy.ParseFromString(*pol)) {
+    return absl::DataLossError(absl::StrCat(
+        "sla projection: policy \"", policy_id, "\" is undecodable"));
+  }
+  if (policy.calendar_id().empty() || policy.calendar_id() == "24x7") {
+    return pc;
+  }
+  pc.id = policy.calendar_id();
+  SLATE_ASSIGN_OR_RETURN(
+      std::optional<std::string> cal,
+      runner.Get(SlaProjection::kName, absl::StrCat("cal/", pc.id)));
+  if (!cal.has_value() || !pc.spec.ParseFromString(*cal)) {
+    return absl::DataLossError(absl::StrCat("sla projection: calendar \"",
+                                            pc.id, "\" of policy \"",
+                                            policy_id, "\" is not stored"));
+  }
+  SLATE_ASSIGN_OR_RETURN(pc.cal, BusinessCalendar::FromSpec(pc.spec));
+  return pc;
+}
+
+bool Matches(const SlaClockView& v, const SlaExplainFilter& f) {
+  return (f.policy_id.empty() || v.policy_id == f.policy_id) &&
+         (f.target_type.empty() || v.target_type == f.target_type) &&
+         (f.cycle == 0 || v.cycle == f.cycle);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
+    const ProjectionRunner& runner, const EventLog& log,
+    absl::string_view record, const SlaExplainFilter& filter) {
+  std::vector<std::string> candidates;
+  if (record.find('/') != absl::string_view::npos) {
+    candidates.emplace_back(record);
+  } else {
+    candidates.push_back(absl::StrCat("incident/", record));
+    candidates.push_back(absl::StrCat("change/", record));
+  }
+  std::string stream;
+  for (const std::string& s : candidates) {
+    SLATE_ASSIGN_OR_RETURN(int64_t v, log.StreamVersion(s));
+    if (v >= 0) {
+      stream = s;
+      break;
+    }
+  }
+  if (stream.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("explain: no record \"", record, "\" in the log"));
+  }
+
+  // A scratch SLA projection with the definitions in force.
+  MemoryState scratch(&log);
+  for (absl::string_view prefix : {"pol/", "cal/"}) {
+    SLATE_RETURN_IF_ERROR(runner.Scan(
+        SlaProjection::kName, prefix,
+        [&](absl::string_view k, absl::string_view v) {
+          scratch.Put(k, v);
+          return true;
+        }));
+  }
+  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> gen,
+                         runner.Get(SlaProjection::kName, "gen"));
+  if (gen.has_value()) scratch.Put("gen", *gen);
+
+  std::vector<Envelope> events;
+  SLATE_RETURN_IF_ERROR(ReadWholeStream(log, stream, &events));
+  SLATE_RETURN_IF_ERROR(
+      ReadWholeStream(log, SlaEventStream(stream), &events));
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Envelope& a, const Envelope& b) {
+                     if (a.occurred_at_us() != b.occurred_at_us()) {
+                       return a.occurred_at_us() < b.occurred_at_us();
+                     }
+                     return a.position() < b.position();
+                   });
+
+  SlaProjection fold;
+  std::map<std::string, SlaClockView> prev;
+  std::map<std::string, Track> tracks;
+  std::map<std::string, PolicyCalendar> calendars;
+  auto calendar_of = [&](const std::string& policy_id)
+      -> absl::StatusOr<const PolicyCalendar*> {
+    auto it = calendars.find(policy_id);
+    if (it == calendars.end()) {
+      SLATE_ASSIGN_OR_RETURN(PolicyCalendar pc, CalendarOf(runner, policy_id));
+      it = calendars.emplace(policy_id, std::move(pc)).first;
+    }
+    return &it->second;
+  };
+  for (const Envelope& e : events) {
+    SLATE_RETURN_IF_ERROR(fold.Apply(e, scratch));
+    SLATE_RETURN_IF_ERROR(fold.Flush(scratch));
+    SLATE_ASSIGN_OR_RETURN(std::vector<SlaClockView> now,
+                           ClocksIn(scratch, stream));
+    std::map<std::string, SlaClockView> cur;
+    for (SlaClockView& v : now) {
+      const std::string key = KeyOf(v);
+      SLATE_ASSIGN_OR_RETURN(const PolicyCalendar* pc,
+                             calendar_of(v.policy_id));
+      auto p = prev.find(key);
+      Diff(p == prev.end() ? std::nullopt
+                           : std::optional<SlaClockView>(p->second),
+           v, *pc, e, tracks[key]);
+      cur.emplace(key, std::move(v));
+    }
+    prev = std::move(cur);
+  }
+
+  SLATE_ASSIGN_OR_RETURN(std::vector<SlaClockView> live,
+                         ClocksOf(runner, stream));
+  std::vector<SlaClockExplanation> out;
+  for (SlaClockView& v : live) {
+    if (!Matches(v, filter)) continue;
+    SLATE_ASSIGN_OR_RETURN(const PolicyCalendar* pc, calendar_of(v.policy_id));
+    SlaClockExplanation x;
+    const std::string key = KeyOf(v);
+    x.clock = std::move(v);
+    x.calendar = pc->id;
+    x.time_zone = pc->cal == nullptr ? "UTC" : pc->cal->zone().name();
+    const Track& t = tracks[key];
+    x.steps = t.steps;
+    x.replayed_unlisted = t.unlisted;
+    Windows(*pc, t, x);
+    Thresholds(*pc, t, x);
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+}  // namespace slate
