@@ -420,6 +420,37 @@ class Checker {
     }
   }
 
+  // OpenIntervals: ordered, maximal open stretches inside [a, b) whose
+  // lengths add up to the oracle's Between; each is open at both ends and
+  // closed just outside (unless clipped by a or b).
+  void CheckOpenIntervals(absl::Time a, absl::Time b) {
+    if (b < a) std::swap(a, b);
+    Count();
+    const auto got = cal_.OpenIntervals(a, b, 1 << 20);
+    absl::Duration sum;
+    absl::Time last = absl::InfinitePast();
+    const absl::Duration us = absl::Microseconds(1);
+    for (const auto& [s, e] : got) {
+      sum += e - s;
+      const bool ok = s >= a && e <= b && s < e && s > last &&
+                      oracle_.IsOpen(s) && oracle_.IsOpen(e - us) &&
+                      (s == a || !oracle_.IsOpen(s - us)) &&
+                      (e == b || !oracle_.IsOpen(e));
+      if (!ok) {
+        Fail(absl::StrCat("OpenIntervals(", Fmt(a), ", ", Fmt(b),
+                          ") has [", Fmt(s), ", ", Fmt(e), ")"));
+        return;
+      }
+      last = e;
+    }
+    const absl::Duration want = oracle_.Between(a, b);
+    if (sum != want) {
+      Fail(absl::StrCat("OpenIntervals(", Fmt(a), ", ", Fmt(b), ") add up to ",
+                        absl::FormatDuration(sum), ", oracle ",
+                        absl::FormatDuration(want)));
+    }
+  }
+
   // From an open instant, Add then Between gives back the duration.
   void CheckRoundTrip(absl::Time t, absl::Duration d) {
     absl::StatusOr<absl::Time> open = cal_.NextOpen(t);
@@ -487,6 +518,7 @@ TEST(BusinessCalendarProperty, RandomCalendarsMatchMinuteOracle) {
       absl::Time t = check.Instant();
       check.CheckAdd(t, check.Amount(t));
       check.CheckBetween(check.Instant(), check.Instant());
+      check.CheckOpenIntervals(check.Instant(), check.Instant());
       t = check.Instant();
       check.CheckRoundTrip(t, check.Amount(t));
     }
