@@ -79,7 +79,9 @@ bool AdvanceTo(slate::Engine& engine, slate::SimulatedClock& clock,
   std::cout << "  " << Local(t) << "  time advances; the engine fires "
             << fired->size() << " SLA event(s)\n";
   for (const slate::Envelope& e : *fired) {
-    std::cout << "             " << slate::DescribePayload(e) << "\n";
+    absl::StatusOr<std::string> line = engine.DescribeEvent(e);
+    std::cout << "             "
+              << (line.ok() ? *line : slate::DescribePayload(e)) << "\n";
   }
   return true;
 }

@@ -1,10 +1,13 @@
 // slate tick: advances SLA time to --now and prints the warnings and
 // breaches it appended, one per line (Engine::AdvanceTo).
 //
-//   $ slate tick --db /tmp/slate --now 2026-11-30T12:00:00Z
-//   2026-11-27T17:00:00Z warning 50% incident/INC1 policy=p1-office resolution
-//   cycle=1 2026-11-30T11:00:00Z breached incident/INC1 policy=p1-office
-//   resolution cycle=1
+//   $ slate tick --db /tmp/slate --now 2026-11-23T12:00:00Z
+//   2026-11-23T10:00:00Z  resolution 50% warning on incident/INC1 (policy
+//     p1, cycle 1), due Mon 2026-11-23 11:00 CET: 2h of 4h business time
+//   2026-11-23T12:00:00Z  resolution breached on incident/INC1 (policy p1,
+//     cycle 1) at Mon 2026-11-23 13:00 CET: the 4h of business time used up
+// (one line each: the instant in UTC, then the event in people's units,
+// times in the policy calendar's zone; Engine::DescribeEvent).
 //
 // - `--db DIR` the database (created if missing).
 // - `--now TIME` (RFC 3339, required): every threshold due at or before TIME
@@ -25,7 +28,6 @@
 #include "absl/time/time.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
-#include "lib/api/names.h"
 #include "tools/cli.h"
 
 namespace slate::tools {
@@ -42,21 +44,6 @@ std::string Rfc3339(int64_t us) {
                           absl::UTCTimeZone());
 }
 
-// One line for an SlaWarning/SlaBreached event.
-std::string FormatSlaTimerEvent(const Envelope& e) {
-  if (e.has_sla_warning()) {
-    const SlaWarning& w = e.sla_warning();
-    return absl::StrCat(Rfc3339(e.occurred_at_us()), " warning ",
-                        w.threshold_percent(), "% ", w.record(),
-                        " policy=", w.policy_id(), " ",
-                        SlaMetricName(w.metric()), " cycle=", w.cycle());
-  }
-  const SlaBreached& b = e.sla_breached();
-  return absl::StrCat(Rfc3339(e.occurred_at_us()), " breached ", b.record(),
-                      " policy=", b.policy_id(), " ", SlaMetricName(b.metric()),
-                      " cycle=", b.cycle());
-}
-
 int RunTick(const TickFlags& f) {
   if (f.now.empty() && !f.watermark) {
     return Usage("tick", "missing --now (or --watermark)");
@@ -70,7 +57,10 @@ int RunTick(const TickFlags& f) {
                   : db.engine->AdvanceTo(*now);
   if (!events.ok()) return Fail("tick", events.status().ToString());
   for (const Envelope& e : *events) {
-    std::printf("%s\n", FormatSlaTimerEvent(e).c_str());
+    absl::StatusOr<std::string> line = db.engine->DescribeEvent(e);
+    if (!line.ok()) return Fail("tick", line.status().ToString());
+    std::printf("%s  %s\n", Rfc3339(e.occurred_at_us()).c_str(),
+                line->c_str());
   }
   return kExitOk;
 }

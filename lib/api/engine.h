@@ -185,6 +185,13 @@ class Engine {
   virtual absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
       absl::string_view record,
       const SlaExplainFilter& filter = SlaExplainFilter()) const = 0;
+  // One line for an event in people's units. An SLA warning or breach:
+  //   "resolution 75% warning on incident/INC1 (policy p1-office, cycle 1),
+  //    due Mon 2026-11-30 14:30 CET: 3h of 4h business time"
+  // (times in the zone of the policy's calendar, UTC for 24x7); any other
+  // event: DescribePayload (describe.h).
+  virtual absl::StatusOr<std::string> DescribeEvent(
+      const Envelope& e) const = 0;
 
   // --- KPIs
   // -------------------------------------------------------------------

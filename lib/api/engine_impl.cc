@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/api/describe.h"
 #include "lib/api/engine_internal.h"
 #include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
@@ -298,6 +299,12 @@ absl::StatusOr<std::vector<SlaClockView>> EngineImpl::Clocks(
 absl::StatusOr<std::vector<SlaClockExplanation>> EngineImpl::ExplainClocks(
     absl::string_view record, const SlaExplainFilter& filter) const {
   return slate::ExplainClocks(*runner_, *log_, record, filter);
+}
+
+absl::StatusOr<std::string> EngineImpl::DescribeEvent(
+    const Envelope& e) const {
+  if (!e.has_sla_warning() && !e.has_sla_breached()) return DescribePayload(e);
+  return DescribeSlaEvent(*runner_, e);
 }
 
 absl::StatusOr<std::vector<SlaClockView>> EngineImpl::AtRisk(

@@ -59,6 +59,7 @@ class EngineImpl final : public Engine {
   absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
       absl::string_view record,
       const SlaExplainFilter& filter) const override;
+  absl::StatusOr<std::string> DescribeEvent(const Envelope& e) const override;
   absl::StatusOr<std::vector<SlaClockView>> Clocks(
       absl::string_view record) const override;
   absl::StatusOr<std::vector<SlaClockView>> AtRisk(

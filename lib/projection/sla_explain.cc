@@ -498,4 +498,35 @@ absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
   return out;
 }
 
+absl::StatusOr<std::string> DescribeSlaEvent(const ProjectionRunner& runner,
+                                             const Envelope& e) {
+  if (!e.has_sla_warning() && !e.has_sla_breached()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event ", e.event_id(), " is not an SLA warning or breach"));
+  }
+  const bool warning = e.has_sla_warning();
+  const std::string& policy_id =
+      warning ? e.sla_warning().policy_id() : e.sla_breached().policy_id();
+  absl::StatusOr<PolicyCalendar> pc = CalendarOf(runner, policy_id);
+  if (!pc.ok()) return pc.status();
+  const absl::Time at = absl::FromUnixMicros(e.occurred_at_us());
+  if (warning) {
+    const SlaWarning& w = e.sla_warning();
+    return absl::StrFormat(
+        "%s %g%% warning on %s (policy %s, cycle %d), due %s: %s of %s "
+        "business time",
+        SlaTargetTypeName(w.metric()), w.threshold_percent(), w.record(),
+        w.policy_id(), w.cycle(), LocalTime(*pc, at),
+        Dur(absl::ToInt64Microseconds(ThresholdDuration(
+            absl::Microseconds(w.target_us()), w.threshold_percent()))),
+        Dur(w.target_us()));
+  }
+  const SlaBreached& b = e.sla_breached();
+  return absl::StrFormat(
+      "%s breached on %s (policy %s, cycle %d) at %s: the %s of business "
+      "time used up",
+      SlaTargetTypeName(b.metric()), b.record(), b.policy_id(), b.cycle(),
+      LocalTime(*pc, at), Dur(b.target_us()));
+}
+
 }  // namespace slate

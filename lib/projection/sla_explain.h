@@ -42,6 +42,16 @@ absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
     const ProjectionRunner& runner, const EventLog& log,
     absl::string_view record, const SlaExplainFilter& filter);
 
+// An SLA warning or breach event in people's units, times in the zone of
+// its policy's calendar (UTC for 24x7 or an unknown policy):
+//   "resolution 75% warning on incident/INC1 (policy p1-office, cycle 1),
+//    due Mon 2026-11-30 14:30 CET: 3h of 4h business time"
+//   "resolution breached on incident/INC1 (policy p1-office, cycle 1) at
+//    Mon 2026-11-30 15:30 CET: the 4h of business time used up"
+// kInvalidArgument for any other event.
+absl::StatusOr<std::string> DescribeSlaEvent(const ProjectionRunner& runner,
+                                             const Envelope& e);
+
 }  // namespace slate
 
 #endif  // SLATE_LIB_PROJECTION_SLA_EXPLAIN_H_

@@ -218,6 +218,32 @@ TEST_F(SlaExplainTest, ALateAttachOverPausesIsCountedAsReplayed) {
             absl::FromUnixMicros(ex[0].clock.state.deadline_us()));
 }
 
+// SLA events in people's units: in the policy calendar's zone, UTC for a
+// 24x7 policy; other events as DescribePayload.
+TEST_F(SlaExplainTest, DescribeEventSpeaksInPeoplesUnits) {
+  Exec(*engine_, absl::StrCat(R"({"defineSlaPolicy":{"at":"2026-11-01T00:00:00Z","policy":)",
+                              AllHoursPolicyJson(), "}}"));
+  OpenIncident("INC5", "2026-11-23T08:00:00Z", 1, 1);
+  auto fired = engine_->AdvanceTo(T("2026-11-23T12:00:00Z"));
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  ASSERT_EQ(fired->size(), 4u);
+  auto first = engine_->DescribeEvent((*fired)[0]);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first,
+            "resolution 50% warning on incident/INC5 (policy p-24x7, cycle "
+            "1), due Mon 2026-11-23 10:00 UTC: 2h of 4h business time");
+  auto last = engine_->DescribeEvent(fired->back());
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(*last,
+            "resolution breached on incident/INC5 (policy p-24x7, cycle 1) "
+            "at Mon 2026-11-23 12:00 UTC: the 4h of business time used up");
+  auto opened = engine_->ReadStream("incident/INC5", 0, 1);
+  ASSERT_TRUE(opened.ok() && !opened->empty());
+  auto plain = engine_->DescribeEvent(opened->front());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->rfind("incident opened", 0), 0u) << *plain;
+}
+
 // Random lifecycles on the office calendar: every explanation adds up to
 // its clock, its windows are ordered, disjoint and open time, a running
 // clock's breach is due at its deadline, and every warning or breach the

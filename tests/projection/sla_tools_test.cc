@@ -120,19 +120,25 @@ class SlaToolsTest : public ::testing::Test {
 TEST_F(SlaToolsTest, TickPrintsWhatItAppendedOnce) {
   Result r = Run({"tick", "--db", db_, "--now", "2026-11-23T11:59:59Z"});
   ASSERT_EQ(r.code, 0) << r;
+  // In people's units, times in the policy calendar's zone (Berlin).
   EXPECT_EQ(r.out,
-            "2026-11-23T10:00:00Z warning 50% incident/INC1 policy=p1 "
-            "resolution cycle=1\n"
-            "2026-11-23T11:00:00Z warning 75% incident/INC1 policy=p1 "
-            "resolution cycle=1\n"
-            "2026-11-23T11:36:00Z warning 90% incident/INC1 policy=p1 "
-            "resolution cycle=1\n")
+            "2026-11-23T10:00:00Z  resolution 50% warning on incident/INC1 "
+            "(policy p1, cycle 1), due Mon 2026-11-23 11:00 CET: 2h of 4h "
+            "business time\n"
+            "2026-11-23T11:00:00Z  resolution 75% warning on incident/INC1 "
+            "(policy p1, cycle 1), due Mon 2026-11-23 12:00 CET: 3h of 4h "
+            "business time\n"
+            "2026-11-23T11:36:00Z  resolution 90% warning on incident/INC1 "
+            "(policy p1, cycle 1), due Mon 2026-11-23 12:36 CET: 3h36m of 4h "
+            "business time\n")
       << r;
   r = Run({"tick", "--db", db_, "--now", "2026-11-23T12:00:00Z"});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_EQ(r.out,
-            "2026-11-23T12:00:00Z breached incident/INC1 policy=p1 "
-            "resolution cycle=1\n");
+            "2026-11-23T12:00:00Z  resolution breached on incident/INC1 "
+            "(policy p1, cycle 1) at Mon 2026-11-23 13:00 CET: the 4h of "
+            "business time used up\n")
+      << r;
   r = Run({"tick", "--db", db_, "--now", "2026-11-23T12:00:00Z"});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_EQ(r.out, "");
