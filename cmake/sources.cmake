@@ -83,6 +83,8 @@ set(SLATE_LIB_SRCS
   lib/projection/sla_explain.cc
   # //lib/projection:sla_projection
   lib/projection/sla_projection.cc
+  # //lib/projection:sla_whatif
+  lib/projection/sla_whatif.cc
   # //lib/projection:views
   lib/projection/views.cc
   # //lib/report:report
@@ -150,6 +152,7 @@ set(SLATE_LIB_HDRS
   lib/projection/runner.h
   lib/projection/sla_explain.h
   lib/projection/sla_projection.h
+  lib/projection/sla_whatif.h
   lib/projection/views.h
   lib/report/report.h
   lib/report/svg_chart.h
@@ -1133,6 +1136,20 @@ slate_cc_test(tests_projection_sla_tools_test PATH tests/projection/sla_tools_te
     tests_testing_temp_dir
 )
 
+# //tests/projection:sla_whatif_test
+slate_cc_test(tests_projection_sla_whatif_test PATH tests/projection/sla_whatif_test SIZE medium
+  SRCS
+    tests/projection/sla_whatif_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_projection_sla_test_util
+    tests_testing_temp_dir
+    tests_testing_tsan_suppressions
+)
+
 # //tests/projection:test_projections
 slate_cc_library(tests_projection_test_projections
   SRCS
@@ -1462,6 +1479,7 @@ slate_cc_library(tools_commands
     tools/tick_cmd.cc
     tools/verify_cmd.cc
     tools/version_cmd.cc
+    tools/whatif_cmd.cc
   HDRS
     tools/kpi_flags.h
     tools/registry.inc

@@ -185,6 +185,12 @@ class Engine {
   virtual absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
       absl::string_view record,
       const SlaExplainFilter& filter = SlaExplainFilter()) const = 0;
+  // What-if: the SLA clocks of the whole history under other policies and
+  // calendars (SlaWhatIfQuery), compared with the live ones; the database
+  // is only read. Cost: one fold of the log through the SLA logic, in
+  // memory. kInvalidArgument for an invalid policy or calendar.
+  virtual absl::StatusOr<SlaWhatIfReport> Simulate(
+      const SlaWhatIfQuery& query) const = 0;
   // One line for an event in people's units. An SLA warning or breach:
   //   "resolution 75% warning on incident/INC1 (policy p1-office, cycle 1),
   //    due Mon 2026-11-30 14:30 CET: 3h of 4h business time"

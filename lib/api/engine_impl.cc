@@ -24,6 +24,7 @@
 #include "lib/projection/projection_verify.h"
 #include "lib/projection/sla_explain.h"
 #include "lib/projection/sla_projection.h"
+#include "lib/projection/sla_whatif.h"
 
 namespace slate {
 
@@ -299,6 +300,11 @@ absl::StatusOr<std::vector<SlaClockView>> EngineImpl::Clocks(
 absl::StatusOr<std::vector<SlaClockExplanation>> EngineImpl::ExplainClocks(
     absl::string_view record, const SlaExplainFilter& filter) const {
   return slate::ExplainClocks(*runner_, *log_, record, filter);
+}
+
+absl::StatusOr<SlaWhatIfReport> EngineImpl::Simulate(
+    const SlaWhatIfQuery& query) const {
+  return SimulateSla(*runner_, *log_, query);
 }
 
 absl::StatusOr<std::string> EngineImpl::DescribeEvent(

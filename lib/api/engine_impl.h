@@ -60,6 +60,8 @@ class EngineImpl final : public Engine {
       absl::string_view record,
       const SlaExplainFilter& filter) const override;
   absl::StatusOr<std::string> DescribeEvent(const Envelope& e) const override;
+  absl::StatusOr<SlaWhatIfReport> Simulate(
+      const SlaWhatIfQuery& query) const override;
   absl::StatusOr<std::vector<SlaClockView>> Clocks(
       absl::string_view record) const override;
   absl::StatusOr<std::vector<SlaClockView>> AtRisk(

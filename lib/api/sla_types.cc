@@ -192,6 +192,75 @@ void Json(const SlaClockExplanation& x, std::string* out) {
 
 }  // namespace
 
+std::string FormatSlaWhatIf(const SlaWhatIfReport& r,
+                            absl::string_view format) {
+  auto pct = [](int64_t met, int64_t breached) {
+    return met + breached == 0
+               ? std::string("-")
+               : absl::StrFormat("%.1f%%", 100.0 * static_cast<double>(met) /
+                                               static_cast<double>(met +
+                                                                   breached));
+  };
+  std::string out;
+  if (format == "json") {
+    std::vector<std::string> rows, flips;
+    for (const SlaWhatIfRow& w : r.rows) {
+      rows.push_back(absl::StrCat(
+          "{\"policy\":", JsonString(w.policy_id), ",\"target\":",
+          JsonString(w.target_type), ",\"key\":", JsonString(w.key),
+          ",\"before_met\":", w.before_met, ",\"before_breached\":",
+          w.before_breached, ",\"after_met\":", w.after_met,
+          ",\"after_breached\":", w.after_breached, ",\"flips\":", w.flips,
+          "}"));
+    }
+    for (const SlaWhatIfFlip& f : r.flips) {
+      flips.push_back(absl::StrCat(
+          "{\"record\":", JsonString(f.record), ",\"policy\":",
+          JsonString(f.policy_id), ",\"target\":", JsonString(f.target_type),
+          ",\"cycle\":", f.cycle, ",\"before\":", JsonString(f.before),
+          ",\"after\":", JsonString(f.after), ",\"why\":", JsonString(f.why),
+          "}"));
+    }
+    return absl::StrCat("{\"as_of\":", JsonString(Rfc3339(r.as_of)),
+                        ",\"flipped\":", r.flipped, ",\"rows\":[",
+                        absl::StrJoin(rows, ","), "],\"flips\":[",
+                        absl::StrJoin(flips, ","), "]}\n");
+  }
+  const bool csv = format == "csv";
+  const char* sep = csv ? "," : "\t";
+  absl::StrAppend(&out,
+                  absl::StrJoin({"policy", "target", "key", "before_met",
+                                 "before_breached", "before_compliance",
+                                 "after_met", "after_breached",
+                                 "after_compliance", "flips"},
+                                sep),
+                  "\n");
+  for (const SlaWhatIfRow& w : r.rows) {
+    absl::StrAppend(
+        &out,
+        absl::StrJoin({w.policy_id, w.target_type,
+                       w.key.empty() ? std::string("-") : w.key,
+                       absl::StrCat(w.before_met),
+                       absl::StrCat(w.before_breached),
+                       pct(w.before_met, w.before_breached),
+                       absl::StrCat(w.after_met), absl::StrCat(w.after_breached),
+                       pct(w.after_met, w.after_breached),
+                       absl::StrCat(w.flips)},
+                      sep),
+        "\n");
+  }
+  if (!csv) {
+    absl::StrAppend(&out, "as of ", Rfc3339(r.as_of), ": ", r.flipped,
+                    " clock(s) change verdict\n");
+    for (const SlaWhatIfFlip& f : r.flips) {
+      absl::StrAppend(&out, "  ", f.record, " ", f.policy_id, " ",
+                      f.target_type, " cycle ", f.cycle, ": ", f.before,
+                      " -> ", f.after, " (", f.why, ")\n");
+    }
+  }
+  return out;
+}
+
 std::string FormatSlaExplanations(const std::vector<SlaClockExplanation>& ex,
                                   bool json) {
   std::string out;

@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "proto/calendar.pb.h"
 #include "proto/sla.pb.h"
 
 namespace slate {
@@ -115,6 +117,62 @@ struct SlaClockExplanation {
 
 // Windows listed per clock at most (the rest are summed only).
 inline constexpr size_t kMaxExplainWindows = 1000;
+
+// A what-if (Engine::Simulate): the history folded again under other SLA
+// policies and calendars, compared with the live clocks.
+struct SlaWhatIfQuery {
+  // Replace the definitions in force with the same id, or add to them.
+  // Policies are validated (kInvalidArgument naming the policy and field);
+  // a policy's calendar must be "24x7", defined in the database or here.
+  std::vector<SlaPolicy> policies;
+  std::vector<CalendarSpec> calendars;
+  // Only clocks that started in [from, to) (unset: no bound).
+  std::optional<absl::Time> from;
+  std::optional<absl::Time> to;
+  // Rows per policy and target, and per this dimension: "" (none),
+  // "priority", "service", "group" or "month" (of the clock's start, UTC).
+  std::string by;
+  // Flips to list (the first ones in record order); 0: none.
+  size_t list_flips = 0;
+};
+
+// Compliance of one policy, target and dimension value, before and after.
+// A clock is met (stopped in time), breached (its target used up, or a
+// deadline at or before the report's as_of instant), open (running or
+// paused within its target) or cancelled (not counted).
+struct SlaWhatIfRow {
+  std::string policy_id;
+  std::string target_type;
+  std::string key;  // The dimension value ("" without `by`).
+  int64_t before_met = 0;
+  int64_t before_breached = 0;
+  int64_t after_met = 0;
+  int64_t after_breached = 0;
+  // Clocks whose verdict changed (met <-> breached, or counted on one side
+  // only), counted on the after side's row (the before side's when gone).
+  int64_t flips = 0;
+};
+
+struct SlaWhatIfFlip {
+  std::string record;
+  std::string policy_id;
+  std::string target_type;
+  int64_t cycle = 1;
+  std::string before;  // "met", "breached", "open", "cancelled", "none".
+  std::string after;
+  std::string why;     // e.g. "target 4h -> 6h; used 5h12m".
+};
+
+struct SlaWhatIfReport {
+  absl::Time as_of;  // The latest record event folded (the watermark).
+  std::vector<SlaWhatIfRow> rows;  // By policy, target, key.
+  int64_t flipped = 0;             // All flips.
+  std::vector<SlaWhatIfFlip> flips;  // At most list_flips.
+};
+
+// A what-if report as a table, csv or json (one object).
+std::string FormatSlaWhatIf(const SlaWhatIfReport& report,
+                            absl::string_view format);
 
 // Explanations as text for people (times in each calendar's zone, durations
 // as "4h30m"), or with json one JSON object per clock and line with the

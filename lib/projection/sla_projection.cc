@@ -980,6 +980,18 @@ absl::StatusOr<std::vector<SlaClockView>> ClocksOf(
   return out;
 }
 
+absl::Status ForEachClockIn(ProjectionState& state,
+                            const std::function<void(const SlaClockView&)>& fn) {
+  ViewSource source;
+  source.scan = [&](absl::string_view p,
+                    const std::function<bool(absl::string_view,
+                                             absl::string_view)>& f) {
+    return state.Scan(p, f);
+  };
+  source.get = [&](absl::string_view key) { return state.Get(key); };
+  return ScanViewsIn(source, kClkPrefix, fn);
+}
+
 absl::StatusOr<std::vector<SlaClockView>> ClocksIn(
     ProjectionState& state, absl::string_view record_stream) {
   ViewSource source;

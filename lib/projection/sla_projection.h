@@ -93,6 +93,11 @@ absl::Status ForEachClock(const ProjectionRunner& runner,
 absl::StatusOr<std::vector<SlaClockView>> ClocksOf(
     const ProjectionRunner& runner, absl::string_view record);
 
+// ForEachClock over a state the SLA projection folded into (a MemoryState),
+// after SlaProjection::Flush.
+absl::Status ForEachClockIn(ProjectionState& state,
+                            const std::function<void(const SlaClockView&)>& fn);
+
 // The clocks of one record stream in a state the SLA projection folded
 // into (a MemoryState), as ClocksOf; after SlaProjection::Flush.
 absl::StatusOr<std::vector<SlaClockView>> ClocksIn(

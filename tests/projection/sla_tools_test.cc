@@ -225,6 +225,44 @@ TEST_F(SlaToolsTest, ExplainPrintsTheTimelineWindowsAndThresholds) {
             2);
 }
 
+TEST_F(SlaToolsTest, WhatIfComparesCompliance) {
+  // INC1 (P1, 4h) resolved after 5h of business time: breached; with a 6h
+  // P1 target it would be met.
+  const std::string resolve = dir_.Sub("resolve.jsonl");
+  std::ofstream(resolve)
+      << R"({"resolveIncident":{"incidentId":"INC1","at":"2026-11-23T13:00:00Z","resolutionCode":"fixed"}})"
+      << "\n";
+  ASSERT_EQ(Run({"exec", "--db", db_, "--now", "2026-11-23T13:00:00Z",
+                 resolve})
+                .code,
+            0);
+  const std::string policies = dir_.Sub("p1-6h.json");
+  std::ofstream(policies)
+      << R"([{"id":"p1","calendarId":"office-berlin","appliesTo":{"recordTypes":["incident"]},"targets":[{"priority":1,"resolution":"6h"},{"priority":2,"resolution":"8h"}],"resolution":{"start":{"events":["incident_opened"]},"stop":{"states":["resolved","closed"]}}}])";
+  Result r = Run({"whatif", "--db", db_, "--policies", policies,
+                  "--list-flips", "3"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "p1\tresolution\t-\t0\t1\t0.0%\t1\t0\t100.0%\t1\n"))
+      << r;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "incident/INC1 p1 resolution cycle 1: breached -> met (target "
+             "4h -> 6h; business time used 5h)"))
+      << r;
+  r = Run({"whatif", "--db", db_, "--policies", policies, "--format",
+           "json", "--by", "service"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"key\":\"email\"")) << r;
+  // A policy naming a calendar defined nowhere, and a file that is not one.
+  std::ofstream(policies)
+      << R"({"id":"p9","calendarId":"mars","appliesTo":{"recordTypes":["incident"]},"targets":[{"priority":1,"resolution":"6h"}],"resolution":{"start":{"events":["incident_opened"]},"stop":{"states":["resolved","closed"]}}})";
+  r = Run({"whatif", "--db", db_, "--policies", policies});
+  EXPECT_EQ(r.code, 2) << r;
+  EXPECT_TRUE(absl::StrContains(r.err, "mars")) << r;
+  EXPECT_EQ(Run({"whatif", "--db", db_, "--policies", dir_.Sub("none")}).code,
+            2);
+}
+
 TEST_F(SlaToolsTest, BadUsageExitsTwo) {
   EXPECT_EQ(Run({"tick", "--db", db_}).code, 2);
   EXPECT_EQ(Run({"tick", "--db", db_, "--now", "yesterday"}).code, 2);
