@@ -35,6 +35,20 @@ inline std::string TempPath(const std::string& bench, const std::string& name) {
   return dir;
 }
 
+// The shared ServiceNow data set: $SLATE_SHARED_DATA, else ../shared/data
+// next to the workspace (bazel run), else ../shared/data.
+inline std::string ServiceNowZip() {
+  std::string dir;
+  if (const char* env = std::getenv("SLATE_SHARED_DATA")) {
+    dir = env;
+  } else if (const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY")) {
+    dir = absl::StrCat(ws, "/../shared/data");
+  } else {
+    dir = "../shared/data";
+  }
+  return dir + "/incident_event_log.zip";
+}
+
 // The whole file; empty if it cannot be read.
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_util.h"
 #include "benchmark/benchmark.h"
 #include "lib/api/engine.h"
 #include "lib/domain/priority_matrix.h"
@@ -39,18 +40,6 @@
 
 namespace slate {
 namespace {
-
-std::string DataZip() {
-  std::string dir;
-  if (const char* env = std::getenv("SLATE_SHARED_DATA")) {
-    dir = env;
-  } else if (const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY")) {
-    dir = absl::StrCat(ws, "/../shared/data");
-  } else {
-    dir = "../shared/data";
-  }
-  return dir + "/incident_event_log.zip";
-}
 
 std::string FreshDir(const std::string& name) {
   const char* base = std::getenv("TMPDIR");
@@ -80,7 +69,7 @@ std::vector<std::string>& ImportedEvents() {
 }
 
 void BM_ServiceNowImport_WholeDataSet(benchmark::State& state) {
-  const std::string zip = DataZip();
+  const std::string zip = bench::ServiceNowZip();
   if (!std::filesystem::exists(zip)) {
     state.SkipWithError(absl::StrCat("shared data set not found at ", zip,
                                      " (set SLATE_SHARED_DATA)")

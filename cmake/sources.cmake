@@ -224,6 +224,7 @@ slate_cc_binary(bench_import_bench PATH bench/import_bench OPTIONAL
     EXT:system:absl
     EXT:system:benchmark_main
     EXT:system:rocksdb
+    bench_bench_util
     slate
 )
 
@@ -267,6 +268,18 @@ slate_cc_binary(bench_timer_bench PATH bench/timer_bench OPTIONAL
   DEPS
     EXT:system:absl
     EXT:system:benchmark_main
+    slate
+)
+
+# //bench:whatif_bench
+slate_cc_binary(bench_whatif_bench PATH bench/whatif_bench OPTIONAL
+  SRCS
+    bench/whatif_bench.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:benchmark_main
+    bench_bench_util
     slate
 )
 
