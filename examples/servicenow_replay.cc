@@ -9,6 +9,12 @@
 // a KPI table by priority and the clocks most at risk at that moment.
 // Without a file and without ../shared/data it says so and exits 0.
 //
+// With --fidelity it then compares the engine's resolution verdicts with
+// the source's own `made_sla` (the latest row of each incident), per
+// priority, and uses the what-if (Engine::Simulate) to try the policy's
+// resolution targets scaled by 1/4 .. 8, reporting per priority the scale
+// whose verdicts agree best with `made_sla`.
+//
 // Data: "Incident management process enriched event log", UCI Machine
 // Learning Repository, DOI 10.24432/C57S4H, Amaral, Fantinato, Peres (2018),
 // CC BY 4.0. Used in place; never copied into the repository.
@@ -19,10 +25,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <map>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "lib/api/engine.h"
 #include "lib/api/names.h"
@@ -47,7 +58,184 @@ std::string DefaultDataPath() {
   return base + "/shared/data/incident_event_log.zip";
 }
 
-int Run(const std::string& db, const std::string& file) {
+// --- --fidelity -------------------------------------------------------------
+
+// An incident's resolution verdict from its resolution clocks: breached if
+// any cycle breached (or runs past its deadline at `as_of`), met if every
+// judged cycle met, else not judged ("").
+struct IncidentVerdict {
+  int priority = 0;
+  bool breached = false;
+  bool met = false;
+};
+
+std::string ClockVerdict(const slate::SlaClockState& c, int64_t as_of_us) {
+  switch (c.status()) {
+    case slate::SLA_CLOCK_STATUS_MET:
+      return "met";
+    case slate::SLA_CLOCK_STATUS_BREACHED:
+      return "breached";
+    case slate::SLA_CLOCK_STATUS_RUNNING:
+      return c.has_deadline_us() && c.deadline_us() <= as_of_us ? "breached"
+                                                                 : "open";
+    default:
+      return "open";
+  }
+}
+
+// Agreement with made_sla per priority: {judged, agree}.
+std::map<int, std::pair<int64_t, int64_t>> Agreement(
+    const std::map<std::string, IncidentVerdict>& verdicts,
+    const std::map<std::string, bool>& made) {
+  std::map<int, std::pair<int64_t, int64_t>> out;
+  for (const auto& [record, v] : verdicts) {
+    auto m = made.find(record);
+    if (m == made.end() || (!v.breached && !v.met)) continue;
+    auto& [judged, agree] = out[v.priority];
+    ++judged;
+    agree += (m->second == !v.breached) ? 1 : 0;
+  }
+  return out;
+}
+
+std::string Pct(int64_t part, int64_t whole) {
+  return whole == 0 ? std::string("-")
+                    : absl::StrFormat("%.1f%%", 100.0 * part / whole);
+}
+
+int Fidelity(slate::Engine& engine,
+             const std::vector<slate::SlaPolicy>& policies) {
+  // made_sla of each incident's latest imported row.
+  std::map<std::string, bool> made;
+  for (int64_t from = 0;;) {
+    auto page = engine.ReadAll(from, 4096);
+    if (!page.ok()) {
+      std::cerr << "servicenow_replay: read: " << page.status() << "\n";
+      return 1;
+    }
+    if (page->empty()) break;
+    for (const slate::Envelope& e : *page) {
+      if (e.has_servicenow()) made[e.stream()] = e.servicenow().made_sla();
+    }
+    from = page->back().position() + 1;
+  }
+  // The live verdicts (the same as_of as the what-if's).
+  slate::SlaWhatIfQuery same;
+  same.policies = policies;
+  auto base = engine.Simulate(same);
+  if (!base.ok()) {
+    std::cerr << "servicenow_replay: what-if: " << base.status() << "\n";
+    return 1;
+  }
+  const int64_t as_of_us = absl::ToUnixMicros(base->as_of);
+  // Clock key -> (record, verdict, priority), live.
+  struct Clock {
+    std::string record;
+    std::string verdict;
+    int priority = 0;
+  };
+  std::map<std::string, Clock> clocks;
+  auto key = [](const std::string& record, const std::string& policy,
+                const std::string& target, int64_t cycle) {
+    return absl::StrCat(record, "|", policy, "|", target, "|", cycle);
+  };
+  for (const auto& [record, m] : made) {
+    auto cs = engine.Clocks(record);
+    if (!cs.ok()) {
+      std::cerr << "servicenow_replay: clocks: " << cs.status() << "\n";
+      return 1;
+    }
+    for (const slate::SlaClockView& c : *cs) {
+      if (c.target_type != "resolution") continue;
+      clocks[key(c.record, c.policy_id, c.target_type, c.cycle)] =
+          Clock{c.record, ClockVerdict(c.state, as_of_us), c.priority};
+    }
+  }
+  auto verdicts_of = [&](const std::map<std::string, std::string>& changed) {
+    std::map<std::string, IncidentVerdict> out;
+    for (const auto& [k, c] : clocks) {
+      auto ch = changed.find(k);
+      const std::string& v = ch != changed.end() ? ch->second : c.verdict;
+      IncidentVerdict& iv = out[c.record];
+      if (iv.priority == 0) iv.priority = c.priority;
+      if (v == "breached") iv.breached = true;
+      if (v == "met") iv.met = true;
+    }
+    return out;
+  };
+  const auto live = Agreement(verdicts_of({}), made);
+  std::cout << "\nResolution verdicts against the source's made_sla "
+               "(latest row per incident), under "
+               "examples/servicenow/policies.json:\n"
+               "priority  judged  agree  agreement\n";
+  for (const auto& [p, ja] : live) {
+    std::cout << absl::StrFormat("P%-7d  %6d  %5d  %s\n", p, ja.first,
+                                 ja.second, Pct(ja.second, ja.first));
+  }
+  // The targets scaled: the best scale per priority.
+  // Nearest to the policy's own first: a tie keeps the smaller change.
+  const double scales[] = {1, 0.5, 2, 0.25, 4, 8};
+  std::map<int, std::pair<double, std::pair<int64_t, int64_t>>> best;
+  for (double scale : scales) {
+    slate::SlaWhatIfQuery q;
+    q.policies = policies;
+    for (slate::SlaPolicy& p : q.policies) {
+      for (auto& t : *p.mutable_targets()) {
+        absl::Duration d;
+        if (!t.resolution().empty() && absl::ParseDuration(t.resolution(), &d)) {
+          t.set_resolution(absl::FormatDuration(absl::Trunc(
+              d * scale, absl::Seconds(1))));
+        }
+      }
+    }
+    q.list_flips = std::numeric_limits<size_t>::max();
+    auto r = engine.Simulate(q);
+    if (!r.ok()) {
+      std::cerr << "servicenow_replay: what-if x" << scale << ": "
+                << r.status() << "\n";
+      return 1;
+    }
+    std::map<std::string, std::string> changed;
+    for (const slate::SlaWhatIfFlip& f : r->flips) {
+      changed[key(f.record, f.policy_id, f.target_type, f.cycle)] = f.after;
+    }
+    for (const auto& [p, ja] : Agreement(verdicts_of(changed), made)) {
+      auto it = best.find(p);
+      if (it == best.end() ||
+          ja.second * it->second.second.first >
+              it->second.second.second * ja.first) {
+        best[p] = {scale, ja};
+      }
+    }
+  }
+  std::cout << "\nThe resolution target per priority whose verdicts agree "
+               "best with made_sla (targets scaled by 1/4 .. 8 with "
+               "Engine::Simulate):\n"
+               "priority  target  best target  agreement  (at the policy's "
+               "target)\n";
+  for (const auto& [p, b] : best) {
+    std::string target = "-";
+    for (const slate::SlaPolicy& pol : policies) {
+      for (const auto& t : pol.targets()) {
+        if (t.priority() == p) target = t.resolution();
+      }
+    }
+    absl::Duration d;
+    std::string scaled = "-";
+    if (target != "-" && absl::ParseDuration(target, &d)) {
+      scaled = absl::FormatDuration(absl::Trunc(d * b.first, absl::Seconds(1)));
+    }
+    auto l = live.find(p);
+    std::cout << absl::StrFormat(
+        "P%-7d  %-6s  %-11s  %-9s  (%s)\n", p, target, scaled,
+        Pct(b.second.second, b.second.first),
+        l == live.end() ? std::string("-")
+                        : Pct(l->second.second, l->second.first));
+  }
+  return 0;
+}
+
+int Run(const std::string& db, const std::string& file, bool fidelity) {
   // Config files are data dependencies: runfiles-relative under bazel.
   std::string matrix_json, policies_json;
   if (!ReadFile("examples/servicenow/priority_matrix.json", &matrix_json) ||
@@ -168,18 +356,21 @@ int Run(const std::string& db, const std::string& file) {
                                   absl::UTCTimeZone())
               << "  group " << (c.group.empty() ? "-" : c.group) << "\n";
   }
-  return 0;
+  return fidelity ? Fidelity(engine, *policies) : 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string db, file;
+  bool fidelity = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
       db = argv[++i];
+    } else if (std::strcmp(argv[i], "--fidelity") == 0) {
+      fidelity = true;
     } else if (argv[i][0] == '-') {
-      std::cerr << "usage: servicenow_replay [--db DIR] [FILE]\n";
+      std::cerr << "usage: servicenow_replay [--db DIR] [--fidelity] [FILE]\n";
       return 2;
     } else {
       file = argv[i];
@@ -203,7 +394,7 @@ int main(int argc, char** argv) {
     if (mkdtemp(tmpl.data()) == nullptr) return 1;
     db = tmpl + "/db";
   }
-  int rc = Run(db, file);
+  int rc = Run(db, file, fidelity);
   if (temporary) {
     std::error_code ec;
     std::filesystem::remove_all(std::filesystem::path(db).parent_path(), ec);

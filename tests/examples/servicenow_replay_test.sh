@@ -13,6 +13,13 @@ grep -Eq '^SLA replay to the end of the log fired [1-9][0-9]* warning/breach eve
 grep -q '^2016-03-01  3         servicenow-incident-resolution  resolution  3    11        21.4%' "$out" || fail "SLA KPI row"
 grep -q "^At risk within 8h of the log's end (2016-05-19 14:42 UTC)" "$out" || fail "at-risk line"
 
+# --fidelity: made_sla against the engine's verdicts, then the what-if grid.
+out="$TEST_TMPDIR/fidelity.txt"
+"$bin" --db "$TEST_TMPDIR/db2" --fidelity "$fixture" > "$out" 2>&1 || fail "fidelity exit code $?"
+grep -q '^P3            20     16  80.0%$' "$out" || fail "fidelity P3 row"
+grep -q '^P3        48h     96h          90.0%      (80.0%)$' "$out" || fail "best target P3 row"
+grep -q '^P1        4h      4h           100.0%     (100.0%)$' "$out" || fail "a tie keeps the policy's target"
+
 out="$TEST_TMPDIR/none.txt"
 BUILD_WORKSPACE_DIRECTORY="$TEST_TMPDIR/nowhere" "$bin" > "$out" 2>&1 || fail "no data should exit 0"
 grep -q 'nothing to replay' "$out" || fail "no-data message"
