@@ -25,6 +25,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
@@ -37,6 +38,7 @@ namespace slate::tools {
 namespace {
 
 struct ShowFlags {
+  bool clocks = false;
   std::string kind;
   std::string id;
   std::string db;
@@ -122,6 +124,36 @@ void PrintFields(const Message& m, const std::string& indent,
   }
 }
 
+std::string Utc(int64_t us) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", absl::FromUnixMicros(us),
+                          absl::UTCTimeZone());
+}
+
+// One clock (any cycle, met and breached included) in one line.
+std::string ClockLine(const SlaClockView& c) {
+  const SlaClockState& s = c.state;
+  auto dur = [](int64_t us) {
+    return absl::FormatDuration(absl::Microseconds(us));
+  };
+  std::string line = absl::StrCat(
+      c.policy_id, " ", c.target_type, " cycle ", c.cycle, ": ",
+      SlaClockStatus_Name(s.status()).substr(17), " (",
+      SlaClockPhase_Name(s.phase()).substr(16), "), target ",
+      dur(s.target_us()), ", used ", dur(s.business_elapsed_us()),
+      absl::StrFormat(" (%.1f%%)", s.percent_used()), ", paused ",
+      dur(s.paused_us()));
+  if (s.has_deadline_us()) {
+    absl::StrAppend(&line, ", deadline ", Utc(s.deadline_us()));
+  }
+  if (s.has_breached_at_us()) {
+    absl::StrAppend(&line, ", breached ", Utc(s.breached_at_us()));
+  }
+  if (s.has_stopped_at_us()) {
+    absl::StrAppend(&line, ", stopped ", Utc(s.stopped_at_us()));
+  }
+  return line;
+}
+
 int RunShow(const ShowFlags& f) {
   const bool matrix_kind = f.kind == "priority-matrix";
   if (matrix_kind && !f.id.empty()) {
@@ -130,6 +162,11 @@ int RunShow(const ShowFlags& f) {
   }
   if (!matrix_kind && f.id.empty()) {
     return Usage("show", absl::StrCat("missing the ", f.kind, "'s ID"));
+  }
+  if (f.clocks && f.kind != "incident" && f.kind != "change") {
+    return Usage("show", absl::StrCat("--clocks: a ", f.kind,
+                                      " has no SLA clocks (incident or "
+                                      "change only)"));
   }
   const std::string& kind = f.kind;
   const std::string& id = f.id;
@@ -154,6 +191,12 @@ int RunShow(const ShowFlags& f) {
   const auto* field = refl->GetOneofFieldDescriptor(
       *r, r->GetDescriptor()->FindOneofByName("state"));
   const Message& state = refl->GetMessage(*r, field);
+  absl::StatusOr<std::vector<SlaClockView>> clocks =
+      std::vector<SlaClockView>();
+  if (f.clocks) {
+    clocks = engine->Clocks(absl::StrCat(kind, "/", id));
+    if (!clocks.ok()) return Fail("show", clocks.status().ToString());
+  }
 
   if (f.format == "json") {
     std::string json;
@@ -166,6 +209,16 @@ int RunShow(const ShowFlags& f) {
                   absl::StrCat(",\"priorityName\":\"",
                                PriorityLevelName(matrix, priority), "\""));
     }
+    if (f.clocks && json.size() > 2) {
+      std::vector<std::string> items;
+      for (const SlaClockView& c : *clocks) {
+        std::string one;
+        google::protobuf::util::MessageToJsonString(c.state, &one);
+        items.push_back(one);
+      }
+      json.insert(json.size() - 1, absl::StrCat(",\"slaClocks\":[",
+                                                absl::StrJoin(items, ","), "]"));
+    }
     std::printf("%s\n", json.c_str());
     return kExitOk;
   }
@@ -173,6 +226,12 @@ int RunShow(const ShowFlags& f) {
   std::printf("%s%s%s\n", kind.c_str(), id.empty() ? "" : " ", id.c_str());
   if (!status.empty()) std::printf("  state: %s\n", status.c_str());
   PrintFields(state, "  ", matrix);
+  if (f.clocks) {
+    std::printf("  sla clocks:%s\n", clocks->empty() ? " none" : "");
+    for (const SlaClockView& c : *clocks) {
+      std::printf("    %s\n", ClockLine(c).c_str());
+    }
+  }
   return kExitOk;
 }
 
@@ -188,6 +247,9 @@ CommandRun SetUpShowCommand(CLI::App* app) {
   app->add_option("ID", f->id, "the record's id (none for priority-matrix)")
       ->type_name("");
   AddDbFlag(app, &f->db);
+  app->add_flag("--clocks", f->clocks,
+                "also list the record's SLA clocks, every cycle (incident or "
+                "change)");
   app->add_option("--format", f->format,
                   "text: one field a line; json: the state message")
       ->type_name("text|json")

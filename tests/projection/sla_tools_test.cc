@@ -263,6 +263,32 @@ TEST_F(SlaToolsTest, WhatIfComparesCompliance) {
             2);
 }
 
+// show --clocks lists stopped clocks too (at-risk shows running ones only).
+TEST_F(SlaToolsTest, ShowClocksListsMetAndBreachedClocks) {
+  const std::string resolve = dir_.Sub("resolve2.jsonl");
+  std::ofstream(resolve)
+      << R"({"resolveIncident":{"incidentId":"INC2","at":"2026-11-23T10:00:00Z","resolutionCode":"fixed"}})"
+      << "\n";
+  ASSERT_EQ(Run({"exec", "--db", db_, "--now", "2026-11-23T10:00:00Z",
+                 resolve})
+                .code,
+            0);
+  Result r = Run({"show", "incident", "INC2", "--db", db_, "--clocks"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "  sla clocks:\n    p1 resolution cycle 1: MET (STOPPED), "
+             "target 8h, used 1h (12.5%), paused 0, deadline "
+             "2026-11-24T09:00:00Z, stopped 2026-11-23T10:00:00Z\n"))
+      << r;
+  r = Run({"show", "incident", "INC2", "--db", db_, "--clocks", "--format",
+           "json"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"slaClocks\":[{")) << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "SLA_CLOCK_STATUS_MET")) << r;
+  EXPECT_EQ(Run({"show", "service", "email", "--db", db_, "--clocks"}).code,
+            2);
+}
+
 TEST_F(SlaToolsTest, BadUsageExitsTwo) {
   EXPECT_EQ(Run({"tick", "--db", db_}).code, 2);
   EXPECT_EQ(Run({"tick", "--db", db_, "--now", "yesterday"}).code, 2);
