@@ -1137,6 +1137,7 @@ slate_cc_library(tests_projection_sla_test_util
     EXT:system:absl
     EXT:system:gtest_main
     slate
+    tests_testing_temp_dir
 )
 
 # //tests/projection:sla_tools_test

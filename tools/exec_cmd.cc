@@ -47,40 +47,10 @@ struct ExecFlags {
   std::string file;
 };
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string ErrorLine(const absl::Status& s) {
   return absl::StrCat(R"({"ok":false,"code":)",
-                      JsonString(absl::StatusCodeToString(s.code())),
-                      R"(,"message":)", JsonString(s.message()), "}");
+                      JsonQuote(absl::StatusCodeToString(s.code())),
+                      R"(,"message":)", JsonQuote(s.message()), "}");
 }
 
 int RunExec(const ExecFlags& f) {

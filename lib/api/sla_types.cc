@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/api/types.h"
 
 namespace slate {
 
@@ -26,30 +27,6 @@ std::string Local(absl::Time t, const std::string& zone) {
 
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone());
-}
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", ch);
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string Seconds(absl::Duration d) {
@@ -146,41 +123,41 @@ void Json(const SlaClockExplanation& x, std::string* out) {
   std::vector<std::string> steps, windows, thresholds;
   for (const SlaClockStep& s : x.steps) {
     steps.push_back(absl::StrCat(
-        "{\"position\":", s.position, ",\"at\":", JsonString(Rfc3339(s.at)),
-        ",\"event\":", JsonString(s.event), ",\"action\":",
-        JsonString(s.action), ",\"detail\":", JsonString(s.detail), "}"));
+        "{\"position\":", s.position, ",\"at\":", JsonQuote(Rfc3339(s.at)),
+        ",\"event\":", JsonQuote(s.event), ",\"action\":",
+        JsonQuote(s.action), ",\"detail\":", JsonQuote(s.detail), "}"));
   }
   for (const SlaBusinessWindow& w : x.windows) {
     std::vector<std::string> skipped;
-    for (const std::string& d : w.skipped_days) skipped.push_back(JsonString(d));
+    for (const std::string& d : w.skipped_days) skipped.push_back(JsonQuote(d));
     windows.push_back(absl::StrCat(
-        "{\"start\":", JsonString(Rfc3339(w.start)),
-        ",\"end\":", JsonString(Rfc3339(w.end)),
+        "{\"start\":", JsonQuote(Rfc3339(w.start)),
+        ",\"end\":", JsonQuote(Rfc3339(w.end)),
         ",\"counted_seconds\":", Seconds(w.counted), ",\"skipped_days\":[",
         absl::StrJoin(skipped, ","), "],\"dst_change\":",
-        JsonString(w.dst_change), "}"));
+        JsonQuote(w.dst_change), "}"));
   }
   for (const SlaThresholdDue& d : x.thresholds) {
     thresholds.push_back(absl::StrCat(
         "{\"percent\":", absl::StrFormat("%g", d.percent),
         ",\"business_seconds\":", Seconds(d.business),
         ",\"fired\":", d.fired ? "true" : "false", ",\"due\":",
-        d.due.has_value() ? JsonString(Rfc3339(*d.due)) : "null", "}"));
+        d.due.has_value() ? JsonQuote(Rfc3339(*d.due)) : "null", "}"));
   }
   absl::StrAppend(
-      out, "{\"record\":", JsonString(x.clock.record),
-      ",\"policy\":", JsonString(x.clock.policy_id),
-      ",\"metric\":", JsonString(x.clock.target_type),
-      ",\"cycle\":", x.clock.cycle, ",\"calendar\":", JsonString(x.calendar),
-      ",\"time_zone\":", JsonString(x.time_zone),
-      ",\"status\":", JsonString(StatusName(c)),
+      out, "{\"record\":", JsonQuote(x.clock.record),
+      ",\"policy\":", JsonQuote(x.clock.policy_id),
+      ",\"metric\":", JsonQuote(x.clock.target_type),
+      ",\"cycle\":", x.clock.cycle, ",\"calendar\":", JsonQuote(x.calendar),
+      ",\"time_zone\":", JsonQuote(x.time_zone),
+      ",\"status\":", JsonQuote(StatusName(c)),
       ",\"target_seconds\":", Seconds(absl::Microseconds(c.target_us())),
       ",\"business_elapsed_seconds\":",
       Seconds(absl::Microseconds(c.business_elapsed_us())),
       ",\"paused_seconds\":", Seconds(absl::Microseconds(c.paused_us())),
       ",\"deadline\":",
       c.has_deadline_us()
-          ? JsonString(Rfc3339(absl::FromUnixMicros(c.deadline_us())))
+          ? JsonQuote(Rfc3339(absl::FromUnixMicros(c.deadline_us())))
           : "null",
       ",\"business_counted_seconds\":", Seconds(x.business_counted),
       ",\"replayed_unlisted_seconds\":", Seconds(x.replayed_unlisted),
@@ -206,8 +183,8 @@ std::string FormatSlaWhatIf(const SlaWhatIfReport& r,
     std::vector<std::string> rows, flips;
     for (const SlaWhatIfRow& w : r.rows) {
       rows.push_back(absl::StrCat(
-          "{\"policy\":", JsonString(w.policy_id), ",\"target\":",
-          JsonString(w.target_type), ",\"key\":", JsonString(w.key),
+          "{\"policy\":", JsonQuote(w.policy_id), ",\"target\":",
+          JsonQuote(w.target_type), ",\"key\":", JsonQuote(w.key),
           ",\"before_met\":", w.before_met, ",\"before_breached\":",
           w.before_breached, ",\"after_met\":", w.after_met,
           ",\"after_breached\":", w.after_breached, ",\"flips\":", w.flips,
@@ -215,13 +192,13 @@ std::string FormatSlaWhatIf(const SlaWhatIfReport& r,
     }
     for (const SlaWhatIfFlip& f : r.flips) {
       flips.push_back(absl::StrCat(
-          "{\"record\":", JsonString(f.record), ",\"policy\":",
-          JsonString(f.policy_id), ",\"target\":", JsonString(f.target_type),
-          ",\"cycle\":", f.cycle, ",\"before\":", JsonString(f.before),
-          ",\"after\":", JsonString(f.after), ",\"why\":", JsonString(f.why),
+          "{\"record\":", JsonQuote(f.record), ",\"policy\":",
+          JsonQuote(f.policy_id), ",\"target\":", JsonQuote(f.target_type),
+          ",\"cycle\":", f.cycle, ",\"before\":", JsonQuote(f.before),
+          ",\"after\":", JsonQuote(f.after), ",\"why\":", JsonQuote(f.why),
           "}"));
     }
-    return absl::StrCat("{\"as_of\":", JsonString(Rfc3339(r.as_of)),
+    return absl::StrCat("{\"as_of\":", JsonQuote(Rfc3339(r.as_of)),
                         ",\"flipped\":", r.flipped, ",\"rows\":[",
                         absl::StrJoin(rows, ","), "],\"flips\":[",
                         absl::StrJoin(flips, ","), "]}\n");

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace slate {
 
 // The caller's optimistic-concurrency expectation about a stream. A stream's
@@ -65,6 +67,11 @@ struct LogStats {
   int64_t syncs = 0;           // WAL fsyncs (kPowerLoss only).
   int64_t next_position = 0;   // Position the next event will get.
 };
+
+// `s` as a JSON string literal: quoted, with '"', '\\' and control
+// characters escaped (\n, \t, \r, else \u00XX); other bytes as they are,
+// so `s` should be UTF-8 (event text is: the log checks it).
+std::string JsonQuote(absl::string_view s);
 
 }  // namespace slate
 

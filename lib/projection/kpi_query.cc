@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/api/types.h"
 #include "lib/base/status_macros.h"
 #include "lib/projection/memory_state.h"
 
@@ -132,21 +133,6 @@ std::string Machine(const Value& v) {
       return absl::StrFormat("%.4f", *v.v);
   }
   return "";
-}
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 std::string CsvField(absl::string_view s) {
@@ -688,10 +674,10 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
   auto dims_json = [&rep](const KpiDims& d) {
     std::vector<std::string> f;
     for (KpiDimension k : rep.by) {
-      f.push_back(absl::StrCat(JsonString(KpiDimensionName(k)), ":",
+      f.push_back(absl::StrCat(JsonQuote(KpiDimensionName(k)), ":",
                                k == KpiDimension::kPriority
                                    ? absl::StrCat(d.priority)
-                                   : JsonString(DimValue(d, k))));
+                                   : JsonQuote(DimValue(d, k))));
     }
     return absl::StrCat("{", absl::StrJoin(f, ","), "}");
   };
@@ -701,11 +687,11 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
       std::vector<std::string> f;
       for (const Column& c : all_columns(r)) {
         if (!c.value.v.has_value()) continue;
-        f.push_back(absl::StrCat(JsonString(c.name), ":", json_value(c.value)));
+        f.push_back(absl::StrCat(JsonQuote(c.name), ":", json_value(c.value)));
       }
       rows.push_back(absl::StrCat(
-          "{\"bucket\":", JsonString(kpi::DayText(r.start)), ",\"bucket_end\":",
-          JsonString(kpi::DayText(r.end)), ",\"dims\":", dims_json(r.dims),
+          "{\"bucket\":", JsonQuote(kpi::DayText(r.start)), ",\"bucket_end\":",
+          JsonQuote(kpi::DayText(r.end)), ",\"dims\":", dims_json(r.dims),
           ",\"measures\":{", absl::StrJoin(f, ","), "}}"));
     }
   }
@@ -713,9 +699,9 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
   if (tables.availability) {
     for (const auto& a : rep.availability) {
       std::string s =
-          absl::StrCat("{\"bucket\":", JsonString(kpi::DayText(a.start)),
-                       ",\"bucket_end\":", JsonString(kpi::DayText(a.end)),
-                       ",\"service\":", JsonString(a.service),
+          absl::StrCat("{\"bucket\":", JsonQuote(kpi::DayText(a.start)),
+                       ",\"bucket_end\":", JsonQuote(kpi::DayText(a.end)),
+                       ",\"service\":", JsonQuote(a.service),
                        ",\"agreed\":", json_value(Dur(a.agreed_us)),
                        ",\"downtime\":", json_value(Dur(a.downtime_us)));
       if (auto av = Availability(a)) {
@@ -732,18 +718,18 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
   if (tables.sla) {
     for (const auto& s : rep.sla) {
       sla.push_back(absl::StrCat(
-          "{\"bucket\":", JsonString(kpi::DayText(s.start)), ",\"bucket_end\":",
-          JsonString(kpi::DayText(s.end)), ",\"dims\":", dims_json(s.dims),
-          ",\"policy\":", JsonString(s.policy_id),
-          ",\"target\":", JsonString(s.target_type), ",\"met\":", s.met,
+          "{\"bucket\":", JsonQuote(kpi::DayText(s.start)), ",\"bucket_end\":",
+          JsonQuote(kpi::DayText(s.end)), ",\"dims\":", dims_json(s.dims),
+          ",\"policy\":", JsonQuote(s.policy_id),
+          ",\"target\":", JsonQuote(s.target_type), ",\"met\":", s.met,
           ",\"breached\":", s.breached, ",\"compliance\":",
           json_value(Rate(Ratio(s.met, s.met + s.breached))), "}"));
     }
   }
   std::vector<std::string> by;
-  for (KpiDimension d : rep.by) by.push_back(JsonString(KpiDimensionName(d)));
-  return absl::StrCat("{\"zone\":", JsonString(rep.zone),
-                      ",\"bucket\":", JsonString(KpiBucketName(rep.bucket)),
+  for (KpiDimension d : rep.by) by.push_back(JsonQuote(KpiDimensionName(d)));
+  return absl::StrCat("{\"zone\":", JsonQuote(rep.zone),
+                      ",\"bucket\":", JsonQuote(KpiBucketName(rep.bucket)),
                       ",\"by\":[", absl::StrJoin(by, ","), "],\"rows\":[",
                       absl::StrJoin(rows, ","), "],\"availability\":[",
                       absl::StrJoin(avail, ","), "],\"sla\":[",

@@ -25,25 +25,8 @@ using ::slate::testing::Exec;
 using ::slate::testing::OfficePolicyJson;
 using ::slate::testing::T;
 
-class SlaExplainTest : public ::testing::Test {
+class SlaExplainTest : public slate::testing::SlaEngineTest {
  protected:
-  void SetUp() override {
-    Options options;
-    options.clock = &clock_;
-    options.durability = Durability::kProcessCrash;
-    auto e = Engine::Open(options, dir_.path());
-    ASSERT_TRUE(e.ok()) << e.status();
-    engine_ = std::move(*e);
-    Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
-                       "at":"2026-11-01T00:00:00Z"}})");
-  }
-  void OpenIncident(const std::string& id, const std::string& at, int impact,
-                    int urgency) {
-    Exec(*engine_, absl::StrCat(R"({"openIncident":{"incidentId":")", id,
-                                R"(","at":")", at,
-                                R"(","serviceId":"email","impact":)", impact,
-                                R"(,"urgency":)", urgency, "}}"));
-  }
   std::vector<SlaClockExplanation> Explain(const std::string& record,
                                            SlaExplainFilter f = {}) {
     auto ex = engine_->ExplainClocks(record, f);
@@ -55,10 +38,6 @@ class SlaExplainTest : public ::testing::Test {
     for (const SlaClockStep& s : x.steps) out.push_back(s.action);
     return out;
   }
-
-  slate::testing::TempDir dir_;
-  SimulatedClock clock_{T("2027-06-01T00:00:00Z")};
-  std::unique_ptr<Engine> engine_;
 };
 
 // office-berlin: Thu 2026-12-24 closes at 12:00, Fri 25 is a holiday, Sat

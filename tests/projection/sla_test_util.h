@@ -4,6 +4,7 @@
 #define SLATE_TESTS_PROJECTION_SLA_TEST_UTIL_H_
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
+#include "tests/testing/temp_dir.h"
 #include "proto/commands.pb.h"
 
 namespace slate::testing {
@@ -92,6 +94,34 @@ inline void DefineSlaConfig(Engine& engine, const std::string& policy_json) {
                    R"({"defineSlaPolicy":{"at":"2026-11-01T00:00:00Z","policy":)",
                    policy_json, "}}"));
 }
+
+// An engine on a simulated clock at 2027-06-01 (so the tests' 2026 events
+// are in the past), with the "email" service defined.
+class SlaEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Options options;
+    options.clock = &clock_;
+    options.durability = Durability::kProcessCrash;
+    auto e = Engine::Open(options, dir_.path());
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = std::move(*e);
+    Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
+                       "at":"2026-11-01T00:00:00Z"}})");
+  }
+  // An incident on the e-mail service.
+  void OpenIncident(const std::string& id, const std::string& at, int impact,
+                    int urgency) {
+    Exec(*engine_, absl::StrCat(R"({"openIncident":{"incidentId":")", id,
+                                R"(","at":")", at,
+                                R"(","serviceId":"email","impact":)", impact,
+                                R"(,"urgency":)", urgency, "}}"));
+  }
+
+  TempDir dir_;
+  SimulatedClock clock_{T("2027-06-01T00:00:00Z")};
+  std::unique_ptr<Engine> engine_;
+};
 
 }  // namespace slate::testing
 

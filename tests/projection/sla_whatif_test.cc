@@ -32,25 +32,8 @@ SlaPolicy Policy(const std::string& json) {
   return p;
 }
 
-class SlaWhatIfTest : public ::testing::Test {
+class SlaWhatIfTest : public slate::testing::SlaEngineTest {
  protected:
-  void SetUp() override {
-    Options options;
-    options.clock = &clock_;
-    options.durability = Durability::kProcessCrash;
-    auto e = Engine::Open(options, dir_.path());
-    ASSERT_TRUE(e.ok()) << e.status();
-    engine_ = std::move(*e);
-    Exec(*engine_, R"({"defineService":{"serviceId":"email","name":"E-mail",
-                       "at":"2026-11-01T00:00:00Z"}})");
-  }
-  void OpenIncident(const std::string& id, const std::string& at, int impact,
-                    int urgency) {
-    Exec(*engine_, absl::StrCat(R"({"openIncident":{"incidentId":")", id,
-                                R"(","at":")", at,
-                                R"(","serviceId":"email","impact":)", impact,
-                                R"(,"urgency":)", urgency, "}}"));
-  }
   void Resolve(const std::string& id, const std::string& at) {
     Exec(*engine_, absl::StrCat(R"({"resolveIncident":{"incidentId":")", id,
                                 R"(","at":")", at,
@@ -86,10 +69,6 @@ class SlaWhatIfTest : public ::testing::Test {
       if (n % 3 != 0) Resolve(id, at());
     }
   }
-
-  slate::testing::TempDir dir_;
-  SimulatedClock clock_{T("2027-06-01T00:00:00Z")};
-  std::unique_ptr<Engine> engine_;
 };
 
 TEST_F(SlaWhatIfTest, TheSamePoliciesChangeNothing) {
