@@ -1391,6 +1391,18 @@ slate_cc_test(tests_tools_slate_import_policies_test PATH tests/tools/slate_impo
     tests_testing_temp_dir
 )
 
+# //tests/upgrade:log_sink_test
+slate_cc_test(tests_upgrade_log_sink_test PATH tests/upgrade/log_sink_test SIZE small
+  SRCS
+    tests/upgrade/log_sink_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_report_helpers
+    tests_testing_temp_dir
+)
+
 # //tests/upgrade:upgrade_test
 slate_cc_test(tests_upgrade_upgrade_test PATH tests/upgrade/upgrade_test SIZE medium
   SRCS

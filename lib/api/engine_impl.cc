@@ -25,6 +25,22 @@
 
 namespace slate {
 
+namespace {
+
+// Hands a line of Slate's own log to the host's sink, or to stderr without
+// one (Options::log_sink).
+void Log(const LogSink& sink, LogLevel level, absl::string_view message,
+         absl::Span<const LogField> fields) {
+  if (sink) {
+    sink(level, message, fields);
+    return;
+  }
+  std::fprintf(stderr, "slate: %.*s\n", static_cast<int>(message.size()),
+               message.data());
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const Options& options,
                                                      const std::string& dir) {
   SLATE_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log,
@@ -32,9 +48,15 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const Options& options,
   RunnerOptions runner_options;
   // A dropped projection is rebuilt from the log: say so, once per
   // projection, as the engine opens.
-  runner_options.notice = [](absl::string_view message) {
-    std::fprintf(stderr, "slate: %.*s\n", static_cast<int>(message.size()),
-                 message.data());
+  runner_options.notice = [sink = options.log_sink](
+                              absl::string_view projection,
+                              absl::string_view why) {
+    const LogField fields[] = {{"projection", std::string(projection)},
+                               {"reason", std::string(why)}};
+    Log(sink, LogLevel::kWarning,
+        absl::StrCat("projection ", projection, ": ", why,
+                     "; dropped, rebuilding it from the log"),
+        fields);
   };
   SLATE_ASSIGN_OR_RETURN(
       std::unique_ptr<ProjectionRunner> runner,

@@ -31,4 +31,16 @@ const char* DurabilityName(Durability d) {
   return "unknown";
 }
 
+const char* LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
 }  // namespace slate

@@ -477,10 +477,7 @@ absl::Status ProjectionRunner::Load(Slot& slot) {
       slot.cf, log_->GetOrCreateColumnFamily(ProjectionColumnFamily(name)));
   rocksdb::DB* db = log_->db();
   auto drop = [&](absl::string_view why) {
-    if (options_.notice) {
-      options_.notice(absl::StrCat("projection ", name, ": ", why,
-                                   "; dropped, rebuilding it from the log"));
-    }
+    if (options_.notice) options_.notice(name, why);
     return Reset(slot);
   };
   std::string version, format, checkpoint;

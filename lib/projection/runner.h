@@ -78,9 +78,11 @@ struct RunnerOptions {
   // projection folds on one thread at a time). 0: one per projection, at
   // most std::thread::hardware_concurrency(). Default: 0.
   size_t fold_threads = 0;
-  // Told (one line each) when a stored projection is dropped to be rebuilt
-  // and why. Default: null (nothing said).
-  std::function<void(absl::string_view)> notice;
+  // Told when a stored projection is dropped to be rebuilt: its name and
+  // why (a phrase, e.g. "stored state has format \"x\", not \"y\"").
+  // Default: null (nothing said).
+  std::function<void(absl::string_view projection, absl::string_view why)>
+      notice;
   // Test hook: runs after a snapshot's batches are built, before any is
   // written.
   std::function<void()> before_commit_for_test;
