@@ -58,8 +58,8 @@ class Recorder {
 // A copy of the old quickstart database (never opened in place).
 std::string CopyOldDatabase(const testing::TempDir& tmp,
                             const std::string& name) {
-  const std::string from = testing::Runfile(
-      "tests/upgrade/fixtures/main-ac4bb2b/quickstart");
+  const std::string from =
+      testing::Runfile("tests/upgrade/fixtures/main-ac4bb2b/quickstart");
   const std::string to = tmp.Sub(name);
   fs::copy(from, to, fs::copy_options::recursive);
   for (const auto& e : fs::recursive_directory_iterator(to)) {
