@@ -4,7 +4,7 @@
 //   options.durability = slate::Durability::kProcessCrash;  // faster, no fsync
 //   options.log_sink = [](slate::LogLevel level, absl::string_view message,
 //                         absl::Span<const slate::LogField> fields) {
-//     my_logger.Log(slate::LogLevelName(level), message, fields);  // the host's
+//     host_log.Write(slate::LogLevelName(level), message, fields);
 //   };
 //   auto engine = slate::Engine::Open(options, "/var/lib/slate");
 #ifndef SLATE_LIB_API_OPTIONS_H_
@@ -139,6 +139,11 @@ struct Options {
   // goes to stderr as "slate: MESSAGE\n" (the fields are not printed; the
   // message holds them).
   LogSink log_sink;
+
+  // Engine::WriteMetrics: the horizon of the at-risk gauge (running clocks
+  // not breached yet whose deadline is <= now + this, as Engine::AtRisk).
+  // Default: 1 hour.
+  absl::Duration metrics_at_risk_within = absl::Hours(1);
 };
 
 }  // namespace slate

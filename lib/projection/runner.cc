@@ -514,6 +514,7 @@ absl::Status ProjectionRunner::Load(Slot& slot) {
                              ", past the log's end ", log_->NextPosition()));
   }
   slot.checkpoint = cp;
+  slot.checkpoint_at = absl::Now();
   Forget(slot);
   return absl::OkStatus();
 }
@@ -553,6 +554,7 @@ absl::Status ProjectionRunner::Reset(Slot& slot) {
   // stalls the host's appends for as long as it runs.
   SLATE_RETURN_IF_ERROR(log_->WriteDerived(&batch));
   slot.checkpoint = 0;
+  slot.checkpoint_at = absl::Now();
   Forget(slot);
   return absl::OkStatus();
 }
@@ -667,6 +669,7 @@ absl::Status ProjectionRunner::SnapshotLocked() {
       if (st.ok()) {
         CommitCache(c, options_.snapshot_bytes);
         slot.checkpoint = slot.folded;
+        slot.checkpoint_at = absl::Now();
       }
       if (k + threads < todo.size()) {
         SLATE_CRASH_POINT("runner.between_projection_commits");
@@ -929,6 +932,13 @@ absl::StatusOr<int64_t> ProjectionRunner::SnapshotPosition(
   std::lock_guard<std::recursive_mutex> l(fold_mu_);
   SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
   return slot->checkpoint;
+}
+
+absl::StatusOr<absl::Time> ProjectionRunner::SnapshotTime(
+    absl::string_view name) const {
+  std::lock_guard<std::recursive_mutex> l(fold_mu_);
+  SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
+  return slot->checkpoint_at;
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>>

@@ -128,6 +128,10 @@ class ProjectionRunner {
   absl::StatusOr<int64_t> Checkpoint(absl::string_view name) const;
   // Position of the projection's last snapshot (what a restart loads).
   absl::StatusOr<int64_t> SnapshotPosition(absl::string_view name) const;
+  // When (absl::Now()) this runner wrote the projection's last snapshot, or
+  // loaded it while opening (a snapshot of an earlier process counts from
+  // then), or reset it for a rebuild.
+  absl::StatusOr<absl::Time> SnapshotTime(absl::string_view name) const;
   // Writes the projection's snapshot, then returns every key/value of its
   // column family (metadata included), in key order: for byte comparisons
   // and `slate verify`.
@@ -158,6 +162,7 @@ class ProjectionRunner {
     rocksdb::ColumnFamilyHandle* cf = nullptr;
     int64_t folded = 0;      // Next position to fold. Guarded by fold_mu_.
     int64_t checkpoint = 0;  // Of the last snapshot. Guarded by fold_mu_.
+    absl::Time checkpoint_at;  // See SnapshotTime. Guarded by fold_mu_.
     // The projection holds decoded state not written to `cache` yet.
     bool unflushed = false;  // Guarded by fold_mu_.
     std::unique_ptr<StateCache> cache;  // Guarded by fold_mu_.
