@@ -17,6 +17,7 @@ set(SLATE_LIB_SRCS
   # //lib/api:engine
   lib/api/describe.cc
   lib/api/engine_impl.cc
+  lib/api/engine_metrics.cc
   # //lib/api:engine_internal
   # //lib/api:kpi_types
   lib/api/kpi_types.cc
@@ -108,6 +109,7 @@ set(SLATE_LIB_HDRS
   lib/api/engine.h
   lib/api/engine_impl.h
   lib/api/engine_internal.h
+  lib/api/engine_metrics.h
   lib/api/kpi_types.h
   lib/api/names.h
   lib/api/options.h
@@ -334,6 +336,19 @@ slate_cc_test(tests_api_describe_test PATH tests/api/describe_test SIZE medium
 # //tests/api:engine_header_test
 slate_sh_test(tests_api_engine_header_test PATH tests/api/engine_header_test SIZE small
   SCRIPT tests/api/engine_header_test.sh
+)
+
+# //tests/api:engine_metrics_test
+slate_cc_test(tests_api_engine_metrics_test PATH tests/api/engine_metrics_test SIZE small
+  SRCS
+    tests/api/engine_metrics_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_temp_dir
+    tests_testing_tsan_suppressions
 )
 
 # //tests/api:proto_headers
@@ -1452,6 +1467,30 @@ slate_cc_test(tests_tools_slate_import_policies_test PATH tests/tools/slate_impo
     tests_testing_temp_dir
 )
 
+# //tests/tools:slate_metrics_test
+slate_cc_test(tests_tools_slate_metrics_test PATH tests/tools/slate_metrics_test SIZE medium
+  SRCS
+    tests/tools/slate_metrics_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_report_helpers
+    tests_testing_temp_dir
+)
+
+# //tests/upgrade:log_sink_test
+slate_cc_test(tests_upgrade_log_sink_test PATH tests/upgrade/log_sink_test SIZE small
+  SRCS
+    tests/upgrade/log_sink_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_report_helpers
+    tests_testing_temp_dir
+)
+
 # //tests/upgrade:upgrade_test
 slate_cc_test(tests_upgrade_upgrade_test PATH tests/upgrade/upgrade_test SIZE medium
   SRCS
@@ -1488,6 +1527,7 @@ slate_cc_library(tools_commands
     tools/kpi_cmd.cc
     tools/kpi_flags.cc
     tools/log_cmd.cc
+    tools/metrics_cmd.cc
     tools/report_cmd.cc
     tools/show_cmd.cc
     tools/tick_cmd.cc

@@ -227,6 +227,42 @@ class Engine {
 
   // Counters since open.
   virtual LogStats Stats() const = 0;
+
+  // Sets *out to the engine's metrics in the OpenMetrics text format
+  // (https://github.com/OpenMetrics/OpenMetrics; serve it as
+  // "application/openmetrics-text; version=1.0.0; charset=utf-8"), ending
+  // with "# EOF\n". Counters and histograms count since this engine
+  // opened (`slate metrics`, a process of its own, shows them at zero);
+  // the gauges are the state of the database. Names and labels:
+  //   slate_build_info{version,log_format}          info (value 1)
+  //   slate_events_appended_total                   counter
+  //   slate_log_events                              gauge: events in the log
+  //   slate_commands_total{code}                    counter: Execute calls
+  //       by result, code = "ok", "invalid_argument", ... (every absl code)
+  //   slate_command_duration_seconds                histogram: Execute
+  //   slate_append_duration_seconds                 histogram: every log
+  //       append (the host's Append, Execute's, AdvanceTo's)
+  //   slate_projection_lag_events{projection}       gauge: log events not
+  //       folded yet
+  //   slate_projection_snapshot_lag_events{projection}  gauge: events folded
+  //       since the last snapshot (what a restart folds again)
+  //   slate_projection_snapshot_age_seconds{projection} gauge: since this
+  //       process wrote (or, opening, loaded) the last snapshot
+  //   slate_sla_open_clocks{state}                  gauge: clocks running
+  //       or paused; state "running", "paused" or "breached"
+  //   slate_sla_at_risk_clocks{policy}              gauge: as AtRisk(clock
+  //       now, Options::metrics_at_risk_within), every defined policy
+  //   slate_sla_at_risk_horizon_seconds             gauge: that horizon
+  //   slate_sla_breached_open_clocks{policy}        gauge: as Breached()
+  // A cluster node's partitions and lease state are not among them: Slate
+  // has no clusters yet (tenants and clusters are a later issue).
+  // Histogram buckets: 100 us to 10 s, then +Inf. Cost: the counters are
+  // atomics read in passing; the SLA gauges read every clock (O(clocks),
+  // like Breached()), holding the projections' lock meanwhile, so folds
+  // wait: scrape a large database every minute rather than every second.
+  // kInvalidArgument if out is null; the error of a projection read
+  // otherwise (then *out is unchanged).
+  virtual absl::Status WriteMetrics(std::string* out) const = 0;
   // The options the engine was opened with (clock null: the system clock).
   virtual const Options& options() const = 0;
 

@@ -1,5 +1,7 @@
 #include "lib/api/engine_impl.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -11,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/api/describe.h"
 #include "lib/api/engine_internal.h"
+#include "lib/api/version.h"
 #include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/executor.h"
@@ -28,6 +31,35 @@
 
 namespace slate {
 
+namespace {
+
+// Hands a line of Slate's own log to the host's sink, or to stderr without
+// one (Options::log_sink).
+void Log(const LogSink& sink, LogLevel level, absl::string_view message,
+         absl::Span<const LogField> fields) {
+  if (sink) {
+    sink(level, message, fields);
+    return;
+  }
+  std::fprintf(stderr, "slate: %.*s\n", static_cast<int>(message.size()),
+               message.data());
+}
+
+// log->Append, timed into `latency`.
+absl::StatusOr<AppendResult> TimedAppend(EventLog* log,
+                                         LatencyHistogram* latency,
+                                         absl::string_view stream,
+                                         ExpectedVersion expected,
+                                         std::vector<Envelope> events) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<AppendResult> r =
+      log->Append(stream, expected, std::move(events));
+  latency->Record(std::chrono::steady_clock::now() - start);
+  return r;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const Options& options,
                                                      const std::string& dir) {
   SLATE_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log,
@@ -35,9 +67,15 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const Options& options,
   RunnerOptions runner_options;
   // A dropped projection is rebuilt from the log: say so, once per
   // projection, as the engine opens.
-  runner_options.notice = [](absl::string_view message) {
-    std::fprintf(stderr, "slate: %.*s\n", static_cast<int>(message.size()),
-                 message.data());
+  runner_options.notice = [sink = options.log_sink](
+                              absl::string_view projection,
+                              absl::string_view why) {
+    const LogField fields[] = {{"projection", std::string(projection)},
+                               {"reason", std::string(why)}};
+    Log(sink, LogLevel::kWarning,
+        absl::StrCat("projection ", projection, ": ", why,
+                     "; dropped, rebuilding it from the log"),
+        fields);
   };
   SLATE_ASSIGN_OR_RETURN(
       std::unique_ptr<ProjectionRunner> runner,
@@ -112,7 +150,8 @@ absl::StatusOr<AppendResult> EngineImpl::Append(absl::string_view stream,
                                                 ExpectedVersion expected,
                                                 std::vector<Envelope> events) {
   absl::StatusOr<AppendResult> r =
-      log_->Append(stream, expected, std::move(events));
+      TimedAppend(log_.get(), &metrics_.append_latency, stream, expected,
+                  std::move(events));
   if (r.ok() && !r->idempotent_replay) AfterAppend();
   return r;
 }
@@ -150,7 +189,9 @@ namespace {
 // (O(events)); it serves the change calendar until a projection does.
 class LogEventStore final : public EventStore {
  public:
-  explicit LogEventStore(EventLog* log) : log_(log) {}
+  // `append_latency` null: appends are not timed (reads only).
+  LogEventStore(EventLog* log, LatencyHistogram* append_latency)
+      : log_(log), append_latency_(append_latency) {}
   absl::StatusOr<std::vector<Envelope>> ReadStream(
       absl::string_view stream, int64_t from_version,
       size_t max_count) const override {
@@ -159,7 +200,11 @@ class LogEventStore final : public EventStore {
   absl::StatusOr<AppendResult> Append(absl::string_view stream,
                                       ExpectedVersion expected,
                                       std::vector<Envelope> events) override {
-    return log_->Append(stream, expected, std::move(events));
+    if (append_latency_ == nullptr) {
+      return log_->Append(stream, expected, std::move(events));
+    }
+    return TimedAppend(log_, append_latency_, stream, expected,
+                       std::move(events));
   }
   absl::StatusOr<std::vector<std::string>> ListStreams(
       absl::string_view prefix) const override {
@@ -179,6 +224,7 @@ class LogEventStore final : public EventStore {
 
  private:
   EventLog* log_;
+  LatencyHistogram* append_latency_;
 };
 
 }  // namespace
@@ -189,16 +235,19 @@ absl::StatusOr<ExecuteResult> EngineImpl::Execute(const Command& command) {
 
 absl::StatusOr<ExecuteResult> EngineImpl::Execute(const Command& command,
                                                   const DomainPolicy& policy) {
-  LogEventStore store(log_.get());
+  const auto start = std::chrono::steady_clock::now();
+  LogEventStore store(log_.get(), &metrics_.append_latency);
   absl::StatusOr<ExecuteResult> r =
       CommandExecutor(&store, log_->options().clock, policy).Execute(command);
   if (r.ok()) AfterAppend();
+  metrics_.CountCommand(r.status().code(),
+                        std::chrono::steady_clock::now() - start);
   return r;
 }
 
 absl::StatusOr<ExecuteResult> EngineImpl::LoadAggregate(
     absl::string_view kind, absl::string_view id) const {
-  LogEventStore store(log_.get());
+  LogEventStore store(log_.get(), nullptr);
   return CommandExecutor(&store, log_->options().clock).Load(kind, id);
 }
 
@@ -234,7 +283,8 @@ absl::StatusOr<std::vector<Envelope>> EngineImpl::AdvanceTo(absl::Time now) {
       Envelope e = d.event;
       SLATE_ASSIGN_OR_RETURN(
           AppendResult r,
-          log_->Append(stream, ExpectedVersion::Any(), {std::move(d.event)}));
+          TimedAppend(log_.get(), &metrics_.append_latency, stream,
+                      ExpectedVersion::Any(), {std::move(d.event)}));
       if (r.idempotent_replay) continue;
       progress = true;
       e.set_stream(stream);
@@ -459,6 +509,160 @@ absl::StatusOr<std::string> EngineImpl::FormatKpis(
                          LoadKpiInputs(*log_, *runner_, query.zone));
   SLATE_ASSIGN_OR_RETURN(KpiReport r, QueryKpiInputs(in, query));
   return FormatKpiReport(r, format, tables);
+}
+
+// --- Metrics
+// -----------------------------------------------------------------
+
+absl::Status EngineImpl::WriteMetrics(std::string* out) const {
+  if (out == nullptr) {
+    return absl::InvalidArgumentError("WriteMetrics: out is null");
+  }
+  // Everything that can fail is read before anything is written.
+  struct ProjectionFigures {
+    std::string name;
+    int64_t folded = 0;
+    int64_t snapshot = 0;
+    absl::Time snapshot_at;
+  };
+  std::vector<ProjectionFigures> projections;
+  for (const std::string& name : runner_->Names()) {
+    ProjectionFigures p;
+    p.name = name;
+    SLATE_ASSIGN_OR_RETURN(p.folded, runner_->Checkpoint(name));
+    SLATE_ASSIGN_OR_RETURN(p.snapshot, runner_->SnapshotPosition(name));
+    SLATE_ASSIGN_OR_RETURN(p.snapshot_at, runner_->SnapshotTime(name));
+    projections.push_back(std::move(p));
+  }
+  // Read after the projections' positions, so no lag is negative.
+  const LogStats stats = log_->Stats();
+  const absl::Time wall_now = absl::Now();  // The runner's snapshot clock.
+
+  // SLA clocks: one pass over all of them, and the due index to the
+  // at-risk horizon.
+  int64_t running = 0, paused = 0, breached = 0;
+  std::map<std::string, int64_t> at_risk, breached_open;  // By policy id.
+  // Every defined policy, with or without clocks (keys "pol/<id>",
+  // lib/projection/sla_projection.h).
+  SLATE_RETURN_IF_ERROR(
+      runner_->Scan(SlaProjection::kName, "pol/",
+                    [&](absl::string_view key, absl::string_view) {
+                      const std::string id(key.substr(4));
+                      at_risk[id] = 0;
+                      breached_open[id] = 0;
+                      return true;
+                    }));
+  SLATE_RETURN_IF_ERROR(ForEachClock(*runner_, [&](const SlaClockView& v) {
+    const SlaClockPhase phase = v.state.phase();
+    if (phase != SLA_CLOCK_PHASE_RUNNING && phase != SLA_CLOCK_PHASE_PAUSED) {
+      return;
+    }
+    at_risk.try_emplace(v.policy_id, 0);
+    int64_t& policy_breached = breached_open[v.policy_id];
+    if (v.state.status() == SLA_CLOCK_STATUS_BREACHED) {
+      ++breached;
+      ++policy_breached;
+    } else if (phase == SLA_CLOCK_PHASE_RUNNING) {
+      ++running;
+    } else {
+      ++paused;
+    }
+  }));
+  const Clock* clock =
+      log_->options().clock != nullptr ? log_->options().clock : SystemClock();
+  const absl::Duration within = log_->options().metrics_at_risk_within;
+  SLATE_ASSIGN_OR_RETURN(
+      std::vector<SlaClockView> risky,
+      AtRiskClocks(*runner_, clock->Now(), within, SlaAtRiskFilter(), 0));
+  for (const SlaClockView& v : risky) {
+    ++at_risk[v.policy_id];
+    breached_open.try_emplace(v.policy_id, 0);
+  }
+
+  std::string text;
+  OpenMetricsWriter w(&text);
+  w.Family("slate_build", "info", "",
+           "The Slate library: its version and the log format it writes.");
+  w.Sample("slate_build_info",
+           {{"version", SLATE_VERSION},
+            {"log_format", absl::StrCat(log_format::kFormatVersion)}},
+           1);
+
+  w.Family("slate_events_appended", "counter", "",
+           "Events this engine appended to the log since it opened.");
+  w.Sample("slate_events_appended_total", {}, stats.events_written);
+  w.Family("slate_log_events", "gauge", "",
+           "Events in the log (the position of the next one).");
+  w.Sample("slate_log_events", {}, stats.next_position);
+
+  w.Family("slate_commands", "counter", "",
+           "Domain commands executed (Engine::Execute) since the engine "
+           "opened, by result code.");
+  for (int c = 0; c < EngineMetrics::kStatusCodes; ++c) {
+    const auto code = static_cast<absl::StatusCode>(c);
+    w.Sample("slate_commands_total", {{"code", StatusCodeLabel(code)}},
+             metrics_.Commands(code));
+  }
+  w.Family("slate_command_duration_seconds", "histogram", "seconds",
+           "Time of Engine::Execute, from call to return.");
+  w.Histogram("slate_command_duration_seconds", {},
+              metrics_.command_latency.Read());
+  w.Family("slate_append_duration_seconds", "histogram", "seconds",
+           "Time of each append to the log (the host's, Execute's, "
+           "AdvanceTo's), from call to return.");
+  w.Histogram("slate_append_duration_seconds", {},
+              metrics_.append_latency.Read());
+
+  w.Family("slate_projection_lag_events", "gauge", "",
+           "Events in the log the projection has not folded yet.");
+  for (const ProjectionFigures& p : projections) {
+    w.Sample("slate_projection_lag_events", {{"projection", p.name}},
+             std::max<int64_t>(0, stats.next_position - p.folded));
+  }
+  w.Family("slate_projection_snapshot_lag_events", "gauge", "",
+           "Events the projection folded since its last snapshot (a "
+           "restart folds them again).");
+  for (const ProjectionFigures& p : projections) {
+    w.Sample("slate_projection_snapshot_lag_events", {{"projection", p.name}},
+             std::max<int64_t>(0, p.folded - p.snapshot));
+  }
+  w.Family("slate_projection_snapshot_age_seconds", "gauge", "seconds",
+           "Wall time since this process wrote the projection's last "
+           "snapshot (or loaded it, opening).");
+  for (const ProjectionFigures& p : projections) {
+    const int64_t age_ns = std::max<int64_t>(
+        0, absl::ToInt64Nanoseconds(wall_now - p.snapshot_at));
+    w.Sample("slate_projection_snapshot_age_seconds", {{"projection", p.name}},
+             SecondsText(age_ns));
+  }
+
+  w.Family("slate_sla_open_clocks", "gauge", "",
+           "SLA clocks running or paused: not breached and running, not "
+           "breached and paused, or breached (running or paused).");
+  w.Sample("slate_sla_open_clocks", {{"state", "running"}}, running);
+  w.Sample("slate_sla_open_clocks", {{"state", "paused"}}, paused);
+  w.Sample("slate_sla_open_clocks", {{"state", "breached"}}, breached);
+  w.Family("slate_sla_at_risk_clocks", "gauge", "",
+           "Running SLA clocks not breached yet whose deadline is within "
+           "the at-risk horizon of the engine clock's now, by policy.");
+  for (const auto& [policy, n] : at_risk) {
+    w.Sample("slate_sla_at_risk_clocks", {{"policy", policy}}, n);
+  }
+  w.Family("slate_sla_at_risk_horizon_seconds", "gauge", "seconds",
+           "The at-risk horizon (Options::metrics_at_risk_within).");
+  w.Sample("slate_sla_at_risk_horizon_seconds", {},
+           SecondsText(absl::ToInt64Nanoseconds(within)));
+  w.Family("slate_sla_breached_open_clocks", "gauge", "",
+           "Breached SLA clocks whose record is still open (running or "
+           "paused), by policy.");
+  for (const auto& [policy, n] : breached_open) {
+    w.Sample("slate_sla_breached_open_clocks", {{"policy", policy}}, n);
+  }
+  // A cluster node's partitions and lease state would follow here; Slate
+  // has no clusters yet (a later issue).
+  w.End();
+  *out = std::move(text);
+  return absl::OkStatus();
 }
 
 absl::Status EngineImpl::Flush() { return log_->Flush(); }

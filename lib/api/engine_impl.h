@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lib/api/engine.h"
+#include "lib/api/engine_metrics.h"
 #include "lib/log/event_log.h"
 #include "lib/projection/runner.h"
 
@@ -76,6 +77,7 @@ class EngineImpl final : public Engine {
       const KpiTables& tables) const override;
 
   LogStats Stats() const override;
+  absl::Status WriteMetrics(std::string* out) const override;
   const Options& options() const override;
 
   // For lib/api/engine_internal.h.
@@ -93,6 +95,7 @@ class EngineImpl final : public Engine {
 
   std::unique_ptr<EventLog> log_;
   std::unique_ptr<ProjectionRunner> runner_;  // Destroyed before log_.
+  EngineMetrics metrics_;  // Atomics: updated without a lock.
   mutable std::mutex projection_mu_;
   absl::Status projection_status_;  // Guarded by projection_mu_.
 

@@ -2,14 +2,22 @@
 //
 //   slate::Options options;                               // safe defaults
 //   options.durability = slate::Durability::kProcessCrash;  // faster, no fsync
+//   options.log_sink = [](slate::LogLevel level, absl::string_view message,
+//                         absl::Span<const slate::LogField> fields) {
+//     host_log.Write(slate::LogLevelName(level), message, fields);
+//   };
 //   auto engine = slate::Engine::Open(options, "/var/lib/slate");
 #ifndef SLATE_LIB_API_OPTIONS_H_
 #define SLATE_LIB_API_OPTIONS_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "lib/api/clock.h"
 
 namespace slate {
@@ -39,6 +47,35 @@ enum class ProjectionMode {
   // Engine::WaitForProjections(position) to see a given append.
   kAsync,
 };
+
+// How much a line of Slate's own log matters.
+enum class LogLevel {
+  kInfo,     // Worth knowing; nothing to do.
+  kWarning,  // Something unusual the engine dealt with (e.g. it dropped a
+             // projection's stored state and rebuilds it: a slow open).
+  kError,    // Something failed.
+};
+
+// "info", "warning", "error".
+const char* LogLevelName(LogLevel level);
+
+// One key/value pair of a log line, e.g. {"projection", "sla"}.
+struct LogField {
+  std::string key;
+  std::string value;
+};
+
+// Receives Slate's own log lines. `message` is a complete line for people
+// (what `slate` prints after "slate: "); `fields` repeat its parts for
+// machines. The views are valid only during the call. Called on whichever
+// engine thread logs (today only Engine::Open's caller logs: the lines it
+// writes while it opens), possibly from several at once, so it must be
+// thread-safe; it must not call back into the engine.
+// Lines today: level kWarning, "projection NAME: WHY; dropped, rebuilding
+// it from the log", fields "projection" (NAME) and "reason" (WHY), once per
+// projection whose stored state Engine::Open drops (lib/projection/runner.h).
+using LogSink = std::function<void(LogLevel level, absl::string_view message,
+                                   absl::Span<const LogField> fields)>;
 
 struct Options {
   // Where "now" comes from (recorded_at, the clock-skew check).
@@ -97,6 +134,16 @@ struct Options {
   // advances time with AdvanceTo, or AdvanceToWatermark in replay).
   // Default: zero (off).
   absl::Duration sla_timer_interval = absl::ZeroDuration();
+
+  // Where Slate's own log lines go (see LogSink). Default: null: each line
+  // goes to stderr as "slate: MESSAGE\n" (the fields are not printed; the
+  // message holds them).
+  LogSink log_sink;
+
+  // Engine::WriteMetrics: the horizon of the at-risk gauge (running clocks
+  // not breached yet whose deadline is <= now + this, as Engine::AtRisk).
+  // Default: 1 hour.
+  absl::Duration metrics_at_risk_within = absl::Hours(1);
 };
 
 }  // namespace slate

@@ -62,4 +62,16 @@ std::string JsonQuote(absl::string_view s) {
   return out + "\"";
 }
 
+const char* LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
 }  // namespace slate

@@ -486,10 +486,7 @@ absl::Status ProjectionRunner::Load(Slot& slot) {
       slot.cf, log_->GetOrCreateColumnFamily(ProjectionColumnFamily(name)));
   rocksdb::DB* db = log_->db();
   auto drop = [&](absl::string_view why) {
-    if (options_.notice) {
-      options_.notice(absl::StrCat("projection ", name, ": ", why,
-                                   "; dropped, rebuilding it from the log"));
-    }
+    if (options_.notice) options_.notice(name, why);
     return Reset(slot);
   };
   std::string version, format, checkpoint;
@@ -526,6 +523,7 @@ absl::Status ProjectionRunner::Load(Slot& slot) {
                              ", past the log's end ", log_->NextPosition()));
   }
   slot.checkpoint = cp;
+  slot.checkpoint_at = absl::Now();
   Forget(slot);
   return absl::OkStatus();
 }
@@ -552,6 +550,7 @@ absl::Status ProjectionRunner::Reset(Slot& slot) {
                              ProjectionColumnFamily(slot.projection->name())));
   slot.fresh = true;
   slot.checkpoint = 0;
+  slot.checkpoint_at = absl::Now();
   Forget(slot);
   return absl::OkStatus();
 }
@@ -663,6 +662,7 @@ absl::Status ProjectionRunner::SnapshotLocked() {
         CommitCache(c, options_.snapshot_bytes);
         slot.checkpoint = slot.folded;
         slot.fresh = false;
+        slot.checkpoint_at = absl::Now();
       }
       if (k + threads < todo.size()) {
         SLATE_CRASH_POINT("runner.between_projection_commits");
@@ -958,6 +958,13 @@ absl::StatusOr<int64_t> ProjectionRunner::SnapshotPosition(
   std::lock_guard<std::recursive_mutex> l(fold_mu_);
   SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
   return slot->checkpoint;
+}
+
+absl::StatusOr<absl::Time> ProjectionRunner::SnapshotTime(
+    absl::string_view name) const {
+  std::lock_guard<std::recursive_mutex> l(fold_mu_);
+  SLATE_ASSIGN_OR_RETURN(const Slot* slot, SlotNamed(name));
+  return slot->checkpoint_at;
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>>

@@ -81,9 +81,11 @@ struct RunnerOptions {
   // projection folds on one thread at a time). 0: one per projection, at
   // most std::thread::hardware_concurrency(). Default: 0.
   size_t fold_threads = 0;
-  // Told (one line each) when a stored projection is dropped to be rebuilt
-  // and why. Default: null (nothing said).
-  std::function<void(absl::string_view)> notice;
+  // Told when a stored projection is dropped to be rebuilt: its name and
+  // why (a phrase, e.g. "stored state has format \"x\", not \"y\"").
+  // Default: null (nothing said).
+  std::function<void(absl::string_view projection, absl::string_view why)>
+      notice;
   // Test hook: runs after a snapshot's batches are built, before any is
   // written.
   std::function<void()> before_commit_for_test;
@@ -132,6 +134,10 @@ class ProjectionRunner {
   absl::StatusOr<int64_t> Checkpoint(absl::string_view name) const;
   // Position of the projection's last snapshot (what a restart loads).
   absl::StatusOr<int64_t> SnapshotPosition(absl::string_view name) const;
+  // When (absl::Now()) this runner wrote the projection's last snapshot, or
+  // loaded it while opening (a snapshot of an earlier process counts from
+  // then), or reset it for a rebuild.
+  absl::StatusOr<absl::Time> SnapshotTime(absl::string_view name) const;
   // Writes the projection's snapshot, then returns every key/value of its
   // column family (metadata included), in key order: for byte comparisons
   // and `slate verify`.
@@ -162,6 +168,7 @@ class ProjectionRunner {
     rocksdb::ColumnFamilyHandle* cf = nullptr;
     int64_t folded = 0;      // Next position to fold. Guarded by fold_mu_.
     int64_t checkpoint = 0;  // Of the last snapshot. Guarded by fold_mu_.
+    absl::Time checkpoint_at;  // See SnapshotTime. Guarded by fold_mu_.
     // The projection holds decoded state not written to `cache` yet.
     bool unflushed = false;  // Guarded by fold_mu_.
     // Reset recreated the column family and nothing was written to it

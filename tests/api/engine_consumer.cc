@@ -11,6 +11,11 @@
 
 absl::Status Embed(const std::string& dir) {
   slate::Options options;
+  options.log_sink = [](slate::LogLevel level, absl::string_view message,
+                        absl::Span<const slate::LogField> fields) {
+    std::cerr << slate::LogLevelName(level) << ": " << message << " ("
+              << fields.size() << " fields)\n";
+  };
   absl::StatusOr<std::unique_ptr<slate::Engine>> engine =
       slate::Engine::Open(options, dir);
   if (!engine.ok()) return engine.status();
@@ -40,6 +45,8 @@ absl::Status Embed(const std::string& dir) {
   slate::VerifyReport report;
   absl::Status st = (*engine)->Verify(&report);
   auto calendar = slate::Calendar::FromJson("{}");
+  std::string metrics;  // OpenMetrics text
+  if ((*engine)->WriteMetrics(&metrics).ok()) std::cout << metrics;
   sub.reset();
   return st;
 }
