@@ -200,7 +200,14 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
 
     case Command::kAssignIncident: {
       const AssignIncident& c = command.assign_incident();
-      SLATE_RETURN_IF_ERROR(RequireOpen(s, "assign"));
+      if (ctx.policy->allow_assign_when_resolved) {
+        SLATE_RETURN_IF_ERROR(Require(
+            s, "assign",
+            {INCIDENT_NEW, INCIDENT_IN_PROGRESS, INCIDENT_ON_HOLD,
+             INCIDENT_RESOLVED, INCIDENT_CLOSED}));
+      } else {
+        SLATE_RETURN_IF_ERROR(RequireOpen(s, "assign"));
+      }
       if (c.group().empty()) return Missing(s, "group");
       if (c.group() == s.assignment_group() && c.person() == s.assignee()) {
         return absl::FailedPreconditionError(
@@ -286,8 +293,15 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
     }
 
     case Command::kCloseIncident:
-      SLATE_RETURN_IF_ERROR(
-          Require(s, "close", {INCIDENT_RESOLVED}, INCIDENT_CLOSED));
+      if (ctx.policy->allow_close_without_resolve) {
+        SLATE_RETURN_IF_ERROR(Require(s, "close",
+                                      {INCIDENT_NEW, INCIDENT_IN_PROGRESS,
+                                       INCIDENT_ON_HOLD, INCIDENT_RESOLVED},
+                                      INCIDENT_CLOSED));
+      } else {
+        SLATE_RETURN_IF_ERROR(
+            Require(s, "close", {INCIDENT_RESOLVED}, INCIDENT_CLOSED));
+      }
       e.mutable_incident_closed();
       return out;
 
@@ -477,7 +491,10 @@ void EvolveIncident(const Envelope& e, IncidentState* s) {
       break;
     }
     case Envelope::kIncidentClosed:
+      // Also from an open state (DomainPolicy::allow_close_without_resolve):
+      // a hold ends with the close.
       s->set_status(INCIDENT_CLOSED);
+      s->set_hold_reason(HOLD_REASON_UNSPECIFIED);
       s->set_closed_at_us(e.occurred_at_us());
       break;
     case Envelope::kIncidentReopened:

@@ -22,6 +22,10 @@
 //   Closed       reopen (within DomainPolicy::reopen_closed_window of the
 //                close, on event time) link-change
 //   Cancelled    nothing
+// Relaxed by DomainPolicy options (default off): allow_assign_when_resolved
+// adds assign to Resolved and Closed (the state stays);
+// allow_close_without_resolve adds close to New, In Progress and On Hold;
+// reopen_closed_window = absl::InfiniteDuration() lifts the reopen window.
 // Transitions: start New->In Progress; hold ->On Hold; resume On Hold->In
 // Progress; resolve ->Resolved; close Resolved->Closed; reopen ->In Progress;
 // cancel ->Cancelled. acknowledge is allowed once.

@@ -421,6 +421,57 @@ TEST_F(KpiScenarioTest, ImportPlaceholderChangesAreNotCounted) {
   EXPECT_EQ(d3.changes_emergency, 2);  // CHG2, CHG10.
 }
 
+// Records as a source system keeps them, accepted under a relaxed
+// DomainPolicy (lib/api/policy.h). INC9 (no service, the only such record):
+//   11-05 09:00 opened; 10:00 on hold; 12:00 closed without a resolve;
+//   13:00 assigned ops/eve while Closed; 11-07 10:00 reopened (no window);
+//   12:00 resolved.
+// Hand-computed: 11-05 opened 1, closed 1, resolved 0, no response (the
+// assignment came after the record left the open states), backlog 0 at the
+// day's end. 11-07: reopened 1, resolved 1, resolved_final 1, MTTR wall
+// 11-05 09:00 -> 11-07 12:00 = 51h, time on hold 2h (10:00-12:00; the hold
+// ended with the close, not at the resolution two days later).
+TEST_F(KpiScenarioTest, CloseWithoutResolveLateAssignAndReopenFoldSanely) {
+  DomainPolicy relaxed;
+  relaxed.allow_assign_when_resolved = true;
+  relaxed.allow_close_without_resolve = true;
+  relaxed.reopen_closed_window = absl::InfiniteDuration();
+  const char* lines[] = {
+      R"({"openIncident":{"incidentId":"INC9","at":"2026-11-05T09:00:00Z","impact":3,"urgency":3}})",
+      R"({"holdIncident":{"incidentId":"INC9","at":"2026-11-05T10:00:00Z","reason":"AWAITING_VENDOR"}})",
+      R"({"closeIncident":{"incidentId":"INC9","at":"2026-11-05T12:00:00Z"}})",
+      R"({"assignIncident":{"incidentId":"INC9","at":"2026-11-05T13:00:00Z","group":"ops","person":"eve"}})",
+      R"({"reopenIncident":{"incidentId":"INC9","at":"2026-11-07T10:00:00Z"}})",
+      R"({"resolveIncident":{"incidentId":"INC9","at":"2026-11-07T12:00:00Z","resolutionCode":"fixed"}})",
+  };
+  for (const char* line : lines) {
+    Command c;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &c).ok());
+    // The strict default refuses all but open, hold and resolve.
+    auto r = engine_->Execute(c, relaxed);
+    ASSERT_TRUE(r.ok()) << line << ": " << r.status();
+  }
+  ASSERT_TRUE(engine_->ProjectionStatus().ok());
+  KpiDims none;  // INC9 has no service.
+  const KpiReport r = Query(KpiBucket::kDay, {KpiDimension::kService});
+  const KpiRow d5 = Row(r, Day(11, 5), none);
+  EXPECT_EQ(d5.flow.opened, 1);
+  EXPECT_EQ(d5.flow.closed, 1);
+  EXPECT_EQ(d5.flow.resolved, 0);
+  EXPECT_EQ(d5.flow.response_count, 0);
+  EXPECT_EQ(d5.backlog, 0);
+  const KpiRow d7 = Row(r, Day(11, 7), none);
+  EXPECT_EQ(d7.flow.reopened, 1);
+  EXPECT_EQ(d7.flow.resolved, 1);
+  EXPECT_EQ(d7.flow.resolved_final, 1);
+  EXPECT_EQ(d7.flow.resolution_wall_us, 51 * kHour);
+  EXPECT_EQ(d7.flow.hold_us, 2 * kHour);
+  EXPECT_EQ(d7.flow.response_count, 0);
+  EXPECT_EQ(d7.backlog, 0);
+  EXPECT_EQ(Row(r, Day(11, 6), none).backlog, 0);  // Closed all day.
+  ExpectRebuildIsByteIdentical();
+}
+
 TEST_F(KpiScenarioTest, AvailabilityMergesOverlappingOutages) {
   const KpiReport r = Query(KpiBucket::kDay, {});
   std::map<absl::CivilDay, KpiAvailabilityRow> email;
