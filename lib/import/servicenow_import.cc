@@ -897,6 +897,14 @@ absl::StatusOr<ServiceNowImportSummary> Importer::Run(ByteSource* source) {
 
 }  // namespace
 
+DomainPolicy ServiceNowDomainPolicy() {
+  DomainPolicy p;
+  p.allow_assign_when_resolved = true;
+  p.allow_close_without_resolve = true;
+  p.reopen_closed_window = absl::InfiniteDuration();
+  return p;
+}
+
 std::string SanitizeServiceNowId(const std::string& raw) {
   std::string out;
   bool in_run = false;

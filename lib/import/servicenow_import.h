@@ -78,6 +78,16 @@ struct ImportProgress {
   absl::Duration elapsed;
 };
 
+// DomainPolicy() with the rules a real ServiceNow export breaks relaxed, so
+// its rows are imported rather than rejected (in the UCI event log: 77 rows
+// assign a Resolved or Closed incident, 16 close one never resolved, 13
+// reopen one closed more than 30 days before):
+// allow_assign_when_resolved, allow_close_without_resolve, and no reopen
+// window (reopen_closed_window = absl::InfiniteDuration()). Every other
+// choice is DomainPolicy()'s. The events these decisions append are facts:
+// a rebuild folds them the same way, whatever policy later commands use.
+DomainPolicy ServiceNowDomainPolicy();
+
 struct ServiceNowImportOptions {
   // Time zone of the export's timestamps. Default: UTC.
   absl::TimeZone tz = absl::UTCTimeZone();
@@ -88,8 +98,10 @@ struct ServiceNowImportOptions {
   // before the import. Default: the matrix in force in the database.
   std::optional<PriorityMatrix> matrix;
 
-  // Domain policy choices (reopen window, ...). Default: DomainPolicy().
-  DomainPolicy policy;
+  // The domain rules the rows are decided under. Default:
+  // ServiceNowDomainPolicy() (the rules the real exports break relaxed);
+  // DomainPolicy() rejects those rows instead.
+  DomainPolicy policy = ServiceNowDomainPolicy();
 
   // Rejected rows go here as CSV: line,number,reason,detail. Empty: not
   // written. Default: empty.
