@@ -55,9 +55,11 @@ struct IncidentContext {
   // OpenIncident naming a service: that service's state (null or not defined:
   // kNotFound).
   const ServiceState* service = nullptr;
-  // LinkIncidentToProblem: the problem (null or none: kNotFound).
+  // LinkIncidentToProblem: the problem (null or none: kNotFound). With
+  // `external` set: null or none, else kFailedPrecondition.
   const ProblemState* problem = nullptr;
-  // LinkIncidentToChange: the change (null or none: kNotFound).
+  // LinkIncidentToChange: the change (null or none: kNotFound). With
+  // `external` set: null or none, else kFailedPrecondition.
   const ChangeState* change = nullptr;
 };
 

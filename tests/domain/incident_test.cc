@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "lib/domain/change.h"
 #include "lib/domain/common.h"
@@ -595,6 +596,86 @@ TEST_F(IncidentTest, LinksToProblemAndChange) {
   EXPECT_EQ(s.caused_by_change_id(), "CHG1");
   EXPECT_EQ(s.fixed_by_change_id(), "CHG1");
   EXPECT_EQ(Try(s, caused, T(4)).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// External references (`external`: a record of another system): accepted
+// whether or not the context holds a record, unless this engine holds one
+// under that id; recorded on the incident with the external flag.
+TEST_F(IncidentTest, ExternalLinksNeedNoRecordHereAndRefuseOneThatIsHere) {
+  struct Case {
+    std::string name;
+    std::string json;
+    bool record_here;  // The context holds a record under the id.
+    absl::StatusCode want;
+  };
+  const std::string problem =
+      R"({"linkIncidentToProblem": {"incidentId": "INC1", "problemId": "PRB1", "external": true}})";
+  const std::string caused =
+      R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG1", "relation": "CAUSED_BY", "external": true}})";
+  const std::string fixed =
+      R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG1", "relation": "FIXED_BY", "external": true}})";
+  const std::vector<Case> cases = {
+      {"problem, none here", problem, false, absl::StatusCode::kOk},
+      {"problem, one here", problem, true,
+       absl::StatusCode::kFailedPrecondition},
+      {"caused by, none here", caused, false, absl::StatusCode::kOk},
+      {"caused by, one here", caused, true,
+       absl::StatusCode::kFailedPrecondition},
+      {"fixed by, none here", fixed, false, absl::StatusCode::kOk},
+      {"fixed by, one here", fixed, true,
+       absl::StatusCode::kFailedPrecondition},
+      {"bad id", absl::StrReplaceAll(problem, {{"PRB1", "bad id"}}), false,
+       absl::StatusCode::kInvalidArgument},
+      {"no relation",
+       R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG1", "external": true}})",
+       false, absl::StatusCode::kInvalidArgument},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    problem_.set_status(c.record_here ? PROBLEM_NEW
+                                      : PROBLEM_STATUS_UNSPECIFIED);
+    change_.set_status(c.record_here ? CHANGE_CLOSED
+                                     : CHANGE_STATUS_UNSPECIFIED);
+    IncidentState s = Opened();
+    auto events = DecideIncident(s, Cmd(c.json), Ctx(T(1)));
+    ASSERT_EQ(events.status().code(), c.want) << events.status();
+    if (!events.ok()) {
+      EXPECT_NE(events.status().message().find("incident INC1"),
+                std::string::npos)
+          << events.status();
+      continue;
+    }
+    ASSERT_EQ(events->size(), 1u);
+    Fold(*events, T(1), &s, EvolveIncident);
+    const Envelope& e = (*events)[0];
+    if (e.has_incident_linked_to_problem()) {
+      EXPECT_TRUE(e.incident_linked_to_problem().external());
+      EXPECT_EQ(s.problem_id(), "PRB1");
+      EXPECT_TRUE(s.problem_external());
+    } else {
+      ASSERT_TRUE(e.has_incident_linked_to_change());
+      EXPECT_TRUE(e.incident_linked_to_change().external());
+      const bool caused_by = e.incident_linked_to_change().relation() ==
+                             CAUSED_BY;
+      EXPECT_EQ(caused_by ? s.caused_by_change_id() : s.fixed_by_change_id(),
+                "CHG1");
+      EXPECT_TRUE(caused_by ? s.caused_by_change_external()
+                            : s.fixed_by_change_external());
+      EXPECT_FALSE(caused_by ? s.fixed_by_change_external()
+                             : s.caused_by_change_external());
+    }
+  }
+  // An internal link after an external one of the other relation keeps
+  // each flag to its own link.
+  change_.set_status(CHANGE_STATUS_UNSPECIFIED);
+  IncidentState s = Opened();
+  Do(&s, caused, T(1));
+  change_.set_status(CHANGE_CLOSED);
+  Do(&s,
+     R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG1", "relation": "FIXED_BY"}})",
+     T(2));
+  EXPECT_TRUE(s.caused_by_change_external());
+  EXPECT_FALSE(s.fixed_by_change_external());
 }
 
 TEST_F(IncidentTest, ProblemResolutionResolvesOnlyOpenIncidents) {
