@@ -442,6 +442,11 @@ absl::StatusOr<std::string> EngineImpl::FormatKpis(
   return FormatKpiReport(r, format, tables);
 }
 
+absl::StatusOr<std::optional<absl::Time>> EngineImpl::LastRecordEventTime()
+    const {
+  return SlaWatermark(*runner_);
+}
+
 absl::Status EngineImpl::Flush() { return log_->Flush(); }
 LogStats EngineImpl::Stats() const { return log_->Stats(); }
 const Options& EngineImpl::options() const { return log_->options(); }
