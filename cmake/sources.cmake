@@ -1358,7 +1358,7 @@ slate_sh_test(tests_tools_slate_at_risk_test PATH tests/tools/slate_at_risk_test
   SCRIPT tests/tools/slate_at_risk_test.sh
   ARGS
     "tools/slate"
-    "_risk.jsonl/"
+    "tests/tools"
 )
 
 # //tests/tools:slate_calendar_test

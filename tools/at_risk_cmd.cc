@@ -118,20 +118,20 @@ std::string FormatRows(const std::vector<SlaClockView>& rows,
                       "}");
       items.push_back(std::move(item));
     }
-    return absl::StrCat("{\"now\":", JsonString(Rfc3339(absl::ToUnixMicros(now))),
-                        ",\"within\":", JsonString(within), ",\"rows\":[",
-                        absl::StrJoin(items, ","), "]}\n");
+    return absl::StrCat(
+        "{\"now\":", JsonString(Rfc3339(absl::ToUnixMicros(now))),
+        ",\"within\":", JsonString(within), ",\"rows\":[",
+        absl::StrJoin(items, ","), "]}\n");
   }
   out =
       "deadline\trecord\tpolicy\ttarget\tcycle\tpriority\tgroup\t"
       "service\tused\n";
   for (const SlaClockView& v : rows) {
-    absl::StrAppend(
-        &out, Rfc3339(v.state.deadline_us()), "\t", v.record, "\t",
-        v.policy_id, "\t", v.target_type, "\t", v.cycle, "\t", v.priority,
-        "\t", v.group.empty() ? "-" : v.group, "\t",
-        v.service.empty() ? "-" : v.service, "\t",
-        absl::StrFormat("%.1f%%", v.state.percent_used()), "\n");
+    absl::StrAppend(&out, Rfc3339(v.state.deadline_us()), "\t", v.record, "\t",
+                    v.policy_id, "\t", v.target_type, "\t", v.cycle, "\t",
+                    v.priority, "\t", v.group.empty() ? "-" : v.group, "\t",
+                    v.service.empty() ? "-" : v.service, "\t",
+                    absl::StrFormat("%.1f%%", v.state.percent_used()), "\n");
   }
   return out;
 }

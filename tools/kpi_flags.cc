@@ -54,8 +54,7 @@ KpiRange ResolveKpiRange(const KpiRangeFlags& f) {
 
 absl::Status DefaultEndToLastEvent(const Engine& engine, KpiRange* r) {
   if (r->now_given) return absl::OkStatus();
-  absl::StatusOr<std::optional<absl::Time>> last =
-      engine.LastRecordEventTime();
+  absl::StatusOr<std::optional<absl::Time>> last = engine.LastRecordEventTime();
   if (!last.ok()) return last.status();
   if (!last->has_value()) return absl::OkStatus();
   r->now = **last;

@@ -201,10 +201,10 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
     case Command::kAssignIncident: {
       const AssignIncident& c = command.assign_incident();
       if (ctx.policy->allow_assign_when_resolved) {
-        SLATE_RETURN_IF_ERROR(Require(
-            s, "assign",
-            {INCIDENT_NEW, INCIDENT_IN_PROGRESS, INCIDENT_ON_HOLD,
-             INCIDENT_RESOLVED, INCIDENT_CLOSED}));
+        SLATE_RETURN_IF_ERROR(
+            Require(s, "assign",
+                    {INCIDENT_NEW, INCIDENT_IN_PROGRESS, INCIDENT_ON_HOLD,
+                     INCIDENT_RESOLVED, INCIDENT_CLOSED}));
       } else {
         SLATE_RETURN_IF_ERROR(RequireOpen(s, "assign"));
       }
@@ -351,8 +351,8 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
                                      INCIDENT_ON_HOLD, INCIDENT_RESOLVED}));
       if (absl::Status id = ValidateAggregateId("problem", c.problem_id());
           !id.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            What(s), ": field problem_id: ", id.message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(What(s), ": field problem_id: ", id.message()));
       }
       if (!s.problem_id().empty()) {
         return absl::FailedPreconditionError(absl::StrCat(
@@ -391,8 +391,8 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
                    INCIDENT_RESOLVED, INCIDENT_CLOSED}));
       if (absl::Status id = ValidateAggregateId("change", c.change_id());
           !id.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            What(s), ": field change_id: ", id.message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(What(s), ": field change_id: ", id.message()));
       }
       if (c.relation() != CAUSED_BY && c.relation() != FIXED_BY) {
         return absl::InvalidArgumentError(absl::StrCat(

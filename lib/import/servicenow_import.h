@@ -144,10 +144,10 @@ struct ServiceNowImportSummary {
   int64_t events_already_present = 0;  // Found in the log (re-import).
   int64_t incidents = 0;               // Distinct incidents with events.
   int64_t incidents_appended = 0;      // Incidents this run appended to.
-  int64_t problems = 0;  // Distinct external problem ids referred to.
-  int64_t changes = 0;   // Distinct external change ids referred to.
-  bool matrix_recorded = false;        // A PriorityMatrixSet was appended.
-  bool interrupted = false;            // stop_after_incidents was hit.
+  int64_t problems = 0;          // Distinct external problem ids referred to.
+  int64_t changes = 0;           // Distinct external change ids referred to.
+  bool matrix_recorded = false;  // A PriorityMatrixSet was appended.
+  bool interrupted = false;      // stop_after_incidents was hit.
   // Priority agreement over the rows that parsed.
   int64_t priority_rows_checked = 0;
   int64_t priority_rows_agreeing = 0;

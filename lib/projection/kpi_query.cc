@@ -515,15 +515,16 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
     const absl::CivilDay d =
         absl::ToCivilDay(absl::FromUnixMicros(c.at_us), zone);
     if (d < from_day || d >= end_day) continue;
-    auto& mb = sla[{q.bucket == KpiBucket::kAll ? from_day
-                                                : BucketStart(q.bucket, d),
-                    Project(c.dims, q.by), c.policy_id, c.target_type}];
+    auto& mb =
+        sla[{q.bucket == KpiBucket::kAll ? from_day : BucketStart(q.bucket, d),
+             Project(c.dims, q.by), c.policy_id, c.target_type}];
     (c.met ? mb.first : mb.second) += 1;
   }
   for (const auto& [k, mb] : sla) {
     KpiSlaRow r;
     r.start = std::get<0>(k);
-    r.end = q.bucket == KpiBucket::kAll ? end_day : BucketEnd(q.bucket, r.start);
+    r.end =
+        q.bucket == KpiBucket::kAll ? end_day : BucketEnd(q.bucket, r.start);
     r.dims = std::get<1>(k);
     r.policy_id = std::get<2>(k);
     r.target_type = std::get<3>(k);
@@ -541,17 +542,16 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
   if (format == KpiFormat::kTable) {
     std::vector<std::string> by;
     for (KpiDimension d : rep.by) by.push_back(KpiDimensionName(d));
-    absl::StrAppend(&out, "KPIs by ",
-                    by.empty() ? "total" : absl::StrJoin(by, ", "), "; ",
-                    rep.bucket != KpiBucket::kAll
-                        ? absl::StrCat(KpiBucketName(rep.bucket), " buckets")
-                    : rep.rows.empty()
-                        ? std::string("one bucket for the whole period")
-                        : absl::StrCat("one bucket for the whole period, ",
-                                       kpi::DayText(rep.rows[0].start), " to ",
-                                       kpi::DayText(rep.rows[0].end),
-                                       " (end exclusive)"),
-                    " in ", rep.zone, "\n");
+    absl::StrAppend(
+        &out, "KPIs by ", by.empty() ? "total" : absl::StrJoin(by, ", "), "; ",
+        rep.bucket != KpiBucket::kAll
+            ? absl::StrCat(KpiBucketName(rep.bucket), " buckets")
+        : rep.rows.empty()
+            ? std::string("one bucket for the whole period")
+            : absl::StrCat("one bucket for the whole period, ",
+                           kpi::DayText(rep.rows[0].start), " to ",
+                           kpi::DayText(rep.rows[0].end), " (end exclusive)"),
+        " in ", rep.zone, "\n");
     auto section =
         [&](const std::string& title,
             const std::function<std::vector<Column>(const KpiRow&)>& cols) {

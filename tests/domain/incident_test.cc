@@ -338,8 +338,8 @@ struct RelaxedRule {
   std::string json;
   absl::Duration after_close;  // Event time of the command after T(20).
   void (*relax)(DomainPolicy*);
-  std::string to;           // State after the command with the option on.
-  std::string refused_as;   // Substring of the refusal with it off.
+  std::string to;          // State after the command with the option on.
+  std::string refused_as;  // Substring of the refusal with it off.
 };
 
 TEST_F(IncidentTest, PolicyOptionsRelaxRulesOnlyWhenSet) {
@@ -347,22 +347,26 @@ TEST_F(IncidentTest, PolicyOptionsRelaxRulesOnlyWhenSet) {
       R"({"assignIncident": {"incidentId": "INC1", "group": "ops", "person": "eve"}})";
   const std::string close = R"({"closeIncident": {"incidentId": "INC1"}})";
   const std::string reopen = R"({"reopenIncident": {"incidentId": "INC1"}})";
-  auto assign_on = [](DomainPolicy* p) { p->allow_assign_when_resolved = true; };
-  auto close_on = [](DomainPolicy* p) { p->allow_close_without_resolve = true; };
+  auto assign_on = [](DomainPolicy* p) {
+    p->allow_assign_when_resolved = true;
+  };
+  auto close_on = [](DomainPolicy* p) {
+    p->allow_close_without_resolve = true;
+  };
   auto window_off = [](DomainPolicy* p) {
     p->reopen_closed_window = absl::InfiniteDuration();
   };
   const absl::Duration soon = absl::Minutes(5);
   const absl::Duration late = absl::Hours(24 * 30) + absl::Seconds(1);
   const std::vector<RelaxedRule> rules = {
-      {"assign while Resolved", "Resolved", assign, soon, assign_on,
-       "Resolved", "Resolved -> Resolved"},
+      {"assign while Resolved", "Resolved", assign, soon, assign_on, "Resolved",
+       "Resolved -> Resolved"},
       {"assign while Closed", "Closed", assign, soon, assign_on, "Closed",
        "Closed -> Closed"},
       {"close from New", "New", close, soon, close_on, "Closed",
        "New -> Closed"},
-      {"close from In Progress", "In Progress", close, soon, close_on,
-       "Closed", "In Progress -> Closed"},
+      {"close from In Progress", "In Progress", close, soon, close_on, "Closed",
+       "In Progress -> Closed"},
       {"close from On Hold", "On Hold", close, soon, close_on, "Closed",
        "On Hold -> Closed"},
       {"reopen after the window", "Closed", reopen, late, window_off,
@@ -393,8 +397,7 @@ TEST_F(IncidentTest, PolicyOptionsRelaxRulesOnlyWhenSet) {
     policy_ = DomainPolicy();
     absl::Status strict = Try(from, r.json, at);
     EXPECT_EQ(strict.code(), absl::StatusCode::kFailedPrecondition) << strict;
-    EXPECT_NE(strict.message().find(r.refused_as), std::string::npos)
-        << strict;
+    EXPECT_NE(strict.message().find(r.refused_as), std::string::npos) << strict;
     EXPECT_NE(strict.message().find("incident INC1"), std::string::npos)
         << strict;
     r.relax(&policy_);
@@ -655,8 +658,8 @@ TEST_F(IncidentTest, ExternalLinksNeedNoRecordHereAndRefuseOneThatIsHere) {
     } else {
       ASSERT_TRUE(e.has_incident_linked_to_change());
       EXPECT_TRUE(e.incident_linked_to_change().external());
-      const bool caused_by = e.incident_linked_to_change().relation() ==
-                             CAUSED_BY;
+      const bool caused_by =
+          e.incident_linked_to_change().relation() == CAUSED_BY;
       EXPECT_EQ(caused_by ? s.caused_by_change_id() : s.fixed_by_change_id(),
                 "CHG1");
       EXPECT_TRUE(caused_by ? s.caused_by_change_external()

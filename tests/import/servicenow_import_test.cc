@@ -530,7 +530,8 @@ TEST_F(SyntheticTest, RelaxedRulesImportRowsTheStrictPolicyRejects) {
       // The log is the truth: a rebuild folds the same answers.
       VerifyReport report;
       ASSERT_TRUE(engine->Verify(&report).ok());
-      EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems[0]);
+      EXPECT_TRUE(report.ok())
+          << (report.problems.empty() ? "" : report.problems[0]);
     }
     ++n;
   }

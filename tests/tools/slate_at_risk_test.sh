@@ -7,10 +7,10 @@
 #     deadline moves to 13:30; at the resume it had used 1h of 4h = 25 %.
 #   INC2 P2 opened 10:00, no group: deadline 18:00; its only input is the
 #     start, so 0 %.
-# Usage (from Bazel): slate_at_risk_test.sh SLATE_BINARY JSONL
+# Usage (from Bazel or CTest): slate_at_risk_test.sh SLATE_BINARY TESTS_TOOLS_DIR
 set -u
 SLATE="$1"
-DATA="$2"
+DATA="$2/at_risk.jsonl"
 NOW=2026-11-02T11:00:00Z
 TMP="${TEST_TMPDIR:-/tmp}/at-risk.$$"
 mkdir -p "$TMP"
