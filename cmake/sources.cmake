@@ -1429,6 +1429,14 @@ slate_cc_test(tests_tools_duration_parse_test PATH tests/tools/duration_parse_te
     tools_duration_parse
 )
 
+# //tests/tools:slate_at_risk_test
+slate_sh_test(tests_tools_slate_at_risk_test PATH tests/tools/slate_at_risk_test SIZE small
+  SCRIPT tests/tools/slate_at_risk_test.sh
+  ARGS
+    "tools/slate"
+    "tests/tools"
+)
+
 # //tests/tools:slate_calendar_test
 slate_cc_test(tests_tools_slate_calendar_test PATH tests/tools/slate_calendar_test SIZE small
   SRCS

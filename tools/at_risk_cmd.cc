@@ -13,17 +13,27 @@
 //   `slate tick` yet) are listed too.
 // - `--group G`, `--service S`, `--priority N`: filters.
 // - `--top N`: at most N rows. Default: 20; 0 means all.
-// Output: a header line and one tab-separated row per clock.
+// - `--format table|csv|json` (default table), as `slate kpi`:
+//   table: a header line and one tab-separated row per clock, "-" for no
+//     group or service, used in % (one decimal);
+//   csv: a header line (deadline,record,policy,target,cycle,priority,group,
+//     service,used), then one row per clock; fields quoted when they hold
+//     a comma, quote or newline; absent values empty; used as a fraction;
+//   json: one object {"now","within","rows":[{"deadline","record","policy",
+//     "target","cycle","priority","group","service","used"}]}; absent
+//     group/service omitted; used as a fraction.
 // Exit codes: 0 success (also with no rows); 1 the query or the database
 // failed; 2 bad usage (tools/cli.h).
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
@@ -38,8 +48,93 @@ struct AtRiskFlags {
   std::string now;
   std::string within;
   int64_t top = 20;
+  std::string format = "table";
   SlaAtRiskFilter filter;
 };
+
+std::string Rfc3339(int64_t us) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", absl::FromUnixMicros(us),
+                          absl::UTCTimeZone());
+}
+
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+std::string JsonString(const std::string& v) {
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "\"";
+}
+
+// The rows in `format` ("table", "csv" or "json"; see the file comment).
+std::string FormatRows(const std::vector<SlaClockView>& rows,
+                       const std::string& format, absl::Time now,
+                       const std::string& within) {
+  std::string out;
+  if (format == "csv") {
+    out = "deadline,record,policy,target,cycle,priority,group,service,used\n";
+    for (const SlaClockView& v : rows) {
+      absl::StrAppend(
+          &out, Rfc3339(v.state.deadline_us()), ",", CsvField(v.record), ",",
+          CsvField(v.policy_id), ",", CsvField(v.target_type), ",", v.cycle,
+          ",", v.priority, ",", CsvField(v.group), ",", CsvField(v.service),
+          ",", absl::StrFormat("%.4f", v.state.percent_used() / 100), "\n");
+    }
+    return out;
+  }
+  if (format == "json") {
+    std::vector<std::string> items;
+    for (const SlaClockView& v : rows) {
+      std::string item = absl::StrCat(
+          "{\"deadline\":", JsonString(Rfc3339(v.state.deadline_us())),
+          ",\"record\":", JsonString(v.record),
+          ",\"policy\":", JsonString(v.policy_id),
+          ",\"target\":", JsonString(v.target_type), ",\"cycle\":", v.cycle,
+          ",\"priority\":", v.priority);
+      if (!v.group.empty()) {
+        absl::StrAppend(&item, ",\"group\":", JsonString(v.group));
+      }
+      if (!v.service.empty()) {
+        absl::StrAppend(&item, ",\"service\":", JsonString(v.service));
+      }
+      absl::StrAppend(&item, ",\"used\":",
+                      absl::StrFormat("%.4f", v.state.percent_used() / 100),
+                      "}");
+      items.push_back(std::move(item));
+    }
+    return absl::StrCat(
+        "{\"now\":", JsonString(Rfc3339(absl::ToUnixMicros(now))),
+        ",\"within\":", JsonString(within), ",\"rows\":[",
+        absl::StrJoin(items, ","), "]}\n");
+  }
+  out =
+      "deadline\trecord\tpolicy\ttarget\tcycle\tpriority\tgroup\t"
+      "service\tused\n";
+  for (const SlaClockView& v : rows) {
+    absl::StrAppend(&out, Rfc3339(v.state.deadline_us()), "\t", v.record, "\t",
+                    v.policy_id, "\t", v.target_type, "\t", v.cycle, "\t",
+                    v.priority, "\t", v.group.empty() ? "-" : v.group, "\t",
+                    v.service.empty() ? "-" : v.service, "\t",
+                    absl::StrFormat("%.1f%%", v.state.percent_used()), "\n");
+  }
+  return out;
+}
 
 int RunAtRisk(const AtRiskFlags& f) {
   const std::optional<absl::Time> now = FlagInstant(f.now);  // Validated.
@@ -57,21 +152,8 @@ int RunAtRisk(const AtRiskFlags& f) {
   auto rows =
       db.engine->AtRisk(t, *horizon, f.filter, static_cast<size_t>(f.top));
   if (!rows.ok()) return Fail("at-risk", rows.status().ToString());
-  std::printf(
-      "deadline\trecord\tpolicy\ttarget\tcycle\tpriority\tgroup\t"
-      "service\tused\n");
-  for (const SlaClockView& v : *rows) {
-    std::printf("%s\t%s\t%s\t%s\t%lld\t%d\t%s\t%s\t%.1f%%\n",
-                absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ",
-                                 absl::FromUnixMicros(v.state.deadline_us()),
-                                 absl::UTCTimeZone())
-                    .c_str(),
-                v.record.c_str(), v.policy_id.c_str(), v.target_type.c_str(),
-                static_cast<long long>(v.cycle), v.priority,
-                v.group.empty() ? "-" : v.group.c_str(),
-                v.service.empty() ? "-" : v.service.c_str(),
-                v.state.percent_used());
-  }
+  const std::string text = FormatRows(*rows, f.format, t, f.within);
+  std::fputs(text.c_str(), stdout);
   return kExitOk;
 }
 
@@ -103,6 +185,10 @@ CommandRun SetUpAtRiskCommand(CLI::App* app) {
   app->add_option("--top", f->top, "at most N rows; 0 means all")
       ->type_name("N")
       ->check(NonNegativeInteger())
+      ->capture_default_str();
+  app->add_option("--format", f->format, "output format (as slate kpi)")
+      ->type_name("table|csv|json")
+      ->check(OneOf({"table", "csv", "json"}))
       ->capture_default_str();
   return [f] { return RunAtRisk(*f); };
 }

@@ -28,6 +28,11 @@
 //   importing again defines nothing new.
 // - `--rejects FILE` where rejected rows go (CSV: line,number,reason,detail).
 //   Default: DIR.rejects.csv next to the database directory.
+// - `--strict`: decide the rows under the engine's default domain rules
+//   (DomainPolicy()), so rows that assign a Resolved or Closed incident,
+//   close one never resolved or reopen one closed more than 30 days before
+//   are rejected. Default: off, the rows are decided under
+//   ServiceNowDomainPolicy() (lib/import/servicenow_import.h) and imported.
 // - On a terminal, a progress bar on stderr; otherwise none.
 // Exit codes (tools/cli.h): 0 imported (rows may have been rejected; see the
 // summary); 1 the import or the database failed; 2 bad usage or unreadable
@@ -73,6 +78,7 @@ struct ServiceNowFlags {
   std::string matrix;
   std::string policies;
   std::string rejects;
+  bool strict = false;
 };
 
 bool ReadFile(const std::string& path, std::string* out) {
@@ -244,6 +250,7 @@ absl::Status CheckExportHeader(const std::string& path) {
 
 int RunServiceNow(const ServiceNowFlags& f) {
   ServiceNowImportOptions opts;
+  if (f.strict) opts.policy = DomainPolicy();
   // --tz was validated while parsing (tools/cli.h).
   if (!f.tz.empty() && !absl::LoadTimeZone(f.tz, &opts.tz)) {
     return Usage(kCommand, "--tz");
@@ -375,6 +382,10 @@ CommandRun SetUpImportCommand(CLI::App* app) {
   sn->add_option("--rejects", f->rejects,
                  "where rejected rows go, CSV (default: DIR.rejects.csv)")
       ->type_name("FILE");
+  sn->add_flag("--strict", f->strict,
+               "decide rows under the default domain rules (DomainPolicy()); "
+               "rows that break them are rejected (default: off, the "
+               "ServiceNow rules)");
   return [f] { return RunServiceNow(*f); };
 }
 

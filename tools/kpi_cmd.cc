@@ -10,15 +10,19 @@
 //
 // - `--by D` (repeatable, or comma-separated): service, priority, group,
 //   category, contact. None: totals only.
-// - `--bucket day|week|month` (default day; weeks start on Monday).
+// - `--bucket day|week|month|all` (default day; weeks start on Monday; all:
+//   one row per dimension group for the whole period).
 // - `--tz ZONE` (IANA name; default UTC). The stored rollups are in UTC
 //   days; another zone folds the whole log again in memory for this query
 //   (correct, costs one pass over the log).
 // - `--from T`, `--to T`: RFC 3339 instants or dates (YYYY-MM-DD, midnight
 //   in --tz); buckets overlapping [from, to) are printed. Default: from the
-//   first day with data to --now.
+//   first day with data to --now (without --now: to just after the last
+//   incident or change event).
 // - `--now T` (RFC 3339): the instant ongoing outages run to and the default
-//   --to; also the engine clock. Default: the wall clock.
+//   --to; also the engine clock. Default: the last incident or change event
+//   in the database (Engine::LastRecordEventTime), so a historical import
+//   ends where its data ends; the wall clock for a database without one.
 // - `--format table|csv|json` (default table); `--table incidents|
 //   availability|sla` prints one table only (default all).
 // Measures and definitions: lib/projection/kpi_projection.h
@@ -56,12 +60,7 @@ int RunKpi(const KpiFlags& f) {
     if (!dim.has_value()) return Usage("kpi", absl::StrCat("--by ", d));
     q.by.push_back(*dim);
   }
-  const KpiRange range = ResolveKpiRange(f.range);
-  q.bucket = range.bucket;
-  q.zone = range.zone;
-  q.from = range.from;
-  q.to = range.to;
-  q.now = range.now;
+  KpiRange range = ResolveKpiRange(f.range);
   const KpiFormat fmt = f.format == "csv"    ? KpiFormat::kCsv
                         : f.format == "json" ? KpiFormat::kJson
                                              : KpiFormat::kTable;
@@ -79,6 +78,14 @@ int RunKpi(const KpiFlags& f) {
       range.now_given ? std::optional<absl::Time>(range.now) : std::nullopt,
       &code);
   if (db.engine == nullptr) return code;
+  if (absl::Status s = DefaultEndToLastEvent(*db.engine, &range); !s.ok()) {
+    return Fail("kpi", s.ToString());
+  }
+  q.bucket = range.bucket;
+  q.zone = range.zone;
+  q.from = range.from;
+  q.to = range.to;
+  q.now = range.now;
   absl::StatusOr<std::string> text = db.engine->FormatKpis(q, fmt, tables);
   if (!text.ok()) {
     // A query the flags make impossible (--from after --to) is bad usage.

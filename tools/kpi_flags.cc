@@ -9,9 +9,11 @@ namespace slate::tools {
 
 void AddKpiRangeFlags(CLI::App* app, KpiRangeFlags* f,
                       const std::string& now_means) {
-  app->add_option("--bucket", f->bucket, "time bucket; weeks start on Monday")
-      ->type_name("day|week|month")
-      ->check(OneOf({"day", "week", "month"}))
+  app->add_option("--bucket", f->bucket,
+                  "time bucket; weeks start on Monday; all: one bucket for "
+                  "the whole period")
+      ->type_name("day|week|month|all")
+      ->check(OneOf({"day", "week", "month", "all"}))
       ->capture_default_str();
   app->add_option(
          "--tz", f->tz,
@@ -24,11 +26,14 @@ void AddKpiRangeFlags(CLI::App* app, KpiRangeFlags* f,
       ->type_name("T")
       ->check(InstantOrDate());
   app->add_option("--to", f->to,
-                  "end, exclusive: RFC 3339 or YYYY-MM-DD (default: --now)")
+                  "end, exclusive: RFC 3339 or YYYY-MM-DD (default: --now, "
+                  "else just after the last record event)")
       ->type_name("T")
       ->check(InstantOrDate());
   app->add_option("--now", f->now,
-                  absl::StrCat(now_means, " (default: the wall clock)"))
+                  absl::StrCat(now_means,
+                               " (default: the last incident or change "
+                               "event; the wall clock if there is none)"))
       ->type_name("T")
       ->check(InstantOrDate());
 }
@@ -37,6 +42,7 @@ KpiRange ResolveKpiRange(const KpiRangeFlags& f) {
   KpiRange r;
   r.bucket = f.bucket == "week"    ? KpiBucket::kWeek
              : f.bucket == "month" ? KpiBucket::kMonth
+             : f.bucket == "all"   ? KpiBucket::kAll
                                    : KpiBucket::kDay;
   if (!absl::LoadTimeZone(f.tz, &r.zone)) r.zone = absl::UTCTimeZone();
   r.now = absl::Now();
@@ -44,6 +50,17 @@ KpiRange ResolveKpiRange(const KpiRangeFlags& f) {
   if (!f.from.empty()) ParseInstantOrDate(f.from, r.zone, &r.from);
   if (!f.to.empty()) ParseInstantOrDate(f.to, r.zone, &r.to);
   return r;
+}
+
+absl::Status DefaultEndToLastEvent(const Engine& engine, KpiRange* r) {
+  if (r->now_given) return absl::OkStatus();
+  absl::StatusOr<std::optional<absl::Time>> last = engine.LastRecordEventTime();
+  if (!last.ok()) return last.status();
+  if (!last->has_value()) return absl::OkStatus();
+  r->now = **last;
+  // --to is exclusive: the last event's own instant is in the period.
+  if (r->to == absl::InfiniteFuture()) r->to = **last + absl::Microseconds(1);
+  return absl::OkStatus();
 }
 
 }  // namespace slate::tools

@@ -6,12 +6,17 @@
 //
 // - `--out FILE` (required): written whole (to FILE.tmp, then renamed), so
 //   a failure never leaves a half-written report.
-// - `--bucket day|week|month` (default week; weeks start on Monday).
+// - `--bucket day|week|month|all` (default week; weeks start on Monday; all:
+//   one bucket for the whole period).
 // - `--tz ZONE` (IANA name; default UTC). Another zone than the stored
 //   rollup's (UTC) folds the whole log again in memory, as `slate kpi`.
 // - `--from T`, `--to T`: RFC 3339 instants or dates (YYYY-MM-DD, midnight
-//   in --tz). Default: from the first day with data to --now.
-// - `--now T` (RFC 3339): the report's "now". Default: the wall clock.
+//   in --tz). Default: from the first day with data to --now (without
+//   --now: to just after the last incident or change event).
+// - `--now T` (RFC 3339): the report's "now". Default: the last incident or
+//   change event in the database (Engine::LastRecordEventTime), so a
+//   historical import is drawn up to its own end, not to today; the wall
+//   clock for a database without one.
 // - `--title TEXT`: the page heading. Default: "Slate report".
 // What the report shows: lib/report/report.h.
 // Exit codes: 0 written; 1 the database, a query or writing failed; 2 bad
@@ -43,15 +48,10 @@ struct ReportFlags {
 };
 
 int RunReport(const ReportFlags& f) {
-  const KpiRange range = ResolveKpiRange(f.range);
+  KpiRange range = ResolveKpiRange(f.range);
   report::ReportOptions ro;
   ro.title = f.title;
   ro.source = f.db;
-  ro.bucket = range.bucket;
-  ro.zone = range.zone;
-  ro.from = range.from;
-  ro.to = range.to;
-  ro.now = range.now;
   Options options;
   options.create_if_missing = false;
   int code = kExitOk;
@@ -60,6 +60,14 @@ int RunReport(const ReportFlags& f) {
       range.now_given ? std::optional<absl::Time>(range.now) : std::nullopt,
       &code);
   if (db.engine == nullptr) return code;
+  if (absl::Status s = DefaultEndToLastEvent(*db.engine, &range); !s.ok()) {
+    return Fail("report", s.ToString());
+  }
+  ro.bucket = range.bucket;
+  ro.zone = range.zone;
+  ro.from = range.from;
+  ro.to = range.to;
+  ro.now = range.now;
   absl::StatusOr<report::ReportData> data =
       report::CollectReportData(*db.engine, ro);
   if (!data.ok()) {

@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -222,6 +223,13 @@ class Engine {
   virtual absl::StatusOr<std::string> FormatKpis(
       const KpiQuery& query, KpiFormat format,
       const KpiTables& tables = KpiTables()) const = 0;
+  // The latest event time (occurred_at) of any incident or change event
+  // folded: where the log's history ends (a historical import's last
+  // update, not the wall clock), the default end of `slate kpi` and `slate
+  // report`. nullopt before the first such event. In kAsync mode, what the
+  // projections have folded so far (WaitForProjections first).
+  virtual absl::StatusOr<std::optional<absl::Time>> LastRecordEventTime()
+      const = 0;
 
   // --- Misc -----------------------------------------------------------------
 

@@ -665,6 +665,11 @@ absl::Status EngineImpl::WriteMetrics(std::string* out) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<absl::Time>> EngineImpl::LastRecordEventTime()
+    const {
+  return SlaWatermark(*runner_);
+}
+
 absl::Status EngineImpl::Flush() { return log_->Flush(); }
 LogStats EngineImpl::Stats() const { return log_->Stats(); }
 const Options& EngineImpl::options() const { return log_->options(); }

@@ -75,6 +75,8 @@ class EngineImpl final : public Engine {
   absl::StatusOr<std::string> FormatKpis(
       const KpiQuery& query, KpiFormat format,
       const KpiTables& tables) const override;
+  absl::StatusOr<std::optional<absl::Time>> LastRecordEventTime()
+      const override;
 
   LogStats Stats() const override;
   absl::Status WriteMetrics(std::string* out) const override;

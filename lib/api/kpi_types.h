@@ -39,19 +39,22 @@ enum class KpiDimension {
   kCategory,
   kContactType
 };
-enum class KpiBucket { kDay, kWeek, kMonth };
+// kAll: one bucket for the whole queried period (whole days in the zone,
+// from the first day of `from` to the last day before `to`).
+enum class KpiBucket { kDay, kWeek, kMonth, kAll };
 enum class KpiFormat { kTable, kCsv, kJson };
 
 // "service", "priority", "group", "category", "contact".
 const char* KpiDimensionName(KpiDimension d);
 // Accepts the names above (and "contact_type", "assignment_group").
 std::optional<KpiDimension> ParseKpiDimension(absl::string_view s);
-// "day", "week", "month".
+// "day", "week", "month", "all".
 const char* KpiBucketName(KpiBucket b);
 
 struct KpiQuery {
   // Dimensions to group by, in output column order; empty: totals only.
   std::vector<KpiDimension> by;
+  // Default: days. kAll: one row per dimension group for the whole period.
   KpiBucket bucket = KpiBucket::kDay;
   // Must be the rollup's zone (KpiOptions::zone). Default: UTC.
   absl::TimeZone zone = absl::UTCTimeZone();

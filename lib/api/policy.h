@@ -5,6 +5,12 @@
 //   policy.reopen_closed_window = absl::Hours(24 * 7);  // stricter reopen
 //   policy.require_root_cause_before_fix = false;
 //   auto r = engine->Execute(command, policy);
+//
+// The incident rules below are decided when a command executes; the events a
+// decision appends are facts, so a rebuild from the log folds them the same
+// way whichever policy later commands run under. A source system whose
+// records break a rule (an import) relaxes it for its own commands only,
+// e.g. ServiceNowDomainPolicy() (lib/import/servicenow_import.h).
 #ifndef SLATE_LIB_API_POLICY_H_
 #define SLATE_LIB_API_POLICY_H_
 
@@ -28,9 +34,22 @@ ChangePolicy DefaultChangePolicy();
 struct DomainPolicy {
   // A Closed incident may be reopened while the reopen's event time is at
   // most this long after the close's event time; later it is
-  // kFailedPrecondition. A Resolved incident may always be reopened.
-  // Default: 30 days.
+  // kFailedPrecondition. absl::InfiniteDuration(): no window (a Closed
+  // incident may always be reopened). A Resolved incident may always be
+  // reopened. Default: 30 days.
   absl::Duration reopen_closed_window = absl::Hours(24 * 30);
+
+  // Whether an incident may be assigned (AssignIncident) while it is
+  // Resolved or Closed; the assignment leaves its state as it is. Off, that
+  // is kFailedPrecondition and assignment needs New, In Progress or On
+  // Hold. Default: false.
+  bool allow_assign_when_resolved = false;
+
+  // Whether an incident may be closed (CloseIncident) from New, In Progress
+  // or On Hold without being resolved first (it records no resolution, so
+  // it counts in no resolution KPI). Off, close needs Resolved and
+  // anything else is kFailedPrecondition. Default: false.
+  bool allow_close_without_resolve = false;
 
   // A problem enters Fix in Progress only once a root cause is recorded.
   // Default: true.

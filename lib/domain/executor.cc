@@ -223,6 +223,8 @@ std::vector<FollowUp> FollowUpsFor(const Command& c, const Target& t,
   const std::string self = t.id;
   switch (c.command_case()) {
     case Command::kLinkIncidentToProblem: {
+      // An external reference names no record here: nothing to follow up.
+      if (c.link_incident_to_problem().external()) break;
       const std::string pid = c.link_incident_to_problem().problem_id();
       out.push_back({absl::StrCat("problem/", pid),
                      [pid, self](const std::vector<Envelope>& target)
@@ -235,6 +237,7 @@ std::vector<FollowUp> FollowUpsFor(const Command& c, const Target& t,
       break;
     }
     case Command::kLinkIncidentToChange: {
+      if (c.link_incident_to_change().external()) break;
       const std::string cid = c.link_incident_to_change().change_id();
       const ChangeLinkRelation rel = c.link_incident_to_change().relation();
       out.push_back({absl::StrCat("change/", cid),

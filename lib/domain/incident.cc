@@ -200,7 +200,14 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
 
     case Command::kAssignIncident: {
       const AssignIncident& c = command.assign_incident();
-      SLATE_RETURN_IF_ERROR(RequireOpen(s, "assign"));
+      if (ctx.policy->allow_assign_when_resolved) {
+        SLATE_RETURN_IF_ERROR(
+            Require(s, "assign",
+                    {INCIDENT_NEW, INCIDENT_IN_PROGRESS, INCIDENT_ON_HOLD,
+                     INCIDENT_RESOLVED, INCIDENT_CLOSED}));
+      } else {
+        SLATE_RETURN_IF_ERROR(RequireOpen(s, "assign"));
+      }
       if (c.group().empty()) return Missing(s, "group");
       if (c.group() == s.assignment_group() && c.person() == s.assignee()) {
         return absl::FailedPreconditionError(
@@ -286,8 +293,15 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
     }
 
     case Command::kCloseIncident:
-      SLATE_RETURN_IF_ERROR(
-          Require(s, "close", {INCIDENT_RESOLVED}, INCIDENT_CLOSED));
+      if (ctx.policy->allow_close_without_resolve) {
+        SLATE_RETURN_IF_ERROR(Require(s, "close",
+                                      {INCIDENT_NEW, INCIDENT_IN_PROGRESS,
+                                       INCIDENT_ON_HOLD, INCIDENT_RESOLVED},
+                                      INCIDENT_CLOSED));
+      } else {
+        SLATE_RETURN_IF_ERROR(
+            Require(s, "close", {INCIDENT_RESOLVED}, INCIDENT_CLOSED));
+      }
       e.mutable_incident_closed();
       return out;
 
@@ -335,10 +349,25 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
       SLATE_RETURN_IF_ERROR(Require(s, "link to a problem",
                                     {INCIDENT_NEW, INCIDENT_IN_PROGRESS,
                                      INCIDENT_ON_HOLD, INCIDENT_RESOLVED}));
-      SLATE_RETURN_IF_ERROR(ValidateAggregateId("problem", c.problem_id()));
+      if (absl::Status id = ValidateAggregateId("problem", c.problem_id());
+          !id.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(What(s), ": field problem_id: ", id.message()));
+      }
       if (!s.problem_id().empty()) {
         return absl::FailedPreconditionError(absl::StrCat(
             What(s), ": already linked to problem ", s.problem_id()));
+      }
+      if (c.external()) {
+        if (ctx.problem != nullptr &&
+            ctx.problem->status() != PROBLEM_STATUS_UNSPECIFIED) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              What(s), ": problem ", c.problem_id(),
+              " is a record of this engine; link it without external"));
+        }
+        e.mutable_incident_linked_to_problem()->set_problem_id(c.problem_id());
+        e.mutable_incident_linked_to_problem()->set_external(true);
+        return out;
       }
       if (ctx.problem == nullptr ||
           ctx.problem->status() == PROBLEM_STATUS_UNSPECIFIED) {
@@ -360,7 +389,11 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
           Require(s, "link to a change",
                   {INCIDENT_NEW, INCIDENT_IN_PROGRESS, INCIDENT_ON_HOLD,
                    INCIDENT_RESOLVED, INCIDENT_CLOSED}));
-      SLATE_RETURN_IF_ERROR(ValidateAggregateId("change", c.change_id()));
+      if (absl::Status id = ValidateAggregateId("change", c.change_id());
+          !id.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(What(s), ": field change_id: ", id.message()));
+      }
       if (c.relation() != CAUSED_BY && c.relation() != FIXED_BY) {
         return absl::InvalidArgumentError(absl::StrCat(
             What(s), ": field relation must be CAUSED_BY or FIXED_BY"));
@@ -373,6 +406,18 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
             absl::StrCat(What(s), ": already ",
                          c.relation() == CAUSED_BY ? "caused by" : "fixed by",
                          " change ", current));
+      }
+      if (c.external()) {
+        if (ctx.change != nullptr &&
+            ctx.change->status() != CHANGE_STATUS_UNSPECIFIED) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              What(s), ": change ", c.change_id(),
+              " is a record of this engine; link it without external"));
+        }
+        e.mutable_incident_linked_to_change()->set_change_id(c.change_id());
+        e.mutable_incident_linked_to_change()->set_relation(c.relation());
+        e.mutable_incident_linked_to_change()->set_external(true);
+        return out;
       }
       if (ctx.change == nullptr ||
           ctx.change->status() == CHANGE_STATUS_UNSPECIFIED) {
@@ -477,7 +522,10 @@ void EvolveIncident(const Envelope& e, IncidentState* s) {
       break;
     }
     case Envelope::kIncidentClosed:
+      // Also from an open state (DomainPolicy::allow_close_without_resolve):
+      // a hold ends with the close.
       s->set_status(INCIDENT_CLOSED);
+      s->set_hold_reason(HOLD_REASON_UNSPECIFIED);
       s->set_closed_at_us(e.occurred_at_us());
       break;
     case Envelope::kIncidentReopened:
@@ -501,11 +549,18 @@ void EvolveIncident(const Envelope& e, IncidentState* s) {
       break;
     case Envelope::kIncidentLinkedToProblem:
       s->set_problem_id(e.incident_linked_to_problem().problem_id());
+      s->set_problem_external(e.incident_linked_to_problem().external());
       break;
     case Envelope::kIncidentLinkedToChange: {
       const auto& p = e.incident_linked_to_change();
-      if (p.relation() == CAUSED_BY) s->set_caused_by_change_id(p.change_id());
-      if (p.relation() == FIXED_BY) s->set_fixed_by_change_id(p.change_id());
+      if (p.relation() == CAUSED_BY) {
+        s->set_caused_by_change_id(p.change_id());
+        s->set_caused_by_change_external(p.external());
+      }
+      if (p.relation() == FIXED_BY) {
+        s->set_fixed_by_change_id(p.change_id());
+        s->set_fixed_by_change_external(p.external());
+      }
       break;
     }
     default:

@@ -22,6 +22,10 @@
 //   Closed       reopen (within DomainPolicy::reopen_closed_window of the
 //                close, on event time) link-change
 //   Cancelled    nothing
+// Relaxed by DomainPolicy options (default off): allow_assign_when_resolved
+// adds assign to Resolved and Closed (the state stays);
+// allow_close_without_resolve adds close to New, In Progress and On Hold;
+// reopen_closed_window = absl::InfiniteDuration() lifts the reopen window.
 // Transitions: start New->In Progress; hold ->On Hold; resume On Hold->In
 // Progress; resolve ->Resolved; close Resolved->Closed; reopen ->In Progress;
 // cancel ->Cancelled. acknowledge is allowed once.
@@ -51,9 +55,11 @@ struct IncidentContext {
   // OpenIncident naming a service: that service's state (null or not defined:
   // kNotFound).
   const ServiceState* service = nullptr;
-  // LinkIncidentToProblem: the problem (null or none: kNotFound).
+  // LinkIncidentToProblem: the problem (null or none: kNotFound). With
+  // `external` set: null or none, else kFailedPrecondition.
   const ProblemState* problem = nullptr;
-  // LinkIncidentToChange: the change (null or none: kNotFound).
+  // LinkIncidentToChange: the change (null or none: kNotFound). With
+  // `external` set: null or none, else kFailedPrecondition.
   const ChangeState* change = nullptr;
 };
 

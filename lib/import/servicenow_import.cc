@@ -16,11 +16,9 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
-#include "lib/domain/change.h"
 #include "lib/domain/common.h"
 #include "lib/domain/incident.h"
 #include "lib/domain/priority_matrix.h"
-#include "lib/domain/problem.h"
 #include "lib/import/servicenow_format.h"
 
 namespace slate {
@@ -111,25 +109,11 @@ ServiceNowRowMeta MetaOf(const ServiceNowRow& r) {
   return m;
 }
 
-// A problem or change the export refers to, kept in memory and appended at
-// the end of the import.
-struct CrossRecord {
-  std::string stream;
-  ProblemState problem;          // For problems.
-  ChangeState change;            // For changes.
-  std::vector<Envelope> events;  // [0] creates the record.
-};
-
-// What a row does to a problem or change, decided during the row and kept
-// only if the row is imported.
-struct StagedCross {
+// A problem or change a row refers to (an external reference), counted only
+// if the row is imported.
+struct ExternalRef {
   bool is_problem = true;
   std::string id;
-  std::optional<CrossRecord> created;  // Set when the row creates it.
-  ProblemState problem;                // State after the row.
-  ChangeState change;
-  Envelope link;           // The follow-up link event.
-  size_t cause_index = 0;  // Index in the row's events of the incident's link.
 };
 
 class Importer {
@@ -151,7 +135,7 @@ class Importer {
   // and *staged. False with *reject set when the row cannot be applied.
   bool ApplyRow(const ServiceNowRow& row, const ServiceNowRow* prev,
                 IncidentState* state, std::vector<Envelope>* events,
-                std::vector<StagedCross>* staged,
+                std::vector<ExternalRef>* refs,
                 std::vector<std::string>* not_mapped, Reject* reject);
   void CheckPriority(const ServiceNowRow& row);
   void RejectRow(int64_t line, const std::string& number,
@@ -162,7 +146,6 @@ class Importer {
   absl::Status AppendMissing(const std::string& stream,
                              std::vector<Envelope> events, int64_t* appended,
                              int64_t* present);
-  absl::Status FlushCrossRecords();
   void Progress(ByteSource* source, const CsvReader& csv);
 
   Engine* engine_;
@@ -177,8 +160,9 @@ class Importer {
   bool no_incidents_before_ = false;
   std::FILE* rejects_ = nullptr;
   absl::flat_hash_set<std::string> seen_numbers_;
-  std::map<std::string, CrossRecord> problems_;
-  std::map<std::string, CrossRecord> changes_;
+  // Distinct external problem and change ids the imported rows refer to.
+  absl::flat_hash_set<std::string> problems_;
+  absl::flat_hash_set<std::string> changes_;
   std::map<std::tuple<int, int, int, int>, PriorityDisagreement> disagree_;
 };
 
@@ -247,7 +231,7 @@ void Importer::CheckPriority(const ServiceNowRow& row) {
 
 bool Importer::ApplyRow(const ServiceNowRow& row, const ServiceNowRow* prev,
                         IncidentState* state, std::vector<Envelope>* events,
-                        std::vector<StagedCross>* staged,
+                        std::vector<ExternalRef>* refs,
                         std::vector<std::string>* not_mapped, Reject* reject) {
   const int64_t at_us = absl::ToUnixMicros(row.updated_at);
   IncidentContext ctx;
@@ -256,12 +240,8 @@ bool Importer::ApplyRow(const ServiceNowRow& row, const ServiceNowRow* prev,
   ctx.at = row.updated_at;
   const char* actor_override = nullptr;
 
-  auto decide = [&](const Command& c, const char* what, int64_t when_us,
-                    const ProblemState* problem = nullptr,
-                    const ChangeState* change = nullptr) {
+  auto decide = [&](const Command& c, const char* what, int64_t when_us) {
     ctx.at = absl::FromUnixMicros(when_us);
-    ctx.problem = problem;
-    ctx.change = change;
     absl::StatusOr<std::vector<Envelope>> r = DecideIncident(*state, c, ctx);
     if (!r.ok()) {
       reject->reason = absl::StrCat("domain refused ", what, " in ",
@@ -366,63 +346,13 @@ bool Importer::ApplyRow(const ServiceNowRow& row, const ServiceNowRow* prev,
     } else {
       const std::string pid = SanitizeServiceNowId(row.problem_id);
       if (pid != state->problem_id()) {
-        StagedCross s;
-        s.is_problem = true;
-        s.id = pid;
-        auto it = problems_.find(pid);
-        if (it != problems_.end()) {
-          s.problem = it->second.problem;
-        } else {
-          CrossRecord rec;
-          rec.stream = absl::StrCat("problem/", pid);
-          Command c;
-          c.mutable_log_problem()->set_problem_id(pid);
-          c.mutable_log_problem()->set_title(
-              absl::StrCat("ServiceNow ", row.problem_id,
-                           " (placeholder: referred to by incidents; the "
-                           "export holds no problem record)"));
-          ProblemContext pctx;
-          pctx.at = row.updated_at;
-          pctx.matrix = &matrix_;
-          pctx.policy = &options_.policy;
-          rec.problem = NewProblemState(pid);
-          absl::StatusOr<std::vector<Envelope>> r =
-              DecideProblem(rec.problem, c, pctx);
-          if (!r.ok()) {
-            reject->reason = "problem placeholder refused";
-            reject->detail = std::string(r.status().message());
-            return false;
-          }
-          for (Envelope& e : *r) {
-            e.set_occurred_at_us(at_us);
-            e.set_actor("slate import servicenow");
-            e.mutable_servicenow()->set_problem_id(row.problem_id);
-            e.mutable_servicenow()->set_placeholder(true);
-            e.set_event_id(absl::StrCat("sn:", rec.stream, ":created"));
-            EvolveProblem(e, &rec.problem);
-            rec.events.push_back(std::move(e));
-          }
-          s.problem = rec.problem;
-          s.created = std::move(rec);
-        }
+        // The export holds no problem records: an external reference.
         Command c;
         c.mutable_link_incident_to_problem()->set_incident_id(row.number);
         c.mutable_link_incident_to_problem()->set_problem_id(pid);
-        if (!decide(c, "link problem", at_us, &s.problem)) return false;
-        s.cause_index = events->size() - 1;
-        absl::StatusOr<Envelope> link =
-            DecideProblemIncidentLink(s.problem, row.number);
-        if (!link.ok()) {
-          reject->reason = "domain refused problem link";
-          reject->detail = std::string(link.status().message());
-          return false;
-        }
-        s.link = std::move(*link);
-        s.link.set_occurred_at_us(at_us);
-        s.link.set_actor(row.updated_by);
-        s.link.set_event_id(absl::StrCat("sn:problem/", pid, ":", row.number));
-        EvolveProblem(s.link, &s.problem);
-        staged->push_back(std::move(s));
+        c.mutable_link_incident_to_problem()->set_external(true);
+        if (!decide(c, "link problem", at_us)) return false;
+        refs->push_back({true, pid});
       }
     }
   }
@@ -434,13 +364,13 @@ bool Importer::ApplyRow(const ServiceNowRow& row, const ServiceNowRow* prev,
     ChangeLinkRelation relation;
     const char* what;
   };
-  const ChangeRef refs[] = {
+  const ChangeRef change_refs[] = {
       {&row.rfc, prev == nullptr ? nullptr : &prev->rfc, FIXED_BY,
        "link change (rfc)"},
       {&row.caused_by, prev == nullptr ? nullptr : &prev->caused_by, CAUSED_BY,
        "link change (caused_by)"},
   };
-  for (const ChangeRef& ref : refs) {
+  for (const ChangeRef& ref : change_refs) {
     if (ref.before != nullptr && *ref.before == *ref.now) continue;
     if (ref.now->empty()) {
       if (ref.before != nullptr) {
@@ -454,76 +384,15 @@ bool Importer::ApplyRow(const ServiceNowRow& row, const ServiceNowRow* prev,
                                          : state->caused_by_change_id())) {
       continue;
     }
-    StagedCross s;
-    s.is_problem = false;
-    s.id = cid;
-    // Earlier staged entries of this row (rfc and caused_by naming the same
-    // new change) come first.
-    const StagedCross* earlier = nullptr;
-    for (const StagedCross& o : *staged) {
-      if (!o.is_problem && o.id == cid) earlier = &o;
-    }
-    auto it = changes_.find(cid);
-    if (earlier != nullptr) {
-      s.change = earlier->change;
-    } else if (it != changes_.end()) {
-      s.change = it->second.change;
-    } else {
-      CrossRecord rec;
-      rec.stream = absl::StrCat("change/", cid);
-      Command c;
-      RequestChange* rc = c.mutable_request_change();
-      rc->set_change_id(cid);
-      rc->set_type(NORMAL);
-      rc->set_impact(3);
-      rc->set_title(absl::StrCat(
-          "ServiceNow ", *ref.now,
-          " (placeholder: referred to by incidents; the export holds no "
-          "change record, so type and impact are unknown)"));
-      ChangeContext cctx;
-      cctx.at = row.updated_at;
-      cctx.policy = &options_.policy;
-      rec.change = NewChangeState(cid);
-      absl::StatusOr<std::vector<Envelope>> r =
-          DecideChange(rec.change, c, cctx);
-      if (!r.ok()) {
-        reject->reason = "change placeholder refused";
-        reject->detail = std::string(r.status().message());
-        return false;
-      }
-      for (Envelope& e : *r) {
-        e.set_occurred_at_us(at_us);
-        e.set_actor("slate import servicenow");
-        e.mutable_servicenow()->set_rfc(*ref.now);
-        e.mutable_servicenow()->set_placeholder(true);
-        e.set_event_id(absl::StrCat("sn:", rec.stream, ":created"));
-        EvolveChange(e, &rec.change);
-        rec.events.push_back(std::move(e));
-      }
-      s.change = rec.change;
-      s.created = std::move(rec);
-    }
+    // The export holds no change records: an external reference.
     Command c;
     LinkIncidentToChange* l = c.mutable_link_incident_to_change();
     l->set_incident_id(row.number);
     l->set_change_id(cid);
     l->set_relation(ref.relation);
-    if (!decide(c, ref.what, at_us, nullptr, &s.change)) return false;
-    s.cause_index = events->size() - 1;
-    absl::StatusOr<Envelope> link =
-        DecideChangeIncidentLink(s.change, row.number, ref.relation);
-    if (!link.ok()) {
-      reject->reason = "domain refused change link";
-      reject->detail = std::string(link.status().message());
-      return false;
-    }
-    s.link = std::move(*link);
-    s.link.set_occurred_at_us(at_us);
-    s.link.set_actor(row.updated_by);
-    s.link.set_event_id(absl::StrCat("sn:change/", cid, ":", row.number, ":",
-                                     ChangeLinkRelation_Name(ref.relation)));
-    EvolveChange(s.link, &s.change);
-    staged->push_back(std::move(s));
+    l->set_external(true);
+    if (!decide(c, ref.what, at_us)) return false;
+    refs->push_back({false, cid});
   }
 
   // Status.
@@ -700,16 +569,16 @@ absl::Status Importer::ProcessIncident(std::vector<ServiceNowRow>& rows) {
   absl::flat_hash_map<uint64_t, int> repeats;
   const ServiceNowRow* prev = nullptr;
   std::vector<Envelope> row_events;
-  std::vector<StagedCross> staged;
+  std::vector<ExternalRef> refs;
   std::vector<std::string> not_mapped;
   for (const ServiceNowRow* row_ptr : order) {
     const ServiceNowRow& row = *row_ptr;
     IncidentState scratch = state;
     row_events.clear();
-    staged.clear();
+    refs.clear();
     not_mapped.clear();
     Reject reject;
-    if (!ApplyRow(row, prev, &scratch, &row_events, &staged, &not_mapped,
+    if (!ApplyRow(row, prev, &scratch, &row_events, &refs, &not_mapped,
                   &reject)) {
       RejectRow(row.line, number, reject.reason, reject.detail);
       prev = &row;
@@ -730,22 +599,8 @@ absl::Status Importer::ProcessIncident(std::vector<ServiceNowRow>& rows) {
       e.set_correlation_id(number);
       *e.mutable_servicenow() = meta;
     }
-    for (StagedCross& s : staged) {
-      std::map<std::string, CrossRecord>& records =
-          s.is_problem ? problems_ : changes_;
-      if (s.created.has_value()) {
-        records.emplace(s.id, std::move(*s.created));
-      }
-      CrossRecord& rec = records.at(s.id);
-      s.link.set_causation_id(row_events[s.cause_index].event_id());
-      s.link.set_correlation_id(number);
-      *s.link.mutable_servicenow() = meta;
-      rec.events.push_back(std::move(s.link));
-      if (s.is_problem) {
-        rec.problem = std::move(s.problem);
-      } else {
-        rec.change = std::move(s.change);
-      }
+    for (const ExternalRef& r : refs) {
+      (r.is_problem ? problems_ : changes_).insert(r.id);
     }
     for (Envelope& e : row_events) events.push_back(std::move(e));
   }
@@ -768,33 +623,6 @@ absl::Status Importer::ProcessIncident(std::vector<ServiceNowRow>& rows) {
   if (appended > 0) ++summary_.incidents_appended;
   summary_.events_appended += appended;
   summary_.events_already_present += present;
-  return absl::OkStatus();
-}
-
-absl::Status Importer::FlushCrossRecords() {
-  for (auto* records : {&problems_, &changes_}) {
-    for (auto& [id, rec] : *records) {
-      // The record exists from the earliest time anything refers to it.
-      int64_t first = rec.events[0].occurred_at_us();
-      for (const Envelope& e : rec.events) {
-        first = std::min(first, e.occurred_at_us());
-      }
-      rec.events[0].set_occurred_at_us(first);
-      int64_t appended = 0;
-      int64_t present = 0;
-      absl::Status s =
-          AppendMissing(rec.stream, std::move(rec.events), &appended, &present);
-      if (s.code() == absl::StatusCode::kFailedPrecondition) {
-        ++summary_.not_mapped["problem/change stream differs (left alone)"];
-        continue;
-      }
-      SLATE_RETURN_IF_ERROR(s);
-      summary_.events_appended += appended;
-      summary_.events_already_present += present;
-    }
-  }
-  summary_.problems = static_cast<int64_t>(problems_.size());
-  summary_.changes = static_cast<int64_t>(changes_.size());
   return absl::OkStatus();
 }
 
@@ -871,8 +699,9 @@ absl::StatusOr<ServiceNowImportSummary> Importer::Run(ByteSource* source) {
   }
   if (!summary_.interrupted) {
     SLATE_RETURN_IF_ERROR(flush());
-    SLATE_RETURN_IF_ERROR(FlushCrossRecords());
   }
+  summary_.problems = static_cast<int64_t>(problems_.size());
+  summary_.changes = static_cast<int64_t>(changes_.size());
   SLATE_RETURN_IF_ERROR(engine_->Flush());
   if (rejects_ != nullptr) {
     if (std::fclose(rejects_) != 0) {
@@ -896,6 +725,14 @@ absl::StatusOr<ServiceNowImportSummary> Importer::Run(ByteSource* source) {
 }
 
 }  // namespace
+
+DomainPolicy ServiceNowDomainPolicy() {
+  DomainPolicy p;
+  p.allow_assign_when_resolved = true;
+  p.allow_close_without_resolve = true;
+  p.reopen_closed_window = absl::InfiniteDuration();
+  return p;
+}
 
 std::string SanitizeServiceNowId(const std::string& raw) {
   std::string out;
@@ -942,7 +779,7 @@ std::string FormatImportSummary(const ServiceNowImportSummary& s,
   absl::StrAppend(&out, "incidents:        ", s.incidents, " (",
                   s.incidents_appended, " appended to this run)\n");
   absl::StrAppend(&out, "problems, changes referred to: ", s.problems, ", ",
-                  s.changes, " (placeholder records)\n");
+                  s.changes, " (external references; no records created)\n");
   absl::StrAppend(&out, "events appended:  ", s.events_appended, "\n");
   if (s.events_appended == 0 && s.events_already_present > 0) {
     absl::StrAppend(&out, "nothing new: all ", s.events_already_present,

@@ -11,8 +11,8 @@
 //
 // Contract:
 //  - Streaming: rows are read one at a time; memory holds one incident's rows
-//    (an export groups an incident's rows together) plus the problems and
-//    changes the export refers to.
+//    (an export groups an incident's rows together) plus the ids of the
+//    problems and changes the export refers to.
 //  - Each incident's rows are ordered by (sys_updated_at, sys_mod_count, line)
 //    and turned into domain commands that the pure domain functions
 //    (lib/domain/incident.h) decide against the incident's state, row by row:
@@ -36,11 +36,16 @@
 //    unparseable row, an unknown state, a transition the domain refuses. It
 //    goes to the rejects file with line, number and reason; the import goes
 //    on with the next row.
-//  - Problems and changes the rows refer to are created as placeholder
-//    records (ProblemLogged; ChangeRequested with type NORMAL and impact 3,
-//    as the export records neither) marked ServiceNowRowMeta.placeholder, at
-//    the earliest time a row refers to them; ids are the export's with each
-//    run of spaces replaced by '_' ("Problem ID  14" -> "Problem_ID_14").
+//  - Problems and changes the rows refer to are linked as external
+//    references (LinkIncidentToProblem / LinkIncidentToChange with
+//    `external`): the export holds no record of them, so no problem or
+//    change record is created and no change KPI counts them (imports before
+//    external references created placeholder records marked
+//    ServiceNowRowMeta.placeholder, which the KPIs skip). Ids are the
+//    export's with each run of spaces replaced by '_' ("Problem ID  14" ->
+//    "Problem_ID_14"). The import does not look these ids up in the
+//    database (one that holds placeholders from an earlier import keeps
+//    them).
 //  - Event ids derive from the row's content: "sn:<number>:<hash>:<n>"
 //    (hash of every field of the row; a repeated identical row adds "#k").
 //    An incident whose stream already holds a prefix of the events this
@@ -78,6 +83,16 @@ struct ImportProgress {
   absl::Duration elapsed;
 };
 
+// DomainPolicy() with the rules a real ServiceNow export breaks relaxed, so
+// its rows are imported rather than rejected (in the UCI event log: 77 rows
+// assign a Resolved or Closed incident, 16 close one never resolved, 13
+// reopen one closed more than 30 days before):
+// allow_assign_when_resolved, allow_close_without_resolve, and no reopen
+// window (reopen_closed_window = absl::InfiniteDuration()). Every other
+// choice is DomainPolicy()'s. The events these decisions append are facts:
+// a rebuild folds them the same way, whatever policy later commands use.
+DomainPolicy ServiceNowDomainPolicy();
+
 struct ServiceNowImportOptions {
   // Time zone of the export's timestamps. Default: UTC.
   absl::TimeZone tz = absl::UTCTimeZone();
@@ -88,8 +103,10 @@ struct ServiceNowImportOptions {
   // before the import. Default: the matrix in force in the database.
   std::optional<PriorityMatrix> matrix;
 
-  // Domain policy choices (reopen window, ...). Default: DomainPolicy().
-  DomainPolicy policy;
+  // The domain rules the rows are decided under. Default:
+  // ServiceNowDomainPolicy() (the rules the real exports break relaxed);
+  // DomainPolicy() rejects those rows instead.
+  DomainPolicy policy = ServiceNowDomainPolicy();
 
   // Rejected rows go here as CSV: line,number,reason,detail. Empty: not
   // written. Default: empty.
@@ -101,7 +118,7 @@ struct ServiceNowImportOptions {
   int64_t progress_every_rows = 8192;
 
   // Test hook: stop (as if interrupted) after this many incidents have been
-  // appended, before problems and changes. Negative: never. Default: -1.
+  // appended. Negative: never. Default: -1.
   int64_t stop_after_incidents = -1;
 };
 
@@ -127,10 +144,10 @@ struct ServiceNowImportSummary {
   int64_t events_already_present = 0;  // Found in the log (re-import).
   int64_t incidents = 0;               // Distinct incidents with events.
   int64_t incidents_appended = 0;      // Incidents this run appended to.
-  int64_t problems = 0;                // Placeholder problems referred to.
-  int64_t changes = 0;                 // Placeholder changes referred to.
-  bool matrix_recorded = false;        // A PriorityMatrixSet was appended.
-  bool interrupted = false;            // stop_after_incidents was hit.
+  int64_t problems = 0;          // Distinct external problem ids referred to.
+  int64_t changes = 0;           // Distinct external change ids referred to.
+  bool matrix_recorded = false;  // A PriorityMatrixSet was appended.
+  bool interrupted = false;      // stop_after_incidents was hit.
   // Priority agreement over the rows that parsed.
   int64_t priority_rows_checked = 0;
   int64_t priority_rows_agreeing = 0;

@@ -135,7 +135,9 @@ void Builder::Incident(const kpi::KpiRecord& r) {
       switch (e.payload()) {
         case Envelope::kIncidentAcknowledged:
         case Envelope::kIncidentAssigned:
-          if (!responded) {
+          // An assignment after the record left the open states
+          // (DomainPolicy::allow_assign_when_resolved) is no response.
+          if (!responded && status == kOpen) {
             responded = true;
             const int64_t wall = std::max<int64_t>(0, at - t0);
             pending.response_count += 1;
@@ -192,6 +194,12 @@ void Builder::Incident(const kpi::KpiRecord& r) {
               (first_person.empty() || e.a().empty() || e.a() == first_person);
           break;
         case Envelope::kIncidentClosed:
+          // Also from an open state (DomainPolicy::
+          // allow_close_without_resolve): the hold ends; no resolution.
+          if (on_hold) {
+            hold_total += at - hold_start;
+            on_hold = false;
+          }
           status = kClosed;
           pending.closed += 1;
           break;

@@ -24,7 +24,9 @@
 // Incidents (counts of transitions; bucket by the transition's instant):
 //   opened     = #records whose first IncidentOpened is in the bucket.
 //   resolved   = #IncidentResolved (a record resolved again counts again).
-//   closed     = #IncidentClosed.        cancelled = #IncidentCancelled.
+//   closed     = #IncidentClosed (also a close without a resolution, which
+//                then counts in no resolution measure below and ends any
+//                hold).                 cancelled = #IncidentCancelled.
 //   reopened   = #IncidentReopened from Resolved or Closed.
 // Stocks (bucket end E; "at E" means after every event before E):
 //   backlog(E) = #records open at E, under their dimension values at E.
@@ -33,7 +35,8 @@
 //   Stored as +1/-1 deltas where a record enters/leaves the backlog (or an
 //   age class, or a dimension tuple); a stock is the sum of all deltas < E.
 // Response (bucket by the first response r = the first IncidentAcknowledged
-// or IncidentAssigned at or after t0):
+// or IncidentAssigned at or after t0 while the record is open; an
+// assignment while Resolved or Closed is no response):
 //   MTTA       = sum(r - t0) / #responses; p50/p90/p99 from the sketch.
 // Resolution (bucket by the last resolution R: the latest IncidentResolved
 // of a record that is Resolved or Closed now; a reopened record leaves

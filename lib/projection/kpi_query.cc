@@ -33,6 +33,8 @@ absl::CivilDay BucketStart(KpiBucket b, absl::CivilDay d) {
     }
     case KpiBucket::kMonth:
       return absl::CivilDay(absl::CivilMonth(d));
+    case KpiBucket::kAll:  // One bucket: QueryKpis sets its bounds.
+      return d;
   }
   return d;
 }
@@ -45,6 +47,8 @@ absl::CivilDay BucketEnd(KpiBucket b, absl::CivilDay start) {
       return start + 7;
     case KpiBucket::kMonth:
       return absl::CivilDay(absl::CivilMonth(start) + 1);
+    case KpiBucket::kAll:  // One bucket: QueryKpis sets its bounds.
+      return start + 1;
   }
   return start + 1;
 }
@@ -345,6 +349,8 @@ const char* KpiBucketName(KpiBucket b) {
       return "week";
     case KpiBucket::kMonth:
       return "month";
+    case KpiBucket::kAll:
+      return "all";
   }
   return "?";
 }
@@ -380,8 +386,13 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
   const absl::CivilDay last_day =
       absl::ToCivilDay(to - absl::Microseconds(1), zone);
   std::vector<std::pair<absl::CivilDay, absl::CivilDay>> buckets;
-  for (absl::CivilDay s = from_day; s <= last_day; s = BucketEnd(q.bucket, s)) {
-    buckets.emplace_back(s, BucketEnd(q.bucket, s));
+  if (q.bucket == KpiBucket::kAll) {
+    if (from_day <= last_day) buckets.emplace_back(from_day, last_day + 1);
+  } else {
+    for (absl::CivilDay s = from_day; s <= last_day;
+         s = BucketEnd(q.bucket, s)) {
+      buckets.emplace_back(s, BucketEnd(q.bucket, s));
+    }
   }
   if (buckets.empty()) return rep;
   const absl::CivilDay end_day = buckets.back().second;
@@ -490,14 +501,16 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
     const absl::CivilDay d =
         absl::ToCivilDay(absl::FromUnixMicros(c.at_us), zone);
     if (d < from_day || d >= end_day) continue;
-    auto& mb = sla[{BucketStart(q.bucket, d), Project(c.dims, q.by),
-                    c.policy_id, c.target_type}];
+    auto& mb =
+        sla[{q.bucket == KpiBucket::kAll ? from_day : BucketStart(q.bucket, d),
+             Project(c.dims, q.by), c.policy_id, c.target_type}];
     (c.met ? mb.first : mb.second) += 1;
   }
   for (const auto& [k, mb] : sla) {
     KpiSlaRow r;
     r.start = std::get<0>(k);
-    r.end = BucketEnd(q.bucket, r.start);
+    r.end =
+        q.bucket == KpiBucket::kAll ? end_day : BucketEnd(q.bucket, r.start);
     r.dims = std::get<1>(k);
     r.policy_id = std::get<2>(k);
     r.target_type = std::get<3>(k);
@@ -515,9 +528,16 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
   if (format == KpiFormat::kTable) {
     std::vector<std::string> by;
     for (KpiDimension d : rep.by) by.push_back(KpiDimensionName(d));
-    absl::StrAppend(&out, "KPIs by ",
-                    by.empty() ? "total" : absl::StrJoin(by, ", "), "; ",
-                    KpiBucketName(rep.bucket), " buckets in ", rep.zone, "\n");
+    absl::StrAppend(
+        &out, "KPIs by ", by.empty() ? "total" : absl::StrJoin(by, ", "), "; ",
+        rep.bucket != KpiBucket::kAll
+            ? absl::StrCat(KpiBucketName(rep.bucket), " buckets")
+        : rep.rows.empty()
+            ? std::string("one bucket for the whole period")
+            : absl::StrCat("one bucket for the whole period, ",
+                           kpi::DayText(rep.rows[0].start), " to ",
+                           kpi::DayText(rep.rows[0].end), " (end exclusive)"),
+        " in ", rep.zone, "\n");
     auto section =
         [&](const std::string& title,
             const std::function<std::vector<Column>(const KpiRow&)>& cols) {

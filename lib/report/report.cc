@@ -140,6 +140,8 @@ const char* BucketWord(KpiBucket b) {
       return "week starting (Monday)";
     case KpiBucket::kMonth:
       return "month starting";
+    case KpiBucket::kAll:
+      return "period starting";
   }
   return "bucket";
 }

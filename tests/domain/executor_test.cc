@@ -236,6 +236,34 @@ TEST_F(ExecutorTest, ResolvingAProblemResolvesItsOpenIncidents) {
   EXPECT_EQ(store_.All().size(), n);
 }
 
+// An external reference appends to the incident's stream only: no problem
+// or change stream is created or required.
+TEST_F(ExecutorTest, ExternalLinksAppendToTheIncidentOnly) {
+  Service();
+  Incident("INC1");
+  ExecuteResult p = Ok(
+      R"({"linkIncidentToProblem": {"incidentId": "INC1", "problemId": "PRB77", "external": true}})");
+  ASSERT_EQ(p.appends_size(), 1);
+  EXPECT_EQ(p.appends(0).stream(), "incident/INC1");
+  EXPECT_TRUE(p.incident().problem_external());
+  ExecuteResult c = Ok(
+      R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG77", "relation": "FIXED_BY", "external": true}})");
+  ASSERT_EQ(c.appends_size(), 1);
+  EXPECT_TRUE(c.incident().fixed_by_change_external());
+  for (const Envelope& e : store_.All()) {
+    EXPECT_NE(e.stream(), "problem/PRB77");
+    EXPECT_NE(e.stream(), "change/CHG77");
+  }
+  // A record this engine holds cannot be named as external.
+  Ok(R"({"logProblem": {"problemId": "PRB1", "title": "t"}})");
+  Incident("INC2");
+  EXPECT_EQ(
+      Run(R"({"linkIncidentToProblem": {"incidentId": "INC2", "problemId": "PRB1", "external": true}})")
+          .status()
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(ExecutorTest, AnInterruptedSecondStreamIsCompletedByReExecuting) {
   Service();
   Incident("INC1");

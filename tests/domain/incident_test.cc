@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "lib/domain/change.h"
 #include "lib/domain/common.h"
@@ -328,6 +329,133 @@ TEST_F(IncidentTest, ReopenOfClosedWithinWindowOnly) {
   EXPECT_TRUE(Try(r, reopen, T(10) + absl::Hours(24 * 365)).ok());
 }
 
+// The rules a DomainPolicy option relaxes, each with the option off (today's
+// strict default: kFailedPrecondition naming the transition) and on (the
+// command is decided and leads to `to`).
+struct RelaxedRule {
+  std::string name;
+  std::string from;  // Starting state (a history built below).
+  std::string json;
+  absl::Duration after_close;  // Event time of the command after T(20).
+  void (*relax)(DomainPolicy*);
+  std::string to;          // State after the command with the option on.
+  std::string refused_as;  // Substring of the refusal with it off.
+};
+
+TEST_F(IncidentTest, PolicyOptionsRelaxRulesOnlyWhenSet) {
+  const std::string assign =
+      R"({"assignIncident": {"incidentId": "INC1", "group": "ops", "person": "eve"}})";
+  const std::string close = R"({"closeIncident": {"incidentId": "INC1"}})";
+  const std::string reopen = R"({"reopenIncident": {"incidentId": "INC1"}})";
+  auto assign_on = [](DomainPolicy* p) {
+    p->allow_assign_when_resolved = true;
+  };
+  auto close_on = [](DomainPolicy* p) {
+    p->allow_close_without_resolve = true;
+  };
+  auto window_off = [](DomainPolicy* p) {
+    p->reopen_closed_window = absl::InfiniteDuration();
+  };
+  const absl::Duration soon = absl::Minutes(5);
+  const absl::Duration late = absl::Hours(24 * 30) + absl::Seconds(1);
+  const std::vector<RelaxedRule> rules = {
+      {"assign while Resolved", "Resolved", assign, soon, assign_on, "Resolved",
+       "Resolved -> Resolved"},
+      {"assign while Closed", "Closed", assign, soon, assign_on, "Closed",
+       "Closed -> Closed"},
+      {"close from New", "New", close, soon, close_on, "Closed",
+       "New -> Closed"},
+      {"close from In Progress", "In Progress", close, soon, close_on, "Closed",
+       "In Progress -> Closed"},
+      {"close from On Hold", "On Hold", close, soon, close_on, "Closed",
+       "On Hold -> Closed"},
+      {"reopen after the window", "Closed", reopen, late, window_off,
+       "In Progress", "after the reopen window"},
+  };
+  // Histories: every event up to T(20) (the close of "Closed").
+  std::map<std::string, IncidentState> states;
+  IncidentState s = Opened();
+  states["New"] = s;
+  Do(&s, R"({"startIncident": {"incidentId": "INC1"}})", T(1));
+  states["In Progress"] = s;
+  IncidentState h = s;
+  Do(&h,
+     R"({"holdIncident": {"incidentId": "INC1", "reason": "AWAITING_CALLER"}})",
+     T(2));
+  states["On Hold"] = h;
+  Do(&s,
+     R"({"resolveIncident": {"incidentId": "INC1", "resolutionCode": "x"}})",
+     T(10));
+  states["Resolved"] = s;
+  Do(&s, close, T(20));
+  states["Closed"] = s;
+
+  for (const RelaxedRule& r : rules) {
+    SCOPED_TRACE(r.name);
+    const IncidentState& from = states.at(r.from);
+    const absl::Time at = T(20) + r.after_close;
+    policy_ = DomainPolicy();
+    absl::Status strict = Try(from, r.json, at);
+    EXPECT_EQ(strict.code(), absl::StatusCode::kFailedPrecondition) << strict;
+    EXPECT_NE(strict.message().find(r.refused_as), std::string::npos) << strict;
+    EXPECT_NE(strict.message().find("incident INC1"), std::string::npos)
+        << strict;
+    r.relax(&policy_);
+    auto events = DecideIncident(from, Cmd(r.json), Ctx(at));
+    ASSERT_TRUE(events.ok()) << events.status();
+    IncidentState after = from;
+    Fold(*events, at, &after, EvolveIncident);
+    EXPECT_EQ(IncidentStatusName(after.status()), r.to);
+    // Each option relaxes its own rule only: the other two stay strict.
+    DomainPolicy others;
+    others.allow_assign_when_resolved = true;
+    others.allow_close_without_resolve = true;
+    others.reopen_closed_window = absl::InfiniteDuration();
+    if (r.relax == +assign_on) others.allow_assign_when_resolved = false;
+    if (r.relax == +close_on) others.allow_close_without_resolve = false;
+    if (r.relax == +window_off) {
+      others.reopen_closed_window = DomainPolicy().reopen_closed_window;
+    }
+    policy_ = others;
+    EXPECT_EQ(Try(from, r.json, at).code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  policy_ = DomainPolicy();
+  // Cancelled stays final under every option.
+  IncidentState cancelled = Opened();
+  Do(&cancelled, R"({"cancelIncident": {"incidentId": "INC1"}})", T(1));
+  policy_.allow_assign_when_resolved = true;
+  policy_.allow_close_without_resolve = true;
+  EXPECT_EQ(Try(cancelled, assign, T(2)).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Try(cancelled, close, T(2)).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IncidentTest, RelaxedEventsFoldSanely) {
+  policy_.allow_assign_when_resolved = true;
+  policy_.allow_close_without_resolve = true;
+  // A close from On Hold ends the hold and records no resolution.
+  IncidentState s = Opened();
+  Do(&s,
+     R"({"holdIncident": {"incidentId": "INC1", "reason": "AWAITING_VENDOR"}})",
+     T(1));
+  Do(&s, R"({"closeIncident": {"incidentId": "INC1"}})", T(2));
+  EXPECT_EQ(s.status(), INCIDENT_CLOSED);
+  EXPECT_EQ(s.hold_reason(), HOLD_REASON_UNSPECIFIED);
+  EXPECT_EQ(s.closed_at_us(), absl::ToUnixMicros(T(2)));
+  EXPECT_EQ(s.resolved_at_us(), 0);
+  EXPECT_TRUE(s.resolution_code().empty());
+  // An assignment while Closed moves the assignment, not the state.
+  Do(&s,
+     R"({"assignIncident": {"incidentId": "INC1", "group": "ops", "person": "eve"}})",
+     T(3));
+  EXPECT_EQ(s.status(), INCIDENT_CLOSED);
+  EXPECT_EQ(s.assignment_group(), "ops");
+  EXPECT_EQ(s.assignment_count(), 1);
+  EXPECT_EQ(s.closed_at_us(), absl::ToUnixMicros(T(2)));
+}
+
 TEST_F(IncidentTest, ReopensAreCounted) {
   IncidentState s = Opened();
   for (int i = 0; i < 3; ++i) {
@@ -471,6 +599,86 @@ TEST_F(IncidentTest, LinksToProblemAndChange) {
   EXPECT_EQ(s.caused_by_change_id(), "CHG1");
   EXPECT_EQ(s.fixed_by_change_id(), "CHG1");
   EXPECT_EQ(Try(s, caused, T(4)).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// External references (`external`: a record of another system): accepted
+// whether or not the context holds a record, unless this engine holds one
+// under that id; recorded on the incident with the external flag.
+TEST_F(IncidentTest, ExternalLinksNeedNoRecordHereAndRefuseOneThatIsHere) {
+  struct Case {
+    std::string name;
+    std::string json;
+    bool record_here;  // The context holds a record under the id.
+    absl::StatusCode want;
+  };
+  const std::string problem =
+      R"({"linkIncidentToProblem": {"incidentId": "INC1", "problemId": "PRB1", "external": true}})";
+  const std::string caused =
+      R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG1", "relation": "CAUSED_BY", "external": true}})";
+  const std::string fixed =
+      R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG1", "relation": "FIXED_BY", "external": true}})";
+  const std::vector<Case> cases = {
+      {"problem, none here", problem, false, absl::StatusCode::kOk},
+      {"problem, one here", problem, true,
+       absl::StatusCode::kFailedPrecondition},
+      {"caused by, none here", caused, false, absl::StatusCode::kOk},
+      {"caused by, one here", caused, true,
+       absl::StatusCode::kFailedPrecondition},
+      {"fixed by, none here", fixed, false, absl::StatusCode::kOk},
+      {"fixed by, one here", fixed, true,
+       absl::StatusCode::kFailedPrecondition},
+      {"bad id", absl::StrReplaceAll(problem, {{"PRB1", "bad id"}}), false,
+       absl::StatusCode::kInvalidArgument},
+      {"no relation",
+       R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG1", "external": true}})",
+       false, absl::StatusCode::kInvalidArgument},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    problem_.set_status(c.record_here ? PROBLEM_NEW
+                                      : PROBLEM_STATUS_UNSPECIFIED);
+    change_.set_status(c.record_here ? CHANGE_CLOSED
+                                     : CHANGE_STATUS_UNSPECIFIED);
+    IncidentState s = Opened();
+    auto events = DecideIncident(s, Cmd(c.json), Ctx(T(1)));
+    ASSERT_EQ(events.status().code(), c.want) << events.status();
+    if (!events.ok()) {
+      EXPECT_NE(events.status().message().find("incident INC1"),
+                std::string::npos)
+          << events.status();
+      continue;
+    }
+    ASSERT_EQ(events->size(), 1u);
+    Fold(*events, T(1), &s, EvolveIncident);
+    const Envelope& e = (*events)[0];
+    if (e.has_incident_linked_to_problem()) {
+      EXPECT_TRUE(e.incident_linked_to_problem().external());
+      EXPECT_EQ(s.problem_id(), "PRB1");
+      EXPECT_TRUE(s.problem_external());
+    } else {
+      ASSERT_TRUE(e.has_incident_linked_to_change());
+      EXPECT_TRUE(e.incident_linked_to_change().external());
+      const bool caused_by =
+          e.incident_linked_to_change().relation() == CAUSED_BY;
+      EXPECT_EQ(caused_by ? s.caused_by_change_id() : s.fixed_by_change_id(),
+                "CHG1");
+      EXPECT_TRUE(caused_by ? s.caused_by_change_external()
+                            : s.fixed_by_change_external());
+      EXPECT_FALSE(caused_by ? s.fixed_by_change_external()
+                             : s.caused_by_change_external());
+    }
+  }
+  // An internal link after an external one of the other relation keeps
+  // each flag to its own link.
+  change_.set_status(CHANGE_STATUS_UNSPECIFIED);
+  IncidentState s = Opened();
+  Do(&s, caused, T(1));
+  change_.set_status(CHANGE_CLOSED);
+  Do(&s,
+     R"({"linkIncidentToChange": {"incidentId": "INC1", "changeId": "CHG1", "relation": "FIXED_BY"}})",
+     T(2));
+  EXPECT_TRUE(s.caused_by_change_external());
+  EXPECT_FALSE(s.fixed_by_change_external());
 }
 
 TEST_F(IncidentTest, ProblemResolutionResolvesOnlyOpenIncidents) {

@@ -43,6 +43,26 @@ check group_category.txt --by group,category --from 2026-11-03 --to 2026-11-04 -
 # day, so INC4 (11-01 08:00Z = 03:00 local) is not in it.
 check new_york.csv --tz America/New_York --from 2026-11-02 --to 2026-11-03 --table incidents --format csv
 
+# Without --now the period ends at the last record event (INC5 opened
+# 2026-11-03 20:00; sla_policy.jsonl's definition on 12-01 is no record
+# event), not at the wall clock: days 11-01 .. 11-03.
+days=$("$SLATE" kpi --db "$db" --table incidents --format csv | sed -n '/^bucket,bucket_end,opened/,/^$/p' | cut -d, -f1 | grep '^20' | tr '\n' ' ')
+[ "$days" = "2026-11-01 2026-11-02 2026-11-03 " ] || fail "default end: day buckets are '$days'"
+# --bucket all: one row for the whole period, by hand: opened INC1-INC5 = 5,
+# resolved INC1, INC2 twice = 3, backlog at the end INC4, INC5 = 2.
+all=$("$SLATE" kpi --db "$db" --bucket all --table incidents --format csv | sed -n '/^bucket,bucket_end,opened/,/^$/p')
+[ "$(printf '%s\n' "$all" | grep -c '^20')" = 1 ] || fail "--bucket all: not one row: $all"
+row=$(printf '%s\n' "$all" | grep '^20')
+hdr=$(printf '%s\n' "$all" | head -1)
+col() { printf '%s\n' "$hdr" | tr ',' '\n' | grep -nx "$1" | cut -d: -f1; }
+[ "$(printf '%s' "$row" | cut -d, -f1)" = 2026-11-01 ] || fail "--bucket all: starts $(printf '%s' "$row" | cut -d, -f1)"
+for want in opened=5 resolved=3 backlog=2; do
+  name=${want%=*}
+  got=$(printf '%s' "$row" | cut -d, -f"$(col "$name")")
+  [ "$got" = "${want#*=}" ] || fail "--bucket all: $name is $got, want ${want#*=}"
+done
+echo "ok: default end and --bucket all"
+
 "$SLATE" kpi --db "$db" --by nonsense >/dev/null 2>&1
 [ $? = 2 ] || fail "--by nonsense: exit code not 2"
 "$SLATE" kpi --db "$db" --from 2026-11-05 --to 2026-11-01 >/dev/null 2>&1

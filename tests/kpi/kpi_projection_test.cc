@@ -421,6 +421,120 @@ TEST_F(KpiScenarioTest, ImportPlaceholderChangesAreNotCounted) {
   EXPECT_EQ(d3.changes_emergency, 2);  // CHG2, CHG10.
 }
 
+// Records as a source system keeps them, accepted under a relaxed
+// DomainPolicy (lib/api/policy.h). INC9 (no service, the only such record):
+//   11-05 09:00 opened; 10:00 on hold; 12:00 closed without a resolve;
+//   13:00 assigned ops/eve while Closed; 11-07 10:00 reopened (no window);
+//   12:00 resolved.
+// Hand-computed: 11-05 opened 1, closed 1, resolved 0, no response (the
+// assignment came after the record left the open states), backlog 0 at the
+// day's end. 11-07: reopened 1, resolved 1, resolved_final 1, MTTR wall
+// 11-05 09:00 -> 11-07 12:00 = 51h, time on hold 2h (10:00-12:00; the hold
+// ended with the close, not at the resolution two days later).
+TEST_F(KpiScenarioTest, CloseWithoutResolveLateAssignAndReopenFoldSanely) {
+  DomainPolicy relaxed;
+  relaxed.allow_assign_when_resolved = true;
+  relaxed.allow_close_without_resolve = true;
+  relaxed.reopen_closed_window = absl::InfiniteDuration();
+  const char* lines[] = {
+      R"({"openIncident":{"incidentId":"INC9","at":"2026-11-05T09:00:00Z","impact":3,"urgency":3}})",
+      R"({"holdIncident":{"incidentId":"INC9","at":"2026-11-05T10:00:00Z","reason":"AWAITING_VENDOR"}})",
+      R"({"closeIncident":{"incidentId":"INC9","at":"2026-11-05T12:00:00Z"}})",
+      R"({"assignIncident":{"incidentId":"INC9","at":"2026-11-05T13:00:00Z","group":"ops","person":"eve"}})",
+      R"({"reopenIncident":{"incidentId":"INC9","at":"2026-11-07T10:00:00Z"}})",
+      R"({"resolveIncident":{"incidentId":"INC9","at":"2026-11-07T12:00:00Z","resolutionCode":"fixed"}})",
+  };
+  for (const char* line : lines) {
+    Command c;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &c).ok());
+    // The strict default refuses all but open, hold and resolve.
+    auto r = engine_->Execute(c, relaxed);
+    ASSERT_TRUE(r.ok()) << line << ": " << r.status();
+  }
+  ASSERT_TRUE(engine_->ProjectionStatus().ok());
+  KpiDims none;  // INC9 has no service.
+  const KpiReport r = Query(KpiBucket::kDay, {KpiDimension::kService});
+  const KpiRow d5 = Row(r, Day(11, 5), none);
+  EXPECT_EQ(d5.flow.opened, 1);
+  EXPECT_EQ(d5.flow.closed, 1);
+  EXPECT_EQ(d5.flow.resolved, 0);
+  EXPECT_EQ(d5.flow.response_count, 0);
+  EXPECT_EQ(d5.backlog, 0);
+  const KpiRow d7 = Row(r, Day(11, 7), none);
+  EXPECT_EQ(d7.flow.reopened, 1);
+  EXPECT_EQ(d7.flow.resolved, 1);
+  EXPECT_EQ(d7.flow.resolved_final, 1);
+  EXPECT_EQ(d7.flow.resolution_wall_us, 51 * kHour);
+  EXPECT_EQ(d7.flow.hold_us, 2 * kHour);
+  EXPECT_EQ(d7.flow.response_count, 0);
+  EXPECT_EQ(d7.backlog, 0);
+  EXPECT_EQ(Row(r, Day(11, 6), none).backlog, 0);  // Closed all day.
+  ExpectRebuildIsByteIdentical();
+}
+
+// --bucket all: one row per dimension group for the whole period, by hand
+// from the scenario (11-01 .. 11-12): opened INC1-INC5 = 5; resolved INC1,
+// INC2, INC2 again = 3; closed INC1 = 1; reopened INC2 = 1; cancelled INC3 =
+// 1; backlog at 11-12 INC4, INC5 = 2; changes requested CHG1-3 = 3, closed
+// CHG1, CHG2 = 2. By priority: P1 INC2, INC3 (opened 2, resolved 2); P2
+// INC1 (1, 1); P3 INC4, INC5 (opened 2, resolved 0, backlog 2); the changes
+// (no priority) make group 0.
+TEST_F(KpiScenarioTest, BucketAllIsOneRowPerGroupForThePeriod) {
+  const KpiReport all = Query(KpiBucket::kAll, {});
+  ASSERT_EQ(all.rows.size(), 1u);
+  const KpiRow& t = all.rows[0];
+  EXPECT_EQ(t.start, Day(11, 1));
+  EXPECT_EQ(t.end, Day(11, 12));
+  EXPECT_EQ(t.flow.opened, 5);
+  EXPECT_EQ(t.flow.resolved, 3);
+  EXPECT_EQ(t.flow.closed, 1);
+  EXPECT_EQ(t.flow.reopened, 1);
+  EXPECT_EQ(t.flow.cancelled, 1);
+  EXPECT_EQ(t.backlog, 2);
+  EXPECT_EQ(t.flow.changes_requested, 3);
+  EXPECT_EQ(t.flow.changes_closed, 2);
+  // The same as the sum of the day buckets, measure by measure.
+  KpiMeasures days;
+  for (const KpiRow& r : Query(KpiBucket::kDay, {}).rows) days.Add(r.flow);
+  EXPECT_EQ(days.opened, t.flow.opened);
+  EXPECT_EQ(days.resolved_final, t.flow.resolved_final);
+  EXPECT_EQ(days.response_wall_us, t.flow.response_wall_us);
+  EXPECT_EQ(days.resolution_wall_us, t.flow.resolution_wall_us);
+  EXPECT_EQ(days.hold_us, t.flow.hold_us);
+
+  const KpiReport by = Query(KpiBucket::kAll, {KpiDimension::kPriority});
+  std::map<int, KpiRow> p;
+  for (const KpiRow& r : by.rows) {
+    EXPECT_EQ(r.start, Day(11, 1));
+    EXPECT_EQ(r.end, Day(11, 12));
+    EXPECT_TRUE(p.emplace(r.dims.priority, r).second) << r.dims.priority;
+  }
+  ASSERT_EQ(p.size(), 4u);  // Changes have no priority: group 0.
+  EXPECT_EQ(p[0].flow.opened, 0);
+  EXPECT_EQ(p[0].flow.changes_requested, 3);
+  EXPECT_EQ(p[1].flow.opened, 2);
+  EXPECT_EQ(p[1].flow.resolved, 2);
+  EXPECT_EQ(p[2].flow.opened, 1);
+  EXPECT_EQ(p[2].flow.resolved, 1);
+  EXPECT_EQ(p[3].flow.opened, 2);
+  EXPECT_EQ(p[3].flow.resolved, 0);
+  EXPECT_EQ(p[3].backlog, 2);
+  // The table says what the one bucket covers.
+  EXPECT_NE(FormatKpiReport(all, KpiFormat::kTable, KpiTables())
+                .find("KPIs by total; one bucket for the whole period, "
+                      "2026-11-01 to 2026-11-12 (end exclusive) in UTC\n"),
+            std::string::npos);
+}
+
+// The default end of `slate kpi` and `slate report`: the last incident or
+// change event (INC5 opened 11-03 20:00), not the engine clock (12-31).
+TEST_F(KpiScenarioTest, LastRecordEventTimeIsTheLatestIncidentOrChangeEvent) {
+  auto last = engine_->LastRecordEventTime();
+  ASSERT_TRUE(last.ok()) << last.status();
+  ASSERT_TRUE(last->has_value());
+  EXPECT_EQ(**last, T("2026-11-03T20:00:00Z"));
+}
+
 TEST_F(KpiScenarioTest, AvailabilityMergesOverlappingOutages) {
   const KpiReport r = Query(KpiBucket::kDay, {});
   std::map<absl::CivilDay, KpiAvailabilityRow> email;

@@ -251,7 +251,7 @@ TEST_F(SlateCliTest, UsageErrorsExitTwoWithOneLine) {
       {{"kpi", "--db"}, "slate kpi: flag --db needs a value"},
       {{"kpi", "--db", none, "--db", none}, "slate kpi: flag --db given twice"},
       {{"kpi", "--db", none, "--bucket", "year"},
-       "slate kpi: --bucket: \"year\" is not one of day, week, month"},
+       "slate kpi: --bucket: \"year\" is not one of day, week, month, all"},
       {{"kpi", "--db", none, "--by", "priority,colour"},
        "slate kpi: --by: \"colour\" is not one of service, priority, group, "
        "category, contact"},
