@@ -69,20 +69,6 @@ struct IncidentVerdict {
   bool met = false;
 };
 
-std::string ClockVerdict(const slate::SlaClockState& c, int64_t as_of_us) {
-  switch (c.status()) {
-    case slate::SLA_CLOCK_STATUS_MET:
-      return "met";
-    case slate::SLA_CLOCK_STATUS_BREACHED:
-      return "breached";
-    case slate::SLA_CLOCK_STATUS_RUNNING:
-      return c.has_deadline_us() && c.deadline_us() <= as_of_us ? "breached"
-                                                                 : "open";
-    default:
-      return "open";
-  }
-}
-
 // Agreement with made_sla per priority: {judged, agree}.
 std::map<int, std::pair<int64_t, int64_t>> Agreement(
     const std::map<std::string, IncidentVerdict>& verdicts,
@@ -127,7 +113,6 @@ int Fidelity(slate::Engine& engine,
     std::cerr << "servicenow_replay: what-if: " << base.status() << "\n";
     return 1;
   }
-  const int64_t as_of_us = absl::ToUnixMicros(base->as_of);
   // Clock key -> (record, verdict, priority), live.
   struct Clock {
     std::string record;
@@ -148,7 +133,8 @@ int Fidelity(slate::Engine& engine,
     for (const slate::SlaClockView& c : *cs) {
       if (c.target_type != "resolution") continue;
       clocks[key(c.record, c.policy_id, c.target_type, c.cycle)] =
-          Clock{c.record, ClockVerdict(c.state, as_of_us), c.priority};
+          Clock{c.record, slate::SlaClockVerdict(c.state, base->as_of),
+                c.priority};
     }
   }
   auto verdicts_of = [&](const std::map<std::string, std::string>& changed) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -389,6 +391,15 @@ OpenedEngine OpenEngine(absl::string_view command, Options options,
                         ? kExitUsage
                         : kExitFailed);
   return OpenedEngine();
+}
+
+bool ReadWholeFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return in.good() || in.eof();
 }
 
 }  // namespace slate::tools

@@ -98,6 +98,9 @@ CLI::Validator Rfc3339Instant();
 // The instant of a value Rfc3339Instant() accepted; nullopt for "" (the
 // flag was not given) and for a value it would refuse.
 std::optional<absl::Time> FlagInstant(const std::string& value);
+
+// The whole file at `path` into *out; false if it cannot be read.
+bool ReadWholeFile(const std::string& path, std::string* out);
 // An RFC 3339 instant or a date YYYY-MM-DD.
 CLI::Validator InstantOrDate();
 // A decimal integer >= 0 that fits in int64.

@@ -81,15 +81,6 @@ struct ServiceNowFlags {
   bool strict = false;
 };
 
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return in.good() || in.eof();
-}
-
 std::string Thousands(int64_t v) {
   std::string digits = absl::StrCat(v < 0 ? -v : v);
   std::string out;
@@ -138,7 +129,7 @@ struct PolicySet {
 absl::StatusOr<PolicySet> LoadPolicySet(const std::string& path, int levels,
                                         Engine& engine) {
   std::string json;
-  if (!ReadFile(path, &json)) {
+  if (!ReadWholeFile(path, &json)) {
     return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
   }
   absl::StatusOr<std::vector<SlaPolicy>> policies = LoadSlaPolicyListJson(
@@ -156,7 +147,7 @@ absl::StatusOr<PolicySet> LoadPolicySet(const std::string& path, int levels,
     if (!seen.insert(id).second) continue;
     const std::string file = (dir / (id + ".json")).string();
     std::string text;
-    if (!ReadFile(file, &text)) {
+    if (!ReadWholeFile(file, &text)) {
       absl::StatusOr<std::vector<Envelope>> defined =
           engine.ReadStream(absl::StrCat("calendar/", id), 0, 1);
       if (!defined.ok()) return defined.status();
@@ -267,7 +258,7 @@ int RunServiceNow(const ServiceNowFlags& f) {
   }
   if (!f.matrix.empty()) {
     std::string json;
-    if (!ReadFile(f.matrix, &json)) {
+    if (!ReadWholeFile(f.matrix, &json)) {
       return Usage(kCommand, absl::StrCat("cannot read ", f.matrix));
     }
     absl::StatusOr<PriorityMatrix> m = ParsePriorityMatrixJson(json);

@@ -50,20 +50,11 @@ struct WhatIfFlags {
   int64_t list_flips = 0;
 };
 
-bool ReadText(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return in.good() || in.eof();
-}
-
 // One CalendarSpec object or a JSON array of them.
 absl::StatusOr<std::vector<CalendarSpec>> LoadCalendars(
     const std::string& path) {
   std::string text;
-  if (!ReadText(path, &text)) {
+  if (!ReadWholeFile(path, &text)) {
     return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
   }
   absl::string_view t = absl::StripAsciiWhitespace(text);
@@ -101,7 +92,7 @@ int RunWhatIf(const WhatIfFlags& f) {
   if (db.engine == nullptr) return code;
   SlaWhatIfQuery q;
   std::string text;
-  if (!ReadText(f.policies, &text)) {
+  if (!ReadWholeFile(f.policies, &text)) {
     return Usage("whatif", absl::StrCat("cannot read ", f.policies));
   }
   absl::StatusOr<ExecuteResult> matrix =

@@ -169,6 +169,23 @@ void Json(const SlaClockExplanation& x, std::string* out) {
 
 }  // namespace
 
+std::string SlaClockVerdict(const SlaClockState& c, absl::Time as_of) {
+  const int64_t as_of_us = absl::ToUnixMicros(as_of);
+  switch (c.status()) {
+    case SLA_CLOCK_STATUS_MET:
+      return "met";
+    case SLA_CLOCK_STATUS_BREACHED:
+      return "breached";
+    case SLA_CLOCK_STATUS_RUNNING:
+      return c.has_deadline_us() && c.deadline_us() <= as_of_us ? "breached"
+                                                                 : "open";
+    case SLA_CLOCK_STATUS_PAUSED:
+      return "open";
+    default:
+      return c.phase() == SLA_CLOCK_PHASE_CANCELLED ? "cancelled" : "open";
+  }
+}
+
 std::string FormatSlaWhatIf(const SlaWhatIfReport& r,
                             absl::string_view format) {
   auto pct = [](int64_t met, int64_t breached) {

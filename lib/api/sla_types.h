@@ -170,6 +170,12 @@ struct SlaWhatIfReport {
   std::vector<SlaWhatIfFlip> flips;  // At most list_flips.
 };
 
+// A clock's verdict as of `as_of`, as the what-if judges both sides: "met"
+// (stopped in time), "breached" (its target used up, or running with a
+// deadline at or before as_of), "cancelled", or "open" (running or paused
+// within its target).
+std::string SlaClockVerdict(const SlaClockState& c, absl::Time as_of);
+
 // A what-if report as a table, csv or json (one object).
 std::string FormatSlaWhatIf(const SlaWhatIfReport& report,
                             absl::string_view format);

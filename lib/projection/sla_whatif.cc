@@ -27,22 +27,6 @@ struct Judged {
   std::string verdict;  // met, breached, open, cancelled.
 };
 
-std::string Verdict(const SlaClockState& c, int64_t as_of_us) {
-  switch (c.status()) {
-    case SLA_CLOCK_STATUS_MET:
-      return "met";
-    case SLA_CLOCK_STATUS_BREACHED:
-      return "breached";
-    case SLA_CLOCK_STATUS_RUNNING:
-      return c.has_deadline_us() && c.deadline_us() <= as_of_us ? "breached"
-                                                                 : "open";
-    case SLA_CLOCK_STATUS_PAUSED:
-      return "open";
-    default:
-      return c.phase() == SLA_CLOCK_PHASE_CANCELLED ? "cancelled" : "open";
-  }
-}
-
 std::string KeyOf(const SlaClockView& v) {
   return SlaClockKey(v.record, v.policy_id, v.state.metric(), v.cycle);
 }
@@ -161,17 +145,16 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
   SLATE_ASSIGN_OR_RETURN(std::optional<absl::Time> wm, SlaWatermark(runner));
   SlaWhatIfReport report;
   report.as_of = wm.value_or(absl::UnixEpoch());
-  const int64_t as_of_us = absl::ToUnixMicros(report.as_of);
 
   std::map<std::string, Judged> before, after;
   SLATE_RETURN_IF_ERROR(ForEachClock(runner, [&](const SlaClockView& v) {
     if (InRange(v, query)) {
-      before.emplace(KeyOf(v), Judged{v, Verdict(v.state, as_of_us)});
+      before.emplace(KeyOf(v), Judged{v, SlaClockVerdict(v.state, report.as_of)});
     }
   }));
   SLATE_RETURN_IF_ERROR(ForEachClockIn(scratch, [&](const SlaClockView& v) {
     if (InRange(v, query)) {
-      after.emplace(KeyOf(v), Judged{v, Verdict(v.state, as_of_us)});
+      after.emplace(KeyOf(v), Judged{v, SlaClockVerdict(v.state, report.as_of)});
     }
   }));
 
