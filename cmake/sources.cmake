@@ -1103,6 +1103,18 @@ slate_cc_test(tests_projection_serialize_test PATH tests/projection/serialize_te
     slate
 )
 
+# //tests/projection:sla_agreement_test
+slate_cc_test(tests_projection_sla_agreement_test PATH tests/projection/sla_agreement_test SIZE medium
+  SRCS
+    tests/projection/sla_agreement_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_projection_sla_test_util
+    tests_testing_tsan_suppressions
+)
+
 # //tests/projection:sla_explain_test
 slate_cc_test(tests_projection_sla_explain_test PATH tests/projection/sla_explain_test SIZE medium
   SRCS

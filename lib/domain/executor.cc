@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -66,6 +67,10 @@ absl::StatusOr<Target> TargetOf(const Command& c) {
     kind = Kind::kSlaPolicy;
     name = "policy";
     id = c.define_sla_policy().policy().id();
+  } else if (c.has_retire_sla_policy()) {
+    kind = Kind::kSlaPolicy;
+    name = "policy";
+    id = c.retire_sla_policy().policy_id();
   } else {
     return absl::InvalidArgumentError(
         "command: no command set (or one this build does not know)");
@@ -595,6 +600,33 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
         break;
       }
       case Kind::kSlaPolicy: {
+        const Envelope* retired = nullptr;
+        for (const Envelope& x : events) {
+          if (x.has_sla_policy_retired()) retired = &x;
+        }
+        if (retired != nullptr) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "policy ", t.id, ": retired at ",
+              absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                               absl::FromUnixMicros(retired->occurred_at_us()),
+                               absl::UTCTimeZone()),
+              "; a retired policy cannot be ",
+              command.has_retire_sla_policy()
+                  ? "retired again"
+                  : "defined again (define one with another id)"));
+        }
+        if (command.has_retire_sla_policy()) {
+          if (events.empty()) {
+            return absl::NotFoundError(
+                absl::StrCat("policy ", t.id, ": not defined"));
+          }
+          Envelope e;
+          SlaPolicyRetired* r = e.mutable_sla_policy_retired();
+          r->set_policy_id(t.id);
+          r->set_reason(command.retire_sla_policy().reason());
+          decided.push_back(std::move(e));
+          break;
+        }
         SlaPolicy policy = command.define_sla_policy().policy();
         FillSlaPolicyDefaults(&policy);
         SLATE_RETURN_IF_ERROR(ValidateSlaPolicy(policy));

@@ -145,6 +145,17 @@ void Warnings(int from, const SlaClockView& cur, const PolicyCalendar& pc,
   }
 }
 
+void CancelledStep(const SlaClockState& c, const PolicyCalendar& pc,
+                   const Envelope& e, Track& t) {
+  AddStep(t, e, "cancelled",
+          c.cancel_reason().empty()
+              ? std::string("no verdict for this cycle")
+              : absl::StrCat(
+                    c.cancel_reason(), " at ",
+                    LocalTime(pc, absl::FromUnixMicros(c.cancelled_at_us())),
+                    "; no verdict for this cycle"));
+}
+
 // The steps and running stretches between two states of one clock.
 void Diff(const std::optional<SlaClockView>& prev, const SlaClockView& cur,
           const PolicyCalendar& pc, const Envelope& e, Track& t) {
@@ -183,6 +194,8 @@ void Diff(const std::optional<SlaClockView>& prev, const SlaClockView& cur,
       t.unlisted += elapsed;
     }
     Warnings(0, cur, pc, e, t);
+    // Ended in the same fold (a retirement after the record's last event).
+    if (c.phase() == SLA_CLOCK_PHASE_CANCELLED) CancelledStep(c, pc, e, t);
   } else {
     const SlaClockState& p = prev->state;
     const absl::Duration delta =
@@ -243,7 +256,7 @@ void Diff(const std::optional<SlaClockView>& prev, const SlaClockView& cur,
                                      Dur(c.target_us()), " used"));
           break;
         case SLA_CLOCK_PHASE_CANCELLED:
-          AddStep(t, e, "cancelled", "no verdict for this cycle");
+          CancelledStep(c, pc, e, t);
           break;
         default:
           break;
@@ -421,7 +434,7 @@ absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
 
   // A scratch SLA projection with the definitions in force.
   MemoryState scratch(&log);
-  for (absl::string_view prefix : {"pol/", "cal/"}) {
+  for (absl::string_view prefix : {"pol/", "cal/", "ret/"}) {
     SLATE_RETURN_IF_ERROR(runner.Scan(
         SlaProjection::kName, prefix,
         [&](absl::string_view k, absl::string_view v) {

@@ -36,6 +36,9 @@ constexpr absl::string_view kCalPrefix = "cal/";
 constexpr absl::string_view kRecPrefix = "rec/";
 constexpr absl::string_view kClkPrefix = "clk/";
 constexpr absl::string_view kDuePrefix = "due/";
+constexpr absl::string_view kRetPrefix = "ret/";
+constexpr absl::string_view kRetiredReason = "policy retired";
+constexpr absl::string_view kUnmatchedReason = "no longer matches the policy";
 // Number of configuration (policy/calendar) events folded; the cache of
 // parsed policies and calendars is valid while it matches.
 constexpr absl::string_view kGenKey = "gen";
@@ -127,6 +130,11 @@ absl::Status ParseStored(absl::string_view bytes, absl::string_view key,
 
 struct PolicyEntry {
   SlaPolicy policy;
+  // From a SlaPolicyRetired event: the instant it retired.
+  std::optional<int64_t> retired_at_us;
+  bool RetiredBy(int64_t at_us) const {
+    return retired_at_us.has_value() && *retired_at_us <= at_us;
+  }
   // Null while the policy's calendar is not defined: it attaches nothing.
   std::shared_ptr<const BusinessTime> business;
 };
@@ -159,6 +167,15 @@ absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
         }
         return true;
       }));
+  std::map<std::string, int64_t, std::less<>> retired;
+  SLATE_RETURN_IF_ERROR(state.Scan(
+      kRetPrefix, [&](absl::string_view key, absl::string_view value) {
+        int64_t us = 0;
+        if (ParseTimeHex(value, &us)) {
+          retired.emplace(std::string(key.substr(kRetPrefix.size())), us);
+        }
+        return true;
+      }));
   std::vector<PolicyEntry> policies;
   absl::Status parse_error;
   SLATE_RETURN_IF_ERROR(
@@ -174,6 +191,9 @@ absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
           p.business = it->second;
         } else if (p.policy.calendar_id() == "24x7") {
           p.business = std::make_shared<AlwaysOpen>();
+        }
+        if (auto r = retired.find(p.policy.id()); r != retired.end()) {
+          p.retired_at_us = r->second;
         }
         policies.push_back(std::move(p));
         return true;
@@ -398,13 +418,23 @@ class RecordFold {
       Item& item,
       const std::function<absl::StatusOr<const std::vector<Item>*>()>&
           history) {
+    // A retirement at or before this item ends its attachments first.
+    SLATE_RETURN_IF_ERROR(EndRetired(item.at_us));
     if (item.sla) return StepSla(item);
     EvolveRecord(&rec_, &item);
     const int priority = item.priority_after;
-    // Existing clocks: retarget on a priority change, then the transition.
+    const SlaRecordAttributes attrs = AttributesOf(rec_);
+    // Existing clocks: an attachment the record no longer matches ends;
+    // the others retarget on a priority change, then take the transition.
     for (SlaAttachment& a : *rec_.mutable_attachments()) {
+      if (a.has_ended_at_us()) continue;
       const PolicyEntry* p = config_.Find(a.policy_id());
       if (p == nullptr || p->business == nullptr) continue;
+      if (!p->policy.keep_when_unmatched() &&
+          !SlaPolicyApplies(p->policy, attrs)) {
+        SLATE_RETURN_IF_ERROR(End(a, *p, item.at_us, kUnmatchedReason));
+        continue;
+      }
       for (SlaAttachedClock& slot : *a.mutable_clocks()) {
         SLATE_ASSIGN_OR_RETURN(Clk * c, Current(a, slot));
         if (c == nullptr) continue;
@@ -433,13 +463,13 @@ class RecordFold {
       }
       return hist;
     };
-    const SlaRecordAttributes attrs = AttributesOf(rec_);
     for (const PolicyEntry& p : config_.policies) {
-      if (p.business == nullptr) continue;
+      if (p.business == nullptr || p.RetiredBy(item.at_us)) continue;
       SlaAttachment* a = nullptr;
       for (SlaAttachment& x : *rec_.mutable_attachments()) {
         if (x.policy_id() == p.policy.id()) a = &x;
       }
+      if (a != nullptr && a->has_ended_at_us()) continue;
       if (a == nullptr) {
         if (!SlaPolicyApplies(p.policy, attrs)) continue;
         bool any = false;
@@ -467,8 +497,65 @@ class RecordFold {
     return absl::OkStatus();
   }
 
+  // Ends the attachments of every retired policy not ended yet at its
+  // retirement instant, whenever that is (after the record's last item
+  // too): a retirement cancels every clock of the policy, whether or not
+  // the record has events after it. Returns the latest retirement applied
+  // (nullopt: none), which the caller makes the record's last_at_us, so an
+  // event before it is folded as late (recomputed in time order).
+  absl::StatusOr<std::optional<int64_t>> EndAllRetired() {
+    std::optional<int64_t> latest;
+    for (SlaAttachment& a : *rec_.mutable_attachments()) {
+      if (a.has_ended_at_us()) continue;
+      const PolicyEntry* p = config_.Find(a.policy_id());
+      if (p == nullptr || p->business == nullptr ||
+          !p->retired_at_us.has_value()) {
+        continue;
+      }
+      SLATE_RETURN_IF_ERROR(End(a, *p, *p->retired_at_us, kRetiredReason));
+      latest = std::max(latest.value_or(*p->retired_at_us),
+                        *p->retired_at_us);
+    }
+    return latest;
+  }
 
  private:
+  // Ends the attachments whose policy retired at or before at_us.
+  absl::Status EndRetired(int64_t at_us) {
+    for (SlaAttachment& a : *rec_.mutable_attachments()) {
+      if (a.has_ended_at_us()) continue;
+      const PolicyEntry* p = config_.Find(a.policy_id());
+      if (p == nullptr || p->business == nullptr || !p->RetiredBy(at_us)) {
+        continue;
+      }
+      SLATE_RETURN_IF_ERROR(End(a, *p, *p->retired_at_us, kRetiredReason));
+    }
+    return absl::OkStatus();
+  }
+
+  // Ends an attachment at `at_us`: its current clocks that are not stopped
+  // or cancelled are cancelled then (a clock that refuses the input, one
+  // observed after at_us, stays as it is), and nothing more happens under
+  // it.
+  absl::Status End(SlaAttachment& a, const PolicyEntry& p, int64_t at_us,
+                   absl::string_view reason) {
+    for (SlaAttachedClock& slot : *a.mutable_clocks()) {
+      SLATE_ASSIGN_OR_RETURN(Clk * c, Current(a, slot));
+      if (c == nullptr) continue;
+      const SlaClockPhase phase = c->clock->phase();
+      if (phase == SLA_CLOCK_PHASE_STOPPED ||
+          phase == SLA_CLOCK_PHASE_CANCELLED) {
+        continue;
+      }
+      Feed(*c, p,
+           SlaClockInput::Cancel(absl::FromUnixMicros(at_us),
+                                 std::string(reason)));
+    }
+    a.set_ended_at_us(at_us);
+    a.set_ended_reason(std::string(reason));
+    return absl::OkStatus();
+  }
+
   // The stored clock of the record's (policy, metric, cycle), or nullptr
   // if none. Each clock is looked up in the cache once per fold, then
   // remembered: building and hashing its key for every use (each event
@@ -741,7 +828,10 @@ absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
 // clocks on SlaEventStream(stream). Policy and calendar definitions are
 // never items.
 bool IsItemOf(const Envelope& e, absl::string_view stream) {
-  if (e.has_sla_policy_defined() || e.has_calendar_defined()) return false;
+  if (e.has_sla_policy_defined() || e.has_calendar_defined() ||
+      e.has_sla_policy_retired()) {
+    return false;
+  }
   if (e.has_sla_warning() || e.has_sla_breached()) {
     const std::string& record = e.has_sla_warning() ? e.sla_warning().record()
                                                     : e.sla_breached().record();
@@ -825,6 +915,10 @@ absl::Status Recompute(ProjectionState& state, const Config& config,
         }));
   }
   if (!h.items.empty()) rec.set_last_at_us(h.items.back().at_us);
+  SLATE_ASSIGN_OR_RETURN(std::optional<int64_t> retired, fold.EndAllRetired());
+  if (retired.has_value() && *retired > rec.last_at_us()) {
+    rec.set_last_at_us(*retired);
+  }
   fold.Finish();
   SLATE_RETURN_IF_ERROR(FlushClocks(state, config, clocks));
   state.Put(RecKey(stream), SerializeDeterministic(rec));
@@ -1266,7 +1360,8 @@ absl::Status SlaProjection::Flush(ProjectionState& state) {
 
 absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   const bool config_event = e.has_sla_policy_defined() ||
-                            e.has_calendar_defined();
+                            e.has_calendar_defined() ||
+                            e.has_sla_policy_retired();
   const bool sla_event = e.has_sla_warning() || e.has_sla_breached();
   std::string stream;
   if (sla_event) {
@@ -1298,6 +1393,10 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
       const SlaPolicy& p = e.sla_policy_defined().policy();
       if (p.id().empty()) return absl::OkStatus();
       state.Put(absl::StrCat(kPolPrefix, p.id()), SerializeDeterministic(p));
+    } else if (e.has_sla_policy_retired()) {
+      const std::string& id = e.sla_policy_retired().policy_id();
+      if (id.empty()) return absl::OkStatus();
+      state.Put(absl::StrCat(kRetPrefix, id), TimeHex(e.occurred_at_us()));
     } else {
       const CalendarSpec& c = e.calendar_defined().spec();
       if (c.name().empty()) return absl::OkStatus();
@@ -1381,10 +1480,22 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
             LoadHistory(state, stream, e.position(), &history.emplace()));
         return &history->items;
       });
+  std::optional<int64_t> retired;
+  if (st.ok()) {
+    absl::StatusOr<std::optional<int64_t>> r = fold.EndAllRetired();
+    if (r.ok()) {
+      retired = *r;
+    } else {
+      st = r.status();
+    }
+  }
   if (!st.ok()) {
     // The cached record and clocks may be half-changed.
     caches.Clear();
     return st;
+  }
+  if (retired.has_value() && *retired > rec.last_at_us()) {
+    rec.set_last_at_us(*retired);
   }
   fold.Finish();
   if (cached.complete && cached.items.size() >= kMaxCachedItems) {

@@ -25,8 +25,21 @@
 //    (SlaDecideInput) with the event's occurred_at.
 //  - Attach: a policy attaches at the first event after which it applies,
 //    and its clocks are then replayed from the record's first event (a late
-//    attach starts at the original start event, as if attached then). Once
-//    attached a policy stays attached.
+//    attach starts at the original start event, as if attached then).
+//  - Unmatch: a record event after which the record no longer matches an
+//    attached policy's applies_to (its priority, service or category
+//    changed) ends the attachment: its clocks that are not stopped are
+//    cancelled at the event's instant (cancel_reason "no longer matches
+//    the policy"), unless the policy says keep_when_unmatched. An ended
+//    attachment takes no more input and the policy does not attach to
+//    the record again.
+//  - `policy/<id>` SlaPolicyRetired: from its occurred_at R the policy
+//    attaches to no record, and every attachment of it ends at R (clocks
+//    cancelled at R, cancel_reason "policy retired"), whether or not the
+//    record has events after R; thresholds crossed before R stay fired.
+//    Like a definition it recomputes every record; a record whose clocks
+//    it ended counts R as its latest instant, so a record event before R
+//    arriving later is folded as late (in time order).
 //  - Priority change: every running or paused clock whose policy has a
 //    target for the new priority is retargeted (elapsed kept, deadline
 //    moved, SlaClockState.target_history records it); a new priority without
@@ -53,6 +66,7 @@
 // Stored keys (all deterministic; instants as 16 hex digits of the int64
 // microseconds with the sign bit flipped, so byte order is time order):
 //   pol/<policy_id>                              SlaPolicy
+//   ret/<policy_id>                              retirement instant (16 hex)
 //   cal/<calendar_id>                            CalendarSpec
 //   rec/<stream>                                 SlaRecordState
 //   clk/<stream>|<policy_id>|<metric>|<cycle:8x> SlaClockState
@@ -174,7 +188,10 @@ class SlaProjection final : public Projection {
   // 2: IncidentDetailsUpdated updates the incident's details.
   // 3: a record's events are read back from the log, not stored (no in/
   //    keys); SLA events count only on the record's SLA stream.
-  int64_t version() const override { return 3; }
+  // 4: policies retire (ret/ keys) and a record that stops matching a
+  //    policy ends its clocks (SlaAttachment.ended_at_us,
+  //    SlaClockState.cancel_reason).
+  int64_t version() const override { return 4; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
   // Records and clocks stay decoded between events (after a flush at most
   // cached_records records and 3 x cached_records clocks); Flush writes the

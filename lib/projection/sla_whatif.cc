@@ -111,6 +111,17 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
                 SerializeDeterministic(spec));
     calendars.insert(spec.name());
   }
+  // Retirements stand, except for the policies the query defines: a
+  // what-if that gives a retired policy previews it as if in force.
+  SLATE_RETURN_IF_ERROR(runner.Scan(
+      SlaProjection::kName, "ret/",
+      [&](absl::string_view k, absl::string_view v) {
+        scratch.Put(k, v);
+        return true;
+      }));
+  for (const SlaPolicy& p : query.policies) {
+    scratch.Delete(absl::StrCat("ret/", p.id()));
+  }
   for (const SlaPolicy& p : query.policies) {
     SLATE_RETURN_IF_ERROR(ValidateSlaPolicy(p));
     if (!calendars.count(p.calendar_id())) {
@@ -133,6 +144,7 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
     if (batch.empty()) break;
     for (const Envelope* e : batch) {
       if (e->has_sla_policy_defined() || e->has_calendar_defined() ||
+          e->has_sla_policy_retired() ||
           e->has_sla_warning() || e->has_sla_breached()) {
         continue;
       }

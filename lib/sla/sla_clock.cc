@@ -150,8 +150,10 @@ SlaClockInput SlaClockInput::Resume(absl::Time at) {
 SlaClockInput SlaClockInput::Stop(absl::Time at) {
   return MakeInput(SlaClockInputKind::kStop, at);
 }
-SlaClockInput SlaClockInput::Cancel(absl::Time at) {
-  return MakeInput(SlaClockInputKind::kCancel, at);
+SlaClockInput SlaClockInput::Cancel(absl::Time at, std::string reason) {
+  SlaClockInput in = MakeInput(SlaClockInputKind::kCancel, at);
+  in.reason = std::move(reason);
+  return in;
 }
 SlaClockInput SlaClockInput::Retarget(absl::Time at, absl::Duration new_target,
                                       std::string reason) {
@@ -600,6 +602,11 @@ absl::Status SlaClock::ApplyInPlace(const SlaClockInput& input,
   } else if (c.phase != SLA_CLOCK_PHASE_PAUSED && !pause_reason_.empty()) {
     pause_reason_.clear();
   }
+  if (input.kind == SlaClockInputKind::kCancel) {
+    cancel_reason_ = input.reason;
+  } else if (c.phase != SLA_CLOCK_PHASE_CANCELLED && !cancel_reason_.empty()) {
+    cancel_reason_.clear();
+  }
   c_ = c;
   if (target_changed) {
     for (size_t i = 0; i < thresholds_.size(); ++i) {
@@ -654,6 +661,7 @@ void SlaClock::ToProto(SlaClockState* out) const {
   if (c_.has_stopped_at) out->set_stopped_at_us(c_.stopped_at_us);
   if (c_.has_cancelled_at) out->set_cancelled_at_us(c_.cancelled_at_us);
   out->set_pause_reason(pause_reason_);
+  out->set_cancel_reason(cancel_reason_);
   for (const SlaTargetChange& change : history_) {
     *out->add_target_history() = change;
   }
@@ -697,6 +705,7 @@ absl::StatusOr<SlaClock> SlaClock::FromProto(const SlaClockState& state) {
   c.has_cancelled_at = state.has_cancelled_at_us();
   c.cancelled_at_us = state.cancelled_at_us();
   clock->pause_reason_ = state.pause_reason();
+  clock->cancel_reason_ = state.cancel_reason();
   clock->history_.assign(state.target_history().begin(),
                          state.target_history().end());
   clock->RefreshCache(c);
@@ -804,6 +813,9 @@ absl::Status SlaClock::CheckInvariants() const {
   }
   if (c.phase != SLA_CLOCK_PHASE_PAUSED && !pause_reason_.empty()) {
     return broken("pause_reason is empty unless paused");
+  }
+  if (c.phase != SLA_CLOCK_PHASE_CANCELLED && !cancel_reason_.empty()) {
+    return broken("cancel_reason is empty unless cancelled");
   }
   int64_t target = c.target_us;
   for (size_t i = history_.size(); i-- > 0;) {

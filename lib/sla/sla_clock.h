@@ -115,13 +115,15 @@ struct SlaClockInput {
   absl::Time at = absl::UnixEpoch();
   absl::Duration new_target = absl::ZeroDuration();         // kRetarget only.
   SlaReopenMode reopen_mode = SLA_REOPEN_MODE_UNSPECIFIED;  // kReopen only.
-  std::string reason;  // kPause, kRetarget: why (kept in the state).
+  // kPause, kRetarget, kCancel: why (kept in the state: pause_reason,
+  // target_history, cancel_reason).
+  std::string reason;
 
   static SlaClockInput Start(absl::Time at);
   static SlaClockInput Pause(absl::Time at, std::string reason = "");
   static SlaClockInput Resume(absl::Time at);
   static SlaClockInput Stop(absl::Time at);
-  static SlaClockInput Cancel(absl::Time at);
+  static SlaClockInput Cancel(absl::Time at, std::string reason = "");
   static SlaClockInput Retarget(absl::Time at, absl::Duration new_target,
                                 std::string reason = "");
   static SlaClockInput Reopen(absl::Time at, SlaReopenMode mode);
@@ -245,6 +247,8 @@ class SlaClock {
   std::optional<absl::Time> stopped_at() const;
   std::optional<absl::Time> cancelled_at() const;
   const std::string& pause_reason() const { return pause_reason_; }
+  // Why it was cancelled (the Cancel input's reason); empty unless cancelled.
+  const std::string& cancel_reason() const { return cancel_reason_; }
   const std::vector<SlaTargetChange>& target_history() const {
     return history_;
   }
@@ -301,6 +305,7 @@ class SlaClock {
   // ThresholdUs for the current target; refreshed with the target.
   std::vector<int64_t> threshold_us_;
   std::string pause_reason_;
+  std::string cancel_reason_;
   std::vector<SlaTargetChange> history_;
   Core c_;
 };

@@ -15,7 +15,7 @@ expect_contains() {  # what haystack needle
   case "$2" in *"$3"*) ;; *) fail "$1: expected to contain [$3], got: $2" ;; esac
 }
 
-for name in incident problem change service; do
+for name in incident problem change service sla; do
   file="$EXAMPLES/$name.jsonl"
   db="$TMP/$name"
   commands=$(grep -cvE '^\s*(#|$)' "$file")
@@ -75,6 +75,20 @@ case "$s" in *xmas*) fail "hr-portal: removed blackout still shown" ;; esac
 expect_contains "INC30" "$(show incident INC30 --db "$TMP/service")" "priority: 3 (Low)"
 expect_contains "fax" "$(show service fax --db "$TMP/service")" "state: Retired"
 expect_contains "matrix" "$(show priority-matrix --db "$TMP/service")" "level_names: Critical, High, Low"
+
+# SLA agreements: INC40 left the low-priority policy when raised to P1;
+# the 2026 contract retired on 2026-11-25 (INC41's clock ends then, INC42
+# opened after it gets none).
+x=$("$SLATE" explain --db "$TMP/sla" incident INC40 --policy low-priority 2>&1)
+expect_contains "INC40 explain" "$x" "cancelled"
+expect_contains "INC40 explain" "$x" "no longer matches the policy"
+x=$("$SLATE" explain --db "$TMP/sla" incident INC40 --policy high-priority 2>&1)
+expect_contains "INC40 high" "$x" "met"
+x=$("$SLATE" explain --db "$TMP/sla" incident INC41 --policy contract-2026 2>&1)
+expect_contains "INC41 explain" "$x" "policy retired"
+s=$(show incident INC42 --db "$TMP/sla" --clocks)
+case "$s" in *contract-2026*) fail "INC42: a retired policy attached: $s" ;; esac
+expect_contains "INC42" "$s" "high-priority"
 
 # The issue's lines, exactly as written, then a bad command.
 db="$TMP/issue"

@@ -1,7 +1,13 @@
 // Out-of-order arrival: the same incident events appended in time order and
 // in a shuffled order (each incident's events shuffled, streams interleaved
 // at random; versions assigned by the log) fold to byte-identical SLA
-// projections, before and after the timers fire, and after a rebuild.
+// projections, before and after the timers fire, and after a rebuild; also
+// with the office policy retired in the middle of the incidents' span, the
+// retirement appended in time order in one log and at a random point of the
+// other (issue 20: a retirement and the records it ends fold to the same
+// bytes in any arrival order). The random priority changes also make
+// records stop matching the office policy (priorities 1 and 2 only), which
+// ends its clocks there.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -139,7 +145,26 @@ std::set<std::string> Ids(const std::vector<Envelope>& events) {
   return ids;
 }
 
-TEST(SlaShuffleTest, ShuffledArrivalFoldsToTheSameBytes) {
+// The retirement of p-office at `at`, as the executor writes it.
+Unit Retirement(int64_t at_us) {
+  Unit u{"policy/p-office", at_us, {}};
+  Envelope e;
+  e.set_event_id("retire-p-office");
+  e.set_occurred_at_us(at_us);
+  e.mutable_sla_policy_retired()->set_policy_id("p-office");
+  u.events.push_back(e);
+  return u;
+}
+
+size_t CancelledClocks(Engine& engine, absl::string_view reason) {
+  size_t n = 0;
+  EXPECT_TRUE(ForEachClock(RunnerOf(engine), [&](const SlaClockView& v) {
+                if (v.state.cancel_reason() == reason) ++n;
+              }).ok());
+  return n;
+}
+
+void ShuffledArrivalFoldsToTheSameBytes(bool retire) {
   const uint64_t seed = 20261123;
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
@@ -154,9 +179,21 @@ TEST(SlaShuffleTest, ShuffledArrivalFoldsToTheSameBytes) {
     std::stable_sort(all.begin(), all.end(), [](const Unit& a, const Unit& b) {
       return a.at_us < b.at_us;
     });
-    for (const Unit& u : all) ordered.Append(u);
+    // Day 2 of the 4 days the incidents open over.
+    const Unit retirement = Retirement(
+        absl::ToUnixMicros(T("2026-11-25T09:30:00Z")) + round * 3'600'000'000);
+    bool retired = !retire;
+    for (const Unit& u : all) {
+      if (!retired && u.at_us >= retirement.at_us) {
+        ordered.Append(retirement);
+        retired = true;
+      }
+      ordered.Append(u);
+    }
+    if (!retired) ordered.Append(retirement);
 
     Db shuffled(&clock);
+    const size_t retire_after = retire ? rng() % all.size() : all.size() + 1;
     std::vector<std::vector<Unit>> queues = incidents;
     size_t late = 0;
     for (auto& q : queues) {
@@ -166,6 +203,7 @@ TEST(SlaShuffleTest, ShuffledArrivalFoldsToTheSameBytes) {
     ASSERT_GT(late, 10u);  // The shuffle really produces late events.
     std::vector<size_t> next(queues.size(), 0);
     for (size_t left = all.size(); left > 0; --left) {
+      if (all.size() - left == retire_after) shuffled.Append(retirement);
       size_t pick;
       do {
         pick = rng() % queues.size();
@@ -176,6 +214,12 @@ TEST(SlaShuffleTest, ShuffledArrivalFoldsToTheSameBytes) {
     const auto ordered_dump = ordered.Dump();
     ASSERT_GT(ordered_dump.size(), 100u);
     EXPECT_TRUE(ordered_dump == shuffled.Dump());
+    // The rules at work: some clocks end because a priority change left
+    // the office policy's priorities, and (when retired) because of the
+    // retirement.
+    EXPECT_GT(CancelledClocks(*ordered.engine, "no longer matches the policy"),
+              0u);
+    EXPECT_EQ(CancelledClocks(*ordered.engine, "policy retired") > 0, retire);
 
     // Fire the timers halfway and at the end: same events, same bytes.
     for (const char* now : {"2026-11-25T12:00:00Z", "2026-12-31T00:00:00Z"}) {
@@ -192,6 +236,14 @@ TEST(SlaShuffleTest, ShuffledArrivalFoldsToTheSameBytes) {
     ASSERT_TRUE(shuffled.engine->RebuildProjection(SlaProjection::kName).ok());
     EXPECT_TRUE(shuffled.Dump() == before);
   }
+}
+
+TEST(SlaShuffleTest, ShuffledArrivalFoldsToTheSameBytes) {
+  ShuffledArrivalFoldsToTheSameBytes(/*retire=*/false);
+}
+
+TEST(SlaShuffleTest, ShuffledArrivalWithARetirementFoldsToTheSameBytes) {
+  ShuffledArrivalFoldsToTheSameBytes(/*retire=*/true);
 }
 
 }  // namespace

@@ -674,6 +674,32 @@ TEST(SlaClockStorage, ProtoRoundTripKeepsEveryByteAndBehaviour) {
   EXPECT_EQ(Bytes(*decoded), Bytes(clock));
 }
 
+TEST(SlaClockStorage, CancelReasonIsKeptAndOnlyWhileCancelled) {
+  AlwaysOpen always;
+  SlaClock clock = Clock(absl::Hours(4));
+  MustApply(clock, In::Start(Utc("2024-03-05 08:00")), always);
+  // A running clock stores no reason; one set anyway is inconsistent.
+  SlaClockState running = clock.ToProto();
+  EXPECT_TRUE(running.cancel_reason().empty());
+  running.set_cancel_reason("policy retired");
+  EXPECT_EQ(SlaClock::FromProto(running).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  MustApply(clock, In::Cancel(Utc("2024-03-05 09:00"), "policy retired"),
+            always);
+  EXPECT_EQ(clock.cancel_reason(), "policy retired");
+  absl::StatusOr<SlaClock> decoded = SlaClock::FromProto(clock.ToProto());
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->cancel_reason(), "policy retired");
+  EXPECT_EQ(Bytes(*decoded), Bytes(clock));
+  // The policy's own cancel condition gives no reason.
+  SlaClock plain = Clock(absl::Hours(4));
+  MustApply(plain, In::Start(Utc("2024-03-05 08:00")), always);
+  MustApply(plain, In::Cancel(Utc("2024-03-05 09:00")), always);
+  EXPECT_TRUE(plain.cancel_reason().empty());
+  EXPECT_EQ(plain.status(), SLA_CLOCK_STATUS_CANCELLED);
+}
+
 TEST(SlaClockStorage, InconsistentStoredStateIsRejected) {
   AlwaysOpen always;
   SlaClock clock = Clock(absl::Hours(4));

@@ -1,0 +1,284 @@
+// Issue 20's agreement rules through the Engine: a record that stops
+// matching a policy ends that policy's clocks (unless the policy keeps
+// them), and RetireSlaPolicy ends every clock of a policy at its instant
+// and stops it attaching. Arrival order and rebuilds: sla_shuffle_test.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "lib/api/engine.h"
+#include "tests/projection/sla_test_util.h"
+
+namespace slate {
+namespace {
+
+using ::slate::testing::AllHoursPolicyJson;
+using ::slate::testing::Cmd;
+using ::slate::testing::DefineSlaConfig;
+using ::slate::testing::Exec;
+using ::slate::testing::OfficePolicyJson;
+using ::slate::testing::T;
+
+// A 24x7 policy for priority 3 only (resolution 24h).
+std::string P3PolicyJson(bool keep_when_unmatched) {
+  return absl::StrCat(R"({"id":"p3-only","calendarId":"24x7",
+    "appliesTo":{"recordTypes":["incident"],"priorities":[3]},
+    "targets":[{"priority":3,"resolution":"24h"}],
+    "resolution":{"start":{"events":["incident_opened"]},
+                  "stop":{"states":["resolved","closed"]}},
+    "keepWhenUnmatched":)",
+                      keep_when_unmatched ? "true" : "false", "}");
+}
+
+class SlaAgreementTest : public slate::testing::SlaEngineTest {
+ protected:
+  void DefinePolicy(const std::string& json) {
+    Exec(*engine_, absl::StrCat(
+                       R"({"defineSlaPolicy":{"at":"2026-11-01T00:00:00Z",)",
+                       R"("policy":)", json, "}}"));
+  }
+  std::vector<SlaClockView> ClocksOf(const std::string& record,
+                                     const std::string& policy) {
+    auto all = engine_->Clocks(record);
+    EXPECT_TRUE(all.ok()) << all.status();
+    std::vector<SlaClockView> out;
+    if (!all.ok()) return out;
+    for (SlaClockView& v : *all) {
+      if (v.policy_id == policy) out.push_back(std::move(v));
+    }
+    return out;
+  }
+  // The SLA events AdvanceTo(now) appends for `policy`.
+  std::vector<Envelope> FiredFor(absl::Time now, const std::string& policy) {
+    auto fired = engine_->AdvanceTo(now);
+    EXPECT_TRUE(fired.ok()) << fired.status();
+    std::vector<Envelope> out;
+    if (!fired.ok()) return out;
+    for (const Envelope& e : *fired) {
+      const std::string& p = e.has_sla_warning() ? e.sla_warning().policy_id()
+                                                 : e.sla_breached().policy_id();
+      if (p == policy) out.push_back(e);
+    }
+    return out;
+  }
+  void Raise(const std::string& id, const std::string& at, int priority) {
+    Exec(*engine_, absl::StrCat(R"({"overrideIncidentPriority":{"incidentId":")",
+                                id, R"(","at":")", at, R"(","priority":)",
+                                priority, R"(,"reason":"escalated"}})"));
+  }
+  void ExpectVerified() {
+    VerifyReport report;
+    absl::Status st = engine_->Verify(&report);
+    EXPECT_TRUE(st.ok()) << st;
+  }
+};
+
+// The live bug of issue 20: raised from P3 to P1, the P3-only policy's
+// clock used to run on beside the P1 clocks and went on to warn and breach.
+TEST_F(SlaAgreementTest, RaisedOutOfAPolicysPrioritiesEndsItsClocks) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  DefinePolicy(P3PolicyJson(/*keep_when_unmatched=*/false));
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 2, 2);  // P3, Mon 09:00 Berlin.
+  ASSERT_EQ(ClocksOf("INC1", "p3-only").size(), 1u);
+  EXPECT_TRUE(ClocksOf("INC1", "p-office").empty());  // P3: not office's.
+
+  Raise("INC1", "2026-11-23T10:00:00Z", 1);
+  std::vector<SlaClockView> p3 = ClocksOf("INC1", "p3-only");
+  ASSERT_EQ(p3.size(), 1u);
+  EXPECT_EQ(p3[0].state.phase(), SLA_CLOCK_PHASE_CANCELLED);
+  EXPECT_EQ(p3[0].state.status(), SLA_CLOCK_STATUS_CANCELLED);
+  EXPECT_EQ(p3[0].state.cancelled_at_us(),
+            absl::ToUnixMicros(T("2026-11-23T10:00:00Z")));
+  EXPECT_EQ(p3[0].state.cancel_reason(), "no longer matches the policy");
+  EXPECT_EQ(p3[0].state.business_elapsed_us(), int64_t{2} * 3'600'000'000);
+  // The P1 policy attached (counted from the open, as a late attach is).
+  EXPECT_EQ(ClocksOf("INC1", "p-office").size(), 2u);
+
+  // Nothing more fires for the ended clock; the office clocks do fire.
+  EXPECT_TRUE(FiredFor(T("2026-11-30T00:00:00Z"), "p3-only").empty());
+  EXPECT_FALSE(engine_->Clocks("INC1")->empty());
+  // Lowered back to P3: the ended attachment stays ended.
+  Raise("INC1", "2026-11-30T10:00:00Z", 3);
+  p3 = ClocksOf("INC1", "p3-only");
+  ASSERT_EQ(p3.size(), 1u);
+  EXPECT_EQ(p3[0].state.phase(), SLA_CLOCK_PHASE_CANCELLED);
+  // The explanation says why it was cancelled.
+  SlaExplainFilter f;
+  f.policy_id = "p3-only";
+  auto ex = engine_->ExplainClocks("INC1", f);
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  ASSERT_EQ(ex->size(), 1u);
+  bool said = false;
+  for (const SlaClockStep& s : (*ex)[0].steps) {
+    said = said || (s.action == "cancelled" &&
+                    absl::StrContains(s.detail, "no longer matches"));
+  }
+  EXPECT_TRUE(said) << FormatSlaExplanations(*ex, /*json=*/false);
+  ExpectVerified();
+}
+
+TEST_F(SlaAgreementTest, KeepWhenUnmatchedKeepsTheClockRunning) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  DefinePolicy(P3PolicyJson(/*keep_when_unmatched=*/true));
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 2, 2);  // P3.
+  Raise("INC1", "2026-11-23T10:00:00Z", 1);
+  std::vector<SlaClockView> p3 = ClocksOf("INC1", "p3-only");
+  ASSERT_EQ(p3.size(), 1u);
+  EXPECT_EQ(p3[0].state.phase(), SLA_CLOCK_PHASE_RUNNING);
+  EXPECT_TRUE(p3[0].state.cancel_reason().empty());
+  // It goes on to breach 24h after the open.
+  std::vector<Envelope> fired = FiredFor(T("2026-11-30T00:00:00Z"), "p3-only");
+  ASSERT_FALSE(fired.empty());
+  EXPECT_TRUE(fired.back().has_sla_breached());
+  EXPECT_EQ(fired.back().occurred_at_us(),
+            absl::ToUnixMicros(T("2026-11-24T08:00:00Z")));
+  ExpectVerified();
+}
+
+// The category moves out of a category-bound policy through the details
+// update the importer writes: the policy's clock ends there.
+TEST_F(SlaAgreementTest, ACategoryChangeOutOfThePolicyEndsItsClocks) {
+  DefinePolicy(R"({"id":"network-only","calendarId":"24x7",
+    "appliesTo":{"recordTypes":["incident"],"categories":["network"]},
+    "targets":[{"priority":3,"resolution":"24h"}],
+    "resolution":{"start":{"events":["incident_opened"]},
+                  "stop":{"states":["resolved","closed"]}}})");
+  Exec(*engine_, R"({"openIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T08:00:00Z","serviceId":"email","category":"network",
+      "impact":2,"urgency":2}})");
+  ASSERT_EQ(ClocksOf("INC1", "network-only").size(), 1u);
+  Envelope moved;
+  moved.set_event_id("INC1-moved");
+  moved.set_occurred_at_us(absl::ToUnixMicros(T("2026-11-23T09:00:00Z")));
+  moved.mutable_incident_details_updated()->set_category("database");
+  auto r = engine_->Append("incident/INC1", ExpectedVersion::Any(), {moved});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(engine_->WaitForProjections(r->last_position + 1,
+                                          absl::Seconds(30))
+                  .ok());
+  std::vector<SlaClockView> c = ClocksOf("INC1", "network-only");
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].state.phase(), SLA_CLOCK_PHASE_CANCELLED);
+  EXPECT_EQ(c[0].state.cancelled_at_us(),
+            absl::ToUnixMicros(T("2026-11-23T09:00:00Z")));
+  ExpectVerified();
+}
+
+TEST_F(SlaAgreementTest, RetirementCancelsRunningClocksAndStopsAttaching) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  DefinePolicy(AllHoursPolicyJson());
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 1, 1);  // P1: 4h office.
+  Exec(*engine_, R"({"acknowledgeIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T08:10:00Z","by":"desk"}})");
+  // Mon 11:00 Berlin: 2h used, the resolution's 50% warning fired.
+  std::vector<Envelope> fired =
+      FiredFor(T("2026-11-23T10:00:00Z"), "p-office");
+  ASSERT_EQ(fired.size(), 1u);
+  ASSERT_TRUE(fired[0].has_sla_warning());
+
+  Exec(*engine_, R"({"retireSlaPolicy":{"policyId":"p-office",
+      "at":"2026-11-23T10:30:00Z","reason":"replaced by the 2027 contract"}})");
+  for (const SlaClockView& v : ClocksOf("INC1", "p-office")) {
+    if (v.target_type == "response") {  // Met before: stays met.
+      EXPECT_EQ(v.state.status(), SLA_CLOCK_STATUS_MET);
+      EXPECT_TRUE(v.state.cancel_reason().empty());
+    } else {
+      EXPECT_EQ(v.state.phase(), SLA_CLOCK_PHASE_CANCELLED);
+      EXPECT_EQ(v.state.cancel_reason(), "policy retired");
+      EXPECT_EQ(v.state.cancelled_at_us(),
+                absl::ToUnixMicros(T("2026-11-23T10:30:00Z")));
+      EXPECT_EQ(v.state.warnings_reached(), 1);  // What fired stays.
+      EXPECT_FALSE(v.state.has_breached_at_us());
+    }
+  }
+  // Nothing more fires for it; the other policy runs on.
+  EXPECT_TRUE(FiredFor(T("2026-12-31T00:00:00Z"), "p-office").empty());
+  EXPECT_EQ(ClocksOf("INC1", "p-24x7")[0].state.status(),
+            SLA_CLOCK_STATUS_BREACHED);
+  // A record opened after the retirement gets no clock of it.
+  OpenIncident("INC2", "2026-11-24T08:00:00Z", 1, 1);
+  EXPECT_TRUE(ClocksOf("INC2", "p-office").empty());
+  EXPECT_EQ(ClocksOf("INC2", "p-24x7").size(), 1u);
+  // The warning stays in the log.
+  auto sla = engine_->ReadStream("sla/incident/INC1", 0, 100);
+  ASSERT_TRUE(sla.ok()) << sla.status();
+  size_t office_events = 0;
+  for (const Envelope& e : *sla) {
+    office_events += e.has_sla_warning() &&
+                     e.sla_warning().policy_id() == "p-office";
+  }
+  EXPECT_EQ(office_events, 1u);
+  ExpectVerified();
+}
+
+// A retirement dated before an incident's later events, and one after its
+// last event: both end the clocks at the retirement instant.
+TEST_F(SlaAgreementTest, RetirementEndsClocksAtItsInstantWhateverFollows) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 1, 2);  // P2: 8h office.
+  Exec(*engine_, R"({"retireSlaPolicy":{"policyId":"p-office",
+      "at":"2026-11-23T09:00:00Z"}})");
+  // An event before the retirement that arrives after it (a late
+  // acknowledgement) still stops the response clock first.
+  Exec(*engine_, R"({"acknowledgeIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T08:30:00Z","by":"desk"}})");
+  for (const SlaClockView& v : ClocksOf("INC1", "p-office")) {
+    if (v.target_type == "response") {
+      EXPECT_EQ(v.state.status(), SLA_CLOCK_STATUS_MET);
+    } else {
+      EXPECT_EQ(v.state.phase(), SLA_CLOCK_PHASE_CANCELLED);
+      EXPECT_EQ(v.state.cancelled_at_us(),
+                absl::ToUnixMicros(T("2026-11-23T09:00:00Z")));
+      EXPECT_EQ(v.state.business_elapsed_us(), int64_t{3'600'000'000});
+    }
+  }
+  // Events after it change nothing.
+  Exec(*engine_, R"({"resolveIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T12:00:00Z","resolutionCode":"fixed"}})");
+  for (const SlaClockView& v : ClocksOf("INC1", "p-office")) {
+    if (v.target_type == "resolution") {
+      EXPECT_EQ(v.state.phase(), SLA_CLOCK_PHASE_CANCELLED);
+    }
+  }
+  ASSERT_TRUE(engine_->RebuildProjection("sla").ok());
+  for (const SlaClockView& v : ClocksOf("INC1", "p-office")) {
+    if (v.target_type == "resolution") {
+      EXPECT_EQ(v.state.cancelled_at_us(),
+                absl::ToUnixMicros(T("2026-11-23T09:00:00Z")));
+    }
+  }
+  ExpectVerified();
+}
+
+TEST_F(SlaAgreementTest, RetireRefusesUnknownAndRetiredPolicies) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  auto unknown = engine_->Execute(Cmd(
+      R"({"retireSlaPolicy":{"policyId":"nope","at":"2026-11-23T09:00:00Z"}})"));
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(unknown.status().message(), "policy nope"))
+      << unknown.status();
+  Exec(*engine_, R"({"retireSlaPolicy":{"policyId":"p-office",
+      "at":"2026-11-23T09:00:00Z"}})");
+  auto again = engine_->Execute(Cmd(
+      R"({"retireSlaPolicy":{"policyId":"p-office","at":"2026-11-23T10:00:00Z"}})"));
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(again.status().message(),
+                                "retired at 2026-11-23T09:00:00Z"))
+      << again.status();
+  auto redefine = engine_->Execute(Cmd(absl::StrCat(
+      R"({"defineSlaPolicy":{"at":"2026-11-24T00:00:00Z","policy":)",
+      OfficePolicyJson(), "}}")));
+  EXPECT_EQ(redefine.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(redefine.status().message(), "another id"))
+      << redefine.status();
+  // Nothing was appended by the refused commands.
+  auto stream = engine_->ReadStream("policy/p-office", 0, 100);
+  ASSERT_TRUE(stream.ok());
+  EXPECT_EQ(stream->size(), 2u);
+}
+
+}  // namespace
+}  // namespace slate
