@@ -789,7 +789,7 @@ slate_cc_binary(tests_fuzz_servicenow_import_fuzzer PATH tests/fuzz/servicenow_i
 )
 
 # //tests/fuzz:servicenow_import_replay_test
-slate_cc_test(tests_fuzz_servicenow_import_replay_test PATH tests/fuzz/servicenow_import_replay_test SIZE small
+slate_cc_test(tests_fuzz_servicenow_import_replay_test PATH tests/fuzz/servicenow_import_replay_test SIZE medium
   SRCS
   DEPS
     tests_fuzz_replay_main
