@@ -136,7 +136,9 @@ std::string ClockLine(const SlaClockView& c) {
     return absl::FormatDuration(absl::Microseconds(us));
   };
   std::string line = absl::StrCat(
-      c.policy_id, " ", c.target_type, " cycle ", c.cycle, ": ",
+      c.policy_id, " ", c.target_type, " cycle ", c.cycle,
+      c.stay_group.empty() ? "" : absl::StrCat(" (group ", c.stay_group, ")"),
+      ": ",
       SlaClockStatus_Name(s.status()).substr(17), " (",
       SlaClockPhase_Name(s.phase()).substr(16), "), target ",
       dur(s.target_us()), ", used ", dur(s.business_elapsed_us()),

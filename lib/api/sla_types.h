@@ -43,6 +43,9 @@ struct SlaClockView {
   std::string category;
   std::string contact_type;
   int priority = 0;
+  // An OLA cycle (SLA_AGREEMENT_KIND_OLA): the assignment group of its
+  // stay, which `group` then names too. Empty for other clocks.
+  std::string stay_group;
 };
 
 // Filters for Engine::AtRisk; an empty/zero field matches anything.

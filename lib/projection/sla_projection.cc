@@ -215,6 +215,10 @@ struct Item {
   SlaRecordTransition transition;
   int priority_before = 0;
   int priority_after = 0;
+  // An incident's assignment group after the event, and whether the event
+  // changed it (OLA clocks follow it).
+  std::string group;
+  bool group_changed = false;
 };
 
 struct Clk {
@@ -263,8 +267,13 @@ void EvolveRecord(SlaRecordState* rec, Item* item) {
     rec->mutable_change()->clear_version();
     item->transition.state = ChangeStateName(rec->change().status());
   } else {
+    const bool assigns = item->e->has_incident_assigned();
+    std::string group_before;
+    if (assigns) group_before = rec->incident().assignment_group();
     EvolveIncident(*item->e, rec->mutable_incident());
     rec->mutable_incident()->clear_version();
+    item->group = rec->incident().assignment_group();
+    item->group_changed = assigns && group_before != item->group;
     item->transition.state =
         std::string(IncidentStateName(rec->incident().status()));
     if (rec->incident().status() == INCIDENT_ON_HOLD) {
@@ -586,7 +595,7 @@ class RecordFold {
   }
 
   // Puts `c` in place of the clock of `key`, whatever is stored there.
-  void Replace(const std::string& key, Clk c) {
+  Clk* Replace(const std::string& key, Clk c) {
     ClockCache::Entry* e = clocks_.Insert(key);
     if (e->present && e->value.indexed_due.has_value() &&
         !c.indexed_due.has_value()) {
@@ -595,6 +604,7 @@ class RecordFold {
     e->value = std::move(c);
     e->present = true;
     touched_.push_back(e);
+    return &e->value;
   }
 
   absl::StatusOr<Clk*> Current(const SlaAttachment& a,
@@ -647,13 +657,32 @@ class RecordFold {
   // is the slot's current clock (Current(a, slot), not null).
   absl::Status Transition(SlaAttachment& a, SlaAttachedClock& slot,
                           const PolicyEntry& p, const Item& item, Clk* c) {
+    if (p.policy.kind() == SLA_AGREEMENT_KIND_OLA) {
+      return TransitionOla(a, slot, p, item, c);
+    }
+    if (p.policy.kind() == SLA_AGREEMENT_KIND_UC) {
+      return TransitionUc(a, slot, p, item, c);
+    }
     std::optional<SlaClockInputKind> kind = SlaDecideInput(
         SlaRulesFor(p.policy, slot.metric()), c->clock->phase(),
         item.transition);
     if (!kind.has_value()) return absl::OkStatus();
+    const SlaClockInput input = InputFor(*kind, p, item);
+    if (*kind != SlaClockInputKind::kReopen ||
+        p.policy.reopen() == SLA_REOPEN_MODE_RESUME) {
+      Feed(*c, p, input);
+      return absl::OkStatus();
+    }
+    NewCycle(a, slot, p, *c, input);
+    return absl::OkStatus();
+  }
+
+  // The clock input a decided kind means at the item's instant.
+  static SlaClockInput InputFor(SlaClockInputKind kind, const PolicyEntry& p,
+                                const Item& item) {
     const absl::Time at = absl::FromUnixMicros(item.at_us);
     SlaClockInput input;
-    switch (*kind) {
+    switch (kind) {
       case SlaClockInputKind::kStart:
         input = SlaClockInput::Start(at);
         break;
@@ -675,24 +704,113 @@ class RecordFold {
         input = SlaClockInput::Reopen(at, p.policy.reopen());
         break;
       default:
-        return absl::OkStatus();
+        input = SlaClockInput::AdvanceTo(at);
+        break;
     }
-    if (*kind != SlaClockInputKind::kReopen ||
-        p.policy.reopen() == SLA_REOPEN_MODE_RESUME) {
-      Feed(*c, p, input);
-      return absl::OkStatus();
-    }
-    // NEW_CYCLE: the old cycle keeps its state; a new clock takes the slot.
+    return input;
+  }
+
+  // NEW_CYCLE: the old cycle keeps its state; a new clock (cycle + 1, from
+  // `input`, a Reopen) takes the slot. Returns it, or nullptr if the clock
+  // refused the input.
+  Clk* NewCycle(SlaAttachment& a, SlaAttachedClock& slot, const PolicyEntry& p,
+                const Clk& c, const SlaClockInput& input) {
     Clk next;
-    next.clock = *c->clock;
-    if (!Feed(next, p, input)) return absl::OkStatus();
+    next.clock = *c.clock;
+    if (!Feed(next, p, input)) return nullptr;
     next.stored.clear_fired();  // Facts of the new cycle only.
     const std::string key = SlaClockKey(rec_.stream(), a.policy_id(),
                                         slot.metric(), next.clock->cycle());
     slot.set_cycle(next.clock->cycle());
     next.dirty = true;
     next.indexed_due = std::nullopt;  // A new key: nothing indexed yet.
-    Replace(key, std::move(next));
+    return Replace(key, std::move(next));
+  }
+
+  static bool Contains(const google::protobuf::RepeatedPtrField<std::string>& l,
+                       const std::string& v) {
+    return std::find(l.begin(), l.end(), v) != l.end();
+  }
+
+  // An OLA clock (SlaAgreementKind): one cycle per stay of the incident in
+  // one of the policy's groups.
+  absl::Status TransitionOla(SlaAttachment& a, SlaAttachedClock& slot,
+                             const PolicyEntry& p, const Item& item, Clk* c) {
+    const SlaClockRules& rules = SlaRulesFor(p.policy, slot.metric());
+    const absl::Time at = absl::FromUnixMicros(item.at_us);
+    SlaClockPhase phase = c->clock->phase();
+    if (phase == SLA_CLOCK_PHASE_RUNNING || phase == SLA_CLOCK_PHASE_PAUSED) {
+      if (item.group_changed) {
+        // Reassigned: the stay in the old group ends here (a new one may
+        // start below).
+        Feed(*c, p, SlaClockInput::Stop(at));
+        phase = c->clock->phase();
+      } else {
+        std::optional<SlaClockInputKind> kind =
+            SlaDecideInput(rules, phase, item.transition);
+        if (kind.has_value() && *kind != SlaClockInputKind::kStart &&
+            *kind != SlaClockInputKind::kReopen) {
+          Feed(*c, p, InputFor(*kind, p, item));
+        }
+        return absl::OkStatus();
+      }
+    }
+    const bool enters =
+        Contains(p.policy.groups(), item.group) &&
+        (item.group_changed || item.transition.event == "incident_reopened");
+    if (!enters || SlaConditionMatches(rules.stop(), item.transition) ||
+        SlaConditionMatches(rules.cancel(), item.transition)) {
+      return absl::OkStatus();
+    }
+    Clk* stay = nullptr;
+    if (phase == SLA_CLOCK_PHASE_NOT_STARTED) {
+      if (Feed(*c, p, SlaClockInput::Start(at))) stay = c;
+    } else if (phase == SLA_CLOCK_PHASE_STOPPED) {
+      stay = NewCycle(a, slot, p, *c,
+                      SlaClockInput::Reopen(at, SLA_REOPEN_MODE_NEW_CYCLE));
+    }
+    if (stay == nullptr) return absl::OkStatus();
+    stay->stored.set_group(item.group);
+    if (SlaConditionMatches(rules.pause(), item.transition)) {
+      // Assigned while on hold: the stay starts paused.
+      Feed(*stay, p, InputFor(SlaClockInputKind::kPause, p, item));
+    }
+    return absl::OkStatus();
+  }
+
+  // A UC clock (SlaAgreementKind): runs while the incident waits on the
+  // supplier, paused otherwise, until the policy's stop or cancel rule.
+  absl::Status TransitionUc(SlaAttachment& a, SlaAttachedClock& slot,
+                            const PolicyEntry& p, const Item& item, Clk* c) {
+    const SlaClockRules& rules = SlaRulesFor(p.policy, slot.metric());
+    const absl::Time at = absl::FromUnixMicros(item.at_us);
+    const bool waiting =
+        item.transition.state == "on_hold" &&
+        Contains(p.policy.supplier_hold_reasons(), item.transition.hold_reason);
+    const SlaClockPhase phase = c->clock->phase();
+    if (phase == SLA_CLOCK_PHASE_RUNNING || phase == SLA_CLOCK_PHASE_PAUSED) {
+      if (SlaConditionMatches(rules.cancel(), item.transition)) {
+        Feed(*c, p, SlaClockInput::Cancel(at));
+      } else if (SlaConditionMatches(rules.stop(), item.transition)) {
+        Feed(*c, p, SlaClockInput::Stop(at));
+      } else if (phase == SLA_CLOCK_PHASE_RUNNING && !waiting) {
+        Feed(*c, p, SlaClockInput::Pause(at, "not waiting on the supplier"));
+      } else if (phase == SLA_CLOCK_PHASE_PAUSED && waiting) {
+        Feed(*c, p, SlaClockInput::Resume(at));
+      }
+      return absl::OkStatus();
+    }
+    if (!waiting) return absl::OkStatus();
+    if (phase == SLA_CLOCK_PHASE_NOT_STARTED) {
+      Feed(*c, p, SlaClockInput::Start(at));
+    } else if (phase == SLA_CLOCK_PHASE_STOPPED) {
+      const SlaClockInput reopen = SlaClockInput::Reopen(at, p.policy.reopen());
+      if (p.policy.reopen() == SLA_REOPEN_MODE_RESUME) {
+        Feed(*c, p, reopen);
+      } else {
+        NewCycle(a, slot, p, *c, reopen);
+      }
+    }
     return absl::OkStatus();
   }
 
@@ -943,6 +1061,8 @@ absl::StatusOr<SlaClockView> MakeView(const SlaStoredClock& stored,
       v.contact_type = rec->incident().contact_type();
     }
   }
+  // An OLA cycle belongs to the group of its stay.
+  if (!stored.group().empty()) v.group = v.stay_group = stored.group();
   return v;
 }
 

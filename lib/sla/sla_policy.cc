@@ -143,6 +143,78 @@ void FillSlaPolicyDefaults(SlaPolicy* policy) {
   if (policy->reopen() == SLA_REOPEN_MODE_UNSPECIFIED) {
     policy->set_reopen(SLA_REOPEN_MODE_NEW_CYCLE);
   }
+  const SlaAgreementKind kind = policy->kind();
+  if (kind == SLA_AGREEMENT_KIND_OLA || kind == SLA_AGREEMENT_KIND_UC) {
+    if (policy->applies_to().record_types_size() == 0) {
+      policy->mutable_applies_to()->add_record_types("incident");
+    }
+  }
+  if (kind == SLA_AGREEMENT_KIND_UC &&
+      policy->supplier_hold_reasons_size() == 0) {
+    policy->add_supplier_hold_reasons("AWAITING_VENDOR");
+  }
+}
+
+// The fields of an OLA or UC policy (see SlaAgreementKind).
+static absl::Status CheckAgreementKind(const Checker& check,
+                                       const SlaPolicy& policy) {
+  const SlaAgreementKind kind = policy.kind();
+  if (!SlaAgreementKind_IsValid(kind)) {
+    return check.Error("kind", absl::StrCat("unknown agreement kind ",
+                                            static_cast<int>(kind)));
+  }
+  const bool ola = kind == SLA_AGREEMENT_KIND_OLA;
+  const bool uc = kind == SLA_AGREEMENT_KIND_UC;
+  if (!ola && policy.groups_size() > 0) {
+    return check.Error("groups", "only an OLA policy names groups");
+  }
+  if (!uc && policy.supplier_hold_reasons_size() > 0) {
+    return check.Error("supplier_hold_reasons",
+                       "only a UC policy names supplier hold reasons");
+  }
+  if (!ola && !uc) return absl::OkStatus();
+  const absl::string_view name = ola ? "an OLA" : "a UC";
+  if (ola && policy.groups_size() == 0) {
+    return check.Error("groups",
+                       "required: the assignment groups the OLA is with");
+  }
+  for (int i = 0; i < policy.groups_size(); ++i) {
+    if (policy.groups(i).empty()) {
+      return check.Error(absl::StrCat("groups[", i, "]"), "must not be empty");
+    }
+  }
+  for (int i = 0; i < policy.supplier_hold_reasons_size(); ++i) {
+    if (!IsIdentifier(policy.supplier_hold_reasons(i), /*upper=*/true)) {
+      return check.Error(
+          absl::StrCat("supplier_hold_reasons[", i, "]"),
+          absl::StrCat("not a hold reason name (e.g. AWAITING_VENDOR): \"",
+                       policy.supplier_hold_reasons(i), "\""));
+    }
+  }
+  const SlaAppliesTo& applies = policy.applies_to();
+  for (int i = 0; i < applies.record_types_size(); ++i) {
+    if (applies.record_types(i) != "incident") {
+      return check.Error(
+          absl::StrCat("applies_to.record_types[", i, "]"),
+          absl::StrCat(name, " policy applies to incidents only"));
+    }
+  }
+  for (int i = 0; i < policy.targets_size(); ++i) {
+    const SlaPriorityTargets& t = policy.targets(i);
+    if (!t.response().empty() || !t.update().empty()) {
+      return check.Error(
+          absl::StrCat("targets[", i, "]"),
+          absl::StrCat(name, " policy sets resolution targets only"));
+    }
+  }
+  if (!IsEmpty(policy.resolution().start())) {
+    return check.Error(
+        "resolution.start",
+        absl::StrCat("must be empty for ", name, " policy: its clocks start ",
+                     ola ? "when the incident is assigned to one of its groups"
+                         : "when the incident waits on the supplier"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateSlaPolicy(const SlaPolicy& policy,
@@ -229,6 +301,8 @@ absl::Status ValidateSlaPolicy(const SlaPolicy& policy,
     }
   }
 
+  if (absl::Status s = CheckAgreementKind(check, policy); !s.ok()) return s;
+
   for (const MetricField& m : kMetrics) {
     const SlaClockRules& rules = SlaRulesFor(policy, m.metric);
     const std::pair<const SlaCondition*, absl::string_view> conds[] = {
@@ -241,8 +315,10 @@ absl::Status ValidateSlaPolicy(const SlaPolicy& policy,
           CheckCondition(check, *cond, absl::StrCat(m.name, ".", name));
       if (!s.ok()) return s;
     }
+    const bool implicit_start = policy.kind() == SLA_AGREEMENT_KIND_OLA ||
+                                policy.kind() == SLA_AGREEMENT_KIND_UC;
     if (metric_used[m.metric]) {
-      if (IsEmpty(rules.start())) {
+      if (IsEmpty(rules.start()) && !implicit_start) {
         return check.Error(absl::StrCat(m.name, ".start"),
                            "required: the policy sets a target for this "
                            "measure, so it needs a start condition");

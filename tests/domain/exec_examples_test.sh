@@ -89,6 +89,10 @@ expect_contains "INC41 explain" "$x" "policy retired"
 s=$(show incident INC42 --db "$TMP/sla" --clocks)
 case "$s" in *contract-2026*) fail "INC42: a retired policy attached: $s" ;; esac
 expect_contains "INC42" "$s" "high-priority"
+s=$(show incident INC43 --db "$TMP/sla" --clocks)
+expect_contains "INC43 OLA network" "$s" "ola-infra resolution cycle 1 (group network): MET (STOPPED), target 2h, used 1h30m"
+expect_contains "INC43 OLA database" "$s" "ola-infra resolution cycle 2 (group database): MET (STOPPED), target 2h, used 1h25m (70.8%), paused 3h"
+expect_contains "INC43 UC" "$s" "uc-dbvendor resolution cycle 1: MET (STOPPED), target 4h, used 3h"
 
 # The issue's lines, exactly as written, then a bad command.
 db="$TMP/issue"

@@ -2,7 +2,10 @@
 // matching a policy ends that policy's clocks (unless the policy keeps
 // them), and RetireSlaPolicy ends every clock of a policy at its instant
 // and stops it attaching. Arrival order and rebuilds: sla_shuffle_test.
+#include <cstdio>
+#include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -278,6 +281,261 @@ TEST_F(SlaAgreementTest, RetireRefusesUnknownAndRetiredPolicies) {
   auto stream = engine_->ReadStream("policy/p-office", 0, 100);
   ASSERT_TRUE(stream.ok());
   EXPECT_EQ(stream->size(), 2u);
+}
+
+// An OLA with the network and database groups: 4h of business time per
+// stay at P3, on the office calendar, paused on hold.
+std::string OlaPolicyJson() {
+  return R"({"id":"ola-infra","calendarId":"office-berlin","kind":"SLA_AGREEMENT_KIND_OLA",
+    "groups":["network","database"],
+    "targets":[{"priority":3,"resolution":"4h"}],
+    "resolution":{"pause":{"states":["on_hold"]},
+                  "stop":{"states":["resolved","closed"]},
+                  "cancel":{"states":["cancelled"]}}})";
+}
+
+void Assign(Engine& engine, const std::string& id, const std::string& at,
+            const std::string& group) {
+  Exec(engine, absl::StrCat(R"({"assignIncident":{"incidentId":")", id,
+                            R"(","at":")", at, R"(","group":")", group,
+                            R"("}})"));
+}
+
+// Mon 2026-11-23 (Berlin office 09:00-17:00, UTC+1): network holds the
+// incident 09:00-11:00, service desk (not in the OLA) 11:00-12:00,
+// database 12:00-13:00 with an hour on hold, network again from 14:00 to
+// the resolve at 15:00.
+TEST_F(SlaAgreementTest, OlaCountsEachStayInAGroupAsACycleOfItsOwn) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  DefinePolicy(OlaPolicyJson());
+  OpenIncident("INC1", "2026-11-23T07:30:00Z", 2, 2);  // P3, 08:30 Berlin.
+  std::vector<SlaClockView> ola = ClocksOf("INC1", "ola-infra");
+  ASSERT_EQ(ola.size(), 1u);
+  EXPECT_EQ(ola[0].state.phase(), SLA_CLOCK_PHASE_NOT_STARTED);
+
+  Assign(*engine_, "INC1", "2026-11-23T08:00:00Z", "network");
+  Assign(*engine_, "INC1", "2026-11-23T10:00:00Z", "service-desk");
+  Assign(*engine_, "INC1", "2026-11-23T11:00:00Z", "database");
+  Exec(*engine_, R"({"holdIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T11:15:00Z","reason":"AWAITING_CALLER"}})");
+  Exec(*engine_, R"({"resumeIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T11:45:00Z"}})");
+  Assign(*engine_, "INC1", "2026-11-23T12:00:00Z", "network");
+  Exec(*engine_, R"({"resolveIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T14:00:00Z","resolutionCode":"fixed"}})");
+
+  ola = ClocksOf("INC1", "ola-infra");
+  ASSERT_EQ(ola.size(), 3u);
+  struct Want {
+    std::string group;
+    int64_t business_minutes;
+    int64_t paused_minutes;
+  };
+  const Want want[] = {{"network", 120, 0}, {"database", 30, 30},
+                       {"network", 120, 0}};
+  for (size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(ola[i].cycle, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(ola[i].group, want[i].group);
+    EXPECT_EQ(ola[i].stay_group, want[i].group);
+    EXPECT_EQ(ola[i].state.status(), SLA_CLOCK_STATUS_MET);
+    EXPECT_EQ(ola[i].state.business_elapsed_us(),
+              want[i].business_minutes * 60'000'000);
+    EXPECT_EQ(ola[i].state.paused_us(), want[i].paused_minutes * 60'000'000);
+  }
+  // The customer's SLA clock is one, across every group.
+  EXPECT_EQ(ClocksOf("INC1", "p-office").size(), 0u);  // P3: not office's.
+  ExpectVerified();
+}
+
+TEST_F(SlaAgreementTest, OlaStayBreachesAndTheNextGroupStartsFresh) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  DefinePolicy(OlaPolicyJson());
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 2, 2);
+  Assign(*engine_, "INC1", "2026-11-23T08:00:00Z", "database");
+  // 4h of office time from Mon 09:00 Berlin: due 13:00 Berlin.
+  std::vector<Envelope> fired =
+      FiredFor(T("2026-11-23T16:00:00Z"), "ola-infra");
+  ASSERT_FALSE(fired.empty());
+  EXPECT_TRUE(fired.back().has_sla_breached());
+  EXPECT_EQ(fired.back().occurred_at_us(),
+            absl::ToUnixMicros(T("2026-11-23T12:00:00Z")));
+  Assign(*engine_, "INC1", "2026-11-23T15:00:00Z", "network");
+  std::vector<SlaClockView> ola = ClocksOf("INC1", "ola-infra");
+  ASSERT_EQ(ola.size(), 2u);
+  EXPECT_EQ(ola[0].state.status(), SLA_CLOCK_STATUS_BREACHED);
+  EXPECT_EQ(ola[0].state.phase(), SLA_CLOCK_PHASE_STOPPED);
+  EXPECT_EQ(ola[0].group, "database");
+  EXPECT_EQ(ola[1].state.status(), SLA_CLOCK_STATUS_RUNNING);
+  EXPECT_EQ(ola[1].group, "network");
+  EXPECT_EQ(ola[1].state.business_elapsed_us(), 0);
+  ExpectVerified();
+}
+
+TEST_F(SlaAgreementTest, UcRunsOnlyWhileWaitingOnTheSupplier) {
+  DefinePolicy(R"({"id":"uc-mailvendor","calendarId":"24x7","kind":"SLA_AGREEMENT_KIND_UC",
+    "targets":[{"priority":3,"resolution":"8h"}],
+    "resolution":{"stop":{"states":["resolved","closed"]},
+                  "cancel":{"states":["cancelled"]}}})");
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 2, 2);
+  auto hold = [&](const std::string& at, const std::string& reason) {
+    Exec(*engine_, absl::StrCat(R"({"holdIncident":{"incidentId":"INC1","at":")",
+                                at, R"(","reason":")", reason, R"("}})"));
+  };
+  auto resume = [&](const std::string& at) {
+    Exec(*engine_, absl::StrCat(
+                       R"({"resumeIncident":{"incidentId":"INC1","at":")", at,
+                       R"("}})"));
+  };
+  hold("2026-11-23T09:00:00Z", "AWAITING_CALLER");  // Not the supplier.
+  resume("2026-11-23T10:00:00Z");
+  hold("2026-11-23T11:00:00Z", "AWAITING_VENDOR");  // 3h waiting.
+  resume("2026-11-23T14:00:00Z");
+  hold("2026-11-24T09:00:00Z", "AWAITING_VENDOR");  // 2h waiting.
+  resume("2026-11-24T11:00:00Z");
+  Exec(*engine_, R"({"resolveIncident":{"incidentId":"INC1",
+      "at":"2026-11-24T12:00:00Z","resolutionCode":"fixed"}})");
+  std::vector<SlaClockView> uc = ClocksOf("INC1", "uc-mailvendor");
+  ASSERT_EQ(uc.size(), 1u);
+  EXPECT_EQ(uc[0].state.status(), SLA_CLOCK_STATUS_MET);
+  EXPECT_EQ(uc[0].state.business_elapsed_us(), int64_t{5} * 3'600'000'000);
+  EXPECT_EQ(uc[0].state.started_at_us(),
+            absl::ToUnixMicros(T("2026-11-23T11:00:00Z")));
+  ExpectVerified();
+}
+
+// Property: on random incidents (24x7 calendar), the OLA's cycles are the
+// stays in its groups and their business time is the time assigned there,
+// off hold, before the resolve; the UC's business time is the time on hold
+// awaiting the vendor before the resolve. The oracle walks the commands.
+TEST_F(SlaAgreementTest, OlaAndUcClocksEqualAnOracleOnRandomIncidents) {
+  DefinePolicy(R"({"id":"ola","calendarId":"24x7","kind":"SLA_AGREEMENT_KIND_OLA",
+    "groups":["network","database"],
+    "targets":[{"priority":3,"resolution":"1000h"}],
+    "resolution":{"pause":{"states":["on_hold"]},
+                  "stop":{"states":["resolved","closed"]}}})");
+  DefinePolicy(R"({"id":"uc","calendarId":"24x7","kind":"SLA_AGREEMENT_KIND_UC",
+    "targets":[{"priority":3,"resolution":"1000h"}],
+    "resolution":{"stop":{"states":["resolved","closed"]}}})");
+  const uint64_t seed = 20261206;
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  const char* groups[] = {"network", "database", "desk"};
+  const char* reasons[] = {"AWAITING_VENDOR", "AWAITING_CALLER"};
+  for (int i = 0; i < 40; ++i) {
+    const std::string id = absl::StrCat("R", i);
+    SCOPED_TRACE(id);
+    int64_t t = absl::ToUnixMicros(T("2026-11-23T08:00:00Z"));
+    auto at = [&] {
+      return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMicros(t),
+                              absl::UTCTimeZone());
+    };
+    OpenIncident(id, at(), 2, 2);
+    // Oracle state.
+    std::string group;
+    bool on_hold = false, vendor = false;
+    std::map<std::string, int64_t> ola_us;  // Per group.
+    int64_t uc_us = 0;
+    int stays = 0;
+    auto advance = [&](int64_t minutes) {
+      const int64_t d = minutes * 60'000'000;
+      if ((group == "network" || group == "database") && !on_hold) {
+        ola_us[group] += d;
+      }
+      if (on_hold && vendor) uc_us += d;
+      t += d;
+    };
+    const int steps = 2 + static_cast<int>(rng() % 8);
+    for (int k = 0; k < steps; ++k) {
+      advance(1 + static_cast<int64_t>(rng() % 300));
+      const int what = static_cast<int>(rng() % 3);
+      if (what == 0 || on_hold) {
+        if (on_hold) {
+          Exec(*engine_, absl::StrCat(R"({"resumeIncident":{"incidentId":")",
+                                      id, R"(","at":")", at(), R"("}})"));
+          on_hold = vendor = false;
+          continue;
+        }
+      }
+      if (what <= 1) {
+        const std::string g = groups[rng() % 3];
+        if (g == group) continue;
+        Exec(*engine_, absl::StrCat(R"({"assignIncident":{"incidentId":")", id,
+                                    R"(","at":")", at(), R"(","group":")", g,
+                                    R"("}})"));
+        group = g;
+        stays += g != "desk";
+      } else {
+        const std::string r = reasons[rng() % 2];
+        Exec(*engine_, absl::StrCat(R"({"holdIncident":{"incidentId":")", id,
+                                    R"(","at":")", at(), R"(","reason":")", r,
+                                    R"("}})"));
+        on_hold = true;
+        vendor = r == "AWAITING_VENDOR";
+      }
+    }
+    advance(1 + static_cast<int64_t>(rng() % 300));
+    if (on_hold) {
+      Exec(*engine_, absl::StrCat(R"({"resumeIncident":{"incidentId":")", id,
+                                  R"(","at":")", at(), R"("}})"));
+      on_hold = vendor = false;
+    }
+    Exec(*engine_, absl::StrCat(R"({"resolveIncident":{"incidentId":")", id,
+                                R"(","at":")", at(),
+                                R"(","resolutionCode":"fixed"}})"));
+
+    std::map<std::string, int64_t> got;
+    int cycles = 0;
+    for (const SlaClockView& v : ClocksOf(id, "ola")) {
+      if (!v.state.has_started_at_us()) continue;  // Never in a group.
+      ++cycles;
+      EXPECT_EQ(v.state.phase(), SLA_CLOCK_PHASE_STOPPED) << v.cycle;
+      got[v.group] += v.state.business_elapsed_us();
+    }
+    EXPECT_EQ(cycles, stays);
+    for (const char* g : {"network", "database"}) {
+      EXPECT_EQ(got[g], ola_us[g]) << g;
+    }
+    std::vector<SlaClockView> uc = ClocksOf(id, "uc");
+    ASSERT_EQ(uc.size(), 1u);
+    EXPECT_EQ(uc[0].state.business_elapsed_us(), uc_us);
+  }
+  ExpectVerified();
+}
+
+TEST_F(SlaAgreementTest, OlaAndUcPoliciesAreValidated) {
+  auto define = [&](const std::string& json) {
+    return engine_
+        ->Execute(Cmd(absl::StrCat(
+            R"({"defineSlaPolicy":{"at":"2026-11-01T00:00:00Z","policy":)",
+            json, "}}")))
+        .status();
+  };
+  absl::Status st = define(R"({"id":"o1","calendarId":"24x7","kind":"SLA_AGREEMENT_KIND_OLA",
+      "targets":[{"priority":3,"resolution":"4h"}],
+      "resolution":{"stop":{"states":["resolved"]}}})");
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(st.message(), "groups: required")) << st;
+  st = define(R"({"id":"o2","calendarId":"24x7","kind":"SLA_AGREEMENT_KIND_OLA",
+      "groups":["network"],"targets":[{"priority":3,"response":"1h"}],
+      "resolution":{"stop":{"states":["resolved"]}}})");
+  EXPECT_TRUE(absl::StrContains(st.message(), "resolution targets only")) << st;
+  st = define(R"({"id":"o3","calendarId":"24x7","kind":"SLA_AGREEMENT_KIND_OLA",
+      "groups":["network"],"targets":[{"priority":3,"resolution":"4h"}],
+      "resolution":{"start":{"events":["incident_opened"]},
+                    "stop":{"states":["resolved"]}}})");
+  EXPECT_TRUE(absl::StrContains(st.message(), "resolution.start: must be empty"))
+      << st;
+  st = define(R"({"id":"s1","calendarId":"24x7","groups":["network"],
+      "targets":[{"priority":3,"resolution":"4h"}],
+      "resolution":{"start":{"events":["incident_opened"]},
+                    "stop":{"states":["resolved"]}}})");
+  EXPECT_TRUE(absl::StrContains(st.message(), "only an OLA policy")) << st;
+  st = define(R"({"id":"u1","calendarId":"24x7","kind":"SLA_AGREEMENT_KIND_UC",
+      "appliesTo":{"recordTypes":["change"]},
+      "targets":[{"priority":3,"resolution":"4h"}],
+      "resolution":{"stop":{"states":["resolved"]}}})");
+  EXPECT_TRUE(absl::StrContains(st.message(), "incidents only")) << st;
 }
 
 }  // namespace
