@@ -7,9 +7,13 @@
 //   sn-res  resolution  P1   412         188              68.7%  ...
 //   as of 2017-02-11T10:42:00Z: 57 clock(s) change verdict
 //
-// - `--policies FILE` (required): SLA policies (one object or a JSON array,
+// - `--policies FILE`: SLA policies (one object or a JSON array,
 //   proto/sla.proto's JSON form): each replaces the policy in force with the
 //   same id, or is added.
+// - `--matrix FILE`: another priority matrix (the JSON of
+//   examples/servicenow/priority_matrix.json): each incident's priority is
+//   computed again from its recorded impact and urgency (manual overrides
+//   stay). At least one of --policies and --matrix.
 // - `--calendars FILE`: business calendars (one object or an array) the
 //   policies may name, besides the database's and "24x7".
 // - `--from TIME`, `--to TIME` (RFC 3339): only clocks started in
@@ -33,6 +37,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/api/engine.h"
+#include "lib/api/names.h"
 #include "lib/import/sla_policies.h"
 #include "tools/cli.h"
 
@@ -42,6 +47,7 @@ namespace {
 struct WhatIfFlags {
   std::string db;
   std::string policies;
+  std::string matrix;
   std::string calendars;
   std::string from;
   std::string to;
@@ -91,20 +97,35 @@ int RunWhatIf(const WhatIfFlags& f) {
   OpenedEngine db = OpenEngine("whatif", options, f.db, std::nullopt, &code);
   if (db.engine == nullptr) return code;
   SlaWhatIfQuery q;
-  std::string text;
-  if (!ReadWholeFile(f.policies, &text)) {
-    return Usage("whatif", absl::StrCat("cannot read ", f.policies));
+  if (f.policies.empty() && f.matrix.empty()) {
+    return Usage("whatif", "give --policies FILE, --matrix FILE or both");
   }
+  std::string text;
   absl::StatusOr<ExecuteResult> matrix =
       db.engine->LoadAggregate("priority-matrix", "");
-  const int levels =
-      matrix.ok() ? matrix->priority_matrix().level_names_size() : 5;
-  auto policies = LoadSlaPolicyListJson(text, levels);
-  if (!policies.ok()) {
-    return Usage("whatif",
-                 absl::StrCat(f.policies, ": ", policies.status().message()));
+  int levels = matrix.ok() ? matrix->priority_matrix().level_names_size() : 5;
+  if (!f.matrix.empty()) {
+    if (!ReadWholeFile(f.matrix, &text)) {
+      return Usage("whatif", absl::StrCat("cannot read ", f.matrix));
+    }
+    absl::StatusOr<PriorityMatrix> m = ParsePriorityMatrixJson(text);
+    if (!m.ok()) {
+      return Usage("whatif", absl::StrCat(f.matrix, ": ", m.status().message()));
+    }
+    levels = m->level_names_size();
+    q.matrix = *std::move(m);
   }
-  q.policies = *std::move(policies);
+  if (!f.policies.empty()) {
+    if (!ReadWholeFile(f.policies, &text)) {
+      return Usage("whatif", absl::StrCat("cannot read ", f.policies));
+    }
+    auto policies = LoadSlaPolicyListJson(text, levels);
+    if (!policies.ok()) {
+      return Usage("whatif",
+                   absl::StrCat(f.policies, ": ", policies.status().message()));
+    }
+    q.policies = *std::move(policies);
+  }
   if (!f.calendars.empty()) {
     auto calendars = LoadCalendars(f.calendars);
     if (!calendars.ok()) return Usage("whatif", calendars.status().message());
@@ -133,7 +154,10 @@ CommandRun SetUpWhatIfCommand(CLI::App* app) {
   app->add_option("--policies", f->policies,
                   "SLA policies (JSON object or array) replacing or adding "
                   "to the ones in force")
-      ->required()
+      ->type_name("FILE");
+  app->add_option("--matrix", f->matrix,
+                  "a priority matrix (JSON) to compute incidents' priorities "
+                  "again with")
       ->type_name("FILE");
   app->add_option("--calendars", f->calendars,
                   "calendars (JSON object or array) the policies may name")

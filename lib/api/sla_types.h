@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proto/calendar.pb.h"
+#include "proto/events.pb.h"
 #include "proto/sla.pb.h"
 
 namespace slate {
@@ -129,6 +130,12 @@ struct SlaWhatIfQuery {
   // a policy's calendar must be "24x7", defined in the database or here.
   std::vector<SlaPolicy> policies;
   std::vector<CalendarSpec> calendars;
+  // Another priority matrix: every incident's IncidentPrioritySet takes the
+  // priority this matrix gives its impact and urgency (validated:
+  // kInvalidArgument; an impact or urgency outside it: kInvalidArgument
+  // naming the record). Kept as recorded: a manual override, and an event
+  // without impact and urgency. Unset: the recorded priorities.
+  std::optional<PriorityMatrix> matrix;
   // Only clocks that started in [from, to) (unset: no bound).
   std::optional<absl::Time> from;
   std::optional<absl::Time> to;

@@ -13,6 +13,7 @@
 #include "google/protobuf/arena.h"
 #include "lib/base/status_macros.h"
 #include "lib/calendar/business_calendar.h"
+#include "lib/domain/priority_matrix.h"
 #include "lib/projection/memory_state.h"
 #include "lib/projection/sla_projection.h"
 #include "lib/projection/views.h"
@@ -88,6 +89,9 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
                      "\" is not one of priority, service, group, month"));
   }
   const int64_t end = log.NextPosition();
+  if (query.matrix.has_value()) {
+    SLATE_RETURN_IF_ERROR(ValidatePriorityMatrix(*query.matrix));
+  }
 
   // The definitions: the live ones with the query's over them.
   MemoryState scratch(&log);
@@ -148,7 +152,22 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
           e->has_sla_warning() || e->has_sla_breached()) {
         continue;
       }
-      SLATE_RETURN_IF_ERROR(fold.Apply(*e, scratch));
+      const PriorityMatrix* matrix =
+          query.matrix.has_value() ? &*query.matrix : nullptr;
+      if (matrix != nullptr && e->has_incident_priority_set() &&
+          !e->incident_priority_set().manual_override() &&
+          e->incident_priority_set().impact() > 0 &&
+          e->incident_priority_set().urgency() > 0) {
+        Envelope again = *e;
+        IncidentPrioritySet* p = again.mutable_incident_priority_set();
+        SLATE_ASSIGN_OR_RETURN(
+            int priority,
+            ComputePriority(*matrix, p->impact(), p->urgency(), e->stream()));
+        p->set_priority(priority);
+        SLATE_RETURN_IF_ERROR(fold.Apply(again, scratch));
+      } else {
+        SLATE_RETURN_IF_ERROR(fold.Apply(*e, scratch));
+      }
       if (fold.WantsFlush()) SLATE_RETURN_IF_ERROR(fold.Flush(scratch));
     }
     from = batch.back()->position() + 1;

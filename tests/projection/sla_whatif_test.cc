@@ -13,6 +13,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
+#include "lib/api/names.h"
 #include "tests/projection/sla_test_util.h"
 #include "tests/testing/temp_dir.h"
 
@@ -134,6 +135,51 @@ TEST_F(SlaWhatIfTest, ALongerTargetFlipsExactlyTheClocksWithinIt) {
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "policy,target,key,before_met,before_breached,before_compliance,"
             "after_met,after_breached,after_compliance,flips");
+}
+
+// Another matrix: impact 2 / urgency 2 is P3 under the default matrix
+// (the 24x7 policy's 24h) and P1 under this one (4h). INC1 (open 6h)
+// breaches under it; INC2's manual override to P3 keeps P3; INC3 (1/1, P1
+// either way) is unchanged.
+TEST_F(SlaWhatIfTest, AnotherMatrixRecomputesPrioritiesButNotOverrides) {
+  Exec(*engine_, absl::StrCat(R"({"defineSlaPolicy":{"at":"2026-11-01T00:00:00Z","policy":)",
+                              AllHoursPolicyJson(), "}}"));
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 2, 2);
+  Resolve("INC1", "2026-11-23T14:00:00Z");
+  OpenIncident("INC2", "2026-11-23T08:00:00Z", 2, 2);
+  Exec(*engine_, R"({"overrideIncidentPriority":{"incidentId":"INC2",
+      "at":"2026-11-23T08:01:00Z","priority":3,"reason":"agreed with caller"}})");
+  Resolve("INC2", "2026-11-23T14:00:00Z");
+  OpenIncident("INC3", "2026-11-23T08:00:00Z", 1, 1);
+  Resolve("INC3", "2026-11-23T10:00:00Z");
+  auto matrix = ParsePriorityMatrixJson(R"({"impactLevels":3,"urgencyLevels":3,
+      "levelNames":["Critical","High","Moderate"],
+      "cells":[{"impact":1,"urgency":1,"priority":1},{"impact":1,"urgency":2,"priority":1},
+               {"impact":1,"urgency":3,"priority":2},{"impact":2,"urgency":1,"priority":1},
+               {"impact":2,"urgency":2,"priority":1},{"impact":2,"urgency":3,"priority":2},
+               {"impact":3,"urgency":1,"priority":2},{"impact":3,"urgency":2,"priority":3},
+               {"impact":3,"urgency":3,"priority":3}]})");
+  ASSERT_TRUE(matrix.ok()) << matrix.status();
+  SlaWhatIfQuery q;
+  q.matrix = *matrix;
+  q.list_flips = 10;
+  auto r = engine_->Simulate(q);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->flipped, 1) << FormatSlaWhatIf(*r, "table");
+  ASSERT_EQ(r->flips.size(), 1u);
+  EXPECT_EQ(r->flips[0].record, "incident/INC1");
+  // The live database still says P3 and met.
+  auto live = engine_->Clocks("INC1");
+  ASSERT_TRUE(live.ok());
+  ASSERT_EQ(live->size(), 1u);
+  EXPECT_EQ((*live)[0].priority, 3);
+  EXPECT_EQ((*live)[0].state.status(), SLA_CLOCK_STATUS_MET);
+
+  PriorityMatrix bad = *matrix;
+  bad.clear_cells();
+  q.matrix = bad;
+  EXPECT_EQ(engine_->Simulate(q).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(SlaWhatIfTest, BadDefinitionsAreRefused) {
