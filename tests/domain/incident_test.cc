@@ -742,8 +742,8 @@ TEST_F(IncidentTest, UpdateDetailsChangesOnlyTheFieldsGiven) {
   EXPECT_EQ(s.category(), "storage");
   EXPECT_EQ(s.configuration_item(), "san-1");
   EXPECT_EQ(s.contact_type(), "email");
-  EXPECT_EQ(s.caller(), "ann");          // Not given: kept.
-  EXPECT_EQ(s.service_id(), "email");    // Not given: kept.
+  EXPECT_EQ(s.caller(), "ann");        // Not given: kept.
+  EXPECT_EQ(s.service_id(), "email");  // Not given: kept.
   EXPECT_EQ(s.status(), INCIDENT_NEW);
   // An empty string given clears the field (presence, not emptiness, says
   // what was given).
@@ -757,11 +757,10 @@ TEST_F(IncidentTest, UpdateDetailsChangesOnlyTheFieldsGiven) {
 
 TEST_F(IncidentTest, UpdateDetailsEventCarriesEveryDetailAndTheService) {
   IncidentState s = Opened();
-  auto events = DecideIncident(
-      s,
-      Cmd(R"({"updateIncidentDetails": {"incidentId": "INC1",
+  auto events =
+      DecideIncident(s, Cmd(R"({"updateIncidentDetails": {"incidentId": "INC1",
               "serviceId": "email2"}})"),
-      Ctx(T(1)));
+                     Ctx(T(1)));
   ASSERT_TRUE(events.ok()) << events.status();
   ASSERT_EQ(events->size(), 1u);
   const IncidentDetailsUpdated& d = (*events)[0].incident_details_updated();
@@ -776,8 +775,7 @@ TEST_F(IncidentTest, UpdateDetailsEventCarriesEveryDetailAndTheService) {
 TEST_F(IncidentTest, UpdateDetailsRefusals) {
   IncidentState s = Opened();
   // No field at all.
-  EXPECT_EQ(Try(s, R"({"updateIncidentDetails": {"incidentId": "INC1"}})",
-                T(1))
+  EXPECT_EQ(Try(s, R"({"updateIncidentDetails": {"incidentId": "INC1"}})", T(1))
                 .code(),
             absl::StatusCode::kInvalidArgument);
   // Fields given but nothing changes.
@@ -908,8 +906,7 @@ TEST_F(IncidentTest, SurveyOnIncidentClosedWithoutResolutionIsRefused) {
   ASSERT_EQ(s.status(), INCIDENT_CLOSED);
   absl::Status st = Try(s, Survey(4), T(2));
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(st.message().find("without a resolution"), std::string::npos)
-      << st;
+  EXPECT_NE(st.message().find("without a resolution"), std::string::npos) << st;
 }
 
 TEST_F(IncidentTest, BadIdsAreInvalidArgument) {
