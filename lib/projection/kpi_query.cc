@@ -730,14 +730,15 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
   }
 
   auto all_columns = [](const KpiRow& r) { return AllColumns(r); };
+  using RowColumns = std::function<std::vector<Column>(const KpiRow&)>;
   if (format == KpiFormat::kCsv) {
-    std::vector<std::string> blocks;
-    if (tables.incidents) {
+    // One line per row: keys, bucket_end, then `cols`.
+    auto row_block = [&](const RowColumns& cols) {
       std::string b;
       std::vector<std::string> header = keys;
       header.insert(header.begin() + 1, "bucket_end");
       KpiRow empty;
-      for (const Column& c : all_columns(empty)) header.push_back(c.name);
+      for (const Column& c : cols(empty)) header.push_back(c.name);
       absl::StrAppend(&b, absl::StrJoin(header, ","), "\n");
       for (const KpiRow& r : rep.rows) {
         std::vector<std::string> line;
@@ -745,13 +746,15 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
           line.push_back(CsvField(k));
         }
         line.insert(line.begin() + 1, kpi::DayText(r.end));
-        for (const Column& c : all_columns(r)) {
+        for (const Column& c : cols(r)) {
           line.push_back(Machine(c.value));
         }
         absl::StrAppend(&b, absl::StrJoin(line, ","), "\n");
       }
-      blocks.push_back(std::move(b));
-    }
+      return b;
+    };
+    std::vector<std::string> blocks;
+    if (tables.incidents) blocks.push_back(row_block(all_columns));
     if (tables.availability) {
       std::string b =
           "bucket,bucket_end,service,agreed,downtime,availability,target\n";
@@ -793,26 +796,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
       }
       blocks.push_back(std::move(b));
     }
-    if (show_satisfaction) {
-      std::vector<std::string> header = keys;
-      header.insert(header.begin() + 1, "bucket_end");
-      for (const Column& c : RowSatisfactionColumns(KpiRow())) {
-        header.push_back(c.name);
-      }
-      std::string b = absl::StrCat(absl::StrJoin(header, ","), "\n");
-      for (const KpiRow& r : rep.rows) {
-        std::vector<std::string> line;
-        for (const std::string& k : RowKeys(rep, r.start, r.dims)) {
-          line.push_back(CsvField(k));
-        }
-        line.insert(line.begin() + 1, kpi::DayText(r.end));
-        for (const Column& c : RowSatisfactionColumns(r)) {
-          line.push_back(Machine(c.value));
-        }
-        absl::StrAppend(&b, absl::StrJoin(line, ","), "\n");
-      }
-      blocks.push_back(std::move(b));
-    }
+    if (show_satisfaction) blocks.push_back(row_block(RowSatisfactionColumns));
     if (show_services) {
       std::vector<std::string> header = {"bucket", "bucket_end", "service"};
       for (const Column& c : ServiceColumns(KpiServiceRow())) {
@@ -856,20 +840,28 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
     }
     return absl::StrCat("{", absl::StrJoin(f, ","), "}");
   };
-  std::vector<std::string> rows;
-  if (tables.incidents) {
+  // {"a":1,...} of the columns that have a value.
+  auto measures_json = [&](const std::vector<Column>& cols) {
+    std::vector<std::string> f;
+    for (const Column& c : cols) {
+      if (!c.value.v.has_value()) continue;
+      f.push_back(absl::StrCat(JsonQuote(c.name), ":", json_value(c.value)));
+    }
+    return absl::StrCat("{", absl::StrJoin(f, ","), "}");
+  };
+  // One object per row: bucket, bucket_end, dims, measures = `cols`.
+  auto row_objects = [&](const RowColumns& cols) {
+    std::vector<std::string> out;
     for (const KpiRow& r : rep.rows) {
-      std::vector<std::string> f;
-      for (const Column& c : all_columns(r)) {
-        if (!c.value.v.has_value()) continue;
-        f.push_back(absl::StrCat(JsonQuote(c.name), ":", json_value(c.value)));
-      }
-      rows.push_back(absl::StrCat(
+      out.push_back(absl::StrCat(
           "{\"bucket\":", JsonQuote(kpi::DayText(r.start)), ",\"bucket_end\":",
           JsonQuote(kpi::DayText(r.end)), ",\"dims\":", dims_json(r.dims),
-          ",\"measures\":{", absl::StrJoin(f, ","), "}}"));
+          ",\"measures\":", measures_json(cols(r)), "}"));
     }
-  }
+    return out;
+  };
+  std::vector<std::string> rows;
+  if (tables.incidents) rows = row_objects(all_columns);
   std::vector<std::string> avail;
   if (tables.availability) {
     for (const auto& a : rep.availability) {
@@ -901,24 +893,10 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
           json_value(Rate(Ratio(s.met, s.met + s.breached))), "}"));
     }
   }
-  auto measures_json = [&](const std::vector<Column>& cols) {
-    std::vector<std::string> f;
-    for (const Column& c : cols) {
-      if (!c.value.v.has_value()) continue;
-      f.push_back(absl::StrCat(JsonQuote(c.name), ":", json_value(c.value)));
-    }
-    return absl::StrCat("{", absl::StrJoin(f, ","), "}");
-  };
   std::string extra;
   if (show_satisfaction) {
-    std::vector<std::string> sat;
-    for (const KpiRow& r : rep.rows) {
-      sat.push_back(absl::StrCat(
-          "{\"bucket\":", JsonQuote(kpi::DayText(r.start)), ",\"bucket_end\":",
-          JsonQuote(kpi::DayText(r.end)), ",\"dims\":", dims_json(r.dims),
-          ",\"measures\":", measures_json(RowSatisfactionColumns(r)), "}"));
-    }
-    absl::StrAppend(&extra, ",\"satisfaction\":[", absl::StrJoin(sat, ","),
+    absl::StrAppend(&extra, ",\"satisfaction\":[",
+                    absl::StrJoin(row_objects(RowSatisfactionColumns), ","),
                     "]");
   }
   if (show_services) {
