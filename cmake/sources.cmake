@@ -895,6 +895,19 @@ slate_cc_test(tests_kpi_quantile_sketch_test PATH tests/kpi/quantile_sketch_test
     slate
 )
 
+# //tests/kpi:satisfaction_test
+slate_cc_test(tests_kpi_satisfaction_test PATH tests/kpi/satisfaction_test SIZE medium
+  SRCS
+    tests/kpi/satisfaction_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_temp_dir
+    tests_testing_tsan_suppressions
+)
+
 # //tests/limits:calendar_limits_test
 slate_cc_test(tests_limits_calendar_limits_test PATH tests/limits/calendar_limits_test SIZE medium
   SRCS

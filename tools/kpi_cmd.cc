@@ -24,7 +24,10 @@
 //   in the database (Engine::LastRecordEventTime), so a historical import
 //   ends where its data ends; the wall clock for a database without one.
 // - `--format table|csv|json` (default table); `--table incidents|
-//   availability|sla` prints one table only (default all).
+//   availability|sla|satisfaction|services` prints one table only (default
+//   all; satisfaction, CSAT and response rate per row, and services,
+//   availability, reliability and satisfaction per service, are left out
+//   of the default output of a database without survey responses).
 // Measures and definitions: lib/projection/kpi_projection.h
 // (Engine::FormatKpis).
 // Exit codes: 0 success; 1 the database or a query failed; 2 bad usage or
@@ -69,6 +72,9 @@ int RunKpi(const KpiFlags& f) {
     tables.incidents = f.table == "incidents";
     tables.availability = f.table == "availability";
     tables.sla = f.table == "sla";
+    tables.satisfaction = f.table == "satisfaction";
+    tables.services = f.table == "services";
+    tables.hide_satisfaction_without_responses = false;
   }
   Options options;
   options.create_if_missing = false;
@@ -115,8 +121,9 @@ CommandRun SetUpKpiCommand(CLI::App* app) {
       ->check(OneOf({"table", "csv", "json"}))
       ->capture_default_str();
   app->add_option("--table", f->table, "print one table only (default: all)")
-      ->type_name("incidents|availability|sla")
-      ->check(OneOf({"incidents", "availability", "sla"}));
+      ->type_name("incidents|availability|sla|satisfaction|services")
+      ->check(OneOf(
+          {"incidents", "availability", "sla", "satisfaction", "services"}));
   return [f] { return RunKpi(*f); };
 }
 

@@ -218,7 +218,8 @@ class Engine {
   // mean). CSV: one block per table, each with a header line, blocks
   // separated by a blank line; durations in seconds, rates as fractions,
   // absent values empty. JSON: one object {"zone","bucket","by","rows":
-  // [...],"availability":[...],"sla":[...]}; absent values omitted.
+  // [...],"availability":[...],"sla":[...]} and, when shown (KpiTables),
+  // "satisfaction":[...] and "services":[...]; absent values omitted.
   // Errors as Kpis.
   virtual absl::StatusOr<std::string> FormatKpis(
       const KpiQuery& query, KpiFormat format,

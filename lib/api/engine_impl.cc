@@ -467,7 +467,24 @@ KpiResult ToKpiResult(const KpiReport& r) {
     o.agreed_us = a.agreed_us;
     o.downtime_us = a.downtime_us;
     o.target_percent = a.target_percent;
+    o.failures = a.failures;
     out.availability.push_back(std::move(o));
+  }
+  for (const KpiServiceRow& s : r.services) {
+    KpiResultServiceRow o;
+    o.start = s.start;
+    o.end = s.end;
+    o.service = s.service;
+    o.resolved = s.resolved;
+    o.survey_responses = s.survey_responses;
+    o.survey_satisfied = s.survey_satisfied;
+    o.survey_score_sum = s.survey_score_sum;
+    o.has_availability = s.has_availability;
+    o.agreed_us = s.agreed_us;
+    o.downtime_us = s.downtime_us;
+    o.failures = s.failures;
+    o.target_percent = s.target_percent;
+    out.services.push_back(std::move(o));
   }
   for (const KpiSlaRow& s : r.sla) {
     KpiResultSlaRow o;

@@ -72,6 +72,16 @@ struct KpiTables {
   bool incidents = true;  // Incidents, times, quality and change measures.
   bool availability = true;
   bool sla = true;
+  // CSAT, average score and response rate per row's dimensions.
+  bool satisfaction = true;
+  // Per service: availability, reliability (failures, MTBF) and
+  // satisfaction side by side.
+  bool services = true;
+  // Leave the satisfaction and services tables out when the report holds
+  // no survey response, so a log without surveys prints what it printed
+  // before they existed. Default: true; `slate kpi --table satisfaction`
+  // or `--table services` sets it to false.
+  bool hide_satisfaction_without_responses = true;
 };
 
 // --- Results of Engine::Kpis ---------------------------------------------
@@ -122,6 +132,9 @@ struct KpiFlow {
   int64_t group_changes = 0;
   int64_t first_contact = 0;
   int64_t reopened_records = 0;
+  int64_t survey_responses = 0;  // At the resolution rated.
+  int64_t survey_satisfied = 0;  // Scores 4 and 5.
+  int64_t survey_score_sum = 0;
   int64_t changes_requested = 0;
   int64_t changes_emergency = 0;
   int64_t changes_closed = 0;
@@ -164,6 +177,26 @@ struct KpiResultAvailabilityRow {
   int64_t agreed_us = 0;      // Calendar open time in [start, min(end, now)).
   int64_t downtime_us = 0;    // Within the agreed time.
   double target_percent = 0;  // 0: none.
+  // Reliability: downtime episodes (runs of the union of priority-1
+  // intervals) that start in the bucket; MTBF = (agreed - downtime) /
+  // failures.
+  int64_t failures = 0;
+};
+
+// One service in one bucket: availability and reliability (from its
+// availability row, if it has one) next to satisfaction.
+struct KpiResultServiceRow {
+  absl::CivilDay start, end;
+  std::string service;
+  int64_t resolved = 0;          // Resolutions in the bucket.
+  int64_t survey_responses = 0;  // At the resolution rated.
+  int64_t survey_satisfied = 0;  // Scores 4 and 5: CSAT = satisfied/responses.
+  int64_t survey_score_sum = 0;  // Average score = sum/responses.
+  bool has_availability = false;  // False: the four fields below are unset.
+  int64_t agreed_us = 0;
+  int64_t downtime_us = 0;
+  int64_t failures = 0;
+  double target_percent = 0;
 };
 
 struct KpiResultSlaRow {
@@ -184,6 +217,7 @@ struct KpiResult {
   std::vector<KpiResultRow> rows;
   std::vector<KpiResultAvailabilityRow> availability;
   std::vector<KpiResultSlaRow> sla;
+  std::vector<KpiResultServiceRow> services;
 };
 
 }  // namespace slate

@@ -481,9 +481,15 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
         ServiceState service;
         ProblemState problem;
         ChangeState change;
-        if (command.has_open_incident() &&
-            !command.open_incident().service_id().empty()) {
-          const std::string& id = command.open_incident().service_id();
+        const std::string* service_id = nullptr;
+        if (command.has_open_incident()) {
+          service_id = &command.open_incident().service_id();
+        } else if (command.has_update_incident_details() &&
+                   command.update_incident_details().has_service_id()) {
+          service_id = &command.update_incident_details().service_id();
+        }
+        if (service_id != nullptr && !service_id->empty()) {
+          const std::string& id = *service_id;
           SLATE_RETURN_IF_ERROR(ValidateAggregateId("service", id));
           SLATE_ASSIGN_OR_RETURN(auto ev,
                                  ReadWhole(absl::StrCat("service/", id)));

@@ -71,6 +71,9 @@ absl::StatusOr<std::string> ContactTypeText(const IncidentState& s,
       What(s), ": field contact_type has unknown value ", static_cast<int>(t)));
 }
 
+absl::Status CheckService(const IncidentState& s, const std::string& id,
+                          const IncidentContext& ctx);
+
 Envelope With(IncidentOpened p) {
   Envelope e;
   *e.mutable_incident_opened() = std::move(p);
@@ -85,16 +88,7 @@ absl::StatusOr<std::vector<Envelope>> Open(const IncidentState& s,
         absl::StrCat(What(s), " already exists (state ",
                      IncidentStatusName(s.status()), ")"));
   }
-  if (!c.service_id().empty()) {
-    if (ctx.service == nullptr || !ctx.service->defined()) {
-      return absl::NotFoundError(absl::StrCat(What(s), ": service \"",
-                                              c.service_id(), "\" not found"));
-    }
-    if (ctx.service->retired()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          What(s), ": service \"", c.service_id(), "\" is retired"));
-    }
-  }
+  SLATE_RETURN_IF_ERROR(CheckService(s, c.service_id(), ctx));
   absl::StatusOr<int> priority =
       ComputePriority(*ctx.matrix, c.impact(), c.urgency(), What(s));
   if (!priority.ok()) return priority.status();
@@ -122,7 +116,102 @@ absl::StatusOr<std::vector<Envelope>> Open(const IncidentState& s,
   return out;
 }
 
+// The service check OpenIncident and UpdateIncidentDetails share: a named
+// service must be defined (kNotFound) and not retired (kFailedPrecondition).
+absl::Status CheckService(const IncidentState& s, const std::string& id,
+                          const IncidentContext& ctx) {
+  if (id.empty()) return absl::OkStatus();
+  if (ctx.service == nullptr || !ctx.service->defined()) {
+    return absl::NotFoundError(
+        absl::StrCat(What(s), ": service \"", id, "\" not found"));
+  }
+  if (ctx.service->retired()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(What(s), ": service \"", id, "\" is retired"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Envelope>> UpdateDetails(
+    const IncidentState& s, const UpdateIncidentDetails& c,
+    const IncidentContext& ctx) {
+  SLATE_RETURN_IF_ERROR(Require(s, "update details",
+                                {INCIDENT_NEW, INCIDENT_IN_PROGRESS,
+                                 INCIDENT_ON_HOLD, INCIDENT_RESOLVED}));
+  if (!c.has_category() && !c.has_subcategory() &&
+      !c.has_configuration_item() && !c.has_caller() && !c.has_service_id() &&
+      !c.has_contact_type() && !c.has_location()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        What(s),
+        ": no field to update (category, subcategory, configuration_item, "
+        "caller, service_id, contact_type, location)"));
+  }
+  if (c.has_service_id() && c.service_id() != s.service_id()) {
+    SLATE_RETURN_IF_ERROR(CheckService(s, c.service_id(), ctx));
+  }
+  std::string contact = s.contact_type();
+  if (c.has_contact_type()) {
+    SLATE_ASSIGN_OR_RETURN(contact, ContactTypeText(s, c.contact_type()));
+  }
+  // The event carries every descriptive field after the update, as the
+  // importer's does, and the service.
+  IncidentDetailsUpdated d;
+  d.set_category(c.has_category() ? c.category() : s.category());
+  d.set_subcategory(c.has_subcategory() ? c.subcategory() : s.subcategory());
+  d.set_configuration_item(c.has_configuration_item() ? c.configuration_item()
+                                                      : s.configuration_item());
+  d.set_contact_type(contact);
+  d.set_caller(c.has_caller() ? c.caller() : s.caller());
+  d.set_location(c.has_location() ? c.location() : s.location());
+  d.set_service(c.has_service_id() ? c.service_id() : s.service_id());
+  if (d.category() == s.category() && d.subcategory() == s.subcategory() &&
+      d.configuration_item() == s.configuration_item() &&
+      d.contact_type() == s.contact_type() && d.caller() == s.caller() &&
+      d.location() == s.location() && d.service() == s.service_id()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(What(s), ": the update changes no detail"));
+  }
+  std::vector<Envelope> out(1);
+  *out[0].mutable_incident_details_updated() = std::move(d);
+  return out;
+}
+
+absl::StatusOr<std::vector<Envelope>> RecordSurvey(
+    const IncidentState& s, const RecordSurveyResponse& c) {
+  SLATE_RETURN_IF_ERROR(Require(s, "record a survey response",
+                                {INCIDENT_RESOLVED, INCIDENT_CLOSED}));
+  if (s.resolved_at_us() == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        What(s), ": cannot record a survey response: it was closed without "
+                 "a resolution, so there is none to rate"));
+  }
+  if (c.score() < kMinSurveyScore || c.score() > kMaxSurveyScore) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(What(s), ": field score must be ", kMinSurveyScore, "..",
+                     kMaxSurveyScore, ", got ", c.score()));
+  }
+  const int32_t cycle = IncidentResolutionCycle(s);
+  if (s.survey_resolution_cycle() == cycle) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        What(s), ": resolution cycle ", cycle,
+        " already has a survey response (score ", s.survey_score(),
+        ", recorded ", FormatMicros(s.survey_at_us()),
+        "); one response per resolution"));
+  }
+  std::vector<Envelope> out(1);
+  SurveyResponseRecorded* r = out[0].mutable_survey_response_recorded();
+  r->set_score(c.score());
+  r->set_comment(c.comment());
+  r->set_respondent(c.respondent());
+  r->set_resolution_cycle(cycle);
+  return out;
+}
+
 }  // namespace
+
+int32_t IncidentResolutionCycle(const IncidentState& s) {
+  return s.reopen_count() + 1;
+}
 
 const char* IncidentStatusName(IncidentStatus s) {
   switch (s) {
@@ -171,6 +260,8 @@ bool IsIncidentCommand(const Command& c, std::string* id) {
     SLATE_INCIDENT_CASE(kCommentIncident, comment_incident)
     SLATE_INCIDENT_CASE(kLinkIncidentToProblem, link_incident_to_problem)
     SLATE_INCIDENT_CASE(kLinkIncidentToChange, link_incident_to_change)
+    SLATE_INCIDENT_CASE(kUpdateIncidentDetails, update_incident_details)
+    SLATE_INCIDENT_CASE(kRecordSurveyResponse, record_survey_response)
 #undef SLATE_INCIDENT_CASE
     default:
       return false;
@@ -429,6 +520,12 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
       return out;
     }
 
+    case Command::kUpdateIncidentDetails:
+      return UpdateDetails(s, command.update_incident_details(), ctx);
+
+    case Command::kRecordSurveyResponse:
+      return RecordSurvey(s, command.record_survey_response());
+
     default:
       return absl::InternalError(
           absl::StrCat(What(s), ": not an incident command"));
@@ -494,6 +591,15 @@ void EvolveIncident(const Envelope& e, IncidentState* s) {
       s->set_contact_type(p.contact_type());
       s->set_caller(p.caller());
       s->set_location(p.location());
+      // Unset: the service did not change (imports never set it).
+      if (p.has_service()) s->set_service_id(p.service());
+      break;
+    }
+    case Envelope::kSurveyResponseRecorded: {
+      const SurveyResponseRecorded& p = e.survey_response_recorded();
+      s->set_survey_score(p.score());
+      s->set_survey_resolution_cycle(p.resolution_cycle());
+      s->set_survey_at_us(e.occurred_at_us());
       break;
     }
     case Envelope::kIncidentStarted:

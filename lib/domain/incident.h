@@ -19,9 +19,21 @@
 //   On Hold      acknowledge assign set-impact-urgency override-priority resume
 //                resolve cancel comment link-problem link-change
 //   Resolved     close reopen comment link-problem link-change
+//                update-details survey
 //   Closed       reopen (within DomainPolicy::reopen_closed_window of the
-//                close, on event time) link-change
+//                close, on event time) link-change survey
 //   Cancelled    nothing
+// (New, In Progress and On Hold also take update-details.)
+// update-details (UpdateIncidentDetails) changes the fields it is given; a
+// service it names must be defined and not retired (as for open); giving no
+// field is kInvalidArgument, changing nothing kFailedPrecondition.
+// survey (RecordSurveyResponse) rates the current resolution: score 1..5
+// (else kInvalidArgument naming the field); a Closed incident closed without
+// a resolution has none (kFailedPrecondition); one response per resolution
+// cycle (IncidentResolutionCycle): a second is kAlreadyExists, and only a
+// reopen and a new resolution make room for another. We keep the first
+// answer rather than let the latest win: a KPI bucket's CSAT then never
+// moves because a customer answered twice, and response rate stays <= 100 %.
 // Relaxed by DomainPolicy options (default off): allow_assign_when_resolved
 // adds assign to Resolved and Closed (the state stays);
 // allow_close_without_resolve adds close to New, In Progress and On Hold;
@@ -32,6 +44,7 @@
 #ifndef SLATE_LIB_DOMAIN_INCIDENT_H_
 #define SLATE_LIB_DOMAIN_INCIDENT_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,8 +65,8 @@ struct IncidentContext {
   const PriorityMatrix* matrix = nullptr;
   // REQUIRED (not null).
   const DomainPolicy* policy = nullptr;
-  // OpenIncident naming a service: that service's state (null or not defined:
-  // kNotFound).
+  // OpenIncident or UpdateIncidentDetails naming a service: that service's
+  // state (null or not defined: kNotFound).
   const ServiceState* service = nullptr;
   // LinkIncidentToProblem: the problem (null or none: kNotFound). With
   // `external` set: null or none, else kFailedPrecondition.
@@ -63,6 +76,16 @@ struct IncidentContext {
   const ChangeState* change = nullptr;
 };
 
+// Survey scores: 1 (very dissatisfied) .. 5 (very satisfied); 4 and 5 count
+// as satisfied in CSAT.
+inline constexpr int32_t kMinSurveyScore = 1;
+inline constexpr int32_t kMaxSurveyScore = 5;
+
+// The incident's current cycle: 1 + the reopens folded. A survey response
+// rates the resolution of this cycle (SurveyResponseRecorded.
+// resolution_cycle).
+int32_t IncidentResolutionCycle(const IncidentState& s);
+
 // "New", "In Progress", ..., "(none)" for an incident that does not exist.
 const char* IncidentStatusName(IncidentStatus s);
 
@@ -70,7 +93,8 @@ const char* IncidentStatusName(IncidentStatus s);
 IncidentState NewIncidentState(absl::string_view incident_id);
 
 // True for the incident commands of Command (open_incident ...
-// link_incident_to_change); their incident id in *id.
+// link_incident_to_change, update_incident_details, record_survey_response);
+// their incident id in *id.
 bool IsIncidentCommand(const Command& c, std::string* id);
 
 // The events (payloads only; the executor sets ids and times) that `command`

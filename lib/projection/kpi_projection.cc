@@ -15,6 +15,8 @@ namespace slate {
 namespace {
 
 constexpr int64_t kDayUs = int64_t{86400} * 1000000;
+// Survey scores at or above this count as satisfied (CSAT: 4 and 5 of 1..5).
+constexpr int32_t kSatisfiedScore = 4;
 
 bool IsOpenStatus(int s) { return s == 1; }
 
@@ -101,6 +103,13 @@ void Builder::Incident(const kpi::KpiRecord& r) {
   bool res_fcr = false;
   int64_t res_hold = 0;
   int64_t res_group_changes = 0;
+  // The latest resolution, final or not (a survey rates it), its cycle (1 +
+  // reopens before it) and the last cycle a survey response was counted for.
+  std::optional<int64_t> last_res_at;
+  KpiDims last_res_dims;
+  int32_t last_res_cycle = 0;
+  int32_t surveyed_cycle = 0;
+  std::vector<const kpi::KpiEvent*> surveys;  // Of the current instant.
   // Backlog stay and priority-1 interval in progress.
   bool in_backlog = false;
   int64_t seg_start = 0;
@@ -164,6 +173,10 @@ void Builder::Incident(const kpi::KpiRecord& r) {
         case Envelope::kIncidentDetailsUpdated:
           cur.category = e.b();
           cur.contact_type = e.c();
+          if (e.n() == 1) cur.service = e.a();
+          break;
+        case Envelope::kSurveyResponseRecorded:
+          surveys.push_back(&e);  // After this instant's resolution, below.
           break;
         case Envelope::kIncidentPutOnHold:
           if (status == kOpen && !on_hold) {
@@ -226,7 +239,26 @@ void Builder::Incident(const kpi::KpiRecord& r) {
     }
     if (!opened) continue;
     if (!pending.IsZero()) Cell(at, cur).Add(pending);
-    if (resolved_here) res_dims = cur;
+    if (resolved_here) {
+      res_dims = cur;
+      last_res_at = res_at;
+      last_res_dims = cur;
+      last_res_cycle = static_cast<int32_t>(reopens) + 1;
+    }
+    // Survey responses: at the resolution they rate (that of their cycle),
+    // once per cycle; none if that resolution is not in the timeline.
+    for (const kpi::KpiEvent* e : surveys) {
+      if (!last_res_at.has_value() || e->m() != last_res_cycle ||
+          surveyed_cycle == last_res_cycle) {
+        continue;
+      }
+      surveyed_cycle = last_res_cycle;
+      KpiMeasures& m = Cell(*last_res_at, last_res_dims);
+      m.survey_responses += 1;
+      m.survey_satisfied += e->n() >= kSatisfiedScore ? 1 : 0;
+      m.survey_score_sum += e->n();
+    }
+    surveys.clear();
     // Backlog stays and age classes.
     const bool now_open = IsOpenStatus(status);
     if (in_backlog && (!now_open || seg_dims != cur)) {
@@ -335,6 +367,14 @@ std::optional<kpi::KpiEvent> ToKpiEvent(const Envelope& e) {
     case Envelope::kIncidentDetailsUpdated:
       k.set_b(e.incident_details_updated().category());
       k.set_c(e.incident_details_updated().contact_type());
+      if (e.incident_details_updated().has_service()) {
+        k.set_a(e.incident_details_updated().service());
+        k.set_n(1);
+      }
+      break;
+    case Envelope::kSurveyResponseRecorded:
+      k.set_n(e.survey_response_recorded().score());
+      k.set_m(e.survey_response_recorded().resolution_cycle());
       break;
     case Envelope::kIncidentAcknowledged:
     case Envelope::kIncidentPutOnHold:

@@ -15,8 +15,10 @@
 // A record's timeline is its events ordered by (occurred_at, version), so
 // out-of-order arrival gives the same rollup. Dimension values attributed to
 // a measure at instant t are the record's values after all of its events at
-// t: service (from IncidentOpened), category and contact type (from
-// IncidentOpened, then the latest IncidentDetailsUpdated), priority (latest
+// t: service (from IncidentOpened, then the latest IncidentDetailsUpdated
+// that carries one: UpdateIncidentDetails; imports never do), category and
+// contact type (from IncidentOpened, then the latest IncidentDetailsUpdated),
+// priority (latest
 // IncidentPrioritySet), assignment group (latest IncidentAssigned; "" while
 // unassigned). Changes: service = the first listed service, the rest unset.
 // "Open" = New, In Progress or On Hold. t0 = the first IncidentOpened.
@@ -52,6 +54,18 @@
 //                           first assigned person (or with no person named /
 //                           assigned) / resolved_final.
 //   reopen rate           = #records with >= 1 reopen / resolved_final.
+// Satisfaction (SurveyResponseRecorded, score 1..5; bucket by the resolution
+// it rates: the IncidentResolved of the response's resolution cycle, under
+// that resolution's dimension values, so responses and `resolved` share one
+// population; a record counts at most one response per cycle, the first):
+//   survey_responses      = #responses.
+//   CSAT                  = #responses scoring 4 or 5 / survey_responses.
+//   average score         = sum(score) / survey_responses.
+//   response rate         = survey_responses / resolved (resolutions in the
+//                           bucket, each reopen-and-resolve counting again,
+//                           as a response is allowed per resolution), <= 1.
+//   A late answer moves no other bucket than its resolution's; a reopen
+//   keeps the earlier resolution's response where it was counted.
 // Wall and business time: MTTA and MTTR are kept in wall time (occurred_at
 // differences) and business time (BusinessCalendar::Between in the calendar
 // of the record's service: KpiOptions::service_calendars, else the service's
@@ -80,6 +94,11 @@
 //   resolved or cancelled; a reopen starts another); overlaps count once.
 //   availability = (agreed - downtime) / agreed, agreed = calendar open time
 //   in [S, E'); reported against ServiceSpec.availability_target_percent.
+// Reliability (per service, the same bucket and downtime):
+//   failures = #downtime episodes (maximal runs of the union above) that
+//              start in [S, E').
+//   MTBF     = (agreed - downtime) / failures: the mean service time between
+//              failures, in the service's calendar; absent with no failure.
 // SLA (from the SLA clock projection at query time; per policy and target
 // type; bucket by the clock's stop instant when MET, its breach instant when
 // BREACHED, running or not): compliance = met / (met + breached).
@@ -176,8 +195,9 @@ class KpiProjection final : public Projection {
   ~KpiProjection() override;
   absl::string_view name() const override { return kName; }
   // 2: placeholder changes are not counted. 3: business time in the
-  // services' calendars from the log.
-  int64_t version() const override { return 3; }
+  // services' calendars from the log. 4: survey responses; the service
+  // dimension follows IncidentDetailsUpdated.service.
+  int64_t version() const override { return 4; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
   // Records (with their contribution) and day cells stay decoded between
   // events (at most 4096 records and 16384 cells after a flush). Apply only

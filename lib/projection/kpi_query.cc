@@ -259,6 +259,50 @@ std::vector<Column> ChangeColumns(const KpiRow& r) {
   };
 }
 
+// Satisfaction of a population: `resolved` resolutions and the survey sums
+// at them (kpi_projection.h).
+std::vector<Column> SatisfactionColumns(int64_t resolved, int64_t responses,
+                                        int64_t satisfied, int64_t score_sum) {
+  return {
+      {"resolved", Count(resolved)},
+      {"survey_responses", Count(responses)},
+      {"response_rate", Rate(Ratio(responses, resolved))},
+      {"csat", Rate(Ratio(satisfied, responses))},
+      {"avg_score", {Kind::kNumber, Mean(score_sum, responses)}},
+  };
+}
+
+std::vector<Column> RowSatisfactionColumns(const KpiRow& r) {
+  return SatisfactionColumns(r.flow.resolved, r.flow.survey_responses,
+                             r.flow.survey_satisfied, r.flow.survey_score_sum);
+}
+
+// Availability, reliability and satisfaction of one service row; the
+// availability columns are absent when the service has no availability row.
+std::vector<Column> ServiceColumns(const KpiServiceRow& r) {
+  std::optional<double> availability, target, downtime, failures, mtbf;
+  if (r.has_availability) {
+    availability = Ratio(r.agreed_us - r.downtime_us, r.agreed_us);
+    if (r.target_percent > 0) target = r.target_percent / 100;
+    downtime = static_cast<double>(r.downtime_us);
+    failures = static_cast<double>(r.failures);
+    mtbf = Mean(r.agreed_us - r.downtime_us, r.failures);
+  }
+  std::vector<Column> c = {
+      {"availability", Rate(availability)},
+      {"target", Rate(target)},
+      {"downtime", Dur(downtime)},
+      {"failures", {Kind::kCount, failures}},
+      {"mtbf", Dur(mtbf)},
+  };
+  for (Column& s :
+       SatisfactionColumns(r.resolved, r.survey_responses, r.survey_satisfied,
+                           r.survey_score_sum)) {
+    c.push_back(std::move(s));
+  }
+  return c;
+}
+
 std::vector<std::string> RowKeys(const KpiReport& rep, absl::CivilDay start,
                                  const KpiDims& dims) {
   std::vector<std::string> k = {kpi::DayText(start)};
@@ -410,8 +454,12 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
     std::array<int64_t, kAgingClasses> aging{};
   };
   std::map<KpiDims, Running> running;
+  // Per bucket: named service -> its resolutions and survey sums.
+  std::vector<std::map<std::string, KpiServiceRow>> service_flow(
+      buckets.size());
   auto cell = rollup.cells.begin();
-  for (const auto& [bs, be] : buckets) {
+  for (size_t b = 0; b < buckets.size(); ++b) {
+    const auto& [bs, be] = buckets[b];
     std::map<KpiDims, KpiMeasures> flow;
     for (; cell != rollup.cells.end() && cell->first.first < be; ++cell) {
       const KpiDims g = Project(cell->first.second, q.by);
@@ -419,7 +467,16 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
       Running& run = running[g];
       run.backlog += m.backlog_delta;
       for (int k = 0; k < kAgingClasses; ++k) run.aging[k] += m.aging_delta[k];
-      if (cell->first.first >= bs) flow[g].Add(m);
+      if (cell->first.first < bs) continue;
+      flow[g].Add(m);
+      const std::string& service = cell->first.second.service;
+      if (!service.empty() && (m.resolved != 0 || m.survey_responses != 0)) {
+        KpiServiceRow& sr = service_flow[b][service];
+        sr.resolved += m.resolved;
+        sr.survey_responses += m.survey_responses;
+        sr.survey_satisfied += m.survey_satisfied;
+        sr.survey_score_sum += m.survey_score_sum;
+      }
     }
     for (const KpiDims& g : groups) {
       KpiRow row;
@@ -488,8 +545,39 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
       a.agreed_us = open_time(ws, we);
       for (const auto& [x, y] : merged) {
         a.downtime_us += open_time(std::max(x, ws), std::min(y, we));
+        if (x >= ws && x < we) ++a.failures;
       }
       rep.availability.push_back(std::move(a));
+    }
+  }
+
+  // Per service: availability and reliability next to satisfaction.
+  std::map<std::pair<absl::CivilDay, std::string>, const KpiAvailabilityRow*>
+      availability_of;
+  for (const KpiAvailabilityRow& a : rep.availability) {
+    availability_of[{a.start, a.service}] = &a;
+    services.insert(a.service);
+  }
+  for (const auto& per_bucket : service_flow) {
+    for (const auto& [s, sr] : per_bucket) services.insert(s);
+  }
+  for (size_t b = 0; b < buckets.size(); ++b) {
+    for (const std::string& s : services) {
+      KpiServiceRow r;
+      auto f = service_flow[b].find(s);
+      if (f != service_flow[b].end()) r = f->second;
+      r.start = buckets[b].first;
+      r.end = buckets[b].second;
+      r.service = s;
+      auto a = availability_of.find({r.start, s});
+      if (a != availability_of.end()) {
+        r.has_availability = true;
+        r.agreed_us = a->second->agreed_us;
+        r.downtime_us = a->second->downtime_us;
+        r.failures = a->second->failures;
+        r.target_percent = a->second->target_percent;
+      }
+      rep.services.push_back(std::move(r));
     }
   }
 
@@ -524,6 +612,14 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
 std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
                             KpiTables tables) {
   const std::vector<std::string> keys = KeyNames(rep);
+  const bool any_response =
+      std::any_of(rep.rows.begin(), rep.rows.end(), [](const KpiRow& r) {
+        return r.flow.survey_responses != 0;
+      });
+  const bool shown_if_any =
+      !tables.hide_satisfaction_without_responses || any_response;
+  const bool show_satisfaction = tables.satisfaction && shown_if_any;
+  const bool show_services = tables.services && shown_if_any;
   std::string out;
   if (format == KpiFormat::kTable) {
     std::vector<std::string> by;
@@ -608,18 +704,41 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
           &out, "\nSLA\n",
           rows.empty() ? "(no final SLA clocks)\n" : Table(header, rows));
     }
+    if (show_satisfaction) {
+      section("Satisfaction (surveys at the resolution they rate)",
+              RowSatisfactionColumns);
+    }
+    if (show_services && !rep.services.empty()) {
+      std::vector<std::string> header = {"bucket", "service"};
+      for (const Column& c : ServiceColumns(KpiServiceRow())) {
+        header.push_back(c.name);
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const KpiServiceRow& r : rep.services) {
+        std::vector<std::string> line = {kpi::DayText(r.start), r.service};
+        for (const Column& c : ServiceColumns(r)) {
+          line.push_back(Human(c.value));
+        }
+        rows.push_back(std::move(line));
+      }
+      absl::StrAppend(&out,
+                      "\nServices: availability, reliability (priority-1 "
+                      "failures, MTBF) and satisfaction\n",
+                      Table(header, rows));
+    }
     return out;
   }
 
   auto all_columns = [](const KpiRow& r) { return AllColumns(r); };
+  using RowColumns = std::function<std::vector<Column>(const KpiRow&)>;
   if (format == KpiFormat::kCsv) {
-    std::vector<std::string> blocks;
-    if (tables.incidents) {
+    // One line per row: keys, bucket_end, then `cols`.
+    auto row_block = [&](const RowColumns& cols) {
       std::string b;
       std::vector<std::string> header = keys;
       header.insert(header.begin() + 1, "bucket_end");
       KpiRow empty;
-      for (const Column& c : all_columns(empty)) header.push_back(c.name);
+      for (const Column& c : cols(empty)) header.push_back(c.name);
       absl::StrAppend(&b, absl::StrJoin(header, ","), "\n");
       for (const KpiRow& r : rep.rows) {
         std::vector<std::string> line;
@@ -627,13 +746,15 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
           line.push_back(CsvField(k));
         }
         line.insert(line.begin() + 1, kpi::DayText(r.end));
-        for (const Column& c : all_columns(r)) {
+        for (const Column& c : cols(r)) {
           line.push_back(Machine(c.value));
         }
         absl::StrAppend(&b, absl::StrJoin(line, ","), "\n");
       }
-      blocks.push_back(std::move(b));
-    }
+      return b;
+    };
+    std::vector<std::string> blocks;
+    if (tables.incidents) blocks.push_back(row_block(all_columns));
     if (tables.availability) {
       std::string b =
           "bucket,bucket_end,service,agreed,downtime,availability,target\n";
@@ -675,6 +796,24 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
       }
       blocks.push_back(std::move(b));
     }
+    if (show_satisfaction) blocks.push_back(row_block(RowSatisfactionColumns));
+    if (show_services) {
+      std::vector<std::string> header = {"bucket", "bucket_end", "service"};
+      for (const Column& c : ServiceColumns(KpiServiceRow())) {
+        header.push_back(c.name);
+      }
+      std::string b = absl::StrCat(absl::StrJoin(header, ","), "\n");
+      for (const KpiServiceRow& r : rep.services) {
+        std::vector<std::string> line = {kpi::DayText(r.start),
+                                         kpi::DayText(r.end),
+                                         CsvField(r.service)};
+        for (const Column& c : ServiceColumns(r)) {
+          line.push_back(Machine(c.value));
+        }
+        absl::StrAppend(&b, absl::StrJoin(line, ","), "\n");
+      }
+      blocks.push_back(std::move(b));
+    }
     return absl::StrJoin(blocks, "\n");
   }
 
@@ -701,20 +840,28 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
     }
     return absl::StrCat("{", absl::StrJoin(f, ","), "}");
   };
-  std::vector<std::string> rows;
-  if (tables.incidents) {
+  // {"a":1,...} of the columns that have a value.
+  auto measures_json = [&](const std::vector<Column>& cols) {
+    std::vector<std::string> f;
+    for (const Column& c : cols) {
+      if (!c.value.v.has_value()) continue;
+      f.push_back(absl::StrCat(JsonQuote(c.name), ":", json_value(c.value)));
+    }
+    return absl::StrCat("{", absl::StrJoin(f, ","), "}");
+  };
+  // One object per row: bucket, bucket_end, dims, measures = `cols`.
+  auto row_objects = [&](const RowColumns& cols) {
+    std::vector<std::string> out;
     for (const KpiRow& r : rep.rows) {
-      std::vector<std::string> f;
-      for (const Column& c : all_columns(r)) {
-        if (!c.value.v.has_value()) continue;
-        f.push_back(absl::StrCat(JsonQuote(c.name), ":", json_value(c.value)));
-      }
-      rows.push_back(absl::StrCat(
+      out.push_back(absl::StrCat(
           "{\"bucket\":", JsonQuote(kpi::DayText(r.start)), ",\"bucket_end\":",
           JsonQuote(kpi::DayText(r.end)), ",\"dims\":", dims_json(r.dims),
-          ",\"measures\":{", absl::StrJoin(f, ","), "}}"));
+          ",\"measures\":", measures_json(cols(r)), "}"));
     }
-  }
+    return out;
+  };
+  std::vector<std::string> rows;
+  if (tables.incidents) rows = row_objects(all_columns);
   std::vector<std::string> avail;
   if (tables.availability) {
     for (const auto& a : rep.availability) {
@@ -746,6 +893,22 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
           json_value(Rate(Ratio(s.met, s.met + s.breached))), "}"));
     }
   }
+  std::string extra;
+  if (show_satisfaction) {
+    absl::StrAppend(&extra, ",\"satisfaction\":[",
+                    absl::StrJoin(row_objects(RowSatisfactionColumns), ","),
+                    "]");
+  }
+  if (show_services) {
+    std::vector<std::string> svc;
+    for (const KpiServiceRow& r : rep.services) {
+      svc.push_back(absl::StrCat(
+          "{\"bucket\":", JsonQuote(kpi::DayText(r.start)), ",\"bucket_end\":",
+          JsonQuote(kpi::DayText(r.end)), ",\"service\":", JsonQuote(r.service),
+          ",\"measures\":", measures_json(ServiceColumns(r)), "}"));
+    }
+    absl::StrAppend(&extra, ",\"services\":[", absl::StrJoin(svc, ","), "]");
+  }
   std::vector<std::string> by;
   for (KpiDimension d : rep.by) by.push_back(JsonQuote(KpiDimensionName(d)));
   return absl::StrCat("{\"zone\":", JsonQuote(rep.zone),
@@ -753,7 +916,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
                       ",\"by\":[", absl::StrJoin(by, ","), "],\"rows\":[",
                       absl::StrJoin(rows, ","), "],\"availability\":[",
                       absl::StrJoin(avail, ","), "],\"sla\":[",
-                      absl::StrJoin(sla, ","), "]}\n");
+                      absl::StrJoin(sla, ","), "]", extra, "}\n");
 }
 
 absl::StatusOr<KpiRollup> FoldKpiRollup(

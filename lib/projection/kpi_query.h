@@ -69,6 +69,23 @@ struct KpiAvailabilityRow {
   int64_t agreed_us = 0;      // Calendar open time in [start, min(end, now)).
   int64_t downtime_us = 0;    // Within the agreed time.
   double target_percent = 0;  // 0: none.
+  int64_t failures = 0;       // Downtime episodes starting in the bucket.
+};
+
+// One service in one bucket: its availability and reliability (when it has
+// an availability row) next to its satisfaction (kpi_projection.h).
+struct KpiServiceRow {
+  absl::CivilDay start, end;
+  std::string service;
+  int64_t resolved = 0;
+  int64_t survey_responses = 0;
+  int64_t survey_satisfied = 0;
+  int64_t survey_score_sum = 0;
+  bool has_availability = false;  // False: the fields below are unset.
+  int64_t agreed_us = 0;
+  int64_t downtime_us = 0;
+  int64_t failures = 0;
+  double target_percent = 0;
 };
 
 struct KpiSlaRow {
@@ -87,6 +104,9 @@ struct KpiReport {
   std::vector<KpiRow> rows;
   std::vector<KpiAvailabilityRow> availability;
   std::vector<KpiSlaRow> sla;
+  // Every bucket times every named service with an availability row, a
+  // resolution or a survey response in the queried period.
+  std::vector<KpiServiceRow> services;
 };
 
 // kInvalidArgument when query.zone is not options.zone or from >= to.
@@ -99,7 +119,9 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup,
 // "-" for an absent mean). CSV: one block per table, each with a header
 // line, blocks separated by a blank line; durations in seconds, rates as
 // fractions, absent values empty. JSON: one object {"zone","bucket","by",
-// "rows":[...],"availability":[...],"sla":[...]}; absent values omitted.
+// "rows":[...],"availability":[...],"sla":[...],"satisfaction":[...],
+// "services":[...]}; absent values omitted. The satisfaction and services
+// tables follow the others (KpiTables says when they are left out).
 std::string FormatKpiReport(const KpiReport& report, KpiFormat format,
                             KpiTables tables = {});
 

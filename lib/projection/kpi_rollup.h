@@ -61,6 +61,9 @@ inline constexpr const char* kAgingNames[kAgingClasses] = {
   X(group_changes)                  \
   X(first_contact)                  \
   X(reopened_records)               \
+  X(survey_responses)               \
+  X(survey_satisfied)               \
+  X(survey_score_sum)               \
   X(changes_requested)              \
   X(changes_emergency)              \
   X(changes_closed)                 \

@@ -15,7 +15,7 @@ expect_contains() {  # what haystack needle
   case "$2" in *"$3"*) ;; *) fail "$1: expected to contain [$3], got: $2" ;; esac
 }
 
-for name in incident problem change service sla; do
+for name in incident problem change service sla satisfaction; do
   file="$EXAMPLES/$name.jsonl"
   db="$TMP/$name"
   commands=$(grep -cvE '^\s*(#|$)' "$file")
@@ -46,6 +46,16 @@ expect_contains "INC1" "$s" "acknowledged_by: service-desk"
 j=$(show incident INC1 --db "$TMP/incident" --format json)
 expect_contains "INC1 json" "$j" '"status":"INCIDENT_CLOSED"'
 expect_contains "INC1 json" "$j" '"priorityName":"Critical"'
+
+s=$(show incident INC40 --db "$TMP/satisfaction")
+expect_contains "INC40" "$s" "service_id: crm"
+expect_contains "INC40" "$s" "configuration_item: crm-db-1"
+expect_contains "INC40" "$s" "survey_score: 2"
+expect_contains "INC40" "$s" "survey_resolution_cycle: 2"
+again=$(echo '{"recordSurveyResponse":{"incidentId":"INC41","score":5}}' | "$SLATE" exec --db "$TMP/satisfaction" --now "$NOW")
+expect_contains "second survey" "$again" '"code":"ALREADY_EXISTS"'
+k=$("$SLATE" kpi --db "$TMP/satisfaction" --by service --bucket all --now "$NOW" --table services --format csv)
+expect_contains "kpi services" "$k" "2026-11-27,2026-11-28,crm,0.8854,,6600.000,2,25500.000,2,2,1.0000,0.5000,3.5000"
 
 s=$(show problem PRB1 --db "$TMP/problem")
 expect_contains "PRB1" "$s" "state: Closed"

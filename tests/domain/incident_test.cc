@@ -146,6 +146,15 @@ std::map<std::string, Rule> Rules() {
        {absl::StrCat(R"({"linkIncidentToChange": {)", id,
                      R"(, "changeId": "CHG1", "relation": "CAUSED_BY"}})"),
         with(with(open, "Resolved"), "Closed"), ""}},
+      {"update details",
+       {absl::StrCat(R"({"updateIncidentDetails": {)", id,
+                     R"(, "category": "storage"}})"),
+        with(open, "Resolved"), ""}},
+      {"record a survey response",
+       {absl::StrCat(R"({"recordSurveyResponse": {)", id,
+                     R"(, "score": 4, "respondent": "carol"}})"),
+        {"Resolved", "Closed"},
+        ""}},
   };
 }
 
@@ -203,7 +212,7 @@ TEST_F(IncidentTest, EveryStateCommandPairFollowsTheTable) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 14 * 6);
+  EXPECT_EQ(checked, 16 * 6);
   // Open: allowed only when there is no incident.
   EXPECT_TRUE(Try(NewIncidentState("INC1"), kOpen, T(0)).ok());
   for (const auto& [state_name, st] : states) {
@@ -720,6 +729,184 @@ TEST_F(IncidentTest, DetailsUpdatedReplacesTheDetails) {
   EXPECT_EQ(s.category(), "Category 9");
   EXPECT_EQ(s.contact_type(), "");
   EXPECT_EQ(s.status(), INCIDENT_NEW);  // Details never move the state.
+}
+
+TEST_F(IncidentTest, UpdateDetailsChangesOnlyTheFieldsGiven) {
+  IncidentState s = Opened();
+  s.set_caller("ann");
+  Do(&s,
+     R"({"updateIncidentDetails": {"incidentId": "INC1",
+         "category": "storage", "configurationItem": "san-1",
+         "contactType": "EMAIL"}})",
+     T(1));
+  EXPECT_EQ(s.category(), "storage");
+  EXPECT_EQ(s.configuration_item(), "san-1");
+  EXPECT_EQ(s.contact_type(), "email");
+  EXPECT_EQ(s.caller(), "ann");        // Not given: kept.
+  EXPECT_EQ(s.service_id(), "email");  // Not given: kept.
+  EXPECT_EQ(s.status(), INCIDENT_NEW);
+  // An empty string given clears the field (presence, not emptiness, says
+  // what was given).
+  Do(&s,
+     R"({"updateIncidentDetails": {"incidentId": "INC1",
+         "configurationItem": ""}})",
+     T(2));
+  EXPECT_EQ(s.configuration_item(), "");
+  EXPECT_EQ(s.category(), "storage");
+}
+
+TEST_F(IncidentTest, UpdateDetailsEventCarriesEveryDetailAndTheService) {
+  IncidentState s = Opened();
+  auto events =
+      DecideIncident(s, Cmd(R"({"updateIncidentDetails": {"incidentId": "INC1",
+              "serviceId": "email2"}})"),
+                     Ctx(T(1)));
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  const IncidentDetailsUpdated& d = (*events)[0].incident_details_updated();
+  ASSERT_TRUE(d.has_service());
+  EXPECT_EQ(d.service(), "email2");
+  EXPECT_EQ(d.category(), "network");  // The current value, unchanged.
+  EXPECT_EQ(d.contact_type(), "phone");
+  Fold(*events, T(1), &s, EvolveIncident);
+  EXPECT_EQ(s.service_id(), "email2");
+}
+
+TEST_F(IncidentTest, UpdateDetailsRefusals) {
+  IncidentState s = Opened();
+  // No field at all.
+  EXPECT_EQ(Try(s, R"({"updateIncidentDetails": {"incidentId": "INC1"}})", T(1))
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  // Fields given but nothing changes.
+  absl::Status same = Try(s,
+                          R"({"updateIncidentDetails": {"incidentId": "INC1",
+                              "category": "network", "serviceId": "email"}})",
+                          T(1));
+  EXPECT_EQ(same.code(), absl::StatusCode::kFailedPrecondition) << same;
+  // Unknown or retired service, as for OpenIncident.
+  const std::string other = R"({"updateIncidentDetails": {"incidentId": "INC1",
+                                "serviceId": "payroll"}})";
+  service_.set_defined(false);
+  absl::Status unknown = Try(s, other, T(1));
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound) << unknown;
+  EXPECT_NE(unknown.message().find("payroll"), std::string::npos) << unknown;
+  service_.set_defined(true);
+  service_.set_retired(true);
+  EXPECT_EQ(Try(s, other, T(1)).code(), absl::StatusCode::kFailedPrecondition);
+  service_.set_retired(false);
+  EXPECT_TRUE(Try(s, other, T(1)).ok());
+  // Clearing the service needs no service state.
+  EXPECT_TRUE(Try(s,
+                  R"({"updateIncidentDetails": {"incidentId": "INC1",
+                      "serviceId": ""}})",
+                  T(1))
+                  .ok());
+  // A bad contact type names the field.
+  absl::Status contact = Try(s,
+                             R"({"updateIncidentDetails": {"incidentId": "INC1",
+                                 "contactType": 42}})",
+                             T(1));
+  EXPECT_EQ(contact.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(contact.message().find("contact_type"), std::string::npos);
+  // Closed and Cancelled incidents refuse it.
+  IncidentState closed = Opened();
+  Do(&closed,
+     R"({"resolveIncident": {"incidentId": "INC1", "resolutionCode": "x"}})",
+     T(2));
+  Do(&closed, R"({"closeIncident": {"incidentId": "INC1"}})", T(3));
+  absl::Status refused = Try(closed,
+                             R"({"updateIncidentDetails": {"incidentId": "INC1",
+                                 "category": "storage"}})",
+                             T(4));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("Closed -> Closed"), std::string::npos)
+      << refused;
+}
+
+TEST_F(IncidentTest, ImportedDetailsWithoutServiceKeepTheService) {
+  IncidentState s = Opened();
+  Envelope e;
+  e.mutable_incident_details_updated()->set_category("Category 1");
+  ASSERT_FALSE(e.incident_details_updated().has_service());
+  Fold({e}, T(1), &s, EvolveIncident);
+  EXPECT_EQ(s.service_id(), "email");
+  Envelope cleared;
+  cleared.mutable_incident_details_updated()->set_service("");
+  Fold({cleared}, T(2), &s, EvolveIncident);
+  EXPECT_EQ(s.service_id(), "");
+}
+
+constexpr char kResolve[] =
+    R"({"resolveIncident": {"incidentId": "INC1", "resolutionCode": "x"}})";
+
+std::string Survey(int score) {
+  return absl::StrCat(
+      R"({"recordSurveyResponse": {"incidentId": "INC1", "score": )", score,
+      R"(, "comment": "quick", "respondent": "carol"}})");
+}
+
+TEST_F(IncidentTest, SurveyBeforeResolveIsRefused) {
+  IncidentState s = Opened();
+  absl::Status st = Try(s, Survey(5), T(1));
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("New -> New"), std::string::npos) << st;
+  Do(&s, R"({"startIncident": {"incidentId": "INC1"}})", T(1));
+  EXPECT_EQ(Try(s, Survey(5), T(2)).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Try(NewIncidentState("INC1"), Survey(5), T(2)).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(IncidentTest, SurveyScoreOutOfRangeNamesTheField) {
+  IncidentState s = Opened();
+  Do(&s, kResolve, T(1));
+  for (int bad : {0, 6, -1, 100}) {
+    absl::Status st = Try(s, Survey(bad), T(2));
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(st.message().find("field score"), std::string::npos) << st;
+  }
+  for (int good = kMinSurveyScore; good <= kMaxSurveyScore; ++good) {
+    EXPECT_TRUE(Try(s, Survey(good), T(2)).ok()) << good;
+  }
+}
+
+TEST_F(IncidentTest, OneSurveyPerResolutionCycleAndReopenMakesRoom) {
+  IncidentState s = Opened();
+  Do(&s, kResolve, T(1));
+  Do(&s, Survey(2), T(2));
+  EXPECT_EQ(s.survey_score(), 2);
+  EXPECT_EQ(s.survey_resolution_cycle(), 1);
+  EXPECT_EQ(s.survey_at_us(), absl::ToUnixMicros(T(2)));
+  // A second answer to the same resolution: refused, also once Closed.
+  absl::Status again = Try(s, Survey(5), T(3));
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+  Do(&s, R"({"closeIncident": {"incidentId": "INC1"}})", T(3));
+  EXPECT_EQ(Try(s, Survey(5), T(4)).code(), absl::StatusCode::kAlreadyExists);
+  // Reopened: no resolution to rate until it is resolved again.
+  Do(&s, R"({"reopenIncident": {"incidentId": "INC1"}})", T(5));
+  EXPECT_EQ(Try(s, Survey(5), T(6)).code(),
+            absl::StatusCode::kFailedPrecondition);
+  Do(&s, kResolve, T(7));
+  auto events = DecideIncident(s, Cmd(Survey(5)), Ctx(T(8)));
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ((*events)[0].survey_response_recorded().resolution_cycle(), 2);
+  EXPECT_EQ((*events)[0].survey_response_recorded().respondent(), "carol");
+  EXPECT_EQ((*events)[0].survey_response_recorded().comment(), "quick");
+  Fold(*events, T(8), &s, EvolveIncident);
+  EXPECT_EQ(s.survey_score(), 5);
+  EXPECT_EQ(s.survey_resolution_cycle(), 2);
+  EXPECT_EQ(Try(s, Survey(1), T(9)).code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(IncidentTest, SurveyOnIncidentClosedWithoutResolutionIsRefused) {
+  policy_.allow_close_without_resolve = true;
+  IncidentState s = Opened();
+  Do(&s, R"({"closeIncident": {"incidentId": "INC1"}})", T(1));
+  ASSERT_EQ(s.status(), INCIDENT_CLOSED);
+  absl::Status st = Try(s, Survey(4), T(2));
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("without a resolution"), std::string::npos) << st;
 }
 
 TEST_F(IncidentTest, BadIdsAreInvalidArgument) {
