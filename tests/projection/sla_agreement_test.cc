@@ -170,6 +170,39 @@ TEST_F(SlaAgreementTest, ACategoryChangeOutOfThePolicyEndsItsClocks) {
   ExpectVerified();
 }
 
+// A service change through UpdateIncidentDetails: out of a service-bound
+// policy (its clock ends) and into another (that one attaches, counted
+// from the open as any late attach).
+TEST_F(SlaAgreementTest, AServiceChangeMovesTheRecordBetweenPolicies) {
+  Exec(*engine_, R"({"defineService":{"serviceId":"crm","name":"CRM",
+                     "at":"2026-11-01T00:00:00Z"}})");
+  for (const char* svc : {"email", "crm"}) {
+    DefinePolicy(absl::StrCat(R"({"id":")", svc, R"(-only","calendarId":"24x7",
+      "appliesTo":{"recordTypes":["incident"],"services":[")",
+                              svc, R"("]},
+      "targets":[{"priority":3,"resolution":"24h"}],
+      "resolution":{"start":{"events":["incident_opened"]},
+                    "stop":{"states":["resolved","closed"]}}})"));
+  }
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 2, 2);
+  ASSERT_EQ(ClocksOf("INC1", "email-only").size(), 1u);
+  EXPECT_TRUE(ClocksOf("INC1", "crm-only").empty());
+  Exec(*engine_, R"({"updateIncidentDetails":{"incidentId":"INC1",
+      "at":"2026-11-23T09:00:00Z","serviceId":"crm"}})");
+  std::vector<SlaClockView> mail = ClocksOf("INC1", "email-only");
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_EQ(mail[0].state.phase(), SLA_CLOCK_PHASE_CANCELLED);
+  EXPECT_EQ(mail[0].state.cancelled_at_us(),
+            absl::ToUnixMicros(T("2026-11-23T09:00:00Z")));
+  std::vector<SlaClockView> crm = ClocksOf("INC1", "crm-only");
+  ASSERT_EQ(crm.size(), 1u);
+  EXPECT_EQ(crm[0].state.phase(), SLA_CLOCK_PHASE_RUNNING);
+  EXPECT_EQ(crm[0].state.started_at_us(),
+            absl::ToUnixMicros(T("2026-11-23T08:00:00Z")));
+  EXPECT_EQ(crm[0].service, "crm");
+  ExpectVerified();
+}
+
 TEST_F(SlaAgreementTest, RetirementCancelsRunningClocksAndStopsAttaching) {
   DefineSlaConfig(*engine_, OfficePolicyJson());
   DefinePolicy(AllHoursPolicyJson());
