@@ -1159,6 +1159,7 @@ slate_cc_test(tests_projection_sla_shuffle_test PATH tests/projection/sla_shuffl
   SRCS
     tests/projection/sla_shuffle_test.cc
   DEPS
+    EXT:com_google_protobuf:protobuf
     EXT:system:absl
     EXT:system:gtest_main
     slate

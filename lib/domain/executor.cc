@@ -645,6 +645,8 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
         }
         Envelope e;
         *e.mutable_sla_policy_defined()->mutable_policy() = policy;
+        e.mutable_sla_policy_defined()->set_apply_to_running(
+            command.define_sla_policy().apply_to_running());
         decided.push_back(std::move(e));
         break;
       }

@@ -434,7 +434,7 @@ absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
 
   // A scratch SLA projection with the definitions in force.
   MemoryState scratch(&log);
-  for (absl::string_view prefix : {"pol/", "cal/", "ret/"}) {
+  for (absl::string_view prefix : {"pol/", "pov/", "cal/", "ret/"}) {
     SLATE_RETURN_IF_ERROR(runner.Scan(
         SlaProjection::kName, prefix,
         [&](absl::string_view k, absl::string_view v) {

@@ -37,6 +37,7 @@ constexpr absl::string_view kRecPrefix = "rec/";
 constexpr absl::string_view kClkPrefix = "clk/";
 constexpr absl::string_view kDuePrefix = "due/";
 constexpr absl::string_view kRetPrefix = "ret/";
+constexpr absl::string_view kPovPrefix = "pov/";
 constexpr absl::string_view kRetiredReason = "policy retired";
 constexpr absl::string_view kUnmatchedReason = "no longer matches the policy";
 // Number of configuration (policy/calendar) events folded; the cache of
@@ -128,8 +129,11 @@ absl::Status ParseStored(absl::string_view bytes, absl::string_view key,
 
 // --- Configuration ---------------------------------------------------------
 
+// One version of a policy: a SlaPolicyDefined, in force from from_us.
 struct PolicyEntry {
   SlaPolicy policy;
+  int64_t from_us = 0;
+  bool apply_to_running = false;
   // From a SlaPolicyRetired event: the instant it retired.
   std::optional<int64_t> retired_at_us;
   bool RetiredBy(int64_t at_us) const {
@@ -139,14 +143,42 @@ struct PolicyEntry {
   std::shared_ptr<const BusinessTime> business;
 };
 
+// Every version of one policy, by from_us.
+struct PolicyFamily {
+  std::string id;
+  std::vector<PolicyEntry> versions;  // Not empty.
+  // The version in force at `at_us`: the latest defined at or before it,
+  // else the first (a first definition is retroactive).
+  const PolicyEntry& InForce(int64_t at_us) const {
+    const PolicyEntry* p = &versions.front();
+    for (const PolicyEntry& v : versions) {
+      if (v.from_us <= at_us) p = &v;
+    }
+    return *p;
+  }
+  // The version defined at from_us; the latest if none is.
+  const PolicyEntry& Version(int64_t from_us) const {
+    for (const PolicyEntry& v : versions) {
+      if (v.from_us == from_us) return v;
+    }
+    return versions.back();
+  }
+};
+
 struct Config {
   std::string gen = "\xff";  // Never a stored value: not loaded.
-  std::vector<PolicyEntry> policies;  // By policy id.
-  const PolicyEntry* Find(absl::string_view id) const {
-    for (const PolicyEntry& p : policies) {
-      if (p.policy.id() == id) return &p;
+  std::vector<PolicyFamily> families;  // By policy id.
+  const PolicyFamily* Family(absl::string_view id) const {
+    for (const PolicyFamily& f : families) {
+      if (f.id == id) return &f;
     }
     return nullptr;
+  }
+  // The version an attachment (or a clock) is bound to; null if the
+  // policy is not defined (or its definitions are invalid).
+  const PolicyEntry* Bound(absl::string_view id, int64_t from_us) const {
+    const PolicyFamily* f = Family(id);
+    return f == nullptr ? nullptr : &f->Version(from_us);
   }
 };
 
@@ -176,14 +208,25 @@ absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
         }
         return true;
       }));
-  std::vector<PolicyEntry> policies;
+  std::vector<PolicyFamily> families;
   absl::Status parse_error;
   SLATE_RETURN_IF_ERROR(
-      state.Scan(kPolPrefix, [&](absl::string_view key,
+      state.Scan(kPovPrefix, [&](absl::string_view key,
                                  absl::string_view value) {
+        // pov/<id>|<from:16x>
+        const size_t bar = key.rfind('|');
         PolicyEntry p;
-        parse_error = ParseStored(value, key, &p.policy);
+        SlaPolicyDefined defined;
+        if (bar == absl::string_view::npos ||
+            !ParseTimeHex(key.substr(bar + 1), &p.from_us)) {
+          parse_error = absl::DataLossError(absl::StrCat(
+              "sla projection: bad policy version key \"", key, "\""));
+          return false;
+        }
+        parse_error = ParseStored(value, key, &defined);
         if (!parse_error.ok()) return false;
+        p.policy = std::move(*defined.mutable_policy());
+        p.apply_to_running = defined.apply_to_running();
         FillSlaPolicyDefaults(&p.policy);
         if (!ValidateSlaPolicy(p.policy).ok()) return true;  // Never attaches.
         auto it = calendars.find(p.policy.calendar_id());
@@ -195,12 +238,16 @@ absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
         if (auto r = retired.find(p.policy.id()); r != retired.end()) {
           p.retired_at_us = r->second;
         }
-        policies.push_back(std::move(p));
+        // Keys sort by id, then by instant: versions arrive in order.
+        if (families.empty() || families.back().id != p.policy.id()) {
+          families.push_back({p.policy.id(), {}});
+        }
+        families.back().versions.push_back(std::move(p));
         return true;
       }));
   SLATE_RETURN_IF_ERROR(parse_error);
   config->gen = gen;
-  config->policies = std::move(policies);
+  config->families = std::move(families);
   return absl::OkStatus();
 }
 
@@ -427,7 +474,9 @@ class RecordFold {
       Item& item,
       const std::function<absl::StatusOr<const std::vector<Item>*>()>&
           history) {
-    // A retirement at or before this item ends its attachments first.
+    // Redefinitions that apply to running clocks, then retirements, at or
+    // before this item come first.
+    SLATE_RETURN_IF_ERROR(Rebind(item.at_us).status());
     SLATE_RETURN_IF_ERROR(EndRetired(item.at_us));
     if (item.sla) return StepSla(item);
     EvolveRecord(&rec_, &item);
@@ -437,7 +486,7 @@ class RecordFold {
     // the others retarget on a priority change, then take the transition.
     for (SlaAttachment& a : *rec_.mutable_attachments()) {
       if (a.has_ended_at_us()) continue;
-      const PolicyEntry* p = config_.Find(a.policy_id());
+      const PolicyEntry* p = config_.Bound(a.policy_id(), a.version_from_us());
       if (p == nullptr || p->business == nullptr) continue;
       if (!p->policy.keep_when_unmatched() &&
           !SlaPolicyApplies(p->policy, attrs)) {
@@ -472,13 +521,17 @@ class RecordFold {
       }
       return hist;
     };
-    for (const PolicyEntry& p : config_.policies) {
-      if (p.business == nullptr || p.RetiredBy(item.at_us)) continue;
+    for (const PolicyFamily& family : config_.families) {
       SlaAttachment* a = nullptr;
       for (SlaAttachment& x : *rec_.mutable_attachments()) {
-        if (x.policy_id() == p.policy.id()) a = &x;
+        if (x.policy_id() == family.id) a = &x;
       }
       if (a != nullptr && a->has_ended_at_us()) continue;
+      // An attachment keeps its version; a new one binds the version in
+      // force at this event.
+      const PolicyEntry& p = a != nullptr ? family.Version(a->version_from_us())
+                                          : family.InForce(item.at_us);
+      if (p.business == nullptr || p.RetiredBy(item.at_us)) continue;
       if (a == nullptr) {
         if (!SlaPolicyApplies(p.policy, attrs)) continue;
         bool any = false;
@@ -487,6 +540,7 @@ class RecordFold {
         }
         if (!any) continue;
         a = InsertAttachment(p.policy.id());
+        a->set_version_from_us(p.from_us);
       }
       for (SlaMetric m : kMetrics) {
         bool has = false;
@@ -513,10 +567,11 @@ class RecordFold {
   // (nullopt: none), which the caller makes the record's last_at_us, so an
   // event before it is folded as late (recomputed in time order).
   absl::StatusOr<std::optional<int64_t>> EndAllRetired() {
-    std::optional<int64_t> latest;
+    SLATE_ASSIGN_OR_RETURN(std::optional<int64_t> latest,
+                           Rebind(std::numeric_limits<int64_t>::max()));
     for (SlaAttachment& a : *rec_.mutable_attachments()) {
       if (a.has_ended_at_us()) continue;
-      const PolicyEntry* p = config_.Find(a.policy_id());
+      const PolicyEntry* p = config_.Bound(a.policy_id(), a.version_from_us());
       if (p == nullptr || p->business == nullptr ||
           !p->retired_at_us.has_value()) {
         continue;
@@ -529,11 +584,76 @@ class RecordFold {
   }
 
  private:
+  // The version the record's attachment of `policy_id` is bound to (the
+  // latest if the record has none).
+  const PolicyEntry* BoundOf(absl::string_view policy_id) const {
+    for (const SlaAttachment& a : rec_.attachments()) {
+      if (a.policy_id() == policy_id) {
+        return config_.Bound(policy_id, a.version_from_us());
+      }
+    }
+    const PolicyFamily* f = config_.Family(policy_id);
+    return f == nullptr ? nullptr : &f->versions.back();
+  }
+
+  // Moves every attachment to the latest version of its policy defined
+  // with apply_to_running after the one it is bound to, at or before
+  // at_us (and not after the policy's retirement): at that version's
+  // instant its current clocks still counting are advanced under the old
+  // version, re-targeted to the new target for the record's priority, and
+  // count under the new version from then on. Returns the latest instant
+  // applied (nullopt: none).
+  absl::StatusOr<std::optional<int64_t>> Rebind(int64_t at_us) {
+    std::optional<int64_t> latest;
+    const int priority = PriorityOf(rec_);
+    for (SlaAttachment& a : *rec_.mutable_attachments()) {
+      if (a.has_ended_at_us()) continue;
+      const PolicyFamily* family = config_.Family(a.policy_id());
+      if (family == nullptr) continue;
+      const PolicyEntry& old = family->Version(a.version_from_us());
+      const int64_t limit = std::min(
+          at_us, old.retired_at_us.value_or(std::numeric_limits<int64_t>::max()));
+      const PolicyEntry* next = nullptr;
+      for (const PolicyEntry& v : family->versions) {
+        if (v.apply_to_running && v.from_us > a.version_from_us() &&
+            v.from_us <= limit) {
+          next = &v;
+        }
+      }
+      if (next == nullptr) continue;
+      const absl::Time when = absl::FromUnixMicros(next->from_us);
+      for (SlaAttachedClock& slot : *a.mutable_clocks()) {
+        SLATE_ASSIGN_OR_RETURN(Clk * c, Current(a, slot));
+        if (c == nullptr) continue;
+        const SlaClockPhase phase = c->clock->phase();
+        if (phase == SLA_CLOCK_PHASE_STOPPED ||
+            phase == SLA_CLOCK_PHASE_CANCELLED) {
+          continue;
+        }
+        if (old.business != nullptr && phase != SLA_CLOCK_PHASE_NOT_STARTED) {
+          Feed(*c, old, SlaClockInput::AdvanceTo(when));
+        }
+        std::optional<absl::Duration> target =
+            SlaTargetFor(next->policy, slot.metric(), priority);
+        if (next->business != nullptr && target.has_value() &&
+            *target != c->clock->target()) {
+          Feed(*c, *next,
+               SlaClockInput::Retarget(when, *target, "policy redefined"));
+        }
+        c->stored.set_version_from_us(next->from_us);
+        c->dirty = true;
+      }
+      a.set_version_from_us(next->from_us);
+      latest = std::max(latest.value_or(next->from_us), next->from_us);
+    }
+    return latest;
+  }
+
   // Ends the attachments whose policy retired at or before at_us.
   absl::Status EndRetired(int64_t at_us) {
     for (SlaAttachment& a : *rec_.mutable_attachments()) {
       if (a.has_ended_at_us()) continue;
-      const PolicyEntry* p = config_.Find(a.policy_id());
+      const PolicyEntry* p = config_.Bound(a.policy_id(), a.version_from_us());
       if (p == nullptr || p->business == nullptr || !p->RetiredBy(at_us)) {
         continue;
       }
@@ -719,6 +839,7 @@ class RecordFold {
     next.clock = *c.clock;
     if (!Feed(next, p, input)) return nullptr;
     next.stored.clear_fired();  // Facts of the new cycle only.
+    next.stored.set_version_from_us(a.version_from_us());
     const std::string key = SlaClockKey(rec_.stream(), a.policy_id(),
                                         slot.metric(), next.clock->cycle());
     slot.set_cycle(next.clock->cycle());
@@ -828,7 +949,7 @@ class RecordFold {
         warning ? item.e->sla_warning().threshold_index() : kBreachIndex;
     SLATE_ASSIGN_OR_RETURN(Clk * c, Load(policy_id, metric, cycle));
     if (c == nullptr) return absl::OkStatus();
-    const PolicyEntry* p = config_.Find(policy_id);
+    const PolicyEntry* p = BoundOf(policy_id);
     const SlaClockPhase phase = c->clock->phase();
     if (p != nullptr && p->business != nullptr &&
         (phase == SLA_CLOCK_PHASE_RUNNING || phase == SLA_CLOCK_PHASE_PAUSED)) {
@@ -864,6 +985,7 @@ class RecordFold {
     Clk c;
     c.clock = std::move(clock);
     c.dirty = true;
+    c.stored.set_version_from_us(a.version_from_us());
     // A clock of this key may be stored from an earlier fold (recompute
     // deleted it; incremental attach never finds one).
     Replace(key, std::move(c));
@@ -917,7 +1039,8 @@ absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
   if (c.clock->phase() != SLA_CLOCK_PHASE_RUNNING || c.clock->breached()) {
     return std::nullopt;
   }
-  const PolicyEntry* p = config.Find(c.clock->policy_id());
+  const PolicyEntry* p =
+      config.Bound(c.clock->policy_id(), c.stored.version_from_us());
   if (p == nullptr || p->business == nullptr) return std::nullopt;
   SlaClock probe = *c.clock;
   const int n = static_cast<int>(probe.warning_thresholds_percent().size());
@@ -1153,6 +1276,13 @@ std::string SlaClockKey(absl::string_view stream, absl::string_view policy_id,
   return absl::StrCat(kClkPrefix, stream, "|", policy_id, "|",
                       static_cast<int>(metric), "|",
                       absl::Hex(cycle, absl::kZeroPad8));
+}
+
+std::string SlaPolicyVersionKey(absl::string_view policy_id, absl::Time from) {
+  const int64_t us = from == absl::InfinitePast()
+                         ? std::numeric_limits<int64_t>::min()
+                         : absl::ToUnixMicros(from);
+  return absl::StrCat(kPovPrefix, policy_id, "|", TimeHex(us));
 }
 
 std::string SlaEventStream(absl::string_view record_stream) {
@@ -1513,6 +1643,9 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
       const SlaPolicy& p = e.sla_policy_defined().policy();
       if (p.id().empty()) return absl::OkStatus();
       state.Put(absl::StrCat(kPolPrefix, p.id()), SerializeDeterministic(p));
+      state.Put(SlaPolicyVersionKey(p.id(),
+                                    absl::FromUnixMicros(e.occurred_at_us())),
+                SerializeDeterministic(e.sla_policy_defined()));
     } else if (e.has_sla_policy_retired()) {
       const std::string& id = e.sla_policy_retired().policy_id();
       if (id.empty()) return absl::OkStatus();

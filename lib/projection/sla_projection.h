@@ -11,10 +11,16 @@
 //
 // What it folds (design.md, "SLA clocks", "Time", "Timers"):
 //  - `policy/<id>` SlaPolicyDefined and `calendar/<id>` CalendarDefined
-//    events: the policies and calendars in force. (Re)defining either
-//    recomputes every record's clocks under the new definitions, as if they
-//    had always been in force (retroactive; clocks are reproducible from the
-//    log alone). A policy whose calendar is not defined yet (and is not
+//    events: the policies and calendars in force. Each definition of a
+//    policy is a version in force from its occurred_at; an attachment binds
+//    the version in force at the event it attaches on (the first version
+//    for events before it: a first definition is retroactive) and keeps
+//    it, so a redefinition changes only the clocks that attach after it,
+//    unless it says apply_to_running (then, at its instant, the running
+//    clocks are re-targeted and count under it). Redefining a calendar is
+//    retroactive: every record counts under the calendar in force. Either
+//    recomputes every record from the log (clocks are reproducible from
+//    the log alone). A policy whose calendar is not defined yet (and is not
 //    "24x7") attaches no clocks until it is.
 //  - `incident/<id>` and `change/<id>` events: the record's attributes
 //    (folded with the domain's EvolveIncident/EvolveChange) and one clock per
@@ -65,7 +71,8 @@
 //
 // Stored keys (all deterministic; instants as 16 hex digits of the int64
 // microseconds with the sign bit flipped, so byte order is time order):
-//   pol/<policy_id>                              SlaPolicy
+//   pol/<policy_id>                              SlaPolicy (latest folded)
+//   pov/<policy_id>|<from:16x>                   SlaPolicyDefined (versions)
 //   ret/<policy_id>                              retirement instant (16 hex)
 //   cal/<calendar_id>                            CalendarSpec
 //   rec/<stream>                                 SlaRecordState
@@ -127,6 +134,11 @@ absl::string_view SlaTargetTypeName(SlaMetric metric);
 // Key of a clock's state: "clk/<stream>|<policy_id>|<metric>|<cycle:8x>".
 std::string SlaClockKey(absl::string_view stream, absl::string_view policy_id,
                         SlaMetric metric, int64_t cycle);
+
+// Key of one version of a policy in the projection's state:
+// "pov/<policy_id>|<from:16x>" (InfinitePast: in force throughout, for
+// scratch states such as the what-if's).
+std::string SlaPolicyVersionKey(absl::string_view policy_id, absl::Time from);
 
 // The stream SLA events of a record go to: "sla/<record stream>".
 std::string SlaEventStream(absl::string_view record_stream);

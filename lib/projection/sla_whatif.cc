@@ -96,12 +96,14 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
   // The definitions: the live ones with the query's over them.
   MemoryState scratch(&log);
   std::set<std::string> calendars = {"24x7"};
-  SLATE_RETURN_IF_ERROR(runner.Scan(
-      SlaProjection::kName, "pol/",
-      [&](absl::string_view k, absl::string_view v) {
-        scratch.Put(k, v);
-        return true;
-      }));
+  for (absl::string_view prefix : {"pol/", "pov/"}) {
+    SLATE_RETURN_IF_ERROR(runner.Scan(
+        SlaProjection::kName, prefix,
+        [&](absl::string_view k, absl::string_view v) {
+          scratch.Put(k, v);
+          return true;
+        }));
+  }
   SLATE_RETURN_IF_ERROR(runner.Scan(
       SlaProjection::kName, "cal/",
       [&](absl::string_view k, absl::string_view v) {
@@ -134,6 +136,20 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
           "\" is not 24x7, not defined in the database and not given"));
     }
     scratch.Put(absl::StrCat("pol/", p.id()), SerializeDeterministic(p));
+    // One version, in force throughout: every version of the live policy
+    // goes.
+    std::vector<std::string> versions;
+    SLATE_RETURN_IF_ERROR(scratch.Scan(
+        absl::StrCat("pov/", p.id(), "|"),
+        [&](absl::string_view k, absl::string_view) {
+          versions.emplace_back(k);
+          return true;
+        }));
+    for (const std::string& k : versions) scratch.Delete(k);
+    SlaPolicyDefined defined;
+    *defined.mutable_policy() = p;
+    scratch.Put(SlaPolicyVersionKey(p.id(), absl::InfinitePast()),
+                SerializeDeterministic(defined));
   }
   scratch.Put("gen", "what-if");
 

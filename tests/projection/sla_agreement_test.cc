@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
 #include "tests/projection/sla_test_util.h"
@@ -286,6 +287,89 @@ TEST_F(SlaAgreementTest, RetirementEndsClocksAtItsInstantWhateverFollows) {
                 absl::ToUnixMicros(T("2026-11-23T09:00:00Z")));
     }
   }
+  ExpectVerified();
+}
+
+// p-24x7 gives P1 4h; redefined at 09:00 with P1 8h.
+std::string Redefine(bool apply_to_running) {
+  return absl::StrCat(
+      R"({"defineSlaPolicy":{"at":"2026-11-23T09:00:00Z","applyToRunning":)",
+      apply_to_running ? "true" : "false", R"(,"policy":)",
+      absl::StrReplaceAll(AllHoursPolicyJson(),
+                          {{R"("priority":1,"resolution":"4h")",
+                            R"("priority":1,"resolution":"8h")"}}),
+      "}}");
+}
+
+// A redefinition binds the clocks that attach after it; the running ones
+// keep the version they attached under.
+TEST_F(SlaAgreementTest, ARedefinitionBindsNewClocksOnly) {
+  DefinePolicy(AllHoursPolicyJson());
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 1, 1);
+  Exec(*engine_, Redefine(/*apply_to_running=*/false));
+  OpenIncident("INC2", "2026-11-23T10:00:00Z", 1, 1);
+  auto target = [&](const std::string& id) {
+    std::vector<SlaClockView> c = ClocksOf(id, "p-24x7");
+    EXPECT_EQ(c.size(), 1u) << id;
+    return c.empty() ? absl::ZeroDuration()
+                     : absl::Microseconds(c[0].state.target_us());
+  };
+  EXPECT_EQ(target("INC1"), absl::Hours(4));
+  EXPECT_EQ(target("INC2"), absl::Hours(8));
+  // INC1 breaches at 12:00 under its own version, INC2 not before 18:00.
+  std::vector<Envelope> fired = FiredFor(T("2026-11-23T13:00:00Z"), "p-24x7");
+  ASSERT_FALSE(fired.empty());
+  EXPECT_TRUE(fired.back().has_sla_breached());
+  EXPECT_EQ(fired.back().sla_breached().record(), "incident/INC1");
+  ASSERT_TRUE(engine_->RebuildProjection("sla").ok());
+  EXPECT_EQ(target("INC1"), absl::Hours(4));
+  EXPECT_EQ(target("INC2"), absl::Hours(8));
+  ExpectVerified();
+}
+
+TEST_F(SlaAgreementTest, ARedefinitionAppliedToRunningClocksRetargetsThem) {
+  DefinePolicy(AllHoursPolicyJson());
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 1, 1);
+  OpenIncident("INC3", "2026-11-23T06:00:00Z", 1, 1);
+  Exec(*engine_, R"({"resolveIncident":{"incidentId":"INC3",
+      "at":"2026-11-23T07:00:00Z","resolutionCode":"fixed"}})");
+  OpenIncident("INC4", "2026-11-23T08:00:00Z", 1, 1);
+  Exec(*engine_, Redefine(/*apply_to_running=*/true));
+  // Resolved before the redefinition, recorded after it: in time order
+  // the clock stopped under the old version and was never re-targeted.
+  Exec(*engine_, R"({"resolveIncident":{"incidentId":"INC4",
+      "at":"2026-11-23T08:30:00Z","resolutionCode":"fixed"}})");
+  std::vector<SlaClockView> inc4 = ClocksOf("INC4", "p-24x7");
+  ASSERT_EQ(inc4.size(), 1u);
+  EXPECT_EQ(inc4[0].state.status(), SLA_CLOCK_STATUS_MET);
+  EXPECT_EQ(inc4[0].state.target_us(),
+            absl::ToInt64Microseconds(absl::Hours(4)));
+  EXPECT_EQ(inc4[0].state.target_history_size(), 0);
+  std::vector<SlaClockView> c = ClocksOf("INC1", "p-24x7");
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].state.target_us(), absl::ToInt64Microseconds(absl::Hours(8)));
+  ASSERT_EQ(c[0].state.target_history_size(), 1);
+  EXPECT_EQ(c[0].state.target_history(0).reason(), "policy redefined");
+  EXPECT_EQ(c[0].state.target_history(0).at_us(),
+            absl::ToUnixMicros(T("2026-11-23T09:00:00Z")));
+  EXPECT_EQ(c[0].state.deadline_us(),
+            absl::ToUnixMicros(T("2026-11-23T16:00:00Z")));
+  // A stopped clock keeps its version and verdict.
+  c = ClocksOf("INC3", "p-24x7");
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].state.target_us(), absl::ToInt64Microseconds(absl::Hours(4)));
+  // An event before the redefinition that arrives after it is folded in
+  // time order: the acknowledgement changes nothing here, but the record
+  // is recomputed and must come out the same.
+  Exec(*engine_, R"({"acknowledgeIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T08:30:00Z","by":"desk"}})");
+  c = ClocksOf("INC1", "p-24x7");
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].state.target_us(), absl::ToInt64Microseconds(absl::Hours(8)));
+  ASSERT_TRUE(engine_->RebuildProjection("sla").ok());
+  c = ClocksOf("INC1", "p-24x7");
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].state.target_history_size(), 1);
   ExpectVerified();
 }
 

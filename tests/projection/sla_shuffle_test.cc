@@ -18,10 +18,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
 #include "lib/api/engine_internal.h"
 #include "lib/projection/sla_projection.h"
+#include "lib/sla/sla_policy.h"
 #include "tests/projection/sla_test_util.h"
 #include "tests/testing/temp_dir.h"
 
@@ -156,6 +158,28 @@ Unit Retirement(int64_t at_us) {
   return u;
 }
 
+// p-24x7 redefined at `at` with every resolution target halved, applying to
+// running clocks.
+Unit Redefinition(int64_t at_us) {
+  Unit u{"policy/p-24x7", at_us, {}};
+  Envelope e;
+  e.set_event_id("redefine-p-24x7");
+  e.set_occurred_at_us(at_us);
+  SlaPolicy* p = e.mutable_sla_policy_defined()->mutable_policy();
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  AllHoursPolicyJson(), p)
+                  .ok());
+  for (SlaPriorityTargets& t : *p->mutable_targets()) {
+    absl::Duration d;
+    EXPECT_TRUE(absl::ParseDuration(t.resolution(), &d));
+    t.set_resolution(absl::FormatDuration(d / 2));
+  }
+  FillSlaPolicyDefaults(p);
+  e.mutable_sla_policy_defined()->set_apply_to_running(true);
+  u.events.push_back(e);
+  return u;
+}
+
 size_t CancelledClocks(Engine& engine, absl::string_view reason) {
   size_t n = 0;
   EXPECT_TRUE(ForEachClock(RunnerOf(engine), [&](const SlaClockView& v) {
@@ -182,18 +206,27 @@ void ShuffledArrivalFoldsToTheSameBytes(bool retire) {
     // Day 2 of the 4 days the incidents open over.
     const Unit retirement = Retirement(
         absl::ToUnixMicros(T("2026-11-25T09:30:00Z")) + round * 3'600'000'000);
+    const Unit redefinition = Redefinition(retirement.at_us - 3 * 3'600'000'000);
+    bool redefined = !retire;
     bool retired = !retire;
     for (const Unit& u : all) {
+      if (!redefined && u.at_us >= redefinition.at_us) {
+        ordered.Append(redefinition);
+        redefined = true;
+      }
       if (!retired && u.at_us >= retirement.at_us) {
         ordered.Append(retirement);
         retired = true;
       }
       ordered.Append(u);
     }
+    if (!redefined) ordered.Append(redefinition);
     if (!retired) ordered.Append(retirement);
 
     Db shuffled(&clock);
     const size_t retire_after = retire ? rng() % all.size() : all.size() + 1;
+    const size_t redefine_after =
+        retire ? rng() % (retire_after + 1) : all.size() + 1;
     std::vector<std::vector<Unit>> queues = incidents;
     size_t late = 0;
     for (auto& q : queues) {
@@ -203,6 +236,7 @@ void ShuffledArrivalFoldsToTheSameBytes(bool retire) {
     ASSERT_GT(late, 10u);  // The shuffle really produces late events.
     std::vector<size_t> next(queues.size(), 0);
     for (size_t left = all.size(); left > 0; --left) {
+      if (all.size() - left == redefine_after) shuffled.Append(redefinition);
       if (all.size() - left == retire_after) shuffled.Append(retirement);
       size_t pick;
       do {
@@ -220,6 +254,15 @@ void ShuffledArrivalFoldsToTheSameBytes(bool retire) {
     EXPECT_GT(CancelledClocks(*ordered.engine, "no longer matches the policy"),
               0u);
     EXPECT_EQ(CancelledClocks(*ordered.engine, "policy retired") > 0, retire);
+    size_t rebound = 0;
+    EXPECT_TRUE(ForEachClock(RunnerOf(*ordered.engine),
+                             [&](const SlaClockView& v) {
+                               for (const auto& h : v.state.target_history()) {
+                                 rebound += h.reason() == "policy redefined";
+                               }
+                             })
+                    .ok());
+    EXPECT_EQ(rebound > 0, retire);
 
     // Fire the timers halfway and at the end: same events, same bytes.
     for (const char* now : {"2026-11-25T12:00:00Z", "2026-12-31T00:00:00Z"}) {
