@@ -57,16 +57,6 @@ std::string Rfc3339(int64_t us) {
                           absl::UTCTimeZone());
 }
 
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
-
 std::string JsonString(const std::string& v) {
   std::string out = "\"";
   for (char c : v) {

@@ -402,4 +402,16 @@ bool ReadWholeFile(const std::string& path, std::string* out) {
   return in.good() || in.eof();
 }
 
+std::string CsvField(absl::string_view v) {
+  if (v.find_first_of(",\"\r\n") == absl::string_view::npos) {
+    return std::string(v);
+  }
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
 }  // namespace slate::tools

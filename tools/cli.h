@@ -112,6 +112,10 @@ CLI::Validator BusinessDuration();
 
 // --- Shared flags and helpers ---
 
+// A CSV field: as it is, or quoted ("" for a quote) when it holds a comma,
+// quote or line break.
+std::string CsvField(absl::string_view v);
+
 // Adds the required `--db DIR`.
 CLI::Option* AddDbFlag(CLI::App* app, std::string* db);
 

@@ -78,6 +78,9 @@ class EngineImpl final : public Engine {
   absl::StatusOr<std::optional<absl::Time>> LastRecordEventTime()
       const override;
 
+  absl::StatusOr<std::vector<RecurringCandidate>> RecurringIncidents(
+      const RecurringQuery& query) const override;
+
   LogStats Stats() const override;
   absl::Status WriteMetrics(std::string* out) const override;
   const Options& options() const override;

@@ -10,8 +10,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
+#include "proto/events.pb.h"
 
 namespace slate {
 
@@ -57,6 +59,14 @@ struct AppendResult {
   // True when every event id was already stored with identical content: the
   // append wrote nothing and these are the original positions.
   bool idempotent_replay = false;
+};
+
+// One stream's events in an append of several streams at once (all
+// written or none; see EventLog::AppendAtomically).
+struct StreamWrite {
+  std::string stream;
+  ExpectedVersion expected = ExpectedVersion::Any();
+  std::vector<Envelope> events;
 };
 
 // Counters since open.
