@@ -1515,6 +1515,14 @@ slate_cc_test(tests_tools_slate_metrics_test PATH tests/tools/slate_metrics_test
     tests_testing_temp_dir
 )
 
+# //tests/tools:slate_trends_test
+slate_sh_test(tests_tools_slate_trends_test PATH tests/tools/slate_trends_test SIZE small
+  SCRIPT tests/tools/slate_trends_test.sh
+  ARGS
+    "tools/slate"
+    "tests/tools"
+)
+
 # //tests/upgrade:log_sink_test
 slate_cc_test(tests_upgrade_log_sink_test PATH tests/upgrade/log_sink_test SIZE small
   SRCS
