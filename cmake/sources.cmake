@@ -535,19 +535,6 @@ slate_cc_test(tests_domain_problem_test PATH tests/domain/problem_test SIZE medi
     tests_domain_domain_test_util
 )
 
-# //tests/domain:recurring_problem_test
-slate_cc_test(tests_domain_recurring_problem_test PATH tests/domain/recurring_problem_test SIZE medium
-  SRCS
-    tests/domain/recurring_problem_test.cc
-  DEPS
-    EXT:system:absl
-    EXT:system:gtest_main
-    slate
-    tests_domain_domain_test_util
-    tests_testing_temp_dir
-    tests_testing_tsan_suppressions
-)
-
 # //tests/domain:service_test
 slate_cc_test(tests_domain_service_test PATH tests/domain/service_test SIZE medium
   SRCS

@@ -76,12 +76,11 @@ std::string FormatCandidates(const std::vector<RecurringCandidate>& cs,
     for (size_t r = 0; r < cs.size(); ++r) {
       const RecurringCandidate& c = cs[r];
       for (const RecurringIncident& i : c.incidents) {
-        absl::StrAppend(&out, r + 1, ",", CsvField(c.service), ",",
-                        CsvField(c.category), ",",
-                        CsvField(c.configuration_item), ",",
-                        CsvField(i.incident_id), ",", Instant(i.opened_at),
-                        ",", CsvField(StatusName(i.status)), ",",
-                        CsvField(i.problem_id), "\n");
+        absl::StrAppend(
+            &out, r + 1, ",", CsvQuote(c.service), ",", CsvQuote(c.category),
+            ",", CsvQuote(c.configuration_item), ",", CsvQuote(i.incident_id),
+            ",", Instant(i.opened_at), ",", CsvQuote(StatusName(i.status)), ",",
+            CsvQuote(i.problem_id), "\n");
       }
     }
     return out;
@@ -92,14 +91,16 @@ std::string FormatCandidates(const std::vector<RecurringCandidate>& cs,
       const RecurringCandidate& c = cs[r];
       std::string item = absl::StrCat("{\"rank\":", r + 1);
       auto optional = [&item](const char* name, const std::string& v) {
-        if (!v.empty()) absl::StrAppend(&item, ",\"", name, "\":", JsonQuote(v));
+        if (!v.empty())
+          absl::StrAppend(&item, ",\"", name, "\":", JsonQuote(v));
       };
       optional("service", c.service);
       optional("category", c.category);
       optional("configuration_item", c.configuration_item);
-      absl::StrAppend(&item, ",\"first_opened\":",
-                      JsonQuote(Instant(c.first_opened)), ",\"last_opened\":",
-                      JsonQuote(Instant(c.last_opened)), ",\"incidents\":[");
+      absl::StrAppend(&item,
+                      ",\"first_opened\":", JsonQuote(Instant(c.first_opened)),
+                      ",\"last_opened\":", JsonQuote(Instant(c.last_opened)),
+                      ",\"incidents\":[");
       for (size_t k = 0; k < c.incidents.size(); ++k) {
         const RecurringIncident& i = c.incidents[k];
         absl::StrAppend(&item, k == 0 ? "" : ",",
@@ -114,9 +115,8 @@ std::string FormatCandidates(const std::vector<RecurringCandidate>& cs,
       absl::StrAppend(&item, "]}");
       items.push_back(std::move(item));
     }
-    return absl::StrCat("{\"window\":", JsonQuote(f.window),
-                        ",\"min\":", f.min, ",\"candidates\":[",
-                        absl::StrJoin(items, ","), "]}\n");
+    return absl::StrCat("{\"window\":", JsonQuote(f.window), ",\"min\":", f.min,
+                        ",\"candidates\":[", absl::StrJoin(items, ","), "]}\n");
   }
   out =
       "rank\tincidents\tfirst_opened\tlast_opened\tservice\tcategory\tci\t"
@@ -128,8 +128,8 @@ std::string FormatCandidates(const std::vector<RecurringCandidate>& cs,
     absl::StrAppend(&out, r + 1, "\t", c.incidents.size(), "\t",
                     Instant(c.first_opened), "\t", Instant(c.last_opened), "\t",
                     OrDash(c.service), "\t", OrDash(c.category), "\t",
-                    OrDash(c.configuration_item), "\t",
-                    absl::StrJoin(ids, " "), "\n");
+                    OrDash(c.configuration_item), "\t", absl::StrJoin(ids, " "),
+                    "\n");
   }
   absl::StrAppend(&out, total_candidates, " candidate(s), ", total_incidents,
                   " incident(s); window ", f.window, ", at least ", f.min,
@@ -144,9 +144,10 @@ int RunTrends(const TrendsFlags& f) {
   absl::StatusOr<absl::Duration> window = ParseBusinessDuration(
       absl::string_view(f.window.data(), f.window.size()));
   if (!window.ok() || *window <= absl::ZeroDuration()) {
-    return Usage("trends", absl::StrCat("--window: ",
-                                        window.ok() ? "must be > 0"
-                                                    : window.status().message()));
+    return Usage(
+        "trends",
+        absl::StrCat("--window: ",
+                     window.ok() ? "must be > 0" : window.status().message()));
   }
   if (f.min < 2) return Usage("trends", "--min: must be >= 2");
   int code = kExitOk;
@@ -185,14 +186,8 @@ CommandRun SetUpTrendsCommand(CLI::App* app) {
       ->type_name("N")
       ->check(NonNegativeInteger())
       ->capture_default_str();
-  app->add_option("--top", f->top, "at most N candidates; 0 means all")
-      ->type_name("N")
-      ->check(NonNegativeInteger())
-      ->capture_default_str();
-  app->add_option("--format", f->format, "output format (as slate kpi)")
-      ->type_name("table|csv|json")
-      ->check(OneOf({"table", "csv", "json"}))
-      ->capture_default_str();
+  AddTopFlag(app, &f->top, "candidates");
+  AddFormatFlag(app, &f->format);
   return [f] { return RunTrends(*f); };
 }
 

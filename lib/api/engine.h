@@ -1,10 +1,10 @@
 // slate::Engine: the embeddable SLA and incident engine. This is the header a
 // service includes; everything it needs is declared here, in the other
 // lib/api headers it includes (options.h, types.h, clock.h, subscription.h,
-// policy.h, sla_types.h, kpi_types.h, trend_types.h, verify.h) and in the schema in proto/.
-// Nothing of RocksDB or of the engine's internals is visible from here: an
-// embedder's build needs only this repo's root and the generated proto
-// headers on its include path.
+// policy.h, sla_types.h, kpi_types.h, trend_types.h, verify.h) and in the
+// schema in proto/. Nothing of RocksDB or of the engine's internals is visible
+// from here: an embedder's build needs only this repo's root and the generated
+// proto headers on its include path.
 //
 //   #include "lib/api/engine.h"
 //

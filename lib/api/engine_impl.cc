@@ -368,8 +368,7 @@ absl::StatusOr<SlaWhatIfReport> EngineImpl::Simulate(
   return SimulateSla(*runner_, *log_, query);
 }
 
-absl::StatusOr<std::string> EngineImpl::DescribeEvent(
-    const Envelope& e) const {
+absl::StatusOr<std::string> EngineImpl::DescribeEvent(const Envelope& e) const {
   if (!e.has_sla_warning() && !e.has_sla_breached()) return DescribePayload(e);
   return DescribeSlaEvent(*runner_, e);
 }
@@ -681,8 +680,8 @@ absl::StatusOr<std::optional<absl::Time>> EngineImpl::LastRecordEventTime()
   return SlaWatermark(*runner_);
 }
 
-absl::StatusOr<std::vector<RecurringCandidate>>
-EngineImpl::RecurringIncidents(const RecurringQuery& query) const {
+absl::StatusOr<std::vector<RecurringCandidate>> EngineImpl::RecurringIncidents(
+    const RecurringQuery& query) const {
   return slate::RecurringIncidents(*runner_, query);
 }
 

@@ -58,8 +58,7 @@ class EngineImpl final : public Engine {
   absl::StatusOr<std::vector<Envelope>> AdvanceToWatermark() override;
   absl::Status TimerStatus() const override;
   absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
-      absl::string_view record,
-      const SlaExplainFilter& filter) const override;
+      absl::string_view record, const SlaExplainFilter& filter) const override;
   absl::StatusOr<std::string> DescribeEvent(const Envelope& e) const override;
   absl::StatusOr<SlaWhatIfReport> Simulate(
       const SlaWhatIfQuery& query) const override;

@@ -83,6 +83,10 @@ struct LogStats {
 // so `s` should be UTF-8 (event text is: the log checks it).
 std::string JsonQuote(absl::string_view s);
 
+// `s` as a CSV field (RFC 4180): as it is, or quoted with '"' doubled when
+// it holds a comma, quote or line break.
+std::string CsvQuote(absl::string_view s);
+
 }  // namespace slate
 
 #endif  // SLATE_LIB_API_TYPES_H_

@@ -290,10 +290,9 @@ absl::Status DecideProblemLinks(
   for (int i = 0; i < c.incident_ids_size(); ++i) {
     const std::string& id = c.incident_ids(i);
     auto field_error = [&](const absl::Status& st) {
-      return absl::Status(st.code(),
-                          absl::StrCat("problem ", c.problem_id(),
-                                       ": field incident_ids[", i,
-                                       "]: ", st.message()));
+      return absl::Status(st.code(), absl::StrCat("problem ", c.problem_id(),
+                                                  ": field incident_ids[", i,
+                                                  "]: ", st.message()));
     };
     if (absl::Status st = ValidateAggregateId("incident", id); !st.ok()) {
       return field_error(st);
@@ -301,8 +300,7 @@ absl::Status DecideProblemLinks(
     for (int j = 0; j < i; ++j) {
       if (c.incident_ids(j) == id) {
         return field_error(absl::InvalidArgumentError(absl::StrCat(
-            "incident ", id, " is listed twice (also incident_ids[", j,
-            "])")));
+            "incident ", id, " is listed twice (also incident_ids[", j, "])")));
       }
     }
     StreamWrite w;

@@ -915,8 +915,7 @@ absl::StatusOr<int64_t> EventLog::HeadForLeader(const std::string& stream,
   return head;
 }
 
-void EventLog::Decide(Part* w, GroupState* group,
-                      rocksdb::WriteBatch* batch) {
+void EventLog::Decide(Part* w, GroupState* group, rocksdb::WriteBatch* batch) {
   bool all_stored = false;
   AppendResult original;
   absl::Status ids = CheckIds(w, *group, &all_stored, &original);

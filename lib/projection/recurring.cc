@@ -71,8 +71,8 @@ absl::StatusOr<std::vector<RecurringCandidate>> DetectRecurring(
         run_to = end;  // Shares incident i with the run: extend it.
         continue;
       }
-      if (run_to > 0) out.push_back(MakeCandidate(key, members, run_from,
-                                                  run_to));
+      if (run_to > 0)
+        out.push_back(MakeCandidate(key, members, run_from, run_to));
       run_from = i;
       run_to = end;
     }
@@ -104,41 +104,49 @@ bool RecurringEligible(const IncidentState& s,
          linked_problem->status() == PROBLEM_CLOSED;
 }
 
-absl::StatusOr<std::vector<RecurringCandidate>> RecurringIncidents(
-    const ProjectionRunner& runner, const RecurringQuery& query) {
-  // Problems first: an incident's eligibility depends on its problem's state.
-  std::map<std::string, ProblemState, std::less<>> problems;
+namespace {
+
+// Calls fn(id, state) for each record of the views with `kind` ("problem",
+// "incident"), in key order; kDataLoss for an undecodable one.
+template <typename State, typename Fn>
+absl::Status ForEachView(const ProjectionRunner& runner, absl::string_view kind,
+                         Fn fn) {
+  const std::string prefix = absl::StrCat(kind, "/");
   absl::Status parse_error;
   SLATE_RETURN_IF_ERROR(runner.Scan(
-      ViewsProjection::kName, "problem/",
+      ViewsProjection::kName, prefix,
       [&](absl::string_view key, absl::string_view value) {
-        ProblemState p;
-        if (!p.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_error = absl::DataLossError(
-              absl::StrCat("view of ", key, " is undecodable"));
-          return false;
-        }
-        problems.emplace(std::string(key.substr(sizeof("problem/") - 1)),
-                         std::move(p));
-        return true;
-      }));
-  SLATE_RETURN_IF_ERROR(parse_error);
-  std::vector<RecurringInput> inputs;
-  SLATE_RETURN_IF_ERROR(runner.Scan(
-      ViewsProjection::kName, "incident/",
-      [&](absl::string_view key, absl::string_view value) {
-        IncidentState s;
+        State s;
         if (!s.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           parse_error = absl::DataLossError(
               absl::StrCat("view of ", key, " is undecodable"));
           return false;
         }
+        fn(key.substr(prefix.size()), std::move(s));
+        return true;
+      }));
+  return parse_error;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<RecurringCandidate>> RecurringIncidents(
+    const ProjectionRunner& runner, const RecurringQuery& query) {
+  // Problems first: an incident's eligibility depends on its problem's state.
+  std::map<std::string, ProblemState, std::less<>> problems;
+  SLATE_RETURN_IF_ERROR(ForEachView<ProblemState>(
+      runner, "problem", [&](absl::string_view id, ProblemState p) {
+        problems.emplace(std::string(id), std::move(p));
+      }));
+  std::vector<RecurringInput> inputs;
+  SLATE_RETURN_IF_ERROR(ForEachView<IncidentState>(
+      runner, "incident", [&](absl::string_view, IncidentState s) {
         const ProblemState* problem = nullptr;
         if (!s.problem_id().empty() && !s.problem_external()) {
           auto it = problems.find(s.problem_id());
           if (it != problems.end()) problem = &it->second;
         }
-        if (!RecurringEligible(s, problem)) return true;
+        if (!RecurringEligible(s, problem)) return;
         RecurringInput in;
         in.incident.incident_id = s.incident_id();
         in.incident.opened_at = absl::FromUnixMicros(s.opened_at_us());
@@ -148,9 +156,7 @@ absl::StatusOr<std::vector<RecurringCandidate>> RecurringIncidents(
         in.category = s.category();
         in.configuration_item = s.configuration_item();
         inputs.push_back(std::move(in));
-        return true;
       }));
-  SLATE_RETURN_IF_ERROR(parse_error);
   return DetectRecurring(std::move(inputs), query);
 }
 

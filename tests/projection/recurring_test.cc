@@ -55,7 +55,7 @@ std::vector<std::string> Describe(const std::vector<RecurringCandidate>& cs) {
 }
 
 std::vector<std::string> Detect(std::vector<RecurringInput> in,
-                                 RecurringQuery q) {
+                                RecurringQuery q) {
   absl::StatusOr<std::vector<RecurringCandidate>> r =
       DetectRecurring(std::move(in), q);
   EXPECT_TRUE(r.ok()) << r.status();
@@ -64,19 +64,20 @@ std::vector<std::string> Detect(std::vector<RecurringInput> in,
 
 TEST(DetectRecurring, ExactlyMinIncidentsWithinTheWindowIsACandidate) {
   const auto h = absl::Hours(1);
-  EXPECT_EQ(Detect({In("A", 0 * h), In("B", 1 * h), In("C", 2 * h)},
-                   Query(3 * h, 3)),
-            std::vector<std::string>{"email/network/: A B C"});
+  EXPECT_EQ(
+      Detect({In("A", 0 * h), In("B", 1 * h), In("C", 2 * h)}, Query(3 * h, 3)),
+      std::vector<std::string>{"email/network/: A B C"});
   // One fewer than the minimum: nothing.
-  EXPECT_TRUE(Detect({In("A", 0 * h), In("B", 1 * h)}, Query(3 * h, 3)).empty());
+  EXPECT_TRUE(
+      Detect({In("A", 0 * h), In("B", 1 * h)}, Query(3 * h, 3)).empty());
 }
 
 TEST(DetectRecurring, WindowEndIsExclusive) {
   const auto h = absl::Hours(1);
   // A and C exactly W apart never share a window.
-  EXPECT_TRUE(Detect({In("A", 0 * h), In("B", 1 * h), In("C", 3 * h)},
-                     Query(3 * h, 3))
-                  .empty());
+  EXPECT_TRUE(
+      Detect({In("A", 0 * h), In("B", 1 * h), In("C", 3 * h)}, Query(3 * h, 3))
+          .empty());
   // One microsecond less and they do.
   EXPECT_EQ(Detect({In("A", 0 * h), In("B", 1 * h),
                     In("C", 3 * h - absl::Microseconds(1))},
@@ -95,8 +96,8 @@ TEST(DetectRecurring, WindowStartIsInclusiveForTies) {
 TEST(DetectRecurring, OverlappingWindowsMergeSeparateBurstsDoNot) {
   const auto h = absl::Hours(1);
   std::vector<RecurringInput> in = {
-      In("A", 0 * h), In("B", 1 * h), In("C", 2 * h),  // [A,B,C]
-      In("D", 3 * h),                                  // [B,C,D] shares B, C
+      In("A", 0 * h),  In("B", 1 * h),  In("C", 2 * h),  // [A,B,C]
+      In("D", 3 * h),                                    // [B,C,D] shares B, C
       In("E", 20 * h), In("F", 21 * h), In("G", 22 * h)};
   EXPECT_EQ(Detect(in, Query(3 * h, 3)),
             (std::vector<std::string>{"email/network/: A B C D",
@@ -125,11 +126,13 @@ TEST(DetectRecurring, GroupsByServiceCategoryAndConfigurationItem) {
 TEST(DetectRecurring, OrderIsMostIncidentsThenEarliestThenKey) {
   const auto h = absl::Hours(1);
   std::vector<RecurringInput> in;
-  for (int i = 0; i < 3; ++i) in.push_back(In(absl::StrCat("w", i), i * h, "web"));
+  for (int i = 0; i < 3; ++i)
+    in.push_back(In(absl::StrCat("w", i), i * h, "web"));
   for (int i = 0; i < 4; ++i) {
     in.push_back(In(absl::StrCat("m", i), 100 * h + i * h, "mail"));
   }
-  for (int i = 0; i < 3; ++i) in.push_back(In(absl::StrCat("d", i), i * h, "db"));
+  for (int i = 0; i < 3; ++i)
+    in.push_back(In(absl::StrCat("d", i), i * h, "db"));
   EXPECT_EQ(Detect(in, Query(5 * h, 3)),
             (std::vector<std::string>{"mail/network/: m0 m1 m2 m3",
                                       "db/network/: d0 d1 d2",
