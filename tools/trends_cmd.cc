@@ -177,8 +177,8 @@ CommandRun SetUpTrendsCommand(CLI::App* app) {
   auto f = std::make_shared<TrendsFlags>();
   AddDbFlag(app, &f->db);
   app->add_option("--window", f->window,
-                  "the sliding window: incidents opened less than DURATION "
-                  "apart")
+                  "the sliding window's length (an incident opened exactly "
+                  "DURATION after another is outside it)")
       ->type_name("DURATION")
       ->check(BusinessDuration())
       ->capture_default_str();
