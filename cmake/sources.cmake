@@ -27,6 +27,7 @@ set(SLATE_LIB_SRCS
   lib/api/policy.cc
   # //lib/api:sla_types
   lib/api/sla_types.cc
+  # //lib/api:trend_types
   # //lib/api:types
   lib/api/clock.cc
   lib/api/types.cc
@@ -78,6 +79,8 @@ set(SLATE_LIB_SRCS
   lib/projection/projection_verify.cc
   # //lib/projection:quantile_sketch
   lib/projection/quantile_sketch.cc
+  # //lib/projection:recurring
+  lib/projection/recurring.cc
   # //lib/projection:runner
   lib/projection/runner.cc
   # //lib/projection:sla_explain
@@ -116,6 +119,7 @@ set(SLATE_LIB_HDRS
   lib/api/policy.h
   lib/api/sla_types.h
   lib/api/subscription.h
+  lib/api/trend_types.h
   lib/api/types.h
   lib/api/verify.h
   lib/api/version.h
@@ -151,6 +155,7 @@ set(SLATE_LIB_HDRS
   lib/projection/projection.h
   lib/projection/projection_verify.h
   lib/projection/quantile_sketch.h
+  lib/projection/recurring.h
   lib/projection/runner.h
   lib/projection/sla_explain.h
   lib/projection/sla_projection.h
@@ -1066,6 +1071,16 @@ slate_cc_test(tests_projection_projection_crash_test PATH tests/projection/proje
     tests_testing_tsan_suppressions
 )
 
+# //tests/projection:recurring_test
+slate_cc_test(tests_projection_recurring_test PATH tests/projection/recurring_test SIZE medium
+  SRCS
+    tests/projection/recurring_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+)
+
 # //tests/projection:runner_cache_test
 slate_cc_test(tests_projection_runner_cache_test PATH tests/projection/runner_cache_test SIZE medium
   SRCS
@@ -1513,6 +1528,14 @@ slate_cc_test(tests_tools_slate_metrics_test PATH tests/tools/slate_metrics_test
     tests_testing_temp_dir
 )
 
+# //tests/tools:slate_trends_test
+slate_sh_test(tests_tools_slate_trends_test PATH tests/tools/slate_trends_test SIZE small
+  SCRIPT tests/tools/slate_trends_test.sh
+  ARGS
+    "tools/slate"
+    "tests/tools"
+)
+
 # //tests/upgrade:log_sink_test
 slate_cc_test(tests_upgrade_log_sink_test PATH tests/upgrade/log_sink_test SIZE small
   SRCS
@@ -1565,6 +1588,7 @@ slate_cc_library(tools_commands
     tools/report_cmd.cc
     tools/show_cmd.cc
     tools/tick_cmd.cc
+    tools/trends_cmd.cc
     tools/verify_cmd.cc
     tools/version_cmd.cc
     tools/whatif_cmd.cc

@@ -57,16 +57,6 @@ std::string Rfc3339(int64_t us) {
                           absl::UTCTimeZone());
 }
 
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
-
 std::string JsonString(const std::string& v) {
   std::string out = "\"";
   for (char c : v) {
@@ -91,9 +81,9 @@ std::string FormatRows(const std::vector<SlaClockView>& rows,
     out = "deadline,record,policy,target,cycle,priority,group,service,used\n";
     for (const SlaClockView& v : rows) {
       absl::StrAppend(
-          &out, Rfc3339(v.state.deadline_us()), ",", CsvField(v.record), ",",
-          CsvField(v.policy_id), ",", CsvField(v.target_type), ",", v.cycle,
-          ",", v.priority, ",", CsvField(v.group), ",", CsvField(v.service),
+          &out, Rfc3339(v.state.deadline_us()), ",", CsvQuote(v.record), ",",
+          CsvQuote(v.policy_id), ",", CsvQuote(v.target_type), ",", v.cycle,
+          ",", v.priority, ",", CsvQuote(v.group), ",", CsvQuote(v.service),
           ",", absl::StrFormat("%.4f", v.state.percent_used() / 100), "\n");
     }
     return out;
@@ -182,14 +172,8 @@ CommandRun SetUpAtRiskCommand(CLI::App* app) {
       ->type_name("N")
       ->check(NonNegativeInteger())
       ->capture_default_str();
-  app->add_option("--top", f->top, "at most N rows; 0 means all")
-      ->type_name("N")
-      ->check(NonNegativeInteger())
-      ->capture_default_str();
-  app->add_option("--format", f->format, "output format (as slate kpi)")
-      ->type_name("table|csv|json")
-      ->check(OneOf({"table", "csv", "json"}))
-      ->capture_default_str();
+  AddTopFlag(app, &f->top, "rows");
+  AddFormatFlag(app, &f->format);
   return [f] { return RunAtRisk(*f); };
 }
 

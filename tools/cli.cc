@@ -402,4 +402,20 @@ bool ReadWholeFile(const std::string& path, std::string* out) {
   return in.good() || in.eof();
 }
 
+CLI::Option* AddTopFlag(CLI::App* app, int64_t* top, absl::string_view what) {
+  return app
+      ->add_option("--top", *top,
+                   absl::StrCat("at most N ", what, "; 0 means all"))
+      ->type_name("N")
+      ->check(NonNegativeInteger())
+      ->capture_default_str();
+}
+
+CLI::Option* AddFormatFlag(CLI::App* app, std::string* format) {
+  return app->add_option("--format", *format, "output format (as slate kpi)")
+      ->type_name("table|csv|json")
+      ->check(OneOf({"table", "csv", "json"}))
+      ->capture_default_str();
+}
+
 }  // namespace slate::tools

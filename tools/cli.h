@@ -25,6 +25,7 @@
 #ifndef SLATE_TOOLS_CLI_H_
 #define SLATE_TOOLS_CLI_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -114,6 +115,10 @@ CLI::Validator BusinessDuration();
 
 // Adds the required `--db DIR`.
 CLI::Option* AddDbFlag(CLI::App* app, std::string* db);
+// Adds `--top N` ("at most N <what>; 0 means all"), default *top.
+CLI::Option* AddTopFlag(CLI::App* app, int64_t* top, absl::string_view what);
+// Adds `--format table|csv|json` (as slate kpi), default *format.
+CLI::Option* AddFormatFlag(CLI::App* app, std::string* format);
 
 // RFC 3339 (absl::RFC3339_full), or a civil date at midnight in `zone`.
 bool ParseInstantOrDate(const std::string& s, const absl::TimeZone& zone,

@@ -1,10 +1,10 @@
 // slate::Engine: the embeddable SLA and incident engine. This is the header a
 // service includes; everything it needs is declared here, in the other
 // lib/api headers it includes (options.h, types.h, clock.h, subscription.h,
-// policy.h, sla_types.h, kpi_types.h, verify.h) and in the schema in proto/.
-// Nothing of RocksDB or of the engine's internals is visible from here: an
-// embedder's build needs only this repo's root and the generated proto
-// headers on its include path.
+// policy.h, sla_types.h, kpi_types.h, trend_types.h, verify.h) and in the
+// schema in proto/. Nothing of RocksDB or of the engine's internals is visible
+// from here: an embedder's build needs only this repo's root and the generated
+// proto headers on its include path.
 //
 //   #include "lib/api/engine.h"
 //
@@ -43,6 +43,7 @@
 #include "lib/api/policy.h"
 #include "lib/api/sla_types.h"
 #include "lib/api/subscription.h"
+#include "lib/api/trend_types.h"
 #include "lib/api/types.h"
 #include "lib/api/verify.h"
 #include "proto/commands.pb.h"
@@ -231,6 +232,19 @@ class Engine {
   // projections have folded so far (WaitForProjections first).
   virtual absl::StatusOr<std::optional<absl::Time>> LastRecordEventTime()
       const = 0;
+
+  // --- Recurring incidents -------------------------------------------------
+
+  // Problem candidates: N or more eligible incidents of one (service,
+  // category, configuration item) opened within a sliding window, not
+  // linked to an open problem; semantics and order in trend_types.h. A
+  // query over the current incident and problem views (one scan of them,
+  // nothing folded again), as `slate trends`. Raise a problem from a
+  // candidate with LogProblem.incident_ids (proto/commands.proto).
+  // kInvalidArgument for a window <= 0 or min_incidents < 2. In kAsync
+  // mode, what the projections have folded so far.
+  virtual absl::StatusOr<std::vector<RecurringCandidate>> RecurringIncidents(
+      const RecurringQuery& query) const = 0;
 
   // --- Misc -----------------------------------------------------------------
 

@@ -25,6 +25,7 @@
 #include "lib/projection/kpi_rollup.h"
 #include "lib/projection/kpi_sla.h"
 #include "lib/projection/projection_verify.h"
+#include "lib/projection/recurring.h"
 #include "lib/projection/sla_explain.h"
 #include "lib/projection/sla_projection.h"
 #include "lib/projection/sla_whatif.h"
@@ -206,6 +207,16 @@ class LogEventStore final : public EventStore {
     return TimedAppend(log_, append_latency_, stream, expected,
                        std::move(events));
   }
+  absl::StatusOr<std::vector<AppendResult>> AppendAtomically(
+      std::vector<StreamWrite> writes) override {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<std::vector<AppendResult>> r =
+        log_->AppendAtomically(std::move(writes));
+    if (append_latency_ != nullptr) {
+      append_latency_->Record(std::chrono::steady_clock::now() - start);
+    }
+    return r;
+  }
   absl::StatusOr<std::vector<std::string>> ListStreams(
       absl::string_view prefix) const override {
     std::set<std::string> names;
@@ -357,8 +368,7 @@ absl::StatusOr<SlaWhatIfReport> EngineImpl::Simulate(
   return SimulateSla(*runner_, *log_, query);
 }
 
-absl::StatusOr<std::string> EngineImpl::DescribeEvent(
-    const Envelope& e) const {
+absl::StatusOr<std::string> EngineImpl::DescribeEvent(const Envelope& e) const {
   if (!e.has_sla_warning() && !e.has_sla_breached()) return DescribePayload(e);
   return DescribeSlaEvent(*runner_, e);
 }
@@ -685,6 +695,11 @@ absl::Status EngineImpl::WriteMetrics(std::string* out) const {
 absl::StatusOr<std::optional<absl::Time>> EngineImpl::LastRecordEventTime()
     const {
   return SlaWatermark(*runner_);
+}
+
+absl::StatusOr<std::vector<RecurringCandidate>> EngineImpl::RecurringIncidents(
+    const RecurringQuery& query) const {
+  return slate::RecurringIncidents(*runner_, query);
 }
 
 absl::Status EngineImpl::Flush() { return log_->Flush(); }

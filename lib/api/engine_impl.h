@@ -58,8 +58,7 @@ class EngineImpl final : public Engine {
   absl::StatusOr<std::vector<Envelope>> AdvanceToWatermark() override;
   absl::Status TimerStatus() const override;
   absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
-      absl::string_view record,
-      const SlaExplainFilter& filter) const override;
+      absl::string_view record, const SlaExplainFilter& filter) const override;
   absl::StatusOr<std::string> DescribeEvent(const Envelope& e) const override;
   absl::StatusOr<SlaWhatIfReport> Simulate(
       const SlaWhatIfQuery& query) const override;
@@ -77,6 +76,9 @@ class EngineImpl final : public Engine {
       const KpiTables& tables) const override;
   absl::StatusOr<std::optional<absl::Time>> LastRecordEventTime()
       const override;
+
+  absl::StatusOr<std::vector<RecurringCandidate>> RecurringIncidents(
+      const RecurringQuery& query) const override;
 
   LogStats Stats() const override;
   absl::Status WriteMetrics(std::string* out) const override;

@@ -74,4 +74,16 @@ const char* LogLevelName(LogLevel level) {
   return "unknown";
 }
 
+std::string CsvQuote(absl::string_view s) {
+  if (s.find_first_of(",\"\r\n") == absl::string_view::npos) {
+    return std::string(s);
+  }
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
 }  // namespace slate

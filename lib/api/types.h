@@ -10,8 +10,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
+#include "proto/events.pb.h"
 
 namespace slate {
 
@@ -59,6 +61,14 @@ struct AppendResult {
   bool idempotent_replay = false;
 };
 
+// One stream's events in an append of several streams at once (all
+// written or none; see EventLog::AppendAtomically).
+struct StreamWrite {
+  std::string stream;
+  ExpectedVersion expected = ExpectedVersion::Any();
+  std::vector<Envelope> events;
+};
+
 // Counters since open.
 struct LogStats {
   int64_t appends = 0;         // Append calls that wrote events.
@@ -72,6 +82,10 @@ struct LogStats {
 // characters escaped (\n, \t, \r, else \u00XX); other bytes as they are,
 // so `s` should be UTF-8 (event text is: the log checks it).
 std::string JsonQuote(absl::string_view s);
+
+// `s` as a CSV field (RFC 4180): as it is, or quoted with '"' doubled when
+// it holds a comma, quote or line break.
+std::string CsvQuote(absl::string_view s);
 
 }  // namespace slate
 

@@ -39,6 +39,10 @@ class EventStore {
   // Names of the streams that start with `prefix`, sorted.
   virtual absl::StatusOr<std::vector<std::string>> ListStreams(
       absl::string_view prefix) const = 0;
+  // The contract of EventLog::AppendAtomically: every write's events to its
+  // stream, all or none. Default: kUnimplemented (a store that cannot).
+  virtual absl::StatusOr<std::vector<AppendResult>> AppendAtomically(
+      std::vector<StreamWrite> writes);
 };
 
 // A thread-safe in-memory EventStore with the log's append semantics
@@ -57,11 +61,18 @@ class InMemoryEventStore final : public EventStore {
                                       std::vector<Envelope> events) override;
   absl::StatusOr<std::vector<std::string>> ListStreams(
       absl::string_view prefix) const override;
+  absl::StatusOr<std::vector<AppendResult>> AppendAtomically(
+      std::vector<StreamWrite> writes) override;
 
   // Every event in position order.
   std::vector<Envelope> All() const;
 
  private:
+  // REQUIRES: mu_ held.
+  absl::StatusOr<AppendResult> AppendLocked(const std::string& stream,
+                                            ExpectedVersion expected,
+                                            std::vector<Envelope> events);
+
   const Clock* clock_;
   mutable std::mutex mu_;
   std::vector<Envelope> all_;                            // Guarded by mu_.

@@ -279,6 +279,57 @@ std::vector<FollowUp> FollowUpsFor(const Command& c, const Target& t,
   return out;
 }
 
+// LogProblem.incident_ids: appends one ProblemIncidentLinked per incident
+// to `problem_events` (the decided ProblemLogged first) and puts one write
+// per incident stream (its IncidentLinkedToProblem, decided as
+// LinkIncidentToProblem would be, against the incident's current events)
+// into `incident_writes`. Errors name the problem, the field and the
+// incident; nothing is written by this function.
+absl::Status DecideProblemLinks(
+    const LogProblem& c, const IncidentContext& base,
+    const std::function<absl::StatusOr<std::vector<Envelope>>(
+        absl::string_view stream)>& read_stream,
+    std::vector<Envelope>* problem_events,
+    std::vector<StreamWrite>* incident_writes) {
+  ProblemState problem = FoldProblem(c.problem_id(), *problem_events);
+  for (int i = 0; i < c.incident_ids_size(); ++i) {
+    const std::string& id = c.incident_ids(i);
+    auto field_error = [&](const absl::Status& st) {
+      return absl::Status(st.code(), absl::StrCat("problem ", c.problem_id(),
+                                                  ": field incident_ids[", i,
+                                                  "]: ", st.message()));
+    };
+    if (absl::Status st = ValidateAggregateId("incident", id); !st.ok()) {
+      return field_error(st);
+    }
+    for (int j = 0; j < i; ++j) {
+      if (c.incident_ids(j) == id) {
+        return field_error(absl::InvalidArgumentError(absl::StrCat(
+            "incident ", id, " is listed twice (also incident_ids[", j, "])")));
+      }
+    }
+    StreamWrite w;
+    w.stream = absl::StrCat("incident/", id);
+    SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> events, read_stream(w.stream));
+    Command link;
+    link.mutable_link_incident_to_problem()->set_incident_id(id);
+    link.mutable_link_incident_to_problem()->set_problem_id(c.problem_id());
+    IncidentContext ctx = base;
+    ctx.problem = &problem;
+    absl::StatusOr<std::vector<Envelope>> decided =
+        DecideIncident(FoldIncident(id, events), link, ctx);
+    if (!decided.ok()) return field_error(decided.status());
+    absl::StatusOr<Envelope> linked = DecideProblemIncidentLink(problem, id);
+    if (!linked.ok()) return field_error(linked.status());
+    EvolveProblem(*linked, &problem);
+    problem_events->push_back(*std::move(linked));
+    w.expected = ExpectedAfter(events);
+    w.events = *std::move(decided);
+    incident_writes->push_back(std::move(w));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string DeriveCommandId(const Command& command) {
@@ -451,6 +502,17 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       std::vector<Envelope> through(
           events.begin(), events.begin() + original->last_version() + 1);
       SetState(t, through, &r);
+      if (command.has_log_problem()) {  // Written with the problem, or not.
+        for (const std::string& id : command.log_problem().incident_ids()) {
+          const std::string stream = absl::StrCat("incident/", id);
+          const std::string prefix = absl::StrCat(cid, ":", stream, ":");
+          SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> target,
+                                 ReadWhole(stream));
+          std::optional<StreamAppend> done =
+              FindAppend(stream, target, absl::StrCat(prefix, 0), prefix);
+          if (done.has_value()) *r.add_appends() = *done;
+        }
+      }
       for (const FollowUp& f : FollowUpsFor(command, t, before)) {
         SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> target,
                                ReadWhole(f.stream));
@@ -470,6 +532,8 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
 
     // Decide the primary stream, loading what the decision needs.
     std::vector<Envelope> decided;
+    // Other streams written in the same atomic append as the primary one.
+    std::vector<StreamWrite> atomic_writes;
     switch (t.kind) {
       case Kind::kIncident: {
         IncidentState s = FoldIncident(t.id, events);
@@ -534,6 +598,17 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
           ctx.service = &service;
         }
         SLATE_ASSIGN_OR_RETURN(decided, DecideProblem(s, command, ctx));
+        if (command.has_log_problem() &&
+            command.log_problem().incident_ids_size() > 0) {
+          IncidentContext link_ctx;
+          link_ctx.at = at;
+          link_ctx.matrix = &matrix;
+          link_ctx.policy = &policy_;
+          SLATE_RETURN_IF_ERROR(DecideProblemLinks(
+              command.log_problem(), link_ctx,
+              [this](absl::string_view stream) { return ReadWhole(stream); },
+              &decided, &atomic_writes));
+        }
         break;
       }
       case Kind::kChange: {
@@ -666,8 +741,30 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
     }
 
     stamp(&decided, absl::StrCat(cid, ":"), cid);
-    absl::StatusOr<AppendResult> a =
-        store_->Append(t.stream, ExpectedAfter(events), decided);
+    absl::StatusOr<AppendResult> a;
+    std::vector<StreamAppend> atomic_appends;
+    if (atomic_writes.empty()) {
+      a = store_->Append(t.stream, ExpectedAfter(events), decided);
+    } else {
+      std::vector<StreamWrite> writes;
+      writes.push_back({t.stream, ExpectedAfter(events), decided});
+      for (StreamWrite& w : atomic_writes) {
+        stamp(&w.events, absl::StrCat(cid, ":", w.stream, ":"), first_id);
+        writes.push_back(std::move(w));
+      }
+      std::vector<std::string> streams;
+      for (const StreamWrite& w : writes) streams.push_back(w.stream);
+      absl::StatusOr<std::vector<AppendResult>> all =
+          store_->AppendAtomically(std::move(writes));
+      if (all.ok()) {
+        a = all->front();
+        for (size_t i = 1; i < all->size(); ++i) {
+          atomic_appends.push_back(ToStreamAppend(streams[i], (*all)[i]));
+        }
+      } else {
+        a = all.status();
+      }
+    }
     if (!a.ok()) {
       if (a.status().code() == absl::StatusCode::kAborted) continue;
       return a.status();
@@ -676,6 +773,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
     r.set_command_id(cid);
     r.set_idempotent_replay(a->idempotent_replay);
     *r.add_appends() = ToStreamAppend(t.stream, *a);
+    for (const StreamAppend& sa : atomic_appends) *r.add_appends() = sa;
     for (size_t i = 0; i < decided.size(); ++i) {
       decided[i].set_stream(t.stream);
       decided[i].set_version(a->first_version + static_cast<int64_t>(i));

@@ -39,6 +39,9 @@
 //    stream). If another writer keeps the second stream busy past the retries
 //    the result is kAborted saying the command is partially applied;
 //    executing the same command again completes it.
+//  - LogProblem with incident_ids is the exception: the problem stream and
+//    every listed incident's stream are one EventStore::AppendAtomically,
+//    all or nothing (a conflict on any of them re-decides them all).
 //  - SLA configuration: DefineCalendar appends CalendarDefined to
 //    calendar/<spec.name> after BusinessCalendar::FromSpec accepts the spec;
 //    DefineSlaPolicy fills the policy's defaults, validates it

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "lib/api/types.h"
 #include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/common.h"
@@ -23,19 +24,6 @@
 
 namespace slate {
 namespace {
-
-std::string CsvEscape(absl::string_view v) {
-  if (v.find_first_of(",\"\r\n") == absl::string_view::npos) {
-    return std::string(v);
-  }
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
 
 ContactType ContactTypeOf(const std::string& raw) {
   const std::string v = absl::AsciiStrToLower(raw);
@@ -202,8 +190,8 @@ void Importer::RejectRow(int64_t line, const std::string& number,
   ++summary_.rejected_by_reason[reason];
   if (rejects_ != nullptr) {
     std::string out =
-        absl::StrCat(line, ",", CsvEscape(number), ",", CsvEscape(reason), ",",
-                     CsvEscape(detail), "\n");
+        absl::StrCat(line, ",", CsvQuote(number), ",", CsvQuote(reason), ",",
+                     CsvQuote(detail), "\n");
     std::fwrite(out.data(), 1, out.size(), rejects_);
   }
 }
@@ -839,10 +827,10 @@ std::string FormatImportTiming(const ServiceNowImportSummary& s,
       "projections:      current after %.2f s more; import + fold %.2f s",
       absl::ToDoubleSeconds(fold_wait), absl::ToDoubleSeconds(total));
   if (s.rows_read >= kImportRateMinRows) {
-    absl::StrAppend(&out, absl::StrFormat(
-                              " = %.2f s per 100,000 rows",
-                              absl::ToDoubleSeconds(total) * 100000.0 /
-                                  static_cast<double>(s.rows_read)));
+    absl::StrAppend(&out,
+                    absl::StrFormat(" = %.2f s per 100,000 rows",
+                                    absl::ToDoubleSeconds(total) * 100000.0 /
+                                        static_cast<double>(s.rows_read)));
   } else {
     absl::StrAppend(&out, " (", s.rows_read, " rows: too few for a rate)");
   }

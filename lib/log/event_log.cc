@@ -56,13 +56,20 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   return absl::InternalError(msg);
 }
 
-// One pending Append. Lives on its caller's stack until `done`.
-struct EventLog::Writer {
+// One stream's events of a pending append.
+struct EventLog::Part {
   std::string stream;
   ExpectedVersion expected = ExpectedVersion::Any();
   std::vector<Envelope>* events = nullptr;
   absl::StatusOr<AppendResult> result = absl::InternalError("not decided");
-  bool done = false;  // Guarded by queue_mu_.
+};
+
+// One pending Append (one part) or AppendAtomically (one part per stream,
+// all written or none). Lives on its caller's stack until `done`.
+struct EventLog::Writer {
+  std::vector<Part> parts;
+  size_t event_count = 0;  // Of all parts.
+  bool done = false;       // Guarded by queue_mu_.
   std::condition_variable cv;
 };
 
@@ -641,9 +648,9 @@ absl::Status EventLog::ValidateEvents(absl::string_view stream,
   return absl::OkStatus();
 }
 
-absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
-                                              ExpectedVersion expected,
-                                              std::vector<Envelope> events) {
+absl::Status EventLog::ValidatePart(absl::string_view stream,
+                                    ExpectedVersion expected,
+                                    std::vector<Envelope>& events) const {
   SLATE_RETURN_IF_ERROR(log_format::ValidateStreamId(stream));
   if (expected.kind() == ExpectedVersion::Kind::kExact &&
       expected.version() < 0) {
@@ -651,28 +658,71 @@ absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
         "append to ", stream, ": expected version must be >= 0, got ",
         expected.version()));
   }
-  SLATE_RETURN_IF_ERROR(ValidateEvents(stream, events, options_.clock->Now()));
+  return ValidateEvents(stream, events, options_.clock->Now());
+}
 
+absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
+                                              ExpectedVersion expected,
+                                              std::vector<Envelope> events) {
+  SLATE_RETURN_IF_ERROR(ValidatePart(stream, expected, events));
   Writer w;
-  w.stream = std::string(stream);
-  w.expected = expected;
-  w.events = &events;
+  w.parts.resize(1);
+  w.parts[0].stream = std::string(stream);
+  w.parts[0].expected = expected;
+  w.parts[0].events = &events;
+  w.event_count = events.size();
+  Commit(&w);
+  return std::move(w.parts[0].result);
+}
 
+absl::StatusOr<std::vector<AppendResult>> EventLog::AppendAtomically(
+    std::vector<StreamWrite> writes) {
+  if (writes.empty()) {
+    return absl::InvalidArgumentError("atomic append: no streams");
+  }
+  Writer w;
+  w.parts.resize(writes.size());
+  for (size_t i = 0; i < writes.size(); ++i) {
+    StreamWrite& sw = writes[i];
+    for (size_t j = 0; j < i; ++j) {
+      if (writes[j].stream == sw.stream) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "atomic append: stream ", sw.stream, " is named twice"));
+      }
+    }
+    SLATE_RETURN_IF_ERROR(ValidatePart(sw.stream, sw.expected, sw.events));
+    w.parts[i].stream = sw.stream;
+    w.parts[i].expected = sw.expected;
+    w.parts[i].events = &sw.events;
+    w.event_count += sw.events.size();
+  }
+  Commit(&w);
+  std::vector<AppendResult> out;
+  out.reserve(w.parts.size());
+  for (Part& part : w.parts) {
+    if (!part.result.ok()) return part.result.status();
+    out.push_back(*part.result);
+  }
+  return out;
+}
+
+void EventLog::Commit(Writer* me) {
+  Writer& w = *me;
   std::unique_lock<std::mutex> lock(queue_mu_);
   writers_.push_back(&w);
   while (!w.done && &w != writers_.front()) w.cv.wait(lock);
-  if (w.done) return std::move(w.result);
+  if (w.done) return;
 
   // This writer leads a group: everyone queued now, up to the event bound.
   std::vector<Writer*> group;
   size_t group_events = 0;
   for (Writer* x : writers_) {
     if (!group.empty() &&
-        group_events + x->events->size() > options_.max_group_commit_events) {
+        group_events + x->event_count > options_.max_group_commit_events) {
       break;
     }
     group.push_back(x);
-    group_events += x->events->size();
+    group_events += x->event_count;
   }
   lock.unlock();
 
@@ -681,7 +731,7 @@ absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
   gs.now_us =
       std::max(absl::ToUnixMicros(options_.clock->Now()), last_recorded_us_);
   rocksdb::WriteBatch batch;
-  for (Writer* x : group) Decide(x, &gs, &batch);
+  for (Writer* x : group) DecideWriter(x, &gs, &batch);
 
   if (before_group_write_) before_group_write_();
   absl::Status write_status;
@@ -715,14 +765,18 @@ absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
     // Nothing of the group is in the log; every writer that would have
     // written learns why. The head cache was not touched.
     for (Writer* x : group) {
-      if (x->result.ok() && !x->result->idempotent_replay) {
-        x->result = write_status;
+      for (Part& part : x->parts) {
+        if (part.result.ok() && !part.result->idempotent_replay) {
+          part.result = write_status;
+        }
       }
     }
   }
   for (Writer* x : group) {
-    if (x->result.ok() && !x->result->idempotent_replay) {
-      stat_appends_.fetch_add(1, std::memory_order_relaxed);
+    for (const Part& part : x->parts) {
+      if (part.result.ok() && !part.result->idempotent_replay) {
+        stat_appends_.fetch_add(1, std::memory_order_relaxed);
+      }
     }
   }
 
@@ -733,10 +787,44 @@ absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
     if (x != &w) x->cv.notify_one();
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
-  return std::move(w.result);
 }
 
-absl::Status EventLog::CheckIds(Writer* w, const GroupState& group,
+void EventLog::DecideWriter(Writer* w, GroupState* group,
+                            rocksdb::WriteBatch* batch) {
+  if (w->parts.size() == 1) {
+    Decide(&w->parts[0], group, batch);
+    return;
+  }
+  // All parts or none: decide each on top of the others, and undo them
+  // all (batch and group state) if one fails or only some are replays.
+  const GroupState before = *group;
+  batch->SetSavePoint();
+  absl::Status failed;
+  size_t replays = 0;
+  for (Part& part : w->parts) {
+    Decide(&part, group, batch);
+    if (!part.result.ok()) {
+      failed = part.result.status();
+      break;
+    }
+    if (part.result->idempotent_replay) ++replays;
+  }
+  if (failed.ok() && replays != 0 && replays != w->parts.size()) {
+    failed = absl::AlreadyExistsError(absl::StrCat(
+        "atomic append: the events of ", replays, " of its ", w->parts.size(),
+        " streams are already stored but not the others; an atomic append is "
+        "all or nothing, so retry it exactly or use new ids"));
+  }
+  if (failed.ok()) {
+    batch->PopSavePoint().PermitUncheckedError();
+    return;
+  }
+  batch->RollbackToSavePoint().PermitUncheckedError();
+  *group = before;
+  for (Part& part : w->parts) part.result = failed;
+}
+
+absl::Status EventLog::CheckIds(Part* w, const GroupState& group,
                                 bool* all_stored, AppendResult* original) {
   const std::vector<Envelope>& events = *w->events;
   const size_t n = events.size();
@@ -827,8 +915,7 @@ absl::StatusOr<int64_t> EventLog::HeadForLeader(const std::string& stream,
   return head;
 }
 
-void EventLog::Decide(Writer* w, GroupState* group,
-                      rocksdb::WriteBatch* batch) {
+void EventLog::Decide(Part* w, GroupState* group, rocksdb::WriteBatch* batch) {
   bool all_stored = false;
   AppendResult original;
   absl::Status ids = CheckIds(w, *group, &all_stored, &original);

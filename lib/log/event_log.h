@@ -92,6 +92,17 @@ class EventLog {
                                       ExpectedVersion expected,
                                       std::vector<Envelope> events);
 
+  // Appends each write's events to its stream, all in one RocksDB write:
+  // every stream's `expected` must hold and every event be valid, or
+  // nothing is written (a crash leaves all of them or none). Errors as
+  // Append, naming the stream; kInvalidArgument also for no writes or a
+  // stream named twice. A retry whose ids are all stored with identical
+  // content returns the original positions (idempotent_replay on each);
+  // ids stored for only some of the streams are kAlreadyExists. Results in
+  // the order of `writes`; positions are contiguous across them.
+  absl::StatusOr<std::vector<AppendResult>> AppendAtomically(
+      std::vector<StreamWrite> writes);
+
   // Up to `max_count` events of `stream` with version >= from_version, in
   // version order. An unknown stream gives an empty vector.
   absl::StatusOr<std::vector<Envelope>> ReadStream(absl::string_view stream,
@@ -204,6 +215,7 @@ class EventLog {
 
  private:
   friend class LogSubscription;
+  struct Part;
   struct Writer;
   struct GroupState;
 
@@ -219,15 +231,23 @@ class EventLog {
   absl::Status ValidateEvents(absl::string_view stream,
                               std::vector<Envelope>& events,
                               absl::Time now) const;
-  // Leader only: decide one writer against the committed state plus what
+  // Stream id, expected version and events of one stream's part.
+  absl::Status ValidatePart(absl::string_view stream, ExpectedVersion expected,
+                            std::vector<Envelope>& events) const;
+  // Queues `w`, and when it leads a group decides and writes the group;
+  // returns once w's parts have their results.
+  void Commit(Writer* w);
+  // Leader only: decide one part against the committed state plus what
   // earlier writers of this group added; on success add its keys to `batch`.
-  void Decide(Writer* w, GroupState* group, rocksdb::WriteBatch* batch);
+  void Decide(Part* w, GroupState* group, rocksdb::WriteBatch* batch);
+  // Leader only: Decide every part of `w`, all or none.
+  void DecideWriter(Writer* w, GroupState* group, rocksdb::WriteBatch* batch);
   // Leader only: the stream's current version (-1 if none), consulting the
   // group first, then the cache, then RocksDB.
   absl::StatusOr<int64_t> HeadForLeader(const std::string& stream,
                                         const GroupState& group);
   // Leader only: the results of an idempotency check of w's event ids.
-  absl::Status CheckIds(Writer* w, const GroupState& group, bool* all_stored,
+  absl::Status CheckIds(Part* w, const GroupState& group, bool* all_stored,
                         AppendResult* original);
 
   void Unregister(LogSubscription* s);

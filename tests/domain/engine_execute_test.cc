@@ -1,13 +1,19 @@
 // Engine::Execute on the real RocksDB log: the issue's lines, bad commands
 // leave the log byte-for-byte unchanged, the clock-skew rule, concurrent
-// writers on one incident.
+// writers on one incident. Recurring incidents (Engine::RecurringIncidents):
+// which incidents count, and raising a problem from a candidate
+// (LogProblem.incident_ids) in one atomic write of every stream, with
+// EventLog::AppendAtomically's all-or-nothing rules.
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
+#include "lib/api/engine_internal.h"
+#include "lib/log/event_log.h"
 #include "tests/domain/domain_test_util.h"
 #include "tests/testing/temp_dir.h"
 
@@ -137,6 +143,213 @@ TEST_F(EngineExecuteTest, ConcurrentWritersNeverInterleaveALifecycle) {
   for (size_t v = 0; v < events->size(); ++v) {
     EXPECT_EQ((*events)[v].version(), static_cast<int64_t>(v));
   }
+}
+
+// Recurring incidents and raising a problem from a candidate
+// (LogProblem.incident_ids), on the same engine.
+class RecurringProblemTest : public EngineExecuteTest {
+ protected:
+  void SetUp() override {
+    EngineExecuteTest::SetUp();
+    ASSERT_TRUE(
+        Run(R"({"defineService":{"serviceId":"email","name":"E"}})").ok());
+  }
+  // Opens `id` on day `day` of November 2026 at 09:00 UTC.
+  void Open(const std::string& id, int day, const std::string& ci = "") {
+    auto r = Run(absl::StrCat(
+        R"({"openIncident":{"incidentId":")", id, R"(","at":"2026-11-)",
+        absl::Dec(day, absl::kZeroPad2),
+        R"(T09:00:00Z","serviceId":"email","impact":2,"urgency":2,"category":"network","configurationItem":")",
+        ci, R"("}})"));
+    ASSERT_TRUE(r.ok()) << id << ": " << r.status();
+  }
+  // "ci: id id id" per candidate.
+  std::vector<std::string> Candidates(int min, absl::Duration window) {
+    RecurringQuery q;
+    q.min_incidents = min;
+    q.window = window;
+    auto r = engine_->RecurringIncidents(q);
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (const RecurringCandidate& c : *r) {
+      std::vector<std::string> ids;
+      for (const auto& i : c.incidents) ids.push_back(i.incident_id);
+      out.push_back(
+          absl::StrCat(c.configuration_item, ": ", absl::StrJoin(ids, " ")));
+    }
+    return out;
+  }
+};
+
+TEST_F(RecurringProblemTest, OpenProblemLinksExcludeClosedOnesDoNot) {
+  for (int i = 1; i <= 4; ++i) Open(absl::StrCat("INC", i), i);
+  EXPECT_EQ(Candidates(4, absl::Hours(24 * 7)),
+            std::vector<std::string>{": INC1 INC2 INC3 INC4"});
+  // INC1 linked to an open problem: three left, below the minimum.
+  ASSERT_TRUE(Run(R"({"logProblem":{"problemId":"PRB1","title":"t"}})").ok());
+  ASSERT_TRUE(
+      Run(R"({"linkIncidentToProblem":{"incidentId":"INC1","problemId":"PRB1"}})")
+          .ok());
+  EXPECT_TRUE(Candidates(4, absl::Hours(24 * 7)).empty());
+  // The problem closes: INC1 counts again.
+  for (const char* c :
+       {R"({"assessProblem":{"problemId":"PRB1"}})",
+        R"({"startProblemRootCauseAnalysis":{"problemId":"PRB1"}})",
+        R"({"recordProblemRootCause":{"problemId":"PRB1","rootCause":"x"}})",
+        R"({"startProblemFix":{"problemId":"PRB1"}})",
+        R"({"resolveProblem":{"problemId":"PRB1","resolutionCode":"fixed"}})",
+        R"({"closeProblem":{"problemId":"PRB1"}})"}) {
+    ASSERT_TRUE(Run(c).ok()) << c;
+  }
+  EXPECT_EQ(Candidates(4, absl::Hours(24 * 7)),
+            std::vector<std::string>{": INC1 INC2 INC3 INC4"});
+  // An external problem's state is unknown: its link counts as open.
+  ASSERT_TRUE(
+      Run(R"({"linkIncidentToProblem":{"incidentId":"INC2","problemId":"EXT9","external":true}})")
+          .ok());
+  EXPECT_TRUE(Candidates(4, absl::Hours(24 * 7)).empty());
+}
+
+TEST_F(RecurringProblemTest, CancelledIncidentsAndOtherItemsDoNotCount) {
+  for (int i = 1; i <= 3; ++i) Open(absl::StrCat("INC", i), i);
+  Open("INC4", 4, "mx1");  // Another configuration item.
+  EXPECT_TRUE(Candidates(4, absl::Hours(24 * 7)).empty());
+  Open("INC5", 5);  // No configuration item, like INC1..3.
+  EXPECT_EQ(Candidates(4, absl::Hours(24 * 7)),
+            std::vector<std::string>{": INC1 INC2 INC3 INC5"});
+  ASSERT_TRUE(
+      Run(R"({"cancelIncident":{"incidentId":"INC5","reason":"dup"}})").ok());
+  EXPECT_TRUE(Candidates(4, absl::Hours(24 * 7)).empty());
+  // Window boundary on a real engine: INC1 (day 1) and INC3 (day 3) are
+  // exactly 2 days apart.
+  EXPECT_TRUE(Candidates(3, absl::Hours(48)).empty());
+  EXPECT_EQ(Candidates(3, absl::Hours(48) + absl::Microseconds(1)),
+            std::vector<std::string>{": INC1 INC2 INC3"});
+}
+
+TEST_F(RecurringProblemTest, RaisingAProblemLinksEveryIncidentInOneWrite) {
+  for (int i = 1; i <= 3; ++i) Open(absl::StrCat("INC", i), i);
+  const int64_t before = engine_->NextPosition();
+  const std::string cmd =
+      R"({"commandId":"raise-1","logProblem":{"problemId":"PRB7","title":"network recurs","serviceId":"email","incidentIds":["INC1","INC2","INC3"]}})";
+  auto r = Run(cmd);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->problem().status(), PROBLEM_NEW);
+  EXPECT_EQ(absl::StrJoin(r->problem().linked_incidents(), " "),
+            "INC1 INC2 INC3");
+  // Four streams, one contiguous range of positions: one write.
+  ASSERT_EQ(r->appends_size(), 4);
+  EXPECT_EQ(r->appends(0).stream(), "problem/PRB7");
+  EXPECT_EQ(r->appends(0).first_position(), before);
+  EXPECT_EQ(r->appends(3).stream(), "incident/INC3");
+  EXPECT_EQ(r->appends(3).last_position(), before + 4 + 3 - 1);
+  EXPECT_EQ(engine_->NextPosition(), before + 7);
+  for (int i = 1; i <= 3; ++i) {
+    auto inc = engine_->LoadAggregate("incident", absl::StrCat("INC", i));
+    ASSERT_TRUE(inc.ok());
+    EXPECT_EQ(inc->incident().problem_id(), "PRB7");
+  }
+  // Now linked to an open problem: no longer a candidate.
+  EXPECT_TRUE(Candidates(3, absl::Hours(24 * 7)).empty());
+  // A retry is the same command: nothing appended, same positions.
+  auto again = Run(cmd);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->idempotent_replay());
+  ASSERT_EQ(again->appends_size(), 4);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(again->appends(i).DebugString(), r->appends(i).DebugString());
+  }
+  EXPECT_EQ(engine_->NextPosition(), before + 7);
+  VerifyReport report;
+  ASSERT_TRUE(engine_->Verify(&report).ok());
+  EXPECT_TRUE(report.ok());
+}
+
+TEST_F(RecurringProblemTest, BadIncidentListsNameTheFieldAndWriteNothing) {
+  for (int i = 1; i <= 3; ++i) Open(absl::StrCat("INC", i), i);
+  ASSERT_TRUE(
+      Run(R"({"resolveIncident":{"incidentId":"INC3","resolutionCode":"fixed"}})")
+          .ok());
+  ASSERT_TRUE(Run(R"({"closeIncident":{"incidentId":"INC3"}})").ok());
+  ASSERT_TRUE(Run(R"({"logProblem":{"problemId":"PRB1","title":"t"}})").ok());
+  ASSERT_TRUE(
+      Run(R"({"linkIncidentToProblem":{"incidentId":"INC2","problemId":"PRB1"}})")
+          .ok());
+  const std::string log = Snapshot();
+  struct Case {
+    std::string ids;
+    absl::StatusCode code;
+    std::string message;
+  };
+  const Case cases[] = {
+      {R"("INC1","INC9")", absl::StatusCode::kNotFound,
+       "problem PRB2: field incident_ids[1]: incident INC9 not found"},
+      {R"("INC1","INC1")", absl::StatusCode::kInvalidArgument,
+       "problem PRB2: field incident_ids[1]: incident INC1 is listed twice "
+       "(also incident_ids[0])"},
+      {R"("INC1","INC2")", absl::StatusCode::kFailedPrecondition,
+       "problem PRB2: field incident_ids[1]: incident INC2: already linked "
+       "to problem PRB1"},
+      {R"("INC1","INC3")", absl::StatusCode::kFailedPrecondition,
+       "problem PRB2: field incident_ids[1]: incident INC3"},
+      {R"("INC1","bad id")", absl::StatusCode::kInvalidArgument,
+       "problem PRB2: field incident_ids[1]: "},
+  };
+  for (const Case& c : cases) {
+    auto r = Run(absl::StrCat(
+        R"({"logProblem":{"problemId":"PRB2","title":"t","incidentIds":[)",
+        c.ids, "]}}"));
+    ASSERT_FALSE(r.ok()) << c.ids;
+    EXPECT_EQ(r.status().code(), c.code) << r.status();
+    EXPECT_EQ(r.status().message().substr(0, c.message.size()), c.message)
+        << r.status();
+    EXPECT_EQ(Snapshot(), log) << c.ids;  // Nothing half-written.
+  }
+  auto p = engine_->LoadAggregate("problem", "PRB2");
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RecurringProblemTest, AtomicAppendWritesEveryStreamOrNone) {
+  EventLog& log = LogOf(*engine_);
+  auto event = [](const std::string& id) {
+    Envelope e;
+    e.set_event_id(id);
+    e.mutable_incident_commented()->set_text("x");
+    return e;
+  };
+  const int64_t before = log.NextPosition();
+  // The second stream's expected version fails: the first is not written.
+  std::vector<StreamWrite> writes;
+  writes.push_back({"note/a", ExpectedVersion::NoStream(), {event("a0")}});
+  writes.push_back({"note/b", ExpectedVersion::Exact(3), {event("b0")}});
+  auto r = log.AppendAtomically(writes);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAborted) << r.status();
+  EXPECT_EQ(log.NextPosition(), before);
+  ASSERT_TRUE(log.StreamVersion("note/a").ok());
+  EXPECT_EQ(*log.StreamVersion("note/a"), -1);
+  // Both hold: both written, contiguous.
+  writes[1].expected = ExpectedVersion::NoStream();
+  r = log.AppendAtomically(writes);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)[0].first_position, before);
+  EXPECT_EQ((*r)[1].first_position, before + 1);
+  // The same again: an idempotent replay of both.
+  r = log.AppendAtomically(writes);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE((*r)[0].idempotent_replay && (*r)[1].idempotent_replay);
+  // One stream's events stored and the other's new: refused, none written.
+  writes[1].events = {event("b1")};
+  writes[1].expected = ExpectedVersion::Any();
+  r = log.AppendAtomically(writes);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
+  EXPECT_EQ(log.NextPosition(), before + 2);
+  // A stream named twice, or none.
+  writes[1].stream = "note/a";
+  EXPECT_EQ(log.AppendAtomically(writes).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log.AppendAtomically({}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

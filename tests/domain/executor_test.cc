@@ -43,8 +43,19 @@ class HookedStore final : public EventStore {
       absl::string_view prefix) const override {
     return inner_->ListStreams(prefix);
   }
+  // The hook sees the first stream of the write.
+  absl::StatusOr<std::vector<AppendResult>> AppendAtomically(
+      std::vector<StreamWrite> writes) override {
+    ++atomic_appends;
+    if (hook && !writes.empty()) {
+      absl::Status s = hook(writes[0].stream);
+      if (!s.ok()) return s;
+    }
+    return inner_->AppendAtomically(std::move(writes));
+  }
   std::function<absl::Status(const std::string& stream)> hook;
   int appends = 0;
+  int atomic_appends = 0;
 
  private:
   EventStore* inner_;
@@ -401,6 +412,59 @@ TEST_F(ExecutorTest, LoadReportsStatesAndNotFound) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(exec_.Load("priority-matrix", "")->priority_matrix().cells_size(),
             9);
+}
+
+TEST_F(ExecutorTest, RaisingAProblemRedecidesEveryStreamAfterAConflict) {
+  Service();
+  Incident("INC1");
+  Incident("INC2");
+  HookedStore hooked(&store_);
+  int calls = 0;
+  hooked.hook = [&](const std::string& stream) {
+    if (stream != "problem/PRB1" || calls++ > 0) return absl::OkStatus();
+    // Another writer comments on INC2 between the decision and the write:
+    // the whole write is refused, then decided again.
+    return exec_
+        .Execute(Cmd(
+            R"({"commentIncident":{"incidentId":"INC2","text":"meanwhile"}})"))
+        .status();
+  };
+  CommandExecutor exec(&hooked, &clock_);
+  absl::StatusOr<ExecuteResult> r = exec.Execute(Cmd(
+      R"({"commandId":"raise","logProblem":{"problemId":"PRB1","title":"t","incidentIds":["INC1","INC2"]}})"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(hooked.atomic_appends, 2);
+  EXPECT_EQ(hooked.appends, 0);  // Never one stream at a time.
+  auto problem = store_.ReadStream("problem/PRB1", 0, 100);
+  ASSERT_TRUE(problem.ok());
+  ASSERT_EQ(problem->size(), 3u);  // Logged, two links: once each.
+  EXPECT_TRUE((*problem)[1].has_problem_incident_linked());
+  auto inc2 = store_.ReadStream("incident/INC2", 0, 100);
+  ASSERT_TRUE(inc2.ok());
+  ASSERT_FALSE(inc2->empty());
+  EXPECT_TRUE(inc2->back().has_incident_linked_to_problem());
+  EXPECT_TRUE((*inc2)[inc2->size() - 2].has_incident_commented());
+  EXPECT_EQ(inc2->back().event_id(), "raise:incident/INC2:0");
+  EXPECT_EQ(inc2->back().causation_id(), "raise:0");
+}
+
+TEST_F(ExecutorTest, AnAtomicWriteThatFailsLeavesTheStoreAsItWas) {
+  Service();
+  Incident("INC1");
+  const std::vector<Envelope> before = store_.All();
+  Envelope e;
+  e.set_event_id("x0");
+  e.mutable_incident_commented()->set_text("x");
+  std::vector<StreamWrite> writes;
+  writes.push_back({"incident/INC1", ExpectedVersion::Any(), {e}});
+  e.set_event_id("y0");
+  writes.push_back({"incident/INC9", ExpectedVersion::StreamExists(), {e}});
+  EXPECT_EQ(store_.AppendAtomically(writes).status().code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(store_.All().size(), before.size());
+  auto inc1 = store_.ReadStream("incident/INC1", 0, 100);
+  ASSERT_TRUE(inc1.ok());
+  EXPECT_FALSE(inc1->back().has_incident_commented());
 }
 
 }  // namespace

@@ -267,6 +267,8 @@ TEST_F(SlateCliTest, UsageErrorsExitTwoWithOneLine) {
         "soon"},
        "slate at-risk: --within: duration \"soon\": expected a number at "
        "\"soon\" (use e.g. 90s, 45m, 4h, 2d, 1h30m)"},
+      {{"trends", "--db", none, "--min", "1"},
+       "slate trends: --min: must be >= 2"},
       {{"version", "extra"}, "slate version: unexpected argument \"extra\""},
       {{"show", "ticket", "T1", "--db", none},
        "slate show: KIND: \"ticket\" is not one of incident, problem, change, "
