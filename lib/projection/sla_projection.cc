@@ -584,6 +584,22 @@ class RecordFold {
   }
 
  private:
+  // Calls fn(metric, clock) for the attachment's current clocks that are
+  // not stopped or cancelled (not started, running or paused).
+  template <typename Fn>
+  absl::Status ForEachCountingClock(SlaAttachment& a, Fn&& fn) {
+    for (SlaAttachedClock& slot : *a.mutable_clocks()) {
+      SLATE_ASSIGN_OR_RETURN(Clk * c, Current(a, slot));
+      if (c == nullptr) continue;
+      const SlaClockPhase phase = c->clock->phase();
+      if (phase != SLA_CLOCK_PHASE_STOPPED &&
+          phase != SLA_CLOCK_PHASE_CANCELLED) {
+        fn(slot.metric(), *c);
+      }
+    }
+    return absl::OkStatus();
+  }
+
   // The version the record's attachment of `policy_id` is bound to (the
   // latest if the record has none).
   const PolicyEntry* BoundOf(absl::string_view policy_id) const {
@@ -622,27 +638,22 @@ class RecordFold {
       }
       if (next == nullptr) continue;
       const absl::Time when = absl::FromUnixMicros(next->from_us);
-      for (SlaAttachedClock& slot : *a.mutable_clocks()) {
-        SLATE_ASSIGN_OR_RETURN(Clk * c, Current(a, slot));
-        if (c == nullptr) continue;
-        const SlaClockPhase phase = c->clock->phase();
-        if (phase == SLA_CLOCK_PHASE_STOPPED ||
-            phase == SLA_CLOCK_PHASE_CANCELLED) {
-          continue;
-        }
-        if (old.business != nullptr && phase != SLA_CLOCK_PHASE_NOT_STARTED) {
-          Feed(*c, old, SlaClockInput::AdvanceTo(when));
+      SLATE_RETURN_IF_ERROR(ForEachCountingClock(a, [&](SlaMetric metric,
+                                                        Clk& c) {
+        if (old.business != nullptr &&
+            c.clock->phase() != SLA_CLOCK_PHASE_NOT_STARTED) {
+          Feed(c, old, SlaClockInput::AdvanceTo(when));
         }
         std::optional<absl::Duration> target =
-            SlaTargetFor(next->policy, slot.metric(), priority);
+            SlaTargetFor(next->policy, metric, priority);
         if (next->business != nullptr && target.has_value() &&
-            *target != c->clock->target()) {
-          Feed(*c, *next,
+            *target != c.clock->target()) {
+          Feed(c, *next,
                SlaClockInput::Retarget(when, *target, "policy redefined"));
         }
-        c->stored.set_version_from_us(next->from_us);
-        c->dirty = true;
-      }
+        c.stored.set_version_from_us(next->from_us);
+        c.dirty = true;
+      }));
       a.set_version_from_us(next->from_us);
       latest = std::max(latest.value_or(next->from_us), next->from_us);
     }
@@ -668,18 +679,11 @@ class RecordFold {
   // it.
   absl::Status End(SlaAttachment& a, const PolicyEntry& p, int64_t at_us,
                    absl::string_view reason) {
-    for (SlaAttachedClock& slot : *a.mutable_clocks()) {
-      SLATE_ASSIGN_OR_RETURN(Clk * c, Current(a, slot));
-      if (c == nullptr) continue;
-      const SlaClockPhase phase = c->clock->phase();
-      if (phase == SLA_CLOCK_PHASE_STOPPED ||
-          phase == SLA_CLOCK_PHASE_CANCELLED) {
-        continue;
-      }
-      Feed(*c, p,
+    SLATE_RETURN_IF_ERROR(ForEachCountingClock(a, [&](SlaMetric, Clk& c) {
+      Feed(c, p,
            SlaClockInput::Cancel(absl::FromUnixMicros(at_us),
                                  std::string(reason)));
-    }
+    }));
     a.set_ended_at_us(at_us);
     a.set_ended_reason(std::string(reason));
     return absl::OkStatus();
