@@ -168,6 +168,13 @@ struct PolicyFamily {
 struct Config {
   std::string gen = "\xff";  // Never a stored value: not loaded.
   std::vector<PolicyFamily> families;  // By policy id.
+  // Whether any policy is retired, or has a version past its first that
+  // applies to running clocks: without them the per-event passes that
+  // apply those are skipped (fold_bench FoldOne/sla, 5 interleaved runs:
+  // median 1,135 ms with the passes, 1,058 ms skipped, 991 ms before
+  // retirement and rebinding existed).
+  bool any_retired = false;
+  bool any_rebind = false;
   const PolicyFamily* Family(absl::string_view id) const {
     for (const PolicyFamily& f : families) {
       if (f.id == id) return &f;
@@ -247,6 +254,13 @@ absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
       }));
   SLATE_RETURN_IF_ERROR(parse_error);
   config->gen = gen;
+  config->any_retired = config->any_rebind = false;
+  for (const PolicyFamily& f : families) {
+    config->any_retired |= f.versions.front().retired_at_us.has_value();
+    for (size_t i = 1; i < f.versions.size(); ++i) {
+      config->any_rebind |= f.versions[i].apply_to_running;
+    }
+  }
   config->families = std::move(families);
   return absl::OkStatus();
 }
@@ -569,6 +583,7 @@ class RecordFold {
   absl::StatusOr<std::optional<int64_t>> EndAllRetired() {
     SLATE_ASSIGN_OR_RETURN(std::optional<int64_t> latest,
                            Rebind(std::numeric_limits<int64_t>::max()));
+    if (!config_.any_retired) return latest;
     for (SlaAttachment& a : *rec_.mutable_attachments()) {
       if (a.has_ended_at_us()) continue;
       const PolicyEntry* p = config_.Bound(a.policy_id(), a.version_from_us());
@@ -621,6 +636,7 @@ class RecordFold {
   // applied (nullopt: none).
   absl::StatusOr<std::optional<int64_t>> Rebind(int64_t at_us) {
     std::optional<int64_t> latest;
+    if (!config_.any_rebind) return latest;
     const int priority = PriorityOf(rec_);
     for (SlaAttachment& a : *rec_.mutable_attachments()) {
       if (a.has_ended_at_us()) continue;
@@ -662,6 +678,7 @@ class RecordFold {
 
   // Ends the attachments whose policy retired at or before at_us.
   absl::Status EndRetired(int64_t at_us) {
+    if (!config_.any_retired) return absl::OkStatus();
     for (SlaAttachment& a : *rec_.mutable_attachments()) {
       if (a.has_ended_at_us()) continue;
       const PolicyEntry* p = config_.Bound(a.policy_id(), a.version_from_us());
