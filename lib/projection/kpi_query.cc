@@ -139,18 +139,6 @@ std::string Machine(const Value& v) {
   return "";
 }
 
-std::string CsvField(absl::string_view s) {
-  if (s.find_first_of(",\"\n\r") == absl::string_view::npos) {
-    return std::string(s);
-  }
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 struct Column {
   std::string name;  // CSV / JSON key and table header.
   Value value;
@@ -743,7 +731,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
       for (const KpiRow& r : rep.rows) {
         std::vector<std::string> line;
         for (const std::string& k : RowKeys(rep, r.start, r.dims)) {
-          line.push_back(CsvField(k));
+          line.push_back(CsvQuote(k));
         }
         line.insert(line.begin() + 1, kpi::DayText(r.end));
         for (const Column& c : cols(r)) {
@@ -763,7 +751,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
             &b,
             absl::StrJoin(
                 {kpi::DayText(a.start), kpi::DayText(a.end),
-                 CsvField(a.service), Machine(Dur(a.agreed_us)),
+                 CsvQuote(a.service), Machine(Dur(a.agreed_us)),
                  Machine(Dur(a.downtime_us)), Machine(Rate(Availability(a))),
                  a.target_percent > 0
                      ? absl::StrFormat("%.4f", a.target_percent / 100)
@@ -784,11 +772,11 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
       for (const auto& s : rep.sla) {
         std::vector<std::string> line;
         for (const std::string& k : RowKeys(rep, s.start, s.dims)) {
-          line.push_back(CsvField(k));
+          line.push_back(CsvQuote(k));
         }
         line.insert(line.begin() + 1, kpi::DayText(s.end));
-        line.push_back(CsvField(s.policy_id));
-        line.push_back(CsvField(s.target_type));
+        line.push_back(CsvQuote(s.policy_id));
+        line.push_back(CsvQuote(s.target_type));
         line.push_back(absl::StrCat(s.met));
         line.push_back(absl::StrCat(s.breached));
         line.push_back(Machine(Rate(Ratio(s.met, s.met + s.breached))));
@@ -806,7 +794,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
       for (const KpiServiceRow& r : rep.services) {
         std::vector<std::string> line = {kpi::DayText(r.start),
                                          kpi::DayText(r.end),
-                                         CsvField(r.service)};
+                                         CsvQuote(r.service)};
         for (const Column& c : ServiceColumns(r)) {
           line.push_back(Machine(c.value));
         }

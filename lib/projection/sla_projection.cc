@@ -276,8 +276,9 @@ struct Item {
   SlaRecordTransition transition;
   int priority_before = 0;
   int priority_after = 0;
-  // An incident's assignment group after the event, and whether the event
-  // changed it (OLA clocks follow it).
+  // An incident's assignment group after an assignment or a reopen (empty
+  // for other events), and whether the event changed it (OLA clocks
+  // follow it).
   std::string group;
   bool group_changed = false;
 };
@@ -333,7 +334,11 @@ void EvolveRecord(SlaRecordState* rec, Item* item) {
     if (assigns) group_before = rec->incident().assignment_group();
     EvolveIncident(*item->e, rec->mutable_incident());
     rec->mutable_incident()->clear_version();
-    item->group = rec->incident().assignment_group();
+    // Only an assignment or a reopen can start an OLA stay (TransitionOla):
+    // the group is not copied for every other event.
+    if (assigns || item->e->has_incident_reopened()) {
+      item->group = rec->incident().assignment_group();
+    }
     item->group_changed = assigns && group_before != item->group;
     item->transition.state =
         std::string(IncidentStateName(rec->incident().status()));
@@ -491,7 +496,7 @@ class RecordFold {
     // Redefinitions that apply to running clocks, then retirements, at or
     // before this item come first.
     SLATE_RETURN_IF_ERROR(Rebind(item.at_us).status());
-    SLATE_RETURN_IF_ERROR(EndRetired(item.at_us));
+    SLATE_RETURN_IF_ERROR(EndRetired(item.at_us).status());
     if (item.sla) return StepSla(item);
     EvolveRecord(&rec_, &item);
     const int priority = item.priority_after;
@@ -581,21 +586,12 @@ class RecordFold {
   // (nullopt: none), which the caller makes the record's last_at_us, so an
   // event before it is folded as late (recomputed in time order).
   absl::StatusOr<std::optional<int64_t>> EndAllRetired() {
-    SLATE_ASSIGN_OR_RETURN(std::optional<int64_t> latest,
-                           Rebind(std::numeric_limits<int64_t>::max()));
-    if (!config_.any_retired) return latest;
-    for (SlaAttachment& a : *rec_.mutable_attachments()) {
-      if (a.has_ended_at_us()) continue;
-      const PolicyEntry* p = config_.Bound(a.policy_id(), a.version_from_us());
-      if (p == nullptr || p->business == nullptr ||
-          !p->retired_at_us.has_value()) {
-        continue;
-      }
-      SLATE_RETURN_IF_ERROR(End(a, *p, *p->retired_at_us, kRetiredReason));
-      latest = std::max(latest.value_or(*p->retired_at_us),
-                        *p->retired_at_us);
-    }
-    return latest;
+    constexpr int64_t kAll = std::numeric_limits<int64_t>::max();
+    SLATE_ASSIGN_OR_RETURN(std::optional<int64_t> rebound, Rebind(kAll));
+    SLATE_ASSIGN_OR_RETURN(std::optional<int64_t> retired, EndRetired(kAll));
+    if (!rebound.has_value()) return retired;
+    if (!retired.has_value()) return rebound;
+    return std::max(*rebound, *retired);
   }
 
  private:
@@ -676,9 +672,12 @@ class RecordFold {
     return latest;
   }
 
-  // Ends the attachments whose policy retired at or before at_us.
-  absl::Status EndRetired(int64_t at_us) {
-    if (!config_.any_retired) return absl::OkStatus();
+  // Ends the attachments whose policy retired at or before at_us, each at
+  // its retirement instant. Returns the latest instant applied (nullopt:
+  // none).
+  absl::StatusOr<std::optional<int64_t>> EndRetired(int64_t at_us) {
+    std::optional<int64_t> latest;
+    if (!config_.any_retired) return latest;
     for (SlaAttachment& a : *rec_.mutable_attachments()) {
       if (a.has_ended_at_us()) continue;
       const PolicyEntry* p = config_.Bound(a.policy_id(), a.version_from_us());
@@ -686,8 +685,10 @@ class RecordFold {
         continue;
       }
       SLATE_RETURN_IF_ERROR(End(a, *p, *p->retired_at_us, kRetiredReason));
+      latest = std::max(latest.value_or(*p->retired_at_us),
+                        *p->retired_at_us);
     }
-    return absl::OkStatus();
+    return latest;
   }
 
   // Ends an attachment at `at_us`: its current clocks that are not stopped

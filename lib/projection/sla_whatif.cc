@@ -154,6 +154,8 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
   scratch.Put("gen", "what-if");
 
   // The records' history, folded again.
+  const PriorityMatrix* matrix =
+      query.matrix.has_value() ? &*query.matrix : nullptr;
   SlaProjection fold;
   for (int64_t from = 0; from < end;) {
     google::protobuf::Arena arena;
@@ -168,8 +170,6 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
           e->has_sla_warning() || e->has_sla_breached()) {
         continue;
       }
-      const PriorityMatrix* matrix =
-          query.matrix.has_value() ? &*query.matrix : nullptr;
       if (matrix != nullptr && e->has_incident_priority_set() &&
           !e->incident_priority_set().manual_override() &&
           e->incident_priority_set().impact() > 0 &&
