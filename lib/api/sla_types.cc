@@ -107,7 +107,10 @@ void Text(const SlaClockExplanation& x, std::string* out) {
     absl::StrAppend(
         out, "    ",
         d.percent >= 100 ? std::string("breach")
-                         : absl::StrFormat("%g%% warning", d.percent),
+        : d.before > absl::ZeroDuration()
+            ? absl::StrCat("warning ", Dur(absl::ToInt64Microseconds(d.before)),
+                           " before the deadline")
+            : absl::StrFormat("%g%% warning", d.percent),
         " at ", Dur(absl::ToInt64Microseconds(d.business)),
         " of business time: ", d.fired ? "fired, " : "",
         d.due.has_value() ? absl::StrCat("due ", Local(*d.due, z))
@@ -140,6 +143,7 @@ void Json(const SlaClockExplanation& x, std::string* out) {
   for (const SlaThresholdDue& d : x.thresholds) {
     thresholds.push_back(absl::StrCat(
         "{\"percent\":", absl::StrFormat("%g", d.percent),
+        ",\"before_seconds\":", Seconds(d.before),
         ",\"business_seconds\":", Seconds(d.business),
         ",\"fired\":", d.fired ? "true" : "false", ",\"due\":",
         d.due.has_value() ? JsonQuote(Rfc3339(*d.due)) : "null", "}"));

@@ -89,7 +89,10 @@ struct SlaBusinessWindow {
 
 // A warning threshold or the breach (percent 100) of the clock's target.
 struct SlaThresholdDue {
-  double percent = 0;          // 100: the breach.
+  double percent = 0;          // 100: the breach; 0 for an offset.
+  // A warning set as business time before the deadline
+  // (SlaPolicy.warning_before): that time; zero otherwise.
+  absl::Duration before = absl::ZeroDuration();
   // Business time into the cycle it falls at, under the current target.
   absl::Duration business;
   // Fired: the instant it was crossed (under the target in force then; a

@@ -118,11 +118,8 @@ void Warnings(int from, const SlaClockView& cur, const PolicyCalendar& pc,
               const Envelope& e, Track& t) {
   const SlaClockState& c = cur.state;
   for (int i = from; i < c.warnings_reached(); ++i) {
-    const double pct = i < c.warning_thresholds_percent_size()
-                           ? c.warning_thresholds_percent(i)
-                           : 0;
-    const absl::Duration threshold =
-        ThresholdDuration(absl::Microseconds(c.target_us()), pct);
+    if (i >= SlaThresholdCount(c)) break;
+    const absl::Duration threshold = SlaThresholdAt(c, i);
     std::optional<absl::Time> at = Crossing(pc, t, threshold);
     if (at.has_value() && c.target_history_size() > 0) {
       // A retarget that put the clock over the threshold fires it then.
@@ -137,8 +134,12 @@ void Warnings(int from, const SlaClockView& cur, const PolicyCalendar& pc,
     if (at.has_value()) t.warning_at[i] = *at;
     AddStep(t, e, "warning",
             absl::StrFormat(
-                "%g%% of %s reached (%s of business time)%s", pct,
-                Dur(c.target_us()),
+                "%s %s reached (%s of business time)%s",
+                SlaThresholdLabel(c, i),
+                absl::StrCat(c.warning_before_us_size() > 0
+                                 ? "the deadline of "
+                                 : "of ",
+                             Dur(c.target_us())),
                 Dur(absl::ToInt64Microseconds(threshold)),
                 at.has_value() ? absl::StrCat(" at ", LocalTime(pc, *at))
                                : std::string()));
@@ -341,23 +342,27 @@ void Windows(const PolicyCalendar& pc, const Track& t,
 void Thresholds(const PolicyCalendar& pc, const Track& t,
                 SlaClockExplanation& x) {
   const SlaClockState& c = x.clock.state;
-  std::vector<double> percents(c.warning_thresholds_percent().begin(),
-                               c.warning_thresholds_percent().end());
-  percents.push_back(100);
+  const int n = SlaThresholdCount(c);
   const absl::Duration target = absl::Microseconds(c.target_us());
   const absl::Duration elapsed = absl::Microseconds(c.business_elapsed_us());
-  for (size_t i = 0; i < percents.size(); ++i) {
+  for (int i = 0; i <= n; ++i) {
     SlaThresholdDue d;
-    d.percent = percents[i];
-    const bool breach = i + 1 == percents.size();
-    d.business = breach ? target : ThresholdDuration(target, d.percent);
+    const bool breach = i == n;
+    if (breach) {
+      d.percent = 100;
+    } else if (c.warning_before_us_size() > 0) {
+      d.before = absl::Microseconds(c.warning_before_us(i));
+    } else {
+      d.percent = c.warning_thresholds_percent(i);
+    }
+    d.business = breach ? target : SlaThresholdAt(c, i);
     d.fired = breach ? c.has_breached_at_us()
-                     : static_cast<int>(i) < c.warnings_reached();
+                     : i < c.warnings_reached();
     if (breach && c.has_breached_at_us()) {
       d.due = absl::FromUnixMicros(c.breached_at_us());
     } else if (d.fired) {
       // Crossed under the target in force then (see Warnings).
-      auto it = t.warning_at.find(static_cast<int>(i));
+      auto it = t.warning_at.find(i);
       if (it != t.warning_at.end()) d.due = it->second;
     } else if (c.phase() == SLA_CLOCK_PHASE_RUNNING &&
                c.has_observed_at_us()) {
@@ -525,13 +530,24 @@ absl::StatusOr<std::string> DescribeSlaEvent(const ProjectionRunner& runner,
   const absl::Time at = absl::FromUnixMicros(e.occurred_at_us());
   if (warning) {
     const SlaWarning& w = e.sla_warning();
+    const absl::Duration target = absl::Microseconds(w.target_us());
+    if (w.before_us() > 0) {
+      return absl::StrFormat(
+          "%s warning %s before the deadline on %s (policy %s, cycle %d), due "
+          "%s: %s of %s business time",
+          SlaTargetTypeName(w.metric()), Dur(w.before_us()), w.record(),
+          w.policy_id(), w.cycle(), LocalTime(*pc, at),
+          Dur(absl::ToInt64Microseconds(ThresholdBefore(
+              target, absl::Microseconds(w.before_us())))),
+          Dur(w.target_us()));
+    }
     return absl::StrFormat(
         "%s %g%% warning on %s (policy %s, cycle %d), due %s: %s of %s "
         "business time",
         SlaTargetTypeName(w.metric()), w.threshold_percent(), w.record(),
         w.policy_id(), w.cycle(), LocalTime(*pc, at),
-        Dur(absl::ToInt64Microseconds(ThresholdDuration(
-            absl::Microseconds(w.target_us()), w.threshold_percent()))),
+        Dur(absl::ToInt64Microseconds(
+            ThresholdDuration(target, w.threshold_percent()))),
         Dur(w.target_us()));
   }
   const SlaBreached& b = e.sla_breached();

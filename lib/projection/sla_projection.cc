@@ -781,10 +781,7 @@ class RecordFold {
       if (f.kind == SlaClockFact::Kind::kBreached) {
         index = kBreachIndex;
       } else if (f.kind == SlaClockFact::Kind::kWarningReached) {
-        const auto& th = c.clock->warning_thresholds_percent();
-        auto it = std::find(th.begin(), th.end(), f.threshold_percent);
-        if (it == th.end()) continue;
-        index = static_cast<int>(it - th.begin());
+        index = f.threshold_index;
       } else {
         continue;
       }
@@ -1065,7 +1062,7 @@ absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
       config.Bound(c.clock->policy_id(), c.stored.version_from_us());
   if (p == nullptr || p->business == nullptr) return std::nullopt;
   SlaClock probe = *c.clock;
-  const int n = static_cast<int>(probe.warning_thresholds_percent().size());
+  const int n = probe.threshold_count();
   for (int guard = 0; guard <= n + 1; ++guard) {
     auto next = probe.NextDue(*p->business);
     if (!next.ok() || !next->has_value()) return std::nullopt;
@@ -1447,7 +1444,9 @@ absl::StatusOr<std::vector<SlaDue>> DueClocks(const ProjectionRunner& runner,
           w->set_metric(s.metric());
           w->set_cycle(s.cycle());
           w->set_threshold_index(index);
-          if (index < s.warning_thresholds_percent_size()) {
+          if (index < s.warning_before_us_size()) {
+            w->set_before_us(s.warning_before_us(index));
+          } else if (index < s.warning_thresholds_percent_size()) {
             w->set_threshold_percent(s.warning_thresholds_percent(index));
           }
           w->set_target_us(s.target_us());

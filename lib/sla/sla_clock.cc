@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <utility>
 
@@ -74,6 +75,36 @@ int64_t ThresholdUsFor(int64_t target_us, double percent) {
   return static_cast<int64_t>(std::ceil(v));
 }
 
+int64_t ThresholdBeforeUs(int64_t target_us, int64_t before_us) {
+  return std::max<int64_t>(target_us - before_us, 1);
+}
+
+// Each offset > 0 and whole microseconds, no two equal. Returns them in
+// microseconds, largest first.
+absl::StatusOr<std::vector<int64_t>> ValidateBefore(
+    const std::vector<absl::Duration>& before, absl::string_view what) {
+  std::vector<int64_t> us;
+  for (size_t i = 0; i < before.size(); ++i) {
+    int64_t v = 0;
+    std::string why;
+    if (!TargetUs(before[i], &v, &why)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": warning_before[", i, "]: ", why));
+    }
+    us.push_back(v);
+  }
+  std::sort(us.begin(), us.end(), std::greater<>());
+  for (size_t i = 1; i < us.size(); ++i) {
+    if (us[i] == us[i - 1]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": warning_before lists ",
+                       absl::FormatDuration(absl::Microseconds(us[i])),
+                       " twice"));
+    }
+  }
+  return us;
+}
+
 // Business time in [a, b) in microseconds.
 int64_t BetweenUs(const BusinessTime& business, int64_t a, int64_t b) {
   if (b <= a) return 0;
@@ -94,6 +125,35 @@ absl::StatusOr<int64_t> AddUs(const BusinessTime& business, int64_t from,
 absl::Duration ThresholdDuration(absl::Duration target, double percent) {
   return absl::Microseconds(
       ThresholdUsFor(absl::ToInt64Microseconds(target), percent));
+}
+
+absl::Duration ThresholdBefore(absl::Duration target, absl::Duration before) {
+  return absl::Microseconds(ThresholdBeforeUs(
+      absl::ToInt64Microseconds(target), absl::ToInt64Microseconds(before)));
+}
+
+int SlaThresholdCount(const SlaClockState& state) {
+  return state.warning_before_us_size() > 0
+             ? state.warning_before_us_size()
+             : state.warning_thresholds_percent_size();
+}
+
+absl::Duration SlaThresholdAt(const SlaClockState& state, int index) {
+  if (state.warning_before_us_size() > 0) {
+    return absl::Microseconds(ThresholdBeforeUs(
+        state.target_us(), state.warning_before_us(index)));
+  }
+  return absl::Microseconds(
+      ThresholdUsFor(state.target_us(), state.warning_thresholds_percent(index)));
+}
+
+std::string SlaThresholdLabel(const SlaClockState& state, int index) {
+  if (state.warning_before_us_size() > 0) {
+    return absl::StrCat(
+        absl::FormatDuration(absl::Microseconds(state.warning_before_us(index))),
+        " before");
+  }
+  return absl::StrFormat("%g%%", state.warning_thresholds_percent(index));
 }
 
 absl::string_view SlaClockInputKindName(SlaClockInputKind kind) {
@@ -202,6 +262,11 @@ std::string ToString(const SlaClockFact& fact) {
       absl::FormatTime(absl::RFC3339_full, fact.at, absl::UTCTimeZone());
   switch (fact.kind) {
     case SlaClockFact::Kind::kWarningReached:
+      if (fact.before > absl::ZeroDuration()) {
+        return absl::StrCat("WarningReached{",
+                            absl::FormatDuration(fact.before), " before, ",
+                            when, ", cycle ", fact.cycle, "}");
+      }
       return absl::StrCat("WarningReached{", fact.threshold_percent, "%, ",
                           when, ", cycle ", fact.cycle, "}");
     case SlaClockFact::Kind::kBreached:
@@ -230,17 +295,24 @@ absl::StatusOr<SlaClock> SlaClock::Create(const SlaClockSpec& spec) {
   if (!TargetUs(spec.target, &target, &why)) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": ", why));
   }
-  absl::Status s = ValidateThresholds(spec.warning_thresholds_percent, what);
-  if (!s.ok()) return s;
   SlaClock clock;
+  if (spec.warning_before.empty()) {
+    absl::Status s = ValidateThresholds(spec.warning_thresholds_percent, what);
+    if (!s.ok()) return s;
+    clock.thresholds_ = spec.warning_thresholds_percent;
+  } else {
+    absl::StatusOr<std::vector<int64_t>> before =
+        ValidateBefore(spec.warning_before, what);
+    if (!before.ok()) return before.status();
+    clock.before_us_ = *std::move(before);
+  }
   clock.record_id_ = spec.record_id;
   clock.policy_id_ = spec.policy_id;
   clock.metric_ = spec.metric;
-  clock.thresholds_ = spec.warning_thresholds_percent;
   clock.c_.target_us = target;
-  clock.threshold_us_.resize(clock.thresholds_.size());
-  for (size_t i = 0; i < clock.thresholds_.size(); ++i) {
-    clock.threshold_us_[i] = clock.ThresholdUs(target, static_cast<int>(i));
+  clock.threshold_us_.resize(clock.threshold_count());
+  for (int i = 0; i < clock.threshold_count(); ++i) {
+    clock.threshold_us_[i] = clock.ThresholdUs(target, i);
   }
   clock.RefreshCache(clock.c_);
   return clock;
@@ -252,7 +324,17 @@ std::string SlaClock::Name() const {
 }
 
 int64_t SlaClock::ThresholdUs(int64_t target_us, int index) const {
+  if (!before_us_.empty()) return ThresholdBeforeUs(target_us, before_us_[index]);
   return ThresholdUsFor(target_us, thresholds_[index]);
+}
+
+SlaClockFact SlaClock::WarningFact(int index, absl::Time at,
+                                   int64_t cycle) const {
+  SlaClockFact f = SlaClockFact::WarningReached(
+      before_us_.empty() ? thresholds_[index] : 0, at, cycle);
+  f.threshold_index = index;
+  if (!before_us_.empty()) f.before = absl::Microseconds(before_us_[index]);
+  return f;
 }
 
 void SlaClock::RefreshCache(Core& c) const {
@@ -260,7 +342,7 @@ void SlaClock::RefreshCache(Core& c) const {
   // target refresh it first).
   if (c.has_breached_at) {
     c.next_fire_us = kNever;
-  } else if (c.warnings_reached < static_cast<int>(thresholds_.size())) {
+  } else if (c.warnings_reached < threshold_count()) {
     c.next_fire_us = threshold_us_[c.warnings_reached];
   } else {
     c.next_fire_us = c.target_us;
@@ -418,15 +500,14 @@ absl::Status SlaClock::Advance(Core& c, int64_t at_us,
   if (c.has_breached_at) c.wall_overdue_us += wall;
   if (new_elapsed >= c.next_fire_us) {
     // Slow path: one or more thresholds crossed in (from, at_us].
-    const int n = static_cast<int>(thresholds_.size());
+    const int n = threshold_count();
     while (c.warnings_reached < n &&
            threshold_us_[c.warnings_reached] <= new_elapsed) {
       absl::StatusOr<int64_t> x =
           AddUs(business, from, threshold_us_[c.warnings_reached] - elapsed);
       if (!x.ok()) return x.status();
       if (facts != nullptr) {
-        facts->push_back(SlaClockFact::WarningReached(
-            thresholds_[c.warnings_reached], FromUs(*x), c.cycle));
+        facts->push_back(WarningFact(c.warnings_reached, FromUs(*x), c.cycle));
       }
       ++c.warnings_reached;
     }
@@ -451,13 +532,12 @@ absl::Status SlaClock::Advance(Core& c, int64_t at_us,
 void SlaClock::FireReachedAt(Core& c, int64_t at_us,
                              std::vector<SlaClockFact>* facts) const {
   if (c.has_breached_at) return;
-  const int n = static_cast<int>(thresholds_.size());
+  const int n = threshold_count();
   while (c.warnings_reached < n &&
          ThresholdUs(c.target_us, c.warnings_reached) <=
              c.business_elapsed_us) {
     if (facts != nullptr) {
-      facts->push_back(SlaClockFact::WarningReached(
-          thresholds_[c.warnings_reached], FromUs(at_us), c.cycle));
+      facts->push_back(WarningFact(c.warnings_reached, FromUs(at_us), c.cycle));
     }
     ++c.warnings_reached;
   }
@@ -609,8 +689,8 @@ absl::Status SlaClock::ApplyInPlace(const SlaClockInput& input,
   }
   c_ = c;
   if (target_changed) {
-    for (size_t i = 0; i < thresholds_.size(); ++i) {
-      threshold_us_[i] = ThresholdUs(c_.target_us, static_cast<int>(i));
+    for (int i = 0; i < threshold_count(); ++i) {
+      threshold_us_[i] = ThresholdUs(c_.target_us, i);
     }
   }
   RefreshCache(c_);
@@ -648,6 +728,7 @@ void SlaClock::ToProto(SlaClockState* out) const {
   out->set_phase(c_.phase);
   out->set_target_us(c_.target_us);
   for (double p : thresholds_) out->add_warning_thresholds_percent(p);
+  for (int64_t b : before_us_) out->add_warning_before_us(b);
   out->set_warnings_reached(c_.warnings_reached);
   if (c_.has_started_at) out->set_started_at_us(c_.started_at_us);
   if (c_.has_observed_at) out->set_observed_at_us(c_.observed_at_us);
@@ -682,6 +763,14 @@ absl::StatusOr<SlaClock> SlaClock::FromProto(const SlaClockState& state) {
   spec.warning_thresholds_percent.assign(
       state.warning_thresholds_percent().begin(),
       state.warning_thresholds_percent().end());
+  for (int64_t b : state.warning_before_us()) {
+    spec.warning_before.push_back(absl::Microseconds(b));
+  }
+  if (!spec.warning_before.empty() && !spec.warning_thresholds_percent.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stored clock state of ", state.record_id(), "/", state.policy_id(),
+        " has both percentage and offset thresholds"));
+  }
   absl::StatusOr<SlaClock> clock = Create(spec);
   if (!clock.ok()) return clock.status();
   Core& c = clock->c_;
@@ -729,7 +818,7 @@ absl::Status SlaClock::CheckInvariants() const {
         absl::StrCat(Name(), ": invariant broken: ", what));
   };
   const Core& c = c_;
-  const int n = static_cast<int>(thresholds_.size());
+  const int n = threshold_count();
   if (!SlaClockPhase_IsValid(c.phase) ||
       c.phase == SLA_CLOCK_PHASE_UNSPECIFIED) {
     return broken("phase is not valid");

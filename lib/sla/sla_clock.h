@@ -33,8 +33,13 @@
 //  - Thresholds. Warning threshold p% of target T is reached when business
 //    elapsed >= ThresholdDuration(T, p) (rounded up to a microsecond, so a
 //    warning never fires early); the breach is the 100% threshold, reached
-//    when business elapsed >= T. Each threshold fires at most once per
-//    cycle, in ascending order, and the breach fires after the warnings.
+//    when business elapsed >= T. A clock's thresholds are either all
+//    percentages or all offsets before the deadline (warning_before): offset
+//    b is reached when business elapsed >= max(T - b, 1us), that is when b
+//    of business time is left (an offset not below the target fires as soon
+//    as the clock has run 1us); offsets are kept largest first, so under any
+//    target both kinds keep their order. Each threshold fires at most once
+//    per cycle, in ascending order, and the breach fires after the warnings.
 //    A fact's instant is the exact crossing instant, computed as
 //    BusinessTime::Add(observed_at, threshold - elapsed), never the instant
 //    the crossing was observed. A retarget that puts elapsed over a
@@ -92,8 +97,14 @@ struct SlaClockSpec {
   SlaMetric metric = SLA_METRIC_RESOLUTION;
   // > 0, whole microseconds.
   absl::Duration target = absl::ZeroDuration();
-  // Each in (0, 100), strictly increasing. Default: 50, 75, 90.
+  // Each in (0, 100), strictly increasing. Default: 50, 75, 90. Ignored
+  // when warning_before is not empty.
   std::vector<double> warning_thresholds_percent = {50, 75, 90};
+  // Escalation offsets: business time before the deadline, each > 0, whole
+  // microseconds, distinct, any order (kept largest first). Not empty:
+  // these are the clock's thresholds instead of the percentages. Default:
+  // empty.
+  std::vector<absl::Duration> warning_before;
 };
 
 enum class SlaClockInputKind {
@@ -145,8 +156,13 @@ struct SlaClockFact {
   };
   Kind kind = Kind::kBreached;
   absl::Time at = absl::UnixEpoch();
-  double threshold_percent = 0;  // kWarningReached only.
+  double threshold_percent = 0;  // kWarningReached only (0 for an offset).
   int64_t cycle = 0;             // The cycle the fact belongs to.
+  // kWarningReached only: the threshold's index in the clock's list
+  // (percentages, or offsets largest first), and its offset before the
+  // deadline (zero for a percentage).
+  int threshold_index = -1;
+  absl::Duration before = absl::ZeroDuration();
 
   static SlaClockFact WarningReached(double threshold_percent, absl::Time at,
                                      int64_t cycle = 1);
@@ -172,6 +188,17 @@ struct SlaTransition;
 // The business time at which threshold `percent` of `target` is reached:
 // ceil(target * percent / 100) in whole microseconds.
 absl::Duration ThresholdDuration(absl::Duration target, double percent);
+
+// The business time at which the warning `before` the deadline of `target`
+// is reached: max(target - before, 1us).
+absl::Duration ThresholdBefore(absl::Duration target, absl::Duration before);
+
+// A stored clock's warning thresholds (its percentages, or its offsets), the
+// business time threshold `index` is reached at under the state's target,
+// and how people name it ("75%", "1h before").
+int SlaThresholdCount(const SlaClockState& state);
+absl::Duration SlaThresholdAt(const SlaClockState& state, int index);
+std::string SlaThresholdLabel(const SlaClockState& state, int index);
 
 class SlaClock {
  public:
@@ -216,6 +243,13 @@ class SlaClock {
   absl::Duration target() const { return absl::Microseconds(c_.target_us); }
   const std::vector<double>& warning_thresholds_percent() const {
     return thresholds_;
+  }
+  // Offsets before the deadline in microseconds, largest first (empty when
+  // the thresholds are percentages).
+  const std::vector<int64_t>& warning_before_us() const { return before_us_; }
+  // Warning thresholds of either kind.
+  int threshold_count() const {
+    return static_cast<int>(thresholds_.size() + before_us_.size());
   }
   int warnings_reached() const { return c_.warnings_reached; }
   std::optional<absl::Time> started_at() const;
@@ -296,12 +330,15 @@ class SlaClock {
   absl::Status SetRunningDeadline(Core& c, int64_t at_us,
                                   const BusinessTime& business) const;
   int64_t ThresholdUs(int64_t target_us, int index) const;
+  // The fact of warning threshold `index` reached at `at`.
+  SlaClockFact WarningFact(int index, absl::Time at, int64_t cycle) const;
   void RefreshCache(Core& c) const;
 
   std::string record_id_;
   std::string policy_id_;
   SlaMetric metric_ = SLA_METRIC_UNSPECIFIED;
   std::vector<double> thresholds_;
+  std::vector<int64_t> before_us_;  // Offsets, largest first.
   // ThresholdUs for the current target; refreshed with the target.
   std::vector<int64_t> threshold_us_;
   std::string pause_reason_;

@@ -135,7 +135,8 @@ absl::StatusOr<std::optional<absl::Duration>> ParseSlaDuration(
 }
 
 void FillSlaPolicyDefaults(SlaPolicy* policy) {
-  if (policy->warning_thresholds_percent_size() == 0) {
+  if (policy->warning_thresholds_percent_size() == 0 &&
+      policy->warning_before_size() == 0) {
     for (double p : kDefaultWarningThresholdsPercent) {
       policy->add_warning_thresholds_percent(p);
     }
@@ -345,6 +346,26 @@ absl::Status ValidateSlaPolicy(const SlaPolicy& policy,
                                       th[i - 1], ", got ", th[i]));
     }
   }
+  if (policy.warning_before_size() > 0 && th.size() > 0) {
+    return check.Error("warning_before",
+                       "set either warning_before or "
+                       "warning_thresholds_percent, not both (the order of a "
+                       "percentage and an offset would change with the "
+                       "target)");
+  }
+  std::vector<absl::Duration> before;
+  for (int i = 0; i < policy.warning_before_size(); ++i) {
+    std::string field = absl::StrCat("warning_before[", i, "]");
+    absl::StatusOr<std::optional<absl::Duration>> d =
+        ParseSlaDuration(policy.warning_before(i));
+    if (!d.ok()) return check.Error(field, d.status().message());
+    if (!d->has_value()) return check.Error(field, "must not be empty");
+    if (std::find(before.begin(), before.end(), **d) != before.end()) {
+      return check.Error(field, absl::StrCat("lists ", policy.warning_before(i),
+                                             " a second time"));
+    }
+    before.push_back(**d);
+  }
   if (!SlaReopenMode_IsValid(policy.reopen())) {
     return check.Error("reopen",
                        absl::StrCat("unknown reopen mode ",
@@ -415,6 +436,15 @@ absl::StatusOr<SlaClockSpec> SlaClockSpecFor(const SlaPolicy& policy,
   spec.policy_id = policy.id();
   spec.metric = metric;
   spec.target = *target;
+  for (const std::string& b : policy.warning_before()) {
+    absl::StatusOr<std::optional<absl::Duration>> d = ParseSlaDuration(b);
+    if (!d.ok() || !d->has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sla policy \"", policy.id(), "\": warning_before \"",
+                       b, "\" is not a duration"));
+    }
+    spec.warning_before.push_back(**d);
+  }
   if (policy.warning_thresholds_percent_size() > 0) {
     spec.warning_thresholds_percent.assign(
         policy.warning_thresholds_percent().begin(),

@@ -103,6 +103,15 @@ s=$(show incident INC43 --db "$TMP/sla" --clocks)
 expect_contains "INC43 OLA network" "$s" "ola-infra resolution cycle 1 (group network): MET (STOPPED), target 2h, used 1h30m"
 expect_contains "INC43 OLA database" "$s" "ola-infra resolution cycle 2 (group database): MET (STOPPED), target 2h, used 1h25m (70.8%), paused 3h"
 expect_contains "INC43 UC" "$s" "uc-dbvendor resolution cycle 1: MET (STOPPED), target 4h, used 3h"
+# Escalations before the deadline on office-berlin (Friday lunch 13-14).
+t=$("$SLATE" tick --db "$TMP/sla" --now "$NOW" 2>&1)
+expect_contains "INC44 tick" "$t" "2026-11-27T12:00:00Z  resolution warning 2h before the deadline on incident/INC44 (policy billing-office, cycle 1), due Fri 2026-11-27 13:00 CET: 2h of 4h business time"
+expect_contains "INC44 tick" "$t" "2026-11-27T14:00:00Z  resolution warning 1h before the deadline on incident/INC44 (policy billing-office, cycle 1), due Fri 2026-11-27 15:00 CET: 3h of 4h business time"
+expect_contains "INC44 tick" "$t" "2026-11-27T14:30:00Z  resolution warning 30m before the deadline on incident/INC44"
+x=$("$SLATE" explain --db "$TMP/sla" incident INC44 --policy billing-office 2>&1)
+expect_contains "INC44 explain" "$x" "1h before the deadline of 4h reached (3h of business time) at Fri 2026-11-27 15:00 CET"
+expect_contains "INC44 explain" "$x" "warning 30m before the deadline at 3h30m of business time: fired, due Fri 2026-11-27 15:30 CET"
+expect_contains "INC44 explain" "$x" "breach at 4h of business time: fired, due Fri 2026-11-27 16:00 CET"
 
 # The issue's lines, exactly as written, then a bad command.
 db="$TMP/issue"

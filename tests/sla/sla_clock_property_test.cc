@@ -79,12 +79,13 @@ struct GridFact {
   int64_t at;
   int pct;
   int64_t cycle;
+  int64_t before = 0;  // Minutes, for an offset threshold.
   bool operator==(const GridFact&) const = default;
 };
 
 std::ostream& operator<<(std::ostream& os, const GridFact& f) {
   return os << static_cast<int>(f.kind) << "@" << f.at << " pct " << f.pct
-            << " cycle " << f.cycle;
+            << " before " << f.before << " cycle " << f.cycle;
 }
 
 // The slow, obvious model. Every rule is written out independently of
@@ -94,16 +95,28 @@ class Oracle {
  public:
   enum Phase { kNotStarted, kRunning, kPaused, kStopped, kCancelled };
 
-  Oracle(bool office, int64_t target, std::vector<int> thresholds)
-      : office_(office), target_(target), thresholds_(std::move(thresholds)) {}
+  // `before`: offsets in minutes before the deadline, used instead of the
+  // percentages when not empty (fired from the largest).
+  Oracle(bool office, int64_t target, std::vector<int> thresholds,
+         std::vector<int> before = {})
+      : office_(office), target_(target), thresholds_(std::move(thresholds)),
+        before_(std::move(before)) {
+    std::sort(before_.rbegin(), before_.rend());
+  }
 
   bool Open(int64_t m) const {
     if (!office_) return true;
     int64_t day = m / 1440, tod = m % 1440;
     return day % 7 < 5 && tod >= 9 * 60 && tod < 17 * 60;
   }
-  int64_t Threshold(int i) const { return target_ * thresholds_[i] / 100; }
-  int n() const { return static_cast<int>(thresholds_.size()); }
+  int64_t Threshold(int i) const {
+    if (!before_.empty()) return target_ - before_[i];
+    return target_ * thresholds_[i] / 100;
+  }
+  int n() const {
+    return static_cast<int>(before_.empty() ? thresholds_.size()
+                                            : before_.size());
+  }
 
   absl::StatusCode Apply(const GridInput& in, std::vector<GridFact>* facts) {
     if (phase_ == kCancelled) return absl::StatusCode::kFailedPrecondition;
@@ -226,8 +239,13 @@ class Oracle {
   void FireReached(int64_t at, std::vector<GridFact>* facts) {
     if (breached_) return;
     while (warnings_ < n() && Threshold(warnings_) <= elapsed_) {
-      facts->push_back({SlaClockFact::Kind::kWarningReached, at,
-                        thresholds_[warnings_], cycle_});
+      if (before_.empty()) {
+        facts->push_back({SlaClockFact::Kind::kWarningReached, at,
+                          thresholds_[warnings_], cycle_});
+      } else {
+        facts->push_back({SlaClockFact::Kind::kWarningReached, at, 0, cycle_,
+                          before_[warnings_]});
+      }
       ++warnings_;
     }
     if (elapsed_ >= target_) {
@@ -240,6 +258,7 @@ class Oracle {
   bool office_;
   int64_t target_;
   std::vector<int> thresholds_;
+  std::vector<int> before_;
   Phase phase_ = kNotStarted;
   std::optional<int64_t> observed_;
   int64_t cycle_ = 1;
@@ -254,9 +273,16 @@ class Oracle {
 const std::vector<std::vector<int>> kThresholdSets = {
     {50, 75, 90}, {}, {10, 20, 30, 40, 50, 60, 70, 80, 90}, {25, 50}};
 
+// Offsets before the deadline, in minutes: all below the smallest target
+// (20 minutes), so thresholds stay on the minute grid (an offset not below
+// the target has its own scenario test); listed out of order on purpose.
+const std::vector<std::vector<int>> kBeforeSets = {
+    {10}, {5, 15}, {15, 10, 5}, {1, 19}};
+
 struct Case {
   int64_t target;
   std::vector<int> thresholds;
+  std::vector<int> before;  // Not empty: used instead of thresholds.
   std::vector<GridInput> inputs;
 };
 
@@ -270,6 +296,9 @@ Case RandomCase(std::mt19937_64& rng, int length) {
   Case c;
   c.target = 20 * uniform(1, 15);
   c.thresholds = kThresholdSets[uniform(0, kThresholdSets.size() - 1)];
+  if (uniform(0, 2) == 0) {
+    c.before = kBeforeSets[uniform(0, kBeforeSets.size() - 1)];
+  }
   int64_t t = uniform(0, 7 * 1440);
   // A rough model of the phase, for choosing plausible inputs only.
   enum { kNew, kRunning, kPaused, kStopped, kCancelled } phase = kNew;
@@ -344,6 +373,7 @@ SlaClock NewClock(const Case& c) {
   spec.target = absl::Minutes(c.target);
   spec.warning_thresholds_percent.assign(c.thresholds.begin(),
                                          c.thresholds.end());
+  for (int b : c.before) spec.warning_before.push_back(absl::Minutes(b));
   absl::StatusOr<SlaClock> clock = SlaClock::Create(spec);
   EXPECT_TRUE(clock.ok()) << clock.status();
   return *std::move(clock);
@@ -352,6 +382,8 @@ SlaClock NewClock(const Case& c) {
 std::string Describe(const Case& c, size_t upto) {
   std::string s = absl::StrCat("target ", c.target, "m, thresholds [");
   for (int p : c.thresholds) absl::StrAppend(&s, p, " ");
+  absl::StrAppend(&s, "], before [");
+  for (int b : c.before) absl::StrAppend(&s, b, "m ");
   absl::StrAppend(&s, "]\n");
   for (size_t i = 0; i <= upto && i < c.inputs.size(); ++i) {
     absl::StrAppend(&s, "  ", ToString(ToInput(c.inputs[i])), "\n");
@@ -371,7 +403,7 @@ TEST(SlaClockProperty, MatchesAMinuteByMinuteOracle) {
   AlwaysOpen always;
   OfficeHours fast_office;
   SlowOfficeHours slow_office;
-  int inputs_checked = 0, refused = 0, breaches = 0;
+  int inputs_checked = 0, refused = 0, breaches = 0, offset_warnings = 0;
   for (int k = 0; k < kOracleCases; ++k) {
     Case c = RandomCase(rng, 24);
     const bool office = k % 3 != 0;
@@ -379,7 +411,7 @@ TEST(SlaClockProperty, MatchesAMinuteByMinuteOracle) {
         k % 3 == 0   ? static_cast<const BusinessTime&>(always)
         : k % 3 == 1 ? static_cast<const BusinessTime&>(slow_office)
                      : static_cast<const BusinessTime&>(fast_office);
-    Oracle oracle(office, c.target, c.thresholds);
+    Oracle oracle(office, c.target, c.thresholds, c.before);
     SlaClock clock = NewClock(c);
     for (size_t i = 0; i < c.inputs.size(); ++i) {
       const GridInput& g = c.inputs[i];
@@ -400,7 +432,9 @@ TEST(SlaClockProperty, MatchesAMinuteByMinuteOracle) {
       std::vector<GridFact> got;
       for (const SlaClockFact& f : facts) {
         got.push_back({f.kind, MinuteOf(f.at),
-                       static_cast<int>(f.threshold_percent), f.cycle});
+                       static_cast<int>(f.threshold_percent), f.cycle,
+                       absl::ToInt64Minutes(f.before)});
+        if (f.before > absl::ZeroDuration()) ++offset_warnings;
       }
       ASSERT_EQ(got, expected);
       ASSERT_EQ(clock.cycle(), oracle.cycle());
@@ -426,10 +460,12 @@ TEST(SlaClockProperty, MatchesAMinuteByMinuteOracle) {
     }
   }
   std::cout << inputs_checked << " inputs checked, " << refused << " refused, "
-            << breaches << " inputs on breached clocks\n";
+            << breaches << " inputs on breached clocks, " << offset_warnings
+            << " warnings before the deadline\n";
   // The generator must exercise both paths meaningfully.
   EXPECT_GT(refused, inputs_checked / 10);
   EXPECT_GT(breaches, inputs_checked / 10);
+  EXPECT_GT(offset_warnings, 500);
 }
 
 std::string Bytes(const SlaClock& clock) {

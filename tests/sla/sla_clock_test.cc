@@ -8,7 +8,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/sla/business_time.h"
+#include "lib/sla/calendar_business_time.h"
 #include "lib/sla/sla_policy.h"
+#include "tests/sla/office_berlin.h"
 #include "tests/sla/office_hours.h"
 #include "tests/sla/sla_test_util.h"
 
@@ -66,6 +68,135 @@ std::string Bytes(const SlaClock& clock) {
   std::string out;
   EXPECT_TRUE(clock.ToProto().SerializeToString(&out));
   return out;
+}
+
+// --- Escalation thresholds before the deadline (issue 20) --------------------
+
+// A clock on office-berlin (Friday 09:00-13:00 and 14:00-17:00, Europe/Berlin)
+// with warnings 2h, 1h, 30m and 5m before a 4h deadline, given out of order.
+SlaClock BeforeClock(std::vector<absl::Duration> before) {
+  SlaClockSpec spec;
+  spec.record_id = "INC1";
+  spec.policy_id = "p";
+  spec.target = absl::Hours(4);
+  spec.warning_before = std::move(before);
+  absl::StatusOr<SlaClock> clock = SlaClock::Create(spec);
+  EXPECT_TRUE(clock.ok()) << clock.status();
+  return *std::move(clock);
+}
+
+Fact BeforeFact(absl::Duration before, int index, absl::Time at) {
+  Fact f = Fact::WarningReached(0, at);
+  f.threshold_index = index;
+  f.before = before;
+  return f;
+}
+
+TEST(SlaClockBeforeDeadline, EachOffsetFiresAtItsExactInstantAcrossTheLunchBreak) {
+  auto cal = ::slate::testing::LoadOfficeBerlin();
+  ASSERT_TRUE(cal.ok()) << cal.status();
+  CalendarBusinessTime berlin(*cal);
+  SlaClock clock = BeforeClock(
+      {absl::Minutes(30), absl::Hours(2), absl::Minutes(5), absl::Hours(1)});
+  EXPECT_THAT(clock.warning_before_us(),
+              ElementsAre(absl::ToInt64Microseconds(absl::Hours(2)),
+                          absl::ToInt64Microseconds(absl::Hours(1)),
+                          absl::ToInt64Microseconds(absl::Minutes(30)),
+                          absl::ToInt64Microseconds(absl::Minutes(5))));
+  // Friday 2026-11-27 11:00 Berlin (10:00 UTC): 2h to the lunch break,
+  // then 2h more from 14:00: deadline 16:00 Berlin (15:00 UTC).
+  MustApply(clock, In::Start(Utc("2026-11-27 10:00")), berlin);
+  EXPECT_EQ(clock.deadline(), Utc("2026-11-27 15:00"));
+  absl::StatusOr<std::optional<absl::Time>> due = clock.NextDue(berlin);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(*due, Utc("2026-11-27 12:00"));  // 2h before: 13:00 Berlin.
+  // Observed once, after the deadline: each fact carries its own instant.
+  std::vector<Fact> facts =
+      MustApply(clock, In::AdvanceTo(Utc("2026-11-27 16:00")), berlin);
+  EXPECT_THAT(
+      facts,
+      ElementsAre(BeforeFact(absl::Hours(2), 0, Utc("2026-11-27 12:00")),
+                  BeforeFact(absl::Hours(1), 1, Utc("2026-11-27 14:00")),
+                  BeforeFact(absl::Minutes(30), 2, Utc("2026-11-27 14:30")),
+                  BeforeFact(absl::Minutes(5), 3, Utc("2026-11-27 14:55")),
+                  Fact::Breached(Utc("2026-11-27 15:00"))));
+  ASSERT_EQ(facts.size(), 5u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(facts[i].threshold_index, i);
+    EXPECT_EQ(facts[i].before,
+              absl::Microseconds(clock.warning_before_us()[i]));
+  }
+  EXPECT_EQ(clock.warnings_reached(), 4);
+}
+
+TEST(SlaClockBeforeDeadline, ARetargetMovesTheOffsetsWithTheDeadline) {
+  OfficeHours office;  // Mon-Fri 09:00-17:00 UTC.
+  SlaClock clock = BeforeClock({absl::Hours(1)});
+  MustApply(clock, In::Start(Utc("2024-03-04 09:00")), office);
+  // 4h target: 1h before is 12:00. Raised to 8h at 10:00: 1h before is 16:00.
+  EXPECT_THAT(MustApply(clock,
+                        In::Retarget(Utc("2024-03-04 10:00"), absl::Hours(8)),
+                        office),
+              ::testing::IsEmpty());
+  EXPECT_THAT(MustApply(clock, In::AdvanceTo(Utc("2024-03-04 16:30")), office),
+              ElementsAre(BeforeFact(absl::Hours(1), 0,
+                                     Utc("2024-03-04 16:00"))));
+  // Lowered to 2h at 16:30 (6.5h used): over the target, breached at once.
+  EXPECT_THAT(MustApply(clock,
+                        In::Retarget(Utc("2024-03-04 16:30"), absl::Hours(2)),
+                        office),
+              ElementsAre(Fact::Breached(Utc("2024-03-04 16:30"))));
+}
+
+TEST(SlaClockBeforeDeadline, AnOffsetNotBelowTheTargetFiresAsSoonAsTheClockRuns) {
+  AlwaysOpen always;
+  SlaClock clock = BeforeClock({absl::Hours(6), absl::Hours(4), absl::Hours(1)});
+  const absl::Time t0 = Utc("2024-03-04 09:00");
+  MustApply(clock, In::Start(t0), always);
+  absl::StatusOr<std::optional<absl::Time>> due = clock.NextDue(always);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(*due, t0 + absl::Microseconds(1));
+  EXPECT_THAT(MustApply(clock, In::AdvanceTo(t0 + absl::Hours(3)), always),
+              ElementsAre(BeforeFact(absl::Hours(6), 0,
+                                     t0 + absl::Microseconds(1)),
+                          BeforeFact(absl::Hours(4), 1,
+                                     t0 + absl::Microseconds(1)),
+                          BeforeFact(absl::Hours(1), 2, t0 + absl::Hours(3))));
+}
+
+TEST(SlaClockBeforeDeadline, StoredStateKeepsTheOffsetsAndRejectsBothKinds) {
+  OfficeHours office;
+  SlaClock clock = BeforeClock({absl::Minutes(30), absl::Hours(1)});
+  MustApply(clock, In::Start(Utc("2024-03-04 09:00")), office);
+  MustApply(clock, In::AdvanceTo(Utc("2024-03-04 12:10")), office);
+  SlaClockState state = clock.ToProto();
+  EXPECT_THAT(state.warning_before_us(),
+              ElementsAre(absl::ToInt64Microseconds(absl::Hours(1)),
+                          absl::ToInt64Microseconds(absl::Minutes(30))));
+  EXPECT_EQ(state.warning_thresholds_percent_size(), 0);
+  EXPECT_EQ(SlaThresholdCount(state), 2);
+  EXPECT_EQ(SlaThresholdAt(state, 1), absl::Minutes(210));
+  EXPECT_EQ(SlaThresholdLabel(state, 0), "1h before");
+  absl::StatusOr<SlaClock> back = SlaClock::FromProto(state);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(Bytes(*back), Bytes(clock));
+  EXPECT_EQ(back->warnings_reached(), 1);
+  state.add_warning_thresholds_percent(50);
+  EXPECT_THAT(SlaClock::FromProto(state).status().message(),
+              HasSubstr("both percentage and offset thresholds"));
+}
+
+TEST(SlaClockBeforeDeadline, BadOffsetsAreRefusedByName) {
+  SlaClockSpec spec;
+  spec.record_id = "INC1";
+  spec.policy_id = "p";
+  spec.target = absl::Hours(4);
+  spec.warning_before = {absl::Hours(1), absl::ZeroDuration()};
+  EXPECT_THAT(SlaClock::Create(spec).status().message(),
+              HasSubstr("warning_before[1]: target must be > 0"));
+  spec.warning_before = {absl::Hours(1), absl::Minutes(60)};
+  EXPECT_THAT(SlaClock::Create(spec).status().message(),
+              HasSubstr("warning_before lists 1h twice"));
 }
 
 // --- The office-hours story from the issue -----------------------------------

@@ -2,6 +2,7 @@
 #include "lib/sla/sla_policy.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -65,6 +66,47 @@ TEST(SlaPolicyLoad, ReopenDefaultsToNewCycleAndExplicitThresholdsStay) {
   ASSERT_TRUE(policy.ok()) << policy.status();
   EXPECT_EQ(policy->reopen(), SLA_REOPEN_MODE_NEW_CYCLE);
   EXPECT_THAT(policy->warning_thresholds_percent(), ElementsAre(80, 95.5));
+}
+
+TEST(SlaPolicyLoad, WarningsBeforeTheDeadlineReplaceThePercentages) {
+  std::string json = With(R"("reopen": "SLA_REOPEN_MODE_RESUME")",
+                          R"("warningBefore": ["30m", "2h", "1h"])");
+  absl::StatusOr<SlaPolicy> policy = LoadSlaPolicyJson(json);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  // No percentages filled in beside the offsets.
+  EXPECT_EQ(policy->warning_thresholds_percent_size(), 0);
+  absl::StatusOr<SlaClockSpec> spec =
+      SlaClockSpecFor(*policy, SLA_METRIC_RESOLUTION, 1, "INC1");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_THAT(spec->warning_before,
+              ElementsAre(absl::Minutes(30), absl::Hours(2), absl::Hours(1)));
+  absl::StatusOr<SlaClock> clock = SlaClock::Create(*spec);
+  ASSERT_TRUE(clock.ok()) << clock.status();
+  EXPECT_EQ(clock->threshold_count(), 3);
+  EXPECT_TRUE(clock->warning_thresholds_percent().empty());
+
+  struct Bad {
+    std::string to;
+    std::string message;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {R"("warningBefore": ["1h"], "warning_thresholds_percent": [50])",
+            "warning_before: set either warning_before or "
+            "warning_thresholds_percent, not both"},
+           {R"("warningBefore": ["1h", "soon"])",
+            "warning_before[1]: not a duration"},
+           {R"("warningBefore": ["1h", ""])", "warning_before[1]: must not be "
+                                               "empty"},
+           {R"("warningBefore": ["0s"])", "warning_before[0]: must be > 0"},
+           {R"("warningBefore": ["1h", "60m"])",
+            "warning_before[1]: lists 60m a second time"},
+       }) {
+    absl::StatusOr<SlaPolicy> p =
+        LoadSlaPolicyJson(With(R"("reopen": "SLA_REOPEN_MODE_RESUME")", bad.to));
+    ASSERT_FALSE(p.ok()) << bad.to;
+    EXPECT_THAT(p.status().message(), HasSubstr("incident-default")) << bad.to;
+    EXPECT_THAT(p.status().message(), HasSubstr(bad.message)) << bad.to;
+  }
 }
 
 TEST(SlaPolicyLoad, CamelCaseJsonNamesWorkToo) {
