@@ -1378,6 +1378,7 @@ slate_cc_test(tests_sla_sla_clock_test PATH tests/sla/sla_clock_test SIZE small
     EXT:system:absl
     EXT:system:gtest_main
     slate
+    tests_sla_office_berlin
     tests_sla_office_hours
     tests_sla_sla_test_util
 )
