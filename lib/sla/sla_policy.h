@@ -14,6 +14,23 @@
 //
 // The policy schema and its JSON form are documented in proto/sla.proto.
 // Durations are strings for absl::ParseDuration ("4h", "90m", "14400s").
+//
+// Mid-flight attach (the rule the SLA projection follows). A policy can
+// start to apply to a record after the record began: its priority, service
+// or category changed (or the policy was defined after the record opened).
+// Then the policy's clocks are created at that event and fed the record's
+// whole history from its first event, each event through this policy's own
+// rules (SlaDecideInput on the record's transitions, its calendar, the
+// target for the priority the record had at each event), as if the policy
+// had applied from the start: a clock starts at the event that matches its
+// start condition, not at the attach; time the record spent in a state this
+// policy pauses on stays paused (whatever the other policies did with it);
+// time it spent in a state this policy does not pause on counts; warnings
+// and a breach that fall in the past fire at their historical instants (the
+// timer appends them when it next runs, with the usual event ids). The
+// record's transitions before the attach that the policy would have reacted
+// to are therefore never lost, and the same events give the same clocks in
+// any arrival order (tests/projection/sla_agreement_test, "MidFlight").
 #ifndef SLATE_LIB_SLA_SLA_POLICY_H_
 #define SLATE_LIB_SLA_SLA_POLICY_H_
 

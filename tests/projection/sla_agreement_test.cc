@@ -664,5 +664,132 @@ TEST_F(SlaAgreementTest, OlaAndUcPoliciesAreValidated) {
   EXPECT_TRUE(absl::StrContains(st.message(), "incidents only")) << st;
 }
 
+// --- Mid-flight attach (the rule is written down in lib/sla/sla_policy.h) --
+
+// A P1-only 24x7 policy with no pause rule: time on hold counts.
+std::string P1NoPausePolicyJson() {
+  return R"({"id":"p1-nopause","calendarId":"24x7",
+    "appliesTo":{"recordTypes":["incident"],"priorities":[1]},
+    "targets":[{"priority":1,"resolution":"96h"}],
+    "resolution":{"start":{"events":["incident_opened"]},
+                  "stop":{"states":["resolved","closed"]}}})";
+}
+
+const SlaClockView* Find(const std::vector<SlaClockView>& clocks,
+                         const std::string& metric) {
+  for (const SlaClockView& v : clocks) {
+    if (v.target_type == metric) return &v;
+  }
+  return nullptr;
+}
+
+// An incident opened P3 on Monday, on hold from Monday to Thursday (three
+// days), then raised to P1: the P1 policies attach mid-flight and count
+// the record's whole history under their own rules, as if they had
+// applied from the start condition. The office policy pauses on hold, so
+// the three days stay paused; the no-pause policy counts them.
+TEST_F(SlaAgreementTest, AMidFlightAttachCountsTheHistoryUnderTheNewRules) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  DefinePolicy(P3PolicyJson(false));
+  DefinePolicy(P1NoPausePolicyJson());
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 2, 2);  // Mon 09:00 Berlin, P3.
+  Exec(*engine_, R"({"holdIncident":{"incidentId":"INC1",
+      "at":"2026-11-23T09:00:00Z","reason":"AWAITING_CALLER"}})");
+  Exec(*engine_, R"({"resumeIncident":{"incidentId":"INC1",
+      "at":"2026-11-26T09:00:00Z"}})");
+  EXPECT_TRUE(ClocksOf("INC1", "p-office").empty());
+  EXPECT_TRUE(ClocksOf("INC1", "p1-nopause").empty());
+  Raise("INC1", "2026-11-26T10:00:00Z", 1);  // Thu 11:00 Berlin.
+
+  // The office policy: Mon 09:00-10:00 Berlin counts, the 72h on hold
+  // are paused time, and it runs again from the resume (Thu 10:00 Berlin;
+  // a clock's totals are as of its last input): 3h of the 4h are left
+  // then, so it is due Thu 13:00 Berlin.
+  const SlaClockView* office =
+      Find(ClocksOf("INC1", "p-office"), "resolution");
+  ASSERT_NE(office, nullptr);
+  EXPECT_EQ(office->state.phase(), SLA_CLOCK_PHASE_RUNNING);
+  EXPECT_EQ(office->state.started_at_us(),
+            absl::ToUnixMicros(T("2026-11-23T08:00:00Z")));
+  EXPECT_EQ(office->state.observed_at_us(),
+            absl::ToUnixMicros(T("2026-11-26T09:00:00Z")));
+  EXPECT_EQ(office->state.business_elapsed_us(),
+            absl::ToInt64Microseconds(absl::Hours(1)));
+  EXPECT_EQ(office->state.paused_us(),
+            absl::ToInt64Microseconds(absl::Hours(72)));
+  EXPECT_EQ(office->state.target_us(),
+            absl::ToInt64Microseconds(absl::Hours(4)));
+  EXPECT_EQ(office->state.deadline_us(),
+            absl::ToUnixMicros(T("2026-11-26T12:00:00Z")));  // Thu 13:00.
+  // Its response clock (1h, no pause rule) was due on Monday, at the
+  // instant it would have been then: history is not re-dated to the
+  // attach (its breach fires at that instant, below).
+  const SlaClockView* response =
+      Find(ClocksOf("INC1", "p-office"), "response");
+  ASSERT_NE(response, nullptr);
+  EXPECT_EQ(response->state.deadline_us(),
+            absl::ToUnixMicros(T("2026-11-23T09:00:00Z")));
+
+  // The no-pause policy: every hour since Monday 08:00Z counts, the hold
+  // too: 96h from Monday 08:00Z, due Friday 08:00Z.
+  const SlaClockView* nopause =
+      Find(ClocksOf("INC1", "p1-nopause"), "resolution");
+  ASSERT_NE(nopause, nullptr);
+  EXPECT_EQ(nopause->state.phase(), SLA_CLOCK_PHASE_RUNNING);
+  EXPECT_EQ(nopause->state.paused_us(), 0);
+  EXPECT_EQ(nopause->state.deadline_us(),
+            absl::ToUnixMicros(T("2026-11-27T08:00:00Z")));
+
+  // The P3 policy no longer matches: cancelled at the raise.
+  std::vector<SlaClockView> p3 = ClocksOf("INC1", "p3-only");
+  ASSERT_EQ(p3.size(), 1u);
+  EXPECT_EQ(p3[0].state.cancelled_at_us(),
+            absl::ToUnixMicros(T("2026-11-26T10:00:00Z")));
+
+  // The office clock fires at the deadline computed from its history.
+  std::vector<Envelope> fired =
+      FiredFor(T("2026-11-26T12:00:00Z"), "p-office");
+  int breaches = 0;
+  for (const Envelope& e : fired) {
+    if (!e.has_sla_breached()) continue;
+    ++breaches;
+    EXPECT_EQ(e.occurred_at_us(),
+              absl::ToUnixMicros(T(e.sla_breached().metric() ==
+                                           SLA_METRIC_RESOLUTION
+                                       ? "2026-11-26T12:00:00Z"
+                                       : "2026-11-23T09:00:00Z")));
+  }
+  EXPECT_EQ(breaches, 2);
+  ExpectVerified();
+}
+
+// Raised while still on hold (five days over a weekend): the new clock
+// attaches paused, with the time before the hold counted, and runs from
+// the resume.
+TEST_F(SlaAgreementTest, AMidFlightAttachWhileOnHoldStartsPaused) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  OpenIncident("INC1", "2026-11-20T13:00:00Z", 2, 2);  // Fri 14:00 Berlin, P3.
+  Exec(*engine_, R"({"holdIncident":{"incidentId":"INC1",
+      "at":"2026-11-20T14:00:00Z","reason":"AWAITING_CALLER"}})");
+  Raise("INC1", "2026-11-23T10:00:00Z", 2);  // Mon, still on hold: P2, 8h.
+  const SlaClockView* c = Find(ClocksOf("INC1", "p-office"), "resolution");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->state.phase(), SLA_CLOCK_PHASE_PAUSED);
+  EXPECT_EQ(c->state.business_elapsed_us(),
+            absl::ToInt64Microseconds(absl::Hours(1)));  // Fri 14:00-15:00.
+  EXPECT_FALSE(c->state.has_deadline_us());
+  Exec(*engine_, R"({"resumeIncident":{"incidentId":"INC1",
+      "at":"2026-11-25T08:00:00Z"}})");  // Wed 09:00 Berlin.
+  c = Find(ClocksOf("INC1", "p-office"), "resolution");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->state.phase(), SLA_CLOCK_PHASE_RUNNING);
+  EXPECT_EQ(c->state.paused_us(),
+            absl::ToInt64Microseconds(absl::Hours(4 * 24 + 18)));
+  // 7h left from Wed 09:00 Berlin: Wed 16:00 Berlin = 15:00Z.
+  EXPECT_EQ(c->state.deadline_us(),
+            absl::ToUnixMicros(T("2026-11-25T15:00:00Z")));
+  ExpectVerified();
+}
+
 }  // namespace
 }  // namespace slate
