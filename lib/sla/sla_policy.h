@@ -20,8 +20,8 @@
 // or category changed (or the policy was defined after the record opened).
 // Then the policy's clocks are created at that event and fed the record's
 // whole history from its first event, each event through this policy's own
-// rules (SlaDecideInput on the record's transitions, its calendar, the
-// target for the priority the record had at each event), as if the policy
+// rules (SlaDecideInput on the record's transitions, its calendar, and the
+// target for the record's priority at the attach), as if the policy
 // had applied from the start: a clock starts at the event that matches its
 // start condition, not at the attach; time the record spent in a state this
 // policy pauses on stays paused (whatever the other policies did with it);
