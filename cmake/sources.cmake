@@ -96,6 +96,7 @@ set(SLATE_LIB_SRCS
   # //lib/report:svg_chart
   lib/report/svg_chart.cc
   # //lib/sla:business_time
+  lib/sla/business_time.cc
   # //lib/sla:calendar_business_time
   lib/sla/calendar_business_time.cc
   # //lib/sla:sla_clock

@@ -60,6 +60,9 @@ void Text(const SlaClockExplanation& x, std::string* out) {
                   x.clock.target_type, "  cycle ", x.clock.cycle,
                   "  calendar ", x.calendar, " (", z, ")\n");
   absl::StrAppend(out, "  ", StatusName(c), "; target ", Dur(c.target_us()),
+                  x.target_rule.empty()
+                      ? std::string()
+                      : absl::StrCat(" (", x.target_rule, " from the start)"),
                   "; business time used ", Dur(c.business_elapsed_us()),
                   absl::StrFormat(" (%.1f%%)", c.percent_used()), "; paused ",
                   Dur(c.paused_us()), " (wall time, not counted)\n");
@@ -156,6 +159,7 @@ void Json(const SlaClockExplanation& x, std::string* out) {
       ",\"time_zone\":", JsonQuote(x.time_zone),
       ",\"status\":", JsonQuote(StatusName(c)),
       ",\"target_seconds\":", Seconds(absl::Microseconds(c.target_us())),
+      ",\"target_rule\":", JsonQuote(x.target_rule),
       ",\"business_elapsed_seconds\":",
       Seconds(absl::Microseconds(c.business_elapsed_us())),
       ",\"paused_seconds\":", Seconds(absl::Microseconds(c.paused_us())),

@@ -108,6 +108,9 @@ struct SlaClockExplanation {
   SlaClockView clock;        // The clock as the projection holds it.
   std::string calendar;      // The policy's calendar id ("24x7" for none).
   std::string time_zone;     // The calendar's zone ("UTC" for 24x7).
+  // A relative target as the policy wrote it ("end of next business day");
+  // empty for a duration target.
+  std::string target_rule;
   std::vector<SlaClockStep> steps;
   // Up to the clock's last observed instant (its stop while stopped).
   std::vector<SlaBusinessWindow> windows;

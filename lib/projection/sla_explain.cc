@@ -100,6 +100,16 @@ std::optional<absl::Time> Crossing(const PolicyCalendar& pc, const Track& t,
   return std::nullopt;
 }
 
+// A stored clock's relative target as the policy wrote it.
+std::string RelativeText(const SlaClockState& c) {
+  SlaRelativeTarget r;
+  r.business_day = c.relative_target().business_day();
+  if (c.relative_target().has_minute_of_day()) {
+    r.minute_of_day = c.relative_target().minute_of_day();
+  }
+  return SlaRelativeTargetText(r);
+}
+
 void AddStep(Track& t, const Envelope& e, std::string action,
              std::string detail) {
   SlaClockStep s;
@@ -183,8 +193,12 @@ void Diff(const std::optional<SlaClockView>& prev, const SlaClockView& cur,
                            Dur(c.target_us())));
     } else {
       AddStep(t, e, "started",
-              absl::StrCat("target ", Dur(c.target_us()), " (priority ",
-                           cur.priority, ")"));
+              absl::StrCat("target ", Dur(c.target_us()), " (",
+                           c.has_relative_target()
+                               ? absl::StrCat(RelativeText(c), " from ",
+                                              LocalTime(pc, start), ", ")
+                               : std::string(),
+                           "priority ", cur.priority, ")"));
     }
     // Business time counted up to here (a replay when attached late).
     const absl::Time observed = absl::FromUnixMicros(c.observed_at_us());
@@ -506,6 +520,9 @@ absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
     x.clock = std::move(v);
     x.calendar = pc->id;
     x.time_zone = pc->cal == nullptr ? "UTC" : pc->cal->zone().name();
+    if (x.clock.state.has_relative_target()) {
+      x.target_rule = RelativeText(x.clock.state);
+    }
     const Track& t = tracks[key];
     x.steps = t.steps;
     x.replayed_unlisted = t.unlisted;

@@ -298,6 +298,24 @@ struct Clk {
   }
 };
 
+// The retarget input that moves `clock` to `target` at `at`; nullopt when
+// there is no target or the clock already counts under it.
+std::optional<SlaClockInput> RetargetTo(const SlaClock& clock,
+                                        const std::optional<SlaTarget>& target,
+                                        absl::Time at, std::string reason) {
+  if (!target.has_value()) return std::nullopt;
+  if (target->relative.has_value()) {
+    if (clock.relative_target() == target->relative) return std::nullopt;
+    return SlaClockInput::RetargetRelative(at, *target->relative,
+                                           std::move(reason));
+  }
+  if (!clock.relative_target().has_value() &&
+      target->duration == clock.target()) {
+    return std::nullopt;
+  }
+  return SlaClockInput::Retarget(at, target->duration, std::move(reason));
+}
+
 int PriorityOf(const SlaRecordState& rec) {
   if (rec.record_type() == "change") return rec.change().impact();
   return rec.incident().priority();
@@ -516,17 +534,15 @@ class RecordFold {
         SLATE_ASSIGN_OR_RETURN(Clk * c, Current(a, slot));
         if (c == nullptr) continue;
         if (item.priority_before != priority) {
-          std::optional<absl::Duration> target =
-              SlaTargetFor(p->policy, slot.metric(), priority);
           const SlaClockPhase phase = c->clock->phase();
-          if (target.has_value() && *target != c->clock->target() &&
-              phase != SLA_CLOCK_PHASE_STOPPED &&
+          std::optional<SlaClockInput> retarget = RetargetTo(
+              *c->clock, SlaTargetOf(p->policy, slot.metric(), priority),
+              absl::FromUnixMicros(item.at_us),
+              absl::StrCat("priority ", item.priority_before, " -> ",
+                           priority));
+          if (retarget.has_value() && phase != SLA_CLOCK_PHASE_STOPPED &&
               phase != SLA_CLOCK_PHASE_CANCELLED) {
-            Feed(*c, *p,
-                 SlaClockInput::Retarget(
-                     absl::FromUnixMicros(item.at_us), *target,
-                     absl::StrCat("priority ", item.priority_before, " -> ",
-                                  priority)));
+            Feed(*c, *p, *retarget);
           }
         }
         SLATE_RETURN_IF_ERROR(Transition(a, slot, *p, item, c));
@@ -555,7 +571,7 @@ class RecordFold {
         if (!SlaPolicyApplies(p.policy, attrs)) continue;
         bool any = false;
         for (SlaMetric m : kMetrics) {
-          any = any || SlaTargetFor(p.policy, m, priority).has_value();
+          any = any || SlaTargetOf(p.policy, m, priority).has_value();
         }
         if (!any) continue;
         a = InsertAttachment(p.policy.id());
@@ -569,7 +585,7 @@ class RecordFold {
         // No target for this metric at this priority: no clock. Asked first
         // because this runs for every event, and SlaClockSpecFor reports a
         // missing target as an error with a formatted message.
-        if (has || !SlaTargetFor(p.policy, m, priority).has_value()) continue;
+        if (has || !SlaTargetOf(p.policy, m, priority).has_value()) continue;
         auto spec = SlaClockSpecFor(p.policy, m, priority, rec_.stream());
         if (!spec.ok()) continue;
         SLATE_ASSIGN_OR_RETURN(const std::vector<Item>* h, get_history());
@@ -656,12 +672,11 @@ class RecordFold {
             c.clock->phase() != SLA_CLOCK_PHASE_NOT_STARTED) {
           Feed(c, old, SlaClockInput::AdvanceTo(when));
         }
-        std::optional<absl::Duration> target =
-            SlaTargetFor(next->policy, metric, priority);
-        if (next->business != nullptr && target.has_value() &&
-            *target != c.clock->target()) {
-          Feed(c, *next,
-               SlaClockInput::Retarget(when, *target, "policy redefined"));
+        std::optional<SlaClockInput> retarget =
+            RetargetTo(*c.clock, SlaTargetOf(next->policy, metric, priority),
+                       when, "policy redefined");
+        if (next->business != nullptr && retarget.has_value()) {
+          Feed(c, *next, *retarget);
         }
         c.stored.set_version_from_us(next->from_us);
         c.dirty = true;

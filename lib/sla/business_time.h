@@ -22,13 +22,42 @@
 //  - Both are pure (same answer for the same arguments) and thread-safe.
 //  - Instants and durations that SlaClock passes are whole microseconds;
 //    results must be whole microseconds too.
+//  - RelativeDeadline(start, r) (relative targets) is the instant r names
+//    counted from start in the calendar's own zone: business day N is the
+//    Nth local date after start's local date that has open time (closed
+//    days and holidays are skipped); "end of" it is the end of its last
+//    open time (at most its midnight); "HH:MM on" it is that local time of
+//    that date (a wall time a DST change skips counts as the end of the gap,
+//    a repeated one as its first occurrence). Calendars that cannot answer
+//    return kUnimplemented.
 #ifndef SLATE_LIB_SLA_BUSINESS_TIME_H_
 #define SLATE_LIB_SLA_BUSINESS_TIME_H_
 
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace slate {
+
+// A target named by the calendar instead of a duration ("end of next
+// business day", "17:00 on business day 3"; ServiceNow's relative
+// durations): see BusinessTime::RelativeDeadline.
+struct SlaRelativeTarget {
+  int business_day = 1;  // >= 1: the Nth business day after the start's.
+  // Minutes after local midnight (0..1439); nullopt: the end of that day's
+  // open time.
+  std::optional<int> minute_of_day;
+
+  friend bool operator==(const SlaRelativeTarget&,
+                         const SlaRelativeTarget&) = default;
+};
+
+// How a policy writes it: "end of business day 2" (N = 1 is written "end of
+// next business day"), "17:00 on business day 3".
+std::string SlaRelativeTargetText(const SlaRelativeTarget& r);
 
 class BusinessTime {
  public:
@@ -41,6 +70,15 @@ class BusinessTime {
   // above for d > 0).
   virtual absl::StatusOr<absl::Time> Add(absl::Time t,
                                          absl::Duration d) const = 0;
+
+  // See the contract above. Default: kUnimplemented.
+  virtual absl::StatusOr<absl::Time> RelativeDeadline(
+      absl::Time start, const SlaRelativeTarget& target) const {
+    (void)start;
+    (void)target;
+    return absl::UnimplementedError(
+        "this calendar does not resolve relative targets");
+  }
 };
 
 // The "24x7" calendar: every instant is business time.
@@ -53,6 +91,9 @@ class AlwaysOpen final : public BusinessTime {
                                  absl::Duration d) const override {
     return t + d;
   }
+  // Every UTC date is a business day, open all day.
+  absl::StatusOr<absl::Time> RelativeDeadline(
+      absl::Time start, const SlaRelativeTarget& target) const override;
 };
 
 }  // namespace slate

@@ -46,6 +46,10 @@ class CalendarBusinessTime final : public BusinessTime {
 
   absl::Duration Between(absl::Time a, absl::Time b) const override;
   absl::StatusOr<absl::Time> Add(absl::Time t, absl::Duration d) const override;
+  // Business days are the local dates (the calendar's zone) with open time;
+  // looks at most 1,000 dates ahead (kFailedPrecondition past that).
+  absl::StatusOr<absl::Time> RelativeDeadline(
+      absl::Time start, const SlaRelativeTarget& target) const override;
 
   const BusinessCalendar& calendar() const { return *calendar_; }
 

@@ -120,6 +120,34 @@ absl::StatusOr<int64_t> AddUs(const BusinessTime& business, int64_t from,
   return absl::ToUnixMicros(*t);
 }
 
+// Valid: business_day >= 1, minute_of_day in [0, 1440).
+bool RelativeOk(const SlaRelativeTarget& r, std::string* why) {
+  if (r.business_day < 1) {
+    *why = absl::StrCat("relative target: business day must be >= 1, got ",
+                        r.business_day);
+    return false;
+  }
+  if (r.minute_of_day.has_value() &&
+      (*r.minute_of_day < 0 || *r.minute_of_day >= 24 * 60)) {
+    *why = absl::StrCat("relative target: time of day must be in "
+                        "[00:00, 24:00), got minute ",
+                        *r.minute_of_day);
+    return false;
+  }
+  return true;
+}
+
+// The target a relative target gives a cycle that starts at start_us: the
+// business time to the instant it names, at least 1us.
+absl::StatusOr<int64_t> ResolveRelativeUs(const SlaRelativeTarget& r,
+                                          int64_t start_us,
+                                          const BusinessTime& business) {
+  absl::StatusOr<absl::Time> d = business.RelativeDeadline(FromUs(start_us), r);
+  if (!d.ok()) return d.status();
+  return std::max<int64_t>(
+      BetweenUs(business, start_us, absl::ToUnixMicros(*d)), 1);
+}
+
 }  // namespace
 
 absl::Duration ThresholdDuration(absl::Duration target, double percent) {
@@ -222,6 +250,14 @@ SlaClockInput SlaClockInput::Retarget(absl::Time at, absl::Duration new_target,
   in.reason = std::move(reason);
   return in;
 }
+SlaClockInput SlaClockInput::RetargetRelative(absl::Time at,
+                                              SlaRelativeTarget new_target,
+                                              std::string reason) {
+  SlaClockInput in = MakeInput(SlaClockInputKind::kRetarget, at);
+  in.new_relative = new_target;
+  in.reason = std::move(reason);
+  return in;
+}
 SlaClockInput SlaClockInput::Reopen(absl::Time at, SlaReopenMode mode) {
   SlaClockInput in = MakeInput(SlaClockInputKind::kReopen, at);
   in.reopen_mode = mode;
@@ -236,7 +272,10 @@ std::string ToString(const SlaClockInput& input) {
       SlaClockInputKindName(input.kind), "(",
       absl::FormatTime(absl::RFC3339_full, input.at, absl::UTCTimeZone()));
   if (input.kind == SlaClockInputKind::kRetarget) {
-    absl::StrAppend(&s, ", ", absl::FormatDuration(input.new_target));
+    absl::StrAppend(&s, ", ",
+                    input.new_relative.has_value()
+                        ? SlaRelativeTargetText(*input.new_relative)
+                        : absl::FormatDuration(input.new_target));
   }
   if (input.kind == SlaClockInputKind::kReopen) {
     absl::StrAppend(&s, ", ", SlaReopenMode_Name(input.reopen_mode));
@@ -292,10 +331,15 @@ absl::StatusOr<SlaClock> SlaClock::Create(const SlaClockSpec& spec) {
                    SlaMetric_Name(spec.metric));
   int64_t target = 0;
   std::string why;
-  if (!TargetUs(spec.target, &target, &why)) {
+  if (spec.relative.has_value()) {
+    if (!RelativeOk(*spec.relative, &why)) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": ", why));
+    }
+  } else if (!TargetUs(spec.target, &target, &why)) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": ", why));
   }
   SlaClock clock;
+  clock.relative_ = spec.relative;
   if (spec.warning_before.empty()) {
     absl::Status s = ValidateThresholds(spec.warning_thresholds_percent, what);
     if (!s.ok()) return s;
@@ -402,6 +446,7 @@ absl::Duration SlaClock::business_overdue() const {
 }
 
 double SlaClock::percent_used() const {
+  if (c_.target_us == 0) return 0;  // A relative target before the start.
   return static_cast<double>(c_.business_elapsed_us) * 100.0 /
          static_cast<double>(c_.target_us);
 }
@@ -456,7 +501,9 @@ absl::Status SlaClock::Precondition(const SlaClockInput& input,
     case SlaClockInputKind::kRetarget: {
       int64_t target = 0;
       std::string why;
-      if (!TargetUs(input.new_target, &target, &why)) {
+      if (input.new_relative.has_value()
+              ? !RelativeOk(*input.new_relative, &why)
+              : !TargetUs(input.new_target, &target, &why)) {
         return absl::InvalidArgumentError(
             absl::StrCat(Name(), ": ", ToString(input), " refused: ", why));
       }
@@ -585,6 +632,7 @@ absl::Status SlaClock::ApplyInPlace(const SlaClockInput& input,
   };
 
   Core c = c_;
+  std::optional<SlaRelativeTarget> relative = relative_;
   s = Advance(c, at_us, business, facts);
   if (!s.ok()) return fail(std::move(s));
   c.has_observed_at = true;
@@ -597,6 +645,11 @@ absl::Status SlaClock::ApplyInPlace(const SlaClockInput& input,
       c.phase = SLA_CLOCK_PHASE_RUNNING;
       c.has_started_at = true;
       c.started_at_us = at_us;
+      if (relative.has_value()) {
+        absl::StatusOr<int64_t> t = ResolveRelativeUs(*relative, at_us, business);
+        if (!t.ok()) return fail(t.status());
+        c.target_us = *t;
+      }
       s = SetRunningDeadline(c, at_us, business);
       if (!s.ok()) return fail(std::move(s));
       break;
@@ -630,8 +683,18 @@ absl::Status SlaClock::ApplyInPlace(const SlaClockInput& input,
       }
       break;
     case SlaClockInputKind::kRetarget: {
-      c.target_us = absl::ToInt64Microseconds(input.new_target);
-      if (c.phase != SLA_CLOCK_PHASE_NOT_STARTED) {
+      relative = input.new_relative;
+      if (!relative.has_value()) {
+        c.target_us = absl::ToInt64Microseconds(input.new_target);
+      } else if (c.has_started_at) {
+        absl::StatusOr<int64_t> t =
+            ResolveRelativeUs(*relative, c.started_at_us, business);
+        if (!t.ok()) return fail(t.status());
+        c.target_us = *t;
+      } else {
+        c.target_us = 0;  // Resolved when it starts.
+      }
+      if (c.phase != SLA_CLOCK_PHASE_NOT_STARTED && c.has_started_at) {
         FireReachedAt(c, at_us, facts);
         if (c.phase == SLA_CLOCK_PHASE_RUNNING) {
           s = SetRunningDeadline(c, at_us, business);
@@ -649,6 +712,12 @@ absl::Status SlaClock::ApplyInPlace(const SlaClockInput& input,
         Core fresh;
         fresh.cycle = c.cycle + 1;
         fresh.target_us = c.target_us;
+        if (relative.has_value()) {
+          absl::StatusOr<int64_t> t =
+              ResolveRelativeUs(*relative, at_us, business);
+          if (!t.ok()) return fail(t.status());
+          fresh.target_us = *t;
+        }
         fresh.phase = SLA_CLOCK_PHASE_RUNNING;
         fresh.has_started_at = true;
         fresh.started_at_us = at_us;
@@ -688,6 +757,7 @@ absl::Status SlaClock::ApplyInPlace(const SlaClockInput& input,
     cancel_reason_.clear();
   }
   c_ = c;
+  relative_ = relative;
   if (target_changed) {
     for (int i = 0; i < threshold_count(); ++i) {
       threshold_us_[i] = ThresholdUs(c_.target_us, i);
@@ -729,6 +799,13 @@ void SlaClock::ToProto(SlaClockState* out) const {
   out->set_target_us(c_.target_us);
   for (double p : thresholds_) out->add_warning_thresholds_percent(p);
   for (int64_t b : before_us_) out->add_warning_before_us(b);
+  if (relative_.has_value()) {
+    SlaRelativeTargetSpec* r = out->mutable_relative_target();
+    r->set_business_day(relative_->business_day);
+    if (relative_->minute_of_day.has_value()) {
+      r->set_minute_of_day(*relative_->minute_of_day);
+    }
+  }
   out->set_warnings_reached(c_.warnings_reached);
   if (c_.has_started_at) out->set_started_at_us(c_.started_at_us);
   if (c_.has_observed_at) out->set_observed_at_us(c_.observed_at_us);
@@ -766,6 +843,14 @@ absl::StatusOr<SlaClock> SlaClock::FromProto(const SlaClockState& state) {
   for (int64_t b : state.warning_before_us()) {
     spec.warning_before.push_back(absl::Microseconds(b));
   }
+  if (state.has_relative_target()) {
+    SlaRelativeTarget r;
+    r.business_day = state.relative_target().business_day();
+    if (state.relative_target().has_minute_of_day()) {
+      r.minute_of_day = state.relative_target().minute_of_day();
+    }
+    spec.relative = r;
+  }
   if (!spec.warning_before.empty() && !spec.warning_thresholds_percent.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "stored clock state of ", state.record_id(), "/", state.policy_id(),
@@ -774,6 +859,13 @@ absl::StatusOr<SlaClock> SlaClock::FromProto(const SlaClockState& state) {
   absl::StatusOr<SlaClock> clock = Create(spec);
   if (!clock.ok()) return clock.status();
   Core& c = clock->c_;
+  if (spec.relative.has_value()) {
+    // Create left it zero; a started cycle stored the resolved target.
+    c.target_us = state.target_us();
+    for (int i = 0; i < clock->threshold_count(); ++i) {
+      clock->threshold_us_[i] = clock->ThresholdUs(c.target_us, i);
+    }
+  }
   c.cycle = state.cycle();
   c.phase = state.phase();
   c.warnings_reached = state.warnings_reached();
@@ -824,7 +916,13 @@ absl::Status SlaClock::CheckInvariants() const {
     return broken("phase is not valid");
   }
   if (c.cycle < 1) return broken("cycle >= 1");
-  if (c.target_us <= 0) return broken("target > 0");
+  // A relative target not resolved yet (the cycle has not started).
+  const bool unresolved = relative_.has_value() && !c.has_started_at;
+  if (unresolved) {
+    if (c.target_us != 0) return broken("a relative target is 0 until it starts");
+  } else if (c.target_us <= 0) {
+    return broken("target > 0");
+  }
   if (c.warnings_reached < 0 || c.warnings_reached > n) {
     return broken("0 <= warnings_reached <= thresholds");
   }
@@ -868,7 +966,7 @@ absl::Status SlaClock::CheckInvariants() const {
       return broken("wall elapsed + paused <= observed_at - started_at");
     }
   }
-  for (int i = c.warnings_reached; i < n; ++i) {
+  for (int i = c.warnings_reached; i < n && !unresolved; ++i) {
     if (threshold_us_[i] <= c.business_elapsed_us) {
       return broken("every threshold already reached has fired");
     }
@@ -882,7 +980,7 @@ absl::Status SlaClock::CheckInvariants() const {
       return broken("breached_at <= observed_at");
     }
   } else {
-    if (c.business_elapsed_us >= c.target_us) {
+    if (c.business_elapsed_us >= c.target_us && !unresolved) {
       return broken("not breached means business elapsed < target");
     }
     if (c.wall_overdue_us != 0) return broken("no overdue before a breach");

@@ -105,6 +105,11 @@ struct SlaClockSpec {
   // these are the clock's thresholds instead of the percentages. Default:
   // empty.
   std::vector<absl::Duration> warning_before;
+  // Set: a relative target (business_time.h). `target` is then ignored;
+  // the clock's target is zero until it starts, then the business time
+  // from the start to business.RelativeDeadline(start) (at least 1us),
+  // fixed again at each new cycle. Default: unset.
+  std::optional<SlaRelativeTarget> relative;
 };
 
 enum class SlaClockInputKind {
@@ -125,6 +130,9 @@ struct SlaClockInput {
   SlaClockInputKind kind = SlaClockInputKind::kAdvanceTo;
   absl::Time at = absl::UnixEpoch();
   absl::Duration new_target = absl::ZeroDuration();         // kRetarget only.
+  // kRetarget only: set for a relative target (new_target is then ignored;
+  // a started clock resolves it from its cycle's start).
+  std::optional<SlaRelativeTarget> new_relative;
   SlaReopenMode reopen_mode = SLA_REOPEN_MODE_UNSPECIFIED;  // kReopen only.
   // kPause, kRetarget, kCancel: why (kept in the state: pause_reason,
   // target_history, cancel_reason).
@@ -137,6 +145,9 @@ struct SlaClockInput {
   static SlaClockInput Cancel(absl::Time at, std::string reason = "");
   static SlaClockInput Retarget(absl::Time at, absl::Duration new_target,
                                 std::string reason = "");
+  static SlaClockInput RetargetRelative(absl::Time at,
+                                        SlaRelativeTarget new_target,
+                                        std::string reason = "");
   static SlaClockInput Reopen(absl::Time at, SlaReopenMode mode);
   // Only advances time: fires the thresholds crossed up to `at`.
   static SlaClockInput AdvanceTo(absl::Time at);
@@ -247,6 +258,11 @@ class SlaClock {
   // Offsets before the deadline in microseconds, largest first (empty when
   // the thresholds are percentages).
   const std::vector<int64_t>& warning_before_us() const { return before_us_; }
+  // The relative target the clock resolves at each cycle's start; nullopt
+  // for a duration target.
+  const std::optional<SlaRelativeTarget>& relative_target() const {
+    return relative_;
+  }
   // Warning thresholds of either kind.
   int threshold_count() const {
     return static_cast<int>(thresholds_.size() + before_us_.size());
@@ -339,6 +355,7 @@ class SlaClock {
   SlaMetric metric_ = SLA_METRIC_UNSPECIFIED;
   std::vector<double> thresholds_;
   std::vector<int64_t> before_us_;  // Offsets, largest first.
+  std::optional<SlaRelativeTarget> relative_;
   // ThresholdUs for the current target; refreshed with the target.
   std::vector<int64_t> threshold_us_;
   std::string pause_reason_;

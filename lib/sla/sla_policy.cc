@@ -4,9 +4,13 @@
 #include <cmath>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace slate {
@@ -278,8 +282,8 @@ absl::Status ValidateSlaPolicy(const SlaPolicy& policy,
     }
     bool any = false;
     for (const MetricField& m : kMetrics) {
-      absl::StatusOr<std::optional<absl::Duration>> d =
-          ParseSlaDuration(TargetText(t, m.metric));
+      absl::StatusOr<std::optional<SlaTarget>> d =
+          ParseSlaTarget(TargetText(t, m.metric));
       if (!d.ok()) {
         return check.Error(absl::StrCat(field, ".", m.name),
                            d.status().message());
@@ -410,6 +414,68 @@ bool SlaPolicyApplies(const SlaPolicy& policy,
          in(a.categories(), record.category);
 }
 
+absl::StatusOr<std::optional<SlaTarget>> ParseSlaTarget(absl::string_view text) {
+  const std::string t = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  if (t.empty()) return std::optional<SlaTarget>();
+  SlaTarget target;
+  SlaRelativeTarget r;
+  int day = 0;
+  absl::string_view rest = t;
+  if (t == "end of next business day") {
+    target.relative = r;
+    return std::optional<SlaTarget>(target);
+  }
+  const bool end_of = absl::ConsumePrefix(&rest, "end of business day ");
+  int hh = -1, mm = -1;
+  if (!end_of) {
+    // "HH:MM on business day N".
+    std::vector<absl::string_view> parts =
+        absl::StrSplit(t, absl::MaxSplits(" on business day ", 1));
+    if (parts.size() == 2) {
+      std::vector<absl::string_view> hm = absl::StrSplit(parts[0], ':');
+      if (hm.size() != 2 || hm[0].size() != 2 || hm[1].size() != 2 ||
+          !absl::SimpleAtoi(hm[0], &hh) || !absl::SimpleAtoi(hm[1], &mm) ||
+          hh < 0 || hh > 23 || mm < 0 || mm > 59) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "relative target \"", text,
+            "\": the time of day must be HH:MM between 00:00 and 23:59"));
+      }
+      rest = parts[1];
+    } else {
+      absl::StatusOr<std::optional<absl::Duration>> d = ParseSlaDuration(text);
+      if (!d.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            d.status().message(),
+            ", or a relative target such as \"end of next business day\", "
+            "\"end of business day 2\" or \"17:00 on business day 1\""));
+      }
+      target.duration = **d;
+      return std::optional<SlaTarget>(target);
+    }
+  }
+  if (!absl::SimpleAtoi(rest, &day) || day < 1 || day > 366) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("relative target \"", text,
+                     "\": the business day must be a number from 1 to 366"));
+  }
+  r.business_day = day;
+  if (!end_of) r.minute_of_day = hh * 60 + mm;
+  target.relative = r;
+  return std::optional<SlaTarget>(target);
+}
+
+std::optional<SlaTarget> SlaTargetOf(const SlaPolicy& policy, SlaMetric metric,
+                                     int priority) {
+  for (const SlaPriorityTargets& t : policy.targets()) {
+    if (t.priority() != priority) continue;
+    absl::StatusOr<std::optional<SlaTarget>> d =
+        ParseSlaTarget(TargetText(t, metric));
+    if (!d.ok()) return std::nullopt;
+    return *d;
+  }
+  return std::nullopt;
+}
+
 std::optional<absl::Duration> SlaTargetFor(const SlaPolicy& policy,
                                            SlaMetric metric, int priority) {
   for (const SlaPriorityTargets& t : policy.targets()) {
@@ -425,7 +491,7 @@ std::optional<absl::Duration> SlaTargetFor(const SlaPolicy& policy,
 absl::StatusOr<SlaClockSpec> SlaClockSpecFor(const SlaPolicy& policy,
                                              SlaMetric metric, int priority,
                                              absl::string_view record_id) {
-  std::optional<absl::Duration> target = SlaTargetFor(policy, metric, priority);
+  std::optional<SlaTarget> target = SlaTargetOf(policy, metric, priority);
   if (!target.has_value()) {
     return absl::NotFoundError(absl::StrCat("sla policy \"", policy.id(),
                                             "\": no ", SlaMetric_Name(metric),
@@ -435,7 +501,8 @@ absl::StatusOr<SlaClockSpec> SlaClockSpecFor(const SlaPolicy& policy,
   spec.record_id = std::string(record_id);
   spec.policy_id = policy.id();
   spec.metric = metric;
-  spec.target = *target;
+  spec.target = target->duration;
+  spec.relative = target->relative;
   for (const std::string& b : policy.warning_before()) {
     absl::StatusOr<std::optional<absl::Duration>> d = ParseSlaDuration(b);
     if (!d.ok() || !d->has_value()) {

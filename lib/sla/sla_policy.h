@@ -82,6 +82,19 @@ absl::StatusOr<SlaPolicy> LoadSlaPolicyJson(absl::string_view json,
 absl::StatusOr<std::optional<absl::Duration>> ParseSlaDuration(
     absl::string_view text);
 
+// A target as a policy writes it: a duration, or a relative target
+// ("end of next business day", "end of business day N", "HH:MM on business
+// day N"; see proto/sla.proto SlaPriorityTargets).
+struct SlaTarget {
+  absl::Duration duration = absl::ZeroDuration();  // When not relative.
+  std::optional<SlaRelativeTarget> relative;
+};
+
+// Parses a target string: a duration (ParseSlaDuration) or a relative
+// target (case and surrounding spaces ignored). Empty: nullopt.
+// kInvalidArgument naming what is wrong otherwise.
+absl::StatusOr<std::optional<SlaTarget>> ParseSlaTarget(absl::string_view text);
+
 // What a record looks like to applies_to.
 struct SlaRecordAttributes {
   std::string record_type;  // "incident" or "change".
@@ -96,8 +109,14 @@ bool SlaPolicyApplies(const SlaPolicy& policy,
 
 // The target for (metric, priority); nullopt if the policy sets none.
 // REQUIRES: the policy validated.
+// A relative target gives nullopt here: see SlaTargetOf.
 std::optional<absl::Duration> SlaTargetFor(const SlaPolicy& policy,
                                            SlaMetric metric, int priority);
+
+// The target for (metric, priority) of either kind; nullopt if none.
+// REQUIRES: the policy validated.
+std::optional<SlaTarget> SlaTargetOf(const SlaPolicy& policy, SlaMetric metric,
+                                     int priority);
 
 // A clock spec for one record under this policy. kNotFound if the policy has
 // no target for (metric, priority).

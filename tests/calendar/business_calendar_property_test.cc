@@ -25,6 +25,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "lib/calendar/business_calendar.h"
+#include "lib/sla/calendar_business_time.h"
 #include "proto/calendar.pb.h"
 #include "tests/calendar/minute_oracle.h"
 
@@ -451,6 +452,61 @@ class Checker {
     }
   }
 
+  // Relative targets (lib/sla): business day n after t's local date is the
+  // nth later local date with an open minute; its end is the end of that
+  // date's last open minute; "HH:MM on" it is that wall time of that date.
+  void CheckRelativeDeadline(const CalendarBusinessTime& business,
+                             absl::Time t, int n) {
+    absl::TimeZone zone;
+    if (!absl::LoadTimeZone(rc_.spec.time_zone(), &zone)) return;
+    const absl::CivilDay start_day = absl::ToCivilDay(t, zone);
+    std::optional<absl::CivilDay> day;  // The nth business day.
+    absl::CivilDay counted = start_day;
+    int found = 0;
+    absl::Time last_end;
+    for (absl::Time m = RoundToMinute(t); m < oracle_.end();
+         m += absl::Minutes(1)) {
+      if (m < oracle_.begin()) continue;
+      const absl::CivilDay d = absl::ToCivilDay(m, zone);
+      if (day.has_value() && d > *day) break;
+      if (d <= start_day || !oracle_.IsOpen(m)) continue;
+      if (d != counted) {
+        counted = d;
+        if (++found == n) day = d;
+      }
+      if (day.has_value() && d == *day) last_end = m + absl::Minutes(1);
+    }
+    if (!day.has_value() || absl::ToCivilDay(oracle_.end(), zone) <= *day) {
+      return;  // Past the horizon.
+    }
+    Count();
+    SlaRelativeTarget r;
+    r.business_day = n;
+    absl::StatusOr<absl::Time> got = business.RelativeDeadline(t, r);
+    if (!got.ok() || *got != last_end) {
+      Fail(absl::StrCat("RelativeDeadline(", Fmt(t), ", ",
+                        SlaRelativeTargetText(r), ") = ",
+                        got.ok() ? Fmt(*got) : got.status().ToString(),
+                        ", oracle ", Fmt(last_end)));
+      return;
+    }
+    r.minute_of_day = static_cast<int>(g_.Int(0, 1439));
+    got = business.RelativeDeadline(t, r);
+    const absl::CivilMinute want(day->year(), day->month(), day->day(),
+                                 *r.minute_of_day / 60, *r.minute_of_day % 60);
+    const absl::TimeZone::TimeInfo info = zone.At(want);
+    // A wall time skipped by a DST change counts as the instant after the
+    // gap (absl's `trans`); else its first occurrence (`pre`).
+    const absl::Time expect =
+        info.kind == absl::TimeZone::TimeInfo::SKIPPED ? info.trans : info.pre;
+    if (!got.ok() || *got != expect) {
+      Fail(absl::StrCat("RelativeDeadline(", Fmt(t), ", ",
+                        SlaRelativeTargetText(r), ") = ",
+                        got.ok() ? Fmt(*got) : got.status().ToString(),
+                        ", expected ", Fmt(expect)));
+    }
+  }
+
   // From an open instant, Add then Between gives back the duration.
   void CheckRoundTrip(absl::Time t, absl::Duration d) {
     absl::StatusOr<absl::Time> open = cal_.NextOpen(t);
@@ -497,6 +553,7 @@ TEST(BusinessCalendarProperty, RandomCalendarsMatchMinuteOracle) {
   const int calendars =
       static_cast<int>(EnvOr("SLATE_CALENDAR_CALENDARS", 240));
   constexpr int kRoundsPerCalendar = 90;
+  constexpr int kRelativeRoundsPerCalendar = 4;
   int64_t cases = 0;
   int failures = 0;
   for (int id = 0; id < calendars && failures < kMaxReportedFailures; ++id) {
@@ -512,6 +569,11 @@ TEST(BusinessCalendarProperty, RandomCalendarsMatchMinuteOracle) {
     const MinuteOracle oracle(rc.spec, begin, kHorizonMinutes);
     ASSERT_TRUE(oracle.whole_minutes()) << zone_name << " at " << Fmt(begin);
     Checker check(g, **cal, oracle, rc, &cases, &failures);
+    const CalendarBusinessTime business(*cal);
+    for (int i = 0; i < kRelativeRoundsPerCalendar; ++i) {
+      check.CheckRelativeDeadline(business, check.Instant(),
+                                  static_cast<int>(g.Int(1, 6)));
+    }
     for (int i = 0; i < kRoundsPerCalendar; ++i) {
       check.CheckIsOpen(check.Instant());
       check.CheckNextOpen(check.Instant());

@@ -112,6 +112,13 @@ x=$("$SLATE" explain --db "$TMP/sla" incident INC44 --policy billing-office 2>&1
 expect_contains "INC44 explain" "$x" "1h before the deadline of 4h reached (3h of business time) at Fri 2026-11-27 15:00 CET"
 expect_contains "INC44 explain" "$x" "warning 30m before the deadline at 3h30m of business time: fired, due Fri 2026-11-27 15:30 CET"
 expect_contains "INC44 explain" "$x" "breach at 4h of business time: fired, due Fri 2026-11-27 16:00 CET"
+# Relative targets: P5 "12:00 on business day 2" from Thu 16:00 Berlin is
+# Mon 12:00 (11h), raised to P4 "end of next business day": Fri 17:00 (8h).
+x=$("$SLATE" explain --db "$TMP/sla" incident INC45 --policy billing-next-day 2>&1)
+expect_contains "INC45 explain" "$x" "target 11h (12:00 on business day 2 from Thu 2026-11-26 16:00 CET, priority 5)"
+expect_contains "INC45 explain" "$x" "target 11h -> 8h (priority 5 -> 4)"
+expect_contains "INC45 explain" "$x" "target 8h (end of next business day from the start)"
+expect_contains "INC45 explain" "$x" "deadline Fri 2026-11-27 17:00 CET"
 
 # The issue's lines, exactly as written, then a bad command.
 db="$TMP/issue"

@@ -2,6 +2,7 @@
 #include "lib/sla/sla_clock.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -197,6 +198,142 @@ TEST(SlaClockBeforeDeadline, BadOffsetsAreRefusedByName) {
   spec.warning_before = {absl::Hours(1), absl::Minutes(60)};
   EXPECT_THAT(SlaClock::Create(spec).status().message(),
               HasSubstr("warning_before lists 1h twice"));
+}
+
+// --- Relative targets (issue 20) -------------------------------------------
+
+SlaClock RelativeClock(SlaRelativeTarget r) {
+  SlaClockSpec spec;
+  spec.record_id = "INC1";
+  spec.policy_id = "p";
+  spec.relative = r;
+  absl::StatusOr<SlaClock> clock = SlaClock::Create(spec);
+  EXPECT_TRUE(clock.ok()) << clock.status();
+  return *std::move(clock);
+}
+
+SlaRelativeTarget EndOfDay(int n) {
+  SlaRelativeTarget r;
+  r.business_day = n;
+  return r;
+}
+
+SlaRelativeTarget AtOnDay(int hh, int mm, int n) {
+  SlaRelativeTarget r;
+  r.business_day = n;
+  r.minute_of_day = hh * 60 + mm;
+  return r;
+}
+
+class SlaClockRelative : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cal = ::slate::testing::LoadOfficeBerlin();
+    ASSERT_TRUE(cal.ok()) << cal.status();
+    berlin_ = std::make_unique<CalendarBusinessTime>(*cal);
+  }
+  std::unique_ptr<CalendarBusinessTime> berlin_;
+};
+
+// Thu 2026-12-24 closes at 12:00 Berlin, Fri 25 is a holiday, Sat 26 is
+// closed, Sun 27 has an extra window 10:00-14:00: opened Thu 10:00, the end
+// of the next business day is Sun 14:00, 2h + 4h of business time away.
+TEST_F(SlaClockRelative, EndOfNextBusinessDaySkipsTheHolidayAndTakesTheExtraWindow) {
+  SlaClock clock = RelativeClock(EndOfDay(1));
+  EXPECT_EQ(clock.target(), absl::ZeroDuration());
+  EXPECT_DOUBLE_EQ(clock.percent_used(), 0);
+  ASSERT_TRUE(clock.CheckInvariants().ok()) << clock.CheckInvariants();
+  MustApply(clock, In::Start(Utc("2026-12-24 09:00")), *berlin_);
+  EXPECT_EQ(clock.target(), absl::Hours(6));
+  EXPECT_EQ(clock.deadline(), Utc("2026-12-27 13:00"));  // Sun 14:00 Berlin.
+  EXPECT_EQ(SlaRelativeTargetText(*clock.relative_target()),
+            "end of next business day");
+  EXPECT_TRUE(clock.CheckInvariants().ok()) << clock.CheckInvariants();
+}
+
+// "17:00 on business day 2" from Friday 16:00 Berlin: Tuesday 17:00 Berlin,
+// 1h + 8h + 8h away; a pause pushes the deadline out, not the target.
+TEST_F(SlaClockRelative, ATimeOnTheNthBusinessDayThenAPauseMovesTheDeadline) {
+  SlaClock clock = RelativeClock(AtOnDay(17, 0, 2));
+  MustApply(clock, In::Start(Utc("2026-11-27 15:00")), *berlin_);
+  EXPECT_EQ(clock.target(), absl::Hours(17));
+  EXPECT_EQ(clock.deadline(), Utc("2026-12-01 16:00"));
+  MustApply(clock, In::Pause(Utc("2026-11-30 08:00"), "AWAITING_CALLER"),
+            *berlin_);  // Mon 09:00 Berlin, 1h used.
+  MustApply(clock, In::Resume(Utc("2026-11-30 12:00")), *berlin_);
+  EXPECT_EQ(clock.target(), absl::Hours(17));
+  // 1h used by Friday 17:00; from Mon 13:00 Berlin 16h more: Mon 4h, Tue
+  // 8h, Wed 09:00-13:00 Berlin.
+  EXPECT_EQ(clock.deadline(), Utc("2026-12-02 12:00"));
+}
+
+TEST_F(SlaClockRelative, ANewCycleResolvesAgainAndARetargetFromTheCycleStart) {
+  SlaClock clock = RelativeClock(EndOfDay(1));
+  MustApply(clock, In::Start(Utc("2026-11-23 08:00")), *berlin_);  // Mon 09:00.
+  EXPECT_EQ(clock.target(), absl::Hours(16));  // Mon 8h + Tue 8h.
+  MustApply(clock, In::Stop(Utc("2026-11-23 10:00")), *berlin_);
+  MustApply(clock,
+            In::Reopen(Utc("2026-11-27 11:00"), SLA_REOPEN_MODE_NEW_CYCLE),
+            *berlin_);  // Fri 12:00 Berlin: Fri 4h, then Mon to 17:00.
+  EXPECT_EQ(clock.cycle(), 2);
+  EXPECT_EQ(clock.target(), absl::Hours(12));
+  // Retargeted to "end of business day 2" at Fri 15:00 Berlin: from the
+  // cycle's start, Fri 4h + Mon 8h + Tue 8h; the history keeps it.
+  MustApply(clock,
+            In::RetargetRelative(Utc("2026-11-27 14:00"), EndOfDay(2),
+                                 "priority 2 -> 3"),
+            *berlin_);
+  EXPECT_EQ(clock.target(), absl::Hours(20));
+  ASSERT_EQ(clock.target_history().size(), 1u);
+  EXPECT_EQ(clock.target_history()[0].old_target_us(),
+            absl::ToInt64Microseconds(absl::Hours(12)));
+  // A duration retarget ends the relative rule for the next cycles.
+  MustApply(clock, In::Retarget(Utc("2026-11-27 14:30"), absl::Hours(4)),
+            *berlin_);
+  EXPECT_FALSE(clock.relative_target().has_value());
+  // Stored and read back, the clock is the same.
+  absl::StatusOr<SlaClock> back = SlaClock::FromProto(clock.ToProto());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(Bytes(*back), Bytes(clock));
+}
+
+TEST_F(SlaClockRelative, StoredRelativeClocksRoundTripBeforeAndAfterTheStart) {
+  SlaClock clock = RelativeClock(AtOnDay(9, 30, 3));
+  SlaClockState state = clock.ToProto();
+  EXPECT_EQ(state.relative_target().business_day(), 3);
+  EXPECT_EQ(state.relative_target().minute_of_day(), 570);
+  EXPECT_EQ(state.target_us(), 0);
+  absl::StatusOr<SlaClock> back = SlaClock::FromProto(state);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(Bytes(*back), Bytes(clock));
+  MustApply(clock, In::Start(Utc("2026-11-23 08:00")), *berlin_);
+  back = SlaClock::FromProto(clock.ToProto());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(Bytes(*back), Bytes(clock));
+  EXPECT_EQ(back->target(), clock.target());
+}
+
+TEST(SlaClockRelativeAllHours, EveryDayIsABusinessDayInUtc) {
+  AlwaysOpen always;
+  SlaClock clock = RelativeClock(EndOfDay(1));
+  MustApply(clock, In::Start(Utc("2026-11-27 10:00")), always);
+  EXPECT_EQ(clock.deadline(), Utc("2026-11-29 00:00"));
+  EXPECT_EQ(clock.target(), absl::Hours(38));
+  SlaClock at = RelativeClock(AtOnDay(17, 0, 1));
+  MustApply(at, In::Start(Utc("2026-11-27 10:00")), always);
+  EXPECT_EQ(at.deadline(), Utc("2026-11-28 17:00"));
+}
+
+TEST(SlaClockRelativeAllHours, BadRelativeTargetsAreRefused) {
+  SlaClockSpec spec;
+  spec.record_id = "INC1";
+  spec.policy_id = "p";
+  spec.relative = EndOfDay(0);
+  EXPECT_THAT(SlaClock::Create(spec).status().message(),
+              HasSubstr("business day must be >= 1"));
+  spec.relative = AtOnDay(24, 0, 1);
+  EXPECT_THAT(SlaClock::Create(spec).status().message(),
+              HasSubstr("time of day"));
 }
 
 // --- The office-hours story from the issue -----------------------------------

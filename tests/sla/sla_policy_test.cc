@@ -2,6 +2,7 @@
 #include "lib/sla/sla_policy.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -106,6 +107,51 @@ TEST(SlaPolicyLoad, WarningsBeforeTheDeadlineReplaceThePercentages) {
     ASSERT_FALSE(p.ok()) << bad.to;
     EXPECT_THAT(p.status().message(), HasSubstr("incident-default")) << bad.to;
     EXPECT_THAT(p.status().message(), HasSubstr(bad.message)) << bad.to;
+  }
+}
+
+TEST(SlaPolicyLoad, RelativeTargetsNameAnInstantInTheCalendar) {
+  std::string json = With(R"("resolution": "4h")",
+                          R"("resolution": "End of next business day ")");
+  json = absl::StrReplaceAll(
+      json, {{R"("response": "1h")", R"("response": "17:00 on business day 3")"}});
+  absl::StatusOr<SlaPolicy> policy = LoadSlaPolicyJson(json);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  std::optional<SlaTarget> t = SlaTargetOf(*policy, SLA_METRIC_RESOLUTION, 1);
+  ASSERT_TRUE(t.has_value());
+  ASSERT_TRUE(t->relative.has_value());
+  EXPECT_EQ(t->relative->business_day, 1);
+  EXPECT_FALSE(t->relative->minute_of_day.has_value());
+  // Not a duration: the duration-only accessor says none.
+  EXPECT_EQ(SlaTargetFor(*policy, SLA_METRIC_RESOLUTION, 1), std::nullopt);
+  t = SlaTargetOf(*policy, SLA_METRIC_RESPONSE, 2);
+  ASSERT_TRUE(t.has_value() && t->relative.has_value());
+  EXPECT_EQ(t->relative->business_day, 3);
+  EXPECT_EQ(t->relative->minute_of_day, 17 * 60);
+  EXPECT_EQ(SlaRelativeTargetText(*t->relative), "17:00 on business day 3");
+  absl::StatusOr<SlaClockSpec> spec =
+      SlaClockSpecFor(*policy, SLA_METRIC_RESPONSE, 2, "INC1");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->relative, t->relative);
+  // Durations still parse as before.
+  t = SlaTargetOf(*policy, SLA_METRIC_RESPONSE, 1);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_FALSE(t->relative.has_value());
+  EXPECT_EQ(t->duration, absl::Minutes(15));
+
+  for (const auto& [text, message] : std::vector<std::pair<std::string, std::string>>{
+           {"end of business day 0", "the business day must be a number from 1"},
+           {"end of business day two", "the business day must be a number"},
+           {"25:00 on business day 1", "HH:MM between 00:00 and 23:59"},
+           {"5pm on business day 1", "HH:MM between"},
+           {"tomorrow", "or a relative target such as"},
+       }) {
+    absl::StatusOr<SlaPolicy> p = LoadSlaPolicyJson(With(
+        R"("resolution": "4h")", absl::StrCat(R"("resolution": ")", text, "\"")));
+    ASSERT_FALSE(p.ok()) << text;
+    EXPECT_THAT(p.status().message(), HasSubstr("targets[0].resolution"))
+        << text;
+    EXPECT_THAT(p.status().message(), HasSubstr(message)) << text;
   }
 }
 
