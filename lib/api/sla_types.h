@@ -47,6 +47,10 @@ struct SlaClockView {
   // An OLA cycle (SLA_AGREEMENT_KIND_OLA): the assignment group of its
   // stay, which `group` then names too. Empty for other clocks.
   std::string stay_group;
+  // The version of the policy the clock counts under: the occurred_at (UTC
+  // microseconds) of its SlaPolicyDefined (a redefinition binds only the
+  // clocks that attach after it). 0 if not known.
+  int64_t policy_version_from_us = 0;
 };
 
 // Filters for Engine::AtRisk; an empty/zero field matches anything.

@@ -392,17 +392,38 @@ void Thresholds(const PolicyCalendar& pc, const Track& t,
   }
 }
 
+// The calendar of the policy version a clock counts under (version_from_us,
+// SlaClockView::policy_version_from_us), else of the latest definition.
 absl::StatusOr<PolicyCalendar> CalendarOf(const ProjectionRunner& runner,
-                                          const std::string& policy_id) {
+                                          const std::string& policy_id,
+                                          int64_t version_from_us = 0) {
   PolicyCalendar pc;
-  SLATE_ASSIGN_OR_RETURN(
-      std::optional<std::string> pol,
-      runner.Get(SlaProjection::kName, absl::StrCat("pol/", policy_id)));
-  if (!pol.has_value()) return pc;
   SlaPolicy policy;
-  if (!policy.ParseFromString(*pol)) {
-    return absl::DataLossError(absl::StrCat(
-        "sla projection: policy \"", policy_id, "\" is undecodable"));
+  std::optional<std::string> version;
+  if (version_from_us != 0) {
+    SLATE_ASSIGN_OR_RETURN(
+        version,
+        runner.Get(SlaProjection::kName,
+                   SlaPolicyVersionKey(policy_id,
+                                       absl::FromUnixMicros(version_from_us))));
+  }
+  if (version.has_value()) {
+    SlaPolicyDefined defined;
+    if (!defined.ParseFromString(*version)) {
+      return absl::DataLossError(absl::StrCat(
+          "sla projection: a version of policy \"", policy_id,
+          "\" is undecodable"));
+    }
+    policy = std::move(*defined.mutable_policy());
+  } else {
+    SLATE_ASSIGN_OR_RETURN(
+        std::optional<std::string> pol,
+        runner.Get(SlaProjection::kName, absl::StrCat("pol/", policy_id)));
+    if (!pol.has_value()) return pc;
+    if (!policy.ParseFromString(*pol)) {
+      return absl::DataLossError(absl::StrCat(
+          "sla projection: policy \"", policy_id, "\" is undecodable"));
+    }
   }
   if (policy.calendar_id().empty() || policy.calendar_id() == "24x7") {
     return pc;
@@ -480,13 +501,16 @@ absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
   SlaProjection fold;
   std::map<std::string, SlaClockView> prev;
   std::map<std::string, Track> tracks;
-  std::map<std::string, PolicyCalendar> calendars;
-  auto calendar_of = [&](const std::string& policy_id)
+  std::map<std::pair<std::string, int64_t>, PolicyCalendar> calendars;
+  auto calendar_of = [&](const SlaClockView& v)
       -> absl::StatusOr<const PolicyCalendar*> {
-    auto it = calendars.find(policy_id);
+    const auto key = std::make_pair(v.policy_id, v.policy_version_from_us);
+    auto it = calendars.find(key);
     if (it == calendars.end()) {
-      SLATE_ASSIGN_OR_RETURN(PolicyCalendar pc, CalendarOf(runner, policy_id));
-      it = calendars.emplace(policy_id, std::move(pc)).first;
+      SLATE_ASSIGN_OR_RETURN(
+          PolicyCalendar pc,
+          CalendarOf(runner, v.policy_id, v.policy_version_from_us));
+      it = calendars.emplace(key, std::move(pc)).first;
     }
     return &it->second;
   };
@@ -498,8 +522,7 @@ absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
     std::map<std::string, SlaClockView> cur;
     for (SlaClockView& v : now) {
       const std::string key = KeyOf(v);
-      SLATE_ASSIGN_OR_RETURN(const PolicyCalendar* pc,
-                             calendar_of(v.policy_id));
+      SLATE_ASSIGN_OR_RETURN(const PolicyCalendar* pc, calendar_of(v));
       auto p = prev.find(key);
       Diff(p == prev.end() ? std::nullopt
                            : std::optional<SlaClockView>(p->second),
@@ -514,7 +537,7 @@ absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
   std::vector<SlaClockExplanation> out;
   for (SlaClockView& v : live) {
     if (!Matches(v, filter)) continue;
-    SLATE_ASSIGN_OR_RETURN(const PolicyCalendar* pc, calendar_of(v.policy_id));
+    SLATE_ASSIGN_OR_RETURN(const PolicyCalendar* pc, calendar_of(v));
     SlaClockExplanation x;
     const std::string key = KeyOf(v);
     x.clock = std::move(v);

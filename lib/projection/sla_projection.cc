@@ -1220,6 +1220,7 @@ absl::StatusOr<SlaClockView> MakeView(const SlaStoredClock& stored,
   }
   // An OLA cycle belongs to the group of its stay.
   if (!stored.group().empty()) v.group = v.stay_group = stored.group();
+  v.policy_version_from_us = stored.version_from_us();
   return v;
 }
 

@@ -227,6 +227,35 @@ TEST_F(SlaExplainTest, DescribeEventSpeaksInPeoplesUnits) {
   EXPECT_EQ(plain->rfind("incident opened", 0), 0u) << *plain;
 }
 
+// A redefinition binds only the clocks that attach after it: a clock bound
+// to the first version is explained in that version's calendar.
+TEST_F(SlaExplainTest, AClockIsExplainedInTheCalendarOfItsPolicyVersion) {
+  DefineSlaConfig(*engine_, OfficePolicyJson());
+  OpenIncident("INC1", "2026-11-23T08:00:00Z", 1, 2);  // Mon 09:00 Berlin.
+  Exec(*engine_, absl::StrCat(
+                     R"({"defineSlaPolicy":{"at":"2026-11-24T00:00:00Z",)",
+                     R"("policy":)", OfficePolicyJson("p-office", "24x7"),
+                     "}}"));
+  OpenIncident("INC2", "2026-11-25T08:00:00Z", 1, 2);
+  SlaExplainFilter f;
+  f.target_type = "resolution";
+  std::vector<SlaClockExplanation> old = Explain("INC1", f);
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].calendar, "office-berlin");
+  EXPECT_EQ(old[0].time_zone, "Europe/Berlin");
+  EXPECT_EQ(old[0].clock.policy_version_from_us,
+            absl::ToUnixMicros(T("2026-11-01T00:00:00Z")));
+  // Its 8h counted in office hours: Mon 09:00-17:00 Berlin.
+  EXPECT_EQ(old[0].clock.state.deadline_us(),
+            absl::ToUnixMicros(T("2026-11-23T16:00:00Z")));
+  std::vector<SlaClockExplanation> now = Explain("INC2", f);
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0].calendar, "24x7");
+  EXPECT_EQ(now[0].time_zone, "UTC");
+  EXPECT_EQ(now[0].clock.policy_version_from_us,
+            absl::ToUnixMicros(T("2026-11-24T00:00:00Z")));
+}
+
 // Random lifecycles on the office calendar: every explanation adds up to
 // its clock, its windows are ordered, disjoint and open time, a running
 // clock's breach is due at its deadline, and every warning or breach the
