@@ -25,6 +25,7 @@ set(SLATE_LIB_SRCS
   lib/api/names.cc
   # //lib/api:policy
   lib/api/policy.cc
+  # //lib/api:service_types
   # //lib/api:sla_types
   lib/api/sla_types.cc
   # //lib/api:trend_types
@@ -73,6 +74,8 @@ set(SLATE_LIB_SRCS
   lib/projection/kpi_rollup.cc
   # //lib/projection:kpi_sla
   lib/projection/kpi_sla.cc
+  # //lib/projection:major_incidents
+  lib/projection/major_incidents.cc
   # //lib/projection:projection
   lib/projection/projection.cc
   # //lib/projection:projection_verify
@@ -93,6 +96,8 @@ set(SLATE_LIB_SRCS
   lib/projection/views.cc
   # //lib/report:report
   lib/report/report.cc
+  lib/report/report_parts.cc
+  lib/report/service_report.cc
   # //lib/report:svg_chart
   lib/report/svg_chart.cc
   # //lib/sla:business_time
@@ -117,6 +122,7 @@ set(SLATE_LIB_HDRS
   lib/api/names.h
   lib/api/options.h
   lib/api/policy.h
+  lib/api/service_types.h
   lib/api/sla_types.h
   lib/api/subscription.h
   lib/api/trend_types.h
@@ -151,6 +157,7 @@ set(SLATE_LIB_HDRS
   lib/projection/kpi_query.h
   lib/projection/kpi_rollup.h
   lib/projection/kpi_sla.h
+  lib/projection/major_incidents.h
   lib/projection/memory_state.h
   lib/projection/projection.h
   lib/projection/projection_verify.h
@@ -162,6 +169,8 @@ set(SLATE_LIB_HDRS
   lib/projection/sla_whatif.h
   lib/projection/views.h
   lib/report/report.h
+  lib/report/report_parts.h
+  lib/report/service_report.h
   lib/report/svg_chart.h
   lib/sla/business_time.h
   lib/sla/calendar_business_time.h

@@ -92,7 +92,7 @@ TEST(ReportChromiumTest, ChartsDrawInHeadlessChromium) {
   EXPECT_THAT(PageErrors(r.err), ::testing::IsEmpty()) << r.err;
   const std::string& dom = r.out;
   EXPECT_THAT(dom, HasSubstr("<svg"));
-  EXPECT_EQ(Count(dom, "<svg"), 7) << dom.substr(0, 2000);
+  EXPECT_EQ(Count(dom, "<svg"), 8) << dom.substr(0, 2000);
   EXPECT_EQ(static_cast<int>(PathData(dom, "series").size() +
                              PathData(dom, "bar").size()),
             series_paths);
