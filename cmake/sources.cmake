@@ -1285,6 +1285,17 @@ slate_cc_test(tests_report_report_html_test PATH tests/report/report_html_test S
     tests_testing_tsan_suppressions
 )
 
+# //tests/report:service_report_cli_test
+slate_cc_test(tests_report_service_report_cli_test PATH tests/report/service_report_cli_test SIZE small
+  SRCS
+    tests/report/service_report_cli_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    tests_report_helpers
+    tests_testing_temp_dir
+)
+
 # //tests/report:slate_log_test
 slate_cc_test(tests_report_slate_log_test PATH tests/report/slate_log_test SIZE small
   SRCS
