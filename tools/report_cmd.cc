@@ -102,6 +102,26 @@ int WriteWhole(const std::string& out, const std::string& html) {
   return kExitOk;
 }
 
+// Opens the database in `db` (never creating one) on --now's clock and
+// defaults the range's end to its last record event. On failure prints the
+// error line, sets *code and returns a null engine.
+OpenedEngine OpenForReport(const std::string& db, KpiRange* range,
+                           int* code) {
+  Options options;
+  options.create_if_missing = false;
+  OpenedEngine opened = OpenEngine(
+      "report", options, db,
+      range->now_given ? std::optional<absl::Time>(range->now) : std::nullopt,
+      code);
+  if (opened.engine == nullptr) return opened;
+  if (absl::Status s = DefaultEndToLastEvent(*opened.engine, range);
+      !s.ok()) {
+    *code = Fail("report", s.ToString());
+    return OpenedEngine();
+  }
+  return opened;
+}
+
 int RunServiceReport(const ReportFlags& f) {
   if (f.bucket_given || f.from_given || f.to_given) {
     return Usage("report",
@@ -115,17 +135,9 @@ int RunServiceReport(const ReportFlags& f) {
   ro.zone = range.zone;
   ro.source = f.db;
   if (f.title_given) ro.title = f.title;
-  Options options;
-  options.create_if_missing = false;
   int code = kExitOk;
-  OpenedEngine db = OpenEngine(
-      "report", options, f.db,
-      range.now_given ? std::optional<absl::Time>(range.now) : std::nullopt,
-      &code);
+  OpenedEngine db = OpenForReport(f.db, &range, &code);
   if (db.engine == nullptr) return code;
-  if (absl::Status s = DefaultEndToLastEvent(*db.engine, &range); !s.ok()) {
-    return Fail("report", s.ToString());
-  }
   ro.now = range.now;
   absl::StatusOr<report::ServiceReportData> data =
       report::CollectServiceReportData(*db.engine, ro);
@@ -159,17 +171,9 @@ int RunReport(const ReportFlags& f) {
   report::ReportOptions ro;
   ro.title = f.title;
   ro.source = f.db;
-  Options options;
-  options.create_if_missing = false;
   int code = kExitOk;
-  OpenedEngine db = OpenEngine(
-      "report", options, f.db,
-      range.now_given ? std::optional<absl::Time>(range.now) : std::nullopt,
-      &code);
+  OpenedEngine db = OpenForReport(f.db, &range, &code);
   if (db.engine == nullptr) return code;
-  if (absl::Status s = DefaultEndToLastEvent(*db.engine, &range); !s.ok()) {
-    return Fail("report", s.ToString());
-  }
   ro.bucket = range.bucket;
   ro.zone = range.zone;
   ro.from = range.from;

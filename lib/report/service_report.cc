@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "lib/api/names.h"
 #include "lib/report/report_parts.h"
 #include "lib/report/svg_chart.h"
 
@@ -124,22 +125,9 @@ double AvailabilityAxisMin(double lowest) {
 }
 
 std::string StatusText(IncidentStatus s) {
-  switch (s) {
-    case INCIDENT_NEW:
-      return "New";
-    case INCIDENT_IN_PROGRESS:
-      return "In Progress";
-    case INCIDENT_ON_HOLD:
-      return "On Hold";
-    case INCIDENT_RESOLVED:
-      return "Resolved";
-    case INCIDENT_CLOSED:
-      return "Closed";
-    case INCIDENT_CANCELLED:
-      return "Cancelled";
-    default:
-      return "-";
-  }
+  ExecuteResult r;
+  r.mutable_incident()->set_status(s);
+  return AggregateStatusName(r);
 }
 
 }  // namespace

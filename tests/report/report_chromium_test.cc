@@ -106,6 +106,23 @@ void ExpectDrawsInChromium(const slate::testing::TempDir& tmp,
   EXPECT_EQ(image.substr(1, 3), "PNG");
 }
 
+// `slate exec` of `dataset` (a runfile) at `exec_now` into tmp/db, then
+// `slate report --db tmp/db` with `report_args`.
+void WriteReport(const slate::testing::TempDir& tmp, const std::string& dataset,
+                 const std::string& exec_now,
+                 const std::vector<std::string>& report_args) {
+  const std::string slate = Runfile("tools/slate");
+  const std::string db = tmp.Sub("db");
+  ProcessResult r = RunProcess(
+      {slate, "exec", "--db", db, "--now", exec_now, Runfile(dataset)},
+      tmp.Sub("exec"));
+  ASSERT_EQ(r.code, 0) << r;
+  std::vector<std::string> args = {slate, "report", "--db", db};
+  args.insert(args.end(), report_args.begin(), report_args.end());
+  r = RunProcess(args, tmp.Sub("report"));
+  ASSERT_EQ(r.code, 0) << r;
+}
+
 bool ChromiumMissing() { return access(kChromium, X_OK) != 0; }
 
 constexpr char kMissing[] =
@@ -115,37 +132,22 @@ constexpr char kMissing[] =
 TEST(ReportChromiumTest, ChartsDrawInHeadlessChromium) {
   if (ChromiumMissing()) GTEST_SKIP() << kChromium << kMissing;
   slate::testing::TempDir tmp;
-  const std::string slate = Runfile("tools/slate");
-  const std::string db = tmp.Sub("db");
-  ProcessResult r =
-      RunProcess({slate, "exec", "--db", db, "--now", "2026-12-31T00:00:00Z",
-                  Runfile("tests/report/dataset.jsonl")},
-                 tmp.Sub("exec"));
-  ASSERT_EQ(r.code, 0) << r;
   const std::string html_path = tmp.Sub("report.html");
-  r = RunProcess({slate, "report", "--db", db, "--out", html_path, "--now",
-                  "2026-11-21T00:00:00Z", "--bucket", "week"},
-                 tmp.Sub("report"));
-  ASSERT_EQ(r.code, 0) << r;
+  ASSERT_NO_FATAL_FAILURE(WriteReport(
+      tmp, "tests/report/dataset.jsonl", "2026-12-31T00:00:00Z",
+      {"--out", html_path, "--now", "2026-11-21T00:00:00Z", "--bucket",
+       "week"}));
   ExpectDrawsInChromium(tmp, html_path, 8, "report.png");
 }
 
 TEST(ReportChromiumTest, ServiceReviewDrawsInHeadlessChromium) {
   if (ChromiumMissing()) GTEST_SKIP() << kChromium << kMissing;
   slate::testing::TempDir tmp;
-  const std::string slate = Runfile("tools/slate");
-  const std::string db = tmp.Sub("db");
-  ProcessResult r =
-      RunProcess({slate, "exec", "--db", db, "--now", "2026-12-05T00:00:00Z",
-                  Runfile("tests/report/service_dataset.jsonl")},
-                 tmp.Sub("exec"));
-  ASSERT_EQ(r.code, 0) << r;
   const std::string html_path = tmp.Sub("service.html");
-  r = RunProcess({slate, "report", "--db", db, "--out", html_path, "--now",
-                  "2026-12-05T00:00:00Z", "--service", "email", "--month",
-                  "2026-11"},
-                 tmp.Sub("report"));
-  ASSERT_EQ(r.code, 0) << r;
+  ASSERT_NO_FATAL_FAILURE(WriteReport(
+      tmp, "tests/report/service_dataset.jsonl", "2026-12-05T00:00:00Z",
+      {"--out", html_path, "--now", "2026-12-05T00:00:00Z", "--service",
+       "email", "--month", "2026-11"}));
   ExpectDrawsInChromium(tmp, html_path, 5, "service-review.png");
 }
 

@@ -63,6 +63,32 @@ std::vector<Command> DatasetCommands(
   return out;
 }
 
+// A whole document, every section and table closed, `charts` SVG charts
+// each with drawn series or bars (paths "M<digit>...") and none saying "No
+// data", no NaN or infinity anywhere.
+void ExpectWellFormedWithCharts(const std::string& html, size_t charts) {
+  EXPECT_TRUE(absl::StartsWith(html, "<!DOCTYPE html>"));
+  EXPECT_TRUE(absl::EndsWith(html, "</html>\n"));
+  EXPECT_EQ(Count(html, "<section"), Count(html, "</section>"));
+  EXPECT_EQ(Count(html, "<table"), Count(html, "</table>"));
+  const std::vector<std::string> svgs = SvgElements(html);
+  ASSERT_EQ(svgs.size(), charts);
+  EXPECT_EQ(Count(html, "<svg"), Count(html, "</svg>"));
+  for (size_t i = 0; i < svgs.size(); ++i) {
+    SCOPED_TRACE(absl::StrCat("chart ", i));
+    std::vector<std::string> d = PathData(svgs[i], "series");
+    for (const std::string& b : PathData(svgs[i], "bar")) d.push_back(b);
+    ASSERT_FALSE(d.empty()) << svgs[i];
+    for (const std::string& p : d) {
+      ASSERT_GE(p.size(), 2u);
+      EXPECT_EQ(p[0], 'M');
+      EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(p[1]))) << p;
+    }
+    EXPECT_THAT(svgs[i], Not(HasSubstr("No data")));
+  }
+  EXPECT_THAT(NonFiniteTokens(html), IsEmpty());
+}
+
 class ReportHtmlTest : public ::testing::Test {
  protected:
   void Open(bool with_dataset) {
@@ -215,26 +241,7 @@ TEST_F(ReportHtmlTest, FiguresFollowTheScript) {
 TEST_F(ReportHtmlTest, HtmlIsWellFormedEscapedAndChartsDrew) {
   ASSERT_NO_FATAL_FAILURE(Open(true));
   const std::string html = RenderReportHtml(Collect(), options_);
-  EXPECT_TRUE(absl::StartsWith(html, "<!DOCTYPE html>"));
-  EXPECT_TRUE(absl::EndsWith(html, "</html>\n"));
-  EXPECT_EQ(Count(html, "<section"), Count(html, "</section>"));
-  EXPECT_EQ(Count(html, "<table"), Count(html, "</table>"));
-  const std::vector<std::string> svgs = SvgElements(html);
-  ASSERT_EQ(svgs.size(), 8u);
-  EXPECT_EQ(Count(html, "<svg"), Count(html, "</svg>"));
-  for (size_t i = 0; i < svgs.size(); ++i) {
-    SCOPED_TRACE(absl::StrCat("chart ", i));
-    std::vector<std::string> d = PathData(svgs[i], "series");
-    for (const std::string& b : PathData(svgs[i], "bar")) d.push_back(b);
-    ASSERT_FALSE(d.empty()) << svgs[i];
-    for (const std::string& p : d) {
-      ASSERT_GE(p.size(), 2u);
-      EXPECT_EQ(p[0], 'M');
-      EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(p[1]))) << p;
-    }
-    EXPECT_THAT(svgs[i], Not(HasSubstr("No data")));
-  }
-  EXPECT_THAT(NonFiniteTokens(html), IsEmpty());
+  ExpectWellFormedWithCharts(html, 8);
   // Labels from the data are escaped wherever they appear.
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_THAT(html, Not(HasSubstr("R&D <ops>")));
@@ -464,27 +471,12 @@ TEST_F(ServiceReportTest, FiguresEqualTheEngineQueriesAndTheScript) {
 
 TEST_F(ServiceReportTest, HtmlHasEverySectionEscapedAndChartsDrew) {
   const std::string html = RenderServiceReportHtml(Collect(), options_);
-  EXPECT_TRUE(absl::StartsWith(html, "<!DOCTYPE html>"));
-  EXPECT_TRUE(absl::EndsWith(html, "</html>\n"));
   for (const char* id : {"availability", "sla", "incidents", "major-incidents",
                          "changes", "satisfaction", "requests"}) {
     EXPECT_THAT(html, HasSubstr(absl::StrCat("<section id=\"", id, "\">")))
         << id;
   }
-  EXPECT_EQ(Count(html, "<section"), Count(html, "</section>"));
-  EXPECT_EQ(Count(html, "<table"), Count(html, "</table>"));
-  const std::vector<std::string> svgs = SvgElements(html);
-  ASSERT_EQ(svgs.size(), 5u);
-  EXPECT_EQ(Count(html, "<svg"), Count(html, "</svg>"));
-  for (size_t i = 0; i < svgs.size(); ++i) {
-    SCOPED_TRACE(absl::StrCat("chart ", i));
-    std::vector<std::string> d = PathData(svgs[i], "series");
-    for (const std::string& b : PathData(svgs[i], "bar")) d.push_back(b);
-    ASSERT_FALSE(d.empty()) << svgs[i];
-    for (const std::string& p : d) EXPECT_EQ(p[0], 'M') << p;
-    EXPECT_THAT(svgs[i], Not(HasSubstr("No data")));
-  }
-  EXPECT_THAT(NonFiniteTokens(html), IsEmpty());
+  ExpectWellFormedWithCharts(html, 5);
   // Only the requests section says "not available": every other one has
   // data.
   EXPECT_EQ(Count(html, "class=\"empty\""), 1);
