@@ -25,6 +25,7 @@ set(SLATE_LIB_SRCS
   lib/api/names.cc
   # //lib/api:policy
   lib/api/policy.cc
+  # //lib/api:service_types
   # //lib/api:sla_types
   lib/api/sla_types.cc
   # //lib/api:trend_types
@@ -73,6 +74,8 @@ set(SLATE_LIB_SRCS
   lib/projection/kpi_rollup.cc
   # //lib/projection:kpi_sla
   lib/projection/kpi_sla.cc
+  # //lib/projection:major_incidents
+  lib/projection/major_incidents.cc
   # //lib/projection:projection
   lib/projection/projection.cc
   # //lib/projection:projection_verify
@@ -93,6 +96,8 @@ set(SLATE_LIB_SRCS
   lib/projection/views.cc
   # //lib/report:report
   lib/report/report.cc
+  lib/report/report_parts.cc
+  lib/report/service_report.cc
   # //lib/report:svg_chart
   lib/report/svg_chart.cc
   # //lib/sla:business_time
@@ -118,6 +123,7 @@ set(SLATE_LIB_HDRS
   lib/api/names.h
   lib/api/options.h
   lib/api/policy.h
+  lib/api/service_types.h
   lib/api/sla_types.h
   lib/api/subscription.h
   lib/api/trend_types.h
@@ -152,6 +158,7 @@ set(SLATE_LIB_HDRS
   lib/projection/kpi_query.h
   lib/projection/kpi_rollup.h
   lib/projection/kpi_sla.h
+  lib/projection/major_incidents.h
   lib/projection/memory_state.h
   lib/projection/projection.h
   lib/projection/projection_verify.h
@@ -163,6 +170,8 @@ set(SLATE_LIB_HDRS
   lib/projection/sla_whatif.h
   lib/projection/views.h
   lib/report/report.h
+  lib/report/report_parts.h
+  lib/report/service_report.h
   lib/report/svg_chart.h
   lib/sla/business_time.h
   lib/sla/calendar_business_time.h
@@ -1275,6 +1284,17 @@ slate_cc_test(tests_report_report_html_test PATH tests/report/report_html_test S
     tests_report_helpers
     tests_testing_temp_dir
     tests_testing_tsan_suppressions
+)
+
+# //tests/report:service_report_cli_test
+slate_cc_test(tests_report_service_report_cli_test PATH tests/report/service_report_cli_test SIZE small
+  SRCS
+    tests/report/service_report_cli_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    tests_report_helpers
+    tests_testing_temp_dir
 )
 
 # //tests/report:slate_log_test

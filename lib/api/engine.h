@@ -1,10 +1,10 @@
 // slate::Engine: the embeddable SLA and incident engine. This is the header a
 // service includes; everything it needs is declared here, in the other
 // lib/api headers it includes (options.h, types.h, clock.h, subscription.h,
-// policy.h, sla_types.h, kpi_types.h, trend_types.h, verify.h) and in the
-// schema in proto/. Nothing of RocksDB or of the engine's internals is visible
-// from here: an embedder's build needs only this repo's root and the generated
-// proto headers on its include path.
+// policy.h, sla_types.h, kpi_types.h, trend_types.h, service_types.h,
+// verify.h) and in the schema in proto/. Nothing of RocksDB or of the
+// engine's internals is visible from here: an embedder's build needs only
+// this repo's root and the generated proto headers on its include path.
 //
 //   #include "lib/api/engine.h"
 //
@@ -41,6 +41,7 @@
 #include "lib/api/kpi_types.h"
 #include "lib/api/options.h"
 #include "lib/api/policy.h"
+#include "lib/api/service_types.h"
 #include "lib/api/sla_types.h"
 #include "lib/api/subscription.h"
 #include "lib/api/trend_types.h"
@@ -232,6 +233,16 @@ class Engine {
   // projections have folded so far (WaitForProjections first).
   virtual absl::StatusOr<std::optional<absl::Time>> LastRecordEventTime()
       const = 0;
+  // The major (priority-1) incidents of one service whose priority-1
+  // intervals overlap [from, to): the outages behind its availability,
+  // each with its incident's current state (semantics and order in
+  // service_types.h), as the service review (`slate report --service`)
+  // lists them. Reads the KPI projection's intervals of that service and
+  // the views of the incidents listed; nothing is folded again.
+  // kInvalidArgument for an empty service or from >= to. In kAsync mode,
+  // what the projections have folded so far.
+  virtual absl::StatusOr<std::vector<MajorIncident>> MajorIncidents(
+      const MajorIncidentQuery& query) const = 0;
 
   // --- Recurring incidents -------------------------------------------------
 

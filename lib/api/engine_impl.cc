@@ -25,6 +25,7 @@
 #include "lib/projection/kpi_rollup.h"
 #include "lib/projection/kpi_sla.h"
 #include "lib/projection/projection_verify.h"
+#include "lib/projection/major_incidents.h"
 #include "lib/projection/recurring.h"
 #include "lib/projection/sla_explain.h"
 #include "lib/projection/sla_projection.h"
@@ -695,6 +696,11 @@ absl::Status EngineImpl::WriteMetrics(std::string* out) const {
 absl::StatusOr<std::optional<absl::Time>> EngineImpl::LastRecordEventTime()
     const {
   return SlaWatermark(*runner_);
+}
+
+absl::StatusOr<std::vector<MajorIncident>> EngineImpl::MajorIncidents(
+    const MajorIncidentQuery& query) const {
+  return slate::MajorIncidents(*runner_, query);
 }
 
 absl::StatusOr<std::vector<RecurringCandidate>> EngineImpl::RecurringIncidents(

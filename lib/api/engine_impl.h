@@ -76,6 +76,8 @@ class EngineImpl final : public Engine {
       const KpiTables& tables) const override;
   absl::StatusOr<std::optional<absl::Time>> LastRecordEventTime()
       const override;
+  absl::StatusOr<std::vector<MajorIncident>> MajorIncidents(
+      const MajorIncidentQuery& query) const override;
 
   absl::StatusOr<std::vector<RecurringCandidate>> RecurringIncidents(
       const RecurringQuery& query) const override;

@@ -6,13 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/report/report_parts.h"
 #include "lib/report/svg_chart.h"
 
 namespace slate::report {
 namespace {
-
-constexpr const char* kTargetTypes[] = {"response", "resolution", "update"};
-constexpr const char* kTargetColors[] = {"#4c78a8", "#54a24b", "#b279a2"};
 
 std::string DayText(absl::CivilDay d) { return absl::FormatCivilTime(d); }
 
@@ -22,15 +20,6 @@ std::string PriorityLabel(int p) {
 
 std::string OrNone(const std::string& s, absl::string_view none) {
   return s.empty() ? std::string(none) : s;
-}
-
-std::optional<double> Ratio(int64_t num, int64_t den, double scale = 1) {
-  if (den <= 0) return std::nullopt;
-  return scale * static_cast<double>(num) / static_cast<double>(den);
-}
-
-std::optional<double> Compliance(const SlaCount& c) {
-  return Ratio(c.met, c.met + c.breached, 100);
 }
 
 KpiQuery Query(const ReportOptions& o, std::vector<KpiDimension> by) {
@@ -59,78 +48,6 @@ std::map<Key, std::map<std::string, SlaCount>> SlaBy(
 
 int PriorityOf(const KpiKey& d) { return d.priority; }
 std::string GroupOf(const KpiKey& d) { return d.group; }
-
-std::string PercentText(const std::optional<double>& v) {
-  return v.has_value() ? absl::StrCat(FormatNumber(*v, 1), " %") : "-";
-}
-
-std::string DurationText(const std::optional<double>& s) {
-  return s.has_value() ? FormatDurationSeconds(*s) : "-";
-}
-
-// Target types that occur in `rows`, in kTargetTypes order (plus unknown
-// ones after, alphabetically).
-std::vector<std::string> TargetTypesOf(const std::vector<SlaByTarget>& rows) {
-  std::vector<std::string> out;
-  for (const char* t : kTargetTypes) {
-    for (const SlaByTarget& r : rows) {
-      if (r.by_target.count(t) > 0) {
-        out.push_back(t);
-        break;
-      }
-    }
-  }
-  for (const SlaByTarget& r : rows) {
-    for (const auto& [t, c] : r.by_target) {
-      if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
-    }
-  }
-  return out;
-}
-
-std::string ColorOf(const std::string& target_type, size_t index) {
-  for (size_t i = 0; i < 3; ++i) {
-    if (target_type == kTargetTypes[i]) return kTargetColors[i];
-  }
-  constexpr const char* kOther[] = {"#e45756", "#72b7b2", "#ff9da6"};
-  return kOther[index % 3];
-}
-
-BarChart SlaChart(const std::vector<SlaByTarget>& all_rows,
-                  absl::string_view aria, absl::string_view rows_name,
-                  int width) {
-  BarChart c;
-  c.aria_label = std::string(aria);
-  c.category_axis_label = std::string(rows_name);
-  c.value_axis_label =
-      "SLA compliance, % of final clocks met (met / (met + breached))";
-  c.x_max = 100;
-  c.decimals = 1;
-  c.value_suffix = "%";
-  c.width = width;
-  // Rows without a final clock have nothing to show.
-  std::vector<SlaByTarget> rows;
-  for (const SlaByTarget& r : all_rows) {
-    if (r.total() > 0) rows.push_back(r);
-  }
-  const std::vector<std::string> types = TargetTypesOf(rows);
-  for (size_t i = 0; i < types.size(); ++i) {
-    ChartSeries s;
-    s.name = types[i];
-    s.color = ColorOf(types[i], i);
-    for (const SlaByTarget& r : rows) {
-      auto it = r.by_target.find(types[i]);
-      s.values.push_back(it == r.by_target.end() ? std::nullopt
-                                                 : Compliance(it->second));
-    }
-    c.series.push_back(std::move(s));
-  }
-  for (const SlaByTarget& r : rows) {
-    c.labels.push_back(r.label);
-    c.notes.push_back(absl::StrCat("n=", r.total()));
-  }
-  return c;
-}
 
 const char* BucketWord(KpiBucket b) {
   switch (b) {
@@ -185,6 +102,8 @@ absl::StatusOr<ReportData> CollectReportData(const Engine& engine,
     p.backlog = row.backlog;
     p.resolved_final = row.flow.resolved_final;
     p.reopened_records = row.flow.reopened_records;
+    p.survey_responses = row.flow.survey_responses;
+    p.survey_satisfied = row.flow.survey_satisfied;
     d.buckets.push_back(p);
     d.total.Add(row.flow);
     d.backlog_at_end = row.backlog;
@@ -272,24 +191,8 @@ absl::StatusOr<ReportData> CollectReportData(const Engine& engine,
 std::string RenderReportHtml(const ReportData& d, const ReportOptions& o) {
   const int w = o.chart_width;
   const std::string zone = HtmlEscape(d.zone);
-  std::string html = absl::StrCat(
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, "
-      "initial-scale=1\">\n<title>",
-      HtmlEscape(o.title), "</title>\n<style>\n",
-      "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
-      "margin:0;color:#222;background:#fff}\n"
-      "main{max-width:",
-      w + 40, "px;margin:0 auto;padding:16px 20px}\n",
-      "h1{font-size:1.6em;margin:0.4em 0}h2{font-size:1.2em;margin:1.6em 0 "
-      "0.3em;border-bottom:1px solid #ddd;padding-bottom:4px}\n"
-      "p.note{color:#555;margin:0.2em 0 0.6em;font-size:0.9em}\n"
-      "svg{max-width:100%;height:auto;display:block}\n"
-      "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid "
-      "#ccc;padding:4px 10px;text-align:left}td.num{text-align:right;"
-      "font-variant-numeric:tabular-nums}th{background:#f3f3f3}\n"
-      "</style>\n</head>\n<body>\n<main>\n<h1>",
-      HtmlEscape(o.title), "</h1>\n<p class=\"note\">");
+  std::string html =
+      absl::StrCat(PageStart(o.title, w), "<p class=\"note\">");
   if (!o.source.empty()) {
     absl::StrAppend(&html, "Database: ", HtmlEscape(o.source), ". ");
   }
@@ -435,7 +338,38 @@ std::string RenderReportHtml(const ReportData& d, const ReportOptions& o) {
         RenderLineChart(c), "</section>\n");
   }
 
-  // 5. Top categories.
+  // 5. Customer satisfaction.
+  {
+    LineChart c;
+    c.aria_label = "CSAT and survey response rate per bucket";
+    c.x_axis_label = x_axis;
+    c.y_axis_label = "%";
+    c.x_labels = x_labels;
+    c.y_max = 100;
+    c.width = w;
+    c.height = 280;
+    ChartSeries csat{"CSAT (scores 4-5 / responses)", "#e45756", false, {}};
+    ChartSeries rate{"response rate (responses / resolutions)", "#72b7b2",
+                     true, {}};
+    for (const BucketPoint& p : d.buckets) {
+      const Satisfaction st = SatisfactionOf(
+          p.survey_responses, p.survey_satisfied, 0, p.resolved);
+      csat.values.push_back(st.csat_percent);
+      rate.values.push_back(p.survey_responses > 0 ? st.response_rate_percent
+                                                   : std::nullopt);
+    }
+    c.series = {csat, rate};
+    absl::StrAppend(
+        &html,
+        "<section id=\"satisfaction\">\n<h2>Customer satisfaction</h2>\n<p "
+        "class=\"note\">Survey responses by the bucket of the resolution "
+        "they rate: CSAT = responses scoring 4 or 5 / responses; response "
+        "rate = responses / resolutions (transitions into Resolved), in %. "
+        "A gap: no response in that bucket.</p>\n",
+        RenderLineChart(c), "</section>\n");
+  }
+
+  // 6. Top categories.
   {
     BarChart v;
     v.aria_label = "Top categories by incidents opened";
@@ -468,14 +402,10 @@ std::string RenderReportHtml(const ReportData& d, const ReportOptions& o) {
         "</section>\n");
   }
 
-  // 6. Summary table.
+  // 7. Summary table.
   {
     const KpiFlow& t = d.total;
-    auto row = [](absl::string_view name, absl::string_view value) {
-      return absl::StrCat("<tr><th scope=\"row\">", HtmlEscape(name),
-                          "</th><td class=\"num\">", HtmlEscape(value),
-                          "</td></tr>\n");
-    };
+    const auto& row = TableRow;
     auto mean = [](int64_t sum_us, int64_t n) -> std::optional<double> {
       if (n <= 0) return std::nullopt;
       return static_cast<double>(sum_us) / static_cast<double>(n) / 1e6;
@@ -508,6 +438,20 @@ std::string RenderReportHtml(const ReportData& d, const ReportOptions& o) {
             PercentText(Ratio(t.reopened_records, t.resolved_final, 100))),
         row("First-contact resolution",
             PercentText(Ratio(t.first_contact, t.resolved_final, 100))));
+    {
+      const Satisfaction st =
+          SatisfactionOf(t.survey_responses, t.survey_satisfied,
+                         t.survey_score_sum, t.resolved);
+      absl::StrAppend(
+          &rows, row("Survey responses", absl::StrCat(t.survey_responses)),
+          row("CSAT (scores 4-5 / responses)", PercentText(st.csat_percent)),
+          row("Average score (1-5)",
+              st.average_score.has_value()
+                  ? FormatNumber(*st.average_score, 2)
+                  : std::string("-")),
+          row("Survey response rate (responses / resolutions)",
+              PercentText(st.response_rate_percent)));
+    }
     for (const auto& [type, c] : d.sla_total) {
       absl::StrAppend(
           &rows,
@@ -558,7 +502,7 @@ std::string RenderReportHtml(const ReportData& d, const ReportOptions& o) {
     }
     absl::StrAppend(&html, "</table>\n</section>\n");
   }
-  absl::StrAppend(&html, "</main>\n</body>\n</html>\n");
+  absl::StrAppend(&html, PageEnd());
   return html;
 }
 

@@ -22,11 +22,16 @@
 //      policies together;
 //   4. reopen rate per bucket (records reopened at least once / records
 //      resolved, by last resolution);
-//   5. top categories by incidents opened and by SLA breaches;
-//   6. a summary table of the whole period.
+//   5. customer satisfaction per bucket: CSAT (responses scoring 4 or 5 /
+//      responses) and the survey response rate (responses / resolutions),
+//      responses by the bucket of the resolution they rate;
+//   6. top categories by incidents opened and by SLA breaches;
+//   7. a summary table of the whole period (CSAT, average score and
+//      response rate included).
 // Dimension values are those QueryKpis attributes: flows by the record's
 // values at the event, SLA clocks by the record's latest values.
 // Empty data renders every section with a "No data for this period" chart.
+// The service review of one service and month is lib/report/service_report.h.
 #ifndef SLATE_LIB_REPORT_REPORT_H_
 #define SLATE_LIB_REPORT_REPORT_H_
 
@@ -77,6 +82,8 @@ struct BucketPoint {
   int64_t backlog = 0;   // Open records at `end`.
   int64_t resolved_final = 0;
   int64_t reopened_records = 0;
+  int64_t survey_responses = 0;  // Rating resolutions in the bucket.
+  int64_t survey_satisfied = 0;  // Of them, scores 4 and 5.
 };
 
 // Met and breached final clocks of one target type.

@@ -146,20 +146,29 @@ std::string RenderLineChart(const LineChart& c) {
     absl::StrAppend(&out, NoData(l, t, r, b), "</svg>\n");
     return out;
   }
-  const Axis axis = NiceAxis(max, c.y_max, c.y_decimals);
+  // The axis is [lo, lo + axis.top]; lo is y_min when it lies below the
+  // top, else 0.
+  double lo = 0;
+  if (c.y_min.has_value() && std::isfinite(*c.y_min) &&
+      *c.y_min < (c.y_max.has_value() ? *c.y_max : max)) {
+    lo = *c.y_min;
+  }
+  std::optional<double> span;
+  if (c.y_max.has_value()) span = *c.y_max - lo;
+  const Axis axis = NiceAxis(max - lo, span, c.y_decimals);
   auto x_of = [&](size_t i) {
     return n == 1 ? (l + r) / 2
                   : l + (r - l) * static_cast<double>(i) / (n - 1);
   };
   auto y_of = [&](double v) {
-    return b - (b - t) * std::clamp(v / axis.top, -0.05, 1.05);
+    return b - (b - t) * std::clamp((v - lo) / axis.top, -0.05, 1.05);
   };
   // Grid and y ticks.
   for (double v = 0; v <= axis.top + axis.step / 2; v += axis.step) {
-    const double y = y_of(v);
+    const double y = y_of(lo + v);
     absl::StrAppend(&out, "<line x1=\"", C(l), "\" y1=\"", C(y), "\" x2=\"",
                     C(r), "\" y2=\"", C(y), "\" stroke=\"#e3e3e3\"/>\n",
-                    Text(l - 6, y + 4, FormatNumber(v, c.y_decimals),
+                    Text(l - 6, y + 4, FormatNumber(lo + v, c.y_decimals),
                          "text-anchor=\"end\""));
   }
   // X labels, thinned to what fits (about 90 px each).

@@ -51,9 +51,12 @@ struct LineChart {
   std::string y_axis_label;
   std::vector<std::string> x_labels;
   std::vector<ChartSeries> series;
-  // The y axis runs from 0 to max(values) rounded up to a tick, or to
-  // y_max when set (e.g. 100 for percentages). Default: automatic.
+  // The y axis runs from y_min (default 0) to max(values) rounded up to a
+  // tick, or to y_max when set (e.g. 100 for percentages). Default:
+  // automatic. y_min must be below y_max and the values (e.g. 99 for an
+  // availability near 100 %); a value below it is drawn at the bottom.
   std::optional<double> y_max;
+  std::optional<double> y_min;
   // Digits after the point in tick labels. Default: 0.
   int y_decimals = 0;
   int width = 960;   // Default: 960.

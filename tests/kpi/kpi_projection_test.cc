@@ -715,5 +715,23 @@ TEST_F(KpiScenarioTest, MergedPartitionRollupsEqualTheRollupOfTheUnion) {
   EXPECT_TRUE(*early == *whole);
 }
 
+// KpiFlow::Add lists its counters by hand: every counter the rollup keeps
+// (SLATE_KPI_COUNTERS, whose names are KpiFlow's) must be among them. The
+// survey counters were once missing, so reports that summed rows showed
+// no survey response at all.
+TEST(KpiFlowTest, AddSumsEveryCounter) {
+  KpiFlow one;
+  int64_t v = 1;
+#define SLATE_SET(name) one.name = v++;
+  SLATE_KPI_COUNTERS(SLATE_SET)
+#undef SLATE_SET
+  KpiFlow sum;
+  sum.Add(one);
+  sum.Add(one);
+#define SLATE_CHECK(name) EXPECT_EQ(sum.name, 2 * one.name) << #name;
+  SLATE_KPI_COUNTERS(SLATE_CHECK)
+#undef SLATE_CHECK
+}
+
 }  // namespace
 }  // namespace slate

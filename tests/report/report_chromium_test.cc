@@ -1,4 +1,5 @@
-// Renders `slate report` output in headless Chromium (Debian's `chromium`,
+// Renders `slate report` output (the KPI report and the service review) in
+// headless Chromium (Debian's `chromium`,
 // installed by ./dev.sh test) and checks that the charts drew: Chromium
 // exits 0, logs no console or JavaScript error, and the DOM after rendering
 // still has the SVG series paths. The screenshot goes to
@@ -58,41 +59,29 @@ std::vector<std::string> PageErrors(const std::string& err) {
   return out;
 }
 
-TEST(ReportChromiumTest, ChartsDrawInHeadlessChromium) {
-  if (access(kChromium, X_OK) != 0) {
-    GTEST_SKIP() << kChromium
-                 << " is not installed (apt-get install chromium; ./dev.sh "
-                    "test installs it): the report was not rendered in a "
-                    "browser";
-  }
-  slate::testing::TempDir tmp;
-  const std::string slate = Runfile("tools/slate");
-  const std::string db = tmp.Sub("db");
-  ProcessResult r =
-      RunProcess({slate, "exec", "--db", db, "--now", "2026-12-31T00:00:00Z",
-                  Runfile("tests/report/dataset.jsonl")},
-                 tmp.Sub("exec"));
-  ASSERT_EQ(r.code, 0) << r;
-  const std::string html_path = tmp.Sub("report.html");
-  r = RunProcess({slate, "report", "--db", db, "--out", html_path, "--now",
-                  "2026-11-21T00:00:00Z", "--bucket", "week"},
-                 tmp.Sub("report"));
-  ASSERT_EQ(r.code, 0) << r;
+// Loads `html_path` in headless Chromium: no page error, `svgs` charts and
+// as many series and bar paths in the rendered DOM as in the file, none
+// saying "No data"; then a screenshot `png_name` (for people, out of the
+// repo).
+void ExpectDrawsInChromium(const slate::testing::TempDir& tmp,
+                           const std::string& html_path, int svgs,
+                           const std::string& png_name) {
   const std::string html = slate::testing::ReadFileOrEmpty(html_path);
   const int series_paths = static_cast<int>(PathData(html, "series").size() +
                                             PathData(html, "bar").size());
   ASSERT_GT(series_paths, 0);
 
   // --dump-dom: the DOM after loading and rendering.
-  std::vector<std::string> args = ChromiumArgs(tmp.Sub("profile-dom"));
+  std::vector<std::string> args =
+      ChromiumArgs(tmp.Sub("profile-dom-" + png_name));
   args.push_back("--dump-dom");
   args.push_back("file://" + html_path);
-  r = RunProcess(args, tmp.Sub("dom"));
+  ProcessResult r = RunProcess(args, tmp.Sub("dom-" + png_name));
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_THAT(PageErrors(r.err), ::testing::IsEmpty()) << r.err;
   const std::string& dom = r.out;
   EXPECT_THAT(dom, HasSubstr("<svg"));
-  EXPECT_EQ(Count(dom, "<svg"), 7) << dom.substr(0, 2000);
+  EXPECT_EQ(Count(dom, "<svg"), svgs) << dom.substr(0, 2000);
   EXPECT_EQ(static_cast<int>(PathData(dom, "series").size() +
                              PathData(dom, "bar").size()),
             series_paths);
@@ -102,20 +91,64 @@ TEST(ReportChromiumTest, ChartsDrawInHeadlessChromium) {
   }
   EXPECT_THAT(dom, ::testing::Not(HasSubstr("No data for this period")));
 
-  // A screenshot, for people; kept out of the repo.
   const char* out_dir = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
   const std::string png =
-      absl::StrCat(out_dir != nullptr ? out_dir : tmp.path(), "/report.png");
-  args = ChromiumArgs(tmp.Sub("profile-shot"));
+      absl::StrCat(out_dir != nullptr ? out_dir : tmp.path(), "/", png_name);
+  args = ChromiumArgs(tmp.Sub("profile-shot-" + png_name));
   args.push_back("--screenshot=" + png);
   args.push_back("--window-size=1280,2000");
   args.push_back("file://" + html_path);
-  r = RunProcess(args, tmp.Sub("shot"));
+  r = RunProcess(args, tmp.Sub("shot-" + png_name));
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_THAT(PageErrors(r.err), ::testing::IsEmpty()) << r.err;
   const std::string image = slate::testing::ReadFileOrEmpty(png);
   ASSERT_GT(image.size(), 1000u);
   EXPECT_EQ(image.substr(1, 3), "PNG");
+}
+
+// `slate exec` of `dataset` (a runfile) at `exec_now` into tmp/db, then
+// `slate report --db tmp/db` with `report_args`.
+void WriteReport(const slate::testing::TempDir& tmp, const std::string& dataset,
+                 const std::string& exec_now,
+                 const std::vector<std::string>& report_args) {
+  const std::string slate = Runfile("tools/slate");
+  const std::string db = tmp.Sub("db");
+  ProcessResult r = RunProcess(
+      {slate, "exec", "--db", db, "--now", exec_now, Runfile(dataset)},
+      tmp.Sub("exec"));
+  ASSERT_EQ(r.code, 0) << r;
+  std::vector<std::string> args = {slate, "report", "--db", db};
+  args.insert(args.end(), report_args.begin(), report_args.end());
+  r = RunProcess(args, tmp.Sub("report"));
+  ASSERT_EQ(r.code, 0) << r;
+}
+
+bool ChromiumMissing() { return access(kChromium, X_OK) != 0; }
+
+constexpr char kMissing[] =
+    " is not installed (apt-get install chromium; ./dev.sh test installs it): "
+    "the report was not rendered in a browser";
+
+TEST(ReportChromiumTest, ChartsDrawInHeadlessChromium) {
+  if (ChromiumMissing()) GTEST_SKIP() << kChromium << kMissing;
+  slate::testing::TempDir tmp;
+  const std::string html_path = tmp.Sub("report.html");
+  ASSERT_NO_FATAL_FAILURE(WriteReport(
+      tmp, "tests/report/dataset.jsonl", "2026-12-31T00:00:00Z",
+      {"--out", html_path, "--now", "2026-11-21T00:00:00Z", "--bucket",
+       "week"}));
+  ExpectDrawsInChromium(tmp, html_path, 8, "report.png");
+}
+
+TEST(ReportChromiumTest, ServiceReviewDrawsInHeadlessChromium) {
+  if (ChromiumMissing()) GTEST_SKIP() << kChromium << kMissing;
+  slate::testing::TempDir tmp;
+  const std::string html_path = tmp.Sub("service.html");
+  ASSERT_NO_FATAL_FAILURE(WriteReport(
+      tmp, "tests/report/service_dataset.jsonl", "2026-12-05T00:00:00Z",
+      {"--out", html_path, "--now", "2026-12-05T00:00:00Z", "--service",
+       "email", "--month", "2026-11"}));
+  ExpectDrawsInChromium(tmp, html_path, 5, "service-review.png");
 }
 
 }  // namespace
