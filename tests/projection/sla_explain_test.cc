@@ -395,5 +395,18 @@ TEST_F(SlaExplainTest, ExplanationsAddUpWithWarningsBeforeTheDeadline) {
   EXPECT_GT(CheckRandomLifecycles(policy, 20261207), 10);
 }
 
+// The same with relative resolution targets (resolved in office-berlin when
+// each cycle starts, re-resolved on a priority change).
+TEST_F(SlaExplainTest, ExplanationsAddUpWithRelativeTargets) {
+  const std::string policy = absl::StrReplaceAll(
+      OfficePolicyJson(),
+      {{R"("resolution":"4h")", R"("resolution":"end of next business day")"},
+       {R"("resolution":"8h")",
+        R"("resolution":"12:00 on business day 2")"}});
+  ASSERT_EQ(policy.find(R"("resolution":"4h")"), std::string::npos);
+  ASSERT_EQ(policy.find(R"("resolution":"8h")"), std::string::npos);
+  CheckRandomLifecycles(policy, 20261208);
+}
+
 }  // namespace
 }  // namespace slate
