@@ -40,6 +40,9 @@ void KpiFlow::Add(const KpiFlow& o) {
       &KpiFlow::group_changes,
       &KpiFlow::first_contact,
       &KpiFlow::reopened_records,
+      &KpiFlow::survey_responses,
+      &KpiFlow::survey_satisfied,
+      &KpiFlow::survey_score_sum,
       &KpiFlow::changes_requested,
       &KpiFlow::changes_emergency,
       &KpiFlow::changes_closed,
@@ -48,6 +51,8 @@ void KpiFlow::Add(const KpiFlow& o) {
       &KpiFlow::changes_failed,
       &KpiFlow::changes_rolled_back,
       &KpiFlow::changes_causing_incidents,
+      &KpiFlow::changes_reviewed,
+      &KpiFlow::changes_reviewed_failed,
   };
   for (int64_t KpiFlow::*c : kCounters) this->*c += o.*c;
   for (int i = 0; i < kKpiAgingClasses; ++i) aging_delta[i] += o.aging_delta[i];
