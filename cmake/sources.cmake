@@ -879,6 +879,17 @@ slate_cc_test(tests_import_servicenow_import_test PATH tests/import/servicenow_i
     tests_testing_temp_dir
 )
 
+# //tests/kpi:change_review_test
+slate_cc_test(tests_kpi_change_review_test PATH tests/kpi/change_review_test SIZE medium
+  SRCS
+    tests/kpi/change_review_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+)
+
 # //tests/kpi:kpi_cli_test
 slate_sh_test(tests_kpi_kpi_cli_test PATH tests/kpi/kpi_cli_test SIZE medium
   SCRIPT tests/kpi/kpi_cli_test.sh

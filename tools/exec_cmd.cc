@@ -13,6 +13,18 @@
 //   minutes ahead of the engine clock, so commands dated in the future (as
 //   scripted examples often are) need it; it also stamps recorded_at and is
 //   the `at` of commands that have none. Default: the wall clock.
+// - `--change-policy FILE`: the change policy the commands run under
+//   (DomainPolicy::change, lib/api/policy.h): a ChangePolicy
+//   (proto/commands.proto) in the protobuf JSON mapping, over the default
+//   one: each top-level field the file sets replaces the default's (a list
+//   as a whole), the others keep DefaultChangePolicy(). E.g. a
+//   post-implementation review before close for high-risk and emergency
+//   changes: {"reviewRequired": {"minRisk": "RISK_HIGH", "types":
+//   ["EMERGENCY"]}}. An unreadable or invalid file is bad usage (exit 2).
+//   Every other DomainPolicy option keeps its default. Default: DomainPolicy()
+//   (nothing required before close but the default review notes). The policy
+//   is decided per command and not stored: give the same file to every run
+//   that should follow it.
 // - FILE, or `-` / nothing for stdin. Blank lines and lines starting with #
 //   are skipped and print nothing.
 // - A result line is {"ok":true,...ExecuteResult fields...} or
@@ -26,7 +38,9 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -36,6 +50,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
+#include "lib/api/policy.h"
+#include "lib/domain/policy.h"
 #include "tools/cli.h"
 
 namespace slate::tools {
@@ -45,6 +61,7 @@ struct ExecFlags {
   std::string db;
   std::string now;
   std::string file;
+  std::string change_policy;
 };
 
 std::string ErrorLine(const absl::Status& s) {
@@ -63,6 +80,23 @@ int RunExec(const ExecFlags& f) {
       return Usage("exec", absl::StrCat("cannot read ", f.file));
     }
     in = &in_file;
+  }
+  DomainPolicy policy;
+  if (!f.change_policy.empty()) {
+    std::ifstream policy_file(f.change_policy);
+    if (!policy_file) {
+      return Usage("exec", absl::StrCat("--change-policy: cannot read ",
+                                        f.change_policy));
+    }
+    std::stringstream text;
+    text << policy_file.rdbuf();
+    absl::StatusOr<ChangePolicy> change =
+        LoadChangePolicyJsonOver(DefaultChangePolicy(), text.str());
+    if (!change.ok()) {
+      return Usage("exec", absl::StrCat("--change-policy ", f.change_policy,
+                                        ": ", change.status().message()));
+    }
+    policy.change = *std::move(change);
   }
   int code = kExitOk;
   OpenedEngine db = OpenEngine("exec", Options(), f.db, now, &code);
@@ -88,7 +122,7 @@ int RunExec(const ExecFlags& f) {
       std::fflush(stdout);
       continue;
     }
-    absl::StatusOr<ExecuteResult> r = db.engine->Execute(command);
+    absl::StatusOr<ExecuteResult> r = db.engine->Execute(command, policy);
     if (!r.ok()) {
       all_ok = false;
       absl::Status s = r.status();
@@ -123,6 +157,11 @@ CommandRun SetUpExecCommand(CLI::App* app) {
                   "run on a simulated clock at TIME (default: the wall clock)")
       ->type_name("TIME")
       ->check(Rfc3339Instant());
+  app->add_option("--change-policy", f->change_policy,
+                  "change policy JSON (ChangePolicy) over the default one, "
+                  "e.g. {\"reviewRequired\": {\"minRisk\": \"RISK_HIGH\"}} "
+                  "(default: the default change policy)")
+      ->type_name("FILE");
   return [f] { return RunExec(*f); };
 }
 

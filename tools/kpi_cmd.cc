@@ -24,10 +24,14 @@
 //   in the database (Engine::LastRecordEventTime), so a historical import
 //   ends where its data ends; the wall clock for a database without one.
 // - `--format table|csv|json` (default table); `--table incidents|
-//   availability|sla|satisfaction|services` prints one table only (default
-//   all; satisfaction, CSAT and response rate per row, and services,
-//   availability, reliability and satisfaction per service, are left out
-//   of the default output of a database without survey responses).
+//   availability|sla|changes|satisfaction|services` prints one table only
+//   (default all; satisfaction, CSAT and response rate per row, and
+//   services, availability, reliability and satisfaction per service, are
+//   left out of the default output of a database without survey responses;
+//   changes, the post-implementation review of closed changes per row:
+//   share reviewed, failed rate with and without review, next to the
+//   overall failed rate, is left out of it when no closed change in the
+//   report was reviewed).
 // Measures and definitions: lib/projection/kpi_projection.h
 // (Engine::FormatKpis).
 // Exit codes: 0 success; 1 the database or a query failed; 2 bad usage or
@@ -72,9 +76,11 @@ int RunKpi(const KpiFlags& f) {
     tables.incidents = f.table == "incidents";
     tables.availability = f.table == "availability";
     tables.sla = f.table == "sla";
+    tables.changes = f.table == "changes";
     tables.satisfaction = f.table == "satisfaction";
     tables.services = f.table == "services";
     tables.hide_satisfaction_without_responses = false;
+    tables.hide_changes_without_reviews = false;
   }
   Options options;
   options.create_if_missing = false;
@@ -121,9 +127,9 @@ CommandRun SetUpKpiCommand(CLI::App* app) {
       ->check(OneOf({"table", "csv", "json"}))
       ->capture_default_str();
   app->add_option("--table", f->table, "print one table only (default: all)")
-      ->type_name("incidents|availability|sla|satisfaction|services")
-      ->check(OneOf(
-          {"incidents", "availability", "sla", "satisfaction", "services"}));
+      ->type_name("incidents|availability|sla|changes|satisfaction|services")
+      ->check(OneOf({"incidents", "availability", "sla", "changes",
+                     "satisfaction", "services"}));
   return [f] { return RunKpi(*f); };
 }
 

@@ -13,7 +13,8 @@
 //
 // - text (default): one "field: value" line per set field; times (fields
 //   ending _us) as RFC 3339 UTC; priority with its level name from the matrix
-//   in force; status in words.
+//   in force; status in words; a sub-record (a change's review) as "name:"
+//   and its fields indented below it.
 // - json: the state message (proto/commands.proto) in the protobuf JSON
 //   mapping, plus "priorityName" for incidents and problems.
 // Exit codes: 0 found; 1 not found or the database failed; 2 bad usage or a
@@ -93,6 +94,13 @@ void PrintFields(const Message& m, const std::string& indent,
     if (absl::EndsWith(name, "_us")) name = name.substr(0, name.size() - 3);
     if (f->name() == "spec") {
       PrintFields(m.GetReflection()->GetMessage(m, f), indent, matrix);
+      continue;
+    }
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+        !f->is_repeated()) {
+      // A sub-record (a change's review): its fields, indented below.
+      std::printf("%s%s:\n", indent.c_str(), name.c_str());
+      PrintFields(m.GetReflection()->GetMessage(m, f), indent + "  ", matrix);
       continue;
     }
     std::string value;

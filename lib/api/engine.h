@@ -221,7 +221,8 @@ class Engine {
   // separated by a blank line; durations in seconds, rates as fractions,
   // absent values empty. JSON: one object {"zone","bucket","by","rows":
   // [...],"availability":[...],"sla":[...]} and, when shown (KpiTables),
-  // "satisfaction":[...] and "services":[...]; absent values omitted.
+  // "changes":[...] (post-implementation review), "satisfaction":[...] and
+  // "services":[...]; absent values omitted.
   // Errors as Kpis.
   virtual absl::StatusOr<std::string> FormatKpis(
       const KpiQuery& query, KpiFormat format,

@@ -51,6 +51,8 @@ void KpiFlow::Add(const KpiFlow& o) {
       &KpiFlow::changes_failed,
       &KpiFlow::changes_rolled_back,
       &KpiFlow::changes_causing_incidents,
+      &KpiFlow::changes_reviewed,
+      &KpiFlow::changes_reviewed_failed,
   };
   for (int64_t KpiFlow::*c : kCounters) this->*c += o.*c;
   for (int i = 0; i < kKpiAgingClasses; ++i) aging_delta[i] += o.aging_delta[i];

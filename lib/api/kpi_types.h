@@ -77,11 +77,17 @@ struct KpiTables {
   // Per service: availability, reliability (failures, MTBF) and
   // satisfaction side by side.
   bool services = true;
+  // Post-implementation review of closed changes per row's dimensions:
+  // share reviewed, failed rate of reviewed and of unreviewed changes.
+  bool changes = true;
   // Leave the satisfaction and services tables out when the report holds
   // no survey response, so a log without surveys prints what it printed
   // before they existed. Default: true; `slate kpi --table satisfaction`
   // or `--table services` sets it to false.
   bool hide_satisfaction_without_responses = true;
+  // Likewise the changes table when no closed change in the report was
+  // reviewed. Default: true; `slate kpi --table changes` sets it to false.
+  bool hide_changes_without_reviews = true;
 };
 
 // --- Results of Engine::Kpis ---------------------------------------------
@@ -143,6 +149,10 @@ struct KpiFlow {
   int64_t changes_failed = 0;
   int64_t changes_rolled_back = 0;
   int64_t changes_causing_incidents = 0;
+  // Closed changes with a post-implementation review, and those of them
+  // closed FAILED or ROLLED_BACK (bucket by close).
+  int64_t changes_reviewed = 0;
+  int64_t changes_reviewed_failed = 0;
   std::array<int64_t, kKpiAgingClasses> aging_delta{};
   KpiDurations response_wall_sketch;
   KpiDurations response_business_sketch;

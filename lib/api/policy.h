@@ -28,7 +28,13 @@ namespace slate {
 //    emergency 1 of {ecab}, emergency high 2 of {ecab}; standard changes
 //    are pre-approved and never enter Authorize;
 //  - only emergency changes may override a blackout (with a reason);
-//  - closing with an outcome other than SUCCESSFUL needs review notes.
+//  - closing with an outcome other than SUCCESSFUL needs review notes;
+//  - no change needs a post-implementation review (ReviewChange) before it
+//    closes: review_required is unset. Set it to require one by risk or
+//    type, e.g. review_required.min_risk = RISK_HIGH and
+//    review_required.types = {EMERGENCY} (proto/commands.proto
+//    ChangeReviewRule); CloseChange on a matching change without a review
+//    is then kFailedPrecondition naming the change and the rule.
 ChangePolicy DefaultChangePolicy();
 
 struct DomainPolicy {
@@ -55,7 +61,9 @@ struct DomainPolicy {
   // Default: true.
   bool require_root_cause_before_fix = true;
 
-  // Change risk scoring, approvals, blackout overrides.
+  // Change risk scoring, approvals, blackout overrides, review notes and
+  // the post-implementation review required before close (none by
+  // default). `slate exec --change-policy FILE` sets it from JSON.
   // Default: DefaultChangePolicy().
   ChangePolicy change = DefaultChangePolicy();
 };

@@ -49,6 +49,39 @@ absl::Status Missing(const ChangeState& s, absl::string_view field) {
       absl::StrCat(What(s), ": field ", field, " is required"));
 }
 
+absl::Status CheckOutcome(const ChangeState& s, ChangeOutcome outcome) {
+  if (outcome == CHANGE_OUTCOME_UNSPECIFIED ||
+      !ChangeOutcome_IsValid(outcome)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(What(s),
+                     ": field outcome must be SUCCESSFUL, "
+                     "SUCCESSFUL_WITH_ISSUES, FAILED or ROLLED_BACK"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Envelope>> Review(const ChangeState& s,
+                                             const ReviewChange& c) {
+  SLATE_RETURN_IF_ERROR(Require(s, "review", {CHANGE_REVIEW, CHANGE_CLOSED}));
+  if (s.has_review()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(What(s), ": already reviewed by ", s.review().reviewer(),
+                     " at ", FormatMicros(s.review().reviewed_at_us()),
+                     " (a change has one post-implementation review)"));
+  }
+  if (c.reviewer().empty()) return Missing(s, "reviewer");
+  SLATE_RETURN_IF_ERROR(CheckOutcome(s, c.outcome()));
+  if (!c.has_objectives_met()) return Missing(s, "objectives_met");
+  std::vector<Envelope> out(1);
+  ChangeReviewed* p = out[0].mutable_change_reviewed();
+  p->set_reviewer(c.reviewer());
+  p->set_outcome(c.outcome());
+  p->set_objectives_met(c.objectives_met());
+  p->set_lessons(c.lessons());
+  *p->mutable_caused_incidents() = s.caused_incidents();
+  return out;
+}
+
 std::string Window(int64_t start_us, int64_t end_us) {
   return absl::StrCat("[", FormatMicros(start_us), ", ", FormatMicros(end_us),
                       ")");
@@ -247,6 +280,7 @@ bool IsChangeCommand(const Command& c, std::string* id) {
                       complete_change_implementation)
     SLATE_CHANGE_CASE(kCloseChange, close_change)
     SLATE_CHANGE_CASE(kCancelChange, cancel_change)
+    SLATE_CHANGE_CASE(kReviewChange, review_change)
 #undef SLATE_CHANGE_CASE
     default:
       return false;
@@ -287,6 +321,25 @@ absl::StatusOr<RiskScore> ScoreChangeRisk(
            : r.score >= policy.moderate_threshold() ? RISK_MODERATE
                                                     : RISK_LOW;
   return r;
+}
+
+std::string ChangeReviewRequirement(const ChangePolicy& policy,
+                                    const ChangeState& change) {
+  if (!policy.has_review_required()) return "";
+  const ChangeReviewRule& rule = policy.review_required();
+  const auto& types = rule.types();
+  if (std::find(types.begin(), types.end(), change.type()) != types.end()) {
+    return absl::StrCat(TypeName(change.type()),
+                        " changes (review_required.types)");
+  }
+  if (rule.min_risk() != CHANGE_RISK_UNSPECIFIED &&
+      change.risk() != CHANGE_RISK_UNSPECIFIED &&
+      change.risk() >= rule.min_risk()) {
+    return absl::StrCat("changes of risk ", ChangeRisk_Name(rule.min_risk()),
+                        " or above (review_required.min_risk; this one is ",
+                        ChangeRisk_Name(change.risk()), ")");
+  }
+  return "";
 }
 
 const ApprovalRule* FindApprovalRule(const ChangePolicy& policy,
@@ -475,13 +528,17 @@ absl::StatusOr<std::vector<Envelope>> DecideChange(const ChangeState& s,
       const CloseChange& c = command.close_change();
       SLATE_RETURN_IF_ERROR(
           Require(s, "close", {CHANGE_REVIEW}, CHANGE_CLOSED));
-      if (c.outcome() == CHANGE_OUTCOME_UNSPECIFIED ||
-          !ChangeOutcome_IsValid(c.outcome())) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(What(s),
-                         ": field outcome must be SUCCESSFUL, "
-                         "SUCCESSFUL_WITH_ISSUES, FAILED or ROLLED_BACK"));
+      if (!s.has_review()) {
+        const std::string rule = ChangeReviewRequirement(policy, s);
+        if (!rule.empty()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              What(s),
+              ": cannot close before its post-implementation review: the "
+              "change policy requires one for ",
+              rule, " (reviewChange first)"));
+        }
       }
+      SLATE_RETURN_IF_ERROR(CheckOutcome(s, c.outcome()));
       if (policy.require_review_notes_unless_successful() &&
           c.outcome() != SUCCESSFUL && c.review_notes().empty()) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -492,6 +549,9 @@ absl::StatusOr<std::vector<Envelope>> DecideChange(const ChangeState& s,
       e.mutable_change_closed()->set_review_notes(c.review_notes());
       return out;
     }
+
+    case Command::kReviewChange:
+      return Review(s, command.review_change());
 
     case Command::kCancelChange:
       SLATE_RETURN_IF_ERROR(Require(
@@ -578,7 +638,27 @@ void EvolveChange(const Envelope& e, ChangeState* s) {
       s->set_outcome(e.change_closed().outcome());
       s->set_review_notes(e.change_closed().review_notes());
       s->set_closed_at_us(e.occurred_at_us());
+      if (s->has_review()) {
+        s->mutable_review()->set_outcome_confirmed(s->review().outcome() ==
+                                                   s->outcome());
+      }
       break;
+    case Envelope::kChangeReviewed: {
+      if (s->has_review()) break;  // The first review stands.
+      const ChangeReviewed& p = e.change_reviewed();
+      ChangeReview* r = s->mutable_review();
+      r->set_reviewed_at_us(e.occurred_at_us());
+      r->set_reviewer(p.reviewer());
+      r->set_outcome(p.outcome());
+      r->set_objectives_met(p.objectives_met());
+      r->set_lessons(p.lessons());
+      *r->mutable_caused_incidents() = p.caused_incidents();
+      r->set_reviewed_in(s->status());
+      if (s->status() == CHANGE_CLOSED) {
+        r->set_outcome_confirmed(p.outcome() == s->outcome());
+      }
+      break;
+    }
     case Envelope::kChangeCancelled:
       s->set_status(CHANGE_CANCELLED);
       s->set_cancel_reason(e.change_cancelled().reason());

@@ -19,6 +19,16 @@
 // again in Scheduled (reschedule). Leaving Authorize for Scheduled needs the
 // approvals the rule asks for.
 //
+// Post-implementation review (ReviewChange -> ChangeReviewed): in Review or
+// Closed, once per change (a second one is kFailedPrecondition naming the
+// first), keeping the state; it records the incidents linked as caused by
+// the change at that moment. Close (Review -> Closed) of a change that
+// ChangePolicy::review_required matches needs the review first
+// (kFailedPrecondition naming the change and the rule it matched; default:
+// no change needs one). ChangeState.review holds the review; its
+// outcome_confirmed is set once the change is Closed (review outcome ==
+// close outcome).
+//
 // Scheduling [start, end) is kFailedPrecondition listing every conflict: a
 // blackout window of a service the change touches, or another change in
 // Scheduled or Implement on a shared configuration item whose window
@@ -80,6 +90,14 @@ absl::StatusOr<RiskScore> ScoreChangeRisk(
 // risk; null when none (standard changes).
 const ApprovalRule* FindApprovalRule(const ChangePolicy& policy,
                                      ChangeType type, ChangeRisk risk);
+
+// Empty when `policy` requires no post-implementation review of `change`
+// before it closes (ChangePolicy.review_required); else the part of the rule
+// it matches, e.g. "emergency changes (review_required.types)" or "changes
+// of risk RISK_MODERATE or above (review_required.min_risk; this one is
+// RISK_HIGH)". A type match is named before a risk match.
+std::string ChangeReviewRequirement(const ChangePolicy& policy,
+                                    const ChangeState& change);
 
 // Empty when the change's approvals satisfy its rule; else what is missing,
 // e.g. "2 more approvals from cab (have 1 of 3)".

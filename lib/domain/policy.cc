@@ -1,10 +1,13 @@
 #include "lib/domain/policy.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/domain/common.h"
 
@@ -62,6 +65,23 @@ absl::Status ValidateChangePolicy(const ChangePolicy& p) {
       }
     }
   }
+  const ChangeReviewRule& review = p.review_required();
+  if (!ChangeRisk_IsValid(review.min_risk())) {
+    return bad("review_required.min_risk has unknown value ",
+               review.min_risk());
+  }
+  std::set<int> types;
+  for (int i = 0; i < review.types_size(); ++i) {
+    const int t = review.types(i);
+    if (t != STANDARD && t != NORMAL && t != EMERGENCY) {
+      return bad("review_required.types[", i,
+                 "] must be STANDARD, NORMAL or EMERGENCY, got ", t);
+    }
+    if (!types.insert(t).second) {
+      return bad("review_required.types[", i, "] ",
+                 ChangeType_Name(static_cast<ChangeType>(t)), " appears twice");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -79,6 +99,43 @@ absl::StatusOr<ChangePolicy> LoadChangePolicyJson(absl::string_view json) {
   absl::Status s = ValidateChangePolicy(p);
   if (!s.ok()) return s;
   return p;
+}
+
+absl::StatusOr<ChangePolicy> LoadChangePolicyJsonOver(const ChangePolicy& base,
+                                                      absl::string_view json) {
+  const std::string text(json.data(), json.size());
+  // The top-level keys the document sets (an object is required).
+  google::protobuf::Struct keys;
+  if (!google::protobuf::util::JsonStringToMessage(text, &keys).ok()) {
+    return absl::InvalidArgumentError(
+        "change policy: not a valid ChangePolicy JSON: not a JSON object");
+  }
+  ChangePolicy given;
+  google::protobuf::util::JsonParseOptions parse;
+  parse.ignore_unknown_fields = false;
+  auto status =
+      google::protobuf::util::JsonStringToMessage(text, &given, parse);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("change policy: not a valid ChangePolicy JSON: ",
+                     std::string(status.message())));
+  }
+  const google::protobuf::Descriptor* d = ChangePolicy::descriptor();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  for (const auto& [key, value] : keys.fields()) {
+    for (int i = 0; i < d->field_count(); ++i) {
+      const google::protobuf::FieldDescriptor* f = d->field(i);
+      if ((f->json_name() == key || f->name() == key) &&
+          std::find(fields.begin(), fields.end(), f) == fields.end()) {
+        fields.push_back(f);  // Once, even if named both ways.
+      }
+    }
+  }
+  ChangePolicy out = base;
+  out.GetReflection()->SwapFields(&out, &given, fields);
+  absl::Status s = ValidateChangePolicy(out);
+  if (!s.ok()) return s;
+  return out;
 }
 
 }  // namespace slate

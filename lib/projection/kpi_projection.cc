@@ -307,6 +307,7 @@ void Builder::Change(const kpi::KpiRecord& r) {
   int64_t closed_at = 0;
   int outcome = 0;
   bool caused = false;
+  bool reviewed = false;
   for (const kpi::KpiEvent& e : r.events()) {
     switch (e.payload()) {
       case Envelope::kChangeRequested: {
@@ -326,6 +327,9 @@ void Builder::Change(const kpi::KpiRecord& r) {
       case Envelope::kChangeIncidentLinked:
         if (e.n() == CAUSED_BY) caused = true;
         break;
+      case Envelope::kChangeReviewed:
+        reviewed = true;
+        break;
       default:
         break;
     }
@@ -338,6 +342,9 @@ void Builder::Change(const kpi::KpiRecord& r) {
   m.changes_failed += outcome == FAILED ? 1 : 0;
   m.changes_rolled_back += outcome == ROLLED_BACK ? 1 : 0;
   m.changes_causing_incidents += caused ? 1 : 0;
+  m.changes_reviewed += reviewed ? 1 : 0;
+  m.changes_reviewed_failed +=
+      reviewed && (outcome == FAILED || outcome == ROLLED_BACK) ? 1 : 0;
 }
 
 // The KPI-relevant part of an incident or change event; nullopt for events
@@ -398,6 +405,8 @@ std::optional<kpi::KpiEvent> ToKpiEvent(const Envelope& e) {
       break;
     case Envelope::kChangeIncidentLinked:
       k.set_n(e.change_incident_linked().relation());
+      break;
+    case Envelope::kChangeReviewed:
       break;
     default:
       return std::nullopt;

@@ -87,6 +87,18 @@
 //   failed rate       = (failed + rolled_back) / closed;
 //   causing incidents = #closed changes with >= 1 ChangeIncidentLinked
 //                       CAUSED_BY (whenever linked) / closed.
+// Post-implementation review (ChangeReviewed; at most one per change, before
+// or after its close; bucket by the close, like `closed`, so reviewed and
+// unreviewed changes are one population split in two):
+//   reviewed          = #closed changes with a ChangeReviewed;
+//   review share      = reviewed / closed;
+//   reviewed_failed   = #reviewed closed changes closed FAILED or
+//                       ROLLED_BACK (the close's outcome, as failed rate);
+//   failed rate, reviewed   = reviewed_failed / reviewed;
+//   failed rate, unreviewed = (failed + rolled_back - reviewed_failed) /
+//                             (closed - reviewed).
+//   A review recorded after the close moves its change from unreviewed to
+//   reviewed in the close's bucket.
 // Availability (per service, bucket [S, E) measured up to min(E, now)):
 //   downtime = |union of the service's priority-1 intervals ∩ [S, E')|
 //   counted in the service's calendar, where a priority-1 interval is a time
@@ -196,8 +208,10 @@ class KpiProjection final : public Projection {
   absl::string_view name() const override { return kName; }
   // 2: placeholder changes are not counted. 3: business time in the
   // services' calendars from the log. 4: survey responses; the service
-  // dimension follows IncidentDetailsUpdated.service.
-  int64_t version() const override { return 4; }
+  // dimension follows IncidentDetailsUpdated.service. 5: changes' post-
+  // implementation reviews (ChangeReviewed; changes_reviewed and
+  // changes_reviewed_failed in the cells).
+  int64_t version() const override { return 5; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
   // Records (with their contribution) and day cells stay decoded between
   // events (at most 4096 records and 16384 cells after a flush). Apply only

@@ -247,6 +247,28 @@ std::vector<Column> ChangeColumns(const KpiRow& r) {
   };
 }
 
+// Post-implementation review of the closed changes (kpi_projection.h):
+// reviewed and unreviewed, each with its failed rate, beside the failed rate
+// of all of them.
+std::vector<Column> ChangeReviewColumns(const KpiRow& r) {
+  const KpiMeasures& m = r.flow;
+  const int64_t failed = m.changes_failed + m.changes_rolled_back;
+  const int64_t unreviewed = m.changes_closed - m.changes_reviewed;
+  const int64_t unreviewed_failed = failed - m.changes_reviewed_failed;
+  return {
+      {"changes_closed", Count(m.changes_closed)},
+      {"reviewed", Count(m.changes_reviewed)},
+      {"review_share", Rate(Ratio(m.changes_reviewed, m.changes_closed))},
+      {"failed_rate", Rate(Ratio(failed, m.changes_closed))},
+      {"reviewed_failed", Count(m.changes_reviewed_failed)},
+      {"reviewed_failed_rate",
+       Rate(Ratio(m.changes_reviewed_failed, m.changes_reviewed))},
+      {"unreviewed", Count(unreviewed)},
+      {"unreviewed_failed", Count(unreviewed_failed)},
+      {"unreviewed_failed_rate", Rate(Ratio(unreviewed_failed, unreviewed))},
+  };
+}
+
 // Satisfaction of a population: `resolved` resolutions and the survey sums
 // at them (kpi_projection.h).
 std::vector<Column> SatisfactionColumns(int64_t resolved, int64_t responses,
@@ -608,6 +630,12 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
       !tables.hide_satisfaction_without_responses || any_response;
   const bool show_satisfaction = tables.satisfaction && shown_if_any;
   const bool show_services = tables.services && shown_if_any;
+  const bool show_changes =
+      tables.changes &&
+      (!tables.hide_changes_without_reviews ||
+       std::any_of(rep.rows.begin(), rep.rows.end(), [](const KpiRow& r) {
+         return r.flow.changes_reviewed != 0;
+       }));
   std::string out;
   if (format == KpiFormat::kTable) {
     std::vector<std::string> by;
@@ -650,6 +678,12 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
               [](const KpiRow& r) { return TimeColumns(r, true); });
       section("Resolution quality (at last resolution)", QualityColumns);
       section("Changes", ChangeColumns);
+    }
+    if (show_changes) {
+      section(
+          "Changes: post-implementation review (closed changes, at close; "
+          "failed = FAILED or ROLLED_BACK)",
+          ChangeReviewColumns);
     }
     if (tables.availability && !rep.availability.empty()) {
       std::vector<std::vector<std::string>> rows;
@@ -743,6 +777,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
     };
     std::vector<std::string> blocks;
     if (tables.incidents) blocks.push_back(row_block(all_columns));
+    if (show_changes) blocks.push_back(row_block(ChangeReviewColumns));
     if (tables.availability) {
       std::string b =
           "bucket,bucket_end,service,agreed,downtime,availability,target\n";
@@ -882,6 +917,10 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
     }
   }
   std::string extra;
+  if (show_changes) {
+    absl::StrAppend(&extra, ",\"changes\":[",
+                    absl::StrJoin(row_objects(ChangeReviewColumns), ","), "]");
+  }
   if (show_satisfaction) {
     absl::StrAppend(&extra, ",\"satisfaction\":[",
                     absl::StrJoin(row_objects(RowSatisfactionColumns), ","),

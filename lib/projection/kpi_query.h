@@ -119,9 +119,11 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup,
 // "-" for an absent mean). CSV: one block per table, each with a header
 // line, blocks separated by a blank line; durations in seconds, rates as
 // fractions, absent values empty. JSON: one object {"zone","bucket","by",
-// "rows":[...],"availability":[...],"sla":[...],"satisfaction":[...],
-// "services":[...]}; absent values omitted. The satisfaction and services
-// tables follow the others (KpiTables says when they are left out).
+// "rows":[...],"availability":[...],"sla":[...],"changes":[...],
+// "satisfaction":[...],"services":[...]}; absent values omitted. The
+// changes table (post-implementation review) follows the incident table in
+// text and CSV; the satisfaction and services tables follow the others
+// (KpiTables says when they are left out).
 std::string FormatKpiReport(const KpiReport& report, KpiFormat format,
                             KpiTables tables = {});
 

@@ -71,7 +71,9 @@ inline constexpr const char* kAgingNames[kAgingClasses] = {
   X(changes_successful_with_issues) \
   X(changes_failed)                 \
   X(changes_rolled_back)            \
-  X(changes_causing_incidents)
+  X(changes_causing_incidents)      \
+  X(changes_reviewed)               \
+  X(changes_reviewed_failed)
 
 // Every sketch of a cell.
 #define SLATE_KPI_SKETCHES(X) \

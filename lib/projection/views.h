@@ -29,8 +29,9 @@ class ViewsProjection final : public Projection {
   explicit ViewsProjection(size_t cached_records = 4096);
   ~ViewsProjection() override;
   absl::string_view name() const override { return kName; }
-  // 2: IncidentDetailsUpdated updates the incident's details.
-  int64_t version() const override { return 2; }
+  // 2: IncidentDetailsUpdated updates the incident's details. 3: a
+  // change's state holds its post-implementation review (ChangeReviewed).
+  int64_t version() const override { return 3; }
   // Evolves the record's state message in memory; Flush serializes the
   // changed ones.
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;

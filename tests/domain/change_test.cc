@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "lib/domain/policy.h"
 #include "lib/domain/service.h"
 #include "tests/domain/domain_test_util.h"
 
@@ -115,6 +116,12 @@ TEST_F(ChangeTest, EveryTypeStateCommandTripleFollowsTheTable) {
       {"cancel",
        {absl::StrCat(R"({"cancelChange": {)", id, "}}"),
         all({"New", "Assess", "Authorize", "Scheduled"}), "Cancelled"}},
+      // The post-implementation review keeps the state.
+      {"review",
+       {absl::StrCat(R"({"reviewChange": {)", id,
+                     R"(, "reviewer": "r", "outcome": "SUCCESSFUL", )"
+                     R"("objectivesMet": true}})"),
+        all({"Review", "Closed"}), ""}},
   };
   int checked = 0;
   for (const std::string type : {"STANDARD", "NORMAL", "EMERGENCY"}) {
@@ -186,7 +193,7 @@ TEST_F(ChangeTest, EveryTypeStateCommandTripleFollowsTheTable) {
       }
     }
   }
-  EXPECT_EQ(checked, 10 * (6 + 9 + 8));
+  EXPECT_EQ(checked, 11 * (6 + 9 + 8));
 }
 
 // The oracle for risk: every impact and every subset of the default answers.
@@ -453,6 +460,350 @@ TEST_F(ChangeTest, IncidentsLinkedAsCausedOrFixed) {
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
+}
+
+// --- Post-implementation review ---------------------------------------------
+
+class ChangeReviewTest : public ChangeTest {
+ protected:
+  // A change of `type` through to Review (approved by the rule's roles).
+  ChangeState Implemented(const std::string& id, const std::string& type,
+                          const std::string& extra = "") {
+    ChangeState s = Requested(id, type, extra);
+    const std::string cid = absl::StrCat(R"("changeId": ")", id, "\"");
+    if (type == "NORMAL") {
+      Do(&s, absl::StrCat(R"({"startChangeAssessment": {)", cid, "}}"), T(1));
+    }
+    if (type != "STANDARD") {
+      Do(&s, absl::StrCat(R"({"requestChangeAuthorization": {)", cid, "}}"),
+         T(2));
+      const ApprovalRule* rule =
+          FindApprovalRule(policy_.change, s.type(), s.risk());
+      for (int i = 0; rule != nullptr && i < rule->quorum(); ++i) {
+        Do(&s,
+           absl::StrCat(R"({"approveChange": {)", cid, R"(, "approver": "a)", i,
+                        R"(", "role": ")", rule->roles(0), "\"}}"),
+           T(3));
+      }
+    }
+    Do(&s, Schedule(id, 60, 120), T(4));
+    Do(&s, absl::StrCat(R"({"startChangeImplementation": {)", cid, "}}"),
+       T(60));
+    Do(&s, absl::StrCat(R"({"completeChangeImplementation": {)", cid, "}}"),
+       T(90));
+    EXPECT_EQ(s.status(), CHANGE_REVIEW);
+    return s;
+  }
+  static std::string ReviewJson(const std::string& id,
+                                const std::string& outcome,
+                                const std::string& objectives = "true") {
+    return absl::StrCat(R"({"reviewChange": {"changeId": ")", id,
+                        R"(", "reviewer": "pat", "outcome": ")", outcome,
+                        R"(", "objectivesMet": )", objectives,
+                        R"(, "lessons": "test the backout"}})");
+  }
+  static std::string CloseJson(const std::string& id,
+                               const std::string& outcome) {
+    return absl::StrCat(R"({"closeChange": {"changeId": ")", id,
+                        R"(", "outcome": ")", outcome,
+                        R"(", "reviewNotes": "n"}})");
+  }
+};
+
+TEST_F(ChangeReviewTest, ReviewRecordsFindingsAndTheIncidentsCausedSoFar) {
+  ChangeState s = Implemented("CHG1", "STANDARD");
+  for (auto [inc, rel] :
+       {std::pair<const char*, ChangeLinkRelation>{"INC1", CAUSED_BY},
+        {"INC2", FIXED_BY},
+        {"INC3", CAUSED_BY}}) {
+    auto e = DecideChangeIncidentLink(s, inc, rel);
+    ASSERT_TRUE(e.ok());
+    Fold({*e}, T(95), &s, EvolveChange);
+  }
+  auto events =
+      DecideChange(s, Cmd(ReviewJson("CHG1", "FAILED", "false")), Ctx(T(100)));
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  const ChangeReviewed& p = (*events)[0].change_reviewed();
+  EXPECT_EQ(p.reviewer(), "pat");
+  EXPECT_EQ(p.outcome(), FAILED);
+  EXPECT_FALSE(p.objectives_met());
+  EXPECT_EQ(p.lessons(), "test the backout");
+  ASSERT_EQ(p.caused_incidents_size(), 2);  // Caused by, not fixed by.
+  EXPECT_EQ(p.caused_incidents(0), "INC1");
+  EXPECT_EQ(p.caused_incidents(1), "INC3");
+  Fold(*events, T(100), &s, EvolveChange);
+  EXPECT_EQ(s.status(), CHANGE_REVIEW);  // The review keeps the state.
+  ASSERT_TRUE(s.has_review());
+  EXPECT_EQ(s.review().reviewed_at_us(), absl::ToUnixMicros(T(100)));
+  EXPECT_EQ(s.review().reviewed_in(), CHANGE_REVIEW);
+  EXPECT_TRUE(s.review().has_objectives_met());
+  EXPECT_FALSE(s.review().objectives_met());
+  EXPECT_FALSE(s.review().has_outcome_confirmed());  // Not closed yet.
+  // A later link is the change's, not the review's.
+  auto later = DecideChangeIncidentLink(s, "INC4", CAUSED_BY);
+  ASSERT_TRUE(later.ok());
+  Fold({*later}, T(101), &s, EvolveChange);
+  EXPECT_EQ(s.caused_incidents_size(), 3);
+  EXPECT_EQ(s.review().caused_incidents_size(), 2);
+  // The close with the outcome the review found confirms it.
+  Do(&s, CloseJson("CHG1", "FAILED"), T(110));
+  EXPECT_EQ(s.status(), CHANGE_CLOSED);
+  ASSERT_TRUE(s.review().has_outcome_confirmed());
+  EXPECT_TRUE(s.review().outcome_confirmed());
+}
+
+TEST_F(ChangeReviewTest, AReviewThatDoesNotConfirmTheOutcomeIsRecordedAsIs) {
+  // Closed SUCCESSFUL, reviewed afterwards: the review finds it failed.
+  ChangeState closed = Implemented("CHG1", "STANDARD");
+  Do(&closed, CloseJson("CHG1", "SUCCESSFUL"), T(100));
+  Do(&closed, ReviewJson("CHG1", "FAILED"), T(200));
+  EXPECT_EQ(closed.status(), CHANGE_CLOSED);
+  EXPECT_EQ(closed.outcome(), SUCCESSFUL);  // The close's, never rewritten.
+  EXPECT_EQ(closed.review().outcome(), FAILED);
+  EXPECT_EQ(closed.review().reviewed_in(), CHANGE_CLOSED);
+  ASSERT_TRUE(closed.review().has_outcome_confirmed());
+  EXPECT_FALSE(closed.review().outcome_confirmed());
+  // Reviewed first, closed with another outcome: not confirmed either.
+  ChangeState first = Implemented("CHG2", "STANDARD");
+  Do(&first, ReviewJson("CHG2", "SUCCESSFUL"), T(100));
+  Do(&first, CloseJson("CHG2", "SUCCESSFUL_WITH_ISSUES"), T(110));
+  ASSERT_TRUE(first.review().has_outcome_confirmed());
+  EXPECT_FALSE(first.review().outcome_confirmed());
+  // A closed change reviewed with its own outcome: confirmed.
+  ChangeState same = Implemented("CHG3", "STANDARD");
+  Do(&same, CloseJson("CHG3", "ROLLED_BACK"), T(100));
+  Do(&same, ReviewJson("CHG3", "ROLLED_BACK"), T(200));
+  EXPECT_TRUE(same.review().outcome_confirmed());
+}
+
+TEST_F(ChangeReviewTest, OneReviewPerChange) {
+  ChangeState s = Implemented("CHG1", "STANDARD");
+  Do(&s, ReviewJson("CHG1", "SUCCESSFUL"), T(100));
+  const ChangeState once = s;
+  for (int closed = 0; closed < 2; ++closed) {
+    absl::Status again = Try(s, ReviewJson("CHG1", "FAILED"));
+    EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition) << again;
+    EXPECT_NE(again.message().find("change CHG1: already reviewed by pat at "
+                                   "2026-11-02T10:40:00Z"),
+              std::string::npos)
+        << again;
+    if (closed == 0) Do(&s, CloseJson("CHG1", "SUCCESSFUL"), T(110));
+  }
+  // A second ChangeReviewed in a log (not written by DecideChange): the
+  // first review stands.
+  Envelope dup;
+  dup.mutable_change_reviewed()->set_reviewer("other");
+  dup.mutable_change_reviewed()->set_outcome(FAILED);
+  ChangeState folded = once;
+  Fold({dup}, T(105), &folded, EvolveChange);
+  EXPECT_EQ(folded.review().reviewer(), "pat");
+  EXPECT_EQ(folded.review().outcome(), SUCCESSFUL);
+  EXPECT_EQ(folded.version(), once.version() + 1);
+}
+
+TEST_F(ChangeReviewTest, RefusedBeforeImplementationAndOnCancelledChanges) {
+  ChangeState cancelled = Requested("CHG1", "NORMAL");
+  Do(&cancelled, R"({"cancelChange": {"changeId": "CHG1"}})", T(1));
+  absl::Status st = Try(cancelled, ReviewJson("CHG1", "SUCCESSFUL"));
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(),
+            "change CHG1: cannot review (normal change): Cancelled -> "
+            "Cancelled is not allowed");
+  ChangeState implementing = Requested("CHG2", "STANDARD");
+  Do(&implementing, Schedule("CHG2", 60, 120), T(1));
+  Do(&implementing, R"({"startChangeImplementation": {"changeId": "CHG2"}})",
+     T(2));
+  EXPECT_EQ(Try(implementing, ReviewJson("CHG2", "SUCCESSFUL")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      Try(NewChangeState("CHG3"), ReviewJson("CHG3", "SUCCESSFUL")).code(),
+      absl::StatusCode::kNotFound);
+}
+
+TEST_F(ChangeReviewTest, ReviewValidatesItsFields) {
+  const ChangeState s = Implemented("CHG1", "STANDARD");
+  struct Case {
+    const char* json;
+    const char* field;
+  };
+  for (
+      const Case& c : {
+          Case{
+              R"({"reviewChange": {"changeId": "CHG1", "outcome": "SUCCESSFUL", "objectivesMet": true}})",
+              "reviewer"},
+          Case{
+              R"({"reviewChange": {"changeId": "CHG1", "reviewer": "p", "objectivesMet": true}})",
+              "outcome"},
+          Case{
+              R"({"reviewChange": {"changeId": "CHG1", "reviewer": "p", "outcome": "FAILED"}})",
+              "objectives_met"},
+      }) {
+    absl::Status st = Try(s, c.json);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << c.json;
+    EXPECT_NE(st.message().find(absl::StrCat("field ", c.field)),
+              std::string::npos)
+        << st;
+  }
+  Command unknown = Cmd(ReviewJson("CHG1", "FAILED"));
+  unknown.mutable_review_change()->set_outcome(static_cast<ChangeOutcome>(9));
+  EXPECT_EQ(DecideChange(s, unknown, Ctx(T(100))).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // objectivesMet false is an answer, not a missing field.
+  EXPECT_TRUE(Try(s, ReviewJson("CHG1", "FAILED", "false")).ok());
+}
+
+TEST_F(ChangeReviewTest, NotRequiredBeforeCloseByDefault) {
+  EXPECT_FALSE(DefaultChangePolicy().has_review_required());
+  // Every type, low and high risk: closes without a review.
+  for (const std::string type : {"STANDARD", "NORMAL", "EMERGENCY"}) {
+    for (
+        const std::string& extra :
+        {std::string(),
+         std::string(
+             R"(, "riskAnswers": {"untested": true, "no_backout_plan": true})")}) {
+      ChangeState s = Implemented("CHG1", type, extra);
+      EXPECT_EQ(ChangeReviewRequirement(policy_.change, s), "");
+      EXPECT_TRUE(Try(s, CloseJson("CHG1", "SUCCESSFUL")).ok())
+          << type << " " << ChangeRisk_Name(s.risk());
+    }
+  }
+}
+
+TEST_F(ChangeReviewTest, RequiredBeforeCloseByRisk) {
+  policy_.change.mutable_review_required()->set_min_risk(RISK_MODERATE);
+  // Impact 3 + untested + no backout plan = 5: high.
+  ChangeState high = Implemented(
+      "CHG1", "NORMAL",
+      R"(, "riskAnswers": {"untested": true, "no_backout_plan": true})");
+  ASSERT_EQ(high.risk(), RISK_HIGH);
+  absl::Status st = Try(high, CloseJson("CHG1", "SUCCESSFUL"));
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(),
+            "change CHG1: cannot close before its post-implementation "
+            "review: the change policy requires one for changes of risk "
+            "RISK_MODERATE or above (review_required.min_risk; this one is "
+            "RISK_HIGH) (reviewChange first)");
+  // The review lifts it.
+  Do(&high, ReviewJson("CHG1", "SUCCESSFUL"), T(100));
+  EXPECT_TRUE(Try(high, CloseJson("CHG1", "SUCCESSFUL")).ok());
+  // At the threshold: required; below: not.
+  ChangeState moderate = Implemented(
+      "CHG2", "NORMAL", R"(, "riskAnswers": {"no_backout_plan": true})");
+  ASSERT_EQ(moderate.risk(), RISK_MODERATE);
+  EXPECT_EQ(Try(moderate, CloseJson("CHG2", "SUCCESSFUL")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  ChangeState low = Implemented("CHG3", "NORMAL");
+  ASSERT_EQ(low.risk(), RISK_LOW);
+  EXPECT_TRUE(Try(low, CloseJson("CHG3", "SUCCESSFUL")).ok());
+}
+
+TEST_F(ChangeReviewTest, RequiredBeforeCloseByType) {
+  policy_.change.mutable_review_required()->add_types(EMERGENCY);
+  ChangeState emergency = Implemented("CHG1", "EMERGENCY");
+  ASSERT_EQ(emergency.risk(), RISK_LOW);
+  absl::Status st = Try(emergency, CloseJson("CHG1", "SUCCESSFUL"));
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(st.message(),
+            "change CHG1: cannot close before its post-implementation "
+            "review: the change policy requires one for emergency changes "
+            "(review_required.types) (reviewChange first)");
+  for (const std::string type : {"STANDARD", "NORMAL"}) {
+    ChangeState other = Implemented("CHG2", type);
+    EXPECT_TRUE(Try(other, CloseJson("CHG2", "SUCCESSFUL")).ok()) << type;
+  }
+  // A close refused for want of a review appends nothing and keeps the
+  // change in Review; review, then close.
+  Do(&emergency, ReviewJson("CHG1", "SUCCESSFUL"), T(100));
+  Do(&emergency, CloseJson("CHG1", "SUCCESSFUL"), T(110));
+  EXPECT_EQ(emergency.status(), CHANGE_CLOSED);
+}
+
+// Exhaustive over the rule's parts and the change's type and risk, against
+// the rule as the policy states it.
+TEST_F(ChangeReviewTest, RequirementMatchesTheRuleForEveryTypeAndRisk) {
+  const std::vector<ChangeType> types = {STANDARD, NORMAL, EMERGENCY};
+  const std::vector<ChangeRisk> risks = {CHANGE_RISK_UNSPECIFIED, RISK_LOW,
+                                         RISK_MODERATE, RISK_HIGH};
+  int cases = 0;
+  for (ChangeRisk min_risk : risks) {
+    for (int mask = 0; mask < 8; ++mask) {
+      ChangePolicy policy = DefaultChangePolicy();
+      ChangeReviewRule* rule = policy.mutable_review_required();
+      rule->set_min_risk(min_risk);
+      for (int i = 0; i < 3; ++i) {
+        if ((mask >> i) & 1) rule->add_types(types[i]);
+      }
+      ASSERT_TRUE(ValidateChangePolicy(policy).ok());
+      for (int ti = 0; ti < 3; ++ti) {
+        for (ChangeRisk risk : risks) {
+          ChangeState c = NewChangeState("CHG1");
+          c.set_type(types[ti]);
+          c.set_risk(risk);
+          const bool by_type = (mask >> ti) & 1;
+          const bool by_risk =
+              min_risk != CHANGE_RISK_UNSPECIFIED &&
+              risk != CHANGE_RISK_UNSPECIFIED &&
+              static_cast<int>(risk) >= static_cast<int>(min_risk);
+          const std::string got = ChangeReviewRequirement(policy, c);
+          EXPECT_EQ(!got.empty(), by_type || by_risk)
+              << ChangeRisk_Name(min_risk) << " mask " << mask << " "
+              << ChangeType_Name(types[ti]) << " " << ChangeRisk_Name(risk);
+          if (by_type) {
+            EXPECT_NE(got.find("review_required.types"), std::string::npos);
+          } else if (by_risk) {
+            EXPECT_NE(got.find("review_required.min_risk"), std::string::npos);
+          }
+          ++cases;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cases, 4 * 8 * 3 * 4);
+}
+
+TEST(ChangeReviewPolicyTest, TheRuleIsValidatedAndLoadsOverTheDefaults) {
+  ChangePolicy p = DefaultChangePolicy();
+  p.mutable_review_required()->add_types(CHANGE_TYPE_UNSPECIFIED);
+  EXPECT_EQ(ValidateChangePolicy(p).code(), absl::StatusCode::kInvalidArgument);
+  p = DefaultChangePolicy();
+  p.mutable_review_required()->add_types(EMERGENCY);
+  p.mutable_review_required()->add_types(EMERGENCY);
+  absl::Status twice = ValidateChangePolicy(p);
+  EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(twice.message().find("review_required.types[1]"), std::string::npos)
+      << twice;
+  p = DefaultChangePolicy();
+  p.mutable_review_required()->set_min_risk(static_cast<ChangeRisk>(7));
+  EXPECT_EQ(ValidateChangePolicy(p).code(), absl::StatusCode::kInvalidArgument);
+
+  // Over the defaults: only the fields named change.
+  auto over = LoadChangePolicyJsonOver(
+      DefaultChangePolicy(),
+      R"({"reviewRequired": {"minRisk": "RISK_HIGH", "types": ["EMERGENCY"]}})");
+  ASSERT_TRUE(over.ok()) << over.status();
+  ChangePolicy expected = DefaultChangePolicy();
+  expected.mutable_review_required()->set_min_risk(RISK_HIGH);
+  expected.mutable_review_required()->add_types(EMERGENCY);
+  EXPECT_EQ(over->DebugString(), expected.DebugString());
+  // A field set to its zero value replaces the default's too; proto names
+  // work as well as JSON names.
+  over = LoadChangePolicyJsonOver(
+      DefaultChangePolicy(),
+      R"({"require_review_notes_unless_successful": false, "blackoutOverrideTypes": []})");
+  ASSERT_TRUE(over.ok()) << over.status();
+  EXPECT_FALSE(over->require_review_notes_unless_successful());
+  EXPECT_EQ(over->blackout_override_types_size(), 0);
+  EXPECT_EQ(over->approval_rules_size(),
+            DefaultChangePolicy().approval_rules_size());
+  for (const char* bad : {R"({"reviewRequired": {"types": ["NOPE"]}})",
+                          R"({"impactPoints": [1, 1]})", R"({"unknown": 1})",
+                          R"([1, 2])", "not json"}) {
+    EXPECT_EQ(
+        LoadChangePolicyJsonOver(DefaultChangePolicy(), bad).status().code(),
+        absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
 }
 
 }  // namespace

@@ -352,5 +352,102 @@ TEST_F(RecurringProblemTest, AtomicAppendWritesEveryStreamOrNone) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Post-implementation review through Engine::Execute on the real log: the
+// review-before-close rule of the DomainPolicy passed, the caused incidents
+// read from the change's links, once only, a refused command writes nothing,
+// and the views and KPI projections agree with a fresh fold.
+TEST_F(EngineExecuteTest, ChangeReviewUnderAReviewRequiringPolicy) {
+  DomainPolicy strict;
+  strict.change.mutable_review_required()->add_types(EMERGENCY);
+  auto run = [this, &strict](const std::string& json) {
+    return engine_->Execute(Cmd(json), strict);
+  };
+  ASSERT_TRUE(
+      run(R"({"defineService":{"serviceId":"crm","name":"CRM"}})").ok());
+  for (
+      const char* c : {
+          R"({"requestChange":{"changeId":"CHG1","at":"2026-11-27T08:00:00Z","type":"EMERGENCY","serviceIds":["crm"],"configurationItems":["db1"],"impact":2}})",
+          R"({"requestChangeAuthorization":{"changeId":"CHG1","at":"2026-11-27T08:01:00Z"}})",
+          R"({"approveChange":{"changeId":"CHG1","at":"2026-11-27T08:02:00Z","approver":"dana","role":"ecab"}})",
+          R"({"scheduleChange":{"changeId":"CHG1","at":"2026-11-27T08:03:00Z","start":"2026-11-27T09:00:00Z","end":"2026-11-27T10:00:00Z"}})",
+          R"({"startChangeImplementation":{"changeId":"CHG1","at":"2026-11-27T09:00:00Z"}})",
+          R"({"completeChangeImplementation":{"changeId":"CHG1","at":"2026-11-27T09:30:00Z"}})",
+          R"({"openIncident":{"incidentId":"INC1","at":"2026-11-27T10:00:00Z","serviceId":"crm","impact":2,"urgency":2}})",
+          R"({"linkIncidentToChange":{"incidentId":"INC1","at":"2026-11-27T10:05:00Z","changeId":"CHG1","relation":"CAUSED_BY"}})",
+          R"({"requestChange":{"changeId":"CHG2","at":"2026-11-27T08:00:00Z","type":"STANDARD","serviceIds":["crm"],"impact":3}})",
+          R"({"cancelChange":{"changeId":"CHG2","at":"2026-11-27T08:10:00Z"}})",
+      }) {
+    auto r = run(c);
+    ASSERT_TRUE(r.ok()) << c << ": " << r.status();
+  }
+  const std::string close =
+      R"({"closeChange":{"changeId":"CHG1","at":"2026-11-27T12:00:00Z","outcome":"ROLLED_BACK","reviewNotes":"lock storm"}})";
+  const std::string before = Snapshot();
+  auto refused = run(close);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("change CHG1: cannot close"),
+            std::string::npos)
+      << refused.status();
+  EXPECT_NE(refused.status().message().find("review_required.types"),
+            std::string::npos)
+      << refused.status();
+  // Nor on a cancelled change, nor twice.
+  auto cancelled = run(
+      R"({"reviewChange":{"changeId":"CHG2","reviewer":"pat","outcome":"SUCCESSFUL","objectivesMet":true}})");
+  EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Snapshot(), before);
+
+  auto reviewed = run(
+      R"({"reviewChange":{"changeId":"CHG1","at":"2026-11-27T11:00:00Z","reviewer":"pat","outcome":"ROLLED_BACK","objectivesMet":false,"lessons":"stage the lock test"}})");
+  ASSERT_TRUE(reviewed.ok()) << reviewed.status();
+  ASSERT_TRUE(reviewed->change().has_review());
+  EXPECT_EQ(reviewed->change().status(), CHANGE_REVIEW);
+  ASSERT_EQ(reviewed->change().review().caused_incidents_size(), 1);
+  EXPECT_EQ(reviewed->change().review().caused_incidents(0), "INC1");
+  auto events = engine_->ReadStream("change/CHG1", 0, 100);
+  ASSERT_TRUE(events.ok());
+  ASSERT_TRUE(events->back().has_change_reviewed());
+  EXPECT_EQ(events->back().change_reviewed().caused_incidents(0), "INC1");
+  EXPECT_EQ(events->back().occurred_at_us(),
+            absl::ToUnixMicros(Parse("2026-11-27T11:00:00Z")));
+  const std::string reviewed_log = Snapshot();
+  auto twice = run(
+      R"({"reviewChange":{"changeId":"CHG1","reviewer":"sam","outcome":"SUCCESSFUL","objectivesMet":true}})");
+  EXPECT_EQ(twice.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(twice.status().message().find("already reviewed by pat"),
+            std::string::npos)
+      << twice.status();
+  EXPECT_EQ(Snapshot(), reviewed_log);
+
+  auto closed = run(close);
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  auto loaded = engine_->LoadAggregate("change", "CHG1");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->change().status(), CHANGE_CLOSED);
+  EXPECT_TRUE(loaded->change().review().outcome_confirmed());
+  // The same command again is a replay, not a second review.
+  auto replay = run(
+      R"({"reviewChange":{"changeId":"CHG1","at":"2026-11-27T11:00:00Z","reviewer":"pat","outcome":"ROLLED_BACK","objectivesMet":false,"lessons":"stage the lock test"}})");
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->idempotent_replay());
+
+  // KPIs: one closed change, reviewed and rolled back.
+  ASSERT_TRUE(engine_->WaitForProjections(engine_->NextPosition()).ok());
+  KpiQuery q;
+  q.bucket = KpiBucket::kAll;
+  q.from = Parse("2026-11-27T00:00:00Z");
+  q.to = q.now = Parse("2026-11-28T00:00:00Z");
+  auto kpis = engine_->Kpis({q});
+  ASSERT_TRUE(kpis.ok()) << kpis.status();
+  ASSERT_EQ((*kpis)[0].rows.size(), 1u);
+  const KpiFlow& f = (*kpis)[0].rows[0].flow;
+  EXPECT_EQ(f.changes_closed, 1);
+  EXPECT_EQ(f.changes_reviewed, 1);
+  EXPECT_EQ(f.changes_reviewed_failed, 1);
+  VerifyReport report;
+  ASSERT_TRUE(engine_->Verify(&report).ok());
+  EXPECT_TRUE(report.ok()) << report.problems[0];
+}
+
 }  // namespace
 }  // namespace slate

@@ -15,11 +15,14 @@ expect_contains() {  # what haystack needle
   case "$2" in *"$3"*) ;; *) fail "$1: expected to contain [$3], got: $2" ;; esac
 }
 
-for name in incident problem change service sla satisfaction; do
+for name in incident problem change change_review service sla satisfaction; do
   file="$EXAMPLES/$name.jsonl"
   db="$TMP/$name"
+  # A NAME.policy.json beside the script is its change policy.
+  policy=()
+  [ -f "$EXAMPLES/$name.policy.json" ] && policy=(--change-policy "$EXAMPLES/$name.policy.json")
   commands=$(grep -cvE '^\s*(#|$)' "$file")
-  out=$("$SLATE" exec --db "$db" --now "$NOW" "$file")
+  out=$("$SLATE" exec --db "$db" --now "$NOW" "${policy[@]}" "$file")
   rc=$?
   [ "$rc" = 0 ] || fail "$name: exit code $rc"
   lines=$(printf '%s\n' "$out" | grep -c .)
@@ -27,7 +30,7 @@ for name in incident problem change service sla satisfaction; do
   [ "$lines" = "$commands" ] || fail "$name: $lines result lines for $commands commands"
   [ "$oks" = "$commands" ] || fail "$name: $oks of $commands ok: $(printf '%s\n' "$out" | grep -v '"ok":true')"
   # Executing the same file again appends nothing: every line is a replay.
-  again=$("$SLATE" exec --db "$db" --now "$NOW" "$file")
+  again=$("$SLATE" exec --db "$db" --now "$NOW" "${policy[@]}" "$file")
   replays=$(printf '%s\n' "$again" | grep -c '"idempotentReplay":true')
   [ "$replays" = "$commands" ] || fail "$name: $replays of $commands replayed on re-run"
   echo "ok: $name ($commands commands)"
@@ -77,6 +80,50 @@ expect_contains "CHG2" "$s" "state: Scheduled"
 expect_contains "CHG2" "$s" "overridden_conflicts: change CHG1 on configuration item db1"
 s=$(show change CHG3 --db "$TMP/change")
 expect_contains "CHG3" "$s" "blackout quarter-end of service crm"
+
+# Post-implementation reviews (change_review.jsonl, under its policy: high
+# risk and emergency changes need one before close).
+db="$TMP/change_review"
+pol=(--change-policy "$EXAMPLES/change_review.policy.json")
+s=$(show change CHG50 --db "$db")
+expect_contains "CHG50" "$s" "state: Closed"
+expect_contains "CHG50" "$s" "caused_incidents: INC50, INC51"
+expect_contains "CHG50" "$s" "  review:
+    reviewed_at: 2026-11-25T15:00:00Z
+    reviewer: cab-chair
+    outcome: ROLLED_BACK
+    outcome_confirmed: true
+    objectives_met: false"
+expect_contains "CHG50 review's incidents" "$s" "    caused_incidents: INC50
+    reviewed_in: CHANGE_REVIEW"
+s=$(show change CHG52 --db "$db")
+expect_contains "CHG52" "$s" "outcome: SUCCESSFUL
+"
+expect_contains "CHG52" "$s" "    outcome: SUCCESSFUL_WITH_ISSUES
+    outcome_confirmed: false"
+j=$(show change CHG52 --db "$db" --format json)
+expect_contains "CHG52 json" "$j" '"review":{"reviewedAtUs":'
+k=$("$SLATE" kpi --db "$db" --bucket all --table changes --format csv)
+expect_contains "kpi changes" "$k" "2026-11-23,2026-11-28,4,3,0.7500,0.5000,1,0.3333,1,1,1.0000"
+k=$("$SLATE" kpi --db "$db" --bucket all)
+expect_contains "kpi default shows the review" "$k" "Changes: post-implementation review"
+k=$("$SLATE" kpi --db "$TMP/change" --bucket all)
+case "$k" in *post-implementation*) fail "kpi: review table without reviews: $k" ;; esac
+again=$(echo '{"reviewChange":{"changeId":"CHG50","reviewer":"x","outcome":"SUCCESSFUL","objectivesMet":true}}' | "$SLATE" exec --db "$db" --now "$NOW" "${pol[@]}")
+expect_contains "second review" "$again" '{"ok":false,"code":"FAILED_PRECONDITION","message":"change CHG50: already reviewed by cab-chair at 2026-11-25T15:00:00Z'
+r=$(echo '{"reviewChange":{"changeId":"CHG55","reviewer":"x","outcome":"SUCCESSFUL","objectivesMet":true}}' | "$SLATE" exec --db "$db" --now "$NOW" "${pol[@]}")
+expect_contains "cancelled review" "$r" '"code":"FAILED_PRECONDITION","message":"change CHG55: cannot review (normal change): Cancelled -> Cancelled is not allowed"'
+close54='{"closeChange":{"changeId":"CHG54","at":"2026-11-27T15:00:00Z","outcome":"SUCCESSFUL"}}'
+r=$(echo "$close54" | "$SLATE" exec --db "$db" --now "$NOW" "${pol[@]}")
+[ $? = 1 ] || fail "close without review: exit code not 1"
+expect_contains "close without review" "$r" '"code":"FAILED_PRECONDITION","message":"change CHG54: cannot close before its post-implementation review: the change policy requires one for emergency changes (review_required.types) (reviewChange first)"'
+expect_contains "CHG54 still in Review" "$(show change CHG54 --db "$db")" "state: Review"
+bad=$(echo "$close54" | "$SLATE" exec --db "$db" --now "$NOW" --change-policy "$EXAMPLES/change.jsonl" 2>&1)
+[ $? = 2 ] || fail "bad --change-policy: exit code not 2"
+expect_contains "bad --change-policy" "$bad" "--change-policy"
+# Without the policy (the default): no review needed.
+r=$(echo "$close54" | "$SLATE" exec --db "$db" --now "$NOW")
+expect_contains "close under the default policy" "$r" '"ok":true'
 
 s=$(show service hr-portal --db "$TMP/service")
 expect_contains "hr-portal" "$s" "owner: people-tech"

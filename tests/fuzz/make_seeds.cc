@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
   slate::InMemoryEventStore store(&clock);
   slate::CommandExecutor exec(&store, &clock);
   int commands = 0;
-  for (const char* name : {"service", "incident", "problem", "change"}) {
+  for (const char* name :
+       {"service", "incident", "problem", "change", "change_review"}) {
     const std::string text =
         Read(examples / "domain" / absl::StrCat(name, ".jsonl"));
     std::string script;
