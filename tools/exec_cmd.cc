@@ -25,6 +25,14 @@
 //   (nothing required before close but the default review notes). The policy
 //   is decided per command and not stored: give the same file to every run
 //   that should follow it.
+// - `--domain-rules default|servicenow`: the incident rules the commands
+//   run under: `default` is DomainPolicy(); `servicenow` the rules a
+//   ServiceNow import runs under (ServiceNowDomainPolicy(),
+//   lib/import/servicenow_import.h: assignment while resolved, close without
+//   resolve, no reopen window, and Closed incidents may be linked to a
+//   problem), for commands on an imported database, e.g. raising a problem
+//   from a `slate trends` candidate. --change-policy applies over either.
+//   Default: default.
 // - FILE, or `-` / nothing for stdin. Blank lines and lines starting with #
 //   are skipped and print nothing.
 // - A result line is {"ok":true,...ExecuteResult fields...} or
@@ -52,6 +60,7 @@
 #include "lib/api/engine.h"
 #include "lib/api/policy.h"
 #include "lib/domain/policy.h"
+#include "lib/import/servicenow_import.h"
 #include "tools/cli.h"
 
 namespace slate::tools {
@@ -62,6 +71,7 @@ struct ExecFlags {
   std::string now;
   std::string file;
   std::string change_policy;
+  std::string domain_rules = "default";
 };
 
 std::string ErrorLine(const absl::Status& s) {
@@ -82,6 +92,7 @@ int RunExec(const ExecFlags& f) {
     in = &in_file;
   }
   DomainPolicy policy;
+  if (f.domain_rules == "servicenow") policy = ServiceNowDomainPolicy();
   if (!f.change_policy.empty()) {
     std::ifstream policy_file(f.change_policy);
     if (!policy_file) {
@@ -162,6 +173,13 @@ CommandRun SetUpExecCommand(CLI::App* app) {
                   "e.g. {\"reviewRequired\": {\"minRisk\": \"RISK_HIGH\"}} "
                   "(default: the default change policy)")
       ->type_name("FILE");
+  app->add_option("--domain-rules", f->domain_rules,
+                  "incident rules: default (DomainPolicy()) or servicenow "
+                  "(the import's: assign while resolved, close without "
+                  "resolve, no reopen window, link Closed incidents to a "
+                  "problem) (default: default)")
+      ->type_name("default|servicenow")
+      ->check(CLI::IsMember({"default", "servicenow"}));
   return [f] { return RunExec(*f); };
 }
 

@@ -57,6 +57,15 @@ struct DomainPolicy {
   // anything else is kFailedPrecondition. Default: false.
   bool allow_close_without_resolve = false;
 
+  // Whether a Closed incident may be linked to a problem
+  // (LinkIncidentToProblem, LogProblem.incident_ids): problem management
+  // that works from history (slate trends) links incidents long closed.
+  // The link is recorded and the incident stays Closed; resolving the
+  // problem resolves only its open incidents. Off, linking needs New, In
+  // Progress, On Hold or Resolved and a Closed incident is
+  // kFailedPrecondition. Default: false.
+  bool allow_link_closed_incidents = false;
+
   // A problem enters Fix in Progress only once a root cause is recorded.
   // Default: true.
   bool require_root_cause_before_fix = true;

@@ -437,9 +437,16 @@ absl::StatusOr<std::vector<Envelope>> DecideIncident(
 
     case Command::kLinkIncidentToProblem: {
       const LinkIncidentToProblem& c = command.link_incident_to_problem();
-      SLATE_RETURN_IF_ERROR(Require(s, "link to a problem",
-                                    {INCIDENT_NEW, INCIDENT_IN_PROGRESS,
-                                     INCIDENT_ON_HOLD, INCIDENT_RESOLVED}));
+      if (ctx.policy->allow_link_closed_incidents) {
+        SLATE_RETURN_IF_ERROR(
+            Require(s, "link to a problem",
+                    {INCIDENT_NEW, INCIDENT_IN_PROGRESS, INCIDENT_ON_HOLD,
+                     INCIDENT_RESOLVED, INCIDENT_CLOSED}));
+      } else {
+        SLATE_RETURN_IF_ERROR(Require(s, "link to a problem",
+                                      {INCIDENT_NEW, INCIDENT_IN_PROGRESS,
+                                       INCIDENT_ON_HOLD, INCIDENT_RESOLVED}));
+      }
       if (absl::Status id = ValidateAggregateId("problem", c.problem_id());
           !id.ok()) {
         return absl::InvalidArgumentError(

@@ -37,6 +37,8 @@
 // Relaxed by DomainPolicy options (default off): allow_assign_when_resolved
 // adds assign to Resolved and Closed (the state stays);
 // allow_close_without_resolve adds close to New, In Progress and On Hold;
+// allow_link_closed_incidents adds link to a problem to Closed (the state
+// stays);
 // reopen_closed_window = absl::InfiniteDuration() lifts the reopen window.
 // Transitions: start New->In Progress; hold ->On Hold; resume On Hold->In
 // Progress; resolve ->Resolved; close Resolved->Closed; reopen ->In Progress;

@@ -719,6 +719,7 @@ DomainPolicy ServiceNowDomainPolicy() {
   p.allow_assign_when_resolved = true;
   p.allow_close_without_resolve = true;
   p.reopen_closed_window = absl::InfiniteDuration();
+  p.allow_link_closed_incidents = true;
   return p;
 }
 

@@ -88,8 +88,10 @@ struct ImportProgress {
 // assign a Resolved or Closed incident, 16 close one never resolved, 13
 // reopen one closed more than 30 days before):
 // allow_assign_when_resolved, allow_close_without_resolve, and no reopen
-// window (reopen_closed_window = absl::InfiniteDuration()). Every other
-// choice is DomainPolicy()'s. The events these decisions append are facts:
+// window (reopen_closed_window = absl::InfiniteDuration()); and, for the
+// problem management done on its history afterwards (every exported
+// incident is Closed), allow_link_closed_incidents. Every other choice is
+// DomainPolicy()'s. The events these decisions append are facts:
 // a rebuild folds them the same way, whatever policy later commands use.
 DomainPolicy ServiceNowDomainPolicy();
 

@@ -266,6 +266,67 @@ TEST_F(RecurringProblemTest, RaisingAProblemLinksEveryIncidentInOneWrite) {
   EXPECT_TRUE(report.ok());
 }
 
+// Problem management from history: Closed incidents can be raised into a
+// problem only under DomainPolicy::allow_link_closed_incidents (as
+// ServiceNowDomainPolicy sets it); they stay Closed, and resolving the
+// problem resolves only its open incidents.
+TEST_F(RecurringProblemTest, ClosedIncidentsAreLinkedOnlyWhenThePolicyAllows) {
+  for (int i = 1; i <= 3; ++i) Open(absl::StrCat("INC", i), i);
+  for (int i = 1; i <= 2; ++i) {
+    ASSERT_TRUE(Run(absl::StrCat(R"({"resolveIncident":{"incidentId":"INC)", i,
+                                 R"(","at":"2026-11-10T09:00:00Z",)",
+                                 R"("resolutionCode":"fixed"}})"))
+                    .ok());
+    ASSERT_TRUE(Run(absl::StrCat(R"({"closeIncident":{"incidentId":"INC)", i,
+                                 R"(","at":"2026-11-11T09:00:00Z"}})"))
+                    .ok());
+  }
+  const std::string raise =
+      R"({"commandId":"raise-closed","logProblem":{"problemId":"PRB8","at":"2026-11-20T09:00:00Z","title":"network recurs","serviceId":"email","incidentIds":["INC1","INC2","INC3"]}})";
+  const int64_t before = engine_->NextPosition();
+  auto strict = Run(raise);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(strict.status().message().find("incident INC1"),
+            absl::string_view::npos)
+      << strict.status();
+  EXPECT_EQ(engine_->NextPosition(), before);  // Nothing written.
+
+  DomainPolicy relaxed;
+  relaxed.allow_link_closed_incidents = true;
+  auto r = engine_->Execute(Cmd(raise), relaxed);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(absl::StrJoin(r->problem().linked_incidents(), " "),
+            "INC1 INC2 INC3");
+  for (int i = 1; i <= 3; ++i) {
+    auto inc = engine_->LoadAggregate("incident", absl::StrCat("INC", i));
+    ASSERT_TRUE(inc.ok());
+    EXPECT_EQ(inc->incident().problem_id(), "PRB8");
+    EXPECT_EQ(inc->incident().status(),
+              i <= 2 ? INCIDENT_CLOSED : INCIDENT_NEW);
+  }
+  // Through the problem's lifecycle to resolved, resolving its incidents:
+  // only INC3 (open) is resolved; the Closed ones stay as they were.
+  for (const char* step :
+       {R"({"assessProblem":{"problemId":"PRB8","at":"2026-11-20T10:00:00Z","assignmentGroup":"network","assignee":"carol"}})",
+        R"({"startProblemRootCauseAnalysis":{"problemId":"PRB8","at":"2026-11-20T10:30:00Z"}})",
+        R"({"recordProblemRootCause":{"problemId":"PRB8","at":"2026-11-20T11:00:00Z","rootCause":"flapping uplink"}})",
+        R"({"startProblemFix":{"problemId":"PRB8","at":"2026-11-20T12:00:00Z","fixDescription":"replace the uplink"}})",
+        R"({"resolveProblem":{"problemId":"PRB8","at":"2026-11-20T13:00:00Z","resolutionCode":"fixed","resolveLinkedIncidents":true}})"}) {
+    auto step_result = engine_->Execute(Cmd(step), relaxed);
+    ASSERT_TRUE(step_result.ok()) << step << ": " << step_result.status();
+  }
+  for (int i = 1; i <= 3; ++i) {
+    auto inc = engine_->LoadAggregate("incident", absl::StrCat("INC", i));
+    ASSERT_TRUE(inc.ok());
+    EXPECT_EQ(inc->incident().status(),
+              i <= 2 ? INCIDENT_CLOSED : INCIDENT_RESOLVED);
+  }
+  VerifyReport report;
+  ASSERT_TRUE(engine_->Verify(&report).ok());
+  EXPECT_TRUE(report.ok());
+}
+
 TEST_F(RecurringProblemTest, BadIncidentListsNameTheFieldAndWriteNothing) {
   for (int i = 1; i <= 3; ++i) Open(absl::StrCat("INC", i), i);
   ASSERT_TRUE(

@@ -183,6 +183,23 @@ expect_contains "bad command" "$bad" '{"ok":false,"code":"FAILED_PRECONDITION","
 future=$(echo '{"startIncident":{"incidentId":"INC1","at":"2999-01-01T00:00:00Z"}}' | "$SLATE" exec --db "$db")
 expect_contains "future" "$future" '"code":"INVALID_ARGUMENT"'
 expect_contains "future" "$future" "--now"
+# --domain-rules servicenow links a Closed incident to a problem; the
+# default rules refuse it; an unknown value is bad usage.
+printf '%s\n' \
+  '{"openIncident":{"incidentId":"INC2","at":"2026-11-27T15:00:00Z","serviceId":"email","impact":3,"urgency":3}}' \
+  '{"resolveIncident":{"incidentId":"INC2","at":"2026-11-27T15:10:00Z","resolutionCode":"fixed"}}' \
+  '{"closeIncident":{"incidentId":"INC2","at":"2026-11-27T15:20:00Z"}}' \
+  '{"logProblem":{"problemId":"PRB9","at":"2026-11-27T15:30:00Z","title":"recurs","serviceId":"email"}}' |
+  "$SLATE" exec --db "$db" --now "$NOW" - >/dev/null
+link='{"linkIncidentToProblem":{"incidentId":"INC2","at":"2026-11-27T15:40:00Z","problemId":"PRB9"}}'
+refused=$(echo "$link" | "$SLATE" exec --db "$db" --now "$NOW")
+expect_contains "link closed, default rules" "$refused" '"code":"FAILED_PRECONDITION","message":"incident INC2: cannot link to a problem: Closed -> Closed is not allowed"'
+linked=$(echo "$link" | "$SLATE" exec --db "$db" --now "$NOW" --domain-rules servicenow)
+expect_contains "link closed, servicenow rules" "$linked" '{"ok":true'
+expect_contains "link closed, servicenow rules" "$(show incident INC2 --db "$db")" "problem_id: PRB9"
+expect_contains "link closed, servicenow rules" "$(show incident INC2 --db "$db")" "state: Closed"
+echo "$link" | "$SLATE" exec --db "$db" --now "$NOW" --domain-rules lenient >/dev/null 2>&1
+[ $? = 2 ] || fail "--domain-rules lenient: exit code not 2"
 garbage=$(echo 'not json' | "$SLATE" exec --db "$db" --now "$NOW")
 expect_contains "garbage" "$garbage" '"code":"INVALID_ARGUMENT","message":"line 1: not a Command'
 
