@@ -705,8 +705,8 @@ TEST_F(SlaAgreementTest, AMidFlightAttachCountsTheHistoryUnderTheNewRules) {
   // are paused time, and it runs again from the resume (Thu 10:00 Berlin;
   // a clock's totals are as of its last input): 3h of the 4h are left
   // then, so it is due Thu 13:00 Berlin.
-  const SlaClockView* office =
-      Find(ClocksOf("INC1", "p-office"), "resolution");
+  const std::vector<SlaClockView> office_clocks = ClocksOf("INC1", "p-office");
+  const SlaClockView* office = Find(office_clocks, "resolution");
   ASSERT_NE(office, nullptr);
   EXPECT_EQ(office->state.phase(), SLA_CLOCK_PHASE_RUNNING);
   EXPECT_EQ(office->state.started_at_us(),
@@ -724,16 +724,16 @@ TEST_F(SlaAgreementTest, AMidFlightAttachCountsTheHistoryUnderTheNewRules) {
   // Its response clock (1h, no pause rule) was due on Monday, at the
   // instant it would have been then: history is not re-dated to the
   // attach (its breach fires at that instant, below).
-  const SlaClockView* response =
-      Find(ClocksOf("INC1", "p-office"), "response");
+  const SlaClockView* response = Find(office_clocks, "response");
   ASSERT_NE(response, nullptr);
   EXPECT_EQ(response->state.deadline_us(),
             absl::ToUnixMicros(T("2026-11-23T09:00:00Z")));
 
   // The no-pause policy: every hour since Monday 08:00Z counts, the hold
   // too: 96h from Monday 08:00Z, due Friday 08:00Z.
-  const SlaClockView* nopause =
-      Find(ClocksOf("INC1", "p1-nopause"), "resolution");
+  const std::vector<SlaClockView> nopause_clocks =
+      ClocksOf("INC1", "p1-nopause");
+  const SlaClockView* nopause = Find(nopause_clocks, "resolution");
   ASSERT_NE(nopause, nullptr);
   EXPECT_EQ(nopause->state.phase(), SLA_CLOCK_PHASE_RUNNING);
   EXPECT_EQ(nopause->state.paused_us(), 0);
@@ -772,7 +772,8 @@ TEST_F(SlaAgreementTest, AMidFlightAttachWhileOnHoldStartsPaused) {
   Exec(*engine_, R"({"holdIncident":{"incidentId":"INC1",
       "at":"2026-11-20T14:00:00Z","reason":"AWAITING_CALLER"}})");
   Raise("INC1", "2026-11-23T10:00:00Z", 2);  // Mon, still on hold: P2, 8h.
-  const SlaClockView* c = Find(ClocksOf("INC1", "p-office"), "resolution");
+  std::vector<SlaClockView> clocks = ClocksOf("INC1", "p-office");
+  const SlaClockView* c = Find(clocks, "resolution");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->state.phase(), SLA_CLOCK_PHASE_PAUSED);
   EXPECT_EQ(c->state.business_elapsed_us(),
@@ -780,7 +781,8 @@ TEST_F(SlaAgreementTest, AMidFlightAttachWhileOnHoldStartsPaused) {
   EXPECT_FALSE(c->state.has_deadline_us());
   Exec(*engine_, R"({"resumeIncident":{"incidentId":"INC1",
       "at":"2026-11-25T08:00:00Z"}})");  // Wed 09:00 Berlin.
-  c = Find(ClocksOf("INC1", "p-office"), "resolution");
+  clocks = ClocksOf("INC1", "p-office");
+  c = Find(clocks, "resolution");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->state.phase(), SLA_CLOCK_PHASE_RUNNING);
   EXPECT_EQ(c->state.paused_us(),
