@@ -565,7 +565,20 @@ absl::StatusOr<std::string> DescribeSlaEvent(const ProjectionRunner& runner,
   const bool warning = e.has_sla_warning();
   const std::string& policy_id =
       warning ? e.sla_warning().policy_id() : e.sla_breached().policy_id();
-  absl::StatusOr<PolicyCalendar> pc = CalendarOf(runner, policy_id);
+  // The calendar of the policy version the clock counts under (the latest
+  // definition's if the clock is not stored).
+  const std::string clock_key =
+      warning ? SlaClockKey(e.sla_warning().record(), policy_id,
+                            e.sla_warning().metric(), e.sla_warning().cycle())
+              : SlaClockKey(e.sla_breached().record(), policy_id,
+                            e.sla_breached().metric(),
+                            e.sla_breached().cycle());
+  absl::StatusOr<std::optional<SlaClockView>> clock =
+      ClockByKey(runner, clock_key);
+  if (!clock.ok()) return clock.status();
+  absl::StatusOr<PolicyCalendar> pc = CalendarOf(
+      runner, policy_id,
+      clock->has_value() ? (*clock)->policy_version_from_us : 0);
   if (!pc.ok()) return pc.status();
   const absl::Time at = absl::FromUnixMicros(e.occurred_at_us());
   if (warning) {

@@ -248,6 +248,23 @@ TEST_F(SlaExplainTest, AClockIsExplainedInTheCalendarOfItsPolicyVersion) {
   // Its 8h counted in office hours: Mon 09:00-17:00 Berlin.
   EXPECT_EQ(old[0].clock.state.deadline_us(),
             absl::ToUnixMicros(T("2026-11-23T16:00:00Z")));
+  // Its 50% warning (4h of office hours: Mon 13:00 Berlin) is described in
+  // that calendar's zone too.
+  auto fired = engine_->AdvanceTo(T("2026-11-23T12:00:00Z"));
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  bool described = false;
+  for (const Envelope& e : *fired) {
+    if (!e.has_sla_warning() || e.sla_warning().record() != "incident/INC1" ||
+        e.sla_warning().metric() != SLA_METRIC_RESOLUTION) {
+      continue;
+    }
+    auto text = engine_->DescribeEvent(e);
+    ASSERT_TRUE(text.ok()) << text.status();
+    EXPECT_NE(text->find("due Mon 2026-11-23 13:00 CET"), std::string::npos)
+        << *text;
+    described = true;
+  }
+  EXPECT_TRUE(described);
   std::vector<SlaClockExplanation> now = Explain("INC2", f);
   ASSERT_EQ(now.size(), 1u);
   EXPECT_EQ(now[0].calendar, "24x7");
