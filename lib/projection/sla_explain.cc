@@ -102,12 +102,7 @@ std::optional<absl::Time> Crossing(const PolicyCalendar& pc, const Track& t,
 
 // A stored clock's relative target as the policy wrote it.
 std::string RelativeText(const SlaClockState& c) {
-  SlaRelativeTarget r;
-  r.business_day = c.relative_target().business_day();
-  if (c.relative_target().has_minute_of_day()) {
-    r.minute_of_day = c.relative_target().minute_of_day();
-  }
-  return SlaRelativeTargetText(r);
+  return SlaRelativeTargetText(SlaRelativeTargetOf(c.relative_target()));
 }
 
 void AddStep(Track& t, const Envelope& e, std::string action,

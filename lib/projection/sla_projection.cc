@@ -571,7 +571,7 @@ class RecordFold {
         if (!SlaPolicyApplies(p.policy, attrs)) continue;
         bool any = false;
         for (SlaMetric m : kMetrics) {
-          any = any || SlaTargetOf(p.policy, m, priority).has_value();
+          any = any || SlaHasTarget(p.policy, m, priority);
         }
         if (!any) continue;
         a = InsertAttachment(p.policy.id());
@@ -585,7 +585,7 @@ class RecordFold {
         // No target for this metric at this priority: no clock. Asked first
         // because this runs for every event, and SlaClockSpecFor reports a
         // missing target as an error with a formatted message.
-        if (has || !SlaTargetOf(p.policy, m, priority).has_value()) continue;
+        if (has || !SlaHasTarget(p.policy, m, priority)) continue;
         auto spec = SlaClockSpecFor(p.policy, m, priority, rec_.stream());
         if (!spec.ok()) continue;
         SLATE_ASSIGN_OR_RETURN(const std::vector<Item>* h, get_history());

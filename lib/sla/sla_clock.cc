@@ -160,6 +160,13 @@ absl::Duration ThresholdBefore(absl::Duration target, absl::Duration before) {
       absl::ToInt64Microseconds(target), absl::ToInt64Microseconds(before)));
 }
 
+SlaRelativeTarget SlaRelativeTargetOf(const SlaRelativeTargetSpec& spec) {
+  SlaRelativeTarget r;
+  r.business_day = spec.business_day();
+  if (spec.has_minute_of_day()) r.minute_of_day = spec.minute_of_day();
+  return r;
+}
+
 int SlaThresholdCount(const SlaClockState& state) {
   return state.warning_before_us_size() > 0
              ? state.warning_before_us_size()
@@ -694,7 +701,7 @@ absl::Status SlaClock::ApplyInPlace(const SlaClockInput& input,
       } else {
         c.target_us = 0;  // Resolved when it starts.
       }
-      if (c.phase != SLA_CLOCK_PHASE_NOT_STARTED && c.has_started_at) {
+      if (c.phase != SLA_CLOCK_PHASE_NOT_STARTED) {
         FireReachedAt(c, at_us, facts);
         if (c.phase == SLA_CLOCK_PHASE_RUNNING) {
           s = SetRunningDeadline(c, at_us, business);
@@ -844,12 +851,7 @@ absl::StatusOr<SlaClock> SlaClock::FromProto(const SlaClockState& state) {
     spec.warning_before.push_back(absl::Microseconds(b));
   }
   if (state.has_relative_target()) {
-    SlaRelativeTarget r;
-    r.business_day = state.relative_target().business_day();
-    if (state.relative_target().has_minute_of_day()) {
-      r.minute_of_day = state.relative_target().minute_of_day();
-    }
-    spec.relative = r;
+    spec.relative = SlaRelativeTargetOf(state.relative_target());
   }
   if (!spec.warning_before.empty() && !spec.warning_thresholds_percent.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(

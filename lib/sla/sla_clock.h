@@ -208,6 +208,8 @@ absl::Duration ThresholdBefore(absl::Duration target, absl::Duration before);
 // business time threshold `index` is reached at under the state's target,
 // and how people name it ("75%", "1h before").
 int SlaThresholdCount(const SlaClockState& state);
+// A stored relative target (SlaClockState.relative_target).
+SlaRelativeTarget SlaRelativeTargetOf(const SlaRelativeTargetSpec& spec);
 absl::Duration SlaThresholdAt(const SlaClockState& state, int index);
 std::string SlaThresholdLabel(const SlaClockState& state, int index);
 

@@ -464,6 +464,15 @@ absl::StatusOr<std::optional<SlaTarget>> ParseSlaTarget(absl::string_view text) 
   return std::optional<SlaTarget>(target);
 }
 
+bool SlaHasTarget(const SlaPolicy& policy, SlaMetric metric, int priority) {
+  for (const SlaPriorityTargets& t : policy.targets()) {
+    if (t.priority() == priority) {
+      return !absl::StripAsciiWhitespace(TargetText(t, metric)).empty();
+    }
+  }
+  return false;
+}
+
 std::optional<SlaTarget> SlaTargetOf(const SlaPolicy& policy, SlaMetric metric,
                                      int priority) {
   for (const SlaPriorityTargets& t : policy.targets()) {

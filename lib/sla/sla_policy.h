@@ -113,6 +113,11 @@ bool SlaPolicyApplies(const SlaPolicy& policy,
 std::optional<absl::Duration> SlaTargetFor(const SlaPolicy& policy,
                                            SlaMetric metric, int priority);
 
+// Whether the policy sets a target for (metric, priority): its text is not
+// blank. Parses nothing, for the fold's per-event checks.
+// REQUIRES: the policy validated.
+bool SlaHasTarget(const SlaPolicy& policy, SlaMetric metric, int priority);
+
 // The target for (metric, priority) of either kind; nullopt if none.
 // REQUIRES: the policy validated.
 std::optional<SlaTarget> SlaTargetOf(const SlaPolicy& policy, SlaMetric metric,

@@ -55,14 +55,19 @@ SlaClock ClockFor(int priority, absl::string_view record = "INC0001") {
   return *std::move(clock);
 }
 
+// A clock of a spec that must be valid.
+SlaClock Made(const SlaClockSpec& spec) {
+  absl::StatusOr<SlaClock> clock = SlaClock::Create(spec);
+  EXPECT_TRUE(clock.ok()) << clock.status();
+  return *std::move(clock);
+}
+
 SlaClock Clock(absl::Duration target) {
   SlaClockSpec spec;
   spec.record_id = "INC0042";
   spec.policy_id = "p";
   spec.target = target;
-  absl::StatusOr<SlaClock> clock = SlaClock::Create(spec);
-  EXPECT_TRUE(clock.ok()) << clock.status();
-  return *std::move(clock);
+  return Made(spec);
 }
 
 std::string Bytes(const SlaClock& clock) {
@@ -81,9 +86,7 @@ SlaClock BeforeClock(std::vector<absl::Duration> before) {
   spec.policy_id = "p";
   spec.target = absl::Hours(4);
   spec.warning_before = std::move(before);
-  absl::StatusOr<SlaClock> clock = SlaClock::Create(spec);
-  EXPECT_TRUE(clock.ok()) << clock.status();
-  return *std::move(clock);
+  return Made(spec);
 }
 
 Fact BeforeFact(absl::Duration before, int index, absl::Time at) {
@@ -207,9 +210,7 @@ SlaClock RelativeClock(SlaRelativeTarget r) {
   spec.record_id = "INC1";
   spec.policy_id = "p";
   spec.relative = r;
-  absl::StatusOr<SlaClock> clock = SlaClock::Create(spec);
-  EXPECT_TRUE(clock.ok()) << clock.status();
-  return *std::move(clock);
+  return Made(spec);
 }
 
 SlaRelativeTarget EndOfDay(int n) {
