@@ -774,6 +774,15 @@ class RecordFold {
     }
     return nullptr;
   }
+  // A new slot of (policy, metric, cycle), holding no clock.
+  ClockSlot* AddSlot(absl::string_view policy_id, SlaMetric metric,
+                     int64_t cycle) {
+    ClockSlot& s = clocks_.emplace_back();
+    s.policy_id = std::string(policy_id);
+    s.metric = metric;
+    s.cycle = cycle;
+    return &s;
+  }
 
   // The stored clock of the record's (policy, metric, cycle), or nullptr
   // if none. Read from the state at most once, then kept in the record's
@@ -782,10 +791,7 @@ class RecordFold {
                             int64_t cycle) {
     ClockSlot* s = Find(policy_id, metric, cycle);
     if (s == nullptr) {
-      s = &clocks_.emplace_back();
-      s->policy_id = std::string(policy_id);
-      s->metric = metric;
-      s->cycle = cycle;
+      s = AddSlot(policy_id, metric, cycle);
       if (!fresh_) {
         const std::string key =
             SlaClockKey(rec_.stream(), policy_id, metric, cycle);
@@ -810,10 +816,7 @@ class RecordFold {
                Clk c) {
     ClockSlot* s = Find(policy_id, metric, cycle);
     if (s == nullptr) {
-      s = &clocks_.emplace_back();
-      s->policy_id = std::string(policy_id);
-      s->metric = metric;
-      s->cycle = cycle;
+      s = AddSlot(policy_id, metric, cycle);
     } else if (s->present && s->value.indexed_due.has_value() &&
                !c.indexed_due.has_value()) {
       c.indexed_due = s->value.indexed_due;  // Still in due/: move it.
