@@ -47,6 +47,7 @@ set(SLATE_LIB_SRCS
   lib/domain/policy.cc
   lib/domain/priority_matrix.cc
   lib/domain/problem.cc
+  lib/domain/request.cc
   lib/domain/service.cc
   # //lib/domain:executor
   lib/domain/event_store.cc
@@ -142,6 +143,7 @@ set(SLATE_LIB_HDRS
   lib/domain/policy.h
   lib/domain/priority_matrix.h
   lib/domain/problem.h
+  lib/domain/request.h
   lib/domain/service.h
   lib/import/csv_reader.h
   lib/import/servicenow_format.h
@@ -538,6 +540,17 @@ slate_cc_test(tests_domain_priority_matrix_test PATH tests/domain/priority_matri
 slate_cc_test(tests_domain_problem_test PATH tests/domain/problem_test SIZE medium
   SRCS
     tests/domain/problem_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_domain_domain_test_util
+)
+
+# //tests/domain:request_test
+slate_cc_test(tests_domain_request_test PATH tests/domain/request_test SIZE medium
+  SRCS
+    tests/domain/request_test.cc
   DEPS
     EXT:system:absl
     EXT:system:gtest_main
