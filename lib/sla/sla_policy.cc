@@ -16,7 +16,8 @@
 namespace slate {
 namespace {
 
-constexpr absl::string_view kRecordTypes[] = {"incident", "change"};
+constexpr absl::string_view kRecordTypes[] = {"incident", "change",
+                                              "request"};
 constexpr absl::string_view kIncidentStates[] = {
     "new", "in_progress", "on_hold", "resolved", "closed", "cancelled"};
 
