@@ -934,6 +934,17 @@ slate_cc_test(tests_kpi_quantile_sketch_test PATH tests/kpi/quantile_sketch_test
     slate
 )
 
+# //tests/kpi:request_kpi_test
+slate_cc_test(tests_kpi_request_kpi_test PATH tests/kpi/request_kpi_test SIZE medium
+  SRCS
+    tests/kpi/request_kpi_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+)
+
 # //tests/kpi:satisfaction_test
 slate_cc_test(tests_kpi_satisfaction_test PATH tests/kpi/satisfaction_test SIZE medium
   SRCS
