@@ -120,7 +120,9 @@ class Engine {
                                                 const DomainPolicy& policy) = 0;
 
   // The current state of an aggregate: kind "incident", "problem",
-  // "change", "service" or "priority-matrix" (id ignored). kNotFound if none.
+  // "change", "service", "request" (a service request), "catalog" (a
+  // request catalog item) or "priority-matrix" (id ignored). kNotFound if
+  // none.
   virtual absl::StatusOr<ExecuteResult> LoadAggregate(
       absl::string_view kind, absl::string_view id) const = 0;
 
