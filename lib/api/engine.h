@@ -229,8 +229,8 @@ class Engine {
   virtual absl::StatusOr<std::string> FormatKpis(
       const KpiQuery& query, KpiFormat format,
       const KpiTables& tables = KpiTables()) const = 0;
-  // The latest event time (occurred_at) of any incident or change event
-  // folded: where the log's history ends (a historical import's last
+  // The latest event time (occurred_at) of any incident, change or service
+  // request event folded: where the log's history ends (a historical import's last
   // update, not the wall clock), the default end of `slate kpi` and `slate
   // report`. nullopt before the first such event. In kAsync mode, what the
   // projections have folded so far (WaitForProjections first).
