@@ -901,6 +901,7 @@ slate_cc_test(tests_kpi_change_review_test PATH tests/kpi/change_review_test SIZ
     EXT:system:absl
     EXT:system:gtest_main
     slate
+    tests_kpi_kpi_test_util
 )
 
 # //tests/kpi:kpi_cli_test
@@ -920,8 +921,19 @@ slate_cc_test(tests_kpi_kpi_projection_test PATH tests/kpi/kpi_projection_test S
     EXT:system:absl
     EXT:system:gtest_main
     slate
+    tests_kpi_kpi_test_util
     tests_testing_temp_dir
     tests_testing_tsan_suppressions
+)
+
+# //tests/kpi:kpi_test_util
+slate_cc_library(tests_kpi_kpi_test_util
+  SRCS
+  HDRS
+    tests/kpi/kpi_test_util.h
+  DEPS
+    EXT:system:absl
+    slate
 )
 
 # //tests/kpi:quantile_sketch_test
@@ -943,6 +955,7 @@ slate_cc_test(tests_kpi_request_kpi_test PATH tests/kpi/request_kpi_test SIZE me
     EXT:system:absl
     EXT:system:gtest_main
     slate
+    tests_kpi_kpi_test_util
 )
 
 # //tests/kpi:satisfaction_test

@@ -55,6 +55,19 @@ class EngineExecuteTest : public ::testing::Test {
   absl::StatusOr<ExecuteResult> Run(const std::string& json) {
     return engine_->Execute(Cmd(json));
   }
+  // The KPIs of 2026-11-27 (one bucket) once the projections caught up.
+  absl::StatusOr<std::vector<KpiResult>> KpisOfTheDay(
+      std::vector<KpiDimension> by) {
+    const absl::Status caught_up =
+        engine_->WaitForProjections(engine_->NextPosition());
+    if (!caught_up.ok()) return caught_up;
+    KpiQuery q;
+    q.bucket = KpiBucket::kAll;
+    q.by = std::move(by);
+    q.from = Parse("2026-11-27T00:00:00Z");
+    q.to = q.now = Parse("2026-11-28T00:00:00Z");
+    return engine_->Kpis({q});
+  }
 
   slate::testing::TempDir dir_;
   SimulatedClock clock_{Parse("2026-11-27T16:00:00Z")};
@@ -494,12 +507,7 @@ TEST_F(EngineExecuteTest, ChangeReviewUnderAReviewRequiringPolicy) {
   EXPECT_TRUE(replay->idempotent_replay());
 
   // KPIs: one closed change, reviewed and rolled back.
-  ASSERT_TRUE(engine_->WaitForProjections(engine_->NextPosition()).ok());
-  KpiQuery q;
-  q.bucket = KpiBucket::kAll;
-  q.from = Parse("2026-11-27T00:00:00Z");
-  q.to = q.now = Parse("2026-11-28T00:00:00Z");
-  auto kpis = engine_->Kpis({q});
+  auto kpis = KpisOfTheDay({});
   ASSERT_TRUE(kpis.ok()) << kpis.status();
   ASSERT_EQ((*kpis)[0].rows.size(), 1u);
   const KpiFlow& f = (*kpis)[0].rows[0].flow;
@@ -561,12 +569,7 @@ TEST_F(EngineExecuteTest, ServiceRequestFromCatalogToKpisAndClocks) {
   EXPECT_EQ((*clocks)[0].state.phase(), SLA_CLOCK_PHASE_STOPPED);
   EXPECT_EQ((*clocks)[0].state.business_elapsed_us(),
             absl::ToInt64Microseconds(absl::Hours(3)));
-  KpiQuery q;
-  q.bucket = KpiBucket::kAll;
-  q.by = {KpiDimension::kService};
-  q.from = Parse("2026-11-27T00:00:00Z");
-  q.to = q.now = Parse("2026-11-28T00:00:00Z");
-  auto kpis = engine_->Kpis({q});
+  auto kpis = KpisOfTheDay({KpiDimension::kService});
   ASSERT_TRUE(kpis.ok()) << kpis.status();
   ASSERT_EQ((*kpis)[0].rows.size(), 1u);
   const KpiFlow& f = (*kpis)[0].rows[0].flow;

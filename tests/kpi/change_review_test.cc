@@ -22,6 +22,7 @@
 #include "lib/projection/kpi_query.h"
 #include "lib/projection/kpi_rollup.h"
 #include "proto/events.pb.h"
+#include "tests/kpi/kpi_test_util.h"
 
 namespace slate {
 namespace {
@@ -73,18 +74,7 @@ class History {
 
 absl::StatusOr<KpiRollup> Fold(const std::vector<Envelope>& events,
                                const KpiOptions& options) {
-  return FoldKpiRollup(
-      [&events](int64_t from,
-                size_t n) -> absl::StatusOr<std::vector<Envelope>> {
-        std::vector<Envelope> out;
-        for (size_t i = static_cast<size_t>(from);
-             i < events.size() && out.size() < n; ++i) {
-          out.push_back(events[i]);
-          out.back().set_position(static_cast<int64_t>(i));
-        }
-        return out;
-      },
-      options);
+  return testing::FoldKpiEvents(events, options);
 }
 
 KpiReport Query(const KpiRollup& rollup, const KpiOptions& options,

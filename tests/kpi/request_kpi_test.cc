@@ -46,6 +46,7 @@
 #include "lib/projection/kpi_query.h"
 #include "lib/projection/kpi_rollup.h"
 #include "proto/events.pb.h"
+#include "tests/kpi/kpi_test_util.h"
 
 namespace slate {
 namespace {
@@ -156,18 +157,7 @@ KpiOptions Options() {
 }
 
 absl::StatusOr<KpiRollup> Fold(const std::vector<Envelope>& events) {
-  return FoldKpiRollup(
-      [&events](int64_t from,
-                size_t n) -> absl::StatusOr<std::vector<Envelope>> {
-        std::vector<Envelope> out;
-        for (size_t i = static_cast<size_t>(from);
-             i < events.size() && out.size() < n; ++i) {
-          out.push_back(events[i]);
-          out.back().set_position(static_cast<int64_t>(i));
-        }
-        return out;
-      },
-      Options());
+  return testing::FoldKpiEvents(events, Options());
 }
 
 KpiReport Query(const KpiRollup& rollup, KpiBucket bucket,
