@@ -59,17 +59,9 @@ int64_t At(int day, double hour) {
   return kMondayUs + day * kDayUs + static_cast<int64_t>(hour * kHourUs);
 }
 
-class Request {
+class Request : public testing::StreamEvents {
  public:
-  explicit Request(const std::string& id) : stream_("request/" + id) {}
-  Envelope& Add(int64_t at_us) {
-    Envelope& e = events_.emplace_back();
-    e.set_stream(stream_);
-    e.set_version(static_cast<int64_t>(events_.size()) - 1);
-    e.set_event_id(absl::StrCat(stream_, ":", e.version()));
-    e.set_occurred_at_us(at_us);
-    return e;
-  }
+  explicit Request(const std::string& id) : StreamEvents("request/" + id) {}
   Request& Submitted(int64_t at, const std::string& service, int priority,
                      const std::string& currency,
                      std::vector<std::pair<int, int64_t>> lines) {
@@ -106,11 +98,6 @@ class Request {
     s->set_resolution_cycle(1);
     return *this;
   }
-  const std::vector<Envelope>& events() const { return events_; }
-
- private:
-  std::string stream_;
-  std::vector<Envelope> events_;
 };
 
 std::vector<Envelope> Histories() {
