@@ -74,6 +74,7 @@ class Builder {
 
   void Incident(const kpi::KpiRecord& r);
   void Change(const kpi::KpiRecord& r);
+  void Request(const kpi::KpiRecord& r);
 
  private:
   const KpiOptions& options_;
@@ -347,8 +348,70 @@ void Builder::Change(const kpi::KpiRecord& r) {
       reviewed && (outcome == FAILED || outcome == ROLLED_BACK) ? 1 : 0;
 }
 
-// The KPI-relevant part of an incident or change event; nullopt for events
-// no definition reads.
+void Builder::Request(const kpi::KpiRecord& r) {
+  bool submitted = false;
+  int64_t t0 = 0;
+  KpiDims dims;
+  std::string currency;
+  int64_t total = 0;
+  std::optional<int64_t> approved_at;
+  std::optional<int64_t> fulfilled_at;
+  std::optional<int32_t> score;  // The first survey response.
+  for (const kpi::KpiEvent& e : r.events()) {
+    if (e.payload() == Envelope::kRequestSubmitted) {
+      if (submitted) continue;
+      submitted = true;
+      t0 = e.at_us();
+      dims.service = e.a();
+      dims.priority = e.n();
+      currency = e.b();
+      total = e.amount();
+      Cell(t0, dims).requests_opened += 1;
+      continue;
+    }
+    if (!submitted) continue;  // Nothing counts before the record exists.
+    switch (e.payload()) {
+      case Envelope::kRequestApproved:
+        if (e.n() == 1 && !approved_at.has_value()) approved_at = e.at_us();
+        break;
+      case Envelope::kRequestRejected:
+        Cell(e.at_us(), dims).requests_rejected += 1;
+        break;
+      case Envelope::kRequestCancelled:
+        Cell(e.at_us(), dims).requests_cancelled += 1;
+        break;
+      case Envelope::kRequestFulfilled:
+        if (!fulfilled_at.has_value()) fulfilled_at = e.at_us();
+        break;
+      case Envelope::kSurveyResponseRecorded:
+        if (!score.has_value()) score = e.n();
+        break;
+      default:
+        break;
+    }
+  }
+  if (approved_at.has_value()) {
+    KpiMeasures& m = Cell(*approved_at, dims);
+    m.requests_approved += 1;
+    m.request_approval_wall_us += std::max<int64_t>(0, *approved_at - t0);
+    m.request_approval_business_us += Business(dims.service, t0, *approved_at);
+  }
+  if (!fulfilled_at.has_value()) return;
+  KpiMeasures& m = Cell(*fulfilled_at, dims);
+  m.requests_fulfilled += 1;
+  m.request_fulfilment_wall_us += std::max<int64_t>(0, *fulfilled_at - t0);
+  m.request_fulfilment_business_us +=
+      Business(dims.service, t0, *fulfilled_at);
+  if (total != 0) m.request_cost_cents[currency] += total;
+  if (score.has_value()) {
+    m.request_survey_responses += 1;
+    m.request_survey_satisfied += *score >= kSatisfiedScore ? 1 : 0;
+    m.request_survey_score_sum += *score;
+  }
+}
+
+// The KPI-relevant part of an incident, change or request event; nullopt
+// for events no definition reads.
 std::optional<kpi::KpiEvent> ToKpiEvent(const Envelope& e) {
   kpi::KpiEvent k;
   k.set_at_us(e.occurred_at_us());
@@ -407,6 +470,25 @@ std::optional<kpi::KpiEvent> ToKpiEvent(const Envelope& e) {
       k.set_n(e.change_incident_linked().relation());
       break;
     case Envelope::kChangeReviewed:
+      break;
+    case Envelope::kRequestSubmitted: {
+      const RequestSubmitted& p = e.request_submitted();
+      k.set_a(p.service());
+      k.set_n(p.priority());
+      int64_t total = 0;
+      for (const RequestLine& line : p.lines()) {
+        total += line.unit_price_cents() * line.quantity();
+        if (k.b().empty()) k.set_b(line.currency());
+      }
+      k.set_amount(total);
+      break;
+    }
+    case Envelope::kRequestApproved:
+      k.set_n(e.request_approved().complete() ? 1 : 0);
+      break;
+    case Envelope::kRequestRejected:
+    case Envelope::kRequestCancelled:
+    case Envelope::kRequestFulfilled:
       break;
     default:
       return std::nullopt;
@@ -634,6 +716,7 @@ KpiContribution ContributeKpiRecord(absl::string_view kind,
   Builder b(options, from_log, &c);
   if (kind == "incident") b.Incident(record);
   if (kind == "change") b.Change(record);
+  if (kind == "request") b.Request(record);
   for (auto it = c.cells.begin(); it != c.cells.end();) {
     it = it->second.IsZero() ? c.cells.erase(it) : std::next(it);
   }
@@ -764,7 +847,9 @@ absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
   if (kind == "service" || kind == "calendar") {
     return ApplyConfig(e, kind, stream.substr(slash + 1), state);
   }
-  if (kind != "incident" && kind != "change") return absl::OkStatus();
+  if (kind != "incident" && kind != "change" && kind != "request") {
+    return absl::OkStatus();
+  }
   std::optional<kpi::KpiEvent> event = ToKpiEvent(e);
   if (!event.has_value()) return absl::OkStatus();
 

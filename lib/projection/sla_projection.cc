@@ -19,6 +19,7 @@
 #include "lib/calendar/business_calendar.h"
 #include "lib/domain/change.h"
 #include "lib/domain/incident.h"
+#include "lib/domain/request.h"
 #include "lib/projection/decoded_cache.h"
 #include "lib/projection/views.h"
 #include "lib/sla/business_time.h"
@@ -110,10 +111,11 @@ std::string ChangeStateName(ChangeStatus s) {
   return absl::AsciiStrToLower(name);
 }
 
-// "incident/INC1" -> "incident"; "" for other kinds.
+// "incident/INC1" -> "incident" ("change", "request"); "" for other kinds.
 absl::string_view RecordType(absl::string_view stream) {
   if (absl::StartsWith(stream, "incident/")) return "incident";
   if (absl::StartsWith(stream, "change/")) return "change";
+  if (absl::StartsWith(stream, "request/")) return "request";
   return "";
 }
 
@@ -333,8 +335,17 @@ std::optional<SlaClockInput> RetargetTo(const SlaClock& clock,
   return SlaClockInput::Retarget(at, target->duration, std::move(reason));
 }
 
+// A request's state name for SLA conditions: "awaiting_approval",
+// "in_fulfilment", "fulfilled", "closed", "rejected", "cancelled".
+std::string RequestStateName(RequestStatus s) {
+  std::string name = RequestStatus_Name(s);
+  if (absl::StartsWith(name, "REQUEST_")) name = name.substr(8);
+  return absl::AsciiStrToLower(name);
+}
+
 int PriorityOf(const SlaRecordState& rec) {
   if (rec.record_type() == "change") return rec.change().impact();
+  if (rec.record_type() == "request") return rec.request().priority();
   return rec.incident().priority();
 }
 
@@ -346,6 +357,8 @@ SlaRecordAttributes AttributesOf(const SlaRecordState& rec) {
     if (rec.change().service_ids_size() > 0) {
       a.service = rec.change().service_ids(0);
     }
+  } else if (rec.record_type() == "request") {
+    a.service = rec.request().service_id();
   } else {
     a.service = rec.incident().service_id();
     a.category = rec.incident().category();
@@ -363,6 +376,10 @@ void EvolveRecord(SlaRecordState* rec, Item* item) {
     EvolveChange(*item->e, rec->mutable_change());
     rec->mutable_change()->clear_version();
     item->transition.state = ChangeStateName(rec->change().status());
+  } else if (rec->record_type() == "request") {
+    EvolveRequest(*item->e, rec->mutable_request());
+    rec->mutable_request()->clear_version();
+    item->transition.state = RequestStateName(rec->request().status());
   } else {
     const bool assigns = item->e->has_incident_assigned();
     std::string group_before;
@@ -392,6 +409,8 @@ SlaRecordState NewRecord(absl::string_view stream) {
   absl::string_view id = stream.substr(stream.find('/') + 1);
   if (rec.record_type() == "change") {
     *rec.mutable_change() = NewChangeState(id);
+  } else if (rec.record_type() == "request") {
+    *rec.mutable_request() = NewRequestState(id);
   } else {
     *rec.mutable_incident() = NewIncidentState(id);
   }
