@@ -629,7 +629,10 @@ void EvolveIncident(const Envelope& e, IncidentState* s) {
       s->set_resolved_by(p.resolved_by());
       s->set_resolved_by_problem(p.resolved_by_problem());
       s->set_resolved_at_us(e.occurred_at_us());
-      s->set_first_contact_resolution(s->reassignment_count() == 0 &&
+      // A reopened incident was not resolved at first contact, however
+      // it is resolved later (as the KPI projection counts it).
+      s->set_first_contact_resolution(s->reopen_count() == 0 &&
+                                      s->reassignment_count() == 0 &&
                                       p.resolved_by_problem().empty() &&
                                       p.resolved_by() == s->first_assignee());
       break;

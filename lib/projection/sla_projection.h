@@ -203,7 +203,9 @@ class SlaProjection final : public Projection {
   // 4: policies retire (ret/ keys) and a record that stops matching a
   //    policy ends its clocks (SlaAttachment.ended_at_us,
   //    SlaClockState.cancel_reason).
-  int64_t version() const override { return 4; }
+  // 5: the incident state a record keeps says first_contact_resolution
+  //    false once the incident was reopened.
+  int64_t version() const override { return 5; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
   // Records and clocks stay decoded between events (after a flush at most
   // cached_records records and 3 x cached_records clocks); Flush writes the

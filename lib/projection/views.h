@@ -34,8 +34,9 @@ class ViewsProjection final : public Projection {
   // change's state holds its post-implementation review (ChangeReviewed).
   // Service requests (request/<id>) and catalog items (catalog/<id>) need
   // no new version: no earlier build could write their events, so its
-  // snapshots hold everything they would.
-  int64_t version() const override { return 3; }
+  // snapshots hold everything they would. 4: an incident reopened and
+  // resolved again is not a first-contact resolution.
+  int64_t version() const override { return 4; }
   // Evolves the record's state message in memory; Flush serializes the
   // changed ones.
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;

@@ -497,6 +497,15 @@ TEST_F(IncidentTest, AssignmentsReassignmentsAndFirstContactResolution) {
   Do(&fcr, resolve, T(3));
   EXPECT_EQ(fcr.resolved_by(), "ann");  // Defaults to the assignee.
   EXPECT_TRUE(fcr.first_contact_resolution());
+  // Reopened and resolved again by the same person: no longer first
+  // contact.
+  Do(&fcr, R"({"reopenIncident": {"incidentId": "INC1", "reason": "back"}})",
+     T(4));
+  EXPECT_FALSE(fcr.first_contact_resolution());
+  Do(&fcr, resolve, T(5));
+  EXPECT_EQ(fcr.resolved_by(), "ann");
+  EXPECT_EQ(fcr.reassignment_count(), 0);
+  EXPECT_FALSE(fcr.first_contact_resolution());
   // Same person again is refused (nothing to record).
   EXPECT_EQ(
       Try(s,
