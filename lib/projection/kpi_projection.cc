@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <deque>
-#include <limits>
 #include <optional>
 #include <utility>
 
@@ -10,6 +9,7 @@
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/status_macros.h"
+#include "lib/projection/decoded_cache.h"
 #include "lib/projection/views.h"
 #include "proto/calendar.pb.h"
 
@@ -573,13 +573,7 @@ void Trim(Map& map, size_t max) {
   std::vector<uint64_t> ticks;
   ticks.reserve(map.size());
   for (const auto& [key, e] : map) ticks.push_back(e.used);
-  const size_t keep = max / 2;
-  uint64_t min_kept = std::numeric_limits<uint64_t>::max();
-  if (keep > 0) {
-    std::nth_element(ticks.begin(), ticks.end() - static_cast<long>(keep),
-                     ticks.end());
-    min_kept = *(ticks.end() - static_cast<long>(keep));
-  }
+  const uint64_t min_kept = MinKeptTick(std::move(ticks), max / 2);
   for (auto it = map.begin(); it != map.end();) {
     if (it->second.used < min_kept) {
       map.erase(it++);
