@@ -47,6 +47,7 @@ set(SLATE_LIB_SRCS
   lib/domain/policy.cc
   lib/domain/priority_matrix.cc
   lib/domain/problem.cc
+  lib/domain/request.cc
   lib/domain/service.cc
   # //lib/domain:executor
   lib/domain/event_store.cc
@@ -142,6 +143,7 @@ set(SLATE_LIB_HDRS
   lib/domain/policy.h
   lib/domain/priority_matrix.h
   lib/domain/problem.h
+  lib/domain/request.h
   lib/domain/service.h
   lib/import/csv_reader.h
   lib/import/servicenow_format.h
@@ -153,6 +155,7 @@ set(SLATE_LIB_HDRS
   lib/log/rocks_access.h
   lib/projection/builtins.h
   lib/projection/decoded_cache.h
+  lib/projection/key_sort.h
   lib/projection/kpi_format.h
   lib/projection/kpi_projection.h
   lib/projection/kpi_query.h
@@ -545,6 +548,17 @@ slate_cc_test(tests_domain_problem_test PATH tests/domain/problem_test SIZE medi
     tests_domain_domain_test_util
 )
 
+# //tests/domain:request_test
+slate_cc_test(tests_domain_request_test PATH tests/domain/request_test SIZE medium
+  SRCS
+    tests/domain/request_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_domain_domain_test_util
+)
+
 # //tests/domain:service_test
 slate_cc_test(tests_domain_service_test PATH tests/domain/service_test SIZE medium
   SRCS
@@ -888,6 +902,7 @@ slate_cc_test(tests_kpi_change_review_test PATH tests/kpi/change_review_test SIZ
     EXT:system:absl
     EXT:system:gtest_main
     slate
+    tests_kpi_kpi_test_util
 )
 
 # //tests/kpi:kpi_cli_test
@@ -907,8 +922,19 @@ slate_cc_test(tests_kpi_kpi_projection_test PATH tests/kpi/kpi_projection_test S
     EXT:system:absl
     EXT:system:gtest_main
     slate
+    tests_kpi_kpi_test_util
     tests_testing_temp_dir
     tests_testing_tsan_suppressions
+)
+
+# //tests/kpi:kpi_test_util
+slate_cc_library(tests_kpi_kpi_test_util
+  SRCS
+  HDRS
+    tests/kpi/kpi_test_util.h
+  DEPS
+    EXT:system:absl
+    slate
 )
 
 # //tests/kpi:quantile_sketch_test
@@ -919,6 +945,18 @@ slate_cc_test(tests_kpi_quantile_sketch_test PATH tests/kpi/quantile_sketch_test
     EXT:system:absl
     EXT:system:gtest_main
     slate
+)
+
+# //tests/kpi:request_kpi_test
+slate_cc_test(tests_kpi_request_kpi_test PATH tests/kpi/request_kpi_test SIZE medium
+  SRCS
+    tests/kpi/request_kpi_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_kpi_kpi_test_util
 )
 
 # //tests/kpi:satisfaction_test
@@ -1078,6 +1116,16 @@ slate_cc_binary(tests_projection_fold_crash_child PATH tests/projection/fold_cra
     slate
     tests_testing_incident_events
     tests_testing_tsan_suppressions
+)
+
+# //tests/projection:key_sort_test
+slate_cc_test(tests_projection_key_sort_test PATH tests/projection/key_sort_test SIZE small
+  SRCS
+    tests/projection/key_sort_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
 )
 
 # //tests/projection:projection_crash_test

@@ -66,7 +66,7 @@ CommandRun SetUpExplainCommand(CLI::App* app) {
   AddDbFlag(app, &f->db);
   app->add_option("KIND", f->kind, "the record's kind")
       ->required()
-      ->check(OneOf({"incident", "change"}));
+      ->check(OneOf({"incident", "change", "request"}));
   app->add_option("ID", f->id, "the record's id")->required();
   app->add_option("--policy", f->filter.policy_id,
                   "only this policy's clocks (default: all)")

@@ -24,14 +24,19 @@
 //   in the database (Engine::LastRecordEventTime), so a historical import
 //   ends where its data ends; the wall clock for a database without one.
 // - `--format table|csv|json` (default table); `--table incidents|
-//   availability|sla|changes|satisfaction|services` prints one table only
+//   availability|sla|changes|requests|satisfaction|services` prints one
+//   table only
 //   (default all; satisfaction, CSAT and response rate per row, and
 //   services, availability, reliability and satisfaction per service, are
 //   left out of the default output of a database without survey responses;
 //   changes, the post-implementation review of closed changes per row:
 //   share reviewed, failed rate with and without review, next to the
 //   overall failed rate, is left out of it when no closed change in the
-//   report was reviewed).
+//   report was reviewed; requests, service requests per row: opened,
+//   approved, rejected, cancelled, fulfilled, mean approval and fulfilment
+//   time wall and business, cost of the fulfilled ones per currency in
+//   minor units, request CSAT, is left out of it when no request was
+//   submitted in the report).
 // Measures and definitions: lib/projection/kpi_projection.h
 // (Engine::FormatKpis).
 // Exit codes: 0 success; 1 the database or a query failed; 2 bad usage or
@@ -77,10 +82,12 @@ int RunKpi(const KpiFlags& f) {
     tables.availability = f.table == "availability";
     tables.sla = f.table == "sla";
     tables.changes = f.table == "changes";
+    tables.requests = f.table == "requests";
     tables.satisfaction = f.table == "satisfaction";
     tables.services = f.table == "services";
     tables.hide_satisfaction_without_responses = false;
     tables.hide_changes_without_reviews = false;
+    tables.hide_requests_without_requests = false;
   }
   Options options;
   options.create_if_missing = false;
@@ -127,9 +134,10 @@ CommandRun SetUpKpiCommand(CLI::App* app) {
       ->check(OneOf({"table", "csv", "json"}))
       ->capture_default_str();
   app->add_option("--table", f->table, "print one table only (default: all)")
-      ->type_name("incidents|availability|sla|changes|satisfaction|services")
+      ->type_name(
+          "incidents|availability|sla|changes|requests|satisfaction|services")
       ->check(OneOf({"incidents", "availability", "sla", "changes",
-                     "satisfaction", "services"}));
+                     "requests", "satisfaction", "services"}));
   return [f] { return RunKpi(*f); };
 }
 

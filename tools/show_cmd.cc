@@ -60,6 +60,10 @@ std::string Scalar(const Message& m, const FieldDescriptor* f, int index) {
                               : r->GetInt32(m, f));
     case FieldDescriptor::CPPTYPE_INT64: {
       int64_t v = rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f);
+      // A duration (a catalog item's fulfilment target), not an instant.
+      if (absl::EndsWith(f->name(), "_target_us")) {
+        return absl::FormatDuration(absl::Microseconds(v));
+      }
       if (absl::EndsWith(f->name(), "_us")) return FormatStateTime(v);
       return absl::StrCat(v);
     }
@@ -173,10 +177,11 @@ int RunShow(const ShowFlags& f) {
   if (!matrix_kind && f.id.empty()) {
     return Usage("show", absl::StrCat("missing the ", f.kind, "'s ID"));
   }
-  if (f.clocks && f.kind != "incident" && f.kind != "change") {
+  if (f.clocks && f.kind != "incident" && f.kind != "change" &&
+      f.kind != "request") {
     return Usage("show", absl::StrCat("--clocks: a ", f.kind,
-                                      " has no SLA clocks (incident or "
-                                      "change only)"));
+                                      " has no SLA clocks (incident, "
+                                      "change or request only)"));
   }
   const std::string& kind = f.kind;
   const std::string& id = f.id;
@@ -213,6 +218,7 @@ int RunShow(const ShowFlags& f) {
     google::protobuf::util::MessageToJsonString(state, &json);
     int priority = r->has_incident()  ? r->incident().priority()
                    : r->has_problem() ? r->problem().priority()
+                   : r->has_request() ? r->request().priority()
                                       : 0;
     if (priority != 0 && json.size() > 2) {
       json.insert(json.size() - 1,
@@ -251,15 +257,16 @@ CommandRun SetUpShowCommand(CLI::App* app) {
   auto f = std::make_shared<ShowFlags>();
   app->add_option("KIND", f->kind, "what to show")
       ->required()
-      ->type_name("incident|problem|change|service|priority-matrix")
-      ->check(OneOf(
-          {"incident", "problem", "change", "service", "priority-matrix"}));
+      ->type_name(
+          "incident|problem|change|service|request|catalog|priority-matrix")
+      ->check(OneOf({"incident", "problem", "change", "service", "request",
+                     "catalog", "priority-matrix"}));
   app->add_option("ID", f->id, "the record's id (none for priority-matrix)")
       ->type_name("");
   AddDbFlag(app, &f->db);
   app->add_flag("--clocks", f->clocks,
-                "also list the record's SLA clocks, every cycle (incident or "
-                "change)");
+                "also list the record's SLA clocks, every cycle (incident, "
+                "change or request)");
   app->add_option("--format", f->format,
                   "text: one field a line; json: the state message")
       ->type_name("text|json")

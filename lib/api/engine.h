@@ -120,7 +120,9 @@ class Engine {
                                                 const DomainPolicy& policy) = 0;
 
   // The current state of an aggregate: kind "incident", "problem",
-  // "change", "service" or "priority-matrix" (id ignored). kNotFound if none.
+  // "change", "service", "request" (a service request), "catalog" (a
+  // request catalog item) or "priority-matrix" (id ignored). kNotFound if
+  // none.
   virtual absl::StatusOr<ExecuteResult> LoadAggregate(
       absl::string_view kind, absl::string_view id) const = 0;
 
@@ -227,8 +229,8 @@ class Engine {
   virtual absl::StatusOr<std::string> FormatKpis(
       const KpiQuery& query, KpiFormat format,
       const KpiTables& tables = KpiTables()) const = 0;
-  // The latest event time (occurred_at) of any incident or change event
-  // folded: where the log's history ends (a historical import's last
+  // The latest event time (occurred_at) of any incident, change or service
+  // request event folded: where the log's history ends (a historical import's last
   // update, not the wall clock), the default end of `slate kpi` and `slate
   // report`. nullopt before the first such event. In kAsync mode, what the
   // projections have folded so far (WaitForProjections first).

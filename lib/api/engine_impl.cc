@@ -451,6 +451,7 @@ KpiFlow ToKpiFlow(const KpiMeasures& m) {
   SLATE_KPI_SKETCHES(SLATE_KPI_COPY)
 #undef SLATE_KPI_COPY
   f.aging_delta = m.aging_delta;
+  f.request_cost_cents = m.request_cost_cents;
   return f;
 }
 

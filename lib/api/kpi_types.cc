@@ -53,9 +53,24 @@ void KpiFlow::Add(const KpiFlow& o) {
       &KpiFlow::changes_causing_incidents,
       &KpiFlow::changes_reviewed,
       &KpiFlow::changes_reviewed_failed,
+      &KpiFlow::requests_opened,
+      &KpiFlow::requests_fulfilled,
+      &KpiFlow::request_fulfilment_wall_us,
+      &KpiFlow::request_fulfilment_business_us,
+      &KpiFlow::requests_approved,
+      &KpiFlow::request_approval_wall_us,
+      &KpiFlow::request_approval_business_us,
+      &KpiFlow::requests_rejected,
+      &KpiFlow::requests_cancelled,
+      &KpiFlow::request_survey_responses,
+      &KpiFlow::request_survey_satisfied,
+      &KpiFlow::request_survey_score_sum,
   };
   for (int64_t KpiFlow::*c : kCounters) this->*c += o.*c;
   for (int i = 0; i < kKpiAgingClasses; ++i) aging_delta[i] += o.aging_delta[i];
+  for (const auto& [currency, cents] : o.request_cost_cents) {
+    request_cost_cents[currency] += cents;
+  }
   response_wall_sketch.Merge(o.response_wall_sketch);
   response_business_sketch.Merge(o.response_business_sketch);
   resolution_wall_sketch.Merge(o.resolution_wall_sketch);

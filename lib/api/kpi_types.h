@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,6 +89,12 @@ struct KpiTables {
   // Likewise the changes table when no closed change in the report was
   // reviewed. Default: true; `slate kpi --table changes` sets it to false.
   bool hide_changes_without_reviews = true;
+  // Service requests per row's dimensions: opened, fulfilled, fulfilment
+  // and approval times (wall and business), cost, request CSAT.
+  bool requests = true;
+  // Leave the requests table out when no request was submitted in the
+  // report. Default: true; `slate kpi --table requests` sets it to false.
+  bool hide_requests_without_requests = true;
 };
 
 // --- Results of Engine::Kpis ---------------------------------------------
@@ -153,6 +160,24 @@ struct KpiFlow {
   // closed FAILED or ROLLED_BACK (bucket by close).
   int64_t changes_reviewed = 0;
   int64_t changes_reviewed_failed = 0;
+  // Service requests: submitted; fulfilled with the summed fulfilment time
+  // (submission -> fulfilment); approvals completed with the summed approval
+  // time (submission -> the completing approval); rejected, cancelled; survey
+  // responses on fulfilled requests (bucket by fulfilment).
+  int64_t requests_opened = 0;
+  int64_t requests_fulfilled = 0;
+  int64_t request_fulfilment_wall_us = 0;
+  int64_t request_fulfilment_business_us = 0;
+  int64_t requests_approved = 0;
+  int64_t request_approval_wall_us = 0;
+  int64_t request_approval_business_us = 0;
+  int64_t requests_rejected = 0;
+  int64_t requests_cancelled = 0;
+  int64_t request_survey_responses = 0;
+  int64_t request_survey_satisfied = 0;
+  int64_t request_survey_score_sum = 0;
+  // Cost of the fulfilled requests: currency -> minor units (cents).
+  std::map<std::string, int64_t> request_cost_cents;
   std::array<int64_t, kKpiAgingClasses> aging_delta{};
   KpiDurations response_wall_sketch;
   KpiDurations response_business_sketch;

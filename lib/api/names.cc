@@ -5,6 +5,7 @@
 #include "lib/domain/incident.h"
 #include "lib/domain/priority_matrix.h"
 #include "lib/domain/problem.h"
+#include "lib/domain/request.h"
 #include "lib/domain/service.h"
 #include "lib/projection/sla_projection.h"
 
@@ -20,6 +21,10 @@ std::string AggregateStatusName(const ExecuteResult& state) {
   if (state.has_problem()) return ProblemStatusName(state.problem().status());
   if (state.has_change()) return ChangeStatusName(state.change().status());
   if (state.has_service()) return ServiceStatusName(state.service());
+  if (state.has_request()) return RequestStatusName(state.request().status());
+  if (state.has_catalog_item()) {
+    return state.catalog_item().retired() ? "Retired" : "Offered";
+  }
   return "";
 }
 

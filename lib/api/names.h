@@ -24,7 +24,8 @@ namespace slate {
 std::string PriorityLevelName(const PriorityMatrix& matrix, int level);
 
 // The status of the aggregate in `state` (an incident's, a problem's, a
-// change's or a service's) as people read it; "" for a priority matrix.
+// change's, a service's, a request's; a catalog item is "Offered" or
+// "Retired") as people read it; "" for a priority matrix.
 std::string AggregateStatusName(const ExecuteResult& state);
 
 // An instant field of a state message (`*_us`, microseconds since the Unix

@@ -18,6 +18,7 @@
 #include "lib/domain/incident.h"
 #include "lib/domain/priority_matrix.h"
 #include "lib/domain/problem.h"
+#include "lib/domain/request.h"
 #include "lib/domain/service.h"
 #include "lib/sla/sla_policy.h"
 
@@ -29,6 +30,8 @@ enum class Kind {
   kProblem,
   kChange,
   kService,
+  kCatalog,
+  kRequest,
   kMatrix,
   kCalendar,
   kSlaPolicy
@@ -59,6 +62,12 @@ absl::StatusOr<Target> TargetOf(const Command& c) {
   } else if (IsServiceCommand(c, &id)) {
     kind = Kind::kService;
     name = "service";
+  } else if (IsCatalogCommand(c, &id)) {
+    kind = Kind::kCatalog;
+    name = "catalog";
+  } else if (IsRequestCommand(c, &id)) {
+    kind = Kind::kRequest;
+    name = "request";
   } else if (c.has_define_calendar()) {
     kind = Kind::kCalendar;
     name = "calendar";
@@ -140,6 +149,15 @@ ServiceState FoldService(absl::string_view id,
                          const std::vector<Envelope>& events) {
   return FoldWith<ServiceState>(id, events, NewServiceState, EvolveService);
 }
+CatalogItemState FoldCatalogItem(absl::string_view id,
+                                 const std::vector<Envelope>& events) {
+  return FoldWith<CatalogItemState>(id, events, NewCatalogItemState,
+                                    EvolveCatalogItem);
+}
+RequestState FoldRequest(absl::string_view id,
+                         const std::vector<Envelope>& events) {
+  return FoldWith<RequestState>(id, events, NewRequestState, EvolveRequest);
+}
 PriorityMatrix FoldMatrix(const std::vector<Envelope>& events) {
   PriorityMatrix m = DefaultPriorityMatrix();
   for (const Envelope& e : events) {
@@ -163,6 +181,12 @@ void SetState(const Target& t, const std::vector<Envelope>& events,
       break;
     case Kind::kService:
       *r->mutable_service() = FoldService(t.id, events);
+      break;
+    case Kind::kCatalog:
+      *r->mutable_catalog_item() = FoldCatalogItem(t.id, events);
+      break;
+    case Kind::kRequest:
+      *r->mutable_request() = FoldRequest(t.id, events);
       break;
     case Kind::kMatrix:
       *r->mutable_priority_matrix() = FoldMatrix(events);
@@ -393,10 +417,15 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Load(
       t.kind = Kind::kChange;
     } else if (kind == "service") {
       t.kind = Kind::kService;
+    } else if (kind == "request") {
+      t.kind = Kind::kRequest;
+    } else if (kind == "catalog") {
+      t.kind = Kind::kCatalog;
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown kind \"", kind,
-          "\" (incident, problem, change, service, priority-matrix)"));
+          "\" (incident, problem, change, service, request, catalog, "
+          "priority-matrix)"));
     }
     SLATE_RETURN_IF_ERROR(ValidateAggregateId(kind, id));
     t.id = std::string(id);
@@ -648,6 +677,59 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       case Kind::kService: {
         SLATE_ASSIGN_OR_RETURN(
             decided, DecideService(FoldService(t.id, events), command, at));
+        break;
+      }
+      case Kind::kCatalog: {
+        const CatalogItemState s = FoldCatalogItem(t.id, events);
+        ServiceState service;
+        const ServiceState* service_ptr = nullptr;
+        if (command.has_define_catalog_item() &&
+            ValidateAggregateId("service",
+                                command.define_catalog_item().service_id())
+                .ok()) {
+          const std::string& id = command.define_catalog_item().service_id();
+          SLATE_ASSIGN_OR_RETURN(auto ev,
+                                 ReadWhole(absl::StrCat("service/", id)));
+          service = FoldService(id, ev);
+          service_ptr = &service;
+        }
+        SLATE_ASSIGN_OR_RETURN(decided,
+                               DecideCatalogItem(s, command, service_ptr));
+        if (decided.empty()) {
+          ExecuteResult r;  // Unchanged: nothing to record.
+          r.set_command_id(cid);
+          *r.mutable_catalog_item() = s;
+          return r;
+        }
+        break;
+      }
+      case Kind::kRequest: {
+        const RequestState s = FoldRequest(t.id, events);
+        SLATE_ASSIGN_OR_RETURN(PriorityMatrix matrix, LoadPriorityMatrix());
+        RequestContext ctx;
+        ctx.at = at;
+        ctx.matrix = &matrix;
+        std::vector<CatalogItemState> items;
+        ServiceState service;
+        if (command.has_submit_request()) {
+          for (const RequestItem& want : command.submit_request().items()) {
+            if (!ValidateAggregateId("catalog item", want.item_id()).ok()) {
+              continue;  // Decide says.
+            }
+            SLATE_ASSIGN_OR_RETURN(
+                auto ev, ReadWhole(absl::StrCat("catalog/", want.item_id())));
+            items.push_back(FoldCatalogItem(want.item_id(), ev));
+          }
+          if (!items.empty() && items.front().defined()) {
+            const std::string& id = items.front().spec().service_id();
+            SLATE_ASSIGN_OR_RETURN(auto ev,
+                                   ReadWhole(absl::StrCat("service/", id)));
+            service = FoldService(id, ev);
+            ctx.services.push_back(&service);
+          }
+        }
+        for (const CatalogItemState& item : items) ctx.items.push_back(&item);
+        SLATE_ASSIGN_OR_RETURN(decided, DecideRequest(s, command, ctx));
         break;
       }
       case Kind::kMatrix: {

@@ -95,7 +95,8 @@ class CommandExecutor {
   absl::StatusOr<ExecuteResult> Execute(const Command& command);
 
   // The current state of `kind` ("incident", "problem", "change", "service",
-  // "priority-matrix"; id ignored for the matrix) with no appends.
+  // "request", "catalog" (a catalog item), "priority-matrix"; id ignored for
+  // the matrix) with no appends.
   // kNotFound for an aggregate that does not exist; kInvalidArgument for an
   // unknown kind or malformed id.
   absl::StatusOr<ExecuteResult> Load(absl::string_view kind,

@@ -39,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "lib/base/status_macros.h"
+#include "lib/projection/key_sort.h"
 #include "lib/projection/projection.h"
 
 namespace slate {
@@ -156,8 +157,8 @@ class DecodedCache {
   // entries stay dirty.
   template <typename Write>
   absl::Status Flush(Write&& write) {
-    std::sort(dirty_.begin(), dirty_.end(),
-              [](const Entry* a, const Entry* b) { return *a->key < *b->key; });
+    SortByKeyBytes(dirty_,
+                   [](const Entry* e) { return absl::string_view(*e->key); });
     for (size_t i = 0; i < dirty_.size(); ++i) {
       Entry* e = dirty_[i];
       absl::Status st = write(*e->key, e->value, e->present);

@@ -91,6 +91,7 @@ struct KpiEv {
   int32_t payload = 0;
   int32_t n = 0;
   int32_t m = 0;
+  int64_t amount = 0;
   TextId a = kNoText;
   TextId b = kNoText;
   TextId c = kNoText;
@@ -172,6 +173,7 @@ class Builder {
 
   void Incident(const std::vector<KpiEv>& ev);
   void Change(const std::vector<KpiEv>& ev);
+  void Request(const std::vector<KpiEv>& ev);
 
  private:
   const KpiOptions& options_;
@@ -447,8 +449,70 @@ void Builder::Change(const std::vector<KpiEv>& ev) {
       reviewed && (outcome == FAILED || outcome == ROLLED_BACK) ? 1 : 0;
 }
 
-// The KPI-relevant part of an incident or change event; nullopt for events
-// no definition reads.
+void Builder::Request(const std::vector<KpiEv>& ev) {
+  bool submitted = false;
+  int64_t t0 = 0;
+  DimIds dims;
+  TextId currency = kNoText;
+  int64_t total = 0;
+  std::optional<int64_t> approved_at;
+  std::optional<int64_t> fulfilled_at;
+  std::optional<int32_t> score;  // The first survey response.
+  for (const KpiEv& e : ev) {
+    if (e.payload == Envelope::kRequestSubmitted) {
+      if (submitted) continue;
+      submitted = true;
+      t0 = e.at;
+      dims.service = e.a;
+      dims.priority = e.n;
+      currency = e.b;
+      total = e.amount;
+      Cell(t0, dims).requests_opened += 1;
+      continue;
+    }
+    if (!submitted) continue;  // Nothing counts before the record exists.
+    switch (e.payload) {
+      case Envelope::kRequestApproved:
+        if (e.n == 1 && !approved_at.has_value()) approved_at = e.at;
+        break;
+      case Envelope::kRequestRejected:
+        Cell(e.at, dims).requests_rejected += 1;
+        break;
+      case Envelope::kRequestCancelled:
+        Cell(e.at, dims).requests_cancelled += 1;
+        break;
+      case Envelope::kRequestFulfilled:
+        if (!fulfilled_at.has_value()) fulfilled_at = e.at;
+        break;
+      case Envelope::kSurveyResponseRecorded:
+        if (!score.has_value()) score = e.n;
+        break;
+      default:
+        break;
+    }
+  }
+  if (approved_at.has_value()) {
+    KpiMeasures& m = Cell(*approved_at, dims);
+    m.requests_approved += 1;
+    m.request_approval_wall_us += std::max<int64_t>(0, *approved_at - t0);
+    m.request_approval_business_us += Business(dims.service, t0, *approved_at);
+  }
+  if (!fulfilled_at.has_value()) return;
+  KpiMeasures& m = Cell(*fulfilled_at, dims);
+  m.requests_fulfilled += 1;
+  m.request_fulfilment_wall_us += std::max<int64_t>(0, *fulfilled_at - t0);
+  m.request_fulfilment_business_us +=
+      Business(dims.service, t0, *fulfilled_at);
+  if (total != 0) m.request_cost_cents[texts_.Text(currency)] += total;
+  if (score.has_value()) {
+    m.request_survey_responses += 1;
+    m.request_survey_satisfied += *score >= kSatisfiedScore ? 1 : 0;
+    m.request_survey_score_sum += *score;
+  }
+}
+
+// The KPI-relevant part of an incident, change or request event; nullopt
+// for events no definition reads.
 std::optional<KpiEv> ToKpiEv(const Envelope& e, TextIds& texts) {
   KpiEv k;
   k.at = e.occurred_at_us();
@@ -508,6 +572,25 @@ std::optional<KpiEv> ToKpiEv(const Envelope& e, TextIds& texts) {
       break;
     case Envelope::kChangeReviewed:
       break;
+    case Envelope::kRequestSubmitted: {
+      const RequestSubmitted& p = e.request_submitted();
+      k.a = texts.Id(p.service());
+      k.n = p.priority();
+      int64_t total = 0;
+      for (const RequestLine& line : p.lines()) {
+        total += line.unit_price_cents() * line.quantity();
+        if (k.b == kNoText) k.b = texts.Id(line.currency());
+      }
+      k.amount = total;
+      break;
+    }
+    case Envelope::kRequestApproved:
+      k.n = e.request_approved().complete() ? 1 : 0;
+      break;
+    case Envelope::kRequestRejected:
+    case Envelope::kRequestCancelled:
+    case Envelope::kRequestFulfilled:
+      break;
     default:
       return std::nullopt;
   }
@@ -515,14 +598,18 @@ std::optional<KpiEv> ToKpiEv(const Envelope& e, TextIds& texts) {
 }
 
 // Closed or cancelled (an incident whose last status event closed or
-// cancelled it; a closed change): few events follow, so such a record is
-// the first to leave memory.
+// cancelled it; a closed change; a fulfilled, rejected or cancelled
+// request): few events follow, so such a record is the first to leave
+// memory.
 bool Finished(const std::vector<KpiEv>& events) {
   for (auto it = events.rbegin(); it != events.rend(); ++it) {
     switch (it->payload) {
       case Envelope::kIncidentClosed:
       case Envelope::kIncidentCancelled:
       case Envelope::kChangeClosed:
+      case Envelope::kRequestFulfilled:
+      case Envelope::kRequestRejected:
+      case Envelope::kRequestCancelled:
         return true;
       case Envelope::kIncidentOpened:
       case Envelope::kIncidentResolved:
@@ -702,8 +789,8 @@ struct KpiProjection::Caches {
         max_records(4 * options.cached_records),
         max_cells(16 * options.cached_records) {}
 
-  // The contribution of a record ("incident" or "change") with these
-  // events, sorted by (at, version).
+  // The contribution of a record ("incident", "change" or "request") with
+  // these events, sorted by (at, version).
   KpiContribution Contribute(absl::string_view kind,
                              const std::vector<KpiEv>& events,
                              const KpiLogCalendars* from_log) const {
@@ -711,6 +798,7 @@ struct KpiProjection::Caches {
     Builder b(options, from_log, texts, utc, &c);
     if (kind == "incident") b.Incident(events);
     if (kind == "change") b.Change(events);
+    if (kind == "request") b.Request(events);
     std::erase_if(c.cells, [](const auto& cell) { return cell.second.IsZero(); });
     std::sort(c.cells.begin(), c.cells.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -837,6 +925,7 @@ struct KpiProjection::Caches {
       e.payload = p.payload();
       e.n = p.n();
       e.m = p.m();
+      e.amount = p.amount();
       e.a = texts.Id(p.a());
       e.b = texts.Id(p.b());
       e.c = texts.Id(p.c());
@@ -857,6 +946,7 @@ struct KpiProjection::Caches {
       p->set_c(texts.Text(e.c));
       p->set_n(e.n);
       p->set_m(e.m);
+      p->set_amount(e.amount);
     }
     return SerializeDeterministic(scratch);
   }
@@ -1009,7 +1099,9 @@ absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
   if (kind == "service" || kind == "calendar") {
     return ApplyConfig(e, kind, stream.substr(slash + 1), state);
   }
-  if (kind != "incident" && kind != "change") return absl::OkStatus();
+  if (kind != "incident" && kind != "change" && kind != "request") {
+    return absl::OkStatus();
+  }
   Caches& c = *caches_;
   std::optional<KpiEv> event = ToKpiEv(e, c.texts);
   if (!event.has_value()) return absl::OkStatus();

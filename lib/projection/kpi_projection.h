@@ -99,6 +99,23 @@
 //                             (closed - reviewed).
 //   A review recorded after the close moves its change from unreviewed to
 //   reviewed in the close's bucket.
+// Service requests (request/<id>; dimensions: service = the request's,
+// priority = its priority at submission; no group, category or contact
+// type; t0 = RequestSubmitted):
+//   opened            = #RequestSubmitted (bucket by submission).
+//   approved          = #requests whose approvals completed (the
+//                       RequestApproved with complete set; bucket by it);
+//   approval time     = sum(approved - t0) / approved, wall and business.
+//   rejected, cancelled = #RequestRejected / #RequestCancelled (at them).
+//   fulfilled         = #RequestFulfilled (bucket by fulfilment F);
+//   fulfilment time   = sum(F - t0) / fulfilled, wall and business.
+//   cost              = per currency, sum over fulfilled requests of
+//                       quantity x unit price of their lines (bucket by F);
+//                       currencies are never added together.
+//   request CSAT      = survey responses on requests scoring 4 or 5 /
+//                       responses (bucket by F, as incidents' by the
+//                       resolution rated); average score; response rate =
+//                       responses / fulfilled.
 // Availability (per service, bucket [S, E) measured up to min(E, now)):
 //   downtime = |union of the service's priority-1 intervals ∩ [S, E')|
 //   counted in the service's calendar, where a priority-1 interval is a time
@@ -199,8 +216,9 @@ class KpiProjection final : public Projection {
   // services' calendars from the log. 4: survey responses; the service
   // dimension follows IncidentDetailsUpdated.service. 5: changes' post-
   // implementation reviews (ChangeReviewed; changes_reviewed and
-  // changes_reviewed_failed in the cells).
-  int64_t version() const override { return 5; }
+  // changes_reviewed_failed in the cells). 6: service requests (request/<id>:
+  // the requests_* and request_* measures).
+  int64_t version() const override { return 6; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
   // Records and day cells stay decoded between events as typed structs
   // with interned texts (see KpiOptions::cached_records for the bounds).

@@ -269,6 +269,40 @@ std::vector<Column> ChangeReviewColumns(const KpiRow& r) {
   };
 }
 
+// Service requests (kpi_projection.h): flows, mean approval and fulfilment
+// times, request CSAT, and one cost column per currency of `currencies`
+// (minor units: exact, and never a sum across currencies).
+std::vector<Column> RequestColumns(const KpiRow& r,
+                                   const std::set<std::string>& currencies) {
+  const KpiMeasures& m = r.flow;
+  std::vector<Column> c = {
+      {"requests_opened", Count(m.requests_opened)},
+      {"approved", Count(m.requests_approved)},
+      {"avg_approval", Dur(Mean(m.request_approval_wall_us,
+                                m.requests_approved))},
+      {"biz_avg_approval", Dur(Mean(m.request_approval_business_us,
+                                    m.requests_approved))},
+      {"rejected", Count(m.requests_rejected)},
+      {"cancelled", Count(m.requests_cancelled)},
+      {"fulfilled", Count(m.requests_fulfilled)},
+      {"avg_fulfilment", Dur(Mean(m.request_fulfilment_wall_us,
+                                  m.requests_fulfilled))},
+      {"biz_avg_fulfilment", Dur(Mean(m.request_fulfilment_business_us,
+                                      m.requests_fulfilled))},
+  };
+  for (const std::string& currency : currencies) {
+    auto it = m.request_cost_cents.find(currency);
+    c.push_back({absl::StrCat("cost_cents_", currency),
+                 Count(it == m.request_cost_cents.end() ? 0 : it->second)});
+  }
+  c.push_back({"survey_responses", Count(m.request_survey_responses)});
+  c.push_back({"csat", Rate(Ratio(m.request_survey_satisfied,
+                                  m.request_survey_responses))});
+  c.push_back({"avg_score", {Kind::kNumber, Mean(m.request_survey_score_sum,
+                                                 m.request_survey_responses)}});
+  return c;
+}
+
 // Satisfaction of a population: `resolved` resolutions and the survey sums
 // at them (kpi_projection.h).
 std::vector<Column> SatisfactionColumns(int64_t resolved, int64_t responses,
@@ -636,6 +670,21 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
        std::any_of(rep.rows.begin(), rep.rows.end(), [](const KpiRow& r) {
          return r.flow.changes_reviewed != 0;
        }));
+  const bool show_requests =
+      tables.requests &&
+      (!tables.hide_requests_without_requests ||
+       std::any_of(rep.rows.begin(), rep.rows.end(), [](const KpiRow& r) {
+         return r.flow.requests_opened != 0;
+       }));
+  std::set<std::string> currencies;
+  for (const KpiRow& r : rep.rows) {
+    for (const auto& [currency, cents] : r.flow.request_cost_cents) {
+      currencies.insert(currency);
+    }
+  }
+  auto request_columns = [&currencies](const KpiRow& r) {
+    return RequestColumns(r, currencies);
+  };
   std::string out;
   if (format == KpiFormat::kTable) {
     std::vector<std::string> by;
@@ -684,6 +733,12 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
           "Changes: post-implementation review (closed changes, at close; "
           "failed = FAILED or ROLLED_BACK)",
           ChangeReviewColumns);
+    }
+    if (show_requests) {
+      section(
+          "Service requests (opened at submission, approval at the "
+          "completing approval, fulfilment and cost at fulfilment)",
+          request_columns);
     }
     if (tables.availability && !rep.availability.empty()) {
       std::vector<std::vector<std::string>> rows;
@@ -778,6 +833,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
     std::vector<std::string> blocks;
     if (tables.incidents) blocks.push_back(row_block(all_columns));
     if (show_changes) blocks.push_back(row_block(ChangeReviewColumns));
+    if (show_requests) blocks.push_back(row_block(request_columns));
     if (tables.availability) {
       std::string b =
           "bucket,bucket_end,service,agreed,downtime,availability,target\n";
@@ -920,6 +976,10 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
   if (show_changes) {
     absl::StrAppend(&extra, ",\"changes\":[",
                     absl::StrJoin(row_objects(ChangeReviewColumns), ","), "]");
+  }
+  if (show_requests) {
+    absl::StrAppend(&extra, ",\"requests\":[",
+                    absl::StrJoin(row_objects(request_columns), ","), "]");
   }
   if (show_satisfaction) {
     absl::StrAppend(&extra, ",\"satisfaction\":[",

@@ -120,9 +120,10 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup,
 // line, blocks separated by a blank line; durations in seconds, rates as
 // fractions, absent values empty. JSON: one object {"zone","bucket","by",
 // "rows":[...],"availability":[...],"sla":[...],"changes":[...],
-// "satisfaction":[...],"services":[...]}; absent values omitted. The
-// changes table (post-implementation review) follows the incident table in
-// text and CSV; the satisfaction and services tables follow the others
+// "requests":[...],"satisfaction":[...],"services":[...]}; absent values
+// omitted. The changes table (post-implementation review) and the requests
+// table (one cost_cents_<CURRENCY> column per currency in the report)
+// follow the incident table in text and CSV; the satisfaction and services tables follow the others
 // (KpiTables says when they are left out).
 std::string FormatKpiReport(const KpiReport& report, KpiFormat format,
                             KpiTables tables = {});

@@ -65,6 +65,11 @@ void KpiMeasures::Add(const KpiMeasures& o, int sign) {
   }
   SLATE_KPI_SKETCHES(SLATE_KPI_ADD)
 #undef SLATE_KPI_ADD
+  for (const auto& [currency, cents] : o.request_cost_cents) {
+    int64_t& sum = request_cost_cents[currency];
+    sum += sign * cents;
+    if (sum == 0) request_cost_cents.erase(currency);
+  }
 }
 
 bool KpiMeasures::IsZero() const {
@@ -79,7 +84,7 @@ bool KpiMeasures::IsZero() const {
   if (!name.empty()) return false;
   SLATE_KPI_SKETCHES(SLATE_KPI_ZERO)
 #undef SLATE_KPI_ZERO
-  return true;
+  return request_cost_cents.empty();
 }
 
 bool operator==(const KpiMeasures& a, const KpiMeasures& b) {
@@ -88,7 +93,8 @@ bool operator==(const KpiMeasures& a, const KpiMeasures& b) {
   SLATE_KPI_COUNTERS(SLATE_KPI_EQ)
   SLATE_KPI_SKETCHES(SLATE_KPI_EQ)
 #undef SLATE_KPI_EQ
-  return a.aging_delta == b.aging_delta;
+  return a.aging_delta == b.aging_delta &&
+         a.request_cost_cents == b.request_cost_cents;
 }
 
 kpi::KpiCell KpiMeasures::ToProto() const {
@@ -104,6 +110,9 @@ kpi::KpiCell KpiMeasures::ToProto() const {
   if (!name.empty()) c.set_##name(name.Encode());
   SLATE_KPI_SKETCHES(SLATE_KPI_SET)
 #undef SLATE_KPI_SET
+  for (const auto& [currency, cents] : request_cost_cents) {
+    (*c.mutable_request_cost_cents())[currency] = cents;
+  }
   return c;
 }
 
@@ -112,6 +121,9 @@ absl::StatusOr<KpiMeasures> KpiMeasures::FromProto(const kpi::KpiCell& c) {
 #define SLATE_KPI_GET(name) m.name = c.name();
   SLATE_KPI_COUNTERS(SLATE_KPI_GET)
 #undef SLATE_KPI_GET
+  for (const auto& [currency, cents] : c.request_cost_cents()) {
+    if (cents != 0) m.request_cost_cents[currency] = cents;
+  }
   if (c.aging_delta_size() != 0) {
     if (c.aging_delta_size() != kAgingClasses) {
       return absl::DataLossError("kpi cell: aging_delta has the wrong size");

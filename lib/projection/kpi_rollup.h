@@ -73,7 +73,19 @@ inline constexpr const char* kAgingNames[kAgingClasses] = {
   X(changes_rolled_back)            \
   X(changes_causing_incidents)      \
   X(changes_reviewed)               \
-  X(changes_reviewed_failed)
+  X(changes_reviewed_failed)        \
+  X(requests_opened)                \
+  X(requests_fulfilled)             \
+  X(request_fulfilment_wall_us)     \
+  X(request_fulfilment_business_us) \
+  X(requests_approved)              \
+  X(request_approval_wall_us)       \
+  X(request_approval_business_us)   \
+  X(requests_rejected)              \
+  X(requests_cancelled)             \
+  X(request_survey_responses)       \
+  X(request_survey_satisfied)       \
+  X(request_survey_score_sum)
 
 // Every sketch of a cell.
 #define SLATE_KPI_SKETCHES(X) \
@@ -91,6 +103,8 @@ struct KpiMeasures {
 #define SLATE_KPI_FIELD(name) QuantileSketch name;
   SLATE_KPI_SKETCHES(SLATE_KPI_FIELD)
 #undef SLATE_KPI_FIELD
+  // Cost of fulfilled requests: currency -> minor units. No zero entries.
+  std::map<std::string, int64_t> request_cost_cents;
 
   // this += sign * other (sign is +1 or -1).
   void Add(const KpiMeasures& other, int sign = 1);

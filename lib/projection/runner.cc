@@ -19,6 +19,7 @@
 #include "lib/base/status_macros.h"
 #include "lib/log/log_format.h"
 #include "lib/log/rocks_access.h"
+#include "lib/projection/key_sort.h"
 #include "rocksdb/comparator.h"
 
 namespace slate {
@@ -93,10 +94,9 @@ struct ProjectionRunner::StateCache {
   // Brings `order` up to date with every entry (before a Scan).
   void Index() {
     if (unindexed.empty()) return;
-    std::sort(unindexed.begin(), unindexed.end(),
-              [](const CacheEntry* a, const CacheEntry* b) {
-                return *a->key < *b->key;
-              });
+    SortByKeyBytes(unindexed, [](const CacheEntry* e) {
+      return absl::string_view(*e->key);
+    });
     auto hint = order.end();  // Sorted: each key goes after the last one.
     for (CacheEntry* e : unindexed) {
       hint = std::next(order.emplace_hint(hint, absl::string_view(*e->key), e));
@@ -295,10 +295,9 @@ absl::StatusOr<Batch> ReadBatch(const EventLog& log, int64_t from,
 // once the batch is written; see CommitCache).
 // Puts the cache's dirty entries in key order.
 void SortDirty(ProjectionRunner::StateCache& cache) {
-  std::sort(cache.dirty.begin(), cache.dirty.end(),
-            [](const CacheEntry* a, const CacheEntry* b) {
-              return *a->key < *b->key;
-            });
+  SortByKeyBytes(cache.dirty, [](const CacheEntry* e) {
+    return absl::string_view(*e->key);
+  });
 }
 
 void FlushCache(ProjectionRunner::StateCache& cache,

@@ -19,6 +19,7 @@
 #include "lib/calendar/business_calendar.h"
 #include "lib/domain/change.h"
 #include "lib/domain/incident.h"
+#include "lib/domain/request.h"
 #include "lib/projection/decoded_cache.h"
 #include "lib/projection/views.h"
 #include "lib/sla/business_time.h"
@@ -110,10 +111,11 @@ std::string ChangeStateName(ChangeStatus s) {
   return absl::AsciiStrToLower(name);
 }
 
-// "incident/INC1" -> "incident"; "" for other kinds.
+// "incident/INC1" -> "incident" ("change", "request"); "" for other kinds.
 absl::string_view RecordType(absl::string_view stream) {
   if (absl::StartsWith(stream, "incident/")) return "incident";
   if (absl::StartsWith(stream, "change/")) return "change";
+  if (absl::StartsWith(stream, "request/")) return "request";
   return "";
 }
 
@@ -141,6 +143,23 @@ struct PolicyEntry {
   }
   // Null while the policy's calendar is not defined: it attaches nothing.
   std::shared_ptr<const BusinessTime> business;
+  // SlaClockSpecFor(policy, metric, priority, "") by (metric, priority),
+  // kept for the configuration's life: parsing the targets at every
+  // attach was ~2 % of an SLA rebuild.
+  mutable absl::flat_hash_map<std::pair<int, int>,
+                              absl::StatusOr<SlaClockSpec>>
+      specs;
+  const absl::StatusOr<SlaClockSpec>& SpecFor(SlaMetric metric,
+                                              int priority) const {
+    auto it = specs.find({metric, priority});
+    if (it == specs.end()) {
+      it = specs
+               .emplace(std::make_pair(static_cast<int>(metric), priority),
+                        SlaClockSpecFor(policy, metric, priority, ""))
+               .first;
+    }
+    return it->second;
+  }
 };
 
 // Every version of one policy, by from_us.
@@ -316,8 +335,17 @@ std::optional<SlaClockInput> RetargetTo(const SlaClock& clock,
   return SlaClockInput::Retarget(at, target->duration, std::move(reason));
 }
 
+// A request's state name for SLA conditions: "awaiting_approval",
+// "in_fulfilment", "fulfilled", "closed", "rejected", "cancelled".
+std::string RequestStateName(RequestStatus s) {
+  std::string name = RequestStatus_Name(s);
+  if (absl::StartsWith(name, "REQUEST_")) name = name.substr(8);
+  return absl::AsciiStrToLower(name);
+}
+
 int PriorityOf(const SlaRecordState& rec) {
   if (rec.record_type() == "change") return rec.change().impact();
+  if (rec.record_type() == "request") return rec.request().priority();
   return rec.incident().priority();
 }
 
@@ -329,6 +357,8 @@ SlaRecordAttributes AttributesOf(const SlaRecordState& rec) {
     if (rec.change().service_ids_size() > 0) {
       a.service = rec.change().service_ids(0);
     }
+  } else if (rec.record_type() == "request") {
+    a.service = rec.request().service_id();
   } else {
     a.service = rec.incident().service_id();
     a.category = rec.incident().category();
@@ -346,6 +376,10 @@ void EvolveRecord(SlaRecordState* rec, Item* item) {
     EvolveChange(*item->e, rec->mutable_change());
     rec->mutable_change()->clear_version();
     item->transition.state = ChangeStateName(rec->change().status());
+  } else if (rec->record_type() == "request") {
+    EvolveRequest(*item->e, rec->mutable_request());
+    rec->mutable_request()->clear_version();
+    item->transition.state = RequestStateName(rec->request().status());
   } else {
     const bool assigns = item->e->has_incident_assigned();
     std::string group_before;
@@ -375,19 +409,38 @@ SlaRecordState NewRecord(absl::string_view stream) {
   absl::string_view id = stream.substr(stream.find('/') + 1);
   if (rec.record_type() == "change") {
     *rec.mutable_change() = NewChangeState(id);
+  } else if (rec.record_type() == "request") {
+    *rec.mutable_request() = NewRequestState(id);
   } else {
     *rec.mutable_incident() = NewIncidentState(id);
   }
   return rec;
 }
 
-using ClockCache = DecodedCache<Clk>;
-// A record as the projection keeps it decoded: its stored state and, while
-// every item of the record went through this cache (the record was new
-// when cached), those items, so a policy attaching later replays them
-// without reading the log.
+// One clock of a record as the fold keeps it: looked up in the state (or
+// created) once, then kept with its record, so an event reaches its clocks
+// without building or hashing their keys (a cache of clocks by key was
+// ~20 % of an SLA rebuild: fold_bench FoldOne/sla, bench/RESULTS.md).
+struct ClockSlot {
+  std::string policy_id;
+  SlaMetric metric = SLA_METRIC_UNSPECIFIED;
+  int64_t cycle = 0;
+  bool present = false;  // Holds a clock; false: the state has none.
+  Clk value;
+};
+// Stable addresses: a fold keeps pointers to slots while it adds others.
+using ClockSlots = std::deque<ClockSlot>;
+
+// A record as the projection keeps it decoded: its stored state, the
+// clocks looked up so far and, while every item of the record went through
+// this cache (the record was new when cached), those items, so a policy
+// attaching later replays them without reading the log.
 struct CachedRecord {
   SlaRecordState rec;
+  ClockSlots clocks;
+  // The state holds no clock of the record that `clocks` does not: a
+  // clock not among them need not be looked up.
+  bool fresh = false;
   bool complete = false;
   // In fold order; `e` is null for record events (a replay needs only their
   // transition) and points into `sla_events` for SLA events.
@@ -397,6 +450,8 @@ struct CachedRecord {
   // As CachedRecord{}, keeping what the members can (DecodedCache).
   void Clear() {
     rec.Clear();
+    clocks.clear();
+    fresh = false;
     complete = false;
     items.clear();
     sla_events.clear();
@@ -419,7 +474,7 @@ absl::Status DecodeClock(absl::string_view key, absl::string_view bytes,
 absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
     const Config& config, const Clk& c);
 
-// Writes a clock with its due index entry (the Flush of a ClockCache).
+// Writes a clock with its due index entry (see WriteClocks).
 absl::Status WriteClock(ProjectionState& state, const Config& config,
                         const std::string& key, Clk& c, bool present) {
   if (!present || !c.clock.has_value()) {
@@ -453,17 +508,28 @@ absl::Status WriteClock(ProjectionState& state, const Config& config,
   return absl::OkStatus();
 }
 
-absl::Status FlushClocks(ProjectionState& state, const Config& config,
-                         ClockCache& clocks) {
-  return clocks.Flush([&](const std::string& key, Clk& c, bool present) {
-    return WriteClock(state, config, key, c, present);
-  });
+// Writes the record's clocks that changed since they were last written.
+absl::Status WriteClocks(ProjectionState& state, const Config& config,
+                         absl::string_view stream, ClockSlots& clocks) {
+  for (ClockSlot& slot : clocks) {
+    if (!slot.present || !slot.value.dirty || !slot.value.clock.has_value()) {
+      continue;
+    }
+    SLATE_RETURN_IF_ERROR(WriteClock(
+        state, config,
+        SlaClockKey(stream, slot.policy_id, slot.metric, slot.cycle),
+        slot.value, true));
+  }
+  return absl::OkStatus();
 }
 
-absl::Status FlushRecords(ProjectionState& state, RecordCache& recs) {
+absl::Status FlushRecords(ProjectionState& state, const Config& config,
+                          RecordCache& recs) {
   return recs.Flush(
       [&](const std::string& key, CachedRecord& r, bool present) {
         if (present) {
+          SLATE_RETURN_IF_ERROR(
+              WriteClocks(state, config, r.rec.stream(), r.clocks));
           state.Put(key, SerializeDeterministic(r.rec));
         } else {
           state.Delete(key);
@@ -472,26 +538,20 @@ absl::Status FlushRecords(ProjectionState& state, RecordCache& recs) {
       });
 }
 
-// The record being folded: its state (`rec`, owned by the caller) and the
-// clocks it touches, read and kept through `clocks`. Finish() marks what
-// changed as written in `clocks`; the caller flushes it.
+// The record being folded: its state (`rec`) and its clocks (`clocks`),
+// both owned by the caller, who writes the changed clocks (WriteClocks).
+// `fresh`: the state holds no clock of the record beyond `clocks`.
 class RecordFold {
  public:
   RecordFold(ProjectionState& state, const Config& config, SlaRecordState& rec,
-             ClockCache& clocks)
-      : state_(state), config_(config), rec_(rec), clocks_(clocks) {}
+             ClockSlots& clocks, bool fresh)
+      : state_(state),
+        config_(config),
+        rec_(rec),
+        clocks_(clocks),
+        fresh_(fresh) {}
 
   SlaRecordState& rec() { return rec_; }
-
-  // Marks every clock changed by the steps so far as written.
-  void Finish() {
-    for (ClockCache::Entry* e : touched_) {
-      if (e->value.dirty && e->value.clock.has_value()) {
-        clocks_.MarkWritten(e);
-      }
-    }
-    touched_.clear();
-  }
 
   // Loads the stored current-cycle clocks of the attachments.
   absl::Status LoadCurrentClocks() {
@@ -586,7 +646,7 @@ class RecordFold {
         // because this runs for every event, and SlaClockSpecFor reports a
         // missing target as an error with a formatted message.
         if (has || !SlaHasTarget(p.policy, m, priority)) continue;
-        auto spec = SlaClockSpecFor(p.policy, m, priority, rec_.stream());
+        const absl::StatusOr<SlaClockSpec>& spec = p.SpecFor(m, priority);
         if (!spec.ok()) continue;
         SLATE_ASSIGN_OR_RETURN(const std::vector<Item>* h, get_history());
         SLATE_RETURN_IF_ERROR(Attach(*a, m, *spec, p, *h));
@@ -722,46 +782,67 @@ class RecordFold {
     return absl::OkStatus();
   }
 
-  // The stored clock of the record's (policy, metric, cycle), or nullptr
-  // if none. Each clock is looked up in the cache once per fold, then
-  // remembered: building and hashing its key for every use (each event
-  // reaches each clock two or three times) was ~10 % of an SLA rebuild.
-  // The cache drops no entry while a RecordFold lives (only a Flush over
-  // its bound or a Clear does, between folds).
-  absl::StatusOr<Clk*> Load(absl::string_view policy_id, SlaMetric metric,
-                            int64_t cycle) {
-    for (const Seen& s : seen_) {
+  // The record's slot of (policy, metric, cycle), or nullptr if it has
+  // none yet.
+  ClockSlot* Find(absl::string_view policy_id, SlaMetric metric,
+                  int64_t cycle) {
+    for (ClockSlot& s : clocks_) {
       if (s.metric == metric && s.cycle == cycle && s.policy_id == policy_id) {
-        return Usable(s.entry) ? &s.entry->value : nullptr;
+        return &s;
       }
     }
-    const std::string key =
-        SlaClockKey(rec_.stream(), policy_id, metric, cycle);
-    SLATE_ASSIGN_OR_RETURN(
-        ClockCache::Entry * e,
-        clocks_.Load(state_, key, [&](absl::string_view bytes, Clk* c) {
-          return DecodeClock(key, bytes, c);
-        }));
-    seen_.push_back({std::string(policy_id), metric, cycle, e});
-    if (!Usable(e)) return nullptr;
-    touched_.push_back(e);
-    return &e->value;
+    return nullptr;
   }
-  static bool Usable(const ClockCache::Entry* e) {
-    return e->present && e->value.clock.has_value();
+  // A new slot of (policy, metric, cycle), holding no clock.
+  ClockSlot* AddSlot(absl::string_view policy_id, SlaMetric metric,
+                     int64_t cycle) {
+    ClockSlot& s = clocks_.emplace_back();
+    s.policy_id = std::string(policy_id);
+    s.metric = metric;
+    s.cycle = cycle;
+    return &s;
   }
 
-  // Puts `c` in place of the clock of `key`, whatever is stored there.
-  Clk* Replace(const std::string& key, Clk c) {
-    ClockCache::Entry* e = clocks_.Insert(key);
-    if (e->present && e->value.indexed_due.has_value() &&
-        !c.indexed_due.has_value()) {
-      c.indexed_due = e->value.indexed_due;  // Still in due/: move it.
+  // The stored clock of the record's (policy, metric, cycle), or nullptr
+  // if none. Read from the state at most once, then kept in the record's
+  // slots.
+  absl::StatusOr<Clk*> Load(absl::string_view policy_id, SlaMetric metric,
+                            int64_t cycle) {
+    ClockSlot* s = Find(policy_id, metric, cycle);
+    if (s == nullptr) {
+      s = AddSlot(policy_id, metric, cycle);
+      if (!fresh_) {
+        const std::string key =
+            SlaClockKey(rec_.stream(), policy_id, metric, cycle);
+        absl::StatusOr<std::optional<std::string>> bytes = state_.Get(key);
+        absl::Status st = bytes.status();
+        if (st.ok() && bytes->has_value()) {
+          st = DecodeClock(key, **bytes, &s->value);
+          s->present = st.ok();
+        }
+        if (!st.ok()) {
+          clocks_.pop_back();  // No half-read slot stays behind.
+          return st;
+        }
+      }
     }
-    e->value = std::move(c);
-    e->present = true;
-    touched_.push_back(e);
-    return &e->value;
+    return s->present && s->value.clock.has_value() ? &s->value : nullptr;
+  }
+
+  // Puts `c` in place of the record's clock of (policy, metric, cycle),
+  // whatever is stored there.
+  Clk* Replace(absl::string_view policy_id, SlaMetric metric, int64_t cycle,
+               Clk c) {
+    ClockSlot* s = Find(policy_id, metric, cycle);
+    if (s == nullptr) {
+      s = AddSlot(policy_id, metric, cycle);
+    } else if (s->present && s->value.indexed_due.has_value() &&
+               !c.indexed_due.has_value()) {
+      c.indexed_due = s->value.indexed_due;  // Still in due/: move it.
+    }
+    s->value = std::move(c);
+    s->present = true;
+    return &s->value;
   }
 
   absl::StatusOr<Clk*> Current(const SlaAttachment& a,
@@ -874,12 +955,10 @@ class RecordFold {
     if (!Feed(next, p, input)) return nullptr;
     next.stored.clear_fired();  // Facts of the new cycle only.
     next.stored.set_version_from_us(a.version_from_us());
-    const std::string key = SlaClockKey(rec_.stream(), a.policy_id(),
-                                        slot.metric(), next.clock->cycle());
     slot.set_cycle(next.clock->cycle());
     next.dirty = true;
     next.indexed_due = std::nullopt;  // A new key: nothing indexed yet.
-    return Replace(key, std::move(next));
+    return Replace(a.policy_id(), slot.metric(), slot.cycle(), std::move(next));
   }
 
   static bool Contains(const google::protobuf::RepeatedPtrField<std::string>& l,
@@ -1003,7 +1082,9 @@ class RecordFold {
   absl::Status Attach(SlaAttachment& a, SlaMetric metric,
                       const SlaClockSpec& spec, const PolicyEntry& p,
                       const std::vector<Item>& history) {
-    SLATE_ASSIGN_OR_RETURN(SlaClock clock, SlaClock::Create(spec));
+    SlaClockSpec named = spec;
+    named.record_id = rec_.stream();
+    SLATE_ASSIGN_OR_RETURN(SlaClock clock, SlaClock::Create(named));
     SlaAttachedClock* slot = a.add_clocks();
     slot->set_metric(metric);
     slot->set_cycle(1);
@@ -1015,14 +1096,13 @@ class RecordFold {
     for (SlaAttachedClock& s : *a.mutable_clocks()) {
       if (s.metric() == metric) slot = &s;
     }
-    const std::string key = SlaClockKey(rec_.stream(), a.policy_id(), metric, 1);
     Clk c;
     c.clock = std::move(clock);
     c.dirty = true;
     c.stored.set_version_from_us(a.version_from_us());
     // A clock of this key may be stored from an earlier fold (recompute
     // deleted it; incremental attach never finds one).
-    Replace(key, std::move(c));
+    Replace(a.policy_id(), metric, 1, std::move(c));
     for (const Item& h : history) {
       if (h.sla) {
         const bool w = h.e->has_sla_warning();
@@ -1045,15 +1125,8 @@ class RecordFold {
   ProjectionState& state_;
   const Config& config_;
   SlaRecordState& rec_;
-  ClockCache& clocks_;
-  std::vector<ClockCache::Entry*> touched_;
-  struct Seen {
-    std::string policy_id;
-    SlaMetric metric;
-    int64_t cycle;
-    ClockCache::Entry* entry;
-  };
-  std::vector<Seen> seen_;  // See Load.
+  ClockSlots& clocks_;
+  const bool fresh_;
 };
 
 // Where a clock goes in the due index: its earliest crossed threshold
@@ -1076,21 +1149,29 @@ absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
   const PolicyEntry* p =
       config.Bound(c.clock->policy_id(), c.stored.version_from_us());
   if (p == nullptr || p->business == nullptr) return std::nullopt;
-  SlaClock probe = *c.clock;
-  const int n = probe.threshold_count();
+  // The clock itself answers first; a copy steps over thresholds whose
+  // events are logged already (rare: copying every clock on every flush
+  // showed in the SLA rebuild's profile).
+  std::optional<SlaClock> probe;
+  const SlaClock* clock = &*c.clock;
+  const int n = clock->threshold_count();
   for (int guard = 0; guard <= n + 1; ++guard) {
-    auto next = probe.NextDue(*p->business);
+    auto next = clock->NextDue(*p->business);
     if (!next.ok() || !next->has_value()) return std::nullopt;
     const int index =
-        probe.warnings_reached() < n ? probe.warnings_reached() : kBreachIndex;
+        clock->warnings_reached() < n ? clock->warnings_reached() : kBreachIndex;
     if (!logged(index)) {
       return std::optional(
           std::make_pair(absl::ToUnixMicros(**next), index));
     }
     // Its event is already in the log (folded before a late event moved
     // the crossing): step over it without a second event.
-    if (!probe.ApplyInPlace(SlaClockInput::AdvanceTo(**next), *p->business,
-                            nullptr)
+    if (!probe.has_value()) {
+      probe = *c.clock;
+      clock = &*probe;
+    }
+    if (!probe->ApplyInPlace(SlaClockInput::AdvanceTo(**next), *p->business,
+                             nullptr)
              .ok()) {
       return std::nullopt;
     }
@@ -1178,8 +1259,8 @@ absl::Status Recompute(ProjectionState& state, const Config& config,
   History h;
   SLATE_RETURN_IF_ERROR(LoadItems(state, stream, through_position, &h));
   SlaRecordState rec = NewRecord(stream);
-  ClockCache clocks(/*max_entries=*/0);
-  RecordFold fold(state, config, rec, clocks);
+  ClockSlots clocks;
+  RecordFold fold(state, config, rec, clocks, /*fresh=*/true);
   std::vector<Item> done;  // Items folded so far, with transitions.
   done.reserve(h.items.size());
   for (const Item& item : h.items) {
@@ -1194,8 +1275,7 @@ absl::Status Recompute(ProjectionState& state, const Config& config,
   if (retired.has_value() && *retired > rec.last_at_us()) {
     rec.set_last_at_us(*retired);
   }
-  fold.Finish();
-  SLATE_RETURN_IF_ERROR(FlushClocks(state, config, clocks));
+  SLATE_RETURN_IF_ERROR(WriteClocks(state, config, stream, clocks));
   state.Put(RecKey(stream), SerializeDeterministic(rec));
   return absl::OkStatus();
 }
@@ -1598,11 +1678,10 @@ absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
 // a flush over the bound drops what the last batch did not touch (see
 // DecodedCache), and dropped entries are re-read when needed.
 struct SlaProjection::Caches {
-  explicit Caches(size_t records) : recs(records), clocks(3 * records) {}
+  explicit Caches(size_t records) : recs(records) {}
   Config config;
   bool config_current = false;  // config.gen is the state's "gen".
-  RecordCache recs;
-  ClockCache clocks;
+  RecordCache recs;  // With their clocks.
   std::optional<int64_t> watermark;  // Loaded; nullopt: not loaded.
   bool watermark_stored = false;     // The state holds a watermark.
   bool watermark_dirty = false;
@@ -1610,7 +1689,6 @@ struct SlaProjection::Caches {
   void Clear() {
     config_current = false;
     recs.Clear();
-    clocks.Clear();
     watermark.reset();
     watermark_stored = false;
     watermark_dirty = false;
@@ -1624,20 +1702,18 @@ SlaProjection::~SlaProjection() = default;
 void SlaProjection::Discard() { caches_->Clear(); }
 
 bool SlaProjection::WantsFlush() const {
-  return caches_->recs.over_bound() || caches_->clocks.over_bound();
+  return caches_->recs.over_bound();
 }
 
 absl::Status SlaProjection::WriteBackRecords(ProjectionState& state) {
   SLATE_RETURN_IF_ERROR(Flush(state));
   caches_->recs.Clear();
-  caches_->clocks.Clear();
   return absl::OkStatus();
 }
 
 absl::Status SlaProjection::Flush(ProjectionState& state) {
   Caches& c = *caches_;
-  SLATE_RETURN_IF_ERROR(FlushClocks(state, c.config, c.clocks));
-  SLATE_RETURN_IF_ERROR(FlushRecords(state, c.recs));
+  SLATE_RETURN_IF_ERROR(FlushRecords(state, c.config, c.recs));
   if (c.watermark_dirty) {
     state.Put(kWatermarkKey, TimeHex(*c.watermark));
     c.watermark_dirty = false;
@@ -1737,6 +1813,7 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   CachedRecord& cached = entry->value;
   if (!stored) {
     cached.rec = NewRecord(stream);
+    cached.fresh = true;
     cached.complete = true;
   }
   SlaRecordState& rec = cached.rec;
@@ -1749,7 +1826,7 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   }
   rec.set_last_at_us(at_us);
 
-  RecordFold fold(state, config, rec, caches.clocks);
+  RecordFold fold(state, config, rec, cached.clocks, cached.fresh);
   SLATE_RETURN_IF_ERROR(fold.LoadCurrentClocks());
   Item item;
   item.e = &e;
@@ -1787,7 +1864,6 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   if (retired.has_value() && *retired > rec.last_at_us()) {
     rec.set_last_at_us(*retired);
   }
-  fold.Finish();
   if (cached.complete && cached.items.size() >= kMaxCachedItems) {
     cached.complete = false;
     cached.items = {};

@@ -184,8 +184,8 @@ absl::StatusOr<std::vector<SlaClockView>> AtRiskClocks(
 absl::StatusOr<std::vector<SlaClockView>> BreachedOpenClocks(
     const ProjectionRunner& runner);
 
-// The replay watermark: the latest occurred_at of any incident or change
-// event folded; nullopt before the first one.
+// The replay watermark: the latest occurred_at of any incident, change or
+// request event folded; nullopt before the first one.
 absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
     const ProjectionRunner& runner);
 

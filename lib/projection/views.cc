@@ -6,6 +6,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/change.h"
+#include "lib/domain/request.h"
 #include "lib/domain/incident.h"
 #include "lib/domain/problem.h"
 #include "lib/domain/service.h"
@@ -67,12 +68,15 @@ absl::Status FlushViews(ViewCache<State>& cache, ProjectionState& state) {
 }  // namespace
 
 struct ViewsProjection::Caches {
-  explicit Caches(size_t n) : incidents(n), problems(n), changes(n),
-                              services(n) {}
+  explicit Caches(size_t n)
+      : incidents(n), problems(n), changes(n), services(n), requests(n),
+        catalog(n) {}
   ViewCache<IncidentState> incidents;
   ViewCache<ProblemState> problems;
   ViewCache<ChangeState> changes;
   ViewCache<ServiceState> services;
+  ViewCache<RequestState> requests;
+  ViewCache<CatalogItemState> catalog;
 };
 
 ViewsProjection::ViewsProjection(size_t cached_records)
@@ -84,6 +88,8 @@ absl::Status ViewsProjection::Flush(ProjectionState& state) {
   SLATE_RETURN_IF_ERROR(FlushViews(c.incidents, state));
   SLATE_RETURN_IF_ERROR(FlushViews(c.problems, state));
   SLATE_RETURN_IF_ERROR(FlushViews(c.changes, state));
+  SLATE_RETURN_IF_ERROR(FlushViews(c.requests, state));
+  SLATE_RETURN_IF_ERROR(FlushViews(c.catalog, state));
   return FlushViews(c.services, state);
 }
 
@@ -93,12 +99,15 @@ void ViewsProjection::Discard() {
   c.problems.Clear();
   c.changes.Clear();
   c.services.Clear();
+  c.requests.Clear();
+  c.catalog.Clear();
 }
 
 bool ViewsProjection::WantsFlush() const {
   const Caches& c = *caches_;
   return c.incidents.over_bound() || c.problems.over_bound() ||
-         c.changes.over_bound() || c.services.over_bound();
+         c.changes.over_bound() || c.services.over_bound() ||
+         c.requests.over_bound() || c.catalog.over_bound();
 }
 
 absl::Status ViewsProjection::Apply(const Envelope& e, ProjectionState& state) {
@@ -119,6 +128,13 @@ absl::Status ViewsProjection::Apply(const Envelope& e, ProjectionState& state) {
   }
   if (kind == "service") {
     return Fold(e, id, state, c.services, NewServiceState, EvolveService);
+  }
+  if (kind == "request") {
+    return Fold(e, id, state, c.requests, NewRequestState, EvolveRequest);
+  }
+  if (kind == "catalog") {
+    return Fold(e, id, state, c.catalog, NewCatalogItemState,
+                EvolveCatalogItem);
   }
   return absl::OkStatus();
 }

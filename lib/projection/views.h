@@ -1,5 +1,6 @@
-// ViewsProjection: the current state of every incident, problem, change and
-// service, folded with the domain's own evolve functions.
+// ViewsProjection: the current state of every incident, problem, change,
+// service, service request and catalog item, folded with the domain's own
+// evolve functions.
 //
 //   auto state = runner->Get("views", "incident/INC1");  // IncidentState bytes
 //   slate::IncidentState s;  s.ParseFromString(**state);
@@ -25,12 +26,15 @@ class ViewsProjection final : public Projection {
  public:
   static constexpr absl::string_view kName = "views";
   // cached_records: records kept decoded per kind (incident, problem,
-  // change, service); see Options::projection_cached_records.
+  // change, service, request, catalog item); see Options::projection_cached_records.
   explicit ViewsProjection(size_t cached_records = 4096);
   ~ViewsProjection() override;
   absl::string_view name() const override { return kName; }
   // 2: IncidentDetailsUpdated updates the incident's details. 3: a
   // change's state holds its post-implementation review (ChangeReviewed).
+  // Service requests (request/<id>) and catalog items (catalog/<id>) need
+  // no new version: no earlier build could write their events, so its
+  // snapshots hold everything they would.
   int64_t version() const override { return 3; }
   // Evolves the record's state message in memory; Flush serializes the
   // changed ones.

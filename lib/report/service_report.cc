@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "lib/api/names.h"
 #include "lib/report/report_parts.h"
 #include "lib/report/svg_chart.h"
@@ -696,13 +698,79 @@ std::string RenderServiceReportHtml(const ServiceReportData& d,
   }
 
   // 7. Requests.
-  absl::StrAppend(
-      &html,
-      "<section id=\"requests\">\n<h2>Service requests</h2>\n",
-      Empty("Not available: Slate does not record service requests yet "
-            "(only incidents, problems and changes). This review has no "
-            "request figure, which does not mean there were no requests."),
-      "</section>\n", PageEnd());
+  {
+    const KpiFlow& f = d.month.flow;
+    std::string body;
+    if (f.requests_opened == 0 && f.requests_fulfilled == 0) {
+      body = Empty(absl::StrCat("No service request on this service was "
+                                "submitted or fulfilled in ",
+                                month, "."));
+    }
+    const ServiceMonth* ms[] = {&d.previous, &d.month};
+    auto row = [&](absl::string_view name, auto fn) {
+      return Row2(name, fn(*ms[0]), fn(*ms[1]));
+    };
+    auto count = [](int64_t KpiFlow::*field) {
+      return [field](const ServiceMonth& m) {
+        return absl::StrCat(m.flow.*field);
+      };
+    };
+    // "EUR 1700.00; USD 20.00" (minor units / 100); "-" for none.
+    auto cost = [](const ServiceMonth& m) {
+      std::vector<std::string> parts;
+      for (const auto& [currency, cents] : m.flow.request_cost_cents) {
+        parts.push_back(absl::StrCat(
+            currency.empty() ? "(no currency)" : currency, " ",
+            FormatNumber(static_cast<double>(cents) / 100, 2)));
+      }
+      return parts.empty() ? std::string("-") : absl::StrJoin(parts, "; ");
+    };
+    absl::StrAppend(
+        &body,
+        TwoMonthTable(
+            d,
+            absl::StrCat(
+                row("Submitted", count(&KpiFlow::requests_opened)),
+                row("Approved (approval complete)",
+                    count(&KpiFlow::requests_approved)),
+                row("Mean approval time (wall clock)",
+                    [](const ServiceMonth& m) {
+                      return DurationText(
+                          MeanSeconds(m.flow.request_approval_wall_us,
+                                      m.flow.requests_approved));
+                    }),
+                row("Rejected", count(&KpiFlow::requests_rejected)),
+                row("Cancelled", count(&KpiFlow::requests_cancelled)),
+                row("Fulfilled", count(&KpiFlow::requests_fulfilled)),
+                row("Mean fulfilment time (wall clock)",
+                    [](const ServiceMonth& m) {
+                      return DurationText(
+                          MeanSeconds(m.flow.request_fulfilment_wall_us,
+                                      m.flow.requests_fulfilled));
+                    }),
+                row("Mean fulfilment time (business time)",
+                    [](const ServiceMonth& m) {
+                      return DurationText(
+                          MeanSeconds(m.flow.request_fulfilment_business_us,
+                                      m.flow.requests_fulfilled));
+                    }),
+                row("Cost of the fulfilled requests", cost),
+                row("Request CSAT (scores 4-5 / responses)",
+                    [](const ServiceMonth& m) {
+                      return PercentText(
+                          Ratio(m.flow.request_survey_satisfied,
+                                m.flow.request_survey_responses, 100));
+                    }))));
+    absl::StrAppend(
+        &html,
+        "<section id=\"requests\">\n<h2>Service requests</h2>\n<p "
+        "class=\"note\">Requests ordering this service's catalog items: "
+        "submitted in the month (by submission), approved by the approval "
+        "that completed them, fulfilled in the month with their cost (the "
+        "catalog prices they were ordered at, per currency) and the survey "
+        "responses rating them (by fulfilment).</p>\n",
+        body, "</section>\n", PageEnd());
+  }
   return html;
 }
 

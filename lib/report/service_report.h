@@ -32,7 +32,10 @@
 //      opened, resolved and duration;
 //   5. changes requested and closed in the month, by outcome;
 //   6. satisfaction: CSAT, average score, response rate;
-//   7. service requests: not recorded by Slate yet, said so (no zeros).
+//   7. service requests: submitted, approved (mean approval time),
+//      rejected, cancelled, fulfilled (mean fulfilment time, wall and
+//      business), the cost of the fulfilled ones per currency, request
+//      CSAT.
 // A section with nothing in the month says so in words.
 #ifndef SLATE_LIB_REPORT_SERVICE_REPORT_H_
 #define SLATE_LIB_REPORT_SERVICE_REPORT_H_

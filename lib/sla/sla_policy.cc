@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,9 +17,14 @@
 namespace slate {
 namespace {
 
-constexpr absl::string_view kRecordTypes[] = {"incident", "change"};
+constexpr absl::string_view kRecordTypes[] = {"incident", "change",
+                                              "request"};
 constexpr absl::string_view kIncidentStates[] = {
     "new", "in_progress", "on_hold", "resolved", "closed", "cancelled"};
+// Service request states (lib/domain/request.h), known to a policy that
+// applies to requests.
+constexpr absl::string_view kRequestStates[] = {
+    "awaiting_approval", "in_fulfilment", "fulfilled", "rejected"};
 
 bool IsOneOf(absl::string_view s, absl::Span<const absl::string_view> set) {
   return std::find(set.begin(), set.end(), s) != set.end();
@@ -53,17 +59,31 @@ class Checker {
         absl::StrCat("sla policy \"", policy_.id(), "\": ", field, ": ", what));
   }
 
+  // The states conditions may name: an incident's, and a request's when the
+  // policy applies to requests.
+  std::vector<absl::string_view> KnownStates() const {
+    std::vector<absl::string_view> out(std::begin(kIncidentStates),
+                                       std::end(kIncidentStates));
+    const auto& types = policy_.applies_to().record_types();
+    if (std::find(types.begin(), types.end(), "request") != types.end()) {
+      out.insert(out.end(), std::begin(kRequestStates),
+                 std::end(kRequestStates));
+    }
+    return out;
+  }
+
  private:
   const SlaPolicy& policy_;
 };
 
 absl::Status CheckCondition(const Checker& check, const SlaCondition& cond,
                             absl::string_view field) {
+  const std::vector<absl::string_view> known = check.KnownStates();
   for (int i = 0; i < cond.states_size(); ++i) {
-    if (!IsOneOf(cond.states(i), kIncidentStates)) {
+    if (!IsOneOf(cond.states(i), known)) {
       return check.Error(absl::StrCat(field, ".states[", i, "]"),
                          absl::StrCat("unknown state \"", cond.states(i),
-                                      "\"; known: ", Known(kIncidentStates)));
+                                      "\"; known: ", Known(known)));
     }
   }
   for (int i = 0; i < cond.events_size(); ++i) {

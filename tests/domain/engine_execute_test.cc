@@ -3,7 +3,8 @@
 // writers on one incident. Recurring incidents (Engine::RecurringIncidents):
 // which incidents count, and raising a problem from a candidate
 // (LogProblem.incident_ids) in one atomic write of every stream, with
-// EventLog::AppendAtomically's all-or-nothing rules.
+// EventLog::AppendAtomically's all-or-nothing rules. A service request from
+// its catalog item to its SLA clock and KPIs.
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,6 +54,19 @@ class EngineExecuteTest : public ::testing::Test {
   }
   absl::StatusOr<ExecuteResult> Run(const std::string& json) {
     return engine_->Execute(Cmd(json));
+  }
+  // The KPIs of 2026-11-27 (one bucket) once the projections caught up.
+  absl::StatusOr<std::vector<KpiResult>> KpisOfTheDay(
+      std::vector<KpiDimension> by) {
+    const absl::Status caught_up =
+        engine_->WaitForProjections(engine_->NextPosition());
+    if (!caught_up.ok()) return caught_up;
+    KpiQuery q;
+    q.bucket = KpiBucket::kAll;
+    q.by = std::move(by);
+    q.from = Parse("2026-11-27T00:00:00Z");
+    q.to = q.now = Parse("2026-11-28T00:00:00Z");
+    return engine_->Kpis({q});
   }
 
   slate::testing::TempDir dir_;
@@ -493,18 +507,81 @@ TEST_F(EngineExecuteTest, ChangeReviewUnderAReviewRequiringPolicy) {
   EXPECT_TRUE(replay->idempotent_replay());
 
   // KPIs: one closed change, reviewed and rolled back.
-  ASSERT_TRUE(engine_->WaitForProjections(engine_->NextPosition()).ok());
-  KpiQuery q;
-  q.bucket = KpiBucket::kAll;
-  q.from = Parse("2026-11-27T00:00:00Z");
-  q.to = q.now = Parse("2026-11-28T00:00:00Z");
-  auto kpis = engine_->Kpis({q});
+  auto kpis = KpisOfTheDay({});
   ASSERT_TRUE(kpis.ok()) << kpis.status();
   ASSERT_EQ((*kpis)[0].rows.size(), 1u);
   const KpiFlow& f = (*kpis)[0].rows[0].flow;
   EXPECT_EQ(f.changes_closed, 1);
   EXPECT_EQ(f.changes_reviewed, 1);
   EXPECT_EQ(f.changes_reviewed_failed, 1);
+  VerifyReport report;
+  ASSERT_TRUE(engine_->Verify(&report).ok());
+  EXPECT_TRUE(report.ok()) << report.problems[0];
+}
+
+TEST_F(EngineExecuteTest, ServiceRequestFromCatalogToKpisAndClocks) {
+  for (const char* c : {
+           R"({"defineService":{"serviceId":"desk","name":"Desk"}})",
+           R"({"defineCatalogItem":{"itemId":"phone","serviceId":"desk","name":"Phone","priceCents":40000,"currency":"EUR","approvalRequired":true,"approvalQuorum":2,"fulfilmentGroup":"mobile"}})",
+           R"({"defineSlaPolicy":{"at":"2026-11-27T00:00:00Z","policy":{"id":"req","name":"Requests","calendarId":"24x7","appliesTo":{"recordTypes":["request"]},"targets":[{"priority":3,"resolution":"8h"}],"resolution":{"start":{"states":["in_fulfilment"]},"stop":{"states":["fulfilled"]},"cancel":{"states":["rejected","cancelled"]}}}}})",
+           R"({"submitRequest":{"requestId":"REQ1","at":"2026-11-27T08:00:00Z","requester":"ann","items":[{"itemId":"phone","quantity":3}],"impact":2,"urgency":2}})",
+           R"({"approveRequest":{"requestId":"REQ1","at":"2026-11-27T09:00:00Z","approver":"a1"}})",
+       }) {
+    auto r = Run(c);
+    ASSERT_TRUE(r.ok()) << c << ": " << r.status();
+  }
+  // Not complete yet (quorum 2): a task cannot be completed; nothing written.
+  const std::string before = Snapshot();
+  auto early = Run(
+      R"({"completeRequestTask":{"requestId":"REQ1","at":"2026-11-27T09:30:00Z","task":1}})");
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(early.status().message(),
+            "request REQ1: cannot complete a task: Awaiting Approval -> "
+            "Awaiting Approval is not allowed");
+  EXPECT_EQ(Snapshot(), before);
+  auto approved = Run(
+      R"({"approveRequest":{"requestId":"REQ1","at":"2026-11-27T10:00:00Z","approver":"a2"}})");
+  ASSERT_TRUE(approved.ok()) << approved.status();
+  EXPECT_EQ(approved->request().status(), REQUEST_IN_FULFILMENT);
+  auto done = Run(
+      R"({"completeRequestTask":{"requestId":"REQ1","at":"2026-11-27T13:00:00Z","task":1}})");
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->request().status(), REQUEST_FULFILLED);
+  ASSERT_EQ(done->appends_size(), 1);
+  EXPECT_EQ(done->appends(0).last_version() - done->appends(0).first_version(),
+            1);  // The task and RequestFulfilled, one append.
+  ASSERT_TRUE(Run(R"({"recordRequestSurveyResponse":{"requestId":"REQ1","at":"2026-11-27T14:00:00Z","score":4}})").ok());
+  auto loaded = engine_->LoadAggregate("request", "REQ1");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->request().total_cents(), 120000);
+  EXPECT_EQ(loaded->request().survey_score(), 4);
+  auto item = engine_->LoadAggregate("catalog", "phone");
+  ASSERT_TRUE(item.ok()) << item.status();
+  EXPECT_EQ(item->catalog_item().spec().approval_quorum(), 2);
+
+  ASSERT_TRUE(engine_->WaitForProjections(engine_->NextPosition()).ok());
+  // The SLA clock counts fulfilment only: from the completing approval
+  // (10:00) to the fulfilment (13:00).
+  auto clocks = engine_->Clocks("request/REQ1");
+  ASSERT_TRUE(clocks.ok()) << clocks.status();
+  ASSERT_EQ(clocks->size(), 1u);
+  EXPECT_EQ((*clocks)[0].state.status(), SLA_CLOCK_STATUS_MET);
+  EXPECT_EQ((*clocks)[0].state.phase(), SLA_CLOCK_PHASE_STOPPED);
+  EXPECT_EQ((*clocks)[0].state.business_elapsed_us(),
+            absl::ToInt64Microseconds(absl::Hours(3)));
+  auto kpis = KpisOfTheDay({KpiDimension::kService});
+  ASSERT_TRUE(kpis.ok()) << kpis.status();
+  ASSERT_EQ((*kpis)[0].rows.size(), 1u);
+  const KpiFlow& f = (*kpis)[0].rows[0].flow;
+  EXPECT_EQ(f.requests_opened, 1);
+  EXPECT_EQ(f.requests_approved, 1);
+  EXPECT_EQ(f.request_approval_wall_us,
+            absl::ToInt64Microseconds(absl::Hours(2)));
+  EXPECT_EQ(f.requests_fulfilled, 1);
+  EXPECT_EQ(f.request_fulfilment_wall_us,
+            absl::ToInt64Microseconds(absl::Hours(5)));
+  EXPECT_EQ(f.request_cost_cents.at("EUR"), 120000);
+  EXPECT_EQ(f.request_survey_satisfied, 1);
   VerifyReport report;
   ASSERT_TRUE(engine_->Verify(&report).ok());
   EXPECT_TRUE(report.ok()) << report.problems[0];

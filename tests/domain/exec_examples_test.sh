@@ -15,7 +15,7 @@ expect_contains() {  # what haystack needle
   case "$2" in *"$3"*) ;; *) fail "$1: expected to contain [$3], got: $2" ;; esac
 }
 
-for name in incident problem change change_review service sla satisfaction; do
+for name in incident problem change change_review service sla satisfaction requests; do
   file="$EXAMPLES/$name.jsonl"
   db="$TMP/$name"
   # A NAME.policy.json beside the script is its change policy.
@@ -124,6 +124,41 @@ expect_contains "bad --change-policy" "$bad" "--change-policy"
 # Without the policy (the default): no review needed.
 r=$(echo "$close54" | "$SLATE" exec --db "$db" --now "$NOW")
 expect_contains "close under the default policy" "$r" '"ok":true'
+
+# Service requests and the catalog (requests.jsonl).
+db="$TMP/requests"
+s=$(show request REQ1 --db "$db" --clocks)
+expect_contains "REQ1" "$s" "state: Closed"
+expect_contains "REQ1" "$s" "total_cents: 170000"
+expect_contains "REQ1" "$s" "approved_at: 2026-11-23T11:00:00Z"
+expect_contains "REQ1" "$s" "fulfilled_at: 2026-11-24T13:00:00Z"
+expect_contains "REQ1" "$s" "request-fulfilment resolution cycle 1: BREACHED (STOPPED), target 24h, used 28h"
+s=$(show request REQ2 --db "$db" --clocks)
+expect_contains "REQ2" "$s" "state: Fulfilled"
+expect_contains "REQ2" "$s" "request-fulfilment resolution cycle 1: MET (STOPPED), target 8h, used 4h"
+expect_contains "REQ3" "$(show request REQ3 --db "$db")" "state: Rejected"
+expect_contains "REQ5" "$(show request REQ5 --db "$db")" "state: In Fulfilment"
+expect_contains "laptop" "$(show catalog laptop --db "$db")" "fulfilment_target: 72h"
+# Hand-computed: 5 opened; REQ1 approved after 2h; REQ3 rejected, REQ4
+# cancelled; REQ1 (28h) and REQ2 (4h) fulfilled: mean 16h = 57600 s (24x7,
+# so business = wall); cost 1200.00 + 2 x 250.00 (REQ2 is free) = 170000
+# cents; surveys 5 and 3: CSAT 1/2, mean 4.
+k=$("$SLATE" kpi --db "$db" --by service --bucket all --table requests --format csv)
+expect_contains "kpi requests" "$k" "2026-11-23,2026-11-28,workplace,5,1,7200.000,7200.000,1,1,2,57600.000,57600.000,170000,2,0.5000,4.0000"
+k=$("$SLATE" kpi --db "$db" --by service --bucket all --table sla --format csv)
+expect_contains "kpi request sla" "$k" "workplace,request-fulfilment,resolution,1,1,0.5000"
+expect_contains "kpi default shows requests" "$("$SLATE" kpi --db "$db" --bucket all)" "Service requests"
+k=$("$SLATE" kpi --db "$TMP/change" --bucket all)
+case "$k" in *"Service requests"*) fail "kpi: requests table without requests: $k" ;; esac
+r=$(echo '{"recordRequestSurveyResponse":{"requestId":"REQ1","score":1}}' | "$SLATE" exec --db "$db" --now "$NOW")
+expect_contains "second request survey" "$r" '"code":"ALREADY_EXISTS","message":"request REQ1: already has a survey response (score 5'
+r=$(echo '{"recordRequestSurveyResponse":{"requestId":"REQ5","score":4}}' | "$SLATE" exec --db "$db" --now "$NOW")
+expect_contains "survey before fulfilment" "$r" '"code":"FAILED_PRECONDITION","message":"request REQ5: cannot record a survey response: In Fulfilment -> In Fulfilment is not allowed"'
+r=$(echo '{"approveRequest":{"requestId":"REQ5","approver":"boss","role":"manager"}}' | "$SLATE" exec --db "$db" --now "$NOW")
+expect_contains "approve without approval" "$r" '"code":"FAILED_PRECONDITION","message":"request REQ5: cannot approve: In Fulfilment -> In Fulfilment is not allowed"'
+r=$(echo '{"submitRequest":{"requestId":"REQ6","requester":"fay","impact":3,"urgency":3,"items":[{"itemId":"desk"}]}}' | "$SLATE" exec --db "$db" --now "$NOW")
+expect_contains "unknown item" "$r" '"code":"NOT_FOUND","message":"request REQ6: field items[0]: catalog item desk not found"'
+case "$(show request REQ6 --db "$db")" in *"not found"*) ;; *) fail "REQ6 was written" ;; esac
 
 s=$(show service hr-portal --db "$TMP/service")
 expect_contains "hr-portal" "$s" "owner: people-tech"

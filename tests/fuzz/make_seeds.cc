@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
   slate::CommandExecutor exec(&store, &clock);
   int commands = 0;
   for (const char* name :
-       {"service", "incident", "problem", "change", "change_review"}) {
+       {"service", "incident", "problem", "change", "change_review",
+        "requests"}) {
     const std::string text =
         Read(examples / "domain" / absl::StrCat(name, ".jsonl"));
     std::string script;

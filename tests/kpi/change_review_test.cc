@@ -22,6 +22,7 @@
 #include "lib/projection/kpi_query.h"
 #include "lib/projection/kpi_rollup.h"
 #include "proto/events.pb.h"
+#include "tests/kpi/kpi_test_util.h"
 
 namespace slate {
 namespace {
@@ -32,17 +33,9 @@ constexpr int64_t kHourUs = 60 * kMinuteUs;
 constexpr int64_t kStartUs = int64_t{1793577600} * 1000000;
 
 // Events of one change stream, versions in order, times as given.
-class History {
+class History : public testing::StreamEvents {
  public:
-  explicit History(std::string id) : stream_("change/" + std::move(id)) {}
-  Envelope& Add(int64_t at_us) {
-    Envelope& e = events_.emplace_back();
-    e.set_stream(stream_);
-    e.set_version(static_cast<int64_t>(events_.size()) - 1);
-    e.set_event_id(absl::StrCat(stream_, ":", e.version()));
-    e.set_occurred_at_us(at_us);
-    return e;
-  }
+  explicit History(std::string id) : StreamEvents("change/" + std::move(id)) {}
   void Requested(int64_t at_us, const std::string& service,
                  bool placeholder = false) {
     Envelope& e = Add(at_us);
@@ -64,27 +57,11 @@ class History {
     e.mutable_change_incident_linked()->set_incident_id("INC1");
     e.mutable_change_incident_linked()->set_relation(CAUSED_BY);
   }
-  const std::vector<Envelope>& events() const { return events_; }
-
- private:
-  std::string stream_;
-  std::vector<Envelope> events_;
 };
 
 absl::StatusOr<KpiRollup> Fold(const std::vector<Envelope>& events,
                                const KpiOptions& options) {
-  return FoldKpiRollup(
-      [&events](int64_t from,
-                size_t n) -> absl::StatusOr<std::vector<Envelope>> {
-        std::vector<Envelope> out;
-        for (size_t i = static_cast<size_t>(from);
-             i < events.size() && out.size() < n; ++i) {
-          out.push_back(events[i]);
-          out.back().set_position(static_cast<int64_t>(i));
-        }
-        return out;
-      },
-      options);
+  return testing::FoldKpiEvents(events, options);
 }
 
 KpiReport Query(const KpiRollup& rollup, const KpiOptions& options,

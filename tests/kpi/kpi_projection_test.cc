@@ -31,6 +31,7 @@
 #include "lib/api/engine_internal.h"
 #include "lib/projection/kpi_query.h"
 #include "lib/projection/kpi_rollup.h"
+#include "tests/kpi/kpi_test_util.h"
 #include "tests/testing/temp_dir.h"
 
 namespace slate {
@@ -639,17 +640,7 @@ std::vector<Envelope> AllEvents(Engine& engine) {
 
 absl::StatusOr<KpiRollup> FoldEvents(const std::vector<Envelope>& events,
                                      const KpiOptions& options = {}) {
-  return FoldKpiRollup(
-      [&events](int64_t from,
-                size_t n) -> absl::StatusOr<std::vector<Envelope>> {
-        std::vector<Envelope> out;
-        for (size_t i = static_cast<size_t>(from);
-             i < events.size() && out.size() < n; ++i) {
-          out.push_back(events[i]);
-        }
-        return out;
-      },
-      options);
+  return testing::FoldKpiEvents(events, options);
 }
 
 // The fold finds UTC days by division and other zones' days through the

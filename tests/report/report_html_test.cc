@@ -294,7 +294,7 @@ class ServiceReportTest : public ::testing::Test {
     ASSERT_TRUE(e.ok()) << e.status();
     engine_ = std::move(*e);
     commands_ = DatasetCommands("tests/report/service_dataset.jsonl");
-    ASSERT_EQ(commands_.size(), 48u);
+    ASSERT_EQ(commands_.size(), 62u);
     for (const Command& c : commands_) {
       auto r = engine_->Execute(c);
       ASSERT_TRUE(r.ok()) << r.status() << "\n" << c.DebugString();
@@ -477,9 +477,8 @@ TEST_F(ServiceReportTest, HtmlHasEverySectionEscapedAndChartsDrew) {
         << id;
   }
   ExpectWellFormedWithCharts(html, 5);
-  // Only the requests section says "not available": every other one has
-  // data.
-  EXPECT_EQ(Count(html, "class=\"empty\""), 1);
+  // Every section has data: none says it is empty.
+  EXPECT_EQ(Count(html, "class=\"empty\""), 0);
   // Nothing external: no script, no link, no remote URL but the SVG
   // namespace.
   EXPECT_THAT(html, Not(HasSubstr("<script")));
@@ -505,15 +504,32 @@ TEST_F(ServiceReportTest, HtmlHasEverySectionEscapedAndChartsDrew) {
   EXPECT_THAT(html, HasSubstr("<th scope=\"row\">CSAT (scores 4-5 / "
                               "responses)</th><td class=\"num\">50.0 %</td>"
                               "<td class=\"num\">50.0 %</td>"));
-  // Requests: said to be unavailable, with no figure.
+  // Requests (the dataset's comment has the hand computation): October
+  // REQ10; November REQ11 and REQ12 fulfilled (24h and 2h), REQ13 rejected.
   const size_t req = html.find("<section id=\"requests\">");
   ASSERT_NE(req, std::string::npos);
   const std::string requests =
       html.substr(req, html.find("</section>", req) - req);
-  EXPECT_THAT(requests, HasSubstr("Not available: Slate does not record "
-                                  "service requests yet"));
-  EXPECT_THAT(requests, Not(HasSubstr("<table")));
-  EXPECT_THAT(requests, Not(HasSubstr("0")));
+  auto row = [](const char* name, const char* oct, const char* nov) {
+    return absl::StrCat("<th scope=\"row\">", name,
+                        "</th><td class=\"num\">", oct,
+                        "</td><td class=\"num\">", nov, "</td>");
+  };
+  EXPECT_THAT(requests, HasSubstr(row("Submitted", "1", "3")));
+  EXPECT_THAT(requests, HasSubstr(row("Approved (approval complete)", "1",
+                                      "1")));
+  EXPECT_THAT(requests, HasSubstr(row("Mean approval time (wall clock)",
+                                      "1h00m", "4h00m")));
+  EXPECT_THAT(requests, HasSubstr(row("Rejected", "0", "1")));
+  EXPECT_THAT(requests, HasSubstr(row("Fulfilled", "1", "2")));
+  EXPECT_THAT(requests, HasSubstr(row("Mean fulfilment time (wall clock)",
+                                      "1d00h", "13h00m")));
+  EXPECT_THAT(requests, HasSubstr(row("Cost of the fulfilled requests",
+                                      "EUR 30.00", "EUR 15.00")));
+  EXPECT_THAT(requests, HasSubstr(row("Request CSAT (scores 4-5 / "
+                                      "responses)",
+                                      "-", "50.0 %")));
+  EXPECT_THAT(requests, Not(HasSubstr("Not available")));
 }
 
 TEST_F(ServiceReportTest, MonthBoundariesFollowTheZone) {
@@ -593,7 +609,8 @@ TEST_F(ServiceReportTest, EmptyMonthSaysSoInEverySection) {
         "No major (priority-1) incident on this service in 2026-08.",
         "No change on this service was requested or closed in 2026-08.",
         "No survey response rated a resolution of this service in 2026-08.",
-        "Not available: Slate does not record service requests yet"}) {
+        "No service request on this service was submitted or fulfilled in "
+        "2026-08."}) {
     EXPECT_THAT(html, HasSubstr(text)) << text;
   }
   const std::vector<std::string> svgs = SvgElements(html);

@@ -266,6 +266,31 @@ TEST(SlaPolicyLoad, MaxPriorityIsAnOption) {
   EXPECT_TRUE(LoadSlaPolicyJson(json, options).ok());
 }
 
+TEST(SlaPolicyLoad, RequestStatesAreKnownToRequestPoliciesOnly) {
+  // An incident policy does not know a request's states.
+  const std::string fulfilled =
+      With(R"("stop": {"states": ["resolved", "closed"]})",
+           R"("stop": {"states": ["fulfilled", "closed"]})");
+  absl::StatusOr<SlaPolicy> incident = LoadSlaPolicyJson(fulfilled);
+  ASSERT_FALSE(incident.ok());
+  EXPECT_THAT(incident.status().message(),
+              HasSubstr("resolution.stop.states[0]: unknown state "
+                        "\"fulfilled\""));
+  // A policy for requests does, and matches requests by type.
+  const std::string for_requests = absl::StrReplaceAll(
+      fulfilled, {{R"("record_types": ["incident"])",
+                   R"("record_types": ["incident", "request"])"}});
+  absl::StatusOr<SlaPolicy> request = LoadSlaPolicyJson(for_requests);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_TRUE(SlaPolicyApplies(*request, {"request", 1, "email", ""}));
+  EXPECT_FALSE(SlaPolicyApplies(*request, {"change", 1, "email", ""}));
+  const std::string typo = absl::StrReplaceAll(
+      for_requests, {{R"("fulfilled", "closed")", R"("fulfiled", "closed")"}});
+  absl::StatusOr<SlaPolicy> bad = LoadSlaPolicyJson(typo);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("\"awaiting_approval\""));
+}
+
 TEST(SlaPolicyApply, AppliesToFiltersAndEmptyMeansAny) {
   SlaPolicy policy = *LoadSlaPolicyJson(kPolicy);
   EXPECT_TRUE(SlaPolicyApplies(policy, {"incident", 1, "email", "network"}));

@@ -272,7 +272,7 @@ TEST_F(SlateCliTest, UsageErrorsExitTwoWithOneLine) {
       {{"version", "extra"}, "slate version: unexpected argument \"extra\""},
       {{"show", "ticket", "T1", "--db", none},
        "slate show: KIND: \"ticket\" is not one of incident, problem, change, "
-       "service, priority-matrix"},
+       "service, request, catalog, priority-matrix"},
       {{"import", "zendesk"},
        "slate import: unknown subcommand \"zendesk\" (try: slate import help)"},
       {{"calendar", "add", "--calendar", "c.json", "--start",
