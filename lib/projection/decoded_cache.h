@@ -31,6 +31,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/node_hash_map.h"
@@ -42,6 +43,16 @@
 #include "lib/projection/projection.h"
 
 namespace slate {
+
+// The least of the `keep` greatest `ticks` (max when keep is 0): entries
+// used at or after it are the `keep` used last. REQUIRES: keep <=
+// ticks.size().
+inline uint64_t MinKeptTick(std::vector<uint64_t> ticks, size_t keep) {
+  if (keep == 0) return std::numeric_limits<uint64_t>::max();
+  const auto first_kept = ticks.end() - static_cast<std::ptrdiff_t>(keep);
+  std::nth_element(ticks.begin(), first_kept, ticks.end());
+  return *first_kept;
+}
 
 template <typename T>
 class DecodedCache {
@@ -164,13 +175,7 @@ class DecodedCache {
       std::vector<uint64_t> ticks;
       ticks.reserve(map_.size());
       for (const auto& [key, e] : map_) ticks.push_back(e.used);
-      const size_t keep = max_entries_ / 2;
-      uint64_t min_kept = std::numeric_limits<uint64_t>::max();
-      if (keep > 0) {
-        std::nth_element(ticks.begin(), ticks.end() - keep, ticks.end());
-        min_kept = *(ticks.end() - keep);
-      }
-      Recycle(min_kept);
+      Recycle(MinKeptTick(std::move(ticks), max_entries_ / 2));
     }
     return absl::OkStatus();
   }

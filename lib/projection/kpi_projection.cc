@@ -1,10 +1,12 @@
 #include "lib/projection/kpi_projection.h"
 
 #include <algorithm>
+#include <deque>
 #include <optional>
-#include <set>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/status_macros.h"
 #include "lib/projection/decoded_cache.h"
@@ -29,22 +31,119 @@ enum Status {
   kCancelled = 4
 };
 
+// The fold's texts (services, groups, people, ...) are interned: a record's
+// events and the cells' dimensions hold ids, so comparing, hashing and
+// copying them costs no string work. Id 0 is "".
+using TextId = uint32_t;
+constexpr TextId kNoText = 0;
+
+class TextIds {
+ public:
+  TextIds() { Id(""); }
+  TextId Id(absl::string_view s) {
+    auto it = ids_.find(s);
+    if (it != ids_.end()) return it->second;
+    texts_.emplace_back(s);  // A deque: the views below stay valid.
+    const auto id = static_cast<TextId>(texts_.size() - 1);
+    ids_.emplace(texts_.back(), id);
+    return id;
+  }
+  const std::string& Text(TextId id) const { return texts_[id]; }
+
+ private:
+  std::deque<std::string> texts_;
+  absl::flat_hash_map<absl::string_view, TextId> ids_;
+};
+
+// KpiDims with interned texts.
+struct DimIds {
+  TextId service = kNoText;
+  int32_t priority = 0;
+  TextId group = kNoText;
+  TextId category = kNoText;
+  TextId contact_type = kNoText;
+  friend auto operator<=>(const DimIds&, const DimIds&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const DimIds& d) {
+    return H::combine(std::move(h), d.service, d.priority, d.group,
+                      d.category, d.contact_type);
+  }
+};
+
+// A cell: (local day as days since 1970-01-01, dimensions).
+struct CellId {
+  int64_t day = 0;
+  DimIds dims;
+  friend auto operator<=>(const CellId&, const CellId&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const CellId& c) {
+    return H::combine(std::move(h), c.day, c.dims);
+  }
+};
+
+const absl::CivilDay kEpochDay(1970, 1, 1);
+
+// One event of a record as kpi::KpiEvent holds it (see kpi.proto), with
+// interned texts.
+struct KpiEv {
+  int64_t at = 0;
+  int64_t version = 0;
+  int32_t payload = 0;
+  int32_t n = 0;
+  int32_t m = 0;
+  int64_t amount = 0;
+  TextId a = kNoText;
+  TextId b = kNoText;
+  TextId c = kNoText;
+};
+
+// What one record contributes: its cells sorted by id (no all-zero one),
+// and its priority-1 intervals by service.
+struct KpiContribution {
+  std::vector<std::pair<CellId, KpiMeasures>> cells;
+  std::vector<std::pair<TextId, std::vector<KpiInterval>>> outages;
+};
+
 class Builder {
  public:
   Builder(const KpiOptions& options, const KpiLogCalendars* from_log,
-          KpiContribution* out)
-      : options_(options), from_log_(from_log), out_(out) {}
+          const TextIds& texts, bool utc, KpiContribution* out)
+      : options_(options),
+        from_log_(from_log),
+        texts_(texts),
+        utc_(utc),
+        out_(out) {}
 
-  KpiMeasures& Cell(int64_t at_us, const KpiDims& dims) {
-    const absl::CivilDay day =
-        absl::ToCivilDay(absl::FromUnixMicros(at_us), options_.zone);
-    return out_->cells[{day, dims}];
+  // The cell of (the local day of `at_us`, dims). The reference is valid
+  // until the next call.
+  KpiMeasures& Cell(int64_t at_us, const DimIds& dims) {
+    int64_t day;
+    if (utc_) {
+      day = at_us / kDayUs;
+      if (at_us % kDayUs < 0) --day;
+    } else {
+      day = absl::ToCivilDay(absl::FromUnixMicros(at_us), options_.zone) -
+            kEpochDay;
+    }
+    const CellId id{day, dims};
+    for (auto& [k, m] : out_->cells) {
+      if (k == id) return m;
+    }
+    return out_->cells.emplace_back(id, KpiMeasures()).second;
   }
 
-  int64_t Business(const std::string& service, int64_t from_us,
-                   int64_t to_us) const {
+  std::vector<KpiInterval>& Outage(TextId service) {
+    for (auto& [s, v] : out_->outages) {
+      if (s == service) return v;
+    }
+    return out_->outages.emplace_back(service, std::vector<KpiInterval>())
+        .second;
+  }
+
+  int64_t Business(TextId service, int64_t from_us, int64_t to_us) const {
     if (to_us <= from_us) return 0;
-    const BusinessCalendar* cal = options_.CalendarFor(service, from_log_);
+    const BusinessCalendar* cal =
+        options_.CalendarFor(texts_.Text(service), from_log_);
     if (cal == nullptr) return to_us - from_us;
     return absl::ToInt64Microseconds(cal->Between(absl::FromUnixMicros(from_us),
                                                   absl::FromUnixMicros(to_us)));
@@ -53,7 +152,7 @@ class Builder {
   // A stay in the backlog [a, b) (b = nullopt: still there) under `dims`, of
   // a record first opened at t0.
   void Segment(int64_t t0, int64_t a, std::optional<int64_t> b,
-               const KpiDims& dims) {
+               const DimIds& dims) {
     if (b.has_value() && *b <= a) return;
     Cell(a, dims).backlog_delta += 1;
     if (b.has_value()) Cell(*b, dims).backlog_delta -= 1;
@@ -72,77 +171,78 @@ class Builder {
     }
   }
 
-  void Incident(const kpi::KpiRecord& r);
-  void Change(const kpi::KpiRecord& r);
-  void Request(const kpi::KpiRecord& r);
+  void Incident(const std::vector<KpiEv>& ev);
+  void Change(const std::vector<KpiEv>& ev);
+  void Request(const std::vector<KpiEv>& ev);
 
  private:
   const KpiOptions& options_;
   const KpiLogCalendars* from_log_;
+  const TextIds& texts_;
+  const bool utc_;
   KpiContribution* out_;
 };
 
-void Builder::Incident(const kpi::KpiRecord& r) {
+void Builder::Incident(const std::vector<KpiEv>& ev) {
   bool opened = false;
   int64_t t0 = 0;
   Status status = kNone;
-  KpiDims cur;
+  DimIds cur;
   bool on_hold = false;
   int64_t hold_start = 0;
   int64_t hold_total = 0;
   bool responded = false;
   bool assigned = false;
-  std::string person;
-  std::string first_person;
+  TextId person = kNoText;
+  TextId first_person = kNoText;
   int64_t group_changes = 0;
   bool reassigned = false;
   int64_t reopens = 0;
   // The latest resolution, while it is final.
   bool has_res = false;
   int64_t res_at = 0;
-  KpiDims res_dims;
+  DimIds res_dims;
   bool res_fcr = false;
   int64_t res_hold = 0;
   int64_t res_group_changes = 0;
   // The latest resolution, final or not (a survey rates it), its cycle (1 +
   // reopens before it) and the last cycle a survey response was counted for.
   std::optional<int64_t> last_res_at;
-  KpiDims last_res_dims;
+  DimIds last_res_dims;
   int32_t last_res_cycle = 0;
   int32_t surveyed_cycle = 0;
-  std::vector<const kpi::KpiEvent*> surveys;  // Of the current instant.
+  std::vector<const KpiEv*> surveys;  // Of the current instant.
   // Backlog stay and priority-1 interval in progress.
   bool in_backlog = false;
   int64_t seg_start = 0;
-  KpiDims seg_dims;
+  DimIds seg_dims;
   bool p1_on = false;
   int64_t p1_start = 0;
-  std::string p1_service;
+  TextId p1_service = kNoText;
 
-  const auto& ev = r.events();
-  for (int i = 0; i < ev.size();) {
-    const int64_t at = ev[i].at_us();
+  for (size_t i = 0; i < ev.size();) {
+    const int64_t at = ev[i].at;
     KpiMeasures pending;
     bool resolved_here = false;
-    for (; i < ev.size() && ev[i].at_us() == at; ++i) {
-      const kpi::KpiEvent& e = ev[i];
-      if (e.payload() == Envelope::kIncidentPrioritySet) {
-        cur.priority = e.n();
+    for (; i < ev.size() && ev[i].at == at; ++i) {
+      const KpiEv& e = ev[i];
+      if (e.payload == Envelope::kIncidentPrioritySet) {
+        cur.priority = e.n;
         continue;
       }
-      if (e.payload() == Envelope::kIncidentOpened) {
+      if (e.payload == Envelope::kIncidentOpened) {
         if (opened) continue;
         opened = true;
         t0 = at;
         status = kOpen;
-        cur.service = e.a();
-        cur.category = e.b();
-        cur.contact_type = e.c();
+        cur.service = e.a;
+        cur.category = e.b;
+        cur.contact_type = e.c;
         pending.opened += 1;
         continue;
       }
       if (!opened) continue;  // Nothing counts before the record exists.
-      switch (e.payload()) {
+      switch (e.payload) {
         case Envelope::kIncidentAcknowledged:
         case Envelope::kIncidentAssigned:
           // An assignment after the record left the open states
@@ -157,24 +257,24 @@ void Builder::Incident(const kpi::KpiRecord& r) {
             pending.response_business_us += biz;
             pending.response_business_sketch.Add(biz);
           }
-          if (e.payload() == Envelope::kIncidentAssigned) {
+          if (e.payload == Envelope::kIncidentAssigned) {
             if (assigned) {
-              if (e.a() != cur.group) {
+              if (e.a != cur.group) {
                 ++group_changes;
                 reassigned = true;
               }
-              if (!person.empty() && e.b() != person) reassigned = true;
+              if (person != kNoText && e.b != person) reassigned = true;
             }
             assigned = true;
-            if (first_person.empty()) first_person = e.b();
-            cur.group = e.a();
-            person = e.b();
+            if (first_person == kNoText) first_person = e.b;
+            cur.group = e.a;
+            person = e.b;
           }
           break;
         case Envelope::kIncidentDetailsUpdated:
-          cur.category = e.b();
-          cur.contact_type = e.c();
-          if (e.n() == 1) cur.service = e.a();
+          cur.category = e.b;
+          cur.contact_type = e.c;
+          if (e.n == 1) cur.service = e.a;
           break;
         case Envelope::kSurveyResponseRecorded:
           surveys.push_back(&e);  // After this instant's resolution, below.
@@ -204,8 +304,9 @@ void Builder::Incident(const kpi::KpiRecord& r) {
           res_hold = hold_total;
           res_group_changes = group_changes;
           res_fcr =
-              reopens == 0 && !reassigned && e.b().empty() &&
-              (first_person.empty() || e.a().empty() || e.a() == first_person);
+              reopens == 0 && !reassigned && e.b == kNoText &&
+              (first_person == kNoText || e.a == kNoText ||
+               e.a == first_person);
           break;
         case Envelope::kIncidentClosed:
           // Also from an open state (DomainPolicy::
@@ -248,16 +349,16 @@ void Builder::Incident(const kpi::KpiRecord& r) {
     }
     // Survey responses: at the resolution they rate (that of their cycle),
     // once per cycle; none if that resolution is not in the timeline.
-    for (const kpi::KpiEvent* e : surveys) {
-      if (!last_res_at.has_value() || e->m() != last_res_cycle ||
+    for (const KpiEv* e : surveys) {
+      if (!last_res_at.has_value() || e->m != last_res_cycle ||
           surveyed_cycle == last_res_cycle) {
         continue;
       }
       surveyed_cycle = last_res_cycle;
       KpiMeasures& m = Cell(*last_res_at, last_res_dims);
       m.survey_responses += 1;
-      m.survey_satisfied += e->n() >= kSatisfiedScore ? 1 : 0;
-      m.survey_score_sum += e->n();
+      m.survey_satisfied += e->n >= kSatisfiedScore ? 1 : 0;
+      m.survey_score_sum += e->n;
     }
     surveys.clear();
     // Backlog stays and age classes.
@@ -274,7 +375,7 @@ void Builder::Incident(const kpi::KpiRecord& r) {
     // Priority-1 intervals on the service.
     const bool now_p1 = now_open && cur.priority == 1;
     if (p1_on && (!now_p1 || p1_service != cur.service)) {
-      if (at > p1_start) out_->outages[p1_service].push_back({p1_start, at});
+      if (at > p1_start) Outage(p1_service).push_back({p1_start, at});
       p1_on = false;
     }
     if (now_p1 && !p1_on) {
@@ -284,7 +385,7 @@ void Builder::Incident(const kpi::KpiRecord& r) {
     }
   }
   if (in_backlog) Segment(t0, seg_start, std::nullopt, seg_dims);
-  if (p1_on) out_->outages[p1_service].push_back({p1_start, 0});
+  if (p1_on) Outage(p1_service).push_back({p1_start, 0});
   if (has_res) {
     KpiMeasures& m = Cell(res_at, res_dims);
     const int64_t wall = std::max<int64_t>(0, res_at - t0);
@@ -301,32 +402,32 @@ void Builder::Incident(const kpi::KpiRecord& r) {
   }
 }
 
-void Builder::Change(const kpi::KpiRecord& r) {
+void Builder::Change(const std::vector<KpiEv>& ev) {
   bool requested = false;
-  KpiDims dims;
+  DimIds dims;
   bool closed = false;
   int64_t closed_at = 0;
   int outcome = 0;
   bool caused = false;
   bool reviewed = false;
-  for (const kpi::KpiEvent& e : r.events()) {
-    switch (e.payload()) {
+  for (const KpiEv& e : ev) {
+    switch (e.payload) {
       case Envelope::kChangeRequested: {
         if (requested) break;
         requested = true;
-        dims.service = e.a();
-        KpiMeasures& m = Cell(e.at_us(), dims);
+        dims.service = e.a;
+        KpiMeasures& m = Cell(e.at, dims);
         m.changes_requested += 1;
-        m.changes_emergency += e.n() == EMERGENCY ? 1 : 0;
+        m.changes_emergency += e.n == EMERGENCY ? 1 : 0;
         break;
       }
       case Envelope::kChangeClosed:
         closed = true;
-        closed_at = e.at_us();
-        outcome = e.n();
+        closed_at = e.at;
+        outcome = e.n;
         break;
       case Envelope::kChangeIncidentLinked:
-        if (e.n() == CAUSED_BY) caused = true;
+        if (e.n == CAUSED_BY) caused = true;
         break;
       case Envelope::kChangeReviewed:
         reviewed = true;
@@ -348,43 +449,43 @@ void Builder::Change(const kpi::KpiRecord& r) {
       reviewed && (outcome == FAILED || outcome == ROLLED_BACK) ? 1 : 0;
 }
 
-void Builder::Request(const kpi::KpiRecord& r) {
+void Builder::Request(const std::vector<KpiEv>& ev) {
   bool submitted = false;
   int64_t t0 = 0;
-  KpiDims dims;
-  std::string currency;
+  DimIds dims;
+  TextId currency = kNoText;
   int64_t total = 0;
   std::optional<int64_t> approved_at;
   std::optional<int64_t> fulfilled_at;
   std::optional<int32_t> score;  // The first survey response.
-  for (const kpi::KpiEvent& e : r.events()) {
-    if (e.payload() == Envelope::kRequestSubmitted) {
+  for (const KpiEv& e : ev) {
+    if (e.payload == Envelope::kRequestSubmitted) {
       if (submitted) continue;
       submitted = true;
-      t0 = e.at_us();
-      dims.service = e.a();
-      dims.priority = e.n();
-      currency = e.b();
-      total = e.amount();
+      t0 = e.at;
+      dims.service = e.a;
+      dims.priority = e.n;
+      currency = e.b;
+      total = e.amount;
       Cell(t0, dims).requests_opened += 1;
       continue;
     }
     if (!submitted) continue;  // Nothing counts before the record exists.
-    switch (e.payload()) {
+    switch (e.payload) {
       case Envelope::kRequestApproved:
-        if (e.n() == 1 && !approved_at.has_value()) approved_at = e.at_us();
+        if (e.n == 1 && !approved_at.has_value()) approved_at = e.at;
         break;
       case Envelope::kRequestRejected:
-        Cell(e.at_us(), dims).requests_rejected += 1;
+        Cell(e.at, dims).requests_rejected += 1;
         break;
       case Envelope::kRequestCancelled:
-        Cell(e.at_us(), dims).requests_cancelled += 1;
+        Cell(e.at, dims).requests_cancelled += 1;
         break;
       case Envelope::kRequestFulfilled:
-        if (!fulfilled_at.has_value()) fulfilled_at = e.at_us();
+        if (!fulfilled_at.has_value()) fulfilled_at = e.at;
         break;
       case Envelope::kSurveyResponseRecorded:
-        if (!score.has_value()) score = e.n();
+        if (!score.has_value()) score = e.n;
         break;
       default:
         break;
@@ -402,7 +503,7 @@ void Builder::Request(const kpi::KpiRecord& r) {
   m.request_fulfilment_wall_us += std::max<int64_t>(0, *fulfilled_at - t0);
   m.request_fulfilment_business_us +=
       Business(dims.service, t0, *fulfilled_at);
-  if (total != 0) m.request_cost_cents[currency] += total;
+  if (total != 0) m.request_cost_cents[texts_.Text(currency)] += total;
   if (score.has_value()) {
     m.request_survey_responses += 1;
     m.request_survey_satisfied += *score >= kSatisfiedScore ? 1 : 0;
@@ -412,39 +513,39 @@ void Builder::Request(const kpi::KpiRecord& r) {
 
 // The KPI-relevant part of an incident, change or request event; nullopt
 // for events no definition reads.
-std::optional<kpi::KpiEvent> ToKpiEvent(const Envelope& e) {
-  kpi::KpiEvent k;
-  k.set_at_us(e.occurred_at_us());
-  k.set_version(e.version());
-  k.set_payload(static_cast<int32_t>(e.payload_case()));
+std::optional<KpiEv> ToKpiEv(const Envelope& e, TextIds& texts) {
+  KpiEv k;
+  k.at = e.occurred_at_us();
+  k.version = e.version();
+  k.payload = static_cast<int32_t>(e.payload_case());
   switch (e.payload_case()) {
     case Envelope::kIncidentOpened:
-      k.set_a(e.incident_opened().service());
-      k.set_b(e.incident_opened().category());
-      k.set_c(e.incident_opened().contact_type());
+      k.a = texts.Id(e.incident_opened().service());
+      k.b = texts.Id(e.incident_opened().category());
+      k.c = texts.Id(e.incident_opened().contact_type());
       break;
     case Envelope::kIncidentAssigned:
-      k.set_a(e.incident_assigned().group());
-      k.set_b(e.incident_assigned().person());
+      k.a = texts.Id(e.incident_assigned().group());
+      k.b = texts.Id(e.incident_assigned().person());
       break;
     case Envelope::kIncidentPrioritySet:
-      k.set_n(e.incident_priority_set().priority());
+      k.n = e.incident_priority_set().priority();
       break;
     case Envelope::kIncidentResolved:
-      k.set_a(e.incident_resolved().resolved_by());
-      k.set_b(e.incident_resolved().resolved_by_problem());
+      k.a = texts.Id(e.incident_resolved().resolved_by());
+      k.b = texts.Id(e.incident_resolved().resolved_by_problem());
       break;
     case Envelope::kIncidentDetailsUpdated:
-      k.set_b(e.incident_details_updated().category());
-      k.set_c(e.incident_details_updated().contact_type());
+      k.b = texts.Id(e.incident_details_updated().category());
+      k.c = texts.Id(e.incident_details_updated().contact_type());
       if (e.incident_details_updated().has_service()) {
-        k.set_a(e.incident_details_updated().service());
-        k.set_n(1);
+        k.a = texts.Id(e.incident_details_updated().service());
+        k.n = 1;
       }
       break;
     case Envelope::kSurveyResponseRecorded:
-      k.set_n(e.survey_response_recorded().score());
-      k.set_m(e.survey_response_recorded().resolution_cycle());
+      k.n = e.survey_response_recorded().score();
+      k.m = e.survey_response_recorded().resolution_cycle();
       break;
     case Envelope::kIncidentAcknowledged:
     case Envelope::kIncidentPutOnHold:
@@ -459,32 +560,32 @@ std::optional<kpi::KpiEvent> ToKpiEvent(const Envelope& e) {
       // the export does not hold: no one requested it; not counted.
       if (e.servicenow().placeholder()) return std::nullopt;
       if (e.change_requested().services_size() > 0) {
-        k.set_a(e.change_requested().services(0));
+        k.a = texts.Id(e.change_requested().services(0));
       }
-      k.set_n(e.change_requested().type());
+      k.n = e.change_requested().type();
       break;
     case Envelope::kChangeClosed:
-      k.set_n(e.change_closed().outcome());
+      k.n = e.change_closed().outcome();
       break;
     case Envelope::kChangeIncidentLinked:
-      k.set_n(e.change_incident_linked().relation());
+      k.n = e.change_incident_linked().relation();
       break;
     case Envelope::kChangeReviewed:
       break;
     case Envelope::kRequestSubmitted: {
       const RequestSubmitted& p = e.request_submitted();
-      k.set_a(p.service());
-      k.set_n(p.priority());
+      k.a = texts.Id(p.service());
+      k.n = p.priority();
       int64_t total = 0;
       for (const RequestLine& line : p.lines()) {
         total += line.unit_price_cents() * line.quantity();
-        if (k.b().empty()) k.set_b(line.currency());
+        if (k.b == kNoText) k.b = texts.Id(line.currency());
       }
-      k.set_amount(total);
+      k.amount = total;
       break;
     }
     case Envelope::kRequestApproved:
-      k.set_n(e.request_approved().complete() ? 1 : 0);
+      k.n = e.request_approved().complete() ? 1 : 0;
       break;
     case Envelope::kRequestRejected:
     case Envelope::kRequestCancelled:
@@ -496,109 +597,77 @@ std::optional<kpi::KpiEvent> ToKpiEvent(const Envelope& e) {
   return k;
 }
 
+// Closed or cancelled (an incident whose last status event closed or
+// cancelled it; a closed change; a fulfilled, rejected or cancelled
+// request): few events follow, so such a record is the first to leave
+// memory.
+bool Finished(const std::vector<KpiEv>& events) {
+  for (auto it = events.rbegin(); it != events.rend(); ++it) {
+    switch (it->payload) {
+      case Envelope::kIncidentClosed:
+      case Envelope::kIncidentCancelled:
+      case Envelope::kChangeClosed:
+      case Envelope::kRequestFulfilled:
+      case Envelope::kRequestRejected:
+      case Envelope::kRequestCancelled:
+        return true;
+      case Envelope::kIncidentOpened:
+      case Envelope::kIncidentResolved:
+      case Envelope::kIncidentReopened:
+        return false;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+absl::string_view KindOf(absl::string_view stream) {
+  return stream.substr(0, stream.find('/'));
+}
+
 absl::Status Corrupt(absl::string_view what, absl::string_view key) {
   return absl::DataLossError(
       absl::StrCat("kpi projection: undecodable ", what, " at key ", key));
 }
 
-using CellCache = DecodedCache<KpiMeasures>;
 
-// A record with its contribution (computed when first needed).
-struct CachedRecord {
-  kpi::KpiRecord record;
-  // What the cells hold of this record (nullopt: that of `record` as
-  // loaded, not computed yet).
-  // A record marked written has changed since: Flush moves its cells.
-  std::optional<KpiContribution> contribution;
-
-  // As CachedRecord{}, keeping the record's allocations (DecodedCache).
-  void Clear() {
-    record.Clear();
-    contribution.reset();
-  }
+// A day cell kept decoded (CellMap) between flushes.
+struct CellEntry {
+  KpiMeasures value;
+  bool present = false;  // The state holds it, or will after the flush.
+  bool dirty = false;    // Changed since the last flush.
+  uint64_t used = 0;     // Caches::tick when last changed.
 };
-using RecordCache = DecodedCache<CachedRecord>;
+using CellMap = absl::node_hash_map<CellId, CellEntry>;
 
-// Adds `delta` to the cell `key` (deleted when it becomes zero).
-absl::Status AddToCell(const std::string& key, const KpiMeasures& delta,
-                       ProjectionState& state, CellCache& cells) {
-  SLATE_ASSIGN_OR_RETURN(
-      CellCache::Entry * entry,
-      cells.Load(state, key, [&](absl::string_view bytes, KpiMeasures* m) {
-        kpi::KpiCell cell;
-        if (!cell.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-          return Corrupt("cell", key);
-        }
-        auto parsed = KpiMeasures::FromProto(cell);
-        if (!parsed.ok()) return Corrupt("cell sketch", key);
-        *m = std::move(*parsed);
-        return absl::OkStatus();
-      }));
-  entry->value.Add(delta);
-  if (entry->value.IsZero()) {
-    cells.MarkDeleted(entry);
-  } else {
-    cells.MarkWritten(entry);
-  }
-  return absl::OkStatus();
-}
+// A record kept decoded between flushes, by stream.
+struct RecordEntry {
+  std::vector<KpiEv> events;  // Sorted by (at, version).
+  // While dirty: the record's contribution as the cells hold it, computed
+  // when the first event since the last flush arrived.
+  std::optional<KpiContribution> before;
+  bool dirty = false;
+  uint64_t used = 0;  // Caches::tick when last folded into.
+};
+using RecordMap = absl::node_hash_map<std::string, RecordEntry>;
 
-absl::Status ApplyDiff(absl::string_view stream, const KpiContribution& old_c,
-                       const KpiContribution& new_c, ProjectionState& state,
-                       CellCache& cells) {
-  auto o = old_c.cells.begin();
-  auto n = new_c.cells.begin();
-  while (o != old_c.cells.end() || n != new_c.cells.end()) {
-    KpiMeasures delta;
-    const std::pair<absl::CivilDay, KpiDims>* key;
-    if (n == new_c.cells.end() ||
-        (o != old_c.cells.end() && o->first < n->first)) {
-      key = &o->first;
-      delta.Add(o->second, -1);
-      ++o;
-    } else if (o == old_c.cells.end() || n->first < o->first) {
-      key = &n->first;
-      delta = n->second;
-      ++n;
+// Keeps the `max / 2` entries used last of a map of clean entries holding
+// more than `max`.
+template <typename Map>
+void Trim(Map& map, size_t max) {
+  if (map.size() <= max) return;
+  std::vector<uint64_t> ticks;
+  ticks.reserve(map.size());
+  for (const auto& [key, e] : map) ticks.push_back(e.used);
+  const uint64_t min_kept = MinKeptTick(std::move(ticks), max / 2);
+  for (auto it = map.begin(); it != map.end();) {
+    if (it->second.used < min_kept) {
+      map.erase(it++);
     } else {
-      key = &n->first;
-      delta = n->second;
-      delta.Add(o->second, -1);
-      ++o;
-      ++n;
+      ++it;
     }
-    if (delta.IsZero()) continue;
-    SLATE_RETURN_IF_ERROR(AddToCell(kpi::CellKey(key->first, key->second),
-                                    delta, state, cells));
   }
-  // Outage intervals: one key per (service, record).
-  static const std::vector<KpiInterval> kNone;
-  auto Of = [](const KpiContribution& c,
-               const std::string& s) -> const std::vector<KpiInterval>& {
-    auto it = c.outages.find(s);
-    return it == c.outages.end() ? kNone : it->second;
-  };
-  std::set<std::string> services;
-  for (const auto& [s, v] : old_c.outages) services.insert(s);
-  for (const auto& [s, v] : new_c.outages) services.insert(s);
-  for (const std::string& s : services) {
-    const auto& before = Of(old_c, s);
-    const auto& after = Of(new_c, s);
-    if (before == after) continue;
-    const std::string key = kpi::OutageKey(s, stream);
-    if (after.empty()) {
-      state.Delete(key);
-      continue;
-    }
-    kpi::KpiOutage outage;
-    for (const auto& i : after) {
-      auto* p = outage.add_intervals();
-      p->set_start_us(i.start_us);
-      p->set_end_us(i.end_us);
-    }
-    state.Put(key, SerializeDeterministic(outage));
-  }
-  return absl::OkStatus();
 }
 
 absl::Status ApplyService(const Envelope& e, absl::string_view id,
@@ -667,6 +736,7 @@ absl::StatusOr<LogCalendars> LoadLogCalendars(ProjectionState& state) {
 
 }  // namespace
 
+
 const BusinessCalendar* KpiOptions::CalendarFor(
     const std::string& service, const KpiLogCalendars* from_log) const {
   auto it = service_calendars.find(service);
@@ -708,42 +778,226 @@ KpiOptions BuiltinKpiOptions(const Options& options) {
   return k;
 }
 
-KpiContribution ContributeKpiRecord(absl::string_view kind,
-                                    const kpi::KpiRecord& record,
-                                    const KpiOptions& options,
-                                    const KpiLogCalendars* from_log) {
-  KpiContribution c;
-  Builder b(options, from_log, &c);
-  if (kind == "incident") b.Incident(record);
-  if (kind == "change") b.Change(record);
-  if (kind == "request") b.Request(record);
-  for (auto it = c.cells.begin(); it != c.cells.end();) {
-    it = it->second.IsZero() ? c.cells.erase(it) : std::next(it);
-  }
-  return c;
-}
 
+// Everything the projection keeps in memory between events: the records
+// and day cells folded since they were last read from the state, typed and
+// decoded (serialized only in Flush), and the interned texts they use.
 struct KpiProjection::Caches {
-  explicit Caches(size_t records) : records(records), cells(4 * records) {}
-  RecordCache records;
-  CellCache cells;
+  explicit Caches(const KpiOptions& options)
+      : options(options),
+        utc(options.zone == absl::UTCTimeZone()),
+        max_records(4 * options.cached_records),
+        max_cells(16 * options.cached_records) {}
+
+  // The contribution of a record ("incident", "change" or "request") with
+  // these events, sorted by (at, version).
+  KpiContribution Contribute(absl::string_view kind,
+                             const std::vector<KpiEv>& events,
+                             const KpiLogCalendars* from_log) const {
+    KpiContribution c;
+    Builder b(options, from_log, texts, utc, &c);
+    if (kind == "incident") b.Incident(events);
+    if (kind == "change") b.Change(events);
+    if (kind == "request") b.Request(events);
+    std::erase_if(c.cells, [](const auto& cell) { return cell.second.IsZero(); });
+    std::sort(c.cells.begin(), c.cells.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    return c;
+  }
+
+  std::string CellKeyOf(const CellId& id) const {
+    KpiDims dims;
+    dims.service = texts.Text(id.dims.service);
+    dims.priority = id.dims.priority;
+    dims.group = texts.Text(id.dims.group);
+    dims.category = texts.Text(id.dims.category);
+    dims.contact_type = texts.Text(id.dims.contact_type);
+    return kpi::CellKey(kEpochDay + id.day, dims);
+  }
+
+  // Adds sign * m to the cell `id`, read from `state` on first use.
+  absl::Status AddToCell(const CellId& id, const KpiMeasures& m, int sign,
+                         ProjectionState& state) {
+    auto [it, inserted] = cells.try_emplace(id);
+    CellEntry& cell = it->second;
+    if (inserted) {
+      const std::string key = CellKeyOf(id);
+      absl::StatusOr<std::optional<std::string>> bytes = state.Get(key);
+      absl::Status st = bytes.status();
+      if (st.ok() && bytes->has_value()) {
+        kpi::KpiCell proto;
+        if (!proto.ParseFromString(**bytes)) {
+          st = Corrupt("cell", key);
+        } else if (auto parsed = KpiMeasures::FromProto(proto); !parsed.ok()) {
+          st = Corrupt("cell sketch", key);
+        } else {
+          cell.value = std::move(*parsed);
+        }
+      }
+      if (!st.ok()) {
+        cells.erase(it);  // No half-read cell stays behind.
+        return st;
+      }
+    }
+    cell.used = ++tick;
+    cell.value.Add(m, sign);
+    cell.present = !cell.value.IsZero();
+    if (!cell.dirty) {
+      cell.dirty = true;
+      dirty_cells.push_back(&*it);
+    }
+    return absl::OkStatus();
+  }
+
+  // Moves the cells from a record's contribution `old_c` to `new_c`, and
+  // writes its outage intervals that changed.
+  absl::Status ApplyDiff(absl::string_view stream,
+                         const KpiContribution& old_c,
+                         const KpiContribution& new_c,
+                         ProjectionState& state) {
+    auto o = old_c.cells.begin();
+    auto n = new_c.cells.begin();
+    while (o != old_c.cells.end() || n != new_c.cells.end()) {
+      if (n == new_c.cells.end() ||
+          (o != old_c.cells.end() && o->first < n->first)) {
+        SLATE_RETURN_IF_ERROR(AddToCell(o->first, o->second, -1, state));
+        ++o;
+      } else if (o == old_c.cells.end() || n->first < o->first) {
+        SLATE_RETURN_IF_ERROR(AddToCell(n->first, n->second, 1, state));
+        ++n;
+      } else {
+        if (n->second != o->second) {
+          KpiMeasures delta = n->second;
+          delta.Add(o->second, -1);
+          SLATE_RETURN_IF_ERROR(AddToCell(n->first, delta, 1, state));
+        }
+        ++o;
+        ++n;
+      }
+    }
+    // Outage intervals: one key per (service, record).
+    static const std::vector<KpiInterval> kNone;
+    auto of = [](const KpiContribution& c,
+                 TextId s) -> const std::vector<KpiInterval>& {
+      for (const auto& [service, v] : c.outages) {
+        if (service == s) return v;
+      }
+      return kNone;
+    };
+    std::vector<TextId> services;
+    for (const auto& [s, v] : old_c.outages) services.push_back(s);
+    for (const auto& [s, v] : new_c.outages) services.push_back(s);
+    std::sort(services.begin(), services.end());
+    services.erase(std::unique(services.begin(), services.end()),
+                   services.end());
+    for (TextId s : services) {
+      const auto& before = of(old_c, s);
+      const auto& after = of(new_c, s);
+      if (before == after) continue;
+      const std::string key = kpi::OutageKey(texts.Text(s), stream);
+      if (after.empty()) {
+        state.Delete(key);
+        continue;
+      }
+      kpi::KpiOutage outage;
+      for (const auto& i : after) {
+        auto* p = outage.add_intervals();
+        p->set_start_us(i.start_us);
+        p->set_end_us(i.end_us);
+      }
+      state.Put(key, SerializeDeterministic(outage));
+    }
+    return absl::OkStatus();
+  }
+
+  // A stored kpi::KpiRecord's events.
+  absl::Status ParseRecord(absl::string_view bytes, absl::string_view key,
+                           std::vector<KpiEv>* events) {
+    if (!scratch.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return Corrupt("record", key);
+    }
+    events->clear();
+    events->reserve(static_cast<size_t>(scratch.events_size()));
+    for (const kpi::KpiEvent& p : scratch.events()) {
+      KpiEv& e = events->emplace_back();
+      e.at = p.at_us();
+      e.version = p.version();
+      e.payload = p.payload();
+      e.n = p.n();
+      e.m = p.m();
+      e.amount = p.amount();
+      e.a = texts.Id(p.a());
+      e.b = texts.Id(p.b());
+      e.c = texts.Id(p.c());
+    }
+    return absl::OkStatus();
+  }
+
+  // The bytes ParseRecord reads.
+  std::string SerializeRecord(const std::vector<KpiEv>& events) {
+    scratch.Clear();
+    for (const KpiEv& e : events) {
+      kpi::KpiEvent* p = scratch.add_events();
+      p->set_at_us(e.at);
+      p->set_version(e.version);
+      p->set_payload(e.payload);
+      p->set_a(texts.Text(e.a));
+      p->set_b(texts.Text(e.b));
+      p->set_c(texts.Text(e.c));
+      p->set_n(e.n);
+      p->set_m(e.m);
+      p->set_amount(e.amount);
+    }
+    return SerializeDeterministic(scratch);
+  }
+
+  // After a flush (everything clean): finished records leave memory, then
+  // the records and cells used longest ago while over their bounds.
+  void Evict() {
+    for (auto it = records.begin(); it != records.end();) {
+      if (Finished(it->second.events)) {
+        records.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    Trim(records, max_records);
+    Trim(cells, max_cells);
+  }
+
+  void Clear() {
+    records.clear();
+    dirty_records.clear();
+    cells.clear();
+    dirty_cells.clear();
+    calendars.reset();
+  }
+
+  const KpiOptions& options;
+  const bool utc;  // options.zone is UTC: days by division.
+  const size_t max_records;
+  const size_t max_cells;
+  TextIds texts;  // Kept by Clear: ids are only compared.
+  RecordMap records;
+  std::vector<RecordMap::value_type*> dirty_records;
+  CellMap cells;
+  std::vector<CellMap::value_type*> dirty_cells;
+  uint64_t tick = 0;
   std::optional<KpiLogCalendars> calendars;  // nullopt: not loaded.
+  kpi::KpiRecord scratch;  // Reused by ParseRecord and SerializeRecord.
 };
 
 KpiProjection::KpiProjection(KpiOptions options)
     : options_(std::move(options)),
-      caches_(std::make_unique<Caches>(options_.cached_records)) {}
+      caches_(std::make_unique<Caches>(options_)) {}
 KpiProjection::~KpiProjection() = default;
 
 bool KpiProjection::WantsFlush() const {
-  return caches_->records.over_bound() || caches_->cells.over_bound();
+  return caches_->records.size() > caches_->max_records ||
+         caches_->cells.size() > caches_->max_cells;
 }
 
-void KpiProjection::Discard() {
-  caches_->records.Clear();
-  caches_->cells.Clear();
-  caches_->calendars.reset();
-}
+void KpiProjection::Discard() { caches_->Clear(); }
 
 absl::Status KpiProjection::ApplyConfig(const Envelope& e,
                                         absl::string_view kind,
@@ -775,6 +1029,7 @@ absl::Status KpiProjection::ApplyConfig(const Envelope& e,
   return absl::OkStatus();
 }
 
+
 absl::Status KpiProjection::RecomputeRecords(const KpiLogCalendars& before,
                                              const KpiLogCalendars& after,
                                              ProjectionState& state) {
@@ -784,63 +1039,60 @@ absl::Status KpiProjection::RecomputeRecords(const KpiLogCalendars& before,
         records.emplace_back(std::string(key), std::string(value));
         return true;
       }));
+  Caches& c = *caches_;
+  std::vector<KpiEv> events;
   for (const auto& [key, value] : records) {
-    kpi::KpiRecord record;
-    if (!record.ParseFromString(value)) return Corrupt("record", key);
+    SLATE_RETURN_IF_ERROR(c.ParseRecord(value, key, &events));
     const absl::string_view stream =
         absl::string_view(key).substr(kpi::kRecordPrefix.size());
-    const absl::string_view record_kind = stream.substr(0, stream.find('/'));
-    const KpiContribution old_c =
-        ContributeKpiRecord(record_kind, record, options_, &before);
-    const KpiContribution new_c =
-        ContributeKpiRecord(record_kind, record, options_, &after);
-    SLATE_RETURN_IF_ERROR(
-        ApplyDiff(stream, old_c, new_c, state, caches_->cells));
+    const absl::string_view kind = KindOf(stream);
+    SLATE_RETURN_IF_ERROR(c.ApplyDiff(stream, c.Contribute(kind, events, &before),
+                                      c.Contribute(kind, events, &after),
+                                      state));
   }
-  return Flush(state);  // The records cache stays empty: nothing stale.
+  return Flush(state);  // No record is cached: nothing stale.
 }
 
 absl::Status KpiProjection::Flush(ProjectionState& state) {
-  // The changed records' cells, each from its contribution before the batch
-  // to its contribution now, once per batch (integer sums: the order does
-  // not matter). A record is changed only by Apply, which marks it written.
-  for (RecordCache::Entry* entry : caches_->records.dirty_entries()) {
-    CachedRecord& r = entry->value;
-    const absl::string_view stream =
-        absl::string_view(*entry->key).substr(kpi::kRecordPrefix.size());
-    const absl::string_view kind = stream.substr(0, stream.find('/'));
-    KpiContribution now =
-        ContributeKpiRecord(kind, r.record, options_, &*caches_->calendars);
-    absl::Status st = ApplyDiff(stream, *r.contribution, now, state,
-                                caches_->cells);
+  Caches& c = *caches_;
+  // The changed records' cells, each from its contribution before its
+  // first event since the last flush to its contribution now (integer sums
+  // and exact sketches: the order does not matter).
+  for (RecordMap::value_type* entry : c.dirty_records) {
+    const absl::string_view stream = entry->first;
+    RecordEntry& r = entry->second;
+    absl::Status st = c.ApplyDiff(
+        stream, *r.before,
+        c.Contribute(KindOf(stream), r.events, &*c.calendars), state);
     if (!st.ok()) {
       Discard();  // The cells may be half-changed.
       return st;
     }
-    r.contribution = std::move(now);
+    r.before.reset();
   }
-  SLATE_RETURN_IF_ERROR(caches_->cells.Flush(
-      [&](const std::string& key, const KpiMeasures& m, bool present) {
-        if (present) {
-          state.Put(key, SerializeDeterministic(m.ToProto()));
-        } else {
-          state.Delete(key);
-        }
-        return absl::OkStatus();
-      }));
-  return caches_->records.Flush(
-      [&](const std::string& key, const CachedRecord& r, bool present) {
-        if (present) {
-          state.Put(key, SerializeDeterministic(r.record));
-        } else {
-          state.Delete(key);
-        }
-        return absl::OkStatus();
-      });
+  for (CellMap::value_type* entry : c.dirty_cells) {
+    CellEntry& cell = entry->second;
+    const std::string key = c.CellKeyOf(entry->first);
+    if (cell.present) {
+      state.Put(key, SerializeDeterministic(cell.value.ToProto()));
+    } else {
+      state.Delete(key);
+    }
+    cell.dirty = false;
+  }
+  c.dirty_cells.clear();
+  for (RecordMap::value_type* entry : c.dirty_records) {
+    state.Put(kpi::RecordKey(entry->first),
+              c.SerializeRecord(entry->second.events));
+    entry->second.dirty = false;
+  }
+  c.dirty_records.clear();
+  c.Evict();
+  return absl::OkStatus();
 }
 
 absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
-  absl::string_view stream = e.stream();
+  const absl::string_view stream = e.stream();
   const size_t slash = stream.find('/');
   if (slash == absl::string_view::npos) return absl::OkStatus();
   const absl::string_view kind = stream.substr(0, slash);
@@ -850,45 +1102,45 @@ absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
   if (kind != "incident" && kind != "change" && kind != "request") {
     return absl::OkStatus();
   }
-  std::optional<kpi::KpiEvent> event = ToKpiEvent(e);
+  Caches& c = *caches_;
+  std::optional<KpiEv> event = ToKpiEv(e, c.texts);
   if (!event.has_value()) return absl::OkStatus();
 
-  const std::string key = kpi::RecordKey(stream);
-  SLATE_ASSIGN_OR_RETURN(
-      RecordCache::Entry * entry,
-      caches_->records.Load(
-          state, key, [&](absl::string_view bytes, CachedRecord* r) {
-            if (!r->record.ParseFromArray(bytes.data(),
-                                          static_cast<int>(bytes.size()))) {
-              return Corrupt("record", key);
-            }
-            return absl::OkStatus();
-          }));
-  kpi::KpiRecord& record = entry->value.record;
-  auto* events = record.mutable_events();
-  auto before = [](const kpi::KpiEvent& a, const kpi::KpiEvent& b) {
-    return std::make_pair(a.at_us(), a.version()) <
-           std::make_pair(b.at_us(), b.version());
-  };
-  const auto index =
-      std::upper_bound(events->begin(), events->end(), *event, before) -
-      events->begin();
-  for (const auto& existing : *events) {
-    if (existing.version() == event->version()) return absl::OkStatus();
+  auto it = c.records.find(stream);
+  if (it == c.records.end()) {
+    const std::string key = kpi::RecordKey(stream);
+    SLATE_ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(key));
+    std::vector<KpiEv> events;
+    if (bytes.has_value()) {
+      SLATE_RETURN_IF_ERROR(c.ParseRecord(*bytes, key, &events));
+    }
+    it = c.records.try_emplace(std::string(stream)).first;
+    it->second.events = std::move(events);
   }
-  if (!caches_->calendars.has_value()) {
+  RecordEntry& r = it->second;
+  r.used = ++c.tick;
+  std::vector<KpiEv>& events = r.events;
+  for (const KpiEv& existing : events) {
+    if (existing.version == event->version) return absl::OkStatus();
+  }
+  if (!c.calendars.has_value()) {
     SLATE_ASSIGN_OR_RETURN(LogCalendars loaded, LoadLogCalendars(state));
-    caches_->calendars = std::move(loaded.calendars);
+    c.calendars = std::move(loaded.calendars);
   }
-  const KpiLogCalendars* calendars = &*caches_->calendars;
-  std::optional<KpiContribution>& cached = entry->value.contribution;
-  if (!cached.has_value()) {
-    cached = ContributeKpiRecord(kind, record, options_, calendars);
+  if (!r.before.has_value()) {
+    r.before = events.empty() ? KpiContribution()
+                              : c.Contribute(kind, events, &*c.calendars);
   }
-  events->Add(std::move(*event));
-  // Move the new event (now last) into place.
-  std::rotate(events->begin() + index, events->end() - 1, events->end());
-  caches_->records.MarkWritten(entry);
+  const auto at = std::upper_bound(
+      events.begin(), events.end(), *event, [](const KpiEv& a, const KpiEv& b) {
+        return std::make_pair(a.at, a.version) <
+               std::make_pair(b.at, b.version);
+      });
+  events.insert(at, *event);
+  if (!r.dirty) {
+    r.dirty = true;
+    c.dirty_records.push_back(&*it);
+  }
   return absl::OkStatus();
 }
 

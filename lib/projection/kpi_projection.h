@@ -187,8 +187,10 @@ struct KpiOptions {
   // Business time of records whose service has no calendar (neither here
   // nor in the log). Default: null = 24x7.
   std::shared_ptr<const BusinessCalendar> default_calendar;
-  // Records kept decoded between batches, with 4 cells per record (see
-  // Options::projection_cached_records). Default: 4096.
+  // Bounds what the projection keeps decoded between flushes (see
+  // Options::projection_cached_records): 4 x this many records (a flush
+  // drops the closed and cancelled ones, then the open ones used longest
+  // ago) and 16 x this many day cells. Default: 4096.
   size_t cached_records = 4096;
 
   // The calendar business time of `service` counts in: service_calendars,
@@ -198,20 +200,6 @@ struct KpiOptions {
       const std::string& service,
       const KpiLogCalendars* from_log = nullptr) const;
 };
-
-// What one record contributes (exposed for tests).
-struct KpiContribution {
-  std::map<std::pair<absl::CivilDay, KpiDims>, KpiMeasures> cells;
-  std::map<std::string, std::vector<KpiInterval>> outages;  // By service.
-};
-
-// The contribution of a record ("incident", "change" or "request") with
-// these events,
-// sorted by (at_us, version).
-KpiContribution ContributeKpiRecord(absl::string_view kind,
-                                    const kpi::KpiRecord& record,
-                                    const KpiOptions& options,
-                                    const KpiLogCalendars* from_log = nullptr);
 
 // The options of the built-in "kpi" projection: UTC days and 24x7 business
 // time (Options has no KPI zone or calendars yet), and
@@ -232,11 +220,12 @@ class KpiProjection final : public Projection {
   // the requests_* and request_* measures).
   int64_t version() const override { return 6; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
-  // Records (with their contribution) and day cells stay decoded between
-  // events (at most 4096 records and 16384 cells after a flush). Apply only
-  // adds the event to its record; Flush moves each changed record's cells
-  // once (from its contribution before to its contribution now) and writes
-  // the changed records and cells.
+  // Records and day cells stay decoded between events as typed structs
+  // with interned texts (see KpiOptions::cached_records for the bounds).
+  // Apply only adds the event to its record; Flush moves each changed
+  // record's cells once (from its contribution before its first event since
+  // the last flush to its contribution now), writes the changed records and
+  // cells serialized, then drops finished records from memory.
   absl::Status Flush(ProjectionState& state) override;
   void Discard() override;
   bool WantsFlush() const override;

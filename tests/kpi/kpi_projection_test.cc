@@ -638,8 +638,37 @@ std::vector<Envelope> AllEvents(Engine& engine) {
   return all.ok() ? *all : std::vector<Envelope>();
 }
 
-absl::StatusOr<KpiRollup> FoldEvents(const std::vector<Envelope>& events) {
-  return testing::FoldKpiEvents(events, KpiOptions());
+absl::StatusOr<KpiRollup> FoldEvents(const std::vector<Envelope>& events,
+                                     const KpiOptions& options = {}) {
+  return testing::FoldKpiEvents(events, options);
+}
+
+// The fold finds UTC days by division and other zones' days through the
+// time zone library: a zone 10 h west of UTC puts every event on the day
+// UTC gives the same event 10 h earlier.
+TEST_F(KpiScenarioTest, CellDaysInAnotherZoneAreTheUtcDaysOfShiftedEvents) {
+  const std::vector<Envelope> events = AllEvents(*engine_);
+  KpiOptions west;
+  west.zone = absl::FixedTimeZone(-10 * 3600);
+  auto in_west = FoldEvents(events, west);
+  ASSERT_TRUE(in_west.ok()) << in_west.status();
+  std::vector<Envelope> shifted = events;
+  for (Envelope& e : shifted) {
+    e.set_occurred_at_us(e.occurred_at_us() - 10 * kHour);
+  }
+  auto in_utc = FoldEvents(shifted);
+  ASSERT_TRUE(in_utc.ok()) << in_utc.status();
+  EXPECT_FALSE(in_west->cells.empty());
+  EXPECT_TRUE(in_west->cells == in_utc->cells);
+  // INC4, opened 11-01 08:00Z, is 10-31 in the west; unshifted UTC differs.
+  auto unshifted = FoldEvents(events);
+  ASSERT_TRUE(unshifted.ok());
+  EXPECT_FALSE(in_west->cells == unshifted->cells);
+  int64_t opened_oct31 = 0;
+  for (const auto& [key, m] : in_west->cells) {
+    if (key.first == absl::CivilDay(2026, 10, 31)) opened_oct31 += m.opened;
+  }
+  EXPECT_EQ(opened_oct31, 1);
 }
 
 TEST_F(KpiScenarioTest, AnyArrivalOrderGivesTheSameRollup) {
