@@ -120,12 +120,15 @@ struct Options {
   // Default: 0.
   size_t memtable_bytes = 0;
 
-  // Per built-in projection (SLA, KPI): records kept decoded in memory,
-  // with their SLA clocks (3 per record) and KPI cells (4 per record).
-  // Past it, after a batch of events, the projection writes its changed
-  // records (serialized) into its state and keeps the half it used last;
-  // the others are read back when needed. More makes folds of interleaved
-  // records decode less, at about 2 KiB a record. Default: 4096.
+  // Per built-in projection (views, SLA, KPI): records kept decoded in
+  // memory (an SLA record with its clocks). Past it, after a batch of
+  // events, the projection writes its changed records (serialized) into
+  // its state and keeps the half it used last; the others are read back
+  // when needed. The KPI projection drops finished records first, open
+  // ones only past 4x this, and its day cells past 16x. More makes folds
+  // of interleaved records decode less (a bound of 1,048,576: SLA 1.2x
+  // faster on fold_bench's interleaved log, bench/RESULTS.md), at about
+  // 2 KiB a record. Default: 4096.
   size_t projection_cached_records = 4096;
 
   // SLA timers, live mode: when > 0, a background thread calls
