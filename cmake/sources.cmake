@@ -40,6 +40,8 @@ set(SLATE_LIB_SRCS
   lib/calendar/business_calendar.cc
   # //lib/calendar:calendar_rules
   lib/calendar/calendar_rules.cc
+  # //lib/cluster:jetstream
+  lib/cluster/jetstream.cc
   # //lib/domain:domain
   lib/domain/change.cc
   lib/domain/common.cc
@@ -135,6 +137,7 @@ set(SLATE_LIB_HDRS
   lib/base/status_macros.h
   lib/calendar/business_calendar.h
   lib/calendar/calendar_rules.h
+  lib/cluster/jetstream.h
   lib/domain/change.h
   lib/domain/common.h
   lib/domain/event_store.h
@@ -185,6 +188,7 @@ set(SLATE_LIB_HDRS
 set(SLATE_LIB_DEPS
   EXT:com_google_protobuf:protobuf
   EXT:system:absl
+  EXT:system:nats
   EXT:system:rocksdb
   EXT:system:zip
 )
