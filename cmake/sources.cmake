@@ -432,6 +432,38 @@ slate_cc_library(tests_calendar_minute_oracle
     slate
 )
 
+# //tests/cluster:jetstream_failover_test
+slate_cc_test(tests_cluster_jetstream_failover_test PATH tests/cluster/jetstream_failover_test SIZE medium
+  SRCS
+    tests/cluster/jetstream_failover_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_nats_cluster
+)
+
+# //tests/cluster:jetstream_test
+slate_cc_test(tests_cluster_jetstream_test PATH tests/cluster/jetstream_test SIZE medium
+  SRCS
+    tests/cluster/jetstream_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_nats_cluster
+)
+
+# //tests/cluster:nats_cluster_test
+slate_cc_test(tests_cluster_nats_cluster_test PATH tests/cluster/nats_cluster_test SIZE medium
+  SRCS
+    tests/cluster/nats_cluster_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    tests_testing_nats_cluster
+)
+
 # //tests/crash:crash_point_test
 slate_cc_test(tests_crash_crash_point_test PATH tests/crash/crash_point_test SIZE small
   SRCS
@@ -1510,6 +1542,17 @@ slate_cc_library(tests_testing_incident_events
   DEPS
     EXT:system:absl
     slate
+)
+
+# //tests/testing:nats_cluster
+slate_cc_library(tests_testing_nats_cluster
+  SRCS
+    tests/testing/nats_cluster.cc
+  HDRS
+    tests/testing/nats_cluster.h
+  DEPS
+    EXT:system:absl
+    tests_testing_temp_dir
 )
 
 # //tests/testing:temp_dir
