@@ -27,10 +27,11 @@ PACKAGES=(
   g++ libc6-dev bazel-bootstrap
   librocksdb-dev libabsl-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev tzdata
-  libzip-dev libcli11-dev
+  libzip-dev libcli11-dev libnats-dev
 )
-# Only the tests need a browser (the HTML report renders in headless Chromium).
-TEST_PACKAGES=(chromium)
+# Only the tests need a browser (the HTML report renders in headless Chromium)
+# and nats-server (tests/cluster start their own servers).
+TEST_PACKAGES=(chromium nats-server)
 # The CMake build (`./dev.sh install`, and `./dev.sh test` builds it too);
 # python3 runs cmake/gen_sources.py.
 CMAKE_PACKAGES=(cmake pkg-config make python3)

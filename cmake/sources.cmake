@@ -40,6 +40,8 @@ set(SLATE_LIB_SRCS
   lib/calendar/business_calendar.cc
   # //lib/calendar:calendar_rules
   lib/calendar/calendar_rules.cc
+  # //lib/cluster:jetstream
+  lib/cluster/jetstream.cc
   # //lib/domain:domain
   lib/domain/change.cc
   lib/domain/common.cc
@@ -135,6 +137,7 @@ set(SLATE_LIB_HDRS
   lib/base/status_macros.h
   lib/calendar/business_calendar.h
   lib/calendar/calendar_rules.h
+  lib/cluster/jetstream.h
   lib/domain/change.h
   lib/domain/common.h
   lib/domain/event_store.h
@@ -185,6 +188,7 @@ set(SLATE_LIB_HDRS
 set(SLATE_LIB_DEPS
   EXT:com_google_protobuf:protobuf
   EXT:system:absl
+  EXT:system:nats
   EXT:system:rocksdb
   EXT:system:zip
 )
@@ -426,6 +430,38 @@ slate_cc_library(tests_calendar_minute_oracle
   DEPS
     EXT:system:absl
     slate
+)
+
+# //tests/cluster:jetstream_failover_test
+slate_cc_test(tests_cluster_jetstream_failover_test PATH tests/cluster/jetstream_failover_test SIZE medium
+  SRCS
+    tests/cluster/jetstream_failover_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_nats_cluster
+)
+
+# //tests/cluster:jetstream_test
+slate_cc_test(tests_cluster_jetstream_test PATH tests/cluster/jetstream_test SIZE medium
+  SRCS
+    tests/cluster/jetstream_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_nats_cluster
+)
+
+# //tests/cluster:nats_cluster_test
+slate_cc_test(tests_cluster_nats_cluster_test PATH tests/cluster/nats_cluster_test SIZE medium
+  SRCS
+    tests/cluster/nats_cluster_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    tests_testing_nats_cluster
 )
 
 # //tests/crash:crash_point_test
@@ -1506,6 +1542,17 @@ slate_cc_library(tests_testing_incident_events
   DEPS
     EXT:system:absl
     slate
+)
+
+# //tests/testing:nats_cluster
+slate_cc_library(tests_testing_nats_cluster
+  SRCS
+    tests/testing/nats_cluster.cc
+  HDRS
+    tests/testing/nats_cluster.h
+  DEPS
+    EXT:system:absl
+    tests_testing_temp_dir
 )
 
 # //tests/testing:temp_dir

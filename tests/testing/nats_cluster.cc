@@ -1,0 +1,249 @@
+#include "tests/testing/nats_cluster.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+
+namespace slate::testing {
+
+namespace {
+
+// nats-server is in /usr/sbin on Debian, which a test's PATH may lack.
+std::string FindNatsServer() {
+  std::vector<std::string> dirs;
+  if (const char* path = std::getenv("PATH"); path != nullptr) {
+    dirs = absl::StrSplit(path, ':', absl::SkipEmpty());
+  }
+  for (const char* d : {"/usr/sbin", "/usr/local/sbin", "/usr/bin"}) {
+    dirs.emplace_back(d);
+  }
+  for (const std::string& d : dirs) {
+    std::string candidate = d + "/nats-server";
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// `count` distinct free loopback ports: each is bound (port 0) before any
+// is released, so the kernel cannot hand out one twice.
+absl::StatusOr<std::vector<int>> FreePorts(int count) {
+  std::vector<int> fds, ports;
+  absl::Status status;
+  for (int i = 0; i < count && status.ok(); ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+      status = absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
+      break;
+    }
+    fds.push_back(fd);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      status = absl::InternalError(absl::StrCat("bind 127.0.0.1:0: ", strerror(errno)));
+      break;
+    }
+    ports.push_back(ntohs(addr.sin_port));
+  }
+  for (int fd : fds) close(fd);
+  if (!status.ok()) return status;
+  return ports;
+}
+
+std::string ReadFrom(const std::string& path, size_t offset) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string all = ss.str();
+  return offset < all.size() ? all.substr(offset) : "";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<NatsCluster>> NatsCluster::Start(
+    int servers, absl::Duration timeout) {
+  if (servers != 1 && servers != 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("NatsCluster: 1 or 3 servers, not ", servers));
+  }
+  std::unique_ptr<NatsCluster> cluster(new NatsCluster());
+  cluster->binary_ = FindNatsServer();
+  if (cluster->binary_.empty()) {
+    return absl::FailedPreconditionError(
+        "nats-server is not installed (looked in PATH and /usr/sbin): run "
+        "./dev.sh setup, which installs Debian's nats-server");
+  }
+  absl::StatusOr<std::vector<int>> ports = FreePorts(2 * servers);
+  if (!ports.ok()) return ports.status();
+  for (int i = 0; i < servers; ++i) {
+    Server s;
+    s.name = absl::StrCat("n", i);
+    s.dir = cluster->dir_.Sub(s.name);
+    s.client_port = (*ports)[2 * i];
+    s.route_port = (*ports)[2 * i + 1];
+    std::filesystem::create_directories(s.dir);
+    cluster->servers_.push_back(std::move(s));
+  }
+  for (int i = 0; i < servers; ++i) {
+    if (absl::Status st = cluster->Spawn(i); !st.ok()) return st;
+  }
+  const absl::Time deadline = absl::Now() + timeout;
+  for (int i = 0; i < servers; ++i) {
+    if (absl::Status st = cluster->WaitReady(i, 0, deadline); !st.ok()) return st;
+  }
+  return cluster;
+}
+
+NatsCluster::~NatsCluster() {
+  for (Server& s : servers_) {
+    if (s.pid <= 0) continue;
+    kill(s.pid, SIGKILL);
+    while (waitpid(s.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    s.pid = -1;
+  }
+}
+
+std::vector<std::string> NatsCluster::ClientUrls() const {
+  std::vector<std::string> urls;
+  for (const Server& s : servers_) {
+    urls.push_back(absl::StrCat("nats://127.0.0.1:", s.client_port));
+  }
+  return urls;
+}
+
+std::string NatsCluster::Name(int i) const { return servers_.at(i).name; }
+
+int NatsCluster::IndexOf(const std::string& name) const {
+  for (int i = 0; i < size(); ++i) {
+    if (servers_[i].name == name) return i;
+  }
+  return -1;
+}
+
+pid_t NatsCluster::pid(int i) const { return servers_.at(i).pid; }
+
+std::string NatsCluster::LogPath(int i) const {
+  return servers_.at(i).dir + "/server.log";
+}
+
+std::string NatsCluster::LogTail(int i) const {
+  std::string log = ReadFrom(LogPath(i), 0);
+  return log.size() > 2000 ? log.substr(log.size() - 2000) : log;
+}
+
+absl::Status NatsCluster::Spawn(int i) {
+  Server& s = servers_.at(i);
+  std::vector<std::string> args = {
+      binary_, "-a", "127.0.0.1", "-p", absl::StrCat(s.client_port),
+      "-js", "-sd", s.dir + "/store", "-n", s.name};
+  if (size() > 1) {
+    std::vector<std::string> routes;
+    for (const Server& other : servers_) {
+      routes.push_back(absl::StrCat("nats-route://127.0.0.1:", other.route_port));
+    }
+    args.insert(args.end(),
+                {"--cluster_name", "slate-test", "--cluster",
+                 absl::StrCat("nats://127.0.0.1:", s.route_port), "--routes",
+                 absl::StrJoin(routes, ",")});
+  }
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string log = LogPath(i);
+  const pid_t parent = getpid();
+  // Between fork and exec only async-signal-safe calls: libnats' threads
+  // may hold locks in the parent.
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the parent died already
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      close(fd);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  s.pid = pid;
+  started_.push_back(pid);
+  return absl::OkStatus();
+}
+
+absl::Status NatsCluster::WaitReady(int i, size_t log_offset, absl::Time deadline) {
+  const Server& s = servers_.at(i);
+  while (true) {
+    std::string log = ReadFrom(LogPath(i), log_offset);
+    bool ready = log.find("Server is ready") != std::string::npos;
+    if (ready && size() > 1) {
+      ready = log.find("JetStream cluster new metadata leader") != std::string::npos ||
+              log.find("Self is new JetStream cluster metadata leader") !=
+                  std::string::npos;
+    }
+    if (ready) return absl::OkStatus();
+    int wstatus = 0;
+    if (waitpid(s.pid, &wstatus, WNOHANG) == s.pid) {
+      servers_[i].pid = -1;
+      return absl::InternalError(absl::StrCat("nats-server ", s.name, " exited (status ",
+                                              wstatus, "); log:\n", LogTail(i)));
+    }
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "nats-server ", s.name, " not ready in time; log:\n", LogTail(i)));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+absl::Status NatsCluster::Kill(int i) {
+  Server& s = servers_.at(i);
+  if (s.pid <= 0) {
+    return absl::FailedPreconditionError(absl::StrCat(s.name, " is not running"));
+  }
+  if (kill(s.pid, SIGKILL) != 0) {
+    return absl::InternalError(absl::StrCat("kill ", s.pid, ": ", strerror(errno)));
+  }
+  while (waitpid(s.pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  s.pid = -1;
+  return absl::OkStatus();
+}
+
+absl::Status NatsCluster::Restart(int i, absl::Duration timeout) {
+  Server& s = servers_.at(i);
+  if (s.pid > 0) {
+    return absl::FailedPreconditionError(absl::StrCat(s.name, " is still running"));
+  }
+  std::error_code ec;
+  const auto size_before = std::filesystem::file_size(LogPath(i), ec);
+  const size_t offset = ec ? 0 : static_cast<size_t>(size_before);
+  if (absl::Status st = Spawn(i); !st.ok()) return st;
+  return WaitReady(i, offset, absl::Now() + timeout);
+}
+
+}  // namespace slate::testing
