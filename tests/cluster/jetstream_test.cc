@@ -218,6 +218,49 @@ TEST_F(JetStreamTest, KvTtlBelowServerMinimumIsInvalid) {
   EXPECT_EQ(bucket.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A server that hangs (SIGSTOP) answers nothing: a publish times out with
+// kDeadlineExceeded, and its outcome is unknown (the server may store it
+// once it runs again). A retry with the same Msg-Id after the server is
+// back is stored at most once in all: the message is there exactly once.
+TEST(JetStreamFrozenServerTest, PublishTimesOutAndARetryIsStoredOnce) {
+  absl::StatusOr<std::unique_ptr<NatsCluster>> cluster = NatsCluster::Start(1);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  JetStreamOptions options;
+  options.servers = (*cluster)->ClientUrls();
+  options.request_timeout = absl::Milliseconds(500);
+  absl::StatusOr<std::unique_ptr<JetStream>> js = JetStream::Connect(options);
+  ASSERT_TRUE(js.ok()) << js.status();
+  ASSERT_TRUE((*js)->EnsureStream(Stream("HUNG", "hung.>")).ok());
+  ASSERT_TRUE((*js)->Publish("hung.p0", "before", WithMsgId("m1")).ok());
+
+  ASSERT_TRUE((*cluster)->Freeze(0).ok());
+  absl::StatusOr<PublishAck> lost =
+      (*js)->Publish("hung.p0", "during", WithMsgId("m2"));
+  const absl::StatusCode code = lost.status().code();
+  ASSERT_TRUE((*cluster)->Thaw(0).ok());
+  ASSERT_EQ(code, absl::StatusCode::kDeadlineExceeded) << lost.status();
+  EXPECT_TRUE(absl::StrContains(lost.status().message(), "hung.p0"))
+      << lost.status();
+
+  // The retry: the connection may still be recovering, so a few tries.
+  absl::StatusOr<PublishAck> retry;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    retry = (*js)->Publish("hung.p0", "during", WithMsgId("m2"));
+    if (retry.ok()) break;
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->sequence, 2u);  // Whether stored now or before.
+  absl::StatusOr<uint64_t> last = (*js)->LastSequence("HUNG");
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(*last, 2u);
+  absl::StatusOr<std::vector<StoredMessage>> all = (*js)->Read("HUNG", 1, 2);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1].msg_id, "m2");
+  EXPECT_EQ((*all)[1].data, "during");
+}
+
 TEST(JetStreamConnectTest, NoServerIsUnavailable) {
   std::vector<std::string> urls;
   {

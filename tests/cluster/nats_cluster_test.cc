@@ -46,6 +46,29 @@ TEST(NatsClusterTest, DestructorLeavesNoServerRunning) {
   }
 }
 
+// A frozen (SIGSTOPped) server is still this harness's to end: the
+// destructor kills and reaps it too.
+TEST(NatsClusterTest, DestructorEndsAFrozenServer) {
+  pid_t pid = -1;
+  {
+    absl::StatusOr<std::unique_ptr<NatsCluster>> cluster = NatsCluster::Start(1);
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    pid = (*cluster)->pid(0);
+    ASSERT_TRUE((*cluster)->Freeze(0).ok());
+    EXPECT_TRUE(Alive(pid));
+  }
+  EXPECT_FALSE(Alive(pid)) << "pid " << pid << " still alive";
+  EXPECT_EQ(errno, ESRCH);
+}
+
+TEST(NatsClusterTest, FreezeAndThawNeedARunningServer) {
+  absl::StatusOr<std::unique_ptr<NatsCluster>> cluster = NatsCluster::Start(1);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  ASSERT_TRUE((*cluster)->Kill(0).ok());
+  EXPECT_EQ((*cluster)->Freeze(0).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*cluster)->Thaw(0).code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(NatsClusterTest, UrlsAreLoopbackAndDistinct) {
   absl::StatusOr<std::unique_ptr<NatsCluster>> cluster = NatsCluster::Start(1);
   ASSERT_TRUE(cluster.ok()) << cluster.status();

@@ -234,6 +234,22 @@ absl::Status NatsCluster::Kill(int i) {
   return absl::OkStatus();
 }
 
+absl::Status NatsCluster::Signal(int i, int sig, absl::string_view what) {
+  Server& s = servers_.at(i);
+  if (s.pid <= 0) {
+    return absl::FailedPreconditionError(absl::StrCat(s.name, " is not running"));
+  }
+  if (kill(s.pid, sig) != 0) {
+    return absl::InternalError(
+        absl::StrCat(what, " ", s.name, " (pid ", s.pid, "): ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NatsCluster::Freeze(int i) { return Signal(i, SIGSTOP, "SIGSTOP"); }
+
+absl::Status NatsCluster::Thaw(int i) { return Signal(i, SIGCONT, "SIGCONT"); }
+
 absl::Status NatsCluster::Restart(int i, absl::Duration timeout) {
   Server& s = servers_.at(i);
   if (s.pid > 0) {

@@ -7,6 +7,8 @@
 //   ...
 //   ASSERT_TRUE((*cluster)->Kill(1).ok());      // kill -9
 //   ASSERT_TRUE((*cluster)->Restart(1).ok());   // same ports, same store
+//   ASSERT_TRUE((*cluster)->Freeze(0).ok());    // SIGSTOP: alive, silent
+//   ASSERT_TRUE((*cluster)->Thaw(0).ok());      // SIGCONT
 //
 // Each server n<i> has its own folder (store/ and server.log) under one
 // TempDir. The destructor kills (SIGKILL) and reaps every process this object
@@ -28,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tests/testing/temp_dir.h"
 
@@ -59,6 +62,12 @@ class NatsCluster {
 
   // kill -9 server i and reap it. REQUIRES: it is running.
   absl::Status Kill(int i);
+  // SIGSTOP server i: its sockets stay open but it answers nothing (a
+  // hung process or a frozen VM), until Thaw. The destructor and Kill end a
+  // frozen server too. REQUIRES: it is running.
+  absl::Status Freeze(int i);
+  // SIGCONT server i. REQUIRES: it is running.
+  absl::Status Thaw(int i);
   // Starts server i again on its ports and store, and waits until it is
   // ready (and, in a cluster, knows the meta leader). REQUIRES: not running.
   absl::Status Restart(int i, absl::Duration timeout = absl::Seconds(30));
@@ -77,6 +86,7 @@ class NatsCluster {
 
   NatsCluster() = default;
   absl::Status Spawn(int i);
+  absl::Status Signal(int i, int sig, absl::string_view what);
   absl::Status WaitReady(int i, size_t log_offset, absl::Time deadline);
   std::string LogPath(int i) const;
 
