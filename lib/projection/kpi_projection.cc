@@ -20,8 +20,6 @@ constexpr int64_t kDayUs = int64_t{86400} * 1000000;
 // Survey scores at or above this count as satisfied (CSAT: 4 and 5 of 1..5).
 constexpr int32_t kSatisfiedScore = 4;
 
-bool IsOpenStatus(int s) { return s == 1; }
-
 // Incident status during the replay.
 enum Status {
   kNone = 0,
@@ -362,7 +360,7 @@ void Builder::Incident(const std::vector<KpiEv>& ev) {
     }
     surveys.clear();
     // Backlog stays and age classes.
-    const bool now_open = IsOpenStatus(status);
+    const bool now_open = status == kOpen;
     if (in_backlog && (!now_open || seg_dims != cur)) {
       Segment(t0, seg_start, at, seg_dims);
       in_backlog = false;
@@ -630,7 +628,6 @@ absl::Status Corrupt(absl::string_view what, absl::string_view key) {
   return absl::DataLossError(
       absl::StrCat("kpi projection: undecodable ", what, " at key ", key));
 }
-
 
 // A day cell kept decoded (CellMap) between flushes.
 struct CellEntry {

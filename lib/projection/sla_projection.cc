@@ -105,10 +105,15 @@ absl::string_view IncidentStateName(IncidentStatus s) {
   }
 }
 
-std::string ChangeStateName(ChangeStatus s) {
-  std::string name = ChangeStatus_Name(s);
-  if (absl::StartsWith(name, "CHANGE_")) name = name.substr(7);
+// An enum value's name as SLA conditions write states: `prefix` dropped,
+// lower case ("CHANGE_IMPLEMENTED" -> "implemented").
+std::string StateName(std::string name, absl::string_view prefix) {
+  if (absl::StartsWith(name, prefix)) name.erase(0, prefix.size());
   return absl::AsciiStrToLower(name);
+}
+
+std::string ChangeStateName(ChangeStatus s) {
+  return StateName(ChangeStatus_Name(s), "CHANGE_");
 }
 
 // "incident/INC1" -> "incident" ("change", "request"); "" for other kinds.
@@ -307,14 +312,6 @@ struct Clk {
   SlaStoredClock stored;  // fired, logged, due (state filled on write).
   std::optional<int64_t> indexed_due;  // As stored in due/ now.
   bool dirty = false;
-
-  // As Clk{}, keeping `stored`'s allocations (DecodedCache).
-  void Clear() {
-    clock.reset();
-    stored.Clear();
-    indexed_due.reset();
-    dirty = false;
-  }
 };
 
 // The retarget input that moves `clock` to `target` at `at`; nullopt when
@@ -338,9 +335,7 @@ std::optional<SlaClockInput> RetargetTo(const SlaClock& clock,
 // A request's state name for SLA conditions: "awaiting_approval",
 // "in_fulfilment", "fulfilled", "closed", "rejected", "cancelled".
 std::string RequestStateName(RequestStatus s) {
-  std::string name = RequestStatus_Name(s);
-  if (absl::StartsWith(name, "REQUEST_")) name = name.substr(8);
-  return absl::AsciiStrToLower(name);
+  return StateName(RequestStatus_Name(s), "REQUEST_");
 }
 
 int PriorityOf(const SlaRecordState& rec) {
@@ -425,8 +420,7 @@ struct ClockSlot {
   std::string policy_id;
   SlaMetric metric = SLA_METRIC_UNSPECIFIED;
   int64_t cycle = 0;
-  bool present = false;  // Holds a clock; false: the state has none.
-  Clk value;
+  Clk value;  // value.clock unset: the state has no such clock.
 };
 // Stable addresses: a fold keeps pointers to slots while it adds others.
 using ClockSlots = std::deque<ClockSlot>;
@@ -475,13 +469,9 @@ absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
     const Config& config, const Clk& c);
 
 // Writes a clock with its due index entry (see WriteClocks).
+// REQUIRES: c.clock is set.
 absl::Status WriteClock(ProjectionState& state, const Config& config,
-                        const std::string& key, Clk& c, bool present) {
-  if (!present || !c.clock.has_value()) {
-    if (c.indexed_due.has_value()) state.Delete(DueKey(*c.indexed_due, key));
-    state.Delete(key);
-    return absl::OkStatus();
-  }
+                        const std::string& key, Clk& c) {
   std::optional<std::pair<int64_t, int>> due;
   SLATE_ASSIGN_OR_RETURN(due, DueOf(config, c));
   if (due.has_value()) {
@@ -512,13 +502,13 @@ absl::Status WriteClock(ProjectionState& state, const Config& config,
 absl::Status WriteClocks(ProjectionState& state, const Config& config,
                          absl::string_view stream, ClockSlots& clocks) {
   for (ClockSlot& slot : clocks) {
-    if (!slot.present || !slot.value.dirty || !slot.value.clock.has_value()) {
+    if (!slot.value.dirty || !slot.value.clock.has_value()) {
       continue;
     }
     SLATE_RETURN_IF_ERROR(WriteClock(
         state, config,
         SlaClockKey(stream, slot.policy_id, slot.metric, slot.cycle),
-        slot.value, true));
+        slot.value));
   }
   return absl::OkStatus();
 }
@@ -818,7 +808,6 @@ class RecordFold {
         absl::Status st = bytes.status();
         if (st.ok() && bytes->has_value()) {
           st = DecodeClock(key, **bytes, &s->value);
-          s->present = st.ok();
         }
         if (!st.ok()) {
           clocks_.pop_back();  // No half-read slot stays behind.
@@ -826,7 +815,7 @@ class RecordFold {
         }
       }
     }
-    return s->present && s->value.clock.has_value() ? &s->value : nullptr;
+    return s->value.clock.has_value() ? &s->value : nullptr;
   }
 
   // Puts `c` in place of the record's clock of (policy, metric, cycle),
@@ -836,12 +825,11 @@ class RecordFold {
     ClockSlot* s = Find(policy_id, metric, cycle);
     if (s == nullptr) {
       s = AddSlot(policy_id, metric, cycle);
-    } else if (s->present && s->value.indexed_due.has_value() &&
+    } else if (s->value.indexed_due.has_value() &&
                !c.indexed_due.has_value()) {
       c.indexed_due = s->value.indexed_due;  // Still in due/: move it.
     }
     s->value = std::move(c);
-    s->present = true;
     return &s->value;
   }
 

@@ -221,13 +221,8 @@ absl::Status NatsCluster::WaitReady(int i, size_t log_offset, absl::Time deadlin
 }
 
 absl::Status NatsCluster::Kill(int i) {
+  if (absl::Status st = Signal(i, SIGKILL, "SIGKILL"); !st.ok()) return st;
   Server& s = servers_.at(i);
-  if (s.pid <= 0) {
-    return absl::FailedPreconditionError(absl::StrCat(s.name, " is not running"));
-  }
-  if (kill(s.pid, SIGKILL) != 0) {
-    return absl::InternalError(absl::StrCat("kill ", s.pid, ": ", strerror(errno)));
-  }
   while (waitpid(s.pid, nullptr, 0) < 0 && errno == EINTR) {
   }
   s.pid = -1;
