@@ -241,9 +241,35 @@ absl::Status NatsCluster::Signal(int i, int sig, absl::string_view what) {
   return absl::OkStatus();
 }
 
-absl::Status NatsCluster::Freeze(int i) { return Signal(i, SIGSTOP, "SIGSTOP"); }
+// kill() only queues the signal: waits until the server has stopped (or
+// runs again), so the caller's next request meets the state it asked for.
+absl::Status NatsCluster::Freeze(int i) {
+  if (absl::Status st = Signal(i, SIGSTOP, "SIGSTOP"); !st.ok()) return st;
+  return WaitFor(i, WUNTRACED, [](int status) { return WIFSTOPPED(status); });
+}
 
-absl::Status NatsCluster::Thaw(int i) { return Signal(i, SIGCONT, "SIGCONT"); }
+absl::Status NatsCluster::Thaw(int i) {
+  if (absl::Status st = Signal(i, SIGCONT, "SIGCONT"); !st.ok()) return st;
+  return WaitFor(i, WCONTINUED,
+                 [](int status) { return WIFCONTINUED(status); });
+}
+
+absl::Status NatsCluster::WaitFor(int i, int options, bool (*done)(int)) {
+  const Server& s = servers_.at(i);
+  while (true) {
+    int status = 0;
+    const pid_t r = waitpid(s.pid, &status, options);
+    if (r < 0 && errno == EINTR) continue;
+    if (r != s.pid) {
+      return absl::InternalError(absl::StrCat("waitpid ", s.name, " (pid ",
+                                              s.pid, "): ", strerror(errno)));
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      return absl::InternalError(absl::StrCat(s.name, " ended: ", LogTail(i)));
+    }
+    if (done(status)) return absl::OkStatus();
+  }
+}
 
 absl::Status NatsCluster::Restart(int i, absl::Duration timeout) {
   Server& s = servers_.at(i);

@@ -87,6 +87,8 @@ class NatsCluster {
   NatsCluster() = default;
   absl::Status Spawn(int i);
   absl::Status Signal(int i, int sig, absl::string_view what);
+  // waitpid(options) on server i until done(status).
+  absl::Status WaitFor(int i, int options, bool (*done)(int));
   absl::Status WaitReady(int i, size_t log_offset, absl::Time deadline);
   std::string LogPath(int i) const;
 
