@@ -31,6 +31,7 @@ set(SLATE_LIB_SRCS
   # //lib/api:trend_types
   # //lib/api:types
   lib/api/clock.cc
+  lib/api/tenant.cc
   lib/api/types.cc
   # //lib/api:version
   # //lib/base:crash_point
@@ -129,6 +130,7 @@ set(SLATE_LIB_HDRS
   lib/api/service_types.h
   lib/api/sla_types.h
   lib/api/subscription.h
+  lib/api/tenant.h
   lib/api/trend_types.h
   lib/api/types.h
   lib/api/verify.h
@@ -386,6 +388,16 @@ slate_genrule(tests_api_proto_headers PKG tests/api
     gen/proto/events.pb.h
     gen/proto/sla.pb.h
   CMD "@EXT:com_google_protobuf:protoc@ --cpp_out=@RULEDIR@/gen proto/calendar.proto proto/commands.proto proto/events.proto proto/sla.proto && rm -f @RULEDIR@/gen/proto/*.pb.cc"
+)
+
+# //tests/api:tenant_test
+slate_cc_test(tests_api_tenant_test PATH tests/api/tenant_test SIZE small
+  SRCS
+    tests/api/tenant_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
 )
 
 # //tests/calendar:business_calendar_property_test
