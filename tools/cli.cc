@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "lib/api/tenant.h"
 #include "tools/duration_parse.h"
 
 namespace slate::tools {
@@ -332,6 +333,16 @@ CLI::Validator NonNegativeInteger() {
       "");
 }
 
+CLI::Validator TenantId() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        absl::Status st = ValidateTenantId(View(v), "tenant");
+        if (st.ok()) return "";
+        return std::string(st.message());
+      },
+      "");
+}
+
 CLI::Validator KnownTimeZone() {
   return CLI::Validator(
       [](std::string& v) -> std::string {
@@ -351,6 +362,16 @@ CLI::Validator BusinessDuration() {
         return std::string(d.status().message());
       },
       "");
+}
+
+CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant,
+                           absl::string_view what) {
+  return app
+      ->add_option("--tenant", *tenant,
+                   absl::StrCat("only tenant T's ", what,
+                                " (default: the default tenant)"))
+      ->type_name("T")
+      ->check(TenantId());
 }
 
 CLI::Option* AddDbFlag(CLI::App* app, std::string* db) {
