@@ -503,5 +503,276 @@ TEST(SlaTenantTest, EachTenantSeesWhatAnEngineWithOnlyItsEventsSees) {
   }
 }
 
+// An incident opened at `at` with priority `priority` (impact 1), on the
+// e-mail service, as a unit of `tenant`.
+Unit OpenUnit(const std::string& tenant, const std::string& id,
+              const std::string& at, int priority) {
+  Unit u{tenant, absl::StrCat("incident/", id), Us(at), {}};
+  Envelope& o = u.events.emplace_back();
+  o.set_event_id(absl::StrCat(tenant, "-", id, "-open"));
+  o.set_occurred_at_us(u.at_us);
+  o.mutable_incident_opened()->set_number(id);
+  o.mutable_incident_opened()->set_service("email");
+  o.mutable_incident_opened()->set_impact(1);
+  o.mutable_incident_opened()->set_urgency(priority);
+  Envelope& p = u.events.emplace_back();
+  p.set_event_id(absl::StrCat(tenant, "-", id, "-priority"));
+  p.set_occurred_at_us(u.at_us);
+  p.mutable_incident_priority_set()->set_impact(1);
+  p.mutable_incident_priority_set()->set_urgency(priority);
+  p.mutable_incident_priority_set()->set_priority(priority);
+  return u;
+}
+
+// The clock of `record` (of `tenant`) under `policy`, metric resolution,
+// cycle 1; fails the test if there is none.
+SlaClockView Resolution(Engine& engine, const std::string& record,
+                        const std::string& tenant, const std::string& policy) {
+  auto clocks = engine.Clocks(record, tenant);
+  EXPECT_TRUE(clocks.ok()) << clocks.status();
+  if (clocks.ok()) {
+    for (const SlaClockView& v : *clocks) {
+      if (v.policy_id == policy && v.target_type == "resolution" &&
+          v.cycle == 1) {
+        return v;
+      }
+    }
+  }
+  ADD_FAILURE() << "no resolution clock of " << policy << " on " << record
+                << " of tenant \"" << tenant << "\"";
+  return SlaClockView();
+}
+
+class SlaTenantOverrideTest : public ::testing::Test {
+ protected:
+  SlaTenantOverrideTest() : db_(&clock_) {
+    for (const Unit& u : SharedConfig()) db_.Append(u);
+  }
+  // INC1 opened in the three tenants at the same instant, P1.
+  void OpenEverywhere(const std::string& at) {
+    for (const char* t : {"default", "acme", "beta"}) {
+      db_.Append(OpenUnit(t, "INC1", at, 1));
+    }
+  }
+  SimulatedClock clock_{T("2027-01-31T00:00:00Z")};
+  Db db_;
+};
+
+TEST_F(SlaTenantOverrideTest, ATenantsPolicyOverridesTheSharedOneForItOnly) {
+  db_.Append(PolicyUnit("acme", AcmeAllHours(),
+                        Us("2026-11-01T00:00:00Z")));
+  OpenEverywhere("2026-11-23T10:00:00Z");
+  Engine& e = *db_.engine;
+  EXPECT_EQ(Resolution(e, "INC1", "acme", "p-24x7").state.target_us(),
+            absl::ToInt64Microseconds(absl::Hours(2)));
+  EXPECT_EQ(Resolution(e, "INC1", "", "p-24x7").state.target_us(),
+            absl::ToInt64Microseconds(absl::Hours(4)));
+  EXPECT_EQ(Resolution(e, "INC1", "beta", "p-24x7").state.target_us(),
+            absl::ToInt64Microseconds(absl::Hours(4)));
+  // Defined after the records: they are recomputed (acme's only).
+  SlaPolicy beta = AcmeAllHours();
+  beta.mutable_targets(0)->set_resolution("3h");
+  db_.Append(PolicyUnit("beta", beta, Us("2026-11-01T00:00:00Z")));
+  EXPECT_EQ(Resolution(e, "INC1", "beta", "p-24x7").state.target_us(),
+            absl::ToInt64Microseconds(absl::Hours(3)));
+  EXPECT_EQ(Resolution(e, "INC1", "", "p-24x7").state.target_us(),
+            absl::ToInt64Microseconds(absl::Hours(4)));
+  EXPECT_EQ(Resolution(e, "INC1", "acme", "p-24x7").state.target_us(),
+            absl::ToInt64Microseconds(absl::Hours(2)));
+  // The timers fire each tenant's deadline into its own SLA stream, with
+  // ids that name the tenant's record.
+  auto fired = e.AdvanceTo(T("2026-11-23T12:00:00Z"));
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  std::set<std::string> breached_streams;
+  for (const Envelope& ev : *fired) {
+    if (!ev.has_sla_breached() || ev.sla_breached().policy_id() != "p-24x7") {
+      continue;
+    }
+    breached_streams.insert(ev.stream());
+    EXPECT_EQ(ev.event_id(),
+              SlaTimerEventId(ev.sla_breached().record(), "p-24x7",
+                              SLA_METRIC_RESOLUTION, 1, -1));
+  }
+  EXPECT_EQ(breached_streams,
+            (std::set<std::string>{"tenant/acme/sla/incident/INC1"}));
+  // Breached: p-office's 1h response everywhere, acme's p-24x7 too.
+  auto policies = [&](const std::string& tenant) {
+    std::set<std::string> out;
+    auto b = e.Breached(tenant);
+    EXPECT_TRUE(b.ok()) << b.status();
+    for (const SlaClockView& v : *b) {
+      EXPECT_EQ(v.record, TenantStream(tenant, "incident/INC1"));
+      out.insert(absl::StrCat(v.policy_id, " ", v.target_type));
+    }
+    return out;
+  };
+  EXPECT_EQ(policies("acme"),
+            (std::set<std::string>{"p-24x7 resolution", "p-office response"}));
+  EXPECT_EQ(policies(""), (std::set<std::string>{"p-office response"}));
+  EXPECT_EQ(policies("beta"), (std::set<std::string>{"p-office response"}));
+  fired = e.AdvanceTo(T("2026-11-23T13:00:00Z"));
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  breached_streams.clear();
+  for (const Envelope& ev : *fired) {
+    if (ev.has_sla_breached() && ev.sla_breached().policy_id() == "p-24x7") {
+      breached_streams.insert(ev.stream());
+    }
+  }
+  EXPECT_EQ(breached_streams,
+            (std::set<std::string>{"tenant/beta/sla/incident/INC1"}));
+}
+
+TEST_F(SlaTenantOverrideTest, ATenantsCalendarOverridesTheSharedOneForItOnly) {
+  // Saturday 10:00 UTC: office-berlin is closed until Monday 09:00 CET;
+  // acme's office-berlin (06:00-20:00 UTC every day) is open.
+  db_.Append(CalendarUnit("acme", AcmeOfficeJson(),
+                          Us("2026-11-01T00:00:00Z")));
+  OpenEverywhere("2026-11-28T10:00:00Z");
+  Engine& e = *db_.engine;
+  EXPECT_EQ(Resolution(e, "INC1", "acme", "p-office").state.deadline_us(),
+            Us("2026-11-28T14:00:00Z"));
+  EXPECT_EQ(Resolution(e, "INC1", "", "p-office").state.deadline_us(),
+            Us("2026-11-30T12:00:00Z"));  // Monday 13:00 CET.
+  EXPECT_EQ(Resolution(e, "INC1", "beta", "p-office").state.deadline_us(),
+            Us("2026-11-30T12:00:00Z"));
+  // At risk within 8 hours of Saturday 10:00: acme's clock only, and only
+  // for acme.
+  SlaAtRiskFilter acme;
+  acme.tenant = "acme";
+  auto risky = e.AtRisk(T("2026-11-28T10:00:00Z"), absl::Hours(8), acme, 0);
+  ASSERT_TRUE(risky.ok()) << risky.status();
+  // p-24x7's resolution, p-office's response and resolution.
+  ASSERT_EQ(risky->size(), 3u);
+  for (const SlaClockView& v : *risky) {
+    EXPECT_EQ(v.record, "tenant/acme/incident/INC1");
+  }
+  risky = e.AtRisk(T("2026-11-28T10:00:00Z"), absl::Hours(8));
+  ASSERT_TRUE(risky.ok()) << risky.status();
+  ASSERT_EQ(risky->size(), 1u);  // p-24x7 only.
+  EXPECT_EQ((*risky)[0].record, "incident/INC1");
+  // The explanation counts on acme's calendar.
+  auto ex = e.ExplainClocks("INC1", {"p-office", "resolution", 1}, "acme");
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  ASSERT_EQ(ex->size(), 1u);
+  EXPECT_EQ((*ex)[0].time_zone, "UTC");
+  ex = e.ExplainClocks("INC1", {"p-office", "resolution", 1});
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  ASSERT_EQ(ex->size(), 1u);
+  EXPECT_EQ((*ex)[0].time_zone, "Europe/Berlin");
+}
+
+TEST_F(SlaTenantOverrideTest, ARetirementRetiresWithinItsTenantOnly) {
+  db_.Append(PolicyUnit("acme", AcmeAllHours(), Us("2026-11-01T00:00:00Z")));
+  OpenEverywhere("2026-11-23T10:00:00Z");
+  // acme retires its own p-24x7 and the shared p-office.
+  db_.Append(RetireUnit("acme", "p-24x7", Us("2026-11-23T10:30:00Z")));
+  db_.Append(RetireUnit("acme", "p-office", Us("2026-11-23T10:30:00Z")));
+  Engine& e = *db_.engine;
+  for (const char* policy : {"p-24x7", "p-office"}) {
+    SCOPED_TRACE(policy);
+    EXPECT_EQ(Resolution(e, "INC1", "acme", policy).state.cancel_reason(),
+              "policy retired");
+    for (const char* other : {"", "beta"}) {
+      const SlaClockView v = Resolution(e, "INC1", other, policy);
+      EXPECT_EQ(v.state.phase(), SLA_CLOCK_PHASE_RUNNING) << other;
+      EXPECT_EQ(v.state.cancel_reason(), "") << other;
+    }
+  }
+  // A record acme opens later gets no clocks; the others' do.
+  for (const char* t : {"default", "acme", "beta"}) {
+    db_.Append(OpenUnit(t, "INC2", "2026-11-23T11:00:00Z", 1));
+  }
+  EXPECT_TRUE(e.Clocks("INC2", "acme")->empty());
+  EXPECT_EQ(e.Clocks("INC2")->size(), 3u);  // 24x7 + office (2 metrics).
+  EXPECT_EQ(e.Clocks("INC2", "beta")->size(), 3u);
+  // The default tenant retiring p-office leaves beta's view of it alone
+  // only if beta defined its own: here beta shares it, so it retires.
+  db_.Append(RetireUnit("default", "p-office", Us("2026-11-23T12:00:00Z")));
+  EXPECT_EQ(Resolution(e, "INC1", "beta", "p-office").state.cancel_reason(),
+            "policy retired");
+  VerifyReport report;
+  ASSERT_TRUE(e.Verify(&report).ok());
+  EXPECT_TRUE(report.ok()) << absl::StrJoin(report.problems, "\n");
+}
+
+TEST_F(SlaTenantOverrideTest, QueriesNameTheirTenant) {
+  OpenEverywhere("2026-11-23T10:00:00Z");
+  Engine& e = *db_.engine;
+  // A bare id, a local stream and the full stream find acme's record.
+  const std::string acme_record = "tenant/acme/incident/INC1";
+  for (const std::string& r :
+       {std::string("INC1"), std::string("incident/INC1")}) {
+    auto clocks = e.Clocks(r, "acme");
+    ASSERT_TRUE(clocks.ok()) << clocks.status();
+    ASSERT_FALSE(clocks->empty());
+    for (const SlaClockView& v : *clocks) EXPECT_EQ(v.record, acme_record);
+  }
+  auto full = e.Clocks(acme_record);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_FALSE(full->empty());
+  EXPECT_TRUE(e.Clocks(acme_record, "acme").ok());
+  // Another tenant's stream, or an invalid tenant: kInvalidArgument.
+  EXPECT_EQ(e.Clocks(acme_record, "beta").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(e.Clocks(acme_record, "default").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(e.ExplainClocks(acme_record, {}, "beta").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(e.Clocks("INC1", "Bad Tenant").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(e.Breached("Bad Tenant").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  SlaAtRiskFilter bad;
+  bad.tenant = "/";
+  EXPECT_EQ(e.AtRisk(T("2026-11-23T10:00:00Z"), absl::Hours(8), bad)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  SlaWhatIfQuery q;
+  q.tenant = "Nope!";
+  EXPECT_EQ(e.Simulate(q).status().code(), absl::StatusCode::kInvalidArgument);
+  // A tenant with no records has no clocks; a record id of no tenant
+  // explains as not found.
+  EXPECT_TRUE(e.Clocks("INC1", "gamma")->empty());
+  EXPECT_EQ(e.ExplainClocks("INC1", {}, "gamma").status().code(),
+            absl::StatusCode::kNotFound);
+  // The what-if of one tenant counts its records only, with its policies:
+  // a 1h p-24x7 for acme breaches acme's INC1 alone.
+  SlaPolicy tight = PolicyFromJson(AllHoursPolicyJson());
+  tight.mutable_targets(0)->set_resolution("1h");
+  // acme's history goes on to 12:00 (its as-of instant); the others' ends
+  // at 10:00.
+  Unit ack{"acme", "incident/INC1", Us("2026-11-23T12:00:00Z"), {}};
+  ack.events.emplace_back().set_event_id("acme-INC1-ack");
+  ack.events.back().set_occurred_at_us(ack.at_us);
+  ack.events.back().mutable_incident_acknowledged()->set_by("desk");
+  db_.Append(ack);
+  q.tenant = "acme";
+  q.policies = {tight};
+  q.list_flips = 10;
+  auto r = e.Simulate(q);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->as_of, T("2026-11-23T12:00:00Z"));
+  size_t p24 = 0;
+  for (const SlaWhatIfRow& row : r->rows) {
+    if (row.policy_id != "p-24x7") continue;
+    ++p24;
+    EXPECT_EQ(row.before_breached, 0);
+    EXPECT_EQ(row.after_breached, 1);  // acme's INC1 only.
+    EXPECT_EQ(row.flips, 1);
+  }
+  EXPECT_EQ(p24, 1u);
+  ASSERT_EQ(r->flips.size(), 1u);
+  EXPECT_EQ(r->flips[0].record, "tenant/acme/incident/INC1");
+  q.tenant = "";
+  r = e.Simulate(q);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->as_of, T("2026-11-23T10:00:00Z"));
+  EXPECT_EQ(r->flipped, 0);
+  // The live p-24x7 stays as it is for everyone.
+  EXPECT_EQ(Resolution(e, "INC1", "acme", "p-24x7").state.target_us(),
+            absl::ToInt64Microseconds(absl::Hours(4)));
+}
+
 }  // namespace
 }  // namespace slate
