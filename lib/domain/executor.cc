@@ -543,7 +543,9 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
     }
   };
 
-  // Appends a follow-up's events, re-deciding on a version conflict.
+  // Appends a follow-up's events, re-deciding on a version conflict: only to
+  // complete a command an earlier build left half-written (it wrote other
+  // streams after the primary one; today they are one atomic append).
   auto append_follow_up = [&](const FollowUp& f, std::vector<Envelope> target,
                               std::vector<Envelope> decided,
                               ExecuteResult* r) -> absl::Status {
@@ -874,17 +876,14 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       }
     }
 
-    // Decide every other stream before writing anything.
-    struct Planned {
-      FollowUp follow_up;
-      std::vector<Envelope> target;
-      std::vector<Envelope> decided;
-    };
-    std::vector<Planned> planned;
+    // Decide every other stream before writing anything; they are written
+    // with the primary one in one atomic append (one batch of the log, one
+    // message of a replicated log), so a command is all or nothing.
     for (FollowUp& f : FollowUpsFor(command, t, events, scope)) {
       SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> target, ReadWhole(f.stream));
       SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> d, f.decide(target));
-      planned.push_back({std::move(f), std::move(target), std::move(d)});
+      if (d.empty()) continue;
+      atomic_writes.push_back({f.stream, ExpectedAfter(target), std::move(d)});
     }
 
     stamp(&decided, absl::StrCat(cid, ":"), cid);
@@ -927,10 +926,6 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       events.push_back(decided[i]);
     }
     SetState(t, events, &r);
-    for (Planned& p : planned) {
-      SLATE_RETURN_IF_ERROR(append_follow_up(p.follow_up, std::move(p.target),
-                                             std::move(p.decided), &r));
-    }
     return r;
   }
   return absl::AbortedError(absl::StrCat("command ", given_cid, ": ", t.stream,

@@ -32,16 +32,14 @@
 //    before the first append.
 //  - A version conflict (another writer appended in between) re-loads and
 //    re-decides, at most `max_attempts` times, then kAborted.
-//  - Cross-aggregate commands: linking an incident to a problem or change
-//    appends to the incident and then to the problem/change stream; resolving
-//    a problem with resolve_linked_incidents appends to the problem and then
-//    one IncidentResolved per open linked incident (one atomic append per
-//    stream). If another writer keeps the second stream busy past the retries
-//    the result is kAborted saying the command is partially applied;
-//    executing the same command again completes it.
-//  - LogProblem with incident_ids is the exception: the problem stream and
-//    every listed incident's stream are one EventStore::AppendAtomically,
-//    all or nothing (a conflict on any of them re-decides them all).
+//  - Cross-aggregate commands (linking an incident to a problem or change,
+//    resolving a problem with resolve_linked_incidents, LogProblem with
+//    incident_ids) decide every stream they touch, then write them all in
+//    one EventStore::AppendAtomically: all or nothing, one batch of the log
+//    (one message of a replicated log). A conflict on any stream re-decides
+//    them all. Earlier builds wrote the second stream separately; a
+//    command a crash left half-written there is completed by executing it
+//    again (the idempotent replay finishes the missing stream).
 //  - SLA configuration: DefineCalendar appends CalendarDefined to
 //    calendar/<spec.name> after BusinessCalendar::FromSpec accepts the spec;
 //    DefineSlaPolicy fills the policy's defaults, validates it
