@@ -380,6 +380,20 @@ CLI::Option* AddDbFlag(CLI::App* app, std::string* db) {
       ->type_name("DIR");
 }
 
+CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant) {
+  if (tenant->empty()) *tenant = std::string(kDefaultTenant);
+  return app
+      ->add_option("--tenant", *tenant,
+                   "the tenant whose records to use (default: default)")
+      ->type_name("T")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            absl::Status s = ValidateTenantId(value, "--tenant");
+            return s.ok() ? std::string() : std::string(s.message());
+          },
+          "", "tenant id"));
+}
+
 bool ParseInstantOrDate(const std::string& s, const absl::TimeZone& zone,
                         absl::Time* out) {
   std::string err;

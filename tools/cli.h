@@ -117,6 +117,9 @@ CLI::Validator TenantId();
 
 // Adds the required `--db DIR`.
 CLI::Option* AddDbFlag(CLI::App* app, std::string* db);
+// Adds `--tenant T`: the tenant whose records the command reads or writes
+// (lib/api/tenant.h), checked by ValidateTenantId. Default: "default".
+CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant);
 // Adds `--top N` ("at most N <what>; 0 means all"), default *top.
 CLI::Option* AddTopFlag(CLI::App* app, int64_t* top, absl::string_view what);
 // Adds `--format table|csv|json` (as slate kpi), default *format.

@@ -33,6 +33,10 @@
 //   problem), for commands on an imported database, e.g. raising a problem
 //   from a `slate trends` candidate. --change-policy applies over either.
 //   Default: default.
+// - `--tenant T`: the tenant (Command.tenantId, lib/api/tenant.h) of every
+//   command that names none; a command naming another tenant is refused
+//   (INVALID_ARGUMENT). Default: each command's own tenantId, else
+//   "default".
 // - FILE, or `-` / nothing for stdin. Blank lines and lines starting with #
 //   are skipped and print nothing.
 // - A result line is {"ok":true,...ExecuteResult fields...} or
@@ -72,6 +76,7 @@ struct ExecFlags {
   std::string file;
   std::string change_policy;
   std::string domain_rules = "default";
+  std::string tenant;  // Empty: not given.
 };
 
 std::string ErrorLine(const absl::Status& s) {
@@ -133,6 +138,20 @@ int RunExec(const ExecFlags& f) {
       std::fflush(stdout);
       continue;
     }
+    if (!f.tenant.empty()) {
+      if (!command.tenant_id().empty() && command.tenant_id() != f.tenant) {
+        all_ok = false;
+        std::printf("%s\n",
+                    ErrorLine(absl::InvalidArgumentError(absl::StrCat(
+                                  "line ", number, ": field tenantId: \"",
+                                  command.tenant_id(), "\" but --tenant ",
+                                  f.tenant)))
+                        .c_str());
+        std::fflush(stdout);
+        continue;
+      }
+      command.set_tenant_id(f.tenant);
+    }
     absl::StatusOr<ExecuteResult> r = db.engine->Execute(command, policy);
     if (!r.ok()) {
       all_ok = false;
@@ -180,6 +199,11 @@ CommandRun SetUpExecCommand(CLI::App* app) {
                   "problem) (default: default)")
       ->type_name("default|servicenow")
       ->check(CLI::IsMember({"default", "servicenow"}));
+  AddTenantFlag(app, &f->tenant)
+      ->description(
+          "the tenant of every command that names none (a command naming "
+          "another is refused) (default: each command's tenantId, else "
+          "default)");
   return [f] { return RunExec(*f); };
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "lib/base/status_macros.h"
 #include "lib/domain/priority_matrix.h"
 #include "tests/domain/domain_test_util.h"
 
@@ -275,25 +276,77 @@ TEST_F(ExecutorTest, ExternalLinksAppendToTheIncidentOnly) {
       absl::StatusCode::kFailedPrecondition);
 }
 
-TEST_F(ExecutorTest, AnInterruptedSecondStreamIsCompletedByReExecuting) {
+TEST_F(ExecutorTest, ALinkIsOneAtomicWriteOfBothStreams) {
   Service();
   Incident("INC1");
   Ok(R"({"logProblem": {"problemId": "PRB1", "title": "t"}})");
   HookedStore hooked(&store_);
   CommandExecutor exec(&hooked, &clock_);
-  hooked.hook = [](const std::string& stream) {
-    return stream == "problem/PRB1" ? absl::AbortedError("busy")
-                                    : absl::OkStatus();
-  };
+  hooked.hook = [](const std::string&) { return absl::UnavailableError("disk"); };
   const Command link = Cmd(
       R"({"commandId": "L", "linkIncidentToProblem": {"incidentId": "INC1", "problemId": "PRB1"}})");
+  const size_t before = store_.All().size();
   absl::StatusOr<ExecuteResult> r = exec.Execute(link);
-  ASSERT_EQ(r.status().code(), absl::StatusCode::kAborted);
-  EXPECT_NE(r.status().message().find("partially applied"), std::string::npos);
-  EXPECT_EQ(exec_.Load("problem", "PRB1")->problem().linked_incidents_size(),
-            0);
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.All().size(), before);  // Neither stream written.
+  EXPECT_EQ(hooked.appends, 0);
+  EXPECT_EQ(hooked.atomic_appends, 1);
   hooked.hook = nullptr;
   r = exec.Execute(link);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->idempotent_replay());
+  ASSERT_EQ(r->appends_size(), 2);
+  EXPECT_EQ(r->appends(0).last_position() + 1, r->appends(1).first_position());
+  EXPECT_EQ(exec_.Load("problem", "PRB1")->problem().linked_incidents(0),
+            "INC1");
+  EXPECT_EQ(exec_.Load("incident", "INC1")->incident().problem_id(), "PRB1");
+}
+
+// What an earlier build could leave behind: the primary stream written, the
+// second not (it wrote them one after the other). Executing the same command
+// again completes it.
+class FirstStreamOnlyStore final : public EventStore {
+ public:
+  explicit FirstStreamOnlyStore(EventStore* inner) : inner_(inner) {}
+  absl::StatusOr<std::vector<Envelope>> ReadStream(absl::string_view stream,
+                                                   int64_t from,
+                                                   size_t max) const override {
+    return inner_->ReadStream(stream, from, max);
+  }
+  absl::StatusOr<AppendResult> Append(absl::string_view stream,
+                                      ExpectedVersion expected,
+                                      std::vector<Envelope> events) override {
+    return inner_->Append(stream, expected, std::move(events));
+  }
+  absl::StatusOr<std::vector<std::string>> ListStreams(
+      absl::string_view prefix) const override {
+    return inner_->ListStreams(prefix);
+  }
+  absl::StatusOr<std::vector<AppendResult>> AppendAtomically(
+      std::vector<StreamWrite> writes) override {
+    SLATE_ASSIGN_OR_RETURN(AppendResult first,
+                           inner_->Append(writes[0].stream, writes[0].expected,
+                                          std::move(writes[0].events)));
+    (void)first;
+    return absl::InternalError("crashed after the first stream");
+  }
+
+ private:
+  EventStore* inner_;
+};
+
+TEST_F(ExecutorTest, AHalfWrittenCommandOfAnEarlierBuildIsCompletedByReExecuting) {
+  Service();
+  Incident("INC1");
+  Ok(R"({"logProblem": {"problemId": "PRB1", "title": "t"}})");
+  FirstStreamOnlyStore old(&store_);
+  const Command link = Cmd(
+      R"({"commandId": "L", "linkIncidentToProblem": {"incidentId": "INC1", "problemId": "PRB1"}})");
+  ASSERT_FALSE(CommandExecutor(&old, &clock_).Execute(link).ok());
+  EXPECT_EQ(exec_.Load("incident", "INC1")->incident().problem_id(), "PRB1");
+  EXPECT_EQ(exec_.Load("problem", "PRB1")->problem().linked_incidents_size(),
+            0);
+  absl::StatusOr<ExecuteResult> r = exec_.Execute(link);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->idempotent_replay());
   ASSERT_EQ(r->appends_size(), 2);
