@@ -162,7 +162,7 @@ CommandRun SetUpAtRiskCommand(CLI::App* app) {
       ->required()
       ->type_name("DURATION")
       ->check(BusinessDuration());
-  AddTenantFlag(app, &f->filter.tenant, "clocks");
+  AddTenantFlag(app, &f->filter.tenant);
   app->add_option("--group", f->filter.group,
                   "only this assignment group (default: all)")
       ->type_name("G");

@@ -336,11 +336,11 @@ CLI::Validator NonNegativeInteger() {
 CLI::Validator TenantId() {
   return CLI::Validator(
       [](std::string& v) -> std::string {
-        absl::Status st = ValidateTenantId(View(v), "tenant");
+        absl::Status st = ValidateTenantId(View(v), "--tenant");
         if (st.ok()) return "";
         return std::string(st.message());
       },
-      "");
+      "", "tenant id");
 }
 
 CLI::Validator KnownTimeZone() {
@@ -364,16 +364,6 @@ CLI::Validator BusinessDuration() {
       "");
 }
 
-CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant,
-                           absl::string_view what) {
-  return app
-      ->add_option("--tenant", *tenant,
-                   absl::StrCat("only tenant T's ", what,
-                                " (default: the default tenant)"))
-      ->type_name("T")
-      ->check(TenantId());
-}
-
 CLI::Option* AddDbFlag(CLI::App* app, std::string* db) {
   return app->add_option("--db", *db, "the database directory")
       ->required()
@@ -386,12 +376,7 @@ CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant) {
       ->add_option("--tenant", *tenant,
                    "the tenant whose records to use (default: default)")
       ->type_name("T")
-      ->check(CLI::Validator(
-          [](std::string& value) -> std::string {
-            absl::Status s = ValidateTenantId(value, "--tenant");
-            return s.ok() ? std::string() : std::string(s.message());
-          },
-          "", "tenant id"));
+      ->check(TenantId());
 }
 
 bool ParseInstantOrDate(const std::string& s, const absl::TimeZone& zone,

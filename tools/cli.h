@@ -124,10 +124,6 @@ CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant);
 CLI::Option* AddTopFlag(CLI::App* app, int64_t* top, absl::string_view what);
 // Adds `--format table|csv|json` (as slate kpi), default *format.
 CLI::Option* AddFormatFlag(CLI::App* app, std::string* format);
-// Adds `--tenant T`: the tenant a query is about (`what`, e.g. "clocks"),
-// default "" = the default tenant.
-CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant,
-                           absl::string_view what);
 
 // RFC 3339 (absl::RFC3339_full), or a civil date at midnight in `zone`.
 bool ParseInstantOrDate(const std::string& s, const absl::TimeZone& zone,

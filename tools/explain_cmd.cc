@@ -70,7 +70,7 @@ CommandRun SetUpExplainCommand(CLI::App* app) {
       ->required()
       ->check(OneOf({"incident", "change", "request"}));
   app->add_option("ID", f->id, "the record's id")->required();
-  AddTenantFlag(app, &f->tenant, "record");
+  AddTenantFlag(app, &f->tenant);
   app->add_option("--policy", f->filter.policy_id,
                   "only this policy's clocks (default: all)")
       ->type_name("P");

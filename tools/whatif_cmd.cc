@@ -172,7 +172,7 @@ CommandRun SetUpWhatIfCommand(CLI::App* app) {
   app->add_option("--to", f->to, "only clocks started before TIME")
       ->type_name("TIME")
       ->check(Rfc3339Instant());
-  AddTenantFlag(app, &f->tenant, "records, under its configuration");
+  AddTenantFlag(app, &f->tenant);
   app->add_option("--by", f->by, "a row per priority, service, group or month")
       ->type_name("DIM")
       ->check(OneOf({"priority", "service", "group", "month"}));

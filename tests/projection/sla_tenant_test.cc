@@ -12,6 +12,10 @@
 // (the oracle). Then the multi-tenant database verifies (a rebuild equals
 // the incremental fold) and a restart fires nothing twice.
 //
+// The same property through commands (Command.tenant_id, executed by the
+// engine): random incidents of three tenants, acme and beta overriding
+// shared definitions, acme retiring its own policy.
+//
 // Plus the override cases one by one, and the queries' tenant arguments.
 #include <algorithm>
 #include <cstdio>
@@ -772,6 +776,202 @@ TEST_F(SlaTenantOverrideTest, QueriesNameTheirTenant) {
   // The live p-24x7 stays as it is for everyone.
   EXPECT_EQ(Resolution(e, "INC1", "acme", "p-24x7").state.target_us(),
             absl::ToInt64Microseconds(absl::Hours(4)));
+}
+
+// --- The same through commands (Command.tenant_id) ------------------------
+
+// One command of one tenant: `body` is the command's JSON without its id
+// and tenant.
+struct TimedCommand {
+  std::string tenant;
+  int64_t at_us = 0;
+  std::string id;
+  std::string body;
+};
+
+std::string At(int64_t us) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", absl::FromUnixMicros(us),
+                          absl::UTCTimeZone());
+}
+
+// Random incidents of one tenant as commands, ids S0.. in every tenant.
+std::vector<TimedCommand> IncidentCommands(std::mt19937_64& rng,
+                                           const std::string& tenant, int n) {
+  const int64_t base = Us("2026-11-23T06:00:00Z");
+  auto minutes = [&](int lo, int hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng) * kMinute;
+  };
+  std::vector<TimedCommand> out;
+  for (int i = 0; i < n; ++i) {
+    const std::string id = absl::StrCat("S", i);
+    int seq = 0;
+    int64_t t = base + minutes(0, 60 * 24 * 3);
+    auto add = [&](absl::string_view kind, const std::string& fields) {
+      out.push_back({tenant, t, absl::StrCat(tenant, "-", id, "-", seq++),
+                     absl::StrCat("\"", kind, R"(":{"incidentId":")", id,
+                                  R"(","at":")", At(t), "\"", fields, "}")});
+    };
+    add("openIncident",
+        absl::StrCat(R"(,"serviceId":"email","impact":)", 1 + rng() % 2,
+                     R"(,"urgency":)", 1 + rng() % 3));
+    t += minutes(1, 90);
+    add("acknowledgeIncident", R"(,"by":"desk")");
+    t += minutes(1, 60);
+    add("assignIncident", absl::StrCat(R"(,"group":"g)", rng() % 3, "\""));
+    if (rng() % 2 == 0) {
+      t += minutes(1, 240);
+      add("holdIncident", R"(,"reason":"AWAITING_CALLER")");
+      t += minutes(1, 240);
+      add("resumeIncident", "");
+    }
+    if (rng() % 2 == 0) {
+      t += minutes(1, 120);
+      add("overrideIncidentPriority",
+          absl::StrCat(R"(,"priority":)", 1 + rng() % 3, R"(,"reason":"test")"));
+    }
+    if (rng() % 3 != 0) {
+      t += minutes(1, 60 * 30);
+      add("resolveIncident", R"(,"resolutionCode":"fixed")");
+      if (rng() % 3 == 0) {
+        t += minutes(1, 600);
+        add("reopenIncident", R"(,"reason":"again")");
+      }
+    }
+  }
+  return out;
+}
+
+// Executes a command as `tenant`'s (as_default: without a tenant, as the
+// oracle does); fails the test on error.
+void RunCommand(Engine& engine, const TimedCommand& c, bool as_default) {
+  const std::string tenant =
+      as_default || c.tenant == "default"
+          ? ""
+          : absl::StrCat(R"("tenantId":")", c.tenant, R"(",)");
+  const std::string json = absl::StrCat(R"({"commandId":")", c.id, R"(",)",
+                                        tenant, c.body, "}");
+  absl::StatusOr<ExecuteResult> r = engine.Execute(testing::Cmd(json));
+  EXPECT_TRUE(r.ok()) << json << ": " << r.status();
+}
+
+std::string JsonOf(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  EXPECT_TRUE(google::protobuf::util::MessageToJsonString(m, &out, o).ok());
+  return out;
+}
+
+TEST(SlaTenantCommandsTest, EachTenantSeesWhatAnEngineWithOnlyItsCommandsSees) {
+  const uint64_t seed = 20261208;
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  SimulatedClock clock(T("2027-01-31T00:00:00Z"));
+  const std::vector<std::string> tenants = {"default", "acme", "beta"};
+  const std::string t0 = "2026-11-01T00:00:00Z";
+  auto define_policy = [&](const std::string& tenant, const SlaPolicy& p,
+                           const std::string& at, const std::string& id) {
+    return TimedCommand{tenant, Us(at), id,
+                        absl::StrCat(R"("defineSlaPolicy":{"at":")", at,
+                                     R"(","policy":)", JsonOf(p), "}")};
+  };
+  const std::vector<TimedCommand> shared = {
+      {"default", Us(t0), "svc",
+       R"("defineService":{"serviceId":"email","name":"E-mail","at":"2026-11-01T00:00:00Z"})"},
+      {"default", Us(t0), "cal",
+       absl::StrCat(R"("defineCalendar":{"at":")", t0, R"(","spec":)",
+                    OfficeBerlinJson(), "}")},
+      define_policy("default", PolicyFromJson(OfficePolicyJson()), t0, "pol1"),
+      define_policy("default", PolicyFromJson(AllHoursPolicyJson()), t0,
+                    "pol2")};
+  // acme: its own p-24x7 and office-berlin from the same instant, and
+  // later retires its p-24x7; beta: its own p-office (P1 resolution 2h).
+  SlaPolicy beta_office = PolicyFromJson(OfficePolicyJson());
+  beta_office.mutable_targets(0)->set_resolution("2h");
+  const std::vector<TimedCommand> own = {
+      define_policy("acme", AcmeAllHours(), t0, "acme-pol"),
+      {"acme", Us(t0), "acme-cal",
+       absl::StrCat(R"("defineCalendar":{"at":")", t0, R"(","spec":)",
+                    AcmeOfficeJson(), "}")},
+      define_policy("beta", beta_office, t0, "beta-pol")};
+  std::vector<TimedCommand> along;
+  for (const std::string& t : tenants) {
+    std::vector<TimedCommand> c = IncidentCommands(rng, t, 12);
+    along.insert(along.end(), c.begin(), c.end());
+  }
+  along.push_back({"acme", Us("2026-11-25T08:15:00Z"), "acme-retire",
+                   R"("retireSlaPolicy":{"policyId":"p-24x7","at":"2026-11-25T08:15:00Z"})"});
+  std::stable_sort(along.begin(), along.end(),
+                   [](const TimedCommand& a, const TimedCommand& b) {
+                     return a.at_us < b.at_us;
+                   });
+
+  Db multi(&clock);
+  std::map<std::string, std::unique_ptr<Db>> oracle;
+  for (const std::string& t : tenants) {
+    oracle[t] = std::make_unique<Db>(&clock);
+    for (const TimedCommand& c : shared) RunCommand(*oracle[t]->engine, c, true);
+  }
+  for (const TimedCommand& c : shared) RunCommand(*multi.engine, c, false);
+  for (const TimedCommand& c : own) {
+    RunCommand(*multi.engine, c, false);
+    RunCommand(*oracle[c.tenant]->engine, c, true);
+  }
+  const std::vector<std::pair<size_t, std::string>> ticks = {
+      {along.size() / 2, "2026-11-24T18:00:00Z"},
+      {along.size(), "2026-11-28T00:00:00Z"}};
+  std::map<std::string, size_t> fired;
+  size_t done = 0;
+  for (const auto& [until, now] : ticks) {
+    for (; done < until; ++done) {
+      RunCommand(*multi.engine, along[done], false);
+      RunCommand(*oracle[along[done].tenant]->engine, along[done], true);
+    }
+    const std::vector<Envelope> events = multi.Advance(now);
+    for (const std::string& t : tenants) {
+      SCOPED_TRACE(absl::StrCat("tenant ", t, " at ", now));
+      const std::vector<std::string> mine = EventTexts(events, t);
+      EXPECT_EQ(mine, EventTexts(oracle[t]->Advance(now), "default"));
+      fired[t] += mine.size();
+    }
+  }
+  for (const std::string& t : tenants) {
+    SCOPED_TRACE(absl::StrCat("tenant ", t));
+    const std::string tenant = t == "default" ? "" : t;
+    Engine& mine = *multi.engine;
+    Engine& theirs = *oracle[t]->engine;
+    EXPECT_GT(fired[t], 0u);
+    for (int i = 0; i < 12; ++i) {
+      const std::string id = absl::StrCat("S", i);
+      EXPECT_EQ(ViewTexts(mine.Clocks(id, tenant)), ViewTexts(theirs.Clocks(id)))
+          << id;
+      EXPECT_EQ(ExplainTexts(mine.ExplainClocks(id, {}, tenant)),
+                ExplainTexts(theirs.ExplainClocks(id, {})))
+          << id;
+    }
+    EXPECT_EQ(ViewTexts(mine.Breached(tenant)), ViewTexts(theirs.Breached()));
+    SlaAtRiskFilter filter;
+    filter.tenant = tenant;
+    EXPECT_EQ(ViewTexts(mine.AtRisk(T("2026-11-25T00:00:00Z"),
+                                    absl::Hours(24 * 30), filter, 0)),
+              ViewTexts(theirs.AtRisk(T("2026-11-25T00:00:00Z"),
+                                      absl::Hours(24 * 30), {}, 0)));
+    SlaWhatIfQuery q;
+    q.tenant = tenant;
+    q.policies.push_back(PolicyFromJson(OfficePolicyJson()));
+    q.policies.back().mutable_targets(0)->set_resolution("5h");
+    q.by = "priority";
+    q.list_flips = 5;
+    SlaWhatIfQuery q_oracle = q;
+    q_oracle.tenant = "";
+    EXPECT_EQ(WhatIfTexts(mine.Simulate(q)),
+              WhatIfTexts(theirs.Simulate(q_oracle)));
+  }
+  EXPECT_GT(multi.Cancelled("acme", "policy retired"), 0u);
+  EXPECT_EQ(multi.Cancelled("default", "policy retired"), 0u);
+  EXPECT_EQ(multi.Cancelled("beta", "policy retired"), 0u);
+  VerifyReport report;
+  ASSERT_TRUE(multi.engine->Verify(&report).ok());
+  EXPECT_TRUE(report.ok()) << absl::StrJoin(report.problems, "\n");
 }
 
 }  // namespace
