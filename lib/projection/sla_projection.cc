@@ -15,8 +15,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "lib/base/status_macros.h"
 #include "lib/api/tenant.h"
+#include "lib/base/status_macros.h"
 #include "lib/calendar/business_calendar.h"
 #include "lib/domain/change.h"
 #include "lib/domain/incident.h"
@@ -197,7 +197,7 @@ using CalendarMap =
 
 // The configuration in force for one tenant's records: its own policies
 // and calendars over the default tenant's (same id: its own; see
-// TenantConfig).
+// LoadTenantConfig).
 struct Config {
   std::string gen = "\xff";  // Never a stored value: not loaded.
   std::vector<PolicyFamily> families;  // By policy id.
@@ -252,11 +252,14 @@ void ResolveCalendar(const CalendarMap& calendars, PolicyEntry* p) {
 using Retirements = std::map<std::string, int64_t, std::less<>>;
 
 // The stored definitions of one tenant (keys under `prefix`, see
-// SlaConfigKey): its calendars and its policy families, each version
-// resolved against `calendars` as given plus the tenant's own over them,
-// and its retirements (by policy id) in *retired.
+// SlaConfigKey): its calendars (put over config->calendars; *calendars_put
+// counts them) and its policy families (in config->families), each version
+// resolved against those calendars, and its retirements (by policy id) in
+// *retired.
 absl::Status LoadDefinitions(ProjectionState& state, absl::string_view prefix,
-                             Config* config, Retirements* retired) {
+                             Config* config, Retirements* retired,
+                             size_t* calendars_put) {
+  *calendars_put = 0;
   const std::string cal_prefix = absl::StrCat(prefix, kCalPrefix);
   SLATE_RETURN_IF_ERROR(state.Scan(
       cal_prefix, [&](absl::string_view key, absl::string_view value) {
@@ -269,6 +272,7 @@ absl::Status LoadDefinitions(ProjectionState& state, absl::string_view prefix,
         if (cal.ok()) {
           config->calendars[std::string(key.substr(cal_prefix.size()))] =
               std::make_shared<CalendarBusinessTime>(*cal);
+          ++*calendars_put;
         }
         return true;
       }));
@@ -321,7 +325,9 @@ absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
                         Config* config) {
   Config loaded;
   Retirements retired;
-  SLATE_RETURN_IF_ERROR(LoadDefinitions(state, "", &loaded, &retired));
+  size_t calendars = 0;
+  SLATE_RETURN_IF_ERROR(
+      LoadDefinitions(state, "", &loaded, &retired, &calendars));
   loaded.gen = gen;
   loaded.Summarize();
   *config = std::move(loaded);
@@ -339,20 +345,10 @@ absl::Status LoadTenantConfig(ProjectionState& state, absl::string_view tenant,
                               const Config& base, Config* config) {
   Config own;
   own.calendars = base.calendars;
-  const size_t shared_calendars = own.calendars.size();
   Retirements retired;
-  SLATE_RETURN_IF_ERROR(
-      LoadDefinitions(state, TenantStreamPrefix(tenant), &own, &retired));
-  // Whether the tenant defined a calendar (then the default tenant's
-  // policies resolve again).
-  bool own_calendars = own.calendars.size() != shared_calendars;
-  if (!own_calendars) {
-    for (const auto& [name, cal] : own.calendars) {
-      auto it = base.calendars.find(name);
-      own_calendars = own_calendars || it == base.calendars.end() ||
-                      it->second != cal;
-    }
-  }
+  size_t own_calendars = 0;  // If any, the shared policies resolve again.
+  SLATE_RETURN_IF_ERROR(LoadDefinitions(state, TenantStreamPrefix(tenant),
+                                        &own, &retired, &own_calendars));
   std::vector<PolicyFamily> families = std::move(own.families);
   const size_t own_count = families.size();
   for (const PolicyFamily& f : base.families) {
@@ -364,7 +360,7 @@ absl::Status LoadTenantConfig(ProjectionState& state, absl::string_view tenant,
     families.push_back(f);
     const auto r = retired.find(f.id);
     for (PolicyEntry& v : families.back().versions) {
-      if (own_calendars) ResolveCalendar(own.calendars, &v);
+      if (own_calendars > 0) ResolveCalendar(own.calendars, &v);
       if (r != retired.end()) v.retired_at_us = r->second;
     }
   }
