@@ -46,8 +46,8 @@ int RunExplain(const ExplainFlags& f) {
   int code = kExitOk;
   OpenedEngine db = OpenEngine("explain", options, f.db, std::nullopt, &code);
   if (db.engine == nullptr) return code;
-  auto ex = db.engine->ExplainClocks(absl::StrCat(f.kind, "/", f.id),
-                                     f.filter, f.tenant);
+  auto ex = db.engine->ExplainClocks(absl::StrCat(f.kind, "/", f.id), f.filter,
+                                     f.tenant);
   if (!ex.ok()) return Fail("explain", ex.status().ToString());
   const std::string out = FormatSlaExplanations(*ex, f.format == "json");
   std::fwrite(out.data(), 1, out.size(), stdout);

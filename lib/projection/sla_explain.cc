@@ -443,8 +443,8 @@ absl::StatusOr<PolicyCalendar> CalendarOf(const ProjectionRunner& runner,
   const std::string cal_key = absl::StrCat("cal/", pc.id);
   std::optional<std::string> cal;
   if (tenant != kDefaultTenant) {
-    SLATE_ASSIGN_OR_RETURN(cal, runner.Get(SlaProjection::kName,
-                                           SlaConfigKey(tenant, cal_key)));
+    SLATE_ASSIGN_OR_RETURN(
+        cal, runner.Get(SlaProjection::kName, SlaConfigKey(tenant, cal_key)));
   }
   if (!cal.has_value()) {
     SLATE_ASSIGN_OR_RETURN(cal, runner.Get(SlaProjection::kName, cal_key));
@@ -494,12 +494,12 @@ absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
   }
   for (const std::string& owner : owners) {
     for (absl::string_view prefix : {"pol/", "pov/", "cal/", "ret/"}) {
-      SLATE_RETURN_IF_ERROR(runner.Scan(
-          SlaProjection::kName, SlaConfigKey(owner, prefix),
-          [&](absl::string_view k, absl::string_view v) {
-            scratch.Put(k, v);
-            return true;
-          }));
+      SLATE_RETURN_IF_ERROR(
+          runner.Scan(SlaProjection::kName, SlaConfigKey(owner, prefix),
+                      [&](absl::string_view k, absl::string_view v) {
+                        scratch.Put(k, v);
+                        return true;
+                      }));
     }
   }
   SLATE_ASSIGN_OR_RETURN(std::optional<std::string> gen,
@@ -598,8 +598,7 @@ absl::StatusOr<std::string> DescribeSlaEvent(const ProjectionRunner& runner,
   if (!clock.ok()) return clock.status();
   absl::StatusOr<PolicyCalendar> pc = CalendarOf(
       runner, warning ? e.sla_warning().record() : e.sla_breached().record(),
-      policy_id,
-      clock->has_value() ? (*clock)->policy_version_from_us : 0);
+      policy_id, clock->has_value() ? (*clock)->policy_version_from_us : 0);
   if (!pc.ok()) return pc.status();
   const absl::Time at = absl::FromUnixMicros(e.occurred_at_us());
   if (warning) {

@@ -241,8 +241,8 @@ void ResolveCalendar(const CalendarMap& calendars, PolicyEntry* p) {
   if (it != calendars.end()) {
     p->business = it->second;
   } else if (p->policy.calendar_id() == "24x7") {
-    static const auto* always = new std::shared_ptr<const BusinessTime>(
-        std::make_shared<AlwaysOpen>());
+    static const auto* always =
+        new std::shared_ptr<const BusinessTime>(std::make_shared<AlwaysOpen>());
     p->business = *always;
   } else {
     p->business = nullptr;
@@ -347,8 +347,8 @@ absl::Status LoadTenantConfig(ProjectionState& state, absl::string_view tenant,
   own.calendars = base.calendars;
   Retirements retired;
   size_t own_calendars = 0;  // If any, the shared policies resolve again.
-  SLATE_RETURN_IF_ERROR(LoadDefinitions(state, TenantStreamPrefix(tenant),
-                                        &own, &retired, &own_calendars));
+  SLATE_RETURN_IF_ERROR(LoadDefinitions(state, TenantStreamPrefix(tenant), &own,
+                                        &retired, &own_calendars));
   std::vector<PolicyFamily> families = std::move(own.families);
   const size_t own_count = families.size();
   for (const PolicyFamily& f : base.families) {
@@ -364,10 +364,9 @@ absl::Status LoadTenantConfig(ProjectionState& state, absl::string_view tenant,
       if (r != retired.end()) v.retired_at_us = r->second;
     }
   }
-  std::sort(families.begin(), families.end(),
-            [](const PolicyFamily& a, const PolicyFamily& b) {
-              return a.id < b.id;
-            });
+  std::sort(
+      families.begin(), families.end(),
+      [](const PolicyFamily& a, const PolicyFamily& b) { return a.id < b.id; });
   own.families = std::move(families);
   own.gen = base.gen;
   own.Summarize();
@@ -1823,7 +1822,7 @@ absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
 // DecodedCache), and dropped entries are re-read when needed.
 struct SlaProjection::Caches {
   explicit Caches(size_t records) : recs(records) {}
-  Config config;  // The default tenant's.
+  Config config;                // The default tenant's.
   bool config_current = false;  // config.gen is the state's "gen".
   // The configuration of every other tenant folded since `config` was
   // loaded (built from it and the tenant's definitions when first needed).
@@ -1851,8 +1850,7 @@ struct SlaProjection::Caches {
       auto loaded = std::make_unique<Config>();
       SLATE_RETURN_IF_ERROR(
           LoadTenantConfig(state, tenant, config, loaded.get()));
-      it = tenant_configs.emplace(std::string(tenant), std::move(loaded))
-               .first;
+      it = tenant_configs.emplace(std::string(tenant), std::move(loaded)).first;
     }
     return it->second.get();
   }
@@ -1886,8 +1884,7 @@ absl::Status SlaProjection::WriteBackRecords(ProjectionState& state) {
 absl::Status SlaProjection::Flush(ProjectionState& state) {
   Caches& c = *caches_;
   SLATE_RETURN_IF_ERROR(FlushRecords(
-      state,
-      [&](absl::string_view stream) { return c.For(state, stream); },
+      state, [&](absl::string_view stream) { return c.For(state, stream); },
       c.recs));
   if (c.watermark_dirty) {
     state.Put(kWatermarkKey, TimeHex(*c.watermark));
@@ -1936,10 +1933,11 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
       if (p.id().empty()) return absl::OkStatus();
       state.Put(absl::StrCat(tenant_prefix, kPolPrefix, p.id()),
                 SerializeDeterministic(p));
-      state.Put(absl::StrCat(tenant_prefix,
-                             SlaPolicyVersionKey(p.id(), absl::FromUnixMicros(
-                                                             e.occurred_at_us()))),
-                SerializeDeterministic(e.sla_policy_defined()));
+      state.Put(
+          absl::StrCat(tenant_prefix,
+                       SlaPolicyVersionKey(
+                           p.id(), absl::FromUnixMicros(e.occurred_at_us()))),
+          SerializeDeterministic(e.sla_policy_defined()));
     } else if (e.has_sla_policy_retired()) {
       const std::string& id = e.sla_policy_retired().policy_id();
       if (id.empty()) return absl::OkStatus();
@@ -1959,8 +1957,8 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
     // The records under the new definitions.
     std::vector<std::string> streams;
     const std::string rec_prefix = absl::StrCat(kRecPrefix, tenant_prefix);
-    SLATE_RETURN_IF_ERROR(state.Scan(
-        rec_prefix, [&](absl::string_view key, absl::string_view) {
+    SLATE_RETURN_IF_ERROR(
+        state.Scan(rec_prefix, [&](absl::string_view key, absl::string_view) {
           streams.emplace_back(key.substr(kRecPrefix.size()));
           return true;
         }));

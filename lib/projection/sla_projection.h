@@ -73,9 +73,10 @@
 //    T's alone: its versions and its retirement are T's, the default
 //    tenant's of that id do not apply to T; the default tenant's other
 //    policies apply to T as to the default tenant. T retiring a policy
-//    (its own or a shared one) retires it for T's records only. Every policy T counts under (its own
-//    and the shared ones) resolves its calendar_id to T's calendar of that
-//    name, else the default tenant's. A config event on T's streams
+//    (its own or a shared one) retires it for T's records only. Every policy T
+//    counts under (its own and the shared ones) resolves its calendar_id to T's
+//    calendar of that name, else the default tenant's. A config event on T's
+//    streams
 //    ("tenant/T/policy/<id>", ...) recomputes T's records only; the
 //    default tenant's recompute every record. T's records' SLA events go
 //    to "tenant/T/sla/<local stream>" (SlaEventStream).

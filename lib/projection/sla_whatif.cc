@@ -108,21 +108,21 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
   if (tenant != kDefaultTenant) owners.push_back(tenant);
   for (const std::string& owner : owners) {
     for (absl::string_view prefix : {"pol/", "pov/", "ret/"}) {
-      SLATE_RETURN_IF_ERROR(runner.Scan(
-          SlaProjection::kName, SlaConfigKey(owner, prefix),
-          [&](absl::string_view k, absl::string_view v) {
-            scratch.Put(k, v);
-            return true;
-          }));
+      SLATE_RETURN_IF_ERROR(
+          runner.Scan(SlaProjection::kName, SlaConfigKey(owner, prefix),
+                      [&](absl::string_view k, absl::string_view v) {
+                        scratch.Put(k, v);
+                        return true;
+                      }));
     }
     const std::string cal_prefix = SlaConfigKey(owner, "cal/");
-    SLATE_RETURN_IF_ERROR(runner.Scan(
-        SlaProjection::kName, cal_prefix,
-        [&](absl::string_view k, absl::string_view v) {
-          scratch.Put(k, v);
-          calendars.emplace(k.substr(cal_prefix.size()));
-          return true;
-        }));
+    SLATE_RETURN_IF_ERROR(
+        runner.Scan(SlaProjection::kName, cal_prefix,
+                    [&](absl::string_view k, absl::string_view v) {
+                      scratch.Put(k, v);
+                      calendars.emplace(k.substr(cal_prefix.size()));
+                      return true;
+                    }));
   }
   for (const CalendarSpec& spec : query.calendars) {
     SLATE_RETURN_IF_ERROR(BusinessCalendar::FromSpec(spec).status());
@@ -146,12 +146,12 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
     // One version, in force throughout: every version of the live policy
     // goes.
     std::vector<std::string> versions;
-    SLATE_RETURN_IF_ERROR(scratch.Scan(
-        key(absl::StrCat("pov/", p.id(), "|")),
-        [&](absl::string_view k, absl::string_view) {
-          versions.emplace_back(k);
-          return true;
-        }));
+    SLATE_RETURN_IF_ERROR(
+        scratch.Scan(key(absl::StrCat("pov/", p.id(), "|")),
+                     [&](absl::string_view k, absl::string_view) {
+                       versions.emplace_back(k);
+                       return true;
+                     }));
     for (const std::string& k : versions) scratch.Delete(k);
     SlaPolicyDefined defined;
     *defined.mutable_policy() = p;
@@ -173,9 +173,8 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
     if (batch.empty()) break;
     for (const Envelope* e : batch) {
       if (e->has_sla_policy_defined() || e->has_calendar_defined() ||
-          e->has_sla_policy_retired() ||
-          e->has_sla_warning() || e->has_sla_breached() ||
-          !StreamInTenant(e->stream(), tenant)) {
+          e->has_sla_policy_retired() || e->has_sla_warning() ||
+          e->has_sla_breached() || !StreamInTenant(e->stream(), tenant)) {
         continue;
       }
       if (matrix != nullptr && e->has_incident_priority_set() &&
@@ -198,8 +197,7 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
   }
   SLATE_RETURN_IF_ERROR(fold.Flush(scratch));
   // The tenant's watermark: the scratch fold saw its record events only.
-  SLATE_ASSIGN_OR_RETURN(std::optional<absl::Time> wm,
-                         SlaWatermarkIn(scratch));
+  SLATE_ASSIGN_OR_RETURN(std::optional<absl::Time> wm, SlaWatermarkIn(scratch));
   SlaWhatIfReport report;
   report.as_of = wm.value_or(absl::UnixEpoch());
 

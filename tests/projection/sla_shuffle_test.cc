@@ -52,8 +52,8 @@ std::vector<std::vector<Unit>> MakeIncidents(std::mt19937_64& rng, int n) {
     const std::string id = absl::StrCat("S", i);
     std::vector<Unit> units;
     for (IncidentStep& s : RandomIncidentLife(rng, id, "", base)) {
-      units.push_back({absl::StrCat("incident/", id), s.at_us,
-                       std::move(s.events)});
+      units.push_back(
+          {absl::StrCat("incident/", id), s.at_us, std::move(s.events)});
     }
     incidents.push_back(std::move(units));
   }

@@ -59,7 +59,9 @@ struct Unit {
   std::vector<Envelope> events;
 };
 
-int64_t Us(const std::string& rfc3339) { return absl::ToUnixMicros(T(rfc3339)); }
+int64_t Us(const std::string& rfc3339) {
+  return absl::ToUnixMicros(T(rfc3339));
+}
 
 SlaPolicy PolicyFromJson(const std::string& json) {
   SlaPolicy p;
@@ -217,8 +219,8 @@ std::vector<std::string> WhatIfTexts(const absl::StatusOr<SlaWhatIfReport>& r) {
   }
   for (const SlaWhatIfFlip& f : r->flips) {
     out.push_back(absl::StrCat(Local(f.record), " ", f.policy_id, " ",
-                               f.target_type, " ", f.cycle, " ", f.before,
-                               " ", f.after, " ", f.why));
+                               f.target_type, " ", f.cycle, " ", f.before, " ",
+                               f.after, " ", f.why));
   }
   return out;
 }
@@ -228,8 +230,9 @@ std::vector<std::string> WhatIfTexts(const absl::StatusOr<SlaWhatIfReport>& r) {
 // default tenant's): Clocks and ExplainClocks of S0..S<records-1> (bare and
 // local ids), Breached, and a what-if giving `what_if`. Returns the number
 // of breached clocks.
-size_t ExpectSameAnswers(Engine& mine, Engine& theirs, const std::string& tenant,
-                         int records, const SlaPolicy& what_if) {
+size_t ExpectSameAnswers(Engine& mine, Engine& theirs,
+                         const std::string& tenant, int records,
+                         const SlaPolicy& what_if) {
   for (int i = 0; i < records; ++i) {
     const std::string id = absl::StrCat("S", i);
     const std::vector<std::string> clocks = ViewTexts(theirs.Clocks(id));
@@ -332,8 +335,9 @@ TEST(SlaTenantTest, EachTenantSeesWhatAnEngineWithOnlyItsEventsSees) {
     std::vector<Unit> u = MakeIncidents(rng, t, 14);
     records.insert(records.end(), u.begin(), u.end());
   }
-  std::stable_sort(records.begin(), records.end(),
-                   [](const Unit& a, const Unit& b) { return a.at_us < b.at_us; });
+  std::stable_sort(
+      records.begin(), records.end(),
+      [](const Unit& a, const Unit& b) { return a.at_us < b.at_us; });
   // The arrival order: records in time order, with the config events
   // where their instant falls, and a few late arrivals (a unit moved
   // later) so recomputes happen too.
@@ -518,8 +522,7 @@ class SlaTenantOverrideTest : public ::testing::Test {
 };
 
 TEST_F(SlaTenantOverrideTest, ATenantsPolicyOverridesTheSharedOneForItOnly) {
-  db_.Append(PolicyUnit("acme", AcmeAllHours(),
-                        Us("2026-11-01T00:00:00Z")));
+  db_.Append(PolicyUnit("acme", AcmeAllHours(), Us("2026-11-01T00:00:00Z")));
   OpenEverywhere("2026-11-23T10:00:00Z");
   Engine& e = *db_.engine;
   EXPECT_EQ(Resolution(e, "INC1", "acme", "p-24x7").state.target_us(),
@@ -584,8 +587,8 @@ TEST_F(SlaTenantOverrideTest, ATenantsPolicyOverridesTheSharedOneForItOnly) {
 TEST_F(SlaTenantOverrideTest, ATenantsCalendarOverridesTheSharedOneForItOnly) {
   // Saturday 10:00 UTC: office-berlin is closed until Monday 09:00 CET;
   // acme's office-berlin (06:00-20:00 UTC every day) is open.
-  db_.Append(CalendarUnit("acme", AcmeOfficeJson(),
-                          Us("2026-11-01T00:00:00Z")));
+  db_.Append(
+      CalendarUnit("acme", AcmeOfficeJson(), Us("2026-11-01T00:00:00Z")));
   OpenEverywhere("2026-11-28T10:00:00Z");
   Engine& e = *db_.engine;
   EXPECT_EQ(Resolution(e, "INC1", "acme", "p-office").state.deadline_us(),
@@ -683,10 +686,9 @@ TEST_F(SlaTenantOverrideTest, QueriesNameTheirTenant) {
             absl::StatusCode::kInvalidArgument);
   SlaAtRiskFilter bad;
   bad.tenant = "/";
-  EXPECT_EQ(e.AtRisk(T("2026-11-23T10:00:00Z"), absl::Hours(8), bad)
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      e.AtRisk(T("2026-11-23T10:00:00Z"), absl::Hours(8), bad).status().code(),
+      absl::StatusCode::kInvalidArgument);
   SlaWhatIfQuery q;
   q.tenant = "Nope!";
   EXPECT_EQ(e.Simulate(q).status().code(), absl::StatusCode::kInvalidArgument);
@@ -782,7 +784,8 @@ std::vector<TimedCommand> IncidentCommands(std::mt19937_64& rng,
     if (rng() % 2 == 0) {
       t += minutes(1, 120);
       add("overrideIncidentPriority",
-          absl::StrCat(R"(,"priority":)", 1 + rng() % 3, R"(,"reason":"test")"));
+          absl::StrCat(R"(,"priority":)", 1 + rng() % 3,
+                       R"(,"reason":"test")"));
     }
     if (rng() % 3 != 0) {
       t += minutes(1, 60 * 30);
@@ -803,8 +806,8 @@ void RunCommand(Engine& engine, const TimedCommand& c, bool as_default) {
       as_default || c.tenant == "default"
           ? ""
           : absl::StrCat(R"("tenantId":")", c.tenant, R"(",)");
-  const std::string json = absl::StrCat(R"({"commandId":")", c.id, R"(",)",
-                                        tenant, c.body, "}");
+  const std::string json =
+      absl::StrCat(R"({"commandId":")", c.id, R"(",)", tenant, c.body, "}");
   absl::StatusOr<ExecuteResult> r = engine.Execute(testing::Cmd(json));
   EXPECT_TRUE(r.ok()) << json << ": " << r.status();
 }
@@ -853,8 +856,9 @@ TEST(SlaTenantCommandsTest, EachTenantSeesWhatAnEngineWithOnlyItsCommandsSees) {
     std::vector<TimedCommand> c = IncidentCommands(rng, t, 12);
     along.insert(along.end(), c.begin(), c.end());
   }
-  along.push_back({"acme", Us("2026-11-25T08:15:00Z"), "acme-retire",
-                   R"("retireSlaPolicy":{"policyId":"p-24x7","at":"2026-11-25T08:15:00Z"})"});
+  along.push_back(
+      {"acme", Us("2026-11-25T08:15:00Z"), "acme-retire",
+       R"("retireSlaPolicy":{"policyId":"p-24x7","at":"2026-11-25T08:15:00Z"})"});
   std::stable_sort(along.begin(), along.end(),
                    [](const TimedCommand& a, const TimedCommand& b) {
                      return a.at_us < b.at_us;
@@ -864,7 +868,8 @@ TEST(SlaTenantCommandsTest, EachTenantSeesWhatAnEngineWithOnlyItsCommandsSees) {
   std::map<std::string, std::unique_ptr<Db>> oracle;
   for (const std::string& t : tenants) {
     oracle[t] = std::make_unique<Db>(&clock);
-    for (const TimedCommand& c : shared) RunCommand(*oracle[t]->engine, c, true);
+    for (const TimedCommand& c : shared)
+      RunCommand(*oracle[t]->engine, c, true);
   }
   for (const TimedCommand& c : shared) RunCommand(*multi.engine, c, false);
   for (const TimedCommand& c : own) {

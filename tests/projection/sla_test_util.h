@@ -17,9 +17,9 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
-#include "tests/testing/temp_dir.h"
 #include "proto/commands.pb.h"
 #include "proto/events.pb.h"
+#include "tests/testing/temp_dir.h"
 
 namespace slate::testing {
 

@@ -315,8 +315,8 @@ TEST_F(SlaToolsTest, TenantFlagAnswersForOneTenant) {
                   "--tenant", "acme", script});
   ASSERT_EQ(r.code, 0) << r;
 
-  r = Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z",
-           "--within", "2d", "--tenant", "acme"});
+  r = Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z", "--within",
+           "2d", "--tenant", "acme"});
   ASSERT_EQ(r.code, 0) << r;
   std::vector<std::string> lines =
       absl::StrSplit(r.out, '\n', absl::SkipEmpty());
@@ -325,8 +325,8 @@ TEST_F(SlaToolsTest, TenantFlagAnswersForOneTenant) {
                                "2026-11-23T10:00:00Z\ttenant/acme/incident/"
                                "INC1\tp1\tresolution\t1\t1\t-\temail\t"))
       << lines[1];
-  r = Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z",
-           "--within", "2d"});
+  r = Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z", "--within",
+           "2d"});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_EQ(r.out.find("tenant/"), std::string::npos) << r;
   EXPECT_NE(r.out.find("2026-11-23T12:00:00Z\tincident/INC1"),
@@ -340,10 +340,10 @@ TEST_F(SlaToolsTest, TenantFlagAnswersForOneTenant) {
       << r;
   EXPECT_TRUE(absl::StrContains(r.out, "started    target 2h (priority 1)"))
       << r;
-  EXPECT_EQ(Run({"explain", "--db", db_, "incident", "INC2", "--tenant",
-                 "acme"})
-                .code,
-            1);
+  EXPECT_EQ(
+      Run({"explain", "--db", db_, "incident", "INC2", "--tenant", "acme"})
+          .code,
+      1);
 
   // tick --tenant prints acme's events only; every tenant's fired.
   r = Run({"tick", "--db", db_, "--now", "2026-11-23T12:00:00Z", "--tenant",
@@ -355,9 +355,10 @@ TEST_F(SlaToolsTest, TenantFlagAnswersForOneTenant) {
     EXPECT_TRUE(absl::StrContains(line, " on tenant/acme/incident/INC1 "))
         << line;
   }
-  EXPECT_TRUE(absl::StartsWith(lines[3], "2026-11-23T10:00:00Z  resolution "
-                                         "breached on tenant/acme/incident/"
-                                         "INC1 (policy p1, cycle 1)"))
+  EXPECT_TRUE(absl::StartsWith(lines[3],
+                               "2026-11-23T10:00:00Z  resolution "
+                               "breached on tenant/acme/incident/"
+                               "INC1 (policy p1, cycle 1)"))
       << lines[3];
   r = Run({"tick", "--db", db_, "--now", "2026-11-23T12:00:00Z"});
   ASSERT_EQ(r.code, 0) << r;
@@ -373,8 +374,7 @@ TEST_F(SlaToolsTest, TenantFlagAnswersForOneTenant) {
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_TRUE(absl::StartsWith(r.out, "{\"as_of\":\"2026-11-23T08:00:00Z\""))
       << r;
-  r = Run({"whatif", "--db", db_, "--policies", policies, "--format",
-           "json"});
+  r = Run({"whatif", "--db", db_, "--policies", policies, "--format", "json"});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_TRUE(absl::StartsWith(r.out, "{\"as_of\":\"2026-11-23T09:00:00Z\""))
       << r;
