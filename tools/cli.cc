@@ -361,14 +361,13 @@ CLI::Option* AddDbFlag(CLI::App* app, std::string* db) {
 }
 
 CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant) {
-  if (tenant->empty()) *tenant = std::string(kDefaultTenant);
   return app
       ->add_option("--tenant", *tenant,
                    "the tenant whose records to use (default: default)")
       ->type_name("T")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
-            absl::Status s = ValidateTenantId(value, "--tenant");
+            absl::Status s = ValidateTenantId(value, "");
             return s.ok() ? std::string() : std::string(s.message());
           },
           "", "tenant id"));
