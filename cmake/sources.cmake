@@ -159,6 +159,7 @@ set(SLATE_LIB_HDRS
   lib/log/event_log.h
   lib/log/log_format.h
   lib/log/log_verify.h
+  lib/log/replicator.h
   lib/log/rocks_access.h
   lib/projection/builtins.h
   lib/projection/decoded_cache.h
@@ -1169,6 +1170,18 @@ slate_cc_test(tests_log_log_format_test PATH tests/log/log_format_test SIZE medi
     EXT:system:absl
     EXT:system:gtest_main
     slate
+)
+
+# //tests/log:replicated_log_test
+slate_cc_test(tests_log_replicated_log_test PATH tests/log/replicated_log_test SIZE small
+  SRCS
+    tests/log/replicated_log_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_temp_dir
+    tests_testing_tsan_suppressions
 )
 
 # //tests/projection:decoded_cache_test
