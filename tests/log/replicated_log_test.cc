@@ -5,7 +5,6 @@
 // writes, and a follower refuses batches that disagree with it (kDataLoss)
 // or leave a gap.
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,33 +14,13 @@
 #include "gtest/gtest.h"
 #include "lib/log/event_log.h"
 #include "lib/log/replicator.h"
+#include "tests/testing/fake_replica.h"
 #include "tests/testing/temp_dir.h"
 
 namespace slate {
 namespace {
 
-// An in-memory replicated log: the batches it was given, in order.
-class FakeReplica final : public LogReplicator {
- public:
-  absl::Status Replicate(int64_t first_position,
-                         absl::Span<const Envelope* const> events) override {
-    std::lock_guard<std::mutex> l(mu);
-    if (!fail.ok()) return fail;
-    EXPECT_EQ(first_position, next);
-    std::vector<Envelope> batch;
-    for (const Envelope* e : events) {
-      EXPECT_EQ(e->position(), next) << e->event_id();
-      ++next;
-      batch.push_back(*e);
-    }
-    batches.push_back(std::move(batch));
-    return absl::OkStatus();
-  }
-  std::mutex mu;
-  absl::Status fail;
-  int64_t next = 0;
-  std::vector<std::vector<Envelope>> batches;
-};
+using ::slate::testing::FakeReplica;
 
 Envelope Note(const std::string& id) {
   Envelope e;
@@ -94,11 +73,11 @@ TEST_F(ReplicatedLogTest, AFollowerAppliesWhatWasReplicatedByteForByte) {
                 .status()
                 .code(),
             absl::StatusCode::kAborted);
-  ASSERT_EQ(replica.batches.size(), 2u);
-  EXPECT_EQ(replica.batches[1].size(), 2u);  // The atomic append, whole.
+  ASSERT_EQ(replica.Batches().size(), 2u);
+  EXPECT_EQ(replica.Batches()[1].size(), 2u);  // The atomic append, whole.
 
   auto follower = OpenLog(dir_.Sub("follower"));
-  for (const auto& batch : replica.batches) {
+  for (const auto& batch : replica.Batches()) {
     ASSERT_TRUE(follower->AppendReplicated(batch).ok());
   }
   EXPECT_EQ(AllBytes(*follower), AllBytes(*writer));
@@ -128,9 +107,9 @@ TEST_F(ReplicatedLogTest, ConcurrentAppendsReplicateInPositionOrder) {
     });
   }
   for (auto& th : threads) th.join();
-  EXPECT_EQ(replica.next, 400);
+  EXPECT_EQ(replica.next(), 400);
   auto follower = OpenLog(dir_.Sub("follower"));
-  for (const auto& batch : replica.batches) {
+  for (const auto& batch : replica.Batches()) {
     ASSERT_TRUE(follower->AppendReplicated(batch).ok());
   }
   EXPECT_EQ(AllBytes(*follower), AllBytes(*writer));
@@ -142,20 +121,20 @@ TEST_F(ReplicatedLogTest, AFailedReplicationWritesNothingAndStopsWrites) {
   writer->SetReplicator(&replica);
   ASSERT_TRUE(writer->Append("incident/1", ExpectedVersion::Any(), {Note("a")})
                   .ok());
-  replica.fail = absl::FailedPreconditionError("fenced: partition 3 is held by n2");
+  replica.Fail(absl::FailedPreconditionError("fenced: partition 3 is held by n2"));
   auto r = writer->Append("incident/1", ExpectedVersion::Any(), {Note("b")});
   ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(absl::StrContains(r.status().message(), "fenced"));
   EXPECT_EQ(writer->NextPosition(), 1);
   // Even once the replica would take it again: the log may be behind it.
-  replica.fail = absl::OkStatus();
+  replica.Fail(absl::OkStatus());
   r = writer->Append("incident/1", ExpectedVersion::Any(), {Note("c")});
   ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(absl::StrContains(r.status().message(), "reopened"));
   EXPECT_EQ(writer->NextPosition(), 1);
-  EXPECT_EQ(replica.batches.size(), 1u);
+  EXPECT_EQ(replica.Batches().size(), 1u);
   // A follower log does not take a writer's role and the reverse.
-  EXPECT_EQ(writer->AppendReplicated(replica.batches[0]).code(),
+  EXPECT_EQ(writer->AppendReplicated(replica.Batches()[0]).code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
@@ -171,27 +150,27 @@ TEST_F(ReplicatedLogTest, AFollowerRefusesBatchesThatDisagreeOrLeaveAGap) {
   }
   auto follower = OpenLog(dir_.Sub("follower"));
   // A gap: batch 1 before batch 0.
-  absl::Status gap = follower->AppendReplicated(replica.batches[1]);
+  absl::Status gap = follower->AppendReplicated(replica.Batches()[1]);
   EXPECT_EQ(gap.code(), absl::StatusCode::kFailedPrecondition) << gap;
   EXPECT_TRUE(absl::StrContains(gap.message(), "in between")) << gap;
-  ASSERT_TRUE(follower->AppendReplicated(replica.batches[0]).ok());
+  ASSERT_TRUE(follower->AppendReplicated(replica.Batches()[0]).ok());
   // The same batch twice: its ids are here already.
-  absl::Status twice = follower->AppendReplicated(replica.batches[0]);
+  absl::Status twice = follower->AppendReplicated(replica.Batches()[0]);
   EXPECT_EQ(twice.code(), absl::StatusCode::kDataLoss) << twice;
   // A wrong version for its stream.
-  std::vector<Envelope> bad = replica.batches[1];
+  std::vector<Envelope> bad = replica.Batches()[1];
   bad[0].set_version(7);
   absl::Status version = follower->AppendReplicated(bad);
   EXPECT_EQ(version.code(), absl::StatusCode::kDataLoss) << version;
   EXPECT_TRUE(absl::StrContains(version.message(), "version")) << version;
   // No stream.
-  bad = replica.batches[1];
+  bad = replica.Batches()[1];
   bad[0].clear_stream();
   EXPECT_EQ(follower->AppendReplicated(bad).code(),
             absl::StatusCode::kDataLoss);
   EXPECT_EQ(follower->NextPosition(), 1);  // Nothing of the refused ones.
-  ASSERT_TRUE(follower->AppendReplicated(replica.batches[1]).ok());
-  ASSERT_TRUE(follower->AppendReplicated(replica.batches[2]).ok());
+  ASSERT_TRUE(follower->AppendReplicated(replica.Batches()[1]).ok());
+  ASSERT_TRUE(follower->AppendReplicated(replica.Batches()[2]).ok());
   EXPECT_EQ(AllBytes(*follower), AllBytes(*writer));
 }
 
