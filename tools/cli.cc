@@ -336,7 +336,7 @@ CLI::Validator NonNegativeInteger() {
 CLI::Validator TenantId() {
   return CLI::Validator(
       [](std::string& v) -> std::string {
-        absl::Status st = ValidateTenantId(View(v), "--tenant");
+        absl::Status st = ValidateTenantId(View(v), "");
         if (st.ok()) return "";
         return std::string(st.message());
       },
@@ -371,7 +371,6 @@ CLI::Option* AddDbFlag(CLI::App* app, std::string* db) {
 }
 
 CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant) {
-  if (tenant->empty()) *tenant = std::string(kDefaultTenant);
   return app
       ->add_option("--tenant", *tenant,
                    "the tenant whose records to use (default: default)")

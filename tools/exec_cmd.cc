@@ -63,6 +63,7 @@
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
 #include "lib/api/policy.h"
+#include "lib/api/tenant.h"
 #include "lib/domain/policy.h"
 #include "lib/import/servicenow_import.h"
 #include "tools/cli.h"
@@ -139,7 +140,8 @@ int RunExec(const ExecFlags& f) {
       continue;
     }
     if (!f.tenant.empty()) {
-      if (!command.tenant_id().empty() && command.tenant_id() != f.tenant) {
+      if (!command.tenant_id().empty() &&
+          TenantOrDefault(command.tenant_id()) != TenantOrDefault(f.tenant)) {
         all_ok = false;
         std::printf("%s\n",
                     ErrorLine(absl::InvalidArgumentError(absl::StrCat(

@@ -257,7 +257,7 @@ absl::Status CheckExportHeader(const std::string& path) {
 int RunServiceNow(const ServiceNowFlags& f) {
   ServiceNowImportOptions opts;
   if (f.strict) opts.policy = DomainPolicy();
-  if (f.tenant != kDefaultTenant) opts.tenant = f.tenant;
+  if (TenantOrDefault(f.tenant) != kDefaultTenant) opts.tenant = f.tenant;
   // --tz was validated while parsing (tools/cli.h).
   if (!f.tz.empty() && !absl::LoadTimeZone(f.tz, &opts.tz)) {
     return Usage(kCommand, "--tz");

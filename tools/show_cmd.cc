@@ -246,7 +246,7 @@ int RunShow(const ShowFlags& f) {
   }
   const std::string status = AggregateStatusName(*r);
   std::printf("%s%s%s%s\n", kind.c_str(), id.empty() ? "" : " ", id.c_str(),
-              f.tenant == kDefaultTenant
+              TenantOrDefault(f.tenant) == kDefaultTenant
                   ? ""
                   : absl::StrCat(" (tenant ", f.tenant, ")").c_str());
   if (!status.empty()) std::printf("  state: %s\n", status.c_str());

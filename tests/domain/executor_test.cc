@@ -48,6 +48,13 @@ class HookedStore final : public EventStore {
   absl::StatusOr<std::vector<AppendResult>> AppendAtomically(
       std::vector<StreamWrite> writes) override {
     ++atomic_appends;
+    if (first_stream_only) {  // A crash after the first stream.
+      SLATE_RETURN_IF_ERROR(inner_->Append(writes[0].stream,
+                                           writes[0].expected,
+                                           std::move(writes[0].events))
+                                .status());
+      return absl::InternalError("crashed after the first stream");
+    }
     if (hook && !writes.empty()) {
       absl::Status s = hook(writes[0].stream);
       if (!s.ok()) return s;
@@ -55,6 +62,9 @@ class HookedStore final : public EventStore {
     return inner_->AppendAtomically(std::move(writes));
   }
   std::function<absl::Status(const std::string& stream)> hook;
+  // AppendAtomically writes the first stream only, then fails (what an
+  // earlier build's crash between two streams left).
+  bool first_stream_only = false;
   int appends = 0;
   int atomic_appends = 0;
 
@@ -305,41 +315,12 @@ TEST_F(ExecutorTest, ALinkIsOneAtomicWriteOfBothStreams) {
 // What an earlier build could leave behind: the primary stream written, the
 // second not (it wrote them one after the other). Executing the same command
 // again completes it.
-class FirstStreamOnlyStore final : public EventStore {
- public:
-  explicit FirstStreamOnlyStore(EventStore* inner) : inner_(inner) {}
-  absl::StatusOr<std::vector<Envelope>> ReadStream(absl::string_view stream,
-                                                   int64_t from,
-                                                   size_t max) const override {
-    return inner_->ReadStream(stream, from, max);
-  }
-  absl::StatusOr<AppendResult> Append(absl::string_view stream,
-                                      ExpectedVersion expected,
-                                      std::vector<Envelope> events) override {
-    return inner_->Append(stream, expected, std::move(events));
-  }
-  absl::StatusOr<std::vector<std::string>> ListStreams(
-      absl::string_view prefix) const override {
-    return inner_->ListStreams(prefix);
-  }
-  absl::StatusOr<std::vector<AppendResult>> AppendAtomically(
-      std::vector<StreamWrite> writes) override {
-    SLATE_ASSIGN_OR_RETURN(AppendResult first,
-                           inner_->Append(writes[0].stream, writes[0].expected,
-                                          std::move(writes[0].events)));
-    (void)first;
-    return absl::InternalError("crashed after the first stream");
-  }
-
- private:
-  EventStore* inner_;
-};
-
 TEST_F(ExecutorTest, AHalfWrittenCommandOfAnEarlierBuildIsCompletedByReExecuting) {
   Service();
   Incident("INC1");
   Ok(R"({"logProblem": {"problemId": "PRB1", "title": "t"}})");
-  FirstStreamOnlyStore old(&store_);
+  HookedStore old(&store_);
+  old.first_stream_only = true;
   const Command link = Cmd(
       R"({"commandId": "L", "linkIncidentToProblem": {"incidentId": "INC1", "problemId": "PRB1"}})");
   ASSERT_FALSE(CommandExecutor(&old, &clock_).Execute(link).ok());
