@@ -105,7 +105,7 @@ int RunWhatIf(const WhatIfFlags& f) {
   }
   std::string text;
   absl::StatusOr<ExecuteResult> matrix =
-      db.engine->LoadAggregate("priority-matrix", "");
+      db.engine->LoadAggregate("priority-matrix", "", f.tenant);
   int levels = matrix.ok() ? matrix->priority_matrix().level_names_size() : 5;
   if (!f.matrix.empty()) {
     if (!ReadWholeFile(f.matrix, &text)) {
