@@ -12,6 +12,8 @@
 //   incident opened exactly DURATION after another is not within it.
 // - `--min N` (>= 2, default 5): incidents a window must hold.
 // - `--top N`: at most N candidates. Default: 20; 0 means all.
+// - `--tenant T`: tenant T's incidents and problems only (a candidate never
+//   holds two tenants' incidents). Default: the default tenant.
 // - `--format table|csv|json` (default table), as `slate kpi`:
 //   table: a header line, one tab-separated row per candidate (ids
 //     space-separated, "-" for no service, category or configuration
@@ -41,6 +43,7 @@
 #include "lib/api/names.h"
 #include "tools/cli.h"
 #include "tools/duration_parse.h"
+#include "tools/kpi_flags.h"
 
 namespace slate::tools {
 namespace {
@@ -51,6 +54,7 @@ struct TrendsFlags {
   int64_t min = 5;
   int64_t top = 20;
   std::string format = "table";
+  std::string tenant;
 };
 
 std::string Instant(absl::Time t) {
@@ -156,6 +160,7 @@ int RunTrends(const TrendsFlags& f) {
   RecurringQuery q;
   q.window = *window;
   q.min_incidents = static_cast<int>(std::min<int64_t>(f.min, 1 << 30));
+  q.tenant = f.tenant;
   absl::StatusOr<std::vector<RecurringCandidate>> all =
       db.engine->RecurringIncidents(q);
   if (!all.ok()) return Fail("trends", all.status().ToString());
@@ -188,6 +193,7 @@ CommandRun SetUpTrendsCommand(CLI::App* app) {
       ->capture_default_str();
   AddTopFlag(app, &f->top, "candidates");
   AddFormatFlag(app, &f->format);
+  AddKpiTenantFlag(app, &f->tenant);
   return [f] { return RunTrends(*f); };
 }
 

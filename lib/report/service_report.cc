@@ -32,6 +32,7 @@ KpiQuery Query(const ServiceReportOptions& o, std::vector<KpiDimension> by,
   q.from = from;
   q.to = to;
   q.now = o.now;
+  q.tenant = o.tenant;
   return q;
 }
 
@@ -246,6 +247,7 @@ absl::StatusOr<ServiceReportData> CollectServiceReportData(
   mq.from = d.month.start;
   mq.to = d.month.end;
   mq.now = o.now;
+  mq.tenant = o.tenant;
   absl::StatusOr<std::vector<MajorIncident>> major = engine.MajorIncidents(mq);
   if (!major.ok()) return major.status();
   d.major_incidents = *std::move(major);
