@@ -72,8 +72,11 @@ CLI::Option* AddKpiTenantFlag(CLI::App* app, std::string* tenant) {
       ->type_name("T")
       ->check(CLI::Validator(
           [](std::string& v) -> std::string {
-            absl::Status s = ValidateTenantId(v, "--tenant");
-            return s.ok() ? "" : std::string(s.message());
+            if (ValidateTenantId(v).ok()) return "";
+            return absl::StrCat(
+                "\"", v,
+                "\" is not a tenant id (1 to 32 of a-z, 0-9, '_' and '-', "
+                "starting with a letter or a digit)");
           },
           ""));
 }
