@@ -139,7 +139,11 @@ CommandRun SetUpKpiCommand(CLI::App* app) {
       ->delimiter(',')
       ->check(OneOf(
           {"service", "priority", "group", "category", "contact", "tenant"}));
-  CLI::Option* tenant = AddKpiTenantFlag(app, &f->tenant);
+  CLI::Option* tenant =
+      AddTenantFlag(app, &f->tenant)
+          ->description(
+              "count only this tenant's records, under its services and "
+              "calendars (default: default)");
   app->add_flag("--all-tenants", f->all_tenants,
                 "every tenant's records merged (--by tenant: rows per "
                 "tenant)")

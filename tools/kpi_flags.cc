@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "lib/api/tenant.h"
 
 namespace slate::tools {
 
@@ -62,23 +61,6 @@ absl::Status DefaultEndToLastEvent(const Engine& engine, KpiRange* r) {
   // --to is exclusive: the last event's own instant is in the period.
   if (r->to == absl::InfiniteFuture()) r->to = **last + absl::Microseconds(1);
   return absl::OkStatus();
-}
-
-CLI::Option* AddKpiTenantFlag(CLI::App* app, std::string* tenant) {
-  return app
-      ->add_option("--tenant", *tenant,
-                   "count only this tenant's records, under its services and "
-                   "calendars (default: the default tenant)")
-      ->type_name("T")
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            if (ValidateTenantId(v).ok()) return "";
-            return absl::StrCat(
-                "\"", v,
-                "\" is not a tenant id (1 to 32 of a-z, 0-9, '_' and '-', "
-                "starting with a letter or a digit)");
-          },
-          ""));
 }
 
 }  // namespace slate::tools

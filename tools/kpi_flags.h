@@ -1,6 +1,5 @@
 // The flags `slate kpi` and `slate report` share: time bucket, zone, range,
-// now; and their default end, the database's last record event. Also the
-// --tenant flag of the commands that query records (kpi, report, trends).
+// now; and their default end, the database's last record event.
 //
 //   auto range = std::make_shared<KpiRangeFlags>();
 //   range->bucket = "week";                   // This command's default.
@@ -57,10 +56,6 @@ KpiRange ResolveKpiRange(const KpiRangeFlags& f);
 // the wall clock. A database with no such event keeps the wall clock. With
 // --now: nothing changes. Errors: the engine's.
 absl::Status DefaultEndToLastEvent(const Engine& engine, KpiRange* r);
-
-// Adds --tenant T (validated as a tenant id, lib/api/tenant.h; default: the
-// default tenant) to a command that answers for the records of one tenant.
-CLI::Option* AddKpiTenantFlag(CLI::App* app, std::string* tenant);
 
 }  // namespace slate::tools
 

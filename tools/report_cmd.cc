@@ -220,7 +220,10 @@ CommandRun SetUpReportCommand(CLI::App* app) {
                   "NAME (ID), MONTH\")")
       ->type_name("TEXT")
       ->capture_default_str();
-  AddKpiTenantFlag(app, &f->tenant);
+  AddTenantFlag(app, &f->tenant)
+      ->description(
+          "report on this tenant's records, under its services and "
+          "calendars; also the service review (default: default)");
   app->add_option("--service", f->service,
                   "write the service review of service S (with --month)")
       ->type_name("S");

@@ -43,7 +43,6 @@
 #include "lib/api/names.h"
 #include "tools/cli.h"
 #include "tools/duration_parse.h"
-#include "tools/kpi_flags.h"
 
 namespace slate::tools {
 namespace {
@@ -193,7 +192,9 @@ CommandRun SetUpTrendsCommand(CLI::App* app) {
       ->capture_default_str();
   AddTopFlag(app, &f->top, "candidates");
   AddFormatFlag(app, &f->format);
-  AddKpiTenantFlag(app, &f->tenant);
+  AddTenantFlag(app, &f->tenant)
+      ->description(
+          "this tenant's incidents and problems only (default: default)");
   return [f] { return RunTrends(*f); };
 }
 

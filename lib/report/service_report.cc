@@ -156,7 +156,7 @@ absl::StatusOr<ServiceReportData> CollectServiceReportData(
   d.zone = o.zone.name();
   d.now = o.now;
   absl::StatusOr<ExecuteResult> catalog =
-      engine.LoadAggregate("service", o.service);
+      engine.LoadAggregate("service", o.service, o.tenant);
   if (catalog.ok() && catalog->has_service() && catalog->service().defined()) {
     const ServiceSpec& spec = catalog->service().spec();
     d.defined = true;

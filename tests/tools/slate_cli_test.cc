@@ -258,11 +258,14 @@ TEST_F(SlateCliTest, UsageErrorsExitTwoWithOneLine) {
       {{"kpi", "--db", none, "--tenant", "acme", "--all-tenants"},
        "slate kpi: --tenant excludes --all-tenants"},
       {{"kpi", "--db", none, "--tenant", "Acme"},
-       "slate kpi: --tenant: \"Acme\" is not a tenant id (1 to 32 of a-z, "
-       "0-9, '_' and '-', starting with a letter or a digit)"},
+       "slate kpi: --tenant: tenant id \"Acme\" may hold only a-z, 0-9, '_' "
+       "and '-'"},
       {{"trends", "--db", none, "--tenant", "a/b"},
-       "slate trends: --tenant: \"a/b\" is not a tenant id (1 to 32 of a-z, "
-       "0-9, '_' and '-', starting with a letter or a digit)"},
+       "slate trends: --tenant: tenant id \"a/b\" may hold only a-z, 0-9, "
+       "'_' and '-'"},
+      {{"report", "--db", none, "--out", "r.html", "--tenant", "_x"},
+       "slate report: --tenant: tenant id \"_x\" must start with a letter or "
+       "a digit"},
       {{"kpi", "--db", none, "--tz", "Mars/Base"},
        "slate kpi: --tz: \"Mars/Base\" is not a known time zone (e.g. "
        "Europe/Berlin)"},
