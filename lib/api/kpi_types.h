@@ -8,6 +8,7 @@
 //   q.by = {slate::KpiDimension::kPriority};  // empty: totals only
 //   q.bucket = slate::KpiBucket::kWeek;       // weeks start on Monday
 //   q.now = absl::Now();                      // set it
+//   q.tenant = "acme";                        // one tenant ("": default)
 //   auto table = engine->FormatKpis(q, slate::KpiFormat::kTable);
 //   auto kpis = engine->Kpis({q});            // the same as data
 //   for (const slate::KpiResultRow& row : (*kpis)[0].rows) {

@@ -137,9 +137,10 @@
 // calendars: a service or calendar id the tenant has not defined is the
 // default tenant's, one it has defined overrides the default tenant's for
 // it alone (KpiOptions::service_calendars apply in every tenant). So the
-// rollup of tenant T is the rollup of a log holding the default tenant's
-// configuration and T's events, renamed into the default tenant. A query
-// answers one tenant, or every tenant merged (kpi_query.h).
+// part of the rollup of tenant T is the rollup of a log holding the default
+// tenant's configuration, then T's own and T's records, all renamed into
+// the default tenant (tests/kpi/tenant_kpi_test.cc checks exactly this). A
+// query answers one tenant, or every tenant merged (kpi_query.h).
 // ---------------------------------------------------------------------------
 //
 // Storage (kpi_format.h): per (local day in KpiOptions::zone, full dimension
