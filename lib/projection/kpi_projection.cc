@@ -744,55 +744,11 @@ CalendarSignature SignatureOf(
 
 absl::StatusOr<KpiTenantCalendars> LoadLogCalendars(ProjectionState& state) {
   KpiRollup config;  // Only the services and calendars.
-  absl::Status error;
-  auto service = [&](absl::string_view key, absl::string_view value,
-                     KpiServiceTarget* target) {
-    kpi::KpiService s;
-    if (!s.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      error = Corrupt("service", key);
-      return false;
-    }
-    target->calendar_id = s.calendar_id();
-    return true;
-  };
-  SLATE_RETURN_IF_ERROR(state.Scan(
-      kpi::kServicePrefix, [&](absl::string_view key, absl::string_view value) {
-        return service(
-            key, value,
-            &config.services[std::string(key.substr(kpi::kServicePrefix.size()))]);
-      }));
-  SLATE_RETURN_IF_ERROR(error);
-  SLATE_RETURN_IF_ERROR(state.Scan(
-      kpi::kCalendarPrefix,
-      [&](absl::string_view key, absl::string_view value) {
-        config.calendar_specs[std::string(
-            key.substr(kpi::kCalendarPrefix.size()))] = std::string(value);
-        return true;
-      }));
-  std::string tenant, id;
-  SLATE_RETURN_IF_ERROR(state.Scan(
-      kpi::kTenantServicePrefix,
-      [&](absl::string_view key, absl::string_view value) {
-        if (!kpi::ParseTenantConfigKey(
-                key.substr(kpi::kTenantServicePrefix.size()), &tenant, &id)) {
-          error = Corrupt("tenant service key", key);
-          return false;
-        }
-        return service(key, value, &config.tenant_services[tenant][id]);
-      }));
-  SLATE_RETURN_IF_ERROR(error);
-  SLATE_RETURN_IF_ERROR(state.Scan(
-      kpi::kTenantCalendarPrefix,
-      [&](absl::string_view key, absl::string_view value) {
-        if (!kpi::ParseTenantConfigKey(
-                key.substr(kpi::kTenantCalendarPrefix.size()), &tenant, &id)) {
-          error = Corrupt("tenant calendar key", key);
-          return false;
-        }
-        config.tenant_calendar_specs[tenant][id] = std::string(value);
-        return true;
-      }));
-  SLATE_RETURN_IF_ERROR(error);
+  SLATE_RETURN_IF_ERROR(LoadKpiConfig(
+      [&state](absl::string_view prefix,
+               const std::function<bool(absl::string_view, absl::string_view)>&
+                   fn) { return state.Scan(prefix, fn); },
+      &config));
   KpiTenantCalendars out;
   out.shared = KpiCalendarsOf(config.services, config.calendar_specs);
   out.shared_signature = SignatureOf(config.services, config.calendar_specs);

@@ -53,6 +53,11 @@ std::vector<KpiInterval> Normalize(std::vector<KpiInterval> v) {
 
 }  // namespace
 
+absl::Status KpiCorrupt(absl::string_view what, absl::string_view key) {
+  return absl::DataLossError(absl::StrCat("kpi projection: undecodable ", what,
+                                          " at key \"", Printable(key), "\""));
+}
+
 void KpiMeasures::Add(const KpiMeasures& o, int sign) {
 #define SLATE_KPI_ADD(name) name += sign * o.name;
   SLATE_KPI_COUNTERS(SLATE_KPI_ADD)
@@ -241,48 +246,13 @@ KpiScanFn KpiScanOf(const ProjectionRunner& runner, absl::string_view name) {
       };
 }
 
-absl::StatusOr<KpiRollup> LoadKpiRollup(const KpiScanFn& scan,
-                                        std::optional<absl::CivilDay> until) {
-  KpiRollup r;
+absl::Status LoadKpiConfig(const KpiScanFn& scan, KpiRollup* out) {
+  KpiRollup& r = *out;
   absl::Status error;
   auto fail = [&error](absl::string_view what, absl::string_view key) {
-    error =
-        absl::DataLossError(absl::StrCat("kpi projection: undecodable ", what,
-                                         " at key \"", Printable(key), "\""));
+    error = KpiCorrupt(what, key);
     return false;
   };
-  SLATE_RETURN_IF_ERROR(scan(kpi::kCellPrefix, [&](absl::string_view key,
-                                                   absl::string_view value) {
-    absl::CivilDay day;
-    KpiDims dims;
-    if (!kpi::ParseCellKey(key, &day, &dims)) return fail("cell key", key);
-    if (until.has_value() && day >= *until) return false;  // Sorted.
-    kpi::KpiCell cell;
-    if (!cell.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      return fail("cell", key);
-    }
-    auto m = KpiMeasures::FromProto(cell);
-    if (!m.ok()) return fail("cell sketch", key);
-    r.cells.emplace(std::make_pair(day, std::move(dims)), std::move(*m));
-    return true;
-  }));
-  SLATE_RETURN_IF_ERROR(error);
-  SLATE_RETURN_IF_ERROR(scan(kpi::kOutagePrefix, [&](absl::string_view key,
-                                                     absl::string_view value) {
-    std::string service;
-    std::string stream;
-    kpi::KpiOutage outage;
-    if (!kpi::ParseOutageKey(key, &service, &stream) ||
-        !outage.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      return fail("outage", key);
-    }
-    auto& v = r.outages[service][stream];
-    for (const auto& i : outage.intervals()) {
-      v.push_back({i.start_us(), i.end_us()});
-    }
-    return true;
-  }));
-  SLATE_RETURN_IF_ERROR(error);
   SLATE_RETURN_IF_ERROR(scan(
       kpi::kServicePrefix, [&](absl::string_view key, absl::string_view value) {
         kpi::KpiService s;
@@ -329,6 +299,50 @@ absl::StatusOr<KpiRollup> LoadKpiRollup(const KpiScanFn& scan,
         return true;
       }));
   SLATE_RETURN_IF_ERROR(error);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<KpiRollup> LoadKpiRollup(const KpiScanFn& scan,
+                                        std::optional<absl::CivilDay> until) {
+  KpiRollup r;
+  absl::Status error;
+  auto fail = [&error](absl::string_view what, absl::string_view key) {
+    error = KpiCorrupt(what, key);
+    return false;
+  };
+  SLATE_RETURN_IF_ERROR(scan(kpi::kCellPrefix, [&](absl::string_view key,
+                                                   absl::string_view value) {
+    absl::CivilDay day;
+    KpiDims dims;
+    if (!kpi::ParseCellKey(key, &day, &dims)) return fail("cell key", key);
+    if (until.has_value() && day >= *until) return false;  // Sorted.
+    kpi::KpiCell cell;
+    if (!cell.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return fail("cell", key);
+    }
+    auto m = KpiMeasures::FromProto(cell);
+    if (!m.ok()) return fail("cell sketch", key);
+    r.cells.emplace(std::make_pair(day, std::move(dims)), std::move(*m));
+    return true;
+  }));
+  SLATE_RETURN_IF_ERROR(error);
+  SLATE_RETURN_IF_ERROR(scan(kpi::kOutagePrefix, [&](absl::string_view key,
+                                                     absl::string_view value) {
+    std::string service;
+    std::string stream;
+    kpi::KpiOutage outage;
+    if (!kpi::ParseOutageKey(key, &service, &stream) ||
+        !outage.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return fail("outage", key);
+    }
+    auto& v = r.outages[service][stream];
+    for (const auto& i : outage.intervals()) {
+      v.push_back({i.start_us(), i.end_us()});
+    }
+    return true;
+  }));
+  SLATE_RETURN_IF_ERROR(error);
+  SLATE_RETURN_IF_ERROR(LoadKpiConfig(scan, &r));
   return r;
 }
 

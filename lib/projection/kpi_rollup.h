@@ -197,6 +197,15 @@ using KpiScanFn = std::function<absl::Status(
 KpiScanFn KpiScanOf(const ProjectionRunner& runner,
                     absl::string_view name = "kpi");
 
+// Loads the configuration part of the stored rollup into `out`: the
+// services and calendars of every tenant. kDataLoss on undecodable state,
+// naming the key.
+absl::Status LoadKpiConfig(const KpiScanFn& scan, KpiRollup* out);
+
+// kDataLoss "kpi projection: undecodable <what> at key \"<key>\"" (the key
+// printable: other bytes as \xNN).
+absl::Status KpiCorrupt(absl::string_view what, absl::string_view key);
+
 // Loads the stored rollup; cells of days >= `until` are skipped (they cannot
 // affect buckets that end at or before `until`). kDataLoss on undecodable
 // state, naming the key.
