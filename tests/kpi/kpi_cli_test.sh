@@ -94,6 +94,21 @@ opened() {  # the opened column of a one-row incidents CSV
 by_tenant=$("$SLATE" kpi --db "$db" --now "$NOW" --all-tenants --by tenant --bucket all --from 2026-11-01 --to 2026-12-01 --table incidents --format csv | sed -n '/^bucket,bucket_end/,/^$/p' | cut -d, -f3,4)
 [ "$by_tenant" = "$(printf 'tenant,opened\nacme,5\ndefault,5')" ] || fail "--all-tenants --by tenant: $by_tenant"
 echo "ok: all tenants"
+# slate report of one tenant: its records only (a tenant with none: none).
+for t in acme:5 nobody:0; do
+  line=$("$SLATE" report --db "$db" --now "$NOW" --from 2026-11-01 --to 2026-12-01 --tenant "${t%:*}" --out "$TMP/r.html" 2>&1)
+  case "$line" in
+    *", ${t#*:} incidents opened)") echo "ok: report --tenant ${t%:*}" ;;
+    *) fail "report --tenant ${t%:*}: $line" ;;
+  esac
+done
+"$SLATE" report --db "$db" --now "$NOW" --tenant acme --out "$TMP/r.html" >/dev/null
+grep -q "Tenant: acme" "$TMP/r.html" || fail "report --tenant acme: no tenant line"
+line=$("$SLATE" report --db "$db" --now "$NOW" --tenant acme --service email --month 2026-11 --out "$TMP/s.html" 2>&1)
+case "$line" in
+  *"service email, 2026-11: 3 incidents opened"*) echo "ok: service review --tenant acme" ;;
+  *) fail "service review --tenant acme: $line" ;;
+esac
 "$SLATE" kpi --db "$db" --tenant acme --all-tenants >/dev/null 2>&1
 [ $? = 2 ] || fail "--tenant with --all-tenants: exit code not 2"
 
