@@ -1062,6 +1062,19 @@ slate_cc_test(tests_kpi_satisfaction_test PATH tests/kpi/satisfaction_test SIZE 
     tests_testing_tsan_suppressions
 )
 
+# //tests/kpi:tenant_kpi_test
+slate_cc_test(tests_kpi_tenant_kpi_test PATH tests/kpi/tenant_kpi_test SIZE large
+  SRCS
+    tests/kpi/tenant_kpi_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_temp_dir
+    tests_testing_tsan_suppressions
+)
+
 # //tests/limits:calendar_limits_test
 slate_cc_test(tests_limits_calendar_limits_test PATH tests/limits/calendar_limits_test SIZE medium
   SRCS

@@ -9,7 +9,13 @@
 //   bucket      priority  opened  resolved  ...
 //
 // - `--by D` (repeatable, or comma-separated): service, priority, group,
-//   category, contact. None: totals only.
+//   category, contact, tenant. None: totals only.
+// - `--tenant T`: the records of tenant T only, under T's services and
+//   calendars (the default tenant's where T has none of its own). Default:
+//   the default tenant. `--all-tenants`: every tenant's records merged
+//   (with `--by tenant`, rows per tenant); availability and services rows
+//   stay per tenant and name it. The two exclude each other. The default
+//   --now is the log's last record event of any tenant.
 // - `--bucket day|week|month|all` (default day; weeks start on Monday; all:
 //   one row per dimension group for the whole period).
 // - `--tz ZONE` (IANA name; default UTC). The stored rollups are in UTC
@@ -63,6 +69,8 @@ struct KpiFlags {
   KpiRangeFlags range;
   std::string format = "table";
   std::string table;
+  std::string tenant;
+  bool all_tenants = false;
 };
 
 int RunKpi(const KpiFlags& f) {
@@ -72,6 +80,8 @@ int RunKpi(const KpiFlags& f) {
     if (!dim.has_value()) return Usage("kpi", absl::StrCat("--by ", d));
     q.by.push_back(*dim);
   }
+  q.tenant = f.tenant;
+  q.all_tenants = f.all_tenants;
   KpiRange range = ResolveKpiRange(f.range);
   const KpiFormat fmt = f.format == "csv"    ? KpiFormat::kCsv
                         : f.format == "json" ? KpiFormat::kJson
@@ -125,9 +135,19 @@ CommandRun SetUpKpiCommand(CLI::App* app) {
   app->add_option("--by", f->by,
                   "group by these dimensions; repeat or comma-separate "
                   "(default: totals only)")
-      ->type_name("service|priority|group|category|contact")
+      ->type_name("service|priority|group|category|contact|tenant")
       ->delimiter(',')
-      ->check(OneOf({"service", "priority", "group", "category", "contact"}));
+      ->check(OneOf(
+          {"service", "priority", "group", "category", "contact", "tenant"}));
+  CLI::Option* tenant =
+      AddTenantFlag(app, &f->tenant)
+          ->description(
+              "count only this tenant's records, under its services and "
+              "calendars (default: default)");
+  app->add_flag("--all-tenants", f->all_tenants,
+                "every tenant's records merged (--by tenant: rows per "
+                "tenant)")
+      ->excludes(tenant);
   AddKpiRangeFlags(app, &f->range, "end of ongoing outages; engine clock");
   app->add_option("--format", f->format, "output format")
       ->type_name("table|csv|json")

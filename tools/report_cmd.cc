@@ -18,6 +18,9 @@
 //   historical import is drawn up to its own end, not to today; the wall
 //   clock for a database without one.
 // - `--title TEXT`: the page heading. Default: "Slate report".
+// - `--tenant T`: the report of tenant T: its records only, under its
+//   services and calendars (the default tenant's where it has none of its
+//   own); also for the service review. Default: the default tenant.
 // What the report shows: lib/report/report.h.
 //
 // The service review (issue 21): one service, one calendar month.
@@ -66,6 +69,7 @@ struct ReportFlags {
   std::string title = "Slate report";
   std::string service;
   std::string month;  // YYYY-MM; empty: not given.
+  std::string tenant;
   // Whether these were given (the service review refuses them).
   bool bucket_given = false, from_given = false, to_given = false;
   bool title_given = false;
@@ -131,6 +135,7 @@ int RunServiceReport(const ReportFlags& f) {
   KpiRange range = ResolveKpiRange(f.range);
   report::ServiceReportOptions ro;
   ro.service = f.service;
+  ro.tenant = f.tenant;
   ro.month = *ParseMonth(f.month);  // Validated while parsing.
   ro.zone = range.zone;
   ro.source = f.db;
@@ -171,6 +176,7 @@ int RunReport(const ReportFlags& f) {
   report::ReportOptions ro;
   ro.title = f.title;
   ro.source = f.db;
+  ro.tenant = f.tenant;
   int code = kExitOk;
   OpenedEngine db = OpenForReport(f.db, &range, &code);
   if (db.engine == nullptr) return code;
@@ -214,6 +220,10 @@ CommandRun SetUpReportCommand(CLI::App* app) {
                   "NAME (ID), MONTH\")")
       ->type_name("TEXT")
       ->capture_default_str();
+  AddTenantFlag(app, &f->tenant)
+      ->description(
+          "report on this tenant's records, under its services and "
+          "calendars; also the service review (default: default)");
   app->add_option("--service", f->service,
                   "write the service review of service S (with --month)")
       ->type_name("S");

@@ -12,6 +12,8 @@
 //   incident opened exactly DURATION after another is not within it.
 // - `--min N` (>= 2, default 5): incidents a window must hold.
 // - `--top N`: at most N candidates. Default: 20; 0 means all.
+// - `--tenant T`: tenant T's incidents and problems only (a candidate never
+//   holds two tenants' incidents). Default: the default tenant.
 // - `--format table|csv|json` (default table), as `slate kpi`:
 //   table: a header line, one tab-separated row per candidate (ids
 //     space-separated, "-" for no service, category or configuration
@@ -51,6 +53,7 @@ struct TrendsFlags {
   int64_t min = 5;
   int64_t top = 20;
   std::string format = "table";
+  std::string tenant;
 };
 
 std::string Instant(absl::Time t) {
@@ -156,6 +159,7 @@ int RunTrends(const TrendsFlags& f) {
   RecurringQuery q;
   q.window = *window;
   q.min_incidents = static_cast<int>(std::min<int64_t>(f.min, 1 << 30));
+  q.tenant = f.tenant;
   absl::StatusOr<std::vector<RecurringCandidate>> all =
       db.engine->RecurringIncidents(q);
   if (!all.ok()) return Fail("trends", all.status().ToString());
@@ -188,6 +192,9 @@ CommandRun SetUpTrendsCommand(CLI::App* app) {
       ->capture_default_str();
   AddTopFlag(app, &f->top, "candidates");
   AddFormatFlag(app, &f->format);
+  AddTenantFlag(app, &f->tenant)
+      ->description(
+          "this tenant's incidents and problems only (default: default)");
   return [f] { return RunTrends(*f); };
 }
 

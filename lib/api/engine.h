@@ -232,7 +232,10 @@ class Engine {
   // Measures and their definitions: lib/projection/kpi_projection.h. The
   // stored rollups are in UTC days; a query in another zone folds the whole
   // log again in memory (correct, costs one pass over the log). SLA
-  // compliance counts the final clocks of the SLA projection.
+  // compliance counts the final clocks of the SLA projection. A query
+  // counts the records of KpiQuery::tenant (default: the default tenant)
+  // under that tenant's services and calendars, or of every tenant with
+  // KpiQuery::all_tenants (kpi_types.h).
 
   // Answers every query from one load of the KPI rollup and the final SLA
   // clocks (one per distinct zone), in order. kInvalidArgument when a
@@ -256,7 +259,11 @@ class Engine {
   // request event folded: where the log's history ends (a historical import's last
   // update, not the wall clock), the default end of `slate kpi` and `slate
   // report`. nullopt before the first such event. In kAsync mode, what the
-  // projections have folded so far (WaitForProjections first).
+  // projections have folded so far (WaitForProjections first). One for the
+  // whole log, of every tenant: it is the replay watermark AdvanceToWatermark
+  // fires every tenant's deadlines up to (the log's position in event time,
+  // not a fact about any record), so a tenant's report without an explicit
+  // end ends where the shared log ends; pass `now`/`to` for a tenant's own.
   virtual absl::StatusOr<std::optional<absl::Time>> LastRecordEventTime()
       const = 0;
   // The major (priority-1) incidents of one service whose priority-1
@@ -264,9 +271,10 @@ class Engine {
   // each with its incident's current state (semantics and order in
   // service_types.h), as the service review (`slate report --service`)
   // lists them. Reads the KPI projection's intervals of that service and
-  // the views of the incidents listed; nothing is folded again.
-  // kInvalidArgument for an empty service or from >= to. In kAsync mode,
-  // what the projections have folded so far.
+  // the views of the incidents listed; nothing is folded again. Only the
+  // incidents of MajorIncidentQuery::tenant. kInvalidArgument for an empty
+  // service, from >= to or an invalid tenant. In kAsync mode, what the
+  // projections have folded so far.
   virtual absl::StatusOr<std::vector<MajorIncident>> MajorIncidents(
       const MajorIncidentQuery& query) const = 0;
 
@@ -277,9 +285,11 @@ class Engine {
   // linked to an open problem; semantics and order in trend_types.h. A
   // query over the current incident and problem views (one scan of them,
   // nothing folded again), as `slate trends`. Raise a problem from a
-  // candidate with LogProblem.incident_ids (proto/commands.proto).
-  // kInvalidArgument for a window <= 0 or min_incidents < 2. In kAsync
-  // mode, what the projections have folded so far.
+  // candidate with LogProblem.incident_ids (proto/commands.proto). Only
+  // the incidents and problems of RecurringQuery::tenant: no candidate
+  // holds two tenants' incidents. kInvalidArgument for a window <= 0,
+  // min_incidents < 2 or an invalid tenant. In kAsync mode, what the
+  // projections have folded so far.
   virtual absl::StatusOr<std::vector<RecurringCandidate>> RecurringIncidents(
       const RecurringQuery& query) const = 0;
 

@@ -475,6 +475,7 @@ absl::StatusOr<KpiReport> QueryKpiInputs(const KpiInputs& in,
 
 KpiKey ToKpiKey(const KpiDims& d) {
   KpiKey k;
+  k.tenant = d.tenant;
   k.service = d.service;
   k.priority = d.priority;
   k.group = d.group;
@@ -518,6 +519,7 @@ KpiResult ToKpiResult(const KpiReport& r) {
     KpiResultAvailabilityRow o;
     o.start = a.start;
     o.end = a.end;
+    o.tenant = a.tenant;
     o.service = a.service;
     o.agreed_us = a.agreed_us;
     o.downtime_us = a.downtime_us;
@@ -529,6 +531,7 @@ KpiResult ToKpiResult(const KpiReport& r) {
     KpiResultServiceRow o;
     o.start = s.start;
     o.end = s.end;
+    o.tenant = s.tenant;
     o.service = s.service;
     o.resolved = s.resolved;
     o.survey_responses = s.survey_responses;

@@ -8,6 +8,7 @@
 //   q.by = {slate::KpiDimension::kPriority};  // empty: totals only
 //   q.bucket = slate::KpiBucket::kWeek;       // weeks start on Monday
 //   q.now = absl::Now();                      // set it
+//   q.tenant = "acme";                        // one tenant ("": default)
 //   auto table = engine->FormatKpis(q, slate::KpiFormat::kTable);
 //   auto kpis = engine->Kpis({q});            // the same as data
 //   for (const slate::KpiResultRow& row : (*kpis)[0].rows) {
@@ -38,14 +39,17 @@ enum class KpiDimension {
   kPriority,
   kGroup,
   kCategory,
-  kContactType
+  kContactType,
+  // The record's tenant (lib/api/tenant.h): rows per tenant of an
+  // all-tenants query.
+  kTenant
 };
 // kAll: one bucket for the whole queried period (whole days in the zone,
 // from the first day of `from` to the last day before `to`).
 enum class KpiBucket { kDay, kWeek, kMonth, kAll };
 enum class KpiFormat { kTable, kCsv, kJson };
 
-// "service", "priority", "group", "category", "contact".
+// "service", "priority", "group", "category", "contact", "tenant".
 const char* KpiDimensionName(KpiDimension d);
 // Accepts the names above (and "contact_type", "assignment_group").
 std::optional<KpiDimension> ParseKpiDimension(absl::string_view s);
@@ -66,6 +70,17 @@ struct KpiQuery {
   // Ongoing outages end here; availability is measured up to here.
   // Default: the Unix epoch (set it).
   absl::Time now = absl::UnixEpoch();
+  // The tenant whose records are counted (lib/api/tenant.h), under its
+  // services and calendars (the default tenant's where it has none of its
+  // own). Default: "" = the default tenant. kInvalidArgument for an
+  // invalid id; a tenant without records answers like an empty log.
+  std::string tenant;
+  // Every tenant's records merged (group by KpiDimension::kTenant for rows
+  // per tenant); availability and the services table stay per tenant and
+  // service (a service's availability is measured in its tenant's
+  // calendar), their rows naming the tenant. kInvalidArgument together with
+  // a non-empty `tenant`. Default: false.
+  bool all_tenants = false;
 };
 
 // Which tables FormatKpiReport prints. Default: all.
@@ -191,6 +206,7 @@ struct KpiFlow {
 // The dimension values of a row; only the query's `by` dimensions are set
 // (unset text is "", unset priority 0).
 struct KpiKey {
+  std::string tenant;  // The tenant id ("default" included).
   std::string service;
   int32_t priority = 0;
   std::string group;
@@ -208,6 +224,7 @@ struct KpiResultRow {
 
 struct KpiResultAvailabilityRow {
   absl::CivilDay start, end;
+  std::string tenant;  // The service's tenant id ("default" included).
   std::string service;
   int64_t agreed_us = 0;      // Calendar open time in [start, min(end, now)).
   int64_t downtime_us = 0;    // Within the agreed time.
@@ -222,6 +239,7 @@ struct KpiResultAvailabilityRow {
 // availability row, if it has one) next to satisfaction.
 struct KpiResultServiceRow {
   absl::CivilDay start, end;
+  std::string tenant;  // The service's tenant id ("default" included).
   std::string service;
   int64_t resolved = 0;          // Resolutions in the bucket.
   int64_t survey_responses = 0;  // At the resolution rated.

@@ -49,6 +49,10 @@ struct MajorIncidentQuery {
   absl::Time to = absl::InfiniteFuture();
   // Where an interval still open ends. Default: the Unix epoch (set it).
   absl::Time now = absl::UnixEpoch();
+  // The tenant whose incidents are listed (lib/api/tenant.h); the service
+  // id is looked up in it. Default: "" = the default tenant.
+  // kInvalidArgument for an invalid id.
+  std::string tenant;
 };
 
 // One priority-1 interval on the service.

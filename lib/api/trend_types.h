@@ -46,6 +46,10 @@ struct RecurringQuery {
   absl::Duration window = absl::Hours(24 * 7);
   // Incidents a window must hold to count (>= 2). Default: 5.
   int min_incidents = 5;
+  // The tenant whose incidents and problems are read (lib/api/tenant.h):
+  // a candidate never holds incidents of two tenants. Default: "" = the
+  // default tenant. kInvalidArgument for an invalid id.
+  std::string tenant;
 };
 
 // One incident of a candidate, as the views projection holds it now.

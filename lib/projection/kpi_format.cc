@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/api/tenant.h"
 
 namespace slate::kpi {
 namespace {
@@ -63,6 +64,7 @@ std::string CellKey(absl::CivilDay day, const KpiDims& dims) {
   PutText(&key, dims.group);
   PutText(&key, dims.category);
   PutText(&key, dims.contact_type);
+  if (!dims.tenant.empty()) PutText(&key, dims.tenant);
   return key;
 }
 
@@ -86,7 +88,13 @@ bool ParseCellKey(absl::string_view key, absl::CivilDay* day, KpiDims* dims) {
   uint64_t priority = 0;
   if (!GetText(&key, &dims->service) || !GetVarint(&key, &priority) ||
       !GetText(&key, &dims->group) || !GetText(&key, &dims->category) ||
-      !GetText(&key, &dims->contact_type) || !key.empty()) {
+      !GetText(&key, &dims->contact_type)) {
+    return false;
+  }
+  dims->tenant.clear();
+  if (!key.empty() &&
+      (!GetText(&key, &dims->tenant) || dims->tenant.empty() ||
+       !key.empty())) {
     return false;
   }
   dims->priority = static_cast<int32_t>(static_cast<uint32_t>(priority));
@@ -109,12 +117,38 @@ bool ParseOutageKey(absl::string_view key, std::string* service,
   return true;
 }
 
-std::string ServiceKey(absl::string_view service) {
-  return absl::StrCat(kServicePrefix, service);
+namespace {
+
+bool IsDefaultTenant(absl::string_view tenant) {
+  return tenant.empty() || tenant == kDefaultTenant;
 }
 
-std::string CalendarKey(absl::string_view calendar_id) {
-  return absl::StrCat(kCalendarPrefix, calendar_id);
+std::string TenantConfigKey(absl::string_view prefix, absl::string_view tenant,
+                            absl::string_view id) {
+  std::string key(prefix);
+  PutText(&key, tenant);
+  key.append(id.data(), id.size());
+  return key;
+}
+
+}  // namespace
+
+std::string ServiceKey(absl::string_view service, absl::string_view tenant) {
+  if (IsDefaultTenant(tenant)) return absl::StrCat(kServicePrefix, service);
+  return TenantConfigKey(kTenantServicePrefix, tenant, service);
+}
+
+std::string CalendarKey(absl::string_view calendar_id,
+                        absl::string_view tenant) {
+  if (IsDefaultTenant(tenant)) return absl::StrCat(kCalendarPrefix, calendar_id);
+  return TenantConfigKey(kTenantCalendarPrefix, tenant, calendar_id);
+}
+
+bool ParseTenantConfigKey(absl::string_view key, std::string* tenant,
+                          std::string* id) {
+  if (!GetText(&key, tenant) || tenant->empty()) return false;
+  id->assign(key.data(), key.size());
+  return true;
 }
 
 }  // namespace slate::kpi

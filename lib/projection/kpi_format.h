@@ -15,11 +15,17 @@
 //   "k/" calendar id                    -> CalendarSpec (proto/calendar.proto,
 //                                                      as CalendarDefined
 //                                                      gave it)
+//   "ts/" lp(tenant) service            -> KpiService of a tenant other than
+//                                          the default one
+//   "tk/" lp(tenant) calendar id        -> CalendarSpec of such a tenant
 // where day = "YYYY-MM-DD" (the civil day in the projection's zone; sorts
 // by time for years 0000..9999), dims = lp(service) varint(priority)
-// lp(group) lp(category) lp(contact_type), lp(s) = varint(size) s.
-// Cells therefore sort by day first: a scan of "c/" up to a day reads
-// everything a backlog at that day needs.
+// lp(group) lp(category) lp(contact_type) [lp(tenant)], lp(s) = varint(size)
+// s. The tenant is present only for a tenant other than the default one
+// (lib/api/tenant.h), so a single-tenant log keeps the keys it always had;
+// a stream (records, outages) names its tenant itself. Cells sort by day
+// first: a scan of "c/" up to a day reads everything a backlog at that day
+// needs.
 #ifndef SLATE_LIB_PROJECTION_KPI_FORMAT_H_
 #define SLATE_LIB_PROJECTION_KPI_FORMAT_H_
 
@@ -33,8 +39,12 @@
 namespace slate {
 
 // The dimensions a KPI is sliced by. Changes carry only `service` (their
-// first listed service); unset text is "" and unset priority 0.
+// first listed service); unset text is "" and unset priority 0. `tenant`:
+// in stored cells the record's tenant, "" for the default tenant; in a
+// query's rows (kpi_query.h) the tenant's id ("default" included) when the
+// query groups by tenant, else "".
 struct KpiDims {
+  std::string tenant;
   std::string service;
   int32_t priority = 0;
   std::string group;
@@ -42,7 +52,8 @@ struct KpiDims {
   std::string contact_type;
 
   auto Tie() const {
-    return std::tie(service, priority, group, category, contact_type);
+    return std::tie(tenant, service, priority, group, category,
+                    contact_type);
   }
   friend bool operator<(const KpiDims& a, const KpiDims& b) {
     return a.Tie() < b.Tie();
@@ -62,6 +73,8 @@ inline constexpr absl::string_view kCellPrefix = "c/";
 inline constexpr absl::string_view kOutagePrefix = "o/";
 inline constexpr absl::string_view kServicePrefix = "s/";
 inline constexpr absl::string_view kCalendarPrefix = "k/";
+inline constexpr absl::string_view kTenantServicePrefix = "ts/";
+inline constexpr absl::string_view kTenantCalendarPrefix = "tk/";
 
 std::string DayText(absl::CivilDay day);
 std::string RecordKey(absl::string_view stream);
@@ -73,8 +86,16 @@ bool ParseCellKey(absl::string_view key, absl::CivilDay* day, KpiDims* dims);
 std::string OutageKey(absl::string_view service, absl::string_view stream);
 bool ParseOutageKey(absl::string_view key, std::string* service,
                     std::string* stream);
-std::string ServiceKey(absl::string_view service);
-std::string CalendarKey(absl::string_view calendar_id);
+// The keys of a service and a calendar of `tenant` ("" or "default": the
+// default tenant's "s/" and "k/" keys, else "ts/" and "tk/").
+std::string ServiceKey(absl::string_view service,
+                       absl::string_view tenant = "");
+std::string CalendarKey(absl::string_view calendar_id,
+                        absl::string_view tenant = "");
+// Splits a "ts/" or "tk/" key after its prefix into tenant and id; false
+// when malformed.
+bool ParseTenantConfigKey(absl::string_view key_after_prefix,
+                          std::string* tenant, std::string* id);
 
 }  // namespace kpi
 }  // namespace slate

@@ -3,17 +3,49 @@
 #include <algorithm>
 #include <deque>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
 #include "lib/projection/decoded_cache.h"
 #include "lib/projection/views.h"
 #include "proto/calendar.pb.h"
 
 namespace slate {
+
+// service -> the spec bytes of its calendar, for each service with a
+// calendar defined: what the services' calendars are built from.
+using CalendarSignature = std::map<std::string, std::string>;
+
+// The services' calendars as stored, per tenant, and for change detection
+// each calendared service's calendar spec bytes.
+struct KpiTenantCalendars {
+  // The default tenant's, and those of every tenant that has no service or
+  // calendar of its own.
+  KpiLogCalendars shared;
+  CalendarSignature shared_signature;
+  // A tenant with services or calendars of its own -> what it sees (the
+  // default tenant's, overridden by its own).
+  std::map<std::string, KpiLogCalendars, std::less<>> own;
+  std::map<std::string, CalendarSignature, std::less<>> own_signature;
+
+  // `tenant`: "" for the default tenant.
+  const KpiLogCalendars& For(absl::string_view tenant) const {
+    if (tenant.empty()) return shared;
+    auto it = own.find(tenant);
+    return it == own.end() ? shared : it->second;
+  }
+  const CalendarSignature& SignatureFor(absl::string_view tenant) const {
+    if (tenant.empty()) return shared_signature;
+    auto it = own_signature.find(tenant);
+    return it == own_signature.end() ? shared_signature : it->second;
+  }
+};
+
 namespace {
 
 constexpr int64_t kDayUs = int64_t{86400} * 1000000;
@@ -53,8 +85,9 @@ class TextIds {
   absl::flat_hash_map<absl::string_view, TextId> ids_;
 };
 
-// KpiDims with interned texts.
+// KpiDims with interned texts (tenant kNoText: the default tenant).
 struct DimIds {
+  TextId tenant = kNoText;
   TextId service = kNoText;
   int32_t priority = 0;
   TextId group = kNoText;
@@ -63,7 +96,7 @@ struct DimIds {
   friend auto operator<=>(const DimIds&, const DimIds&) = default;
   template <typename H>
   friend H AbslHashValue(H h, const DimIds& d) {
-    return H::combine(std::move(h), d.service, d.priority, d.group,
+    return H::combine(std::move(h), d.tenant, d.service, d.priority, d.group,
                       d.category, d.contact_type);
   }
 };
@@ -102,19 +135,22 @@ struct KpiContribution {
   std::vector<std::pair<TextId, std::vector<KpiInterval>>> outages;
 };
 
+// The contribution of one record of `tenant` (its cells carry it).
 class Builder {
  public:
   Builder(const KpiOptions& options, const KpiLogCalendars* from_log,
-          const TextIds& texts, bool utc, KpiContribution* out)
+          const TextIds& texts, bool utc, TextId tenant, KpiContribution* out)
       : options_(options),
         from_log_(from_log),
         texts_(texts),
         utc_(utc),
+        tenant_(tenant),
         out_(out) {}
 
-  // The cell of (the local day of `at_us`, dims). The reference is valid
-  // until the next call.
-  KpiMeasures& Cell(int64_t at_us, const DimIds& dims) {
+  // The cell of (the local day of `at_us`, dims, the record's tenant). The
+  // reference is valid until the next call.
+  KpiMeasures& Cell(int64_t at_us, DimIds dims) {
+    dims.tenant = tenant_;
     int64_t day;
     if (utc_) {
       day = at_us / kDayUs;
@@ -178,6 +214,7 @@ class Builder {
   const KpiLogCalendars* from_log_;
   const TextIds& texts_;
   const bool utc_;
+  const TextId tenant_;
   KpiContribution* out_;
 };
 
@@ -620,8 +657,10 @@ bool Finished(const std::vector<KpiEv>& events) {
   return false;
 }
 
+// "incident", "change", "request", ... of a record stream, in any tenant.
 absl::string_view KindOf(absl::string_view stream) {
-  return stream.substr(0, stream.find('/'));
+  const absl::string_view local = SplitTenantStream(stream).local;
+  return local.substr(0, local.find('/'));
 }
 
 absl::Status Corrupt(absl::string_view what, absl::string_view key) {
@@ -667,13 +706,13 @@ void Trim(Map& map, size_t max) {
   }
 }
 
-absl::Status ApplyService(const Envelope& e, absl::string_view id,
-                          ProjectionState& state) {
+absl::Status ApplyService(const Envelope& e, absl::string_view tenant,
+                          absl::string_view id, ProjectionState& state) {
   const ServiceSpec* spec = nullptr;
   if (e.has_service_defined()) spec = &e.service_defined().spec();
   if (e.has_service_updated()) spec = &e.service_updated().spec();
   if (spec == nullptr) return absl::OkStatus();
-  const std::string key = kpi::ServiceKey(id);
+  const std::string key = kpi::ServiceKey(id, tenant);
   SLATE_ASSIGN_OR_RETURN(std::optional<std::string> stored, state.Get(key));
   if (stored.has_value()) {
     kpi::KpiService s;
@@ -692,41 +731,35 @@ absl::Status ApplyService(const Envelope& e, absl::string_view id,
   return absl::OkStatus();
 }
 
-// The services' calendars as stored, and for change detection each
-// calendared service's calendar spec bytes.
-struct LogCalendars {
-  KpiLogCalendars calendars;
-  std::map<std::string, std::string> signature;
-};
-
-absl::StatusOr<LogCalendars> LoadLogCalendars(ProjectionState& state) {
-  std::map<std::string, KpiServiceTarget> services;
-  std::map<std::string, std::string> specs;
-  absl::Status error;
-  SLATE_RETURN_IF_ERROR(state.Scan(
-      kpi::kServicePrefix, [&](absl::string_view key, absl::string_view value) {
-        kpi::KpiService s;
-        if (!s.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          error = Corrupt("service", key);
-          return false;
-        }
-        services[std::string(key.substr(kpi::kServicePrefix.size()))]
-            .calendar_id = s.calendar_id();
-        return true;
-      }));
-  SLATE_RETURN_IF_ERROR(error);
-  SLATE_RETURN_IF_ERROR(state.Scan(
-      kpi::kCalendarPrefix,
-      [&](absl::string_view key, absl::string_view value) {
-        specs[std::string(key.substr(kpi::kCalendarPrefix.size()))] =
-            std::string(value);
-        return true;
-      }));
-  LogCalendars out;
-  out.calendars = KpiCalendarsOf(services, specs);
+CalendarSignature SignatureOf(
+    const std::map<std::string, KpiServiceTarget>& services,
+    const std::map<std::string, std::string>& specs) {
+  CalendarSignature out;
   for (const auto& [service, target] : services) {
     auto it = specs.find(target.calendar_id);
-    if (it != specs.end()) out.signature[service] = it->second;
+    if (it != specs.end()) out[service] = it->second;
+  }
+  return out;
+}
+
+absl::StatusOr<KpiTenantCalendars> LoadLogCalendars(ProjectionState& state) {
+  KpiRollup config;  // Only the services and calendars.
+  SLATE_RETURN_IF_ERROR(LoadKpiConfig(
+      [&state](absl::string_view prefix,
+               const std::function<bool(absl::string_view, absl::string_view)>&
+                   fn) { return state.Scan(prefix, fn); },
+      &config));
+  KpiTenantCalendars out;
+  out.shared = KpiCalendarsOf(config.services, config.calendar_specs);
+  out.shared_signature = SignatureOf(config.services, config.calendar_specs);
+  std::set<std::string> tenants;
+  for (const auto& [t, v] : config.tenant_services) tenants.insert(t);
+  for (const auto& [t, v] : config.tenant_calendar_specs) tenants.insert(t);
+  for (const std::string& t : tenants) {
+    const auto services = config.ServicesOf(t);
+    const auto specs = config.CalendarSpecsOf(t);
+    out.own[t] = KpiCalendarsOf(services, specs);
+    out.own_signature[t] = SignatureOf(services, specs);
   }
   return out;
 }
@@ -786,13 +819,17 @@ struct KpiProjection::Caches {
         max_records(4 * options.cached_records),
         max_cells(16 * options.cached_records) {}
 
-  // The contribution of a record ("incident", "change" or "request") with
-  // these events, sorted by (at, version).
-  KpiContribution Contribute(absl::string_view kind,
+  // The contribution of the record `stream` (an incident, change or
+  // request of any tenant) with these events, sorted by (at, version),
+  // under the calendars of its tenant in `calendars`.
+  KpiContribution Contribute(absl::string_view stream,
                              const std::vector<KpiEv>& events,
-                             const KpiLogCalendars* from_log) const {
+                             const KpiTenantCalendars& calendars) {
     KpiContribution c;
-    Builder b(options, from_log, texts, utc, &c);
+    const absl::string_view tenant = KpiTenantOf(stream);
+    const absl::string_view kind = KindOf(stream);
+    Builder b(options, &calendars.For(tenant), texts, utc,
+              tenant.empty() ? kNoText : texts.Id(tenant), &c);
     if (kind == "incident") b.Incident(events);
     if (kind == "change") b.Change(events);
     if (kind == "request") b.Request(events);
@@ -804,6 +841,7 @@ struct KpiProjection::Caches {
 
   std::string CellKeyOf(const CellId& id) const {
     KpiDims dims;
+    dims.tenant = texts.Text(id.dims.tenant);
     dims.service = texts.Text(id.dims.service);
     dims.priority = id.dims.priority;
     dims.group = texts.Text(id.dims.group);
@@ -980,7 +1018,7 @@ struct KpiProjection::Caches {
   CellMap cells;
   std::vector<CellMap::value_type*> dirty_cells;
   uint64_t tick = 0;
-  std::optional<KpiLogCalendars> calendars;  // nullopt: not loaded.
+  std::optional<KpiTenantCalendars> calendars;  // nullopt: not loaded.
   kpi::KpiRecord scratch;  // Reused by ParseRecord and SerializeRecord.
 };
 
@@ -998,6 +1036,7 @@ void KpiProjection::Discard() { caches_->Clear(); }
 
 absl::Status KpiProjection::ApplyConfig(const Envelope& e,
                                         absl::string_view kind,
+                                        absl::string_view tenant,
                                         absl::string_view id,
                                         ProjectionState& state) {
   if (kind == "calendar" && !e.has_calendar_defined()) return absl::OkStatus();
@@ -1009,31 +1048,41 @@ absl::Status KpiProjection::ApplyConfig(const Envelope& e,
   // state first and read it back afterwards.
   SLATE_RETURN_IF_ERROR(Flush(state));
   Discard();
-  SLATE_ASSIGN_OR_RETURN(LogCalendars before, LoadLogCalendars(state));
+  SLATE_ASSIGN_OR_RETURN(KpiTenantCalendars before, LoadLogCalendars(state));
   if (kind == "service") {
-    SLATE_RETURN_IF_ERROR(ApplyService(e, id, state));
+    SLATE_RETURN_IF_ERROR(ApplyService(e, tenant, id, state));
   } else {
     const CalendarSpec& spec = e.calendar_defined().spec();
     const std::string name = spec.name().empty() ? std::string(id) : spec.name();
-    state.Put(kpi::CalendarKey(name), SerializeDeterministic(spec));
+    state.Put(kpi::CalendarKey(name, tenant), SerializeDeterministic(spec));
   }
-  SLATE_ASSIGN_OR_RETURN(LogCalendars after, LoadLogCalendars(state));
-  if (before.signature != after.signature) {
-    SLATE_RETURN_IF_ERROR(RecomputeRecords(before.calendars, after.calendars,
-                                           state));
-  }
-  caches_->calendars = std::move(after.calendars);
+  SLATE_ASSIGN_OR_RETURN(KpiTenantCalendars after, LoadLogCalendars(state));
+  SLATE_RETURN_IF_ERROR(RecomputeRecords(before, after, state));
+  caches_->calendars = std::move(after);
   return absl::OkStatus();
 }
 
 
-absl::Status KpiProjection::RecomputeRecords(const KpiLogCalendars& before,
-                                             const KpiLogCalendars& after,
+absl::Status KpiProjection::RecomputeRecords(const KpiTenantCalendars& before,
+                                             const KpiTenantCalendars& after,
                                              ProjectionState& state) {
+  // Only the records of tenants whose calendars changed move.
+  auto changed = [&](absl::string_view tenant) {
+    return before.SignatureFor(tenant) != after.SignatureFor(tenant);
+  };
+  if (!changed("") &&
+      std::none_of(after.own_signature.begin(), after.own_signature.end(),
+                   [&](const auto& t) { return changed(t.first); }) &&
+      std::none_of(before.own_signature.begin(), before.own_signature.end(),
+                   [&](const auto& t) { return changed(t.first); })) {
+    return absl::OkStatus();
+  }
   std::vector<std::pair<std::string, std::string>> records;
   SLATE_RETURN_IF_ERROR(state.Scan(
       kpi::kRecordPrefix, [&](absl::string_view key, absl::string_view value) {
-        records.emplace_back(std::string(key), std::string(value));
+        if (changed(KpiTenantOf(key.substr(kpi::kRecordPrefix.size())))) {
+          records.emplace_back(std::string(key), std::string(value));
+        }
         return true;
       }));
   Caches& c = *caches_;
@@ -1042,9 +1091,9 @@ absl::Status KpiProjection::RecomputeRecords(const KpiLogCalendars& before,
     SLATE_RETURN_IF_ERROR(c.ParseRecord(value, key, &events));
     const absl::string_view stream =
         absl::string_view(key).substr(kpi::kRecordPrefix.size());
-    const absl::string_view kind = KindOf(stream);
-    SLATE_RETURN_IF_ERROR(c.ApplyDiff(stream, c.Contribute(kind, events, &before),
-                                      c.Contribute(kind, events, &after),
+    SLATE_RETURN_IF_ERROR(c.ApplyDiff(stream,
+                                      c.Contribute(stream, events, before),
+                                      c.Contribute(stream, events, after),
                                       state));
   }
   return Flush(state);  // No record is cached: nothing stale.
@@ -1060,7 +1109,7 @@ absl::Status KpiProjection::Flush(ProjectionState& state) {
     RecordEntry& r = entry->second;
     absl::Status st = c.ApplyDiff(
         stream, *r.before,
-        c.Contribute(KindOf(stream), r.events, &*c.calendars), state);
+        c.Contribute(stream, r.events, *c.calendars), state);
     if (!st.ok()) {
       Discard();  // The cells may be half-changed.
       return st;
@@ -1090,11 +1139,13 @@ absl::Status KpiProjection::Flush(ProjectionState& state) {
 
 absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
   const absl::string_view stream = e.stream();
-  const size_t slash = stream.find('/');
+  const TenantStreamParts parts = SplitTenantStream(stream);
+  const size_t slash = parts.local.find('/');
   if (slash == absl::string_view::npos) return absl::OkStatus();
-  const absl::string_view kind = stream.substr(0, slash);
+  const absl::string_view kind = parts.local.substr(0, slash);
   if (kind == "service" || kind == "calendar") {
-    return ApplyConfig(e, kind, stream.substr(slash + 1), state);
+    return ApplyConfig(e, kind, KpiTenantOf(stream),
+                       parts.local.substr(slash + 1), state);
   }
   if (kind != "incident" && kind != "change" && kind != "request") {
     return absl::OkStatus();
@@ -1121,12 +1172,12 @@ absl::Status KpiProjection::Apply(const Envelope& e, ProjectionState& state) {
     if (existing.version == event->version) return absl::OkStatus();
   }
   if (!c.calendars.has_value()) {
-    SLATE_ASSIGN_OR_RETURN(LogCalendars loaded, LoadLogCalendars(state));
-    c.calendars = std::move(loaded.calendars);
+    SLATE_ASSIGN_OR_RETURN(KpiTenantCalendars loaded, LoadLogCalendars(state));
+    c.calendars = std::move(loaded);
   }
   if (!r.before.has_value()) {
     r.before = events.empty() ? KpiContribution()
-                              : c.Contribute(kind, events, &*c.calendars);
+                              : c.Contribute(stream, events, *c.calendars);
   }
   const auto at = std::upper_bound(
       events.begin(), events.end(), *event, [](const KpiEv& a, const KpiEv& b) {

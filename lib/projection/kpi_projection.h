@@ -132,6 +132,15 @@
 // type; bucket by the clock's stop instant when MET, its breach instant when
 // BREACHED, running or not): compliance = met / (met + breached).
 // Means and rates over an empty population are absent, not 0.
+// Tenants (lib/api/tenant.h): every measure is per tenant. A record counts
+// only in its own tenant (its stream's), under that tenant's services and
+// calendars: a service or calendar id the tenant has not defined is the
+// default tenant's, one it has defined overrides the default tenant's for
+// it alone (KpiOptions::service_calendars apply in every tenant). So the
+// part of the rollup of tenant T is the rollup of a log holding the default
+// tenant's configuration, then T's own and T's records, all renamed into
+// the default tenant (tests/kpi/tenant_kpi_test.cc checks exactly this). A
+// query answers one tenant, or every tenant merged (kpi_query.h).
 // ---------------------------------------------------------------------------
 //
 // Storage (kpi_format.h): per (local day in KpiOptions::zone, full dimension
@@ -176,6 +185,9 @@ KpiLogCalendars KpiCalendarsOf(
     const std::map<std::string, KpiServiceTarget>& services,
     const std::map<std::string, std::string>& calendar_specs);
 
+// The services' calendars of every tenant (internal to the projection).
+struct KpiTenantCalendars;
+
 struct KpiOptions {
   // The zone whose civil days are the cells. Default: UTC.
   absl::TimeZone zone = absl::UTCTimeZone();
@@ -217,8 +229,11 @@ class KpiProjection final : public Projection {
   // dimension follows IncidentDetailsUpdated.service. 5: changes' post-
   // implementation reviews (ChangeReviewed; changes_reviewed and
   // changes_reviewed_failed in the cells). 6: service requests (request/<id>:
-  // the requests_* and request_* measures).
-  int64_t version() const override { return 6; }
+  // the requests_* and request_* measures). 7: tenants (lib/api/tenant.h):
+  // records of every tenant count, each under its tenant (cells carry it,
+  // services and calendars are per tenant, "ts/" and "tk/" keys); the
+  // default tenant's keys are those of version 6.
+  int64_t version() const override { return 7; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
   // Records and day cells stay decoded between events as typed structs
   // with interned texts (see KpiOptions::cached_records for the bounds).
@@ -235,12 +250,14 @@ class KpiProjection final : public Projection {
   struct Caches;
   // A service or calendar definition (recomputes records when a service's
   // calendar changes).
+  // `tenant`: "" for the default tenant.
   absl::Status ApplyConfig(const Envelope& e, absl::string_view kind,
-                           absl::string_view id, ProjectionState& state);
-  // Applies every stored record's contribution under `after` in place of
-  // the one under `before`.
-  absl::Status RecomputeRecords(const KpiLogCalendars& before,
-                                const KpiLogCalendars& after,
+                           absl::string_view tenant, absl::string_view id,
+                           ProjectionState& state);
+  // Applies the contribution under `after` in place of the one under
+  // `before` of every stored record whose tenant's calendars differ.
+  absl::Status RecomputeRecords(const KpiTenantCalendars& before,
+                                const KpiTenantCalendars& after,
                                 ProjectionState& state);
   const KpiOptions options_;
   std::unique_ptr<Caches> caches_;

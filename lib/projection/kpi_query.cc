@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/api/tenant.h"
 #include "lib/api/types.h"
 #include "lib/base/status_macros.h"
 #include "lib/projection/memory_state.h"
@@ -53,10 +54,18 @@ absl::CivilDay BucketEnd(KpiBucket b, absl::CivilDay start) {
   return start + 1;
 }
 
+// The tenant id of a stored tenant ("" = the default tenant).
+std::string TenantName(absl::string_view stored) {
+  return std::string(stored.empty() ? kDefaultTenant : stored);
+}
+
 KpiDims Project(const KpiDims& d, const std::vector<KpiDimension>& by) {
   KpiDims out;
   for (KpiDimension k : by) {
     switch (k) {
+      case KpiDimension::kTenant:
+        out.tenant = TenantName(d.tenant);
+        break;
       case KpiDimension::kService:
         out.service = d.service;
         break;
@@ -164,6 +173,8 @@ std::string DimValue(const KpiDims& d, KpiDimension k) {
       return d.category;
     case KpiDimension::kContactType:
       return d.contact_type;
+    case KpiDimension::kTenant:
+      return d.tenant;
   }
   return "";
 }
@@ -416,6 +427,8 @@ const char* KpiDimensionName(KpiDimension d) {
       return "category";
     case KpiDimension::kContactType:
       return "contact";
+    case KpiDimension::kTenant:
+      return "tenant";
   }
   return "?";
 }
@@ -426,6 +439,7 @@ std::optional<KpiDimension> ParseKpiDimension(absl::string_view s) {
   if (s == "group" || s == "assignment_group") return KpiDimension::kGroup;
   if (s == "category") return KpiDimension::kCategory;
   if (s == "contact" || s == "contact_type") return KpiDimension::kContactType;
+  if (s == "tenant") return KpiDimension::kTenant;
   return std::nullopt;
 }
 
@@ -453,17 +467,36 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
                      "folded in (",
                      options.zone.name(), "); fold it again in that zone"));
   }
+  if (q.all_tenants && !q.tenant.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kpi query: tenant \"", q.tenant,
+                     "\" and all tenants exclude each other"));
+  }
+  if (!q.tenant.empty()) {
+    SLATE_RETURN_IF_ERROR(ValidateTenantId(q.tenant, "kpi query: tenant"));
+  }
+  // The stored name of the tenant asked for ("" = default).
+  const std::string tenant =
+      TenantOrDefault(q.tenant) == kDefaultTenant ? "" : q.tenant;
+  auto in_scope = [&](absl::string_view stored_tenant) {
+    return q.all_tenants || stored_tenant == tenant;
+  };
   const absl::TimeZone& zone = options.zone;
   KpiReport rep;
+  rep.all_tenants = q.all_tenants;
+  if (!q.all_tenants) rep.tenant = TenantName(tenant);
   rep.by = q.by;
   rep.bucket = q.bucket;
   rep.zone = zone.name();
   const absl::Time to = q.to == absl::InfiniteFuture() ? q.now : q.to;
   absl::CivilDay from_day;
   if (q.from == absl::InfinitePast()) {
-    from_day = rollup.cells.empty()
+    auto first = std::find_if(
+        rollup.cells.begin(), rollup.cells.end(),
+        [&](const auto& cell) { return in_scope(cell.first.second.tenant); });
+    from_day = first == rollup.cells.end()
                    ? absl::ToCivilDay(to - absl::Microseconds(1), zone)
-                   : rollup.cells.begin()->first.first;
+                   : first->first.first;
   } else {
     from_day = absl::ToCivilDay(q.from, zone);
   }
@@ -489,7 +522,7 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
   std::set<KpiDims> groups;
   for (const auto& [key, m] : rollup.cells) {
     if (key.first >= end_day) break;
-    groups.insert(Project(key.second, q.by));
+    if (in_scope(key.second.tenant)) groups.insert(Project(key.second, q.by));
   }
   if (q.by.empty()) groups.insert(KpiDims());
 
@@ -498,14 +531,17 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
     std::array<int64_t, kAgingClasses> aging{};
   };
   std::map<KpiDims, Running> running;
+  // (stored tenant, named service): a service of one tenant.
+  using TenantService = std::pair<std::string, std::string>;
   // Per bucket: named service -> its resolutions and survey sums.
-  std::vector<std::map<std::string, KpiServiceRow>> service_flow(
+  std::vector<std::map<TenantService, KpiServiceRow>> service_flow(
       buckets.size());
   auto cell = rollup.cells.begin();
   for (size_t b = 0; b < buckets.size(); ++b) {
     const auto& [bs, be] = buckets[b];
     std::map<KpiDims, KpiMeasures> flow;
     for (; cell != rollup.cells.end() && cell->first.first < be; ++cell) {
+      if (!in_scope(cell->first.second.tenant)) continue;
       const KpiDims g = Project(cell->first.second, q.by);
       const KpiMeasures& m = cell->second;
       Running& run = running[g];
@@ -515,7 +551,8 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
       flow[g].Add(m);
       const std::string& service = cell->first.second.service;
       if (!service.empty() && (m.resolved != 0 || m.survey_responses != 0)) {
-        KpiServiceRow& sr = service_flow[b][service];
+        KpiServiceRow& sr =
+            service_flow[b][{cell->first.second.tenant, service}];
         sr.resolved += m.resolved;
         sr.survey_responses += m.survey_responses;
         sr.survey_satisfied += m.survey_satisfied;
@@ -538,82 +575,97 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
     }
   }
 
-  // Availability per service (in the service's calendar, as business time).
-  const KpiLogCalendars log_calendars =
-      KpiCalendarsOf(rollup.services, rollup.calendar_specs);
-  std::set<std::string> services;
-  for (const auto& [s, recs] : rollup.outages) services.insert(s);
-  for (const auto& [s, t] : rollup.services) {
-    if (t.availability_target_percent > 0) services.insert(s);
-  }
+  // Availability per service of each tenant in scope (in the service's
+  // calendar in its tenant, as business time).
+  std::vector<std::string> tenants = {tenant};
+  if (q.all_tenants) tenants = rollup.Tenants();
+  std::set<TenantService> services;
   const int64_t now_us = Micros(q.now);
-  for (const std::string& s : services) {
-    std::vector<std::pair<int64_t, int64_t>> iv;
-    auto o = rollup.outages.find(s);
-    if (o != rollup.outages.end()) {
-      for (const auto& [rec, v] : o->second) {
+  for (const std::string& t : tenants) {
+    const std::map<std::string, KpiServiceTarget> targets =
+        rollup.ServicesOf(t);
+    const KpiLogCalendars log_calendars =
+        KpiCalendarsOf(targets, rollup.CalendarSpecsOf(t));
+    // service -> the intervals of the tenant's records.
+    std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> outages;
+    for (const auto& [s, recs] : rollup.outages) {
+      for (const auto& [rec, v] : recs) {
+        if (KpiTenantOf(rec) != t) continue;
+        auto& iv = outages[s];
         for (const KpiInterval& i : v) {
           iv.emplace_back(i.start_us, i.end_us == 0 ? now_us : i.end_us);
         }
       }
     }
-    std::sort(iv.begin(), iv.end());
-    std::vector<std::pair<int64_t, int64_t>> merged;
-    for (const auto& i : iv) {
-      if (i.second <= i.first) continue;
-      if (!merged.empty() && i.first <= merged.back().second) {
-        merged.back().second = std::max(merged.back().second, i.second);
-      } else {
-        merged.push_back(i);
-      }
+    std::set<std::string> available;
+    for (const auto& [s, iv] : outages) available.insert(s);
+    for (const auto& [s, target] : targets) {
+      if (target.availability_target_percent > 0) available.insert(s);
     }
-    const BusinessCalendar* cal = options.CalendarFor(s, &log_calendars);
-    auto open_time = [cal](int64_t a, int64_t b) -> int64_t {
-      if (b <= a) return 0;
-      if (cal == nullptr) return b - a;
-      return absl::ToInt64Microseconds(
-          cal->Between(absl::FromUnixMicros(a), absl::FromUnixMicros(b)));
-    };
-    auto t = rollup.services.find(s);
-    for (const auto& [bs, be] : buckets) {
-      KpiAvailabilityRow a;
-      a.start = bs;
-      a.end = be;
-      a.service = s;
-      a.target_percent = t == rollup.services.end()
-                             ? 0
-                             : t->second.availability_target_percent;
-      const int64_t ws = Micros(zone.At(absl::CivilSecond(bs)).pre);
-      const int64_t we =
-          std::min(Micros(zone.At(absl::CivilSecond(be)).pre), now_us);
-      a.agreed_us = open_time(ws, we);
-      for (const auto& [x, y] : merged) {
-        a.downtime_us += open_time(std::max(x, ws), std::min(y, we));
-        if (x >= ws && x < we) ++a.failures;
+    for (const std::string& s : available) {
+      std::vector<std::pair<int64_t, int64_t>> iv = std::move(outages[s]);
+      std::sort(iv.begin(), iv.end());
+      std::vector<std::pair<int64_t, int64_t>> merged;
+      for (const auto& i : iv) {
+        if (i.second <= i.first) continue;
+        if (!merged.empty() && i.first <= merged.back().second) {
+          merged.back().second = std::max(merged.back().second, i.second);
+        } else {
+          merged.push_back(i);
+        }
       }
-      rep.availability.push_back(std::move(a));
+      const BusinessCalendar* cal = options.CalendarFor(s, &log_calendars);
+      auto open_time = [cal](int64_t a, int64_t b) -> int64_t {
+        if (b <= a) return 0;
+        if (cal == nullptr) return b - a;
+        return absl::ToInt64Microseconds(
+            cal->Between(absl::FromUnixMicros(a), absl::FromUnixMicros(b)));
+      };
+      auto target = targets.find(s);
+      for (const auto& [bs, be] : buckets) {
+        KpiAvailabilityRow a;
+        a.start = bs;
+        a.end = be;
+        a.tenant = TenantName(t);
+        a.service = s;
+        a.target_percent = target == targets.end()
+                               ? 0
+                               : target->second.availability_target_percent;
+        const int64_t ws = Micros(zone.At(absl::CivilSecond(bs)).pre);
+        const int64_t we =
+            std::min(Micros(zone.At(absl::CivilSecond(be)).pre), now_us);
+        a.agreed_us = open_time(ws, we);
+        for (const auto& [x, y] : merged) {
+          a.downtime_us += open_time(std::max(x, ws), std::min(y, we));
+          if (x >= ws && x < we) ++a.failures;
+        }
+        rep.availability.push_back(std::move(a));
+      }
     }
   }
 
   // Per service: availability and reliability next to satisfaction.
-  std::map<std::pair<absl::CivilDay, std::string>, const KpiAvailabilityRow*>
+  std::map<std::pair<absl::CivilDay, TenantService>, const KpiAvailabilityRow*>
       availability_of;
   for (const KpiAvailabilityRow& a : rep.availability) {
-    availability_of[{a.start, a.service}] = &a;
-    services.insert(a.service);
+    const TenantService ts(a.tenant == kDefaultTenant ? "" : a.tenant,
+                           a.service);
+    availability_of[{a.start, ts}] = &a;
+    services.insert(ts);
   }
   for (const auto& per_bucket : service_flow) {
-    for (const auto& [s, sr] : per_bucket) services.insert(s);
+    for (const auto& [ts, sr] : per_bucket) services.insert(ts);
   }
   for (size_t b = 0; b < buckets.size(); ++b) {
-    for (const std::string& s : services) {
+    for (const TenantService& ts : services) {
       KpiServiceRow r;
-      auto f = service_flow[b].find(s);
+      auto f = service_flow[b].find(ts);
       if (f != service_flow[b].end()) r = f->second;
       r.start = buckets[b].first;
       r.end = buckets[b].second;
-      r.service = s;
-      auto a = availability_of.find({r.start, s});
+      r.tenant = TenantName(ts.first);
+      r.service = ts.second;
+      auto a = availability_of.find({r.start, ts});
       if (a != availability_of.end()) {
         r.has_availability = true;
         r.agreed_us = a->second->agreed_us;
@@ -630,6 +682,7 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup, const KpiQuery& q,
            std::pair<int64_t, int64_t>>
       sla;
   for (const KpiSlaClock& c : sla_clocks) {
+    if (!in_scope(c.dims.tenant)) continue;
     const absl::CivilDay d =
         absl::ToCivilDay(absl::FromUnixMicros(c.at_us), zone);
     if (d < from_day || d >= end_day) continue;
@@ -698,7 +751,12 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
             : absl::StrCat("one bucket for the whole period, ",
                            kpi::DayText(rep.rows[0].start), " to ",
                            kpi::DayText(rep.rows[0].end), " (end exclusive)"),
-        " in ", rep.zone, "\n");
+        " in ", rep.zone,
+        rep.all_tenants ? "; all tenants"
+        : rep.tenant.empty() || rep.tenant == kDefaultTenant
+            ? ""
+            : absl::StrCat("; tenant ", rep.tenant),
+        "\n");
     auto section =
         [&](const std::string& title,
             const std::function<std::vector<Column>(const KpiRow&)>& cols) {
@@ -745,7 +803,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
       for (const auto& a : rep.availability) {
         auto av = Availability(a);
         rows.push_back(
-            {kpi::DayText(a.start), a.service, Human(Dur(a.agreed_us)),
+            {kpi::DayText(a.start), a.tenant, a.service, Human(Dur(a.agreed_us)),
              Human(Dur(a.downtime_us)), Human(Rate(av)),
              a.target_percent > 0 ? absl::StrFormat("%.2f%%", a.target_percent)
                                   : "-",
@@ -753,10 +811,16 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
                  ? (*av * 100 >= a.target_percent ? "yes" : "no")
                  : "-"});
       }
+      std::vector<std::string> header = {"bucket",   "tenant",
+                                         "service",  "agreed",
+                                         "downtime", "availability",
+                                         "target",   "met"};
+      if (!rep.all_tenants) {
+        header.erase(header.begin() + 1);
+        for (auto& r : rows) r.erase(r.begin() + 1);
+      }
       absl::StrAppend(&out, "\nAvailability (priority-1 outages)\n",
-                      Table({"bucket", "service", "agreed", "downtime",
-                             "availability", "target", "met"},
-                            rows));
+                      Table(header, rows));
     }
     if (tables.sla) {
       std::vector<std::vector<std::string>> rows;
@@ -787,12 +851,14 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
     }
     if (show_services && !rep.services.empty()) {
       std::vector<std::string> header = {"bucket", "service"};
+      if (rep.all_tenants) header.insert(header.begin() + 1, "tenant");
       for (const Column& c : ServiceColumns(KpiServiceRow())) {
         header.push_back(c.name);
       }
       std::vector<std::vector<std::string>> rows;
       for (const KpiServiceRow& r : rep.services) {
         std::vector<std::string> line = {kpi::DayText(r.start), r.service};
+        if (rep.all_tenants) line.insert(line.begin() + 1, r.tenant);
         for (const Column& c : ServiceColumns(r)) {
           line.push_back(Human(c.value));
         }
@@ -835,20 +901,19 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
     if (show_changes) blocks.push_back(row_block(ChangeReviewColumns));
     if (show_requests) blocks.push_back(row_block(request_columns));
     if (tables.availability) {
-      std::string b =
-          "bucket,bucket_end,service,agreed,downtime,availability,target\n";
+      std::string b = absl::StrCat(
+          "bucket,bucket_end,", rep.all_tenants ? "tenant," : "",
+          "service,agreed,downtime,availability,target\n");
       for (const auto& a : rep.availability) {
-        absl::StrAppend(
-            &b,
-            absl::StrJoin(
-                {kpi::DayText(a.start), kpi::DayText(a.end),
-                 CsvQuote(a.service), Machine(Dur(a.agreed_us)),
-                 Machine(Dur(a.downtime_us)), Machine(Rate(Availability(a))),
-                 a.target_percent > 0
-                     ? absl::StrFormat("%.4f", a.target_percent / 100)
-                     : ""},
-                ","),
-            "\n");
+        std::vector<std::string> line = {
+            kpi::DayText(a.start), kpi::DayText(a.end),
+            CsvQuote(a.service), Machine(Dur(a.agreed_us)),
+            Machine(Dur(a.downtime_us)), Machine(Rate(Availability(a))),
+            a.target_percent > 0
+                ? absl::StrFormat("%.4f", a.target_percent / 100)
+                : ""};
+        if (rep.all_tenants) line.insert(line.begin() + 2, CsvQuote(a.tenant));
+        absl::StrAppend(&b, absl::StrJoin(line, ","), "\n");
       }
       blocks.push_back(std::move(b));
     }
@@ -878,6 +943,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
     if (show_satisfaction) blocks.push_back(row_block(RowSatisfactionColumns));
     if (show_services) {
       std::vector<std::string> header = {"bucket", "bucket_end", "service"};
+      if (rep.all_tenants) header.insert(header.begin() + 2, "tenant");
       for (const Column& c : ServiceColumns(KpiServiceRow())) {
         header.push_back(c.name);
       }
@@ -886,6 +952,7 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
         std::vector<std::string> line = {kpi::DayText(r.start),
                                          kpi::DayText(r.end),
                                          CsvQuote(r.service)};
+        if (rep.all_tenants) line.insert(line.begin() + 2, CsvQuote(r.tenant));
         for (const Column& c : ServiceColumns(r)) {
           line.push_back(Machine(c.value));
         }
@@ -947,6 +1014,9 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
       std::string s =
           absl::StrCat("{\"bucket\":", JsonQuote(kpi::DayText(a.start)),
                        ",\"bucket_end\":", JsonQuote(kpi::DayText(a.end)),
+                       rep.all_tenants
+                           ? absl::StrCat(",\"tenant\":", JsonQuote(a.tenant))
+                           : "",
                        ",\"service\":", JsonQuote(a.service),
                        ",\"agreed\":", json_value(Dur(a.agreed_us)),
                        ",\"downtime\":", json_value(Dur(a.downtime_us)));
@@ -991,14 +1061,18 @@ std::string FormatKpiReport(const KpiReport& rep, KpiFormat format,
     for (const KpiServiceRow& r : rep.services) {
       svc.push_back(absl::StrCat(
           "{\"bucket\":", JsonQuote(kpi::DayText(r.start)), ",\"bucket_end\":",
-          JsonQuote(kpi::DayText(r.end)), ",\"service\":", JsonQuote(r.service),
+          JsonQuote(kpi::DayText(r.end)),
+          rep.all_tenants ? absl::StrCat(",\"tenant\":", JsonQuote(r.tenant))
+                          : "",
+          ",\"service\":", JsonQuote(r.service),
           ",\"measures\":", measures_json(ServiceColumns(r)), "}"));
     }
     absl::StrAppend(&extra, ",\"services\":[", absl::StrJoin(svc, ","), "]");
   }
   std::vector<std::string> by;
   for (KpiDimension d : rep.by) by.push_back(JsonQuote(KpiDimensionName(d)));
-  return absl::StrCat("{\"zone\":", JsonQuote(rep.zone),
+  return absl::StrCat("{", rep.all_tenants ? "\"all_tenants\":true," : "",
+                      "\"zone\":", JsonQuote(rep.zone),
                       ",\"bucket\":", JsonQuote(KpiBucketName(rep.bucket)),
                       ",\"by\":[", absl::StrJoin(by, ","), "],\"rows\":[",
                       absl::StrJoin(rows, ","), "],\"availability\":[",

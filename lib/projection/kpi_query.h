@@ -65,6 +65,7 @@ struct KpiRow {
 
 struct KpiAvailabilityRow {
   absl::CivilDay start, end;
+  std::string tenant;  // The service's tenant id ("default" included).
   std::string service;
   int64_t agreed_us = 0;      // Calendar open time in [start, min(end, now)).
   int64_t downtime_us = 0;    // Within the agreed time.
@@ -76,6 +77,7 @@ struct KpiAvailabilityRow {
 // an availability row) next to its satisfaction (kpi_projection.h).
 struct KpiServiceRow {
   absl::CivilDay start, end;
+  std::string tenant;  // The service's tenant id ("default" included).
   std::string service;
   int64_t resolved = 0;
   int64_t survey_responses = 0;
@@ -98,6 +100,8 @@ struct KpiSlaRow {
 };
 
 struct KpiReport {
+  std::string tenant;        // The query's tenant id ("default" included).
+  bool all_tenants = false;  // Every tenant merged (then `tenant` is "").
   std::vector<KpiDimension> by;
   KpiBucket bucket = KpiBucket::kDay;
   std::string zone;
@@ -109,7 +113,10 @@ struct KpiReport {
   std::vector<KpiServiceRow> services;
 };
 
-// kInvalidArgument when query.zone is not options.zone or from >= to.
+// Counts the records of query.tenant, or of every tenant when
+// query.all_tenants (kpi_types.h). kInvalidArgument when query.zone is not
+// options.zone, from >= to, the tenant id is invalid, or both a tenant and
+// all_tenants are given.
 absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup,
                                     const KpiQuery& query,
                                     const KpiOptions& options,
@@ -124,7 +131,10 @@ absl::StatusOr<KpiReport> QueryKpis(const KpiRollup& rollup,
 // omitted. The changes table (post-implementation review) and the requests
 // table (one cost_cents_<CURRENCY> column per currency in the report)
 // follow the incident table in text and CSV; the satisfaction and services tables follow the others
-// (KpiTables says when they are left out).
+// (KpiTables says when they are left out). The table's first line names a
+// tenant other than the default one; an all-tenants report says so there
+// and in JSON ("all_tenants":true), and its availability and services rows
+// carry a tenant column.
 std::string FormatKpiReport(const KpiReport& report, KpiFormat format,
                             KpiTables tables = {});
 

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
 #include "lib/projection/runner.h"
 
@@ -49,6 +52,11 @@ std::vector<KpiInterval> Normalize(std::vector<KpiInterval> v) {
 }
 
 }  // namespace
+
+absl::Status KpiCorrupt(absl::string_view what, absl::string_view key) {
+  return absl::DataLossError(absl::StrCat("kpi projection: undecodable ", what,
+                                          " at key \"", Printable(key), "\""));
+}
 
 void KpiMeasures::Add(const KpiMeasures& o, int sign) {
 #define SLATE_KPI_ADD(name) name += sign * o.name;
@@ -139,6 +147,65 @@ absl::StatusOr<KpiMeasures> KpiMeasures::FromProto(const kpi::KpiCell& c) {
   return m;
 }
 
+absl::string_view KpiTenantOf(absl::string_view stream) {
+  if (!absl::StartsWith(stream, kTenantStreamPrefix)) return "";
+  const absl::string_view tenant = StreamTenant(stream);
+  return tenant == kDefaultTenant ? "" : tenant;
+}
+
+namespace {
+
+// Merges services: a service in both keeps the later target.
+void MergeServices(const std::map<std::string, KpiServiceTarget>& from,
+                   std::map<std::string, KpiServiceTarget>* into) {
+  for (const auto& [service, target] : from) {
+    auto [it, inserted] = into->emplace(service, target);
+    if (!inserted && std::make_pair(target.at_us, target.version) >
+                         std::make_pair(it->second.at_us, it->second.version)) {
+      it->second = target;
+    }
+  }
+}
+
+// The default tenant's map with `tenant`'s own entries put over it.
+template <typename V>
+std::map<std::string, V> Overlay(
+    const std::map<std::string, V>& shared,
+    const std::map<std::string, std::map<std::string, V>>& own,
+    absl::string_view tenant) {
+  std::map<std::string, V> out = shared;
+  if (tenant.empty() || tenant == kDefaultTenant) return out;
+  auto it = own.find(std::string(tenant));
+  if (it == own.end()) return out;
+  for (const auto& [id, v] : it->second) out[id] = v;
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, KpiServiceTarget> KpiRollup::ServicesOf(
+    absl::string_view tenant) const {
+  return Overlay(services, tenant_services, tenant);
+}
+
+std::map<std::string, std::string> KpiRollup::CalendarSpecsOf(
+    absl::string_view tenant) const {
+  return Overlay(calendar_specs, tenant_calendar_specs, tenant);
+}
+
+std::vector<std::string> KpiRollup::Tenants() const {
+  std::set<std::string> t = {""};
+  for (const auto& [key, m] : cells) t.insert(key.second.tenant);
+  for (const auto& [service, records] : outages) {
+    for (const auto& [stream, v] : records) {
+      t.insert(std::string(KpiTenantOf(stream)));
+    }
+  }
+  for (const auto& [tenant, s] : tenant_services) t.insert(tenant);
+  for (const auto& [tenant, s] : tenant_calendar_specs) t.insert(tenant);
+  return std::vector<std::string>(t.begin(), t.end());
+}
+
 void KpiRollup::Merge(const KpiRollup& other) {
   for (const auto& [key, m] : other.cells) {
     KpiMeasures& mine = cells[key];
@@ -153,17 +220,19 @@ void KpiRollup::Merge(const KpiRollup& other) {
       v = Normalize(std::move(v));
     }
   }
-  for (const auto& [service, target] : other.services) {
-    auto [it, inserted] = services.emplace(service, target);
-    if (!inserted && std::make_pair(target.at_us, target.version) >
-                         std::make_pair(it->second.at_us, it->second.version)) {
-      it->second = target;
-    }
+  MergeServices(other.services, &services);
+  for (const auto& [tenant, s] : other.tenant_services) {
+    MergeServices(s, &tenant_services[tenant]);
   }
   // Calendars: both sides folded the same definitions of an id or the
   // later fold has the later one; keep ours on a tie.
   for (const auto& [id, spec] : other.calendar_specs) {
     calendar_specs.emplace(id, spec);
+  }
+  for (const auto& [tenant, specs] : other.tenant_calendar_specs) {
+    for (const auto& [id, spec] : specs) {
+      tenant_calendar_specs[tenant].emplace(id, spec);
+    }
   }
 }
 
@@ -177,14 +246,68 @@ KpiScanFn KpiScanOf(const ProjectionRunner& runner, absl::string_view name) {
       };
 }
 
+absl::Status LoadKpiConfig(const KpiScanFn& scan, KpiRollup* out) {
+  KpiRollup& r = *out;
+  absl::Status error;
+  auto fail = [&error](absl::string_view what, absl::string_view key) {
+    error = KpiCorrupt(what, key);
+    return false;
+  };
+  SLATE_RETURN_IF_ERROR(scan(
+      kpi::kServicePrefix, [&](absl::string_view key, absl::string_view value) {
+        kpi::KpiService s;
+        if (!s.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          return fail("service", key);
+        }
+        r.services[std::string(key.substr(kpi::kServicePrefix.size()))] = {
+            s.availability_target_percent(), s.at_us(), s.version(),
+            s.calendar_id()};
+        return true;
+      }));
+  SLATE_RETURN_IF_ERROR(error);
+  SLATE_RETURN_IF_ERROR(scan(kpi::kCalendarPrefix, [&](absl::string_view key,
+                                                       absl::string_view value) {
+    r.calendar_specs[std::string(key.substr(kpi::kCalendarPrefix.size()))] =
+        std::string(value);
+    return true;
+  }));
+  SLATE_RETURN_IF_ERROR(scan(
+      kpi::kTenantServicePrefix,
+      [&](absl::string_view key, absl::string_view value) {
+        std::string tenant, id;
+        kpi::KpiService s;
+        if (!kpi::ParseTenantConfigKey(
+                key.substr(kpi::kTenantServicePrefix.size()), &tenant, &id) ||
+            !s.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          return fail("tenant service", key);
+        }
+        r.tenant_services[tenant][id] = {s.availability_target_percent(),
+                                         s.at_us(), s.version(),
+                                         s.calendar_id()};
+        return true;
+      }));
+  SLATE_RETURN_IF_ERROR(error);
+  SLATE_RETURN_IF_ERROR(scan(
+      kpi::kTenantCalendarPrefix,
+      [&](absl::string_view key, absl::string_view value) {
+        std::string tenant, id;
+        if (!kpi::ParseTenantConfigKey(
+                key.substr(kpi::kTenantCalendarPrefix.size()), &tenant, &id)) {
+          return fail("tenant calendar key", key);
+        }
+        r.tenant_calendar_specs[tenant][id] = std::string(value);
+        return true;
+      }));
+  SLATE_RETURN_IF_ERROR(error);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<KpiRollup> LoadKpiRollup(const KpiScanFn& scan,
                                         std::optional<absl::CivilDay> until) {
   KpiRollup r;
   absl::Status error;
   auto fail = [&error](absl::string_view what, absl::string_view key) {
-    error =
-        absl::DataLossError(absl::StrCat("kpi projection: undecodable ", what,
-                                         " at key \"", Printable(key), "\""));
+    error = KpiCorrupt(what, key);
     return false;
   };
   SLATE_RETURN_IF_ERROR(scan(kpi::kCellPrefix, [&](absl::string_view key,
@@ -219,24 +342,7 @@ absl::StatusOr<KpiRollup> LoadKpiRollup(const KpiScanFn& scan,
     return true;
   }));
   SLATE_RETURN_IF_ERROR(error);
-  SLATE_RETURN_IF_ERROR(scan(
-      kpi::kServicePrefix, [&](absl::string_view key, absl::string_view value) {
-        kpi::KpiService s;
-        if (!s.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          return fail("service", key);
-        }
-        r.services[std::string(key.substr(kpi::kServicePrefix.size()))] = {
-            s.availability_target_percent(), s.at_us(), s.version(),
-            s.calendar_id()};
-        return true;
-      }));
-  SLATE_RETURN_IF_ERROR(error);
-  SLATE_RETURN_IF_ERROR(scan(kpi::kCalendarPrefix, [&](absl::string_view key,
-                                                       absl::string_view value) {
-    r.calendar_specs[std::string(key.substr(kpi::kCalendarPrefix.size()))] =
-        std::string(value);
-    return true;
-  }));
+  SLATE_RETURN_IF_ERROR(LoadKpiConfig(scan, &r));
   return r;
 }
 

@@ -138,25 +138,54 @@ struct KpiServiceTarget {
   }
 };
 
+// Tenants (lib/api/tenant.h): cells carry their record's tenant
+// (KpiDims::tenant, "" for the default one), outages name their record's
+// stream, which names its tenant. Configuration is the default tenant's
+// (`services`, `calendar_specs`) plus each other tenant's own definitions,
+// which override the default tenant's of the same id for that tenant only
+// (ServicesOf, CalendarSpecsOf).
 struct KpiRollup {
   // (local day, full dimension tuple) -> sums. No all-zero entries.
   std::map<std::pair<absl::CivilDay, KpiDims>, KpiMeasures> cells;
   // service -> record stream -> that record's priority-1 intervals.
   std::map<std::string, std::map<std::string, std::vector<KpiInterval>>>
       outages;
-  // service -> availability target (the latest definition wins).
+  // The default tenant's services: service -> availability target (the
+  // latest definition wins).
   std::map<std::string, KpiServiceTarget> services;
-  // calendar id -> CalendarSpec bytes, for every CalendarDefined folded.
+  // The default tenant's calendars: calendar id -> CalendarSpec bytes, for
+  // every CalendarDefined folded.
   std::map<std::string, std::string> calendar_specs;
+  // Another tenant -> its own services / calendars, as above.
+  std::map<std::string, std::map<std::string, KpiServiceTarget>>
+      tenant_services;
+  std::map<std::string, std::map<std::string, std::string>>
+      tenant_calendar_specs;
+
+  // The services and calendars `tenant` ("" or "default": the default
+  // tenant) sees: the default tenant's, overridden by its own.
+  std::map<std::string, KpiServiceTarget> ServicesOf(
+      absl::string_view tenant) const;
+  std::map<std::string, std::string> CalendarSpecsOf(
+      absl::string_view tenant) const;
+  // Every tenant with a cell, an outage or configuration of its own, as
+  // cells name them ("" = default, always present), sorted.
+  std::vector<std::string> Tenants() const;
 
   // Adds `other`'s sums and unions its sets (a record present in both keeps
   // the union of its intervals; a service in both keeps the later target).
   void Merge(const KpiRollup& other);
   friend bool operator==(const KpiRollup& a, const KpiRollup& b) {
     return a.cells == b.cells && a.outages == b.outages &&
-           a.services == b.services && a.calendar_specs == b.calendar_specs;
+           a.services == b.services && a.calendar_specs == b.calendar_specs &&
+           a.tenant_services == b.tenant_services &&
+           a.tenant_calendar_specs == b.tenant_calendar_specs;
   }
 };
+
+// The tenant of `stream` as KpiDims::tenant holds it: "" for the default
+// tenant.
+absl::string_view KpiTenantOf(absl::string_view stream);
 
 // Scans keys with a prefix of the KPI projection's state, in key order
 // (ProjectionRunner::Scan or ProjectionState::Scan bound to "kpi").
@@ -167,6 +196,15 @@ using KpiScanFn = std::function<absl::Status(
 // A KpiScanFn over the runner's projection `name` (default "kpi").
 KpiScanFn KpiScanOf(const ProjectionRunner& runner,
                     absl::string_view name = "kpi");
+
+// Loads the configuration part of the stored rollup into `out`: the
+// services and calendars of every tenant. kDataLoss on undecodable state,
+// naming the key.
+absl::Status LoadKpiConfig(const KpiScanFn& scan, KpiRollup* out);
+
+// kDataLoss "kpi projection: undecodable <what> at key \"<key>\"" (the key
+// printable: other bytes as \xNN).
+absl::Status KpiCorrupt(absl::string_view what, absl::string_view key);
 
 // Loads the stored rollup; cells of days >= `until` are skipped (they cannot
 // affect buckets that end at or before `until`). kDataLoss on undecodable

@@ -19,6 +19,7 @@ std::optional<KpiSlaClock> ToKpiSlaClock(const SlaClockView& v) {
   }
   c.policy_id = v.policy_id;
   c.target_type = v.target_type;
+  c.dims.tenant = std::string(KpiTenantOf(v.record));
   c.dims.service = v.service;
   c.dims.priority = v.priority;
   c.dims.group = v.group;

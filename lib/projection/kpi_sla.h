@@ -11,7 +11,9 @@
 // (attributed at stopped_at). Other running, paused, not started and
 // cancelled clocks are not counted (kpis.md: "per clock that reached a final
 // state"). Dimensions are the record's attributes
-// as the SLA projection holds them (its latest values, see SlaClockView).
+// as the SLA projection holds them (its latest values, see SlaClockView),
+// and the tenant of the record's stream (KpiDims::tenant), by which
+// QueryKpis counts a clock only in its record's tenant.
 #ifndef SLATE_LIB_PROJECTION_KPI_SLA_H_
 #define SLATE_LIB_PROJECTION_KPI_SLA_H_
 

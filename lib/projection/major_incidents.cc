@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
 #include "lib/projection/kpi.pb.h"
 #include "lib/projection/kpi_format.h"
@@ -25,6 +26,10 @@ absl::StatusOr<std::vector<MajorIncident>> MajorIncidents(
     return absl::InvalidArgumentError(
         "major incidents: from must be before to");
   }
+  if (!q.tenant.empty()) {
+    SLATE_RETURN_IF_ERROR(
+        ValidateTenantId(q.tenant, "major incidents: tenant"));
+  }
   const absl::Time window_end = std::min(q.to, q.now);
   const std::string prefix = kpi::OutageKey(q.service, "");
   std::vector<MajorIncident> out;
@@ -42,7 +47,11 @@ absl::StatusOr<std::vector<MajorIncident>> MajorIncidents(
           return false;
         }
         // The prefix of "o/" lp(service) is exact: lp carries the length.
-        if (service != q.service || !absl::StartsWith(stream, "incident/")) {
+        // Outages of every tenant share the service's keys: only the
+        // tenant's incidents count.
+        const TenantStreamParts parts = SplitTenantStream(stream);
+        if (service != q.service || parts.tenant != TenantOrDefault(q.tenant) ||
+            !absl::StartsWith(parts.local, "incident/")) {
           return true;
         }
         MajorIncident m;
@@ -64,7 +73,8 @@ absl::StatusOr<std::vector<MajorIncident>> MajorIncidents(
                      const MajorIncidentInterval& b) {
                     return a.start < b.start;
                   });
-        m.incident_id = stream.substr(std::string("incident/").size());
+        m.incident_id =
+            std::string(parts.local.substr(std::string("incident/").size()));
         absl::StatusOr<std::optional<std::string>> view =
             runner.Get(ViewsProjection::kName, stream);
         if (!view.ok()) {

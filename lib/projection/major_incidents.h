@@ -23,8 +23,9 @@ namespace slate {
 class ProjectionRunner;
 
 // The major incidents of query.service as folded so far by the runner's
-// "kpi" and "views" projections. kInvalidArgument for an empty service or
-// from >= to; kDataLoss for undecodable state, naming the key.
+// "kpi" and "views" projections, of query.tenant only. kInvalidArgument for
+// an empty service, from >= to or an invalid tenant id; kDataLoss for
+// undecodable state, naming the key.
 absl::StatusOr<std::vector<MajorIncident>> MajorIncidents(
     const ProjectionRunner& runner, const MajorIncidentQuery& query);
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
 #include "lib/projection/runner.h"
 #include "lib/projection/views.h"
@@ -109,9 +110,10 @@ namespace {
 // Calls fn(id, state) for each record of the views with `kind` ("problem",
 // "incident"), in key order; kDataLoss for an undecodable one.
 template <typename State, typename Fn>
-absl::Status ForEachView(const ProjectionRunner& runner, absl::string_view kind,
+absl::Status ForEachView(const ProjectionRunner& runner,
+                         absl::string_view tenant, absl::string_view kind,
                          Fn fn) {
-  const std::string prefix = absl::StrCat(kind, "/");
+  const std::string prefix = TenantStream(tenant, absl::StrCat(kind, "/"));
   absl::Status parse_error;
   SLATE_RETURN_IF_ERROR(runner.Scan(
       ViewsProjection::kName, prefix,
@@ -132,15 +134,21 @@ absl::Status ForEachView(const ProjectionRunner& runner, absl::string_view kind,
 
 absl::StatusOr<std::vector<RecurringCandidate>> RecurringIncidents(
     const ProjectionRunner& runner, const RecurringQuery& query) {
+  if (!query.tenant.empty()) {
+    SLATE_RETURN_IF_ERROR(
+        ValidateTenantId(query.tenant, "recurring incidents: tenant"));
+  }
+  // One tenant's problems and incidents: its incidents link only to its
+  // problems (ids are per tenant), and no group spans two tenants.
   // Problems first: an incident's eligibility depends on its problem's state.
   std::map<std::string, ProblemState, std::less<>> problems;
   SLATE_RETURN_IF_ERROR(ForEachView<ProblemState>(
-      runner, "problem", [&](absl::string_view id, ProblemState p) {
+      runner, query.tenant, "problem", [&](absl::string_view id, ProblemState p) {
         problems.emplace(std::string(id), std::move(p));
       }));
   std::vector<RecurringInput> inputs;
   SLATE_RETURN_IF_ERROR(ForEachView<IncidentState>(
-      runner, "incident", [&](absl::string_view, IncidentState s) {
+      runner, query.tenant, "incident", [&](absl::string_view, IncidentState s) {
         const ProblemState* problem = nullptr;
         if (!s.problem_id().empty() && !s.problem_external()) {
           auto it = problems.find(s.problem_id());

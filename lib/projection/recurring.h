@@ -57,8 +57,9 @@ absl::StatusOr<std::vector<RecurringCandidate>> DetectRecurring(
 bool RecurringEligible(const IncidentState& s,
                        const ProblemState* linked_problem);
 
-// DetectRecurring over the incidents of the views projection ("views",
-// lib/projection/views.h) as folded so far.
+// DetectRecurring over the incidents of query.tenant in the views
+// projection ("views", lib/projection/views.h) as folded so far.
+// kInvalidArgument for an invalid tenant id.
 absl::StatusOr<std::vector<RecurringCandidate>> RecurringIncidents(
     const ProjectionRunner& runner, const RecurringQuery& query);
 

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
 #include "lib/domain/change.h"
 #include "lib/domain/request.h"
@@ -111,11 +112,13 @@ bool ViewsProjection::WantsFlush() const {
 }
 
 absl::Status ViewsProjection::Apply(const Envelope& e, ProjectionState& state) {
-  absl::string_view stream = e.stream();
-  const size_t slash = stream.find('/');
+  // A tenant's records are keyed by their whole stream, named by their
+  // local id ("tenant/acme/incident/INC1": an IncidentState of "INC1").
+  const absl::string_view local = SplitTenantStream(e.stream()).local;
+  const size_t slash = local.find('/');
   if (slash == absl::string_view::npos) return absl::OkStatus();
-  absl::string_view kind = stream.substr(0, slash);
-  absl::string_view id = stream.substr(slash + 1);
+  absl::string_view kind = local.substr(0, slash);
+  absl::string_view id = local.substr(slash + 1);
   Caches& c = *caches_;
   if (kind == "incident") {
     return Fold(e, id, state, c.incidents, NewIncidentState, EvolveIncident);

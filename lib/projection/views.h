@@ -5,7 +5,8 @@
 //   auto state = runner->Get("views", "incident/INC1");  // IncidentState bytes
 //   slate::IncidentState s;  s.ParseFromString(**state);
 //
-// Keys are the aggregate's stream ("incident/INC1"); values are the
+// Keys are the aggregate's stream ("incident/INC1", a tenant's
+// "tenant/acme/incident/INC1"); values are the
 // deterministic serialization of its state message (proto/commands.proto).
 // The messages stay decoded in memory between events (at most
 // cached_records per kind after a flush) and are serialized only when the
@@ -35,8 +36,11 @@ class ViewsProjection final : public Projection {
   // Service requests (request/<id>) and catalog items (catalog/<id>) need
   // no new version: no earlier build could write their events, so its
   // snapshots hold everything they would. 4: an incident reopened and
-  // resolved again is not a first-contact resolution.
-  int64_t version() const override { return 4; }
+  // resolved again is not a first-contact resolution. 5: the records of
+  // every tenant (lib/api/tenant.h), keyed by their stream
+  // ("tenant/acme/incident/INC1"); a log appended before could hold such
+  // streams, which version 4 ignored.
+  int64_t version() const override { return 5; }
   // Evolves the record's state message in memory; Flush serializes the
   // changed ones.
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;

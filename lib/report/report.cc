@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/api/tenant.h"
 #include "lib/report/report_parts.h"
 #include "lib/report/svg_chart.h"
 
@@ -30,6 +31,7 @@ KpiQuery Query(const ReportOptions& o, std::vector<KpiDimension> by) {
   q.from = o.from;
   q.to = o.to;
   q.now = o.now;
+  q.tenant = o.tenant;
   return q;
 }
 
@@ -195,6 +197,9 @@ std::string RenderReportHtml(const ReportData& d, const ReportOptions& o) {
       absl::StrCat(PageStart(o.title, w), "<p class=\"note\">");
   if (!o.source.empty()) {
     absl::StrAppend(&html, "Database: ", HtmlEscape(o.source), ". ");
+  }
+  if (!o.tenant.empty() && o.tenant != kDefaultTenant) {
+    absl::StrAppend(&html, "Tenant: ", HtmlEscape(o.tenant), ". ");
   }
   std::string period = "no buckets";
   if (!d.buckets.empty()) {

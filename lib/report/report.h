@@ -72,6 +72,9 @@ struct ReportOptions {
   int top_categories = 10;
   // Width of every chart in CSS pixels. Default: 960.
   int chart_width = 960;
+  // The tenant reported on (lib/api/tenant.h): its records only, under its
+  // services and calendars. Default: "" = the default tenant.
+  std::string tenant;
 };
 
 // One time bucket of the charts over time.

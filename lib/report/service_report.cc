@@ -32,6 +32,7 @@ KpiQuery Query(const ServiceReportOptions& o, std::vector<KpiDimension> by,
   q.from = from;
   q.to = to;
   q.now = o.now;
+  q.tenant = o.tenant;
   return q;
 }
 
@@ -155,7 +156,7 @@ absl::StatusOr<ServiceReportData> CollectServiceReportData(
   d.zone = o.zone.name();
   d.now = o.now;
   absl::StatusOr<ExecuteResult> catalog =
-      engine.LoadAggregate("service", o.service);
+      engine.LoadAggregate("service", o.service, o.tenant);
   if (catalog.ok() && catalog->has_service() && catalog->service().defined()) {
     const ServiceSpec& spec = catalog->service().spec();
     d.defined = true;
@@ -246,6 +247,7 @@ absl::StatusOr<ServiceReportData> CollectServiceReportData(
   mq.from = d.month.start;
   mq.to = d.month.end;
   mq.now = o.now;
+  mq.tenant = o.tenant;
   absl::StatusOr<std::vector<MajorIncident>> major = engine.MajorIncidents(mq);
   if (!major.ok()) return major.status();
   d.major_incidents = *std::move(major);

@@ -72,6 +72,10 @@ struct ServiceReportOptions {
   std::string source;
   // Width of every chart in CSS pixels. Default: 960.
   int chart_width = 960;
+  // The tenant whose service is reviewed (lib/api/tenant.h): its records
+  // only; the service is the tenant's own definition of that id, else the
+  // default tenant's. Default: "" = the default tenant.
+  std::string tenant;
 };
 
 // One calendar month of the service.

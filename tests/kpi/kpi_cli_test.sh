@@ -63,6 +63,55 @@ for want in opened=5 resolved=3 backlog=2; do
 done
 echo "ok: default end and --bucket all"
 
+# Tenants: the same commands again for tenant acme (its own services, the
+# same records' ids). The default tenant's answers above do not change, acme
+# answers the same figures, and all tenants count both.
+out=$("$SLATE" exec --db "$db" --now "$NOW" --tenant acme "$DIR/scenario.jsonl")
+[ $? = 0 ] || fail "exec --tenant acme: $(printf '%s\n' "$out" | grep -v '"ok":true')"
+check week_priority.txt --by priority --bucket week --from 2026-11-01 --to 2026-11-09
+tenant_check() {  # what args...
+  local what="$1"
+  shift
+  local default acme
+  default=$("$SLATE" kpi --db "$db" --now "$NOW" "$@" 2>&1)
+  acme=$("$SLATE" kpi --db "$db" --now "$NOW" --tenant acme "$@" 2>&1)
+  if [ "$default" != "$acme" ]; then
+    fail "$what: --tenant acme differs from the default tenant"
+    diff <(printf '%s\n' "$default") <(printf '%s\n' "$acme") | head -20
+  else
+    echo "ok: $what"
+  fi
+}
+tenant_check "acme by service, day" --by service,priority --from 2026-11-01 --to 2026-11-09 --table incidents --format csv
+tenant_check "acme availability" --by service --bucket week --from 2026-11-01 --to 2026-11-09 --table availability --format csv
+opened() {  # the opened column of a one-row incidents CSV
+  local csv
+  csv=$("$SLATE" kpi --db "$db" --now "$NOW" --bucket all --from 2026-11-01 --to 2026-12-01 --table incidents --format csv "$@" | sed -n '/^bucket,bucket_end/,/^$/p')
+  printf '%s\n' "$csv" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "opened") c = i; next } $0 != "" { print $c }'
+}
+[ "$(opened --tenant acme)" = 5 ] || fail "acme opened: $(opened --tenant acme)"
+[ "$(opened --all-tenants)" = 10 ] || fail "all tenants opened: $(opened --all-tenants)"
+by_tenant=$("$SLATE" kpi --db "$db" --now "$NOW" --all-tenants --by tenant --bucket all --from 2026-11-01 --to 2026-12-01 --table incidents --format csv | sed -n '/^bucket,bucket_end/,/^$/p' | cut -d, -f3,4)
+[ "$by_tenant" = "$(printf 'tenant,opened\nacme,5\ndefault,5')" ] || fail "--all-tenants --by tenant: $by_tenant"
+echo "ok: all tenants"
+# slate report of one tenant: its records only (a tenant with none: none).
+for t in acme:5 nobody:0; do
+  line=$("$SLATE" report --db "$db" --now "$NOW" --from 2026-11-01 --to 2026-12-01 --tenant "${t%:*}" --out "$TMP/r.html" 2>&1)
+  case "$line" in
+    *", ${t#*:} incidents opened)") echo "ok: report --tenant ${t%:*}" ;;
+    *) fail "report --tenant ${t%:*}: $line" ;;
+  esac
+done
+"$SLATE" report --db "$db" --now "$NOW" --tenant acme --out "$TMP/r.html" >/dev/null
+grep -q "Tenant: acme" "$TMP/r.html" || fail "report --tenant acme: no tenant line"
+line=$("$SLATE" report --db "$db" --now "$NOW" --tenant acme --service email --month 2026-11 --out "$TMP/s.html" 2>&1)
+case "$line" in
+  *"service email, 2026-11: 3 incidents opened"*) echo "ok: service review --tenant acme" ;;
+  *) fail "service review --tenant acme: $line" ;;
+esac
+"$SLATE" kpi --db "$db" --tenant acme --all-tenants >/dev/null 2>&1
+[ $? = 2 ] || fail "--tenant with --all-tenants: exit code not 2"
+
 "$SLATE" kpi --db "$db" --by nonsense >/dev/null 2>&1
 [ $? = 2 ] || fail "--by nonsense: exit code not 2"
 "$SLATE" kpi --db "$db" --from 2026-11-05 --to 2026-11-01 >/dev/null 2>&1

@@ -254,7 +254,18 @@ TEST_F(SlateCliTest, UsageErrorsExitTwoWithOneLine) {
        "slate kpi: --bucket: \"year\" is not one of day, week, month, all"},
       {{"kpi", "--db", none, "--by", "priority,colour"},
        "slate kpi: --by: \"colour\" is not one of service, priority, group, "
-       "category, contact"},
+       "category, contact, tenant"},
+      {{"kpi", "--db", none, "--tenant", "acme", "--all-tenants"},
+       "slate kpi: --tenant excludes --all-tenants"},
+      {{"kpi", "--db", none, "--tenant", "Acme"},
+       "slate kpi: --tenant: tenant id \"Acme\" may hold only a-z, 0-9, '_' "
+       "and '-'"},
+      {{"trends", "--db", none, "--tenant", "a/b"},
+       "slate trends: --tenant: tenant id \"a/b\" may hold only a-z, 0-9, "
+       "'_' and '-'"},
+      {{"report", "--db", none, "--out", "r.html", "--tenant", "_x"},
+       "slate report: --tenant: tenant id \"_x\" must start with a letter or "
+       "a digit"},
       {{"kpi", "--db", none, "--tz", "Mars/Base"},
        "slate kpi: --tz: \"Mars/Base\" is not a known time zone (e.g. "
        "Europe/Berlin)"},

@@ -92,7 +92,23 @@ grep -q 'problem PRB2: field incident_ids\[1\]: incident INC4: already linked to
   fail "bad raise: $(cat "$TMP/bad.out")"
 "$SLATE" show problem PRB2 --db "$db" >/dev/null 2>&1 && fail "PRB2 was written"
 
-for bad in "--min 1" "--window 0s" "--format xml"; do
+# Tenant acme: the same incidents again, and a problem raised in acme from
+# its mx1 incidents. Each tenant sees only its own incidents and problems:
+# acme's INC4..6 are a candidate (PRB1 is the default tenant's), the default
+# tenant's list does not change, and no candidate mixes the two.
+"$SLATE" exec --db "$db" --now "$NOW" --tenant acme "$DATA" >"$TMP/acme.out" ||
+  fail "exec --tenant acme: $(grep -v '"ok":true' "$TMP/acme.out")"
+echo '{"commandId":"raise","logProblem":{"problemId":"PRB1","title":"mx1 recurs","serviceId":"email","incidentIds":["INC1","INC2","INC3"]}}' |
+  "$SLATE" exec --db "$db" --now "$NOW" --tenant acme - >"$TMP/raise-acme.out" ||
+  fail "raise in acme: $(cat "$TMP/raise-acme.out")"
+expect table_acme "$HEAD
+1${TAB}3${TAB}2026-11-02T10:00:00Z${TAB}2026-11-04T10:00:00Z${TAB}email${TAB}network${TAB}-${TAB}INC4 INC5 INC6
+1 candidate(s), 3 incident(s); window 7d, at least 3" --min 3 --tenant acme
+expect table_default_after_acme "$HEAD
+1${TAB}3${TAB}2026-11-01T09:00:00Z${TAB}2026-11-03T09:00:00Z${TAB}email${TAB}network${TAB}mx1${TAB}INC1 INC2 INC3
+1 candidate(s), 3 incident(s); window 7d, at least 3" --min 3
+
+for bad in "--min 1" "--window 0s" "--format xml" "--tenant Acme"; do
   # shellcheck disable=SC2086
   "$SLATE" trends --db "$db" $bad >/dev/null 2>&1
   [ $? = 2 ] || fail "$bad: exit code not 2"
