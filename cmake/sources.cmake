@@ -1368,6 +1368,20 @@ slate_cc_test(tests_projection_sla_shuffle_test PATH tests/projection/sla_shuffl
     tests_testing_tsan_suppressions
 )
 
+# //tests/projection:sla_tenant_test
+slate_cc_test(tests_projection_sla_tenant_test PATH tests/projection/sla_tenant_test SIZE medium
+  SRCS
+    tests/projection/sla_tenant_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_projection_sla_test_util
+    tests_testing_temp_dir
+    tests_testing_tsan_suppressions
+)
+
 # //tests/projection:sla_test_util
 slate_cc_library(tests_projection_sla_test_util
   SRCS

@@ -11,6 +11,7 @@
 // - `--within DURATION` ("8h", "90m", "2d"; required): deadline <= now +
 //   within. Deadlines already past whose breach has not been fired (no
 //   `slate tick` yet) are listed too.
+// - `--tenant T`: tenant T's clocks (default: the default tenant's).
 // - `--group G`, `--service S`, `--priority N`: filters.
 // - `--top N`: at most N rows. Default: 20; 0 means all.
 // - `--format table|csv|json` (default table), as `slate kpi`:
@@ -161,6 +162,7 @@ CommandRun SetUpAtRiskCommand(CLI::App* app) {
       ->required()
       ->type_name("DURATION")
       ->check(BusinessDuration());
+  AddTenantFlag(app, &f->filter.tenant);
   app->add_option("--group", f->filter.group,
                   "only this assignment group (default: all)")
       ->type_name("G");

@@ -333,6 +333,16 @@ CLI::Validator NonNegativeInteger() {
       "");
 }
 
+CLI::Validator TenantId() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        absl::Status st = ValidateTenantId(View(v), "");
+        if (st.ok()) return "";
+        return std::string(st.message());
+      },
+      "", "tenant id");
+}
+
 CLI::Validator KnownTimeZone() {
   return CLI::Validator(
       [](std::string& v) -> std::string {
@@ -365,12 +375,7 @@ CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant) {
       ->add_option("--tenant", *tenant,
                    "the tenant whose records to use (default: default)")
       ->type_name("T")
-      ->check(CLI::Validator(
-          [](std::string& value) -> std::string {
-            absl::Status s = ValidateTenantId(value, "");
-            return s.ok() ? std::string() : std::string(s.message());
-          },
-          "", "tenant id"));
+      ->check(TenantId());
 }
 
 bool ParseInstantOrDate(const std::string& s, const absl::TimeZone& zone,

@@ -110,6 +110,8 @@ CLI::Validator NonNegativeInteger();
 CLI::Validator KnownTimeZone();
 // A business duration (tools/duration_parse.h): 90s, 45m, 4h, 2d, 1h30m.
 CLI::Validator BusinessDuration();
+// A tenant id (ValidateTenantId, lib/api/tenant.h).
+CLI::Validator TenantId();
 
 // --- Shared flags and helpers ---
 

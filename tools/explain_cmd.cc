@@ -12,7 +12,8 @@
 //     thresholds:
 //       50% warning at 4h of business time: due Mon 2026-11-30 13:00 CET
 //
-// - KIND: incident or change; ID: the record's id.
+// - KIND: incident, change or request; ID: the record's id.
+// - `--tenant T`: the record of tenant T (default: the default tenant's).
 // - `--policy P`, `--metric response|resolution|update`, `--cycle N`:
 //   only those clocks (default: all of the record's clocks).
 // - `--format text|json`: text for people (times in each calendar's zone;
@@ -35,6 +36,7 @@ struct ExplainFlags {
   std::string kind;
   std::string id;
   std::string format = "text";
+  std::string tenant;
   SlaExplainFilter filter;
 };
 
@@ -44,8 +46,8 @@ int RunExplain(const ExplainFlags& f) {
   int code = kExitOk;
   OpenedEngine db = OpenEngine("explain", options, f.db, std::nullopt, &code);
   if (db.engine == nullptr) return code;
-  auto ex = db.engine->ExplainClocks(absl::StrCat(f.kind, "/", f.id),
-                                     f.filter);
+  auto ex = db.engine->ExplainClocks(absl::StrCat(f.kind, "/", f.id), f.filter,
+                                     f.tenant);
   if (!ex.ok()) return Fail("explain", ex.status().ToString());
   const std::string out = FormatSlaExplanations(*ex, f.format == "json");
   std::fwrite(out.data(), 1, out.size(), stdout);
@@ -68,6 +70,7 @@ CommandRun SetUpExplainCommand(CLI::App* app) {
       ->required()
       ->check(OneOf({"incident", "change", "request"}));
   app->add_option("ID", f->id, "the record's id")->required();
+  AddTenantFlag(app, &f->tenant);
   app->add_option("--policy", f->filter.policy_id,
                   "only this policy's clocks (default: all)")
       ->type_name("P");

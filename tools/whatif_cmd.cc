@@ -18,6 +18,8 @@
 //   policies may name, besides the database's and "24x7".
 // - `--from TIME`, `--to TIME` (RFC 3339): only clocks started in
 //   [from, to). Default: all.
+// - `--tenant T`: tenant T's records, under its configuration; the
+//   policies and calendars given are T's (default: the default tenant).
 // - `--by priority|service|group|month`: a row per value (default: none).
 // - `--format table|csv|json` (default: table).
 // - `--list-flips N`: list the first N clocks whose verdict changes, with
@@ -52,6 +54,7 @@ struct WhatIfFlags {
   std::string from;
   std::string to;
   std::string by;
+  std::string tenant;
   std::string format = "table";
   int64_t list_flips = 0;
 };
@@ -102,7 +105,7 @@ int RunWhatIf(const WhatIfFlags& f) {
   }
   std::string text;
   absl::StatusOr<ExecuteResult> matrix =
-      db.engine->LoadAggregate("priority-matrix", "");
+      db.engine->LoadAggregate("priority-matrix", "", f.tenant);
   int levels = matrix.ok() ? matrix->priority_matrix().level_names_size() : 5;
   if (!f.matrix.empty()) {
     if (!ReadWholeFile(f.matrix, &text)) {
@@ -134,6 +137,7 @@ int RunWhatIf(const WhatIfFlags& f) {
   q.from = FlagInstant(f.from);
   q.to = FlagInstant(f.to);
   q.by = f.by;
+  q.tenant = f.tenant;
   q.list_flips = static_cast<size_t>(f.list_flips);
   absl::StatusOr<SlaWhatIfReport> r = db.engine->Simulate(q);
   if (!r.ok()) {
@@ -168,6 +172,7 @@ CommandRun SetUpWhatIfCommand(CLI::App* app) {
   app->add_option("--to", f->to, "only clocks started before TIME")
       ->type_name("TIME")
       ->check(Rfc3339Instant());
+  AddTenantFlag(app, &f->tenant);
   app->add_option("--by", f->by, "a row per priority, service, group or month")
       ->type_name("DIM")
       ->check(OneOf({"priority", "service", "group", "month"}));

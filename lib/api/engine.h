@@ -164,7 +164,9 @@ class Engine {
 
   // Appends the SlaWarning / SlaBreached events of every threshold due at
   // or before `now` (due <= now: never early; occurred_at = the exact
-  // crossing instant), to stream sla/<record stream>, and folds them.
+  // crossing instant), of every tenant's clocks, to the record's SLA stream
+  // (sla/<record stream>; tenant/<T>/sla/<local stream> for tenant T's
+  // records), and folds them.
   // Event ids are derived from (record, policy, metric, cycle, threshold),
   // so calling it again, concurrently, or after a restart never appends one
   // twice. Returns the events appended by this call (with positions), in
@@ -180,31 +182,40 @@ class Engine {
   // The first error the live timer thread met (OK if none or not running).
   virtual absl::Status TimerStatus() const = 0;
 
-  // Every clock (all cycles) of one record: "incident/INC1", or a bare id
-  // looked up as an incident, then a change. Empty if it has none.
+  // SLA queries are per tenant (lib/api/tenant.h): `tenant` "" (the
+  // default) means the default tenant; an invalid tenant id is
+  // kInvalidArgument. No query of one tenant sees another's clocks.
+
+  // Every clock (all cycles) of one record of `tenant`: "incident/INC1",
+  // or a bare id looked up as an incident, then a change; a full tenant
+  // stream "tenant/acme/incident/INC1" as is (kInvalidArgument if `tenant`
+  // is given and is another). Empty if it has none.
   virtual absl::StatusOr<std::vector<SlaClockView>> Clocks(
-      absl::string_view record) const = 0;
-  // Not-yet-breached running clocks whose deadline is <= now + within,
-  // filtered, sorted by deadline, at most top_n (0: all).
+      absl::string_view record, absl::string_view tenant = "") const = 0;
+  // Not-yet-breached running clocks of filter.tenant whose deadline is
+  // <= now + within, filtered, sorted by deadline, at most top_n (0: all).
   virtual absl::StatusOr<std::vector<SlaClockView>> AtRisk(
       absl::Time now, absl::Duration within,
       const SlaAtRiskFilter& filter = SlaAtRiskFilter(),
       size_t top_n = 20) const = 0;
-  // Breached clocks whose record is still open (clock running or paused),
-  // sorted by breach instant.
-  virtual absl::StatusOr<std::vector<SlaClockView>> Breached() const = 0;
+  // Breached clocks of `tenant` whose record is still open (clock running
+  // or paused), sorted by breach instant.
+  virtual absl::StatusOr<std::vector<SlaClockView>> Breached(
+      absl::string_view tenant = "") const = 0;
   // Why each clock of `record` (as Clocks) stands where it does: the events
   // that started, paused, resumed, retargeted, stopped or cancelled it, the
   // business time each calendar window added (holidays and closed days
   // skipped, UTC offset changes), and its warnings and breach with their
   // due instants. FormatSlaExplanations (sla_types.h) prints them.
-  // kNotFound if the log holds no such record.
+  // `record` and `tenant` as for Clocks. kNotFound if the log holds no
+  // such record.
   virtual absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
       absl::string_view record,
-      const SlaExplainFilter& filter = SlaExplainFilter()) const = 0;
-  // What-if: the SLA clocks of the whole history under other policies and
-  // calendars (SlaWhatIfQuery), compared with the live ones; the database
-  // is only read. Cost: one fold of the log through the SLA logic, in
+      const SlaExplainFilter& filter = SlaExplainFilter(),
+      absl::string_view tenant = "") const = 0;
+  // What-if: the SLA clocks of query.tenant's history under other policies
+  // and calendars (SlaWhatIfQuery), compared with the live ones; the
+  // database is only read. Cost: one fold of the log through the SLA logic, in
   // memory. kInvalidArgument for an invalid policy or calendar.
   virtual absl::StatusOr<SlaWhatIfReport> Simulate(
       const SlaWhatIfQuery& query) const = 0;
@@ -313,6 +324,8 @@ class Engine {
   //       now, Options::metrics_at_risk_within), every defined policy
   //   slate_sla_at_risk_horizon_seconds             gauge: that horizon
   //   slate_sla_breached_open_clocks{policy}        gauge: as Breached()
+  // The SLA gauges count every tenant's clocks together (a policy id
+  // labels the default tenant's policy and every tenant's of that id).
   // A cluster node's partitions and lease state are not among them: Slate
   // has no clusters yet (tenants and clusters are a later issue).
   // Histogram buckets: 100 us to 10 s, then +Inf. Cost: the counters are

@@ -396,13 +396,14 @@ void EngineImpl::TimerLoop() {
 }
 
 absl::StatusOr<std::vector<SlaClockView>> EngineImpl::Clocks(
-    absl::string_view record) const {
-  return ClocksOf(*runner_, record);
+    absl::string_view record, absl::string_view tenant) const {
+  return ClocksOf(*runner_, record, tenant);
 }
 
 absl::StatusOr<std::vector<SlaClockExplanation>> EngineImpl::ExplainClocks(
-    absl::string_view record, const SlaExplainFilter& filter) const {
-  return slate::ExplainClocks(*runner_, *log_, record, filter);
+    absl::string_view record, const SlaExplainFilter& filter,
+    absl::string_view tenant) const {
+  return slate::ExplainClocks(*runner_, *log_, record, filter, tenant);
 }
 
 absl::StatusOr<SlaWhatIfReport> EngineImpl::Simulate(
@@ -421,8 +422,9 @@ absl::StatusOr<std::vector<SlaClockView>> EngineImpl::AtRisk(
   return AtRiskClocks(*runner_, now, within, filter, top_n);
 }
 
-absl::StatusOr<std::vector<SlaClockView>> EngineImpl::Breached() const {
-  return BreachedOpenClocks(*runner_);
+absl::StatusOr<std::vector<SlaClockView>> EngineImpl::Breached(
+    absl::string_view tenant) const {
+  return BreachedOpenClocks(*runner_, tenant);
 }
 
 // --- KPIs
@@ -646,7 +648,8 @@ absl::Status EngineImpl::WriteMetrics(std::string* out) const {
   const absl::Duration within = log_->options().metrics_at_risk_within;
   SLATE_ASSIGN_OR_RETURN(
       std::vector<SlaClockView> risky,
-      AtRiskClocks(*runner_, clock->Now(), within, SlaAtRiskFilter(), 0));
+      AtRiskClocks(*runner_, clock->Now(), within, SlaAtRiskFilter(), 0,
+                   /*all_tenants=*/true));
   for (const SlaClockView& v : risky) {
     ++at_risk[v.policy_id];
     breached_open.try_emplace(v.policy_id, 0);

@@ -61,16 +61,18 @@ class EngineImpl final : public Engine {
   absl::StatusOr<std::vector<Envelope>> AdvanceToWatermark() override;
   absl::Status TimerStatus() const override;
   absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
-      absl::string_view record, const SlaExplainFilter& filter) const override;
+      absl::string_view record, const SlaExplainFilter& filter,
+      absl::string_view tenant) const override;
   absl::StatusOr<std::string> DescribeEvent(const Envelope& e) const override;
   absl::StatusOr<SlaWhatIfReport> Simulate(
       const SlaWhatIfQuery& query) const override;
   absl::StatusOr<std::vector<SlaClockView>> Clocks(
-      absl::string_view record) const override;
+      absl::string_view record, absl::string_view tenant) const override;
   absl::StatusOr<std::vector<SlaClockView>> AtRisk(
       absl::Time now, absl::Duration within, const SlaAtRiskFilter& filter,
       size_t top_n) const override;
-  absl::StatusOr<std::vector<SlaClockView>> Breached() const override;
+  absl::StatusOr<std::vector<SlaClockView>> Breached(
+      absl::string_view tenant) const override;
 
   absl::StatusOr<std::vector<KpiResult>> Kpis(
       absl::Span<const KpiQuery> queries) const override;

@@ -2,6 +2,8 @@
 //
 //   slate::SlaAtRiskFilter filter;
 //   filter.group = "network";  // empty / zero fields match anything
+//   filter.tenant = "acme";    // only tenant acme's clocks (default: the
+//                              // default tenant's)
 //   auto risky = engine->AtRisk(absl::Now(), absl::Hours(8), filter);
 //   for (const slate::SlaClockView& c : *risky) {
 //     std::cout << c.record << " " << c.target_type << " due "
@@ -26,7 +28,9 @@ namespace slate {
 // One SLA clock with the attributes of its record, for queries and KPIs.
 // Stable: the KPI rollups code against it.
 struct SlaClockView {
-  // The record's stream, e.g. "incident/INC1" or "change/CHG1".
+  // The record's stream, e.g. "incident/INC1" or "change/CHG1"; a tenant's
+  // record has its tenant's stream, "tenant/acme/incident/INC1"
+  // (StreamTenant in lib/api/tenant.h gives the tenant).
   std::string record;
   std::string policy_id;
   // "response", "resolution" or "update".
@@ -53,8 +57,11 @@ struct SlaClockView {
   int64_t policy_version_from_us = 0;
 };
 
-// Filters for Engine::AtRisk; an empty/zero field matches anything.
+// Filters for Engine::AtRisk; an empty/zero field matches anything, except
+// `tenant`: the clocks of one tenant only.
 struct SlaAtRiskFilter {
+  // The tenant whose clocks are listed. Default: "" = the default tenant.
+  std::string tenant;
   std::string group;    // The incident's assignment group.
   std::string service;  // The record's service.
   int priority = 0;     // The record's priority (1..N).
@@ -135,6 +142,11 @@ inline constexpr size_t kMaxExplainWindows = 1000;
 // A what-if (Engine::Simulate): the history folded again under other SLA
 // policies and calendars, compared with the live clocks.
 struct SlaWhatIfQuery {
+  // The tenant whose records are folded again and compared, under its
+  // configuration (its own definitions over the default tenant's); the
+  // policies and calendars below are defined as that tenant's. Default:
+  // "" = the default tenant.
+  std::string tenant;
   // Replace the definitions in force with the same id, or add to them.
   // Policies are validated (kInvalidArgument naming the policy and field);
   // a policy's calendar must be "24x7", defined in the database or here.
@@ -184,7 +196,8 @@ struct SlaWhatIfFlip {
 };
 
 struct SlaWhatIfReport {
-  absl::Time as_of;  // The latest record event folded (the watermark).
+  // The latest record event of the query's tenant (its watermark).
+  absl::Time as_of;
   std::vector<SlaWhatIfRow> rows;  // By policy, target, key.
   int64_t flipped = 0;             // All flips.
   std::vector<SlaWhatIfFlip> flips;  // At most list_flips.

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
 #include "lib/calendar/business_calendar.h"
 #include "lib/projection/memory_state.h"
@@ -387,20 +388,34 @@ void Thresholds(const PolicyCalendar& pc, const Track& t,
   }
 }
 
-// The calendar of the policy version a clock counts under (version_from_us,
-// SlaClockView::policy_version_from_us), else of the latest definition.
+// The calendar of the policy version a clock of `record` counts under
+// (version_from_us, SlaClockView::policy_version_from_us), else of the
+// latest definition, in the record's tenant's configuration (its own
+// policy and calendar of the id, else the default tenant's).
 absl::StatusOr<PolicyCalendar> CalendarOf(const ProjectionRunner& runner,
+                                          absl::string_view record,
                                           const std::string& policy_id,
                                           int64_t version_from_us = 0) {
   PolicyCalendar pc;
   SlaPolicy policy;
+  const absl::string_view tenant = StreamTenant(record);
+  // Whose policy of this id the tenant counts under.
+  std::string owner;
+  if (tenant != kDefaultTenant) {
+    SLATE_ASSIGN_OR_RETURN(
+        std::optional<std::string> own,
+        runner.Get(SlaProjection::kName,
+                   SlaConfigKey(tenant, absl::StrCat("pol/", policy_id))));
+    if (own.has_value()) owner = std::string(tenant);
+  }
   std::optional<std::string> version;
   if (version_from_us != 0) {
     SLATE_ASSIGN_OR_RETURN(
         version,
         runner.Get(SlaProjection::kName,
-                   SlaPolicyVersionKey(policy_id,
-                                       absl::FromUnixMicros(version_from_us))));
+                   SlaConfigKey(owner, SlaPolicyVersionKey(
+                                           policy_id, absl::FromUnixMicros(
+                                                          version_from_us)))));
   }
   if (version.has_value()) {
     SlaPolicyDefined defined;
@@ -413,7 +428,8 @@ absl::StatusOr<PolicyCalendar> CalendarOf(const ProjectionRunner& runner,
   } else {
     SLATE_ASSIGN_OR_RETURN(
         std::optional<std::string> pol,
-        runner.Get(SlaProjection::kName, absl::StrCat("pol/", policy_id)));
+        runner.Get(SlaProjection::kName,
+                   SlaConfigKey(owner, absl::StrCat("pol/", policy_id))));
     if (!pol.has_value()) return pc;
     if (!policy.ParseFromString(*pol)) {
       return absl::DataLossError(absl::StrCat(
@@ -424,9 +440,15 @@ absl::StatusOr<PolicyCalendar> CalendarOf(const ProjectionRunner& runner,
     return pc;
   }
   pc.id = policy.calendar_id();
-  SLATE_ASSIGN_OR_RETURN(
-      std::optional<std::string> cal,
-      runner.Get(SlaProjection::kName, absl::StrCat("cal/", pc.id)));
+  const std::string cal_key = absl::StrCat("cal/", pc.id);
+  std::optional<std::string> cal;
+  if (tenant != kDefaultTenant) {
+    SLATE_ASSIGN_OR_RETURN(
+        cal, runner.Get(SlaProjection::kName, SlaConfigKey(tenant, cal_key)));
+  }
+  if (!cal.has_value()) {
+    SLATE_ASSIGN_OR_RETURN(cal, runner.Get(SlaProjection::kName, cal_key));
+  }
   if (!cal.has_value() || !pc.spec.ParseFromString(*cal)) {
     return absl::DataLossError(absl::StrCat("sla projection: calendar \"",
                                             pc.id, "\" of policy \"",
@@ -446,14 +468,10 @@ bool Matches(const SlaClockView& v, const SlaExplainFilter& f) {
 
 absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
     const ProjectionRunner& runner, const EventLog& log,
-    absl::string_view record, const SlaExplainFilter& filter) {
-  std::vector<std::string> candidates;
-  if (record.find('/') != absl::string_view::npos) {
-    candidates.emplace_back(record);
-  } else {
-    candidates.push_back(absl::StrCat("incident/", record));
-    candidates.push_back(absl::StrCat("change/", record));
-  }
+    absl::string_view record, const SlaExplainFilter& filter,
+    absl::string_view tenant) {
+  SLATE_ASSIGN_OR_RETURN(std::vector<std::string> candidates,
+                         SlaRecordStreams(record, tenant));
   std::string stream;
   for (const std::string& s : candidates) {
     SLATE_ASSIGN_OR_RETURN(int64_t v, log.StreamVersion(s));
@@ -467,15 +485,22 @@ absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
         absl::StrCat("explain: no record \"", record, "\" in the log"));
   }
 
-  // A scratch SLA projection with the definitions in force.
+  // A scratch SLA projection with the definitions in force: the default
+  // tenant's and the record's tenant's.
   MemoryState scratch(&log);
-  for (absl::string_view prefix : {"pol/", "pov/", "cal/", "ret/"}) {
-    SLATE_RETURN_IF_ERROR(runner.Scan(
-        SlaProjection::kName, prefix,
-        [&](absl::string_view k, absl::string_view v) {
-          scratch.Put(k, v);
-          return true;
-        }));
+  std::vector<std::string> owners = {""};
+  if (StreamTenant(stream) != kDefaultTenant) {
+    owners.emplace_back(StreamTenant(stream));
+  }
+  for (const std::string& owner : owners) {
+    for (absl::string_view prefix : {"pol/", "pov/", "cal/", "ret/"}) {
+      SLATE_RETURN_IF_ERROR(
+          runner.Scan(SlaProjection::kName, SlaConfigKey(owner, prefix),
+                      [&](absl::string_view k, absl::string_view v) {
+                        scratch.Put(k, v);
+                        return true;
+                      }));
+    }
   }
   SLATE_ASSIGN_OR_RETURN(std::optional<std::string> gen,
                          runner.Get(SlaProjection::kName, "gen"));
@@ -504,7 +529,7 @@ absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
     if (it == calendars.end()) {
       SLATE_ASSIGN_OR_RETURN(
           PolicyCalendar pc,
-          CalendarOf(runner, v.policy_id, v.policy_version_from_us));
+          CalendarOf(runner, v.record, v.policy_id, v.policy_version_from_us));
       it = calendars.emplace(key, std::move(pc)).first;
     }
     return &it->second;
@@ -572,8 +597,8 @@ absl::StatusOr<std::string> DescribeSlaEvent(const ProjectionRunner& runner,
       ClockByKey(runner, clock_key);
   if (!clock.ok()) return clock.status();
   absl::StatusOr<PolicyCalendar> pc = CalendarOf(
-      runner, policy_id,
-      clock->has_value() ? (*clock)->policy_version_from_us : 0);
+      runner, warning ? e.sla_warning().record() : e.sla_breached().record(),
+      policy_id, clock->has_value() ? (*clock)->policy_version_from_us : 0);
   if (!pc.ok()) return pc.status();
   const absl::Time at = absl::FromUnixMicros(e.occurred_at_us());
   if (warning) {

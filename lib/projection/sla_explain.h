@@ -37,10 +37,15 @@
 namespace slate {
 
 // `record`: "incident/INC1", "change/CHG1", or a bare id (an incident,
-// then a change). kNotFound if the log holds no such record.
+// then a change), of `tenant` ("" = the default tenant; see
+// SlaRecordStreams). The scratch fold holds the default tenant's and the
+// record's tenant's definitions. kNotFound if the log holds no such
+// record; kInvalidArgument for an invalid tenant, or a tenant stream of
+// another tenant.
 absl::StatusOr<std::vector<SlaClockExplanation>> ExplainClocks(
     const ProjectionRunner& runner, const EventLog& log,
-    absl::string_view record, const SlaExplainFilter& filter);
+    absl::string_view record, const SlaExplainFilter& filter,
+    absl::string_view tenant = "");
 
 // An SLA warning or breach event in people's units, times in the zone of
 // its policy's calendar (UTC for 24x7 or an unknown policy):

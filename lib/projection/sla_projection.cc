@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
 #include "lib/calendar/business_calendar.h"
 #include "lib/domain/change.h"
@@ -116,8 +117,10 @@ std::string ChangeStateName(ChangeStatus s) {
   return StateName(ChangeStatus_Name(s), "CHANGE_");
 }
 
-// "incident/INC1" -> "incident" ("change", "request"); "" for other kinds.
+// "incident/INC1" (or "tenant/acme/incident/INC1") -> "incident"
+// ("change", "request"); "" for other kinds.
 absl::string_view RecordType(absl::string_view stream) {
+  stream = SplitTenantStream(stream).local;
   if (absl::StartsWith(stream, "incident/")) return "incident";
   if (absl::StartsWith(stream, "change/")) return "change";
   if (absl::StartsWith(stream, "request/")) return "request";
@@ -189,9 +192,17 @@ struct PolicyFamily {
   }
 };
 
+using CalendarMap =
+    std::map<std::string, std::shared_ptr<const BusinessTime>, std::less<>>;
+
+// The configuration in force for one tenant's records: its own policies
+// and calendars over the default tenant's (same id: its own; see
+// LoadTenantConfig).
 struct Config {
   std::string gen = "\xff";  // Never a stored value: not loaded.
   std::vector<PolicyFamily> families;  // By policy id.
+  // The calendars policies resolve their calendar_id in, by name.
+  CalendarMap calendars;
   // Whether any policy is retired, or has a version past its first that
   // applies to running clocks: without them the per-event passes that
   // apply those are skipped (fold_bench FoldOne/sla, 5 interleaved runs:
@@ -211,13 +222,47 @@ struct Config {
     const PolicyFamily* f = Family(id);
     return f == nullptr ? nullptr : &f->Version(from_us);
   }
+  // Sets any_retired and any_rebind from the families.
+  void Summarize() {
+    any_retired = any_rebind = false;
+    for (const PolicyFamily& f : families) {
+      any_retired |= f.versions.front().retired_at_us.has_value();
+      for (size_t i = 1; i < f.versions.size(); ++i) {
+        any_rebind |= f.versions[i].apply_to_running;
+      }
+    }
+  }
 };
 
-absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
-                        Config* config) {
-  std::map<std::string, std::shared_ptr<const BusinessTime>> calendars;
+// The calendar a policy version counts on in `calendars` (null while its
+// calendar is not defined: it attaches nothing).
+void ResolveCalendar(const CalendarMap& calendars, PolicyEntry* p) {
+  auto it = calendars.find(p->policy.calendar_id());
+  if (it != calendars.end()) {
+    p->business = it->second;
+  } else if (p->policy.calendar_id() == "24x7") {
+    static const auto* always =
+        new std::shared_ptr<const BusinessTime>(std::make_shared<AlwaysOpen>());
+    p->business = *always;
+  } else {
+    p->business = nullptr;
+  }
+}
+
+using Retirements = std::map<std::string, int64_t, std::less<>>;
+
+// The stored definitions of one tenant (keys under `prefix`, see
+// SlaConfigKey): its calendars (put over config->calendars; *calendars_put
+// counts them) and its policy families (in config->families), each version
+// resolved against those calendars, and its retirements (by policy id) in
+// *retired.
+absl::Status LoadDefinitions(ProjectionState& state, absl::string_view prefix,
+                             Config* config, Retirements* retired,
+                             size_t* calendars_put) {
+  *calendars_put = 0;
+  const std::string cal_prefix = absl::StrCat(prefix, kCalPrefix);
   SLATE_RETURN_IF_ERROR(state.Scan(
-      kCalPrefix, [&](absl::string_view key, absl::string_view value) {
+      cal_prefix, [&](absl::string_view key, absl::string_view value) {
         CalendarSpec spec;
         if (!spec.ParseFromArray(value.data(),
                                  static_cast<int>(value.size()))) {
@@ -225,25 +270,26 @@ absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
         }
         auto cal = BusinessCalendar::FromSpec(spec);
         if (cal.ok()) {
-          calendars[std::string(key.substr(kCalPrefix.size()))] =
+          config->calendars[std::string(key.substr(cal_prefix.size()))] =
               std::make_shared<CalendarBusinessTime>(*cal);
+          ++*calendars_put;
         }
         return true;
       }));
-  std::map<std::string, int64_t, std::less<>> retired;
+  const std::string ret_prefix = absl::StrCat(prefix, kRetPrefix);
   SLATE_RETURN_IF_ERROR(state.Scan(
-      kRetPrefix, [&](absl::string_view key, absl::string_view value) {
+      ret_prefix, [&](absl::string_view key, absl::string_view value) {
         int64_t us = 0;
         if (ParseTimeHex(value, &us)) {
-          retired.emplace(std::string(key.substr(kRetPrefix.size())), us);
+          retired->emplace(std::string(key.substr(ret_prefix.size())), us);
         }
         return true;
       }));
-  std::vector<PolicyFamily> families;
+  std::vector<PolicyFamily>& families = config->families;
   absl::Status parse_error;
-  SLATE_RETURN_IF_ERROR(
-      state.Scan(kPovPrefix, [&](absl::string_view key,
-                                 absl::string_view value) {
+  SLATE_RETURN_IF_ERROR(state.Scan(
+      absl::StrCat(prefix, kPovPrefix),
+      [&](absl::string_view key, absl::string_view value) {
         // pov/<id>|<from:16x>
         const size_t bar = key.rfind('|');
         PolicyEntry p;
@@ -260,13 +306,8 @@ absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
         p.apply_to_running = defined.apply_to_running();
         FillSlaPolicyDefaults(&p.policy);
         if (!ValidateSlaPolicy(p.policy).ok()) return true;  // Never attaches.
-        auto it = calendars.find(p.policy.calendar_id());
-        if (it != calendars.end()) {
-          p.business = it->second;
-        } else if (p.policy.calendar_id() == "24x7") {
-          p.business = std::make_shared<AlwaysOpen>();
-        }
-        if (auto r = retired.find(p.policy.id()); r != retired.end()) {
+        ResolveCalendar(config->calendars, &p);
+        if (auto r = retired->find(p.policy.id()); r != retired->end()) {
           p.retired_at_us = r->second;
         }
         // Keys sort by id, then by instant: versions arrive in order.
@@ -276,16 +317,60 @@ absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
         families.back().versions.push_back(std::move(p));
         return true;
       }));
-  SLATE_RETURN_IF_ERROR(parse_error);
-  config->gen = gen;
-  config->any_retired = config->any_rebind = false;
-  for (const PolicyFamily& f : families) {
-    config->any_retired |= f.versions.front().retired_at_us.has_value();
-    for (size_t i = 1; i < f.versions.size(); ++i) {
-      config->any_rebind |= f.versions[i].apply_to_running;
+  return parse_error;
+}
+
+// The default tenant's configuration (shared by every tenant).
+absl::Status LoadConfig(ProjectionState& state, const std::string& gen,
+                        Config* config) {
+  Config loaded;
+  Retirements retired;
+  size_t calendars = 0;
+  SLATE_RETURN_IF_ERROR(
+      LoadDefinitions(state, "", &loaded, &retired, &calendars));
+  loaded.gen = gen;
+  loaded.Summarize();
+  *config = std::move(loaded);
+  return absl::OkStatus();
+}
+
+// The configuration in force for a tenant other than the default: its
+// own calendars over the default tenant's (by name), its own policies
+// over the default tenant's (by id: a policy the tenant defined is the
+// tenant's alone, every version and retirement), every policy resolving
+// its calendar among those. A retirement of the tenant retires its view
+// of a shared policy too (in place of the default tenant's retirement of
+// it, if any). `base` is the default tenant's.
+absl::Status LoadTenantConfig(ProjectionState& state, absl::string_view tenant,
+                              const Config& base, Config* config) {
+  Config own;
+  own.calendars = base.calendars;
+  Retirements retired;
+  size_t own_calendars = 0;  // If any, the shared policies resolve again.
+  SLATE_RETURN_IF_ERROR(LoadDefinitions(state, TenantStreamPrefix(tenant), &own,
+                                        &retired, &own_calendars));
+  std::vector<PolicyFamily> families = std::move(own.families);
+  const size_t own_count = families.size();
+  for (const PolicyFamily& f : base.families) {
+    bool overridden = false;
+    for (size_t i = 0; i < own_count && !overridden; ++i) {
+      overridden = families[i].id == f.id;
+    }
+    if (overridden) continue;
+    families.push_back(f);
+    const auto r = retired.find(f.id);
+    for (PolicyEntry& v : families.back().versions) {
+      if (own_calendars > 0) ResolveCalendar(own.calendars, &v);
+      if (r != retired.end()) v.retired_at_us = r->second;
     }
   }
-  config->families = std::move(families);
+  std::sort(
+      families.begin(), families.end(),
+      [](const PolicyFamily& a, const PolicyFamily& b) { return a.id < b.id; });
+  own.families = std::move(families);
+  own.gen = base.gen;
+  own.Summarize();
+  *config = std::move(own);
   return absl::OkStatus();
 }
 
@@ -401,7 +486,8 @@ SlaRecordState NewRecord(absl::string_view stream) {
   SlaRecordState rec;
   rec.set_stream(std::string(stream));
   rec.set_record_type(std::string(RecordType(stream)));
-  absl::string_view id = stream.substr(stream.find('/') + 1);
+  const absl::string_view local = SplitTenantStream(stream).local;
+  absl::string_view id = local.substr(local.find('/') + 1);
   if (rec.record_type() == "change") {
     *rec.mutable_change() = NewChangeState(id);
   } else if (rec.record_type() == "request") {
@@ -513,13 +599,19 @@ absl::Status WriteClocks(ProjectionState& state, const Config& config,
   return absl::OkStatus();
 }
 
-absl::Status FlushRecords(ProjectionState& state, const Config& config,
+// The configuration in force for a record stream's tenant.
+using ConfigOf =
+    std::function<absl::StatusOr<const Config*>(absl::string_view stream)>;
+
+absl::Status FlushRecords(ProjectionState& state, const ConfigOf& config_of,
                           RecordCache& recs) {
   return recs.Flush(
       [&](const std::string& key, CachedRecord& r, bool present) {
         if (present) {
+          SLATE_ASSIGN_OR_RETURN(const Config* config,
+                                 config_of(r.rec.stream()));
           SLATE_RETURN_IF_ERROR(
-              WriteClocks(state, config, r.rec.stream(), r.clocks));
+              WriteClocks(state, *config, r.rec.stream(), r.clocks));
           state.Put(key, SerializeDeterministic(r.rec));
         } else {
           state.Delete(key);
@@ -1389,7 +1481,38 @@ std::string SlaPolicyVersionKey(absl::string_view policy_id, absl::Time from) {
 }
 
 std::string SlaEventStream(absl::string_view record_stream) {
-  return absl::StrCat("sla/", record_stream);
+  const TenantStreamParts parts = SplitTenantStream(record_stream);
+  // The record's own tenant prefix, as written ("" for the default's).
+  const absl::string_view prefix =
+      record_stream.substr(0, record_stream.size() - parts.local.size());
+  return absl::StrCat(prefix, "sla/", parts.local);
+}
+
+std::string SlaConfigKey(absl::string_view tenant, absl::string_view key) {
+  return absl::StrCat(TenantStreamPrefix(tenant), key);
+}
+
+absl::StatusOr<std::vector<std::string>> SlaRecordStreams(
+    absl::string_view record, absl::string_view tenant) {
+  if (!tenant.empty()) {
+    SLATE_RETURN_IF_ERROR(ValidateTenantId(tenant, "tenant"));
+  }
+  std::vector<std::string> streams;
+  if (absl::StartsWith(record, kTenantStreamPrefix)) {
+    const absl::string_view owner = StreamTenant(record);
+    if (!tenant.empty() && owner != tenant) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("record \"", record, "\" belongs to tenant \"", owner,
+                       "\", not \"", tenant, "\""));
+    }
+    streams.emplace_back(record);
+  } else if (record.find('/') != absl::string_view::npos) {
+    streams.push_back(TenantStream(tenant, record));
+  } else {
+    streams.push_back(TenantStream(tenant, absl::StrCat("incident/", record)));
+    streams.push_back(TenantStream(tenant, absl::StrCat("change/", record)));
+  }
+  return streams;
 }
 
 std::string SlaTimerEventId(absl::string_view stream,
@@ -1408,14 +1531,10 @@ absl::Status ForEachClock(const ProjectionRunner& runner,
 }
 
 absl::StatusOr<std::vector<SlaClockView>> ClocksOf(
-    const ProjectionRunner& runner, absl::string_view record) {
-  std::vector<std::string> streams;
-  if (record.find('/') != absl::string_view::npos) {
-    streams.emplace_back(record);
-  } else {
-    streams.push_back(absl::StrCat("incident/", record));
-    streams.push_back(absl::StrCat("change/", record));
-  }
+    const ProjectionRunner& runner, absl::string_view record,
+    absl::string_view tenant) {
+  SLATE_ASSIGN_OR_RETURN(std::vector<std::string> streams,
+                         SlaRecordStreams(record, tenant));
   std::vector<SlaClockView> out;
   for (const std::string& s : streams) {
     SLATE_RETURN_IF_ERROR(ScanViews(runner, ClkPrefix(s),
@@ -1560,7 +1679,11 @@ bool ViewLess(const SlaClockView& a, const SlaClockView& b, int64_t ka,
 
 absl::StatusOr<std::vector<SlaClockView>> AtRiskClocks(
     const ProjectionRunner& runner, absl::Time now, absl::Duration within,
-    const SlaAtRiskFilter& filter, size_t top_n) {
+    const SlaAtRiskFilter& filter, size_t top_n, bool all_tenants) {
+  if (!filter.tenant.empty()) {
+    SLATE_RETURN_IF_ERROR(ValidateTenantId(filter.tenant, "at-risk: tenant"));
+  }
+  const absl::string_view tenant = TenantOrDefault(filter.tenant);
   const absl::Time horizon_time = now + within;
   int64_t horizon = std::numeric_limits<int64_t>::max();
   if (horizon_time == absl::InfinitePast()) {
@@ -1593,8 +1716,15 @@ absl::StatusOr<std::vector<SlaClockView>> AtRiskClocks(
             due_us > out.front().state.deadline_us()) {
           return false;
         }
+        // The clock key names its record ("clk/<stream>|..."): another
+        // tenant's clock is not read.
+        const absl::string_view clock_key = rest.substr(17);
+        if (!all_tenants &&
+            !StreamInTenant(clock_key.substr(kClkPrefix.size()), tenant)) {
+          return true;
+        }
         absl::StatusOr<std::optional<SlaClockView>> v =
-            ClockByKey(runner, rest.substr(17));
+            ClockByKey(runner, clock_key);
         if (!v.ok()) {
           error = v.status();
           return false;
@@ -1629,9 +1759,18 @@ absl::StatusOr<std::vector<SlaClockView>> AtRiskClocks(
 }
 
 absl::StatusOr<std::vector<SlaClockView>> BreachedOpenClocks(
-    const ProjectionRunner& runner) {
+    const ProjectionRunner& runner, absl::string_view tenant) {
+  if (!tenant.empty()) {
+    SLATE_RETURN_IF_ERROR(ValidateTenantId(tenant, "breached: tenant"));
+  }
+  tenant = TenantOrDefault(tenant);
   std::vector<SlaClockView> out;
-  SLATE_RETURN_IF_ERROR(ForEachClock(runner, [&](const SlaClockView& v) {
+  // A tenant's clocks are under "clk/tenant/<id>/"; the default tenant's
+  // are the rest.
+  const std::string prefix =
+      absl::StrCat(kClkPrefix, TenantStreamPrefix(tenant));
+  SLATE_RETURN_IF_ERROR(ScanViews(runner, prefix, [&](const SlaClockView& v) {
+    if (tenant == kDefaultTenant && !StreamInTenant(v.record, tenant)) return;
     if (v.state.status() == SLA_CLOCK_STATUS_BREACHED &&
         (v.state.phase() == SLA_CLOCK_PHASE_RUNNING ||
          v.state.phase() == SLA_CLOCK_PHASE_PAUSED)) {
@@ -1646,16 +1785,32 @@ absl::StatusOr<std::vector<SlaClockView>> BreachedOpenClocks(
   return out;
 }
 
-absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
-    const ProjectionRunner& runner) {
-  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> wm,
-                         runner.Get(SlaProjection::kName, kWatermarkKey));
+namespace {
+
+absl::StatusOr<std::optional<absl::Time>> ParseWatermark(
+    const std::optional<std::string>& wm) {
   if (!wm.has_value()) return std::nullopt;
   int64_t us = 0;
   if (!ParseTimeHex(*wm, &us)) {
     return absl::DataLossError("sla projection: bad watermark");
   }
   return absl::FromUnixMicros(us);
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<absl::Time>> SlaWatermarkIn(
+    ProjectionState& state) {
+  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> wm,
+                         state.Get(kWatermarkKey));
+  return ParseWatermark(wm);
+}
+
+absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
+    const ProjectionRunner& runner) {
+  SLATE_ASSIGN_OR_RETURN(std::optional<std::string> wm,
+                         runner.Get(SlaProjection::kName, kWatermarkKey));
+  return ParseWatermark(wm);
 }
 
 // --- The projection -------------------------------------------------------------
@@ -1667,15 +1822,42 @@ absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
 // DecodedCache), and dropped entries are re-read when needed.
 struct SlaProjection::Caches {
   explicit Caches(size_t records) : recs(records) {}
-  Config config;
+  Config config;                // The default tenant's.
   bool config_current = false;  // config.gen is the state's "gen".
+  // The configuration of every other tenant folded since `config` was
+  // loaded (built from it and the tenant's definitions when first needed).
+  absl::flat_hash_map<std::string, std::unique_ptr<Config>> tenant_configs;
   RecordCache recs;  // With their clocks.
   std::optional<int64_t> watermark;  // Loaded; nullopt: not loaded.
   bool watermark_stored = false;     // The state holds a watermark.
   bool watermark_dirty = false;
 
+  // (Re)loads the default tenant's configuration as of `gen`; forgets the
+  // other tenants'.
+  absl::Status Reload(ProjectionState& state, const std::string& gen) {
+    tenant_configs.clear();
+    return LoadConfig(state, gen, &config);
+  }
+
+  // The configuration in force for the records of `stream`'s tenant.
+  // REQUIRES: `config` is current.
+  absl::StatusOr<const Config*> For(ProjectionState& state,
+                                    absl::string_view stream) {
+    const absl::string_view tenant = StreamTenant(stream);
+    if (tenant == kDefaultTenant) return &config;
+    auto it = tenant_configs.find(tenant);
+    if (it == tenant_configs.end()) {
+      auto loaded = std::make_unique<Config>();
+      SLATE_RETURN_IF_ERROR(
+          LoadTenantConfig(state, tenant, config, loaded.get()));
+      it = tenant_configs.emplace(std::string(tenant), std::move(loaded)).first;
+    }
+    return it->second.get();
+  }
+
   void Clear() {
     config_current = false;
+    tenant_configs.clear();
     recs.Clear();
     watermark.reset();
     watermark_stored = false;
@@ -1701,7 +1883,9 @@ absl::Status SlaProjection::WriteBackRecords(ProjectionState& state) {
 
 absl::Status SlaProjection::Flush(ProjectionState& state) {
   Caches& c = *caches_;
-  SLATE_RETURN_IF_ERROR(FlushRecords(state, c.config, c.recs));
+  SLATE_RETURN_IF_ERROR(FlushRecords(
+      state, [&](absl::string_view stream) { return c.For(state, stream); },
+      c.recs));
   if (c.watermark_dirty) {
     state.Put(kWatermarkKey, TimeHex(*c.watermark));
     c.watermark_dirty = false;
@@ -1732,44 +1916,55 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
     SLATE_ASSIGN_OR_RETURN(std::optional<std::string> gen, state.Get(kGenKey));
     const std::string gen_value = gen.value_or("");
     if (config.gen != gen_value) {
-      SLATE_RETURN_IF_ERROR(LoadConfig(state, gen_value, &config));
+      SLATE_RETURN_IF_ERROR(caches.Reload(state, gen_value));
     }
     caches.config_current = true;
   }
 
   if (config_event) {
-    // Recomputes every record from the bytes.
+    // Recomputes every record of the event's tenant (of every tenant for
+    // the default tenant's: they all share it) from the bytes.
     SLATE_RETURN_IF_ERROR(WriteBackRecords(state));
+    // The tenant's keys (SlaConfigKey): "" for the default tenant.
+    const std::string tenant_prefix =
+        TenantStreamPrefix(StreamTenant(e.stream()));
     if (e.has_sla_policy_defined()) {
       const SlaPolicy& p = e.sla_policy_defined().policy();
       if (p.id().empty()) return absl::OkStatus();
-      state.Put(absl::StrCat(kPolPrefix, p.id()), SerializeDeterministic(p));
-      state.Put(SlaPolicyVersionKey(p.id(),
-                                    absl::FromUnixMicros(e.occurred_at_us())),
-                SerializeDeterministic(e.sla_policy_defined()));
+      state.Put(absl::StrCat(tenant_prefix, kPolPrefix, p.id()),
+                SerializeDeterministic(p));
+      state.Put(
+          absl::StrCat(tenant_prefix,
+                       SlaPolicyVersionKey(
+                           p.id(), absl::FromUnixMicros(e.occurred_at_us()))),
+          SerializeDeterministic(e.sla_policy_defined()));
     } else if (e.has_sla_policy_retired()) {
       const std::string& id = e.sla_policy_retired().policy_id();
       if (id.empty()) return absl::OkStatus();
-      state.Put(absl::StrCat(kRetPrefix, id), TimeHex(e.occurred_at_us()));
+      state.Put(absl::StrCat(tenant_prefix, kRetPrefix, id),
+                TimeHex(e.occurred_at_us()));
     } else {
       const CalendarSpec& c = e.calendar_defined().spec();
       if (c.name().empty()) return absl::OkStatus();
-      state.Put(absl::StrCat(kCalPrefix, c.name()), SerializeDeterministic(c));
+      state.Put(absl::StrCat(tenant_prefix, kCalPrefix, c.name()),
+                SerializeDeterministic(c));
     }
     int64_t n = 0;
     if (!config.gen.empty() && !absl::SimpleAtoi(config.gen, &n)) n = 0;
     const std::string next = absl::StrCat(n + 1);
     state.Put(kGenKey, next);
-    SLATE_RETURN_IF_ERROR(LoadConfig(state, next, &config));
-    // Every record under the new definitions.
+    SLATE_RETURN_IF_ERROR(caches.Reload(state, next));
+    // The records under the new definitions.
     std::vector<std::string> streams;
-    SLATE_RETURN_IF_ERROR(state.Scan(
-        kRecPrefix, [&](absl::string_view key, absl::string_view) {
+    const std::string rec_prefix = absl::StrCat(kRecPrefix, tenant_prefix);
+    SLATE_RETURN_IF_ERROR(
+        state.Scan(rec_prefix, [&](absl::string_view key, absl::string_view) {
           streams.emplace_back(key.substr(kRecPrefix.size()));
           return true;
         }));
     for (const std::string& s : streams) {
-      SLATE_RETURN_IF_ERROR(Recompute(state, config, s, e.position()));
+      SLATE_ASSIGN_OR_RETURN(const Config* in_force, caches.For(state, s));
+      SLATE_RETURN_IF_ERROR(Recompute(state, *in_force, s, e.position()));
     }
     return absl::OkStatus();
   }
@@ -1806,15 +2001,16 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   }
   SlaRecordState& rec = cached.rec;
 
+  SLATE_ASSIGN_OR_RETURN(const Config* in_force, caches.For(state, stream));
   if (stored && at_us < rec.last_at_us()) {
     // Late: recompute the record from its events in the log, this one
     // included.
     SLATE_RETURN_IF_ERROR(WriteBackRecords(state));
-    return Recompute(state, config, stream, e.position());
+    return Recompute(state, *in_force, stream, e.position());
   }
   rec.set_last_at_us(at_us);
 
-  RecordFold fold(state, config, rec, cached.clocks, cached.fresh);
+  RecordFold fold(state, *in_force, rec, cached.clocks, cached.fresh);
   SLATE_RETURN_IF_ERROR(fold.LoadCurrentClocks());
   Item item;
   item.e = &e;

@@ -8,6 +8,7 @@
 //       });
 //   absl::StatusOr<std::vector<slate::SlaClockView>> clocks =
 //       slate::ClocksOf(runner, "incident/INC1");
+//   auto acme = slate::ClocksOf(runner, "INC1", "acme");  // tenant "acme"
 //
 // What it folds (design.md, "SLA clocks", "Time", "Timers"):
 //  - `policy/<id>` SlaPolicyDefined and `calendar/<id>` CalendarDefined
@@ -66,6 +67,19 @@
 //    in the same relative order. A policy attaching to a record with earlier
 //    events replays them from the log the same way. The state therefore
 //    needs a log behind it (the runner's does; a MemoryState needs one).
+//  - Tenants (lib/api/tenant.h): a record of tenant T ("tenant/T/incident/
+//    INC1") counts under T's configuration: T's policies and calendars
+//    over the default tenant's. A policy id T defined (in any version) is
+//    T's alone: its versions and its retirement are T's, the default
+//    tenant's of that id do not apply to T; the default tenant's other
+//    policies apply to T as to the default tenant. T retiring a policy
+//    (its own or a shared one) retires it for T's records only. Every policy T
+//    counts under (its own and the shared ones) resolves its calendar_id to T's
+//    calendar of that name, else the default tenant's. A config event on T's
+//    streams
+//    ("tenant/T/policy/<id>", ...) recomputes T's records only; the
+//    default tenant's recompute every record. T's records' SLA events go
+//    to "tenant/T/sla/<local stream>" (SlaEventStream).
 //  - Clock inputs a clock refuses (an impossible sequence, a calendar without
 //    enough open time) are skipped for that clock; they never stop the fold.
 //
@@ -75,10 +89,18 @@
 //   pov/<policy_id>|<from:16x>                   SlaPolicyDefined (versions)
 //   ret/<policy_id>                              retirement instant (16 hex)
 //   cal/<calendar_id>                            CalendarSpec
+//   tenant/<T>/pol/..., tenant/<T>/pov/..., tenant/<T>/ret/...,
+//   tenant/<T>/cal/...                           the same, of tenant T (the
+//                                                default tenant's have no
+//                                                prefix: SlaConfigKey)
 //   rec/<stream>                                 SlaRecordState
 //   clk/<stream>|<policy_id>|<metric>|<cycle:8x> SlaClockState
 //   due/<due:16x>|<clock key>                    "" (running clocks only:
 //                                                the next due instant)
+//   gen                                          config events folded
+//   wm                                           the watermark (16 hex)
+// <stream> is the record's full stream ("tenant/<T>/incident/INC1" for
+// tenant T), so records and clocks of tenants never share a key.
 // Stream and policy ids never contain '|' (see ValidateAggregateId).
 #ifndef SLATE_LIB_PROJECTION_SLA_PROJECTION_H_
 #define SLATE_LIB_PROJECTION_SLA_PROJECTION_H_
@@ -108,11 +130,20 @@ namespace slate {
 absl::Status ForEachClock(const ProjectionRunner& runner,
                           const std::function<void(const SlaClockView&)>& fn);
 
-// The clocks of one record ("incident/INC1"; a bare id "INC1" is looked up
-// as an incident, then as a change), in the order of ForEachClock. Empty if
-// the record has none.
+// The streams a query for `record` of `tenant` ("" = the default tenant)
+// looks at, in order: a bare id "INC1" -> the tenant's incident, then its
+// change; "incident/INC1" -> the tenant's stream of it; a full tenant
+// stream "tenant/acme/incident/INC1" as is (kInvalidArgument if `tenant`
+// is given and is not its tenant). kInvalidArgument for an invalid tenant.
+absl::StatusOr<std::vector<std::string>> SlaRecordStreams(
+    absl::string_view record, absl::string_view tenant);
+
+// The clocks of one record of `tenant` (record and tenant as
+// SlaRecordStreams; the first stream with clocks), in the order of
+// ForEachClock. Empty if the record has none.
 absl::StatusOr<std::vector<SlaClockView>> ClocksOf(
-    const ProjectionRunner& runner, absl::string_view record);
+    const ProjectionRunner& runner, absl::string_view record,
+    absl::string_view tenant = "");
 
 // ForEachClock over a state the SLA projection folded into (a MemoryState),
 // after SlaProjection::Flush.
@@ -140,8 +171,15 @@ std::string SlaClockKey(absl::string_view stream, absl::string_view policy_id,
 // scratch states such as the what-if's).
 std::string SlaPolicyVersionKey(absl::string_view policy_id, absl::Time from);
 
-// The stream SLA events of a record go to: "sla/<record stream>".
+// The stream SLA events of a record go to: "sla/<record stream>" for the
+// default tenant ("sla/incident/INC1"), "tenant/<T>/sla/<local stream>"
+// for tenant T ("tenant/acme/sla/incident/INC1").
 std::string SlaEventStream(absl::string_view record_stream);
+
+// The key of a configuration entry (`key` as the default tenant stores
+// it: "pol/<id>", "pov/<id>|<from>", "ret/<id>", "cal/<id>") of `tenant`:
+// `key` itself for the default tenant (or ""), "tenant/<T>/" + key for T.
+std::string SlaConfigKey(absl::string_view tenant, absl::string_view key);
 
 // The event id of the warning (threshold_index 0..) or breach
 // (threshold_index = -1) of one clock cycle:
@@ -171,23 +209,31 @@ absl::StatusOr<std::vector<SlaDue>> DueClocks(const ProjectionRunner& runner,
 
 // Running clocks that are not breached yet (status RUNNING) whose deadline
 // is <= now + within (a deadline already past but not yet fired counts),
-// matching `filter`, sorted by (deadline, record, policy, metric, cycle),
+// of the filter's tenant (every tenant's if all_tenants) and matching the
+// rest of `filter`, sorted by (deadline, record, policy, metric, cycle),
 // at most top_n (0: no limit). Reads the due index: O(clocks due within the
-// horizon).
+// horizon). kInvalidArgument for an invalid filter.tenant.
 absl::StatusOr<std::vector<SlaClockView>> AtRiskClocks(
     const ProjectionRunner& runner, absl::Time now, absl::Duration within,
-    const SlaAtRiskFilter& filter, size_t top_n);
+    const SlaAtRiskFilter& filter, size_t top_n, bool all_tenants = false);
 
-// Breached clocks that are still counting or paused (their record is not
-// resolved, closed or cancelled under the policy's stop/cancel rules),
-// sorted by (breached_at, record, policy, metric, cycle). O(all clocks).
+// Breached clocks of `tenant` ("" = the default tenant) that are still
+// counting or paused (their record is not resolved, closed or cancelled
+// under the policy's stop/cancel rules), sorted by (breached_at, record,
+// policy, metric, cycle). O(the tenant's clocks; the default tenant's:
+// all clocks). kInvalidArgument for an invalid tenant.
 absl::StatusOr<std::vector<SlaClockView>> BreachedOpenClocks(
-    const ProjectionRunner& runner);
+    const ProjectionRunner& runner, absl::string_view tenant = "");
 
 // The replay watermark: the latest occurred_at of any incident, change or
 // request event folded; nullopt before the first one.
 absl::StatusOr<std::optional<absl::Time>> SlaWatermark(
     const ProjectionRunner& runner);
+
+// SlaWatermark of a state the SLA projection folded into (a MemoryState),
+// after SlaProjection::Flush.
+absl::StatusOr<std::optional<absl::Time>> SlaWatermarkIn(
+    ProjectionState& state);
 
 class SlaProjection final : public Projection {
  public:

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
+#include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
 #include "lib/calendar/business_calendar.h"
 #include "lib/domain/priority_matrix.h"
@@ -88,45 +89,51 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
         absl::StrCat("what-if: by \"", query.by,
                      "\" is not one of priority, service, group, month"));
   }
+  if (!query.tenant.empty()) {
+    SLATE_RETURN_IF_ERROR(ValidateTenantId(query.tenant, "what-if: tenant"));
+  }
+  const std::string tenant(TenantOrDefault(query.tenant));
   const int64_t end = log.NextPosition();
   if (query.matrix.has_value()) {
     SLATE_RETURN_IF_ERROR(ValidatePriorityMatrix(*query.matrix));
   }
+  // The query's definitions are the tenant's (SlaConfigKey).
+  auto key = [&](absl::string_view k) { return SlaConfigKey(tenant, k); };
 
-  // The definitions: the live ones with the query's over them.
+  // The definitions: the live ones (the default tenant's and the
+  // tenant's) with the query's over them.
   MemoryState scratch(&log);
   std::set<std::string> calendars = {"24x7"};
-  for (absl::string_view prefix : {"pol/", "pov/"}) {
-    SLATE_RETURN_IF_ERROR(runner.Scan(
-        SlaProjection::kName, prefix,
-        [&](absl::string_view k, absl::string_view v) {
-          scratch.Put(k, v);
-          return true;
-        }));
+  std::vector<std::string> owners = {""};
+  if (tenant != kDefaultTenant) owners.push_back(tenant);
+  for (const std::string& owner : owners) {
+    for (absl::string_view prefix : {"pol/", "pov/", "ret/"}) {
+      SLATE_RETURN_IF_ERROR(
+          runner.Scan(SlaProjection::kName, SlaConfigKey(owner, prefix),
+                      [&](absl::string_view k, absl::string_view v) {
+                        scratch.Put(k, v);
+                        return true;
+                      }));
+    }
+    const std::string cal_prefix = SlaConfigKey(owner, "cal/");
+    SLATE_RETURN_IF_ERROR(
+        runner.Scan(SlaProjection::kName, cal_prefix,
+                    [&](absl::string_view k, absl::string_view v) {
+                      scratch.Put(k, v);
+                      calendars.emplace(k.substr(cal_prefix.size()));
+                      return true;
+                    }));
   }
-  SLATE_RETURN_IF_ERROR(runner.Scan(
-      SlaProjection::kName, "cal/",
-      [&](absl::string_view k, absl::string_view v) {
-        scratch.Put(k, v);
-        calendars.emplace(k.substr(4));
-        return true;
-      }));
   for (const CalendarSpec& spec : query.calendars) {
     SLATE_RETURN_IF_ERROR(BusinessCalendar::FromSpec(spec).status());
-    scratch.Put(absl::StrCat("cal/", spec.name()),
+    scratch.Put(key(absl::StrCat("cal/", spec.name())),
                 SerializeDeterministic(spec));
     calendars.insert(spec.name());
   }
   // Retirements stand, except for the policies the query defines: a
   // what-if that gives a retired policy previews it as if in force.
-  SLATE_RETURN_IF_ERROR(runner.Scan(
-      SlaProjection::kName, "ret/",
-      [&](absl::string_view k, absl::string_view v) {
-        scratch.Put(k, v);
-        return true;
-      }));
   for (const SlaPolicy& p : query.policies) {
-    scratch.Delete(absl::StrCat("ret/", p.id()));
+    scratch.Delete(key(absl::StrCat("ret/", p.id())));
   }
   for (const SlaPolicy& p : query.policies) {
     SLATE_RETURN_IF_ERROR(ValidateSlaPolicy(p));
@@ -135,20 +142,20 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
           "what-if: policy \"", p.id(), "\": calendar \"", p.calendar_id(),
           "\" is not 24x7, not defined in the database and not given"));
     }
-    scratch.Put(absl::StrCat("pol/", p.id()), SerializeDeterministic(p));
+    scratch.Put(key(absl::StrCat("pol/", p.id())), SerializeDeterministic(p));
     // One version, in force throughout: every version of the live policy
     // goes.
     std::vector<std::string> versions;
-    SLATE_RETURN_IF_ERROR(scratch.Scan(
-        absl::StrCat("pov/", p.id(), "|"),
-        [&](absl::string_view k, absl::string_view) {
-          versions.emplace_back(k);
-          return true;
-        }));
+    SLATE_RETURN_IF_ERROR(
+        scratch.Scan(key(absl::StrCat("pov/", p.id(), "|")),
+                     [&](absl::string_view k, absl::string_view) {
+                       versions.emplace_back(k);
+                       return true;
+                     }));
     for (const std::string& k : versions) scratch.Delete(k);
     SlaPolicyDefined defined;
     *defined.mutable_policy() = p;
-    scratch.Put(SlaPolicyVersionKey(p.id(), absl::InfinitePast()),
+    scratch.Put(key(SlaPolicyVersionKey(p.id(), absl::InfinitePast())),
                 SerializeDeterministic(defined));
   }
   scratch.Put("gen", "what-if");
@@ -166,8 +173,8 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
     if (batch.empty()) break;
     for (const Envelope* e : batch) {
       if (e->has_sla_policy_defined() || e->has_calendar_defined() ||
-          e->has_sla_policy_retired() ||
-          e->has_sla_warning() || e->has_sla_breached()) {
+          e->has_sla_policy_retired() || e->has_sla_warning() ||
+          e->has_sla_breached() || !StreamInTenant(e->stream(), tenant)) {
         continue;
       }
       if (matrix != nullptr && e->has_incident_priority_set() &&
@@ -189,13 +196,14 @@ absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
     from = batch.back()->position() + 1;
   }
   SLATE_RETURN_IF_ERROR(fold.Flush(scratch));
-  SLATE_ASSIGN_OR_RETURN(std::optional<absl::Time> wm, SlaWatermark(runner));
+  // The tenant's watermark: the scratch fold saw its record events only.
+  SLATE_ASSIGN_OR_RETURN(std::optional<absl::Time> wm, SlaWatermarkIn(scratch));
   SlaWhatIfReport report;
   report.as_of = wm.value_or(absl::UnixEpoch());
 
   std::map<std::string, Judged> before, after;
   SLATE_RETURN_IF_ERROR(ForEachClock(runner, [&](const SlaClockView& v) {
-    if (InRange(v, query)) {
+    if (StreamInTenant(v.record, tenant) && InRange(v, query)) {
       before.emplace(KeyOf(v), Judged{v, SlaClockVerdict(v.state, report.as_of)});
     }
   }));

@@ -9,14 +9,16 @@
 //   std::cout << slate::FormatSlaWhatIf(*r, "table");
 //
 // How: a scratch SLA projection (in memory) holds the live projection's
-// policies and calendars with the query's put over them (same id: replaced;
+// policies and calendars of the default tenant and of query.tenant, with
+// the query's put over them as that tenant's (same id: replaced;
 // definitions are retroactive, as in the live projection), and folds every
-// incident and change event of the log up to its end when the call starts,
-// in log order; SLA warning and breach events are left out (they are facts
-// of the live definitions). Clocks are matched by key (record, policy,
-// metric, cycle) with the live projection's and judged the same way on
-// both sides as of the SLA watermark: met, breached (or running past its
-// deadline), open, cancelled. Cost: one fold of the log through the SLA
+// incident and change event of that tenant in the log up to its end when
+// the call starts, in log order; SLA warning and breach events are left
+// out (they are facts of the live definitions). Clocks are matched by key
+// (record, policy, metric, cycle) with the tenant's live clocks and judged
+// the same way on both sides as of the tenant's watermark (its latest
+// record event): met, breached (or running past its deadline), open,
+// cancelled. Cost: one fold of the log through the SLA
 // projection, in memory (bench/whatif_bench.cc).
 #ifndef SLATE_LIB_PROJECTION_SLA_WHATIF_H_
 #define SLATE_LIB_PROJECTION_SLA_WHATIF_H_
@@ -29,8 +31,8 @@
 namespace slate {
 
 // kInvalidArgument for an invalid policy or calendar (naming it and the
-// field), a policy whose calendar is defined nowhere, or `by` not one of
-// "", priority, service, group, month.
+// field), a policy whose calendar is defined nowhere, an invalid tenant,
+// or `by` not one of "", priority, service, group, month.
 absl::StatusOr<SlaWhatIfReport> SimulateSla(const ProjectionRunner& runner,
                                             const EventLog& log,
                                             const SlaWhatIfQuery& query);

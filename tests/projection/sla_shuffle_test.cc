@@ -33,7 +33,9 @@ namespace {
 using ::slate::testing::AllHoursPolicyJson;
 using ::slate::testing::DefineSlaConfig;
 using ::slate::testing::Exec;
+using ::slate::testing::IncidentStep;
 using ::slate::testing::OfficePolicyJson;
+using ::slate::testing::RandomIncidentLife;
 using ::slate::testing::T;
 
 // Events of one incident that must arrive together (same instant, in order).
@@ -45,70 +47,13 @@ struct Unit {
 
 std::vector<std::vector<Unit>> MakeIncidents(std::mt19937_64& rng, int n) {
   const int64_t base = absl::ToUnixMicros(T("2026-11-23T06:00:00Z"));
-  auto minutes = [&](int lo, int hi) {
-    return std::uniform_int_distribution<int64_t>(lo, hi)(rng) * 60'000'000;
-  };
   std::vector<std::vector<Unit>> incidents;
   for (int i = 0; i < n; ++i) {
     const std::string id = absl::StrCat("S", i);
-    const std::string stream = absl::StrCat("incident/", id);
     std::vector<Unit> units;
-    int seq = 0;
-    auto unit = [&](int64_t at) -> Unit& {
-      units.push_back({stream, at, {}});
-      return units.back();
-    };
-    auto event = [&](Unit& u) -> Envelope& {
-      Envelope e;
-      e.set_event_id(absl::StrCat(id, "-", seq++));
-      e.set_occurred_at_us(u.at_us);
-      u.events.push_back(e);
-      return u.events.back();
-    };
-    int64_t t = base + minutes(0, 60 * 24 * 4);
-    const int priority = 1 + static_cast<int>(rng() % 3);
-    {
-      Unit& u = unit(t);
-      auto* o = event(u).mutable_incident_opened();
-      o->set_number(id);
-      o->set_service("email");
-      o->set_impact(1);
-      o->set_urgency(priority);
-      auto* p = event(u).mutable_incident_priority_set();
-      p->set_impact(1);
-      p->set_urgency(priority);
-      p->set_priority(priority);
-    }
-    t += minutes(1, 90);
-    event(unit(t)).mutable_incident_acknowledged()->set_by("desk");
-    t += minutes(1, 60);
-    event(unit(t)).mutable_incident_assigned()->set_group(
-        absl::StrCat("g", rng() % 3));
-    if (rng() % 2 == 0) {
-      t += minutes(1, 240);
-      event(unit(t)).mutable_incident_put_on_hold()->set_reason(
-          AWAITING_CALLER);
-      t += minutes(1, 240);
-      event(unit(t)).mutable_incident_resumed();
-    }
-    if (rng() % 2 == 0) {
-      t += minutes(1, 120);
-      auto* p = event(unit(t)).mutable_incident_priority_set();
-      p->set_priority(1 + static_cast<int>(rng() % 3));
-      p->set_manual_override(true);
-      p->set_reason("test");
-    }
-    if (rng() % 4 != 0) {
-      t += minutes(1, 60 * 30);
-      event(unit(t)).mutable_incident_resolved()->set_resolution_code("fixed");
-      if (rng() % 3 == 0) {
-        t += minutes(1, 600);
-        event(unit(t)).mutable_incident_reopened()->set_reason("again");
-        t += minutes(1, 600);
-        event(unit(t)).mutable_incident_resolved()->set_resolution_code("x");
-      }
-      t += minutes(1, 600);
-      event(unit(t)).mutable_incident_closed();
+    for (IncidentStep& s : RandomIncidentLife(rng, id, "", base)) {
+      units.push_back(
+          {absl::StrCat("incident/", id), s.at_us, std::move(s.events)});
     }
     incidents.push_back(std::move(units));
   }

@@ -1,7 +1,8 @@
 // Runs the built `slate` binary: `slate exec` defines a calendar, a policy
 // and a P1 incident; `slate tick` prints the warnings and breaches it
 // appended (and nothing the second time); `slate at-risk` lists, filters
-// and limits by deadline; bad usage exits 2.
+// and limits by deadline; --tenant answers for one tenant; bad usage exits
+// 2.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -297,6 +298,93 @@ TEST_F(SlaToolsTest, BadUsageExitsTwo) {
             2);
   EXPECT_EQ(Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z",
                  "--within", "soon"})
+                .code,
+            2);
+}
+
+// --tenant on at-risk, tick, explain and whatif: tenant acme has its own
+// p1 (P1 resolution 2h) and its own INC1, opened as the default tenant's.
+TEST_F(SlaToolsTest, TenantFlagAnswersForOneTenant) {
+  const std::string script = dir_.Sub("acme.jsonl");
+  std::ofstream(script)
+      << R"({"defineSlaPolicy":{"at":"2026-11-01T00:00:00Z","policy":{"id":"p1","calendarId":"office-berlin","appliesTo":{"recordTypes":["incident"]},"targets":[{"priority":1,"resolution":"2h"},{"priority":2,"resolution":"8h"}],"resolution":{"start":{"events":["incident_opened"]},"stop":{"states":["resolved","closed"]}}}}})"
+      << "\n"
+      << R"({"openIncident":{"incidentId":"INC1","at":"2026-11-23T08:00:00Z","serviceId":"email","impact":1,"urgency":1}})"
+      << "\n";
+  Result r = Run({"exec", "--db", db_, "--now", "2026-11-23T09:00:00Z",
+                  "--tenant", "acme", script});
+  ASSERT_EQ(r.code, 0) << r;
+
+  r = Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z", "--within",
+           "2d", "--tenant", "acme"});
+  ASSERT_EQ(r.code, 0) << r;
+  std::vector<std::string> lines =
+      absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << r;
+  EXPECT_TRUE(absl::StartsWith(lines[1],
+                               "2026-11-23T10:00:00Z\ttenant/acme/incident/"
+                               "INC1\tp1\tresolution\t1\t1\t-\temail\t"))
+      << lines[1];
+  r = Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z", "--within",
+           "2d"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out.find("tenant/"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("2026-11-23T12:00:00Z\tincident/INC1"),
+            std::string::npos)
+      << r;
+
+  r = Run({"explain", "--db", db_, "incident", "INC1", "--tenant", "acme"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(absl::StrContains(
+      r.out, "tenant/acme/incident/INC1  policy p1  resolution  cycle 1"))
+      << r;
+  EXPECT_TRUE(absl::StrContains(r.out, "started    target 2h (priority 1)"))
+      << r;
+  EXPECT_EQ(
+      Run({"explain", "--db", db_, "incident", "INC2", "--tenant", "acme"})
+          .code,
+      1);
+
+  // tick --tenant prints acme's events only; every tenant's fired.
+  r = Run({"tick", "--db", db_, "--now", "2026-11-23T12:00:00Z", "--tenant",
+           "acme"});
+  ASSERT_EQ(r.code, 0) << r;
+  lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << r;  // 3 warnings and the breach.
+  for (const std::string& line : lines) {
+    EXPECT_TRUE(absl::StrContains(line, " on tenant/acme/incident/INC1 "))
+        << line;
+  }
+  EXPECT_TRUE(absl::StartsWith(lines[3],
+                               "2026-11-23T10:00:00Z  resolution "
+                               "breached on tenant/acme/incident/"
+                               "INC1 (policy p1, cycle 1)"))
+      << lines[3];
+  r = Run({"tick", "--db", db_, "--now", "2026-11-23T12:00:00Z"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_EQ(r.out, "");
+
+  // whatif --tenant: acme's records, as of acme's last record event (the
+  // default tenant's history ends at 09:00).
+  const std::string policies = dir_.Sub("p1-1h.json");
+  std::ofstream(policies)
+      << R"([{"id":"p1","calendarId":"office-berlin","appliesTo":{"recordTypes":["incident"]},"targets":[{"priority":1,"resolution":"1h"}],"resolution":{"start":{"events":["incident_opened"]},"stop":{"states":["resolved","closed"]}}}])";
+  r = Run({"whatif", "--db", db_, "--policies", policies, "--tenant", "acme",
+           "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(absl::StartsWith(r.out, "{\"as_of\":\"2026-11-23T08:00:00Z\""))
+      << r;
+  r = Run({"whatif", "--db", db_, "--policies", policies, "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r;
+  EXPECT_TRUE(absl::StartsWith(r.out, "{\"as_of\":\"2026-11-23T09:00:00Z\""))
+      << r;
+
+  EXPECT_EQ(Run({"at-risk", "--db", db_, "--now", "2026-11-23T09:00:00Z",
+                 "--within", "2d", "--tenant", "Bad!"})
+                .code,
+            2);
+  EXPECT_EQ(Run({"tick", "--db", db_, "--now", "2026-11-23T12:00:00Z",
+                 "--tenant", "-x"})
                 .code,
             2);
 }
