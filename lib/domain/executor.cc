@@ -847,7 +847,16 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
                   : "defined again (define one with another id)"));
         }
         if (command.has_retire_sla_policy()) {
-          if (events.empty()) {
+          // A tenant may retire a shared policy for itself (the SLA
+          // projection then stops applying it to the tenant's records).
+          bool defined = !events.empty();
+          if (!defined && !scope.empty()) {
+            SLATE_ASSIGN_OR_RETURN(
+                std::vector<Envelope> shared,
+                ReadWhole(absl::StrCat("policy/", t.id)));
+            defined = !shared.empty();
+          }
+          if (!defined) {
             return absl::NotFoundError(
                 absl::StrCat("policy ", t.id, ": not defined"));
           }

@@ -53,7 +53,8 @@
 //    Configuration it refers to (services, catalog items, the priority
 //    matrix) is T's, else the default tenant's (shared); configuration it
 //    defines is T's own and overrides the default tenant's of that id for
-//    T only. Command ids starting with "tenant/" are kInvalidArgument.
+//    T only; retiring a shared policy retires it for T only. Command ids
+//    starting with "tenant/" are kInvalidArgument.
 //  - The change calendar for schedule conflicts is a scan of every change
 //    stream (EventStore::ListStreams("change/")); fine for thousands of
 //    changes, to be replaced by a projection.

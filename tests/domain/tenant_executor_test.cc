@@ -127,10 +127,15 @@ TEST_F(TenantExecutorTest, ConfigurationFallsBackAndOverridesPerTenant) {
   absl::StatusOr<ExecuteResult> none = exec_.Load("service", "fax", "acme");
   EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(absl::StrContains(none.status().message(), "in tenant acme"));
-  // A tenant cannot retire a policy it does not own.
+  // A tenant retires a shared policy for itself: on its own stream.
   Ok(Cmd(R"({"defineSlaPolicy": {"policy": {"id": "p1", "name": "P1", "appliesTo": {"recordTypes": ["incident"]}, "targets": [{"priority": 3, "resolution": "4h"}], "calendarId": "24x7", "resolution": {"start": {"events": ["incident_opened"]}, "stop": {"states": ["resolved"]}}}}})"));
+  ExecuteResult retired =
+      Ok(In("acme", R"({"retireSlaPolicy": {"policyId": "p1"}})"));
+  ASSERT_EQ(retired.appends_size(), 1);
+  EXPECT_EQ(retired.appends(0).stream(), "tenant/acme/policy/p1");
+  EXPECT_EQ(Ids("policy/p1").size(), 1u);  // The shared one stays.
   EXPECT_EQ(
-      exec_.Execute(In("acme", R"({"retireSlaPolicy": {"policyId": "p1"}})"))
+      exec_.Execute(In("acme", R"({"retireSlaPolicy": {"policyId": "nope"}})"))
           .status()
           .code(),
       absl::StatusCode::kNotFound);
