@@ -20,6 +20,8 @@
 #include <sstream>
 #include <utility>
 
+#include <nats/nats.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -72,6 +74,37 @@ absl::StatusOr<std::vector<int>> FreePorts(int count) {
   for (int fd : fds) close(fd);
   if (!status.ok()) return status;
   return ports;
+}
+
+// Whether the server on `port` answers the JetStream account-info request
+// without an error: it knows the meta leader then. A follower that never
+// stood for election may not log "new metadata leader", so the log alone
+// does not tell.
+bool JetStreamAnswers(int port) {
+  const std::string url = absl::StrCat("nats://127.0.0.1:", port);
+  natsOptions* opts = nullptr;
+  natsConnection* nc = nullptr;
+  natsMsg* reply = nullptr;
+  bool ok = natsOptions_Create(&opts) == NATS_OK &&
+            natsOptions_SetURL(opts, url.c_str()) == NATS_OK &&
+            natsOptions_SetTimeout(opts, 500) == NATS_OK &&
+            natsOptions_SetAllowReconnect(opts, false) == NATS_OK &&
+            natsConnection_Connect(&nc, opts) == NATS_OK &&
+            natsConnection_RequestString(&reply, nc, "$JS.API.INFO", "", 500) ==
+                NATS_OK;
+  if (ok) {
+    const char* data = natsMsg_GetData(reply);
+    const std::string body(data != nullptr ? data : "",
+                           static_cast<size_t>(natsMsg_GetDataLength(reply)));
+    ok = body.find("\"error\"") == std::string::npos;
+  }
+  if (reply != nullptr) natsMsg_Destroy(reply);
+  if (nc != nullptr) {
+    natsConnection_Close(nc);
+    natsConnection_Destroy(nc);
+  }
+  if (opts != nullptr) natsOptions_Destroy(opts);
+  return ok;
 }
 
 std::string ReadFrom(const std::string& path, size_t offset) {
@@ -236,6 +269,7 @@ absl::Status NatsCluster::WaitReady(const std::vector<int>& which,
                                     const std::vector<size_t>& log_offsets,
                                     absl::Time deadline) {
   std::vector<bool> ready(which.size(), false);
+  std::vector<absl::Time> asked(which.size(), absl::InfinitePast());
   size_t remaining = which.size();
   while (true) {
     // Every server each round: a clash on any one is found at once.
@@ -250,6 +284,11 @@ absl::Status NatsCluster::WaitReady(const std::vector<int>& which,
                  std::string::npos ||
              log.find("Self is new JetStream cluster metadata leader") !=
                  std::string::npos;
+        // Ask the server itself, at most every 250 ms.
+        if (!up && absl::Now() - asked[k] > absl::Milliseconds(250)) {
+          asked[k] = absl::Now();
+          up = JetStreamAnswers(s.client_port);
+        }
       }
       if (up) {
         ready[k] = true;

@@ -58,7 +58,9 @@ class NatsCluster {
 
   // Starts `servers` (1 or 3) servers and waits until they are ready: for 3,
   // until every server knows the JetStream meta leader (streams with
-  // replicas cannot be created before). `timeout` bounds the wait over all
+  // replicas cannot be created before): its log says so, or it answers the
+  // JetStream account-info request without an error (a follower that never
+  // stood for election may not log the leader). `timeout` bounds the wait over all
   // attempts. `pick_ports`: see PortPicker; null for the default.
   static absl::StatusOr<std::unique_ptr<NatsCluster>> Start(
       int servers, absl::Duration timeout = absl::Seconds(30),
