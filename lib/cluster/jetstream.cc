@@ -258,6 +258,13 @@ absl::StatusOr<PublishAck> JetStream::Publish(absl::string_view subject,
   OwnedPubAck ack;
   jsErrCode code = static_cast<jsErrCode>(0);
   s = js_PublishMsg(ack.out(), conn_->js, msg.get(), &po, &code);
+  if (s == NATS_TIMEOUT &&
+      natsConnection_Status(conn_->nc) != NATS_CONN_STATUS_CONNECTED) {
+    // No server to talk to (reconnecting): say so, not just "timeout".
+    return absl::UnavailableError(absl::StrCat(
+        what(), ": timeout while disconnected from every server (outcome "
+                "unknown: retry with the same msg id)"));
+  }
   if (s != NATS_OK) return FromNats(s, code, what());
   return PublishAck{.sequence = ack->Sequence, .duplicate = ack->Duplicate};
 }
@@ -357,6 +364,18 @@ absl::StatusOr<std::unique_ptr<KvBucket>> JetStream::EnsureKvBucket(
   return std::unique_ptr<KvBucket>(new KvBucket(std::move(handle)));
 }
 
+absl::StatusOr<std::unique_ptr<KvBucket>> JetStream::OpenKvBucket(
+    absl::string_view name) {
+  auto handle = std::make_unique<KvBucket::Handle>();
+  handle->conn = conn_;
+  handle->name = std::string(name);
+  natsStatus s = js_KeyValue(&handle->kv, conn_->js, handle->name.c_str());
+  if (s != NATS_OK) {
+    return FromNats(s, 0, absl::StrCat("kv ", handle->name, ": open"));
+  }
+  return std::unique_ptr<KvBucket>(new KvBucket(std::move(handle)));
+}
+
 KvBucket::KvBucket(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
 KvBucket::~KvBucket() = default;
 
@@ -411,6 +430,31 @@ absl::Status KvBucket::Delete(absl::string_view key) {
   const std::string k(key);
   natsStatus s = kvStore_Delete(handle_->kv, k.c_str());
   if (s != NATS_OK) return FromNats(s, 0, handle_->What("delete", k));
+  return absl::OkStatus();
+}
+
+absl::Status KvBucket::Delete(absl::string_view key, uint64_t expected_revision) {
+  // libnats 3.4 has no conditional delete: publish the delete marker that
+  // kvStore_Delete would, with the key's expected last subject sequence.
+  const std::string what =
+      handle_->What(absl::StrCat("delete (expected revision ", expected_revision, ")"),
+                    key);
+  if (expected_revision == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": revisions start at 1"));
+  }
+  const std::string subject = absl::StrCat("$KV.", handle_->name, ".", key);
+  OwnedMsg msg;
+  natsStatus s = natsMsg_Create(msg.out(), subject.c_str(), nullptr, nullptr, 0);
+  if (s == NATS_OK) s = natsMsgHeader_Set(msg.get(), "KV-Operation", "DEL");
+  if (s != NATS_OK) return FromNats(s, 0, what);
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = handle_->conn->wait_ms;
+  po.ExpectLastSubjectSeq = expected_revision;
+  OwnedPubAck ack;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  s = js_PublishMsg(ack.out(), handle_->conn->js, msg.get(), &po, &code);
+  if (s != NATS_OK) return FromNats(s, code, what);
   return absl::OkStatus();
 }
 

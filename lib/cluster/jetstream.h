@@ -180,6 +180,8 @@ class JetStream {
   // Creates the bucket, or opens the existing one (its settings unchanged).
   absl::StatusOr<std::unique_ptr<KvBucket>> EnsureKvBucket(
       const KvConfig& config);
+  // Opens an existing bucket; kNotFound if there is none.
+  absl::StatusOr<std::unique_ptr<KvBucket>> OpenKvBucket(absl::string_view name);
 
   struct Conn;  // libnats handles; defined in jetstream.cc
 
@@ -208,6 +210,10 @@ class KvBucket {
   absl::StatusOr<KvEntry> Get(absl::string_view key);
   // Deletes the key's value (release). Deleting a missing key is not an error.
   absl::Status Delete(absl::string_view key);
+  // Deletes the key's value only if its current revision is
+  // `expected_revision` (release a lease without deleting a successor's);
+  // kFailedPrecondition if not.
+  absl::Status Delete(absl::string_view key, uint64_t expected_revision);
 
   struct Handle;  // defined in jetstream.cc
 
