@@ -83,6 +83,8 @@ using OwnedStreamInfo = Owned<jsStreamInfo, jsStreamInfo_Destroy>;
 using OwnedPubAck = Owned<jsPubAck, jsPubAck_Destroy>;
 using OwnedKvEntry = Owned<kvEntry, kvEntry_Destroy>;
 using OwnedOptions = Owned<natsOptions, natsOptions_Destroy>;
+using OwnedSubscription = Owned<natsSubscription, natsSubscription_Destroy>;
+using OwnedMetaData = Owned<jsMsgMetaData, jsMsgMetaData_Destroy>;
 
 StoredMessage ToStored(natsMsg* msg) {
   StoredMessage out;
@@ -303,6 +305,61 @@ absl::StatusOr<std::vector<StoredMessage>> JetStream::Read(
     if (!msg.ok()) return msg.status();
     out.push_back(*std::move(msg));
   }
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredMessage>> JetStream::ReadOrdered(
+    absl::string_view stream, absl::string_view subject, uint64_t from_sequence,
+    size_t max_messages) {
+  const std::string name(stream);
+  const std::string subj(subject);
+  if (from_sequence == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stream ", name, ": sequences start at 1"));
+  }
+  absl::StatusOr<uint64_t> last = LastSequence(name);
+  if (!last.ok()) return last.status();
+  std::vector<StoredMessage> out;
+  if (from_sequence > *last || max_messages == 0) return out;
+  const uint64_t to =
+      std::min<uint64_t>(*last, from_sequence + (max_messages - 1));
+  out.reserve(static_cast<size_t>(to - from_sequence + 1));
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = name.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = from_sequence;
+  OwnedSubscription sub;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_SubscribeSync(sub.out(), conn_->js, subj.c_str(), nullptr,
+                                  &so, &code);
+  const std::string what = absl::StrCat("stream ", name, ": ordered read of ",
+                                        from_sequence, "..", to);
+  if (s != NATS_OK) return FromNats(s, code, what);
+  absl::Status status;
+  for (uint64_t want = from_sequence; want <= to && status.ok();) {
+    OwnedMsg msg;
+    s = natsSubscription_NextMsg(msg.out(), sub.get(), conn_->wait_ms);
+    if (s != NATS_OK) {
+      status = FromNats(s, 0, absl::StrCat(what, " at ", want));
+      break;
+    }
+    OwnedMetaData meta;
+    if (natsMsg_GetMetaData(meta.out(), msg.get()) != NATS_OK) continue;  // control
+    const uint64_t seq = meta->Sequence.Stream;
+    if (seq != want) {
+      status = absl::DataLossError(absl::StrCat(
+          what, ": got sequence ", seq, " where ", want, " was due (a gap)"));
+      break;
+    }
+    StoredMessage m = ToStored(msg.get());
+    m.sequence = seq;
+    out.push_back(std::move(m));
+    ++want;
+  }
+  natsSubscription_Unsubscribe(sub.get());  // deletes the ephemeral consumer
+  if (!status.ok()) return status;
   return out;
 }
 

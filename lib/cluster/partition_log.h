@@ -74,7 +74,8 @@ struct PartitionWriterOptions {
   // the last acknowledged write. Default: zero.
   absl::Duration renew_interval = absl::ZeroDuration();
   // How long Acquire keeps trying while another node holds the lease (it
-  // may be lapsing). Default: zero (one try).
+  // may be lapsing) or the leases bucket does not answer (a leader
+  // election). Default: zero (one try).
   absl::Duration acquire_wait = absl::ZeroDuration();
 
   // Test hooks: simulate a writer that has stopped renewing (frozen) and
@@ -163,7 +164,9 @@ class PartitionReader {
 
   // Batches from `from_position` on, at most `max_batches`, in order,
   // ending at the stream's end. kDataLoss (naming partition, position and
-  // sequence) for a message that is not a batch or does not decode.
+  // sequence) for a message that is not a batch or does not decode. From
+  // 32 batches on it reads through an ordered consumer (streamed), below
+  // with one get request per batch.
   absl::StatusOr<std::vector<PartitionEntry>> Read(uint64_t from_position,
                                                    size_t max_batches);
   // How many batches the partition holds (its next position).

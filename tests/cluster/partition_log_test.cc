@@ -201,6 +201,26 @@ TEST_F(PartitionLogTest, UndecodableMessagesAreDataLoss) {
   read = reader3.Read(0, 10);
   EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss) << read.status();
 
+  // Garbage after 40 good batches: found by the streamed (ordered) read.
+  {
+    std::unique_ptr<PartitionWriter> w = MustAcquire(Writer("node-a", 0));
+    ASSERT_NE(w, nullptr);
+    for (int i = 0; i < 40; ++i) {
+      ASSERT_TRUE(w->Append(MakeBatch("acme", absl::StrCat("c", i), 1)).ok());
+    }
+    PublishOptions after40;
+    after40.expected_last_sequence = 41;
+    ASSERT_TRUE(f_->js->Publish(cluster().names().BatchSubject(0), "\xff", after40).ok());
+    PartitionReader reader0(cluster(), 0);
+    read = reader0.Read(0, 1000);
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss) << read.status();
+    EXPECT_TRUE(absl::StrContains(read.status().message(), "partition 0 position 40"))
+        << read.status();
+    read = reader0.Read(0, 40);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(read->size(), 40u);
+  }
+
   // A lease value that does not decode.
   ASSERT_TRUE(cluster().leases().Create("p2", "\xff\xff").ok());
   absl::StatusOr<std::optional<LeaseInfo>> lease = cluster().Lease(2);
