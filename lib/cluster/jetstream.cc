@@ -34,6 +34,9 @@ absl::Status FromNats(natsStatus s, int js_code, absl::string_view what) {
   if (js_code == JSStreamNotFoundErr || js_code == JSNoMessageFoundErr) {
     return absl::NotFoundError(message);
   }
+  // "JetStream system temporarily unavailable": no meta or stream leader
+  // (an election); retry.
+  if (js_code == JSClusterNotAvailErr) return absl::UnavailableError(message);
   switch (s) {
     case NATS_TIMEOUT:
       return absl::DeadlineExceededError(message);

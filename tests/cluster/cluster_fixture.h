@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "lib/cluster/cluster.h"
 #include "lib/cluster/jetstream.h"
 #include "lib/cluster/partition_log.h"
@@ -79,6 +80,21 @@ struct ClusterFixture {
     servers.reset();
   }
 };
+
+// Calls f() until it returns something other than kUnavailable or
+// kDeadlineExceeded (leaders being elected after a kill or a thaw), for at
+// most 30 s; returns the last result.
+template <typename F>
+auto RetryWhileUnavailable(F f) -> decltype(f()) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  auto r = f();
+  while ((absl::IsUnavailable(r.status()) || absl::IsDeadlineExceeded(r.status())) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+    r = f();
+  }
+  return r;
+}
 
 inline PartitionWriterOptions Writer(const std::string& node, int partition) {
   PartitionWriterOptions options;

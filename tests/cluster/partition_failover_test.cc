@@ -88,7 +88,8 @@ TEST(PartitionFailoverTest, KillNineOfTheStreamLeaderLosesAndDuplicatesNothing) 
   const absl::Time start = absl::Now();
   for (int i = 0; i < kCommands; ++i) {
     if (i == kKillAt) {
-      absl::StatusOr<StreamState> state = f.js->GetStreamState(stream);
+      absl::StatusOr<StreamState> state =
+          RetryWhileUnavailable([&] { return f.js->GetStreamState(stream); });
       ASSERT_TRUE(state.ok()) << state.status();
       killed = f.servers->IndexOf(state->leader);
       ASSERT_GE(killed, 0) << "leader '" << state->leader << "'";
@@ -111,11 +112,12 @@ TEST(PartitionFailoverTest, KillNineOfTheStreamLeaderLosesAndDuplicatesNothing) 
   EXPECT_TRUE(w->holds_lease());
 
   PartitionReader reader(*f.cluster, 1);
-  absl::StatusOr<uint64_t> batches = reader.Batches();
+  absl::StatusOr<uint64_t> batches = RetryWhileUnavailable([&] { return reader.Batches(); });
   ASSERT_TRUE(batches.ok()) << batches.status();
   EXPECT_EQ(*batches, static_cast<uint64_t>(kCommands));
   const absl::Time read_start = absl::Now();
-  absl::StatusOr<std::vector<PartitionEntry>> all = reader.Read(0, kCommands + 1);
+  absl::StatusOr<std::vector<PartitionEntry>> all =
+      RetryWhileUnavailable([&] { return reader.Read(0, kCommands + 1); });
   std::cout << "read back in " << absl::Now() - read_start << "\n";
   ASSERT_TRUE(all.ok()) << all.status();
   ASSERT_EQ(all->size(), static_cast<size_t>(kCommands));
@@ -147,7 +149,8 @@ TEST(PartitionFailoverTest, AnAppendStuckInAFrozenServerIsFenced) {
   ClusterFixture& f = **started;
   const std::string stream = f.cluster->names().Stream(0);
   // A talks to one server that does not lead the stream; B to the others.
-  absl::StatusOr<StreamState> state = f.js->GetStreamState(stream);
+  absl::StatusOr<StreamState> state =
+      RetryWhileUnavailable([&] { return f.js->GetStreamState(stream); });
   ASSERT_TRUE(state.ok()) << state.status();
   const int leader = f.servers->IndexOf(state->leader);
   ASSERT_GE(leader, 0);
@@ -191,15 +194,22 @@ TEST(PartitionFailoverTest, AnAppendStuckInAFrozenServerIsFenced) {
 
   ASSERT_TRUE(f.servers->Thaw(frozen).ok());
   absl::StatusOr<AppendResult> a2 = stuck.get();
-  // Refused by the stream, or (if the wait ran out) unknown, then refused.
-  if (absl::IsDeadlineExceeded(a2.status()) || absl::IsUnavailable(a2.status())) {
+  // Refused by the stream, or unknown (the wait ran out, or the woken
+  // server has no route to the stream yet): retried as a node would, then
+  // refused.
+  for (int i = 0; i < 100 && (absl::IsDeadlineExceeded(a2.status()) ||
+                              absl::IsUnavailable(a2.status()));
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
     a2 = (*a)->Append(MakeBatch("acme", "a2", 2));
   }
   EXPECT_EQ(a2.status().code(), absl::StatusCode::kFailedPrecondition) << a2.status();
   EXPECT_TRUE(absl::StrContains(a2.status().message(), "partition 0")) << a2.status();
 
   PartitionReader reader(**cluster_b, 0);
-  absl::StatusOr<std::vector<PartitionEntry>> all = reader.Read(0, 100);
+  // Right after the thaw the cluster may be electing leaders.
+  absl::StatusOr<std::vector<PartitionEntry>> all =
+      RetryWhileUnavailable([&] { return reader.Read(0, 100); });
   ASSERT_TRUE(all.ok()) << all.status();
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].batch.command_key(), "acme:a1");
