@@ -28,6 +28,7 @@
 #include "lib/cluster/cluster.h"
 #include "lib/cluster/jetstream.h"
 #include "lib/cluster/partition_log.h"
+#include "tests/cluster/cluster_fixture.h"
 #include "tests/testing/nats_cluster.h"
 
 namespace slate::cluster {
@@ -36,16 +37,7 @@ namespace {
 constexpr int kReadBatches = 10000;
 
 PartitionBatch OneCommand(int i) {
-  PartitionBatch batch;
-  batch.set_tenant_id("acme");
-  batch.set_command_key(CommandKey("acme", absl::StrCat("cmd-", i)));
-  slate::Envelope* e = batch.add_events();
-  e->set_event_id(absl::StrCat(batch.command_key(), "/0"));
-  e->set_stream("tenant/acme/incident/INC" + std::to_string(i));
-  e->set_occurred_at_us(1764255600000000 + i);
-  e->set_actor("bench");
-  e->mutable_incident_commented();
-  return batch;
+  return MakeBatch("acme", absl::StrCat("cmd-", i), 1);  // tests/cluster
 }
 
 // One cluster for the whole run, stopped at exit (the harness kills its

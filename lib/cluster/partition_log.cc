@@ -114,10 +114,7 @@ absl::StatusOr<std::unique_ptr<PartitionWriter>> PartitionWriter::Acquire(
     last = absl::FailedPreconditionError(
         absl::StrCat("stream ", w->stream_, " has no marker: run `slate cluster init`"));
   }
-  if (!last.ok()) {
-    (void)cluster.leases().Delete(w->lease_key_, revision);
-    return last.status();
-  }
+  if (!last.ok()) return last.status();  // the destructor releases the lease
   w->known_last_ = *last;
   if (!options.test_no_renewals) w->renewer_ = std::thread([p = w.get()] { p->RenewLoop(); });
   return w;

@@ -38,6 +38,14 @@ inline PartitionBatch MakeBatch(const std::string& tenant,
   return batch;
 }
 
+inline ClusterOptions Options(int partitions, int replicas, absl::Duration lease_ttl) {
+  ClusterOptions options;
+  options.partitions = partitions;
+  options.replicas = replicas;
+  options.lease_ttl = lease_ttl;
+  return options;
+}
+
 // Servers, a connection and an initialised, opened cluster. Members are
 // destroyed cluster first, servers last.
 struct ClusterFixture {

@@ -19,11 +19,7 @@ namespace slate::cluster {
 namespace {
 
 ClusterOptions TestOptions(absl::Duration lease_ttl) {
-  ClusterOptions options;
-  options.partitions = 4;
-  options.replicas = 1;
-  options.lease_ttl = lease_ttl;
-  return options;
+  return Options(/*partitions=*/4, /*replicas=*/1, lease_ttl);
 }
 
 class PartitionLogTest : public ::testing::Test {
@@ -338,11 +334,8 @@ TEST_F(PartitionLogTest, ARetryAfterATimeoutIsStoredOnce) {
   EXPECT_TRUE(absl::IsDeadlineExceeded(lost.status()) || absl::IsUnavailable(lost.status()))
       << lost.status();
   ASSERT_TRUE(f_->servers->Thaw(0).ok());
-  absl::StatusOr<AppendResult> retry;
-  for (int i = 0; i < 20; ++i) {
-    retry = w->Append(MakeBatch("acme", "c1", 2));
-    if (retry.ok() || absl::IsFailedPrecondition(retry.status())) break;
-  }
+  absl::StatusOr<AppendResult> retry =
+      RetryWhileUnavailable([&] { return w->Append(MakeBatch("acme", "c1", 2)); });
   ASSERT_TRUE(retry.ok()) << retry.status();
   EXPECT_EQ(retry->position, 1u);
   ASSERT_TRUE(w->Append(MakeBatch("acme", "c2", 1)).ok());
@@ -363,11 +356,8 @@ TEST_F(PartitionLogTest, TheNextAppendAfterATimeoutAdoptsTheStoredOne) {
   absl::StatusOr<AppendResult> lost = w->Append(MakeBatch("acme", "c1", 1));
   EXPECT_FALSE(lost.ok());
   ASSERT_TRUE(f_->servers->Thaw(0).ok());
-  absl::StatusOr<AppendResult> next;
-  for (int i = 0; i < 20; ++i) {
-    next = w->Append(MakeBatch("acme", "c2", 1));
-    if (next.ok() || absl::IsFailedPrecondition(next.status())) break;
-  }
+  absl::StatusOr<AppendResult> next =
+      RetryWhileUnavailable([&] { return w->Append(MakeBatch("acme", "c2", 1)); });
   ASSERT_TRUE(next.ok()) << next.status();
   std::vector<PartitionEntry> all = ReadAll(1);
   ASSERT_EQ(all.size(), 2u);
@@ -390,12 +380,8 @@ TEST_F(PartitionLogTest, ARetryAfterAServerRestartIsStoredOnce) {
   EXPECT_TRUE(absl::IsUnavailable(down.status()) || absl::IsDeadlineExceeded(down.status()))
       << down.status();
   ASSERT_TRUE(f_->servers->Restart(0).ok());
-  absl::StatusOr<AppendResult> c2;
-  for (int i = 0; i < 40; ++i) {
-    c2 = w->Append(MakeBatch("acme", "c2", 1));
-    if (c2.ok() || absl::IsFailedPrecondition(c2.status())) break;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  absl::StatusOr<AppendResult> c2 =
+      RetryWhileUnavailable([&] { return w->Append(MakeBatch("acme", "c2", 1)); });
   ASSERT_TRUE(c2.ok()) << c2.status();
   EXPECT_EQ(c2->position, 1u);
   absl::StatusOr<AppendResult> c1_again = w->Append(MakeBatch("acme", "c1", 1));
