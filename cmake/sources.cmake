@@ -19,6 +19,7 @@ set(SLATE_LIB_SRCS
   lib/api/describe.cc
   lib/api/engine_impl.cc
   lib/api/engine_metrics.cc
+  lib/api/tenant_gate.cc
   # //lib/api:engine_internal
   # //lib/api:kpi_types
   lib/api/kpi_types.cc
@@ -137,6 +138,7 @@ set(SLATE_LIB_HDRS
   lib/api/sla_types.h
   lib/api/subscription.h
   lib/api/tenant.h
+  lib/api/tenant_gate.h
   lib/api/trend_types.h
   lib/api/types.h
   lib/api/verify.h
@@ -397,6 +399,18 @@ slate_genrule(tests_api_proto_headers PKG tests/api
     gen/proto/events.pb.h
     gen/proto/sla.pb.h
   CMD "@EXT:com_google_protobuf:protoc@ --cpp_out=@RULEDIR@/gen proto/calendar.proto proto/commands.proto proto/events.proto proto/sla.proto && rm -f @RULEDIR@/gen/proto/*.pb.cc"
+)
+
+# //tests/api:tenant_limits_test
+slate_cc_test(tests_api_tenant_limits_test PATH tests/api/tenant_limits_test SIZE small
+  SRCS
+    tests/api/tenant_limits_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_temp_dir
 )
 
 # //tests/api:tenant_test
@@ -664,6 +678,18 @@ slate_cc_test(tests_domain_service_test PATH tests/domain/service_test SIZE medi
   SRCS
     tests/domain/service_test.cc
   DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_domain_domain_test_util
+)
+
+# //tests/domain:tenant_executor_test
+slate_cc_test(tests_domain_tenant_executor_test PATH tests/domain/tenant_executor_test SIZE medium
+  SRCS
+    tests/domain/tenant_executor_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
     EXT:system:absl
     EXT:system:gtest_main
     slate

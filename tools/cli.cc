@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "lib/api/tenant.h"
 #include "tools/duration_parse.h"
 
 namespace slate::tools {
@@ -357,6 +358,19 @@ CLI::Option* AddDbFlag(CLI::App* app, std::string* db) {
   return app->add_option("--db", *db, "the database directory")
       ->required()
       ->type_name("DIR");
+}
+
+CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant) {
+  return app
+      ->add_option("--tenant", *tenant,
+                   "the tenant whose records to use (default: default)")
+      ->type_name("T")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            absl::Status s = ValidateTenantId(value, "");
+            return s.ok() ? std::string() : std::string(s.message());
+          },
+          "", "tenant id"));
 }
 
 bool ParseInstantOrDate(const std::string& s, const absl::TimeZone& zone,

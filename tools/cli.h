@@ -115,6 +115,10 @@ CLI::Validator BusinessDuration();
 
 // Adds the required `--db DIR`.
 CLI::Option* AddDbFlag(CLI::App* app, std::string* db);
+// Adds `--tenant T`: the tenant whose records the command reads or writes
+// (lib/api/tenant.h), checked by ValidateTenantId. Not given: *tenant stays
+// as it was (empty means the default tenant to every lib/api call).
+CLI::Option* AddTenantFlag(CLI::App* app, std::string* tenant);
 // Adds `--top N` ("at most N <what>; 0 means all"), default *top.
 CLI::Option* AddTopFlag(CLI::App* app, int64_t* top, absl::string_view what);
 // Adds `--format table|csv|json` (as slate kpi), default *format.

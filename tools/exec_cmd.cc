@@ -33,6 +33,10 @@
 //   problem), for commands on an imported database, e.g. raising a problem
 //   from a `slate trends` candidate. --change-policy applies over either.
 //   Default: default.
+// - `--tenant T`: the tenant (Command.tenantId, lib/api/tenant.h) of every
+//   command that names none; a command naming another tenant is refused
+//   (INVALID_ARGUMENT). Default: each command's own tenantId, else
+//   "default".
 // - FILE, or `-` / nothing for stdin. Blank lines and lines starting with #
 //   are skipped and print nothing.
 // - A result line is {"ok":true,...ExecuteResult fields...} or
@@ -59,6 +63,7 @@
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
 #include "lib/api/policy.h"
+#include "lib/api/tenant.h"
 #include "lib/domain/policy.h"
 #include "lib/import/servicenow_import.h"
 #include "tools/cli.h"
@@ -72,6 +77,7 @@ struct ExecFlags {
   std::string file;
   std::string change_policy;
   std::string domain_rules = "default";
+  std::string tenant;  // Empty: not given.
 };
 
 std::string ErrorLine(const absl::Status& s) {
@@ -133,6 +139,21 @@ int RunExec(const ExecFlags& f) {
       std::fflush(stdout);
       continue;
     }
+    if (!f.tenant.empty()) {
+      if (!command.tenant_id().empty() &&
+          TenantOrDefault(command.tenant_id()) != TenantOrDefault(f.tenant)) {
+        all_ok = false;
+        std::printf("%s\n",
+                    ErrorLine(absl::InvalidArgumentError(absl::StrCat(
+                                  "line ", number, ": field tenantId: \"",
+                                  command.tenant_id(), "\" but --tenant ",
+                                  f.tenant)))
+                        .c_str());
+        std::fflush(stdout);
+        continue;
+      }
+      command.set_tenant_id(f.tenant);
+    }
     absl::StatusOr<ExecuteResult> r = db.engine->Execute(command, policy);
     if (!r.ok()) {
       all_ok = false;
@@ -180,6 +201,11 @@ CommandRun SetUpExecCommand(CLI::App* app) {
                   "problem) (default: default)")
       ->type_name("default|servicenow")
       ->check(CLI::IsMember({"default", "servicenow"}));
+  AddTenantFlag(app, &f->tenant)
+      ->description(
+          "the tenant of every command that names none (a command naming "
+          "another is refused) (default: each command's tenantId, else "
+          "default)");
   return [f] { return RunExec(*f); };
 }
 

@@ -33,6 +33,10 @@
 //   close one never resolved or reopen one closed more than 30 days before
 //   are rejected. Default: off, the rows are decided under
 //   ServiceNowDomainPolicy() (lib/import/servicenow_import.h) and imported.
+// - `--tenant T`: the tenant (lib/api/tenant.h) the incidents belong to;
+//   the matrix checked and set, the policies and calendars defined are T's,
+//   and a calendar T has not defined may be the default tenant's. Default:
+//   default.
 // - On a terminal, a progress bar on stderr; otherwise none.
 // Exit codes (tools/cli.h): 0 imported (rows may have been rejected; see the
 // summary); 1 the import or the database failed; 2 bad usage or unreadable
@@ -58,6 +62,7 @@
 #include "lib/api/calendar.h"
 #include "lib/api/engine.h"
 #include "lib/api/names.h"
+#include "lib/api/tenant.h"
 #include "lib/import/csv_reader.h"
 #include "lib/import/servicenow_format.h"
 #include "lib/import/servicenow_import.h"
@@ -79,6 +84,7 @@ struct ServiceNowFlags {
   std::string policies;
   std::string rejects;
   bool strict = false;
+  std::string tenant;
 };
 
 std::string Thousands(int64_t v) {
@@ -127,7 +133,8 @@ struct PolicySet {
 // from <calendarId>.json next to FILE. kInvalidArgument names the file and
 // what is wrong with it.
 absl::StatusOr<PolicySet> LoadPolicySet(const std::string& path, int levels,
-                                        Engine& engine) {
+                                        Engine& engine,
+                                        const std::string& tenant) {
   std::string json;
   if (!ReadWholeFile(path, &json)) {
     return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
@@ -148,9 +155,14 @@ absl::StatusOr<PolicySet> LoadPolicySet(const std::string& path, int levels,
     const std::string file = (dir / (id + ".json")).string();
     std::string text;
     if (!ReadWholeFile(file, &text)) {
-      absl::StatusOr<std::vector<Envelope>> defined =
-          engine.ReadStream(absl::StrCat("calendar/", id), 0, 1);
+      // The tenant's calendar, else the default tenant's (shared).
+      absl::StatusOr<std::vector<Envelope>> defined = engine.ReadStream(
+          TenantStream(tenant, absl::StrCat("calendar/", id)), 0, 1);
       if (!defined.ok()) return defined.status();
+      if (defined->empty()) {
+        defined = engine.ReadStream(absl::StrCat("calendar/", id), 0, 1);
+        if (!defined.ok()) return defined.status();
+      }
       if (!defined->empty()) continue;  // The database defines it.
       return absl::InvalidArgumentError(absl::StrCat(
           path, ": policy ", p.id(), ": calendar \"", id,
@@ -192,7 +204,8 @@ struct DefineCounts {
 // definition in force appends nothing.
 absl::StatusOr<DefineCounts> DefinePolicySet(Engine& engine,
                                              const PolicySet& set,
-                                             absl::Time at) {
+                                             absl::Time at,
+                                             const std::string& tenant) {
   const std::string when =
       absl::FormatTime("%Y-%m-%d%ET%H:%M:%SZ", at, absl::UTCTimeZone());
   DefineCounts counts;
@@ -201,6 +214,7 @@ absl::StatusOr<DefineCounts> DefinePolicySet(Engine& engine,
   };
   for (const CalendarSpec& spec : set.calendars) {
     Command c;
+    c.set_tenant_id(tenant);
     c.mutable_define_calendar()->set_at(when);
     *c.mutable_define_calendar()->mutable_spec() = spec;
     absl::StatusOr<ExecuteResult> r = engine.Execute(c);
@@ -209,6 +223,7 @@ absl::StatusOr<DefineCounts> DefinePolicySet(Engine& engine,
   }
   for (const SlaPolicy& p : set.policies) {
     Command c;
+    c.set_tenant_id(tenant);
     c.mutable_define_sla_policy()->set_at(when);
     *c.mutable_define_sla_policy()->mutable_policy() = p;
     absl::StatusOr<ExecuteResult> r = engine.Execute(c);
@@ -242,6 +257,7 @@ absl::Status CheckExportHeader(const std::string& path) {
 int RunServiceNow(const ServiceNowFlags& f) {
   ServiceNowImportOptions opts;
   if (f.strict) opts.policy = DomainPolicy();
+  if (TenantOrDefault(f.tenant) != kDefaultTenant) opts.tenant = f.tenant;
   // --tz was validated while parsing (tools/cli.h).
   if (!f.tz.empty() && !absl::LoadTimeZone(f.tz, &opts.tz)) {
     return Usage(kCommand, "--tz");
@@ -288,13 +304,13 @@ int RunServiceNow(const ServiceNowFlags& f) {
   Engine& engine = *db.engine;
   if (!f.policies.empty()) {
     absl::StatusOr<ExecuteResult> in_force =
-        engine.LoadAggregate("priority-matrix", "");
+        engine.LoadAggregate("priority-matrix", "", f.tenant);
     const int levels =
         opts.matrix.has_value()
             ? opts.matrix->level_names_size()
             : (in_force.ok() ? in_force->priority_matrix().level_names_size()
                              : 5);
-    absl::StatusOr<PolicySet> set = LoadPolicySet(f.policies, levels, engine);
+    absl::StatusOr<PolicySet> set = LoadPolicySet(f.policies, levels, engine, opts.tenant);
     if (!set.ok()) {
       return Fail(kCommand, set.status().message(),
                   set.status().code() == absl::StatusCode::kInvalidArgument
@@ -302,7 +318,7 @@ int RunServiceNow(const ServiceNowFlags& f) {
                       : kExitFailed);
     }
     absl::StatusOr<DefineCounts> counts =
-        DefinePolicySet(engine, *set, absl::Now());
+        DefinePolicySet(engine, *set, absl::Now(), opts.tenant);
     if (!counts.ok()) {
       return Fail(kCommand, absl::StrCat("defining the SLA policies: ",
                                          counts.status().ToString()));
@@ -377,6 +393,10 @@ CommandRun SetUpImportCommand(CLI::App* app) {
                "decide rows under the default domain rules (DomainPolicy()); "
                "rows that break them are rejected (default: off, the "
                "ServiceNow rules)");
+  AddTenantFlag(sn, &f->tenant)
+      ->description(
+          "the tenant the incidents, policies and calendars belong to "
+          "(default: default)");
   return [f] { return RunServiceNow(*f); };
 }
 

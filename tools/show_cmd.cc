@@ -11,6 +11,9 @@
 //   {"incidentId":"INC1","status":"INCIDENT_IN_PROGRESS","priority":2,...}
 //   $ slate show priority-matrix --db /tmp/slate
 //
+// - `--tenant T`: the record of tenant T (lib/api/tenant.h); a service,
+//   catalog item or matrix T has not defined is the default tenant's.
+//   Default: default.
 // - text (default): one "field: value" line per set field; times (fields
 //   ending _us) as RFC 3339 UTC; priority with its level name from the matrix
 //   in force; status in words; a sub-record (a change's review) as "name:"
@@ -33,6 +36,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "lib/api/engine.h"
 #include "lib/api/names.h"
+#include "lib/api/tenant.h"
 #include "tools/cli.h"
 
 namespace slate::tools {
@@ -44,6 +48,7 @@ struct ShowFlags {
   std::string id;
   std::string db;
   std::string format = "text";
+  std::string tenant;
 };
 
 using google::protobuf::FieldDescriptor;
@@ -191,7 +196,7 @@ int RunShow(const ShowFlags& f) {
   OpenedEngine opened = OpenEngine("show", options, f.db, std::nullopt, &code);
   if (opened.engine == nullptr) return code;
   Engine* engine = opened.engine.get();
-  absl::StatusOr<ExecuteResult> r = engine->LoadAggregate(kind, id);
+  absl::StatusOr<ExecuteResult> r = engine->LoadAggregate(kind, id, f.tenant);
   if (!r.ok()) {
     return Fail("show", r.status().ToString(),
                 r.status().code() == absl::StatusCode::kInvalidArgument
@@ -199,7 +204,7 @@ int RunShow(const ShowFlags& f) {
                     : kExitFailed);
   }
   absl::StatusOr<ExecuteResult> m =
-      engine->LoadAggregate("priority-matrix", "");
+      engine->LoadAggregate("priority-matrix", "", f.tenant);
   if (!m.ok()) return Fail("show", m.status().ToString());
   const PriorityMatrix& matrix = m->priority_matrix();
   const auto* refl = r->GetReflection();
@@ -209,7 +214,8 @@ int RunShow(const ShowFlags& f) {
   absl::StatusOr<std::vector<SlaClockView>> clocks =
       std::vector<SlaClockView>();
   if (f.clocks) {
-    clocks = engine->Clocks(absl::StrCat(kind, "/", id));
+    clocks =
+        engine->Clocks(TenantStream(f.tenant, absl::StrCat(kind, "/", id)));
     if (!clocks.ok()) return Fail("show", clocks.status().ToString());
   }
 
@@ -239,7 +245,10 @@ int RunShow(const ShowFlags& f) {
     return kExitOk;
   }
   const std::string status = AggregateStatusName(*r);
-  std::printf("%s%s%s\n", kind.c_str(), id.empty() ? "" : " ", id.c_str());
+  std::printf("%s%s%s%s\n", kind.c_str(), id.empty() ? "" : " ", id.c_str(),
+              TenantOrDefault(f.tenant) == kDefaultTenant
+                  ? ""
+                  : absl::StrCat(" (tenant ", f.tenant, ")").c_str());
   if (!status.empty()) std::printf("  state: %s\n", status.c_str());
   PrintFields(state, "  ", matrix);
   if (f.clocks) {
@@ -264,6 +273,7 @@ CommandRun SetUpShowCommand(CLI::App* app) {
   app->add_option("ID", f->id, "the record's id (none for priority-matrix)")
       ->type_name("");
   AddDbFlag(app, &f->db);
+  AddTenantFlag(app, &f->tenant);
   app->add_flag("--clocks", f->clocks,
                 "also list the record's SLA clocks, every cycle (incident, "
                 "change or request)");

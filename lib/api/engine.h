@@ -44,6 +44,7 @@
 #include "lib/api/service_types.h"
 #include "lib/api/sla_types.h"
 #include "lib/api/subscription.h"
+#include "lib/api/tenant.h"
 #include "lib/api/trend_types.h"
 #include "lib/api/types.h"
 #include "lib/api/verify.h"
@@ -113,18 +114,29 @@ class Engine {
   // landed and the aggregate's new state. Idempotent by command_id; nothing
   // is appended on any error (kInvalidArgument: a bad command;
   // kFailedPrecondition: not allowed in the aggregate's state; kAborted: a
-  // concurrent writer won, retry). The policy overload overrides the domain
+  // concurrent writer won, retry; kResourceExhausted: the command's tenant
+  // is over a limit of Options::tenant_limits). Command.tenant_id names the
+  // tenant (lib/api/tenant.h): its records are its own, its configuration
+  // falls back to the default tenant's. The policy overload overrides the domain
   // policy (default: DomainPolicy(), lib/api/policy.h).
   virtual absl::StatusOr<ExecuteResult> Execute(const Command& command) = 0;
   virtual absl::StatusOr<ExecuteResult> Execute(const Command& command,
                                                 const DomainPolicy& policy) = 0;
 
-  // The current state of an aggregate: kind "incident", "problem",
-  // "change", "service", "request" (a service request), "catalog" (a
-  // request catalog item) or "priority-matrix" (id ignored). kNotFound if
-  // none.
+  // The current state of an aggregate of `tenant` (lib/api/tenant.h; ""
+  // = "default"): kind "incident", "problem", "change", "service",
+  // "request" (a service request), "catalog" (a request catalog item) or
+  // "priority-matrix" (id ignored). A service, catalog item or matrix the
+  // tenant has not defined is the default tenant's (shared). kNotFound if
+  // none; kInvalidArgument for a malformed kind, id or tenant.
   virtual absl::StatusOr<ExecuteResult> LoadAggregate(
-      absl::string_view kind, absl::string_view id) const = 0;
+      absl::string_view kind, absl::string_view id,
+      absl::string_view tenant) const = 0;
+  // The default tenant's.
+  absl::StatusOr<ExecuteResult> LoadAggregate(absl::string_view kind,
+                                              absl::string_view id) const {
+    return LoadAggregate(kind, id, kDefaultTenant);
+  }
 
   // --- Projections ----------------------------------------------------------
 

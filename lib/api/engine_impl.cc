@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 
@@ -13,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/api/describe.h"
 #include "lib/api/engine_internal.h"
+#include "lib/api/tenant.h"
 #include "lib/api/version.h"
 #include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
@@ -99,7 +99,9 @@ Engine::~Engine() = default;
 
 EngineImpl::EngineImpl(std::unique_ptr<EventLog> log,
                        std::unique_ptr<ProjectionRunner> runner)
-    : log_(std::move(log)), runner_(std::move(runner)) {}
+    : log_(std::move(log)),
+      runner_(std::move(runner)),
+      gate_(&log_->options(), log_->options().clock) {}
 EngineImpl::~EngineImpl() { StopTimer(); }
 
 ProjectionRunner& RunnerOf(Engine& engine) {
@@ -187,8 +189,9 @@ std::unique_ptr<Subscription> EngineImpl::Subscribe(int64_t from_position,
 
 namespace {
 
-// The domain executor's view of the log. ListStreams scans the whole log
-// (O(events)); it serves the change calendar until a projection does.
+// The domain executor's view of the log. ListStreams seeks once per stream
+// in the stream index; it serves the change calendar until a projection
+// does.
 class LogEventStore final : public EventStore {
  public:
   // `append_latency` null: appends are not timed (reads only).
@@ -220,24 +223,25 @@ class LogEventStore final : public EventStore {
   }
   absl::StatusOr<std::vector<std::string>> ListStreams(
       absl::string_view prefix) const override {
-    std::set<std::string> names;
-    constexpr size_t kPage = 4096;
-    for (int64_t from = 0;;) {
-      SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> page,
-                             log_->ReadAll(from, kPage));
-      for (const Envelope& e : page) {
-        if (absl::StartsWith(e.stream(), prefix)) names.insert(e.stream());
-      }
-      if (page.size() < kPage) break;
-      from = page.back().position() + 1;
-    }
-    return std::vector<std::string>(names.begin(), names.end());
+    return log_->ListStreams(prefix);
   }
 
  private:
   EventLog* log_;
   LatencyHistogram* append_latency_;
 };
+
+// The records (incident, problem, change, request streams) of `tenant`.
+absl::StatusOr<int64_t> CountTenantRecords(const EventLog& log,
+                                           absl::string_view tenant) {
+  int64_t n = 0;
+  for (const char* kind : {"incident/", "problem/", "change/", "request/"}) {
+    SLATE_ASSIGN_OR_RETURN(std::vector<std::string> streams,
+                           log.ListStreams(TenantStream(tenant, kind)));
+    n += static_cast<int64_t>(streams.size());
+  }
+  return n;
+}
 
 }  // namespace
 
@@ -248,19 +252,40 @@ absl::StatusOr<ExecuteResult> EngineImpl::Execute(const Command& command) {
 absl::StatusOr<ExecuteResult> EngineImpl::Execute(const Command& command,
                                                   const DomainPolicy& policy) {
   const auto start = std::chrono::steady_clock::now();
-  LogEventStore store(log_.get(), &metrics_.append_latency);
-  absl::StatusOr<ExecuteResult> r =
-      CommandExecutor(&store, log_->options().clock, policy).Execute(command);
-  if (r.ok()) AfterAppend();
+  absl::StatusOr<ExecuteResult> r;
+  absl::StatusOr<TenantGate::Pass> pass =
+      gate_.Admit(
+          command,
+          [this](absl::string_view tenant) {
+            return CountTenantRecords(*log_, tenant);
+          },
+          [this](const Command& c) -> absl::StatusOr<bool> {
+            absl::StatusOr<std::string> stream = PrimaryStream(c);
+            // A malformed command creates nothing: the executor refuses it.
+            if (!stream.ok()) return true;
+            SLATE_ASSIGN_OR_RETURN(int64_t version,
+                                   log_->StreamVersion(*stream));
+            return version >= 0;
+          });
+  if (pass.ok()) {
+    LogEventStore store(log_.get(), &metrics_.append_latency);
+    r = CommandExecutor(&store, log_->options().clock, policy).Execute(command);
+    gate_.Done(*pass, r);
+    if (r.ok()) AfterAppend();
+  } else {
+    r = pass.status();
+  }
   metrics_.CountCommand(r.status().code(),
                         std::chrono::steady_clock::now() - start);
   return r;
 }
 
 absl::StatusOr<ExecuteResult> EngineImpl::LoadAggregate(
-    absl::string_view kind, absl::string_view id) const {
+    absl::string_view kind, absl::string_view id,
+    absl::string_view tenant) const {
   LogEventStore store(log_.get(), nullptr);
-  return CommandExecutor(&store, log_->options().clock).Load(kind, id);
+  return CommandExecutor(&store, log_->options().clock)
+      .Load(kind, id, tenant);
 }
 
 // --- SLA clocks and timers

@@ -14,6 +14,7 @@
 
 #include "lib/api/engine.h"
 #include "lib/api/engine_metrics.h"
+#include "lib/api/tenant_gate.h"
 #include "lib/log/event_log.h"
 #include "lib/projection/runner.h"
 
@@ -45,8 +46,10 @@ class EngineImpl final : public Engine {
   absl::StatusOr<ExecuteResult> Execute(const Command& command) override;
   absl::StatusOr<ExecuteResult> Execute(const Command& command,
                                         const DomainPolicy& policy) override;
+  using Engine::LoadAggregate;
   absl::StatusOr<ExecuteResult> LoadAggregate(
-      absl::string_view kind, absl::string_view id) const override;
+      absl::string_view kind, absl::string_view id,
+      absl::string_view tenant) const override;
 
   absl::Status WaitForProjections(int64_t position,
                                   absl::Duration timeout) override;
@@ -102,6 +105,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<EventLog> log_;
   std::unique_ptr<ProjectionRunner> runner_;  // Destroyed before log_.
   EngineMetrics metrics_;  // Atomics: updated without a lock.
+  TenantGate gate_;        // Options::tenant_limits.
   mutable std::mutex projection_mu_;
   absl::Status projection_status_;  // Guarded by projection_mu_.
 

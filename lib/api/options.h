@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -76,6 +77,23 @@ struct LogField {
 // projection whose stored state Engine::Open drops (lib/projection/runner.h).
 using LogSink = std::function<void(LogLevel level, absl::string_view message,
                                    absl::Span<const LogField> fields)>;
+
+// Limits on one tenant's commands (Engine::Execute; lib/api/tenant.h). A
+// command over a limit is kResourceExhausted naming the tenant and the
+// limit, and appends nothing. Raw Engine::Append is not limited. Zero: no
+// limit.
+struct TenantLimits {
+  // Records (incidents, problems, changes, service requests) the tenant may
+  // hold: a command that would create one more is refused. Default: 0.
+  int64_t max_records = 0;
+  // Events the tenant's commands may append per second on the engine's
+  // clock: a bucket of this many events, refilled continuously, so a burst
+  // of up to one second's worth passes. A command that arrives while the
+  // bucket is empty is refused (retry later); a command's events are
+  // charged after it ran, so one command may take the bucket below zero.
+  // Default: 0.
+  double max_events_per_second = 0;
+};
 
 struct Options {
   // Where "now" comes from (recorded_at, the clock-skew check).
@@ -147,6 +165,12 @@ struct Options {
   // not breached yet whose deadline is <= now + this, as Engine::AtRisk).
   // Default: 1 hour.
   absl::Duration metrics_at_risk_within = absl::Hours(1);
+
+  // Limits per tenant id ("default" for the default tenant); a tenant not
+  // listed gets default_tenant_limits. Default: empty.
+  std::map<std::string, TenantLimits> tenant_limits;
+  // Default: no limits (TenantLimits()).
+  TenantLimits default_tenant_limits;
 };
 
 }  // namespace slate

@@ -17,24 +17,25 @@ bool TenantChar(char c) {
 }  // namespace
 
 absl::Status ValidateTenantId(absl::string_view id, absl::string_view field) {
+  const std::string where = field.empty() ? "" : absl::StrCat(field, ": ");
   if (id.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": is empty"));
+    return absl::InvalidArgumentError(absl::StrCat(where, "tenant id is empty"));
   }
   if (id.size() > kMaxTenantIdBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": tenant id is ", id.size(), " bytes; at most ",
+        absl::StrCat(where, "tenant id is ", id.size(), " bytes; at most ",
                      kMaxTenantIdBytes));
   }
   for (char c : id) {
     if (!TenantChar(c)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ": tenant id \"", id,
+          where, "tenant id \"", id,
           "\" may hold only a-z, 0-9, '_' and '-'"));
     }
   }
   if (id[0] == '_' || id[0] == '-') {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": tenant id \"", id,
+        absl::StrCat(where, "tenant id \"", id,
                      "\" must start with a letter or a digit"));
   }
   return absl::OkStatus();

@@ -37,8 +37,8 @@ inline constexpr absl::string_view kTenantStreamPrefix = "tenant/";
 inline constexpr size_t kMaxTenantIdBytes = 32;
 
 // A tenant id is 1 to 32 bytes of [a-z0-9_-], starting with a letter or a
-// digit. kInvalidArgument naming `field` (e.g. "command c1: field tenantId")
-// otherwise.
+// digit. kInvalidArgument naming `field` (e.g. "command c1: field tenantId";
+// empty: the message starts with what is wrong) otherwise.
 absl::Status ValidateTenantId(absl::string_view id,
                               absl::string_view field = "tenant");
 

@@ -11,6 +11,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
 #include "lib/calendar/business_calendar.h"
 #include "lib/domain/change.h"
@@ -43,9 +44,10 @@ struct Target {
   std::string stream;
 };
 
-absl::StatusOr<Target> TargetOf(const Command& c) {
+// `scope`: the tenant's stream prefix (TenantStreamPrefix).
+absl::StatusOr<Target> TargetOf(const Command& c, const std::string& scope) {
   if (c.command_case() == Command::kSetPriorityMatrix) {
-    return Target{Kind::kMatrix, "", kPriorityMatrixStream};
+    return Target{Kind::kMatrix, "", absl::StrCat(scope, kPriorityMatrixStream)};
   }
   std::string id;
   Kind kind;
@@ -85,7 +87,15 @@ absl::StatusOr<Target> TargetOf(const Command& c) {
         "command: no command set (or one this build does not know)");
   }
   SLATE_RETURN_IF_ERROR(ValidateAggregateId(name, id));
-  return Target{kind, id, absl::StrCat(name, "/", id)};
+  return Target{kind, id, absl::StrCat(scope, name, "/", id)};
+}
+
+// The tenant of `c` (validated) and its stream prefix.
+absl::StatusOr<std::string> CommandScope(const Command& c) {
+  if (c.tenant_id().empty()) return std::string();
+  SLATE_RETURN_IF_ERROR(ValidateTenantId(
+      c.tenant_id(), absl::StrCat("command ", c.command_id(), ": field tenantId")));
+  return TenantStreamPrefix(c.tenant_id());
 }
 
 // The `at` field every command message has (field 2, a string).
@@ -110,6 +120,11 @@ uint64_t Fnv1a(const std::string& bytes, uint64_t hash, bool reverse) {
 }
 
 absl::Status ValidateCommandId(const std::string& id) {
+  if (absl::StartsWith(id, kTenantStreamPrefix)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "command: command_id \"", id, "\": ids starting with \"",
+        kTenantStreamPrefix, "\" are reserved for tenants' event ids"));
+  }
   if (id.size() > kMaxCommandIdBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("command: command_id is ", id.size(),
@@ -247,7 +262,8 @@ struct FollowUp {
 };
 
 std::vector<FollowUp> FollowUpsFor(const Command& c, const Target& t,
-                                   const std::vector<Envelope>& before) {
+                                   const std::vector<Envelope>& before,
+                                   const std::string& scope) {
   std::vector<FollowUp> out;
   const std::string self = t.id;
   switch (c.command_case()) {
@@ -255,7 +271,7 @@ std::vector<FollowUp> FollowUpsFor(const Command& c, const Target& t,
       // An external reference names no record here: nothing to follow up.
       if (c.link_incident_to_problem().external()) break;
       const std::string pid = c.link_incident_to_problem().problem_id();
-      out.push_back({absl::StrCat("problem/", pid),
+      out.push_back({absl::StrCat(scope, "problem/", pid),
                      [pid, self](const std::vector<Envelope>& target)
                          -> absl::StatusOr<std::vector<Envelope>> {
                        SLATE_ASSIGN_OR_RETURN(
@@ -269,7 +285,7 @@ std::vector<FollowUp> FollowUpsFor(const Command& c, const Target& t,
       if (c.link_incident_to_change().external()) break;
       const std::string cid = c.link_incident_to_change().change_id();
       const ChangeLinkRelation rel = c.link_incident_to_change().relation();
-      out.push_back({absl::StrCat("change/", cid),
+      out.push_back({absl::StrCat(scope, "change/", cid),
                      [cid, self, rel](const std::vector<Envelope>& target)
                          -> absl::StatusOr<std::vector<Envelope>> {
                        SLATE_ASSIGN_OR_RETURN(
@@ -284,7 +300,7 @@ std::vector<FollowUp> FollowUpsFor(const Command& c, const Target& t,
       const ResolveProblem resolve = c.resolve_problem();
       const ProblemState problem = FoldProblem(self, before);
       for (const std::string& inc : problem.linked_incidents()) {
-        out.push_back({absl::StrCat("incident/", inc),
+        out.push_back({absl::StrCat(scope, "incident/", inc),
                        [inc, self, resolve](const std::vector<Envelope>& target)
                            -> absl::StatusOr<std::vector<Envelope>> {
                          std::vector<Envelope> events;
@@ -313,7 +329,7 @@ absl::Status DecideProblemLinks(
     const LogProblem& c, const IncidentContext& base,
     const std::function<absl::StatusOr<std::vector<Envelope>>(
         absl::string_view stream)>& read_stream,
-    std::vector<Envelope>* problem_events,
+    const std::string& scope, std::vector<Envelope>* problem_events,
     std::vector<StreamWrite>* incident_writes) {
   ProblemState problem = FoldProblem(c.problem_id(), *problem_events);
   for (int i = 0; i < c.incident_ids_size(); ++i) {
@@ -333,7 +349,7 @@ absl::Status DecideProblemLinks(
       }
     }
     StreamWrite w;
-    w.stream = absl::StrCat("incident/", id);
+    w.stream = absl::StrCat(scope, "incident/", id);
     SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> events, read_stream(w.stream));
     Command link;
     link.mutable_link_incident_to_problem()->set_incident_id(id);
@@ -373,7 +389,8 @@ std::string DeriveCommandId(const Command& command) {
 }
 
 absl::StatusOr<std::string> PrimaryStream(const Command& command) {
-  SLATE_ASSIGN_OR_RETURN(Target t, TargetOf(command));
+  SLATE_ASSIGN_OR_RETURN(const std::string scope, CommandScope(command));
+  SLATE_ASSIGN_OR_RETURN(Target t, TargetOf(command, scope));
   return t.stream;
 }
 
@@ -397,15 +414,35 @@ absl::StatusOr<std::vector<Envelope>> CommandExecutor::ReadWhole(
   }
 }
 
-absl::StatusOr<PriorityMatrix> CommandExecutor::LoadPriorityMatrix() const {
-  SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> events,
-                         ReadWhole(kPriorityMatrixStream));
+absl::StatusOr<std::vector<Envelope>> CommandExecutor::ReadShared(
+    absl::string_view scope, absl::string_view local) const {
+  SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> own,
+                         ReadWhole(absl::StrCat(scope, local)));
+  if (!own.empty() || scope.empty()) return own;
+  return ReadWhole(local);  // The default tenant's, shared.
+}
+
+absl::StatusOr<PriorityMatrix> CommandExecutor::LoadPriorityMatrix(
+    absl::string_view tenant) const {
+  SLATE_RETURN_IF_ERROR(ValidateLoadTenant(tenant));
+  SLATE_ASSIGN_OR_RETURN(
+      std::vector<Envelope> events,
+      ReadShared(TenantStreamPrefix(tenant), kPriorityMatrixStream));
   return FoldMatrix(events);
 }
 
+absl::Status CommandExecutor::ValidateLoadTenant(absl::string_view tenant) {
+  if (tenant.empty()) return absl::OkStatus();
+  return ValidateTenantId(tenant, "tenant");
+}
+
 absl::StatusOr<ExecuteResult> CommandExecutor::Load(
-    absl::string_view kind, absl::string_view id) const {
+    absl::string_view kind, absl::string_view id,
+    absl::string_view tenant) const {
+  SLATE_RETURN_IF_ERROR(ValidateLoadTenant(tenant));
+  const std::string scope = TenantStreamPrefix(tenant);
   Target t;
+  bool shared = true;  // Configuration: the tenant's, else the default's.
   if (kind == "priority-matrix") {
     t = {Kind::kMatrix, "", kPriorityMatrixStream};
   } else {
@@ -430,12 +467,21 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Load(
     SLATE_RETURN_IF_ERROR(ValidateAggregateId(kind, id));
     t.id = std::string(id);
     t.stream = absl::StrCat(kind, "/", id);
+    shared = t.kind == Kind::kService || t.kind == Kind::kCatalog;
   }
-  SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> events, ReadWhole(t.stream));
+  std::vector<Envelope> events;
+  if (shared) {
+    SLATE_ASSIGN_OR_RETURN(events, ReadShared(scope, t.stream));
+  } else {
+    SLATE_ASSIGN_OR_RETURN(events, ReadWhole(absl::StrCat(scope, t.stream)));
+  }
   if (events.empty() && t.kind != Kind::kMatrix) {
-    return absl::NotFoundError(absl::StrCat(kind, " ", id, " not found"));
+    return absl::NotFoundError(
+        absl::StrCat(kind, " ", id, " not found",
+                     scope.empty() ? "" : absl::StrCat(" in tenant ", tenant)));
   }
   ExecuteResult r;
+  if (!scope.empty()) r.set_tenant_id(std::string(tenant));
   SetState(t, events, &r);
   return r;
 }
@@ -446,18 +492,38 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
         absl::StrCat("command ", command.command_id(), ": ", size,
                      " bytes encoded; the limit is ", kMaxCommandBytes));
   }
-  SLATE_ASSIGN_OR_RETURN(Target t, TargetOf(command));
   SLATE_RETURN_IF_ERROR(ValidateCommandId(command.command_id()));
-  const std::string cid = command.command_id().empty()
-                              ? DeriveCommandId(command)
-                              : command.command_id();
+  // The tenant's stream prefix ("" for the default tenant): its records'
+  // streams and its event ids carry it, so tenants never share a record or
+  // an idempotency key.
+  SLATE_ASSIGN_OR_RETURN(const std::string scope, CommandScope(command));
+  SLATE_ASSIGN_OR_RETURN(Target t, TargetOf(command, scope));
+  const std::string given_cid = command.command_id().empty()
+                                    ? DeriveCommandId(command)
+                                    : command.command_id();
+  const std::string cid = absl::StrCat(scope, given_cid);
+  // Configuration the command refers to: the tenant's, else the default's.
+  auto read_shared = [&](absl::string_view local) {
+    return ReadShared(scope, local);
+  };
+  auto load_matrix = [&]() -> absl::StatusOr<PriorityMatrix> {
+    SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> events,
+                           read_shared(kPriorityMatrixStream));
+    return FoldMatrix(events);
+  };
+  auto new_result = [&]() {
+    ExecuteResult r;
+    r.set_command_id(given_cid);
+    if (!scope.empty()) r.set_tenant_id(command.tenant_id());
+    return r;
+  };
   const std::string at_text = CommandAt(command);
   absl::Time at;
   if (at_text.empty()) {
     at = absl::FromUnixMicros(absl::ToUnixMicros(clock_->Now()));
   } else {
     SLATE_ASSIGN_OR_RETURN(
-        at, ParseCommandTime(at_text, absl::StrCat("command ", cid), "at"));
+        at, ParseCommandTime(at_text, absl::StrCat("command ", given_cid), "at"));
   }
   const int64_t at_us = absl::ToUnixMicros(at);
   const std::string first_id = absl::StrCat(cid, ":0");
@@ -477,7 +543,9 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
     }
   };
 
-  // Appends a follow-up's events, re-deciding on a version conflict.
+  // Appends a follow-up's events, re-deciding on a version conflict: only to
+  // complete a command an earlier build left half-written (it wrote other
+  // streams after the primary one; today they are one atomic append).
   auto append_follow_up = [&](const FollowUp& f, std::vector<Envelope> target,
                               std::vector<Envelope> decided,
                               ExecuteResult* r) -> absl::Status {
@@ -494,7 +562,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       if (a.status().code() != absl::StatusCode::kAborted ||
           attempt + 1 >= max_attempts) {
         return absl::AbortedError(
-            absl::StrCat("command ", cid, " is partially applied (", t.stream,
+            absl::StrCat("command ", given_cid, " is partially applied (", t.stream,
                          " written, ", f.stream, " not: ", a.status().message(),
                          "); execute the same command again to complete it"));
       }
@@ -508,7 +576,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       absl::StatusOr<std::vector<Envelope>> again = f.decide(target);
       if (!again.ok()) {
         return absl::AbortedError(absl::StrCat(
-            "command ", cid, " is partially applied (", t.stream, " written): ",
+            "command ", given_cid, " is partially applied (", t.stream, " written): ",
             f.stream, " changed meanwhile: ", again.status().message()));
       }
       decided = std::move(*again);
@@ -522,8 +590,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
     std::optional<StreamAppend> original =
         FindAppend(t.stream, events, first_id, absl::StrCat(cid, ":"));
     if (original.has_value()) {
-      ExecuteResult r;
-      r.set_command_id(cid);
+      ExecuteResult r = new_result();
       r.set_idempotent_replay(true);
       *r.add_appends() = *original;
       std::vector<Envelope> before(events.begin(),
@@ -533,7 +600,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       SetState(t, through, &r);
       if (command.has_log_problem()) {  // Written with the problem, or not.
         for (const std::string& id : command.log_problem().incident_ids()) {
-          const std::string stream = absl::StrCat("incident/", id);
+          const std::string stream = absl::StrCat(scope, "incident/", id);
           const std::string prefix = absl::StrCat(cid, ":", stream, ":");
           SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> target,
                                  ReadWhole(stream));
@@ -542,7 +609,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
           if (done.has_value()) *r.add_appends() = *done;
         }
       }
-      for (const FollowUp& f : FollowUpsFor(command, t, before)) {
+      for (const FollowUp& f : FollowUpsFor(command, t, before, scope)) {
         SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> target,
                                ReadWhole(f.stream));
         const std::string prefix = absl::StrCat(cid, ":", f.stream, ":");
@@ -566,7 +633,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
     switch (t.kind) {
       case Kind::kIncident: {
         IncidentState s = FoldIncident(t.id, events);
-        SLATE_ASSIGN_OR_RETURN(PriorityMatrix matrix, LoadPriorityMatrix());
+        SLATE_ASSIGN_OR_RETURN(PriorityMatrix matrix, load_matrix());
         IncidentContext ctx;
         ctx.at = at;
         ctx.matrix = &matrix;
@@ -585,7 +652,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
           const std::string& id = *service_id;
           SLATE_RETURN_IF_ERROR(ValidateAggregateId("service", id));
           SLATE_ASSIGN_OR_RETURN(auto ev,
-                                 ReadWhole(absl::StrCat("service/", id)));
+                                 read_shared(absl::StrCat("service/", id)));
           service = FoldService(id, ev);
           ctx.service = &service;
         }
@@ -594,7 +661,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
               command.link_incident_to_problem().problem_id();
           SLATE_RETURN_IF_ERROR(ValidateAggregateId("problem", id));
           SLATE_ASSIGN_OR_RETURN(auto ev,
-                                 ReadWhole(absl::StrCat("problem/", id)));
+                                 ReadWhole(absl::StrCat(scope, "problem/", id)));
           problem = FoldProblem(id, ev);
           ctx.problem = &problem;
         }
@@ -602,7 +669,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
           const std::string& id = command.link_incident_to_change().change_id();
           SLATE_RETURN_IF_ERROR(ValidateAggregateId("change", id));
           SLATE_ASSIGN_OR_RETURN(auto ev,
-                                 ReadWhole(absl::StrCat("change/", id)));
+                                 ReadWhole(absl::StrCat(scope, "change/", id)));
           change = FoldChange(id, ev);
           ctx.change = &change;
         }
@@ -611,7 +678,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       }
       case Kind::kProblem: {
         ProblemState s = FoldProblem(t.id, events);
-        SLATE_ASSIGN_OR_RETURN(PriorityMatrix matrix, LoadPriorityMatrix());
+        SLATE_ASSIGN_OR_RETURN(PriorityMatrix matrix, load_matrix());
         ProblemContext ctx;
         ctx.at = at;
         ctx.matrix = &matrix;
@@ -622,7 +689,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
           const std::string& id = command.log_problem().service_id();
           SLATE_RETURN_IF_ERROR(ValidateAggregateId("service", id));
           SLATE_ASSIGN_OR_RETURN(auto ev,
-                                 ReadWhole(absl::StrCat("service/", id)));
+                                 read_shared(absl::StrCat("service/", id)));
           service = FoldService(id, ev);
           ctx.service = &service;
         }
@@ -636,7 +703,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
           SLATE_RETURN_IF_ERROR(DecideProblemLinks(
               command.log_problem(), link_ctx,
               [this](absl::string_view stream) { return ReadWhole(stream); },
-              &decided, &atomic_writes));
+              scope, &decided, &atomic_writes));
         }
         break;
       }
@@ -653,20 +720,21 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
                              command.request_change().service_ids().end());
         } else if (command.has_schedule_change()) {
           service_ids.assign(s.service_ids().begin(), s.service_ids().end());
+          const std::string change_prefix = absl::StrCat(scope, "change/");
           SLATE_ASSIGN_OR_RETURN(std::vector<std::string> streams,
-                                 store_->ListStreams("change/"));
+                                 store_->ListStreams(change_prefix));
           for (const std::string& stream : streams) {
             if (stream == t.stream) continue;
             SLATE_ASSIGN_OR_RETURN(auto ev, ReadWhole(stream));
             others.push_back(FoldChange(
-                absl::string_view(stream).substr(sizeof("change/") - 1), ev));
+                absl::string_view(stream).substr(change_prefix.size()), ev));
           }
         }
         for (const std::string& id : service_ids) {
           if (!ValidateAggregateId("service", id).ok())
             continue;  // Decide says.
           SLATE_ASSIGN_OR_RETURN(auto ev,
-                                 ReadWhole(absl::StrCat("service/", id)));
+                                 read_shared(absl::StrCat("service/", id)));
           services.push_back(FoldService(id, ev));
         }
         for (const ServiceState& svc : services) ctx.services.push_back(&svc);
@@ -689,15 +757,14 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
                 .ok()) {
           const std::string& id = command.define_catalog_item().service_id();
           SLATE_ASSIGN_OR_RETURN(auto ev,
-                                 ReadWhole(absl::StrCat("service/", id)));
+                                 read_shared(absl::StrCat("service/", id)));
           service = FoldService(id, ev);
           service_ptr = &service;
         }
         SLATE_ASSIGN_OR_RETURN(decided,
                                DecideCatalogItem(s, command, service_ptr));
         if (decided.empty()) {
-          ExecuteResult r;  // Unchanged: nothing to record.
-          r.set_command_id(cid);
+          ExecuteResult r = new_result();  // Unchanged: nothing to record.
           *r.mutable_catalog_item() = s;
           return r;
         }
@@ -705,7 +772,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       }
       case Kind::kRequest: {
         const RequestState s = FoldRequest(t.id, events);
-        SLATE_ASSIGN_OR_RETURN(PriorityMatrix matrix, LoadPriorityMatrix());
+        SLATE_ASSIGN_OR_RETURN(PriorityMatrix matrix, load_matrix());
         RequestContext ctx;
         ctx.at = at;
         ctx.matrix = &matrix;
@@ -717,13 +784,13 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
               continue;  // Decide says.
             }
             SLATE_ASSIGN_OR_RETURN(
-                auto ev, ReadWhole(absl::StrCat("catalog/", want.item_id())));
+                auto ev, read_shared(absl::StrCat("catalog/", want.item_id())));
             items.push_back(FoldCatalogItem(want.item_id(), ev));
           }
           if (!items.empty() && items.front().defined()) {
             const std::string& id = items.front().spec().service_id();
             SLATE_ASSIGN_OR_RETURN(auto ev,
-                                   ReadWhole(absl::StrCat("service/", id)));
+                                   read_shared(absl::StrCat("service/", id)));
             service = FoldService(id, ev);
             ctx.services.push_back(&service);
           }
@@ -735,10 +802,12 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       case Kind::kMatrix: {
         const PriorityMatrix& m = command.set_priority_matrix().matrix();
         SLATE_RETURN_IF_ERROR(ValidatePriorityMatrix(m));
-        if (google::protobuf::util::MessageDifferencer::Equals(
+        // A tenant without a matrix of its own that sets one records it,
+        // even one equal to the default: it no longer follows the shared.
+        if ((scope.empty() || !events.empty()) &&
+            google::protobuf::util::MessageDifferencer::Equals(
                 FoldMatrix(events), m)) {
-          ExecuteResult r;  // Unchanged: nothing to record.
-          r.set_command_id(cid);
+          ExecuteResult r = new_result();  // Unchanged: nothing to record.
           *r.mutable_priority_matrix() = m;
           return r;
         }
@@ -753,8 +822,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
         if (!events.empty() && events.back().has_calendar_defined() &&
             google::protobuf::util::MessageDifferencer::Equals(
                 events.back().calendar_defined().spec(), spec)) {
-          ExecuteResult r;  // Unchanged: nothing to record.
-          r.set_command_id(cid);
+          ExecuteResult r = new_result();  // Unchanged: nothing to record.
           return r;
         }
         Envelope e;
@@ -796,8 +864,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
         if (!events.empty() && events.back().has_sla_policy_defined() &&
             google::protobuf::util::MessageDifferencer::Equals(
                 events.back().sla_policy_defined().policy(), policy)) {
-          ExecuteResult r;  // Unchanged: nothing to record.
-          r.set_command_id(cid);
+          ExecuteResult r = new_result();  // Unchanged: nothing to record.
           return r;
         }
         Envelope e;
@@ -809,17 +876,14 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       }
     }
 
-    // Decide every other stream before writing anything.
-    struct Planned {
-      FollowUp follow_up;
-      std::vector<Envelope> target;
-      std::vector<Envelope> decided;
-    };
-    std::vector<Planned> planned;
-    for (FollowUp& f : FollowUpsFor(command, t, events)) {
+    // Decide every other stream before writing anything; they are written
+    // with the primary one in one atomic append (one batch of the log, one
+    // message of a replicated log), so a command is all or nothing.
+    for (FollowUp& f : FollowUpsFor(command, t, events, scope)) {
       SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> target, ReadWhole(f.stream));
       SLATE_ASSIGN_OR_RETURN(std::vector<Envelope> d, f.decide(target));
-      planned.push_back({std::move(f), std::move(target), std::move(d)});
+      if (d.empty()) continue;
+      atomic_writes.push_back({f.stream, ExpectedAfter(target), std::move(d)});
     }
 
     stamp(&decided, absl::StrCat(cid, ":"), cid);
@@ -851,8 +915,7 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       if (a.status().code() == absl::StatusCode::kAborted) continue;
       return a.status();
     }
-    ExecuteResult r;
-    r.set_command_id(cid);
+    ExecuteResult r = new_result();
     r.set_idempotent_replay(a->idempotent_replay);
     *r.add_appends() = ToStreamAppend(t.stream, *a);
     for (const StreamAppend& sa : atomic_appends) *r.add_appends() = sa;
@@ -863,13 +926,9 @@ absl::StatusOr<ExecuteResult> CommandExecutor::Execute(const Command& command) {
       events.push_back(decided[i]);
     }
     SetState(t, events, &r);
-    for (Planned& p : planned) {
-      SLATE_RETURN_IF_ERROR(append_follow_up(p.follow_up, std::move(p.target),
-                                             std::move(p.decided), &r));
-    }
     return r;
   }
-  return absl::AbortedError(absl::StrCat("command ", cid, ": ", t.stream,
+  return absl::AbortedError(absl::StrCat("command ", given_cid, ": ", t.stream,
                                          " kept changing; gave up after ",
                                          max_attempts, " attempts"));
 }

@@ -32,21 +32,28 @@
 //    before the first append.
 //  - A version conflict (another writer appended in between) re-loads and
 //    re-decides, at most `max_attempts` times, then kAborted.
-//  - Cross-aggregate commands: linking an incident to a problem or change
-//    appends to the incident and then to the problem/change stream; resolving
-//    a problem with resolve_linked_incidents appends to the problem and then
-//    one IncidentResolved per open linked incident (one atomic append per
-//    stream). If another writer keeps the second stream busy past the retries
-//    the result is kAborted saying the command is partially applied;
-//    executing the same command again completes it.
-//  - LogProblem with incident_ids is the exception: the problem stream and
-//    every listed incident's stream are one EventStore::AppendAtomically,
-//    all or nothing (a conflict on any of them re-decides them all).
+//  - Cross-aggregate commands (linking an incident to a problem or change,
+//    resolving a problem with resolve_linked_incidents, LogProblem with
+//    incident_ids) decide every stream they touch, then write them all in
+//    one EventStore::AppendAtomically: all or nothing, one batch of the log
+//    (one message of a replicated log). A conflict on any stream re-decides
+//    them all. Earlier builds wrote the second stream separately; a
+//    command a crash left half-written there is completed by executing it
+//    again (the idempotent replay finishes the missing stream).
 //  - SLA configuration: DefineCalendar appends CalendarDefined to
 //    calendar/<spec.name> after BusinessCalendar::FromSpec accepts the spec;
 //    DefineSlaPolicy fills the policy's defaults, validates it
 //    (ValidateSlaPolicy) and appends SlaPolicyDefined to policy/<id>. Either
 //    appends nothing when the definition in force is identical.
+//  - Tenants (lib/api/tenant.h): a command with tenant_id T reads and writes
+//    T's streams ("tenant/T/incident/INC1"; the default tenant's are
+//    unprefixed) and its event ids start "tenant/T/", so two tenants may use
+//    the same record and command ids. Records it refers to (problems,
+//    changes, incidents) are T's only: another tenant's are "not found".
+//    Configuration it refers to (services, catalog items, the priority
+//    matrix) is T's, else the default tenant's (shared); configuration it
+//    defines is T's own and overrides the default tenant's of that id for
+//    T only. Command ids starting with "tenant/" are kInvalidArgument.
 //  - The change calendar for schedule conflicts is a scan of every change
 //    stream (EventStore::ListStreams("change/")); fine for thousands of
 //    changes, to be replaced by a projection.
@@ -80,8 +87,9 @@ inline constexpr size_t kMaxCommandBytes = 256 * 1024;
 // the schema; not cryptographic.
 std::string DeriveCommandId(const Command& command);
 
-// The stream a command is decided against, e.g. "incident/INC1";
-// kInvalidArgument when no command is set or the id is malformed.
+// The stream a command is decided against, e.g. "incident/INC1" (for
+// tenant "acme": "tenant/acme/incident/INC1"); kInvalidArgument when no
+// command is set or the id or tenant is malformed.
 absl::StatusOr<std::string> PrimaryStream(const Command& command);
 
 class CommandExecutor {
@@ -96,14 +104,18 @@ class CommandExecutor {
 
   // The current state of `kind` ("incident", "problem", "change", "service",
   // "request", "catalog" (a catalog item), "priority-matrix"; id ignored for
-  // the matrix) with no appends.
-  // kNotFound for an aggregate that does not exist; kInvalidArgument for an
-  // unknown kind or malformed id.
+  // the matrix) in `tenant` ("" = default) with no appends. A service,
+  // catalog item or matrix the tenant has not defined is the default
+  // tenant's. kNotFound for an aggregate that does not exist;
+  // kInvalidArgument for an unknown kind, a malformed id or tenant.
   absl::StatusOr<ExecuteResult> Load(absl::string_view kind,
-                                     absl::string_view id) const;
+                                     absl::string_view id,
+                                     absl::string_view tenant = "") const;
 
-  // The matrix in force: the last PriorityMatrixSet, else the default.
-  absl::StatusOr<PriorityMatrix> LoadPriorityMatrix() const;
+  // The matrix in force for `tenant` ("" = default): its last
+  // PriorityMatrixSet, else the default tenant's, else the built-in one.
+  absl::StatusOr<PriorityMatrix> LoadPriorityMatrix(
+      absl::string_view tenant = "") const;
 
   // Re-decide attempts on a version conflict. Default: 5.
   int max_attempts = 5;
@@ -112,6 +124,11 @@ class CommandExecutor {
   struct Attempt;
   absl::StatusOr<std::vector<Envelope>> ReadWhole(
       absl::string_view stream) const;
+  // Stream `local` of the tenant with prefix `scope`; when the tenant has
+  // no event there, the default tenant's (shared configuration).
+  absl::StatusOr<std::vector<Envelope>> ReadShared(
+      absl::string_view scope, absl::string_view local) const;
+  static absl::Status ValidateLoadTenant(absl::string_view tenant);
 
   EventStore* store_;
   const Clock* clock_;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "lib/api/tenant.h"
 #include "lib/api/types.h"
 #include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
@@ -155,8 +156,12 @@ class Importer {
 };
 
 absl::Status Importer::Setup() {
+  if (!options_.tenant.empty()) {
+    SLATE_RETURN_IF_ERROR(ValidateTenantId(options_.tenant, "import: tenant"));
+  }
   SLATE_ASSIGN_OR_RETURN(ExecuteResult in_force,
-                         engine_->LoadAggregate("priority-matrix", ""));
+                         engine_->LoadAggregate("priority-matrix", "",
+                                                options_.tenant));
   matrix_ = in_force.priority_matrix();
   if (options_.matrix.has_value()) {
     SLATE_RETURN_IF_ERROR(ValidatePriorityMatrix(*options_.matrix));
@@ -165,6 +170,7 @@ absl::Status Importer::Setup() {
       Command c;
       *c.mutable_set_priority_matrix()->mutable_matrix() = *options_.matrix;
       c.set_actor("slate import servicenow");
+      c.set_tenant_id(options_.tenant);
       SLATE_ASSIGN_OR_RETURN(ExecuteResult r, engine_->Execute(c));
       summary_.matrix_recorded = !r.idempotent_replay();
     }
@@ -179,7 +185,8 @@ absl::Status Importer::Setup() {
     std::fputs("line,number,reason,detail\n", rejects_);
   }
   SLATE_ASSIGN_OR_RETURN(bool any_incident,
-                         engine_->HasStreamWithPrefix("incident/"));
+                         engine_->HasStreamWithPrefix(
+                             TenantStream(options_.tenant, "incident/")));
   no_incidents_before_ = !any_incident;
   return absl::OkStatus();
 }
@@ -578,7 +585,7 @@ absl::Status Importer::ProcessIncident(std::vector<ServiceNowRow>& rows) {
     for (const std::string& k : not_mapped) ++summary_.not_mapped[k];
     const int repeat = repeats[row.content_hash]++;
     const std::string prefix = absl::StrCat(
-        "sn:", number, ":", absl::Hex(row.content_hash, absl::kZeroPad16),
+        TenantStreamPrefix(options_.tenant), "sn:", number, ":", absl::Hex(row.content_hash, absl::kZeroPad16),
         repeat == 0 ? "" : absl::StrCat("#", repeat), ":");
     const ServiceNowRowMeta meta = MetaOf(row);
     for (size_t i = 0; i < row_events.size(); ++i) {
@@ -596,7 +603,8 @@ absl::Status Importer::ProcessIncident(std::vector<ServiceNowRow>& rows) {
   if (events.empty()) return absl::OkStatus();
   int64_t appended = 0;
   int64_t present = 0;
-  absl::Status s = AppendMissing(absl::StrCat("incident/", number),
+  absl::Status s = AppendMissing(
+      TenantStream(options_.tenant, absl::StrCat("incident/", number)),
                                  std::move(events), &appended, &present);
   if (s.code() == absl::StatusCode::kFailedPrecondition) {
     summary_.rows_imported -= static_cast<int64_t>(accepted.size());

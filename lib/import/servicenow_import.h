@@ -96,6 +96,11 @@ struct ImportProgress {
 DomainPolicy ServiceNowDomainPolicy();
 
 struct ServiceNowImportOptions {
+  // The tenant the incidents belong to (lib/api/tenant.h): their streams,
+  // event ids and the matrix checked and recorded are the tenant's.
+  // Default: "" (the default tenant).
+  std::string tenant;
+
   // Time zone of the export's timestamps. Default: UTC.
   absl::TimeZone tz = absl::UTCTimeZone();
 

@@ -1034,6 +1034,29 @@ absl::StatusOr<bool> EventLog::HasStreamWithPrefix(
   return absl::StartsWith(RocksView(it->key()), start);
 }
 
+absl::StatusOr<std::vector<std::string>> EventLog::ListStreams(
+    absl::string_view prefix) const {
+  std::string start(1, log_format::kStreamPrefix);
+  start.append(prefix.data(), prefix.size());
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(start); it->Valid(); ) {
+    const absl::string_view key = RocksView(it->key());
+    if (!absl::StartsWith(key, start)) break;
+    absl::string_view stream;
+    int64_t version = 0;
+    if (!log_format::DecodeStreamKey(key, &stream, &version)) {
+      return absl::DataLossError(absl::StrCat(
+          "stream index: a key under \"", prefix, "\" does not decode"));
+    }
+    out.emplace_back(stream);
+    it->Seek(log_format::StreamKeyEnd(stream));  // The next stream.
+  }
+  SLATE_RETURN_IF_ERROR(FromRocks(it->status(), "list streams"));
+  return out;
+}
+
 absl::StatusOr<std::vector<Envelope>> EventLog::ReadStream(
     absl::string_view stream, int64_t from_version, size_t max_count) const {
   SLATE_RETURN_IF_ERROR(log_format::ValidateStreamId(stream));

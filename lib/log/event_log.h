@@ -127,6 +127,12 @@ class EventLog {
   // seek; "" asks whether the log holds any stream at all).
   absl::StatusOr<bool> HasStreamWithPrefix(absl::string_view prefix) const;
 
+  // Names of the streams whose id starts with `prefix`, sorted: one seek per
+  // stream in the stream index (not a scan of the log). kDataLoss for an
+  // index key that does not decode.
+  absl::StatusOr<std::vector<std::string>> ListStreams(
+      absl::string_view prefix) const;
+
   // Position the next appended event will get (= events in the log).
   int64_t NextPosition() const {
     return committed_next_.load(std::memory_order_acquire);

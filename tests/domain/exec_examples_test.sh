@@ -15,7 +15,7 @@ expect_contains() {  # what haystack needle
   case "$2" in *"$3"*) ;; *) fail "$1: expected to contain [$3], got: $2" ;; esac
 }
 
-for name in incident problem change change_review service sla satisfaction requests; do
+for name in incident problem change change_review service sla satisfaction requests tenants; do
   file="$EXAMPLES/$name.jsonl"
   db="$TMP/$name"
   # A NAME.policy.json beside the script is its change policy.
@@ -37,6 +37,23 @@ for name in incident problem change change_review service sla satisfaction reque
 done
 
 show() { "$SLATE" show "$@" 2>&1; }
+
+# Tenants: one INC1 per tenant, the shared service unless overridden.
+s=$(show incident INC1 --db "$TMP/tenants" --tenant acme)
+expect_contains "acme INC1" "$s" "incident INC1 (tenant acme)"
+expect_contains "acme INC1" "$s" "state: Resolved"
+expect_contains "acme INC1" "$s" "priority: 2 (High)"
+s=$(show incident INC1 --db "$TMP/tenants" --tenant beta)
+expect_contains "beta INC1" "$s" "beta-mail"
+expect_contains "beta INC1" "$s" "priority: 5"
+s=$(show incident INC1 --db "$TMP/tenants")
+expect_contains "default INC1" "$s" "NOT_FOUND"
+expect_contains "acme email" "$(show service email --db "$TMP/tenants" --tenant acme)" "name: Acme mail"
+expect_contains "beta email" "$(show service email --db "$TMP/tenants" --tenant beta)" "name: E-mail"
+s=$(show incident INC1 --db "$TMP/tenants" --tenant Bad)
+expect_contains "bad tenant" "$s" "may hold only"
+s=$(echo '{"tenantId":"acme","closeIncident":{"incidentId":"INC1","at":"2026-11-23T13:00:00Z"}}' | "$SLATE" exec --db "$TMP/tenants" --now "$NOW" --tenant beta)
+expect_contains "exec --tenant mismatch" "$s" "but --tenant beta"
 
 s=$(show incident INC1 --db "$TMP/incident")
 expect_contains "INC1" "$s" "state: Closed"

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
+#include "lib/base/status_macros.h"
 #include "lib/domain/priority_matrix.h"
 #include "tests/domain/domain_test_util.h"
 
@@ -47,6 +48,13 @@ class HookedStore final : public EventStore {
   absl::StatusOr<std::vector<AppendResult>> AppendAtomically(
       std::vector<StreamWrite> writes) override {
     ++atomic_appends;
+    if (first_stream_only) {  // A crash after the first stream.
+      SLATE_RETURN_IF_ERROR(inner_->Append(writes[0].stream,
+                                           writes[0].expected,
+                                           std::move(writes[0].events))
+                                .status());
+      return absl::InternalError("crashed after the first stream");
+    }
     if (hook && !writes.empty()) {
       absl::Status s = hook(writes[0].stream);
       if (!s.ok()) return s;
@@ -54,6 +62,9 @@ class HookedStore final : public EventStore {
     return inner_->AppendAtomically(std::move(writes));
   }
   std::function<absl::Status(const std::string& stream)> hook;
+  // AppendAtomically writes the first stream only, then fails (what an
+  // earlier build's crash between two streams left).
+  bool first_stream_only = false;
   int appends = 0;
   int atomic_appends = 0;
 
@@ -275,25 +286,48 @@ TEST_F(ExecutorTest, ExternalLinksAppendToTheIncidentOnly) {
       absl::StatusCode::kFailedPrecondition);
 }
 
-TEST_F(ExecutorTest, AnInterruptedSecondStreamIsCompletedByReExecuting) {
+TEST_F(ExecutorTest, ALinkIsOneAtomicWriteOfBothStreams) {
   Service();
   Incident("INC1");
   Ok(R"({"logProblem": {"problemId": "PRB1", "title": "t"}})");
   HookedStore hooked(&store_);
   CommandExecutor exec(&hooked, &clock_);
-  hooked.hook = [](const std::string& stream) {
-    return stream == "problem/PRB1" ? absl::AbortedError("busy")
-                                    : absl::OkStatus();
-  };
+  hooked.hook = [](const std::string&) { return absl::UnavailableError("disk"); };
   const Command link = Cmd(
       R"({"commandId": "L", "linkIncidentToProblem": {"incidentId": "INC1", "problemId": "PRB1"}})");
+  const size_t before = store_.All().size();
   absl::StatusOr<ExecuteResult> r = exec.Execute(link);
-  ASSERT_EQ(r.status().code(), absl::StatusCode::kAborted);
-  EXPECT_NE(r.status().message().find("partially applied"), std::string::npos);
-  EXPECT_EQ(exec_.Load("problem", "PRB1")->problem().linked_incidents_size(),
-            0);
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.All().size(), before);  // Neither stream written.
+  EXPECT_EQ(hooked.appends, 0);
+  EXPECT_EQ(hooked.atomic_appends, 1);
   hooked.hook = nullptr;
   r = exec.Execute(link);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->idempotent_replay());
+  ASSERT_EQ(r->appends_size(), 2);
+  EXPECT_EQ(r->appends(0).last_position() + 1, r->appends(1).first_position());
+  EXPECT_EQ(exec_.Load("problem", "PRB1")->problem().linked_incidents(0),
+            "INC1");
+  EXPECT_EQ(exec_.Load("incident", "INC1")->incident().problem_id(), "PRB1");
+}
+
+// What an earlier build could leave behind: the primary stream written, the
+// second not (it wrote them one after the other). Executing the same command
+// again completes it.
+TEST_F(ExecutorTest, AHalfWrittenCommandOfAnEarlierBuildIsCompletedByReExecuting) {
+  Service();
+  Incident("INC1");
+  Ok(R"({"logProblem": {"problemId": "PRB1", "title": "t"}})");
+  HookedStore old(&store_);
+  old.first_stream_only = true;
+  const Command link = Cmd(
+      R"({"commandId": "L", "linkIncidentToProblem": {"incidentId": "INC1", "problemId": "PRB1"}})");
+  ASSERT_FALSE(CommandExecutor(&old, &clock_).Execute(link).ok());
+  EXPECT_EQ(exec_.Load("incident", "INC1")->incident().problem_id(), "PRB1");
+  EXPECT_EQ(exec_.Load("problem", "PRB1")->problem().linked_incidents_size(),
+            0);
+  absl::StatusOr<ExecuteResult> r = exec_.Execute(link);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->idempotent_replay());
   ASSERT_EQ(r->appends_size(), 2);

@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
+#include "lib/api/tenant.h"
 #include "lib/domain/priority_matrix.h"
 #include "lib/import/sla_policies.h"
 #include "tests/testing/temp_dir.h"
@@ -297,6 +298,55 @@ TEST_F(ImportTest, SecondImportAppendsNothingAndSaysSo) {
   EXPECT_EQ(engine->NextPosition(), end);
   EXPECT_EQ(second->rejected_by_reason, first->rejected_by_reason);
   EXPECT_THAT(FormatImportSummary(*second, nullptr), HasSubstr("nothing new"));
+}
+
+// The same export into the default tenant and into tenant "acme" of one
+// database: acme's incidents are the same events on its own streams, with
+// its own ids, and neither import sees the other's.
+TEST_F(ImportTest, ATenantsImportIsTheSameOnItsOwnStreams) {
+  auto engine = Open(tmp_.Sub("db"));
+  auto plain = ImportServiceNow(engine.get(), kFixture, WithMatrix());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  ServiceNowImportOptions o = WithMatrix();
+  o.tenant = "acme";
+  auto acme = ImportServiceNow(engine.get(), kFixture, o);
+  ASSERT_TRUE(acme.ok()) << acme.status();
+  EXPECT_EQ(acme->events_appended, plain->events_appended);  // Not "present".
+  EXPECT_EQ(acme->incidents, plain->incidents);
+  // The matrix in force for acme is the shared one, equal to --matrix.
+  EXPECT_FALSE(acme->matrix_recorded);
+  auto streams = engine->ReadAll(0, 1000000);
+  ASSERT_TRUE(streams.ok());
+  int64_t compared = 0;
+  for (const Envelope& e : *streams) {
+    if (!absl::StartsWith(e.stream(), "incident/")) continue;
+    auto mine = engine->ReadStream(TenantStream("acme", e.stream()), e.version(),
+                                   1);
+    ASSERT_TRUE(mine.ok());
+    ASSERT_EQ(mine->size(), 1u) << e.stream();
+    EXPECT_EQ(mine->front().event_id(), TenantStream("acme", e.event_id()));
+    Envelope a = mine->front();
+    Envelope b = e;
+    for (Envelope* x : {&a, &b}) {
+      x->clear_stream();
+      x->clear_event_id();
+      x->clear_position();
+      x->clear_recorded_at_us();
+    }
+    EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString()) << e.stream();
+    ++compared;
+  }
+  EXPECT_EQ(compared, plain->events_appended);
+  auto inc = engine->LoadAggregate("incident", "INC0000045", "acme");
+  ASSERT_TRUE(inc.ok()) << inc.status();
+  EXPECT_EQ(inc->incident().SerializeAsString(),
+            engine->LoadAggregate("incident", "INC0000045")
+                ->incident()
+                .SerializeAsString());
+  ServiceNowImportOptions bad;
+  bad.tenant = "Not A Tenant";
+  EXPECT_EQ(ImportServiceNow(engine.get(), kFixture, bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ImportTest, InterruptedImportResumesToTheSameLog) {

@@ -137,6 +137,31 @@ TEST_F(EventLogTest, HasStreamWithPrefixSeesOnlyStreamsWithEvents) {
   EXPECT_FALSE(*engine->HasStreamWithPrefix("incident/2"));
 }
 
+TEST_F(EventLogTest, ListStreamsNamesEachStreamOnceInOrder) {
+  testing::TempDir dir;
+  auto log = EventLog::Open(Options(), dir.path());
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto add = [&](const std::string& stream, const std::string& id) {
+    ASSERT_TRUE((*log)
+                    ->Append(stream, ExpectedVersion::Any(),
+                             {Opened(id, stream.substr(stream.rfind('/') + 1))})
+                    .ok());
+  };
+  EXPECT_TRUE((*log)->ListStreams("")->empty());
+  add("incident/2", "a");
+  add("incident/10", "b");
+  add("incident/2", "c");  // A second event: still one name.
+  add("incidentx/1", "d");
+  add("tenant/acme/incident/2", "e");
+  add("change/1", "f");
+  EXPECT_EQ(*(*log)->ListStreams("incident/"),
+            (std::vector<std::string>{"incident/10", "incident/2"}));
+  EXPECT_EQ(*(*log)->ListStreams("tenant/acme/"),
+            (std::vector<std::string>{"tenant/acme/incident/2"}));
+  EXPECT_EQ((*log)->ListStreams("")->size(), 5u);
+  EXPECT_TRUE((*log)->ListStreams("problem/")->empty());
+}
+
 TEST_F(EventLogTest, WrongExpectedVersionIsAbortedAndWritesNothing) {
   auto engine = OpenEngine();
   ASSERT_TRUE(engine
