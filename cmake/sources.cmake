@@ -228,6 +228,19 @@ slate_cc_binary(bench_calendar_bench PATH bench/calendar_bench OPTIONAL
     slate
 )
 
+# //bench:cluster_bench
+slate_cc_binary(bench_cluster_bench PATH bench/cluster_bench OPTIONAL
+  SRCS
+    bench/cluster_bench.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:benchmark_main
+    EXT:system:nats
+    slate
+    tests_cluster_cluster_fixture
+    tests_testing_nats_cluster
+)
+
 # //bench:engine_bench
 slate_cc_binary(bench_engine_bench PATH bench/engine_bench OPTIONAL
   SRCS
