@@ -252,9 +252,34 @@ absl::StatusOr<AppendResult> PartitionWriter::Append(const PartitionBatch& batch
       if (!adopted.ok()) return adopted.status();
       if (*adopted) continue;
     }
+    // Still ours in the bucket: a previous holder's append that was in
+    // flight when this writer took over landed after our catch-up read.
+    // Nothing of this batch is stored; the caller catches up, decides
+    // again on the longer log, and retries.
+    absl::StatusOr<std::optional<LeaseInfo>> lease = cluster_.Lease(options_.partition);
+    if (lease.ok() && lease->has_value() && (*lease)->node == options_.node &&
+        (*lease)->revision == lease_revision()) {
+      return absl::AbortedError(absl::StrCat(
+          "partition ", options_.partition, ": ", options_.node,
+          " holds the lease but the stream moved past sequence ", known_last_,
+          " (a previous holder's late append): CatchUp(), decide again, retry"));
+    }
     return Fenced(absl::StrCat("the stream moved past sequence ", known_last_,
                                " (", ack.status().message(), ")"));
   }
+}
+
+absl::StatusOr<uint64_t> PartitionWriter::CatchUp() {
+  if (lost_) return Fenced("its lease is lost or released");
+  absl::StatusOr<uint64_t> last = cluster_.js().LastSequence(stream_);
+  if (!last.ok()) return last.status();
+  if (*last < known_last_) {
+    return absl::DataLossError(absl::StrCat("stream ", stream_, ": last sequence ", *last,
+                                            " is behind this writer's ", known_last_));
+  }
+  known_last_ = *last;
+  unacknowledged_.clear();  // whatever of ours got through is in the log now
+  return next_position();
 }
 
 PartitionReader::PartitionReader(Cluster& cluster, int partition)

@@ -32,16 +32,22 @@
 // writer's (read at Acquire, then its own appends). Whoever appended in
 // between (a new lease holder) makes it fail with kFailedPrecondition and
 // nothing is stored, even when the old writer has not noticed that its
-// lease is gone. An append whose outcome is unknown (timeout, connection
-// lost) is recognised later by its command key: retry it with the same
-// key, or append the next batch; either way nothing is lost or doubled
-// (within the cluster's duplicate window, 2 minutes by default).
+// lease is gone. One window stays: an append of the old writer already in
+// flight when the new one read the stream's end at Acquire may land after
+// that read; the new writer's next append then fails with kAborted (its
+// lease is intact, nothing of its batch is stored): CatchUp(), fold what
+// arrived, decide the command again and retry. An append whose outcome is
+// unknown (timeout, connection lost) is recognised later by its command
+// key: retry it with the same key, or append the next batch; either way
+// nothing is lost or doubled (within the cluster's duplicate window, 2
+// minutes by default).
 //
 // Errors: kFailedPrecondition for a lease held by another node, a lost
 // lease or a fenced append (the message names the partition and the
-// holder); kUnavailable when no server can be reached; kDeadlineExceeded on
-// a timeout (outcome unknown: retry with the same key); kDataLoss for a
-// stored message that does not decode; kInvalidArgument for a bad batch.
+// holder); kAborted for the late append above; kUnavailable when no server
+// can be reached; kDeadlineExceeded on a timeout (outcome unknown: retry
+// with the same key); kDataLoss for a stored message that does not decode;
+// kInvalidArgument for a bad batch.
 #ifndef SLATE_LIB_CLUSTER_PARTITION_LOG_H_
 #define SLATE_LIB_CLUSTER_PARTITION_LOG_H_
 
@@ -106,6 +112,12 @@ class PartitionWriter {
   // batch.command_key(). REQUIRES: batch has a command_key, a tenant_id and
   // at least one event. Not thread-safe: one appending thread.
   absl::StatusOr<AppendResult> Append(const PartitionBatch& batch);
+
+  // Moves this writer's expectation to the stream's end after kAborted;
+  // returns the next position. The batches from the old next_position()
+  // on are the ones to fold before deciding again. kFailedPrecondition if
+  // the lease is lost.
+  absl::StatusOr<uint64_t> CatchUp();
 
   // Stops renewing and deletes the lease (with its revision), so another
   // node can take over at once. Later appends fail. Idempotent.

@@ -322,6 +322,40 @@ TEST_F(PartitionLogTest, AWriterThatLostItsLeaseIsFencedByTheStream) {
   EXPECT_EQ(all[1].batch.command_key(), "acme:b1");
 }
 
+// The window fencing cannot close: A's append lands after B's catch-up
+// read at Acquire (here: A is simply late, with both hooks). B's next
+// append is refused with kAborted, B keeps its lease, catches up, and
+// appends after A's batch; A, once B has appended, is fenced.
+TEST_F(PartitionLogTest, ALateAppendOfThePreviousHolderAbortsTheNewOnesNext) {
+  Start(absl::Seconds(1));
+  PartitionWriterOptions unaware = Writer("node-a", 1);
+  unaware.test_no_renewals = true;
+  unaware.test_skip_local_lease_check = true;
+  std::unique_ptr<PartitionWriter> a = MustAcquire(unaware);
+  ASSERT_NE(a, nullptr);
+  PartitionWriterOptions waiting = Writer("node-b", 1);
+  waiting.acquire_wait = absl::Seconds(20);
+  std::unique_ptr<PartitionWriter> b = MustAcquire(waiting);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(a->Append(MakeBatch("acme", "a1", 1)).ok());  // the late one
+
+  absl::StatusOr<AppendResult> refused = b->Append(MakeBatch("acme", "b1", 1));
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kAborted) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "CatchUp")) << refused.status();
+  EXPECT_TRUE(b->holds_lease());
+  EXPECT_EQ(ReadAll(1).size(), 1u);  // nothing of B's batch
+  absl::StatusOr<uint64_t> next = b->CatchUp();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(*next, 1u);
+  absl::StatusOr<AppendResult> b1 = b->Append(MakeBatch("acme", "b1", 1));
+  ASSERT_TRUE(b1.ok()) << b1.status();
+  EXPECT_EQ(b1->position, 1u);
+
+  absl::StatusOr<AppendResult> a2 = a->Append(MakeBatch("acme", "a2", 1));
+  EXPECT_EQ(a2.status().code(), absl::StatusCode::kFailedPrecondition) << a2.status();
+  EXPECT_EQ(ReadAll(1).size(), 2u);
+}
+
 // A publish that times out (the server frozen) may still be stored when the
 // server wakes; retried with the same key it is stored once.
 TEST_F(PartitionLogTest, ARetryAfterATimeoutIsStoredOnce) {
