@@ -4,6 +4,7 @@
 
 # The library (every cc_library and proto_library under //lib, //proto).
 set(SLATE_PROTOS
+  lib/cluster/partition.proto
   lib/projection/kpi.proto
   proto/calendar.proto
   proto/commands.proto
@@ -45,6 +46,11 @@ set(SLATE_LIB_SRCS
   lib/calendar/calendar_rules.cc
   # //lib/cluster:jetstream
   lib/cluster/jetstream.cc
+  # //lib/cluster:partition_log
+  lib/cluster/cluster.cc
+  lib/cluster/partition_log.cc
+  # //lib/cluster:partitioning
+  lib/cluster/partitioning.cc
   # //lib/domain:domain
   lib/domain/change.cc
   lib/domain/common.cc
@@ -143,7 +149,10 @@ set(SLATE_LIB_HDRS
   lib/base/status_macros.h
   lib/calendar/business_calendar.h
   lib/calendar/calendar_rules.h
+  lib/cluster/cluster.h
   lib/cluster/jetstream.h
+  lib/cluster/partition_log.h
+  lib/cluster/partitioning.h
   lib/domain/change.h
   lib/domain/common.h
   lib/domain/event_store.h
@@ -220,6 +229,19 @@ slate_cc_binary(bench_calendar_bench PATH bench/calendar_bench OPTIONAL
     EXT:system:absl
     EXT:system:benchmark_main
     slate
+)
+
+# //bench:cluster_bench
+slate_cc_binary(bench_cluster_bench PATH bench/cluster_bench OPTIONAL
+  SRCS
+    bench/cluster_bench.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:benchmark_main
+    EXT:system:nats
+    slate
+    tests_cluster_cluster_fixture
+    tests_testing_nats_cluster
 )
 
 # //bench:engine_bench
@@ -474,6 +496,17 @@ slate_cc_library(tests_calendar_minute_oracle
     slate
 )
 
+# //tests/cluster:cluster_fixture
+slate_cc_library(tests_cluster_cluster_fixture
+  SRCS
+  HDRS
+    tests/cluster/cluster_fixture.h
+  DEPS
+    EXT:system:absl
+    slate
+    tests_testing_nats_cluster
+)
+
 # //tests/cluster:jetstream_failover_test
 slate_cc_test(tests_cluster_jetstream_failover_test PATH tests/cluster/jetstream_failover_test SIZE medium
   SRCS
@@ -504,6 +537,38 @@ slate_cc_test(tests_cluster_nats_cluster_test PATH tests/cluster/nats_cluster_te
     EXT:system:absl
     EXT:system:gtest_main
     tests_testing_nats_cluster
+)
+
+# //tests/cluster:partition_failover_test
+slate_cc_test(tests_cluster_partition_failover_test PATH tests/cluster/partition_failover_test SIZE medium
+  SRCS
+    tests/cluster/partition_failover_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_cluster_cluster_fixture
+)
+
+# //tests/cluster:partition_log_test
+slate_cc_test(tests_cluster_partition_log_test PATH tests/cluster/partition_log_test SIZE medium
+  SRCS
+    tests/cluster/partition_log_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_cluster_cluster_fixture
+)
+
+# //tests/cluster:partitioning_test
+slate_cc_test(tests_cluster_partitioning_test PATH tests/cluster/partitioning_test SIZE small
+  SRCS
+    tests/cluster/partitioning_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
 )
 
 # //tests/crash:crash_point_test
@@ -1656,6 +1721,7 @@ slate_cc_library(tests_testing_nats_cluster
     tests/testing/nats_cluster.h
   DEPS
     EXT:system:absl
+    EXT:system:nats
     tests_testing_temp_dir
 )
 
@@ -1735,6 +1801,19 @@ slate_cc_test(tests_tools_slate_cli_test PATH tests/tools/slate_cli_test SIZE me
     tools_commands
 )
 
+# //tests/tools:slate_cluster_test
+slate_cc_test(tests_tools_slate_cluster_test PATH tests/tools/slate_cluster_test SIZE medium
+  SRCS
+    tests/tools/slate_cluster_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_report_helpers
+    tests_testing_nats_cluster
+    tests_testing_temp_dir
+)
+
 # //tests/tools:slate_import_policies_test
 slate_cc_test(tests_tools_slate_import_policies_test PATH tests/tools/slate_import_policies_test SIZE medium
   SRCS
@@ -1809,6 +1888,7 @@ slate_cc_library(tools_commands
   SRCS
     tools/at_risk_cmd.cc
     tools/calendar_cmd.cc
+    tools/cluster_cmd.cc
     tools/commands.cc
     tools/exec_cmd.cc
     tools/explain_cmd.cc

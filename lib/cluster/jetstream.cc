@@ -34,6 +34,9 @@ absl::Status FromNats(natsStatus s, int js_code, absl::string_view what) {
   if (js_code == JSStreamNotFoundErr || js_code == JSNoMessageFoundErr) {
     return absl::NotFoundError(message);
   }
+  // "JetStream system temporarily unavailable": no meta or stream leader
+  // (an election); retry.
+  if (js_code == JSClusterNotAvailErr) return absl::UnavailableError(message);
   switch (s) {
     case NATS_TIMEOUT:
       return absl::DeadlineExceededError(message);
@@ -83,6 +86,8 @@ using OwnedStreamInfo = Owned<jsStreamInfo, jsStreamInfo_Destroy>;
 using OwnedPubAck = Owned<jsPubAck, jsPubAck_Destroy>;
 using OwnedKvEntry = Owned<kvEntry, kvEntry_Destroy>;
 using OwnedOptions = Owned<natsOptions, natsOptions_Destroy>;
+using OwnedSubscription = Owned<natsSubscription, natsSubscription_Destroy>;
+using OwnedMetaData = Owned<jsMsgMetaData, jsMsgMetaData_Destroy>;
 
 StoredMessage ToStored(natsMsg* msg) {
   StoredMessage out;
@@ -258,6 +263,13 @@ absl::StatusOr<PublishAck> JetStream::Publish(absl::string_view subject,
   OwnedPubAck ack;
   jsErrCode code = static_cast<jsErrCode>(0);
   s = js_PublishMsg(ack.out(), conn_->js, msg.get(), &po, &code);
+  if (s == NATS_TIMEOUT &&
+      natsConnection_Status(conn_->nc) != NATS_CONN_STATUS_CONNECTED) {
+    // No server to talk to (reconnecting): say so, not just "timeout".
+    return absl::UnavailableError(absl::StrCat(
+        what(), ": timeout while disconnected from every server (outcome "
+                "unknown: retry with the same msg id)"));
+  }
   if (s != NATS_OK) return FromNats(s, code, what());
   return PublishAck{.sequence = ack->Sequence, .duplicate = ack->Duplicate};
 }
@@ -296,6 +308,61 @@ absl::StatusOr<std::vector<StoredMessage>> JetStream::Read(
     if (!msg.ok()) return msg.status();
     out.push_back(*std::move(msg));
   }
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredMessage>> JetStream::ReadOrdered(
+    absl::string_view stream, absl::string_view subject, uint64_t from_sequence,
+    size_t max_messages) {
+  const std::string name(stream);
+  const std::string subj(subject);
+  if (from_sequence == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stream ", name, ": sequences start at 1"));
+  }
+  absl::StatusOr<uint64_t> last = LastSequence(name);
+  if (!last.ok()) return last.status();
+  std::vector<StoredMessage> out;
+  if (from_sequence > *last || max_messages == 0) return out;
+  const uint64_t to =
+      std::min<uint64_t>(*last, from_sequence + (max_messages - 1));
+  out.reserve(static_cast<size_t>(to - from_sequence + 1));
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = name.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = from_sequence;
+  OwnedSubscription sub;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_SubscribeSync(sub.out(), conn_->js, subj.c_str(), nullptr,
+                                  &so, &code);
+  const std::string what = absl::StrCat("stream ", name, ": ordered read of ",
+                                        from_sequence, "..", to);
+  if (s != NATS_OK) return FromNats(s, code, what);
+  absl::Status status;
+  for (uint64_t want = from_sequence; want <= to && status.ok();) {
+    OwnedMsg msg;
+    s = natsSubscription_NextMsg(msg.out(), sub.get(), conn_->wait_ms);
+    if (s != NATS_OK) {
+      status = FromNats(s, 0, absl::StrCat(what, " at ", want));
+      break;
+    }
+    OwnedMetaData meta;
+    if (natsMsg_GetMetaData(meta.out(), msg.get()) != NATS_OK) continue;  // control
+    const uint64_t seq = meta->Sequence.Stream;
+    if (seq != want) {
+      status = absl::DataLossError(absl::StrCat(
+          what, ": got sequence ", seq, " where ", want, " was due (a gap)"));
+      break;
+    }
+    StoredMessage m = ToStored(msg.get());
+    m.sequence = seq;
+    out.push_back(std::move(m));
+    ++want;
+  }
+  natsSubscription_Unsubscribe(sub.get());  // deletes the ephemeral consumer
+  if (!status.ok()) return status;
   return out;
 }
 
@@ -357,6 +424,18 @@ absl::StatusOr<std::unique_ptr<KvBucket>> JetStream::EnsureKvBucket(
   return std::unique_ptr<KvBucket>(new KvBucket(std::move(handle)));
 }
 
+absl::StatusOr<std::unique_ptr<KvBucket>> JetStream::OpenKvBucket(
+    absl::string_view name) {
+  auto handle = std::make_unique<KvBucket::Handle>();
+  handle->conn = conn_;
+  handle->name = std::string(name);
+  natsStatus s = js_KeyValue(&handle->kv, conn_->js, handle->name.c_str());
+  if (s != NATS_OK) {
+    return FromNats(s, 0, absl::StrCat("kv ", handle->name, ": open"));
+  }
+  return std::unique_ptr<KvBucket>(new KvBucket(std::move(handle)));
+}
+
 KvBucket::KvBucket(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
 KvBucket::~KvBucket() = default;
 
@@ -411,6 +490,31 @@ absl::Status KvBucket::Delete(absl::string_view key) {
   const std::string k(key);
   natsStatus s = kvStore_Delete(handle_->kv, k.c_str());
   if (s != NATS_OK) return FromNats(s, 0, handle_->What("delete", k));
+  return absl::OkStatus();
+}
+
+absl::Status KvBucket::Delete(absl::string_view key, uint64_t expected_revision) {
+  // libnats 3.4 has no conditional delete: publish the delete marker that
+  // kvStore_Delete would, with the key's expected last subject sequence.
+  const std::string what =
+      handle_->What(absl::StrCat("delete (expected revision ", expected_revision, ")"),
+                    key);
+  if (expected_revision == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": revisions start at 1"));
+  }
+  const std::string subject = absl::StrCat("$KV.", handle_->name, ".", key);
+  OwnedMsg msg;
+  natsStatus s = natsMsg_Create(msg.out(), subject.c_str(), nullptr, nullptr, 0);
+  if (s == NATS_OK) s = natsMsgHeader_Set(msg.get(), "KV-Operation", "DEL");
+  if (s != NATS_OK) return FromNats(s, 0, what);
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = handle_->conn->wait_ms;
+  po.ExpectLastSubjectSeq = expected_revision;
+  OwnedPubAck ack;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  s = js_PublishMsg(ack.out(), handle_->conn->js, msg.get(), &po, &code);
+  if (s != NATS_OK) return FromNats(s, code, what);
   return absl::OkStatus();
 }
 

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +19,8 @@
 #include <fstream>
 #include <sstream>
 #include <utility>
+
+#include <nats/nats.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -72,6 +76,37 @@ absl::StatusOr<std::vector<int>> FreePorts(int count) {
   return ports;
 }
 
+// Whether the server on `port` answers the JetStream account-info request
+// without an error: it knows the meta leader then. A follower that never
+// stood for election may not log "new metadata leader", so the log alone
+// does not tell.
+bool JetStreamAnswers(int port) {
+  const std::string url = absl::StrCat("nats://127.0.0.1:", port);
+  natsOptions* opts = nullptr;
+  natsConnection* nc = nullptr;
+  natsMsg* reply = nullptr;
+  bool ok = natsOptions_Create(&opts) == NATS_OK &&
+            natsOptions_SetURL(opts, url.c_str()) == NATS_OK &&
+            natsOptions_SetTimeout(opts, 500) == NATS_OK &&
+            natsOptions_SetAllowReconnect(opts, false) == NATS_OK &&
+            natsConnection_Connect(&nc, opts) == NATS_OK &&
+            natsConnection_RequestString(&reply, nc, "$JS.API.INFO", "", 500) ==
+                NATS_OK;
+  if (ok) {
+    const char* data = natsMsg_GetData(reply);
+    const std::string body(data != nullptr ? data : "",
+                           static_cast<size_t>(natsMsg_GetDataLength(reply)));
+    ok = body.find("\"error\"") == std::string::npos;
+  }
+  if (reply != nullptr) natsMsg_Destroy(reply);
+  if (nc != nullptr) {
+    natsConnection_Close(nc);
+    natsConnection_Destroy(nc);
+  }
+  if (opts != nullptr) natsOptions_Destroy(opts);
+  return ok;
+}
+
 std::string ReadFrom(const std::string& path, size_t offset) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -83,7 +118,7 @@ std::string ReadFrom(const std::string& path, size_t offset) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NatsCluster>> NatsCluster::Start(
-    int servers, absl::Duration timeout) {
+    int servers, absl::Duration timeout, PortPicker pick_ports) {
   if (servers != 1 && servers != 3) {
     return absl::InvalidArgumentError(
         absl::StrCat("NatsCluster: 1 or 3 servers, not ", servers));
@@ -95,28 +130,61 @@ absl::StatusOr<std::unique_ptr<NatsCluster>> NatsCluster::Start(
         "nats-server is not installed (looked in PATH and /usr/sbin): run "
         "./dev.sh setup, which installs Debian's nats-server");
   }
-  absl::StatusOr<std::vector<int>> ports = FreePorts(2 * servers);
-  if (!ports.ok()) return ports.status();
+  // Unique per object: a route that reaches another test's cluster (its
+  // port reused) is refused for the name instead of merging two clusters.
+  static std::atomic<int> counter{0};
+  cluster->cluster_name_ =
+      absl::StrCat("slate-test-", getpid(), "-", counter.fetch_add(1));
   for (int i = 0; i < servers; ++i) {
     Server s;
     s.name = absl::StrCat("n", i);
     s.dir = cluster->dir_.Sub(s.name);
-    s.client_port = (*ports)[2 * i];
-    s.route_port = (*ports)[2 * i + 1];
-    std::filesystem::create_directories(s.dir);
     cluster->servers_.push_back(std::move(s));
   }
-  for (int i = 0; i < servers; ++i) {
-    if (absl::Status st = cluster->Spawn(i); !st.ok()) return st;
-  }
+  if (pick_ports == nullptr) pick_ports = FreePorts;
   const absl::Time deadline = absl::Now() + timeout;
-  for (int i = 0; i < servers; ++i) {
-    if (absl::Status st = cluster->WaitReady(i, 0, deadline); !st.ok()) return st;
+  absl::Status last;
+  for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
+    cluster->start_attempts_ = attempt;
+    absl::StatusOr<std::vector<int>> ports = pick_ports(2 * servers);
+    if (!ports.ok()) return ports.status();
+    if (ports->size() != static_cast<size_t>(2 * servers)) {
+      return absl::InternalError(absl::StrCat("NatsCluster: ", ports->size(),
+                                              " ports picked, wanted ",
+                                              2 * servers));
+    }
+    last = cluster->TryStart(*ports, deadline);
+    if (last.ok()) return cluster;
+    if (!absl::IsUnavailable(last)) return last;  // not a clash: give up
   }
-  return cluster;
+  return absl::DeadlineExceededError(
+      absl::StrCat("NatsCluster: port clashes in ", kStartAttempts,
+                   " attempts; last: ", last.message()));
 }
 
-NatsCluster::~NatsCluster() {
+absl::Status NatsCluster::TryStart(const std::vector<int>& ports,
+                                   absl::Time deadline) {
+  std::vector<int> all;
+  for (int i = 0; i < size(); ++i) {
+    Server& s = servers_[i];
+    s.client_port = ports[2 * i];
+    s.route_port = ports[2 * i + 1];
+    // A fresh folder: a failed attempt may have left cluster state behind.
+    std::error_code ec;
+    std::filesystem::remove_all(s.dir, ec);
+    std::filesystem::create_directories(s.dir);
+    all.push_back(i);
+  }
+  absl::Status status;
+  for (int i = 0; i < size() && status.ok(); ++i) status = Spawn(i);
+  if (status.ok()) {
+    status = WaitReady(all, std::vector<size_t>(all.size(), 0), deadline);
+  }
+  if (!status.ok()) KillAll();
+  return status;
+}
+
+void NatsCluster::KillAll() {
   for (Server& s : servers_) {
     if (s.pid <= 0) continue;
     kill(s.pid, SIGKILL);
@@ -125,6 +193,8 @@ NatsCluster::~NatsCluster() {
     s.pid = -1;
   }
 }
+
+NatsCluster::~NatsCluster() { KillAll(); }
 
 std::vector<std::string> NatsCluster::ClientUrls() const {
   std::vector<std::string> urls;
@@ -165,7 +235,7 @@ absl::Status NatsCluster::Spawn(int i) {
       routes.push_back(absl::StrCat("nats-route://127.0.0.1:", other.route_port));
     }
     args.insert(args.end(),
-                {"--cluster_name", "slate-test", "--cluster",
+                {"--cluster_name", cluster_name_, "--cluster",
                  absl::StrCat("nats://127.0.0.1:", s.route_port), "--routes",
                  absl::StrJoin(routes, ",")});
   }
@@ -195,26 +265,61 @@ absl::Status NatsCluster::Spawn(int i) {
   return absl::OkStatus();
 }
 
-absl::Status NatsCluster::WaitReady(int i, size_t log_offset, absl::Time deadline) {
-  const Server& s = servers_.at(i);
+absl::Status NatsCluster::WaitReady(const std::vector<int>& which,
+                                    const std::vector<size_t>& log_offsets,
+                                    absl::Time deadline) {
+  std::vector<bool> ready(which.size(), false);
+  std::vector<absl::Time> asked(which.size(), absl::InfinitePast());
+  size_t remaining = which.size();
   while (true) {
-    std::string log = ReadFrom(LogPath(i), log_offset);
-    bool ready = log.find("Server is ready") != std::string::npos;
-    if (ready && size() > 1) {
-      ready = log.find("JetStream cluster new metadata leader") != std::string::npos ||
-              log.find("Self is new JetStream cluster metadata leader") !=
-                  std::string::npos;
+    // Every server each round: a clash on any one is found at once.
+    for (size_t k = 0; k < which.size(); ++k) {
+      if (ready[k]) continue;
+      const int i = which[k];
+      const Server& s = servers_.at(i);
+      std::string log = ReadFrom(LogPath(i), log_offsets[k]);
+      bool up = log.find("Server is ready") != std::string::npos;
+      if (up && size() > 1) {
+        up = log.find("JetStream cluster new metadata leader") !=
+                 std::string::npos ||
+             log.find("Self is new JetStream cluster metadata leader") !=
+                 std::string::npos;
+        // Ask the server itself, at most every 250 ms.
+        if (!up && absl::Now() - asked[k] > absl::Milliseconds(250)) {
+          asked[k] = absl::Now();
+          up = JetStreamAnswers(s.client_port);
+        }
+      }
+      if (up) {
+        ready[k] = true;
+        --remaining;
+        continue;
+      }
+      int wstatus = 0;
+      if (waitpid(s.pid, &wstatus, WNOHANG) == s.pid) {
+        servers_[i].pid = -1;
+        log = ReadFrom(LogPath(i), log_offsets[k]);
+        const std::string what = absl::StrCat(
+            "nats-server ", s.name, " (client port ", s.client_port,
+            ", route port ", s.route_port, ") exited (status ", wstatus,
+            "); log:\n", LogTail(i));
+        if (log.find("address already in use") != std::string::npos) {
+          return absl::UnavailableError(absl::StrCat("port clash: ", what));
+        }
+        return absl::InternalError(what);
+      }
     }
-    if (ready) return absl::OkStatus();
-    int wstatus = 0;
-    if (waitpid(s.pid, &wstatus, WNOHANG) == s.pid) {
-      servers_[i].pid = -1;
-      return absl::InternalError(absl::StrCat("nats-server ", s.name, " exited (status ",
-                                              wstatus, "); log:\n", LogTail(i)));
-    }
+    if (remaining == 0) return absl::OkStatus();
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "nats-server ", s.name, " not ready in time; log:\n", LogTail(i)));
+      std::string names;
+      for (size_t k = 0; k < which.size(); ++k) {
+        if (!ready[k]) absl::StrAppend(&names, " ", servers_[which[k]].name);
+      }
+      const int first = which[std::find(ready.begin(), ready.end(), false) -
+                              ready.begin()];
+      return absl::DeadlineExceededError(
+          absl::StrCat("nats-server not ready in time:", names, "; log of ",
+                       servers_[first].name, ":\n", LogTail(first)));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -276,11 +381,20 @@ absl::Status NatsCluster::Restart(int i, absl::Duration timeout) {
   if (s.pid > 0) {
     return absl::FailedPreconditionError(absl::StrCat(s.name, " is still running"));
   }
-  std::error_code ec;
-  const auto size_before = std::filesystem::file_size(LogPath(i), ec);
-  const size_t offset = ec ? 0 : static_cast<size_t>(size_before);
-  if (absl::Status st = Spawn(i); !st.ok()) return st;
-  return WaitReady(i, offset, absl::Now() + timeout);
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Status status;
+  for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
+    std::error_code ec;
+    const auto size_before = std::filesystem::file_size(LogPath(i), ec);
+    const size_t offset = ec ? 0 : static_cast<size_t>(size_before);
+    if (status = Spawn(i); !status.ok()) return status;
+    status = WaitReady({i}, {offset}, deadline);
+    // The same ports are needed: a clash (an ephemeral port of some
+    // outgoing connection, usually short-lived) is waited out.
+    if (!absl::IsUnavailable(status)) return status;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  return status;
 }
 
 }  // namespace slate::testing

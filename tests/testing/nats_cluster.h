@@ -18,12 +18,23 @@
 // none behind. Start fails with a message naming the cause if nats-server is
 // not installed (./dev.sh setup installs it).
 //
+// Port clashes: the free ports are picked, released, then bound by the
+// servers; in between another process (another test's server, or any
+// outgoing connection taking an ephemeral port) may take one. A server that
+// cannot bind logs "address already in use" and exits; Start then kills
+// every server of the attempt, wipes their folders, picks new ports and
+// tries again (up to kStartAttempts). Each NatsCluster has its own cluster
+// name, so a route that reaches another test's cluster is refused instead
+// of merging the two. Restart keeps the ports (clients know them) and
+// retries a clash on them after a short pause.
+//
 // Not thread-safe: use one NatsCluster from one thread.
 #ifndef SLATE_TESTS_TESTING_NATS_CLUSTER_H_
 #define SLATE_TESTS_TESTING_NATS_CLUSTER_H_
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,11 +49,22 @@ namespace slate::testing {
 
 class NatsCluster {
  public:
+  // How many times Start tries fresh ports after a clash. Default: 5.
+  static constexpr int kStartAttempts = 5;
+
+  // Picks `count` distinct loopback ports for an attempt (tests of the
+  // harness inject clashes with it). Default: free ports from the kernel.
+  using PortPicker = std::function<absl::StatusOr<std::vector<int>>(int count)>;
+
   // Starts `servers` (1 or 3) servers and waits until they are ready: for 3,
   // until every server knows the JetStream meta leader (streams with
-  // replicas cannot be created before). `timeout` bounds the wait.
+  // replicas cannot be created before): its log says so, or it answers the
+  // JetStream account-info request without an error (a follower that never
+  // stood for election may not log the leader). `timeout` bounds the wait over all
+  // attempts. `pick_ports`: see PortPicker; null for the default.
   static absl::StatusOr<std::unique_ptr<NatsCluster>> Start(
-      int servers, absl::Duration timeout = absl::Seconds(30));
+      int servers, absl::Duration timeout = absl::Seconds(30),
+      PortPicker pick_ports = nullptr);
 
   ~NatsCluster();
   NatsCluster(const NatsCluster&) = delete;
@@ -74,6 +96,10 @@ class NatsCluster {
 
   // The tail of server i's log, for failure messages.
   std::string LogTail(int i) const;
+  // How many attempts Start needed (1 without a port clash).
+  int start_attempts() const { return start_attempts_; }
+  // This cluster's name (unique per NatsCluster).
+  const std::string& cluster_name() const { return cluster_name_; }
 
  private:
   struct Server {
@@ -85,14 +111,25 @@ class NatsCluster {
   };
 
   NatsCluster() = default;
+  // One attempt of Start on `ports`: kUnavailable after a port clash (the
+  // attempt's servers are gone then), another error for anything else.
+  absl::Status TryStart(const std::vector<int>& ports, absl::Time deadline);
+  // Kills and reaps every running server of this object.
+  void KillAll();
   absl::Status Spawn(int i);
   absl::Status Signal(int i, int sig, absl::string_view what);
   // waitpid(options) on server i until done(status).
   absl::Status WaitFor(int i, int options, bool (*done)(int));
-  absl::Status WaitReady(int i, size_t log_offset, absl::Time deadline);
+  // Waits until every server in `which` is ready (logs read from the
+  // matching `log_offsets`). kUnavailable if one exited after a port clash.
+  absl::Status WaitReady(const std::vector<int>& which,
+                         const std::vector<size_t>& log_offsets,
+                         absl::Time deadline);
   std::string LogPath(int i) const;
 
   std::string binary_;
+  std::string cluster_name_;
+  int start_attempts_ = 0;
   TempDir dir_;
   std::vector<Server> servers_;
   std::vector<pid_t> started_;

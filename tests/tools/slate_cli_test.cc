@@ -225,6 +225,7 @@ TEST_F(SlateCliTest, EveryRequiredFlagIsReportedMissing) {
         args.push_back(other->get_name() == "--within" ? "4h"
                        : other->get_name() == "--now"  ? "2026-11-27T16:00:00Z"
                        : other->get_name() == "KIND"   ? "incident"
+                       : other->get_name() == "--partitions" ? "4"
                                                        : tmp_.Sub("x"));
       }
       const std::string name =
