@@ -21,6 +21,7 @@ set(SLATE_LIB_SRCS
   lib/api/engine_metrics.cc
   lib/api/tenant_gate.cc
   # //lib/api:engine_internal
+  # //lib/api:engine_replication
   # //lib/api:kpi_types
   lib/api/kpi_types.cc
   # //lib/api:names
@@ -130,6 +131,7 @@ set(SLATE_LIB_HDRS
   lib/api/engine_impl.h
   lib/api/engine_internal.h
   lib/api/engine_metrics.h
+  lib/api/engine_replication.h
   lib/api/kpi_types.h
   lib/api/names.h
   lib/api/options.h
@@ -168,6 +170,7 @@ set(SLATE_LIB_HDRS
   lib/log/event_log.h
   lib/log/log_format.h
   lib/log/log_verify.h
+  lib/log/replicator.h
   lib/log/rocks_access.h
   lib/projection/builtins.h
   lib/projection/decoded_cache.h
@@ -397,6 +400,19 @@ slate_cc_test(tests_api_engine_metrics_test PATH tests/api/engine_metrics_test S
     slate
     tests_testing_temp_dir
     tests_testing_tsan_suppressions
+)
+
+# //tests/api:engine_replication_test
+slate_cc_test(tests_api_engine_replication_test PATH tests/api/engine_replication_test SIZE small
+  SRCS
+    tests/api/engine_replication_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_fake_replica
+    tests_testing_temp_dir
 )
 
 # //tests/api:proto_headers
@@ -1236,6 +1252,19 @@ slate_cc_test(tests_log_log_format_test PATH tests/log/log_format_test SIZE medi
     slate
 )
 
+# //tests/log:replicated_log_test
+slate_cc_test(tests_log_replicated_log_test PATH tests/log/replicated_log_test SIZE small
+  SRCS
+    tests/log/replicated_log_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_fake_replica
+    tests_testing_temp_dir
+    tests_testing_tsan_suppressions
+)
+
 # //tests/projection:decoded_cache_test
 slate_cc_test(tests_projection_decoded_cache_test PATH tests/projection/decoded_cache_test SIZE medium
   SRCS
@@ -1635,6 +1664,16 @@ slate_cc_test(tests_stress_stress_test PATH tests/stress/stress_test SIZE medium
     slate
     tests_testing_temp_dir
     tests_testing_tsan_suppressions
+)
+
+# //tests/testing:fake_replica
+slate_cc_library(tests_testing_fake_replica
+  SRCS
+  HDRS
+    tests/testing/fake_replica.h
+  DEPS
+    EXT:system:absl
+    slate
 )
 
 # //tests/testing:incident_events

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/api/describe.h"
 #include "lib/api/engine_internal.h"
+#include "lib/api/engine_replication.h"
 #include "lib/api/tenant.h"
 #include "lib/api/version.h"
 #include "lib/base/crash_point.h"
@@ -109,6 +110,21 @@ ProjectionRunner& RunnerOf(Engine& engine) {
 }
 EventLog& LogOf(Engine& engine) {
   return static_cast<EngineImpl&>(engine).log();
+}
+
+void SetReplicator(Engine& engine, LogReplicator* replicator) {
+  static_cast<EngineImpl&>(engine).log().SetReplicator(replicator);
+}
+
+absl::Status ApplyReplicated(Engine& engine, std::vector<Envelope> events) {
+  return static_cast<EngineImpl&>(engine).ApplyReplicated(std::move(events));
+}
+
+absl::Status EngineImpl::ApplyReplicated(std::vector<Envelope> events) {
+  if (events.empty()) return absl::OkStatus();
+  SLATE_RETURN_IF_ERROR(log_->AppendReplicated(std::move(events)));
+  AfterAppend();
+  return absl::OkStatus();
 }
 
 void EngineImpl::AfterAppend() {

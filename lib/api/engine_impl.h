@@ -93,6 +93,9 @@ class EngineImpl final : public Engine {
   ProjectionRunner& runner() { return *runner_; }
   EventLog& log() { return *log_; }
 
+  // See ApplyReplicated in lib/api/engine_replication.h.
+  absl::Status ApplyReplicated(std::vector<Envelope> events);
+
   // Starts the live SLA timer thread (Options::sla_timer_interval > 0).
   void StartTimer();
 

@@ -44,6 +44,10 @@ absl::StatusOr<TenantGate::Pass> TenantGate::Admit(
     const Command& command, const CountRecords& count,
     const RecordExists& exists) {
   Pass pass;
+  if (!command.tenant_id().empty() &&
+      !ValidateTenantId(command.tenant_id()).ok()) {
+    return pass;  // Unlimited: the executor refuses it, naming the field.
+  }
   pass.tenant = std::string(TenantOrDefault(command.tenant_id()));
   const TenantLimits& limits = LimitsFor(pass.tenant);
   if (limits.max_records <= 0 && limits.max_events_per_second <= 0) {

@@ -68,6 +68,7 @@ struct EventLog::Part {
 // all written or none). Lives on its caller's stack until `done`.
 struct EventLog::Writer {
   std::vector<Part> parts;
+  bool replicated = false;  // AppendReplicated: checked, not assigned.
   size_t event_count = 0;  // Of all parts.
   bool done = false;       // Guarded by queue_mu_.
   std::condition_variable cv;
@@ -734,8 +735,20 @@ void EventLog::Commit(Writer* me) {
   for (Writer* x : group) DecideWriter(x, &gs, &batch);
 
   if (before_group_write_) before_group_write_();
-  absl::Status write_status;
-  if (batch.Count() > 0) {
+  absl::Status write_status = replication_status_;
+  if (write_status.ok() && replicator_ != nullptr &&
+      gs.next_position > leader_next_position_) {
+    write_status = Replicate(group, leader_next_position_);
+    if (!write_status.ok()) {
+      replication_status_ = absl::Status(
+          write_status.code(),
+          absl::StrCat("replication failed, the log takes no more writes "
+                       "until it is reopened: ",
+                       write_status.message()));
+      write_status = replication_status_;
+    }
+  }
+  if (write_status.ok() && batch.Count() > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = options_.durability == Durability::kPowerLoss;
     wo.disableWAL = options_.durability == Durability::kBulkImport;
@@ -789,10 +802,66 @@ void EventLog::Commit(Writer* me) {
   if (!writers_.empty()) writers_.front()->cv.notify_one();
 }
 
+absl::Status EventLog::Replicate(const std::vector<Writer*>& group,
+                                 int64_t first_position) {
+  std::vector<const Envelope*> events;
+  for (const Writer* x : group) {
+    for (const Part& part : x->parts) {
+      if (!part.result.ok() || part.result->idempotent_replay) continue;
+      for (const Envelope& e : *part.events) events.push_back(&e);
+    }
+  }
+  return replicator_->Replicate(first_position, events);
+}
+
+absl::Status EventLog::AppendReplicated(std::vector<Envelope> events) {
+  if (events.empty()) return absl::OkStatus();
+  if (replicator_ != nullptr) {
+    return absl::FailedPreconditionError(
+        "append replicated events: this log has a replicator (it writes, it "
+        "does not follow)");
+  }
+  // One part per run of events on one stream.
+  std::vector<std::vector<Envelope>> runs;
+  for (Envelope& e : events) {
+    if (e.stream().empty()) {
+      return absl::DataLossError(absl::StrCat(
+          "replicated event at position ", e.position(), ": field stream: "
+          "empty"));
+    }
+    if (runs.empty() || runs.back().front().stream() != e.stream()) {
+      runs.emplace_back();
+    }
+    runs.back().push_back(std::move(e));
+  }
+  Writer w;
+  w.replicated = true;
+  w.parts.resize(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const Envelope& first = runs[i].front();
+    SLATE_RETURN_IF_ERROR(log_format::ValidateStreamId(first.stream()));
+    w.parts[i].stream = first.stream();
+    w.parts[i].expected = first.version() == 0
+                              ? ExpectedVersion::NoStream()
+                              : ExpectedVersion::Exact(first.version() - 1);
+    w.parts[i].events = &runs[i];
+    w.event_count += runs[i].size();
+  }
+  Commit(&w);
+  for (Part& part : w.parts) {
+    if (!part.result.ok()) return part.result.status();
+  }
+  return absl::OkStatus();
+}
+
 void EventLog::DecideWriter(Writer* w, GroupState* group,
                             rocksdb::WriteBatch* batch) {
+  if (w->replicated && !replication_status_.ok()) {
+    for (Part& part : w->parts) part.result = replication_status_;
+    return;
+  }
   if (w->parts.size() == 1) {
-    Decide(&w->parts[0], group, batch);
+    Decide(&w->parts[0], group, batch, w->replicated);
     return;
   }
   // All parts or none: decide each on top of the others, and undo them
@@ -802,7 +871,7 @@ void EventLog::DecideWriter(Writer* w, GroupState* group,
   absl::Status failed;
   size_t replays = 0;
   for (Part& part : w->parts) {
-    Decide(&part, group, batch);
+    Decide(&part, group, batch, w->replicated);
     if (!part.result.ok()) {
       failed = part.result.status();
       break;
@@ -915,10 +984,26 @@ absl::StatusOr<int64_t> EventLog::HeadForLeader(const std::string& stream,
   return head;
 }
 
-void EventLog::Decide(Part* w, GroupState* group, rocksdb::WriteBatch* batch) {
+void EventLog::Decide(Part* w, GroupState* group, rocksdb::WriteBatch* batch,
+                      bool replicated) {
   bool all_stored = false;
   AppendResult original;
   absl::Status ids = CheckIds(w, *group, &all_stored, &original);
+  if (replicated && (!ids.ok() || all_stored)) {
+    const Envelope& first = w->events->front();
+    w->result = absl::DataLossError(absl::StrCat(
+        "replicated events at position ", first.position(), " (stream ",
+        w->stream, "): field event_id: ",
+        ids.ok() ? "already stored here" : ids.message()));
+    return;
+  }
+  if (replicated && w->events->front().position() > group->next_position) {
+    w->result = absl::FailedPreconditionError(absl::StrCat(
+        "replicated events start at position ", w->events->front().position(),
+        " but this log ends at ", group->next_position,
+        "; append the events in between first"));
+    return;
+  }
   if (!ids.ok()) {
     w->result = ids;
     return;
@@ -947,6 +1032,14 @@ void EventLog::Decide(Part* w, GroupState* group, rocksdb::WriteBatch* batch) {
       ok = *head == ev.version();
       break;
   }
+  if (!ok && replicated) {
+    w->result = absl::DataLossError(absl::StrCat(
+        "replicated events at position ", w->events->front().position(),
+        " (stream ", w->stream, "): field version: ",
+        w->events->front().version(), " but the stream here is at version ",
+        *head));
+    return;
+  }
   if (!ok) {
     w->result = absl::AbortedError(absl::StrCat(
         "append to ", w->stream, ": expected ", ev.ToString(), ", but ",
@@ -956,6 +1049,24 @@ void EventLog::Decide(Part* w, GroupState* group, rocksdb::WriteBatch* batch) {
     return;
   }
   std::vector<Envelope>& events = *w->events;
+  if (replicated) {
+    // Checked before anything goes into the batch.
+    for (size_t i = 0; i < events.size(); ++i) {
+      const Envelope& e = events[i];
+      const int64_t position = group->next_position + static_cast<int64_t>(i);
+      const int64_t version = *head + 1 + static_cast<int64_t>(i);
+      if (e.position() != position || e.version() != version) {
+        const bool pos = e.position() != position;
+        w->result = absl::DataLossError(absl::StrCat(
+            "replicated event ", e.event_id(), " (stream ", w->stream,
+            "): field ", pos ? "position" : "version", ": ",
+            pos ? e.position() : e.version(), ", expected ",
+            pos ? position : version));
+        return;
+      }
+      group->now_us = std::max(group->now_us, e.recorded_at_us());
+    }
+  }
   AppendResult r;
   r.first_position = group->next_position;
   r.first_version = *head + 1;
@@ -963,10 +1074,12 @@ void EventLog::Decide(Part* w, GroupState* group, rocksdb::WriteBatch* batch) {
   for (size_t i = 0; i < events.size(); ++i) {
     Envelope& e = events[i];
     const int64_t position = group->next_position + static_cast<int64_t>(i);
-    e.set_version(*head + 1 + static_cast<int64_t>(i));
-    e.set_position(position);
-    e.set_recorded_at_us(group->now_us);
-    if (e.occurred_at_us() == 0) e.set_occurred_at_us(group->now_us);
+    if (!replicated) {
+      e.set_version(*head + 1 + static_cast<int64_t>(i));
+      e.set_position(position);
+      e.set_recorded_at_us(group->now_us);
+      if (e.occurred_at_us() == 0) e.set_occurred_at_us(group->now_us);
+    }
     bytes.clear();
     e.SerializeToString(&bytes);
     batch->Put(log_format::EventKey(position), bytes);

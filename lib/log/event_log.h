@@ -37,6 +37,7 @@
 #include "lib/api/options.h"
 #include "lib/api/subscription.h"
 #include "lib/api/types.h"
+#include "lib/log/replicator.h"
 #include "proto/events.pb.h"
 #include "rocksdb/db.h"
 #include "rocksdb/sst_file_writer.h"
@@ -102,6 +103,22 @@ class EventLog {
   // the order of `writes`; positions are contiguous across them.
   absl::StatusOr<std::vector<AppendResult>> AppendAtomically(
       std::vector<StreamWrite> writes);
+
+  // Replication (lib/log/replicator.h). Sets the replicator every later
+  // group commit goes through first; null: none (the default). Not owned;
+  // must outlive the log. Set it before the first append.
+  void SetReplicator(LogReplicator* replicator) { replicator_ = replicator; }
+
+  // A follower's write: `events` as a replicated log holds them (stream,
+  // version, position, recorded_at and ids as their writer assigned them),
+  // written unchanged and atomically. The first must sit at NextPosition()
+  // and the rest follow densely, each at its stream's next version, with
+  // ids not stored yet: kDataLoss naming the position and field otherwise
+  // (the replicated log and this one disagree), kFailedPrecondition for a
+  // log with a replicator (it writes, it does not follow) or a first
+  // position past NextPosition() (a gap: fetch the missing events first).
+  // An empty batch is OK.
+  absl::Status AppendReplicated(std::vector<Envelope> events);
 
   // Up to `max_count` events of `stream` with version >= from_version, in
   // version order. An unknown stream gives an empty vector.
@@ -245,7 +262,13 @@ class EventLog {
   void Commit(Writer* w);
   // Leader only: decide one part against the committed state plus what
   // earlier writers of this group added; on success add its keys to `batch`.
-  void Decide(Part* w, GroupState* group, rocksdb::WriteBatch* batch);
+  // `replicated`: the part's events come from a replicated log with their
+  // positions, versions and times set; they are checked, not assigned.
+  void Decide(Part* w, GroupState* group, rocksdb::WriteBatch* batch,
+              bool replicated);
+  // Leader only: the group's new events to the replicator (if any).
+  absl::Status Replicate(const std::vector<Writer*>& group,
+                         int64_t first_position);
   // Leader only: Decide every part of `w`, all or none.
   void DecideWriter(Writer* w, GroupState* group, rocksdb::WriteBatch* batch);
   // Leader only: the stream's current version (-1 if none), consulting the
@@ -294,6 +317,10 @@ class EventLog {
   std::vector<LogSubscription*> subscriptions_;  // Guarded by subs_mu_.
 
   std::function<void()> before_group_write_;
+  LogReplicator* replicator_ = nullptr;
+  // The first replication error; every later write fails with it. Leader
+  // only (guarded by being the head of the writer queue).
+  absl::Status replication_status_;
 
   std::atomic<int64_t> stat_appends_{0};
   std::atomic<int64_t> stat_events_{0};
