@@ -46,6 +46,8 @@ set(SLATE_LIB_SRCS
   lib/calendar/calendar_rules.cc
   # //lib/cluster:jetstream
   lib/cluster/jetstream.cc
+  # //lib/cluster:node
+  lib/cluster/node.cc
   # //lib/cluster:partition_engine
   lib/cluster/partition_engine.cc
   # //lib/cluster:partition_log
@@ -153,6 +155,7 @@ set(SLATE_LIB_HDRS
   lib/calendar/calendar_rules.h
   lib/cluster/cluster.h
   lib/cluster/jetstream.h
+  lib/cluster/node.h
   lib/cluster/partition_engine.h
   lib/cluster/partition_log.h
   lib/cluster/partitioning.h
@@ -540,6 +543,19 @@ slate_cc_test(tests_cluster_nats_cluster_test PATH tests/cluster/nats_cluster_te
     EXT:system:absl
     EXT:system:gtest_main
     tests_testing_nats_cluster
+)
+
+# //tests/cluster:node_test
+slate_cc_test(tests_cluster_node_test PATH tests/cluster/node_test SIZE medium
+  SRCS
+    tests/cluster/node_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_cluster_cluster_fixture
+    tests_testing_temp_dir
 )
 
 # //tests/cluster:partition_engine_test

@@ -203,6 +203,10 @@ bool PartitionEngine::writing() const {
   return writer_ != nullptr && writer_->holds_lease();
 }
 
+void PartitionEngine::AbandonForTest() {
+  if (writer_ != nullptr) writer_->AbandonForTest();
+}
+
 absl::Status PartitionEngine::Release() {
   if (writer_ == nullptr) return absl::OkStatus();
   return writer_->Release();

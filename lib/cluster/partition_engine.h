@@ -93,6 +93,10 @@ class PartitionEngine {
   // once. Idempotent; the engine stays open for reads.
   absl::Status Release();
 
+  // Test hook: stops writing without releasing the lease, as a killed node
+  // (PartitionWriter::AbandonForTest).
+  void AbandonForTest();
+
  private:
   class Replicator;
   PartitionEngine(Cluster& cluster, const PartitionEngineOptions& options);
