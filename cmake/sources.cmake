@@ -44,6 +44,8 @@ set(SLATE_LIB_SRCS
   lib/calendar/business_calendar.cc
   # //lib/calendar:calendar_rules
   lib/calendar/calendar_rules.cc
+  # //lib/cluster:client
+  lib/cluster/client.cc
   # //lib/cluster:jetstream
   lib/cluster/jetstream.cc
   # //lib/cluster:node
@@ -153,6 +155,7 @@ set(SLATE_LIB_HDRS
   lib/base/status_macros.h
   lib/calendar/business_calendar.h
   lib/calendar/calendar_rules.h
+  lib/cluster/client.h
   lib/cluster/cluster.h
   lib/cluster/jetstream.h
   lib/cluster/node.h

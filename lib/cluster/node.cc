@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
+#include "lib/cluster/partition.pb.h"
 
 namespace slate::cluster {
 
@@ -33,17 +34,19 @@ void Node::Stop(bool release) {
   }
   stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  std::map<int, std::shared_ptr<PartitionEngine>> owned;
+  std::map<int, OwnedPartition> owned;
   {
     std::lock_guard<std::mutex> l(mu_);
     owned.swap(owned_);
   }
-  for (auto& [p, engine] : owned) {
-    if (release) engine->Release().IgnoreError();
-  }
-  // A crash releases nothing: the writers' destructors must not either.
-  if (!release) {
-    for (auto& [p, engine] : owned) engine->AbandonForTest();
+  for (auto& [p, o] : owned) {
+    o.responder.reset();  // No new commands; the running ones finish.
+    if (release) {
+      o.engine->Release().IgnoreError();
+    } else {
+      // A crash releases nothing: the writer's destructor must not either.
+      o.engine->AbandonForTest();
+    }
   }
 }
 
@@ -69,7 +72,7 @@ absl::Status Node::Tick() {
   {
     std::lock_guard<std::mutex> l(mu_);
     for (auto it = owned_.begin(); it != owned_.end();) {
-      if (it->second->writing()) {
+      if (it->second.engine->writing()) {
         ++it;
       } else {
         it = owned_.erase(it);  // Lost: another node writes it now.
@@ -105,23 +108,62 @@ absl::Status Node::Tick() {
       }
       continue;
     }
+    std::shared_ptr<PartitionEngine> shared(std::move(*engine));
+    absl::StatusOr<std::unique_ptr<Responder>> responder = Serve(p, shared);
+    if (!responder.ok()) {
+      note(responder.status());
+      shared->Release().IgnoreError();
+      continue;
+    }
     std::lock_guard<std::mutex> l(mu_);
-    owned_[p] = std::shared_ptr<PartitionEngine>(std::move(*engine));
+    owned_[p] = OwnedPartition{std::move(shared), *std::move(responder)};
   }
   return first;
+}
+
+absl::StatusOr<std::unique_ptr<Responder>> Node::Serve(
+    int partition, std::shared_ptr<PartitionEngine> engine) {
+  const std::string name = options_.name;
+  return cluster_.js().Respond(
+      cluster_.names().ExecSubject(partition),
+      [engine, name, partition](absl::string_view request) {
+        ExecReply reply;
+        Command command;
+        absl::StatusOr<ExecuteResult> r;
+        if (!command.ParseFromArray(request.data(),
+                                    static_cast<int>(request.size()))) {
+          r = absl::InvalidArgumentError("request: not a Command");
+        } else if (!engine->writing()) {
+          r = absl::UnavailableError(absl::StrCat(
+              "node ", name, " no longer owns partition ", partition,
+              "; retry"));
+        } else {
+          r = engine->engine().Execute(command);
+          if (!r.ok() && !engine->writing()) {
+            // The lease went during the command: the partition is moving.
+            r = absl::UnavailableError(absl::StrCat(
+                "node ", name, " lost partition ", partition, " (",
+                r.status().message(), "); retry"));
+          }
+        }
+        reply.set_code(static_cast<int>(r.status().code()));
+        reply.set_message(std::string(r.status().message()));
+        if (r.ok()) *reply.mutable_result() = *std::move(r);
+        return reply.SerializeAsString();
+      });
 }
 
 std::vector<int> Node::Owned() const {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<int> out;
-  for (const auto& [p, engine] : owned_) out.push_back(p);
+  for (const auto& [p, o] : owned_) out.push_back(p);
   return out;
 }
 
 std::shared_ptr<PartitionEngine> Node::Partition(int partition) const {
   std::lock_guard<std::mutex> l(mu_);
   auto it = owned_.find(partition);
-  return it == owned_.end() ? nullptr : it->second;
+  return it == owned_.end() ? nullptr : it->second.engine;
 }
 
 absl::StatusOr<ExecuteResult> Node::Execute(const Command& command) {

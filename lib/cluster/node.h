@@ -7,6 +7,11 @@
 // from scratch, and serve them. A stopped node releases its leases first
 // (clean handover: the others take over at their next round).
 //
+// Clients reach a partition's owner by NATS request/reply on the
+// partition's subject (ClusterNames::ExecSubject; lib/cluster/client.h
+// sends there and retries while a partition moves), so any client can talk
+// to the cluster without knowing its nodes.
+//
 //   slate::cluster::NodeOptions o;
 //   o.name = "node-a";
 //   o.dir = "/var/lib/slate";
@@ -87,7 +92,14 @@ class Node {
   Cluster& cluster_;
   const NodeOptions options_;
   mutable std::mutex mu_;
-  std::map<int, std::shared_ptr<PartitionEngine>> owned_;  // Guarded by mu_.
+  struct OwnedPartition {
+    std::shared_ptr<PartitionEngine> engine;
+    std::unique_ptr<Responder> responder;  // Goes before the engine.
+  };
+  // Starts answering the partition's subject.
+  absl::StatusOr<std::unique_ptr<Responder>> Serve(
+      int partition, std::shared_ptr<PartitionEngine> engine);
+  std::map<int, OwnedPartition> owned_;  // Guarded by mu_.
   std::mutex round_mu_;  // One round at a time.
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

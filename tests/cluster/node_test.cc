@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "lib/api/engine.h"
 #include "lib/api/tenant.h"
+#include "lib/cluster/client.h"
 #include "lib/cluster/node.h"
 #include "tests/cluster/cluster_fixture.h"
 #include "tests/testing/temp_dir.h"
@@ -133,6 +134,46 @@ TEST_F(NodeTest, AStoppedNodeHandsOverAtOnce) {
   absl::StatusOr<ExecuteResult> r = (*b)->Execute(Open(t, 1));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->idempotent_replay());
+}
+
+TEST_F(NodeTest, ClientsReachTheOwnerAndRetryAcrossAFailover) {
+  auto a = Node::Start(*f_->cluster, For("a", 1));
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = Node::Start(*f_->cluster, For("b", 0));
+  ASSERT_TRUE(b.ok()) << b.status();
+  const std::string on_a = TenantOn(0);
+  const std::string on_b = TenantOn(1);
+  for (int n = 0; n < 10; ++n) {
+    absl::StatusOr<ExecuteResult> r = RemoteExecute(*f_->cluster, Open(on_a, n));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->idempotent_replay());
+    EXPECT_EQ(r->tenant_id(), on_a);
+    ASSERT_TRUE(RemoteExecute(*f_->cluster, Open(on_b, n)).ok());
+  }
+  // A domain error comes back as it is, not retried.
+  absl::StatusOr<ExecuteResult> twice = RemoteExecute(
+      *f_->cluster, [&] {
+        Command c = Open(on_a, 0);
+        c.set_command_id("another-id");
+        return c;
+      }());
+  EXPECT_EQ(twice.status().code(), absl::StatusCode::kAlreadyExists)
+      << twice.status();
+
+  // Kill a; the client's next command waits for b to take over.
+  const absl::Time killed = absl::Now();
+  (*a)->KillForTest();
+  absl::StatusOr<ExecuteResult> after = RemoteExecute(*f_->cluster, Open(on_a, 10));
+  ASSERT_TRUE(after.ok()) << after.status();
+  const absl::Duration failover = absl::Now() - killed;
+  std::printf("failover (kill to first command served): %s\n",
+              absl::FormatDuration(failover).c_str());
+  EXPECT_LT(failover, absl::Seconds(10));
+  for (int n = 0; n < 10; ++n) {
+    absl::StatusOr<ExecuteResult> r = RemoteExecute(*f_->cluster, Open(on_a, n));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->idempotent_replay()) << n;
+  }
 }
 
 }  // namespace
