@@ -606,6 +606,14 @@ slate_cc_test(tests_cluster_partitioning_test PATH tests/cluster/partitioning_te
     slate
 )
 
+# //tests/cluster:slate_node_test
+slate_sh_test(tests_cluster_slate_node_test PATH tests/cluster/slate_node_test SIZE medium
+  SCRIPT tests/cluster/slate_node_test.sh
+  ARGS
+    "tools/slate"
+    "examples/domain/tenants.jsonl"
+)
+
 # //tests/crash:crash_point_test
 slate_cc_test(tests_crash_crash_point_test PATH tests/crash/crash_point_test SIZE small
   SRCS
@@ -1905,6 +1913,8 @@ slate_cc_library(tools_commands
     tools/kpi_flags.cc
     tools/log_cmd.cc
     tools/metrics_cmd.cc
+    tools/nats_flags.cc
+    tools/node_cmd.cc
     tools/report_cmd.cc
     tools/show_cmd.cc
     tools/tick_cmd.cc
@@ -1914,6 +1924,7 @@ slate_cc_library(tools_commands
     tools/whatif_cmd.cc
   HDRS
     tools/kpi_flags.h
+    tools/nats_flags.h
     tools/registry.inc
     tools/commands.h
   DEPS

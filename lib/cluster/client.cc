@@ -11,13 +11,11 @@
 
 namespace slate::cluster {
 
-absl::StatusOr<ExecuteResult> RemoteExecute(Cluster& cluster,
-                                            const Command& command,
-                                            const RemoteOptions& options) {
-  Command c = command;
-  if (c.command_id().empty()) c.set_command_id(DeriveCommandId(command));
-  SLATE_ASSIGN_OR_RETURN(int p,
-                         cluster.PartitionOf(TenantOrDefault(c.tenant_id())));
+namespace {
+
+// Sends `c` to partition `p`'s owner until it answers or retry_for passes.
+absl::StatusOr<ExecuteResult> SendTo(Cluster& cluster, int p, const Command& c,
+                                     const RemoteOptions& options) {
   const std::string subject = cluster.names().ExecSubject(p);
   const std::string bytes = c.SerializeAsString();
   const absl::Time deadline = absl::Now() + options.retry_for;
@@ -37,9 +35,42 @@ absl::StatusOr<ExecuteResult> RemoteExecute(Cluster& cluster,
       if (st.ok()) return std::move(*reply.mutable_result());
     }
     const bool moving = absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st);
-    if (!moving || absl::Now() >= deadline) return st;
+    if (!moving || absl::Now() >= deadline) {
+      return absl::Status(st.code(), absl::StrCat("partition ", p, ": ",
+                                                  st.message()));
+    }
     absl::SleepFor(absl::Milliseconds(100));
   }
+}
+
+}  // namespace
+
+absl::StatusOr<ExecuteResult> RemoteExecute(Cluster& cluster,
+                                            const Command& command,
+                                            const RemoteOptions& options) {
+  Command c = command;
+  if (c.command_id().empty()) c.set_command_id(DeriveCommandId(command));
+  const absl::string_view tenant = TenantOrDefault(c.tenant_id());
+  SLATE_ASSIGN_OR_RETURN(int home, cluster.PartitionOf(tenant));
+  if (tenant != kDefaultTenant || !IsConfigurationCommand(c)) {
+    return SendTo(cluster, home, c, options);
+  }
+  // The default tenant's configuration is every tenant's: every partition
+  // holds a copy. The home partition's answer is the result.
+  absl::StatusOr<ExecuteResult> result = SendTo(cluster, home, c, options);
+  if (!result.ok()) return result;
+  for (int p = 0; p < cluster.partitions(); ++p) {
+    if (p == home) continue;
+    absl::StatusOr<ExecuteResult> copy = SendTo(cluster, p, c, options);
+    if (!copy.ok()) {
+      return absl::Status(
+          copy.status().code(),
+          absl::StrCat("shared configuration reached some partitions only (",
+                       copy.status().message(),
+                       "); send the same command again to complete it"));
+    }
+  }
+  return result;
 }
 
 }  // namespace slate::cluster

@@ -24,7 +24,11 @@ struct RemoteOptions {
   absl::Duration retry_for = absl::Seconds(30);
 };
 
-// Executes `command` on the owner of its tenant's partition. A command
+// Executes `command` on the owner of its tenant's partition; the default
+// tenant's configuration (IsConfigurationCommand), which every tenant
+// shares, on every partition (the home partition's result is returned; an
+// error after some partitions took it says so, and sending the command again
+// completes it: the others replay). A command
 // without a command_id gets DeriveCommandId's id first, so retries are
 // the same command. The owner's error as is; kUnavailable (or
 // kDeadlineExceeded) once retry_for has passed without an owner's answer.
