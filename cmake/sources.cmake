@@ -420,6 +420,7 @@ slate_cc_test(tests_api_engine_replication_test PATH tests/api/engine_replicatio
     EXT:system:absl
     EXT:system:gtest_main
     slate
+    tests_testing_engine_script
     tests_testing_fake_replica
     tests_testing_temp_dir
 )
@@ -571,6 +572,7 @@ slate_cc_test(tests_cluster_partition_engine_test PATH tests/cluster/partition_e
     EXT:system:gtest_main
     slate
     tests_cluster_cluster_fixture
+    tests_testing_engine_script
     tests_testing_temp_dir
 )
 
@@ -1707,6 +1709,18 @@ slate_cc_test(tests_stress_stress_test PATH tests/stress/stress_test SIZE medium
     slate
     tests_testing_temp_dir
     tests_testing_tsan_suppressions
+)
+
+# //tests/testing:engine_script
+slate_cc_library(tests_testing_engine_script
+  SRCS
+  HDRS
+    tests/testing/engine_script.h
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest
+    slate
 )
 
 # //tests/testing:fake_replica

@@ -17,28 +17,21 @@
 #include "lib/api/tenant.h"
 #include "lib/cluster/partition_engine.h"
 #include "tests/cluster/cluster_fixture.h"
+#include "tests/testing/engine_script.h"
 #include "tests/testing/temp_dir.h"
 
 namespace slate::cluster {
 namespace {
 
-Command Json(const std::string& json) {
-  Command c;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &c).ok())
-      << json;
-  return c;
-}
+using ::slate::testing::Answers;
+using ::slate::testing::DayScript;
+using ::slate::testing::JsonCommand;
+using ::slate::testing::LogBytes;
+using ::slate::testing::RunScript;
 
-const char* kScript[] = {
-    R"({"commandId":"svc","defineService":{"serviceId":"email","at":"2026-11-01T00:00:00Z","name":"E-mail"}})",
-    R"({"commandId":"pol","defineSlaPolicy":{"at":"2026-11-01T00:00:00Z","policy":{"id":"std","name":"Std","appliesTo":{"recordTypes":["incident"]},"targets":[{"priority":1,"response":"15m","resolution":"4h"},{"priority":2,"response":"30m","resolution":"8h"},{"priority":3,"response":"1h","resolution":"24h"},{"priority":4,"response":"4h","resolution":"72h"},{"priority":5,"response":"8h","resolution":"120h"}],"calendarId":"24x7","response":{"start":{"events":["incident_opened"]},"stop":{"events":["incident_acknowledged","incident_assigned"]}},"resolution":{"start":{"events":["incident_opened"]},"stop":{"states":["resolved","closed"]}}}}})",
-    R"({"commandId":"o1","tenantId":"acme","openIncident":{"incidentId":"INC1","at":"2026-11-23T09:00:00Z","serviceId":"email","impact":1,"urgency":1}})",
-    R"({"commandId":"o2","tenantId":"acme","openIncident":{"incidentId":"INC2","at":"2026-11-23T09:05:00Z","serviceId":"email","impact":2,"urgency":2}})",
-    R"({"commandId":"p1","tenantId":"acme","logProblem":{"problemId":"PRB1","at":"2026-11-23T09:30:00Z","title":"mail","incidentIds":["INC1","INC2"]}})",
-    R"({"commandId":"a2","tenantId":"acme","acknowledgeIncident":{"incidentId":"INC2","at":"2026-11-23T09:20:00Z"}})",
-    R"({"commandId":"r1","tenantId":"acme","resolveIncident":{"incidentId":"INC1","at":"2026-11-23T15:00:00Z","resolutionCode":"fixed"}})",
-};
-constexpr int kLines = sizeof(kScript) / sizeof(kScript[0]);
+const std::vector<std::pair<std::string, std::string>> kRecords = {
+    {"default", "INC1"}, {"acme", "INC1"}, {"acme", "INC2"}};
+const size_t kLines = DayScript().size();
 
 class PartitionEngineTest : public ::testing::Test {
  protected:
@@ -58,40 +51,8 @@ class PartitionEngineTest : public ::testing::Test {
     o.acquire_wait = absl::Seconds(10);
     return o;
   }
-  void Run(Engine& e, int from, int to) {
-    for (int i = from; i < to; ++i) {
-      absl::StatusOr<ExecuteResult> r = e.Execute(Json(kScript[i]));
-      ASSERT_TRUE(r.ok()) << kScript[i] << ": " << r.status();
-      ASSERT_TRUE(e.AdvanceToWatermark().ok());
-    }
-  }
-  static std::vector<std::string> Log(Engine& e) {
-    std::vector<std::string> out;
-    auto all = e.ReadAll(0, 1000000);
-    EXPECT_TRUE(all.ok());
-    for (const Envelope& x : *all) out.push_back(x.SerializeAsString());
-    return out;
-  }
-  static std::string Answers(Engine& e) {
-    std::string out;
-    for (const char* id : {"INC1", "INC2"}) {
-      auto inc = e.LoadAggregate("incident", id, "acme");
-      absl::StrAppend(&out, inc.ok() ? inc->ShortDebugString()
-                                     : inc.status().ToString(), "\n");
-      auto clocks = e.Clocks(TenantStream("acme", absl::StrCat("incident/", id)));
-      EXPECT_TRUE(clocks.ok()) << clocks.status();
-      if (clocks.ok()) {
-        for (const SlaClockView& c : *clocks) {
-          absl::StrAppend(&out, c.state.ShortDebugString(), "\n");
-        }
-      }
-    }
-    KpiQuery q;
-    q.bucket = KpiBucket::kAll;
-    q.now = absl::FromUnixSeconds(1796000000);
-    auto kpis = e.FormatKpis(q, KpiFormat::kJson);
-    absl::StrAppend(&out, kpis.ok() ? *kpis : kpis.status().ToString());
-    return out;
+  void Run(Engine& e, size_t from, size_t to) {
+    RunScript(e, DayScript(), from, to);
   }
 
   std::unique_ptr<ClusterFixture> f_;
@@ -111,22 +72,22 @@ TEST_F(PartitionEngineTest, AFollowerAnswersAsTheWriterAndTakesOver) {
 
   auto b = PartitionEngine::OpenFollower(*f_->cluster, For("b"));
   ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_EQ(Log((*b)->engine()), Log((*a)->engine()));
-  EXPECT_EQ(Answers((*b)->engine()), Answers((*a)->engine()));
+  EXPECT_EQ(LogBytes((*b)->engine()), LogBytes((*a)->engine()));
+  EXPECT_EQ(Answers((*b)->engine(), kRecords), Answers((*a)->engine(), kRecords));
   EXPECT_EQ(*(*b)->CatchUp(), 0);
 
   // A clean handover: a releases, its engine writes no more.
   ASSERT_TRUE((*a)->Release().ok());
   EXPECT_FALSE((*a)->writing());
   const int64_t end = (*a)->engine().NextPosition();
-  EXPECT_FALSE((*a)->engine().Execute(Json(kScript[5])).ok());
+  EXPECT_FALSE((*a)->engine().Execute(JsonCommand(DayScript()[5])).ok());
   EXPECT_EQ((*a)->engine().NextPosition(), end);
 
   b->reset();
   auto b2 = PartitionEngine::OpenWriter(*f_->cluster, For("b"));
   ASSERT_TRUE(b2.ok()) << b2.status();
   // A client retrying a command a acknowledged: applied once.
-  absl::StatusOr<ExecuteResult> retry = (*b2)->engine().Execute(Json(kScript[4]));
+  absl::StatusOr<ExecuteResult> retry = (*b2)->engine().Execute(JsonCommand(DayScript()[4]));
   ASSERT_TRUE(retry.ok()) << retry.status();
   EXPECT_TRUE(retry->idempotent_replay());
   EXPECT_EQ((*b2)->engine().NextPosition(), end);
@@ -139,8 +100,8 @@ TEST_F(PartitionEngineTest, AFollowerAnswersAsTheWriterAndTakesOver) {
   auto alone = Engine::Open(o, dir_.Sub("alone"));
   ASSERT_TRUE(alone.ok());
   Run(**alone, 0, kLines);
-  EXPECT_EQ(Answers((*b2)->engine()), Answers(**alone));
-  EXPECT_EQ(Log((*b2)->engine()).size(), Log(**alone).size());
+  EXPECT_EQ(Answers((*b2)->engine(), kRecords), Answers(**alone, kRecords));
+  EXPECT_EQ(LogBytes((*b2)->engine()).size(), LogBytes(**alone).size());
   VerifyReport report;
   ASSERT_TRUE((*b2)->engine().Verify(&report).ok());
   EXPECT_TRUE(report.ok());
@@ -149,7 +110,7 @@ TEST_F(PartitionEngineTest, AFollowerAnswersAsTheWriterAndTakesOver) {
   a->reset();
   auto a2 = PartitionEngine::OpenFollower(*f_->cluster, For("a"));
   ASSERT_TRUE(a2.ok()) << a2.status();
-  EXPECT_EQ(Log((*a2)->engine()), Log((*b2)->engine()));
+  EXPECT_EQ(LogBytes((*a2)->engine()), LogBytes((*b2)->engine()));
 }
 
 TEST_F(PartitionEngineTest, ALocalLogThePartitionDoesNotHoldIsDataLoss) {
@@ -158,7 +119,7 @@ TEST_F(PartitionEngineTest, ALocalLogThePartitionDoesNotHoldIsDataLoss) {
     o.durability = Durability::kProcessCrash;
     auto stray = Engine::Open(o, For("x").dir);
     ASSERT_TRUE(stray.ok());
-    ASSERT_TRUE((*stray)->Execute(Json(kScript[0])).ok());
+    ASSERT_TRUE((*stray)->Execute(JsonCommand(DayScript()[0])).ok());
   }
   auto x = PartitionEngine::OpenFollower(*f_->cluster, For("x"));
   EXPECT_EQ(x.status().code(), absl::StatusCode::kDataLoss) << x.status();
