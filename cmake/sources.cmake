@@ -44,8 +44,14 @@ set(SLATE_LIB_SRCS
   lib/calendar/business_calendar.cc
   # //lib/calendar:calendar_rules
   lib/calendar/calendar_rules.cc
+  # //lib/cluster:client
+  lib/cluster/client.cc
   # //lib/cluster:jetstream
   lib/cluster/jetstream.cc
+  # //lib/cluster:node
+  lib/cluster/node.cc
+  # //lib/cluster:partition_engine
+  lib/cluster/partition_engine.cc
   # //lib/cluster:partition_log
   lib/cluster/cluster.cc
   lib/cluster/partition_log.cc
@@ -149,8 +155,11 @@ set(SLATE_LIB_HDRS
   lib/base/status_macros.h
   lib/calendar/business_calendar.h
   lib/calendar/calendar_rules.h
+  lib/cluster/client.h
   lib/cluster/cluster.h
   lib/cluster/jetstream.h
+  lib/cluster/node.h
+  lib/cluster/partition_engine.h
   lib/cluster/partition_log.h
   lib/cluster/partitioning.h
   lib/domain/change.h
@@ -411,6 +420,7 @@ slate_cc_test(tests_api_engine_replication_test PATH tests/api/engine_replicatio
     EXT:system:absl
     EXT:system:gtest_main
     slate
+    tests_testing_engine_script
     tests_testing_fake_replica
     tests_testing_temp_dir
 )
@@ -539,6 +549,33 @@ slate_cc_test(tests_cluster_nats_cluster_test PATH tests/cluster/nats_cluster_te
     tests_testing_nats_cluster
 )
 
+# //tests/cluster:node_test
+slate_cc_test(tests_cluster_node_test PATH tests/cluster/node_test SIZE medium
+  SRCS
+    tests/cluster/node_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_cluster_cluster_fixture
+    tests_testing_temp_dir
+)
+
+# //tests/cluster:partition_engine_test
+slate_cc_test(tests_cluster_partition_engine_test PATH tests/cluster/partition_engine_test SIZE medium
+  SRCS
+    tests/cluster/partition_engine_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_cluster_cluster_fixture
+    tests_testing_engine_script
+    tests_testing_temp_dir
+)
+
 # //tests/cluster:partition_failover_test
 slate_cc_test(tests_cluster_partition_failover_test PATH tests/cluster/partition_failover_test SIZE medium
   SRCS
@@ -569,6 +606,14 @@ slate_cc_test(tests_cluster_partitioning_test PATH tests/cluster/partitioning_te
     EXT:system:absl
     EXT:system:gtest_main
     slate
+)
+
+# //tests/cluster:slate_node_test
+slate_sh_test(tests_cluster_slate_node_test PATH tests/cluster/slate_node_test SIZE medium
+  SCRIPT tests/cluster/slate_node_test.sh
+  ARGS
+    "tools/slate"
+    "examples/domain/tenants.jsonl"
 )
 
 # //tests/crash:crash_point_test
@@ -1693,6 +1738,18 @@ slate_cc_test(tests_stress_stress_test PATH tests/stress/stress_test SIZE medium
     tests_testing_tsan_suppressions
 )
 
+# //tests/testing:engine_script
+slate_cc_library(tests_testing_engine_script
+  SRCS
+  HDRS
+    tests/testing/engine_script.h
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest
+    slate
+)
+
 # //tests/testing:fake_replica
 slate_cc_library(tests_testing_fake_replica
   SRCS
@@ -1897,6 +1954,8 @@ slate_cc_library(tools_commands
     tools/kpi_flags.cc
     tools/log_cmd.cc
     tools/metrics_cmd.cc
+    tools/nats_flags.cc
+    tools/node_cmd.cc
     tools/report_cmd.cc
     tools/show_cmd.cc
     tools/tick_cmd.cc
@@ -1906,6 +1965,7 @@ slate_cc_library(tools_commands
     tools/whatif_cmd.cc
   HDRS
     tools/kpi_flags.h
+    tools/nats_flags.h
     tools/registry.inc
     tools/commands.h
   DEPS

@@ -33,6 +33,7 @@
 #include "lib/cluster/cluster.h"
 #include "lib/cluster/jetstream.h"
 #include "tools/cli.h"
+#include "tools/nats_flags.h"
 
 namespace slate::tools {
 namespace {
@@ -48,27 +49,16 @@ constexpr char kDetails[] =
     "replica lag.";
 
 struct ClusterFlags {
-  std::string nats;
-  std::string prefix = "SLATE";
+  NatsFlags nats;
   int partitions = 0;
   int replicas = 3;
+  std::string lease_ttl = "10s";
 };
 
 int FailIn(absl::string_view sub, const absl::Status& status) {
   const bool usage = absl::IsNotFound(status) || absl::IsInvalidArgument(status);
   return Fail(absl::StrCat("cluster ", sub), status.message(),
               usage ? kExitUsage : kExitFailed);
-}
-
-absl::StatusOr<std::unique_ptr<JetStream>> Connect(const std::string& nats) {
-  JetStreamOptions options;
-  options.servers = absl::StrSplit(nats, ',', absl::SkipWhitespace());
-  if (options.servers.empty()) {
-    return absl::InvalidArgumentError("--nats: no server URL given");
-  }
-  options.name = "slate cluster";
-  options.max_reconnect = 3;
-  return JetStream::Connect(options);
 }
 
 void PrintSummary(absl::string_view prefix, int partitions, int replicas,
@@ -79,19 +69,27 @@ void PrintSummary(absl::string_view prefix, int partitions, int replicas,
 }
 
 int RunInit(const ClusterFlags& f) {
-  absl::StatusOr<std::unique_ptr<JetStream>> js = Connect(f.nats);
-  if (!js.ok()) return FailIn("init", js.status());
+  absl::StatusOr<NatsConnection> c0 =
+      ConnectNats(f.nats, "slate cluster", /*reconnect_forever=*/false);
+  if (!c0.ok()) return FailIn("init", c0.status());
+  std::unique_ptr<JetStream>& js = c0->js;
   cluster::ClusterOptions options;
-  options.prefix = f.prefix;
+  options.prefix = f.nats.prefix;
   options.partitions = f.partitions;
   options.replicas = f.replicas;
-  if (absl::Status st = cluster::InitCluster(**js, options); !st.ok()) {
+  if (!absl::ParseDuration(f.lease_ttl, &options.lease_ttl) ||
+      options.lease_ttl < absl::Milliseconds(100)) {
+    return Usage("cluster init",
+                 absl::StrCat("--lease-ttl: not a duration of at least 100ms: ",
+                              f.lease_ttl));
+  }
+  if (absl::Status st = cluster::InitCluster(*js, options); !st.ok()) {
     return FailIn("init", st);
   }
   absl::StatusOr<std::unique_ptr<cluster::Cluster>> c =
-      cluster::Cluster::Open(**js, f.prefix);
+      cluster::Cluster::Open(*js, f.nats.prefix);
   if (!c.ok()) return FailIn("init", c.status());
-  PrintSummary(f.prefix, (*c)->partitions(), (*c)->replicas(), (*c)->lease_ttl());
+  PrintSummary(f.nats.prefix, (*c)->partitions(), (*c)->replicas(), (*c)->lease_ttl());
   return kExitOk;
 }
 
@@ -106,12 +104,11 @@ std::string Lag(const StreamState& s) {
 }
 
 int RunStatus(const ClusterFlags& f) {
-  absl::StatusOr<std::unique_ptr<JetStream>> js = Connect(f.nats);
-  if (!js.ok()) return FailIn("status", js.status());
-  absl::StatusOr<std::unique_ptr<cluster::Cluster>> c =
-      cluster::Cluster::Open(**js, f.prefix);
-  if (!c.ok()) return FailIn("status", c.status());
-  PrintSummary(f.prefix, (*c)->partitions(), (*c)->replicas(), (*c)->lease_ttl());
+  absl::StatusOr<NatsConnection> conn =
+      ConnectCluster(f.nats, "slate cluster", /*reconnect_forever=*/false);
+  if (!conn.ok()) return FailIn("status", conn.status());
+  std::unique_ptr<cluster::Cluster>* c = &conn->cluster;
+  PrintSummary(f.nats.prefix, (*c)->partitions(), (*c)->replicas(), (*c)->lease_ttl());
   std::printf("%-10s %-16s %-11s %-8s %-8s %-8s %s\n", "partition", "owner",
               "lease left", "batches", "last", "leader", "replicas (lag)");
   const absl::Time now = absl::Now();
@@ -133,16 +130,6 @@ int RunStatus(const ClusterFlags& f) {
   return kExitOk;
 }
 
-void AddNatsFlags(CLI::App* app, ClusterFlags* f) {
-  app->add_option("--nats", f->nats, "NATS server URLs, comma-separated")
-      ->required()
-      ->type_name("URLS");
-  app->add_option("--prefix", f->prefix,
-                  "prefix of the cluster's stream and bucket names")
-      ->type_name("NAME")
-      ->capture_default_str();
-}
-
 }  // namespace
 
 CommandRun SetUpClusterCommand(CLI::App* app) {
@@ -151,7 +138,7 @@ CommandRun SetUpClusterCommand(CLI::App* app) {
   app->footer(kDetails);
   CLI::App* init = app->add_subcommand(
       "init", "create the partition streams and buckets (count fixed forever)");
-  AddNatsFlags(init, f.get());
+  AddNatsFlags(init, &f->nats, /*required=*/true);
   init->add_option("--partitions", f->partitions, "number of partitions, 1..4096")
       ->required()
       ->type_name("N");
@@ -159,10 +146,15 @@ CommandRun SetUpClusterCommand(CLI::App* app) {
                    "copies of every stream and bucket: 1, 3 or 5")
       ->type_name("R")
       ->capture_default_str();
+  init->add_option("--lease-ttl", f->lease_ttl,
+                   "a lease lapses this long after its last renewal: how "
+                   "long a dead node's partitions wait for a new owner")
+      ->type_name("DURATION")
+      ->capture_default_str();
   init->footer(kDetails);
   CLI::App* status = app->add_subcommand(
       "status", "print partitions, lease owners, positions and replica lag");
-  AddNatsFlags(status, f.get());
+  AddNatsFlags(status, &f->nats, /*required=*/true);
   status->footer(kDetails);
   return [f, init] { return init->parsed() ? RunInit(*f) : RunStatus(*f); };
 }

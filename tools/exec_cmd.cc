@@ -37,6 +37,10 @@
 //   command that names none; a command naming another tenant is refused
 //   (INVALID_ARGUMENT). Default: each command's own tenantId, else
 //   "default".
+// - `--nats URLS [--prefix NAME]` in place of --db: each command goes to
+//   the node owning its tenant's partition (lib/cluster/client.h), retried
+//   with the same command id while a partition moves between nodes.
+//   --now, --change-policy and --domain-rules are for a local database.
 // - FILE, or `-` / nothing for stdin. Blank lines and lines starting with #
 //   are skipped and print nothing.
 // - A result line is {"ok":true,...ExecuteResult fields...} or
@@ -66,7 +70,9 @@
 #include "lib/api/tenant.h"
 #include "lib/domain/policy.h"
 #include "lib/import/servicenow_import.h"
+#include "lib/cluster/client.h"
 #include "tools/cli.h"
+#include "tools/nats_flags.h"
 
 namespace slate::tools {
 namespace {
@@ -78,6 +84,7 @@ struct ExecFlags {
   std::string change_policy;
   std::string domain_rules = "default";
   std::string tenant;  // Empty: not given.
+  NatsFlags nats;      // --nats: a cluster instead of --db.
 };
 
 std::string ErrorLine(const absl::Status& s) {
@@ -87,6 +94,17 @@ std::string ErrorLine(const absl::Status& s) {
 }
 
 int RunExec(const ExecFlags& f) {
+  const bool remote = !f.nats.nats.empty();
+  if (remote == !f.db.empty()) {
+    return Usage("exec", "give either --db DIR or --nats URLS");
+  }
+  if (remote && (!f.now.empty() || !f.change_policy.empty() ||
+                 f.domain_rules != "default")) {
+    return Usage("exec",
+                 "--now, --change-policy and --domain-rules apply to a local "
+                 "database; a cluster's nodes run on their own clocks and "
+                 "rules");
+  }
   const std::optional<absl::Time> now = FlagInstant(f.now);  // Validated.
   std::ifstream in_file;
   std::istream* in = &std::cin;
@@ -116,8 +134,20 @@ int RunExec(const ExecFlags& f) {
     policy.change = *std::move(change);
   }
   int code = kExitOk;
-  OpenedEngine db = OpenEngine("exec", Options(), f.db, now, &code);
-  if (db.engine == nullptr) return code;
+  OpenedEngine db;
+  NatsConnection conn;
+  if (remote) {
+    absl::StatusOr<NatsConnection> c =
+        ConnectCluster(f.nats, "slate exec", /*reconnect_forever=*/false);
+    if (!c.ok()) {
+      return Fail("exec", c.status().ToString(),
+                  absl::IsNotFound(c.status()) ? kExitUsage : kExitFailed);
+    }
+    conn = *std::move(c);
+  } else {
+    db = OpenEngine("exec", Options(), f.db, now, &code);
+    if (db.engine == nullptr) return code;
+  }
 
   google::protobuf::util::JsonParseOptions parse;
   parse.ignore_unknown_fields = false;
@@ -154,7 +184,9 @@ int RunExec(const ExecFlags& f) {
       }
       command.set_tenant_id(f.tenant);
     }
-    absl::StatusOr<ExecuteResult> r = db.engine->Execute(command, policy);
+    absl::StatusOr<ExecuteResult> r =
+        remote ? cluster::RemoteExecute(*conn.cluster, command)
+               : db.engine->Execute(command, policy);
     if (!r.ok()) {
       all_ok = false;
       absl::Status s = r.status();
@@ -184,7 +216,9 @@ CommandRun SetUpExecCommand(CLI::App* app) {
                   "JSON lines of Command (proto/commands.proto); - or none: "
                   "stdin")
       ->type_name("");
-  AddDbFlag(app, &f->db);
+  AddDbFlag(app, &f->db)->required(false)->description(
+      "the database directory (or --nats)");
+  AddNatsFlags(app, &f->nats, /*required=*/false);
   app->add_option("--now", f->now,
                   "run on a simulated clock at TIME (default: the wall clock)")
       ->type_name("TIME")

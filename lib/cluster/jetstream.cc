@@ -436,6 +436,85 @@ absl::StatusOr<std::unique_ptr<KvBucket>> JetStream::OpenKvBucket(
   return std::unique_ptr<KvBucket>(new KvBucket(std::move(handle)));
 }
 
+struct Responder::Handle {
+  std::shared_ptr<JetStream::Conn> conn;  // keeps the connection open
+  RequestHandler handler;
+  std::string subject;
+  natsSubscription* sub = nullptr;
+  ~Handle() {
+    if (sub == nullptr) return;
+    // Drain: no new requests, and the ones being handled finish before
+    // the handler goes.
+    if (natsSubscription_Drain(sub) == NATS_OK) {
+      natsSubscription_WaitForDrainCompletion(sub, 5000);
+    }
+    natsSubscription_Destroy(sub);
+  }
+};
+
+namespace {
+
+void OnRequest(natsConnection* nc, natsSubscription* /*sub*/, natsMsg* msg,
+               void* closure) {
+  auto* h = static_cast<Responder::Handle*>(closure);
+  const char* data = natsMsg_GetData(msg);
+  const std::string answer = h->handler(absl::string_view(
+      data == nullptr ? "" : data,
+      data == nullptr ? 0 : static_cast<size_t>(natsMsg_GetDataLength(msg))));
+  const char* reply = natsMsg_GetReply(msg);
+  if (reply != nullptr && *reply != '\0') {
+    // A reply lost here is the requester's timeout.
+    natsConnection_Publish(nc, reply, answer.data(),
+                           static_cast<int>(answer.size()));
+  }
+  natsMsg_Destroy(msg);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Responder>> JetStream::Respond(
+    absl::string_view subject, RequestHandler handler) {
+  auto handle = std::make_unique<Responder::Handle>();
+  handle->conn = conn_;
+  handle->handler = std::move(handler);
+  handle->subject = std::string(subject);
+  natsStatus s = natsConnection_Subscribe(&handle->sub, conn_->nc,
+                                          handle->subject.c_str(), OnRequest,
+                                          handle.get());
+  if (s != NATS_OK) {
+    handle->sub = nullptr;
+    return FromNats(s, 0, absl::StrCat("respond on ", handle->subject));
+  }
+  // The subscription is known to the server before anyone is told to
+  // send to it.
+  s = natsConnection_Flush(conn_->nc);
+  if (s != NATS_OK) {
+    return FromNats(s, 0, absl::StrCat("respond on ", handle->subject));
+  }
+  return std::unique_ptr<Responder>(new Responder(std::move(handle)));
+}
+
+absl::StatusOr<std::string> JetStream::Request(absl::string_view subject,
+                                               absl::string_view data,
+                                               absl::Duration timeout) {
+  const std::string subj(subject);
+  OwnedMsg reply;
+  natsStatus s = natsConnection_Request(reply.out(), conn_->nc, subj.c_str(),
+                                        data.data(),
+                                        static_cast<int>(data.size()),
+                                        Millis(timeout));
+  if (s != NATS_OK) return FromNats(s, 0, absl::StrCat("request ", subj));
+  const char* out = natsMsg_GetData(reply.get());
+  return std::string(out == nullptr ? "" : out,
+                     out == nullptr
+                         ? 0
+                         : static_cast<size_t>(natsMsg_GetDataLength(reply.get())));
+}
+
+Responder::Responder(std::unique_ptr<Handle> handle)
+    : handle_(std::move(handle)) {}
+Responder::~Responder() = default;
+
 KvBucket::KvBucket(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
 KvBucket::~KvBucket() = default;
 

@@ -42,6 +42,7 @@
 #define SLATE_LIB_CLUSTER_JETSTREAM_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -139,6 +140,10 @@ struct KvEntry {
 };
 
 class KvBucket;
+class Responder;
+
+// Answers one request: its payload in, the reply's payload out.
+using RequestHandler = std::function<std::string(absl::string_view request)>;
 
 class JetStream {
  public:
@@ -194,11 +199,40 @@ class JetStream {
   // Opens an existing bucket; kNotFound if there is none.
   absl::StatusOr<std::unique_ptr<KvBucket>> OpenKvBucket(absl::string_view name);
 
+  // Core NATS request/reply (no JetStream): answers every request sent to
+  // `subject` with `handler` (called on a libnats thread, one request at a
+  // time) until the Responder is destroyed. A request with no responder
+  // fails at once with kUnavailable ("no responders").
+  absl::StatusOr<std::unique_ptr<Responder>> Respond(absl::string_view subject,
+                                                     RequestHandler handler);
+  // Sends `data` to `subject` and waits up to `timeout` for the reply.
+  // kUnavailable when nobody answers the subject, kDeadlineExceeded on a
+  // timeout (the request may have been handled).
+  absl::StatusOr<std::string> Request(absl::string_view subject,
+                                      absl::string_view data,
+                                      absl::Duration timeout);
+
   struct Conn;  // libnats handles; defined in jetstream.cc
 
  private:
   explicit JetStream(std::shared_ptr<Conn> conn);
   std::shared_ptr<Conn> conn_;
+};
+
+// A subscription answering requests (JetStream::Respond). Unsubscribes when
+// destroyed; a handler running then finishes first.
+class Responder {
+ public:
+  ~Responder();
+  Responder(const Responder&) = delete;
+  Responder& operator=(const Responder&) = delete;
+
+  struct Handle;  // defined in jetstream.cc
+
+ private:
+  friend class JetStream;
+  explicit Responder(std::unique_ptr<Handle> handle);
+  std::unique_ptr<Handle> handle_;
 };
 
 // A JetStream key-value bucket: revision-checked writes for leases.

@@ -162,6 +162,15 @@ void PartitionWriter::RenewLoop() {
   }
 }
 
+void PartitionWriter::AbandonForTest() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (renewer_.joinable()) renewer_.join();
+  lost_ = true;
+}
+
 absl::Status PartitionWriter::Release() {
   {
     absl::MutexLock lock(&mu_);

@@ -123,6 +123,10 @@ class PartitionWriter {
   // node can take over at once. Later appends fail. Idempotent.
   absl::Status Release();
 
+  // Test hook: stops renewing and never releases, as a killed process: the
+  // lease lapses after the TTL. Later appends fail.
+  void AbandonForTest();
+
   int partition() const { return options_.partition; }
   // The next position this writer would append at.
   uint64_t next_position() const { return PositionOf(known_last_ + 1); }

@@ -46,6 +46,9 @@ std::string ClusterNames::Subjects(int partition) const {
 std::string ClusterNames::BatchSubject(int partition) const {
   return absl::StrCat(subject_, ".p", partition, ".batch");
 }
+std::string ClusterNames::ExecSubject(int partition) const {
+  return absl::StrCat(subject_, ".exec.p", partition);
+}
 std::string ClusterNames::MarkerSubject(int partition) const {
   return absl::StrCat(subject_, ".p", partition, ".marker");
 }

@@ -53,6 +53,9 @@ class ClusterNames {
   std::string Subjects(int partition) const;      // "slate.p3.>"
   std::string BatchSubject(int partition) const;  // "slate.p3.batch"
   std::string MarkerSubject(int partition) const; // "slate.p3.marker"
+  // Where the partition's owner takes commands (request/reply, outside the
+  // stream's subjects).
+  std::string ExecSubject(int partition) const;   // "slate.exec.p3"
   std::string ConfigBucket() const;               // "SLATE_CONFIG"
   std::string LeaseBucket() const;                // "SLATE_LEASES"
   std::string TenantBucket() const;               // "SLATE_TENANTS"

@@ -388,6 +388,21 @@ std::string DeriveCommandId(const Command& command) {
                       absl::Hex(b, absl::kZeroPad16));
 }
 
+bool IsConfigurationCommand(const Command& command) {
+  absl::StatusOr<Target> t = TargetOf(command, "");
+  if (!t.ok()) return false;
+  switch (t->kind) {
+    case Kind::kService:
+    case Kind::kCatalog:
+    case Kind::kMatrix:
+    case Kind::kCalendar:
+    case Kind::kSlaPolicy:
+      return true;
+    default:
+      return false;
+  }
+}
+
 absl::StatusOr<std::string> PrimaryStream(const Command& command) {
   SLATE_ASSIGN_OR_RETURN(const std::string scope, CommandScope(command));
   SLATE_ASSIGN_OR_RETURN(Target t, TargetOf(command, scope));

@@ -88,6 +88,10 @@ inline constexpr size_t kMaxCommandBytes = 256 * 1024;
 // the schema; not cryptographic.
 std::string DeriveCommandId(const Command& command);
 
+// Whether `command` defines configuration (a service, a catalog item, the
+// priority matrix, a calendar, an SLA policy) rather than a record.
+bool IsConfigurationCommand(const Command& command);
+
 // The stream a command is decided against, e.g. "incident/INC1" (for
 // tenant "acme": "tenant/acme/incident/INC1"); kInvalidArgument when no
 // command is set or the id or tenant is malformed.

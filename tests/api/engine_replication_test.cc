@@ -10,11 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
 #include "lib/api/engine_replication.h"
+#include "tests/testing/engine_script.h"
 #include "tests/testing/fake_replica.h"
 #include "tests/testing/temp_dir.h"
 
@@ -23,23 +23,14 @@ namespace {
 
 using ::slate::testing::FakeReplica;
 
-Command Json(const std::string& json) {
-  Command c;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &c).ok())
-      << json;
-  return c;
-}
+using ::slate::testing::Answers;
+using ::slate::testing::DayScript;
+using ::slate::testing::JsonCommand;
+using ::slate::testing::LogBytes;
+using ::slate::testing::RunScript;
 
-const char* kScript[] = {
-    R"({"commandId":"svc","defineService":{"serviceId":"email","at":"2026-11-01T00:00:00Z","name":"E-mail"}})",
-    R"({"commandId":"pol","defineSlaPolicy":{"at":"2026-11-01T00:00:00Z","policy":{"id":"std","name":"Std","appliesTo":{"recordTypes":["incident"]},"targets":[{"priority":1,"response":"15m","resolution":"4h"},{"priority":2,"response":"30m","resolution":"8h"},{"priority":3,"response":"1h","resolution":"24h"},{"priority":4,"response":"4h","resolution":"72h"},{"priority":5,"response":"8h","resolution":"120h"}],"calendarId":"24x7","response":{"start":{"events":["incident_opened"]},"stop":{"events":["incident_acknowledged","incident_assigned"]}},"resolution":{"start":{"events":["incident_opened"]},"stop":{"states":["resolved","closed"]}}}}})",
-    R"({"commandId":"o1","openIncident":{"incidentId":"INC1","at":"2026-11-23T09:00:00Z","serviceId":"email","impact":1,"urgency":1}})",
-    R"({"commandId":"o2","tenantId":"acme","openIncident":{"incidentId":"INC1","at":"2026-11-23T09:05:00Z","serviceId":"email","impact":2,"urgency":2}})",
-    R"({"commandId":"p1","logProblem":{"problemId":"PRB1","at":"2026-11-23T09:30:00Z","title":"mail","incidentIds":["INC1"]}})",
-    R"({"commandId":"a2","tenantId":"acme","acknowledgeIncident":{"incidentId":"INC1","at":"2026-11-23T09:20:00Z"}})",
-    R"({"commandId":"r1","resolveIncident":{"incidentId":"INC1","at":"2026-11-23T15:00:00Z","resolutionCode":"fixed"}})",
-};
-constexpr int kScriptLines = sizeof(kScript) / sizeof(kScript[0]);
+const std::vector<std::pair<std::string, std::string>> kRecords = {
+    {"default", "INC1"}, {"acme", "INC1"}, {"acme", "INC2"}};
 
 class EngineReplicationTest : public ::testing::Test {
  protected:
@@ -50,42 +41,6 @@ class EngineReplicationTest : public ::testing::Test {
     auto e = Engine::Open(o, dir_.Sub(name));
     EXPECT_TRUE(e.ok()) << e.status();
     return e.ok() ? *std::move(e) : nullptr;
-  }
-  // The writer runs the script, firing SLA timers after each command.
-  void RunScript(Engine& writer, int from, int to) {
-    for (int i = from; i < to; ++i) {
-      absl::StatusOr<ExecuteResult> r = writer.Execute(Json(kScript[i]));
-      ASSERT_TRUE(r.ok()) << kScript[i] << ": " << r.status();
-      ASSERT_TRUE(writer.AdvanceToWatermark().ok());
-    }
-  }
-  static std::vector<std::string> Log(Engine& e) {
-    std::vector<std::string> out;
-    auto all = e.ReadAll(0, 1000000);
-    EXPECT_TRUE(all.ok());
-    for (const Envelope& x : *all) out.push_back(x.SerializeAsString());
-    return out;
-  }
-  // What the queries answer, as text.
-  static std::string Answers(Engine& e) {
-    std::string out;
-    for (const char* tenant : {"default", "acme"}) {
-      auto inc = e.LoadAggregate("incident", "INC1", tenant);
-      absl::StrAppend(&out, inc.ok() ? inc->ShortDebugString()
-                                     : inc.status().ToString(), "\n");
-      auto clocks = e.Clocks(TenantStream(tenant, "incident/INC1"));
-      EXPECT_TRUE(clocks.ok());
-      for (const SlaClockView& c : *clocks) {
-        absl::StrAppend(&out, c.state.ShortDebugString(), "\n");
-      }
-    }
-    KpiQuery q;
-    q.bucket = KpiBucket::kAll;
-    q.now = absl::FromUnixSeconds(1795000000);
-    auto kpis = e.FormatKpis(q, KpiFormat::kJson);
-    EXPECT_TRUE(kpis.ok()) << kpis.status();
-    absl::StrAppend(&out, kpis.ok() ? *kpis : "", "\n");
-    return out;
   }
   static void ExpectVerified(Engine& e) {
     VerifyReport report;
@@ -102,14 +57,14 @@ TEST_F(EngineReplicationTest, AFollowerAnswersAsTheWriter) {
   FakeReplica replica;
   std::unique_ptr<Engine> writer = Open("writer");
   SetReplicator(*writer, &replica);
-  RunScript(*writer, 0, kScriptLines);
+  RunScript(*writer, DayScript(), 0, DayScript().size());
   EXPECT_EQ(replica.next(), writer->NextPosition());
   std::unique_ptr<Engine> follower = Open("follower");
   for (const auto& batch : replica.Batches()) {
     ASSERT_TRUE(ApplyReplicated(*follower, batch).ok());
   }
-  EXPECT_EQ(Log(*follower), Log(*writer));
-  EXPECT_EQ(Answers(*follower), Answers(*writer));
+  EXPECT_EQ(LogBytes(*follower), LogBytes(*writer));
+  EXPECT_EQ(Answers(*follower, kRecords), Answers(*writer, kRecords));
   ExpectVerified(*follower);
 }
 
@@ -118,7 +73,7 @@ TEST_F(EngineReplicationTest, ARestartedFollowerCatchesUpAndTakesOver) {
   FakeReplica replica;
   std::unique_ptr<Engine> writer = Open("writer");
   SetReplicator(*writer, &replica);
-  RunScript(*writer, 0, 4);
+  RunScript(*writer, DayScript(), 0, 4);
   {
     std::unique_ptr<Engine> follower = Open("follower");
     const auto batches = replica.Batches();
@@ -132,26 +87,26 @@ TEST_F(EngineReplicationTest, ARestartedFollowerCatchesUpAndTakesOver) {
     if (batch.front().position() < follower->NextPosition()) continue;
     ASSERT_TRUE(ApplyReplicated(*follower, batch).ok());
   }
-  EXPECT_EQ(Log(*follower), Log(*writer));
+  EXPECT_EQ(LogBytes(*follower), LogBytes(*writer));
 
   // The old writer loses its lease: the replicated log fences it.
   replica.Fail(absl::FailedPreconditionError("fenced"));
   const int64_t end = writer->NextPosition();
-  EXPECT_EQ(writer->Execute(Json(kScript[4])).status().code(),
+  EXPECT_EQ(writer->Execute(JsonCommand(DayScript()[4])).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(writer->NextPosition(), end);
 
   // The follower takes over where the partition ends and runs the rest.
   FakeReplica next(replica.next());
   SetReplicator(*follower, &next);
-  RunScript(*follower, 4, kScriptLines);
+  RunScript(*follower, DayScript(), 4, DayScript().size());
   ExpectVerified(*follower);
 
   // The same script on one engine gives the same answers.
   std::unique_ptr<Engine> alone = Open("alone");
-  RunScript(*alone, 0, kScriptLines);
-  EXPECT_EQ(Answers(*follower), Answers(*alone));
-  EXPECT_EQ(Log(*follower).size(), Log(*alone).size());
+  RunScript(*alone, DayScript(), 0, DayScript().size());
+  EXPECT_EQ(Answers(*follower, kRecords), Answers(*alone, kRecords));
+  EXPECT_EQ(LogBytes(*follower).size(), LogBytes(*alone).size());
 }
 
 }  // namespace

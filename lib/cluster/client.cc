@@ -1,0 +1,76 @@
+#include "lib/cluster/client.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "lib/api/tenant.h"
+#include "lib/base/status_macros.h"
+#include "lib/cluster/partition.pb.h"
+#include "lib/domain/executor.h"
+
+namespace slate::cluster {
+
+namespace {
+
+// Sends `c` to partition `p`'s owner until it answers or retry_for passes.
+absl::StatusOr<ExecuteResult> SendTo(Cluster& cluster, int p, const Command& c,
+                                     const RemoteOptions& options) {
+  const std::string subject = cluster.names().ExecSubject(p);
+  const std::string bytes = c.SerializeAsString();
+  const absl::Time deadline = absl::Now() + options.retry_for;
+  while (true) {
+    absl::StatusOr<std::string> answer =
+        cluster.js().Request(subject, bytes, options.request_timeout);
+    absl::Status st = answer.status();
+    if (answer.ok()) {
+      ExecReply reply;
+      if (!reply.ParseFromString(*answer)) {
+        return absl::DataLossError(absl::StrCat(
+            "command ", c.command_id(), ": the reply from ", subject,
+            " does not decode"));
+      }
+      st = absl::Status(static_cast<absl::StatusCode>(reply.code()),
+                        reply.message());
+      if (st.ok()) return std::move(*reply.mutable_result());
+    }
+    const bool moving = absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st);
+    if (!moving || absl::Now() >= deadline) {
+      return absl::Status(st.code(), absl::StrCat("partition ", p, ": ",
+                                                  st.message()));
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<ExecuteResult> RemoteExecute(Cluster& cluster,
+                                            const Command& command,
+                                            const RemoteOptions& options) {
+  Command c = command;
+  if (c.command_id().empty()) c.set_command_id(DeriveCommandId(command));
+  const absl::string_view tenant = TenantOrDefault(c.tenant_id());
+  SLATE_ASSIGN_OR_RETURN(int home, cluster.PartitionOf(tenant));
+  if (tenant != kDefaultTenant || !IsConfigurationCommand(c)) {
+    return SendTo(cluster, home, c, options);
+  }
+  // The default tenant's configuration is every tenant's: every partition
+  // holds a copy. The home partition's answer is the result.
+  absl::StatusOr<ExecuteResult> result = SendTo(cluster, home, c, options);
+  if (!result.ok()) return result;
+  for (int p = 0; p < cluster.partitions(); ++p) {
+    if (p == home) continue;
+    absl::StatusOr<ExecuteResult> copy = SendTo(cluster, p, c, options);
+    if (!copy.ok()) {
+      return absl::Status(
+          copy.status().code(),
+          absl::StrCat("shared configuration reached some partitions only (",
+                       copy.status().message(),
+                       "); send the same command again to complete it"));
+    }
+  }
+  return result;
+}
+
+}  // namespace slate::cluster

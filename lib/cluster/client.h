@@ -1,0 +1,41 @@
+// Sending commands to a cluster (issue 19): a command goes to its tenant's
+// partition's subject (ClusterNames::ExecSubject), where the node owning the
+// partition answers (lib/cluster/node.h). While a partition moves (no
+// owner, or an owner that just lost it) the request is retried with the
+// same command id, so a command is applied once however often it is sent.
+//
+//   SLATE_ASSIGN_OR_RETURN(slate::ExecuteResult r,
+//       slate::cluster::RemoteExecute(*cluster, command));
+#ifndef SLATE_LIB_CLUSTER_CLIENT_H_
+#define SLATE_LIB_CLUSTER_CLIENT_H_
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/cluster/cluster.h"
+#include "proto/commands.pb.h"
+
+namespace slate::cluster {
+
+struct RemoteOptions {
+  // How long one request waits for its answer. Default: 5 s.
+  absl::Duration request_timeout = absl::Seconds(5);
+  // How long to keep retrying while nobody answers for the partition or
+  // its owner is moving it. Default: 30 s.
+  absl::Duration retry_for = absl::Seconds(30);
+};
+
+// Executes `command` on the owner of its tenant's partition; the default
+// tenant's configuration (IsConfigurationCommand), which every tenant
+// shares, on every partition (the home partition's result is returned; an
+// error after some partitions took it says so, and sending the command again
+// completes it: the others replay). A command
+// without a command_id gets DeriveCommandId's id first, so retries are
+// the same command. The owner's error as is; kUnavailable (or
+// kDeadlineExceeded) once retry_for has passed without an owner's answer.
+absl::StatusOr<ExecuteResult> RemoteExecute(
+    Cluster& cluster, const Command& command,
+    const RemoteOptions& options = RemoteOptions());
+
+}  // namespace slate::cluster
+
+#endif  // SLATE_LIB_CLUSTER_CLIENT_H_

@@ -1,0 +1,180 @@
+// Node (lib/cluster/node.h) on a real nats-server: two nodes share the
+// partitions; a command for a partition another node owns is kUnavailable
+// naming the owner; when the owning node dies (its leases left to lapse) the
+// other takes its partition over within 10 s, catches up from the
+// partition, and a client retrying with the same command ids sees each
+// applied once; the answers equal one embedded engine's.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "lib/api/engine.h"
+#include "lib/api/tenant.h"
+#include "lib/cluster/client.h"
+#include "lib/cluster/node.h"
+#include "tests/cluster/cluster_fixture.h"
+#include "tests/testing/temp_dir.h"
+
+namespace slate::cluster {
+namespace {
+
+Command Open(const std::string& tenant, int n) {
+  Command c;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  absl::StrCat(R"({"commandId":"open-)", n,
+                               R"(","openIncident":{"incidentId":"INC)", n,
+                               R"(","at":"2026-11-23T09:00:00Z","impact":2,"urgency":2}})"),
+                  &c)
+                  .ok());
+  c.set_tenant_id(tenant);
+  return c;
+}
+
+class NodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<ClusterFixture>> f = ClusterFixture::Start(
+        1, Options(/*partitions=*/2, /*replicas=*/1, absl::Seconds(2)));
+    ASSERT_TRUE(f.ok()) << f.status();
+    f_ = *std::move(f);
+  }
+  NodeOptions For(const std::string& name, int max_partitions) {
+    NodeOptions o;
+    o.name = name;
+    o.dir = dir_.Sub(name);
+    o.engine.durability = Durability::kProcessCrash;
+    o.max_partitions = max_partitions;
+    o.tick = absl::Milliseconds(200);
+    return o;
+  }
+  // A tenant whose partition is `p`.
+  std::string TenantOn(int p) {
+    for (int i = 0; i < 1000; ++i) {
+      const std::string t = absl::StrCat("t", i);
+      if (*f_->cluster->PartitionOf(t) == p) return t;
+    }
+    ADD_FAILURE() << "no tenant on partition " << p;
+    return "";
+  }
+
+  std::unique_ptr<ClusterFixture> f_;
+  testing::TempDir dir_;
+};
+
+TEST_F(NodeTest, TheOtherNodeTakesOverADeadNodesPartition) {
+  auto a = Node::Start(*f_->cluster, For("a", 1));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ((*a)->Owned(), std::vector<int>{0});
+  auto b = Node::Start(*f_->cluster, For("b", 0));
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ((*b)->Owned(), std::vector<int>{1});
+
+  const std::string on_a = TenantOn(0);
+  const std::string on_b = TenantOn(1);
+  for (int n = 0; n < 20; ++n) {
+    ASSERT_TRUE((*a)->Execute(Open(on_a, n)).ok());
+    ASSERT_TRUE((*b)->Execute(Open(on_b, n)).ok());
+  }
+  absl::StatusOr<ExecuteResult> elsewhere = (*b)->Execute(Open(on_a, 99));
+  ASSERT_EQ(elsewhere.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(elsewhere.status().message(), "owned by a"))
+      << elsewhere.status();
+
+  // a dies: its lease lapses after the TTL (2 s); b's rounds take it.
+  const absl::Time killed = absl::Now();
+  (*a)->KillForTest();
+  while ((*b)->Owned().size() < 2 && absl::Now() < killed + absl::Seconds(10)) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ((*b)->Owned(), (std::vector<int>{0, 1}));
+  const absl::Duration takeover = absl::Now() - killed;
+  EXPECT_LT(takeover, absl::Seconds(10));
+  std::printf("takeover after kill: %s\n",
+              absl::FormatDuration(takeover).c_str());
+
+  // The client retries everything it sent to a: each applied once.
+  for (int n = 0; n < 20; ++n) {
+    absl::StatusOr<ExecuteResult> r = (*b)->Execute(Open(on_a, n));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->idempotent_replay()) << n;
+  }
+  ASSERT_TRUE((*b)->Execute(Open(on_a, 20)).ok());
+  std::shared_ptr<PartitionEngine> p0 = (*b)->Partition(0);
+  ASSERT_NE(p0, nullptr);
+  for (int n = 0; n <= 20; ++n) {
+    auto inc = p0->engine().LoadAggregate("incident", absl::StrCat("INC", n),
+                                          on_a);
+    EXPECT_TRUE(inc.ok()) << n << ": " << inc.status();
+  }
+  VerifyReport report;
+  ASSERT_TRUE(p0->engine().Verify(&report).ok());
+  EXPECT_TRUE(report.ok());
+}
+
+TEST_F(NodeTest, AStoppedNodeHandsOverAtOnce) {
+  auto a = Node::Start(*f_->cluster, For("a", 0));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ((*a)->Owned(), (std::vector<int>{0, 1}));
+  NodeOptions ob = For("b", 0);
+  ob.tick = absl::ZeroDuration();  // Rounds by hand.
+  auto b = Node::Start(*f_->cluster, ob);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE((*b)->Owned().empty());
+  const std::string t = TenantOn(1);
+  ASSERT_TRUE((*a)->Execute(Open(t, 1)).ok());
+  a->reset();  // Releases its leases.
+  ASSERT_TRUE((*b)->Tick().ok());
+  EXPECT_EQ((*b)->Owned(), (std::vector<int>{0, 1}));
+  absl::StatusOr<ExecuteResult> r = (*b)->Execute(Open(t, 1));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->idempotent_replay());
+}
+
+TEST_F(NodeTest, ClientsReachTheOwnerAndRetryAcrossAFailover) {
+  auto a = Node::Start(*f_->cluster, For("a", 1));
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = Node::Start(*f_->cluster, For("b", 0));
+  ASSERT_TRUE(b.ok()) << b.status();
+  const std::string on_a = TenantOn(0);
+  const std::string on_b = TenantOn(1);
+  for (int n = 0; n < 10; ++n) {
+    absl::StatusOr<ExecuteResult> r = RemoteExecute(*f_->cluster, Open(on_a, n));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->idempotent_replay());
+    EXPECT_EQ(r->tenant_id(), on_a);
+    ASSERT_TRUE(RemoteExecute(*f_->cluster, Open(on_b, n)).ok());
+  }
+  // A domain error comes back as it is, not retried.
+  absl::StatusOr<ExecuteResult> twice = RemoteExecute(
+      *f_->cluster, [&] {
+        Command c = Open(on_a, 0);
+        c.set_command_id("another-id");
+        return c;
+      }());
+  EXPECT_EQ(twice.status().code(), absl::StatusCode::kAlreadyExists)
+      << twice.status();
+
+  // Kill a; the client's next command waits for b to take over.
+  const absl::Time killed = absl::Now();
+  (*a)->KillForTest();
+  absl::StatusOr<ExecuteResult> after = RemoteExecute(*f_->cluster, Open(on_a, 10));
+  ASSERT_TRUE(after.ok()) << after.status();
+  const absl::Duration failover = absl::Now() - killed;
+  std::printf("failover (kill to first command served): %s\n",
+              absl::FormatDuration(failover).c_str());
+  EXPECT_LT(failover, absl::Seconds(10));
+  for (int n = 0; n < 10; ++n) {
+    absl::StatusOr<ExecuteResult> r = RemoteExecute(*f_->cluster, Open(on_a, n));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->idempotent_replay()) << n;
+  }
+}
+
+}  // namespace
+}  // namespace slate::cluster
