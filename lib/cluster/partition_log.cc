@@ -104,7 +104,7 @@ absl::StatusOr<std::unique_ptr<PartitionWriter>> PartitionWriter::Acquire(
     absl::SleepFor(absl::Milliseconds(50));
   }
   {
-    absl::MutexLock lock(&w->mu_);
+    std::lock_guard<std::mutex> lock(w->mu_);
     w->revision_ = revision;
     w->deadline_ = sent + ToSteady(cluster.lease_ttl() * 0.9);
   }
@@ -123,7 +123,7 @@ absl::StatusOr<std::unique_ptr<PartitionWriter>> PartitionWriter::Acquire(
 PartitionWriter::~PartitionWriter() { (void)Release(); }
 
 uint64_t PartitionWriter::lease_revision() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return revision_;
 }
 
@@ -135,16 +135,16 @@ void PartitionWriter::RenewLoop() {
   while (true) {
     uint64_t revision = 0;
     {
-      absl::MutexLock lock(&mu_);
-      auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stop_; };
-      mu_.AwaitWithTimeout(absl::Condition(&stopping), wait);
+      std::unique_lock<std::mutex> lock(mu_);
+      stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(wait),
+                        [this] { return stop_; });
       if (stop_) return;
       revision = revision_;
     }
     const SteadyClock::time_point sent = SteadyClock::now();
     absl::StatusOr<uint64_t> renewed =
         cluster_.leases().Update(lease_key_, LeaseValue(absl::Now()), revision);
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (renewed.ok()) {
       revision_ = *renewed;
       deadline_ = sent + ToSteady(cluster_.lease_ttl() * 0.9);
@@ -164,18 +164,20 @@ void PartitionWriter::RenewLoop() {
 
 void PartitionWriter::AbandonForTest() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
+  stop_cv_.notify_all();
   if (renewer_.joinable()) renewer_.join();
   lost_ = true;
 }
 
 absl::Status PartitionWriter::Release() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
+  stop_cv_.notify_all();
   if (renewer_.joinable()) renewer_.join();
   if (lost_.exchange(true)) return absl::OkStatus();
   absl::Status st = cluster_.leases().Delete(lease_key_, lease_revision());
@@ -213,7 +215,7 @@ absl::StatusOr<AppendResult> PartitionWriter::Append(const PartitionBatch& batch
   if (batch.events_size() == 0) return Invalid(options_.partition, key, "no events");
   if (lost_) return Fenced("its lease is lost or released");
   if (!options_.test_skip_local_lease_check) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (SteadyClock::now() >= deadline_) {
       lost_ = true;
     }

@@ -53,17 +53,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "lib/cluster/cluster.h"
 #include "lib/cluster/partition.pb.h"
@@ -157,12 +157,15 @@ class PartitionWriter {
   std::set<std::string> unacknowledged_;
 
   std::atomic<bool> lost_{false};
-  mutable absl::Mutex mu_;
-  uint64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built for TSan, so
+  // TSan cannot see absl::Mutex's ordering (false races under --config=tsan).
+  mutable std::mutex mu_;
+  std::condition_variable stop_cv_;  // Wakes the renewer when stop_ is set.
+  uint64_t revision_ = 0;  // Guarded by mu_.
   // Local deadline of the lease: send time of the last acknowledged write
   // + 0.9 ttl, on the monotonic clock.
-  std::chrono::steady_clock::time_point deadline_ ABSL_GUARDED_BY(mu_);
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::chrono::steady_clock::time_point deadline_;  // Guarded by mu_.
+  bool stop_ = false;                                // Guarded by mu_.
   std::thread renewer_;
 };
 
