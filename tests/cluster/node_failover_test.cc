@@ -49,10 +49,10 @@ std::string TenantAnswers(Engine& e, const std::string& tenant, int commands) {
   for (int k = 0; 3 * k < commands; ++k) {
     absl::StatusOr<ExecuteResult> r =
         e.LoadAggregate("incident", absl::StrCat("INC", k), tenant);
-    absl::StrAppend(&out, "INC", k, ": ",
-                    r.ok() ? r->incident().ShortDebugString()
-                           : r.status().ToString(),
-                    "\n");
+    absl::StrAppend(
+        &out, "INC", k, ": ",
+        r.ok() ? r->incident().ShortDebugString() : r.status().ToString(),
+        "\n");
   }
   KpiQuery q;
   q.tenant = tenant;
@@ -71,8 +71,10 @@ struct ClientCounts {
 };
 
 TEST(NodeFailoverTest, KillNineOfAStreamLeaderLosesAndDuplicatesNoCommand) {
-  absl::StatusOr<std::unique_ptr<ClusterFixture>> started = ClusterFixture::Start(
-      3, Options(kPartitions, /*replicas=*/3, absl::Seconds(5)), absl::Seconds(2));
+  absl::StatusOr<std::unique_ptr<ClusterFixture>> started =
+      ClusterFixture::Start(
+          3, Options(kPartitions, /*replicas=*/3, absl::Seconds(5)),
+          absl::Seconds(2));
   ASSERT_TRUE(started.ok()) << started.status();
   ClusterFixture& f = **started;
   const std::vector<std::string> urls = f.servers->ClientUrls();
@@ -95,7 +97,8 @@ TEST(NodeFailoverTest, KillNineOfAStreamLeaderLosesAndDuplicatesNoCommand) {
 
   const std::vector<std::string> tenants =
       TenantsOnEveryPartition(*f.cluster, kTenantsPerPartition);
-  ASSERT_EQ(tenants.size(), static_cast<size_t>(kPartitions * kTenantsPerPartition));
+  ASSERT_EQ(tenants.size(),
+            static_cast<size_t>(kPartitions * kTenantsPerPartition));
   const int per_tenant = kCommands / static_cast<int>(tenants.size());
 
   // Client c sends the commands of tenants c, c + kClients, ... in turn,
@@ -118,7 +121,8 @@ TEST(NodeFailoverTest, KillNineOfAStreamLeaderLosesAndDuplicatesNoCommand) {
         for (size_t t = c; t < tenants.size(); t += kClients) {
           const Command command = IncidentCommand(tenants[t], n);
           const absl::Time give_up = absl::Now() + absl::Seconds(90);
-          absl::StatusOr<ExecuteResult> r = RemoteExecute(*conn->cluster, command, ro);
+          absl::StatusOr<ExecuteResult> r =
+              RemoteExecute(*conn->cluster, command, ro);
           while (!r.ok() && absl::Now() < give_up) {
             counts[c].last_error = r.status().ToString();
             ++counts[c].resent;
@@ -205,16 +209,19 @@ TEST(NodeFailoverTest, KillNineOfAStreamLeaderLosesAndDuplicatesNoCommand) {
     }
   }
   EXPECT_EQ(lost, 0);
-  std::cout << "streams read and checked in " << absl::Now() - check_start << "\n";
+  std::cout << "streams read and checked in " << absl::Now() - check_start
+            << "\n";
 
   // The owners answer as one embedded engine fed the same commands.
   slate::Options o;
   o.durability = Durability::kProcessCrash;
-  absl::StatusOr<std::unique_ptr<Engine>> alone = Engine::Open(o, dir.Sub("alone"));
+  absl::StatusOr<std::unique_ptr<Engine>> alone =
+      Engine::Open(o, dir.Sub("alone"));
   ASSERT_TRUE(alone.ok()) << alone.status();
   for (const std::string& t : tenants) {
     for (int n = 0; n < per_tenant; ++n) {
-      ASSERT_TRUE((*alone)->Execute(IncidentCommand(t, n)).ok()) << t << " " << n;
+      ASSERT_TRUE((*alone)->Execute(IncidentCommand(t, n)).ok())
+          << t << " " << n;
     }
   }
   for (const std::string& t : tenants) {
@@ -225,22 +232,25 @@ TEST(NodeFailoverTest, KillNineOfAStreamLeaderLosesAndDuplicatesNoCommand) {
               TenantAnswers(**alone, t, per_tenant))
         << "tenant " << t;
   }
-  std::cout << "compared with an embedded engine in " << absl::Now() - check_start
-            << "\n";
+  std::cout << "compared with an embedded engine in "
+            << absl::Now() - check_start << "\n";
   nodes.clear();
 }
 
 // The index of a server that does not lead `partition`'s stream.
 int NotTheLeader(ClusterFixture& f, int partition) {
-  absl::StatusOr<StreamState> state = RetryWhileUnavailable(
-      [&] { return f.js->GetStreamState(f.cluster->names().Stream(partition)); });
+  absl::StatusOr<StreamState> state = RetryWhileUnavailable([&] {
+    return f.js->GetStreamState(f.cluster->names().Stream(partition));
+  });
   const int leader = state.ok() ? f.servers->IndexOf(state->leader) : -1;
   return (leader + 1) % f.servers->size();
 }
 
 TEST(NodeFailoverTest, ANodeCutOffFromItsServerStopsWritingOnceItsLeaseLapses) {
-  absl::StatusOr<std::unique_ptr<ClusterFixture>> started = ClusterFixture::Start(
-      3, Options(/*partitions=*/1, /*replicas=*/3, absl::Seconds(2)), absl::Seconds(2));
+  absl::StatusOr<std::unique_ptr<ClusterFixture>> started =
+      ClusterFixture::Start(
+          3, Options(/*partitions=*/1, /*replicas=*/3, absl::Seconds(2)),
+          absl::Seconds(2));
   ASSERT_TRUE(started.ok()) << started.status();
   ClusterFixture& f = **started;
   const std::vector<std::string> urls = f.servers->ClientUrls();
@@ -251,7 +261,8 @@ TEST(NodeFailoverTest, ANodeCutOffFromItsServerStopsWritingOnceItsLeaseLapses) {
   for (int i = 0; i < 3; ++i) {
     if (i != cut) others.push_back(urls[i]);
   }
-  absl::StatusOr<Connected> c_conn = Connected::To({urls[cut]}, absl::Seconds(1));
+  absl::StatusOr<Connected> c_conn =
+      Connected::To({urls[cut]}, absl::Seconds(1));
   ASSERT_TRUE(c_conn.ok()) << c_conn.status();
   absl::StatusOr<Connected> d_conn = Connected::To(others, absl::Seconds(2));
   ASSERT_TRUE(d_conn.ok()) << d_conn.status();
@@ -282,12 +293,13 @@ TEST(NodeFailoverTest, ANodeCutOffFromItsServerStopsWritingOnceItsLeaseLapses) {
   const int in_flight = n;  // c's publish of it is stuck in the frozen server
   std::vector<int> refused_by_c;
   while (absl::Now() < frozen + absl::Seconds(5)) {
-    absl::StatusOr<ExecuteResult> r = c_engine->engine().Execute(IncidentCommand(t, n));
+    absl::StatusOr<ExecuteResult> r =
+        c_engine->engine().Execute(IncidentCommand(t, n));
     EXPECT_FALSE(r.ok()) << "c executed command " << n << " "
                          << absl::Now() - frozen << " after it was cut off";
     if (refused_by_c.empty()) {
-      std::cout << "c's first command after the cut: " << r.status() << " after "
-                << absl::Now() - frozen << "\n";
+      std::cout << "c's first command after the cut: " << r.status()
+                << " after " << absl::Now() - frozen << "\n";
     }
     refused_by_c.push_back(n++);
     EXPECT_EQ(c_engine->engine().NextPosition(), c_end);
@@ -309,8 +321,9 @@ TEST(NodeFailoverTest, ANodeCutOffFromItsServerStopsWritingOnceItsLeaseLapses) {
   ASSERT_EQ((*d)->Owned(), std::vector<int>{0});
   RemoteOptions ro;
   ro.request_timeout = absl::Seconds(2);
-  absl::StatusOr<ExecuteResult> retried = RetryWhileUnavailable(
-      [&] { return RemoteExecute(*d_conn->cluster, IncidentCommand(t, in_flight), ro); });
+  absl::StatusOr<ExecuteResult> retried = RetryWhileUnavailable([&] {
+    return RemoteExecute(*d_conn->cluster, IncidentCommand(t, in_flight), ro);
+  });
   ASSERT_TRUE(retried.ok()) << retried.status();
   const Command by_d = IncidentCommand("beta", 0);
   absl::StatusOr<ExecuteResult> new_by_d = RetryWhileUnavailable(
@@ -346,20 +359,24 @@ TEST(NodeFailoverTest, ANodeCutOffFromItsServerStopsWritingOnceItsLeaseLapses) {
 }
 
 TEST(NodeFailoverTest, ARestartedNodeCatchesUpFromItsOwnCopy) {
-  absl::StatusOr<std::unique_ptr<ClusterFixture>> started = ClusterFixture::Start(
-      3, Options(/*partitions=*/2, /*replicas=*/3, absl::Seconds(2)), absl::Seconds(2));
+  absl::StatusOr<std::unique_ptr<ClusterFixture>> started =
+      ClusterFixture::Start(
+          3, Options(/*partitions=*/2, /*replicas=*/3, absl::Seconds(2)),
+          absl::Seconds(2));
   ASSERT_TRUE(started.ok()) << started.status();
   ClusterFixture& f = **started;
   const std::vector<std::string> urls = f.servers->ClientUrls();
   testing::TempDir dir;
-  const std::vector<std::string> tenants = TenantsOnEveryPartition(*f.cluster, 1);
+  const std::vector<std::string> tenants =
+      TenantsOnEveryPartition(*f.cluster, 1);
   ASSERT_EQ(tenants.size(), 2u);
   RemoteOptions ro;
   ro.request_timeout = absl::Seconds(2);
   auto send = [&](int from, int to) {
     for (int n = from; n < to; ++n) {
       for (const std::string& t : tenants) {
-        absl::StatusOr<ExecuteResult> r = RemoteExecute(*f.cluster, IncidentCommand(t, n), ro);
+        absl::StatusOr<ExecuteResult> r =
+            RemoteExecute(*f.cluster, IncidentCommand(t, n), ro);
         ASSERT_TRUE(r.ok()) << t << " " << n << ": " << r.status();
         ASSERT_FALSE(r->idempotent_replay()) << t << " " << n;
       }
@@ -377,7 +394,8 @@ TEST(NodeFailoverTest, ARestartedNodeCatchesUpFromItsOwnCopy) {
   ASSERT_EQ((*a)->Owned(), (std::vector<int>{0, 1}));
   send(0, kBefore);
   std::vector<int64_t> a_had;
-  for (int p = 0; p < 2; ++p) a_had.push_back((*a)->Partition(p)->engine().NextPosition());
+  for (int p = 0; p < 2; ++p)
+    a_had.push_back((*a)->Partition(p)->engine().NextPosition());
 
   // a stops cleanly; b serves while a is away.
   absl::StatusOr<std::unique_ptr<Node>> b =
@@ -400,7 +418,8 @@ TEST(NodeFailoverTest, ARestartedNodeCatchesUpFromItsOwnCopy) {
 
   slate::Options o;
   o.durability = Durability::kProcessCrash;
-  absl::StatusOr<std::unique_ptr<Engine>> alone = Engine::Open(o, dir.Sub("alone"));
+  absl::StatusOr<std::unique_ptr<Engine>> alone =
+      Engine::Open(o, dir.Sub("alone"));
   ASSERT_TRUE(alone.ok()) << alone.status();
   for (int n = 0; n < total; ++n) {
     for (const std::string& t : tenants) {

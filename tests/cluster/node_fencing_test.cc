@@ -9,22 +9,15 @@
 //
 // The test starts its nats-server processes and the `slate node` process
 // itself and ends them (by pid) whatever happens.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdint>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -35,6 +28,7 @@
 #include "lib/cluster/node.h"
 #include "tests/cluster/cluster_fixture.h"
 #include "tests/cluster/node_testing.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/temp_dir.h"
 
 namespace slate::cluster {
@@ -43,83 +37,27 @@ namespace {
 // The slate binary, in the test's runfiles (data dependency).
 constexpr char kSlate[] = "tools/slate";
 
-// A child process writing to `out`; killed (SIGKILL) and reaped by the
-// destructor unless it was waited for, and killed with the test's thread
-// if the test dies first.
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const std::string& out) : out_(out) {
-    const int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    close(fd);
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  pid_t pid() const { return pid_; }
-  bool Signal(int sig) const { return pid_ > 0 && kill(pid_, sig) == 0; }
-  // Waits for the exit; the exit code, or -1 if it did not exit normally.
-  int Wait() {
-    int status = 0;
-    const pid_t pid = pid_;
-    pid_ = -1;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
-    return WEXITSTATUS(status);
-  }
-  std::string Output() const {
-    std::ifstream in(out_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  // Waits up to `timeout` for `text` in the output.
-  bool WaitFor(const std::string& text, absl::Duration timeout) const {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (!absl::StrContains(Output(), text)) {
-      if (absl::Now() > deadline) return false;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return true;
-  }
-
- private:
-  std::string out_;
-  pid_t pid_ = -1;
-};
-
 TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
   struct stat st;
   ASSERT_EQ(stat(kSlate, &st), 0) << kSlate << " is not in the runfiles";
   constexpr int kPartitions = 2;
-  absl::StatusOr<std::unique_ptr<ClusterFixture>> started = ClusterFixture::Start(
-      3, Options(kPartitions, /*replicas=*/3, absl::Seconds(2)), absl::Seconds(2));
+  absl::StatusOr<std::unique_ptr<ClusterFixture>> started =
+      ClusterFixture::Start(
+          3, Options(kPartitions, /*replicas=*/3, absl::Seconds(2)),
+          absl::Seconds(2));
   ASSERT_TRUE(started.ok()) << started.status();
   ClusterFixture& f = **started;
   const std::vector<std::string> urls = f.servers->ClientUrls();
   testing::TempDir dir;
-  const std::vector<std::string> tenants = TenantsOnEveryPartition(*f.cluster, 1);
+  const std::vector<std::string> tenants =
+      TenantsOnEveryPartition(*f.cluster, 1);
   ASSERT_EQ(tenants.size(), static_cast<size_t>(kPartitions));
 
-  Child a({kSlate, "node", "--nats", absl::StrJoin(urls, ","), "--db", dir.Sub("a"),
-           "--name", "a"},
-          dir.Sub("a.out"));
-  ASSERT_TRUE(a.WaitFor("owns partitions 0 1", absl::Seconds(30))) << a.Output();
+  testing::ChildProcess a({kSlate, "node", "--nats", absl::StrJoin(urls, ","),
+                           "--db", dir.Sub("a"), "--name", "a"},
+                          dir.Sub("a.out"));
+  ASSERT_TRUE(a.WaitFor("owns partitions 0 1", absl::Seconds(30)))
+      << a.Output();
 
   // Commands of both partitions, served by a.
   RemoteOptions ro;
@@ -127,7 +65,8 @@ TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
   int n = 0;
   for (; n < 9; ++n) {
     for (const std::string& t : tenants) {
-      absl::StatusOr<ExecuteResult> r = RemoteExecute(*f.cluster, IncidentCommand(t, n), ro);
+      absl::StatusOr<ExecuteResult> r =
+          RemoteExecute(*f.cluster, IncidentCommand(t, n), ro);
       ASSERT_TRUE(r.ok()) << r.status();
     }
   }
@@ -156,13 +95,16 @@ TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
   std::vector<Command> to_a;
   for (const std::string& t : tenants) {
     to_a.push_back(IncidentCommand(t, n));
-    absl::StatusOr<ExecuteResult> r = RemoteExecute(*f.cluster, to_a.back(), once);
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+    absl::StatusOr<ExecuteResult> r =
+        RemoteExecute(*f.cluster, to_a.back(), once);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
+        << r.status();
   }
 
   // b takes every partition once a's leases lapse, and serves the clients
   // (a, still subscribed, is sent every request too and holds them).
-  while ((*b)->Owned().size() < kPartitions && absl::Now() < frozen + absl::Seconds(10)) {
+  while ((*b)->Owned().size() < kPartitions &&
+         absl::Now() < frozen + absl::Seconds(10)) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   ASSERT_EQ((*b)->Owned(), (std::vector<int>{0, 1}));
@@ -173,8 +115,8 @@ TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
     for (const std::string& t : tenants) {
       // Fresh incidents of another run of ids: a's held one stays unopened.
       Command c = IncidentCommand(t, 3 * n);
-      absl::StatusOr<ExecuteResult> r =
-          RetryWhileUnavailable([&] { return RemoteExecute(*f.cluster, c, ro); });
+      absl::StatusOr<ExecuteResult> r = RetryWhileUnavailable(
+          [&] { return RemoteExecute(*f.cluster, c, ro); });
       ASSERT_TRUE(r.ok()) << r.status();
     }
   }
@@ -182,7 +124,8 @@ TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
   // a wakes with the requests it holds; it cannot append them, and drops
   // the partitions at its next round.
   ASSERT_TRUE(a.Signal(SIGCONT));
-  EXPECT_TRUE(a.WaitFor("owns partitions none", absl::Seconds(10))) << a.Output();
+  EXPECT_TRUE(a.WaitFor("owns partitions none", absl::Seconds(10)))
+      << a.Output();
   for (const std::string& t : tenants) {
     Command c = IncidentCommand(t, 3 * n);
     absl::StatusOr<ExecuteResult> r =
@@ -199,7 +142,8 @@ TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
     const std::string& t = tenants[p];
     EXPECT_EQ(s->commands[t].count(to_a[p].command_id()), 0u)
         << "a appended " << to_a[p].command_id() << " after b took over";
-    EXPECT_EQ(s->batches, batches_before[p] + (n - by_b_from)) << "partition " << p;
+    EXPECT_EQ(s->batches, batches_before[p] + (n - by_b_from))
+        << "partition " << p;
     for (int k = by_b_from; k < n; ++k) {
       EXPECT_EQ(s->commands[t][absl::StrCat(t, "-", 3 * k)], 1) << k;
     }
