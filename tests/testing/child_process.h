@@ -64,6 +64,13 @@ class ChildProcess {
   // -1 if the output file could not be created or fork failed.
   pid_t pid() const { return pid_; }
   bool Signal(int sig) const { return pid_ > 0 && kill(pid_, sig) == 0; }
+  // Whether it has not exited yet (reaps it if it has).
+  bool Running() {
+    if (pid_ <= 0) return false;
+    if (waitpid(pid_, nullptr, WNOHANG) == 0) return true;
+    pid_ = -1;
+    return false;
+  }
   // Waits for the exit; the exit code, or -1 if it did not exit normally.
   int Wait() {
     int status = 0;
