@@ -51,8 +51,7 @@ int Run(int rounds) {
   }
   absl::StatusOr<std::unique_ptr<ClusterFixture>> started =
       ClusterFixture::Start(
-          3, Options(/*partitions=*/1, /*replicas=*/3, kLeaseTtl),
-          absl::Seconds(2));
+          3, Options(/*partitions=*/1, /*replicas=*/3, kLeaseTtl));
   if (!started.ok()) return Fail(started.status().ToString());
   ClusterFixture& f = **started;
   const std::string urls = absl::StrJoin(f.servers->ClientUrls(), ",");

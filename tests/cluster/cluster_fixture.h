@@ -65,7 +65,17 @@ struct ClusterFixture {
         f->Connect(f->servers->ClientUrls(), request_timeout);
     if (!js.ok()) return js.status();
     f->js = *std::move(js);
-    if (absl::Status st = InitCluster(*f->js, options); !st.ok()) return st;
+    // Right after the servers start (and on a loaded machine) creating the
+    // R3 streams and buckets may time out; InitCluster completes a
+    // half-done init when called again.
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    absl::Status st = InitCluster(*f->js, options);
+    while ((absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st)) &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(200));
+      st = InitCluster(*f->js, options);
+    }
+    if (!st.ok()) return st;
     absl::StatusOr<std::unique_ptr<Cluster>> cluster =
         Cluster::Open(*f->js, options.prefix);
     if (!cluster.ok()) return cluster.status();

@@ -43,8 +43,7 @@ TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
   constexpr int kPartitions = 2;
   absl::StatusOr<std::unique_ptr<ClusterFixture>> started =
       ClusterFixture::Start(
-          3, Options(kPartitions, /*replicas=*/3, absl::Seconds(2)),
-          absl::Seconds(2));
+          3, Options(kPartitions, /*replicas=*/3, absl::Seconds(2)));
   ASSERT_TRUE(started.ok()) << started.status();
   ClusterFixture& f = **started;
   const std::vector<std::string> urls = f.servers->ClientUrls();
