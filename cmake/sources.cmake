@@ -90,6 +90,8 @@ set(SLATE_LIB_SRCS
   lib/projection/kpi_projection.cc
   lib/projection/kpi_query.cc
   lib/projection/kpi_rollup.cc
+  # //lib/projection:kpi_export
+  lib/projection/kpi_export.cc
   # //lib/projection:kpi_sla
   lib/projection/kpi_sla.cc
   # //lib/projection:major_incidents
@@ -138,6 +140,7 @@ set(SLATE_LIB_HDRS
   lib/api/engine_internal.h
   lib/api/engine_metrics.h
   lib/api/engine_replication.h
+  lib/api/kpi_merge.h
   lib/api/kpi_types.h
   lib/api/names.h
   lib/api/options.h
@@ -184,6 +187,7 @@ set(SLATE_LIB_HDRS
   lib/projection/builtins.h
   lib/projection/decoded_cache.h
   lib/projection/key_sort.h
+  lib/projection/kpi_export.h
   lib/projection/kpi_format.h
   lib/projection/kpi_projection.h
   lib/projection/kpi_query.h
