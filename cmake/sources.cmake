@@ -620,6 +620,14 @@ slate_sh_test(tests_cluster_slate_node_test PATH tests/cluster/slate_node_test S
     "examples/domain/tenants.jsonl"
 )
 
+# //tests/cluster:slate_query_test
+slate_sh_test(tests_cluster_slate_query_test PATH tests/cluster/slate_query_test SIZE medium
+  SCRIPT tests/cluster/slate_query_test.sh
+  ARGS
+    "tools/slate"
+    "examples/domain/tenants.jsonl"
+)
+
 # //tests/crash:crash_point_test
 slate_cc_test(tests_crash_crash_point_test PATH tests/crash/crash_point_test SIZE small
   SRCS
@@ -1960,6 +1968,7 @@ slate_cc_library(tools_commands
     tools/metrics_cmd.cc
     tools/nats_flags.cc
     tools/node_cmd.cc
+    tools/remote_tool.cc
     tools/report_cmd.cc
     tools/show_cmd.cc
     tools/tick_cmd.cc
@@ -1971,6 +1980,7 @@ slate_cc_library(tools_commands
     tools/kpi_flags.h
     tools/nats_flags.h
     tools/registry.inc
+    tools/remote_tool.h
     tools/commands.h
   DEPS
     EXT:com_google_protobuf:protobuf

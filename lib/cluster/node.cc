@@ -40,6 +40,7 @@ void Node::Stop(bool release) {
     owned.swap(owned_);
   }
   for (auto& [p, o] : owned) {
+    o.queries.reset();
     o.responder.reset();  // No new commands; the running ones finish.
     if (release) {
       o.engine->Release().IgnoreError();
@@ -115,8 +116,17 @@ absl::Status Node::Tick() {
       shared->Release().IgnoreError();
       continue;
     }
+    absl::StatusOr<std::unique_ptr<Responder>> queries =
+        ServeQueries(p, shared);
+    if (!queries.ok()) {
+      note(queries.status());
+      responder->reset();
+      shared->Release().IgnoreError();
+      continue;
+    }
     std::lock_guard<std::mutex> l(mu_);
-    owned_[p] = OwnedPartition{std::move(shared), *std::move(responder)};
+    owned_[p] = OwnedPartition{std::move(shared), *std::move(responder),
+                               *std::move(queries)};
   }
   return first;
 }
@@ -149,6 +159,28 @@ absl::StatusOr<std::unique_ptr<Responder>> Node::Serve(
         reply.set_code(static_cast<int>(r.status().code()));
         reply.set_message(std::string(r.status().message()));
         if (r.ok()) *reply.mutable_result() = *std::move(r);
+        return reply.SerializeAsString();
+      });
+}
+
+absl::StatusOr<std::unique_ptr<Responder>> Node::ServeQueries(
+    int partition, std::shared_ptr<PartitionEngine> engine) {
+  if (!options_.query_handler) return std::unique_ptr<Responder>();
+  const QueryHandler handler = options_.query_handler;
+  return cluster_.js().Respond(
+      cluster_.names().QuerySubject(partition),
+      [engine, handler, name = options_.name,
+       partition](absl::string_view request) {
+        absl::StatusOr<std::string> r =
+            engine->writing()
+                ? handler(engine->engine(), partition, request)
+                : absl::UnavailableError(absl::StrCat(
+                      "node ", name, " no longer owns partition ", partition,
+                      "; retry"));
+        QueryReply reply;
+        reply.set_code(static_cast<int>(r.status().code()));
+        reply.set_message(std::string(r.status().message()));
+        if (r.ok()) reply.set_body(*std::move(r));
         return reply.SerializeAsString();
       });
 }

@@ -19,10 +19,15 @@
 //   absl::StatusOr<slate::ExecuteResult> r = node->Execute(command);
 //   // kUnavailable naming the owner when another node owns the tenant's
 //   // partition: send it there (or retry: ownership moves on failover).
+//
+// Reads: with NodeOptions::query_handler set, the owner of a partition also
+// answers ClusterNames::QuerySubject (lib/cluster/client.h RemoteQuery),
+// from its engine's projections.
 #ifndef SLATE_LIB_CLUSTER_NODE_H_
 #define SLATE_LIB_CLUSTER_NODE_H_
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,13 +37,24 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "lib/api/engine.h"
 #include "lib/api/options.h"
 #include "lib/cluster/cluster.h"
 #include "lib/cluster/partition_engine.h"
 #include "proto/commands.pb.h"
 
 namespace slate::cluster {
+
+// Answers a read query on an owned partition's engine (the request's and
+// the answer's bytes are the caller's protocol: `slate node` runs the
+// `slate` tool's read commands, tools/remote_tool.h). Called on the query
+// subscription's thread, concurrently with commands, only while the node
+// holds the partition's lease (else the client gets kUnavailable and
+// retries). An error goes back to the client as is.
+using QueryHandler = std::function<absl::StatusOr<std::string>(
+    Engine& engine, int partition, absl::string_view request)>;
 
 struct NodeOptions {
   // This node's name, unique in the cluster ([A-Za-z0-9_-]). Required.
@@ -52,6 +68,9 @@ struct NodeOptions {
   // How often the node looks for free partitions and lost leases; zero: only
   // when Tick is called (tests). Default: 1 s.
   absl::Duration tick = absl::Seconds(1);
+  // Answers ClusterNames::QuerySubject of every owned partition; empty: the
+  // node answers no queries. Default: empty.
+  QueryHandler query_handler;
 };
 
 class Node {
@@ -94,10 +113,14 @@ class Node {
   mutable std::mutex mu_;
   struct OwnedPartition {
     std::shared_ptr<PartitionEngine> engine;
-    std::unique_ptr<Responder> responder;  // Goes before the engine.
+    std::unique_ptr<Responder> responder;  // Go before the engine.
+    std::unique_ptr<Responder> queries;    // Null: no query_handler.
   };
-  // Starts answering the partition's subject.
+  // Starts answering the partition's command subject.
   absl::StatusOr<std::unique_ptr<Responder>> Serve(
+      int partition, std::shared_ptr<PartitionEngine> engine);
+  // Starts answering its query subject (null without a query_handler).
+  absl::StatusOr<std::unique_ptr<Responder>> ServeQueries(
       int partition, std::shared_ptr<PartitionEngine> engine);
   std::map<int, OwnedPartition> owned_;  // Guarded by mu_.
   std::mutex round_mu_;  // One round at a time.
