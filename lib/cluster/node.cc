@@ -1,5 +1,7 @@
 #include "lib/cluster/node.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(Cluster& cluster,
                                                   const NodeOptions& options) {
   if (options.name.empty() || options.dir.empty()) {
     return absl::InvalidArgumentError("node: name and dir are required");
+  }
+  if (absl::Status s = cluster.Heartbeat(options.name);
+      absl::IsInvalidArgument(s)) {
+    return s;  // Not a name the cluster can list.
   }
   std::unique_ptr<Node> node(new Node(cluster, options));
   node->Tick().IgnoreError();  // Retried every round.
@@ -49,6 +55,8 @@ void Node::Stop(bool release) {
       o.engine->AbandonForTest();
     }
   }
+  // The others count one node less at their next round.
+  if (release) cluster_.Leave(options_.name).IgnoreError();
 }
 
 void Node::KillForTest() { Stop(/*release=*/false); }
@@ -64,12 +72,29 @@ void Node::Loop() {
   }
 }
 
+int Node::FairShare(size_t live_nodes) const {
+  const int n = static_cast<int>(std::max<size_t>(live_nodes, 1));
+  int share = (cluster_.partitions() + n - 1) / n;
+  if (options_.max_partitions > 0) {
+    share = std::min(share, options_.max_partitions);
+  }
+  return share;
+}
+
 absl::Status Node::Tick() {
   std::lock_guard<std::mutex> round(round_mu_);
   absl::Status first;
   auto note = [&first](const absl::Status& s) {
     if (first.ok() && !s.ok()) first = s;
   };
+  // This node's share of the partitions over the live nodes (itself
+  // included once its heartbeat is in); every partition when the members
+  // cannot be read, so no partition is left without an owner for that.
+  note(cluster_.Heartbeat(options_.name));
+  absl::StatusOr<std::vector<std::string>> live = cluster_.LiveNodes();
+  note(live.status());
+  const int share = live.ok() ? FairShare(live->size()) : FairShare(1);
+  std::vector<OwnedPartition> handed_over;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (auto it = owned_.begin(); it != owned_.end();) {
@@ -79,15 +104,23 @@ absl::Status Node::Tick() {
         it = owned_.erase(it);  // Lost: another node writes it now.
       }
     }
+    // Above the share (nodes joined): hand the highest partitions over.
+    while (live.ok() && static_cast<int>(owned_.size()) > share) {
+      auto last = std::prev(owned_.end());
+      handed_over.push_back(std::move(last->second));
+      owned_.erase(last);
+    }
+  }
+  for (OwnedPartition& o : handed_over) {
+    o.queries.reset();
+    o.responder.reset();  // The running commands finish first.
+    note(o.engine->Release());
   }
   for (int p = 0; p < cluster_.partitions(); ++p) {
     {
       std::lock_guard<std::mutex> l(mu_);
       if (owned_.count(p) != 0) continue;
-      if (options_.max_partitions > 0 &&
-          static_cast<int>(owned_.size()) >= options_.max_partitions) {
-        break;
-      }
+      if (static_cast<int>(owned_.size()) >= share) break;
     }
     absl::StatusOr<std::optional<LeaseInfo>> lease = cluster_.Lease(p);
     if (!lease.ok()) {

@@ -1,11 +1,19 @@
 // Node: a cluster node's partitions (issue 19). A node takes the leases of
-// free partitions (up to max_partitions), opens a PartitionEngine for each
+// free partitions up to its fair share, opens a PartitionEngine for each
 // in its directory (DIR/p<N>), executes the commands of the tenants they
 // hold, and drops a partition whose lease it lost. A node that dies (kill
 // -9) leaves its leases to lapse after the cluster's lease TTL; the other
 // nodes' next rounds take its partitions, catch up from their own copies or
 // from scratch, and serve them. A stopped node releases its leases first
 // (clean handover: the others take over at their next round).
+//
+// Balance: each round also refreshes the node's membership key
+// (Cluster::Heartbeat) and counts the live nodes; a node's fair share is
+// ceil(partitions / live nodes) (capped by max_partitions). A node above
+// its share (another joined) releases its highest partitions, which the
+// newcomer takes at its next round; a node below it (one died or left)
+// takes free ones. So 6 partitions on 3 nodes end as 2 each, and 3 each on
+// the 2 left after one dies, without anyone assigning them.
 //
 // Clients reach a partition's owner by NATS request/reply on the
 // partition's subject (ClusterNames::ExecSubject; lib/cluster/client.h
@@ -63,7 +71,8 @@ struct NodeOptions {
   std::string dir;
   // Options of every partition engine. Default: Options().
   Options engine;
-  // Most partitions this node takes; 0: every free one. Default: 0.
+  // Most partitions this node takes, below its fair share; 0: no cap.
+  // Default: 0.
   int max_partitions = 0;
   // How often the node looks for free partitions and lost leases; zero: only
   // when Tick is called (tests). Default: 1 s.
@@ -89,8 +98,9 @@ class Node {
   // lease is lost: retry, the partition is moving).
   absl::StatusOr<ExecuteResult> Execute(const Command& command);
 
-  // One ownership round: drops partitions whose lease is lost, takes free
-  // ones up to max_partitions. Returns the first error met (the round goes
+  // One ownership round: refreshes the membership, drops partitions whose
+  // lease is lost, hands over those above the fair share, takes free ones
+  // up to it. Returns the first error met (the round goes
   // on past it).
   absl::Status Tick();
 
@@ -107,6 +117,8 @@ class Node {
   Node(Cluster& cluster, const NodeOptions& options);
   void Loop();
   void Stop(bool release);
+  // ceil(partitions / live_nodes), capped by max_partitions.
+  int FairShare(size_t live_nodes) const;
 
   Cluster& cluster_;
   const NodeOptions options_;

@@ -67,5 +67,8 @@ std::string ClusterNames::TenantBucket() const {
 std::string ClusterNames::LeaseKey(int partition) {
   return absl::StrCat("p", partition);
 }
+std::string ClusterNames::NodeKey(absl::string_view node) {
+  return absl::StrCat("n-", node);
+}
 
 }  // namespace slate::cluster

@@ -62,6 +62,8 @@ class ClusterNames {
   std::string LeaseBucket() const;                // "SLATE_LEASES"
   std::string TenantBucket() const;               // "SLATE_TENANTS"
   static std::string LeaseKey(int partition);     // "p3"
+  // A live node's membership key in the leases bucket.
+  static std::string NodeKey(absl::string_view node);  // "n-node-a"
 
  private:
   std::string prefix_;   // as given

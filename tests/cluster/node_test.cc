@@ -136,6 +136,79 @@ TEST_F(NodeTest, AStoppedNodeHandsOverAtOnce) {
   EXPECT_TRUE(r->idempotent_replay());
 }
 
+// Balance: partitions spread over the live nodes as nodes join, die and
+// leave, with rounds run by hand (the fixture's cluster has 2 partitions).
+TEST_F(NodeTest, PartitionsSpreadOverTheLiveNodes) {
+  auto manual = [this](const std::string& name) {
+    NodeOptions o = For(name, 0);
+    o.tick = absl::ZeroDuration();
+    auto n = Node::Start(*f_->cluster, o);
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *std::move(n) : nullptr;
+  };
+  auto live = [this] {
+    absl::StatusOr<std::vector<std::string>> l = f_->cluster->LiveNodes();
+    EXPECT_TRUE(l.ok()) << l.status();
+    return l.ok() ? *l : std::vector<std::string>();
+  };
+  std::unique_ptr<Node> a = manual("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->Owned(), (std::vector<int>{0, 1}));  // Alone: all.
+  const std::string t1 = TenantOn(1);
+  ASSERT_TRUE(a->Execute(Open(t1, 1)).ok());
+
+  // b joins: a hands partition 1 over at its next round, b takes it at
+  // its own, and b answers for it from the partition's history.
+  std::unique_ptr<Node> b = manual("b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(live(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(b->Owned().empty());
+  ASSERT_TRUE(a->Tick().ok());
+  EXPECT_EQ(a->Owned(), std::vector<int>{0});
+  ASSERT_TRUE(b->Tick().ok());
+  EXPECT_EQ(b->Owned(), std::vector<int>{1});
+  absl::StatusOr<ExecuteResult> replay = b->Execute(Open(t1, 1));
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->idempotent_replay());
+
+  // c joins: ceil(2 / 3) = 1 each, nothing moves; c stands by.
+  std::unique_ptr<Node> c = manual("c");
+  ASSERT_NE(c, nullptr);
+  for (Node* n : {a.get(), b.get(), c.get()}) ASSERT_TRUE(n->Tick().ok());
+  EXPECT_EQ(a->Owned(), std::vector<int>{0});
+  EXPECT_EQ(b->Owned(), std::vector<int>{1});
+  EXPECT_TRUE(c->Owned().empty());
+
+  // a dies: once its lease and membership lapse (2 s), c takes its
+  // partition (b is at its share).
+  a->KillForTest();
+  const absl::Time killed = absl::Now();
+  while (c->Owned().empty() && absl::Now() < killed + absl::Seconds(10)) {
+    ASSERT_TRUE(b->Tick().ok());
+    ASSERT_TRUE(c->Tick().ok());
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(b->Owned(), std::vector<int>{1});
+  EXPECT_EQ(c->Owned(), std::vector<int>{0});
+  EXPECT_EQ(live(), (std::vector<std::string>{"b", "c"}));
+
+  // b leaves cleanly: its membership goes with it, c takes both at once.
+  b.reset();
+  EXPECT_EQ(live(), std::vector<std::string>{"c"});
+  ASSERT_TRUE(c->Tick().ok());
+  EXPECT_EQ(c->Owned(), (std::vector<int>{0, 1}));
+  replay = c->Execute(Open(t1, 1));
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->idempotent_replay());
+}
+
+TEST_F(NodeTest, ANodeNameMustBeAKey) {
+  NodeOptions o = For("a", 0);
+  o.name = "no spaces";
+  EXPECT_EQ(Node::Start(*f_->cluster, o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(NodeTest, ClientsReachTheOwnerAndRetryAcrossAFailover) {
   auto a = Node::Start(*f_->cluster, For("a", 1));
   ASSERT_TRUE(a.ok()) << a.status();
