@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
+#include "lib/cluster/client.h"
 #include "lib/cluster/partition.pb.h"
+#include "lib/domain/executor.h"
 
 namespace slate::cluster {
 
@@ -235,17 +237,17 @@ absl::StatusOr<ExecuteResult> Node::Execute(const Command& command) {
   const std::string tenant(TenantOrDefault(command.tenant_id()));
   SLATE_ASSIGN_OR_RETURN(int p, cluster_.PartitionOf(tenant));
   std::shared_ptr<PartitionEngine> engine = Partition(p);
-  if (engine == nullptr || !engine->writing()) {
-    absl::StatusOr<std::optional<LeaseInfo>> lease = cluster_.Lease(p);
-    const std::string owner =
-        !lease.ok()             ? "unknown"
-        : lease->has_value()    ? (*lease)->node
-                                : "nobody (being taken over)";
-    return absl::UnavailableError(absl::StrCat(
-        "node ", options_.name, ": partition ", p, " of tenant ", tenant,
-        " is owned by ", owner));
+  const bool shared =
+      tenant == kDefaultTenant && IsConfigurationCommand(command);
+  if (engine != nullptr && engine->writing() && !shared) {
+    absl::StatusOr<ExecuteResult> r = engine->engine().Execute(command);
+    // Lost during the command: the new owner decides (the same command id
+    // is applied once).
+    if (r.ok() || engine->writing()) return r;
   }
-  return engine->engine().Execute(command);
+  // Another node's partition, or the shared configuration that goes to
+  // every partition: the owners decide, through NATS.
+  return RemoteExecute(cluster_, command, options_.forward);
 }
 
 }  // namespace slate::cluster

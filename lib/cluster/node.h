@@ -25,8 +25,8 @@
 //   o.dir = "/var/lib/slate";
 //   SLATE_ASSIGN_OR_RETURN(auto node, slate::cluster::Node::Start(*cluster, o));
 //   absl::StatusOr<slate::ExecuteResult> r = node->Execute(command);
-//   // kUnavailable naming the owner when another node owns the tenant's
-//   // partition: send it there (or retry: ownership moves on failover).
+//   // Any command on any node: one the node does not own goes to the
+//   // owner (retried while ownership moves on failover).
 //
 // Reads: with NodeOptions::query_handler set, the owner of a partition also
 // answers ClusterNames::QuerySubject (lib/cluster/client.h RemoteQuery),
@@ -49,6 +49,7 @@
 #include "absl/time/time.h"
 #include "lib/api/engine.h"
 #include "lib/api/options.h"
+#include "lib/cluster/client.h"
 #include "lib/cluster/cluster.h"
 #include "lib/cluster/partition_engine.h"
 #include "proto/commands.pb.h"
@@ -77,6 +78,9 @@ struct NodeOptions {
   // How often the node looks for free partitions and lost leases; zero: only
   // when Tick is called (tests). Default: 1 s.
   absl::Duration tick = absl::Seconds(1);
+  // How Execute forwards a command this node does not own. Default:
+  // RemoteOptions() (5 s per request, retried for 30 s).
+  RemoteOptions forward;
   // Answers ClusterNames::QuerySubject of every owned partition; empty: the
   // node answers no queries. Default: empty.
   QueryHandler query_handler;
@@ -92,10 +96,11 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Executes `command` on the engine of its tenant's partition.
-  // kUnavailable naming the partition and its owner when this node does
-  // not own it; the engine's errors otherwise (kFailedPrecondition once the
-  // lease is lost: retry, the partition is moving).
+  // Executes `command`: on this node's engine when it owns the tenant's
+  // partition, else forwarded to the owner (RemoteExecute with
+  // options.forward: retried while the partition moves, applied once); the
+  // default tenant's configuration goes to every partition. The engine's or
+  // the owner's errors; kUnavailable when no owner answers in time.
   absl::StatusOr<ExecuteResult> Execute(const Command& command);
 
   // One ownership round: refreshes the membership, drops partitions whose
