@@ -1,11 +1,12 @@
 // Fencing of a frozen node (issue 19): a real `slate node` process owning
-// every partition of a 3-server cluster (R3, 2 s leases) is frozen
-// (SIGSTOP) with a command in flight to it; another node takes its
-// partitions once its leases lapse and serves the clients; the frozen
-// node then wakes (SIGCONT) with the request it was sent, and the ones sent
-// since, still waiting for it. It cannot append a single event: after
-// takeover every partition holds exactly the commands the new owner
-// acknowledged, dense, and the woken node's own directory did not grow.
+// the partition of a 3-server cluster (R3, 2 s leases) is frozen (SIGSTOP)
+// with a command in flight to it; another node takes the partition once the
+// lease lapses and serves the clients; the frozen node then wakes (SIGCONT)
+// with the request it was sent, and the ones sent since, still waiting for
+// it. It cannot append a single event: after takeover the partition holds
+// exactly the commands the new owner acknowledged, dense, and the woken
+// node's own directory did not grow. (One partition: with two, the woken
+// node would take one back by balancing, legitimately.)
 //
 // The test starts its nats-server processes and the `slate node` process
 // itself and ends them (by pid) whatever happens.
@@ -40,7 +41,7 @@ constexpr char kSlate[] = "tools/slate";
 TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
   struct stat st;
   ASSERT_EQ(stat(kSlate, &st), 0) << kSlate << " is not in the runfiles";
-  constexpr int kPartitions = 2;
+  constexpr int kPartitions = 1;
   absl::StatusOr<std::unique_ptr<ClusterFixture>> started =
       ClusterFixture::Start(
           3, Options(kPartitions, /*replicas=*/3, absl::Seconds(2)));
@@ -55,10 +56,9 @@ TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
   testing::ChildProcess a({kSlate, "node", "--nats", absl::StrJoin(urls, ","),
                            "--db", dir.Sub("a"), "--name", "a"},
                           dir.Sub("a.out"));
-  ASSERT_TRUE(a.WaitFor("owns partitions 0 1", absl::Seconds(30)))
-      << a.Output();
+  ASSERT_TRUE(a.WaitFor("owns partitions 0", absl::Seconds(30))) << a.Output();
 
-  // Commands of both partitions, served by a.
+  // Commands served by a.
   RemoteOptions ro;
   ro.request_timeout = absl::Seconds(2);
   int n = 0;
@@ -78,13 +78,6 @@ TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
     batches_before.push_back(s->batches);
   }
 
-  absl::StatusOr<Connected> b_conn = Connected::To(urls, absl::Seconds(2));
-  ASSERT_TRUE(b_conn.ok()) << b_conn.status();
-  absl::StatusOr<std::unique_ptr<Node>> b =
-      Node::Start(*b_conn->cluster, NodeIn("b", dir.Sub("b")));
-  ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_TRUE((*b)->Owned().empty());
-
   // Freeze a with a command on its way to it: one try, nobody answers.
   ASSERT_TRUE(a.Signal(SIGSTOP));
   const absl::Time frozen = absl::Now();
@@ -100,14 +93,20 @@ TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
         << r.status();
   }
 
-  // b takes every partition once a's leases lapse, and serves the clients
-  // (a, still subscribed, is sent every request too and holds them).
+  // b starts, takes the partition once a's lease lapses, and serves the
+  // clients (a, still subscribed, is sent every request too and holds
+  // them).
+  absl::StatusOr<Connected> b_conn = Connected::To(urls, absl::Seconds(2));
+  ASSERT_TRUE(b_conn.ok()) << b_conn.status();
+  absl::StatusOr<std::unique_ptr<Node>> b =
+      Node::Start(*b_conn->cluster, NodeIn("b", dir.Sub("b")));
+  ASSERT_TRUE(b.ok()) << b.status();
   while ((*b)->Owned().size() < kPartitions &&
          absl::Now() < frozen + absl::Seconds(10)) {
     absl::SleepFor(absl::Milliseconds(50));
   }
-  ASSERT_EQ((*b)->Owned(), (std::vector<int>{0, 1}));
-  std::cout << "b owns every partition " << absl::Now() - frozen
+  ASSERT_EQ((*b)->Owned(), std::vector<int>{0});
+  std::cout << "b owns the partition " << absl::Now() - frozen
             << " after a was frozen\n";
   const int by_b_from = ++n;
   for (; n < by_b_from + 3; ++n) {
@@ -121,7 +120,7 @@ TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
   }
 
   // a wakes with the requests it holds; it cannot append them, and drops
-  // the partitions at its next round.
+  // the partition at its next round.
   ASSERT_TRUE(a.Signal(SIGCONT));
   EXPECT_TRUE(a.WaitFor("owns partitions none", absl::Seconds(10)))
       << a.Output();
@@ -133,7 +132,7 @@ TEST(NodeFencingTest, AFrozenNodeProcessCannotAppendAfterAnotherTookOver) {
   }
   ++n;
 
-  // Each partition: what a stored before the freeze, then b's commands
+  // The partition: what a stored before the freeze, then b's commands
   // only; a's held command is not there.
   for (int p = 0; p < kPartitions; ++p) {
     absl::StatusOr<StreamContents> s = ReadStream(*f.cluster, p);
