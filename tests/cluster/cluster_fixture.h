@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "lib/cluster/cluster.h"
@@ -66,12 +67,16 @@ struct ClusterFixture {
     if (!js.ok()) return js.status();
     f->js = *std::move(js);
     // Right after the servers start (and on a loaded machine) creating the
-    // R3 streams and buckets may time out; InitCluster completes a
-    // half-done init when called again.
+    // R3 streams and buckets may time out, or find "no suitable peers for
+    // placement" while the servers still learn of each other; InitCluster
+    // completes a half-done init when called again.
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    auto transient = [](const absl::Status& st) {
+      return absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st) ||
+             absl::StrContains(st.message(), "no suitable peers");
+    };
     absl::Status st = InitCluster(*f->js, options);
-    while ((absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st)) &&
-           absl::Now() < deadline) {
+    while (transient(st) && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(200));
       st = InitCluster(*f->js, options);
     }
