@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace slate::tools {
 
@@ -41,8 +43,18 @@ absl::StatusOr<NatsConnection> ConnectCluster(const NatsFlags& f,
                                               bool reconnect_forever) {
   absl::StatusOr<NatsConnection> c = ConnectNats(f, name, reconnect_forever);
   if (!c.ok()) return c.status();
+  // Right after a server died the buckets elect new leaders and opening
+  // them times out for a few seconds: retried, up to 30 s.
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
   absl::StatusOr<std::unique_ptr<cluster::Cluster>> opened =
       cluster::Cluster::Open(*c->js, f.prefix);
+  while (!opened.ok() &&
+         (absl::IsDeadlineExceeded(opened.status()) ||
+          absl::IsUnavailable(opened.status())) &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(250));
+    opened = cluster::Cluster::Open(*c->js, f.prefix);
+  }
   if (!opened.ok()) return opened.status();
   c->cluster = *std::move(opened);
   return c;

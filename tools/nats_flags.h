@@ -37,7 +37,8 @@ struct NatsConnection {
 absl::StatusOr<NatsConnection> ConnectNats(const NatsFlags& f,
                                            absl::string_view name,
                                            bool reconnect_forever);
-// ConnectNats, then opens the cluster with f.prefix (kNotFound: none).
+// ConnectNats, then opens the cluster with f.prefix (kNotFound: none),
+// retried for up to 30 s while the servers time out (leader elections).
 absl::StatusOr<NatsConnection> ConnectCluster(const NatsFlags& f,
                                               absl::string_view name,
                                               bool reconnect_forever);

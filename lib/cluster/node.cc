@@ -1,6 +1,7 @@
 #include "lib/cluster/node.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <iterator>
 #include <utility>
 
@@ -129,7 +130,24 @@ absl::Status Node::Tick() {
       note(lease.status());
       continue;
     }
-    if (lease->has_value()) continue;  // Somebody writes it.
+    if (lease->has_value()) {
+      // Somebody writes it, unless the lease outlived its holder's own
+      // expiry by a whole TTL: its holder stopped renewing long ago (its
+      // writes are fenced anyway), yet the servers did not expire it (seen
+      // after a leader change of the leases bucket). Deleted only at that
+      // revision, so a renewal in between wins.
+      const LeaseInfo& held = **lease;
+      if (held.expires_at + cluster_.lease_ttl() > absl::Now()) continue;
+      absl::Status broken = cluster_.leases().Delete(
+          ClusterNames::LeaseKey(p), held.revision);
+      if (!broken.ok()) {
+        note(broken);
+        continue;
+      }
+      Log(absl::StrCat("partition ", p, ": lease of ", held.node,
+                       " expired at ", absl::FormatTime(held.expires_at),
+                       " and still stored; removed"));
+    }
     PartitionEngineOptions o;
     o.dir = absl::StrCat(options_.dir, "/p", p);
     o.node = options_.name;
@@ -163,7 +181,20 @@ absl::Status Node::Tick() {
     owned_[p] = OwnedPartition{std::move(shared), *std::move(responder),
                                *std::move(queries)};
   }
+  if (!first.ok() && first.ToString() != last_round_error_) {
+    Log(absl::StrCat("round: ", first.ToString()));
+  }
+  last_round_error_ = first.ok() ? "" : first.ToString();
   return first;
+}
+
+void Node::Log(absl::string_view message) const {
+  const std::string line = absl::StrCat("node ", options_.name, ": ", message);
+  if (options_.engine.log_sink) {
+    options_.engine.log_sink(LogLevel::kWarning, line, {});
+  } else {
+    std::fprintf(stderr, "slate: %s\n", line.c_str());
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Responder>> Node::Serve(

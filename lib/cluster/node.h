@@ -105,7 +105,9 @@ class Node {
 
   // One ownership round: refreshes the membership, drops partitions whose
   // lease is lost, hands over those above the fair share, takes free ones
-  // up to it. Returns the first error met (the round goes
+  // up to it (and removes a lease still stored a whole TTL after its
+  // holder's expiry: the servers failed to expire it). A round's error is
+  // logged (options.engine.log_sink) when it differs from the last one. Returns the first error met (the round goes
   // on past it).
   absl::Status Tick();
 
@@ -124,6 +126,9 @@ class Node {
   void Stop(bool release);
   // ceil(partitions / live_nodes), capped by max_partitions.
   int FairShare(size_t live_nodes) const;
+  // A warning through options.engine.log_sink (stderr without one).
+  void Log(absl::string_view message) const;
+  std::string last_round_error_;  // Guarded by round_mu_: logged once.
 
   Cluster& cluster_;
   const NodeOptions options_;

@@ -18,6 +18,7 @@
 #include "lib/api/tenant.h"
 #include "lib/cluster/client.h"
 #include "lib/cluster/node.h"
+#include "lib/cluster/partition.pb.h"
 #include "tests/cluster/cluster_fixture.h"
 #include "tests/testing/temp_dir.h"
 
@@ -215,6 +216,36 @@ TEST_F(NodeTest, PartitionsSpreadOverTheLiveNodes) {
   replay = c->Execute(Open(t1, 1));
   ASSERT_TRUE(replay.ok()) << replay.status();
   EXPECT_TRUE(replay->idempotent_replay());
+}
+
+// A lease the servers still store a whole TTL after its holder's own
+// expiry (seen after a leader change of the leases bucket) is removed and
+// the partition taken; a current one is left alone.
+TEST_F(NodeTest, ALeaseLongPastItsHoldersExpiryIsRemoved) {
+  auto ghost = [this](int p, absl::Duration expires_in) {
+    PartitionLease lease;
+    lease.set_node("ghost");
+    lease.set_acquired_at_us(absl::ToUnixMicros(absl::Now() - absl::Seconds(60)));
+    lease.set_expires_at_us(absl::ToUnixMicros(absl::Now() + expires_in));
+    ASSERT_TRUE(f_->cluster->leases()
+                    .Create(ClusterNames::LeaseKey(p), lease.SerializeAsString())
+                    .ok());
+  };
+  ghost(0, absl::Seconds(2));     // Current: its holder may still write.
+  ghost(1, -absl::Seconds(30));   // Expired 30 s ago by its holder's clock.
+  NodeOptions o = For("a", 0);
+  o.tick = absl::ZeroDuration();
+  std::vector<std::string> logged;
+  o.engine.log_sink = [&logged](LogLevel, absl::string_view m,
+                                absl::Span<const LogField>) {
+    logged.emplace_back(m);
+  };
+  auto a = Node::Start(*f_->cluster, o);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ((*a)->Owned(), std::vector<int>{1});
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(logged[0], "partition 1: lease of ghost"))
+      << logged[0];
 }
 
 TEST_F(NodeTest, ANodeNameMustBeAKey) {
