@@ -52,6 +52,11 @@ struct NodeOptions {
   // How often the node looks for free partitions and lost leases; zero: only
   // when Tick is called (tests). Default: 1 s.
   absl::Duration tick = absl::Seconds(1);
+  // Commands of one partition executed at once (RespondOptions::concurrency
+  // of its exec subject's responder): concurrent commands share a group
+  // commit, whose messages are published pipelined (partition_engine.h).
+  // 1: one at a time. Default: 32.
+  int concurrent_commands = 32;
 };
 
 class Node {

@@ -163,6 +163,7 @@ void PartitionWriter::RenewLoop() {
 }
 
 void PartitionWriter::AbandonForTest() {
+  std::lock_guard<std::mutex> one(release_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -173,6 +174,7 @@ void PartitionWriter::AbandonForTest() {
 }
 
 absl::Status PartitionWriter::Release() {
+  std::lock_guard<std::mutex> one(release_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -278,6 +280,50 @@ absl::StatusOr<AppendResult> PartitionWriter::Append(const PartitionBatch& batch
     return Fenced(absl::StrCat("the stream moved past sequence ", known_last_,
                                " (", ack.status().message(), ")"));
   }
+}
+
+std::vector<AppendResult> PartitionWriter::AppendPipelined(
+    absl::Span<const PartitionBatch> batches) {
+  std::vector<AppendResult> out;
+  if (lost_) return out;  // Append says so
+  if (!options_.test_skip_local_lease_check) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (SteadyClock::now() >= deadline_) return out;
+  }
+  // Up to the first bad batch (Append names it).
+  std::vector<OutgoingMessage> messages;
+  messages.reserve(batches.size());
+  for (const PartitionBatch& batch : batches) {
+    if (batch.command_key().empty() || batch.tenant_id().empty() ||
+        batch.events_size() == 0) {
+      break;
+    }
+    OutgoingMessage& m = messages.emplace_back();
+    m.data = batch.SerializeAsString();
+    m.options.msg_id = batch.command_key();
+    m.options.expected_last_sequence = known_last_ + (messages.size() - 1);
+  }
+  if (messages.empty()) return out;
+  const std::vector<absl::StatusOr<PublishAck>> acks =
+      cluster_.js().PublishPipelined(subject_, messages);
+  size_t i = 0;
+  // The clean prefix: each stored right after its predecessor.
+  for (; i < acks.size(); ++i) {
+    const absl::StatusOr<PublishAck>& ack = acks[i];
+    if (!ack.ok() || ack->duplicate || ack->sequence != known_last_ + 1) break;
+    known_last_ = ack->sequence;
+    unacknowledged_.erase(messages[i].options.msg_id);
+    out.push_back(AppendResult{.position = PositionOf(ack->sequence),
+                               .sequence = ack->sequence,
+                               .duplicate = false});
+  }
+  // The rest may be stored (after a message without an answer, or as a
+  // duplicate of an earlier try): if Append finds them, they are this
+  // writer's own. A key here that was not stored does no harm.
+  for (size_t j = i; j < acks.size(); ++j) {
+    unacknowledged_.insert(messages[j].options.msg_id);
+  }
+  return out;
 }
 
 absl::StatusOr<uint64_t> PartitionWriter::CatchUp() {
