@@ -28,8 +28,9 @@ absl::Status FromNatsText(natsStatus s, int js_code, absl::string_view detail,
   std::string message = absl::StrCat(what, ": ", detail);
   if (js_code != 0) absl::StrAppend(&message, " (JetStream error ", js_code, ")");
   // KV calls report no code, only the server's text.
-  if (js_code == JSStreamWrongLastSequenceErr ||
-      absl::StrContains(detail, "wrong last sequence")) {
+  if (js_code == JSStreamWrongLastSequenceErr || js_code == JSStreamWrongLastMsgIDErr ||
+      absl::StrContains(detail, "wrong last sequence") ||
+      absl::StrContains(detail, "wrong last msg")) {
     return absl::FailedPreconditionError(message);
   }
   if (js_code == JSStreamNotFoundErr || js_code == JSNoMessageFoundErr) {
@@ -346,6 +347,9 @@ absl::StatusOr<PublishAck> JetStream::Publish(absl::string_view subject,
   po.MaxWait = conn_->wait_ms;
   if (!options.msg_id.empty()) po.MsgId = options.msg_id.c_str();
   if (options.expected_last_sequence) po.ExpectLastSeq = *options.expected_last_sequence;
+  if (!options.expected_last_msg_id.empty()) {
+    po.ExpectLastMsgId = options.expected_last_msg_id.c_str();
+  }
   OwnedPubAck ack;
   jsErrCode code = static_cast<jsErrCode>(0);
   s = js_PublishMsg(ack.out(), conn_->js, msg.get(), &po, &code);
@@ -369,6 +373,9 @@ std::vector<absl::StatusOr<PublishAck>> JetStream::PublishPipelined(
     if (!options.msg_id.empty()) absl::StrAppend(&w, " (msg id ", options.msg_id, ")");
     if (options.expected_last_sequence) {
       absl::StrAppend(&w, " expecting last sequence ", *options.expected_last_sequence);
+    }
+    if (!options.expected_last_msg_id.empty()) {
+      absl::StrAppend(&w, " after msg id ", options.expected_last_msg_id);
     }
     return w;
   };
@@ -404,6 +411,9 @@ std::vector<absl::StatusOr<PublishAck>> JetStream::PublishPipelined(
     jsPubOptions_Init(&po);
     if (!m.options.msg_id.empty()) po.MsgId = m.options.msg_id.c_str();
     if (m.options.expected_last_sequence) po.ExpectLastSeq = *m.options.expected_last_sequence;
+    if (!m.options.expected_last_msg_id.empty()) {
+      po.ExpectLastMsgId = m.options.expected_last_msg_id.c_str();
+    }
     {
       // Filed before it is sent: the answer may come before the call returns.
       std::lock_guard<std::mutex> l(ctx.mu);

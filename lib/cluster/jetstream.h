@@ -101,6 +101,12 @@ struct PublishOptions {
   // cannot express "the stream is empty", so a stream to be fenced starts
   // with a marker message. Default: none (no expectation).
   std::optional<uint64_t> expected_last_sequence;
+  // Fence: store only if the stream's last message has this Nats-Msg-Id,
+  // else kFailedPrecondition and nothing is stored. With
+  // expected_last_sequence, a pipelined message asks for its predecessor
+  // itself, not just for any message at that sequence. Default: empty
+  // (no expectation).
+  std::string expected_last_msg_id;
 };
 
 // One message of JetStream::PublishPipelined.

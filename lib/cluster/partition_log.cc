@@ -302,6 +302,11 @@ std::vector<AppendResult> PartitionWriter::AppendPipelined(
     m.data = batch.SerializeAsString();
     m.options.msg_id = batch.command_key();
     m.options.expected_last_sequence = known_last_ + (messages.size() - 1);
+    // Not just any message at the predecessor's sequence: the predecessor
+    // (another writer's could be there if the predecessor was refused).
+    if (messages.size() > 1) {
+      m.options.expected_last_msg_id = messages[messages.size() - 2].options.msg_id;
+    }
   }
   if (messages.empty()) return out;
   const std::vector<absl::StatusOr<PublishAck>> acks =

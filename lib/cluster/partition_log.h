@@ -116,10 +116,12 @@ class PartitionWriter {
 
   // Appends `batches` in order, one message each as Append does, but
   // pipelined (JetStream::PublishPipelined): all are sent before the first
-  // acknowledgement is awaited, each expecting the last sequence that its
-  // predecessor makes (the first: this writer's), so the server stores a
-  // message only right after the one before it, and a group costs about
-  // one round trip instead of one per batch. Returns the results of the
+  // acknowledgement is awaited, the first expecting this writer's last
+  // sequence, each other the sequence its predecessor makes and the
+  // predecessor's key as the stream's last msg id, so the server stores a
+  // message only right after the one before it (never after another
+  // writer's message that took a refused predecessor's place), and a group
+  // costs about one round trip instead of one per batch. Returns the results of the
   // batches stored at this writer's next positions, from the first on and
   // in order: all of them when nothing went wrong, else fewer (none for a
   // lost lease or a bad batch). Append the rest with Append, in order and
