@@ -215,6 +215,7 @@ absl::StatusOr<std::unique_ptr<PartitionEngine>> PartitionEngine::OpenWriter(
   w.node = options.node;
   w.partition = options.partition;
   w.acquire_wait = options.acquire_wait;
+  w.test_refuse_command_key = options.test_refuse_event_id;
   SLATE_ASSIGN_OR_RETURN(p->writer_, PartitionWriter::Acquire(cluster, w));
   // What was appended between the catch-up and the lease.
   SLATE_RETURN_IF_ERROR(p->ApplyBatches(p->writer_->next_position()).status());

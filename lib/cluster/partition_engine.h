@@ -71,6 +71,10 @@ struct PartitionEngineOptions {
   // How long one append keeps retrying a publish whose outcome is unknown
   // (timeout, no server) before the engine gives up writing. Default: 30 s.
   absl::Duration publish_retry = absl::Seconds(30);
+  // Test hook (PartitionWriterOptions::test_refuse_command_key): the
+  // server refuses the message of the append whose first event has this
+  // id. Default: empty (none).
+  std::string test_refuse_event_id;
 };
 
 class PartitionEngine {

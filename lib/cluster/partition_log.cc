@@ -188,6 +188,14 @@ absl::Status PartitionWriter::Release() {
   return st;
 }
 
+uint64_t PartitionWriter::RefusalOffset(absl::string_view key) const {
+  constexpr uint64_t kFarAhead = uint64_t{1} << 40;
+  return !options_.test_refuse_command_key.empty() &&
+                 key == options_.test_refuse_command_key
+             ? kFarAhead
+             : 0;
+}
+
 absl::Status PartitionWriter::Fenced(absl::string_view why) {
   lost_ = true;
   return absl::FailedPreconditionError(
@@ -227,7 +235,7 @@ absl::StatusOr<AppendResult> PartitionWriter::Append(const PartitionBatch& batch
   for (int attempt = 0;; ++attempt) {
     PublishOptions publish;
     publish.msg_id = key;
-    publish.expected_last_sequence = known_last_;
+    publish.expected_last_sequence = known_last_ + RefusalOffset(key);
     absl::StatusOr<PublishAck> ack = cluster_.js().Publish(subject_, data, publish);
     if (ack.ok()) {
       unacknowledged_.erase(key);
@@ -301,7 +309,8 @@ std::vector<AppendResult> PartitionWriter::AppendPipelined(
     OutgoingMessage& m = messages.emplace_back();
     m.data = batch.SerializeAsString();
     m.options.msg_id = batch.command_key();
-    m.options.expected_last_sequence = known_last_ + (messages.size() - 1);
+    m.options.expected_last_sequence =
+        known_last_ + (messages.size() - 1) + RefusalOffset(batch.command_key());
     // Not just any message at the predecessor's sequence: the predecessor
     // (another writer's could be there if the predecessor was refused).
     if (messages.size() > 1) {

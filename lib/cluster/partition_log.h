@@ -89,6 +89,10 @@ struct PartitionWriterOptions {
   // does not know it lost its lease. Default: false.
   bool test_no_renewals = false;
   bool test_skip_local_lease_check = false;
+  // Test hook: a batch with this command key is published expecting a
+  // sequence the stream is not at, so the server refuses it (as it would a
+  // fenced append). Default: empty (none).
+  std::string test_refuse_command_key;
 };
 
 struct AppendResult {
@@ -156,6 +160,8 @@ class PartitionWriter {
   PartitionWriter(Cluster& cluster, const PartitionWriterOptions& options);
   void RenewLoop();
   std::string LeaseValue(absl::Time now) const;
+  // What test_refuse_command_key adds to the expected sequence of `key`.
+  uint64_t RefusalOffset(absl::string_view key) const;
   // kFailedPrecondition for this partition, naming the lease's holder.
   absl::Status Fenced(absl::string_view why);
   // After a refused expectation: adopts the messages after known_last_ if
