@@ -1,21 +1,45 @@
-// The partitioned log on a 3-server loopback JetStream cluster (R3 file
-// streams) that the bench starts itself (tests/testing/nats_cluster.h),
-// against raw libnats publishes of the same message size in the same run:
+// The partitioned log and the node path on a 3-server loopback JetStream
+// cluster (R3 file streams) that the bench starts itself
+// (tests/testing/nats_cluster.h), against raw libnats publishes of the same
+// message sizes in the same run:
 //
-//   BM_RawJetStream_AsyncPublish  js_PublishAsync, 4,096 in flight: the
-//                                 cluster's pipelined ceiling
+//   BM_RawJetStream_AsyncPublish/S/N  js_PublishAsync, 4,096 in flight, to
+//                                 N streams (1, or 3 round robin as the
+//                                 commands over 3 partitions); S = 0: the
+//                                 65-byte one-event batch, S = 1: the size
+//                                 of a command's message on the node path
 //   BM_RawJetStream_SyncPublish   js_Publish, one at a time: the floor of
 //                                 anything that waits for each ack
 //   BM_PartitionWriter_Append     PartitionWriter::Append: a fenced
 //                                 (expected last sequence), de-duplicated
 //                                 (Nats-Msg-Id) one-command batch
+//   BM_PartitionWriter_AppendPipelined/G  groups of G batches through
+//                                 AppendPipelined (one round trip a group)
 //   BM_PartitionReader_Ordered    reading 10,000 batches back, streamed
 //   BM_PartitionReader_Gets       the same with one get request per batch
 //
-// Each reports items_per_second (messages or batches). Run:
+// Where one command's time goes, one at a time:
+//   BM_Engine_ExecuteLocal        Engine::Execute of a local engine
+//   BM_PartitionEngine_Execute    the same engine writing through a
+//                                 partition (publish, ack, then RocksDB)
+//   BM_Nats_RequestReply          a core NATS request to an echo responder
+//
+// The node path: 3 Nodes in this process (lib/cluster/node.h, each its own
+// connection and one partition of 3), commands (OpenIncident of a new
+// incident, tenants spread over the partitions) sent as NATS requests to
+// the partitions' exec subjects, as RemoteExecute sends them:
+//   BM_Cluster_Execute/K/W        node setup K (kSetups: 0 serial, as
+//                                 before pipelining; 1 pipelined; ...) with
+//                                 W requests in flight from one client
+//                                 connection (a wildcard reply inbox)
+//   BM_Cluster_ExecuteLatency/K   one command at a time via RemoteExecute:
+//                                 counters p50_us and p99_us
+//
+// Each reports items_per_second (messages, batches or commands). Run:
 //   bazel run --config=bench //bench:cluster_bench
-// The ratios of interest (Append / AsyncPublish, Append / SyncPublish) are
-// in bench/RESULTS.md. Orientation only: servers and client share 2 cores.
+// The ratios of interest (Cluster_Execute / AsyncPublish of the same size
+// and streams; Append / SyncPublish) are in bench/RESULTS.md. Orientation
+// only: servers, nodes and client share 2 cores.
 #include <nats/nats.h>
 
 #include <algorithm>
@@ -106,6 +130,7 @@ struct Env {
       jsOptions jo;
       jsOptions_Init(&jo);
       jo.PublishAsync.MaxPending = 4096;
+      jo.PublishAsync.StallWait = 30000;  // ms: a loaded machine stalls long
       if (natsConnection_JetStream(&e->raw, e->nc, &jo) != NATS_OK) std::abort();
       e->message_size = OneCommand(0).SerializeAsString().size();
       std::atexit([] {
@@ -176,8 +201,8 @@ void BM_RawJetStream_SyncPublish(benchmark::State& state) {
 }
 BENCHMARK(BM_RawJetStream_SyncPublish)->Iterations(3000)->UseRealTime();
 
-void BM_PartitionWriter_Append(benchmark::State& state) {
-  Env& env = Env::Get();
+// The writer of partition 0 (the lease), or null after SkipWithError.
+std::unique_ptr<PartitionWriter> AcquirePartition0(Env& env, benchmark::State& state) {
   PartitionWriterOptions o;
   o.node = "bench";
   o.partition = 0;
@@ -185,14 +210,21 @@ void BM_PartitionWriter_Append(benchmark::State& state) {
       PartitionWriter::Acquire(*env.cluster, o);
   if (!w.ok()) {
     state.SkipWithError(std::string(w.status().message()).c_str());
-    return;
+    return nullptr;
   }
+  return *std::move(w);
+}
+
+void BM_PartitionWriter_Append(benchmark::State& state) {
+  Env& env = Env::Get();
+  std::unique_ptr<PartitionWriter> w = AcquirePartition0(env, state);
+  if (w == nullptr) return;
   static int next = 0;
   for (auto _ : state) {
     state.PauseTiming();
     const PartitionBatch batch = OneCommand(next++);
     state.ResumeTiming();
-    absl::StatusOr<AppendResult> r = (*w)->Append(batch);
+    absl::StatusOr<AppendResult> r = w->Append(batch);
     if (!r.ok()) {
       state.SkipWithError(std::string(r.status().message()).c_str());
       break;
@@ -207,15 +239,8 @@ BENCHMARK(BM_PartitionWriter_Append)->Iterations(3000)->UseRealTime();
 // batches: the fenced, de-duplicated writer without waiting per message.
 void BM_PartitionWriter_AppendPipelined(benchmark::State& state) {
   Env& env = Env::Get();
-  PartitionWriterOptions o;
-  o.node = "bench";
-  o.partition = 0;
-  absl::StatusOr<std::unique_ptr<PartitionWriter>> w =
-      PartitionWriter::Acquire(*env.cluster, o);
-  if (!w.ok()) {
-    state.SkipWithError(std::string(w.status().message()).c_str());
-    return;
-  }
+  std::unique_ptr<PartitionWriter> w = AcquirePartition0(env, state);
+  if (w == nullptr) return;
   static int next = 1000000;
   const size_t group = static_cast<size_t>(state.range(0));
   std::vector<PartitionBatch> batches(group);
@@ -223,7 +248,7 @@ void BM_PartitionWriter_AppendPipelined(benchmark::State& state) {
     state.PauseTiming();
     for (PartitionBatch& b : batches) b = OneCommand(next++);
     state.ResumeTiming();
-    if ((*w)->AppendPipelined(batches).size() != group) {
+    if (w->AppendPipelined(batches).size() != group) {
       state.SkipWithError("a pipelined group did not go through whole");
       break;
     }
@@ -316,6 +341,7 @@ constexpr NodeSetup kSetups[] = {
     {"serial", 1, 1, false},
     {"pipelined", 64, 1024, true},
     {"pipelined_buffered", 64, 1024, false},
+    {"pipelined_16", 16, 1024, true},
 };
 constexpr int kPipelined = 1;
 
@@ -412,6 +438,13 @@ struct NodesEnv {
     if (!first.ok() || first->empty()) die(absl::InternalError("no first command"));
     e->message_size = (*first)[0].batch.SerializeAsString().size();
     current = std::move(e);
+    // Stop the nodes at exit before the statics their RocksDB logging
+    // built (since this registration's) go, and before Env's servers.
+    static const bool stops_at_exit = [] {
+      std::atexit([] { current.reset(); });
+      return true;
+    }();
+    (void)stops_at_exit;
     return *current;
   }
 
@@ -532,7 +565,7 @@ void BM_Cluster_Execute(benchmark::State& state) {
   NodesEnv& env = NodesEnv::Get(static_cast<int>(state.range(0)));
   state.SetLabel(kSetups[state.range(0)].name);
   const int window = static_cast<int>(state.range(1));
-  const int kCommands = 6000;
+  const int kCommands = window == 1 ? 2000 : 12000;
   Pipeline pipeline;
   natsSubscription* sub = nullptr;
   static int inbox = 0;
@@ -593,6 +626,8 @@ BENCHMARK(BM_Cluster_Execute)
     ->Args({1, 192})
     ->Args({1, 512})
     ->Args({2, 192})
+    ->Args({3, 48})
+    ->Args({3, 192})
     ->Iterations(1)
     ->UseRealTime();
 

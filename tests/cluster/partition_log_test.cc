@@ -49,6 +49,24 @@ class PartitionLogTest : public ::testing::Test {
     return all.ok() ? *std::move(all) : std::vector<PartitionEntry>{};
   }
 
+  // On partition 2: `a` (node-a) appended "a1", then stopped renewing
+  // without noticing; once its lease lapsed `b` (node-b) took it and
+  // appended "b1".
+  void StaleAndNewWriter(std::unique_ptr<PartitionWriter>* a,
+                         std::unique_ptr<PartitionWriter>* b) {
+    PartitionWriterOptions unaware = Writer("node-a", 2);
+    unaware.test_no_renewals = true;
+    unaware.test_skip_local_lease_check = true;
+    *a = MustAcquire(unaware);
+    ASSERT_NE(*a, nullptr);
+    ASSERT_TRUE((*a)->Append(MakeBatch("acme", "a1", 1)).ok());
+    PartitionWriterOptions waiting = Writer("node-b", 2);
+    waiting.acquire_wait = absl::Seconds(20);
+    *b = MustAcquire(waiting);
+    ASSERT_NE(*b, nullptr);
+    ASSERT_TRUE((*b)->Append(MakeBatch("acme", "b1", 2)).ok());
+  }
+
   std::unique_ptr<ClusterFixture> f_;
 };
 
@@ -220,17 +238,8 @@ TEST_F(PartitionLogTest, AFailureInAPipelinedGroupStoresAPrefixOfWholeBatches) {
 
 TEST_F(PartitionLogTest, APipelinedGroupOfAFencedWriterStoresNothing) {
   Start(absl::Seconds(1));
-  PartitionWriterOptions unaware = Writer("node-a", 2);
-  unaware.test_no_renewals = true;
-  unaware.test_skip_local_lease_check = true;
-  std::unique_ptr<PartitionWriter> a = MustAcquire(unaware);
-  ASSERT_NE(a, nullptr);
-  ASSERT_TRUE(a->Append(MakeBatch("acme", "a1", 1)).ok());
-  PartitionWriterOptions waiting = Writer("node-b", 2);
-  waiting.acquire_wait = absl::Seconds(20);
-  std::unique_ptr<PartitionWriter> b = MustAcquire(waiting);
-  ASSERT_NE(b, nullptr);
-  ASSERT_TRUE(b->Append(MakeBatch("acme", "b1", 2)).ok());
+  std::unique_ptr<PartitionWriter> a, b;
+  ASSERT_NO_FATAL_FAILURE(StaleAndNewWriter(&a, &b));
 
   const std::vector<PartitionBatch> group = {MakeBatch("acme", "a2", 1),
                                              MakeBatch("acme", "a3", 2)};
@@ -410,17 +419,8 @@ TEST_F(PartitionLogTest, CleanReleaseLetsAnotherNodeTakeOverAtOnce) {
 // refused by the stream (expected last sequence), nothing of it stored.
 TEST_F(PartitionLogTest, AWriterThatLostItsLeaseIsFencedByTheStream) {
   Start(absl::Seconds(1));
-  PartitionWriterOptions unaware = Writer("node-a", 2);
-  unaware.test_no_renewals = true;
-  unaware.test_skip_local_lease_check = true;
-  std::unique_ptr<PartitionWriter> a = MustAcquire(unaware);
-  ASSERT_NE(a, nullptr);
-  ASSERT_TRUE(a->Append(MakeBatch("acme", "a1", 1)).ok());
-  PartitionWriterOptions waiting = Writer("node-b", 2);
-  waiting.acquire_wait = absl::Seconds(20);
-  std::unique_ptr<PartitionWriter> b = MustAcquire(waiting);
-  ASSERT_NE(b, nullptr);
-  ASSERT_TRUE(b->Append(MakeBatch("acme", "b1", 2)).ok());
+  std::unique_ptr<PartitionWriter> a, b;
+  ASSERT_NO_FATAL_FAILURE(StaleAndNewWriter(&a, &b));
 
   absl::StatusOr<AppendResult> stale = a->Append(MakeBatch("acme", "a2", 3));
   ASSERT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition) << stale.status();
