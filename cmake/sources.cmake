@@ -90,6 +90,8 @@ set(SLATE_LIB_SRCS
   lib/projection/kpi_projection.cc
   lib/projection/kpi_query.cc
   lib/projection/kpi_rollup.cc
+  # //lib/projection:kpi_export
+  lib/projection/kpi_export.cc
   # //lib/projection:kpi_sla
   lib/projection/kpi_sla.cc
   # //lib/projection:major_incidents
@@ -138,6 +140,7 @@ set(SLATE_LIB_HDRS
   lib/api/engine_internal.h
   lib/api/engine_metrics.h
   lib/api/engine_replication.h
+  lib/api/kpi_merge.h
   lib/api/kpi_types.h
   lib/api/names.h
   lib/api/options.h
@@ -184,6 +187,7 @@ set(SLATE_LIB_HDRS
   lib/projection/builtins.h
   lib/projection/decoded_cache.h
   lib/projection/key_sort.h
+  lib/projection/kpi_export.h
   lib/projection/kpi_format.h
   lib/projection/kpi_projection.h
   lib/projection/kpi_query.h
@@ -611,6 +615,14 @@ slate_cc_test(tests_cluster_partitioning_test PATH tests/cluster/partitioning_te
 # //tests/cluster:slate_node_test
 slate_sh_test(tests_cluster_slate_node_test PATH tests/cluster/slate_node_test SIZE medium
   SCRIPT tests/cluster/slate_node_test.sh
+  ARGS
+    "tools/slate"
+    "examples/domain/tenants.jsonl"
+)
+
+# //tests/cluster:slate_query_test
+slate_sh_test(tests_cluster_slate_query_test PATH tests/cluster/slate_query_test SIZE medium
+  SCRIPT tests/cluster/slate_query_test.sh
   ARGS
     "tools/slate"
     "examples/domain/tenants.jsonl"
@@ -1956,6 +1968,7 @@ slate_cc_library(tools_commands
     tools/metrics_cmd.cc
     tools/nats_flags.cc
     tools/node_cmd.cc
+    tools/remote_tool.cc
     tools/report_cmd.cc
     tools/show_cmd.cc
     tools/tick_cmd.cc
@@ -1967,6 +1980,7 @@ slate_cc_library(tools_commands
     tools/kpi_flags.h
     tools/nats_flags.h
     tools/registry.inc
+    tools/remote_tool.h
     tools/commands.h
   DEPS
     EXT:com_google_protobuf:protobuf

@@ -23,6 +23,9 @@
 //   json: one object {"now","within","rows":[{"deadline","record","policy",
 //     "target","cycle","priority","group","service","used"}]}; absent
 //     group/service omitted; used as a fraction.
+// - `--nats URLS [--prefix NAME]` in place of --db: ask the cluster node
+//   that owns the tenant's partition (tools/remote_tool.h); the same output
+//   (the node's engine keeps its own clock: --now only sets the horizon).
 // Exit codes: 0 success (also with no rows); 1 the query or the database
 // failed; 2 bad usage (tools/cli.h).
 #include <cstdio>
@@ -39,6 +42,7 @@
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
 #include "tools/cli.h"
+#include "tools/remote_tool.h"
 #include "tools/duration_parse.h"
 
 namespace slate::tools {
@@ -51,6 +55,7 @@ struct AtRiskFlags {
   int64_t top = 20;
   std::string format = "table";
   SlaAtRiskFilter filter;
+  NatsFlags nats;  // --nats: a cluster instead of --db.
 };
 
 std::string Rfc3339(int64_t us) {
@@ -138,13 +143,18 @@ int RunAtRisk(const AtRiskFlags& f) {
                  absl::StrCat("--within: ", horizon.status().message()));
   }
   int code = kExitOk;
+  if (std::optional<int> remote =
+          RunOnClusterIfAsked("at-risk", f.db, f.nats, f.filter.tenant,
+                              ClusterRoute::kTenant)) {
+    return *remote;
+  }
   OpenedEngine db = OpenEngine("at-risk", Options(), f.db, t, &code);
   if (db.engine == nullptr) return code;
   auto rows =
       db.engine->AtRisk(t, *horizon, f.filter, static_cast<size_t>(f.top));
   if (!rows.ok()) return Fail("at-risk", rows.status().ToString());
   const std::string text = FormatRows(*rows, f.format, t, f.within);
-  std::fputs(text.c_str(), stdout);
+  std::fputs(text.c_str(), ToolOut());
   return kExitOk;
 }
 
@@ -152,7 +162,7 @@ int RunAtRisk(const AtRiskFlags& f) {
 
 CommandRun SetUpAtRiskCommand(CLI::App* app) {
   auto f = std::make_shared<AtRiskFlags>();
-  AddDbFlag(app, &f->db);
+  AddDbOrNatsFlags(app, &f->db, &f->nats);
   app->add_option("--now", f->now, "the instant to look from (RFC 3339)")
       ->required()
       ->type_name("TIME")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -227,7 +228,59 @@ SlateCli BuildSlateCli(absl::Span<const CommandSpec> commands) {
   return cli;
 }
 
+namespace {
+
+std::vector<std::string>* command_args = new std::vector<std::string>();
+thread_local FILE* tool_out = nullptr;  // Null: stdout.
+thread_local FILE* tool_err = nullptr;  // Null: stderr.
+thread_local Engine* borrowed_engine = nullptr;
+
+}  // namespace
+
+const std::vector<std::string>& CommandArgs() { return *command_args; }
+
+FILE* ToolOut() { return tool_out != nullptr ? tool_out : stdout; }
+FILE* ToolErr() { return tool_err != nullptr ? tool_err : stderr; }
+
+ToolOutputCapture::ToolOutputCapture()
+    : prev_out_(tool_out),
+      prev_err_(tool_err),
+      out_(open_memstream(&out_buf_, &out_size_)),
+      err_(open_memstream(&err_buf_, &err_size_)) {
+  tool_out = out_;
+  tool_err = err_;
+}
+
+ToolOutputCapture::~ToolOutputCapture() {
+  tool_out = prev_out_;
+  tool_err = prev_err_;
+  if (out_ != nullptr) std::fclose(out_);
+  if (err_ != nullptr) std::fclose(err_);
+  std::free(out_buf_);
+  std::free(err_buf_);
+}
+
+std::string ToolOutputCapture::out() {
+  if (out_ == nullptr) return "";
+  std::fflush(out_);
+  return std::string(out_buf_, out_size_);
+}
+
+std::string ToolOutputCapture::err() {
+  if (err_ == nullptr) return "";
+  std::fflush(err_);
+  return std::string(err_buf_, err_size_);
+}
+
+BorrowedEngineScope::BorrowedEngineScope(Engine* engine)
+    : prev_(borrowed_engine) {
+  borrowed_engine = engine;
+}
+
+BorrowedEngineScope::~BorrowedEngineScope() { borrowed_engine = prev_; }
+
 int RunSlate(int argc, char** argv, absl::Span<const CommandSpec> commands) {
+  command_args->assign(argv + std::min(argc, 2), argv + argc);
   SlateCli cli = BuildSlateCli(commands);
   // `help` where a command or subcommand is expected: `slate help`,
   // `slate help kpi`, `slate calendar help`.
@@ -273,7 +326,7 @@ int Fail(absl::string_view command, absl::string_view message, int code) {
   for (char& c : line) {
     if (c == '\n' || c == '\r') c = ' ';
   }
-  std::fprintf(stderr, "slate %.*s: %s\n", static_cast<int>(command.size()),
+  std::fprintf(ToolErr(), "slate %.*s: %s\n", static_cast<int>(command.size()),
                command.data(), line.c_str());
   return code;
 }
@@ -394,13 +447,18 @@ OpenedEngine OpenEngine(absl::string_view command, Options options,
                         const std::string& db, std::optional<absl::Time> now,
                         int* exit_code) {
   OpenedEngine opened;
+  if (borrowed_engine != nullptr) {
+    opened.engine = borrowed_engine;
+    return opened;
+  }
   if (now.has_value()) {
     opened.clock = std::make_unique<SimulatedClock>(*now);
     options.clock = opened.clock.get();
   }
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options, db);
   if (engine.ok()) {
-    opened.engine = *std::move(engine);
+    opened.owned = *std::move(engine);
+    opened.engine = opened.owned.get();
     return opened;
   }
   const absl::StatusCode code = engine.status().code();

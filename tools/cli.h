@@ -26,6 +26,7 @@
 #define SLATE_TOOLS_CLI_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -80,8 +81,54 @@ std::string CommandPath(const CLI::App* app);
 // ("slate calendar add: missing --duration"), without the newline.
 std::string UsageErrorLine(const CLI::App& root, const CLI::ParseError& e);
 
-// Prints "slate <command>: <message>" as one line on stderr (newlines in
-// the message become spaces) and returns `code`. `command` is the command's
+// The arguments after the command's name of the command line RunSlate
+// runs (`slate kpi --db D` -> {"--db", "D"}): what a command run on a
+// cluster's node gets (tools/remote_tool.h).
+const std::vector<std::string>& CommandArgs();
+
+// Where commands print: stdout and stderr, or, on this thread, what a
+// ToolOutputCapture collects (a node running a client's command).
+FILE* ToolOut();
+FILE* ToolErr();
+
+// While alive, this thread's ToolOut() and ToolErr() go to memory.
+class ToolOutputCapture {
+ public:
+  ToolOutputCapture();
+  ~ToolOutputCapture();
+  ToolOutputCapture(const ToolOutputCapture&) = delete;
+  ToolOutputCapture& operator=(const ToolOutputCapture&) = delete;
+  // What was printed so far (flushes).
+  std::string out();
+  std::string err();
+
+ private:
+  FILE* prev_out_;
+  FILE* prev_err_;
+  char* out_buf_ = nullptr;
+  size_t out_size_ = 0;
+  char* err_buf_ = nullptr;
+  size_t err_size_ = 0;
+  FILE* out_;
+  FILE* err_;
+};
+
+// While alive, OpenEngine on this thread returns `engine` (not owned)
+// whatever the directory: a node runs a client's command on a partition's
+// engine.
+class BorrowedEngineScope {
+ public:
+  explicit BorrowedEngineScope(Engine* engine);
+  ~BorrowedEngineScope();
+  BorrowedEngineScope(const BorrowedEngineScope&) = delete;
+  BorrowedEngineScope& operator=(const BorrowedEngineScope&) = delete;
+
+ private:
+  Engine* prev_;
+};
+
+// Prints "slate <command>: <message>" as one line on ToolErr() (newlines
+// in the message become spaces) and returns `code`. `command` is the command's
 // path without "slate", e.g. "kpi" or "import servicenow".
 int Fail(absl::string_view command, absl::string_view message,
          int code = kExitFailed);
@@ -134,11 +181,13 @@ bool ParseInstantOrDate(const std::string& s, const absl::TimeZone& zone,
 // destroyed engine first.
 struct OpenedEngine {
   std::unique_ptr<SimulatedClock> clock;  // Null: the options' clock.
-  std::unique_ptr<Engine> engine;         // Null: opening failed.
+  std::unique_ptr<Engine> owned;          // Null: borrowed, or failed.
+  Engine* engine = nullptr;               // Null: opening failed.
 };
 
 // Opens the database in `db` with `options`, on a SimulatedClock at `now`
-// when given (`slate exec --now`). On failure prints the one-line error for
+// when given (`slate exec --now`); within a BorrowedEngineScope, the
+// borrowed engine as it is (`db`, `options` and `now` unused). On failure prints the one-line error for
 // `command`, sets *exit_code and returns a null engine: 2 when `db` holds no
 // (Slate) database (kNotFound, kFailedPrecondition: the --db value is
 // wrong), 1 for any other error (corruption, I/O, a lock held elsewhere).

@@ -9,6 +9,7 @@
 //   partition  owner   lease left  batches  last  leader  replicas (lag)
 //   0          node-a  8.1s        42       41    n1      n0:0 n2:0
 //   1          -       -           0        -     n0      n2:0 n1:offline
+//   live nodes: node-a node-b
 //
 // - init creates the streams (one per partition, file storage, replicas
 //   from --replicas) and the buckets, or finishes an interrupted init; the
@@ -16,7 +17,8 @@
 // - status prints each partition's lease owner and the time its lease has
 //   left (by the owner's clock), the batches stored (positions 0..N-1) and
 //   the last position, the stream's leader and each other copy's lag
-//   (operations behind the leader) as the leader reports it.
+//   (operations behind the leader) as the leader reports it, then the live
+//   nodes (their membership keys; each takes about partitions / nodes).
 // Exit codes (tools/cli.h): 0 success; 2 bad usage, or no cluster with this
 // prefix (status); 1 for any other failure (no server reachable, init with
 // another partition count).
@@ -27,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -127,6 +130,10 @@ int RunStatus(const ClusterFlags& f) {
                 static_cast<unsigned long long>(s->batches), last.c_str(), leader.c_str(),
                 Lag(s->stream_state).c_str());
   }
+  absl::StatusOr<std::vector<std::string>> live = (*c)->LiveNodes();
+  if (!live.ok()) return FailIn("status", live.status());
+  std::printf("live nodes: %s\n",
+              live->empty() ? "none" : absl::StrJoin(*live, " ").c_str());
   return kExitOk;
 }
 

@@ -18,6 +18,8 @@
 //   only those clocks (default: all of the record's clocks).
 // - `--format text|json`: text for people (times in each calendar's zone;
 //   default), or one JSON object per clock and line.
+// - `--nats URLS [--prefix NAME]` in place of --db: ask the cluster node
+//   that owns the tenant's partition (tools/remote_tool.h); the same output.
 // Exit codes: 0 success (also when the record has no clocks); 1 no such
 // record or the database failed; 2 bad usage (tools/cli.h).
 #include <cstdio>
@@ -27,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/api/engine.h"
 #include "tools/cli.h"
+#include "tools/remote_tool.h"
 
 namespace slate::tools {
 namespace {
@@ -38,21 +41,26 @@ struct ExplainFlags {
   std::string format = "text";
   std::string tenant;
   SlaExplainFilter filter;
+  NatsFlags nats;  // --nats: a cluster instead of --db.
 };
 
 int RunExplain(const ExplainFlags& f) {
   Options options;
   options.create_if_missing = false;
   int code = kExitOk;
+  if (std::optional<int> remote = RunOnClusterIfAsked(
+          "explain", f.db, f.nats, f.tenant, ClusterRoute::kTenant)) {
+    return *remote;
+  }
   OpenedEngine db = OpenEngine("explain", options, f.db, std::nullopt, &code);
   if (db.engine == nullptr) return code;
   auto ex = db.engine->ExplainClocks(absl::StrCat(f.kind, "/", f.id), f.filter,
                                      f.tenant);
   if (!ex.ok()) return Fail("explain", ex.status().ToString());
   const std::string out = FormatSlaExplanations(*ex, f.format == "json");
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fwrite(out.data(), 1, out.size(), ToolOut());
   if (ex->empty() && f.format == "text") {
-    std::printf("%s/%s has no SLA clocks%s\n", f.kind.c_str(), f.id.c_str(),
+    std::fprintf(ToolOut(), "%s/%s has no SLA clocks%s\n", f.kind.c_str(), f.id.c_str(),
                 f.filter.policy_id.empty() && f.filter.target_type.empty() &&
                         f.filter.cycle == 0
                     ? ""
@@ -65,7 +73,7 @@ int RunExplain(const ExplainFlags& f) {
 
 CommandRun SetUpExplainCommand(CLI::App* app) {
   auto f = std::make_shared<ExplainFlags>();
-  AddDbFlag(app, &f->db);
+  AddDbOrNatsFlags(app, &f->db, &f->nats);
   app->add_option("KIND", f->kind, "the record's kind")
       ->required()
       ->check(OneOf({"incident", "change", "request"}));

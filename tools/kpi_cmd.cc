@@ -43,6 +43,10 @@
 //   time wall and business, cost of the fulfilled ones per currency in
 //   minor units, request CSAT, is left out of it when no request was
 //   submitted in the report).
+// - `--nats URLS [--prefix NAME]` in place of --db: the KPIs of a cluster,
+//   every partition's rollup merged (lib/api/kpi_merge.h), the same answer
+//   as one database holding every partition's commands (--tenant,
+//   --all-tenants and the default --now included).
 // Measures and definitions: lib/projection/kpi_projection.h
 // (Engine::FormatKpis).
 // Exit codes: 0 success; 1 the database or a query failed; 2 bad usage or
@@ -57,8 +61,10 @@
 #include "absl/time/time.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
+#include "lib/api/kpi_merge.h"
 #include "tools/cli.h"
 #include "tools/kpi_flags.h"
+#include "tools/remote_tool.h"
 
 namespace slate::tools {
 namespace {
@@ -71,6 +77,7 @@ struct KpiFlags {
   std::string table;
   std::string tenant;
   bool all_tenants = false;
+  NatsFlags nats;  // --nats: a cluster instead of --db.
 };
 
 int RunKpi(const KpiFlags& f) {
@@ -99,23 +106,47 @@ int RunKpi(const KpiFlags& f) {
     tables.hide_changes_without_reviews = false;
     tables.hide_requests_without_requests = false;
   }
-  Options options;
-  options.create_if_missing = false;
-  int code = kExitOk;
-  OpenedEngine db = OpenEngine(
-      "kpi", options, f.db,
-      range.now_given ? std::optional<absl::Time>(range.now) : std::nullopt,
-      &code);
-  if (db.engine == nullptr) return code;
-  if (absl::Status s = DefaultEndToLastEvent(*db.engine, &range); !s.ok()) {
-    return Fail("kpi", s.ToString());
+  const bool remote = !f.nats.nats.empty();
+  if (remote == !f.db.empty()) {
+    return Usage("kpi", "give either --db DIR or --nats URLS");
   }
-  q.bucket = range.bucket;
-  q.zone = range.zone;
-  q.from = range.from;
-  q.to = range.to;
-  q.now = range.now;
-  absl::StatusOr<std::string> text = db.engine->FormatKpis(q, fmt, tables);
+  auto set_range = [&q, &range] {
+    q.bucket = range.bucket;
+    q.zone = range.zone;
+    q.from = range.from;
+    q.to = range.to;
+    q.now = range.now;
+  };
+  absl::StatusOr<std::string> text;
+  if (remote) {
+    // Every partition's export, merged: one database's answer.
+    absl::StatusOr<NatsConnection> c =
+        ConnectCluster(f.nats, "slate kpi", /*reconnect_forever=*/false);
+    if (!c.ok()) return Fail("kpi", c.status().ToString());
+    absl::StatusOr<std::vector<std::string>> exports =
+        GatherKpiExports(*c->cluster, range.zone);
+    if (!exports.ok()) return Fail("kpi", exports.status().ToString());
+    absl::StatusOr<std::optional<absl::Time>> last =
+        MergedLastRecordEventTime(*exports);
+    if (!last.ok()) return Fail("kpi", last.status().ToString());
+    DefaultEndTo(*last, &range);
+    set_range();
+    text = FormatMergedKpis(*exports, q, fmt, tables);
+  } else {
+    Options options;
+    options.create_if_missing = false;
+    int code = kExitOk;
+    OpenedEngine db = OpenEngine(
+        "kpi", options, f.db,
+        range.now_given ? std::optional<absl::Time>(range.now) : std::nullopt,
+        &code);
+    if (db.engine == nullptr) return code;
+    if (absl::Status s = DefaultEndToLastEvent(*db.engine, &range); !s.ok()) {
+      return Fail("kpi", s.ToString());
+    }
+    set_range();
+    text = db.engine->FormatKpis(q, fmt, tables);
+  }
   if (!text.ok()) {
     // A query the flags make impossible (--from after --to) is bad usage.
     if (text.status().code() == absl::StatusCode::kInvalidArgument) {
@@ -131,7 +162,7 @@ int RunKpi(const KpiFlags& f) {
 
 CommandRun SetUpKpiCommand(CLI::App* app) {
   auto f = std::make_shared<KpiFlags>();
-  AddDbFlag(app, &f->db);
+  AddDbOrNatsFlags(app, &f->db, &f->nats);
   app->add_option("--by", f->by,
                   "group by these dimensions; repeat or comma-separate "
                   "(default: totals only)")

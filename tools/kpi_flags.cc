@@ -56,11 +56,15 @@ absl::Status DefaultEndToLastEvent(const Engine& engine, KpiRange* r) {
   if (r->now_given) return absl::OkStatus();
   absl::StatusOr<std::optional<absl::Time>> last = engine.LastRecordEventTime();
   if (!last.ok()) return last.status();
-  if (!last->has_value()) return absl::OkStatus();
-  r->now = **last;
-  // --to is exclusive: the last event's own instant is in the period.
-  if (r->to == absl::InfiniteFuture()) r->to = **last + absl::Microseconds(1);
+  DefaultEndTo(*last, r);
   return absl::OkStatus();
+}
+
+void DefaultEndTo(std::optional<absl::Time> last, KpiRange* r) {
+  if (r->now_given || !last.has_value()) return;
+  r->now = *last;
+  // --to is exclusive: the last event's own instant is in the period.
+  if (r->to == absl::InfiniteFuture()) r->to = *last + absl::Microseconds(1);
 }
 
 }  // namespace slate::tools

@@ -56,6 +56,8 @@ KpiRange ResolveKpiRange(const KpiRangeFlags& f);
 // the wall clock. A database with no such event keeps the wall clock. With
 // --now: nothing changes. Errors: the engine's.
 absl::Status DefaultEndToLastEvent(const Engine& engine, KpiRange* r);
+// The same with the last record event known (nullopt: none).
+void DefaultEndTo(std::optional<absl::Time> last, KpiRange* r);
 
 }  // namespace slate::tools
 

@@ -53,7 +53,7 @@ int RunLog(const LogFlags& f) {
   int code = kExitOk;
   OpenedEngine opened = OpenEngine("log", options, f.db, std::nullopt, &code);
   if (opened.engine == nullptr) return code;
-  Engine* engine = opened.engine.get();
+  Engine* engine = opened.engine;
   google::protobuf::util::JsonPrintOptions json;
   json.add_whitespace = false;
   while (remaining > 0) {

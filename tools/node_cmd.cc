@@ -14,7 +14,11 @@
 // - `--max-partitions N` caps the partitions it takes (default 0: every free
 //   one; give each of K nodes about partitions/K to spread the work).
 // - `--timer-interval D` how often each partition's SLA timers fire
-//   (Options::sla_timer_interval). Default: 1s.
+//   (Options::sla_timer_interval). Default: 1s; 0s: never on their own
+//   (`slate tick --nats` then advances SLA time).
+// - It answers the read commands sent with --nats (`slate show`, `at-risk`,
+//   `explain`, `tick`, `verify`, `kpi`; tools/remote_tool.h) for the
+//   partitions it owns.
 // Exit codes (tools/cli.h): 0 stopped by a signal; 2 bad usage or no
 // cluster with this prefix; 1 anything else.
 #include <signal.h>
@@ -33,6 +37,7 @@
 #include "lib/cluster/node.h"
 #include "tools/cli.h"
 #include "tools/nats_flags.h"
+#include "tools/remote_tool.h"
 
 namespace slate::tools {
 namespace {
@@ -93,6 +98,9 @@ int RunNode(const NodeFlags& f) {
   o.name = name;
   o.dir = f.db;
   o.max_partitions = f.max_partitions;
+  // Answers the read commands of `slate show|at-risk|explain|tick|verify|
+  // kpi --nats` on the partitions it owns.
+  o.query_handler = AnswerToolRequest;
   o.engine.sla_timer_interval = interval;
   absl::StatusOr<std::unique_ptr<cluster::Node>> node =
       cluster::Node::Start(*c->cluster, o);

@@ -20,6 +20,8 @@
 //   and its fields indented below it.
 // - json: the state message (proto/commands.proto) in the protobuf JSON
 //   mapping, plus "priorityName" for incidents and problems.
+// - `--nats URLS [--prefix NAME]` in place of --db: ask the cluster node
+//   that owns the tenant's partition (tools/remote_tool.h); the same output.
 // Exit codes: 0 found; 1 not found or the database failed; 2 bad usage or a
 // directory that holds no database (tools/cli.h).
 #include <cstdio>
@@ -38,6 +40,7 @@
 #include "lib/api/names.h"
 #include "lib/api/tenant.h"
 #include "tools/cli.h"
+#include "tools/remote_tool.h"
 
 namespace slate::tools {
 namespace {
@@ -49,6 +52,7 @@ struct ShowFlags {
   std::string db;
   std::string format = "text";
   std::string tenant;
+  NatsFlags nats;  // --nats: a cluster instead of --db.
 };
 
 using google::protobuf::FieldDescriptor;
@@ -108,7 +112,7 @@ void PrintFields(const Message& m, const std::string& indent,
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
         !f->is_repeated()) {
       // A sub-record (a change's review): its fields, indented below.
-      std::printf("%s%s:\n", indent.c_str(), name.c_str());
+      std::fprintf(ToolOut(), "%s%s:\n", indent.c_str(), name.c_str());
       PrintFields(m.GetReflection()->GetMessage(m, f), indent + "  ", matrix);
       continue;
     }
@@ -137,7 +141,7 @@ void PrintFields(const Message& m, const std::string& indent,
       int p = m.GetReflection()->GetInt32(m, f);
       value = absl::StrCat(p, " (", PriorityLevelName(matrix, p), ")");
     }
-    std::printf("%s%s: %s\n", indent.c_str(), name.c_str(), value.c_str());
+    std::fprintf(ToolOut(), "%s%s: %s\n", indent.c_str(), name.c_str(), value.c_str());
   }
 }
 
@@ -190,12 +194,16 @@ int RunShow(const ShowFlags& f) {
   }
   const std::string& kind = f.kind;
   const std::string& id = f.id;
+  if (std::optional<int> remote = RunOnClusterIfAsked(
+          "show", f.db, f.nats, f.tenant, ClusterRoute::kTenant)) {
+    return *remote;
+  }
   Options options;
   options.create_if_missing = false;
   int code = kExitOk;
   OpenedEngine opened = OpenEngine("show", options, f.db, std::nullopt, &code);
   if (opened.engine == nullptr) return code;
-  Engine* engine = opened.engine.get();
+  Engine* engine = opened.engine;
   absl::StatusOr<ExecuteResult> r = engine->LoadAggregate(kind, id, f.tenant);
   if (!r.ok()) {
     return Fail("show", r.status().ToString(),
@@ -241,20 +249,20 @@ int RunShow(const ShowFlags& f) {
       json.insert(json.size() - 1, absl::StrCat(",\"slaClocks\":[",
                                                 absl::StrJoin(items, ","), "]"));
     }
-    std::printf("%s\n", json.c_str());
+    std::fprintf(ToolOut(), "%s\n", json.c_str());
     return kExitOk;
   }
   const std::string status = AggregateStatusName(*r);
-  std::printf("%s%s%s%s\n", kind.c_str(), id.empty() ? "" : " ", id.c_str(),
+  std::fprintf(ToolOut(), "%s%s%s%s\n", kind.c_str(), id.empty() ? "" : " ", id.c_str(),
               TenantOrDefault(f.tenant) == kDefaultTenant
                   ? ""
                   : absl::StrCat(" (tenant ", f.tenant, ")").c_str());
-  if (!status.empty()) std::printf("  state: %s\n", status.c_str());
+  if (!status.empty()) std::fprintf(ToolOut(), "  state: %s\n", status.c_str());
   PrintFields(state, "  ", matrix);
   if (f.clocks) {
-    std::printf("  sla clocks:%s\n", clocks->empty() ? " none" : "");
+    std::fprintf(ToolOut(), "  sla clocks:%s\n", clocks->empty() ? " none" : "");
     for (const SlaClockView& c : *clocks) {
-      std::printf("    %s\n", ClockLine(c).c_str());
+      std::fprintf(ToolOut(), "    %s\n", ClockLine(c).c_str());
     }
   }
   return kExitOk;
@@ -272,7 +280,7 @@ CommandRun SetUpShowCommand(CLI::App* app) {
                      "catalog", "priority-matrix"}));
   app->add_option("ID", f->id, "the record's id (none for priority-matrix)")
       ->type_name("");
-  AddDbFlag(app, &f->db);
+  AddDbOrNatsFlags(app, &f->db, &f->nats);
   AddTenantFlag(app, &f->tenant);
   app->add_flag("--clocks", f->clocks,
                 "also list the record's SLA clocks, every cycle (incident, "

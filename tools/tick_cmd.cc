@@ -20,6 +20,12 @@
 //   every tenant's are printed.
 // Running it again with the same or an earlier --now prints nothing: the
 // events are in the log already (ids derived from clock, cycle, threshold).
+// - `--nats URLS [--prefix NAME]` in place of --db: every partition of the
+//   cluster advances (its owner runs the tick; tools/remote_tool.h), and
+//   the events of all are printed in time order. The nodes keep their own
+//   (wall) clocks: a --now further ahead of them than max_clock_skew is
+//   refused (Engine::AdvanceTo), where a database would run at --now. Nodes started with `--timer-interval 0s` fire nothing
+//   on their own, so this drives SLA time as on a database.
 // Exit codes: 0 success; 1 the advance or the database failed; 2 bad usage
 // (tools/cli.h).
 #include <cstdio>
@@ -33,6 +39,7 @@
 #include "lib/api/engine.h"
 #include "lib/api/tenant.h"
 #include "tools/cli.h"
+#include "tools/remote_tool.h"
 
 namespace slate::tools {
 namespace {
@@ -42,6 +49,7 @@ struct TickFlags {
   std::string now;
   bool watermark = false;
   std::string tenant;  // Empty: print every tenant's events.
+  NatsFlags nats;      // --nats: a cluster instead of --db.
 };
 
 std::string Rfc3339(int64_t us) {
@@ -55,6 +63,10 @@ int RunTick(const TickFlags& f) {
   }
   const std::optional<absl::Time> now = FlagInstant(f.now);  // Validated.
   int code = kExitOk;
+  if (std::optional<int> remote = RunOnClusterIfAsked(
+          "tick", f.db, f.nats, f.tenant, ClusterRoute::kEveryMerged)) {
+    return *remote;
+  }
   OpenedEngine db = OpenEngine("tick", Options(), f.db, now, &code);
   if (db.engine == nullptr) return code;
   absl::StatusOr<std::vector<Envelope>> events =
@@ -65,7 +77,7 @@ int RunTick(const TickFlags& f) {
     if (!f.tenant.empty() && !StreamInTenant(e.stream(), f.tenant)) continue;
     absl::StatusOr<std::string> line = db.engine->DescribeEvent(e);
     if (!line.ok()) return Fail("tick", line.status().ToString());
-    std::printf("%s  %s\n", Rfc3339(e.occurred_at_us()).c_str(),
+    std::fprintf(ToolOut(), "%s  %s\n", Rfc3339(e.occurred_at_us()).c_str(),
                 line->c_str());
   }
   return kExitOk;
@@ -75,7 +87,7 @@ int RunTick(const TickFlags& f) {
 
 CommandRun SetUpTickCommand(CLI::App* app) {
   auto f = std::make_shared<TickFlags>();
-  AddDbFlag(app, &f->db);
+  AddDbOrNatsFlags(app, &f->db, &f->nats);
   app->add_option("--now", f->now,
                   "fire every threshold due at or before TIME (RFC 3339)")
       ->type_name("TIME")

@@ -146,7 +146,7 @@ int RunWhatIf(const WhatIfFlags& f) {
                : Fail("whatif", r.status().ToString());
   }
   const std::string out = FormatSlaWhatIf(*r, f.format);
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fwrite(out.data(), 1, out.size(), ToolOut());
   return kExitOk;
 }
 

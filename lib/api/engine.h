@@ -255,6 +255,14 @@ class Engine {
   virtual absl::StatusOr<std::string> FormatKpis(
       const KpiQuery& query, KpiFormat format,
       const KpiTables& tables = KpiTables()) const = 0;
+  // This engine's KPI inputs as bytes: the rollup in `zone` (another zone
+  // than UTC folds the log again, as a query in it does), the final SLA
+  // clocks and LastRecordEventTime. Merged by MergedKpis
+  // (lib/api/kpi_merge.h) with those of engines holding other tenants (a
+  // cluster's partitions), they answer as one engine holding them all.
+  // Errors as Kpis.
+  virtual absl::StatusOr<std::string> ExportKpis(
+      const absl::TimeZone& zone) const = 0;
   // The latest event time (occurred_at) of any incident, change or service
   // request event folded: where the log's history ends (a historical import's last
   // update, not the wall clock), the default end of `slate kpi` and `slate

@@ -13,6 +13,7 @@
 #include "lib/api/describe.h"
 #include "lib/api/engine_internal.h"
 #include "lib/api/engine_replication.h"
+#include "lib/api/kpi_merge.h"
 #include "lib/api/tenant.h"
 #include "lib/api/version.h"
 #include "lib/base/crash_point.h"
@@ -21,6 +22,7 @@
 #include "lib/log/log_format.h"
 #include "lib/log/log_verify.h"
 #include "lib/projection/builtins.h"
+#include "lib/projection/kpi_export.h"
 #include "lib/projection/kpi_projection.h"
 #include "lib/projection/kpi_query.h"
 #include "lib/projection/kpi_rollup.h"
@@ -584,6 +586,65 @@ absl::StatusOr<std::string> EngineImpl::FormatKpis(
                          LoadKpiInputs(*log_, *runner_, query.zone));
   SLATE_ASSIGN_OR_RETURN(KpiReport r, QueryKpiInputs(in, query));
   return FormatKpiReport(r, format, tables);
+}
+
+absl::StatusOr<std::string> EngineImpl::ExportKpis(
+    const absl::TimeZone& zone) const {
+  SLATE_ASSIGN_OR_RETURN(KpiInputs in, LoadKpiInputs(*log_, *runner_, zone));
+  SLATE_ASSIGN_OR_RETURN(std::optional<absl::Time> last,
+                         LastRecordEventTime());
+  return EncodeKpiExport(in.rollup, in.clocks, zone, last);
+}
+
+namespace {
+
+// The merged exports' report for `query`.
+absl::StatusOr<KpiReport> MergedKpiReport(absl::Span<const std::string> exports,
+                                          const KpiQuery& query,
+                                          const Options& options) {
+  KpiMergedInputs merged;
+  for (size_t i = 0; i < exports.size(); ++i) {
+    if (absl::Status s = MergeKpiExport(exports[i], &merged); !s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat("export ", i, ": ", s.message()));
+    }
+  }
+  KpiOptions o = BuiltinKpiOptions(options);
+  o.zone = query.zone;
+  if (merged.zone.has_value() && *merged.zone != query.zone.name()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the exports are in zone ", *merged.zone,
+                     ", the query in ", query.zone.name()));
+  }
+  return QueryKpis(merged.rollup, query, o, merged.clocks);
+}
+
+}  // namespace
+
+absl::StatusOr<KpiResult> MergedKpis(absl::Span<const std::string> exports,
+                                     const KpiQuery& query,
+                                     const Options& options) {
+  SLATE_ASSIGN_OR_RETURN(KpiReport r, MergedKpiReport(exports, query, options));
+  return ToKpiResult(r);
+}
+
+absl::StatusOr<std::string> FormatMergedKpis(
+    absl::Span<const std::string> exports, const KpiQuery& query,
+    KpiFormat format, const KpiTables& tables, const Options& options) {
+  SLATE_ASSIGN_OR_RETURN(KpiReport r, MergedKpiReport(exports, query, options));
+  return FormatKpiReport(r, format, tables);
+}
+
+absl::StatusOr<std::optional<absl::Time>> MergedLastRecordEventTime(
+    absl::Span<const std::string> exports) {
+  KpiMergedInputs merged;
+  for (size_t i = 0; i < exports.size(); ++i) {
+    if (absl::Status s = MergeKpiExport(exports[i], &merged); !s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat("export ", i, ": ", s.message()));
+    }
+  }
+  return merged.last_record_event;
 }
 
 // --- Metrics

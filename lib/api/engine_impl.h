@@ -79,6 +79,8 @@ class EngineImpl final : public Engine {
   absl::StatusOr<std::string> FormatKpis(
       const KpiQuery& query, KpiFormat format,
       const KpiTables& tables) const override;
+  absl::StatusOr<std::string> ExportKpis(
+      const absl::TimeZone& zone) const override;
   absl::StatusOr<std::optional<absl::Time>> LastRecordEventTime()
       const override;
   absl::StatusOr<std::vector<MajorIncident>> MajorIncidents(

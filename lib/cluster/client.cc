@@ -13,26 +13,27 @@ namespace slate::cluster {
 
 namespace {
 
-// Sends `c` to partition `p`'s owner until it answers or retry_for passes.
-absl::StatusOr<ExecuteResult> SendTo(Cluster& cluster, int p, const Command& c,
-                                     const RemoteOptions& options) {
-  const std::string subject = cluster.names().ExecSubject(p);
-  const std::string bytes = c.SerializeAsString();
+// Sends `bytes` to `subject` (partition `p`'s) until its owner answers
+// with a status other than "moving" or retry_for passes. `what` names the
+// request in errors. Reply: ExecReply or QueryReply.
+template <typename Reply>
+absl::StatusOr<Reply> Ask(Cluster& cluster, int p, const std::string& subject,
+                          const std::string& bytes, absl::string_view what,
+                          const RemoteOptions& options) {
   const absl::Time deadline = absl::Now() + options.retry_for;
   while (true) {
     absl::StatusOr<std::string> answer =
         cluster.js().Request(subject, bytes, options.request_timeout);
     absl::Status st = answer.status();
     if (answer.ok()) {
-      ExecReply reply;
+      Reply reply;
       if (!reply.ParseFromString(*answer)) {
         return absl::DataLossError(absl::StrCat(
-            "command ", c.command_id(), ": the reply from ", subject,
-            " does not decode"));
+            what, ": the reply from ", subject, " does not decode"));
       }
       st = absl::Status(static_cast<absl::StatusCode>(reply.code()),
                         reply.message());
-      if (st.ok()) return std::move(*reply.mutable_result());
+      if (st.ok()) return reply;
     }
     const bool moving = absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st);
     if (!moving || absl::Now() >= deadline) {
@@ -41,6 +42,16 @@ absl::StatusOr<ExecuteResult> SendTo(Cluster& cluster, int p, const Command& c,
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
+}
+
+absl::StatusOr<ExecuteResult> SendTo(Cluster& cluster, int p, const Command& c,
+                                     const RemoteOptions& options) {
+  SLATE_ASSIGN_OR_RETURN(
+      ExecReply reply,
+      Ask<ExecReply>(cluster, p, cluster.names().ExecSubject(p),
+                     c.SerializeAsString(),
+                     absl::StrCat("command ", c.command_id()), options));
+  return std::move(*reply.mutable_result());
 }
 
 }  // namespace
@@ -71,6 +82,22 @@ absl::StatusOr<ExecuteResult> RemoteExecute(Cluster& cluster,
     }
   }
   return result;
+}
+
+absl::StatusOr<std::string> RemoteQuery(Cluster& cluster, int partition,
+                                        absl::string_view request,
+                                        const RemoteOptions& options) {
+  if (partition < 0 || partition >= cluster.partitions()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("query: partition ", partition, " is not in [0, ",
+                     cluster.partitions(), ")"));
+  }
+  SLATE_ASSIGN_OR_RETURN(
+      QueryReply reply,
+      Ask<QueryReply>(cluster, partition,
+                      cluster.names().QuerySubject(partition),
+                      std::string(request), "query", options));
+  return std::move(*reply.mutable_body());
 }
 
 }  // namespace slate::cluster

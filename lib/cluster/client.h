@@ -6,10 +6,15 @@
 //
 //   SLATE_ASSIGN_OR_RETURN(slate::ExecuteResult r,
 //       slate::cluster::RemoteExecute(*cluster, command));
+//   SLATE_ASSIGN_OR_RETURN(std::string answer,
+//       slate::cluster::RemoteQuery(*cluster, partition, request));
 #ifndef SLATE_LIB_CLUSTER_CLIENT_H_
 #define SLATE_LIB_CLUSTER_CLIENT_H_
 
+#include <string>
+
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "lib/cluster/cluster.h"
 #include "proto/commands.pb.h"
@@ -34,6 +39,15 @@ struct RemoteOptions {
 // kDeadlineExceeded) once retry_for has passed without an owner's answer.
 absl::StatusOr<ExecuteResult> RemoteExecute(
     Cluster& cluster, const Command& command,
+    const RemoteOptions& options = RemoteOptions());
+
+// Sends a read query to the owner of `partition` (its NodeOptions::
+// query_handler answers) and returns the answer, retrying while the
+// partition moves as RemoteExecute does. The handler's error as is;
+// kUnavailable when no node answers queries for it within retry_for (no
+// owner, or owners without a query handler).
+absl::StatusOr<std::string> RemoteQuery(
+    Cluster& cluster, int partition, absl::string_view request,
     const RemoteOptions& options = RemoteOptions());
 
 }  // namespace slate::cluster

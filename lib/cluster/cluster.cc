@@ -1,9 +1,11 @@
 #include "lib/cluster/cluster.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "lib/cluster/partition.pb.h"
@@ -263,6 +265,48 @@ absl::StatusOr<PartitionStatus> Cluster::Status(int partition) {
   out.stream_state = *std::move(state);
   const uint64_t last = out.stream_state.last_sequence;
   out.batches = last >= kFirstBatchSequence ? PositionOf(last) + 1 : 0;
+  return out;
+}
+
+absl::Status Cluster::Heartbeat(absl::string_view node) {
+  if (node.empty() || node.size() > 64 ||
+      !std::all_of(node.begin(), node.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+               c == '_' || c == '-';
+      })) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "node name \"", node, "\": 1-64 characters of [A-Za-z0-9_-]"));
+  }
+  const std::string key = ClusterNames::NodeKey(node);
+  absl::StatusOr<KvEntry> entry = leases_->Get(key);
+  if (absl::IsNotFound(entry.status())) {
+    absl::StatusOr<uint64_t> rev = leases_->Create(key, node);
+    // Written in between by the same name's other round: live either way.
+    if (rev.ok() || absl::IsAlreadyExists(rev.status())) {
+      return absl::OkStatus();
+    }
+    return rev.status();
+  }
+  if (!entry.ok()) return entry.status();
+  absl::StatusOr<uint64_t> rev = leases_->Update(key, node, entry->revision);
+  if (rev.ok() || absl::IsFailedPrecondition(rev.status())) {
+    return absl::OkStatus();
+  }
+  return rev.status();
+}
+
+absl::Status Cluster::Leave(absl::string_view node) {
+  return leases_->Delete(ClusterNames::NodeKey(node));
+}
+
+absl::StatusOr<std::vector<std::string>> Cluster::LiveNodes() {
+  absl::StatusOr<std::vector<std::string>> keys = leases_->Keys();
+  if (!keys.ok()) return keys.status();
+  std::vector<std::string> out;
+  for (const std::string& k : *keys) {
+    if (absl::StartsWith(k, "n-")) out.push_back(k.substr(2));
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -112,6 +112,15 @@ class Cluster {
   absl::StatusOr<std::optional<LeaseInfo>> Lease(int partition);
   absl::StatusOr<PartitionStatus> Status(int partition);
 
+  // Membership, for balancing partitions over the live nodes: a node's key
+  // (ClusterNames::NodeKey) in the leases bucket, written by each of its
+  // rounds, lapses with the lease TTL as a lease does. Heartbeat writes it
+  // (kInvalidArgument for a name outside [A-Za-z0-9_-]{1,64}); Leave
+  // deletes it; LiveNodes lists the names whose key is live, sorted.
+  absl::Status Heartbeat(absl::string_view node);
+  absl::Status Leave(absl::string_view node);
+  absl::StatusOr<std::vector<std::string>> LiveNodes();
+
  private:
   Cluster(JetStream& js, ClusterNames names) : js_(js), names_(std::move(names)) {}
   absl::Status CheckPartition(int partition) const;

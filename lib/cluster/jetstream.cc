@@ -597,4 +597,21 @@ absl::Status KvBucket::Delete(absl::string_view key, uint64_t expected_revision)
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::string>> KvBucket::Keys() {
+  kvWatchOptions o;
+  kvWatchOptions_Init(&o);
+  o.Timeout = handle_->conn->wait_ms;
+  kvKeysList list;
+  list.Keys = nullptr;
+  list.Count = 0;
+  natsStatus s = kvStore_Keys(&list, handle_->kv, &o);
+  if (s == NATS_NOT_FOUND) return std::vector<std::string>();  // No keys.
+  if (s != NATS_OK) return FromNats(s, 0, handle_->What("keys", ""));
+  std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(list.Count));
+  for (int i = 0; i < list.Count; ++i) out.emplace_back(list.Keys[i]);
+  kvKeysList_Destroy(&list);
+  return out;
+}
+
 }  // namespace slate

@@ -259,6 +259,9 @@ class KvBucket {
   // `expected_revision` (release a lease without deleting a successor's);
   // kFailedPrecondition if not.
   absl::Status Delete(absl::string_view key, uint64_t expected_revision);
+  // The keys with a live value (not deleted, not expired), in no particular
+  // order; none for an empty bucket.
+  absl::StatusOr<std::vector<std::string>> Keys();
 
   struct Handle;  // defined in jetstream.cc
 

@@ -1,11 +1,15 @@
 #include "lib/cluster/node.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
+#include "lib/cluster/client.h"
 #include "lib/cluster/partition.pb.h"
+#include "lib/domain/executor.h"
 
 namespace slate::cluster {
 
@@ -16,6 +20,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(Cluster& cluster,
                                                   const NodeOptions& options) {
   if (options.name.empty() || options.dir.empty()) {
     return absl::InvalidArgumentError("node: name and dir are required");
+  }
+  if (absl::Status s = cluster.Heartbeat(options.name);
+      absl::IsInvalidArgument(s)) {
+    return s;  // Not a name the cluster can list.
   }
   std::unique_ptr<Node> node(new Node(cluster, options));
   node->Tick().IgnoreError();  // Retried every round.
@@ -40,6 +48,7 @@ void Node::Stop(bool release) {
     owned.swap(owned_);
   }
   for (auto& [p, o] : owned) {
+    o.queries.reset();
     o.responder.reset();  // No new commands; the running ones finish.
     if (release) {
       o.engine->Release().IgnoreError();
@@ -48,6 +57,8 @@ void Node::Stop(bool release) {
       o.engine->AbandonForTest();
     }
   }
+  // The others count one node less at their next round.
+  if (release) cluster_.Leave(options_.name).IgnoreError();
 }
 
 void Node::KillForTest() { Stop(/*release=*/false); }
@@ -63,12 +74,29 @@ void Node::Loop() {
   }
 }
 
+int Node::FairShare(size_t live_nodes) const {
+  const int n = static_cast<int>(std::max<size_t>(live_nodes, 1));
+  int share = (cluster_.partitions() + n - 1) / n;
+  if (options_.max_partitions > 0) {
+    share = std::min(share, options_.max_partitions);
+  }
+  return share;
+}
+
 absl::Status Node::Tick() {
   std::lock_guard<std::mutex> round(round_mu_);
   absl::Status first;
   auto note = [&first](const absl::Status& s) {
     if (first.ok() && !s.ok()) first = s;
   };
+  // This node's share of the partitions over the live nodes (itself
+  // included once its heartbeat is in); every partition when the members
+  // cannot be read, so no partition is left without an owner for that.
+  note(cluster_.Heartbeat(options_.name));
+  absl::StatusOr<std::vector<std::string>> live = cluster_.LiveNodes();
+  note(live.status());
+  const int share = live.ok() ? FairShare(live->size()) : FairShare(1);
+  std::vector<OwnedPartition> handed_over;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (auto it = owned_.begin(); it != owned_.end();) {
@@ -78,15 +106,23 @@ absl::Status Node::Tick() {
         it = owned_.erase(it);  // Lost: another node writes it now.
       }
     }
+    // Above the share (nodes joined): hand the highest partitions over.
+    while (live.ok() && static_cast<int>(owned_.size()) > share) {
+      auto last = std::prev(owned_.end());
+      handed_over.push_back(std::move(last->second));
+      owned_.erase(last);
+    }
+  }
+  for (OwnedPartition& o : handed_over) {
+    o.queries.reset();
+    o.responder.reset();  // The running commands finish first.
+    note(o.engine->Release());
   }
   for (int p = 0; p < cluster_.partitions(); ++p) {
     {
       std::lock_guard<std::mutex> l(mu_);
       if (owned_.count(p) != 0) continue;
-      if (options_.max_partitions > 0 &&
-          static_cast<int>(owned_.size()) >= options_.max_partitions) {
-        break;
-      }
+      if (static_cast<int>(owned_.size()) >= share) break;
     }
     absl::StatusOr<std::optional<LeaseInfo>> lease = cluster_.Lease(p);
     if (!lease.ok()) {
@@ -115,8 +151,17 @@ absl::Status Node::Tick() {
       shared->Release().IgnoreError();
       continue;
     }
+    absl::StatusOr<std::unique_ptr<Responder>> queries =
+        ServeQueries(p, shared);
+    if (!queries.ok()) {
+      note(queries.status());
+      responder->reset();
+      shared->Release().IgnoreError();
+      continue;
+    }
     std::lock_guard<std::mutex> l(mu_);
-    owned_[p] = OwnedPartition{std::move(shared), *std::move(responder)};
+    owned_[p] = OwnedPartition{std::move(shared), *std::move(responder),
+                               *std::move(queries)};
   }
   return first;
 }
@@ -153,6 +198,28 @@ absl::StatusOr<std::unique_ptr<Responder>> Node::Serve(
       });
 }
 
+absl::StatusOr<std::unique_ptr<Responder>> Node::ServeQueries(
+    int partition, std::shared_ptr<PartitionEngine> engine) {
+  if (!options_.query_handler) return std::unique_ptr<Responder>();
+  const QueryHandler handler = options_.query_handler;
+  return cluster_.js().Respond(
+      cluster_.names().QuerySubject(partition),
+      [engine, handler, name = options_.name,
+       partition](absl::string_view request) {
+        absl::StatusOr<std::string> r =
+            engine->writing()
+                ? handler(engine->engine(), partition, request)
+                : absl::UnavailableError(absl::StrCat(
+                      "node ", name, " no longer owns partition ", partition,
+                      "; retry"));
+        QueryReply reply;
+        reply.set_code(static_cast<int>(r.status().code()));
+        reply.set_message(std::string(r.status().message()));
+        if (r.ok()) reply.set_body(*std::move(r));
+        return reply.SerializeAsString();
+      });
+}
+
 std::vector<int> Node::Owned() const {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<int> out;
@@ -170,17 +237,17 @@ absl::StatusOr<ExecuteResult> Node::Execute(const Command& command) {
   const std::string tenant(TenantOrDefault(command.tenant_id()));
   SLATE_ASSIGN_OR_RETURN(int p, cluster_.PartitionOf(tenant));
   std::shared_ptr<PartitionEngine> engine = Partition(p);
-  if (engine == nullptr || !engine->writing()) {
-    absl::StatusOr<std::optional<LeaseInfo>> lease = cluster_.Lease(p);
-    const std::string owner =
-        !lease.ok()             ? "unknown"
-        : lease->has_value()    ? (*lease)->node
-                                : "nobody (being taken over)";
-    return absl::UnavailableError(absl::StrCat(
-        "node ", options_.name, ": partition ", p, " of tenant ", tenant,
-        " is owned by ", owner));
+  const bool shared =
+      tenant == kDefaultTenant && IsConfigurationCommand(command);
+  if (engine != nullptr && engine->writing() && !shared) {
+    absl::StatusOr<ExecuteResult> r = engine->engine().Execute(command);
+    // Lost during the command: the new owner decides (the same command id
+    // is applied once).
+    if (r.ok() || engine->writing()) return r;
   }
-  return engine->engine().Execute(command);
+  // Another node's partition, or the shared configuration that goes to
+  // every partition: the owners decide, through NATS.
+  return RemoteExecute(cluster_, command, options_.forward);
 }
 
 }  // namespace slate::cluster

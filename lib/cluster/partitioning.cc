@@ -49,6 +49,9 @@ std::string ClusterNames::BatchSubject(int partition) const {
 std::string ClusterNames::ExecSubject(int partition) const {
   return absl::StrCat(subject_, ".exec.p", partition);
 }
+std::string ClusterNames::QuerySubject(int partition) const {
+  return absl::StrCat(subject_, ".query.p", partition);
+}
 std::string ClusterNames::MarkerSubject(int partition) const {
   return absl::StrCat(subject_, ".p", partition, ".marker");
 }
@@ -63,6 +66,9 @@ std::string ClusterNames::TenantBucket() const {
 }
 std::string ClusterNames::LeaseKey(int partition) {
   return absl::StrCat("p", partition);
+}
+std::string ClusterNames::NodeKey(absl::string_view node) {
+  return absl::StrCat("n-", node);
 }
 
 }  // namespace slate::cluster

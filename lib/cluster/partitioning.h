@@ -56,10 +56,14 @@ class ClusterNames {
   // Where the partition's owner takes commands (request/reply, outside the
   // stream's subjects).
   std::string ExecSubject(int partition) const;   // "slate.exec.p3"
+  // Where the owner answers read queries (NodeOptions::query_handler).
+  std::string QuerySubject(int partition) const;  // "slate.query.p3"
   std::string ConfigBucket() const;               // "SLATE_CONFIG"
   std::string LeaseBucket() const;                // "SLATE_LEASES"
   std::string TenantBucket() const;               // "SLATE_TENANTS"
   static std::string LeaseKey(int partition);     // "p3"
+  // A live node's membership key in the leases bucket.
+  static std::string NodeKey(absl::string_view node);  // "n-node-a"
 
  private:
   std::string prefix_;   // as given

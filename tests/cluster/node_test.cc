@@ -1,6 +1,6 @@
 // Node (lib/cluster/node.h) on a real nats-server: two nodes share the
-// partitions; a command for a partition another node owns is kUnavailable
-// naming the owner; when the owning node dies (its leases left to lapse) the
+// partitions; a command for a partition another node owns is forwarded to
+// it, and the shared configuration reaches every partition; when the owning node dies (its leases left to lapse) the
 // other takes its partition over within 10 s, catches up from the
 // partition, and a client retrying with the same command ids sees each
 // applied once; the answers equal one embedded engine's.
@@ -81,10 +81,22 @@ TEST_F(NodeTest, TheOtherNodeTakesOverADeadNodesPartition) {
     ASSERT_TRUE((*a)->Execute(Open(on_a, n)).ok());
     ASSERT_TRUE((*b)->Execute(Open(on_b, n)).ok());
   }
+  // Any node takes any command: b forwards a's to a, whose engine decides.
   absl::StatusOr<ExecuteResult> elsewhere = (*b)->Execute(Open(on_a, 99));
-  ASSERT_EQ(elsewhere.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_TRUE(absl::StrContains(elsewhere.status().message(), "owned by a"))
-      << elsewhere.status();
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
+  EXPECT_TRUE((*a)->Partition(0)->engine()
+                  .LoadAggregate("incident", "INC99", on_a)
+                  .ok());
+  EXPECT_EQ((*b)->Partition(0), nullptr);
+  // The shared configuration, sent to one node, reaches every partition.
+  Command service;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  R"({"commandId":"svc","defineService":{"serviceId":"email","at":"2026-11-01T00:00:00Z","name":"E-mail"}})",
+                  &service)
+                  .ok());
+  ASSERT_TRUE((*a)->Execute(service).ok());
+  EXPECT_TRUE((*a)->Partition(0)->engine().LoadAggregate("service", "email").ok());
+  EXPECT_TRUE((*b)->Partition(1)->engine().LoadAggregate("service", "email").ok());
 
   // a dies: its lease lapses after the TTL (2 s); b's rounds take it.
   const absl::Time killed = absl::Now();
@@ -134,6 +146,79 @@ TEST_F(NodeTest, AStoppedNodeHandsOverAtOnce) {
   absl::StatusOr<ExecuteResult> r = (*b)->Execute(Open(t, 1));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->idempotent_replay());
+}
+
+// Balance: partitions spread over the live nodes as nodes join, die and
+// leave, with rounds run by hand (the fixture's cluster has 2 partitions).
+TEST_F(NodeTest, PartitionsSpreadOverTheLiveNodes) {
+  auto manual = [this](const std::string& name) {
+    NodeOptions o = For(name, 0);
+    o.tick = absl::ZeroDuration();
+    auto n = Node::Start(*f_->cluster, o);
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *std::move(n) : nullptr;
+  };
+  auto live = [this] {
+    absl::StatusOr<std::vector<std::string>> l = f_->cluster->LiveNodes();
+    EXPECT_TRUE(l.ok()) << l.status();
+    return l.ok() ? *l : std::vector<std::string>();
+  };
+  std::unique_ptr<Node> a = manual("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->Owned(), (std::vector<int>{0, 1}));  // Alone: all.
+  const std::string t1 = TenantOn(1);
+  ASSERT_TRUE(a->Execute(Open(t1, 1)).ok());
+
+  // b joins: a hands partition 1 over at its next round, b takes it at
+  // its own, and b answers for it from the partition's history.
+  std::unique_ptr<Node> b = manual("b");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(live(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(b->Owned().empty());
+  ASSERT_TRUE(a->Tick().ok());
+  EXPECT_EQ(a->Owned(), std::vector<int>{0});
+  ASSERT_TRUE(b->Tick().ok());
+  EXPECT_EQ(b->Owned(), std::vector<int>{1});
+  absl::StatusOr<ExecuteResult> replay = b->Execute(Open(t1, 1));
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->idempotent_replay());
+
+  // c joins: ceil(2 / 3) = 1 each, nothing moves; c stands by.
+  std::unique_ptr<Node> c = manual("c");
+  ASSERT_NE(c, nullptr);
+  for (Node* n : {a.get(), b.get(), c.get()}) ASSERT_TRUE(n->Tick().ok());
+  EXPECT_EQ(a->Owned(), std::vector<int>{0});
+  EXPECT_EQ(b->Owned(), std::vector<int>{1});
+  EXPECT_TRUE(c->Owned().empty());
+
+  // a dies: once its lease and membership lapse (2 s), c takes its
+  // partition (b is at its share).
+  a->KillForTest();
+  const absl::Time killed = absl::Now();
+  while (c->Owned().empty() && absl::Now() < killed + absl::Seconds(10)) {
+    ASSERT_TRUE(b->Tick().ok());
+    ASSERT_TRUE(c->Tick().ok());
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(b->Owned(), std::vector<int>{1});
+  EXPECT_EQ(c->Owned(), std::vector<int>{0});
+  EXPECT_EQ(live(), (std::vector<std::string>{"b", "c"}));
+
+  // b leaves cleanly: its membership goes with it, c takes both at once.
+  b.reset();
+  EXPECT_EQ(live(), std::vector<std::string>{"c"});
+  ASSERT_TRUE(c->Tick().ok());
+  EXPECT_EQ(c->Owned(), (std::vector<int>{0, 1}));
+  replay = c->Execute(Open(t1, 1));
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->idempotent_replay());
+}
+
+TEST_F(NodeTest, ANodeNameMustBeAKey) {
+  NodeOptions o = For("a", 0);
+  o.name = "no spaces";
+  EXPECT_EQ(Node::Start(*f_->cluster, o).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(NodeTest, ClientsReachTheOwnerAndRetryAcrossAFailover) {

@@ -55,6 +55,7 @@ oks=$(printf '%s\n' "$out" | grep -c '^{"ok":true')
 
 status=$("$SLATE" cluster status --nats "$URL")
 case "$status" in *" a "*) ;; *) fail "status names no node a: $status" ;; esac
+case "$status" in *"live nodes: a b"*) ;; *) fail "status: live nodes: $status" ;; esac
 
 # kill -9 node a: b takes its partitions once the 2 s leases lapse.
 kill -9 "$A"

@@ -31,7 +31,9 @@
 #include "gtest/gtest.h"
 #include "lib/api/clock.h"
 #include "lib/api/engine.h"
+#include "lib/api/kpi_merge.h"
 #include "lib/api/tenant.h"
+#include "lib/domain/executor.h"
 #include "proto/commands.pb.h"
 #include "tests/testing/temp_dir.h"
 
@@ -449,8 +451,10 @@ TEST_P(TenantKpiTest, EveryTenantsAnswerIsThatOfItsOwnEngine) {
   const auto [seed, execute] = GetParam();
   std::mt19937_64 rng(static_cast<uint64_t>(seed) * 7919 + 1);
   Db multi(&clock_);
+  std::vector<Command> sent;  // To `multi` through the executor, in order.
   for (const Command& c : ConfigCommands(SharedConfig(), "", false)) {
     multi.Must(c);
+    sent.push_back(c);
   }
   // One oracle per tenant: the shared configuration, then the tenant's own
   // (an override of a service is an update in one tenant), then its
@@ -482,10 +486,12 @@ TEST_P(TenantKpiTest, EveryTenantsAnswerIsThatOfItsOwnEngine) {
         c.set_tenant_id(tenant);
         c.set_command_id(absl::StrCat("own-", c.command_id()));
         multi.Must(c);
+        sent.push_back(c);
       }
       for (Command c : accepted[tenant]) {
         c.set_tenant_id(tenant);
         multi.Must(c);
+        sent.push_back(c);
       }
     } else {
       CopyIntoTenant(**oracle, first, tenant, *multi);
@@ -644,6 +650,101 @@ TEST_P(TenantKpiTest, EveryTenantsAnswerIsThatOfItsOwnEngine) {
     ASSERT_TRUE(want.ok()) << want.status();
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_EQ(*got, *want);
+  }
+
+  if (execute) {
+    // A cluster of two partitions (default and globex in one, acme in the
+    // other) fed as lib/cluster/client.h sends: a tenant's commands to its
+    // partition, the default tenant's configuration to both; a shared SLA
+    // policy first, so the SLA outcomes are merged too. The merged exports
+    // answer as `whole`, which saw everything.
+    Db whole(&clock_);
+    Db partitions[2] = {Db(&clock_), Db(&clock_)};
+    std::vector<Command> cluster_commands = {FromJson(
+        R"({"commandId":"pol","defineSlaPolicy":{"at":"2026-10-01T00:00:00Z","policy":{"id":"std","name":"Std","appliesTo":{"recordTypes":["incident"]},"targets":[{"priority":1,"response":"15m","resolution":"4h"},{"priority":2,"response":"30m","resolution":"8h"},{"priority":3,"response":"1h","resolution":"24h"},{"priority":4,"response":"4h","resolution":"72h"},{"priority":5,"response":"8h","resolution":"120h"}],"calendarId":"24x7","response":{"start":{"events":["incident_opened"]},"stop":{"events":["incident_acknowledged","incident_assigned"]}},"resolution":{"start":{"events":["incident_opened"]},"stop":{"states":["resolved","closed"]}}}}})")};
+    cluster_commands.insert(cluster_commands.end(), sent.begin(), sent.end());
+    for (const Command& c : cluster_commands) {
+      whole.Must(c);
+      const bool shared =
+          TenantOrDefault(c.tenant_id()) == kDefaultTenant &&
+          IsConfigurationCommand(c);
+      const int home = c.tenant_id() == "acme" ? 1 : 0;
+      for (int p = 0; p < 2; ++p) {
+        if (shared || p == home) partitions[p].Must(c);
+      }
+    }
+    const absl::Time end = kStart + absl::Hours(24 * 20);
+    ASSERT_TRUE(whole->AdvanceTo(end).ok());
+    for (Db& p : partitions) ASSERT_TRUE(p->AdvanceTo(end).ok());
+    const absl::TimeZone paris = [] {
+      absl::TimeZone z;
+      EXPECT_TRUE(absl::LoadTimeZone("Europe/Paris", &z));
+      return z;
+    }();
+    std::vector<KpiQuery> queries = Queries();
+    for (KpiQuery q : Queries()) {
+      q.all_tenants = true;
+      queries.push_back(q);
+      q.by.insert(q.by.begin(), KpiDimension::kTenant);
+      queries.push_back(q);
+    }
+    KpiQuery acme = Query({KpiDimension::kService}, KpiBucket::kWeek);
+    acme.tenant = "acme";
+    queries.push_back(acme);
+    KpiQuery in_paris = Query({KpiDimension::kPriority}, KpiBucket::kDay);
+    in_paris.zone = paris;
+    in_paris.all_tenants = true;
+    queries.push_back(in_paris);
+    for (const KpiQuery& q : queries) {
+      SCOPED_TRACE(absl::StrCat(KpiBucketName(q.bucket), " all ",
+                                q.all_tenants, " tenant ", q.tenant,
+                                " zone ", q.zone.name()));
+      std::vector<std::string> exports;
+      for (Db& p : partitions) {
+        absl::StatusOr<std::string> e = p->ExportKpis(q.zone);
+        ASSERT_TRUE(e.ok()) << e.status();
+        exports.push_back(*std::move(e));
+      }
+      auto want = whole->FormatKpis(q, KpiFormat::kJson, AllTables());
+      auto got = FormatMergedKpis(exports, q, KpiFormat::kJson, AllTables());
+      ASSERT_TRUE(want.ok()) << want.status();
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(*got, *want);
+      // One partition alone is not the whole (the test can fail).
+      auto part = FormatMergedKpis({exports[0]}, q, KpiFormat::kJson,
+                                   AllTables());
+      ASSERT_TRUE(part.ok()) << part.status();
+      if (q.all_tenants) {
+        EXPECT_NE(*part, *want);
+      }
+    }
+    std::vector<std::string> exports;
+    for (Db& p : partitions) {
+      exports.push_back(*p->ExportKpis(absl::UTCTimeZone()));
+    }
+    auto last = MergedLastRecordEventTime(exports);
+    ASSERT_TRUE(last.ok()) << last.status();
+    EXPECT_EQ(*last, *whole->LastRecordEventTime());
+    // Not vacuous: SLA outcomes were merged.
+    auto sla = whole->Kpis({Query({}, KpiBucket::kAll)});
+    ASSERT_TRUE(sla.ok()) << sla.status();
+    int64_t met = 0, breached = 0;
+    for (const KpiResultSlaRow& r : (*sla)[0].sla) {
+      met += r.met;
+      breached += r.breached;
+    }
+    EXPECT_GT(met, 0);
+    EXPECT_GT(breached, 0);
+    // An export in another zone than the query's is refused.
+    EXPECT_EQ(FormatMergedKpis(exports, in_paris, KpiFormat::kJson)
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(FormatMergedKpis({std::string("\xff\xff")}, acme,
+                               KpiFormat::kJson)
+                  .status()
+                  .code(),
+              absl::StatusCode::kDataLoss);
   }
 
   // A rebuild from the log equals the incremental fold.

@@ -170,7 +170,7 @@ TEST_F(SlateCliTest, EachCommandsHelpNamesEveryFlagWithDescriptionAndDefault) {
 TEST_F(SlateCliTest, HelpWordAndSubcommandHelp) {
   ProcessResult r = Slate({"help", "kpi"});
   ASSERT_EQ(r.code, 0) << r;
-  EXPECT_THAT(r.out, StartsWith("usage: slate kpi --db DIR")) << r;
+  EXPECT_THAT(r.out, StartsWith("usage: slate kpi [--db DIR] [--nats URLS]")) << r;
   r = Slate({"import", "help"});
   ASSERT_EQ(r.code, 0) << r;
   EXPECT_THAT(r.out, StartsWith("usage: slate import servicenow FILE --db DIR"))
@@ -178,7 +178,7 @@ TEST_F(SlateCliTest, HelpWordAndSubcommandHelp) {
   // --help wins over missing required flags.
   r = Slate({"at-risk", "--within", "4h", "-h"});
   ASSERT_EQ(r.code, 0) << r;
-  EXPECT_THAT(r.out, StartsWith("usage: slate at-risk --db DIR")) << r;
+  EXPECT_THAT(r.out, StartsWith("usage: slate at-risk [--db DIR] [--nats URLS]")) << r;
 }
 
 TEST_F(SlateCliTest, EveryCommandRefusesAnUnknownFlagInOneLine) {

@@ -74,7 +74,8 @@ TEST_F(SlateClusterTest, InitThenStatusShowsPartitionsOwnersAndPositions) {
   r = Slate({"cluster", "status", "--nats", url_});
   ASSERT_EQ(r.code, 0) << r;
   std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), 5u) << r;
+  ASSERT_EQ(lines.size(), 6u) << r;
+  EXPECT_EQ(lines[5], "live nodes: none") << r;  // A writer is no node.
   EXPECT_EQ(lines[0], "cluster SLATE: 3 partitions, 1 replicas, lease ttl 10s");
   EXPECT_THAT(lines[1], StartsWith("partition  owner"));
   std::vector<std::string> p0 = absl::StrSplit(lines[2], ' ', absl::SkipEmpty());
