@@ -4,16 +4,17 @@
 #   1. three nats-server processes as one JetStream cluster on free loopback
 #      ports, in a temporary directory;
 #   2. `slate cluster init` (6 partitions, 3 replicas, 2 s leases) and three
-#      `slate node`s: a and b take 2 partitions each (--max-partitions 2), c
-#      takes the rest and whatever a dead node leaves;
+#      `slate node`s, a, b and c, which share the partitions out (2 each);
 #   3. a scripted day of load through `slate exec --nats`: the default
 #      tenant's services and SLA policy, then incidents opened, acknowledged,
 #      assigned and resolved for four tenants, in three parts:
 #        morning    all servers up
 #        midday     after a kill -9 of the nats-server leading most partitions
-#        afternoon  right after a kill -9 of node b: c takes b's partitions
-#                   once their leases lapse, and the time from the kill to the
-#                   first command served for a tenant of b's is printed;
+#        afternoon  right after a kill -9 of the node owning most tenants'
+#                   partitions: the other two take them once their leases
+#                   lapse; the time from the kill to each takeover and to
+#                   the first command served for a tenant that moved is
+#                   printed;
 #   4. the cluster's KPIs merged across partitions (`slate kpi --nats`) next
 #      to those of an embedded engine that executed the same commands
 #      (`slate exec --db`, `slate kpi --db`), and whether they are equal;
@@ -27,7 +28,8 @@
 #
 # Usage: tools/cluster_demo.sh SLATE_BINARY
 # Environment: CLUSTER_DEMO_DAY=YYYY-MM-DD the simulated day (default:
-# yesterday, UTC; the nodes run on the wall clock, so the day must be past).
+# yesterday, UTC; the nodes run on the wall clock, so the day must be past);
+# CLUSTER_DEMO_LEASE_TTL=D the nodes' lease TTL (default 2s).
 set -uo pipefail
 
 SLATE=${1:?usage: cluster_demo.sh SLATE_BINARY}
@@ -227,21 +229,30 @@ all_owned() {
 # partitions_of NODE: the partitions NODE owns in $STATUS, e.g. "2 3".
 partitions_of() { owners "$STATUS" | awk -v n="$1" '$2 == n { printf "%s%s", s, $1; s = " " }'; }
 
-# Each node takes at most 3 partitions: any two of them can carry all six.
+# balanced [N]: every partition owned and each node owning N (counting the
+# nodes a b c; default: 2, the fair share of 6 over 3).
+balanced() {
+  all_owned || return 1
+  local n
+  for n in a b c; do
+    [ "$(partitions_of "$n" | wc -w)" -eq "${1:-2}" ] || return 1
+  done
+}
 declare -A NODE_PID
 for n in a b c; do
   # Each line of the node's output stamped with the time (ms since the
   # epoch) it came; the stamper ends with the node's output.
-  "$SLATE" node --nats "$URLS" --db "$TMP/node-$n" --name "$n" --max-partitions 3 \
+  "$SLATE" node --nats "$URLS" --db "$TMP/node-$n" --name "$n" \
     > >(while IFS= read -r l; do printf '%s %s\n' "$(date +%s%3N)" "$l"; done \
           >"$TMP/node-$n.log") 2>&1 &
   PIDS+=("$!")
   NODE_PID[$n]=$!
 done
-until_true 30 all_owned || die "the nodes do not own every partition after 30 s: $STATUS"
+# The nodes share the partitions out: each keeps its fair share
+# (partitions / live nodes) and hands the rest over.
+until_true 30 balanced || die "the nodes do not share every partition out after 30 s: $STATUS"
 for n in a b c; do
-  mine=$(partitions_of "$n")
-  say "node $n  pid ${NODE_PID[$n]}  owns partitions ${mine:-none (a standby until another node dies)}"
+  say "node $n  pid ${NODE_PID[$n]}  owns partitions $(partitions_of "$n")"
 done
 declare -A PART
 line="tenants by partition:"
@@ -454,7 +465,7 @@ for n in $survivors; do kill -TERM "${NODE_PID[$n]}"; done
 for n in $survivors; do
   wait "${NODE_PID[$n]}"; rc=$?
   [ "$rc" = 0 ] || die "node $n exited with $rc on SIGTERM"
-  say "$(grep 'stopping' "$TMP/node-$n.log")"
+  say "$(grep 'stopping' "$TMP/node-$n.log" | cut -d' ' -f2-)"
 done
 for pid in "${SERVER_PIDS[@]}"; do alive "$pid" && kill -TERM "$pid"; done
 for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
