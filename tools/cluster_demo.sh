@@ -39,7 +39,6 @@ TENANTS=(acme delta globex initech)
 T0=$(date +%s%N)
 TMP=$(mktemp -d "${TEST_TMPDIR:-${TMPDIR:-/tmp}}/slate-cluster.XXXXXX") || exit 1
 PIDS=()          # every process started, in order
-declare -A NAME  # pid -> what it is, for messages
 OK=0             # set to 1 at the very end
 
 elapsed() { printf '%d.%01d s' $(( ($(date +%s%N) - $1) / 1000000000 )) \
@@ -49,6 +48,10 @@ say() { printf '   %s\n' "$*"; }
 indent() { sed 's/^/   /'; }
 die() {
   printf '\nFAILED: %s\n' "$*" >&2
+  if [ -n "${URLS:-}" ]; then
+    echo "slate cluster status at the failure:" >&2
+    timeout 10 "$SLATE" cluster status --nats "$URLS" 2>&1 | indent >&2
+  fi
   exit 1
 }
 alive() { kill -0 "$1" 2>/dev/null; }
@@ -83,14 +86,18 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# A process started with $DIE_WITH_ME is killed if this script dies, even
+# by SIGKILL, which no trap sees (setpriv, util-linux: PR_SET_PDEATHSIG).
+DIE_WITH_ME=()
+command -v setpriv >/dev/null && DIE_WITH_ME=(setpriv --pdeathsig KILL)
+
 # Starts "$@" in the background, output to the file $LOG; sets $STARTED.
 start() {
   local what=$1
   shift
-  "$@" >"$LOG" 2>&1 &
+  "${DIE_WITH_ME[@]}" "$@" >"$LOG" 2>&1 &
   STARTED=$!
   PIDS+=("$STARTED")
-  NAME[$STARTED]=$what
 }
 
 # until_true SECONDS COMMAND...: polls every 0.1 s; 1 on timeout.
@@ -242,7 +249,7 @@ declare -A NODE_PID
 for n in a b c; do
   # Each line of the node's output stamped with the time (ms since the
   # epoch) it came; the stamper ends with the node's output.
-  "$SLATE" node --nats "$URLS" --db "$TMP/node-$n" --name "$n" \
+  "${DIE_WITH_ME[@]}" "$SLATE" node --nats "$URLS" --db "$TMP/node-$n" --name "$n" \
     > >(while IFS= read -r l; do printf '%s %s\n' "$(date +%s%3N)" "$l"; done \
           >"$TMP/node-$n.log") 2>&1 &
   PIDS+=("$!")
