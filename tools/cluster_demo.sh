@@ -93,8 +93,6 @@ command -v setpriv >/dev/null && DIE_WITH_ME=(setpriv --pdeathsig KILL)
 
 # Starts "$@" in the background, output to the file $LOG; sets $STARTED.
 start() {
-  local what=$1
-  shift
   "${DIE_WITH_ME[@]}" "$@" >"$LOG" 2>&1 &
   STARTED=$!
   PIDS+=("$STARTED")
@@ -175,7 +173,7 @@ for attempt in 1 2 3 4 5; do
     rm -rf "$TMP/nats/n$i"
     mkdir -p "$TMP/nats/n$i"
     LOG="$TMP/nats/n$i/stdout.log"
-    start "nats-server n$i" "$NATS_SERVER" -a 127.0.0.1 -p "${PORTS[i]}" -js \
+    start "$NATS_SERVER" -a 127.0.0.1 -p "${PORTS[i]}" -js \
       -sd "$TMP/nats/n$i/store" -n "n$i" --cluster_name "$CLUSTER_NAME" \
       --cluster "nats://127.0.0.1:${PORTS[i + 3]}" --routes "$routes" \
       -l "$TMP/nats/n$i/server.log"
