@@ -2,6 +2,7 @@
 // the expected last sequence, Msg-Id de-duplication, KV leases.
 #include "lib/cluster/jetstream.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -210,6 +211,39 @@ TEST_F(JetStreamTest, KvTtlExpiryFreesTheKey) {
   EXPECT_EQ(entry.status().code(), absl::StatusCode::kNotFound) << entry.status();
   absl::StatusOr<uint64_t> b = leases.Create("p1", "node-b");
   EXPECT_TRUE(b.ok()) << b.status();
+}
+
+TEST_F(JetStreamTest, KvKeysListsLiveKeysOnly) {
+  absl::StatusOr<std::unique_ptr<KvBucket>> bucket =
+      js_->EnsureKvBucket(Bucket("members", absl::Milliseconds(1500)));
+  ASSERT_TRUE(bucket.ok()) << bucket.status();
+  KvBucket& kv = **bucket;
+  absl::StatusOr<std::vector<std::string>> keys = kv.Keys();
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_TRUE(keys->empty());
+  ASSERT_TRUE(kv.Create("n-a", "a").ok());
+  ASSERT_TRUE(kv.Create("n-b", "b").ok());
+  absl::StatusOr<uint64_t> c = kv.Create("n-c", "c");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(kv.Update("n-c", "c", *c).ok());
+  ASSERT_TRUE(kv.Delete("n-b").ok());
+  keys = kv.Keys();
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  std::sort(keys->begin(), keys->end());
+  EXPECT_EQ(*keys, (std::vector<std::string>{"n-a", "n-c"}));
+  // Only n-c is kept alive: n-a lapses with the TTL.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<KvEntry> e = kv.Get("n-c");
+    ASSERT_TRUE(e.ok()) << e.status();
+    ASSERT_TRUE(kv.Update("n-c", "c", e->revision).ok());
+    keys = kv.Keys();
+    ASSERT_TRUE(keys.ok()) << keys.status();
+    if (keys->size() == 1) break;
+    absl::SleepFor(absl::Milliseconds(300));
+  }
+  EXPECT_EQ(*keys, std::vector<std::string>{"n-c"});
+  EXPECT_EQ(kv.Get("n-a").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(JetStreamTest, KvTtlBelowServerMinimumIsInvalid) {
