@@ -269,6 +269,19 @@ slate_cc_binary(bench_engine_bench PATH bench/engine_bench OPTIONAL
     slate
 )
 
+# //bench:failover_bench
+slate_cc_binary(bench_failover_bench PATH bench/failover_bench OPTIONAL
+  SRCS
+    bench/failover_bench.cc
+  DEPS
+    EXT:system:absl
+    slate
+    tests_cluster_cluster_fixture
+    tests_cluster_node_testing
+    tests_testing_child_process
+    tests_testing_temp_dir
+)
+
 # //bench:fold_bench
 slate_cc_binary(bench_fold_bench PATH bench/fold_bench OPTIONAL
   SRCS
@@ -560,6 +573,33 @@ slate_cc_test(tests_cluster_nats_cluster_test PATH tests/cluster/nats_cluster_te
     tests_testing_nats_cluster
 )
 
+# //tests/cluster:node_failover_test
+slate_cc_test(tests_cluster_node_failover_test PATH tests/cluster/node_failover_test SIZE medium
+  SRCS
+    tests/cluster/node_failover_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_cluster_cluster_fixture
+    tests_cluster_node_testing
+    tests_testing_temp_dir
+)
+
+# //tests/cluster:node_fencing_test
+slate_cc_test(tests_cluster_node_fencing_test PATH tests/cluster/node_fencing_test SIZE medium
+  SRCS
+    tests/cluster/node_fencing_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_cluster_cluster_fixture
+    tests_cluster_node_testing
+    tests_testing_child_process
+    tests_testing_temp_dir
+)
+
 # //tests/cluster:node_test
 slate_cc_test(tests_cluster_node_test PATH tests/cluster/node_test SIZE medium
   SRCS
@@ -571,6 +611,17 @@ slate_cc_test(tests_cluster_node_test PATH tests/cluster/node_test SIZE medium
     slate
     tests_cluster_cluster_fixture
     tests_testing_temp_dir
+)
+
+# //tests/cluster:node_testing
+slate_cc_library(tests_cluster_node_testing
+  SRCS
+  HDRS
+    tests/cluster/node_testing.h
+  DEPS
+    EXT:system:absl
+    slate
+    tests_cluster_cluster_fixture
 )
 
 # //tests/cluster:partition_engine_test
@@ -1755,6 +1806,15 @@ slate_cc_test(tests_stress_stress_test PATH tests/stress/stress_test SIZE medium
     slate
     tests_testing_temp_dir
     tests_testing_tsan_suppressions
+)
+
+# //tests/testing:child_process
+slate_cc_library(tests_testing_child_process
+  SRCS
+  HDRS
+    tests/testing/child_process.h
+  DEPS
+    EXT:system:absl
 )
 
 # //tests/testing:engine_script

@@ -1,5 +1,6 @@
 #include "lib/cluster/client.h"
 
+#include <functional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,24 @@ namespace slate::cluster {
 
 namespace {
 
+// Calls `attempt` until it succeeds, fails with a status other than
+// "moving" (kUnavailable: no owner, or one losing it; kDeadlineExceeded: a
+// server slow to answer, or just elected), or retry_for passes.
+template <typename T>
+absl::StatusOr<T> WhileMoving(const RemoteOptions& options,
+                              const std::function<absl::StatusOr<T>()>& attempt) {
+  const absl::Time deadline = absl::Now() + options.retry_for;
+  while (true) {
+    absl::StatusOr<T> r = attempt();
+    const absl::Status& st = r.status();
+    if (r.ok() || !(absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st)) ||
+        absl::Now() >= deadline) {
+      return r;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 // Sends `bytes` to `subject` (partition `p`'s) until its owner answers
 // with a status other than "moving" or retry_for passes. `what` names the
 // request in errors. Reply: ExecReply or QueryReply.
@@ -20,28 +39,32 @@ template <typename Reply>
 absl::StatusOr<Reply> Ask(Cluster& cluster, int p, const std::string& subject,
                           const std::string& bytes, absl::string_view what,
                           const RemoteOptions& options) {
-  const absl::Time deadline = absl::Now() + options.retry_for;
-  while (true) {
-    absl::StatusOr<std::string> answer =
-        cluster.js().Request(subject, bytes, options.request_timeout);
-    absl::Status st = answer.status();
-    if (answer.ok()) {
-      Reply reply;
-      if (!reply.ParseFromString(*answer)) {
-        return absl::DataLossError(absl::StrCat(
-            what, ": the reply from ", subject, " does not decode"));
-      }
-      st = absl::Status(static_cast<absl::StatusCode>(reply.code()),
+  absl::StatusOr<Reply> r =
+      WhileMoving<Reply>(options, [&]() -> absl::StatusOr<Reply> {
+        absl::StatusOr<std::string> answer =
+            cluster.js().Request(subject, bytes, options.request_timeout);
+        if (!answer.ok()) return answer.status();
+        Reply reply;
+        if (!reply.ParseFromString(*answer)) {
+          return absl::DataLossError(absl::StrCat(
+              what, ": the reply from ", subject, " does not decode"));
+        }
+        absl::Status st(static_cast<absl::StatusCode>(reply.code()),
                         reply.message());
-      if (st.ok()) return reply;
-    }
-    const bool moving = absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st);
-    if (!moving || absl::Now() >= deadline) {
-      return absl::Status(st.code(), absl::StrCat("partition ", p, ": ",
-                                                  st.message()));
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+        if (!st.ok()) return st;
+        return reply;
+      });
+  if (r.ok() || absl::IsDataLoss(r.status())) return r;
+  return absl::Status(r.status().code(), absl::StrCat("partition ", p, ": ",
+                                                      r.status().message()));
+}
+
+// The partition of `tenant` (a KV read of its override), retried as a
+// request is.
+absl::StatusOr<int> HomeOf(Cluster& cluster, absl::string_view tenant,
+                           const RemoteOptions& options) {
+  return WhileMoving<int>(options,
+                          [&] { return cluster.PartitionOf(tenant); });
 }
 
 absl::StatusOr<ExecuteResult> SendTo(Cluster& cluster, int p, const Command& c,
@@ -62,7 +85,7 @@ absl::StatusOr<ExecuteResult> RemoteExecute(Cluster& cluster,
   Command c = command;
   if (c.command_id().empty()) c.set_command_id(DeriveCommandId(command));
   const absl::string_view tenant = TenantOrDefault(c.tenant_id());
-  SLATE_ASSIGN_OR_RETURN(int home, cluster.PartitionOf(tenant));
+  SLATE_ASSIGN_OR_RETURN(int home, HomeOf(cluster, tenant, options));
   if (tenant != kDefaultTenant || !IsConfigurationCommand(c)) {
     return SendTo(cluster, home, c, options);
   }

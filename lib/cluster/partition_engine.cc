@@ -158,6 +158,7 @@ absl::StatusOr<int64_t> PartitionEngine::ApplyBatches(uint64_t end_batch) {
       }
       SLATE_RETURN_IF_ERROR(ApplyReplicated(*engine_, std::move(events)));
       ++applied;
+      batches_fetched_.fetch_add(1);
       next = entry.position + 1;
     }
   }

@@ -31,6 +31,7 @@
 #ifndef SLATE_LIB_CLUSTER_PARTITION_ENGINE_H_
 #define SLATE_LIB_CLUSTER_PARTITION_ENGINE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -86,6 +87,11 @@ class PartitionEngine {
   // the number of batches applied. kFailedPrecondition on a writer.
   absl::StatusOr<int64_t> CatchUp();
 
+  // Batches applied from the partition since the engine opened (the
+  // catch-ups at open and CatchUp): what the local copy lacked, not what
+  // was folded from it.
+  int64_t batches_fetched() const { return batches_fetched_.load(); }
+
   // Whether this is the writer and still holds its lease.
   bool writing() const;
 
@@ -114,6 +120,7 @@ class PartitionEngine {
   std::unique_ptr<PartitionWriter> writer_;
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<Engine> engine_;  // Closed before the writer goes.
+  std::atomic<int64_t> batches_fetched_{0};
 };
 
 }  // namespace slate::cluster

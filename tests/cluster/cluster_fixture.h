@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "lib/cluster/cluster.h"
@@ -65,7 +66,21 @@ struct ClusterFixture {
         f->Connect(f->servers->ClientUrls(), request_timeout);
     if (!js.ok()) return js.status();
     f->js = *std::move(js);
-    if (absl::Status st = InitCluster(*f->js, options); !st.ok()) return st;
+    // Right after the servers start (and on a loaded machine) creating the
+    // R3 streams and buckets may time out, or find "no suitable peers for
+    // placement" while the servers still learn of each other; InitCluster
+    // completes a half-done init when called again.
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    auto transient = [](const absl::Status& st) {
+      return absl::IsUnavailable(st) || absl::IsDeadlineExceeded(st) ||
+             absl::StrContains(st.message(), "no suitable peers");
+    };
+    absl::Status st = InitCluster(*f->js, options);
+    while (transient(st) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(200));
+      st = InitCluster(*f->js, options);
+    }
+    if (!st.ok()) return st;
     absl::StatusOr<std::unique_ptr<Cluster>> cluster =
         Cluster::Open(*f->js, options.prefix);
     if (!cluster.ok()) return cluster.status();
