@@ -15,6 +15,12 @@
 #                                  an output base of its own (CI runs it too)
 #   ./dev.sh fuzz [SECONDS]        run every libFuzzer target for SECONDS each
 #                                  (default 60; clang-14, see tests/fuzz)
+#   ./dev.sh cluster               set up, build the slate tool, and run a Slate
+#                                  cluster on loopback: 3 nats-servers, 3 nodes,
+#                                  a day of load, a server and a node killed,
+#                                  KPIs against an embedded engine's
+#                                  (tools/cluster_demo.sh; README "Running a
+#                                  cluster")
 #   ./dev.sh setup                 only install missing Debian packages
 #
 # Examples: ./dev.sh test --config=asan     ./dev.sh test //tests/log/...
@@ -289,6 +295,14 @@ fuzz() {
   return "$failed"
 }
 
+# ./dev.sh cluster: tools/cluster_demo.sh on a fresh build of the tool; it
+# starts and stops everything itself.
+cluster() {
+  setup nats-server
+  bazel build "${BAZEL_QUIET[@]}" //tools:slate
+  tools/cluster_demo.sh "$(bazel info bazel-bin 2>/dev/null)/tools/slate"
+}
+
 cmd="${1:-}"
 shift || true
 case "$cmd" in
@@ -303,6 +317,7 @@ case "$cmd" in
     run_tests --config=sanitize --symlink_prefix=/ "$@" ;;
   bench) bench "$@" ;;
   fuzz) fuzz "$@" ;;
+  cluster) cluster ;;
   install) install_prefix "$@" ;;
   setup) setup "${TEST_PACKAGES[@]}" "${CMAKE_PACKAGES[@]}" ;;
   *) sed -n '2,/^# Examples:/p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
