@@ -255,7 +255,6 @@ slate_cc_binary(bench_cluster_bench PATH bench/cluster_bench OPTIONAL
     slate
     tests_cluster_cluster_fixture
     tests_testing_nats_cluster
-    tests_testing_temp_dir
 )
 
 # //bench:engine_bench

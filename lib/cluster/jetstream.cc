@@ -3,13 +3,7 @@
 #include <nats/nats.h>
 
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -21,16 +15,20 @@ namespace slate {
 
 namespace {
 
-// The libnats status `s` with the JetStream error code (0: none) and the
-// text `detail` as an absl::Status whose message starts with `what`.
-absl::Status FromNatsText(natsStatus s, int js_code, absl::string_view detail,
-                          absl::string_view what) {
+// The libnats status `s` (and the JetStream error code, when the call has
+// one) as an absl::Status whose message starts with `what`.
+absl::Status FromNats(natsStatus s, int js_code, absl::string_view what) {
+  // nats_GetLastError is the calling thread's last failure, which is not
+  // this one when its status differs (some calls fail without setting it).
+  natsStatus last_status = NATS_OK;
+  const char* last = nats_GetLastError(&last_status);
+  const bool fresh = last != nullptr && *last != '\0' && last_status == s;
+  std::string detail = fresh ? std::string(last) : std::string(natsStatus_GetText(s));
   std::string message = absl::StrCat(what, ": ", detail);
   if (js_code != 0) absl::StrAppend(&message, " (JetStream error ", js_code, ")");
   // KV calls report no code, only the server's text.
-  if (js_code == JSStreamWrongLastSequenceErr || js_code == JSStreamWrongLastMsgIDErr ||
-      absl::StrContains(detail, "wrong last sequence") ||
-      absl::StrContains(detail, "wrong last msg")) {
+  if (js_code == JSStreamWrongLastSequenceErr ||
+      (fresh && absl::StrContains(detail, "wrong last sequence"))) {
     return absl::FailedPreconditionError(message);
   }
   if (js_code == JSStreamNotFoundErr || js_code == JSNoMessageFoundErr) {
@@ -59,17 +57,6 @@ absl::Status FromNatsText(natsStatus s, int js_code, absl::string_view detail,
     default:
       return absl::UnknownError(message);
   }
-}
-
-// The libnats status `s` (and the JetStream error code, when the call has
-// one) as an absl::Status whose message starts with `what`.
-absl::Status FromNats(natsStatus s, int js_code, absl::string_view what) {
-  // nats_GetLastError is the calling thread's last failure, which is not
-  // this one when its status differs (some calls fail without setting it).
-  natsStatus last_status = NATS_OK;
-  const char* last = nats_GetLastError(&last_status);
-  const bool fresh = last != nullptr && *last != '\0' && last_status == s;
-  return FromNatsText(s, js_code, fresh ? last : natsStatus_GetText(s), what);
 }
 
 int64_t Millis(absl::Duration d) {
@@ -122,87 +109,14 @@ std::vector<std::string> Subjects(const jsStreamConfig& config) {
   return out;
 }
 
-// A libnats context for pipelined publishes (JetStream::PublishPipelined):
-// its acknowledgement handler files each message's outcome under the
-// message's index in the current call.
-struct AsyncPublishCtx {
-  jsCtx* js = nullptr;
-  std::mutex mu;
-  std::condition_variable cv;
-  // The current call's messages still without an outcome; libnats hands
-  // each message back to the handler, so its address names it.
-  std::unordered_map<const natsMsg*, size_t> index;             // Guarded by mu.
-  std::vector<absl::StatusOr<PublishAck>>* results = nullptr;  // Guarded by mu.
-
-  ~AsyncPublishCtx() {
-    if (js != nullptr) jsCtx_Destroy(js);
-  }
-};
-
-void OnPublishAck(jsCtx* /*js*/, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae,
-                  void* closure) {
-  auto* ctx = static_cast<AsyncPublishCtx*>(closure);
-  bool last = false;
-  {
-    std::lock_guard<std::mutex> l(ctx->mu);
-    auto it = ctx->index.find(msg);
-    if (it != ctx->index.end() && ctx->results != nullptr) {
-      absl::StatusOr<PublishAck>& r = (*ctx->results)[it->second];
-      if (pa != nullptr) {
-        r = PublishAck{.sequence = pa->Sequence, .duplicate = pa->Duplicate};
-      } else {
-        const natsStatus s = pae != nullptr ? pae->Err : NATS_ERR;
-        const char* text = pae != nullptr ? pae->ErrText : nullptr;
-        r = FromNatsText(s, pae != nullptr ? static_cast<int>(pae->ErrCode) : 0,
-                         text != nullptr ? text : natsStatus_GetText(s),
-                         "acknowledgement");
-      }
-      ctx->index.erase(it);
-      last = ctx->index.empty();
-    }
-  }
-  if (last) ctx->cv.notify_all();
-  natsMsg_Destroy(msg);
-}
-
 }  // namespace
 
 struct JetStream::Conn {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
   int64_t wait_ms = 5000;
-  std::mutex async_mu;
-  // Idle contexts for PublishPipelined. Guarded by async_mu.
-  std::vector<std::unique_ptr<AsyncPublishCtx>> async_idle;
-
-  // An idle pipelined-publish context, or a new one.
-  absl::StatusOr<std::unique_ptr<AsyncPublishCtx>> TakeAsync() {
-    {
-      std::lock_guard<std::mutex> l(async_mu);
-      if (!async_idle.empty()) {
-        std::unique_ptr<AsyncPublishCtx> ctx = std::move(async_idle.back());
-        async_idle.pop_back();
-        return ctx;
-      }
-    }
-    auto ctx = std::make_unique<AsyncPublishCtx>();
-    jsOptions o;
-    jsOptions_Init(&o);
-    o.Wait = wait_ms;
-    o.PublishAsync.MaxPending = 1 << 16;
-    o.PublishAsync.AckHandler = OnPublishAck;
-    o.PublishAsync.AckHandlerClosure = ctx.get();
-    natsStatus s = natsConnection_JetStream(&ctx->js, nc, &o);
-    if (s != NATS_OK) return FromNats(s, 0, "nats: JetStream context for pipelined publishes");
-    return ctx;
-  }
-  void ReturnAsync(std::unique_ptr<AsyncPublishCtx> ctx) {
-    std::lock_guard<std::mutex> l(async_mu);
-    async_idle.push_back(std::move(ctx));
-  }
 
   ~Conn() {
-    async_idle.clear();
     if (js != nullptr) jsCtx_Destroy(js);
     if (nc != nullptr) {
       natsConnection_Close(nc);
@@ -250,7 +164,6 @@ absl::StatusOr<std::unique_ptr<JetStream>> JetStream::Connect(
   if (s == NATS_OK) {
     s = natsOptions_SetReconnectWait(opts.get(), Millis(options.reconnect_wait));
   }
-  if (s == NATS_OK && options.send_asap) s = natsOptions_SetSendAsap(opts.get(), true);
   if (s != NATS_OK) {
     return FromNats(s, 0, absl::StrCat("nats options for ", servers));
   }
@@ -347,9 +260,6 @@ absl::StatusOr<PublishAck> JetStream::Publish(absl::string_view subject,
   po.MaxWait = conn_->wait_ms;
   if (!options.msg_id.empty()) po.MsgId = options.msg_id.c_str();
   if (options.expected_last_sequence) po.ExpectLastSeq = *options.expected_last_sequence;
-  if (!options.expected_last_msg_id.empty()) {
-    po.ExpectLastMsgId = options.expected_last_msg_id.c_str();
-  }
   OwnedPubAck ack;
   jsErrCode code = static_cast<jsErrCode>(0);
   s = js_PublishMsg(ack.out(), conn_->js, msg.get(), &po, &code);
@@ -362,111 +272,6 @@ absl::StatusOr<PublishAck> JetStream::Publish(absl::string_view subject,
   }
   if (s != NATS_OK) return FromNats(s, code, what());
   return PublishAck{.sequence = ack->Sequence, .duplicate = ack->Duplicate};
-}
-
-std::vector<absl::StatusOr<PublishAck>> JetStream::PublishPipelined(
-    absl::string_view subject, absl::Span<const OutgoingMessage> messages) {
-  const std::string subj(subject);
-  auto what = [&](size_t i) {
-    const PublishOptions& options = messages[i].options;
-    std::string w = absl::StrCat("pipelined publish #", i, " to ", subj);
-    if (!options.msg_id.empty()) absl::StrAppend(&w, " (msg id ", options.msg_id, ")");
-    if (options.expected_last_sequence) {
-      absl::StrAppend(&w, " expecting last sequence ", *options.expected_last_sequence);
-    }
-    if (!options.expected_last_msg_id.empty()) {
-      absl::StrAppend(&w, " after msg id ", options.expected_last_msg_id);
-    }
-    return w;
-  };
-  std::vector<absl::StatusOr<PublishAck>> results(
-      messages.size(), absl::DeadlineExceededError("no acknowledgement"));
-  if (messages.empty()) return results;
-  absl::StatusOr<std::unique_ptr<AsyncPublishCtx>> taken = conn_->TakeAsync();
-  if (!taken.ok()) {
-    for (auto& r : results) r = taken.status();
-    return results;
-  }
-  AsyncPublishCtx& ctx = **taken;
-  {
-    std::lock_guard<std::mutex> l(ctx.mu);
-    ctx.index.clear();
-    ctx.results = &results;
-  }
-  for (size_t i = 0; i < messages.size(); ++i) {
-    const OutgoingMessage& m = messages[i];
-    if (m.options.expected_last_sequence && *m.options.expected_last_sequence == 0) {
-      results[i] = absl::InvalidArgumentError(
-          absl::StrCat(what(i), ": libnats cannot expect an empty stream"));
-      continue;
-    }
-    natsMsg* msg = nullptr;
-    natsStatus s = natsMsg_Create(&msg, subj.c_str(), nullptr, m.data.data(),
-                                  static_cast<int>(m.data.size()));
-    if (s != NATS_OK) {
-      results[i] = FromNats(s, 0, what(i));
-      continue;
-    }
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    if (!m.options.msg_id.empty()) po.MsgId = m.options.msg_id.c_str();
-    if (m.options.expected_last_sequence) po.ExpectLastSeq = *m.options.expected_last_sequence;
-    if (!m.options.expected_last_msg_id.empty()) {
-      po.ExpectLastMsgId = m.options.expected_last_msg_id.c_str();
-    }
-    {
-      // Filed before it is sent: the answer may come before the call returns.
-      std::lock_guard<std::mutex> l(ctx.mu);
-      ctx.index[msg] = i;
-    }
-    natsMsg* sent = msg;
-    s = js_PublishMsgAsync(ctx.js, &sent, &po);
-    if (s != NATS_OK) {
-      {
-        std::lock_guard<std::mutex> l(ctx.mu);
-        ctx.index.erase(msg);
-      }
-      results[i] = FromNats(s, 0, what(i));
-      natsMsg_Destroy(sent);  // still ours when refused (null when taken)
-    }
-  }
-  {
-    std::unique_lock<std::mutex> l(ctx.mu);
-    ctx.cv.wait_for(l, std::chrono::milliseconds(conn_->wait_ms),
-                    [&ctx] { return ctx.index.empty(); });
-  }
-  // Whatever is still pending has no answer in time: take it back, so a
-  // late answer finds nothing (and the context can serve the next call).
-  natsMsgList pending;
-  if (js_PublishAsyncGetPendingList(&pending, ctx.js) == NATS_OK) {
-    const bool connected = natsConnection_Status(conn_->nc) == NATS_CONN_STATUS_CONNECTED;
-    std::lock_guard<std::mutex> l(ctx.mu);
-    for (int k = 0; k < pending.Count; ++k) {
-      auto it = ctx.index.find(pending.Msgs[k]);
-      if (it == ctx.index.end()) continue;
-      results[it->second] =
-          connected ? absl::DeadlineExceededError("no acknowledgement in time "
-                                                  "(outcome unknown)")
-                    : absl::UnavailableError("no acknowledgement while disconnected "
-                                             "from every server (outcome unknown)");
-      ctx.index.erase(it);
-    }
-    natsMsgList_Destroy(&pending);
-  }
-  {
-    std::lock_guard<std::mutex> l(ctx.mu);
-    ctx.results = nullptr;
-    ctx.index.clear();
-  }
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (results[i].ok()) continue;
-    const absl::Status& st = results[i].status();
-    if (!absl::StartsWith(st.message(), "pipelined publish #")) {
-      results[i] = absl::Status(st.code(), absl::StrCat(what(i), ": ", st.message()));
-    }
-  }
-  conn_->ReturnAsync(*std::move(taken));
-  return results;
 }
 
 absl::StatusOr<StoredMessage> JetStream::Get(absl::string_view stream,
@@ -636,93 +441,43 @@ struct Responder::Handle {
   RequestHandler handler;
   std::string subject;
   natsSubscription* sub = nullptr;
-  // With RespondOptions::concurrency > 1: requests wait here for a worker.
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<natsMsg*> queue;  // Guarded by mu.
-  bool stop = false;           // Guarded by mu.
-  std::vector<std::thread> workers;
-
   ~Handle() {
-    if (sub != nullptr) {
-      // Drain: no new requests, and the ones being handled (or queued)
-      // finish before the handler goes.
-      if (natsSubscription_Drain(sub) == NATS_OK) {
-        natsSubscription_WaitForDrainCompletion(sub, 5000);
-      }
+    if (sub == nullptr) return;
+    // Drain: no new requests, and the ones being handled finish before
+    // the handler goes.
+    if (natsSubscription_Drain(sub) == NATS_OK) {
+      natsSubscription_WaitForDrainCompletion(sub, 5000);
     }
-    {
-      std::lock_guard<std::mutex> l(mu);
-      stop = true;
-    }
-    cv.notify_all();
-    for (std::thread& t : workers) t.join();
-    if (sub != nullptr) natsSubscription_Destroy(sub);
-  }
-
-  // Answers `msg` and destroys it.
-  void Answer(natsMsg* msg) {
-    const char* data = natsMsg_GetData(msg);
-    const std::string answer = handler(absl::string_view(
-        data == nullptr ? "" : data,
-        data == nullptr ? 0 : static_cast<size_t>(natsMsg_GetDataLength(msg))));
-    const char* reply = natsMsg_GetReply(msg);
-    if (reply != nullptr && *reply != '\0') {
-      // A reply lost here is the requester's timeout.
-      natsConnection_Publish(conn->nc, reply, answer.data(),
-                             static_cast<int>(answer.size()));
-    }
-    natsMsg_Destroy(msg);
-  }
-
-  void Work() {
-    std::unique_lock<std::mutex> l(mu);
-    while (true) {
-      cv.wait(l, [this] { return stop || !queue.empty(); });
-      if (queue.empty()) return;  // stop, and nothing left to answer
-      natsMsg* msg = queue.front();
-      queue.pop_front();
-      l.unlock();
-      Answer(msg);
-      l.lock();
-    }
+    natsSubscription_Destroy(sub);
   }
 };
 
 namespace {
 
-void OnRequest(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg,
+void OnRequest(natsConnection* nc, natsSubscription* /*sub*/, natsMsg* msg,
                void* closure) {
   auto* h = static_cast<Responder::Handle*>(closure);
-  if (h->workers.empty()) {
-    h->Answer(msg);
-    return;
+  const char* data = natsMsg_GetData(msg);
+  const std::string answer = h->handler(absl::string_view(
+      data == nullptr ? "" : data,
+      data == nullptr ? 0 : static_cast<size_t>(natsMsg_GetDataLength(msg))));
+  const char* reply = natsMsg_GetReply(msg);
+  if (reply != nullptr && *reply != '\0') {
+    // A reply lost here is the requester's timeout.
+    natsConnection_Publish(nc, reply, answer.data(),
+                           static_cast<int>(answer.size()));
   }
-  {
-    std::lock_guard<std::mutex> l(h->mu);
-    h->queue.push_back(msg);
-  }
-  h->cv.notify_one();
+  natsMsg_Destroy(msg);
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Responder>> JetStream::Respond(
-    absl::string_view subject, RequestHandler handler, const RespondOptions& options) {
-  if (options.concurrency < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "respond on ", subject, ": concurrency must be >= 1, got ", options.concurrency));
-  }
+    absl::string_view subject, RequestHandler handler) {
   auto handle = std::make_unique<Responder::Handle>();
   handle->conn = conn_;
   handle->handler = std::move(handler);
   handle->subject = std::string(subject);
-  // The workers exist before the first request can arrive.
-  if (options.concurrency > 1) {
-    for (int i = 0; i < options.concurrency; ++i) {
-      handle->workers.emplace_back([h = handle.get()] { h->Work(); });
-    }
-  }
   natsStatus s = natsConnection_Subscribe(&handle->sub, conn_->nc,
                                           handle->subject.c_str(), OnRequest,
                                           handle.get());

@@ -52,7 +52,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "absl/types/span.h"
 
 namespace slate {
 
@@ -72,12 +71,6 @@ struct JetStreamOptions {
   int max_reconnect = 60;
   // Pause between reconnect attempts to the same server. Default: 250 ms.
   absl::Duration reconnect_wait = absl::Milliseconds(250);
-  // Send every publish at once (natsOptions_SetSendAsap) instead of letting
-  // libnats's flusher gather them, which waits about 1 ms first: a reply
-  // (Respond) or a pipelined publish (PublishPipelined) goes out without
-  // that wait, at the cost of one write per message. Requests and
-  // synchronous publishes are sent at once either way. Default: false.
-  bool send_asap = false;
 };
 
 struct StreamConfig {
@@ -101,18 +94,6 @@ struct PublishOptions {
   // cannot express "the stream is empty", so a stream to be fenced starts
   // with a marker message. Default: none (no expectation).
   std::optional<uint64_t> expected_last_sequence;
-  // Fence: store only if the stream's last message has this Nats-Msg-Id,
-  // else kFailedPrecondition and nothing is stored. With
-  // expected_last_sequence, a pipelined message asks for its predecessor
-  // itself, not just for any message at that sequence. Default: empty
-  // (no expectation).
-  std::string expected_last_msg_id;
-};
-
-// One message of JetStream::PublishPipelined.
-struct OutgoingMessage {
-  std::string data;
-  PublishOptions options;
 };
 
 struct PublishAck {
@@ -164,15 +145,6 @@ class Responder;
 // Answers one request: its payload in, the reply's payload out.
 using RequestHandler = std::function<std::string(absl::string_view request)>;
 
-struct RespondOptions {
-  // How many requests are handled at once. 1: one at a time, on the
-  // subscription's libnats thread. More: that thread queues the requests
-  // and this many threads of the responder's own answer them, so a handler
-  // that waits (a command waiting for its group commit) does not hold up
-  // the next. Default: 1.
-  int concurrency = 1;
-};
-
 class JetStream {
  public:
   // Connects to options.servers. kUnavailable if no server answers.
@@ -191,19 +163,6 @@ class JetStream {
   absl::StatusOr<PublishAck> Publish(absl::string_view subject,
                                      absl::string_view data,
                                      const PublishOptions& options = {});
-
-  // Publishes `messages` to `subject` in order without waiting for each
-  // acknowledgement before sending the next (libnats async publishes),
-  // then waits for all of them, up to the request timeout in all: one
-  // round trip instead of one per message. The results in the order of
-  // `messages`, each as Publish would return it: kDeadlineExceeded (or
-  // kUnavailable while disconnected) for a message without an answer in
-  // time, whose outcome is unknown. The server takes the messages in
-  // order, so a message that expects the last sequence its predecessor
-  // makes is stored only if the predecessor was. Thread-safe (each call
-  // uses a libnats context of its own).
-  std::vector<absl::StatusOr<PublishAck>> PublishPipelined(
-      absl::string_view subject, absl::Span<const OutgoingMessage> messages);
 
   // The message stored at `sequence`; kNotFound if there is none.
   absl::StatusOr<StoredMessage> Get(absl::string_view stream,
@@ -242,12 +201,10 @@ class JetStream {
 
   // Core NATS request/reply (no JetStream): answers every request sent to
   // `subject` with `handler` (called on a libnats thread, one request at a
-  // time, or on options.concurrency threads of the responder's) until the
-  // Responder is destroyed. A request with no responder fails at once with
-  // kUnavailable ("no responders").
-  absl::StatusOr<std::unique_ptr<Responder>> Respond(
-      absl::string_view subject, RequestHandler handler,
-      const RespondOptions& options = RespondOptions());
+  // time) until the Responder is destroyed. A request with no responder
+  // fails at once with kUnavailable ("no responders").
+  absl::StatusOr<std::unique_ptr<Responder>> Respond(absl::string_view subject,
+                                                     RequestHandler handler);
   // Sends `data` to `subject` and waits up to `timeout` for the reply.
   // kUnavailable when nobody answers the subject, kDeadlineExceeded on a
   // timeout (the request may have been handled).
@@ -263,7 +220,7 @@ class JetStream {
 };
 
 // A subscription answering requests (JetStream::Respond). Unsubscribes when
-// destroyed; the requests being handled or queued then are answered first.
+// destroyed; a handler running then finishes first.
 class Responder {
  public:
   ~Responder();

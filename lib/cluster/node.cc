@@ -226,8 +226,7 @@ absl::StatusOr<std::unique_ptr<Responder>> Node::Serve(
         reply.set_message(std::string(r.status().message()));
         if (r.ok()) *reply.mutable_result() = *std::move(r);
         return reply.SerializeAsString();
-      },
-      RespondOptions{.concurrency = options_.concurrent_commands});
+      });
 }
 
 absl::StatusOr<std::unique_ptr<Responder>> Node::ServeQueries(

@@ -84,11 +84,6 @@ struct NodeOptions {
   // Answers ClusterNames::QuerySubject of every owned partition; empty: the
   // node answers no queries. Default: empty.
   QueryHandler query_handler;
-  // Commands of one partition executed at once (RespondOptions::concurrency
-  // of its exec subject's responder): concurrent commands share a group
-  // commit, whose messages are published pipelined (partition_engine.h).
-  // 1: one at a time. Default: 32.
-  int concurrent_commands = 32;
 };
 
 class Node {

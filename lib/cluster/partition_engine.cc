@@ -20,72 +20,45 @@ bool Retryable(const absl::Status& s) {
 
 }  // namespace
 
-// Publishes each group commit of the engine's log to the partition: each
-// append as one message (PartitionBatch), the group's messages pipelined.
+// Publishes each group commit of the engine's log to the partition.
 class PartitionEngine::Replicator final : public LogReplicator {
  public:
   Replicator(PartitionWriter* writer, absl::Duration retry)
       : writer_(writer), retry_(retry) {}
 
   absl::Status Replicate(int64_t first_position,
-                         absl::Span<const ReplicatedAppend> appends) override {
-    absl::Status st = ReplicateGroup(first_position, appends);
-    if (!st.ok()) {
-      // The engine's log takes no more writes: hand the partition over (to
-      // this node's next round or another node), which reopens it and
-      // catches up with whatever of the group the partition holds.
-      writer_->Release().IgnoreError();
-    }
-    return st;
-  }
-
- private:
-  absl::Status ReplicateGroup(int64_t first_position,
-                              absl::Span<const ReplicatedAppend> appends) {
-    if (appends.empty()) return absl::OkStatus();
-    std::vector<PartitionBatch> batches(appends.size());
-    for (size_t i = 0; i < appends.size(); ++i) {
-      const ReplicatedAppend& events = appends[i];
-      PartitionBatch& batch = batches[i];
-      batch.set_tenant_id(std::string(StreamTenant(events[0]->stream())));
-      batch.set_command_key(events[0]->event_id());
-      for (const Envelope* e : events) *batch.add_events() = *e;
-    }
+                         absl::Span<const Envelope* const> events) override {
+    if (events.empty()) return absl::OkStatus();
+    PartitionBatch batch;
+    batch.set_tenant_id(std::string(StreamTenant(events[0]->stream())));
+    batch.set_command_key(events[0]->event_id());
+    for (const Envelope* e : events) *batch.add_events() = *e;
     const uint64_t expected = writer_->next_position();
-    // All at once, then whatever did not go through one by one.
-    std::vector<AppendResult> done;
-    if (batches.size() > 1) done = writer_->AppendPipelined(batches);
-    for (size_t i = done.size(); i < batches.size(); ++i) {
-      const absl::Time deadline = absl::Now() + retry_;
-      absl::StatusOr<AppendResult> r = writer_->Append(batches[i]);
-      while (!r.ok() && Retryable(r.status()) && absl::Now() < deadline) {
-        absl::SleepFor(absl::Milliseconds(100));
-        r = writer_->Append(batches[i]);  // Same key: stored once.
-      }
-      if (!r.ok()) {
-        if (absl::IsAborted(r.status())) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "partition ", writer_->partition(),
-              ": another writer appended before this one (",
-              r.status().message(), "); open the partition again"));
-        }
-        return r.status();
-      }
-      done.push_back(*r);
+    const absl::Time deadline = absl::Now() + retry_;
+    absl::StatusOr<AppendResult> r = writer_->Append(batch);
+    while (!r.ok() && Retryable(r.status()) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(100));
+      r = writer_->Append(batch);  // Same key: stored once.
     }
-    for (size_t i = 0; i < done.size(); ++i) {
-      // A duplicate too: the batch was stored by an earlier try, and must
-      // be where the local log puts it.
-      if (done[i].position != expected + i) {
-        return absl::DataLossError(absl::StrCat(
-            "partition ", writer_->partition(), ": batch of log position ",
-            appends[i][0]->position(), " (group from ", first_position,
-            ") stored at batch ", done[i].position, ", expected ", expected + i));
+    if (!r.ok()) {
+      if (absl::IsAborted(r.status())) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "partition ", writer_->partition(),
+            ": another writer appended before this one (",
+            r.status().message(), "); open the partition again"));
       }
+      return r.status();
+    }
+    if (!r->duplicate && r->position != expected) {
+      return absl::DataLossError(absl::StrCat(
+          "partition ", writer_->partition(), ": batch of log position ",
+          first_position, " stored at batch ", r->position, ", expected ",
+          expected));
     }
     return absl::OkStatus();
   }
 
+ private:
   PartitionWriter* writer_;
   const absl::Duration retry_;
 };
@@ -94,7 +67,9 @@ PartitionEngine::PartitionEngine(Cluster& cluster,
                                  const PartitionEngineOptions& options)
     : cluster_(cluster),
       options_(options),
-      reader_(cluster, options.partition) {}
+      reader_(cluster, options.partition) {
+  options_.engine.max_group_commit_events = 1;
+}
 
 PartitionEngine::~PartitionEngine() {
   engine_.reset();
@@ -216,7 +191,6 @@ absl::StatusOr<std::unique_ptr<PartitionEngine>> PartitionEngine::OpenWriter(
   w.node = options.node;
   w.partition = options.partition;
   w.acquire_wait = options.acquire_wait;
-  w.test_refuse_command_key = options.test_refuse_event_id;
   SLATE_ASSIGN_OR_RETURN(p->writer_, PartitionWriter::Acquire(cluster, w));
   // What was appended between the catch-up and the lease.
   SLATE_RETURN_IF_ERROR(p->ApplyBatches(p->writer_->next_position()).status());

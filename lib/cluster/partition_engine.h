@@ -21,20 +21,13 @@
 // A local log that holds events the partition does not (another cluster's
 // directory) is kDataLoss. Once the lease is lost or a publish fails for
 // good, the engine refuses every write (kFailedPrecondition or the publish's
-// error) and releases the lease: open the partition again to catch up and,
-// lease permitting, write.
+// error): open the partition again to catch up and, lease permitting, write.
 //
-// Message = one append: each append of the engine's log (one
-// Engine::Execute's atomic write of a command's streams, or one SLA timer
-// event) is one PartitionBatch message; its Nats-Msg-Id is its first
-// event's id (tenant-scoped, unique in the log), so a publish retried after
-// a timeout is stored once. Concurrent commands share a group commit
-// (Options::max_group_commit_events): the group's messages are published
-// pipelined (PartitionWriter::AppendPipelined), each fenced on its
-// predecessor, and written locally once all are stored. A failure anywhere
-// fails the whole group: nothing of it is written locally, the partition
-// holds a prefix of it (whole messages), and the engine releases the
-// partition so that it is reopened and caught up.
+// Message = one append: the partition engines run with
+// Options::max_group_commit_events = 1, so each group commit is one
+// Engine::Execute (one atomic append of a command's streams) or one SLA
+// timer event; its Nats-Msg-Id is its first event's id (tenant-scoped,
+// unique in the log), so a publish retried after a timeout is stored once.
 #ifndef SLATE_LIB_CLUSTER_PARTITION_ENGINE_H_
 #define SLATE_LIB_CLUSTER_PARTITION_ENGINE_H_
 
@@ -60,11 +53,8 @@ struct PartitionEngineOptions {
   std::string node;
   // The partition (0 .. partitions-1). Required.
   int partition = -1;
-  // The local engine's options. Its max_group_commit_events bounds the
-  // appends of concurrent commands one group commit gathers, each still a
-  // message of its own, all of a group published before their
-  // acknowledgements are awaited (1: one append, one round trip, at a
-  // time). Default: Options().
+  // The local engine's options; max_group_commit_events is set to 1 (one
+  // append per message). Default: Options().
   Options engine;
   // How long OpenWriter waits for the lease (another node's may be
   // lapsing). Default: zero (one try).
@@ -72,10 +62,6 @@ struct PartitionEngineOptions {
   // How long one append keeps retrying a publish whose outcome is unknown
   // (timeout, no server) before the engine gives up writing. Default: 30 s.
   absl::Duration publish_retry = absl::Seconds(30);
-  // Test hook (PartitionWriterOptions::test_refuse_command_key): the
-  // server refuses the message of the append whose first event has this
-  // id. Default: empty (none).
-  std::string test_refuse_event_id;
 };
 
 class PartitionEngine {

@@ -163,7 +163,6 @@ void PartitionWriter::RenewLoop() {
 }
 
 void PartitionWriter::AbandonForTest() {
-  std::lock_guard<std::mutex> one(release_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -174,7 +173,6 @@ void PartitionWriter::AbandonForTest() {
 }
 
 absl::Status PartitionWriter::Release() {
-  std::lock_guard<std::mutex> one(release_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -186,14 +184,6 @@ absl::Status PartitionWriter::Release() {
   // A refused delete: the lease had passed to another node already.
   if (absl::IsFailedPrecondition(st)) return absl::OkStatus();
   return st;
-}
-
-uint64_t PartitionWriter::RefusalOffset(absl::string_view key) const {
-  constexpr uint64_t kFarAhead = uint64_t{1} << 40;
-  return !options_.test_refuse_command_key.empty() &&
-                 key == options_.test_refuse_command_key
-             ? kFarAhead
-             : 0;
 }
 
 absl::Status PartitionWriter::Fenced(absl::string_view why) {
@@ -235,7 +225,7 @@ absl::StatusOr<AppendResult> PartitionWriter::Append(const PartitionBatch& batch
   for (int attempt = 0;; ++attempt) {
     PublishOptions publish;
     publish.msg_id = key;
-    publish.expected_last_sequence = known_last_ + RefusalOffset(key);
+    publish.expected_last_sequence = known_last_;
     absl::StatusOr<PublishAck> ack = cluster_.js().Publish(subject_, data, publish);
     if (ack.ok()) {
       unacknowledged_.erase(key);
@@ -288,56 +278,6 @@ absl::StatusOr<AppendResult> PartitionWriter::Append(const PartitionBatch& batch
     return Fenced(absl::StrCat("the stream moved past sequence ", known_last_,
                                " (", ack.status().message(), ")"));
   }
-}
-
-std::vector<AppendResult> PartitionWriter::AppendPipelined(
-    absl::Span<const PartitionBatch> batches) {
-  std::vector<AppendResult> out;
-  if (lost_) return out;  // Append says so
-  if (!options_.test_skip_local_lease_check) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (SteadyClock::now() >= deadline_) return out;
-  }
-  // Up to the first bad batch (Append names it).
-  std::vector<OutgoingMessage> messages;
-  messages.reserve(batches.size());
-  for (const PartitionBatch& batch : batches) {
-    if (batch.command_key().empty() || batch.tenant_id().empty() ||
-        batch.events_size() == 0) {
-      break;
-    }
-    OutgoingMessage& m = messages.emplace_back();
-    m.data = batch.SerializeAsString();
-    m.options.msg_id = batch.command_key();
-    m.options.expected_last_sequence =
-        known_last_ + (messages.size() - 1) + RefusalOffset(batch.command_key());
-    // Not just any message at the predecessor's sequence: the predecessor
-    // (another writer's could be there if the predecessor was refused).
-    if (messages.size() > 1) {
-      m.options.expected_last_msg_id = messages[messages.size() - 2].options.msg_id;
-    }
-  }
-  if (messages.empty()) return out;
-  const std::vector<absl::StatusOr<PublishAck>> acks =
-      cluster_.js().PublishPipelined(subject_, messages);
-  size_t i = 0;
-  // The clean prefix: each stored right after its predecessor.
-  for (; i < acks.size(); ++i) {
-    const absl::StatusOr<PublishAck>& ack = acks[i];
-    if (!ack.ok() || ack->duplicate || ack->sequence != known_last_ + 1) break;
-    known_last_ = ack->sequence;
-    unacknowledged_.erase(messages[i].options.msg_id);
-    out.push_back(AppendResult{.position = PositionOf(ack->sequence),
-                               .sequence = ack->sequence,
-                               .duplicate = false});
-  }
-  // The rest may be stored (after a message without an answer, or as a
-  // duplicate of an earlier try): if Append finds them, they are this
-  // writer's own. A key here that was not stored does no harm.
-  for (size_t j = i; j < acks.size(); ++j) {
-    unacknowledged_.insert(messages[j].options.msg_id);
-  }
-  return out;
 }
 
 absl::StatusOr<uint64_t> PartitionWriter::CatchUp() {

@@ -65,7 +65,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "absl/types/span.h"
 #include "lib/cluster/cluster.h"
 #include "lib/cluster/partition.pb.h"
 
@@ -89,10 +88,6 @@ struct PartitionWriterOptions {
   // does not know it lost its lease. Default: false.
   bool test_no_renewals = false;
   bool test_skip_local_lease_check = false;
-  // Test hook: a batch with this command key is published expecting a
-  // sequence the stream is not at, so the server refuses it (as it would a
-  // fenced append). Default: empty (none).
-  std::string test_refuse_command_key;
 };
 
 struct AppendResult {
@@ -118,22 +113,6 @@ class PartitionWriter {
   // at least one event. Not thread-safe: one appending thread.
   absl::StatusOr<AppendResult> Append(const PartitionBatch& batch);
 
-  // Appends `batches` in order, one message each as Append does, but
-  // pipelined (JetStream::PublishPipelined): all are sent before the first
-  // acknowledgement is awaited, the first expecting this writer's last
-  // sequence, each other the sequence its predecessor makes and the
-  // predecessor's key as the stream's last msg id, so the server stores a
-  // message only right after the one before it (never after another
-  // writer's message that took a refused predecessor's place), and a group
-  // costs about one round trip instead of one per batch. Returns the results of the
-  // batches stored at this writer's next positions, from the first on and
-  // in order: all of them when nothing went wrong, else fewer (none for a
-  // lost lease or a bad batch). Append the rest with Append, in order and
-  // with the same keys: it adopts what the failure left stored of this
-  // writer's, meets the fence if another writer's is there, and says what
-  // is wrong. Not thread-safe (as Append).
-  std::vector<AppendResult> AppendPipelined(absl::Span<const PartitionBatch> batches);
-
   // Moves this writer's expectation to the stream's end after kAborted;
   // returns the next position. The batches from the old next_position()
   // on are the ones to fold before deciding again. kFailedPrecondition if
@@ -141,7 +120,7 @@ class PartitionWriter {
   absl::StatusOr<uint64_t> CatchUp();
 
   // Stops renewing and deletes the lease (with its revision), so another
-  // node can take over at once. Later appends fail. Idempotent; thread-safe.
+  // node can take over at once. Later appends fail. Idempotent.
   absl::Status Release();
 
   // Test hook: stops renewing and never releases, as a killed process: the
@@ -160,8 +139,6 @@ class PartitionWriter {
   PartitionWriter(Cluster& cluster, const PartitionWriterOptions& options);
   void RenewLoop();
   std::string LeaseValue(absl::Time now) const;
-  // What test_refuse_command_key adds to the expected sequence of `key`.
-  uint64_t RefusalOffset(absl::string_view key) const;
   // kFailedPrecondition for this partition, naming the lease's holder.
   absl::Status Fenced(absl::string_view why);
   // After a refused expectation: adopts the messages after known_last_ if
@@ -189,9 +166,6 @@ class PartitionWriter {
   // + 0.9 ttl, on the monotonic clock.
   std::chrono::steady_clock::time_point deadline_;  // Guarded by mu_.
   bool stop_ = false;                                // Guarded by mu_.
-  // One Release (or AbandonForTest) at a time: a replicator that gives up
-  // releases while the node may be stopping.
-  std::mutex release_mu_;
   std::thread renewer_;
 };
 

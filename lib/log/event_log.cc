@@ -805,22 +805,13 @@ void EventLog::Commit(Writer* me) {
 absl::Status EventLog::Replicate(const std::vector<Writer*>& group,
                                  int64_t first_position) {
   std::vector<const Envelope*> events;
-  std::vector<size_t> ends;  // where each writer's new events end
   for (const Writer* x : group) {
     for (const Part& part : x->parts) {
       if (!part.result.ok() || part.result->idempotent_replay) continue;
       for (const Envelope& e : *part.events) events.push_back(&e);
     }
-    if (events.size() > (ends.empty() ? 0 : ends.back())) ends.push_back(events.size());
   }
-  std::vector<ReplicatedAppend> appends;
-  appends.reserve(ends.size());
-  size_t begin = 0;
-  for (size_t end : ends) {
-    appends.push_back(ReplicatedAppend(events.data() + begin, end - begin));
-    begin = end;
-  }
-  return replicator_->Replicate(first_position, appends);
+  return replicator_->Replicate(first_position, events);
 }
 
 absl::Status EventLog::AppendReplicated(std::vector<Envelope> events) {

@@ -5,9 +5,8 @@
 //
 //   class MyReplicator : public slate::LogReplicator {
 //     absl::Status Replicate(int64_t first_position,
-//                            absl::Span<const slate::ReplicatedAppend> appends)
-//         override { /* publish each append (or all), fenced at
-//                       first_position; wait for the acks */ }
+//                            absl::Span<const slate::Envelope* const> events)
+//         override { /* publish, fenced at first_position; wait for ack */ }
 //   };
 //   log->SetReplicator(&replicator);      // before the first append
 //   log->Append(...);                     // replicated, then written here
@@ -25,28 +24,22 @@
 
 namespace slate {
 
-// The events of one append of a group commit (one EventLog::Append or
-// AppendAtomically: one command's atomic write, an SLA timer's event...),
-// in position order. Never split across appends.
-using ReplicatedAppend = absl::Span<const Envelope* const>;
-
 class LogReplicator {
  public:
   virtual ~LogReplicator() = default;
 
   // Called by the log's writer for each group commit, before anything of it
-  // is written locally, with its new events, append by append: dense
-  // positions from `first_position`, in order, every field final (stream,
-  // version, position, recorded_at). Whether the replicated log stores each
-  // append as a unit of its own or the group as one, every append is whole.
-  // One call at a time. OK means the replicated log holds them all durably
-  // at those positions; the log then writes them. Any error fails every
-  // append of the group with it, and the log refuses every later write
-  // with it (the replicated log may hold the events, or some appends of
-  // the group from the first on, all the same: reopen the log and catch up
-  // with AppendReplicated).
-  virtual absl::Status Replicate(int64_t first_position,
-                                 absl::Span<const ReplicatedAppend> appends) = 0;
+  // is written locally, with its new events: dense positions from
+  // `first_position`, in order, every field final (stream, version,
+  // position, recorded_at), whole appends only (an atomic append is never
+  // split). One call at a time. OK means the replicated log holds them
+  // durably at those positions; the log then writes them. Any error fails
+  // every append of the group with it, and the log refuses every later
+  // write with it (the replicated log may hold the events all the same:
+  // reopen the log and catch up with AppendReplicated).
+  virtual absl::Status Replicate(
+      int64_t first_position,
+      absl::Span<const Envelope* const> events) = 0;
 };
 
 }  // namespace slate

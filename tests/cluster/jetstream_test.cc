@@ -1,19 +1,13 @@
 // lib/cluster/jetstream against one real nats-server per test: fencing with
-// the expected last sequence (and msg id), pipelined publishes, Msg-Id
-// de-duplication, KV leases, a responder answering requests concurrently.
+// the expected last sequence, Msg-Id de-duplication, KV leases.
 #include "lib/cluster/jetstream.h"
 
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/nats_cluster.h"
@@ -105,98 +99,6 @@ TEST_F(JetStreamTest, ExpectedLastSequenceFencesStaleWriters) {
       js_->Publish("fence.p0", "from a again", Expecting(2));
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(next->sequence, 3u);
-}
-
-// n messages "<tag>0".. with ids "<tag><i>", the first expecting
-// `last`, each other its predecessor's sequence and msg id.
-std::vector<OutgoingMessage> Chain(const std::string& tag, int n, uint64_t last) {
-  std::vector<OutgoingMessage> out(n);
-  for (int i = 0; i < n; ++i) {
-    out[i].data = tag + std::to_string(i);
-    out[i].options.msg_id = out[i].data;
-    out[i].options.expected_last_sequence = last + i;
-    if (i > 0) out[i].options.expected_last_msg_id = out[i - 1].options.msg_id;
-  }
-  return out;
-}
-
-TEST_F(JetStreamTest, PipelinedPublishesAreStoredInOrderEachAfterItsPredecessor) {
-  ASSERT_TRUE(js_->EnsureStream(Stream("PIPE", "pipe.>")).ok());
-  ASSERT_TRUE(js_->Publish("pipe.x", "marker").ok());
-  std::vector<absl::StatusOr<PublishAck>> acks =
-      js_->PublishPipelined("pipe.x", Chain("a", 50, 1));
-  ASSERT_EQ(acks.size(), 50u);
-  for (size_t i = 0; i < acks.size(); ++i) {
-    ASSERT_TRUE(acks[i].ok()) << i << ": " << acks[i].status();
-    EXPECT_EQ(acks[i]->sequence, i + 2);
-    EXPECT_FALSE(acks[i]->duplicate);
-  }
-  // A stale first expectation: the first is refused, and so is every
-  // other, each expecting a predecessor that is not there.
-  acks = js_->PublishPipelined("pipe.x", Chain("b", 5, 40));
-  for (const auto& ack : acks) {
-    EXPECT_EQ(ack.status().code(), absl::StatusCode::kFailedPrecondition) << ack.status();
-  }
-  EXPECT_TRUE(absl::StrContains(acks[0].status().message(), "wrong last sequence"))
-      << acks[0].status();
-  // Another writer's message at the sequence the second one expects does
-  // not let it in: it expects its predecessor's id too.
-  std::vector<OutgoingMessage> chain = Chain("c", 2, 50);
-  ASSERT_TRUE(js_->Publish("pipe.x", "other", Expecting(51)).ok());
-  acks = js_->PublishPipelined("pipe.x", chain);
-  EXPECT_EQ(acks[0].status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(acks[1].status().code(), absl::StatusCode::kFailedPrecondition)
-      << acks[1].status();
-  absl::StatusOr<uint64_t> last = js_->LastSequence("PIPE");
-  ASSERT_TRUE(last.ok()) << last.status();
-  EXPECT_EQ(*last, 52u);
-  // Repeated ids are duplicates, as with Publish.
-  acks = js_->PublishPipelined("pipe.x", Chain("a", 3, 52));
-  for (size_t i = 0; i < acks.size(); ++i) {
-    ASSERT_TRUE(acks[i].ok()) << acks[i].status();
-    EXPECT_TRUE(acks[i]->duplicate);
-    EXPECT_EQ(acks[i]->sequence, i + 2);
-  }
-}
-
-TEST_F(JetStreamTest, AConcurrentResponderAnswersRequestsAtOnce) {
-  constexpr int kAtOnce = 4;
-  std::mutex mu;
-  std::condition_variable cv;
-  int inside = 0;
-  RespondOptions options;
-  options.concurrency = kAtOnce;
-  // Each answer says whether all kAtOnce requests were being handled at
-  // the same time (a responder taking one at a time never gets there).
-  absl::StatusOr<std::unique_ptr<Responder>> responder = js_->Respond(
-      "svc.wait",
-      [&](absl::string_view request) {
-        std::unique_lock<std::mutex> l(mu);
-        ++inside;
-        cv.notify_all();
-        const bool all = cv.wait_for(l, std::chrono::seconds(20),
-                                     [&] { return inside >= kAtOnce; });
-        return absl::StrCat(request, all ? ":together" : ":alone");
-      },
-      options);
-  ASSERT_TRUE(responder.ok()) << responder.status();
-  std::vector<std::string> answers(kAtOnce);
-  std::vector<std::thread> clients;
-  for (int i = 0; i < kAtOnce; ++i) {
-    clients.emplace_back([&, i] {
-      absl::StatusOr<std::string> a =
-          js_->Request("svc.wait", absl::StrCat("r", i), absl::Seconds(30));
-      answers[i] = a.ok() ? *a : std::string(a.status().message());
-    });
-  }
-  for (std::thread& t : clients) t.join();
-  for (int i = 0; i < kAtOnce; ++i) EXPECT_EQ(answers[i], absl::StrCat("r", i, ":together"));
-  RespondOptions none;
-  none.concurrency = 0;
-  EXPECT_EQ(js_->Respond("svc.none", [](absl::string_view) { return ""; }, none)
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(JetStreamTest, ExpectingAnEmptyStreamIsRefusedUpFront) {

@@ -1,8 +1,7 @@
 // lib/cluster/partition_log and cluster against one real nats-server per
 // test (R1 streams, short lease TTLs): cluster metadata, dense positions,
-// atomic batches, pipelined groups (one message per batch; a failure stores
-// a prefix), de-duplication, leases, fencing, retries after a timeout and
-// after a server restart, corruption as kDataLoss.
+// atomic batches, de-duplication, leases, fencing, retries after a timeout
+// and after a server restart, corruption as kDataLoss.
 #include "lib/cluster/partition_log.h"
 
 #include <memory>
@@ -47,24 +46,6 @@ class PartitionLogTest : public ::testing::Test {
     absl::StatusOr<std::vector<PartitionEntry>> all = reader.Read(0, 1000000);
     EXPECT_TRUE(all.ok()) << all.status();
     return all.ok() ? *std::move(all) : std::vector<PartitionEntry>{};
-  }
-
-  // On partition 2: `a` (node-a) appended "a1", then stopped renewing
-  // without noticing; once its lease lapsed `b` (node-b) took it and
-  // appended "b1".
-  void StaleAndNewWriter(std::unique_ptr<PartitionWriter>* a,
-                         std::unique_ptr<PartitionWriter>* b) {
-    PartitionWriterOptions unaware = Writer("node-a", 2);
-    unaware.test_no_renewals = true;
-    unaware.test_skip_local_lease_check = true;
-    *a = MustAcquire(unaware);
-    ASSERT_NE(*a, nullptr);
-    ASSERT_TRUE((*a)->Append(MakeBatch("acme", "a1", 1)).ok());
-    PartitionWriterOptions waiting = Writer("node-b", 2);
-    waiting.acquire_wait = absl::Seconds(20);
-    *b = MustAcquire(waiting);
-    ASSERT_NE(*b, nullptr);
-    ASSERT_TRUE((*b)->Append(MakeBatch("acme", "b1", 2)).ok());
   }
 
   std::unique_ptr<ClusterFixture> f_;
@@ -160,108 +141,6 @@ TEST_F(PartitionLogTest, PositionsAreDenseAndBatchesAtomic) {
   EXPECT_TRUE(past->empty());
   // Other partitions are untouched.
   EXPECT_TRUE(ReadAll(1).empty());
-}
-
-// A batch over the server's max payload (1 MiB): refused before it is sent.
-PartitionBatch HugeBatch(const std::string& command_id) {
-  PartitionBatch b = MakeBatch("acme", command_id, 1);
-  b.mutable_events(0)->mutable_incident_commented()->set_text(
-      std::string(3 << 19, 'x'));
-  return b;
-}
-
-TEST_F(PartitionLogTest, APipelinedGroupIsOneMessagePerBatchAtDensePositions) {
-  Start(absl::Seconds(10));
-  std::unique_ptr<PartitionWriter> w = MustAcquire(Writer("node-a", 1));
-  ASSERT_NE(w, nullptr);
-  ASSERT_TRUE(w->Append(MakeBatch("acme", "c0", 1)).ok());
-  std::vector<PartitionBatch> group;
-  for (int i = 1; i <= 40; ++i) {
-    group.push_back(MakeBatch(i % 2 == 0 ? "acme" : "zeta", absl::StrCat("c", i), 1 + i % 3));
-  }
-  std::vector<AppendResult> done = w->AppendPipelined(group);
-  ASSERT_EQ(done.size(), group.size());
-  for (size_t i = 0; i < done.size(); ++i) {
-    EXPECT_EQ(done[i].position, i + 1);
-    EXPECT_EQ(done[i].sequence, i + 3);
-    EXPECT_FALSE(done[i].duplicate);
-  }
-  EXPECT_EQ(w->next_position(), 41u);
-  ASSERT_TRUE(w->Append(MakeBatch("acme", "c41", 1)).ok());
-  std::vector<PartitionEntry> all = ReadAll(1);
-  ASSERT_EQ(all.size(), 42u);
-  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].position, i);
-  for (size_t i = 0; i < group.size(); ++i) {
-    EXPECT_EQ(all[i + 1].batch.SerializeAsString(), group[i].SerializeAsString());
-  }
-  // The same group again: every batch is a duplicate, so none is stored
-  // again, and the writer appends one by one (Append adopts nothing).
-  EXPECT_TRUE(w->AppendPipelined(group).empty());
-  absl::StatusOr<AppendResult> again = w->Append(group[0]);
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_TRUE(again->duplicate);
-  EXPECT_EQ(again->position, 1u);
-  EXPECT_EQ(ReadAll(1).size(), 42u);
-  absl::StatusOr<AppendResult> next = w->Append(MakeBatch("acme", "c42", 1));
-  ASSERT_TRUE(next.ok()) << next.status();
-  EXPECT_EQ(next->position, 42u);
-}
-
-TEST_F(PartitionLogTest, AFailureInAPipelinedGroupStoresAPrefixOfWholeBatches) {
-  Start(absl::Seconds(10));
-  std::unique_ptr<PartitionWriter> w = MustAcquire(Writer("node-a", 3));
-  ASSERT_NE(w, nullptr);
-  const std::vector<PartitionBatch> group = {
-      MakeBatch("acme", "c0", 2), MakeBatch("acme", "c1", 1), HugeBatch("c2"),
-      MakeBatch("acme", "c3", 3), MakeBatch("acme", "c4", 1)};
-  std::vector<AppendResult> done = w->AppendPipelined(group);
-  ASSERT_EQ(done.size(), 2u);
-  EXPECT_EQ(done[1].position, 1u);
-  // What follows the refused batch expected its sequence: not stored.
-  std::vector<PartitionEntry> all = ReadAll(3);
-  ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(all[0].batch.command_key(), "acme:c0");
-  EXPECT_EQ(all[1].batch.command_key(), "acme:c1");
-  EXPECT_EQ(w->next_position(), 2u);
-  // The rest one by one, as the partition engine does: the bad batch says
-  // what is wrong; the writer still appends where the stream ends.
-  absl::StatusOr<AppendResult> bad = w->Append(group[2]);
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << bad.status();
-  absl::StatusOr<AppendResult> after = w->Append(group[3]);
-  ASSERT_TRUE(after.ok()) << after.status();
-  EXPECT_FALSE(after->duplicate);
-  EXPECT_EQ(after->position, 2u);
-  all = ReadAll(3);
-  ASSERT_EQ(all.size(), 3u);
-  EXPECT_EQ(all[2].batch.SerializeAsString(), group[3].SerializeAsString());
-}
-
-TEST_F(PartitionLogTest, APipelinedGroupOfAFencedWriterStoresNothing) {
-  Start(absl::Seconds(1));
-  std::unique_ptr<PartitionWriter> a, b;
-  ASSERT_NO_FATAL_FAILURE(StaleAndNewWriter(&a, &b));
-
-  const std::vector<PartitionBatch> group = {MakeBatch("acme", "a2", 1),
-                                             MakeBatch("acme", "a3", 2)};
-  // a2 is refused; a3, which expects a2's sequence, finds b1 there and is
-  // refused too (it expects a2 as the last message).
-  EXPECT_TRUE(a->AppendPipelined(group).empty());
-  absl::StatusOr<AppendResult> stale = a->Append(group[0]);
-  ASSERT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition) << stale.status();
-  EXPECT_TRUE(absl::StrContains(stale.status().message(), "held by node-b"))
-      << stale.status();
-  EXPECT_TRUE(a->AppendPipelined(group).empty());  // lost: not even sent
-  // B's pipelined group goes on after its own batch.
-  std::vector<AppendResult> mine =
-      b->AppendPipelined({MakeBatch("acme", "b2", 1), MakeBatch("acme", "b3", 1)});
-  ASSERT_EQ(mine.size(), 2u);
-  EXPECT_EQ(mine[0].position, 2u);
-  std::vector<PartitionEntry> all = ReadAll(2);
-  ASSERT_EQ(all.size(), 4u);
-  EXPECT_EQ(all[0].batch.command_key(), "acme:a1");
-  EXPECT_EQ(all[1].batch.command_key(), "acme:b1");
-  EXPECT_EQ(all[2].batch.command_key(), "acme:b2");
-  EXPECT_EQ(all[3].batch.command_key(), "acme:b3");
 }
 
 TEST_F(PartitionLogTest, ARepeatedCommandKeyIsStoredOnce) {
@@ -419,8 +298,17 @@ TEST_F(PartitionLogTest, CleanReleaseLetsAnotherNodeTakeOverAtOnce) {
 // refused by the stream (expected last sequence), nothing of it stored.
 TEST_F(PartitionLogTest, AWriterThatLostItsLeaseIsFencedByTheStream) {
   Start(absl::Seconds(1));
-  std::unique_ptr<PartitionWriter> a, b;
-  ASSERT_NO_FATAL_FAILURE(StaleAndNewWriter(&a, &b));
+  PartitionWriterOptions unaware = Writer("node-a", 2);
+  unaware.test_no_renewals = true;
+  unaware.test_skip_local_lease_check = true;
+  std::unique_ptr<PartitionWriter> a = MustAcquire(unaware);
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(a->Append(MakeBatch("acme", "a1", 1)).ok());
+  PartitionWriterOptions waiting = Writer("node-b", 2);
+  waiting.acquire_wait = absl::Seconds(20);
+  std::unique_ptr<PartitionWriter> b = MustAcquire(waiting);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->Append(MakeBatch("acme", "b1", 2)).ok());
 
   absl::StatusOr<AppendResult> stale = a->Append(MakeBatch("acme", "a2", 3));
   ASSERT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition) << stale.status();

@@ -115,49 +115,6 @@ TEST_F(ReplicatedLogTest, ConcurrentAppendsReplicateInPositionOrder) {
   EXPECT_EQ(AllBytes(*follower), AllBytes(*writer));
 }
 
-TEST_F(ReplicatedLogTest, EveryAppendOfAGroupReachesTheReplicatorWhole) {
-  FakeReplica replica;
-  auto writer = OpenLog(dir_.Sub("writer"));
-  writer->SetReplicator(&replica);
-  constexpr int kThreads = 8;
-  constexpr int kAppends = 30;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kAppends; ++i) {
-        // One atomic append: two streams, three events in all.
-        const std::string id = absl::StrCat(t, "-", i);
-        std::vector<StreamWrite> writes(2);
-        writes[0].stream = absl::StrCat("incident/a", t);
-        writes[0].events = {Note(id + "-0"), Note(id + "-1")};
-        writes[1].stream = absl::StrCat("incident/b", t);
-        writes[1].events = {Note(id + "-2")};
-        auto r = writer->AppendAtomically(std::move(writes));
-        EXPECT_TRUE(r.ok()) << r.status();
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  const std::vector<std::vector<Envelope>> appends = replica.Appends();
-  ASSERT_EQ(appends.size(), static_cast<size_t>(kThreads * kAppends));
-  int64_t next = 0;
-  for (const std::vector<Envelope>& append : appends) {
-    ASSERT_EQ(append.size(), 3u);
-    const std::string id = append[0].event_id().substr(0, append[0].event_id().size() - 2);
-    for (size_t k = 0; k < append.size(); ++k) {
-      EXPECT_EQ(append[k].event_id(), absl::StrCat(id, "-", k));
-      EXPECT_EQ(append[k].position(), next++);
-    }
-  }
-  // The groups hold the same appends, whole.
-  size_t in_groups = 0;
-  for (const auto& batch : replica.Batches()) {
-    EXPECT_EQ(batch.size() % 3, 0u);
-    in_groups += batch.size();
-  }
-  EXPECT_EQ(in_groups, appends.size() * 3);
-}
-
 TEST_F(ReplicatedLogTest, AFailedReplicationWritesNothingAndStopsWrites) {
   FakeReplica replica;
   auto writer = OpenLog(dir_.Sub("writer"));

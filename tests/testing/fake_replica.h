@@ -29,7 +29,7 @@ class FakeReplica final : public LogReplicator {
   explicit FakeReplica(int64_t next = 0) : next_(next) {}
 
   absl::Status Replicate(int64_t first_position,
-                         absl::Span<const ReplicatedAppend> appends) override {
+                         absl::Span<const Envelope* const> events) override {
     std::lock_guard<std::mutex> l(mu_);
     if (!fail_.ok()) return fail_;
     if (first_position != next_) {
@@ -37,20 +37,14 @@ class FakeReplica final : public LogReplicator {
           "fake replica: batch at ", first_position, ", expected ", next_));
     }
     std::vector<Envelope> batch;
-    for (ReplicatedAppend append : appends) {
-      if (append.empty()) return absl::InternalError("fake replica: an empty append");
-      std::vector<Envelope> events;
-      for (const Envelope* e : append) {
-        if (e->position() != next_) {
-          return absl::InternalError(absl::StrCat("fake replica: event at ",
-                                                  e->position(), ", expected ",
-                                                  next_));
-        }
-        ++next_;
-        events.push_back(*e);
+    for (const Envelope* e : events) {
+      if (e->position() != next_) {
+        return absl::InternalError(absl::StrCat("fake replica: event at ",
+                                                e->position(), ", expected ",
+                                                next_));
       }
-      batch.insert(batch.end(), events.begin(), events.end());
-      appends_.push_back(std::move(events));
+      ++next_;
+      batch.push_back(*e);
     }
     batches_.push_back(std::move(batch));
     return absl::OkStatus();
@@ -61,15 +55,9 @@ class FakeReplica final : public LogReplicator {
     std::lock_guard<std::mutex> l(mu_);
     fail_ = std::move(s);
   }
-  // One element per Replicate call (a group commit), its events in order.
   std::vector<std::vector<Envelope>> Batches() const {
     std::lock_guard<std::mutex> l(mu_);
     return batches_;
-  }
-  // One element per append, in order, across all calls.
-  std::vector<std::vector<Envelope>> Appends() const {
-    std::lock_guard<std::mutex> l(mu_);
-    return appends_;
   }
   int64_t next() const {
     std::lock_guard<std::mutex> l(mu_);
@@ -81,7 +69,6 @@ class FakeReplica final : public LogReplicator {
   absl::Status fail_;
   int64_t next_;
   std::vector<std::vector<Envelope>> batches_;
-  std::vector<std::vector<Envelope>> appends_;
 };
 
 }  // namespace slate::testing
