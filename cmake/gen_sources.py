@@ -165,6 +165,11 @@ def generate(xml_text):
             common = ["  SRCS"] + ["    " + x for x in srcs_all]
             common += ["  OUTS"] + ["    " + x for x in outs]
             common += ["  CMD " + cmake_quote(genrule_cmd(attr(r, "cmd"), srcs_all))]
+        elif kind == "sh_test" and "manual" in tags:
+            # As Bazel: built, not run by the suite (bazel test runs it
+            # when named).
+            lines.append("\n# %s: tagged manual, not a CTest test" % label)
+            continue
         elif kind == "sh_test":
             lines.append("\n# %s" % label)
             lines.append("slate_sh_test(%s PATH %s SIZE %s" % (

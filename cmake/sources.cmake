@@ -523,12 +523,7 @@ slate_cc_library(tests_calendar_minute_oracle
     slate
 )
 
-# //tests/cluster:cluster_demo_test
-slate_sh_test(tests_cluster_cluster_demo_test PATH tests/cluster/cluster_demo_test SIZE medium
-  SCRIPT tools/cluster_demo.sh
-  ARGS
-    "tools/slate"
-)
+# //tests/cluster:cluster_demo_test: tagged manual, not a CTest test
 
 # //tests/cluster:cluster_fixture
 slate_cc_library(tests_cluster_cluster_fixture
