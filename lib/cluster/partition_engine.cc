@@ -28,6 +28,19 @@ class PartitionEngine::Replicator final : public LogReplicator {
 
   absl::Status Replicate(int64_t first_position,
                          absl::Span<const Envelope* const> events) override {
+    absl::Status st = ReplicateBatch(first_position, events);
+    if (!st.ok()) {
+      // The engine's log takes no more writes: hand the partition over (to
+      // this node's next round or another node), which reopens it and
+      // catches up with whatever of it the partition holds.
+      writer_->Release().IgnoreError();
+    }
+    return st;
+  }
+
+ private:
+  absl::Status ReplicateBatch(int64_t first_position,
+                              absl::Span<const Envelope* const> events) {
     if (events.empty()) return absl::OkStatus();
     PartitionBatch batch;
     batch.set_tenant_id(std::string(StreamTenant(events[0]->stream())));
@@ -49,7 +62,16 @@ class PartitionEngine::Replicator final : public LogReplicator {
       }
       return r.status();
     }
-    if (!r->duplicate && r->position != expected) {
+    if (r->duplicate && r->position != expected) {
+      // Stored before, elsewhere: this engine decided on a log that lacks
+      // it (its catch-up read came before the stored copy). Writing it
+      // here would make the local log differ from the partition's.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "partition ", writer_->partition(), ": command ",
+          batch.command_key(), " is stored already at batch ", r->position,
+          ", not at ", expected, "; open the partition again"));
+    }
+    if (r->position != expected) {
       return absl::DataLossError(absl::StrCat(
           "partition ", writer_->partition(), ": batch of log position ",
           first_position, " stored at batch ", r->position, ", expected ",
@@ -58,7 +80,6 @@ class PartitionEngine::Replicator final : public LogReplicator {
     return absl::OkStatus();
   }
 
- private:
   PartitionWriter* writer_;
   const absl::Duration retry_;
 };
