@@ -106,10 +106,10 @@ int RunKpi(const KpiFlags& f) {
     tables.hide_changes_without_reviews = false;
     tables.hide_requests_without_requests = false;
   }
-  const bool remote = !f.nats.nats.empty();
-  if (remote == !f.db.empty()) {
-    return Usage("kpi", "give either --db DIR or --nats URLS");
+  if (std::optional<int> bad = CheckDbOrNats("kpi", f.db, f.nats)) {
+    return *bad;
   }
+  const bool remote = !f.nats.nats.empty();
   auto set_range = [&q, &range] {
     q.bucket = range.bucket;
     q.zone = range.zone;

@@ -76,17 +76,22 @@ void AddDbOrNatsFlags(CLI::App* app, std::string* db, NatsFlags* nats) {
           "NATS server URLs of a cluster, comma-separated, in place of --db");
 }
 
+std::optional<int> CheckDbOrNats(absl::string_view command,
+                                 const std::string& db, const NatsFlags& nats) {
+  if (nats.nats.empty() == db.empty()) {
+    return Usage(command, "give either --db DIR or --nats URLS");
+  }
+  return std::nullopt;
+}
+
 std::optional<int> RunOnClusterIfAsked(absl::string_view command,
                                        const std::string& db,
                                        const NatsFlags& nats,
                                        absl::string_view tenant,
                                        ClusterRoute route,
                                        const PartitionCheck& check) {
-  const bool remote = !nats.nats.empty();
-  if (remote == !db.empty()) {
-    return Usage(command, "give either --db DIR or --nats URLS");
-  }
-  if (!remote) return std::nullopt;
+  if (std::optional<int> bad = CheckDbOrNats(command, db, nats)) return bad;
+  if (nats.nats.empty()) return std::nullopt;
   absl::StatusOr<NatsConnection> c = ConnectCluster(
       nats, absl::StrCat("slate ", command), /*reconnect_forever=*/false);
   if (!c.ok()) return Fail(command, c.status().ToString());

@@ -54,6 +54,11 @@ enum class ClusterRoute {
 // output goes first); returns an exit code. `verify` checks the stream.
 using PartitionCheck = std::function<int(cluster::Cluster&, int partition)>;
 
+// Exit 2 (usage) when both or neither of --db and --nats are given, else
+// nullopt.
+std::optional<int> CheckDbOrNats(absl::string_view command,
+                                 const std::string& db, const NatsFlags& nats);
+
 // nullopt when `db` is given (run locally); else runs the command on the
 // cluster as described above and returns its exit code. Exit 2 when both
 // or neither of --db and --nats are given.

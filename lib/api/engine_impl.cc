@@ -598,10 +598,9 @@ absl::StatusOr<std::string> EngineImpl::ExportKpis(
 
 namespace {
 
-// The merged exports' report for `query`.
-absl::StatusOr<KpiReport> MergedKpiReport(absl::Span<const std::string> exports,
-                                          const KpiQuery& query,
-                                          const Options& options) {
+// Every export merged; an error names the export.
+absl::StatusOr<KpiMergedInputs> MergeExports(
+    absl::Span<const std::string> exports) {
   KpiMergedInputs merged;
   for (size_t i = 0; i < exports.size(); ++i) {
     if (absl::Status s = MergeKpiExport(exports[i], &merged); !s.ok()) {
@@ -609,6 +608,14 @@ absl::StatusOr<KpiReport> MergedKpiReport(absl::Span<const std::string> exports,
                           absl::StrCat("export ", i, ": ", s.message()));
     }
   }
+  return merged;
+}
+
+// The merged exports' report for `query`.
+absl::StatusOr<KpiReport> MergedKpiReport(absl::Span<const std::string> exports,
+                                          const KpiQuery& query,
+                                          const Options& options) {
+  SLATE_ASSIGN_OR_RETURN(KpiMergedInputs merged, MergeExports(exports));
   KpiOptions o = BuiltinKpiOptions(options);
   o.zone = query.zone;
   if (merged.zone.has_value() && *merged.zone != query.zone.name()) {
@@ -637,13 +644,7 @@ absl::StatusOr<std::string> FormatMergedKpis(
 
 absl::StatusOr<std::optional<absl::Time>> MergedLastRecordEventTime(
     absl::Span<const std::string> exports) {
-  KpiMergedInputs merged;
-  for (size_t i = 0; i < exports.size(); ++i) {
-    if (absl::Status s = MergeKpiExport(exports[i], &merged); !s.ok()) {
-      return absl::Status(s.code(),
-                          absl::StrCat("export ", i, ": ", s.message()));
-    }
-  }
+  SLATE_ASSIGN_OR_RETURN(KpiMergedInputs merged, MergeExports(exports));
   return merged.last_record_event;
 }
 
