@@ -301,6 +301,11 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::OpenForTest(
   // memtable: its keys arrive in random order, and a skiplist insert plus
   // lookup per event would cost more than the event itself.
   ro.allow_concurrent_memtable_write = false;  // Required by hash memtables.
+  // Event keys arrive in position order between stream keys: a splice kept
+  // per first key byte makes each event key's insert start at the end of
+  // the memtable's skiplist rather than from the top after a stream key.
+  ro.memtable_insert_with_hint_prefix_extractor.reset(
+      rocksdb::NewFixedPrefixTransform(1));
   // Derived data (projections) lives in other column families; flushing them
   // all together keeps it from outliving the log events it came from.
   ro.atomic_flush = true;
@@ -309,8 +314,15 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::OpenForTest(
   ro.max_bgerror_resume_count = 0;
   rocksdb::ColumnFamilyOptions ids_options(ro);
   ids_options.prefix_extractor.reset(rocksdb::NewNoopTransform());
-  ids_options.memtable_factory.reset(
-      rocksdb::NewHashLinkListRepFactory(1 << 18));
+  // Except in a bulk import, whose memtables are flushed whole as it goes
+  // and at its end: a hash memtable is flushed by sorting every key through
+  // a skiplist built for the flush (for the ServiceNow data set's 211,125
+  // ids, ~0.6 CPU-s on the flush thread, more than the skiplist memtable's
+  // inserts cost the importer: bench/RESULTS.md, ServiceNow import).
+  if (options.durability != Durability::kBulkImport) {
+    ids_options.memtable_factory.reset(
+        rocksdb::NewHashLinkListRepFactory(1 << 18));
+  }
 
   std::vector<std::string> cf_names = {rocksdb::kDefaultColumnFamilyName};
   if (existed) {
