@@ -77,6 +77,8 @@ set(SLATE_LIB_SRCS
   lib/import/servicenow_import.cc
   # //lib/import:sla_policies
   lib/import/sla_policies.cc
+  # //lib/log:event_encoding
+  lib/log/event_encoding.cc
   # //lib/log:event_log
   lib/log/event_log.cc
   # //lib/log:log_format
@@ -179,6 +181,7 @@ set(SLATE_LIB_HDRS
   lib/import/servicenow_format.h
   lib/import/servicenow_import.h
   lib/import/sla_policies.h
+  lib/log/event_encoding.h
   lib/log/event_log.h
   lib/log/log_format.h
   lib/log/log_verify.h
@@ -1337,6 +1340,15 @@ slate_cc_test(tests_log_derived_family_test PATH tests/log/derived_family_test S
     slate
     tests_testing_temp_dir
     tests_testing_tsan_suppressions
+)
+
+# //tests/log:event_encoding_test
+slate_cc_test(tests_log_event_encoding_test PATH tests/log/event_encoding_test SIZE medium
+  SRCS
+    tests/log/event_encoding_test.cc
+  DEPS
+    EXT:system:gtest_main
+    slate
 )
 
 # //tests/log:event_log_test

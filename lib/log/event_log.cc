@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <limits>
 #include <memory>
 #include <system_error>
 #include <utility>
@@ -18,11 +17,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/message.h"
-#include "google/protobuf/stubs/common.h"
 #include "lib/base/crash_point.h"
 #include "lib/base/status_macros.h"
+#include "lib/log/event_encoding.h"
 #include "lib/log/log_format.h"
 #include "lib/log/rocks_access.h"
 #include "rocksdb/filter_policy.h"
@@ -61,6 +58,9 @@ struct EventLog::Part {
   std::string stream;
   ExpectedVersion expected = ExpectedVersion::Any();
   std::vector<Envelope>* events = nullptr;
+  // The events as ValidateEvents encoded them (empty for replicated events,
+  // which the leader serializes as they come).
+  std::vector<std::string> encoded;
   absl::StatusOr<AppendResult> result = absl::InternalError("not decided");
 };
 
@@ -492,111 +492,10 @@ EventLog::~EventLog() {
   db_->Close().PermitUncheckedError();
 }
 
-namespace {
-
-// A field FirstInvalidUtf8Field looks into: a string, or a message that
-// may hold one.
-bool HoldsUtf8(const google::protobuf::FieldDescriptor* f) {
-  return f->type() == google::protobuf::FieldDescriptor::TYPE_STRING ||
-         f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE;
-}
-
-// What FirstInvalidUtf8Field visits in a message type: its string and
-// message fields in field-number order, a oneof (only its set member
-// matters) at the place of its first such member. Built once per type:
-// walking every field with ListFields, ints and 100-member oneofs included,
-// was most of this check's cost (13 % of an import's appending thread).
-struct Utf8Step {
-  const google::protobuf::FieldDescriptor* field = nullptr;  // Or:
-  const google::protobuf::OneofDescriptor* oneof = nullptr;
-};
-
-const std::vector<Utf8Step>& Utf8PlanOf(
-    const google::protobuf::Descriptor* d) {
-  using google::protobuf::FieldDescriptor;
-  thread_local absl::flat_hash_map<const google::protobuf::Descriptor*,
-                                   std::unique_ptr<std::vector<Utf8Step>>>
-      plans;
-  std::unique_ptr<std::vector<Utf8Step>>& plan = plans[d];
-  if (plan != nullptr) return *plan;
-  std::vector<std::pair<int, Utf8Step>> steps;
-  for (int i = 0; i < d->field_count(); ++i) {
-    const FieldDescriptor* f = d->field(i);
-    if (HoldsUtf8(f) && f->real_containing_oneof() == nullptr) {
-      steps.push_back({f->number(), Utf8Step{f, nullptr}});
-    }
-  }
-  for (int i = 0; i < d->real_oneof_decl_count(); ++i) {
-    const google::protobuf::OneofDescriptor* o = d->oneof_decl(i);
-    int first = std::numeric_limits<int>::max();
-    for (int k = 0; k < o->field_count(); ++k) {
-      if (HoldsUtf8(o->field(k))) {
-        first = std::min(first, o->field(k)->number());
-      }
-    }
-    if (first != std::numeric_limits<int>::max()) {
-      steps.push_back({first, Utf8Step{nullptr, o}});
-    }
-  }
-  std::sort(steps.begin(), steps.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  plan = std::make_unique<std::vector<Utf8Step>>();
-  for (const auto& s : steps) plan->push_back(s.second);
-  return *plan;
-}
-
-// The path of the first string field of `m` (nested messages included) that
-// is not well-formed UTF-8, or "" if none. Protobuf serialises such a field
-// but refuses to parse it back, so an event holding one would be stored and
-// never read again (found by the import fuzzer).
-std::string FirstInvalidUtf8Field(const google::protobuf::Message& m) {
-  using google::protobuf::FieldDescriptor;
-  const google::protobuf::Reflection* r = m.GetReflection();
-  std::string scratch;
-  for (const Utf8Step& step : Utf8PlanOf(m.GetDescriptor())) {
-    const FieldDescriptor* f = step.field;
-    if (step.oneof != nullptr) {
-      f = r->GetOneofFieldDescriptor(m, step.oneof);
-      if (f == nullptr || !HoldsUtf8(f)) continue;
-    }
-    int n = 1;
-    if (f->is_repeated()) {
-      n = r->FieldSize(m, f);
-    } else if (!r->HasField(m, f)) {
-      continue;  // Unset (or an empty proto3 string): nothing to check.
-    }
-    if (f->type() == FieldDescriptor::TYPE_STRING) {
-      for (int i = 0; i < n; ++i) {
-        const std::string& v =
-            f->is_repeated() ? r->GetRepeatedStringReference(m, f, i, &scratch)
-                             : r->GetStringReference(m, f, &scratch);
-        if (!google::protobuf::internal::IsStructurallyValidUTF8(
-                v.data(), static_cast<int>(v.size()))) {
-          return f->is_repeated() ? absl::StrCat(f->name(), "[", i, "]")
-                                  : f->name();
-        }
-      }
-    } else {
-      for (int i = 0; i < n; ++i) {
-        const google::protobuf::Message& sub =
-            f->is_repeated() ? r->GetRepeatedMessage(m, f, i)
-                             : r->GetMessage(m, f);
-        std::string inner = FirstInvalidUtf8Field(sub);
-        if (!inner.empty()) {
-          return f->is_repeated() ? absl::StrCat(f->name(), "[", i, "].", inner)
-                                  : absl::StrCat(f->name(), ".", inner);
-        }
-      }
-    }
-  }
-  return "";
-}
-
-}  // namespace
-
 absl::Status EventLog::ValidateEvents(absl::string_view stream,
                                       std::vector<Envelope>& events,
-                                      absl::Time now) const {
+                                      absl::Time now,
+                                      std::vector<std::string>* encoded) const {
   if (events.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("append to ", stream, ": no events"));
@@ -607,6 +506,7 @@ absl::Status EventLog::ValidateEvents(absl::string_view stream,
         " events; the limit per append is ", options_.max_events_per_append));
   }
   const int64_t latest_us = absl::ToUnixMicros(now + options_.max_clock_skew);
+  encoded->resize(events.size());
   absl::flat_hash_set<absl::string_view> seen;
   for (size_t i = 0; i < events.size(); ++i) {
     Envelope& e = events[i];
@@ -640,18 +540,24 @@ absl::Status EventLog::ValidateEvents(absl::string_view stream,
           " ahead of the engine clock (", absl::FormatTime(now),
           "): the future is not a fact"));
     }
-    const std::string bad_utf8 = FirstInvalidUtf8Field(e);
+    e.set_stream(std::string(stream));
+    e.clear_version();
+    e.clear_position();
+    e.clear_recorded_at_us();
+    std::string& bytes = (*encoded)[i];
+    e.SerializeToString(&bytes);
+    // Protobuf serializes a string that is not UTF-8 (logging an error) but
+    // refuses to parse it back, so an event holding one would be stored and
+    // never read again (found by the import fuzzer).
+    const std::string bad_utf8 =
+        event_encoding::FirstInvalidUtf8(Envelope::descriptor(), bytes);
     if (!bad_utf8.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("append to ", stream, ": event ", e.event_id(),
                        ": field ", bad_utf8, " is not valid UTF-8"));
     }
-    e.set_stream(std::string(stream));
-    e.clear_version();
-    e.clear_position();
-    e.clear_recorded_at_us();
     // Upper bound of the stored size: the assigned fields add at most 33 bytes.
-    const size_t size = e.ByteSizeLong() + 33;
+    const size_t size = bytes.size() + 33;
     if (size > options_.max_event_bytes) {
       return absl::InvalidArgumentError(absl::StrCat(
           "append to ", stream, ": event ", e.event_id(), " is about ", size,
@@ -663,7 +569,8 @@ absl::Status EventLog::ValidateEvents(absl::string_view stream,
 
 absl::Status EventLog::ValidatePart(absl::string_view stream,
                                     ExpectedVersion expected,
-                                    std::vector<Envelope>& events) const {
+                                    std::vector<Envelope>& events,
+                                    std::vector<std::string>* encoded) const {
   SLATE_RETURN_IF_ERROR(log_format::ValidateStreamId(stream));
   if (expected.kind() == ExpectedVersion::Kind::kExact &&
       expected.version() < 0) {
@@ -671,15 +578,16 @@ absl::Status EventLog::ValidatePart(absl::string_view stream,
         "append to ", stream, ": expected version must be >= 0, got ",
         expected.version()));
   }
-  return ValidateEvents(stream, events, options_.clock->Now());
+  return ValidateEvents(stream, events, options_.clock->Now(), encoded);
 }
 
 absl::StatusOr<AppendResult> EventLog::Append(absl::string_view stream,
                                               ExpectedVersion expected,
                                               std::vector<Envelope> events) {
-  SLATE_RETURN_IF_ERROR(ValidatePart(stream, expected, events));
   Writer w;
   w.parts.resize(1);
+  SLATE_RETURN_IF_ERROR(
+      ValidatePart(stream, expected, events, &w.parts[0].encoded));
   w.parts[0].stream = std::string(stream);
   w.parts[0].expected = expected;
   w.parts[0].events = &events;
@@ -703,7 +611,8 @@ absl::StatusOr<std::vector<AppendResult>> EventLog::AppendAtomically(
             "atomic append: stream ", sw.stream, " is named twice"));
       }
     }
-    SLATE_RETURN_IF_ERROR(ValidatePart(sw.stream, sw.expected, sw.events));
+    SLATE_RETURN_IF_ERROR(
+        ValidatePart(sw.stream, sw.expected, sw.events, &w.parts[i].encoded));
     w.parts[i].stream = sw.stream;
     w.parts[i].expected = sw.expected;
     w.parts[i].events = &sw.events;
@@ -1092,8 +1001,14 @@ void EventLog::Decide(Part* w, GroupState* group, rocksdb::WriteBatch* batch,
       e.set_recorded_at_us(group->now_us);
       if (e.occurred_at_us() == 0) e.set_occurred_at_us(group->now_us);
     }
-    bytes.clear();
-    e.SerializeToString(&bytes);
+    if (w->encoded.size() == events.size()) {
+      event_encoding::WithAssignedFields(w->encoded[i], e.version(),
+                                         e.position(), e.occurred_at_us(),
+                                         e.recorded_at_us(), &bytes);
+    } else {
+      bytes.clear();
+      e.SerializeToString(&bytes);
+    }
     batch->Put(log_format::EventKey(position), bytes);
     batch->Put(ids_cf_, log_format::IdKey(e.event_id()),
                log_format::PositionValue(position));

@@ -251,12 +251,16 @@ class EventLog {
   absl::Status ScanAll(
       int64_t from_position, size_t max_count,
       const std::function<absl::Status(int64_t, absl::string_view)>& fn) const;
+  // Checks `events` and readies them for `stream`; *encoded gets each one
+  // serialized as it will be stored but for the fields the leader assigns
+  // (lib/log/event_encoding.h).
   absl::Status ValidateEvents(absl::string_view stream,
-                              std::vector<Envelope>& events,
-                              absl::Time now) const;
+                              std::vector<Envelope>& events, absl::Time now,
+                              std::vector<std::string>* encoded) const;
   // Stream id, expected version and events of one stream's part.
   absl::Status ValidatePart(absl::string_view stream, ExpectedVersion expected,
-                            std::vector<Envelope>& events) const;
+                            std::vector<Envelope>& events,
+                            std::vector<std::string>* encoded) const;
   // Queues `w`, and when it leads a group decides and writes the group;
   // returns once w's parts have their results.
   void Commit(Writer* w);
