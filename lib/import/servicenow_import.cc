@@ -568,31 +568,38 @@ absl::Status Importer::ProcessIncident(std::vector<ServiceNowRow>& rows) {
   std::vector<std::string> not_mapped;
   for (const ServiceNowRow* row_ptr : order) {
     const ServiceNowRow& row = *row_ptr;
-    IncidentState scratch = state;
     row_events.clear();
     refs.clear();
     not_mapped.clear();
     Reject reject;
-    if (!ApplyRow(row, prev, &scratch, &row_events, &refs, &not_mapped,
+    // The row is decided on the incident's state itself (a copy per row
+    // cost more than the rare rejected row's undo): a rejected row's
+    // partial changes are undone by folding the accepted events again.
+    if (!ApplyRow(row, prev, &state, &row_events, &refs, &not_mapped,
                   &reject)) {
       RejectRow(row.line, number, reject.reason, reject.detail);
+      state = NewIncidentState(number);
+      for (const Envelope& e : events) EvolveIncident(e, &state);
       prev = &row;
       continue;
     }
     prev = &row;
-    state = std::move(scratch);
     accepted.push_back(&row);
     for (const std::string& k : not_mapped) ++summary_.not_mapped[k];
     const int repeat = repeats[row.content_hash]++;
     const std::string prefix = absl::StrCat(
         TenantStreamPrefix(options_.tenant), "sn:", number, ":", absl::Hex(row.content_hash, absl::kZeroPad16),
         repeat == 0 ? "" : absl::StrCat("#", repeat), ":");
-    const ServiceNowRowMeta meta = MetaOf(row);
+    // The row's metadata is built in its last event and copied to the
+    // others (most rows have one event).
+    *row_events.back().mutable_servicenow() = MetaOf(row);
     for (size_t i = 0; i < row_events.size(); ++i) {
       Envelope& e = row_events[i];
       e.set_event_id(absl::StrCat(prefix, i));
       e.set_correlation_id(number);
-      *e.mutable_servicenow() = meta;
+      if (i + 1 < row_events.size()) {
+        *e.mutable_servicenow() = row_events.back().servicenow();
+      }
     }
     for (const ExternalRef& r : refs) {
       (r.is_problem ? problems_ : changes_).insert(r.id);

@@ -587,6 +587,44 @@ TEST_F(SyntheticTest, RelaxedRulesImportRowsTheStrictPolicyRejects) {
   }
 }
 
+// A row refused half-way (its assignment decided, then its close refused)
+// leaves nothing behind: the next row is decided against the incident as
+// the accepted rows left it, so assigning back to the group it already has
+// appends no assignment.
+TEST_F(SyntheticTest, ARowRefusedHalfWayLeavesTheStateAsItWas) {
+  auto row = [&](const char* state, const char* when, const char* group) {
+    return Row({{"number", "INC1"},
+                {"incident_state", state},
+                {"sys_updated_at", when},
+                {"assignment_group", group}});
+  };
+  const std::vector<std::string> rows = {
+      row("New", "29/2/2016 01:23", "Group 56"),
+      row("Closed", "29/2/2016 02:00", "Group 7"),  // Assign, then close: no.
+      row("Active", "29/2/2016 03:00", "Group 56"),
+  };
+  const DomainPolicy strict;
+  auto engine = Open(tmp_.Sub("db"));
+  auto s = Import(engine.get(), rows, &strict);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->rows_rejected, 1);
+  EXPECT_EQ(s->rejected_by_reason["domain refused close in New"], 1);
+  auto events = engine->ReadStream("incident/INC1", 0, 100);
+  ASSERT_TRUE(events.ok()) << events.status();
+  int assigned = 0;
+  for (const Envelope& e : *events) {
+    if (e.has_incident_assigned()) {
+      ++assigned;
+      EXPECT_EQ(e.incident_assigned().group(), "Group 56");
+    }
+  }
+  EXPECT_EQ(assigned, 1);
+  auto state = engine->LoadAggregate("incident", "INC1");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->incident().status(), INCIDENT_IN_PROGRESS);
+  EXPECT_EQ(state->incident().assignment_group(), "Group 56");
+}
+
 TEST_F(SyntheticTest, NotAnExportIsRefusedBeforeAnythingIsWritten) {
   auto engine = Open(tmp_.Sub("db"));
   auto src = StringSource("a,b,c\n1,2,3\n");
