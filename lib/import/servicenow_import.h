@@ -10,9 +10,11 @@
 //   std::cout << slate::FormatImportSummary(*s);
 //
 // Contract:
-//  - Streaming: rows are read one at a time; memory holds one incident's rows
-//    (an export groups an incident's rows together) plus the ids of the
-//    problems and changes the export refers to.
+//  - Streaming: rows are read and parsed on a thread of their own, handed
+//    to the importing thread in order in chunks of 512 (at most four
+//    waiting); memory holds those, one incident's rows (an export groups an
+//    incident's rows together) and the ids of the problems and changes the
+//    export refers to.
 //  - Each incident's rows are ordered by (sys_updated_at, sys_mod_count, line)
 //    and turned into domain commands that the pure domain functions
 //    (lib/domain/incident.h) decide against the incident's state, row by row:

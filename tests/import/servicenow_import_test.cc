@@ -1,5 +1,7 @@
 #include "lib/import/servicenow_import.h"
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -320,8 +322,8 @@ TEST_F(ImportTest, ATenantsImportIsTheSameOnItsOwnStreams) {
   int64_t compared = 0;
   for (const Envelope& e : *streams) {
     if (!absl::StartsWith(e.stream(), "incident/")) continue;
-    auto mine = engine->ReadStream(TenantStream("acme", e.stream()), e.version(),
-                                   1);
+    auto mine =
+        engine->ReadStream(TenantStream("acme", e.stream()), e.version(), 1);
     ASSERT_TRUE(mine.ok());
     ASSERT_EQ(mine->size(), 1u) << e.stream();
     EXPECT_EQ(mine->front().event_id(), TenantStream("acme", e.event_id()));
@@ -623,6 +625,136 @@ TEST_F(SyntheticTest, ARowRefusedHalfWayLeavesTheStateAsItWas) {
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->incident().status(), INCIDENT_IN_PROGRESS);
   EXPECT_EQ(state->incident().assignment_group(), "Group 56");
+}
+
+// The records are read and parsed on a thread of their own and handed over
+// in chunks of 512: an export of many chunks (with rejected records among
+// them) comes out as it would row by row, with progress in row order.
+class ManyRowsTest : public SyntheticTest {
+ protected:
+  // `incidents` incidents of 3 rows each; every 97th record is malformed.
+  std::string Text(int incidents, std::vector<int64_t>* bad_lines) {
+    std::string text = absl::StrCat(absl::StrJoin(header_, ","), "\n");
+    int64_t line = 2;
+    for (int i = 0; i < incidents; ++i) {
+      const std::string number = absl::StrCat("INC", 100000 + i);
+      const char* states[] = {"New", "Active", "Resolved"};
+      for (int k = 0; k < 3; ++k, ++line) {
+        if (line % 97 == 0) {
+          absl::StrAppend(&text, "not,a,row\n");
+          bad_lines->push_back(line);
+          continue;
+        }
+        absl::StrAppend(&text,
+                        Row({{"number", number},
+                             {"incident_state", states[k]},
+                             {"sys_updated_at",
+                              absl::StrCat("29/2/2016 0", k + 1, ":00")}}),
+                        "\n");
+      }
+    }
+    return text;
+  }
+};
+
+TEST_F(ManyRowsTest, ChunksOfRecordsComeOutInOrder) {
+  std::vector<int64_t> bad_lines;
+  const std::string text = Text(1000, &bad_lines);  // 3,000 records.
+  auto engine = Open(tmp_.Sub("db"));
+  auto src = StringSource(text);
+  ServiceNowImportOptions o = WithMatrix();
+  o.rejects_path = tmp_.Sub("rejects.csv");
+  o.progress_every_rows = 100;
+  std::vector<ImportProgress> seen;
+  o.progress = [&](const ImportProgress& p) { seen.push_back(p); };
+  auto s = ImportServiceNowFrom(engine.get(), src.get(), o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->rows_read, 3000);
+  EXPECT_EQ(s->rows_rejected, static_cast<int64_t>(bad_lines.size()));
+  EXPECT_EQ(s->rows_imported, 3000 - s->rows_rejected);
+  EXPECT_EQ(s->incidents, 1000);
+  // The rejects file lists the malformed records by line, in input order.
+  std::vector<std::string> rejects =
+      absl::StrSplit(ReadText(o.rejects_path), '\n', absl::SkipEmpty());
+  ASSERT_EQ(rejects.size(), bad_lines.size() + 1);
+  for (size_t i = 0; i < bad_lines.size(); ++i) {
+    EXPECT_THAT(rejects[i + 1],
+                ::testing::StartsWith(absl::StrCat(bad_lines[i], ",")));
+  }
+  // Progress every 100 rows read, then once at the end with every byte
+  // (bytes as read from the source: in blocks, so not one more per row).
+  ASSERT_EQ(seen.size(), 31u);
+  for (size_t i = 0; i + 1 < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].rows_read, static_cast<int64_t>(100 * (i + 1)));
+    EXPECT_GT(seen[i].bytes_read, 0);
+    if (i > 0) {
+      EXPECT_GE(seen[i].bytes_read, seen[i - 1].bytes_read);
+    }
+    EXPECT_LE(seen[i].bytes_read, static_cast<int64_t>(text.size()));
+    EXPECT_EQ(seen[i].total_bytes, static_cast<int64_t>(text.size()));
+  }
+  EXPECT_EQ(seen.back().rows_read, 3000);
+  EXPECT_EQ(seen.back().bytes_read, static_cast<int64_t>(text.size()));
+  // Each incident's events are those of its rows, as one at a time gives.
+  auto one = Stream(engine.get(), "incident/INC100500");
+  EXPECT_GE(one.size(), 3u);
+  EXPECT_TRUE(one.front().has_incident_opened());
+}
+
+TEST_F(ManyRowsTest, AnInterruptedImportStopsTheReader) {
+  std::vector<int64_t> bad_lines;
+  // Far more records than the reader may hold: it waits on a full queue
+  // when the import stops.
+  const std::string text = Text(3000, &bad_lines);
+  auto engine = Open(tmp_.Sub("db"));
+  auto src = StringSource(text);
+  ServiceNowImportOptions o = WithMatrix();
+  o.stop_after_incidents = 2;
+  auto s = ImportServiceNowFrom(engine.get(), src.get(), o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->interrupted);
+  EXPECT_EQ(s->incidents_appended, 2);
+  EXPECT_LE(s->rows_read, 9);  // The third incident's first row, at most.
+}
+
+// A source whose reads fail after `fail_after` bytes.
+class FailingSource : public ByteSource {
+ public:
+  FailingSource(std::string text, size_t fail_after)
+      : text_(std::move(text)), fail_after_(fail_after) {}
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (pos_ >= fail_after_) return absl::DataLossError("disk says no");
+    n = std::min({n, fail_after_ - pos_, size_t{4096}});
+    std::memcpy(buf, text_.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+  int64_t TotalBytes() const override {
+    return static_cast<int64_t>(text_.size());
+  }
+  std::string Name() const override { return "failing"; }
+
+ private:
+  std::string text_;
+  size_t fail_after_;
+  size_t pos_ = 0;
+};
+
+TEST_F(ManyRowsTest, AReadErrorMidWayEndsTheImportWithIt) {
+  std::vector<int64_t> bad_lines;
+  const std::string text = Text(2000, &bad_lines);
+  auto engine = Open(tmp_.Sub("db"));
+  FailingSource src(text, text.size() / 2);
+  auto s = ImportServiceNowFrom(engine.get(), &src, WithMatrix());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.status().message(), HasSubstr("disk says no"));
+  // What was appended before the error stays: a rerun completes it.
+  EXPECT_GT(engine->NextPosition(), 0);
+  auto src2 = StringSource(text);
+  auto again = ImportServiceNowFrom(engine.get(), src2.get(), WithMatrix());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->incidents, 2000);
+  EXPECT_GT(again->events_already_present, 0);
 }
 
 TEST_F(SyntheticTest, NotAnExportIsRefusedBeforeAnythingIsWritten) {
