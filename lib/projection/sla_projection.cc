@@ -1,6 +1,8 @@
 #include "lib/projection/sla_projection.h"
 
 #include <algorithm>
+#include <array>
+#include <functional>
 #include <deque>
 #include <limits>
 #include <map>
@@ -74,19 +76,6 @@ std::string DueKey(int64_t due_us, absl::string_view clock_key) {
   return absl::StrCat(kDuePrefix, TimeHex(due_us), "|", clock_key);
 }
 
-absl::string_view PayloadName(const Envelope& e) {
-  static const auto* names = [] {
-    auto* m = new absl::flat_hash_map<int, std::string>();
-    const auto* oneof = Envelope::descriptor()->FindOneofByName("payload");
-    for (int i = 0; i < oneof->field_count(); ++i) {
-      (*m)[oneof->field(i)->number()] = oneof->field(i)->name();
-    }
-    return m;
-  }();
-  auto it = names->find(static_cast<int>(e.payload_case()));
-  return it == names->end() ? absl::string_view() : it->second;
-}
-
 absl::string_view IncidentStateName(IncidentStatus s) {
   switch (s) {
     case INCIDENT_NEW:
@@ -115,6 +104,118 @@ std::string StateName(std::string name, absl::string_view prefix) {
 
 std::string ChangeStateName(ChangeStatus s) {
   return StateName(ChangeStatus_Name(s), "CHANGE_");
+}
+
+// A request's state name for SLA conditions: "awaiting_approval",
+// "in_fulfilment", "fulfilled", "closed", "rejected", "cancelled".
+std::string RequestStateName(RequestStatus s) {
+  return StateName(RequestStatus_Name(s), "REQUEST_");
+}
+
+// --- Transition names as ids (SlaNameIds) ------------------------------------
+// An event is its Envelope payload field number (0: none), a state its
+// index in StateTable::names, a hold reason its HoldReason value
+// (kNoHoldReason: ""). The rules are compiled to these once per policy
+// version, and an event's transition is three integers: string compares
+// and the names' copies were ~12 % of SlaProjection::Apply (fold_bench
+// FoldOne/sla).
+constexpr int kNoHoldReason = std::numeric_limits<int>::min();
+
+template <typename Enum>
+void AddEnumStates(const google::protobuf::EnumDescriptor* d,
+                   std::string (*name)(Enum), std::vector<int>* by_value,
+                   const std::function<int(std::string)>& intern) {
+  for (int i = 0; i < d->value_count(); ++i) {
+    const int v = d->value(i)->number();
+    if (v < 0) continue;
+    if (static_cast<size_t>(v) >= by_value->size()) {
+      by_value->resize(static_cast<size_t>(v) + 1, 0);  // 0: "".
+    }
+    (*by_value)[static_cast<size_t>(v)] = intern(name(static_cast<Enum>(v)));
+  }
+}
+
+std::string IncidentStateString(IncidentStatus s) {
+  return std::string(IncidentStateName(s));
+}
+
+// Every state name a record can be in, and each status value's.
+struct StateTable {
+  std::vector<std::string> names;  // By id; names[0] = "".
+  absl::flat_hash_map<std::string, int> ids;
+  std::vector<int> incident, change, request;  // Status value -> id.
+  int on_hold = -1;
+
+  StateTable() {
+    auto intern = [this](std::string n) {
+      auto [it, inserted] = ids.try_emplace(n, static_cast<int>(names.size()));
+      if (inserted) names.push_back(std::move(n));
+      return it->second;
+    };
+    intern("");
+    AddEnumStates<IncidentStatus>(IncidentStatus_descriptor(),
+                                  &IncidentStateString, &incident, intern);
+    AddEnumStates<ChangeStatus>(ChangeStatus_descriptor(), &ChangeStateName,
+                                &change, intern);
+    AddEnumStates<RequestStatus>(RequestStatus_descriptor(), &RequestStateName,
+                                 &request, intern);
+    auto it = ids.find("on_hold");
+    if (it != ids.end()) on_hold = it->second;
+  }
+  // A status value's state id (a value the enum does not name: "", as its
+  // name then is).
+  static int Of(const std::vector<int>& by_value, int value) {
+    return value >= 0 && static_cast<size_t>(value) < by_value.size()
+               ? by_value[static_cast<size_t>(value)]
+               : 0;
+  }
+};
+
+const StateTable& States() {
+  static const StateTable* table = new StateTable();
+  return *table;
+}
+
+const SlaNameIds& NameIds() {
+  static const SlaNameIds* ids = [] {
+    auto* n = new SlaNameIds();
+    n->event = [](absl::string_view name) {
+      static const auto* numbers = [] {
+        auto* m = new absl::flat_hash_map<std::string, int>();
+        const auto* oneof =
+            Envelope::descriptor()->FindOneofByName("payload");
+        for (int i = 0; i < oneof->field_count(); ++i) {
+          (*m)[oneof->field(i)->name()] = oneof->field(i)->number();
+        }
+        (*m)[""] = 0;  // An event without a payload.
+        return m;
+      }();
+      auto it = numbers->find(name);
+      return it == numbers->end() ? -1 : it->second;
+    };
+    n->state = [](absl::string_view name) {
+      auto it = States().ids.find(name);
+      return it == States().ids.end() ? -1 : it->second;
+    };
+    n->hold_reason = [](absl::string_view name) {
+      if (name.empty()) return kNoHoldReason;
+      HoldReason r;
+      return HoldReason_Parse(std::string(name), &r) ? static_cast<int>(r)
+                                                      : -1;
+    };
+    return n;
+  }();
+  return *ids;
+}
+
+// The names of a transition (pause reasons are written with them).
+absl::string_view StateNameOf(int state) {
+  return States().names[static_cast<size_t>(state)];
+}
+std::string HoldReasonNameOf(int hold_reason) {
+  return hold_reason == kNoHoldReason
+             ? std::string()
+             : HoldReason_Name(static_cast<HoldReason>(hold_reason));
 }
 
 // "incident/INC1" (or "tenant/acme/incident/INC1") -> "incident"
@@ -151,6 +252,30 @@ struct PolicyEntry {
   }
   // Null while the policy's calendar is not defined: it attaches nothing.
   std::shared_ptr<const BusinessTime> business;
+  // SlaRulesFor(policy, metric) compiled (NameIds), by metric (see Rules),
+  // and the supplier hold reasons of a UC policy as ids.
+  std::array<SlaCompiledRules, 3> rules;
+  std::vector<int> supplier_holds;
+  void Compile() {
+    const SlaNameIds& ids = NameIds();
+    for (SlaMetric m : {SLA_METRIC_RESPONSE, SLA_METRIC_RESOLUTION,
+                        SLA_METRIC_UPDATE}) {
+      rules[RulesIndex(m)] =
+          SlaCompileRules(SlaRulesFor(policy, m), ids, States().on_hold);
+    }
+    supplier_holds.clear();
+    for (const std::string& r : policy.supplier_hold_reasons()) {
+      const int id = ids.hold_reason(r);
+      if (id != -1) supplier_holds.push_back(id);
+    }
+  }
+  // As SlaRulesFor: an unknown metric has the resolution's rules.
+  static size_t RulesIndex(SlaMetric m) {
+    return m == SLA_METRIC_RESPONSE ? 0 : m == SLA_METRIC_UPDATE ? 2 : 1;
+  }
+  const SlaCompiledRules& Rules(SlaMetric m) const {
+    return rules[RulesIndex(m)];
+  }
   // SlaClockSpecFor(policy, metric, priority, "") by (metric, priority),
   // kept for the configuration's life: parsing the targets at every
   // attach was ~2 % of an SLA rebuild.
@@ -306,6 +431,7 @@ absl::Status LoadDefinitions(ProjectionState& state, absl::string_view prefix,
         p.apply_to_running = defined.apply_to_running();
         FillSlaPolicyDefaults(&p.policy);
         if (!ValidateSlaPolicy(p.policy).ok()) return true;  // Never attaches.
+        p.Compile();
         ResolveCalendar(config->calendars, &p);
         if (auto r = retired->find(p.policy.id()); r != retired->end()) {
           p.retired_at_us = r->second;
@@ -382,7 +508,7 @@ struct Item {
   const Envelope* e = nullptr;
   int64_t at_us = 0;
   bool sla = false;  // An SlaWarning/SlaBreached event.
-  SlaRecordTransition transition;
+  SlaTransitionIds transition;  // See NameIds.
   int priority_before = 0;
   int priority_after = 0;
   // An incident's assignment group after an assignment or a reopen (empty
@@ -417,12 +543,6 @@ std::optional<SlaClockInput> RetargetTo(const SlaClock& clock,
   return SlaClockInput::Retarget(at, target->duration, std::move(reason));
 }
 
-// A request's state name for SLA conditions: "awaiting_approval",
-// "in_fulfilment", "fulfilled", "closed", "rejected", "cancelled".
-std::string RequestStateName(RequestStatus s) {
-  return StateName(RequestStatus_Name(s), "REQUEST_");
-}
-
 int PriorityOf(const SlaRecordState& rec) {
   if (rec.record_type() == "change") return rec.change().impact();
   if (rec.record_type() == "request") return rec.request().priority();
@@ -449,17 +569,20 @@ SlaRecordAttributes AttributesOf(const SlaRecordState& rec) {
 // Evolves the record with a record event; fills the item's transition.
 void EvolveRecord(SlaRecordState* rec, Item* item) {
   item->priority_before = PriorityOf(*rec);
-  item->transition.event = std::string(PayloadName(*item->e));
+  item->transition.event = static_cast<int>(item->e->payload_case());
+  item->transition.hold_reason = kNoHoldReason;
   // The stream version is where the event landed in the log, not part of
   // the record: zeroed, so any arrival order gives the same bytes.
   if (rec->record_type() == "change") {
     EvolveChange(*item->e, rec->mutable_change());
     rec->mutable_change()->clear_version();
-    item->transition.state = ChangeStateName(rec->change().status());
+    item->transition.state =
+        StateTable::Of(States().change, rec->change().status());
   } else if (rec->record_type() == "request") {
     EvolveRequest(*item->e, rec->mutable_request());
     rec->mutable_request()->clear_version();
-    item->transition.state = RequestStateName(rec->request().status());
+    item->transition.state =
+        StateTable::Of(States().request, rec->request().status());
   } else {
     const bool assigns = item->e->has_incident_assigned();
     std::string group_before;
@@ -473,10 +596,12 @@ void EvolveRecord(SlaRecordState* rec, Item* item) {
     }
     item->group_changed = assigns && group_before != item->group;
     item->transition.state =
-        std::string(IncidentStateName(rec->incident().status()));
+        StateTable::Of(States().incident, rec->incident().status());
     if (rec->incident().status() == INCIDENT_ON_HOLD) {
+      const int reason = rec->incident().hold_reason();
+      // HoldReason_Name of a value the enum does not name is "".
       item->transition.hold_reason =
-          HoldReason_Name(rec->incident().hold_reason());
+          HoldReason_IsValid(reason) ? reason : kNoHoldReason;
     }
   }
   item->priority_after = PriorityOf(*rec);
@@ -1014,8 +1139,7 @@ class RecordFold {
       return TransitionUc(a, slot, p, item, c);
     }
     std::optional<SlaClockInputKind> kind = SlaDecideInput(
-        SlaRulesFor(p.policy, slot.metric()), c->clock->phase(),
-        item.transition);
+        p.Rules(slot.metric()), c->clock->phase(), item.transition);
     if (!kind.has_value()) return absl::OkStatus();
     const SlaClockInput input = InputFor(*kind, p, item);
     if (*kind != SlaClockInputKind::kReopen ||
@@ -1037,9 +1161,10 @@ class RecordFold {
         input = SlaClockInput::Start(at);
         break;
       case SlaClockInputKind::kPause:
-        input = SlaClockInput::Pause(at, item.transition.hold_reason.empty()
-                                             ? item.transition.state
-                                             : item.transition.hold_reason);
+        input = SlaClockInput::Pause(
+            at, item.transition.hold_reason == kNoHoldReason
+                    ? std::string(StateNameOf(item.transition.state))
+                    : HoldReasonNameOf(item.transition.hold_reason));
         break;
       case SlaClockInputKind::kResume:
         input = SlaClockInput::Resume(at);
@@ -1080,12 +1205,16 @@ class RecordFold {
                        const std::string& v) {
     return std::find(l.begin(), l.end(), v) != l.end();
   }
+  static bool Matches(const SlaCompiledRules& rules,
+                      const SlaCompiledCondition& condition, const Item& item) {
+    return SlaConditionMatches(condition, item.transition, rules.on_hold_state);
+  }
 
   // An OLA clock (SlaAgreementKind): one cycle per stay of the incident in
   // one of the policy's groups.
   absl::Status TransitionOla(SlaAttachment& a, SlaAttachedClock& slot,
                              const PolicyEntry& p, const Item& item, Clk* c) {
-    const SlaClockRules& rules = SlaRulesFor(p.policy, slot.metric());
+    const SlaCompiledRules& rules = p.Rules(slot.metric());
     const absl::Time at = absl::FromUnixMicros(item.at_us);
     SlaClockPhase phase = c->clock->phase();
     if (phase == SLA_CLOCK_PHASE_RUNNING || phase == SLA_CLOCK_PHASE_PAUSED) {
@@ -1106,9 +1235,10 @@ class RecordFold {
     }
     const bool enters =
         Contains(p.policy.groups(), item.group) &&
-        (item.group_changed || item.transition.event == "incident_reopened");
-    if (!enters || SlaConditionMatches(rules.stop(), item.transition) ||
-        SlaConditionMatches(rules.cancel(), item.transition)) {
+        (item.group_changed ||
+         item.transition.event == Envelope::kIncidentReopened);
+    if (!enters || Matches(rules, rules.stop, item) ||
+        Matches(rules, rules.cancel, item)) {
       return absl::OkStatus();
     }
     Clk* stay = nullptr;
@@ -1120,7 +1250,7 @@ class RecordFold {
     }
     if (stay == nullptr) return absl::OkStatus();
     stay->stored.set_group(item.group);
-    if (SlaConditionMatches(rules.pause(), item.transition)) {
+    if (Matches(rules, rules.pause, item)) {
       // Assigned while on hold: the stay starts paused.
       Feed(*stay, p, InputFor(SlaClockInputKind::kPause, p, item));
     }
@@ -1131,16 +1261,17 @@ class RecordFold {
   // supplier, paused otherwise, until the policy's stop or cancel rule.
   absl::Status TransitionUc(SlaAttachment& a, SlaAttachedClock& slot,
                             const PolicyEntry& p, const Item& item, Clk* c) {
-    const SlaClockRules& rules = SlaRulesFor(p.policy, slot.metric());
+    const SlaCompiledRules& rules = p.Rules(slot.metric());
     const absl::Time at = absl::FromUnixMicros(item.at_us);
     const bool waiting =
-        item.transition.state == "on_hold" &&
-        Contains(p.policy.supplier_hold_reasons(), item.transition.hold_reason);
+        item.transition.state == States().on_hold &&
+        std::find(p.supplier_holds.begin(), p.supplier_holds.end(),
+                  item.transition.hold_reason) != p.supplier_holds.end();
     const SlaClockPhase phase = c->clock->phase();
     if (phase == SLA_CLOCK_PHASE_RUNNING || phase == SLA_CLOCK_PHASE_PAUSED) {
-      if (SlaConditionMatches(rules.cancel(), item.transition)) {
+      if (Matches(rules, rules.cancel, item)) {
         Feed(*c, p, SlaClockInput::Cancel(at));
-      } else if (SlaConditionMatches(rules.stop(), item.transition)) {
+      } else if (Matches(rules, rules.stop, item)) {
         Feed(*c, p, SlaClockInput::Stop(at));
       } else if (phase == SLA_CLOCK_PHASE_RUNNING && !waiting) {
         Feed(*c, p, SlaClockInput::Pause(at, "not waiting on the supplier"));
