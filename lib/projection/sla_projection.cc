@@ -293,6 +293,26 @@ struct PolicyEntry {
     }
     return it->second;
   }
+  // SlaClock::Create(SpecFor(metric, priority)) by (metric, priority), its
+  // record unnamed: an attach copies it (creating each clock from its
+  // spec was ~20 % of RecordFold::Step).
+  mutable absl::flat_hash_map<std::pair<int, int>, absl::StatusOr<SlaClock>>
+      clocks;
+  const absl::StatusOr<SlaClock>& ClockFor(SlaMetric metric,
+                                           int priority) const {
+    auto it = clocks.find({metric, priority});
+    if (it == clocks.end()) {
+      const absl::StatusOr<SlaClockSpec>& spec = SpecFor(metric, priority);
+      absl::StatusOr<SlaClock> clock =
+          spec.ok() ? SlaClock::Create(*spec)
+                    : absl::StatusOr<SlaClock>(spec.status());
+      it = clocks
+               .emplace(std::make_pair(static_cast<int>(metric), priority),
+                        std::move(clock))
+               .first;
+    }
+    return it->second;
+  }
 };
 
 // Every version of one policy, by from_us.
@@ -666,9 +686,52 @@ struct ClockSlot {
   SlaMetric metric = SLA_METRIC_UNSPECIFIED;
   int64_t cycle = 0;
   Clk value;  // value.clock unset: the state has no such clock.
+  // The clock of an earlier record's slot, kept for its buffers: a clock
+  // attached in this slot is copied into it (RecordFold::Attach).
+  std::optional<SlaClock> spare;
+
+  // As a new slot of (policy_id, metric, cycle) holding no clock, keeping
+  // what it can of the buffers.
+  void Reuse(absl::string_view policy, SlaMetric m, int64_t c) {
+    policy_id.assign(policy.data(), policy.size());
+    metric = m;
+    cycle = c;
+    if (value.clock.has_value()) {
+      spare = std::move(value.clock);
+      value.clock.reset();
+    }
+    value.stored.Clear();
+    value.indexed_due.reset();
+    value.dirty = false;
+  }
 };
-// Stable addresses: a fold keeps pointers to slots while it adds others.
-using ClockSlots = std::deque<ClockSlot>;
+
+// The clock slots of one record, with stable addresses (a fold keeps
+// pointers to slots while it adds others). clear() keeps the slots for
+// the next record the cache entry holds: destroying them was ~6 % of
+// SlaProjection::Apply (fold_bench FoldOne/sla).
+class ClockSlots {
+ public:
+  using iterator = std::deque<ClockSlot>::iterator;
+  iterator begin() { return slots_.begin(); }
+  iterator end() {
+    return slots_.begin() + static_cast<std::ptrdiff_t>(size_);
+  }
+  // A new slot holding no clock (ClockSlot::Reuse).
+  ClockSlot& Add(absl::string_view policy_id, SlaMetric metric,
+                 int64_t cycle) {
+    if (size_ == slots_.size()) slots_.emplace_back();
+    ClockSlot& s = slots_[size_++];
+    s.Reuse(policy_id, metric, cycle);
+    return s;
+  }
+  void pop_back() { --size_; }
+  void clear() { size_ = 0; }
+
+ private:
+  std::deque<ClockSlot> slots_;
+  size_t size_ = 0;  // slots_[size_..] are kept for reuse.
+};
 
 // A record as the projection keeps it decoded: its stored state, the
 // clocks looked up so far and, while every item of the record went through
@@ -891,7 +954,8 @@ class RecordFold {
         const absl::StatusOr<SlaClockSpec>& spec = p.SpecFor(m, priority);
         if (!spec.ok()) continue;
         SLATE_ASSIGN_OR_RETURN(const std::vector<Item>* h, get_history());
-        SLATE_RETURN_IF_ERROR(Attach(*a, m, *spec, p, *h));
+        SLATE_RETURN_IF_ERROR(
+            Attach(*a, m, *spec, p.ClockFor(m, priority), p, *h));
       }
     }
     return absl::OkStatus();
@@ -1038,11 +1102,7 @@ class RecordFold {
   // A new slot of (policy, metric, cycle), holding no clock.
   ClockSlot* AddSlot(absl::string_view policy_id, SlaMetric metric,
                      int64_t cycle) {
-    ClockSlot& s = clocks_.emplace_back();
-    s.policy_id = std::string(policy_id);
-    s.metric = metric;
-    s.cycle = cycle;
-    return &s;
+    return &clocks_.Add(policy_id, metric, cycle);
   }
 
   // The stored clock of the record's (policy, metric, cycle), or nullptr
@@ -1325,12 +1385,18 @@ class RecordFold {
 
   // Creates the slot's first clock and replays the record's history into it
   // (retroactive attach).
+  // `created`: SlaClock::Create(spec) (PolicyEntry::ClockFor).
   absl::Status Attach(SlaAttachment& a, SlaMetric metric,
-                      const SlaClockSpec& spec, const PolicyEntry& p,
-                      const std::vector<Item>& history) {
-    SlaClockSpec named = spec;
-    named.record_id = rec_.stream();
-    SLATE_ASSIGN_OR_RETURN(SlaClock clock, SlaClock::Create(named));
+                      const SlaClockSpec& spec,
+                      const absl::StatusOr<SlaClock>& created,
+                      const PolicyEntry& p, const std::vector<Item>& history) {
+    if (!created.ok()) {
+      // The error naming the record, as creating it for the record says.
+      SlaClockSpec named = spec;
+      named.record_id = rec_.stream();
+      absl::Status st = SlaClock::Create(named).status();
+      return st.ok() ? created.status() : st;
+    }
     SlaAttachedClock* slot = a.add_clocks();
     slot->set_metric(metric);
     slot->set_cycle(1);
@@ -1342,13 +1408,25 @@ class RecordFold {
     for (SlaAttachedClock& s : *a.mutable_clocks()) {
       if (s.metric() == metric) slot = &s;
     }
-    Clk c;
-    c.clock = std::move(clock);
-    c.dirty = true;
-    c.stored.set_version_from_us(a.version_from_us());
     // A clock of this key may be stored from an earlier fold (recompute
-    // deleted it; incremental attach never finds one).
-    Replace(a.policy_id(), metric, 1, std::move(c));
+    // deleted it; incremental attach never finds one): its slot's due
+    // index entry stays known, so it moves.
+    ClockSlot* s = Find(a.policy_id(), metric, 1);
+    if (s == nullptr) s = AddSlot(a.policy_id(), metric, 1);
+    Clk& c = s->value;
+    if (!c.clock.has_value() && s->spare.has_value()) {
+      c.clock = std::move(s->spare);
+      s->spare.reset();
+    }
+    if (c.clock.has_value()) {
+      *c.clock = *created;  // Into the old clock's buffers.
+    } else {
+      c.clock.emplace(*created);
+    }
+    c.clock->set_record_id(rec_.stream());
+    c.stored.Clear();
+    c.stored.set_version_from_us(a.version_from_us());
+    c.dirty = true;
     for (const Item& h : history) {
       if (h.sla) {
         const bool w = h.e->has_sla_warning();
