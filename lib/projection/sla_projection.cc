@@ -72,8 +72,27 @@ std::string RecKey(absl::string_view stream) {
 std::string ClkPrefix(absl::string_view stream) {
   return absl::StrCat(kClkPrefix, stream, "|");
 }
+// DueKey into *out, its buffer reused (a flush builds one or two per
+// clock it writes).
+void DueKeyTo(int64_t due_us, absl::string_view clock_key, std::string* out) {
+  out->clear();
+  absl::StrAppend(out, kDuePrefix,
+                  absl::Hex(static_cast<uint64_t>(due_us) ^ (1ULL << 63),
+                            absl::kZeroPad16),
+                  "|", clock_key);
+}
 std::string DueKey(int64_t due_us, absl::string_view clock_key) {
-  return absl::StrCat(kDuePrefix, TimeHex(due_us), "|", clock_key);
+  std::string key;
+  DueKeyTo(due_us, clock_key, &key);
+  return key;
+}
+// SlaClockKey into *out, its buffer reused.
+void ClockKeyTo(absl::string_view stream, absl::string_view policy_id,
+                SlaMetric metric, int64_t cycle, std::string* out) {
+  out->clear();
+  absl::StrAppend(out, kClkPrefix, stream, "|", policy_id, "|",
+                  static_cast<int>(metric), "|",
+                  absl::Hex(cycle, absl::kZeroPad8));
 }
 
 absl::string_view IncidentStateName(IncidentStatus s) {
@@ -780,7 +799,8 @@ absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
 // Writes a clock with its due index entry (see WriteClocks).
 // REQUIRES: c.clock is set.
 absl::Status WriteClock(ProjectionState& state, const Config& config,
-                        const std::string& key, Clk& c) {
+                        absl::string_view key, Clk& c) {
+  thread_local std::string due_key;
   std::optional<std::pair<int64_t, int>> due;
   SLATE_ASSIGN_OR_RETURN(due, DueOf(config, c));
   if (due.has_value()) {
@@ -792,11 +812,13 @@ absl::Status WriteClock(ProjectionState& state, const Config& config,
   }
   if (c.indexed_due.has_value() &&
       (!due.has_value() || due->first != *c.indexed_due)) {
-    state.Delete(DueKey(*c.indexed_due, key));
+    DueKeyTo(*c.indexed_due, key, &due_key);
+    state.Delete(due_key);
   }
   if (due.has_value() &&
       (!c.indexed_due.has_value() || due->first != *c.indexed_due)) {
-    state.Put(DueKey(due->first, key), "");
+    DueKeyTo(due->first, key, &due_key);
+    state.Put(due_key, "");
   }
   c.indexed_due = std::nullopt;
   if (due.has_value()) c.indexed_due = due->first;
@@ -821,10 +843,9 @@ absl::Status WriteClocks(ProjectionState& state, const Config& config,
     if (!slot.value.dirty || !slot.value.clock.has_value()) {
       continue;
     }
-    SLATE_RETURN_IF_ERROR(WriteClock(
-        state, config,
-        SlaClockKey(stream, slot.policy_id, slot.metric, slot.cycle),
-        slot.value));
+    thread_local std::string key;
+    ClockKeyTo(stream, slot.policy_id, slot.metric, slot.cycle, &key);
+    SLATE_RETURN_IF_ERROR(WriteClock(state, config, key, slot.value));
   }
   return absl::OkStatus();
 }
@@ -1720,10 +1741,9 @@ absl::string_view SlaTargetTypeName(SlaMetric metric) {
 
 std::string SlaClockKey(absl::string_view stream, absl::string_view policy_id,
                         SlaMetric metric, int64_t cycle) {
-  // One StrCat (one allocation): this runs for every clock of every event.
-  return absl::StrCat(kClkPrefix, stream, "|", policy_id, "|",
-                      static_cast<int>(metric), "|",
-                      absl::Hex(cycle, absl::kZeroPad8));
+  std::string key;
+  ClockKeyTo(stream, policy_id, metric, cycle, &key);
+  return key;
 }
 
 std::string SlaPolicyVersionKey(absl::string_view policy_id, absl::Time from) {
