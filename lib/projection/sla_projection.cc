@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <functional>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
