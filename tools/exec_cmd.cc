@@ -73,6 +73,7 @@
 #include "lib/cluster/client.h"
 #include "tools/cli.h"
 #include "tools/nats_flags.h"
+#include "tools/remote_tool.h"
 
 namespace slate::tools {
 namespace {
@@ -94,10 +95,10 @@ std::string ErrorLine(const absl::Status& s) {
 }
 
 int RunExec(const ExecFlags& f) {
-  const bool remote = !f.nats.nats.empty();
-  if (remote == !f.db.empty()) {
-    return Usage("exec", "give either --db DIR or --nats URLS");
+  if (std::optional<int> bad = CheckDbOrNats("exec", f.db, f.nats)) {
+    return *bad;
   }
+  const bool remote = !f.nats.nats.empty();
   if (remote && (!f.now.empty() || !f.change_policy.empty() ||
                  f.domain_rules != "default")) {
     return Usage("exec",
@@ -216,9 +217,7 @@ CommandRun SetUpExecCommand(CLI::App* app) {
                   "JSON lines of Command (proto/commands.proto); - or none: "
                   "stdin")
       ->type_name("");
-  AddDbFlag(app, &f->db)->required(false)->description(
-      "the database directory (or --nats)");
-  AddNatsFlags(app, &f->nats, /*required=*/false);
+  AddDbOrNatsFlags(app, &f->db, &f->nats);
   app->add_option("--now", f->now,
                   "run on a simulated clock at TIME (default: the wall clock)")
       ->type_name("TIME")
