@@ -186,7 +186,6 @@ set(SLATE_LIB_HDRS
   lib/log/rocks_access.h
   lib/projection/builtins.h
   lib/projection/decoded_cache.h
-  lib/projection/key_filter.h
   lib/projection/key_sort.h
   lib/projection/kpi_export.h
   lib/projection/kpi_format.h
@@ -1408,16 +1407,6 @@ slate_cc_binary(tests_projection_fold_crash_child PATH tests/projection/fold_cra
     slate
     tests_testing_incident_events
     tests_testing_tsan_suppressions
-)
-
-# //tests/projection:key_filter_test
-slate_cc_test(tests_projection_key_filter_test PATH tests/projection/key_filter_test SIZE small
-  SRCS
-    tests/projection/key_filter_test.cc
-  DEPS
-    EXT:system:absl
-    EXT:system:gtest_main
-    slate
 )
 
 # //tests/projection:key_sort_test

@@ -19,7 +19,6 @@
 #include "lib/base/status_macros.h"
 #include "lib/log/log_format.h"
 #include "lib/log/rocks_access.h"
-#include "lib/projection/key_filter.h"
 #include "lib/projection/key_sort.h"
 #include "rocksdb/comparator.h"
 
@@ -123,15 +122,6 @@ struct ProjectionRunner::StateCache {
   size_t dirty_bytes = 0;          // Bytes written since the last commit.
   bool complete = false;
   size_t bytes = 0;
-  // Every key written since the column family was empty (valid from a
-  // reset or an empty snapshot on): a miss it does not hold is absent even
-  // after Clear. Not cleared by Clear, which only drops values.
-  KeyFilter written;
-
-  // `key` is known to have no committed value (the caller found no entry).
-  bool KnownAbsent(absl::string_view key) const {
-    return complete || (written.valid() && !written.MayContain(key));
-  }
 
   void Clear() {
     order.clear();
@@ -163,10 +153,7 @@ class CachedState final : public ProjectionState {
       if (!hit->present) return std::nullopt;
       return hit->value;
     }
-    if (cache_->KnownAbsent(key)) {
-      if (fill_) cache_->Insert(key);  // As a RocksDB miss below.
-      return std::nullopt;
-    }
+    if (cache_->complete) return std::nullopt;
     rocksdb::PinnableSlice value;
     rocksdb::Status s =
         db_->Get(rocksdb::ReadOptions(), cf_, Rocks(key), &value);
@@ -188,7 +175,7 @@ class CachedState final : public ProjectionState {
   }
   void Delete(absl::string_view key) override {
     if (!CheckKey(key)) return;
-    if (cache_->Find(key) == nullptr && cache_->KnownAbsent(key)) {
+    if (cache_->complete && cache_->Find(key) == nullptr) {
       return;  // Known absent: nothing to delete.
     }
     Write(key, "", false);
@@ -249,7 +236,6 @@ class CachedState final : public ProjectionState {
     return FromRocks(it->status(), "projection scan");
   }
   void Write(absl::string_view key, absl::string_view value, bool present) {
-    if (present) cache_->written.Add(key);
     CacheEntry& e = *cache_->Insert(key).first;
     cache_->bytes -= e.value.size();
     e.value.assign(value.data(), value.size());
@@ -537,9 +523,6 @@ absl::Status ProjectionRunner::Load(Slot& slot) {
   }
   slot.checkpoint = cp;
   slot.checkpoint_at = absl::Now();
-  // Keys this process never wrote may be stored (Forget resets the filter
-  // again if the snapshot is empty).
-  slot.cache->written.Invalidate();
   Forget(slot);
   return absl::OkStatus();
 }
@@ -548,10 +531,6 @@ void ProjectionRunner::Forget(Slot& slot) {
   slot.cache->Clear();
   // A snapshot at 0 holds no keys (Reset wrote none): misses are absent.
   slot.cache->complete = slot.checkpoint == 0;
-  // Else the family holds what was written since then, which the filter
-  // still covers (the batches dropped here only added keys to it), unless
-  // the slot was loaded from a snapshot written by an earlier process.
-  if (slot.checkpoint == 0) slot.cache->written.Reset();
   slot.projection->Discard();
   slot.unflushed = false;
   slot.folded = slot.checkpoint;
