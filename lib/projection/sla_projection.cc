@@ -1,7 +1,9 @@
 #include "lib/projection/sla_projection.h"
 
 #include <algorithm>
+#include <array>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -70,21 +72,27 @@ std::string RecKey(absl::string_view stream) {
 std::string ClkPrefix(absl::string_view stream) {
   return absl::StrCat(kClkPrefix, stream, "|");
 }
-std::string DueKey(int64_t due_us, absl::string_view clock_key) {
-  return absl::StrCat(kDuePrefix, TimeHex(due_us), "|", clock_key);
+// DueKey into *out, its buffer reused (a flush builds one or two per
+// clock it writes).
+void DueKeyTo(int64_t due_us, absl::string_view clock_key, std::string* out) {
+  out->clear();
+  absl::StrAppend(out, kDuePrefix,
+                  absl::Hex(static_cast<uint64_t>(due_us) ^ (1ULL << 63),
+                            absl::kZeroPad16),
+                  "|", clock_key);
 }
-
-absl::string_view PayloadName(const Envelope& e) {
-  static const auto* names = [] {
-    auto* m = new absl::flat_hash_map<int, std::string>();
-    const auto* oneof = Envelope::descriptor()->FindOneofByName("payload");
-    for (int i = 0; i < oneof->field_count(); ++i) {
-      (*m)[oneof->field(i)->number()] = oneof->field(i)->name();
-    }
-    return m;
-  }();
-  auto it = names->find(static_cast<int>(e.payload_case()));
-  return it == names->end() ? absl::string_view() : it->second;
+std::string DueKey(int64_t due_us, absl::string_view clock_key) {
+  std::string key;
+  DueKeyTo(due_us, clock_key, &key);
+  return key;
+}
+// SlaClockKey into *out, its buffer reused.
+void ClockKeyTo(absl::string_view stream, absl::string_view policy_id,
+                SlaMetric metric, int64_t cycle, std::string* out) {
+  out->clear();
+  absl::StrAppend(out, kClkPrefix, stream, "|", policy_id, "|",
+                  static_cast<int>(metric), "|",
+                  absl::Hex(cycle, absl::kZeroPad8));
 }
 
 absl::string_view IncidentStateName(IncidentStatus s) {
@@ -115,6 +123,118 @@ std::string StateName(std::string name, absl::string_view prefix) {
 
 std::string ChangeStateName(ChangeStatus s) {
   return StateName(ChangeStatus_Name(s), "CHANGE_");
+}
+
+// A request's state name for SLA conditions: "awaiting_approval",
+// "in_fulfilment", "fulfilled", "closed", "rejected", "cancelled".
+std::string RequestStateName(RequestStatus s) {
+  return StateName(RequestStatus_Name(s), "REQUEST_");
+}
+
+// --- Transition names as ids (SlaNameIds) ------------------------------------
+// An event is its Envelope payload field number (0: none), a state its
+// index in StateTable::names, a hold reason its HoldReason value
+// (kNoHoldReason: ""). The rules are compiled to these once per policy
+// version, and an event's transition is three integers: string compares
+// and the names' copies were ~12 % of SlaProjection::Apply (fold_bench
+// FoldOne/sla).
+constexpr int kNoHoldReason = std::numeric_limits<int>::min();
+
+template <typename Enum>
+void AddEnumStates(const google::protobuf::EnumDescriptor* d,
+                   std::string (*name)(Enum), std::vector<int>* by_value,
+                   const std::function<int(std::string)>& intern) {
+  for (int i = 0; i < d->value_count(); ++i) {
+    const int v = d->value(i)->number();
+    if (v < 0) continue;
+    if (static_cast<size_t>(v) >= by_value->size()) {
+      by_value->resize(static_cast<size_t>(v) + 1, 0);  // 0: "".
+    }
+    (*by_value)[static_cast<size_t>(v)] = intern(name(static_cast<Enum>(v)));
+  }
+}
+
+std::string IncidentStateString(IncidentStatus s) {
+  return std::string(IncidentStateName(s));
+}
+
+// Every state name a record can be in, and each status value's.
+struct StateTable {
+  std::vector<std::string> names;  // By id; names[0] = "".
+  absl::flat_hash_map<std::string, int> ids;
+  std::vector<int> incident, change, request;  // Status value -> id.
+  int on_hold = -1;
+
+  StateTable() {
+    auto intern = [this](std::string n) {
+      auto [it, inserted] = ids.try_emplace(n, static_cast<int>(names.size()));
+      if (inserted) names.push_back(std::move(n));
+      return it->second;
+    };
+    intern("");
+    AddEnumStates<IncidentStatus>(IncidentStatus_descriptor(),
+                                  &IncidentStateString, &incident, intern);
+    AddEnumStates<ChangeStatus>(ChangeStatus_descriptor(), &ChangeStateName,
+                                &change, intern);
+    AddEnumStates<RequestStatus>(RequestStatus_descriptor(), &RequestStateName,
+                                 &request, intern);
+    auto it = ids.find("on_hold");
+    if (it != ids.end()) on_hold = it->second;
+  }
+  // A status value's state id (a value the enum does not name: "", as its
+  // name then is).
+  static int Of(const std::vector<int>& by_value, int value) {
+    return value >= 0 && static_cast<size_t>(value) < by_value.size()
+               ? by_value[static_cast<size_t>(value)]
+               : 0;
+  }
+};
+
+const StateTable& States() {
+  static const StateTable* table = new StateTable();
+  return *table;
+}
+
+const SlaNameIds& NameIds() {
+  static const SlaNameIds* ids = [] {
+    auto* n = new SlaNameIds();
+    n->event = [](absl::string_view name) {
+      static const auto* numbers = [] {
+        auto* m = new absl::flat_hash_map<std::string, int>();
+        const auto* oneof =
+            Envelope::descriptor()->FindOneofByName("payload");
+        for (int i = 0; i < oneof->field_count(); ++i) {
+          (*m)[oneof->field(i)->name()] = oneof->field(i)->number();
+        }
+        (*m)[""] = 0;  // An event without a payload.
+        return m;
+      }();
+      auto it = numbers->find(name);
+      return it == numbers->end() ? -1 : it->second;
+    };
+    n->state = [](absl::string_view name) {
+      auto it = States().ids.find(name);
+      return it == States().ids.end() ? -1 : it->second;
+    };
+    n->hold_reason = [](absl::string_view name) {
+      if (name.empty()) return kNoHoldReason;
+      HoldReason r;
+      return HoldReason_Parse(std::string(name), &r) ? static_cast<int>(r)
+                                                      : -1;
+    };
+    return n;
+  }();
+  return *ids;
+}
+
+// The names of a transition (pause reasons are written with them).
+absl::string_view StateNameOf(int state) {
+  return States().names[static_cast<size_t>(state)];
+}
+std::string HoldReasonNameOf(int hold_reason) {
+  return hold_reason == kNoHoldReason
+             ? std::string()
+             : HoldReason_Name(static_cast<HoldReason>(hold_reason));
 }
 
 // "incident/INC1" (or "tenant/acme/incident/INC1") -> "incident"
@@ -151,6 +271,30 @@ struct PolicyEntry {
   }
   // Null while the policy's calendar is not defined: it attaches nothing.
   std::shared_ptr<const BusinessTime> business;
+  // SlaRulesFor(policy, metric) compiled (NameIds), by metric (see Rules),
+  // and the supplier hold reasons of a UC policy as ids.
+  std::array<SlaCompiledRules, 3> rules;
+  std::vector<int> supplier_holds;
+  void Compile() {
+    const SlaNameIds& ids = NameIds();
+    for (SlaMetric m : {SLA_METRIC_RESPONSE, SLA_METRIC_RESOLUTION,
+                        SLA_METRIC_UPDATE}) {
+      rules[RulesIndex(m)] =
+          SlaCompileRules(SlaRulesFor(policy, m), ids, States().on_hold);
+    }
+    supplier_holds.clear();
+    for (const std::string& r : policy.supplier_hold_reasons()) {
+      const int id = ids.hold_reason(r);
+      if (id != -1) supplier_holds.push_back(id);
+    }
+  }
+  // As SlaRulesFor: an unknown metric has the resolution's rules.
+  static size_t RulesIndex(SlaMetric m) {
+    return m == SLA_METRIC_RESPONSE ? 0 : m == SLA_METRIC_UPDATE ? 2 : 1;
+  }
+  const SlaCompiledRules& Rules(SlaMetric m) const {
+    return rules[RulesIndex(m)];
+  }
   // SlaClockSpecFor(policy, metric, priority, "") by (metric, priority),
   // kept for the configuration's life: parsing the targets at every
   // attach was ~2 % of an SLA rebuild.
@@ -164,6 +308,26 @@ struct PolicyEntry {
       it = specs
                .emplace(std::make_pair(static_cast<int>(metric), priority),
                         SlaClockSpecFor(policy, metric, priority, ""))
+               .first;
+    }
+    return it->second;
+  }
+  // SlaClock::Create(SpecFor(metric, priority)) by (metric, priority), its
+  // record unnamed: an attach copies it (creating each clock from its
+  // spec was ~20 % of RecordFold::Step).
+  mutable absl::flat_hash_map<std::pair<int, int>, absl::StatusOr<SlaClock>>
+      clocks;
+  const absl::StatusOr<SlaClock>& ClockFor(SlaMetric metric,
+                                           int priority) const {
+    auto it = clocks.find({metric, priority});
+    if (it == clocks.end()) {
+      const absl::StatusOr<SlaClockSpec>& spec = SpecFor(metric, priority);
+      absl::StatusOr<SlaClock> clock =
+          spec.ok() ? SlaClock::Create(*spec)
+                    : absl::StatusOr<SlaClock>(spec.status());
+      it = clocks
+               .emplace(std::make_pair(static_cast<int>(metric), priority),
+                        std::move(clock))
                .first;
     }
     return it->second;
@@ -306,6 +470,7 @@ absl::Status LoadDefinitions(ProjectionState& state, absl::string_view prefix,
         p.apply_to_running = defined.apply_to_running();
         FillSlaPolicyDefaults(&p.policy);
         if (!ValidateSlaPolicy(p.policy).ok()) return true;  // Never attaches.
+        p.Compile();
         ResolveCalendar(config->calendars, &p);
         if (auto r = retired->find(p.policy.id()); r != retired->end()) {
           p.retired_at_us = r->second;
@@ -382,7 +547,7 @@ struct Item {
   const Envelope* e = nullptr;
   int64_t at_us = 0;
   bool sla = false;  // An SlaWarning/SlaBreached event.
-  SlaRecordTransition transition;
+  SlaTransitionIds transition;  // See NameIds.
   int priority_before = 0;
   int priority_after = 0;
   // An incident's assignment group after an assignment or a reopen (empty
@@ -417,12 +582,6 @@ std::optional<SlaClockInput> RetargetTo(const SlaClock& clock,
   return SlaClockInput::Retarget(at, target->duration, std::move(reason));
 }
 
-// A request's state name for SLA conditions: "awaiting_approval",
-// "in_fulfilment", "fulfilled", "closed", "rejected", "cancelled".
-std::string RequestStateName(RequestStatus s) {
-  return StateName(RequestStatus_Name(s), "REQUEST_");
-}
-
 int PriorityOf(const SlaRecordState& rec) {
   if (rec.record_type() == "change") return rec.change().impact();
   if (rec.record_type() == "request") return rec.request().priority();
@@ -449,17 +608,20 @@ SlaRecordAttributes AttributesOf(const SlaRecordState& rec) {
 // Evolves the record with a record event; fills the item's transition.
 void EvolveRecord(SlaRecordState* rec, Item* item) {
   item->priority_before = PriorityOf(*rec);
-  item->transition.event = std::string(PayloadName(*item->e));
+  item->transition.event = static_cast<int>(item->e->payload_case());
+  item->transition.hold_reason = kNoHoldReason;
   // The stream version is where the event landed in the log, not part of
   // the record: zeroed, so any arrival order gives the same bytes.
   if (rec->record_type() == "change") {
     EvolveChange(*item->e, rec->mutable_change());
     rec->mutable_change()->clear_version();
-    item->transition.state = ChangeStateName(rec->change().status());
+    item->transition.state =
+        StateTable::Of(States().change, rec->change().status());
   } else if (rec->record_type() == "request") {
     EvolveRequest(*item->e, rec->mutable_request());
     rec->mutable_request()->clear_version();
-    item->transition.state = RequestStateName(rec->request().status());
+    item->transition.state =
+        StateTable::Of(States().request, rec->request().status());
   } else {
     const bool assigns = item->e->has_incident_assigned();
     std::string group_before;
@@ -473,29 +635,65 @@ void EvolveRecord(SlaRecordState* rec, Item* item) {
     }
     item->group_changed = assigns && group_before != item->group;
     item->transition.state =
-        std::string(IncidentStateName(rec->incident().status()));
+        StateTable::Of(States().incident, rec->incident().status());
     if (rec->incident().status() == INCIDENT_ON_HOLD) {
+      const int reason = rec->incident().hold_reason();
+      // HoldReason_Name of a value the enum does not name is "".
       item->transition.hold_reason =
-          HoldReason_Name(rec->incident().hold_reason());
+          HoldReason_IsValid(reason) ? reason : kNoHoldReason;
     }
   }
   item->priority_after = PriorityOf(*rec);
 }
 
-SlaRecordState NewRecord(absl::string_view stream) {
-  SlaRecordState rec;
-  rec.set_stream(std::string(stream));
-  rec.set_record_type(std::string(RecordType(stream)));
+// Makes *rec the new record of `stream` in place: a recycled record's
+// strings keep their buffers (SlaRecordState::Clear deletes its incident,
+// change and request messages, and destroying them was ~7 % of an SLA
+// rebuild: fold_bench FoldOne/sla).
+void ResetToNewRecord(absl::string_view stream, SlaRecordState* rec) {
+  rec->set_stream(stream.data(), stream.size());
+  const absl::string_view type = RecordType(stream);
+  rec->set_record_type(type.data(), type.size());
+  rec->set_last_at_us(0);
+  rec->set_inputs_at_last(0);
+  rec->mutable_attachments()->Clear();
   const absl::string_view local = SplitTenantStream(stream).local;
   absl::string_view id = local.substr(local.find('/') + 1);
-  if (rec.record_type() == "change") {
-    *rec.mutable_change() = NewChangeState(id);
-  } else if (rec.record_type() == "request") {
-    *rec.mutable_request() = NewRequestState(id);
+  // Exactly one of the three is present, as in a fresh message: an empty
+  // message left present would add bytes.
+  if (type == "change") {
+    rec->clear_incident();
+    rec->clear_request();
+    *rec->mutable_change() = NewChangeState(id);
+  } else if (type == "request") {
+    rec->clear_incident();
+    rec->clear_change();
+    *rec->mutable_request() = NewRequestState(id);
   } else {
-    *rec.mutable_incident() = NewIncidentState(id);
+    rec->clear_change();
+    rec->clear_request();
+    *rec->mutable_incident() = NewIncidentState(id);
   }
+}
+
+SlaRecordState NewRecord(absl::string_view stream) {
+  SlaRecordState rec;
+  ResetToNewRecord(stream, &rec);
   return rec;
+}
+
+// Empties *rec for reuse, keeping its incident, change or request message
+// (cleared, but present) and their strings' buffers. REQUIRES: the next
+// use replaces it whole (ResetToNewRecord, or a parse, which clears it).
+void ClearKeepingBuffers(SlaRecordState* rec) {
+  rec->clear_stream();
+  rec->clear_record_type();
+  rec->clear_last_at_us();
+  rec->clear_inputs_at_last();
+  rec->mutable_attachments()->Clear();
+  if (rec->has_incident()) rec->mutable_incident()->Clear();
+  if (rec->has_change()) rec->mutable_change()->Clear();
+  if (rec->has_request()) rec->mutable_request()->Clear();
 }
 
 // One clock of a record as the fold keeps it: looked up in the state (or
@@ -507,9 +705,52 @@ struct ClockSlot {
   SlaMetric metric = SLA_METRIC_UNSPECIFIED;
   int64_t cycle = 0;
   Clk value;  // value.clock unset: the state has no such clock.
+  // The clock of an earlier record's slot, kept for its buffers: a clock
+  // attached in this slot is copied into it (RecordFold::Attach).
+  std::optional<SlaClock> spare;
+
+  // As a new slot of (policy_id, metric, cycle) holding no clock, keeping
+  // what it can of the buffers.
+  void Reuse(absl::string_view policy, SlaMetric m, int64_t c) {
+    policy_id.assign(policy.data(), policy.size());
+    metric = m;
+    cycle = c;
+    if (value.clock.has_value()) {
+      spare = std::move(value.clock);
+      value.clock.reset();
+    }
+    value.stored.Clear();
+    value.indexed_due.reset();
+    value.dirty = false;
+  }
 };
-// Stable addresses: a fold keeps pointers to slots while it adds others.
-using ClockSlots = std::deque<ClockSlot>;
+
+// The clock slots of one record, with stable addresses (a fold keeps
+// pointers to slots while it adds others). clear() keeps the slots for
+// the next record the cache entry holds: destroying them was ~6 % of
+// SlaProjection::Apply (fold_bench FoldOne/sla).
+class ClockSlots {
+ public:
+  using iterator = std::deque<ClockSlot>::iterator;
+  iterator begin() { return slots_.begin(); }
+  iterator end() {
+    return slots_.begin() + static_cast<std::ptrdiff_t>(size_);
+  }
+  // A new slot holding no clock (ClockSlot::Reuse).
+  ClockSlot& Add(absl::string_view policy_id, SlaMetric metric,
+                 int64_t cycle) {
+    if (size_ == slots_.size()) slots_.emplace_back();
+    ClockSlot& s = slots_[size_++];
+    s.Reuse(policy_id, metric, cycle);
+    return s;
+  }
+  void pop_back() { --size_; }
+  void clear() { size_ = 0; }
+
+ private:
+  std::deque<ClockSlot> slots_;
+  size_t size_ = 0;  // slots_[size_..] are kept for reuse.
+};
 
 // A record as the projection keeps it decoded: its stored state, the
 // clocks looked up so far and, while every item of the record went through
@@ -527,9 +768,10 @@ struct CachedRecord {
   std::vector<Item> items;
   std::deque<Envelope> sla_events;
 
-  // As CachedRecord{}, keeping what the members can (DecodedCache).
+  // As CachedRecord{}, keeping what the members can (DecodedCache); its
+  // record is then filled whole (ResetToNewRecord or a parse).
   void Clear() {
-    rec.Clear();
+    ClearKeepingBuffers(&rec);
     clocks.clear();
     fresh = false;
     complete = false;
@@ -557,7 +799,8 @@ absl::StatusOr<std::optional<std::pair<int64_t, int>>> DueOf(
 // Writes a clock with its due index entry (see WriteClocks).
 // REQUIRES: c.clock is set.
 absl::Status WriteClock(ProjectionState& state, const Config& config,
-                        const std::string& key, Clk& c) {
+                        absl::string_view key, Clk& c) {
+  thread_local std::string due_key;
   std::optional<std::pair<int64_t, int>> due;
   SLATE_ASSIGN_OR_RETURN(due, DueOf(config, c));
   if (due.has_value()) {
@@ -569,17 +812,26 @@ absl::Status WriteClock(ProjectionState& state, const Config& config,
   }
   if (c.indexed_due.has_value() &&
       (!due.has_value() || due->first != *c.indexed_due)) {
-    state.Delete(DueKey(*c.indexed_due, key));
+    DueKeyTo(*c.indexed_due, key, &due_key);
+    state.Delete(due_key);
   }
   if (due.has_value() &&
       (!c.indexed_due.has_value() || due->first != *c.indexed_due)) {
-    state.Put(DueKey(due->first, key), "");
+    DueKeyTo(due->first, key, &due_key);
+    state.Put(due_key, "");
   }
   c.indexed_due = std::nullopt;
   if (due.has_value()) c.indexed_due = due->first;
-  c.clock->ToProto(c.stored.mutable_state());
-  state.Put(key, SerializeDeterministic(c.stored));
-  c.stored.clear_state();
+  // The state is lent to c.stored while it is serialized: c.stored keeps
+  // no state between writes (memory), and allocating and deleting one per
+  // write showed in the SLA rebuild's profile.
+  thread_local SlaClockState clock_state;
+  thread_local std::string bytes;
+  c.clock->ToProto(&clock_state);
+  c.stored.unsafe_arena_set_allocated_state(&clock_state);
+  SerializeDeterministicTo(c.stored, &bytes);
+  c.stored.unsafe_arena_release_state();
+  state.Put(key, bytes);
   c.dirty = false;
   return absl::OkStatus();
 }
@@ -591,10 +843,9 @@ absl::Status WriteClocks(ProjectionState& state, const Config& config,
     if (!slot.value.dirty || !slot.value.clock.has_value()) {
       continue;
     }
-    SLATE_RETURN_IF_ERROR(WriteClock(
-        state, config,
-        SlaClockKey(stream, slot.policy_id, slot.metric, slot.cycle),
-        slot.value));
+    thread_local std::string key;
+    ClockKeyTo(stream, slot.policy_id, slot.metric, slot.cycle, &key);
+    SLATE_RETURN_IF_ERROR(WriteClock(state, config, key, slot.value));
   }
   return absl::OkStatus();
 }
@@ -612,7 +863,9 @@ absl::Status FlushRecords(ProjectionState& state, const ConfigOf& config_of,
                                  config_of(r.rec.stream()));
           SLATE_RETURN_IF_ERROR(
               WriteClocks(state, *config, r.rec.stream(), r.clocks));
-          state.Put(key, SerializeDeterministic(r.rec));
+          thread_local std::string bytes;
+          SerializeDeterministicTo(r.rec, &bytes);
+          state.Put(key, bytes);
         } else {
           state.Delete(key);
         }
@@ -731,7 +984,8 @@ class RecordFold {
         const absl::StatusOr<SlaClockSpec>& spec = p.SpecFor(m, priority);
         if (!spec.ok()) continue;
         SLATE_ASSIGN_OR_RETURN(const std::vector<Item>* h, get_history());
-        SLATE_RETURN_IF_ERROR(Attach(*a, m, *spec, p, *h));
+        SLATE_RETURN_IF_ERROR(
+            Attach(*a, m, *spec, p.ClockFor(m, priority), p, *h));
       }
     }
     return absl::OkStatus();
@@ -878,11 +1132,7 @@ class RecordFold {
   // A new slot of (policy, metric, cycle), holding no clock.
   ClockSlot* AddSlot(absl::string_view policy_id, SlaMetric metric,
                      int64_t cycle) {
-    ClockSlot& s = clocks_.emplace_back();
-    s.policy_id = std::string(policy_id);
-    s.metric = metric;
-    s.cycle = cycle;
-    return &s;
+    return &clocks_.Add(policy_id, metric, cycle);
   }
 
   // The stored clock of the record's (policy, metric, cycle), or nullptr
@@ -979,8 +1229,7 @@ class RecordFold {
       return TransitionUc(a, slot, p, item, c);
     }
     std::optional<SlaClockInputKind> kind = SlaDecideInput(
-        SlaRulesFor(p.policy, slot.metric()), c->clock->phase(),
-        item.transition);
+        p.Rules(slot.metric()), c->clock->phase(), item.transition);
     if (!kind.has_value()) return absl::OkStatus();
     const SlaClockInput input = InputFor(*kind, p, item);
     if (*kind != SlaClockInputKind::kReopen ||
@@ -1002,9 +1251,10 @@ class RecordFold {
         input = SlaClockInput::Start(at);
         break;
       case SlaClockInputKind::kPause:
-        input = SlaClockInput::Pause(at, item.transition.hold_reason.empty()
-                                             ? item.transition.state
-                                             : item.transition.hold_reason);
+        input = SlaClockInput::Pause(
+            at, item.transition.hold_reason == kNoHoldReason
+                    ? std::string(StateNameOf(item.transition.state))
+                    : HoldReasonNameOf(item.transition.hold_reason));
         break;
       case SlaClockInputKind::kResume:
         input = SlaClockInput::Resume(at);
@@ -1045,12 +1295,16 @@ class RecordFold {
                        const std::string& v) {
     return std::find(l.begin(), l.end(), v) != l.end();
   }
+  static bool Matches(const SlaCompiledRules& rules,
+                      const SlaCompiledCondition& condition, const Item& item) {
+    return SlaConditionMatches(condition, item.transition, rules.on_hold_state);
+  }
 
   // An OLA clock (SlaAgreementKind): one cycle per stay of the incident in
   // one of the policy's groups.
   absl::Status TransitionOla(SlaAttachment& a, SlaAttachedClock& slot,
                              const PolicyEntry& p, const Item& item, Clk* c) {
-    const SlaClockRules& rules = SlaRulesFor(p.policy, slot.metric());
+    const SlaCompiledRules& rules = p.Rules(slot.metric());
     const absl::Time at = absl::FromUnixMicros(item.at_us);
     SlaClockPhase phase = c->clock->phase();
     if (phase == SLA_CLOCK_PHASE_RUNNING || phase == SLA_CLOCK_PHASE_PAUSED) {
@@ -1071,9 +1325,10 @@ class RecordFold {
     }
     const bool enters =
         Contains(p.policy.groups(), item.group) &&
-        (item.group_changed || item.transition.event == "incident_reopened");
-    if (!enters || SlaConditionMatches(rules.stop(), item.transition) ||
-        SlaConditionMatches(rules.cancel(), item.transition)) {
+        (item.group_changed ||
+         item.transition.event == Envelope::kIncidentReopened);
+    if (!enters || Matches(rules, rules.stop, item) ||
+        Matches(rules, rules.cancel, item)) {
       return absl::OkStatus();
     }
     Clk* stay = nullptr;
@@ -1085,7 +1340,7 @@ class RecordFold {
     }
     if (stay == nullptr) return absl::OkStatus();
     stay->stored.set_group(item.group);
-    if (SlaConditionMatches(rules.pause(), item.transition)) {
+    if (Matches(rules, rules.pause, item)) {
       // Assigned while on hold: the stay starts paused.
       Feed(*stay, p, InputFor(SlaClockInputKind::kPause, p, item));
     }
@@ -1096,16 +1351,17 @@ class RecordFold {
   // supplier, paused otherwise, until the policy's stop or cancel rule.
   absl::Status TransitionUc(SlaAttachment& a, SlaAttachedClock& slot,
                             const PolicyEntry& p, const Item& item, Clk* c) {
-    const SlaClockRules& rules = SlaRulesFor(p.policy, slot.metric());
+    const SlaCompiledRules& rules = p.Rules(slot.metric());
     const absl::Time at = absl::FromUnixMicros(item.at_us);
     const bool waiting =
-        item.transition.state == "on_hold" &&
-        Contains(p.policy.supplier_hold_reasons(), item.transition.hold_reason);
+        item.transition.state == States().on_hold &&
+        std::find(p.supplier_holds.begin(), p.supplier_holds.end(),
+                  item.transition.hold_reason) != p.supplier_holds.end();
     const SlaClockPhase phase = c->clock->phase();
     if (phase == SLA_CLOCK_PHASE_RUNNING || phase == SLA_CLOCK_PHASE_PAUSED) {
-      if (SlaConditionMatches(rules.cancel(), item.transition)) {
+      if (Matches(rules, rules.cancel, item)) {
         Feed(*c, p, SlaClockInput::Cancel(at));
-      } else if (SlaConditionMatches(rules.stop(), item.transition)) {
+      } else if (Matches(rules, rules.stop, item)) {
         Feed(*c, p, SlaClockInput::Stop(at));
       } else if (phase == SLA_CLOCK_PHASE_RUNNING && !waiting) {
         Feed(*c, p, SlaClockInput::Pause(at, "not waiting on the supplier"));
@@ -1159,12 +1415,18 @@ class RecordFold {
 
   // Creates the slot's first clock and replays the record's history into it
   // (retroactive attach).
+  // `created`: SlaClock::Create(spec) (PolicyEntry::ClockFor).
   absl::Status Attach(SlaAttachment& a, SlaMetric metric,
-                      const SlaClockSpec& spec, const PolicyEntry& p,
-                      const std::vector<Item>& history) {
-    SlaClockSpec named = spec;
-    named.record_id = rec_.stream();
-    SLATE_ASSIGN_OR_RETURN(SlaClock clock, SlaClock::Create(named));
+                      const SlaClockSpec& spec,
+                      const absl::StatusOr<SlaClock>& created,
+                      const PolicyEntry& p, const std::vector<Item>& history) {
+    if (!created.ok()) {
+      // The error naming the record, as creating it for the record says.
+      SlaClockSpec named = spec;
+      named.record_id = rec_.stream();
+      absl::Status st = SlaClock::Create(named).status();
+      return st.ok() ? created.status() : st;
+    }
     SlaAttachedClock* slot = a.add_clocks();
     slot->set_metric(metric);
     slot->set_cycle(1);
@@ -1176,13 +1438,25 @@ class RecordFold {
     for (SlaAttachedClock& s : *a.mutable_clocks()) {
       if (s.metric() == metric) slot = &s;
     }
-    Clk c;
-    c.clock = std::move(clock);
-    c.dirty = true;
-    c.stored.set_version_from_us(a.version_from_us());
     // A clock of this key may be stored from an earlier fold (recompute
-    // deleted it; incremental attach never finds one).
-    Replace(a.policy_id(), metric, 1, std::move(c));
+    // deleted it; incremental attach never finds one): its slot's due
+    // index entry stays known, so it moves.
+    ClockSlot* s = Find(a.policy_id(), metric, 1);
+    if (s == nullptr) s = AddSlot(a.policy_id(), metric, 1);
+    Clk& c = s->value;
+    if (!c.clock.has_value() && s->spare.has_value()) {
+      c.clock = std::move(s->spare);
+      s->spare.reset();
+    }
+    if (c.clock.has_value()) {
+      *c.clock = *created;  // Into the old clock's buffers.
+    } else {
+      c.clock.emplace(*created);
+    }
+    c.clock->set_record_id(rec_.stream());
+    c.stored.Clear();
+    c.stored.set_version_from_us(a.version_from_us());
+    c.dirty = true;
     for (const Item& h : history) {
       if (h.sla) {
         const bool w = h.e->has_sla_warning();
@@ -1467,10 +1741,9 @@ absl::string_view SlaTargetTypeName(SlaMetric metric) {
 
 std::string SlaClockKey(absl::string_view stream, absl::string_view policy_id,
                         SlaMetric metric, int64_t cycle) {
-  // One StrCat (one allocation): this runs for every clock of every event.
-  return absl::StrCat(kClkPrefix, stream, "|", policy_id, "|",
-                      static_cast<int>(metric), "|",
-                      absl::Hex(cycle, absl::kZeroPad8));
+  std::string key;
+  ClockKeyTo(stream, policy_id, metric, cycle, &key);
+  return key;
 }
 
 std::string SlaPolicyVersionKey(absl::string_view policy_id, absl::Time from) {
@@ -1995,7 +2268,7 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   const bool stored = entry->present;
   CachedRecord& cached = entry->value;
   if (!stored) {
-    cached.rec = NewRecord(stream);
+    ResetToNewRecord(stream, &cached.rec);
     cached.fresh = true;
     cached.complete = true;
   }

@@ -16,17 +16,23 @@
 namespace slate {
 
 std::string SerializeDeterministic(const google::protobuf::Message& m) {
+  std::string out;
+  SerializeDeterministicTo(m, &out);
+  return out;
+}
+
+void SerializeDeterministicTo(const google::protobuf::Message& m,
+                              std::string* out) {
   // Sized once: a StringOutputStream grew the string by doubling and
   // trimmed it after (one to several allocations per value written, for
   // every record and clock a projection writes).
   const size_t size = m.ByteSizeLong();
-  std::string out(size, '\0');
-  google::protobuf::io::ArrayOutputStream stream(out.data(),
+  out->resize(size);
+  google::protobuf::io::ArrayOutputStream stream(out->data(),
                                                  static_cast<int>(size));
   google::protobuf::io::CodedOutputStream coded(&stream);
   coded.SetSerializationDeterministic(true);
   m.SerializeWithCachedSizes(&coded);
-  return out;
 }
 
 namespace {

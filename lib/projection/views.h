@@ -56,6 +56,9 @@ class ViewsProjection final : public Projection {
 // Byte-stable serialization (deterministic map order), for projection state
 // that must be identical across rebuilds.
 std::string SerializeDeterministic(const google::protobuf::Message& m);
+// The same bytes into *out (replaced; its buffer is reused).
+void SerializeDeterministicTo(const google::protobuf::Message& m,
+                              std::string* out);
 
 }  // namespace slate
 

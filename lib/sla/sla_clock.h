@@ -217,6 +217,12 @@ class SlaClock {
  public:
   // A NOT_STARTED clock, cycle 1. kInvalidArgument for a bad spec.
   static absl::StatusOr<SlaClock> Create(const SlaClockSpec& spec);
+  // Names the clock's record (spec.record_id): a fold that attaches many
+  // clocks of one spec copies one created clock and renames each copy
+  // (copying into a recycled clock reuses its buffers).
+  void set_record_id(absl::string_view record_id) {
+    record_id_.assign(record_id.data(), record_id.size());
+  }
 
   // Decodes a stored state; kInvalidArgument if it breaks an invariant.
   static absl::StatusOr<SlaClock> FromProto(const SlaClockState& state);

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <functional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -580,36 +582,132 @@ bool SlaConditionMatches(const SlaCondition& condition,
          reasons.end();
 }
 
-std::optional<SlaClockInputKind> SlaDecideInput(
-    const SlaClockRules& rules, SlaClockPhase phase,
-    const SlaRecordTransition& transition) {
-  auto matches = [&](const SlaCondition& c) {
-    return SlaConditionMatches(c, transition);
-  };
+namespace {
+
+enum class Rule { kStart, kPause, kStop, kCancel };
+
+// The decision of SlaDecideInput, given whether each rule matches.
+template <typename Matches>
+std::optional<SlaClockInputKind> DecideWith(SlaClockPhase phase,
+                                            Matches&& matches) {
   switch (phase) {
     case SLA_CLOCK_PHASE_NOT_STARTED:
-      if (matches(rules.cancel())) return SlaClockInputKind::kCancel;
-      if (matches(rules.start())) return SlaClockInputKind::kStart;
+      if (matches(Rule::kCancel)) return SlaClockInputKind::kCancel;
+      if (matches(Rule::kStart)) return SlaClockInputKind::kStart;
       return std::nullopt;
     case SLA_CLOCK_PHASE_RUNNING:
     case SLA_CLOCK_PHASE_PAUSED:
-      if (matches(rules.cancel())) return SlaClockInputKind::kCancel;
-      if (matches(rules.stop())) return SlaClockInputKind::kStop;
-      if (phase == SLA_CLOCK_PHASE_RUNNING && matches(rules.pause())) {
+      if (matches(Rule::kCancel)) return SlaClockInputKind::kCancel;
+      if (matches(Rule::kStop)) return SlaClockInputKind::kStop;
+      if (phase == SLA_CLOCK_PHASE_RUNNING && matches(Rule::kPause)) {
         return SlaClockInputKind::kPause;
       }
-      if (phase == SLA_CLOCK_PHASE_PAUSED && !matches(rules.pause())) {
+      if (phase == SLA_CLOCK_PHASE_PAUSED && !matches(Rule::kPause)) {
         return SlaClockInputKind::kResume;
       }
       return std::nullopt;
     case SLA_CLOCK_PHASE_STOPPED:
-      if (matches(rules.start()) && !matches(rules.stop())) {
+      if (matches(Rule::kStart) && !matches(Rule::kStop)) {
         return SlaClockInputKind::kReopen;
       }
       return std::nullopt;
     default:
       return std::nullopt;
   }
+}
+
+template <typename Rules>
+const auto& RuleOf(const Rules& rules, Rule rule) {
+  if constexpr (std::is_same_v<Rules, SlaCompiledRules>) {
+    switch (rule) {
+      case Rule::kStart:
+        return rules.start;
+      case Rule::kPause:
+        return rules.pause;
+      case Rule::kStop:
+        return rules.stop;
+      default:
+        return rules.cancel;
+    }
+  } else {
+    switch (rule) {
+      case Rule::kStart:
+        return rules.start();
+      case Rule::kPause:
+        return rules.pause();
+      case Rule::kStop:
+        return rules.stop();
+      default:
+        return rules.cancel();
+    }
+  }
+}
+
+std::vector<int> CompileNames(
+    const google::protobuf::RepeatedPtrField<std::string>& names,
+    const std::function<int(absl::string_view)>& id) {
+  std::vector<int> out;
+  out.reserve(names.size());
+  for (const std::string& n : names) {
+    const int i = id(n);
+    if (i != -1) out.push_back(i);
+  }
+  return out;
+}
+
+bool Has(const std::vector<int>& ids, int id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+}  // namespace
+
+std::optional<SlaClockInputKind> SlaDecideInput(
+    const SlaClockRules& rules, SlaClockPhase phase,
+    const SlaRecordTransition& transition) {
+  return DecideWith(phase, [&](Rule r) {
+    return SlaConditionMatches(RuleOf(rules, r), transition);
+  });
+}
+
+SlaCompiledCondition SlaCompileCondition(const SlaCondition& condition,
+                                         const SlaNameIds& ids) {
+  SlaCompiledCondition c;
+  c.events = CompileNames(condition.events(), ids.event);
+  c.states = CompileNames(condition.states(), ids.state);
+  c.hold_reasons = CompileNames(condition.hold_reasons(), ids.hold_reason);
+  c.any_hold_reasons = condition.hold_reasons_size() > 0;
+  return c;
+}
+
+SlaCompiledRules SlaCompileRules(const SlaClockRules& rules,
+                                 const SlaNameIds& ids, int on_hold_state) {
+  SlaCompiledRules c;
+  c.start = SlaCompileCondition(rules.start(), ids);
+  c.pause = SlaCompileCondition(rules.pause(), ids);
+  c.stop = SlaCompileCondition(rules.stop(), ids);
+  c.cancel = SlaCompileCondition(rules.cancel(), ids);
+  c.on_hold_state = on_hold_state;
+  return c;
+}
+
+bool SlaConditionMatches(const SlaCompiledCondition& condition,
+                         const SlaTransitionIds& transition,
+                         int on_hold_state) {
+  if (Has(condition.events, transition.event)) return true;
+  if (!Has(condition.states, transition.state)) return false;
+  if (transition.state != on_hold_state || !condition.any_hold_reasons) {
+    return true;
+  }
+  return Has(condition.hold_reasons, transition.hold_reason);
+}
+
+std::optional<SlaClockInputKind> SlaDecideInput(
+    const SlaCompiledRules& rules, SlaClockPhase phase,
+    const SlaTransitionIds& transition) {
+  return DecideWith(phase, [&](Rule r) {
+    return SlaConditionMatches(RuleOf(rules, r), transition,
+                               rules.on_hold_state);
+  });
 }
 
 }  // namespace slate

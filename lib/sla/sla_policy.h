@@ -34,6 +34,7 @@
 #ifndef SLATE_LIB_SLA_SLA_POLICY_H_
 #define SLATE_LIB_SLA_SLA_POLICY_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -153,6 +154,61 @@ bool SlaConditionMatches(const SlaCondition& condition,
 std::optional<SlaClockInputKind> SlaDecideInput(
     const SlaClockRules& rules, SlaClockPhase phase,
     const SlaRecordTransition& transition);
+
+// The rules compiled for a fold that sees many transitions: every name
+// (event, state, hold reason) as the caller's integer id, so a decision
+// compares integers, not strings. The caller gives each name it can
+// produce a distinct id (ids of different kinds may coincide) and
+// describes each transition with the ids of its names:
+//
+//   slate::SlaNameIds ids;
+//   ids.event = [](absl::string_view name) { return ...; };  // -1: never
+//   ids.state = ...; ids.hold_reason = ...;
+//   slate::SlaCompiledRules rules = slate::SlaCompileRules(
+//       slate::SlaRulesFor(policy, metric), ids, ids.state("on_hold"));
+//   auto kind = slate::SlaDecideInput(rules, phase, {event, state, hold});
+//
+// Then SlaDecideInput gives what it gives on the names.
+struct SlaNameIds {
+  // A name's id, or -1 for a name no transition of the caller has.
+  std::function<int(absl::string_view)> event;
+  std::function<int(absl::string_view)> state;
+  std::function<int(absl::string_view)> hold_reason;
+};
+
+// SlaRecordTransition by ids (see SlaNameIds; never -1).
+struct SlaTransitionIds {
+  int event = 0;
+  int state = 0;
+  int hold_reason = 0;  // The id of "" when not on hold.
+};
+
+struct SlaCompiledCondition {
+  std::vector<int> events;        // Names no transition has are left out.
+  std::vector<int> states;
+  std::vector<int> hold_reasons;
+  bool any_hold_reasons = false;  // The condition names hold reasons.
+};
+
+struct SlaCompiledRules {
+  SlaCompiledCondition start, pause, stop, cancel;
+  int on_hold_state = -1;  // The id of the state "on_hold".
+};
+
+SlaCompiledCondition SlaCompileCondition(const SlaCondition& condition,
+                                         const SlaNameIds& ids);
+SlaCompiledRules SlaCompileRules(const SlaClockRules& rules,
+                                 const SlaNameIds& ids, int on_hold_state);
+
+// SlaConditionMatches by ids; on_hold_state as in SlaCompiledRules.
+bool SlaConditionMatches(const SlaCompiledCondition& condition,
+                         const SlaTransitionIds& transition,
+                         int on_hold_state);
+
+// SlaDecideInput by ids.
+std::optional<SlaClockInputKind> SlaDecideInput(
+    const SlaCompiledRules& rules, SlaClockPhase phase,
+    const SlaTransitionIds& transition);
 
 }  // namespace slate
 

@@ -257,6 +257,73 @@ TEST(RunnerParallelTest, EveryOptionSetStoresTheSameBytesAsAFreshFold) {
   }
 }
 
+// A decoded record's memory is reused for the next record (a cache of one
+// record, a batch per event): a record of one type (incident, change,
+// request) reused for another must store the bytes of a fresh one, with
+// nothing of the other type's state left behind.
+TEST(RunnerParallelTest, RecordsReusedAcrossTypesStoreTheSameBytes) {
+  std::vector<Step> steps;
+  for (int i = 0; i < 9; ++i) {
+    const std::string id = absl::StrCat(i);
+    Envelope e;
+    e.set_event_id(absl::StrCat("ev", i));
+    e.set_occurred_at_us(kBaseUs + i * 1000000LL);
+    if (i % 3 == 0) {
+      auto* o = e.mutable_incident_opened();
+      o->set_number(absl::StrCat("INC", id));
+      o->set_service("svc");
+      o->set_category("network");
+      steps.push_back({absl::StrCat("incident/INC", id), e});
+    } else if (i % 3 == 1) {
+      auto* c = e.mutable_change_requested();
+      c->set_change_id(absl::StrCat("CHG", id));
+      c->set_title("upgrade");
+      c->add_services("svc");
+      c->set_impact(2);
+      steps.push_back({absl::StrCat("change/CHG", id), e});
+    } else {
+      auto* r = e.mutable_request_submitted();
+      r->set_request_id(absl::StrCat("REQ", id));
+      r->set_requester("someone");
+      r->set_service("svc");
+      r->set_priority(3);
+      steps.push_back({absl::StrCat("request/REQ", id), e});
+    }
+  }
+  std::vector<std::vector<std::pair<std::string, std::string>>> dumps;
+  for (size_t cached_records : {size_t{1}, size_t{1000}}) {
+    SCOPED_TRACE(cached_records);
+    testing::TempDir dir;
+    Options options;
+    options.durability = Durability::kProcessCrash;
+    auto log = EventLog::Open(options, dir.path());
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (const Step& s : steps) {
+      ASSERT_TRUE(
+          (*log)->Append(s.stream, ExpectedVersion::Any(), {s.event}).ok());
+    }
+    Options projection_options = (*log)->options();
+    projection_options.projection_cached_records = cached_records;
+    RunnerOptions runner_options;
+    runner_options.batch_events = 1;
+    auto runner = ProjectionRunner::Open(
+        log->get(), BuiltinProjections(projection_options), runner_options);
+    ASSERT_TRUE(runner.ok()) << runner.status();
+    ASSERT_TRUE((*runner)->CatchUp().ok());
+    auto d = (*runner)->Dump("sla");
+    ASSERT_TRUE(d.ok()) << d.status();
+    size_t records = 0;
+    for (const auto& [key, value] : *d) {
+      records += key.rfind("rec/", 0) == 0 ? 1 : 0;
+    }
+    EXPECT_EQ(records, steps.size());
+    dumps.push_back(std::move(*d));
+  }
+  ASSERT_EQ(dumps.size(), 2u);
+  EXPECT_TRUE(dumps[0] == dumps[1])
+      << "a cache of one record stores other bytes than a cache of 1000";
+}
+
 // Counts events per stream in a DecodedCache, written only in Flush; fails
 // at one position. After a failure the runner must Discard the deferred
 // counts, so the refold up to the failing batch does not count twice.

@@ -1,6 +1,7 @@
 // Loading SLA policies from JSON, as an administrator would write them.
 #include "lib/sla/sla_policy.h"
 
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -350,6 +351,83 @@ TEST(SlaPolicyApply, RecordTransitionsBecomeClockInputs) {
   EXPECT_EQ(
       decide(SLA_CLOCK_PHASE_STOPPED, {"incident_reopened", "in_progress", ""}),
       K::kReopen);
+}
+
+// The compiled rules decide as the rules on names, for random conditions
+// (names the caller never produces and "" included) and transitions.
+TEST(SlaPolicyApply, CompiledRulesDecideAsTheNames) {
+  const std::vector<std::string> events = {"incident_opened", "incident_resolved",
+                                           "incident_put_on_hold", ""};
+  const std::vector<std::string> states = {"new", "on_hold", "resolved", ""};
+  const std::vector<std::string> reasons = {"AWAITING_CALLER", "AWAITING_VENDOR",
+                                            ""};
+  // Names conditions may use that no transition has.
+  const std::vector<std::string> unknown = {"never_seen", "ON_HOLD"};
+  auto id_in = [](const std::vector<std::string>& names) {
+    return [names](absl::string_view n) {
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == n) return static_cast<int>(i) * 7 + 3;
+      }
+      return -1;
+    };
+  };
+  SlaNameIds ids;
+  ids.event = id_in(events);
+  ids.state = id_in(states);
+  ids.hold_reason = id_in(reasons);
+  std::mt19937_64 rng(20261207);
+  auto pick = [&](const std::vector<std::string>& names) -> const std::string& {
+    if (rng() % 6 == 0) return unknown[rng() % unknown.size()];
+    return names[rng() % names.size()];
+  };
+  auto condition = [&] {
+    SlaCondition c;
+    for (int n = static_cast<int>(rng() % 3); n > 0; --n) {
+      c.add_events(pick(events));
+    }
+    for (int n = static_cast<int>(rng() % 3); n > 0; --n) {
+      c.add_states(pick(states));
+    }
+    for (int n = static_cast<int>(rng() % 3); n > 0; --n) {
+      c.add_hold_reasons(pick(reasons));
+    }
+    return c;
+  };
+  int decided = 0;
+  for (int round = 0; round < 2000; ++round) {
+    SlaClockRules rules;
+    *rules.mutable_start() = condition();
+    *rules.mutable_pause() = condition();
+    *rules.mutable_stop() = condition();
+    *rules.mutable_cancel() = condition();
+    const SlaCompiledRules compiled =
+        SlaCompileRules(rules, ids, ids.state("on_hold"));
+    for (int t = 0; t < 8; ++t) {
+      SlaRecordTransition names;
+      names.event = events[rng() % events.size()];
+      names.state = states[rng() % states.size()];
+      names.hold_reason =
+          names.state == "on_hold" ? reasons[rng() % reasons.size()] : "";
+      const SlaTransitionIds by_id = {ids.event(names.event),
+                                      ids.state(names.state),
+                                      ids.hold_reason(names.hold_reason)};
+      for (SlaClockPhase phase :
+           {SLA_CLOCK_PHASE_NOT_STARTED, SLA_CLOCK_PHASE_RUNNING,
+            SLA_CLOCK_PHASE_PAUSED, SLA_CLOCK_PHASE_STOPPED,
+            SLA_CLOCK_PHASE_CANCELLED}) {
+        const auto want = SlaDecideInput(rules, phase, names);
+        ASSERT_EQ(SlaDecideInput(compiled, phase, by_id), want)
+            << rules.ShortDebugString() << " phase " << phase << " event \""
+            << names.event << "\" state \"" << names.state << "\" hold \""
+            << names.hold_reason << "\"";
+        decided += want.has_value();
+      }
+      EXPECT_EQ(SlaConditionMatches(compiled.pause, by_id,
+                                    compiled.on_hold_state),
+                SlaConditionMatches(rules.pause(), names));
+    }
+  }
+  EXPECT_GT(decided, 1000);  // Not only "no input".
 }
 
 }  // namespace
