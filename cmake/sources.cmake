@@ -526,7 +526,12 @@ slate_cc_library(tests_calendar_minute_oracle
     slate
 )
 
-# //tests/cluster:cluster_demo_test: tagged manual, not a CTest test
+# //tests/cluster:cluster_demo_test
+slate_sh_test(tests_cluster_cluster_demo_test PATH tests/cluster/cluster_demo_test SIZE medium
+  SCRIPT tools/cluster_demo.sh
+  ARGS
+    "tools/slate"
+)
 
 # //tests/cluster:cluster_fixture
 slate_cc_library(tests_cluster_cluster_fixture
@@ -543,6 +548,17 @@ slate_cc_library(tests_cluster_cluster_fixture
 slate_cc_test(tests_cluster_jetstream_failover_test PATH tests/cluster/jetstream_failover_test SIZE medium
   SRCS
     tests/cluster/jetstream_failover_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_nats_cluster
+)
+
+# //tests/cluster:jetstream_loss_test
+slate_cc_test(tests_cluster_jetstream_loss_test PATH tests/cluster/jetstream_loss_test SIZE medium
+  SRCS
+    tests/cluster/jetstream_loss_test.cc
   DEPS
     EXT:system:absl
     EXT:system:gtest_main

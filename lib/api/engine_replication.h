@@ -10,6 +10,11 @@
 //   for (auto& batch : partition_batches_from((*engine)->NextPosition()))
 //     SLATE_RETURN_IF_ERROR(slate::ApplyReplicated(**engine, batch));
 //   slate::SetReplicator(**engine, &replicator);  // now the writer
+//
+// Open such an engine with Options::sla_timer_interval zero: its timer
+// thread starts with Engine::Open and would append (locally only) before
+// the replicator is set; the owner drives AdvanceTo once it writes
+// (lib/cluster/partition_engine.h does).
 #ifndef SLATE_LIB_API_ENGINE_REPLICATION_H_
 #define SLATE_LIB_API_ENGINE_REPLICATION_H_
 
@@ -25,7 +30,8 @@ namespace slate {
 // Sets the replicator of `engine`'s log (EventLog::SetReplicator): every
 // later append (commands, SLA timers, imports) is replicated before it is
 // written. Call before the engine appends anything as the writer; not
-// thread-safe with appends. Null: none.
+// thread-safe with appends (nor with the engine's own SLA timer: see
+// above). Null: none.
 void SetReplicator(Engine& engine, LogReplicator* replicator);
 
 // Writes `events` as a replicated log holds them (EventLog::AppendReplicated)

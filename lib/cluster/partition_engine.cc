@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "lib/api/clock.h"
 #include "lib/api/engine_replication.h"
 #include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
@@ -23,8 +24,10 @@ bool Retryable(const absl::Status& s) {
 // Publishes each group commit of the engine's log to the partition.
 class PartitionEngine::Replicator final : public LogReplicator {
  public:
-  Replicator(PartitionWriter* writer, absl::Duration retry)
-      : writer_(writer), retry_(retry) {}
+  // `next_position`: where the partition's events end (the local log was
+  // caught up to it).
+  Replicator(PartitionWriter* writer, absl::Duration retry, int64_t next_position)
+      : writer_(writer), retry_(retry), next_position_(next_position) {}
 
   absl::Status Replicate(int64_t first_position,
                          absl::Span<const Envelope* const> events) override {
@@ -42,6 +45,14 @@ class PartitionEngine::Replicator final : public LogReplicator {
   absl::Status ReplicateBatch(int64_t first_position,
                               absl::Span<const Envelope* const> events) {
     if (events.empty()) return absl::OkStatus();
+    if (first_position != next_position_) {
+      // Something wrote to the local log without replicating it: its
+      // positions would follow events the partition does not hold.
+      return absl::DataLossError(absl::StrCat(
+          "partition ", writer_->partition(), ": the local log is at position ",
+          first_position, " but the partition's events end at ", next_position_,
+          "; not published"));
+    }
     PartitionBatch batch;
     batch.set_tenant_id(std::string(StreamTenant(events[0]->stream())));
     batch.set_command_key(events[0]->event_id());
@@ -77,22 +88,29 @@ class PartitionEngine::Replicator final : public LogReplicator {
           first_position, " stored at batch ", r->position, ", expected ",
           expected));
     }
+    next_position_ = first_position + static_cast<int64_t>(events.size());
     return absl::OkStatus();
   }
 
   PartitionWriter* writer_;
   const absl::Duration retry_;
+  int64_t next_position_;  // the partition's next event position
 };
 
 PartitionEngine::PartitionEngine(Cluster& cluster,
                                  const PartitionEngineOptions& options)
     : cluster_(cluster),
       options_(options),
-      reader_(cluster, options.partition) {
+      reader_(cluster, options.partition),
+      timer_interval_(options.engine.sla_timer_interval) {
   options_.engine.max_group_commit_events = 1;
+  // The engine fires no timer of its own: it would write timer events
+  // while this is a follower (no replicator), in the local log only.
+  options_.engine.sla_timer_interval = absl::ZeroDuration();
 }
 
 PartitionEngine::~PartitionEngine() {
+  StopTimer();
   engine_.reset();
   if (writer_ != nullptr) writer_->Release().IgnoreError();
 }
@@ -165,7 +183,15 @@ absl::StatusOr<int64_t> PartitionEngine::ApplyBatches(uint64_t end_batch) {
     SLATE_ASSIGN_OR_RETURN(
         std::vector<PartitionEntry> entries,
         reader_.Read(next, std::min<uint64_t>(kRead, end_batch - next)));
-    if (entries.empty()) break;
+    if (entries.empty()) {
+      // The batches exist (end_batch came from the stream), but the read
+      // found none: a follower answered the stream's info with an older
+      // state during a leader election. Never an end: stopping here would
+      // leave the local log behind the writer's fence.
+      return absl::UnavailableError(absl::StrCat(
+          "partition ", options_.partition, ": batches ", next, "..",
+          end_batch - 1, " not readable yet (leader election?); retry"));
+    }
     for (PartitionEntry& entry : entries) {
       if (entry.position >= end_batch) break;
       std::vector<Envelope> events(entry.batch.events().begin(),
@@ -215,10 +241,43 @@ absl::StatusOr<std::unique_ptr<PartitionEngine>> PartitionEngine::OpenWriter(
   SLATE_ASSIGN_OR_RETURN(p->writer_, PartitionWriter::Acquire(cluster, w));
   // What was appended between the catch-up and the lease.
   SLATE_RETURN_IF_ERROR(p->ApplyBatches(p->writer_->next_position()).status());
-  p->replicator_ = std::make_unique<Replicator>(p->writer_.get(),
-                                                options.publish_retry);
+  p->replicator_ = std::make_unique<Replicator>(
+      p->writer_.get(), options.publish_retry, p->engine_->NextPosition());
   SetReplicator(*p->engine_, p->replicator_.get());
+  if (p->timer_interval_ > absl::ZeroDuration()) p->StartTimer();
   return p;
+}
+
+void PartitionEngine::StartTimer() {
+  timer_ = std::thread([this] {
+    const Clock* clock = options_.engine.clock != nullptr ? options_.engine.clock
+                                                          : SystemClock();
+    std::unique_lock<std::mutex> l(timer_mu_);
+    while (!timer_stop_) {
+      l.unlock();
+      // A writer that lost its lease appends nothing (its log refuses).
+      absl::Status st = writing() ? engine_->AdvanceTo(clock->Now()).status()
+                                  : absl::OkStatus();
+      l.lock();
+      if (!st.ok() && timer_status_.ok()) timer_status_ = st;
+      timer_cv_.wait_for(l, absl::ToChronoNanoseconds(timer_interval_),
+                         [this] { return timer_stop_; });
+    }
+  });
+}
+
+void PartitionEngine::StopTimer() {
+  {
+    std::lock_guard<std::mutex> l(timer_mu_);
+    timer_stop_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+}
+
+absl::Status PartitionEngine::TimerStatus() const {
+  std::lock_guard<std::mutex> l(timer_mu_);
+  return timer_status_;
 }
 
 bool PartitionEngine::writing() const {

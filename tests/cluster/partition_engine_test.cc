@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -111,6 +112,51 @@ TEST_F(PartitionEngineTest, AFollowerAnswersAsTheWriterAndTakesOver) {
   auto a2 = PartitionEngine::OpenFollower(*f_->cluster, For("a"));
   ASSERT_TRUE(a2.ok()) << a2.status();
   EXPECT_EQ(LogBytes((*a2)->engine()), LogBytes((*b2)->engine()));
+}
+
+// The cluster demo's divergence (issue 19): `slate node` runs its engines
+// with live SLA timers. A follower's engine (and a writer's before it has
+// its lease) has no replicator, so a timer that fired there wrote warnings
+// and breaches to the local log only: a copy longer than the partition,
+// refused afterwards with kDataLoss (or, if the node then took the lease,
+// a partition written on from a position its other copies had passed).
+// Only the writer fires timers, through the partition.
+TEST_F(PartitionEngineTest, OnlyTheWriterFiresSlaTimersAndThroughThePartition) {
+  auto a = PartitionEngine::OpenWriter(*f_->cluster, For("a"));
+  ASSERT_TRUE(a.ok()) << a.status();
+  Run((*a)->engine(), 0, kLines);
+  const int64_t end = (*a)->engine().NextPosition();
+  // Warnings and breaches are due at the clock's now (a week after the
+  // script), beyond the script's watermark: a timer would fire them.
+  clock_.Advance(absl::Hours(1));
+
+  PartitionEngineOptions timed = For("b");
+  timed.engine.sla_timer_interval = absl::Milliseconds(10);
+  auto b = PartitionEngine::OpenFollower(*f_->cluster, timed);
+  ASSERT_TRUE(b.ok()) << b.status();
+  // Time for a timer to run a few rounds, if it ran (no timing asserted).
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ((*b)->engine().NextPosition(), end);
+  EXPECT_EQ(LogBytes((*b)->engine()), LogBytes((*a)->engine()));
+  absl::StatusOr<int64_t> caught_up = (*b)->CatchUp();
+  EXPECT_TRUE(caught_up.ok()) << caught_up.status();
+
+  // As the writer, b's timers fire, and what they append is in the
+  // partition: a third node's copy equals b's.
+  ASSERT_TRUE((*a)->Release().ok());
+  b->reset();
+  auto b2 = PartitionEngine::OpenWriter(*f_->cluster, timed);
+  ASSERT_TRUE(b2.ok()) << b2.status();
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while ((*b2)->engine().NextPosition() == end && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_GT((*b2)->engine().NextPosition(), end) << "the writer's timers fired nothing";
+  ASSERT_TRUE((*b2)->Release().ok());  // no more writes: the copies compare
+  auto c = PartitionEngine::OpenFollower(*f_->cluster, For("c"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(LogBytes((*c)->engine()), LogBytes((*b2)->engine()));
+  EXPECT_EQ(Answers((*c)->engine(), kRecords), Answers((*b2)->engine(), kRecords));
 }
 
 TEST_F(PartitionEngineTest, ALocalLogThePartitionDoesNotHoldIsDataLoss) {
