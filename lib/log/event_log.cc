@@ -62,6 +62,10 @@ struct EventLog::Part {
   // which the leader serializes as they come).
   std::vector<std::string> encoded;
   absl::StatusOr<AppendResult> result = absl::InternalError("not decided");
+  // An idempotent replay of events decided earlier in the same group (a
+  // retried command queued beside its original): stored only if the group
+  // is, so it fails with the group.
+  bool replays_group = false;
 };
 
 // One pending Append (one part) or AppendAtomically (one part per stream,
@@ -697,10 +701,14 @@ void EventLog::Commit(Writer* me) {
     }
   } else {
     // Nothing of the group is in the log; every writer that would have
-    // written learns why. The head cache was not touched.
+    // written learns why, and so does every replay of one of them (a
+    // retried command beside its original: acknowledging it would
+    // acknowledge events that are stored nowhere). The head cache was not
+    // touched.
     for (Writer* x : group) {
       for (Part& part : x->parts) {
-        if (part.result.ok() && !part.result->idempotent_replay) {
+        if (part.result.ok() &&
+            (!part.result->idempotent_replay || part.replays_group)) {
           part.result = write_status;
         }
       }
@@ -832,10 +840,12 @@ absl::Status EventLog::CheckIds(Part* w, const GroupState& group,
   std::vector<Envelope> stored(n);
   std::vector<bool> found(n, false);
   size_t found_count = 0;
+  w->replays_group = false;
   for (size_t i = 0; i < n; ++i) {
     auto in_group = group.ids.find(events[i].event_id());
     if (in_group != group.ids.end()) {
       stored[i] = *in_group->second;
+      w->replays_group = true;
     } else if (statuses[i].IsNotFound()) {
       continue;
     } else if (!statuses[i].ok()) {

@@ -4,7 +4,9 @@
 // position order, a replication failure writes nothing and stops all later
 // writes, and a follower refuses batches that disagree with it (kDataLoss)
 // or leave a gap.
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -136,6 +138,75 @@ TEST_F(ReplicatedLogTest, AFailedReplicationWritesNothingAndStopsWrites) {
   // A follower log does not take a writer's role and the reverse.
   EXPECT_EQ(writer->AppendReplicated(replica.Batches()[0]).code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// A replicator whose first group waits for Open(); the later ones fail
+// with `fail` (the partition engine's on a lease lapse or a leader kill).
+class GatedReplica final : public LogReplicator {
+ public:
+  explicit GatedReplica(absl::Status fail) : fail_(std::move(fail)) {}
+  absl::Status Replicate(int64_t /*first_position*/,
+                         absl::Span<const ReplicatedAppend> /*appends*/) override {
+    std::unique_lock<std::mutex> l(mu_);
+    ++calls_;
+    if (calls_ > 1) return fail_;
+    in_first_ = true;
+    cv_.notify_all();
+    cv_.wait(l, [this] { return open_; });
+    return absl::OkStatus();
+  }
+  void AwaitFirst() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [this] { return in_first_; });
+  }
+  void Open() {
+    std::lock_guard<std::mutex> l(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const absl::Status fail_;
+  int calls_ = 0;
+  bool in_first_ = false;
+  bool open_ = false;
+};
+
+// Issue 19's lost command: a command retried (same event ids) while its
+// first try waited behind a slow group lands in the same group as that
+// first try, as an idempotent replay of it. When that group's replication
+// fails, nothing of it is stored anywhere, so the replay must fail too;
+// it was acknowledged as a replay of events that were never stored.
+TEST_F(ReplicatedLogTest, AReplayOfAnAppendInTheSameFailedGroupFailsWithIt) {
+  GatedReplica replica(absl::UnavailableError("leader killed, lease lapsed"));
+  auto writer = OpenLog(dir_.Sub("writer"));
+  writer->SetReplicator(&replica);
+  std::thread slow([&] {
+    EXPECT_TRUE(writer->Append("incident/0", ExpectedVersion::Any(), {Note("slow")}).ok());
+  });
+  replica.AwaitFirst();  // the slow group is replicating
+  // The command and its retry queue behind it: the next group holds both.
+  std::vector<absl::StatusOr<AppendResult>> tries(2, absl::InternalError("not run"));
+  std::vector<std::thread> retried;
+  for (int i = 0; i < 2; ++i) {
+    retried.emplace_back([&, i] {
+      tries[i] = writer->Append("incident/1", ExpectedVersion::Any(), {Note("cmd-7:0")});
+    });
+  }
+  while (writer->QueuedWritersForTest() < 3) std::this_thread::yield();
+  replica.Open();
+  slow.join();
+  for (auto& t : retried) t.join();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(tries[i].status().code(), absl::StatusCode::kUnavailable)
+        << "try " << i << ": "
+        << (tries[i].ok() ? (tries[i]->idempotent_replay ? "acknowledged as a replay"
+                                                          : "acknowledged")
+                          : tries[i].status().ToString());
+  }
+  EXPECT_EQ(writer->NextPosition(), 1);
 }
 
 TEST_F(ReplicatedLogTest, AFollowerRefusesBatchesThatDisagreeOrLeaveAGap) {
