@@ -57,8 +57,9 @@ TEST_F(ReplicatedLogTest, AFollowerAppliesWhatWasReplicatedByteForByte) {
   FakeReplica replica;
   auto writer = OpenLog(dir_.Sub("writer"));
   writer->SetReplicator(&replica);
-  ASSERT_TRUE(writer->Append("incident/1", ExpectedVersion::NoStream(),
-                             {Note("a"), Note("b")})
+  ASSERT_TRUE(writer
+                  ->Append("incident/1", ExpectedVersion::NoStream(),
+                           {Note("a"), Note("b")})
                   .ok());
   std::vector<StreamWrite> writes(2);
   writes[0] = {"incident/1", ExpectedVersion::Exact(1), {Note("c")}};
@@ -70,11 +71,11 @@ TEST_F(ReplicatedLogTest, AFollowerAppliesWhatWasReplicatedByteForByte) {
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->idempotent_replay);
   // A refused append replicates nothing either.
-  EXPECT_EQ(writer->Append("incident/1", ExpectedVersion::NoStream(),
-                           {Note("x")})
-                .status()
-                .code(),
-            absl::StatusCode::kAborted);
+  EXPECT_EQ(
+      writer->Append("incident/1", ExpectedVersion::NoStream(), {Note("x")})
+          .status()
+          .code(),
+      absl::StatusCode::kAborted);
   ASSERT_EQ(replica.Batches().size(), 2u);
   EXPECT_EQ(replica.Batches()[1].size(), 2u);  // The atomic append, whole.
 
@@ -101,9 +102,9 @@ TEST_F(ReplicatedLogTest, ConcurrentAppendsReplicateInPositionOrder) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
-        auto r = writer->Append(absl::StrCat("incident/", t),
-                                ExpectedVersion::Any(),
-                                {Note(absl::StrCat(t, "-", i))});
+        auto r =
+            writer->Append(absl::StrCat("incident/", t), ExpectedVersion::Any(),
+                           {Note(absl::StrCat(t, "-", i))});
         EXPECT_TRUE(r.ok()) << r.status();
       }
     });
@@ -121,9 +122,10 @@ TEST_F(ReplicatedLogTest, AFailedReplicationWritesNothingAndStopsWrites) {
   FakeReplica replica;
   auto writer = OpenLog(dir_.Sub("writer"));
   writer->SetReplicator(&replica);
-  ASSERT_TRUE(writer->Append("incident/1", ExpectedVersion::Any(), {Note("a")})
-                  .ok());
-  replica.Fail(absl::FailedPreconditionError("fenced: partition 3 is held by n2"));
+  ASSERT_TRUE(
+      writer->Append("incident/1", ExpectedVersion::Any(), {Note("a")}).ok());
+  replica.Fail(
+      absl::FailedPreconditionError("fenced: partition 3 is held by n2"));
   auto r = writer->Append("incident/1", ExpectedVersion::Any(), {Note("b")});
   ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(absl::StrContains(r.status().message(), "fenced"));
@@ -145,8 +147,9 @@ TEST_F(ReplicatedLogTest, AFailedReplicationWritesNothingAndStopsWrites) {
 class GatedReplica final : public LogReplicator {
  public:
   explicit GatedReplica(absl::Status fail) : fail_(std::move(fail)) {}
-  absl::Status Replicate(int64_t /*first_position*/,
-                         absl::Span<const ReplicatedAppend> /*appends*/) override {
+  absl::Status Replicate(
+      int64_t /*first_position*/,
+      absl::Span<const Envelope* const> /*events*/) override {
     std::unique_lock<std::mutex> l(mu_);
     ++calls_;
     if (calls_ > 1) return fail_;
@@ -184,15 +187,19 @@ TEST_F(ReplicatedLogTest, AReplayOfAnAppendInTheSameFailedGroupFailsWithIt) {
   auto writer = OpenLog(dir_.Sub("writer"));
   writer->SetReplicator(&replica);
   std::thread slow([&] {
-    EXPECT_TRUE(writer->Append("incident/0", ExpectedVersion::Any(), {Note("slow")}).ok());
+    EXPECT_TRUE(
+        writer->Append("incident/0", ExpectedVersion::Any(), {Note("slow")})
+            .ok());
   });
   replica.AwaitFirst();  // the slow group is replicating
   // The command and its retry queue behind it: the next group holds both.
-  std::vector<absl::StatusOr<AppendResult>> tries(2, absl::InternalError("not run"));
+  std::vector<absl::StatusOr<AppendResult>> tries(
+      2, absl::InternalError("not run"));
   std::vector<std::thread> retried;
   for (int i = 0; i < 2; ++i) {
     retried.emplace_back([&, i] {
-      tries[i] = writer->Append("incident/1", ExpectedVersion::Any(), {Note("cmd-7:0")});
+      tries[i] = writer->Append("incident/1", ExpectedVersion::Any(),
+                                {Note("cmd-7:0")});
     });
   }
   while (writer->QueuedWritersForTest() < 3) std::this_thread::yield();
@@ -202,9 +209,10 @@ TEST_F(ReplicatedLogTest, AReplayOfAnAppendInTheSameFailedGroupFailsWithIt) {
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(tries[i].status().code(), absl::StatusCode::kUnavailable)
         << "try " << i << ": "
-        << (tries[i].ok() ? (tries[i]->idempotent_replay ? "acknowledged as a replay"
-                                                          : "acknowledged")
-                          : tries[i].status().ToString());
+        << (tries[i].ok()
+                ? (tries[i]->idempotent_replay ? "acknowledged as a replay"
+                                               : "acknowledged")
+                : tries[i].status().ToString());
   }
   EXPECT_EQ(writer->NextPosition(), 1);
 }
