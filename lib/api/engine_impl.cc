@@ -92,7 +92,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const Options& options,
     runner->StartFollowing();  // Catches up in the background.
   }
   auto engine = std::make_unique<EngineImpl>(std::move(log), std::move(runner));
-  if (options.sla_timer_interval > absl::ZeroDuration()) engine->StartTimer();
+  if (options.sla_timer_interval > absl::ZeroDuration()) {
+    SLATE_RETURN_IF_ERROR(engine->StartTimer(options.sla_timer_interval,
+                                             /*active=*/nullptr));
+  }
   return engine;
 }
 
@@ -116,6 +119,12 @@ EventLog& LogOf(Engine& engine) {
 
 void SetReplicator(Engine& engine, LogReplicator* replicator) {
   static_cast<EngineImpl&>(engine).log().SetReplicator(replicator);
+}
+
+absl::Status StartSlaTimer(Engine& engine, absl::Duration interval,
+                           std::function<bool()> active) {
+  return static_cast<EngineImpl&>(engine).StartTimer(interval,
+                                                     std::move(active));
 }
 
 absl::Status ApplyReplicated(Engine& engine, std::vector<Envelope> events) {
@@ -369,8 +378,20 @@ absl::Status EngineImpl::TimerStatus() const {
   return timer_status_;
 }
 
-void EngineImpl::StartTimer() {
+absl::Status EngineImpl::StartTimer(absl::Duration interval,
+                                    std::function<bool()> active) {
+  if (interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SLA timer: interval must be positive, not ",
+                     absl::FormatDuration(interval)));
+  }
+  if (timer_.joinable()) {
+    return absl::FailedPreconditionError("SLA timer: already running");
+  }
+  timer_interval_ = interval;
+  timer_active_ = std::move(active);
   timer_ = std::thread([this] { TimerLoop(); });
+  return absl::OkStatus();
 }
 
 void EngineImpl::StopTimer() {
@@ -385,14 +406,15 @@ void EngineImpl::StopTimer() {
 void EngineImpl::TimerLoop() {
   const Clock* clock =
       log_->options().clock != nullptr ? log_->options().clock : SystemClock();
-  const absl::Duration interval = log_->options().sla_timer_interval;
   std::unique_lock<std::mutex> l(timer_mu_);
   while (!timer_stop_) {
     l.unlock();
-    absl::Status st = AdvanceTo(clock->Now()).status();
+    absl::Status st = timer_active_ == nullptr || timer_active_()
+                          ? AdvanceTo(clock->Now()).status()
+                          : absl::OkStatus();
     l.lock();
     if (!st.ok() && timer_status_.ok()) timer_status_ = st;
-    timer_cv_.wait_for(l, absl::ToChronoMilliseconds(interval),
+    timer_cv_.wait_for(l, absl::ToChronoMilliseconds(timer_interval_),
                        [this] { return timer_stop_; });
   }
 }

@@ -6,6 +6,7 @@
 #define SLATE_LIB_API_ENGINE_IMPL_H_
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -100,8 +101,11 @@ class EngineImpl final : public Engine {
   // See ApplyReplicated in lib/api/engine_replication.h.
   absl::Status ApplyReplicated(std::vector<Envelope> events);
 
-  // Starts the live SLA timer thread (Options::sla_timer_interval > 0).
-  void StartTimer();
+  // Starts the live SLA timer thread: AdvanceTo(now) every `interval`
+  // while `active()` says so (null: always). kFailedPrecondition if it
+  // runs already. See StartSlaTimer in lib/api/engine_replication.h.
+  absl::Status StartTimer(absl::Duration interval,
+                          std::function<bool()> active);
 
  private:
   // After a successful append: fold now (kSync) or leave it to the follower.
@@ -122,6 +126,9 @@ class EngineImpl final : public Engine {
   std::condition_variable timer_cv_;
   bool timer_stop_ = false;    // Guarded by timer_mu_.
   absl::Status timer_status_;  // Guarded by timer_mu_.
+  // Set by StartTimer before the thread starts, read only by it.
+  absl::Duration timer_interval_;
+  std::function<bool()> timer_active_;
   std::thread timer_;
 };
 

@@ -10,17 +10,21 @@
 //   for (auto& batch : partition_batches_from((*engine)->NextPosition()))
 //     SLATE_RETURN_IF_ERROR(slate::ApplyReplicated(**engine, batch));
 //   slate::SetReplicator(**engine, &replicator);  // now the writer
+//   slate::StartSlaTimer(**engine, absl::Seconds(1),
+//                        [&] { return still_holds_lease(); });
 //
 // Open such an engine with Options::sla_timer_interval zero: its timer
-// thread starts with Engine::Open and would append (locally only) before
-// the replicator is set; the owner drives AdvanceTo once it writes
-// (lib/cluster/partition_engine.h does).
+// thread would start with Engine::Open and append (locally only) before
+// the replicator is set. Start it with StartSlaTimer once the engine
+// writes (lib/cluster/partition_engine.h does).
 #ifndef SLATE_LIB_API_ENGINE_REPLICATION_H_
 #define SLATE_LIB_API_ENGINE_REPLICATION_H_
 
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "lib/api/engine.h"
 #include "lib/log/replicator.h"
 #include "proto/events.pb.h"
@@ -33,6 +37,15 @@ namespace slate {
 // thread-safe with appends (nor with the engine's own SLA timer: see
 // above). Null: none.
 void SetReplicator(Engine& engine, LogReplicator* replicator);
+
+// Starts `engine`'s SLA timer thread, as Options::sla_timer_interval does
+// at Engine::Open: Engine::AdvanceTo(now) every `interval`, skipped while
+// `active` (called on the timer thread; null: always) returns false;
+// Engine::TimerStatus gives its first error; it stops when the engine
+// closes. Call after SetReplicator. kInvalidArgument for an interval <= 0,
+// kFailedPrecondition if the engine's timer runs already.
+absl::Status StartSlaTimer(Engine& engine, absl::Duration interval,
+                           std::function<bool()> active);
 
 // Writes `events` as a replicated log holds them (EventLog::AppendReplicated)
 // and folds the projections as an append does (in kSync mode before it

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "lib/api/clock.h"
 #include "lib/api/engine_replication.h"
 #include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
@@ -110,8 +109,7 @@ PartitionEngine::PartitionEngine(Cluster& cluster,
 }
 
 PartitionEngine::~PartitionEngine() {
-  StopTimer();
-  engine_.reset();
+  engine_.reset();  // Stops its timer, which calls writing().
   if (writer_ != nullptr) writer_->Release().IgnoreError();
 }
 
@@ -244,40 +242,13 @@ absl::StatusOr<std::unique_ptr<PartitionEngine>> PartitionEngine::OpenWriter(
   p->replicator_ = std::make_unique<Replicator>(
       p->writer_.get(), options.publish_retry, p->engine_->NextPosition());
   SetReplicator(*p->engine_, p->replicator_.get());
-  if (p->timer_interval_ > absl::ZeroDuration()) p->StartTimer();
-  return p;
-}
-
-void PartitionEngine::StartTimer() {
-  timer_ = std::thread([this] {
-    const Clock* clock = options_.engine.clock != nullptr ? options_.engine.clock
-                                                          : SystemClock();
-    std::unique_lock<std::mutex> l(timer_mu_);
-    while (!timer_stop_) {
-      l.unlock();
-      // A writer that lost its lease appends nothing (its log refuses).
-      absl::Status st = writing() ? engine_->AdvanceTo(clock->Now()).status()
-                                  : absl::OkStatus();
-      l.lock();
-      if (!st.ok() && timer_status_.ok()) timer_status_ = st;
-      timer_cv_.wait_for(l, absl::ToChronoNanoseconds(timer_interval_),
-                         [this] { return timer_stop_; });
-    }
-  });
-}
-
-void PartitionEngine::StopTimer() {
-  {
-    std::lock_guard<std::mutex> l(timer_mu_);
-    timer_stop_ = true;
+  if (p->timer_interval_ > absl::ZeroDuration()) {
+    // A writer that lost its lease appends nothing (its log refuses).
+    PartitionEngine* self = p.get();
+    SLATE_RETURN_IF_ERROR(StartSlaTimer(*p->engine_, p->timer_interval_,
+                                        [self] { return self->writing(); }));
   }
-  timer_cv_.notify_all();
-  if (timer_.joinable()) timer_.join();
-}
-
-absl::Status PartitionEngine::TimerStatus() const {
-  std::lock_guard<std::mutex> l(timer_mu_);
-  return timer_status_;
+  return p;
 }
 
 bool PartitionEngine::writing() const {

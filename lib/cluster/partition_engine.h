@@ -27,7 +27,8 @@
 // it holds the lease and publishes: a follower's engine, or a writer's
 // before its lease, has no replicator, and a timer event written there
 // would be in the local log only (a copy the partition does not hold). The
-// engine itself runs without a timer; this class drives Engine::AdvanceTo.
+// engine is opened without a timer; this class starts it (StartSlaTimer)
+// once it writes, and it fires only while the lease is held.
 //
 // Message = one append: the partition engines run with
 // Options::max_group_commit_events = 1, so each group commit is one
@@ -38,12 +39,9 @@
 #define SLATE_LIB_CLUSTER_PARTITION_ENGINE_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -105,9 +103,6 @@ class PartitionEngine {
   // Whether this is the writer and still holds its lease.
   bool writing() const;
 
-  // The first error of the writer's SLA timer (AdvanceTo), OK if none; the
-  // engine's own TimerStatus stays OK (it runs no timer).
-  absl::Status TimerStatus() const;
 
   // Stops writing and releases the lease so another node can take over at
   // once. Idempotent; the engine stays open for reads.
@@ -127,10 +122,6 @@ class PartitionEngine {
   // The index of the batch whose first event is at `position`, or the
   // partition's batch count when it holds nothing from there.
   absl::StatusOr<uint64_t> BatchAt(int64_t position, uint64_t batches);
-  // The writer's SLA timer: AdvanceTo(now) every timer_interval_ until
-  // StopTimer.
-  void StartTimer();
-  void StopTimer();
 
   Cluster& cluster_;
   PartitionEngineOptions options_;
@@ -139,13 +130,7 @@ class PartitionEngine {
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<Engine> engine_;  // Closed before the writer goes.
   std::atomic<int64_t> batches_fetched_{0};
-
   absl::Duration timer_interval_;  // options.engine.sla_timer_interval
-  mutable std::mutex timer_mu_;
-  std::condition_variable timer_cv_;
-  bool timer_stop_ = false;         // guarded by timer_mu_
-  absl::Status timer_status_;       // guarded by timer_mu_
-  std::thread timer_;
 };
 
 }  // namespace slate::cluster

@@ -3,6 +3,7 @@
 // follower engine applies the batches and answers every query as the writer
 // does; a follower restarted halfway catches up; a follower takes over as
 // the writer where the partition ends; a fenced writer appends nothing.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,42 @@ TEST_F(EngineReplicationTest, AFollowerAnswersAsTheWriter) {
   EXPECT_EQ(LogBytes(*follower), LogBytes(*writer));
   EXPECT_EQ(Answers(*follower, kRecords), Answers(*writer, kRecords));
   ExpectVerified(*follower);
+}
+
+TEST_F(EngineReplicationTest, AStartedSlaTimerFiresOnlyWhileActiveAndThroughTheReplicator) {
+  clock_.Set(absl::FromUnixSeconds(1796000000));
+  FakeReplica replica;
+  std::unique_ptr<Engine> writer = Open("writer");  // no timer of its own
+  SetReplicator(*writer, &replica);
+  RunScript(*writer, DayScript(), 0, DayScript().size());
+  // The script's warnings and breaches are due a week later.
+  clock_.Advance(absl::Hours(24 * 7));
+  const int64_t end = writer->NextPosition();
+
+  EXPECT_EQ(StartSlaTimer(*writer, absl::ZeroDuration(), nullptr).code(),
+            absl::StatusCode::kInvalidArgument);
+  std::atomic<bool> active{false};
+  ASSERT_TRUE(StartSlaTimer(*writer, absl::Milliseconds(5), [&active] {
+                return active.load();
+              }).ok());
+  EXPECT_EQ(StartSlaTimer(*writer, absl::Milliseconds(5), nullptr).code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Time for the timer to run rounds, if it fired while inactive (no
+  // timing asserted: nothing may be appended however long it runs).
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(writer->NextPosition(), end);
+
+  active = true;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (writer->NextPosition() == end && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_GT(writer->NextPosition(), end) << "the active timer fired nothing";
+  active = false;  // No more appends: the counts below compare.
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_TRUE(writer->TimerStatus().ok()) << writer->TimerStatus();
+  EXPECT_EQ(replica.next(), writer->NextPosition())
+      << "a timer event was written without going through the replicator";
 }
 
 TEST_F(EngineReplicationTest, ARestartedFollowerCatchesUpAndTakesOver) {
