@@ -106,11 +106,14 @@ EngineImpl::EngineImpl(std::unique_ptr<EventLog> log,
       runner_(std::move(runner)),
       streams_(std::make_unique<StreamCache>(log_.get())),
       gate_(&log_->options(), log_->options().clock) {
-  log_->SetCommitListener(
-      [streams = streams_.get()](const std::string& stream,
-                                 const std::vector<Envelope>& events) {
-        streams->Committed(stream, events);
-      });
+  // What the log commits goes to the stream cache and to the projections'
+  // next fold, which then need not read it back.
+  log_->SetCommitListener([streams = streams_.get(), runner = runner_.get()](
+                              const std::string& stream,
+                              const std::vector<Envelope>& events) {
+    streams->Committed(stream, events);
+    runner->Offer(events);
+  });
 }
 EngineImpl::~EngineImpl() {
   StopTimer();
