@@ -773,9 +773,9 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     int64_t from = std::numeric_limits<int64_t>::max();
     for (const Slot& slot : slots_) from = std::min(from, slot.folded);
     if (slots_.empty() || from >= target) break;
-    const size_t want = std::min<size_t>(options_.batch_events,
-                                         static_cast<size_t>(target - from));
-    std::vector<Envelope> offered = TakeOffered(from, want);
+    size_t want = std::min<size_t>(options_.batch_events,
+                                   static_cast<size_t>(target - from));
+    std::vector<Envelope> offered = TakeOffered(from, &want);
     absl::StatusOr<Batch> batch =
         !offered.empty() ? OfferedBatch(std::move(offered))
         : prefetch.has_value() && prefetch->from == from &&
@@ -893,14 +893,20 @@ void ProjectionRunner::Offer(const std::vector<Envelope>& events) {
 }
 
 std::vector<Envelope> ProjectionRunner::TakeOffered(int64_t from,
-                                                    size_t want) {
+                                                    size_t* want) {
   std::vector<Envelope> out;
   std::lock_guard<std::mutex> l(offer_mu_);
   while (!offered_.empty() && offered_.front().position() < from) {
     offered_.pop_front();  // Folded already (read from the log).
   }
-  if (offered_.empty() || offered_.front().position() != from) return out;
-  const size_t n = std::min(want, offered_.size());
+  if (offered_.empty()) return out;
+  if (offered_.front().position() != from) {
+    // Read up to the offered events only.
+    *want = std::min(*want,
+                     static_cast<size_t>(offered_.front().position() - from));
+    return out;
+  }
+  const size_t n = std::min(*want, offered_.size());
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     out.push_back(std::move(offered_.front()));

@@ -213,8 +213,9 @@ class ProjectionRunner {
   absl::StatusOr<Slot*> SlotNamed(absl::string_view name) const;
   void FollowLoop();
   // Removes and returns the offered events from position `from` on (at
-  // most `want`); empty when `from` was not offered.
-  std::vector<Envelope> TakeOffered(int64_t from, size_t want);
+  // most *want); empty when `from` was not offered, and then *want is cut
+  // to end where the offered events begin.
+  std::vector<Envelope> TakeOffered(int64_t from, size_t* want);
 
   EventLog* const log_;
   const RunnerOptions options_;
