@@ -16,10 +16,9 @@ absl::StatusOr<std::vector<Envelope>> StreamCache::ReadStream(
   {
     std::unique_lock<std::mutex> l(mu_);
     auto it = map_.find(stream);
-    if (it != map_.end() && it->second.events != nullptr) {
-      std::shared_ptr<const std::vector<Envelope>> hit = it->second.events;
+    if (it != map_.end() && it->second.known) {
+      if (it->second.events.size() <= max_count) return it->second.events;
       l.unlock();
-      if (hit->size() <= max_count) return *hit;
       return log_->ReadStream(stream, from_version, max_count);
     }
     if (it == map_.end()) it = map_.try_emplace(stream).first;
@@ -31,27 +30,29 @@ absl::StatusOr<std::vector<Envelope>> StreamCache::ReadStream(
   auto it = map_.find(stream);  // Registered above: still there.
   Entry& e = it->second;
   --e.loaders;
-  if (read.ok() && !e.spoiled && e.events == nullptr &&
-      read->size() < max_count && read->size() <= max_stream_events_) {
+  if (read.ok() && !e.spoiled && !e.known && read->size() < max_count &&
+      read->size() <= max_stream_events_) {
     if (events_ + read->size() > max_events_) {
       // Over the bound: start again (entries being read stay registered).
       for (auto j = map_.begin(); j != map_.end();) {
         if (j->second.loaders == 0 && j != it) {
           map_.erase(j++);
         } else {
-          if (j->second.events != nullptr) j->second.events.reset();
+          j->second.events.clear();
+          j->second.known = false;
           j->second.spoiled = j->second.loaders > 0 && j != it;
           ++j;
         }
       }
       events_ = 0;
     }
-    e.events = std::make_shared<const std::vector<Envelope>>(*read);
+    e.events = *read;
+    e.known = true;
     events_ += read->size();
   }
   if (e.loaders == 0) {
     e.spoiled = false;
-    if (e.events == nullptr) map_.erase(it);
+    if (!e.known) map_.erase(it);
   }
   return read;
 }
@@ -59,12 +60,13 @@ absl::StatusOr<std::vector<Envelope>> StreamCache::ReadStream(
 void StreamCache::DropLocked(
     absl::flat_hash_map<std::string, Entry>::iterator it) {
   Entry& e = it->second;
-  if (e.events != nullptr) events_ -= e.events->size();
+  if (e.known) events_ -= e.events.size();
   if (e.loaders == 0) {
     map_.erase(it);
     return;
   }
-  e.events.reset();
+  e.events.clear();
+  e.known = false;
   e.spoiled = true;
 }
 
@@ -75,29 +77,24 @@ void StreamCache::Committed(const std::string& stream,
   auto it = map_.find(stream);
   if (it == map_.end()) return;
   Entry& e = it->second;
-  if (e.events == nullptr) {
+  if (!e.known) {
     e.spoiled = true;  // A read under way may have missed these.
     return;
   }
-  const std::vector<Envelope>& had = *e.events;
-  if (events.front().version() != static_cast<int64_t>(had.size()) ||
-      had.size() + events.size() > max_stream_events_ ||
+  if (events.front().version() != static_cast<int64_t>(e.events.size()) ||
+      e.events.size() + events.size() > max_stream_events_ ||
       events_ + events.size() > max_events_) {
     DropLocked(it);
     return;
   }
-  auto grown = std::make_shared<std::vector<Envelope>>();
-  grown->reserve(had.size() + events.size());
-  grown->insert(grown->end(), had.begin(), had.end());
-  grown->insert(grown->end(), events.begin(), events.end());
-  e.events = std::move(grown);
+  e.events.insert(e.events.end(), events.begin(), events.end());
   events_ += events.size();
 }
 
 size_t StreamCache::CachedStreamsForTest() {
   std::lock_guard<std::mutex> l(mu_);
   size_t n = 0;
-  for (const auto& [stream, e] : map_) n += e.events != nullptr ? 1 : 0;
+  for (const auto& [stream, e] : map_) n += e.known ? 1 : 0;
   return n;
 }
 

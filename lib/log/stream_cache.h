@@ -22,7 +22,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -58,9 +57,12 @@ class StreamCache {
 
  private:
   struct Entry {
-    // The stream's events from version 0; null while not known (a read is
-    // under way or was spoiled by a commit).
-    std::shared_ptr<const std::vector<Envelope>> events;
+    // The stream's events from version 0, when `known`; else a read is
+    // under way or was spoiled by a commit. Extended in place by commits
+    // (copying the whole stream per append cost the import ~15 % of its
+    // CPU).
+    std::vector<Envelope> events;
+    bool known = false;
     int loaders = 0;     // Reads from the log under way.
     bool spoiled = false;  // A commit came while loaders > 0.
   };
