@@ -85,6 +85,8 @@ set(SLATE_LIB_SRCS
   lib/log/log_format.cc
   # //lib/log:log_verify
   lib/log/log_verify.cc
+  # //lib/log:stream_cache
+  lib/log/stream_cache.cc
   # //lib/projection:builtins
   lib/projection/builtins.cc
   # //lib/projection:kpi
@@ -187,6 +189,7 @@ set(SLATE_LIB_HDRS
   lib/log/log_verify.h
   lib/log/replicator.h
   lib/log/rocks_access.h
+  lib/log/stream_cache.h
   lib/projection/builtins.h
   lib/projection/decoded_cache.h
   lib/projection/key_sort.h
@@ -442,6 +445,18 @@ slate_cc_test(tests_api_engine_replication_test PATH tests/api/engine_replicatio
     slate
     tests_testing_engine_script
     tests_testing_fake_replica
+    tests_testing_temp_dir
+)
+
+# //tests/api:engine_stream_cache_test
+slate_cc_test(tests_api_engine_stream_cache_test PATH tests/api/engine_stream_cache_test SIZE small
+  SRCS
+    tests/api/engine_stream_cache_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+    tests_testing_engine_script
     tests_testing_temp_dir
 )
 
@@ -1412,6 +1427,19 @@ slate_cc_test(tests_log_replicated_log_test PATH tests/log/replicated_log_test S
     EXT:system:gtest_main
     slate
     tests_testing_fake_replica
+    tests_testing_temp_dir
+    tests_testing_tsan_suppressions
+)
+
+# //tests/log:stream_cache_test
+slate_cc_test(tests_log_stream_cache_test PATH tests/log/stream_cache_test SIZE small
+  SRCS
+    tests/log/stream_cache_test.cc
+  DEPS
+    EXT:com_google_protobuf:protobuf
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
     tests_testing_temp_dir
     tests_testing_tsan_suppressions
 )

@@ -107,8 +107,25 @@ EngineImpl::EngineImpl(std::unique_ptr<EventLog> log,
                        std::unique_ptr<ProjectionRunner> runner)
     : log_(std::move(log)),
       runner_(std::move(runner)),
-      gate_(&log_->options(), log_->options().clock) {}
-EngineImpl::~EngineImpl() { StopTimer(); }
+      streams_(std::make_unique<StreamCache>(log_.get())),
+      gate_(&log_->options(), log_->options().clock) {
+  // What the log commits goes to the stream cache and, with kSync
+  // projections, to the next fold, which then need not read it back. (The
+  // kAsync follower reads ahead on a thread of its own; copying the events
+  // in the committing thread instead cost the import's appender CPU.)
+  const bool offer =
+      log_->options().projection_mode == ProjectionMode::kSync;
+  log_->SetCommitListener([streams = streams_.get(), runner = runner_.get(),
+                           offer](const std::string& stream,
+                                  const std::vector<Envelope>& events) {
+    streams->Committed(stream, events);
+    if (offer) runner->Offer(events);
+  });
+}
+EngineImpl::~EngineImpl() {
+  StopTimer();
+  log_->SetCommitListener(nullptr);
+}
 
 ProjectionRunner& RunnerOf(Engine& engine) {
   return static_cast<EngineImpl&>(engine).runner();
@@ -221,13 +238,15 @@ namespace {
 // does.
 class LogEventStore final : public EventStore {
  public:
-  // `append_latency` null: appends are not timed (reads only).
-  LogEventStore(EventLog* log, LatencyHistogram* append_latency)
-      : log_(log), append_latency_(append_latency) {}
+  // `append_latency` null: appends are not timed (reads only). Reads go
+  // through `streams`.
+  LogEventStore(EventLog* log, StreamCache* streams,
+                LatencyHistogram* append_latency)
+      : log_(log), streams_(streams), append_latency_(append_latency) {}
   absl::StatusOr<std::vector<Envelope>> ReadStream(
       absl::string_view stream, int64_t from_version,
       size_t max_count) const override {
-    return log_->ReadStream(stream, from_version, max_count);
+    return streams_->ReadStream(stream, from_version, max_count);
   }
   absl::StatusOr<AppendResult> Append(absl::string_view stream,
                                       ExpectedVersion expected,
@@ -255,6 +274,7 @@ class LogEventStore final : public EventStore {
 
  private:
   EventLog* log_;
+  StreamCache* streams_;
   LatencyHistogram* append_latency_;
 };
 
@@ -295,7 +315,7 @@ absl::StatusOr<ExecuteResult> EngineImpl::Execute(const Command& command,
             return version >= 0;
           });
   if (pass.ok()) {
-    LogEventStore store(log_.get(), &metrics_.append_latency);
+    LogEventStore store(log_.get(), streams_.get(), &metrics_.append_latency);
     r = CommandExecutor(&store, log_->options().clock, policy).Execute(command);
     gate_.Done(*pass, r);
     if (r.ok()) AfterAppend();
@@ -310,7 +330,7 @@ absl::StatusOr<ExecuteResult> EngineImpl::Execute(const Command& command,
 absl::StatusOr<ExecuteResult> EngineImpl::LoadAggregate(
     absl::string_view kind, absl::string_view id,
     absl::string_view tenant) const {
-  LogEventStore store(log_.get(), nullptr);
+  LogEventStore store(log_.get(), streams_.get(), nullptr);
   return CommandExecutor(&store, log_->options().clock)
       .Load(kind, id, tenant);
 }

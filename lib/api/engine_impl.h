@@ -17,6 +17,7 @@
 #include "lib/api/engine_metrics.h"
 #include "lib/api/tenant_gate.h"
 #include "lib/log/event_log.h"
+#include "lib/log/stream_cache.h"
 #include "lib/projection/runner.h"
 
 namespace slate {
@@ -115,6 +116,10 @@ class EngineImpl final : public Engine {
 
   std::unique_ptr<EventLog> log_;
   std::unique_ptr<ProjectionRunner> runner_;  // Destroyed before log_.
+  // The streams commands read (aggregates, configuration), kept current by
+  // the log's commit listener. Destroyed before log_; the listener is
+  // removed first.
+  std::unique_ptr<StreamCache> streams_;
   EngineMetrics metrics_;  // Atomics: updated without a lock.
   TenantGate gate_;        // Options::tenant_limits.
   mutable std::mutex projection_mu_;

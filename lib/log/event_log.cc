@@ -693,6 +693,15 @@ void EventLog::Commit(Writer* me) {
       if (head_cache_.size() > kMaxCachedHeads) head_cache_.clear();
       for (auto& [s, v] : gs.heads) head_cache_[s] = v;
       stat_events_.fetch_add(written, std::memory_order_relaxed);
+      if (commit_listener_) {
+        for (const Writer* x : group) {
+          for (const Part& part : x->parts) {
+            if (part.result.ok() && !part.result->idempotent_replay) {
+              commit_listener_(part.stream, *part.events);
+            }
+          }
+        }
+      }
       {
         std::lock_guard<std::mutex> l(notify_mu_);
         committed_next_.store(gs.next_position, std::memory_order_release);

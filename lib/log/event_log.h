@@ -109,6 +109,19 @@ class EventLog {
   // must outlive the log. Set it before the first append.
   void SetReplicator(LogReplicator* replicator) { replicator_ = replicator; }
 
+  // Told of each stream's new events once a group is written, before any
+  // appender of the group returns: one call per appended part (stream, its
+  // events as stored: version, position and times set), in position order,
+  // also for replicated appends; replays and failed parts are not told.
+  // Runs on the committing thread while it holds the writer role: it must
+  // be quick and must not append. Set it before the first append; null:
+  // none (the default).
+  using CommitListener = std::function<void(
+      const std::string& stream, const std::vector<Envelope>& events)>;
+  void SetCommitListener(CommitListener listener) {
+    commit_listener_ = std::move(listener);
+  }
+
   // A follower's write: `events` as a replicated log holds them (stream,
   // version, position, recorded_at and ids as their writer assigned them),
   // written unchanged and atomically. The first must sit at NextPosition()
@@ -322,6 +335,7 @@ class EventLog {
 
   std::function<void()> before_group_write_;
   LogReplicator* replicator_ = nullptr;
+  CommitListener commit_listener_;
   // The first replication error; every later write fails with it. Leader
   // only (guarded by being the head of the writer queue).
   absl::Status replication_status_;

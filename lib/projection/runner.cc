@@ -276,6 +276,7 @@ class CachedState final : public ProjectionState {
 // batch frees a few blocks instead of every string of every event.
 struct Batch {
   std::unique_ptr<google::protobuf::Arena> arena;
+  std::vector<Envelope> owned;  // Offered events (the arena is then null).
   std::vector<const Envelope*> events;
 };
 
@@ -288,6 +289,16 @@ absl::StatusOr<Batch> ReadBatch(const EventLog& log, int64_t from,
   b.arena = std::make_unique<google::protobuf::Arena>(options);
   b.events.reserve(want);
   SLATE_RETURN_IF_ERROR(log.ReadAll(from, want, b.arena.get(), &b.events));
+  return b;
+}
+
+// A batch of events offered by the log's committer (ProjectionRunner::
+// Offer): already decoded, nothing to read.
+Batch OfferedBatch(std::vector<Envelope> events) {
+  Batch b;
+  b.owned = std::move(events);
+  b.events.reserve(b.owned.size());
+  for (const Envelope& e : b.owned) b.events.push_back(&e);
   return b;
 }
 
@@ -762,10 +773,12 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     int64_t from = std::numeric_limits<int64_t>::max();
     for (const Slot& slot : slots_) from = std::min(from, slot.folded);
     if (slots_.empty() || from >= target) break;
-    const size_t want = std::min<size_t>(options_.batch_events,
-                                         static_cast<size_t>(target - from));
+    size_t want = std::min<size_t>(options_.batch_events,
+                                   static_cast<size_t>(target - from));
+    std::vector<Envelope> offered = TakeOffered(from, &want);
     absl::StatusOr<Batch> batch =
-        prefetch.has_value() && prefetch->from == from &&
+        !offered.empty() ? OfferedBatch(std::move(offered))
+        : prefetch.has_value() && prefetch->from == from &&
                 prefetch->want == want
             ? prefetch->events.get()
             : ReadBatch(*log_, from, want);
@@ -866,6 +879,40 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     SLATE_RETURN_IF_ERROR(SnapshotLocked());
   }
   return absl::OkStatus();
+}
+
+void ProjectionRunner::Offer(const std::vector<Envelope>& events) {
+  if (events.empty()) return;
+  std::lock_guard<std::mutex> l(offer_mu_);
+  if (!offered_.empty() &&
+      events.front().position() != offered_.back().position() + 1) {
+    offered_.clear();
+  }
+  offered_.insert(offered_.end(), events.begin(), events.end());
+  while (offered_.size() > options_.batch_events) offered_.pop_front();
+}
+
+std::vector<Envelope> ProjectionRunner::TakeOffered(int64_t from,
+                                                    size_t* want) {
+  std::vector<Envelope> out;
+  std::lock_guard<std::mutex> l(offer_mu_);
+  while (!offered_.empty() && offered_.front().position() < from) {
+    offered_.pop_front();  // Folded already (read from the log).
+  }
+  if (offered_.empty()) return out;
+  if (offered_.front().position() != from) {
+    // Read up to the offered events only.
+    *want = std::min(*want,
+                     static_cast<size_t>(offered_.front().position() - from));
+    return out;
+  }
+  const size_t n = std::min(*want, offered_.size());
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(std::move(offered_.front()));
+    offered_.pop_front();
+  }
+  return out;
 }
 
 void ProjectionRunner::StartFollowing() {

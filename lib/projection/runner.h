@@ -40,6 +40,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -112,6 +113,14 @@ class ProjectionRunner {
   absl::Status CatchUp();
   // Folds until every projection has folded position - 1 (or the log's end).
   absl::Status FoldTo(int64_t position);
+
+  // Hands the runner events just appended to the log, as stored (positions
+  // set), in position order, so the next fold takes them from memory
+  // instead of reading them back. Events that do not follow the last ones
+  // offered replace them; at most RunnerOptions::batch_events are held (the
+  // oldest are dropped). A fold reads from the log whatever it was not
+  // offered. Thread-safe (called by the log's committing thread).
+  void Offer(const std::vector<Envelope>& events);
 
   // Folds on a background thread as events are appended.
   void StartFollowing();
@@ -203,6 +212,10 @@ class ProjectionRunner {
   // The slot of `name`, or kNotFound naming it.
   absl::StatusOr<Slot*> SlotNamed(absl::string_view name) const;
   void FollowLoop();
+  // Removes and returns the offered events from position `from` on (at
+  // most *want); empty when `from` was not offered, and then *want is cut
+  // to end where the offered events begin.
+  std::vector<Envelope> TakeOffered(int64_t from, size_t* want);
 
   EventLog* const log_;
   const RunnerOptions options_;
@@ -220,6 +233,10 @@ class ProjectionRunner {
   int64_t events_since_snapshot_ = 0;  // Guarded by fold_mu_.
   absl::Time last_snapshot_;           // Guarded by fold_mu_.
   std::atomic<int64_t> min_folded_{0};
+
+  // Offer()ed events not folded yet, positions dense.
+  std::mutex offer_mu_;
+  std::deque<Envelope> offered_;  // Guarded by offer_mu_.
 
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;

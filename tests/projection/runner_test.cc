@@ -419,3 +419,46 @@ TEST_F(RunnerTest, ReadStreamSeesTheStreamUpToTheEventBeingFolded) {
 
 }  // namespace
 }  // namespace slate
+
+namespace slate {
+namespace {
+
+// Offered events (the log's committer hands them over) are folded from
+// memory; what was not offered (a gap before them, or events offered out
+// of order, which replace the earlier ones) is read from the log. Offered
+// copies carry a marked event id here, so the state tells which was used.
+TEST_F(RunnerTest, AFoldTakesOfferedEventsAndReadsTheRest) {
+  OpenLog();
+  AppendN(14, "e");  // s/0 .. s/6, twice.
+  auto runner = OpenRunner(std::make_unique<StreamStats>());
+  auto stored = log_->ReadAll(0, 100);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 14u);
+  auto offer = [&](int from, int to) {
+    std::vector<Envelope> events;
+    for (int p = from; p < to; ++p) {
+      Envelope e = (*stored)[static_cast<size_t>(p)];
+      e.set_event_id(absl::StrCat("offered", p));
+      events.push_back(std::move(e));
+    }
+    runner->Offer(events);
+  };
+  offer(2, 4);    // Replaced by the next offer (a gap between them).
+  offer(9, 12);   // Position 7 and 8 and 12, 13 come from the log.
+  ASSERT_TRUE(runner->CatchUp().ok());
+  EXPECT_EQ(Value(*runner, "total"), "14");
+  EXPECT_EQ(Value(*runner, "last/s/2"), "offered9");
+  EXPECT_EQ(Value(*runner, "last/s/3"), "offered10");
+  EXPECT_EQ(Value(*runner, "last/s/4"), "offered11");
+  EXPECT_EQ(Value(*runner, "last/s/5"), "e12");
+  EXPECT_EQ(Value(*runner, "last/s/1"), "e8");
+  // Offered again after the fold: behind it, dropped.
+  offer(0, 14);
+  AppendN(1, "late");
+  ASSERT_TRUE(runner->CatchUp().ok());
+  EXPECT_EQ(Value(*runner, "total"), "15");
+  EXPECT_EQ(Value(*runner, "last/s/0"), "late0");
+}
+
+}  // namespace
+}  // namespace slate
