@@ -36,8 +36,12 @@ absl::Status FromNats(natsStatus s, int js_code, absl::string_view what) {
     return absl::NotFoundError(message);
   }
   // "JetStream system temporarily unavailable": no meta or stream leader
-  // (an election); retry.
-  if (js_code == JSClusterNotAvailErr) return absl::UnavailableError(message);
+  // (an election); retry. KV gets report the text only (while the meta
+  // leader is being elected, the stream's leader refuses them so).
+  if (js_code == JSClusterNotAvailErr ||
+      (fresh && absl::StrContains(detail, "temporarily unavailable"))) {
+    return absl::UnavailableError(message);
+  }
   switch (s) {
     case NATS_TIMEOUT:
       return absl::DeadlineExceededError(message);
