@@ -36,8 +36,8 @@ absl::Status FromNats(natsStatus s, int js_code, absl::string_view what) {
     return absl::NotFoundError(message);
   }
   // "JetStream system temporarily unavailable": no meta or stream leader
-  // (an election); retry. KV gets report the text only (while the meta
-  // leader is being elected, the stream's leader refuses them so).
+  // (an election); retry. KV gets report it as text only (seen in a node's
+  // rounds while another server was frozen).
   if (js_code == JSClusterNotAvailErr ||
       (fresh && absl::StrContains(detail, "temporarily unavailable"))) {
     return absl::UnavailableError(message);
