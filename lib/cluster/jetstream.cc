@@ -107,6 +107,9 @@ StoredMessage ToStored(natsMsg* msg) {
   return out;
 }
 
+// The stream behind KV bucket `name` (libnats' layout).
+std::string KvStream(absl::string_view name) { return absl::StrCat("KV_", name); }
+
 std::vector<std::string> Subjects(const jsStreamConfig& config) {
   std::vector<std::string> out;
   for (int i = 0; i < config.SubjectsLen; ++i) out.emplace_back(config.Subjects[i]);
@@ -137,6 +140,10 @@ struct KvBucket::Handle {
 
   ~Handle() {
     if (kv != nullptr) kvStore_Destroy(kv);
+  }
+  // Where the bucket keeps `key` (libnats' layout).
+  std::string Subject(absl::string_view key) const {
+    return absl::StrCat("$KV.", name, ".", key);
   }
   std::string What(absl::string_view op, absl::string_view key) const {
     return absl::StrCat("kv ", name, ": ", op, " ", key);
@@ -415,7 +422,7 @@ namespace {
 // like every write does. Buckets made before this (or by a create that
 // stopped before the update) are updated here, by whoever opens them.
 absl::Status TurnOffDirectGets(jsCtx* js, const std::string& name) {
-  const std::string stream = absl::StrCat("KV_", name);
+  const std::string stream = KvStream(name);
   OwnedStreamInfo info;
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_GetStreamInfo(info.out(), js, stream.c_str(), nullptr, &code);
@@ -620,7 +627,7 @@ absl::Status KvBucket::Delete(absl::string_view key, uint64_t expected_revision)
   if (expected_revision == 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": revisions start at 1"));
   }
-  const std::string subject = absl::StrCat("$KV.", handle_->name, ".", key);
+  const std::string subject = handle_->Subject(key);
   OwnedMsg msg;
   natsStatus s = natsMsg_Create(msg.out(), subject.c_str(), nullptr, nullptr, 0);
   if (s == NATS_OK) s = natsMsgHeader_Set(msg.get(), "KV-Operation", "DEL");
@@ -642,9 +649,9 @@ absl::StatusOr<std::vector<std::string>> KvBucket::Keys(absl::string_view prefix
   // server, a frozen one too (then it never answers). The stream's leader
   // lists the subjects; a key's last message may be a delete marker, which
   // Get tells.
-  const std::string stream = absl::StrCat("KV_", handle_->name);
-  const std::string subjects = absl::StrCat("$KV.", handle_->name, ".");
-  const std::string filter = absl::StrCat(subjects, ">");
+  const std::string stream = KvStream(handle_->name);
+  const std::string subjects = handle_->Subject("");
+  const std::string filter = handle_->Subject(">");
   jsOptions o;
   jsOptions_Init(&o);
   o.Wait = handle_->conn->wait_ms;
