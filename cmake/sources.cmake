@@ -566,6 +566,7 @@ slate_cc_test(tests_cluster_jetstream_failover_test PATH tests/cluster/jetstream
   DEPS
     EXT:system:absl
     EXT:system:gtest_main
+    EXT:system:nats
     slate
     tests_testing_nats_cluster
 )

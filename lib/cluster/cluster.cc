@@ -300,12 +300,11 @@ absl::Status Cluster::Leave(absl::string_view node) {
 }
 
 absl::StatusOr<std::vector<std::string>> Cluster::LiveNodes() {
-  absl::StatusOr<std::vector<std::string>> keys = leases_->Keys();
+  const std::string prefix = ClusterNames::NodeKey("");
+  absl::StatusOr<std::vector<std::string>> keys = leases_->Keys(prefix);
   if (!keys.ok()) return keys.status();
   std::vector<std::string> out;
-  for (const std::string& k : *keys) {
-    if (absl::StartsWith(k, "n-")) out.push_back(k.substr(2));
-  }
+  for (const std::string& k : *keys) out.push_back(k.substr(prefix.size()));
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 
 namespace slate {
 
@@ -35,8 +36,12 @@ absl::Status FromNats(natsStatus s, int js_code, absl::string_view what) {
     return absl::NotFoundError(message);
   }
   // "JetStream system temporarily unavailable": no meta or stream leader
-  // (an election); retry.
-  if (js_code == JSClusterNotAvailErr) return absl::UnavailableError(message);
+  // (an election); retry. KV gets report it as text only (seen in a node's
+  // rounds while another server was frozen).
+  if (js_code == JSClusterNotAvailErr ||
+      (fresh && absl::StrContains(detail, "temporarily unavailable"))) {
+    return absl::UnavailableError(message);
+  }
   switch (s) {
     case NATS_TIMEOUT:
       return absl::DeadlineExceededError(message);
@@ -102,6 +107,9 @@ StoredMessage ToStored(natsMsg* msg) {
   return out;
 }
 
+// The stream behind KV bucket `name` (libnats' layout).
+std::string KvStream(absl::string_view name) { return absl::StrCat("KV_", name); }
+
 std::vector<std::string> Subjects(const jsStreamConfig& config) {
   std::vector<std::string> out;
   for (int i = 0; i < config.SubjectsLen; ++i) out.emplace_back(config.Subjects[i]);
@@ -132,6 +140,10 @@ struct KvBucket::Handle {
 
   ~Handle() {
     if (kv != nullptr) kvStore_Destroy(kv);
+  }
+  // Where the bucket keeps `key` (libnats' layout).
+  std::string Subject(absl::string_view key) const {
+    return absl::StrCat("$KV.", name, ".", key);
   }
   std::string What(absl::string_view op, absl::string_view key) const {
     return absl::StrCat("kv ", name, ": ", op, " ", key);
@@ -398,12 +410,39 @@ absl::StatusOr<StreamState> JetStream::GetStreamState(absl::string_view stream) 
   return out;
 }
 
+namespace {
+
+// Turns off direct gets on bucket `name`'s stream (KV_<name>), which
+// js_CreateKeyValue switches on. A direct get is a queue request that any
+// replica may answer: one sent to a replica on a frozen server (alive, its
+// routes open, answering nothing) waits out the whole request timeout, and
+// with three replicas about one get in two did while one server was
+// frozen, also one that led neither the bucket nor the cluster's meta
+// data. Without them a get goes to the bucket's leader (STREAM.MSG.GET),
+// like every write does. Buckets made before this (or by a create that
+// stopped before the update) are updated here, by whoever opens them.
+absl::Status TurnOffDirectGets(jsCtx* js, const std::string& name) {
+  const std::string stream = KvStream(name);
+  OwnedStreamInfo info;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(info.out(), js, stream.c_str(), nullptr, &code);
+  if (s != NATS_OK) return FromNats(s, code, absl::StrCat("kv ", name, ": look up"));
+  if (!info->Config->AllowDirect) return absl::OkStatus();
+  info->Config->AllowDirect = false;
+  code = static_cast<jsErrCode>(0);
+  s = js_UpdateStream(nullptr, js, info->Config, nullptr, &code);
+  if (s != NATS_OK) {
+    return FromNats(s, code, absl::StrCat("kv ", name, ": turn off direct gets"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<KvBucket>> JetStream::EnsureKvBucket(
     const KvConfig& config) {
-  auto handle = std::make_unique<KvBucket::Handle>();
-  handle->conn = conn_;
-  handle->name = config.name;
-  natsStatus s = js_KeyValue(&handle->kv, conn_->js, config.name.c_str());
+  kvStore* kv = nullptr;
+  natsStatus s = js_KeyValue(&kv, conn_->js, config.name.c_str());
   if (s == NATS_NOT_FOUND) {
     if (config.ttl != absl::ZeroDuration() && config.ttl < absl::Milliseconds(100)) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -416,12 +455,13 @@ absl::StatusOr<std::unique_ptr<KvBucket>> JetStream::EnsureKvBucket(
     cfg.Replicas = config.replicas;
     cfg.StorageType = js_FileStorage;
     cfg.TTL = absl::ToInt64Nanoseconds(config.ttl);  // libnats: nanoseconds
-    s = js_CreateKeyValue(&handle->kv, conn_->js, &cfg);
+    s = js_CreateKeyValue(&kv, conn_->js, &cfg);
   }
+  if (kv != nullptr) kvStore_Destroy(kv);  // opened again without direct gets
   if (s != NATS_OK) {
     return FromNats(s, 0, absl::StrCat("kv ", config.name, ": open or create"));
   }
-  return std::unique_ptr<KvBucket>(new KvBucket(std::move(handle)));
+  return OpenKvBucket(config.name);
 }
 
 absl::StatusOr<std::unique_ptr<KvBucket>> JetStream::OpenKvBucket(
@@ -429,6 +469,12 @@ absl::StatusOr<std::unique_ptr<KvBucket>> JetStream::OpenKvBucket(
   auto handle = std::make_unique<KvBucket::Handle>();
   handle->conn = conn_;
   handle->name = std::string(name);
+  // The store reads the stream's setting when opened: turn it off first.
+  absl::Status direct = TurnOffDirectGets(conn_->js, handle->name);
+  if (absl::IsNotFound(direct)) {
+    return absl::NotFoundError(absl::StrCat("kv ", handle->name, ": open: no such bucket"));
+  }
+  if (!direct.ok()) return direct;
   natsStatus s = js_KeyValue(&handle->kv, conn_->js, handle->name.c_str());
   if (s != NATS_OK) {
     return FromNats(s, 0, absl::StrCat("kv ", handle->name, ": open"));
@@ -581,7 +627,7 @@ absl::Status KvBucket::Delete(absl::string_view key, uint64_t expected_revision)
   if (expected_revision == 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": revisions start at 1"));
   }
-  const std::string subject = absl::StrCat("$KV.", handle_->name, ".", key);
+  const std::string subject = handle_->Subject(key);
   OwnedMsg msg;
   natsStatus s = natsMsg_Create(msg.out(), subject.c_str(), nullptr, nullptr, 0);
   if (s == NATS_OK) s = natsMsgHeader_Set(msg.get(), "KV-Operation", "DEL");
@@ -597,20 +643,34 @@ absl::Status KvBucket::Delete(absl::string_view key, uint64_t expected_revision)
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::string>> KvBucket::Keys() {
-  kvWatchOptions o;
-  kvWatchOptions_Init(&o);
-  o.Timeout = handle_->conn->wait_ms;
-  kvKeysList list;
-  list.Keys = nullptr;
-  list.Count = 0;
-  natsStatus s = kvStore_Keys(&list, handle_->kv, &o);
-  if (s == NATS_NOT_FOUND) return std::vector<std::string>();  // No keys.
-  if (s != NATS_OK) return FromNats(s, 0, handle_->What("keys", ""));
+absl::StatusOr<std::vector<std::string>> KvBucket::Keys(absl::string_view prefix) {
+  // Not kvStore_Keys: it reads through an ephemeral consumer, which the
+  // meta leader creates (none during its election) and places on any
+  // server, a frozen one too (then it never answers). The stream's leader
+  // lists the subjects; a key's last message may be a delete marker, which
+  // Get tells.
+  const std::string stream = KvStream(handle_->name);
+  const std::string subjects = handle_->Subject("");
+  const std::string filter = handle_->Subject(">");
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = handle_->conn->wait_ms;
+  o.Stream.Info.SubjectsFilter = filter.c_str();
+  OwnedStreamInfo info;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(info.out(), handle_->conn->js, stream.c_str(), &o,
+                                  &code);
+  if (s != NATS_OK) return FromNats(s, code, handle_->What("keys", prefix));
   std::vector<std::string> out;
-  out.reserve(static_cast<size_t>(list.Count));
-  for (int i = 0; i < list.Count; ++i) out.emplace_back(list.Keys[i]);
-  kvKeysList_Destroy(&list);
+  const jsStreamStateSubjects* listed = info->State.Subjects;
+  for (int i = 0; listed != nullptr && i < listed->Count; ++i) {
+    absl::string_view key(listed->List[i].Subject);
+    if (!absl::ConsumePrefix(&key, subjects) || !absl::StartsWith(key, prefix)) continue;
+    absl::StatusOr<KvEntry> entry = Get(key);
+    if (absl::IsNotFound(entry.status())) continue;  // deleted or expired since
+    if (!entry.ok()) return entry.status();
+    out.emplace_back(key);
+  }
   return out;
 }
 

@@ -193,10 +193,15 @@ class JetStream {
   absl::StatusOr<uint64_t> LastSequence(absl::string_view stream);
   absl::StatusOr<StreamState> GetStreamState(absl::string_view stream);
 
-  // Creates the bucket, or opens the existing one (its settings unchanged).
+  // Creates the bucket, or opens the existing one (its settings unchanged,
+  // but see OpenKvBucket).
   absl::StatusOr<std::unique_ptr<KvBucket>> EnsureKvBucket(
       const KvConfig& config);
-  // Opens an existing bucket; kNotFound if there is none.
+  // Opens an existing bucket; kNotFound if there is none. Turns off direct
+  // gets on its stream if they are on (libnats creates buckets with them):
+  // a direct get may be answered by any replica, and one sent to a frozen
+  // server's waits out the request timeout. Reads go to the bucket's
+  // leader instead, as writes do.
   absl::StatusOr<std::unique_ptr<KvBucket>> OpenKvBucket(absl::string_view name);
 
   // Core NATS request/reply (no JetStream): answers every request sent to
@@ -259,9 +264,13 @@ class KvBucket {
   // `expected_revision` (release a lease without deleting a successor's);
   // kFailedPrecondition if not.
   absl::Status Delete(absl::string_view key, uint64_t expected_revision);
-  // The keys with a live value (not deleted, not expired), in no particular
-  // order; none for an empty bucket.
-  absl::StatusOr<std::vector<std::string>> Keys();
+  // The keys starting with `prefix` that have a live value (not deleted,
+  // not expired), in no particular order; none for an empty bucket. Asks the
+  // bucket's leader: one request for the list of keys, then a Get per key
+  // starting with `prefix` (a deleted key's marker is listed too). Needs no
+  // consumer, so neither the cluster's meta leader nor a server a consumer
+  // could be placed on.
+  absl::StatusOr<std::vector<std::string>> Keys(absl::string_view prefix = "");
 
   struct Handle;  // defined in jetstream.cc
 
