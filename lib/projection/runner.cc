@@ -669,8 +669,10 @@ absl::Status ProjectionRunner::SnapshotLocked() {
                                                       slot->checkpoint)
                                 : 0);
   }
+  bool all_fresh = true;
+  for (const Slot* slot : todo) all_fresh = all_fresh && slot->fresh;
   const size_t threads =
-      entries < kParallelSnapshotMinKeys
+      entries < kParallelSnapshotMinKeys || !all_fresh
           ? 1
           : std::min(todo.size(), fold_threads_);
   std::vector<absl::Status> written(todo.size());
