@@ -731,7 +731,8 @@ void BM_Engine_FinishedAndOpenMemory(benchmark::State& state) {
     state.counters["VmHWM_after_count_MiB"] =
         static_cast<double>(ProcStatusKb("VmHWM:")) / 1024.0;
     constexpr double kMiB = 1024.0 * 1024.0;
-    state.counters["peak_RSS_MiB"] = static_cast<double>(at_peak.rss_kb) / 1024.0;
+    state.counters["peak_RSS_MiB"] =
+        static_cast<double>(at_peak.rss_kb) / 1024.0;
     state.counters["peak_memtables_MiB"] =
         static_cast<double>(at_peak.memtables) / kMiB;
     state.counters["peak_block_cache_MiB"] =

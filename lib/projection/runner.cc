@@ -63,7 +63,8 @@ struct CacheEntry {
 // chunks.
 size_t StringHeap(const std::string& s) {
   constexpr size_t kInline = 15;  // libstdc++'s short-string capacity.
-  return s.capacity() <= kInline ? 0 : (s.capacity() + 1 + 8 + 15) & ~size_t{15};
+  return s.capacity() <= kInline ? 0
+                                  : (s.capacity() + 1 + 8 + 15) & ~size_t{15};
 }
 
 // Heap bytes of an entry beyond its key's and value's buffers: the map's
@@ -655,13 +656,16 @@ absl::Status ProjectionRunner::SnapshotLocked() {
   // One batch per projection: its keys with the position they stand at, so
   // a projection's data and position never disagree, and a crash between
   // two batches leaves each projection at a snapshot of its own. A big
-  // snapshot (a rebuild's, a long catch-up's) writes each projection's
-  // batch on a thread of its own: RocksDB inserts concurrent writers'
-  // batches into the memtables in parallel. Thread t writes items t,
-  // t + threads, ... as the fold does, so a projection's batch is built on
-  // the thread that folded it, and its decoded records are written out
-  // there too. (Counted before they are written out: they are most of what
-  // a rebuild holds.)
+  // snapshot of fresh projections (a rebuild's, ingested as SST files)
+  // builds each projection's file on a thread of its own. Other snapshots
+  // go through the memtables on one thread: RocksDB inserts one writer at
+  // a time here (allow_concurrent_memtable_write is off), and memtable
+  // blocks allocated by several threads sit in several malloc arenas
+  // (bench/RESULTS.md, memory of 2 M finished + 100 k open). Thread t
+  // writes items t, t + threads, ... as the fold does, so a projection's
+  // file is built on the thread that folded it, and its decoded records
+  // are written out there too. (Counted before they are written out: they
+  // are most of what a rebuild holds.)
   size_t entries = 0;
   for (const Slot* slot : todo) {
     entries += slot->cache->dirty.size() +
