@@ -68,6 +68,7 @@
 #include "lib/projection/sla_projection.h"
 #include "proto/commands.pb.h"
 #include "proto/events.pb.h"
+#include "rocksdb/db.h"
 
 namespace slate {
 namespace {
@@ -660,6 +661,33 @@ void BM_Engine_FinishedAndOpenMemory(benchmark::State& state) {
     std::unique_ptr<Engine> engine = Must(Engine::Open(options, dir), "open");
     DefineConfig(*engine);
     std::mt19937_64 rng(7);
+    // Where the memory is at the RSS peak: every 100 ms, a new VmRSS high
+    // records RocksDB's own share (memtables, block cache, table readers'
+    // index and filter blocks) at that moment.
+    struct AtPeak {
+      int64_t rss_kb = 0;
+      uint64_t memtables = 0, block_cache = 0, table_readers = 0;
+    };
+    AtPeak at_peak;
+    std::atomic<bool> sampling{true};
+    std::thread sampler([&] {
+      rocksdb::DB* db = LogOf(*engine).db();
+      while (sampling.load()) {
+        const int64_t rss = ProcStatusKb("VmRSS:");
+        if (rss > at_peak.rss_kb) {
+          AtPeak p;
+          p.rss_kb = rss;
+          db->GetAggregatedIntProperty("rocksdb.cur-size-all-mem-tables",
+                                       &p.memtables);
+          // One cache shared by every column family: read it once.
+          db->GetIntProperty("rocksdb.block-cache-usage", &p.block_cache);
+          db->GetAggregatedIntProperty("rocksdb.estimate-table-readers-mem",
+                                       &p.table_readers);
+          at_peak = p;
+        }
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    });
     const absl::Time t0 = absl::Now();
     int64_t opened = 0;
     for (int64_t i = 0; i < total; ++i) {
@@ -678,6 +706,8 @@ void BM_Engine_FinishedAndOpenMemory(benchmark::State& state) {
                                     absl::InfiniteDuration()),
          "fold");
     const absl::Time t2 = absl::Now();
+    sampling.store(false);
+    sampler.join();
     const int64_t hwm_kb = ProcStatusKb("VmHWM:");
     const int64_t rss_kb = ProcStatusKb("VmRSS:");
     int64_t running = 0, clocks = 0;
@@ -700,6 +730,15 @@ void BM_Engine_FinishedAndOpenMemory(benchmark::State& state) {
     state.counters["VmRSS_end_MiB"] = static_cast<double>(rss_kb) / 1024.0;
     state.counters["VmHWM_after_count_MiB"] =
         static_cast<double>(ProcStatusKb("VmHWM:")) / 1024.0;
+    constexpr double kMiB = 1024.0 * 1024.0;
+    state.counters["peak_RSS_MiB"] =
+        static_cast<double>(at_peak.rss_kb) / 1024.0;
+    state.counters["peak_memtables_MiB"] =
+        static_cast<double>(at_peak.memtables) / kMiB;
+    state.counters["peak_block_cache_MiB"] =
+        static_cast<double>(at_peak.block_cache) / kMiB;
+    state.counters["peak_table_readers_MiB"] =
+        static_cast<double>(at_peak.table_readers) / kMiB;
     state.counters["VmHWM_before_MiB"] =
         static_cast<double>(before_kb) / 1024.0;
     engine.reset();

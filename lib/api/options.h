@@ -131,10 +131,13 @@ struct Options {
   // All column families' memtables together (the log, its indexes and every
   // projection; RocksDB's db_write_buffer_size): past it the largest is
   // flushed, so memory stays bounded however much is folded. 0 picks by
-  // durability: 128 MiB, or 64 MiB under kBulkImport, where the memtables
+  // durability: 128 MiB, or 32 MiB under kBulkImport, where the memtables
   // hold the only copy of the import until its final flush: flushing them
   // in smaller pieces as the import goes bounds what a crash loses and
-  // shortens that final flush (bench/RESULTS.md, ServiceNow import).
+  // shortens that final flush, and a bulk load's peak memory is what
+  // limits it (32 instead of 64 MiB: the ServiceNow import's CPU time
+  // unchanged; bench/RESULTS.md, ServiceNow import and memory of 2 M
+  // finished + 100 k open).
   // Default: 0.
   size_t memtable_bytes = 0;
 

@@ -228,7 +228,7 @@ class NoRecoveryFromWriteErrors : public rocksdb::EventListener {
 // Options::memtable_bytes with 0 resolved (see its comment).
 size_t MemtableBytes(const Options& options) {
   if (options.memtable_bytes != 0) return options.memtable_bytes;
-  return options.durability == Durability::kBulkImport ? size_t{64} << 20
+  return options.durability == Durability::kBulkImport ? size_t{32} << 20
                                                        : size_t{128} << 20;
 }
 

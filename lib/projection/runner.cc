@@ -58,7 +58,26 @@ struct CacheEntry {
   const std::string* key = nullptr;  // The map's key of this entry.
 };
 
-constexpr size_t kEntryOverhead = 64;  // Bytes per entry beyond key + value.
+// Heap bytes of a string's own buffer (none while it fits inline): what
+// malloc hands out for capacity + 1, with its 8-byte header, in 16-byte
+// chunks.
+size_t StringHeap(const std::string& s) {
+  constexpr size_t kInline = 15;  // libstdc++'s short-string capacity.
+  return s.capacity() <= kInline ? 0
+                                  : (s.capacity() + 1 + 8 + 15) & ~size_t{15};
+}
+
+// Heap bytes of an entry beyond its key's and value's buffers: the map's
+// node (its pair, with malloc's header, in 16-byte chunks), its slot in the
+// table (8 bytes and a control byte, at a load of about 2/3), the pointers
+// to it in `unindexed` and `dirty` (vectors grown by doubling), and its
+// place in `order` (a btree node entry of 24 bytes, nodes about 2/3 full).
+// 64, the figure counted before, held 2.5x the bound at the peak of 2 M
+// finished + 100 k open incidents (bench/RESULTS.md).
+constexpr size_t kEntryOverhead =
+    ((sizeof(std::pair<const std::string, CacheEntry>) + 8 + 15) &
+     ~size_t{15}) +
+    14 + 2 * 12 + 36;
 
 }  // namespace
 
@@ -87,7 +106,7 @@ struct ProjectionRunner::StateCache {
     if (inserted) {
       it->second.key = &it->first;
       unindexed.push_back(&it->second);
-      bytes += key.size() + kEntryOverhead;
+      bytes += StringHeap(it->first) + kEntryOverhead;
     }
     return {&it->second, inserted};
   }
@@ -112,14 +131,26 @@ struct ProjectionRunner::StateCache {
                     unindexed.end());
     for (CacheEntry* e : doomed) {
       if (e->indexed) order.erase(absl::string_view(*e->key));
-      bytes -= e->key->size() + e->value.size() + kEntryOverhead;
+      bytes -= StringHeap(*e->key) + StringHeap(e->value) + kEntryOverhead;
       map.erase(map.find(absl::string_view(*e->key)));
     }
+  }
+  // Drops entries not written since the last commit (values read back,
+  // keys known absent): RocksDB answers for them. A complete cache (after a
+  // reset) drops only its absent keys, so that a miss still means absent.
+  void DropClean() {
+    std::vector<CacheEntry*> doomed;
+    for (auto& [key, e] : map) {
+      if (e.dirty || (complete && e.present)) continue;
+      e.doomed = true;
+      doomed.push_back(&e);
+    }
+    EraseDoomed(doomed);
   }
   // Entries written since the last commit (node-based map: the pointers
   // stay valid until the entry is erased).
   std::vector<CacheEntry*> dirty;
-  size_t dirty_bytes = 0;          // Bytes written since the last commit.
+  size_t dirty_bytes = 0;  // Keys and values of the dirty entries.
   bool complete = false;
   size_t bytes = 0;
 
@@ -166,7 +197,7 @@ class CachedState final : public ProjectionState {
     CacheEntry* entry = cache_->Insert(key).first;
     entry->value = std::string(RocksView(value));
     entry->present = true;
-    cache_->bytes += entry->value.size();
+    cache_->bytes += StringHeap(entry->value);
     return entry->value;
   }
   void Put(absl::string_view key, absl::string_view value) override {
@@ -237,9 +268,12 @@ class CachedState final : public ProjectionState {
   }
   void Write(absl::string_view key, absl::string_view value, bool present) {
     CacheEntry& e = *cache_->Insert(key).first;
-    cache_->bytes -= e.value.size();
+    // Of the dirty entries as they stand (a key written twice counts once:
+    // it sizes the snapshot's WriteBatch).
+    if (e.dirty) cache_->dirty_bytes -= key.size() + e.value.size();
+    cache_->bytes -= StringHeap(e.value);
     e.value.assign(value.data(), value.size());
-    cache_->bytes += e.value.size();
+    cache_->bytes += StringHeap(e.value);
     e.present = present;
     cache_->dirty_bytes += key.size() + value.size();
     if (!e.dirty) {
@@ -633,13 +667,16 @@ absl::Status ProjectionRunner::SnapshotLocked() {
   // One batch per projection: its keys with the position they stand at, so
   // a projection's data and position never disagree, and a crash between
   // two batches leaves each projection at a snapshot of its own. A big
-  // snapshot (a rebuild's, a long catch-up's) writes each projection's
-  // batch on a thread of its own: RocksDB inserts concurrent writers'
-  // batches into the memtables in parallel. Thread t writes items t,
-  // t + threads, ... as the fold does, so a projection's batch is built on
-  // the thread that folded it, and its decoded records are written out
-  // there too. (Counted before they are written out: they are most of what
-  // a rebuild holds.)
+  // snapshot of fresh projections (a rebuild's, ingested as SST files)
+  // builds each projection's file on a thread of its own. Other snapshots
+  // go through the memtables on one thread: RocksDB inserts one writer at
+  // a time here (allow_concurrent_memtable_write is off), and memtable
+  // blocks allocated by several threads sit in several malloc arenas
+  // (bench/RESULTS.md, memory of 2 M finished + 100 k open). Thread t
+  // writes items t, t + threads, ... as the fold does, so a projection's
+  // file is built on the thread that folded it, and its decoded records
+  // are written out there too. (Counted before they are written out: they
+  // are most of what a rebuild holds.)
   size_t entries = 0;
   for (const Slot* slot : todo) {
     entries += slot->cache->dirty.size() +
@@ -647,8 +684,10 @@ absl::Status ProjectionRunner::SnapshotLocked() {
                                                       slot->checkpoint)
                                 : 0);
   }
+  bool all_fresh = true;
+  for (const Slot* slot : todo) all_fresh = all_fresh && slot->fresh;
   const size_t threads =
-      entries < kParallelSnapshotMinKeys
+      entries < kParallelSnapshotMinKeys || !all_fresh
           ? 1
           : std::min(todo.size(), fold_threads_);
   std::vector<absl::Status> written(todo.size());
@@ -866,8 +905,11 @@ absl::Status ProjectionRunner::FoldLocked(int64_t position) {
     bool over_bytes = false;
     for (size_t i : work) {
       slots_[i].folded = next;
-      over_bytes = over_bytes ||
-                   slots_[i].cache->bytes > options_.snapshot_bytes;
+      // Past its bound, the map first lets go of what RocksDB holds anyway;
+      // only the changes since the snapshot make a new one.
+      StateCache& cache = *slots_[i].cache;
+      if (cache.bytes > options_.snapshot_bytes) cache.DropClean();
+      over_bytes = over_bytes || cache.bytes > options_.snapshot_bytes;
     }
     events_since_snapshot_ += next - from;
     PublishFolded();

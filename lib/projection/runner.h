@@ -22,8 +22,9 @@
 // rebuild) recreates the family empty, and the rebuild's snapshot, when
 // big, is one SST file ingested into it instead of memtable inserts.
 // A snapshot is taken every RunnerOptions::snapshot_events events, when
-// the serialized keys held in memory pass snapshot_bytes (after which the
-// clean ones leave memory and are read back from RocksDB when needed),
+// the changed keys held in memory pass snapshot_bytes (keys read back leave
+// memory first, and all of them after the snapshot: they are read back
+// from RocksDB when needed),
 // at the end of a fold
 // once snapshot_interval has passed since the last one, on Snapshot(), and
 // when the runner is destroyed. Opening loads the snapshot's position and
@@ -68,11 +69,13 @@ struct RunnerOptions {
   // 1,048,576 (about 8 s of refolding at the 0.13 M events/s a full
   // rebuild measured, bench/RESULTS.md).
   int64_t snapshot_events = int64_t{1} << 20;
-  // Per projection: bytes of serialized keys held in memory (changed since
-  // the last snapshot, or read back by the fold). Past it a snapshot is
-  // written and the keys leave memory, so memory stays bounded however much
-  // is folded. Default: 16 MiB (64 MiB held 900 MiB at the peak of 2 M
-  // finished + 100 k open incidents: bench/RESULTS.md).
+  // Per projection: heap bytes of the serialized keys held in memory
+  // (changed since the last snapshot, or read back by the fold), entries'
+  // own overhead included. Past it the keys read back leave memory first;
+  // if the changed ones alone pass it, a snapshot is written and they
+  // leave too, so memory stays bounded however much is folded. Default:
+  // 16 MiB (64 MiB held 900 MiB at the peak of 2 M finished + 100 k open
+  // incidents: bench/RESULTS.md).
   size_t snapshot_bytes = size_t{16} << 20;
   // At the end of a fold, a snapshot is written if the last one is older
   // than this (wall time). Default: 30 s (chosen, not measured: a live

@@ -560,7 +560,7 @@ TEST_F(EventLogTest, MemtableBudgetDefaultsByDurabilityAndHonoursAValue) {
   const Case cases[] = {
       {Durability::kProcessCrash, 0, size_t{128} << 20},
       {Durability::kPowerLoss, 0, size_t{128} << 20},
-      {Durability::kBulkImport, 0, size_t{64} << 20},
+      {Durability::kBulkImport, 0, size_t{32} << 20},
       {Durability::kBulkImport, size_t{200} << 20, size_t{200} << 20},
       {Durability::kProcessCrash, size_t{16} << 20, size_t{16} << 20},
   };
