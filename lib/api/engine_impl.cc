@@ -432,8 +432,11 @@ void EngineImpl::TimerLoop() {
     absl::Status st = timer_active_ == nullptr || timer_active_()
                           ? AdvanceTo(clock->Now()).status()
                           : absl::OkStatus();
+    // A round that ran as the engine stopped being active (a lease released
+    // or lost under it) was refused as it should be: not an error.
+    const bool still_active = timer_active_ == nullptr || timer_active_();
     l.lock();
-    if (!st.ok() && timer_status_.ok()) timer_status_ = st;
+    if (!st.ok() && still_active && timer_status_.ok()) timer_status_ = st;
     timer_cv_.wait_for(l, absl::ToChronoMilliseconds(timer_interval_),
                        [this] { return timer_stop_; });
   }

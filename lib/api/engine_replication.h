@@ -41,8 +41,9 @@ void SetReplicator(Engine& engine, LogReplicator* replicator);
 // Starts `engine`'s SLA timer thread, as Options::sla_timer_interval does
 // at Engine::Open: Engine::AdvanceTo(now) every `interval`, skipped while
 // `active` (called on the timer thread; null: always) returns false;
-// Engine::TimerStatus gives its first error; it stops when the engine
-// closes. Call after SetReplicator. kInvalidArgument for an interval <= 0,
+// Engine::TimerStatus gives its first error (not one of a round after
+// which `active` turned false: a writer fenced mid-round); it stops when
+// the engine closes. Call after SetReplicator. kInvalidArgument for an interval <= 0,
 // kFailedPrecondition if the engine's timer runs already.
 absl::Status StartSlaTimer(Engine& engine, absl::Duration interval,
                            std::function<bool()> active);
