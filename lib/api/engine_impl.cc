@@ -426,15 +426,17 @@ void EngineImpl::StopTimer() {
 void EngineImpl::TimerLoop() {
   const Clock* clock =
       log_->options().clock != nullptr ? log_->options().clock : SystemClock();
+  const auto active = [this] {
+    return timer_active_ == nullptr || timer_active_();
+  };
   std::unique_lock<std::mutex> l(timer_mu_);
   while (!timer_stop_) {
     l.unlock();
-    absl::Status st = timer_active_ == nullptr || timer_active_()
-                          ? AdvanceTo(clock->Now()).status()
-                          : absl::OkStatus();
+    absl::Status st =
+        active() ? AdvanceTo(clock->Now()).status() : absl::OkStatus();
     // A round that ran as the engine stopped being active (a lease released
     // or lost under it) was refused as it should be: not an error.
-    const bool still_active = timer_active_ == nullptr || timer_active_();
+    const bool still_active = active();
     l.lock();
     if (!st.ok() && still_active && timer_status_.ok()) timer_status_ = st;
     timer_cv_.wait_for(l, absl::ToChronoMilliseconds(timer_interval_),

@@ -33,18 +33,15 @@ absl::StatusOr<std::vector<Envelope>> StreamCache::ReadStream(
   if (read.ok() && !e.spoiled && !e.known && read->size() < max_count &&
       read->size() <= max_stream_events_) {
     if (events_ + read->size() > max_events_) {
-      // Over the bound: start again (entries being read stay registered).
+      // Over the bound: start again (entries being read stay registered;
+      // this one holds nothing yet).
       for (auto j = map_.begin(); j != map_.end();) {
-        if (j->second.loaders == 0 && j != it) {
-          map_.erase(j++);
-        } else {
-          j->second.events.clear();
-          j->second.known = false;
-          j->second.spoiled = j->second.loaders > 0 && j != it;
+        if (j == it) {
           ++j;
+        } else {
+          DropLocked(j++);
         }
       }
-      events_ = 0;
     }
     e.events = *read;
     e.known = true;
