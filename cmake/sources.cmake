@@ -1484,6 +1484,7 @@ slate_cc_test(tests_projection_projection_crash_test PATH tests/projection/proje
     EXT:system:absl
     EXT:system:gtest_main
     slate
+    tests_testing_child_process
     tests_testing_temp_dir
     tests_testing_tsan_suppressions
 )

@@ -43,5 +43,10 @@ int main(int argc, char** argv) {
                    r.status().ToString().c_str());
       return 1;
     }
+    if (n == 0) {
+      // The parent kills from here on (projection_crash_test).
+      std::printf("fold_crash_child: appending\n");
+      std::fflush(stdout);
+    }
   }
 }
