@@ -1318,7 +1318,10 @@ class RecordFold {
   // Applies an input; records the thresholds it crossed. A refused input
   // changes nothing.
   bool Feed(Clk& c, const PolicyEntry& p, const SlaClockInput& input) {
-    std::vector<SlaClockFact> facts;
+    // Reused: a vector per input allocated and freed for every input that
+    // produced a fact.
+    thread_local std::vector<SlaClockFact> facts;
+    facts.clear();
     if (!c.clock->ApplyInPlace(input, *p.business, &facts).ok()) return false;
     c.dirty = true;
     for (const SlaClockFact& f : facts) {
