@@ -383,58 +383,47 @@ struct PolicyEntry {
     return in(to.priorities(), a.priority) && in(to.services(), a.service) &&
            in(to.categories(), a.category);
   }
-  // SlaClockSpecFor(policy, metric, priority, "") by (metric, priority),
-  // kept for the configuration's life: parsing the targets at every
-  // attach was ~2 % of an SLA rebuild.
-  mutable absl::flat_hash_map<std::pair<int, int>,
-                              absl::StatusOr<SlaClockSpec>>
-      specs;
+  // What the members below keep per (metric, priority): made by make()
+  // the first time it is asked, then kept for the configuration's life.
+  template <typename V>
+  using ByMetricPriority = absl::flat_hash_map<std::pair<int, int>, V>;
+  template <typename V, typename Make>
+  static const V& Memo(ByMetricPriority<V>& map, SlaMetric metric,
+                       int priority, Make&& make) {
+    const std::pair<int, int> key(static_cast<int>(metric), priority);
+    auto it = map.find(key);
+    if (it == map.end()) it = map.emplace(key, make()).first;
+    return it->second;
+  }
+  // SlaClockSpecFor(policy, metric, priority, ""): parsing the targets at
+  // every attach was ~2 % of an SLA rebuild.
+  mutable ByMetricPriority<absl::StatusOr<SlaClockSpec>> specs;
   const absl::StatusOr<SlaClockSpec>& SpecFor(SlaMetric metric,
                                               int priority) const {
-    auto it = specs.find({metric, priority});
-    if (it == specs.end()) {
-      it = specs
-               .emplace(std::make_pair(static_cast<int>(metric), priority),
-                        SlaClockSpecFor(policy, metric, priority, ""))
-               .first;
-    }
-    return it->second;
+    return Memo(specs, metric, priority, [&] {
+      return SlaClockSpecFor(policy, metric, priority, "");
+    });
   }
-  // SlaTargetOf(policy, metric, priority) by (metric, priority): a
-  // priority change asks it for every clock, and parsing the target text
-  // each time was ~150 instructions per event of FoldOne/sla.
-  mutable absl::flat_hash_map<std::pair<int, int>, std::optional<SlaTarget>>
-      target_of;
+  // SlaTargetOf(policy, metric, priority): a priority change asks it for
+  // every clock, and parsing the target text each time was ~150
+  // instructions per event of FoldOne/sla.
+  mutable ByMetricPriority<std::optional<SlaTarget>> target_of;
   const std::optional<SlaTarget>& TargetOf(SlaMetric metric,
                                            int priority) const {
-    auto it = target_of.find({metric, priority});
-    if (it == target_of.end()) {
-      it = target_of
-               .emplace(std::make_pair(static_cast<int>(metric), priority),
-                        SlaTargetOf(policy, metric, priority))
-               .first;
-    }
-    return it->second;
+    return Memo(target_of, metric, priority,
+                [&] { return SlaTargetOf(policy, metric, priority); });
   }
-  // SlaClock::Create(SpecFor(metric, priority)) by (metric, priority), its
-  // record unnamed: an attach copies it (creating each clock from its
-  // spec was ~20 % of RecordFold::Step).
-  mutable absl::flat_hash_map<std::pair<int, int>, absl::StatusOr<SlaClock>>
-      clocks;
+  // SlaClock::Create(SpecFor(metric, priority)), its record unnamed: an
+  // attach copies it (creating each clock from its spec was ~20 % of
+  // RecordFold::Step).
+  mutable ByMetricPriority<absl::StatusOr<SlaClock>> clocks;
   const absl::StatusOr<SlaClock>& ClockFor(SlaMetric metric,
                                            int priority) const {
-    auto it = clocks.find({metric, priority});
-    if (it == clocks.end()) {
+    return Memo(clocks, metric, priority, [&] {
       const absl::StatusOr<SlaClockSpec>& spec = SpecFor(metric, priority);
-      absl::StatusOr<SlaClock> clock =
-          spec.ok() ? SlaClock::Create(*spec)
-                    : absl::StatusOr<SlaClock>(spec.status());
-      it = clocks
-               .emplace(std::make_pair(static_cast<int>(metric), priority),
-                        std::move(clock))
-               .first;
-    }
-    return it->second;
+      return spec.ok() ? SlaClock::Create(*spec)
+                       : absl::StatusOr<SlaClock>(spec.status());
+    });
   }
 };
 
