@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -72,14 +73,27 @@ std::string RecKey(absl::string_view stream) {
 std::string ClkPrefix(absl::string_view stream) {
   return absl::StrCat(kClkPrefix, stream, "|");
 }
+// Appends the `digits` low hex digits of v, zero-padded, lower case (as
+// absl::Hex with kZeroPad<digits> writes a value that fits them).
+void AppendHex(uint64_t v, int digits, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const size_t at = out->size();
+  out->resize(at + static_cast<size_t>(digits));
+  char* p = out->data() + at;
+  for (int i = digits - 1; i >= 0; --i, v >>= 4) p[i] = kHex[v & 0xf];
+}
+
 // DueKey into *out, its buffer reused (a flush builds one or two per
-// clock it writes).
+// clock it writes). Appended by hand: absl::StrAppend's formatting was
+// ~10 % of SlaProjection::Flush with the clock keys (fold_bench
+// FoldOne/sla, callgrind).
 void DueKeyTo(int64_t due_us, absl::string_view clock_key, std::string* out) {
   out->clear();
-  absl::StrAppend(out, kDuePrefix,
-                  absl::Hex(static_cast<uint64_t>(due_us) ^ (1ULL << 63),
-                            absl::kZeroPad16),
-                  "|", clock_key);
+  out->reserve(kDuePrefix.size() + 17 + clock_key.size());
+  out->append(kDuePrefix.data(), kDuePrefix.size());
+  AppendHex(static_cast<uint64_t>(due_us) ^ (1ULL << 63), 16, out);
+  out->push_back('|');
+  out->append(clock_key.data(), clock_key.size());
 }
 std::string DueKey(int64_t due_us, absl::string_view clock_key) {
   std::string key;
@@ -90,9 +104,21 @@ std::string DueKey(int64_t due_us, absl::string_view clock_key) {
 void ClockKeyTo(absl::string_view stream, absl::string_view policy_id,
                 SlaMetric metric, int64_t cycle, std::string* out) {
   out->clear();
-  absl::StrAppend(out, kClkPrefix, stream, "|", policy_id, "|",
-                  static_cast<int>(metric), "|",
-                  absl::Hex(cycle, absl::kZeroPad8));
+  const int m = static_cast<int>(metric);
+  if (m < 0 || m > 9 || cycle < 0 || cycle > 0xffffffff) {
+    absl::StrAppend(out, kClkPrefix, stream, "|", policy_id, "|", m, "|",
+                    absl::Hex(cycle, absl::kZeroPad8));
+    return;
+  }
+  out->reserve(kClkPrefix.size() + stream.size() + policy_id.size() + 12);
+  out->append(kClkPrefix.data(), kClkPrefix.size());
+  out->append(stream.data(), stream.size());
+  out->push_back('|');
+  out->append(policy_id.data(), policy_id.size());
+  out->push_back('|');
+  out->push_back(static_cast<char>('0' + m));
+  out->push_back('|');
+  AppendHex(static_cast<uint64_t>(cycle), 8, out);
 }
 
 absl::string_view IncidentStateName(IncidentStatus s) {
@@ -247,6 +273,15 @@ absl::string_view RecordType(absl::string_view stream) {
   return "";
 }
 
+// A record type's bit for PolicyEntry::Applies: 1 "incident", 2 "change",
+// 4 "request", 0 any other.
+uint8_t RecordTypeBit(absl::string_view type) {
+  if (type == "incident") return 1;
+  if (type == "change") return 2;
+  if (type == "request") return 4;
+  return 0;
+}
+
 template <typename M>
 absl::Status ParseStored(absl::string_view bytes, absl::string_view key,
                          M* m) {
@@ -275,8 +310,30 @@ struct PolicyEntry {
   // and the supplier hold reasons of a UC policy as ids.
   std::array<SlaCompiledRules, 3> rules;
   std::vector<int> supplier_holds;
+  // SlaHasTarget(policy, metric, priority) for priorities below
+  // kTargetPriorities, one bit per RulesIndex(metric): asked for every
+  // policy at every event (it was ~4 % of an SLA rebuild, fold_bench
+  // FoldOne/sla, with SlaPolicyApplies as much again).
+  static constexpr int kTargetPriorities = 32;
+  std::array<uint8_t, kTargetPriorities> targets{};
+  // applies_to.record_types as bits of RecordTypeBit; 0: any type.
+  uint8_t record_type_bits = 0;
   void Compile() {
     const SlaNameIds& ids = NameIds();
+    for (int pr = 0; pr < kTargetPriorities; ++pr) {
+      uint8_t bits = 0;
+      for (SlaMetric m : {SLA_METRIC_RESPONSE, SLA_METRIC_RESOLUTION,
+                          SLA_METRIC_UPDATE}) {
+        if (SlaHasTarget(policy, m, pr)) bits |= 1 << RulesIndex(m);
+      }
+      targets[static_cast<size_t>(pr)] = bits;
+    }
+    record_type_bits = 0;
+    for (const std::string& t : policy.applies_to().record_types()) {
+      // Validated: one of the three (an unknown one would match nothing,
+      // as its bit matches no record).
+      record_type_bits |= RecordTypeBit(t) == 0 ? 0x80 : RecordTypeBit(t);
+    }
     for (SlaMetric m : {SLA_METRIC_RESPONSE, SLA_METRIC_RESOLUTION,
                         SLA_METRIC_UPDATE}) {
       rules[RulesIndex(m)] =
@@ -295,42 +352,78 @@ struct PolicyEntry {
   const SlaCompiledRules& Rules(SlaMetric m) const {
     return rules[RulesIndex(m)];
   }
-  // SlaClockSpecFor(policy, metric, priority, "") by (metric, priority),
-  // kept for the configuration's life: parsing the targets at every
-  // attach was ~2 % of an SLA rebuild.
-  mutable absl::flat_hash_map<std::pair<int, int>,
-                              absl::StatusOr<SlaClockSpec>>
-      specs;
-  const absl::StatusOr<SlaClockSpec>& SpecFor(SlaMetric metric,
-                                              int priority) const {
-    auto it = specs.find({metric, priority});
-    if (it == specs.end()) {
-      it = specs
-               .emplace(std::make_pair(static_cast<int>(metric), priority),
-                        SlaClockSpecFor(policy, metric, priority, ""))
-               .first;
+  // SlaHasTarget(policy, m, priority).
+  bool HasTarget(SlaMetric m, int priority) const {
+    if (priority < 0 || priority >= kTargetPriorities) {
+      return SlaHasTarget(policy, m, priority);
     }
+    return (targets[static_cast<size_t>(priority)] >> RulesIndex(m)) & 1;
+  }
+  // Whether the policy has a target for any metric at `priority`.
+  bool HasAnyTarget(int priority) const {
+    if (priority < 0 || priority >= kTargetPriorities) {
+      for (SlaMetric m : kMetrics) {
+        if (SlaHasTarget(policy, m, priority)) return true;
+      }
+      return false;
+    }
+    return targets[static_cast<size_t>(priority)] != 0;
+  }
+  // SlaPolicyApplies(policy, a), the record type compared as a bit.
+  bool Applies(const SlaRecordAttributes& a) const {
+    const SlaAppliesTo& to = policy.applies_to();
+    if (record_type_bits != 0 &&
+        (record_type_bits & RecordTypeBit(a.record_type)) == 0) {
+      return false;
+    }
+    auto in = [](const auto& list, const auto& v) {
+      return list.empty() ||
+             std::find(list.begin(), list.end(), v) != list.end();
+    };
+    return in(to.priorities(), a.priority) && in(to.services(), a.service) &&
+           in(to.categories(), a.category);
+  }
+  // What the members below keep per (metric, priority): made by make()
+  // the first time it is asked, then kept for the configuration's life.
+  template <typename V>
+  using ByMetricPriority = absl::flat_hash_map<std::pair<int, int>, V>;
+  template <typename V, typename Make>
+  static const V& Memo(ByMetricPriority<V>& map, SlaMetric metric,
+                       int priority, Make&& make) {
+    const std::pair<int, int> key(static_cast<int>(metric), priority);
+    auto it = map.find(key);
+    if (it == map.end()) it = map.emplace(key, make()).first;
     return it->second;
   }
-  // SlaClock::Create(SpecFor(metric, priority)) by (metric, priority), its
-  // record unnamed: an attach copies it (creating each clock from its
-  // spec was ~20 % of RecordFold::Step).
-  mutable absl::flat_hash_map<std::pair<int, int>, absl::StatusOr<SlaClock>>
-      clocks;
+  // SlaClockSpecFor(policy, metric, priority, ""): parsing the targets at
+  // every attach was ~2 % of an SLA rebuild.
+  mutable ByMetricPriority<absl::StatusOr<SlaClockSpec>> specs;
+  const absl::StatusOr<SlaClockSpec>& SpecFor(SlaMetric metric,
+                                              int priority) const {
+    return Memo(specs, metric, priority, [&] {
+      return SlaClockSpecFor(policy, metric, priority, "");
+    });
+  }
+  // SlaTargetOf(policy, metric, priority): a priority change asks it for
+  // every clock, and parsing the target text each time was ~150
+  // instructions per event of FoldOne/sla.
+  mutable ByMetricPriority<std::optional<SlaTarget>> target_of;
+  const std::optional<SlaTarget>& TargetOf(SlaMetric metric,
+                                           int priority) const {
+    return Memo(target_of, metric, priority,
+                [&] { return SlaTargetOf(policy, metric, priority); });
+  }
+  // SlaClock::Create(SpecFor(metric, priority)), its record unnamed: an
+  // attach copies it (creating each clock from its spec was ~20 % of
+  // RecordFold::Step).
+  mutable ByMetricPriority<absl::StatusOr<SlaClock>> clocks;
   const absl::StatusOr<SlaClock>& ClockFor(SlaMetric metric,
                                            int priority) const {
-    auto it = clocks.find({metric, priority});
-    if (it == clocks.end()) {
+    return Memo(clocks, metric, priority, [&] {
       const absl::StatusOr<SlaClockSpec>& spec = SpecFor(metric, priority);
-      absl::StatusOr<SlaClock> clock =
-          spec.ok() ? SlaClock::Create(*spec)
-                    : absl::StatusOr<SlaClock>(spec.status());
-      it = clocks
-               .emplace(std::make_pair(static_cast<int>(metric), priority),
-                        std::move(clock))
-               .first;
-    }
-    return it->second;
+      return spec.ok() ? SlaClock::Create(*spec)
+                       : absl::StatusOr<SlaClock>(spec.status());
+    });
   }
 };
 
@@ -582,21 +675,35 @@ std::optional<SlaClockInput> RetargetTo(const SlaClock& clock,
   return SlaClockInput::Retarget(at, target->duration, std::move(reason));
 }
 
-int PriorityOf(const SlaRecordState& rec) {
-  if (rec.record_type() == "change") return rec.change().impact();
-  if (rec.record_type() == "request") return rec.request().priority();
+// The record's type as RecordTypeBit (a record of any other type is
+// folded as an incident). Compared as a view: std::string == "literal"
+// measured the literal for every call.
+uint8_t TypeBitOf(const SlaRecordState& rec) {
+  return RecordTypeBit(rec.record_type());
+}
+constexpr uint8_t kChangeBit = 2;
+constexpr uint8_t kRequestBit = 4;
+
+int PriorityOf(const SlaRecordState& rec, uint8_t type) {
+  if (type == kChangeBit) return rec.change().impact();
+  if (type == kRequestBit) return rec.request().priority();
   return rec.incident().priority();
 }
+int PriorityOf(const SlaRecordState& rec) {
+  return PriorityOf(rec, TypeBitOf(rec));
+}
 
+// Views into `rec`: valid while its type, service and category stay.
 SlaRecordAttributes AttributesOf(const SlaRecordState& rec) {
   SlaRecordAttributes a;
   a.record_type = rec.record_type();
-  a.priority = PriorityOf(rec);
-  if (rec.record_type() == "change") {
+  const uint8_t type = TypeBitOf(rec);
+  a.priority = PriorityOf(rec, type);
+  if (type == kChangeBit) {
     if (rec.change().service_ids_size() > 0) {
       a.service = rec.change().service_ids(0);
     }
-  } else if (rec.record_type() == "request") {
+  } else if (type == kRequestBit) {
     a.service = rec.request().service_id();
   } else {
     a.service = rec.incident().service_id();
@@ -607,17 +714,18 @@ SlaRecordAttributes AttributesOf(const SlaRecordState& rec) {
 
 // Evolves the record with a record event; fills the item's transition.
 void EvolveRecord(SlaRecordState* rec, Item* item) {
-  item->priority_before = PriorityOf(*rec);
+  const uint8_t type = TypeBitOf(*rec);
+  item->priority_before = PriorityOf(*rec, type);
   item->transition.event = static_cast<int>(item->e->payload_case());
   item->transition.hold_reason = kNoHoldReason;
   // The stream version is where the event landed in the log, not part of
   // the record: zeroed, so any arrival order gives the same bytes.
-  if (rec->record_type() == "change") {
+  if (type == kChangeBit) {
     EvolveChange(*item->e, rec->mutable_change());
     rec->mutable_change()->clear_version();
     item->transition.state =
         StateTable::Of(States().change, rec->change().status());
-  } else if (rec->record_type() == "request") {
+  } else if (type == kRequestBit) {
     EvolveRequest(*item->e, rec->mutable_request());
     rec->mutable_request()->clear_version();
     item->transition.state =
@@ -643,7 +751,7 @@ void EvolveRecord(SlaRecordState* rec, Item* item) {
           HoldReason_IsValid(reason) ? reason : kNoHoldReason;
     }
   }
-  item->priority_after = PriorityOf(*rec);
+  item->priority_after = PriorityOf(*rec, type);
 }
 
 // Makes *rec the new record of `stream` in place: a recycled record's
@@ -660,19 +768,21 @@ void ResetToNewRecord(absl::string_view stream, SlaRecordState* rec) {
   const absl::string_view local = SplitTenantStream(stream).local;
   absl::string_view id = local.substr(local.find('/') + 1);
   // Exactly one of the three is present, as in a fresh message: an empty
-  // message left present would add bytes.
+  // message left present would add bytes. Copied into the kept message
+  // (its buffers stay): moving a new one in destroyed the old one, ~3,500
+  // instructions per new record (fold_bench FoldOne/sla, callgrind).
   if (type == "change") {
     rec->clear_incident();
     rec->clear_request();
-    *rec->mutable_change() = NewChangeState(id);
+    rec->mutable_change()->CopyFrom(NewChangeState(id));
   } else if (type == "request") {
     rec->clear_incident();
     rec->clear_change();
-    *rec->mutable_request() = NewRequestState(id);
+    rec->mutable_request()->CopyFrom(NewRequestState(id));
   } else {
     rec->clear_change();
     rec->clear_request();
-    *rec->mutable_incident() = NewIncidentState(id);
+    rec->mutable_incident()->CopyFrom(NewIncidentState(id));
   }
 }
 
@@ -763,6 +873,9 @@ struct CachedRecord {
   // clock not among them need not be looked up.
   bool fresh = false;
   bool complete = false;
+  // The current clocks of every attachment are in `clocks` (loaded once:
+  // a clock that becomes current later gets its slot as it does).
+  bool clocks_loaded = false;
   // In fold order; `e` is null for record events (a replay needs only their
   // transition) and points into `sla_events` for SLA events.
   std::vector<Item> items;
@@ -775,6 +888,7 @@ struct CachedRecord {
     clocks.clear();
     fresh = false;
     complete = false;
+    clocks_loaded = false;
     items.clear();
     sla_events.clear();
   }
@@ -904,8 +1018,7 @@ class RecordFold {
   // only when a clock attaches).
   absl::Status Step(
       Item& item,
-      const std::function<absl::StatusOr<const std::vector<Item>*>()>&
-          history) {
+      absl::FunctionRef<absl::StatusOr<const std::vector<Item>*>()> history) {
     // Redefinitions that apply to running clocks, then retirements, at or
     // before this item come first.
     SLATE_RETURN_IF_ERROR(Rebind(item.at_us).status());
@@ -920,8 +1033,7 @@ class RecordFold {
       if (a.has_ended_at_us()) continue;
       const PolicyEntry* p = config_.Bound(a.policy_id(), a.version_from_us());
       if (p == nullptr || p->business == nullptr) continue;
-      if (!p->policy.keep_when_unmatched() &&
-          !SlaPolicyApplies(p->policy, attrs)) {
+      if (!p->policy.keep_when_unmatched() && !p->Applies(attrs)) {
         SLATE_RETURN_IF_ERROR(End(a, *p, item.at_us, kUnmatchedReason));
         continue;
       }
@@ -931,7 +1043,7 @@ class RecordFold {
         if (item.priority_before != priority) {
           const SlaClockPhase phase = c->clock->phase();
           std::optional<SlaClockInput> retarget = RetargetTo(
-              *c->clock, SlaTargetOf(p->policy, slot.metric(), priority),
+              *c->clock, p->TargetOf(slot.metric(), priority),
               absl::FromUnixMicros(item.at_us),
               absl::StrCat("priority ", item.priority_before, " -> ",
                            priority));
@@ -963,12 +1075,7 @@ class RecordFold {
                                           : family.InForce(item.at_us);
       if (p.business == nullptr || p.RetiredBy(item.at_us)) continue;
       if (a == nullptr) {
-        if (!SlaPolicyApplies(p.policy, attrs)) continue;
-        bool any = false;
-        for (SlaMetric m : kMetrics) {
-          any = any || SlaHasTarget(p.policy, m, priority);
-        }
-        if (!any) continue;
+        if (!p.Applies(attrs) || !p.HasAnyTarget(priority)) continue;
         a = InsertAttachment(p.policy.id());
         a->set_version_from_us(p.from_us);
       }
@@ -980,7 +1087,7 @@ class RecordFold {
         // No target for this metric at this priority: no clock. Asked first
         // because this runs for every event, and SlaClockSpecFor reports a
         // missing target as an error with a formatted message.
-        if (has || !SlaHasTarget(p.policy, m, priority)) continue;
+        if (has || !p.HasTarget(m, priority)) continue;
         const absl::StatusOr<SlaClockSpec>& spec = p.SpecFor(m, priority);
         if (!spec.ok()) continue;
         SLATE_ASSIGN_OR_RETURN(const std::vector<Item>* h, get_history());
@@ -998,6 +1105,7 @@ class RecordFold {
   // (nullopt: none), which the caller makes the record's last_at_us, so an
   // event before it is folded as late (recomputed in time order).
   absl::StatusOr<std::optional<int64_t>> EndAllRetired() {
+    if (!config_.any_rebind && !config_.any_retired) return std::nullopt;
     constexpr int64_t kAll = std::numeric_limits<int64_t>::max();
     SLATE_ASSIGN_OR_RETURN(std::optional<int64_t> rebound, Rebind(kAll));
     SLATE_ASSIGN_OR_RETURN(std::optional<int64_t> retired, EndRetired(kAll));
@@ -1069,7 +1177,7 @@ class RecordFold {
           Feed(c, old, SlaClockInput::AdvanceTo(when));
         }
         std::optional<SlaClockInput> retarget =
-            RetargetTo(*c.clock, SlaTargetOf(next->policy, metric, priority),
+            RetargetTo(*c.clock, next->TargetOf(metric, priority),
                        when, "policy redefined");
         if (next->business != nullptr && retarget.has_value()) {
           Feed(c, *next, *retarget);
@@ -1182,8 +1290,6 @@ class RecordFold {
 
   SlaAttachment* InsertAttachment(const std::string& policy_id) {
     auto* list = rec_.mutable_attachments();
-    SlaAttachment fresh;
-    fresh.set_policy_id(policy_id);
     int pos = list->size();
     for (int i = 0; i < list->size(); ++i) {
       if (list->Get(i).policy_id() > policy_id) {
@@ -1191,7 +1297,9 @@ class RecordFold {
         break;
       }
     }
-    *list->Add() = std::move(fresh);
+    // Filled in place (a cleared attachment the list kept is reused):
+    // moving a new one in destroyed the one it replaced.
+    list->Add()->set_policy_id(policy_id);
     for (int i = list->size() - 1; i > pos; --i) list->SwapElements(i, i - 1);
     return list->Mutable(pos);
   }
@@ -1199,7 +1307,10 @@ class RecordFold {
   // Applies an input; records the thresholds it crossed. A refused input
   // changes nothing.
   bool Feed(Clk& c, const PolicyEntry& p, const SlaClockInput& input) {
-    std::vector<SlaClockFact> facts;
+    // Reused: a vector per input allocated and freed for every input that
+    // produced a fact.
+    thread_local std::vector<SlaClockFact> facts;
+    facts.clear();
     if (!c.clock->ApplyInPlace(input, *p.business, &facts).ok()) return false;
     c.dirty = true;
     for (const SlaClockFact& f : facts) {
@@ -1644,8 +1755,8 @@ absl::StatusOr<SlaClockView> MakeView(const SlaStoredClock& stored,
   v.cycle = v.state.cycle();
   if (rec != nullptr) {
     SlaRecordAttributes a = AttributesOf(*rec);
-    v.service = a.service;
-    v.category = a.category;
+    v.service = std::string(a.service);
+    v.category = std::string(a.category);
     v.priority = a.priority;
     if (rec->record_type() == "incident") {
       v.group = rec->incident().assignment_group();
@@ -2101,6 +2212,7 @@ struct SlaProjection::Caches {
   // loaded (built from it and the tenant's definitions when first needed).
   absl::flat_hash_map<std::string, std::unique_ptr<Config>> tenant_configs;
   RecordCache recs;  // With their clocks.
+  std::string rec_key;  // Apply's buffer for a record's key.
   std::optional<int64_t> watermark;  // Loaded; nullopt: not loaded.
   bool watermark_stored = false;     // The state holds a watermark.
   bool watermark_dirty = false;
@@ -2171,7 +2283,7 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
                             e.has_calendar_defined() ||
                             e.has_sla_policy_retired();
   const bool sla_event = e.has_sla_warning() || e.has_sla_breached();
-  std::string stream;
+  absl::string_view stream;  // Into `e`.
   if (sla_event) {
     stream = e.has_sla_warning() ? e.sla_warning().record()
                                  : e.sla_breached().record();
@@ -2258,7 +2370,9 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
     }
   }
 
-  const std::string rec_key = RecKey(stream);
+  std::string& rec_key = caches.rec_key;
+  rec_key.assign(kRecPrefix.data(), kRecPrefix.size());
+  rec_key.append(stream.data(), stream.size());
   SLATE_ASSIGN_OR_RETURN(
       RecordCache::Entry * entry,
       caches.recs.Load(state, rec_key,
@@ -2284,7 +2398,10 @@ absl::Status SlaProjection::Apply(const Envelope& e, ProjectionState& state) {
   rec.set_last_at_us(at_us);
 
   RecordFold fold(state, *in_force, rec, cached.clocks, cached.fresh);
-  SLATE_RETURN_IF_ERROR(fold.LoadCurrentClocks());
+  if (!cached.clocks_loaded) {
+    SLATE_RETURN_IF_ERROR(fold.LoadCurrentClocks());
+    cached.clocks_loaded = true;
+  }
   Item item;
   item.e = &e;
   item.at_us = at_us;

@@ -96,12 +96,14 @@ struct SlaTarget {
 // kInvalidArgument naming what is wrong otherwise.
 absl::StatusOr<std::optional<SlaTarget>> ParseSlaTarget(absl::string_view text);
 
-// What a record looks like to applies_to.
+// What a record looks like to applies_to. Views: the caller keeps the
+// texts alive while it uses them (the SLA fold builds one per event from
+// the record it holds, without copying its strings).
 struct SlaRecordAttributes {
-  std::string record_type;  // "incident" or "change".
+  absl::string_view record_type;  // "incident", "change" or "request".
   int priority = 0;
-  std::string service;
-  std::string category;
+  absl::string_view service;
+  absl::string_view category;
 };
 
 // True if every non-empty applies_to filter contains the record's value.
