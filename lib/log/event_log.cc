@@ -25,6 +25,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/memtablerep.h"
+#include "rocksdb/perf_level.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
@@ -1210,6 +1211,16 @@ absl::Status EventLog::ScanAll(
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
+  // Without RocksDB's per-thread perf counters while the scan runs: their
+  // default level (kEnableCount) reaches a thread_local of the shared
+  // library several times per key read, each through __tls_get_addr and
+  // its initializer (~10 % of a rebuild's reading). The thread's level is
+  // put back after.
+  struct PerfOff {
+    rocksdb::PerfLevel old = rocksdb::GetPerfLevel();
+    PerfOff() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
+    ~PerfOff() { rocksdb::SetPerfLevel(old); }
+  } perf_off;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   int64_t expect = from_position;
   size_t n = 0;
