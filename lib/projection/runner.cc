@@ -402,8 +402,12 @@ constexpr size_t kParallelMinEvents = 256;
 constexpr size_t kParallelSnapshotMinKeys = 65536;
 // The first snapshot after a reset with at least this many changed keys
 // (a rebuild's) is ingested as an SST file; a smaller one goes through a
-// WriteBatch, which costs less than a file's fsyncs.
-constexpr size_t kIngestMinKeys = 65536;
+// WriteBatch, which costs less than a file's fsyncs. Per key the file costs
+// about half what the memtable does (its WriteBatch, WAL and skiplist
+// inserts: ~4,700 instructions per key of the views projection's rebuild,
+// bench/RESULTS.md), so from a few thousand keys on the file wins; 65,536
+// sent a rebuild of 20,000 incidents' views through the memtable.
+constexpr size_t kIngestMinKeys = 4096;
 }  // namespace
 
 ProjectionRunner::ProjectionRunner(EventLog* log, RunnerOptions options)

@@ -98,7 +98,7 @@ struct RunnerOptions {
   std::function<absl::Status(absl::string_view projection)>
       write_fault_for_test;
   // Test hook: the changed keys from which the first snapshot after a
-  // reset is ingested as an SST file. 0: the built-in 65,536.
+  // reset is ingested as an SST file. 0: the built-in 4,096.
   size_t ingest_min_keys_for_test = 0;
 };
 
