@@ -1384,8 +1384,15 @@ absl::Status EventLog::IngestDerived(
       ingest_seq_.fetch_add(1, std::memory_order_relaxed), ".sst");
   rocksdb::Status s;
   {
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions(cf),
-                                  cf);
+    // Uncompressed: the file is written once per rebuild on the fold's
+    // critical path, and Snappy over every block was about a third of its
+    // cost per key; RocksDB's block cache holds blocks uncompressed either
+    // way, and compactions compress what they rewrite of it.
+    rocksdb::Options file_options = db_->GetOptions(cf);
+    file_options.compression = rocksdb::kNoCompression;
+    file_options.bottommost_compression = rocksdb::kDisableCompressionOption;
+    file_options.compression_per_level.clear();
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), file_options, cf);
     s = writer.Open(file);
     if (s.ok()) s = fill(writer);
     if (s.ok()) s = writer.Finish();
