@@ -597,6 +597,7 @@ absl::Status ProjectionRunner::Reset(Slot& slot) {
                          log_->RecreateColumnFamily(
                              ProjectionColumnFamily(slot.projection->name())));
   slot.fresh = true;
+  slot.memtable_empty = true;
   slot.checkpoint = 0;
   slot.checkpoint_at = absl::Now();
   Forget(slot);
@@ -758,22 +759,27 @@ absl::Status ProjectionRunner::WriteSnapshot(Slot& slot) const {
   const size_t ingest_min = options_.ingest_min_keys_for_test != 0
                                 ? options_.ingest_min_keys_for_test
                                 : kIngestMinKeys;
-  if (slot.fresh && c.dirty.size() >= ingest_min) {
-    // Nothing below these keys in the family: no deletions to write, and
-    // the metadata keys ("\0...") sort before every user key.
+  if (slot.memtable_empty && c.dirty.size() >= ingest_min) {
+    // The metadata keys ("\0...") sort before every user key. A fresh
+    // family holds nothing below these keys: no deletions to write.
     SortDirty(c);
     return log_->IngestDerived(
         slot.cf, [&](rocksdb::SstFileWriter& w) -> rocksdb::Status {
           rocksdb::Status s = w.Put(CheckpointKey(), checkpoint);
-          if (s.ok()) s = w.Put(FormatKey(), Rocks(kStateFormat));
-          if (s.ok()) s = w.Put(VersionKey(), version);
+          if (s.ok() && slot.fresh) s = w.Put(FormatKey(), Rocks(kStateFormat));
+          if (s.ok() && slot.fresh) s = w.Put(VersionKey(), version);
           for (const CacheEntry* e : c.dirty) {
             if (!s.ok()) break;
-            if (e->present) s = w.Put(*e->key, e->value);
+            if (e->present) {
+              s = w.Put(*e->key, e->value);
+            } else if (!slot.fresh) {
+              s = w.Delete(*e->key);
+            }
           }
           return s;
         });
   }
+  slot.memtable_empty = false;
   rocksdb::WriteBatch wb(c.dirty_bytes + 16 * (c.dirty.size() + 4) + 64);
   FlushCache(c, slot.cf, &wb);
   if (slot.fresh) {
