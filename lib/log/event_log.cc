@@ -25,6 +25,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/listener.h"
 #include "rocksdb/memtablerep.h"
+#include "rocksdb/perf_level.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
@@ -1210,6 +1211,16 @@ absl::Status EventLog::ScanAll(
   rocksdb::Slice upper(end);
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper;
+  // Without RocksDB's per-thread perf counters while the scan runs: their
+  // default level (kEnableCount) reaches a thread_local of the shared
+  // library several times per key read, each through __tls_get_addr and
+  // its initializer (~10 % of a rebuild's reading). The thread's level is
+  // put back after.
+  struct PerfOff {
+    rocksdb::PerfLevel old = rocksdb::GetPerfLevel();
+    PerfOff() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
+    ~PerfOff() { rocksdb::SetPerfLevel(old); }
+  } perf_off;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   int64_t expect = from_position;
   size_t n = 0;
@@ -1373,8 +1384,15 @@ absl::Status EventLog::IngestDerived(
       ingest_seq_.fetch_add(1, std::memory_order_relaxed), ".sst");
   rocksdb::Status s;
   {
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions(cf),
-                                  cf);
+    // Uncompressed: the file is written once per rebuild on the fold's
+    // critical path, and Snappy over every block was about a third of its
+    // cost per key; RocksDB's block cache holds blocks uncompressed either
+    // way, and compactions compress what they rewrite of it.
+    rocksdb::Options file_options = db_->GetOptions(cf);
+    file_options.compression = rocksdb::kNoCompression;
+    file_options.bottommost_compression = rocksdb::kDisableCompressionOption;
+    file_options.compression_per_level.clear();
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), file_options, cf);
     s = writer.Open(file);
     if (s.ok()) s = fill(writer);
     if (s.ok()) s = writer.Finish();

@@ -19,8 +19,8 @@
 // one together with the position folded up to, in one WriteBatch per
 // projection, so a crash at any instant leaves the previous snapshot
 // usable: a snapshot is a cache of the log at its position. A reset (a
-// rebuild) recreates the family empty, and the rebuild's snapshot, when
-// big, is one SST file ingested into it instead of memtable inserts.
+// rebuild) recreates the family empty, and the rebuild's snapshots, when
+// big, are SST files ingested into it instead of memtable inserts.
 // A snapshot is taken every RunnerOptions::snapshot_events events, when
 // the changed keys held in memory pass snapshot_bytes (keys read back leave
 // memory first, and all of them after the snapshot: they are read back
@@ -97,8 +97,9 @@ struct RunnerOptions {
   // fails that write as a RocksDB error would. May run on fold threads.
   std::function<absl::Status(absl::string_view projection)>
       write_fault_for_test;
-  // Test hook: the changed keys from which the first snapshot after a
-  // reset is ingested as an SST file. 0: the built-in 65,536.
+  // Test hook: the changed keys from which a snapshot after a reset (until
+  // one goes through the memtable) is ingested as an SST file. 0: the
+  // built-in 4,096.
   size_t ingest_min_keys_for_test = 0;
 };
 
@@ -187,6 +188,12 @@ class ProjectionRunner {
     // since: the next snapshot writes the runner's metadata keys too, and
     // a big one is ingested as an SST file. Guarded by fold_mu_.
     bool fresh = false;
+    // Nothing went through the column family's memtable since Reset
+    // recreated it: a big snapshot is then ingested as an SST file (its
+    // deletions in it too), which cannot overlap the memtable. Every
+    // snapshot of a rebuild big enough, not only its first. Guarded by
+    // fold_mu_.
+    bool memtable_empty = false;
     std::unique_ptr<StateCache> cache;  // Guarded by fold_mu_.
   };
   ProjectionRunner(EventLog* log, RunnerOptions options);

@@ -146,6 +146,60 @@ TEST_F(RunnerTest, ARebuildIngestedAsAFileIsByteIdenticalAndReopens) {
   EXPECT_EQ(*on_top, *again);
 }
 
+// Per stream, a key that exists while the stream's count of events is odd:
+// every other event deletes what the one before wrote.
+class OddStreams final : public Projection {
+ public:
+  absl::string_view name() const override { return "odd"; }
+  int64_t version() const override { return 1; }
+  absl::Status Apply(const Envelope& e, ProjectionState& state) override {
+    const std::string key = absl::StrCat("odd/", e.stream());
+    auto v = state.Get(key);
+    if (!v.ok()) return v.status();
+    if (v->has_value()) {
+      state.Delete(key);
+    } else {
+      state.Put(key, e.event_id());
+    }
+    return absl::OkStatus();
+  }
+};
+
+// Every big snapshot after a reset is a file until one goes through the
+// memtable, not only the first: the later ones carry the deletions of keys
+// the earlier files hold.
+TEST_F(RunnerTest, EverySnapshotAfterAResetIsAFileWithItsDeletions) {
+  OpenLog();
+  AppendN(41, "a");  // s/0..s/5: 6 events each; s/6: 5 (a6 ... a34).
+  RunnerOptions options;
+  options.batch_events = 4;
+  options.snapshot_events = 4;  // A snapshot per batch.
+  options.ingest_min_keys_for_test = 1;
+  std::vector<std::unique_ptr<Projection>> ps;
+  ps.push_back(std::make_unique<OddStreams>());
+  auto runner = ProjectionRunner::Open(log_.get(), std::move(ps), options);
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  ASSERT_TRUE((*runner)->CatchUp().ok());
+  auto cf = log_->GetOrCreateColumnFamily(ProjectionColumnFamily("odd"));
+  ASSERT_TRUE(cf.ok()) << cf.status();
+  uint64_t in_memtable = 1;
+  ASSERT_TRUE(log_->db()->GetIntProperty(
+      *cf, "rocksdb.num-entries-active-mem-table", &in_memtable));
+  EXPECT_EQ(in_memtable, 0u);
+  rocksdb::ColumnFamilyMetaData meta;
+  log_->db()->GetColumnFamilyMetaData(*cf, &meta);
+  EXPECT_GT(meta.file_count, 1u);
+  auto dumped = (*runner)->Dump("odd");
+  ASSERT_TRUE(dumped.ok()) << dumped.status();
+  std::vector<std::pair<std::string, std::string>> user;
+  for (const auto& kv : *dumped) {
+    if (!kv.first.empty() && kv.first[0] != '\0') user.push_back(kv);
+  }
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"odd/s/6", "a34"}};
+  EXPECT_EQ(user, want);
+}
+
 // A rebuild's snapshot that fails to be written stays pending: the next
 // snapshot writes it (as a file still: nothing went into the family).
 TEST_F(RunnerTest, AFailedIngestionIsWrittenByTheNextSnapshot) {
