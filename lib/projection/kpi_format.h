@@ -66,6 +66,17 @@ struct KpiDims {
   }
 };
 
+// KpiDims as views (the projection's interned texts), for building keys
+// without copying them.
+struct KpiDimsView {
+  absl::string_view tenant;
+  absl::string_view service;
+  int32_t priority = 0;
+  absl::string_view group;
+  absl::string_view category;
+  absl::string_view contact_type;
+};
+
 namespace kpi {
 
 inline constexpr absl::string_view kRecordPrefix = "r/";
@@ -79,6 +90,7 @@ inline constexpr absl::string_view kTenantCalendarPrefix = "tk/";
 std::string DayText(absl::CivilDay day);
 std::string RecordKey(absl::string_view stream);
 std::string CellKey(absl::CivilDay day, const KpiDims& dims);
+std::string CellKey(absl::CivilDay day, const KpiDimsView& dims);
 // "c/" day "/": the prefix of one day's cells.
 std::string CellDayPrefix(absl::CivilDay day);
 // False when `key` is not a well-formed cell key.

@@ -840,14 +840,12 @@ struct KpiProjection::Caches {
   }
 
   std::string CellKeyOf(const CellId& id) const {
-    KpiDims dims;
-    dims.tenant = texts.Text(id.dims.tenant);
-    dims.service = texts.Text(id.dims.service);
-    dims.priority = id.dims.priority;
-    dims.group = texts.Text(id.dims.group);
-    dims.category = texts.Text(id.dims.category);
-    dims.contact_type = texts.Text(id.dims.contact_type);
-    return kpi::CellKey(kEpochDay + id.day, dims);
+    return kpi::CellKey(
+        kEpochDay + id.day,
+        KpiDimsView{texts.Text(id.dims.tenant), texts.Text(id.dims.service),
+                    id.dims.priority, texts.Text(id.dims.group),
+                    texts.Text(id.dims.category),
+                    texts.Text(id.dims.contact_type)});
   }
 
   // Adds sign * m to the cell `id`, read from `state` on first use.
