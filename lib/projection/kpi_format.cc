@@ -6,15 +6,35 @@
 #include "lib/api/tenant.h"
 
 namespace slate::kpi {
-namespace {
 
 void PutVarint(std::string* out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
+    buf[n++] = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  out->push_back(static_cast<char>(v));
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
 }
+
+void PutTag(std::string* out, int field, int wire_type) {
+  PutVarint(out, (static_cast<uint64_t>(field) << 3) |
+                     static_cast<uint64_t>(wire_type));
+}
+
+void PutVarintField(std::string* out, int field, uint64_t v) {
+  PutTag(out, field, 0);
+  PutVarint(out, v);
+}
+
+void PutBytesField(std::string* out, int field, absl::string_view bytes) {
+  PutTag(out, field, 2);
+  PutVarint(out, bytes.size());
+  out->append(bytes.data(), bytes.size());
+}
+
+namespace {
 
 bool GetVarint(absl::string_view* in, uint64_t* v) {
   uint64_t result = 0;

@@ -109,6 +109,15 @@ std::string CalendarKey(absl::string_view calendar_id,
 bool ParseTenantConfigKey(absl::string_view key_after_prefix,
                           std::string* tenant, std::string* id);
 
+// Protobuf wire encoding by hand, for the values the projection writes on
+// every flush (KpiMeasures::EncodeTo, the records): a varint; a field's
+// tag; a varint field; a length-delimited field (bytes or an embedded
+// message's bytes).
+void PutVarint(std::string* out, uint64_t v);
+void PutTag(std::string* out, int field, int wire_type);
+void PutVarintField(std::string* out, int field, uint64_t v);
+void PutBytesField(std::string* out, int field, absl::string_view bytes);
+
 }  // namespace kpi
 }  // namespace slate
 

@@ -966,22 +966,31 @@ struct KpiProjection::Caches {
     return absl::OkStatus();
   }
 
-  // The bytes ParseRecord reads.
-  std::string SerializeRecord(const std::vector<KpiEv>& events) {
-    scratch.Clear();
+  // The bytes ParseRecord reads: the deterministic serialization of the
+  // kpi::KpiRecord, written by hand (fields in number order, defaults
+  // omitted, int32s sign-extended) into `out`.
+  void SerializeRecord(const std::vector<KpiEv>& events, std::string* out) {
+    out->clear();
     for (const KpiEv& e : events) {
-      kpi::KpiEvent* p = scratch.add_events();
-      p->set_at_us(e.at);
-      p->set_version(e.version);
-      p->set_payload(e.payload);
-      p->set_a(texts.Text(e.a));
-      p->set_b(texts.Text(e.b));
-      p->set_c(texts.Text(e.c));
-      p->set_n(e.n);
-      p->set_m(e.m);
-      p->set_amount(e.amount);
+      std::string& ev = event_bytes;
+      ev.clear();
+      auto varint = [&ev](int field, int64_t v) {
+        if (v != 0) kpi::PutVarintField(&ev, field, static_cast<uint64_t>(v));
+      };
+      auto text = [&](int field, TextId id) {
+        if (id != kNoText) kpi::PutBytesField(&ev, field, texts.Text(id));
+      };
+      varint(kpi::KpiEvent::kAtUsFieldNumber, e.at);
+      varint(kpi::KpiEvent::kVersionFieldNumber, e.version);
+      varint(kpi::KpiEvent::kPayloadFieldNumber, e.payload);
+      text(kpi::KpiEvent::kAFieldNumber, e.a);
+      text(kpi::KpiEvent::kBFieldNumber, e.b);
+      text(kpi::KpiEvent::kCFieldNumber, e.c);
+      varint(kpi::KpiEvent::kNFieldNumber, e.n);
+      varint(kpi::KpiEvent::kMFieldNumber, e.m);
+      varint(kpi::KpiEvent::kAmountFieldNumber, e.amount);
+      kpi::PutBytesField(out, kpi::KpiRecord::kEventsFieldNumber, ev);
     }
-    return SerializeDeterministic(scratch);
   }
 
   // After a flush (everything clean): finished records leave memory, then
@@ -1017,7 +1026,9 @@ struct KpiProjection::Caches {
   std::vector<CellMap::value_type*> dirty_cells;
   uint64_t tick = 0;
   std::optional<KpiTenantCalendars> calendars;  // nullopt: not loaded.
-  kpi::KpiRecord scratch;  // Reused by ParseRecord and SerializeRecord.
+  kpi::KpiRecord scratch;   // Reused by ParseRecord.
+  std::string event_bytes;  // Reused by SerializeRecord.
+  std::string value;        // Reused by Flush: the bytes of one value.
 };
 
 KpiProjection::KpiProjection(KpiOptions options)
@@ -1118,7 +1129,8 @@ absl::Status KpiProjection::Flush(ProjectionState& state) {
     CellEntry& cell = entry->second;
     const std::string key = c.CellKeyOf(entry->first);
     if (cell.present) {
-      state.Put(key, SerializeDeterministic(cell.value.ToProto()));
+      cell.value.EncodeTo(&c.value);
+      state.Put(key, c.value);
     } else {
       state.Delete(key);
     }
@@ -1126,8 +1138,8 @@ absl::Status KpiProjection::Flush(ProjectionState& state) {
   }
   c.dirty_cells.clear();
   for (RecordMap::value_type* entry : c.dirty_records) {
-    state.Put(kpi::RecordKey(entry->first),
-              c.SerializeRecord(entry->second.events));
+    c.SerializeRecord(entry->second.events, &c.value);
+    state.Put(kpi::RecordKey(entry->first), c.value);
     entry->second.dirty = false;
   }
   c.dirty_records.clear();

@@ -105,18 +105,22 @@ double QuantileSketch::Quantile(double q) const {
 }
 
 std::string QuantileSketch::Encode() const {
+  std::string out;
+  AppendEncoded(&out);
+  return out;
+}
+
+void QuantileSketch::AppendEncoded(std::string* out) const {
   // varint(zigzag(zero_count)) varint(buckets) then per bucket, ascending:
   // varint(zigzag(index - previous index)) varint(zigzag(count)).
-  std::string out;
-  PutVarint(&out, ZigZag(zero_count_));
-  PutVarint(&out, buckets_.size());
+  PutVarint(out, ZigZag(zero_count_));
+  PutVarint(out, buckets_.size());
   int64_t previous = 0;
   for (const auto& [index, count] : buckets_) {
-    PutVarint(&out, ZigZag(static_cast<int64_t>(index) - previous));
-    PutVarint(&out, ZigZag(count));
+    PutVarint(out, ZigZag(static_cast<int64_t>(index) - previous));
+    PutVarint(out, ZigZag(count));
     previous = index;
   }
-  return out;
 }
 
 absl::StatusOr<QuantileSketch> QuantileSketch::Decode(absl::string_view in) {

@@ -68,6 +68,8 @@ class QuantileSketch {
 
   // Deterministic bytes: equal sketches give equal bytes.
   std::string Encode() const;
+  // Appends Encode()'s bytes to `out`.
+  void AppendEncoded(std::string* out) const;
   // kDataLoss on bytes Encode() did not produce.
   static absl::StatusOr<QuantileSketch> Decode(absl::string_view bytes);
 
