@@ -218,6 +218,37 @@ class Builder {
   KpiContribution* out_;
 };
 
+// What an incident's events at one instant add to the cell of that
+// instant (a KpiMeasures would cost a construction and a full Add).
+struct PendingCounts {
+  int64_t opened = 0;
+  int64_t resolved = 0;
+  int64_t closed = 0;
+  int64_t reopened = 0;
+  int64_t cancelled = 0;
+  bool responded = false;  // The first response, with its durations.
+  int64_t response_wall = 0;
+  int64_t response_business = 0;
+
+  bool Any() const {
+    return opened != 0 || resolved != 0 || closed != 0 || reopened != 0 ||
+           cancelled != 0 || responded;
+  }
+  void AddTo(KpiMeasures& m) const {
+    m.opened += opened;
+    m.resolved += resolved;
+    m.closed += closed;
+    m.reopened += reopened;
+    m.cancelled += cancelled;
+    if (!responded) return;
+    m.response_count += 1;
+    m.response_wall_us += response_wall;
+    m.response_wall_sketch.Add(response_wall);
+    m.response_business_us += response_business;
+    m.response_business_sketch.Add(response_business);
+  }
+};
+
 void Builder::Incident(const std::vector<KpiEv>& ev) {
   bool opened = false;
   int64_t t0 = 0;
@@ -257,7 +288,7 @@ void Builder::Incident(const std::vector<KpiEv>& ev) {
 
   for (size_t i = 0; i < ev.size();) {
     const int64_t at = ev[i].at;
-    KpiMeasures pending;
+    PendingCounts pending;
     bool resolved_here = false;
     for (; i < ev.size() && ev[i].at == at; ++i) {
       const KpiEv& e = ev[i];
@@ -284,13 +315,9 @@ void Builder::Incident(const std::vector<KpiEv>& ev) {
           // (DomainPolicy::allow_assign_when_resolved) is no response.
           if (!responded && status == kOpen) {
             responded = true;
-            const int64_t wall = std::max<int64_t>(0, at - t0);
-            pending.response_count += 1;
-            pending.response_wall_us += wall;
-            pending.response_wall_sketch.Add(wall);
-            const int64_t biz = Business(cur.service, t0, at);
-            pending.response_business_us += biz;
-            pending.response_business_sketch.Add(biz);
+            pending.responded = true;
+            pending.response_wall = std::max<int64_t>(0, at - t0);
+            pending.response_business = Business(cur.service, t0, at);
           }
           if (e.payload == Envelope::kIncidentAssigned) {
             if (assigned) {
@@ -375,7 +402,7 @@ void Builder::Incident(const std::vector<KpiEv>& ev) {
       }
     }
     if (!opened) continue;
-    if (!pending.IsZero()) Cell(at, cur).Add(pending);
+    if (pending.Any()) pending.AddTo(Cell(at, cur));
     if (resolved_here) {
       res_dims = cur;
       last_res_at = res_at;
@@ -826,6 +853,7 @@ struct KpiProjection::Caches {
                              const std::vector<KpiEv>& events,
                              const KpiTenantCalendars& calendars) {
     KpiContribution c;
+    c.cells.reserve(8);  // An incident's usually fit.
     const absl::string_view tenant = KpiTenantOf(stream);
     const absl::string_view kind = KindOf(stream);
     Builder b(options, &calendars.For(tenant), texts, utc,
