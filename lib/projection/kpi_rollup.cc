@@ -66,11 +66,12 @@ void KpiMeasures::Add(const KpiMeasures& o, int sign) {
   for (int i = 0; i < kAgingClasses; ++i) {
     aging_delta[i] += sign * o.aging_delta[i];
   }
-#define SLATE_KPI_ADD(name) \
-  if (sign > 0) {           \
-    name.Merge(o.name);     \
-  } else {                  \
-    name.Subtract(o.name);  \
+#define SLATE_KPI_ADD(name)  \
+  if (o.name.empty()) {      \
+  } else if (sign > 0) {     \
+    name.Merge(o.name);      \
+  } else {                   \
+    name.Subtract(o.name);   \
   }
   SLATE_KPI_SKETCHES(SLATE_KPI_ADD)
 #undef SLATE_KPI_ADD
