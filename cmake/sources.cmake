@@ -1213,6 +1213,16 @@ slate_sh_test(tests_kpi_kpi_cli_test PATH tests/kpi/kpi_cli_test SIZE medium
     "tests/kpi"
 )
 
+# //tests/kpi:kpi_format_test
+slate_cc_test(tests_kpi_kpi_format_test PATH tests/kpi/kpi_format_test SIZE medium
+  SRCS
+    tests/kpi/kpi_format_test.cc
+  DEPS
+    EXT:system:absl
+    EXT:system:gtest_main
+    slate
+)
+
 # //tests/kpi:kpi_projection_test
 slate_cc_test(tests_kpi_kpi_projection_test PATH tests/kpi/kpi_projection_test SIZE medium
   SRCS

@@ -6,15 +6,35 @@
 #include "lib/api/tenant.h"
 
 namespace slate::kpi {
-namespace {
 
 void PutVarint(std::string* out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
+    buf[n++] = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  out->push_back(static_cast<char>(v));
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
 }
+
+void PutTag(std::string* out, int field, int wire_type) {
+  PutVarint(out, (static_cast<uint64_t>(field) << 3) |
+                     static_cast<uint64_t>(wire_type));
+}
+
+void PutVarintField(std::string* out, int field, uint64_t v) {
+  PutTag(out, field, 0);
+  PutVarint(out, v);
+}
+
+void PutBytesField(std::string* out, int field, absl::string_view bytes) {
+  PutTag(out, field, 2);
+  PutVarint(out, bytes.size());
+  out->append(bytes.data(), bytes.size());
+}
+
+namespace {
 
 bool GetVarint(absl::string_view* in, uint64_t* v) {
   uint64_t result = 0;
@@ -45,8 +65,38 @@ bool GetText(absl::string_view* in, std::string* s) {
 
 }  // namespace
 
+namespace {
+
+// Appends "YYYY-MM-DD" (what "%04d-%02d-%02d" prints) for years 0..9999
+// without a format parser (a cell key is built for every cell a flush
+// writes); other years through StrFormat.
+void AppendDayText(std::string* out, absl::CivilDay day) {
+  const int64_t y = day.year();
+  if (y < 0 || y > 9999) {
+    absl::StrAppendFormat(out, "%04d-%02d-%02d", y, day.month(), day.day());
+    return;
+  }
+  const int m = day.month();
+  const int d = day.day();
+  const char text[10] = {static_cast<char>('0' + y / 1000),
+                         static_cast<char>('0' + y / 100 % 10),
+                         static_cast<char>('0' + y / 10 % 10),
+                         static_cast<char>('0' + y % 10),
+                         '-',
+                         static_cast<char>('0' + m / 10),
+                         static_cast<char>('0' + m % 10),
+                         '-',
+                         static_cast<char>('0' + d / 10),
+                         static_cast<char>('0' + d % 10)};
+  out->append(text, sizeof(text));
+}
+
+}  // namespace
+
 std::string DayText(absl::CivilDay day) {
-  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
+  std::string out;
+  AppendDayText(&out, day);
+  return out;
 }
 
 std::string RecordKey(absl::string_view stream) {
@@ -54,11 +104,26 @@ std::string RecordKey(absl::string_view stream) {
 }
 
 std::string CellDayPrefix(absl::CivilDay day) {
-  return absl::StrCat(kCellPrefix, DayText(day), "/");
+  std::string key(kCellPrefix);
+  AppendDayText(&key, day);
+  key.push_back('/');
+  return key;
 }
 
 std::string CellKey(absl::CivilDay day, const KpiDims& dims) {
-  std::string key = CellDayPrefix(day);
+  return CellKey(day, KpiDimsView{dims.tenant, dims.service, dims.priority,
+                                  dims.group, dims.category,
+                                  dims.contact_type});
+}
+
+std::string CellKey(absl::CivilDay day, const KpiDimsView& dims) {
+  std::string key;
+  key.reserve(kCellPrefix.size() + 11 + 10 + dims.service.size() +
+              dims.group.size() + dims.category.size() +
+              dims.contact_type.size() + dims.tenant.size());
+  key.append(kCellPrefix.data(), kCellPrefix.size());
+  AppendDayText(&key, day);
+  key.push_back('/');
   PutText(&key, dims.service);
   PutVarint(&key, static_cast<uint32_t>(dims.priority));
   PutText(&key, dims.group);

@@ -66,6 +66,17 @@ struct KpiDims {
   }
 };
 
+// KpiDims as views (the projection's interned texts), for building keys
+// without copying them.
+struct KpiDimsView {
+  absl::string_view tenant;
+  absl::string_view service;
+  int32_t priority = 0;
+  absl::string_view group;
+  absl::string_view category;
+  absl::string_view contact_type;
+};
+
 namespace kpi {
 
 inline constexpr absl::string_view kRecordPrefix = "r/";
@@ -79,6 +90,7 @@ inline constexpr absl::string_view kTenantCalendarPrefix = "tk/";
 std::string DayText(absl::CivilDay day);
 std::string RecordKey(absl::string_view stream);
 std::string CellKey(absl::CivilDay day, const KpiDims& dims);
+std::string CellKey(absl::CivilDay day, const KpiDimsView& dims);
 // "c/" day "/": the prefix of one day's cells.
 std::string CellDayPrefix(absl::CivilDay day);
 // False when `key` is not a well-formed cell key.
@@ -96,6 +108,15 @@ std::string CalendarKey(absl::string_view calendar_id,
 // when malformed.
 bool ParseTenantConfigKey(absl::string_view key_after_prefix,
                           std::string* tenant, std::string* id);
+
+// Protobuf wire encoding by hand, for the values the projection writes on
+// every flush (KpiMeasures::EncodeTo, the records): a varint; a field's
+// tag; a varint field; a length-delimited field (bytes or an embedded
+// message's bytes).
+void PutVarint(std::string* out, uint64_t v);
+void PutTag(std::string* out, int field, int wire_type);
+void PutVarintField(std::string* out, int field, uint64_t v);
+void PutBytesField(std::string* out, int field, absl::string_view bytes);
 
 }  // namespace kpi
 }  // namespace slate

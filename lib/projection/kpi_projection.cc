@@ -218,6 +218,37 @@ class Builder {
   KpiContribution* out_;
 };
 
+// What an incident's events at one instant add to the cell of that
+// instant (a KpiMeasures would cost a construction and a full Add).
+struct PendingCounts {
+  int64_t opened = 0;
+  int64_t resolved = 0;
+  int64_t closed = 0;
+  int64_t reopened = 0;
+  int64_t cancelled = 0;
+  bool responded = false;  // The first response, with its durations.
+  int64_t response_wall = 0;
+  int64_t response_business = 0;
+
+  bool Any() const {
+    return opened != 0 || resolved != 0 || closed != 0 || reopened != 0 ||
+           cancelled != 0 || responded;
+  }
+  void AddTo(KpiMeasures& m) const {
+    m.opened += opened;
+    m.resolved += resolved;
+    m.closed += closed;
+    m.reopened += reopened;
+    m.cancelled += cancelled;
+    if (!responded) return;
+    m.response_count += 1;
+    m.response_wall_us += response_wall;
+    m.response_wall_sketch.Add(response_wall);
+    m.response_business_us += response_business;
+    m.response_business_sketch.Add(response_business);
+  }
+};
+
 void Builder::Incident(const std::vector<KpiEv>& ev) {
   bool opened = false;
   int64_t t0 = 0;
@@ -257,7 +288,7 @@ void Builder::Incident(const std::vector<KpiEv>& ev) {
 
   for (size_t i = 0; i < ev.size();) {
     const int64_t at = ev[i].at;
-    KpiMeasures pending;
+    PendingCounts pending;
     bool resolved_here = false;
     for (; i < ev.size() && ev[i].at == at; ++i) {
       const KpiEv& e = ev[i];
@@ -284,13 +315,9 @@ void Builder::Incident(const std::vector<KpiEv>& ev) {
           // (DomainPolicy::allow_assign_when_resolved) is no response.
           if (!responded && status == kOpen) {
             responded = true;
-            const int64_t wall = std::max<int64_t>(0, at - t0);
-            pending.response_count += 1;
-            pending.response_wall_us += wall;
-            pending.response_wall_sketch.Add(wall);
-            const int64_t biz = Business(cur.service, t0, at);
-            pending.response_business_us += biz;
-            pending.response_business_sketch.Add(biz);
+            pending.responded = true;
+            pending.response_wall = std::max<int64_t>(0, at - t0);
+            pending.response_business = Business(cur.service, t0, at);
           }
           if (e.payload == Envelope::kIncidentAssigned) {
             if (assigned) {
@@ -375,7 +402,7 @@ void Builder::Incident(const std::vector<KpiEv>& ev) {
       }
     }
     if (!opened) continue;
-    if (!pending.IsZero()) Cell(at, cur).Add(pending);
+    if (pending.Any()) pending.AddTo(Cell(at, cur));
     if (resolved_here) {
       res_dims = cur;
       last_res_at = res_at;
@@ -826,6 +853,7 @@ struct KpiProjection::Caches {
                              const std::vector<KpiEv>& events,
                              const KpiTenantCalendars& calendars) {
     KpiContribution c;
+    c.cells.reserve(8);  // An incident's usually fit.
     const absl::string_view tenant = KpiTenantOf(stream);
     const absl::string_view kind = KindOf(stream);
     Builder b(options, &calendars.For(tenant), texts, utc,
@@ -840,14 +868,12 @@ struct KpiProjection::Caches {
   }
 
   std::string CellKeyOf(const CellId& id) const {
-    KpiDims dims;
-    dims.tenant = texts.Text(id.dims.tenant);
-    dims.service = texts.Text(id.dims.service);
-    dims.priority = id.dims.priority;
-    dims.group = texts.Text(id.dims.group);
-    dims.category = texts.Text(id.dims.category);
-    dims.contact_type = texts.Text(id.dims.contact_type);
-    return kpi::CellKey(kEpochDay + id.day, dims);
+    return kpi::CellKey(
+        kEpochDay + id.day,
+        KpiDimsView{texts.Text(id.dims.tenant), texts.Text(id.dims.service),
+                    id.dims.priority, texts.Text(id.dims.group),
+                    texts.Text(id.dims.category),
+                    texts.Text(id.dims.contact_type)});
   }
 
   // Adds sign * m to the cell `id`, read from `state` on first use.
@@ -968,22 +994,31 @@ struct KpiProjection::Caches {
     return absl::OkStatus();
   }
 
-  // The bytes ParseRecord reads.
-  std::string SerializeRecord(const std::vector<KpiEv>& events) {
-    scratch.Clear();
+  // The bytes ParseRecord reads: the deterministic serialization of the
+  // kpi::KpiRecord, written by hand (fields in number order, defaults
+  // omitted, int32s sign-extended) into `out`.
+  void SerializeRecord(const std::vector<KpiEv>& events, std::string* out) {
+    out->clear();
     for (const KpiEv& e : events) {
-      kpi::KpiEvent* p = scratch.add_events();
-      p->set_at_us(e.at);
-      p->set_version(e.version);
-      p->set_payload(e.payload);
-      p->set_a(texts.Text(e.a));
-      p->set_b(texts.Text(e.b));
-      p->set_c(texts.Text(e.c));
-      p->set_n(e.n);
-      p->set_m(e.m);
-      p->set_amount(e.amount);
+      std::string& ev = event_bytes;
+      ev.clear();
+      auto varint = [&ev](int field, int64_t v) {
+        if (v != 0) kpi::PutVarintField(&ev, field, static_cast<uint64_t>(v));
+      };
+      auto text = [&](int field, TextId id) {
+        if (id != kNoText) kpi::PutBytesField(&ev, field, texts.Text(id));
+      };
+      varint(kpi::KpiEvent::kAtUsFieldNumber, e.at);
+      varint(kpi::KpiEvent::kVersionFieldNumber, e.version);
+      varint(kpi::KpiEvent::kPayloadFieldNumber, e.payload);
+      text(kpi::KpiEvent::kAFieldNumber, e.a);
+      text(kpi::KpiEvent::kBFieldNumber, e.b);
+      text(kpi::KpiEvent::kCFieldNumber, e.c);
+      varint(kpi::KpiEvent::kNFieldNumber, e.n);
+      varint(kpi::KpiEvent::kMFieldNumber, e.m);
+      varint(kpi::KpiEvent::kAmountFieldNumber, e.amount);
+      kpi::PutBytesField(out, kpi::KpiRecord::kEventsFieldNumber, ev);
     }
-    return SerializeDeterministic(scratch);
   }
 
   // After a flush (everything clean): finished records leave memory, then
@@ -1019,7 +1054,9 @@ struct KpiProjection::Caches {
   std::vector<CellMap::value_type*> dirty_cells;
   uint64_t tick = 0;
   std::optional<KpiTenantCalendars> calendars;  // nullopt: not loaded.
-  kpi::KpiRecord scratch;  // Reused by ParseRecord and SerializeRecord.
+  kpi::KpiRecord scratch;   // Reused by ParseRecord.
+  std::string event_bytes;  // Reused by SerializeRecord.
+  std::string value;        // Reused by Flush: the bytes of one value.
 };
 
 KpiProjection::KpiProjection(KpiOptions options)
@@ -1120,7 +1157,8 @@ absl::Status KpiProjection::Flush(ProjectionState& state) {
     CellEntry& cell = entry->second;
     const std::string key = c.CellKeyOf(entry->first);
     if (cell.present) {
-      state.Put(key, SerializeDeterministic(cell.value.ToProto()));
+      cell.value.EncodeTo(&c.value);
+      state.Put(key, c.value);
     } else {
       state.Delete(key);
     }
@@ -1128,8 +1166,8 @@ absl::Status KpiProjection::Flush(ProjectionState& state) {
   }
   c.dirty_cells.clear();
   for (RecordMap::value_type* entry : c.dirty_records) {
-    state.Put(kpi::RecordKey(entry->first),
-              c.SerializeRecord(entry->second.events));
+    c.SerializeRecord(entry->second.events, &c.value);
+    state.Put(kpi::RecordKey(entry->first), c.value);
     entry->second.dirty = false;
   }
   c.dirty_records.clear();

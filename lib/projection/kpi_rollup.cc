@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "lib/api/tenant.h"
 #include "lib/base/status_macros.h"
 #include "lib/projection/runner.h"
@@ -65,11 +66,12 @@ void KpiMeasures::Add(const KpiMeasures& o, int sign) {
   for (int i = 0; i < kAgingClasses; ++i) {
     aging_delta[i] += sign * o.aging_delta[i];
   }
-#define SLATE_KPI_ADD(name) \
-  if (sign > 0) {           \
-    name.Merge(o.name);     \
-  } else {                  \
-    name.Subtract(o.name);  \
+#define SLATE_KPI_ADD(name)  \
+  if (o.name.empty()) {      \
+  } else if (sign > 0) {     \
+    name.Merge(o.name);      \
+  } else {                   \
+    name.Subtract(o.name);   \
   }
   SLATE_KPI_SKETCHES(SLATE_KPI_ADD)
 #undef SLATE_KPI_ADD
@@ -122,6 +124,108 @@ kpi::KpiCell KpiMeasures::ToProto() const {
     (*c.mutable_request_cost_cents())[currency] = cents;
   }
   return c;
+}
+
+namespace {
+
+// A field of KpiCell and where KpiMeasures keeps it.
+struct CellField {
+  enum Kind { kCounter, kAging, kSketch, kCost };
+  int number = 0;
+  Kind kind = kCounter;
+  int64_t KpiMeasures::*counter = nullptr;
+  QuantileSketch KpiMeasures::*sketch = nullptr;
+};
+
+// KpiCell's fields in field-number order (the order protobuf serializes
+// them in), numbered by its descriptor.
+const std::vector<CellField>& CellLayout() {
+  static const std::vector<CellField>* const layout = [] {
+    const google::protobuf::Descriptor* d = kpi::KpiCell::descriptor();
+    auto number = [d](const char* name) {
+      return d->FindFieldByName(name)->number();
+    };
+    auto* v = new std::vector<CellField>;
+#define SLATE_KPI_LAYOUT(name) \
+  v->push_back({number(#name), CellField::kCounter, &KpiMeasures::name, nullptr});
+    SLATE_KPI_COUNTERS(SLATE_KPI_LAYOUT)
+#undef SLATE_KPI_LAYOUT
+#define SLATE_KPI_LAYOUT(name) \
+  v->push_back({number(#name), CellField::kSketch, nullptr, &KpiMeasures::name});
+    SLATE_KPI_SKETCHES(SLATE_KPI_LAYOUT)
+#undef SLATE_KPI_LAYOUT
+    v->push_back({number("aging_delta"), CellField::kAging, nullptr, nullptr});
+    v->push_back(
+        {number("request_cost_cents"), CellField::kCost, nullptr, nullptr});
+    std::sort(v->begin(), v->end(),
+              [](const CellField& a, const CellField& b) {
+                return a.number < b.number;
+              });
+    return v;
+  }();
+  return *layout;
+}
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+void KpiMeasures::EncodeTo(std::string* out) const {
+  out->clear();
+  for (const CellField& f : CellLayout()) {
+    switch (f.kind) {
+      case CellField::kCounter:
+        if (this->*f.counter != 0) {
+          kpi::PutVarintField(out, f.number,
+                              static_cast<uint64_t>(this->*f.counter));
+        }
+        break;
+      case CellField::kAging: {
+        // Packed, all classes or none (as ToProto).
+        if (std::none_of(aging_delta.begin(), aging_delta.end(),
+                         [](int64_t a) { return a != 0; })) {
+          break;
+        }
+        size_t size = 0;
+        for (int64_t a : aging_delta) size += VarintSize(static_cast<uint64_t>(a));
+        kpi::PutTag(out, f.number, 2);
+        kpi::PutVarint(out, size);
+        for (int64_t a : aging_delta) kpi::PutVarint(out, static_cast<uint64_t>(a));
+        break;
+      }
+      case CellField::kSketch: {
+        const QuantileSketch& s = this->*f.sketch;
+        if (s.empty()) break;
+        // The bytes after the tag, then their length put before them.
+        kpi::PutTag(out, f.number, 2);
+        const size_t at = out->size();
+        s.AppendEncoded(out);
+        std::string length;
+        kpi::PutVarint(&length, out->size() - at);
+        out->insert(at, length);
+        break;
+      }
+      case CellField::kCost:
+        // Map entries in key order (deterministic), each an embedded
+        // message with its key (1) and value (2) always written.
+        for (const auto& [currency, cents] : request_cost_cents) {
+          kpi::PutTag(out, f.number, 2);
+          kpi::PutVarint(out, 1 + VarintSize(currency.size()) +
+                                  currency.size() + 1 +
+                                  VarintSize(static_cast<uint64_t>(cents)));
+          kpi::PutBytesField(out, 1, currency);
+          kpi::PutVarintField(out, 2, static_cast<uint64_t>(cents));
+        }
+        break;
+    }
+  }
 }
 
 absl::StatusOr<KpiMeasures> KpiMeasures::FromProto(const kpi::KpiCell& c) {

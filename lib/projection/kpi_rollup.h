@@ -110,6 +110,9 @@ struct KpiMeasures {
   void Add(const KpiMeasures& other, int sign = 1);
   bool IsZero() const;
   kpi::KpiCell ToProto() const;
+  // Sets `out` to the deterministic serialization of ToProto() (the bytes
+  // SerializeDeterministic gives), written without building the message.
+  void EncodeTo(std::string* out) const;
   static absl::StatusOr<KpiMeasures> FromProto(const kpi::KpiCell& cell);
 
   friend bool operator==(const KpiMeasures& a, const KpiMeasures& b);

@@ -54,11 +54,15 @@ double QuantileSketch::BucketValue(int32_t index) {
 }
 
 void QuantileSketch::AddToBucket(int32_t index, int64_t count) {
-  auto [it, inserted] = buckets_.emplace(index, count);
-  if (!inserted) {
-    it->second += count;
-    if (it->second == 0) buckets_.erase(it);
+  auto it = std::lower_bound(
+      buckets_.begin(), buckets_.end(), index,
+      [](const std::pair<int32_t, int64_t>& b, int32_t i) { return b.first < i; });
+  if (it == buckets_.end() || it->first != index) {
+    buckets_.insert(it, {index, count});
+    return;
   }
+  it->second += count;
+  if (it->second == 0) buckets_.erase(it);
 }
 
 void QuantileSketch::Add(int64_t value, int64_t count) {
@@ -71,16 +75,45 @@ void QuantileSketch::Add(int64_t value, int64_t count) {
   AddToBucket(BucketOf(value), count);
 }
 
+void QuantileSketch::MergeBuckets(const QuantileSketch& other, int64_t sign) {
+  if (other.buckets_.size() <= 2) {
+    for (const auto& [index, count] : other.buckets_) {
+      AddToBucket(index, sign * count);
+    }
+    return;
+  }
+  // Both sorted: one pass.
+  std::vector<std::pair<int32_t, int64_t>> merged;
+  merged.reserve(buckets_.size() + other.buckets_.size());
+  auto a = buckets_.begin();
+  auto b = other.buckets_.begin();
+  while (a != buckets_.end() || b != other.buckets_.end()) {
+    if (b == other.buckets_.end() ||
+        (a != buckets_.end() && a->first < b->first)) {
+      merged.push_back(*a++);
+    } else if (a == buckets_.end() || b->first < a->first) {
+      merged.emplace_back(b->first, sign * b->second);
+      ++b;
+    } else {
+      const int64_t sum = a->second + sign * b->second;
+      if (sum != 0) merged.emplace_back(a->first, sum);
+      ++a;
+      ++b;
+    }
+  }
+  buckets_ = std::move(merged);
+}
+
 void QuantileSketch::Merge(const QuantileSketch& other) {
   zero_count_ += other.zero_count_;
   count_ += other.count_;
-  for (const auto& [index, count] : other.buckets_) AddToBucket(index, count);
+  MergeBuckets(other, 1);
 }
 
 void QuantileSketch::Subtract(const QuantileSketch& other) {
   zero_count_ -= other.zero_count_;
   count_ -= other.count_;
-  for (const auto& [index, count] : other.buckets_) AddToBucket(index, -count);
+  MergeBuckets(other, -1);
 }
 
 bool QuantileSketch::IsNonNegative() const {
@@ -101,22 +134,26 @@ double QuantileSketch::Quantile(double q) const {
     seen += count;
     if (seen > rank) return BucketValue(index);
   }
-  return buckets_.empty() ? 0 : BucketValue(buckets_.rbegin()->first);
+  return buckets_.empty() ? 0 : BucketValue(buckets_.back().first);
 }
 
 std::string QuantileSketch::Encode() const {
+  std::string out;
+  AppendEncoded(&out);
+  return out;
+}
+
+void QuantileSketch::AppendEncoded(std::string* out) const {
   // varint(zigzag(zero_count)) varint(buckets) then per bucket, ascending:
   // varint(zigzag(index - previous index)) varint(zigzag(count)).
-  std::string out;
-  PutVarint(&out, ZigZag(zero_count_));
-  PutVarint(&out, buckets_.size());
+  PutVarint(out, ZigZag(zero_count_));
+  PutVarint(out, buckets_.size());
   int64_t previous = 0;
   for (const auto& [index, count] : buckets_) {
-    PutVarint(&out, ZigZag(static_cast<int64_t>(index) - previous));
-    PutVarint(&out, ZigZag(count));
+    PutVarint(out, ZigZag(static_cast<int64_t>(index) - previous));
+    PutVarint(out, ZigZag(count));
     previous = index;
   }
-  return out;
 }
 
 absl::StatusOr<QuantileSketch> QuantileSketch::Decode(absl::string_view in) {
@@ -144,7 +181,7 @@ absl::StatusOr<QuantileSketch> QuantileSketch::Decode(absl::string_view in) {
         index > INT32_MAX) {
       return corrupt("bucket order");
     }
-    s.buckets_.emplace(static_cast<int32_t>(index), c);
+    s.buckets_.emplace_back(static_cast<int32_t>(index), c);
     s.count_ += c;
   }
   if (!in.empty()) return corrupt("trailing bytes");

@@ -33,8 +33,9 @@
 #define SLATE_LIB_PROJECTION_QUANTILE_SKETCH_H_
 
 #include <cstdint>
-#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -68,6 +69,8 @@ class QuantileSketch {
 
   // Deterministic bytes: equal sketches give equal bytes.
   std::string Encode() const;
+  // Appends Encode()'s bytes to `out`.
+  void AppendEncoded(std::string* out) const;
   // kDataLoss on bytes Encode() did not produce.
   static absl::StatusOr<QuantileSketch> Decode(absl::string_view bytes);
 
@@ -84,10 +87,15 @@ class QuantileSketch {
 
  private:
   void AddToBucket(int32_t index, int64_t count);
+  // this += sign * other's buckets.
+  void MergeBuckets(const QuantileSketch& other, int64_t sign);
 
   int64_t zero_count_ = 0;
-  // Bucket index -> count; never holds a zero count.
-  std::map<int32_t, int64_t> buckets_;
+  // (bucket index, count), ascending by index; never holds a zero count.
+  // A sorted vector, not a map: a record's contribution holds one bucket
+  // per sketch, and the projection copies, merges and drops them per
+  // record it flushes.
+  std::vector<std::pair<int32_t, int64_t>> buckets_;
   int64_t count_ = 0;
 };
 
