@@ -12,7 +12,8 @@
 // with atomics TSan cannot see, and every read of a fresh entry would look
 // like a race. The copy lives in one of kTsanViews per-thread buffers, so a
 // view stays valid until the thread makes kTsanViews more RocksViews: use it
-// right away, as every caller here does.
+// right away, as every caller here does. (`--config=tsan` defines
+// SLATE_TSAN: see .bazelrc.)
 #ifndef SLATE_LIB_LOG_ROCKS_ACCESS_H_
 #define SLATE_LIB_LOG_ROCKS_ACCESS_H_
 
@@ -23,7 +24,7 @@
 #include "rocksdb/slice.h"
 #include "rocksdb/write_batch.h"
 
-#if defined(__SANITIZE_THREAD__)
+#if defined(SLATE_TSAN)
 extern "C" void __tsan_ignore_thread_begin();
 extern "C" void __tsan_ignore_thread_end();
 #endif
@@ -31,7 +32,7 @@ extern "C" void __tsan_ignore_thread_end();
 namespace slate {
 
 inline absl::string_view RocksView(const rocksdb::Slice& s) {
-#if defined(__SANITIZE_THREAD__)
+#if defined(SLATE_TSAN)
   constexpr int kTsanViews = 16;
   thread_local std::string buffers[kTsanViews];
   thread_local int next = 0;
@@ -55,7 +56,7 @@ inline absl::string_view RocksView(const rocksdb::Slice& s) {
 inline rocksdb::Status RocksWrite(rocksdb::DB* db,
                                   const rocksdb::WriteOptions& options,
                                   rocksdb::WriteBatch* batch) {
-#if defined(__SANITIZE_THREAD__)
+#if defined(SLATE_TSAN)
   __tsan_ignore_thread_begin();
   rocksdb::Status s = db->Write(options, batch);
   __tsan_ignore_thread_end();
