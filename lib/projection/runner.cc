@@ -400,9 +400,10 @@ constexpr size_t kParallelMinEvents = 256;
 // batches one after another on the calling thread: a live snapshot's
 // concurrent writes would contend with the host's appends.
 constexpr size_t kParallelSnapshotMinKeys = 65536;
-// The first snapshot after a reset with at least this many changed keys
-// (a rebuild's) is ingested as an SST file; a smaller one goes through a
-// WriteBatch, which costs less than a file's fsyncs. Per key the file costs
+// A snapshot with at least this many changed keys, while nothing went
+// through the family's memtable since a reset (a rebuild's snapshots), is
+// ingested as an SST file; a smaller one goes through a WriteBatch, which
+// costs less than a file's fsyncs. Per key the file costs
 // about half what the memtable does (its WriteBatch, WAL and skiplist
 // inserts: ~4,700 instructions per key of the views projection's rebuild,
 // bench/RESULTS.md), so from a few thousand keys on the file wins; 65,536

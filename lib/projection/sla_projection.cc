@@ -273,12 +273,14 @@ absl::string_view RecordType(absl::string_view stream) {
   return "";
 }
 
-// A record type's bit for PolicyEntry::Applies: 1 "incident", 2 "change",
-// 4 "request", 0 any other.
+// A record type's bit for PolicyEntry::Applies, 0 for any other type.
+constexpr uint8_t kIncidentBit = 1;
+constexpr uint8_t kChangeBit = 2;
+constexpr uint8_t kRequestBit = 4;
 uint8_t RecordTypeBit(absl::string_view type) {
-  if (type == "incident") return 1;
-  if (type == "change") return 2;
-  if (type == "request") return 4;
+  if (type == "incident") return kIncidentBit;
+  if (type == "change") return kChangeBit;
+  if (type == "request") return kRequestBit;
   return 0;
 }
 
@@ -681,8 +683,6 @@ std::optional<SlaClockInput> RetargetTo(const SlaClock& clock,
 uint8_t TypeBitOf(const SlaRecordState& rec) {
   return RecordTypeBit(rec.record_type());
 }
-constexpr uint8_t kChangeBit = 2;
-constexpr uint8_t kRequestBit = 4;
 
 int PriorityOf(const SlaRecordState& rec, uint8_t type) {
   if (type == kChangeBit) return rec.change().impact();
