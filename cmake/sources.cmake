@@ -431,7 +431,7 @@ slate_cc_test(tests_api_engine_metrics_test PATH tests/api/engine_metrics_test S
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/api:engine_replication_test
@@ -734,7 +734,7 @@ slate_cc_binary(tests_crash_crash_points_child PATH tests/crash/crash_points_chi
     EXT:system:absl
     slate
     tests_testing_incident_events
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/crash:crash_points_test
@@ -746,7 +746,7 @@ slate_cc_test(tests_crash_crash_points_test PATH tests/crash/crash_points_test S
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/domain:change_test
@@ -781,7 +781,7 @@ slate_cc_test(tests_domain_engine_execute_test PATH tests/domain/engine_execute_
     slate
     tests_domain_domain_test_util
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/domain:exec_examples_test
@@ -899,7 +899,7 @@ slate_cc_test(tests_faults_bit_flip_test PATH tests/faults/bit_flip_test SIZE me
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/faults:disk_full_test
@@ -913,7 +913,7 @@ slate_cc_test(tests_faults_disk_full_test PATH tests/faults/disk_full_test SIZE 
     slate
     tests_faults_fault_fs
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/faults:fault_fs
@@ -1234,7 +1234,7 @@ slate_cc_test(tests_kpi_kpi_projection_test PATH tests/kpi/kpi_projection_test S
     slate
     tests_kpi_kpi_test_util
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/kpi:kpi_test_util
@@ -1279,7 +1279,7 @@ slate_cc_test(tests_kpi_satisfaction_test PATH tests/kpi/satisfaction_test SIZE 
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/kpi:tenant_kpi_test
@@ -1292,7 +1292,7 @@ slate_cc_test(tests_kpi_tenant_kpi_test PATH tests/kpi/tenant_kpi_test SIZE larg
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/limits:calendar_limits_test
@@ -1324,7 +1324,7 @@ slate_cc_test(tests_limits_log_limits_test PATH tests/limits/log_limits_test SIZ
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/limits:policy_count_test
@@ -1346,7 +1346,7 @@ slate_cc_test(tests_log_concurrency_test PATH tests/log/concurrency_test SIZE la
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/log:crash_child
@@ -1356,7 +1356,7 @@ slate_cc_binary(tests_log_crash_child PATH tests/log/crash_child
   DEPS
     EXT:system:absl
     slate
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/log:crash_test
@@ -1368,7 +1368,7 @@ slate_cc_test(tests_log_crash_test PATH tests/log/crash_test SIZE large
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/log:derived_family_test
@@ -1381,7 +1381,7 @@ slate_cc_test(tests_log_derived_family_test PATH tests/log/derived_family_test S
     EXT:system:rocksdb
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/log:event_encoding_test
@@ -1403,7 +1403,7 @@ slate_cc_test(tests_log_event_log_test PATH tests/log/event_log_test SIZE medium
     EXT:system:rocksdb
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/log:flush_race_test
@@ -1416,7 +1416,7 @@ slate_cc_test(tests_log_flush_race_test PATH tests/log/flush_race_test SIZE medi
     EXT:system:rocksdb
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/log:log_format_test
@@ -1439,7 +1439,7 @@ slate_cc_test(tests_log_replicated_log_test PATH tests/log/replicated_log_test S
     slate
     tests_testing_fake_replica
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/log:stream_cache_test
@@ -1452,7 +1452,7 @@ slate_cc_test(tests_log_stream_cache_test PATH tests/log/stream_cache_test SIZE 
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:decoded_cache_test
@@ -1473,7 +1473,7 @@ slate_cc_binary(tests_projection_fold_crash_child PATH tests/projection/fold_cra
     EXT:system:absl
     slate
     tests_testing_incident_events
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:key_sort_test
@@ -1496,7 +1496,7 @@ slate_cc_test(tests_projection_projection_crash_test PATH tests/projection/proje
     slate
     tests_testing_child_process
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:recurring_test
@@ -1518,7 +1518,7 @@ slate_cc_test(tests_projection_runner_cache_test PATH tests/projection/runner_ca
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:runner_parallel_test
@@ -1531,7 +1531,7 @@ slate_cc_test(tests_projection_runner_parallel_test PATH tests/projection/runner
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:runner_test
@@ -1545,7 +1545,7 @@ slate_cc_test(tests_projection_runner_test PATH tests/projection/runner_test SIZ
     slate
     tests_projection_test_projections
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:serialize_test
@@ -1568,7 +1568,7 @@ slate_cc_test(tests_projection_sla_agreement_test PATH tests/projection/sla_agre
     EXT:system:gtest_main
     slate
     tests_projection_sla_test_util
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:sla_explain_test
@@ -1581,7 +1581,7 @@ slate_cc_test(tests_projection_sla_explain_test PATH tests/projection/sla_explai
     slate
     tests_projection_sla_test_util
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:sla_scenario_test
@@ -1594,7 +1594,7 @@ slate_cc_test(tests_projection_sla_scenario_test PATH tests/projection/sla_scena
     slate
     tests_projection_sla_test_util
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:sla_shuffle_test
@@ -1608,7 +1608,7 @@ slate_cc_test(tests_projection_sla_shuffle_test PATH tests/projection/sla_shuffl
     slate
     tests_projection_sla_test_util
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:sla_tenant_test
@@ -1622,7 +1622,7 @@ slate_cc_test(tests_projection_sla_tenant_test PATH tests/projection/sla_tenant_
     slate
     tests_projection_sla_test_util
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:sla_test_util
@@ -1659,7 +1659,7 @@ slate_cc_test(tests_projection_sla_whatif_test PATH tests/projection/sla_whatif_
     slate
     tests_projection_sla_test_util
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/projection:test_projections
@@ -1682,7 +1682,7 @@ slate_cc_test(tests_projection_verify_test PATH tests/projection/verify_test SIZ
     EXT:system:rocksdb
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/report:helpers
@@ -1715,7 +1715,7 @@ slate_cc_test(tests_report_report_html_test PATH tests/report/report_html_test S
     slate
     tests_report_helpers
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/report:service_report_cli_test
@@ -1740,7 +1740,7 @@ slate_cc_test(tests_report_slate_log_test PATH tests/report/slate_log_test SIZE 
     slate
     tests_report_helpers
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/report:svg_chart_test
@@ -1868,7 +1868,7 @@ slate_cc_test(tests_stress_stress_test PATH tests/stress/stress_test SIZE medium
     EXT:system:gtest_main
     slate
     tests_testing_temp_dir
-    tests_testing_tsan_suppressions
+    tools_tsan_suppressions
 )
 
 # //tests/testing:child_process
@@ -1929,12 +1929,6 @@ slate_cc_library(tests_testing_temp_dir
   SRCS
   HDRS
     tests/testing/temp_dir.h
-)
-
-# //tests/testing:tsan_suppressions
-slate_cc_library(tests_testing_tsan_suppressions ALWAYSLINK
-  SRCS
-    tests/testing/tsan_suppressions.cc
 )
 
 # //tests/timer:deadline_index_property_test
@@ -2136,4 +2130,11 @@ slate_cc_binary(tools_slate PATH tools/slate
     tools/slate.cc
   DEPS
     tools_commands
+    tools_tsan_suppressions
+)
+
+# //tools:tsan_suppressions
+slate_cc_library(tools_tsan_suppressions ALWAYSLINK
+  SRCS
+    tools/tsan_suppressions.cc
 )
