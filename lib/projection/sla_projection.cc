@@ -1343,12 +1343,23 @@ class RecordFold {
         p.Rules(slot.metric()), c->clock->phase(), item.transition);
     if (!kind.has_value()) return absl::OkStatus();
     const SlaClockInput input = InputFor(*kind, p, item);
+    Clk* fed = c;
     if (*kind != SlaClockInputKind::kReopen ||
         p.policy.reopen() == SLA_REOPEN_MODE_RESUME) {
-      Feed(*c, p, input);
-      return absl::OkStatus();
+      if (!Feed(*c, p, input)) return absl::OkStatus();
+    } else {
+      fed = NewCycle(a, slot, p, *c, input);
+      if (fed == nullptr) return absl::OkStatus();
     }
-    NewCycle(a, slot, p, *c, input);
+    // A clock that starts (or starts again) while its pause condition
+    // holds is paused at the same instant: time in a state the policy
+    // pauses on never counts, also when the clock starts in it.
+    if ((*kind == SlaClockInputKind::kStart ||
+         *kind == SlaClockInputKind::kReopen) &&
+        SlaDecideInput(p.Rules(slot.metric()), fed->clock->phase(),
+                       item.transition) == SlaClockInputKind::kPause) {
+      Feed(*fed, p, InputFor(SlaClockInputKind::kPause, p, item));
+    }
     return absl::OkStatus();
   }
 

@@ -251,7 +251,9 @@ class SlaProjection final : public Projection {
   //    SlaClockState.cancel_reason).
   // 5: the incident state a record keeps says first_contact_resolution
   //    false once the incident was reopened.
-  int64_t version() const override { return 5; }
+  // 6: a clock that starts (or starts a new cycle) while its pause
+  //    condition holds starts paused, at the same instant.
+  int64_t version() const override { return 6; }
   absl::Status Apply(const Envelope& e, ProjectionState& state) override;
   // Records and clocks stay decoded between events (after a flush at most
   // cached_records records and 3 x cached_records clocks); Flush writes the

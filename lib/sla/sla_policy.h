@@ -150,7 +150,9 @@ bool SlaConditionMatches(const SlaCondition& condition,
 // any. Precedence: cancel, then stop, then pause/resume. Not started: start
 // (or cancel). Stopped: start matching (and stop not matching) means reopen.
 // Paused: resumes as soon as the pause condition no longer matches, so pause
-// conditions should be written on states, not events. The caller builds the
+// conditions should be written on states, not events. A clock that starts
+// (or reopens) while pause matches is paused at the same instant: the
+// caller decides again after a start or reopen. The caller builds the
 // input with the event's instant (and, for a reopen, the policy's reopen
 // mode).
 std::optional<SlaClockInputKind> SlaDecideInput(
