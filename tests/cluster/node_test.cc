@@ -68,6 +68,38 @@ class NodeTest : public ::testing::Test {
   testing::TempDir dir_;
 };
 
+// Node::Execute routes by the cluster's watched copy of the tenants
+// bucket: an override set between two commands sends the second one to the
+// new partition's owner.
+TEST_F(NodeTest, AnOverrideRoutesTheTenantsNextCommand) {
+  auto a = Node::Start(*f_->cluster, For("a", 1));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ((*a)->Owned(), std::vector<int>{0});
+  auto b = Node::Start(*f_->cluster, For("b", 0));
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ((*b)->Owned(), std::vector<int>{1});
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!f_->cluster->RoutesCached() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(f_->cluster->RoutesCached());
+
+  const std::string tenant = TenantOn(0);
+  ASSERT_TRUE((*a)->Execute(Open(tenant, 1)).ok());
+  ASSERT_TRUE(f_->cluster->SetOverride(tenant, 1).ok());
+  ASSERT_TRUE((*a)->Execute(Open(tenant, 2)).ok());
+  Engine& on_a = (*a)->Partition(0)->engine();
+  Engine& on_b = (*b)->Partition(1)->engine();
+  EXPECT_TRUE(on_a.LoadAggregate("incident", "INC1", tenant).ok());
+  EXPECT_FALSE(on_a.LoadAggregate("incident", "INC2", tenant).ok());
+  EXPECT_TRUE(on_b.LoadAggregate("incident", "INC2", tenant).ok());
+  // Cleared: back to its hash partition at once.
+  ASSERT_TRUE(f_->cluster->ClearOverride(tenant).ok());
+  ASSERT_TRUE((*b)->Execute(Open(tenant, 3)).ok());
+  EXPECT_TRUE(on_a.LoadAggregate("incident", "INC3", tenant).ok());
+  EXPECT_FALSE(on_b.LoadAggregate("incident", "INC3", tenant).ok());
+}
+
 TEST_F(NodeTest, TheOtherNodeTakesOverADeadNodesPartition) {
   auto a = Node::Start(*f_->cluster, For("a", 1));
   ASSERT_TRUE(a.ok()) << a.status();
