@@ -25,6 +25,12 @@
 //                                 subject); counters cpu_us_bench and
 //                                 cpu_us_servers: CPU per command of this
 //                                 process and of the 3 servers
+//   BM_Cluster_ExecuteGroup/G/W   the same with G commands of a partition
+//                                 per request (ExecGroupRequest, as
+//                                 RemoteExecuteGroup sends them); counter
+//                                 commands_per_message: commands over the
+//                                 messages the partitions' streams grew by
+//   BM_RawJetStream_AsyncPublish/G/3  raw publishes of G commands' size
 //   BM_Cluster_ExecuteLatency     one command at a time via RemoteExecute:
 //                                 counters p50_us and p99_us
 //   BM_Node_Execute               one command at a time via Node::Execute
@@ -146,13 +152,15 @@ struct Env {
 
 size_t CommandMessageSize();  // below
 
-// range(0): the message size (0: a 65-byte one-event batch; 1: the node
-// path's command message, CommandMessageSize); range(1): streams, 1 or 3
-// (round robin, as commands spread over 3 partitions).
+// range(0): the message size (0: a 65-byte one-event batch; k > 0: the
+// node path's message of k commands, k * CommandMessageSize); range(1):
+// streams, 1 or 3 (round robin, as commands spread over 3 partitions).
 void BM_RawJetStream_AsyncPublish(benchmark::State& state) {
   Env& env = Env::Get();
-  const size_t size =
-      state.range(0) == 0 ? env.message_size : CommandMessageSize();
+  const size_t size = state.range(0) == 0
+                          ? env.message_size
+                          : static_cast<size_t>(state.range(0)) *
+                                CommandMessageSize();
   const int streams = static_cast<int>(state.range(1));
   const std::string data(size, 'x');
   const char* subjects[] = {"raw.async", "raw1.async", "raw2.async"};
@@ -178,6 +186,8 @@ void BM_RawJetStream_AsyncPublish(benchmark::State& state) {
 BENCHMARK(BM_RawJetStream_AsyncPublish)
     ->Args({0, 1})
     ->Args({1, 3})
+    ->Args({16, 3})
+    ->Args({64, 3})
     ->Iterations(20000)
     ->UseRealTime();
 
@@ -519,6 +529,133 @@ void BM_Cluster_Execute(benchmark::State& state) {
   state.counters["cpu_us_servers"] = servers_cpu * 1e6 / commands_done;
 }
 BENCHMARK(BM_Cluster_Execute)->Arg(64)->Arg(192)->Iterations(1)->UseRealTime();
+
+void OnGroupReply(natsConnection* /*nc*/, natsSubscription* /*sub*/,
+                  natsMsg* msg, void* closure) {
+  auto* p = static_cast<Pipeline*>(closure);
+  ExecGroupReply reply;
+  std::string error;
+  if (!reply.ParseFromArray(natsMsg_GetData(msg), natsMsg_GetDataLength(msg))) {
+    error = "reply does not decode";
+  } else if (reply.code() != 0) {
+    error = reply.message();
+  } else {
+    for (const ExecReply& one : reply.replies()) {
+      if (one.code() != 0) error = one.message();
+    }
+  }
+  natsMsg_Destroy(msg);
+  {
+    std::lock_guard<std::mutex> l(p->mu);
+    --p->in_flight;
+    if (!error.empty() && p->failed++ == 0) p->first_error = error;
+  }
+  p->cv.notify_one();
+}
+
+// Messages stored in the node cluster's partitions so far.
+uint64_t StoredBatches(Cluster& cluster) {
+  uint64_t total = 0;
+  for (int p = 0; p < cluster.partitions(); ++p) {
+    absl::StatusOr<PartitionStatus> st = cluster.Status(p);
+    if (st.ok()) total += st->batches;
+  }
+  return total;
+}
+
+// Commands through the 3 nodes, range(0) commands of one partition per
+// request (ExecGroupRequest), range(1) requests in flight.
+void BM_Cluster_ExecuteGroup(benchmark::State& state) {
+  Env& base = Env::Get();
+  NodesEnv& env = NodesEnv::Get();
+  const int group = static_cast<int>(state.range(0));
+  const int window = static_cast<int>(state.range(1));
+  const int kCommands = 192 * group;
+  Pipeline pipeline;
+  natsSubscription* sub = nullptr;
+  static int inbox = 0;
+  const std::string prefix = absl::StrCat("_INBOX.slategroup", inbox++);
+  if (natsConnection_Subscribe(&sub, base.nc, absl::StrCat(prefix, ".*").c_str(),
+                               OnGroupReply, &pipeline) != NATS_OK ||
+      natsSubscription_SetPendingLimits(sub, -1, -1) != NATS_OK ||
+      natsConnection_Flush(base.nc) != NATS_OK) {
+    state.SkipWithError("inbox subscription failed");
+    return;
+  }
+  std::vector<Command> commands;
+  int64_t sent = 0;
+  double self_cpu = 0;
+  double servers_cpu = 0;
+  uint64_t messages = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    commands.clear();
+    for (int i = 0; i < kCommands; ++i) commands.push_back(env.Next());
+    const uint64_t batches0 = StoredBatches(*env.client);
+    const double self0 = SelfCpuSeconds();
+    const double servers0 = ServersCpuSeconds(*base.servers);
+    state.ResumeTiming();
+    // Per partition, the next request being filled.
+    std::vector<ExecGroupRequest> filling(3);
+    for (const Command& c : commands) {
+      absl::StatusOr<int> p = env.client->PartitionOf(c.tenant_id());
+      if (!p.ok()) {
+        state.SkipWithError(std::string(p.status().message()).c_str());
+        break;
+      }
+      *filling[*p].add_commands() = c;
+      if (filling[*p].commands_size() < group) continue;
+      {
+        std::unique_lock<std::mutex> l(pipeline.mu);
+        pipeline.cv.wait(l, [&] { return pipeline.in_flight < window; });
+        ++pipeline.in_flight;
+      }
+      const std::string reply = absl::StrCat(prefix, ".", sent++);
+      const std::string bytes = filling[*p].SerializeAsString();
+      filling[*p].Clear();
+      if (natsConnection_PublishRequest(
+              base.nc, env.client->names().ExecGroupSubject(*p).c_str(),
+              reply.c_str(), bytes.data(),
+              static_cast<int>(bytes.size())) != NATS_OK) {
+        state.SkipWithError("request publish failed");
+        break;
+      }
+    }
+    std::unique_lock<std::mutex> l(pipeline.mu);
+    if (!pipeline.cv.wait_for(l, std::chrono::seconds(60),
+                              [&] { return pipeline.in_flight == 0; })) {
+      state.SkipWithError("replies missing after 60 s");
+      break;
+    }
+    self_cpu += SelfCpuSeconds() - self0;
+    servers_cpu += ServersCpuSeconds(*base.servers) - servers0;
+    state.PauseTiming();
+    messages += StoredBatches(*env.client) - batches0;
+    state.ResumeTiming();
+  }
+  natsSubscription_Unsubscribe(sub);
+  natsSubscription_Destroy(sub);
+  std::lock_guard<std::mutex> l(pipeline.mu);
+  if (pipeline.failed > 0) {
+    state.SkipWithError(absl::StrCat(pipeline.failed, " requests failed, first: ",
+                                     pipeline.first_error)
+                            .c_str());
+  }
+  const double commands_done = static_cast<double>(state.iterations() * kCommands);
+  state.SetItemsProcessed(state.iterations() * kCommands);
+  state.counters["group"] = group;
+  state.counters["in_flight"] = window;
+  state.counters["cpu_us_bench"] = self_cpu * 1e6 / commands_done;
+  state.counters["cpu_us_servers"] = servers_cpu * 1e6 / commands_done;
+  state.counters["commands_per_message"] =
+      messages == 0 ? 0 : commands_done / static_cast<double>(messages);
+}
+BENCHMARK(BM_Cluster_ExecuteGroup)
+    ->Args({16, 6})
+    ->Args({64, 3})
+    ->Args({64, 6})
+    ->Iterations(1)
+    ->UseRealTime();
 
 // One command at a time through RemoteExecute (lib/cluster/client.h):
 // the latency of a command on an otherwise idle cluster.

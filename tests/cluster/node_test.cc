@@ -20,6 +20,7 @@
 #include "lib/cluster/node.h"
 #include "lib/cluster/partition.pb.h"
 #include "tests/cluster/cluster_fixture.h"
+#include "tests/cluster/node_testing.h"
 #include "tests/testing/temp_dir.h"
 
 namespace slate::cluster {
@@ -98,6 +99,66 @@ TEST_F(NodeTest, AnOverrideRoutesTheTenantsNextCommand) {
   ASSERT_TRUE((*b)->Execute(Open(tenant, 3)).ok());
   EXPECT_TRUE(on_a.LoadAggregate("incident", "INC3", tenant).ok());
   EXPECT_FALSE(on_b.LoadAggregate("incident", "INC3", tenant).ok());
+}
+
+// Several commands in one request (RemoteExecuteGroup): the owner runs
+// them together; each command's own result comes back in its place, each is
+// stored once, whole, at dense positions, and sending the group again
+// applies nothing twice.
+TEST_F(NodeTest, AGroupOfCommandsIsAppliedOnceEachInOrderOfReplies) {
+  auto a = Node::Start(*f_->cluster, For("a", 1));
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = Node::Start(*f_->cluster, For("b", 0));
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ((*a)->Owned(), std::vector<int>{0});
+  ASSERT_EQ((*b)->Owned(), std::vector<int>{1});
+  const std::vector<std::string> tenants = {TenantOn(0), TenantOn(1)};
+  std::vector<Command> group;
+  for (int n = 0; n < 40; ++n) group.push_back(Open(tenants[n % 2], n));
+  // The same command twice in one group: applied once.
+  group.push_back(Open(tenants[0], 0));
+  // A command of its own that fails: its error in its place only.
+  Command unknown;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  R"({"commandId":"ack-x","acknowledgeIncident":{"incidentId":"INC404","at":"2026-11-23T10:00:00Z"}})",
+                  &unknown)
+                  .ok());
+  unknown.set_tenant_id(tenants[1]);
+  group.push_back(unknown);
+
+  int64_t events[2] = {0, 0};  // what the results say each partition holds
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::vector<absl::StatusOr<ExecuteResult>> r =
+        RemoteExecuteGroup(*f_->cluster, group);
+    ASSERT_EQ(r.size(), group.size());
+    for (size_t i = 0; i + 1 < group.size(); ++i) {
+      ASSERT_TRUE(r[i].ok()) << i << ": " << r[i].status();
+      EXPECT_EQ(r[i]->command_id(), group[i].command_id()) << i;
+      EXPECT_EQ(r[i]->tenant_id(), group[i].tenant_id()) << i;
+      if (attempt == 1) {
+        EXPECT_TRUE(r[i]->idempotent_replay()) << i;
+      } else if (i < 40) {
+        for (const StreamAppend& a : r[i]->appends()) {
+          events[i % 2] += a.last_position() - a.first_position() + 1;
+        }
+      }
+    }
+    EXPECT_EQ(r.back().status().code(), absl::StatusCode::kNotFound)
+        << r.back().status();
+    // The two copies of command 0 name the same events.
+    EXPECT_EQ(r[0]->appends(0).first_position(),
+              r[40]->appends(0).first_position());
+  }
+  for (int p = 0; p < 2; ++p) {
+    absl::StatusOr<StreamContents> s = ReadStream(*f_->cluster, p);
+    ASSERT_TRUE(s.ok()) << s.status();  // dense, positions continuing
+    ASSERT_EQ(s->commands[tenants[p]].size(), 20u) << p;
+    for (const auto& [command, times] : s->commands[tenants[p]]) {
+      EXPECT_EQ(times, 1) << command;
+    }
+    EXPECT_EQ(s->events, events[p]) << p;
+    EXPECT_LE(s->batches, 20u) << p;
+  }
 }
 
 TEST_F(NodeTest, TheOtherNodeTakesOverADeadNodesPartition) {
