@@ -56,6 +56,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -429,9 +430,10 @@ double ServersCpuSeconds(const testing::NatsCluster& servers) {
   return total;
 }
 
-// Many requests in flight on one connection: replies come to one wildcard
-// inbox subscription.
+// Many requests in flight on one connection: replies (ExecReply, or
+// ExecGroupReply when `groups`) come to one wildcard inbox subscription.
 struct Pipeline {
+  bool groups = false;
   std::mutex mu;
   std::condition_variable cv;
   int in_flight = 0;        // Guarded by mu.
@@ -439,111 +441,27 @@ struct Pipeline {
   std::string first_error;  // Guarded by mu.
 };
 
+// The reply's error; empty when it and every command of it are OK.
+template <typename Reply>
+std::string ReplyError(natsMsg* msg) {
+  Reply reply;
+  if (!reply.ParseFromArray(natsMsg_GetData(msg), natsMsg_GetDataLength(msg))) {
+    return "reply does not decode";
+  }
+  if (reply.code() != 0) return reply.message();
+  if constexpr (std::is_same_v<Reply, ExecGroupReply>) {
+    for (const ExecReply& one : reply.replies()) {
+      if (one.code() != 0) return one.message();
+    }
+  }
+  return "";
+}
+
 void OnReply(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsMsg* msg,
              void* closure) {
   auto* p = static_cast<Pipeline*>(closure);
-  ExecReply reply;
-  const bool ok =
-      reply.ParseFromArray(natsMsg_GetData(msg), natsMsg_GetDataLength(msg)) &&
-      reply.code() == 0;
-  natsMsg_Destroy(msg);
-  {
-    std::lock_guard<std::mutex> l(p->mu);
-    --p->in_flight;
-    if (!ok && p->failed++ == 0) p->first_error = reply.message();
-  }
-  p->cv.notify_one();
-}
-
-// Commands through the 3 nodes with range(0) requests in flight, each
-// routed as RemoteExecute routes it (the client's Cluster::PartitionOf).
-void BM_Cluster_Execute(benchmark::State& state) {
-  Env& base = Env::Get();
-  NodesEnv& env = NodesEnv::Get();
-  const int window = static_cast<int>(state.range(0));
-  constexpr int kCommands = 6000;
-  Pipeline pipeline;
-  natsSubscription* sub = nullptr;
-  static int inbox = 0;
-  const std::string prefix = absl::StrCat("_INBOX.slatebench", inbox++);
-  if (natsConnection_Subscribe(&sub, base.nc, absl::StrCat(prefix, ".*").c_str(),
-                               OnReply, &pipeline) != NATS_OK ||
-      natsSubscription_SetPendingLimits(sub, -1, -1) != NATS_OK ||
-      natsConnection_Flush(base.nc) != NATS_OK) {
-    state.SkipWithError("inbox subscription failed");
-    return;
-  }
-  std::vector<Command> commands;
-  int64_t sent = 0;
-  double self_cpu = 0;
-  double servers_cpu = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    commands.clear();
-    for (int i = 0; i < kCommands; ++i) commands.push_back(env.Next());
-    const double self0 = SelfCpuSeconds();
-    const double servers0 = ServersCpuSeconds(*base.servers);
-    state.ResumeTiming();
-    for (const Command& c : commands) {
-      absl::StatusOr<int> p = env.client->PartitionOf(c.tenant_id());
-      if (!p.ok()) {
-        state.SkipWithError(std::string(p.status().message()).c_str());
-        break;
-      }
-      {
-        std::unique_lock<std::mutex> l(pipeline.mu);
-        pipeline.cv.wait(l, [&] { return pipeline.in_flight < window; });
-        ++pipeline.in_flight;
-      }
-      const std::string reply = absl::StrCat(prefix, ".", sent++);
-      const std::string bytes = c.SerializeAsString();
-      if (natsConnection_PublishRequest(
-              base.nc, env.client->names().ExecSubject(*p).c_str(),
-              reply.c_str(), bytes.data(),
-              static_cast<int>(bytes.size())) != NATS_OK) {
-        state.SkipWithError("request publish failed");
-        break;
-      }
-    }
-    std::unique_lock<std::mutex> l(pipeline.mu);
-    if (!pipeline.cv.wait_for(l, std::chrono::seconds(60),
-                              [&] { return pipeline.in_flight == 0; })) {
-      state.SkipWithError("replies missing after 60 s");
-      break;
-    }
-    self_cpu += SelfCpuSeconds() - self0;
-    servers_cpu += ServersCpuSeconds(*base.servers) - servers0;
-  }
-  natsSubscription_Unsubscribe(sub);
-  natsSubscription_Destroy(sub);
-  std::lock_guard<std::mutex> l(pipeline.mu);
-  if (pipeline.failed > 0) {
-    state.SkipWithError(absl::StrCat(pipeline.failed, " commands failed, first: ",
-                                     pipeline.first_error)
-                            .c_str());
-  }
-  const double commands_done = static_cast<double>(state.iterations() * kCommands);
-  state.SetItemsProcessed(state.iterations() * kCommands);
-  state.counters["in_flight"] = window;
-  state.counters["cpu_us_bench"] = self_cpu * 1e6 / commands_done;
-  state.counters["cpu_us_servers"] = servers_cpu * 1e6 / commands_done;
-}
-BENCHMARK(BM_Cluster_Execute)->Arg(64)->Arg(192)->Iterations(1)->UseRealTime();
-
-void OnGroupReply(natsConnection* /*nc*/, natsSubscription* /*sub*/,
-                  natsMsg* msg, void* closure) {
-  auto* p = static_cast<Pipeline*>(closure);
-  ExecGroupReply reply;
-  std::string error;
-  if (!reply.ParseFromArray(natsMsg_GetData(msg), natsMsg_GetDataLength(msg))) {
-    error = "reply does not decode";
-  } else if (reply.code() != 0) {
-    error = reply.message();
-  } else {
-    for (const ExecReply& one : reply.replies()) {
-      if (one.code() != 0) error = one.message();
-    }
-  }
+  const std::string error = p->groups ? ReplyError<ExecGroupReply>(msg)
+                                      : ReplyError<ExecReply>(msg);
   natsMsg_Destroy(msg);
   {
     std::lock_guard<std::mutex> l(p->mu);
@@ -563,20 +481,22 @@ uint64_t StoredBatches(Cluster& cluster) {
   return total;
 }
 
-// Commands through the 3 nodes, range(0) commands of one partition per
-// request (ExecGroupRequest), range(1) requests in flight.
-void BM_Cluster_ExecuteGroup(benchmark::State& state) {
+// `commands` commands through the 3 nodes with `window` requests in
+// flight, each routed as RemoteExecute routes it (the client's
+// Cluster::PartitionOf): one command a request (ExecSubject) when `group`
+// is 0, else `group` commands of a partition a request (ExecGroupRequest
+// on ExecGroupSubject, as RemoteExecuteGroup sends them).
+void RunPipelined(benchmark::State& state, int group, int window,
+                  int commands_per_iteration) {
   Env& base = Env::Get();
   NodesEnv& env = NodesEnv::Get();
-  const int group = static_cast<int>(state.range(0));
-  const int window = static_cast<int>(state.range(1));
-  const int kCommands = 192 * group;
   Pipeline pipeline;
+  pipeline.groups = group > 0;
   natsSubscription* sub = nullptr;
   static int inbox = 0;
-  const std::string prefix = absl::StrCat("_INBOX.slategroup", inbox++);
+  const std::string prefix = absl::StrCat("_INBOX.slatebench", inbox++);
   if (natsConnection_Subscribe(&sub, base.nc, absl::StrCat(prefix, ".*").c_str(),
-                               OnGroupReply, &pipeline) != NATS_OK ||
+                               OnReply, &pipeline) != NATS_OK ||
       natsSubscription_SetPendingLimits(sub, -1, -1) != NATS_OK ||
       natsConnection_Flush(base.nc) != NATS_OK) {
     state.SkipWithError("inbox subscription failed");
@@ -590,12 +510,14 @@ void BM_Cluster_ExecuteGroup(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
     commands.clear();
-    for (int i = 0; i < kCommands; ++i) commands.push_back(env.Next());
+    for (int i = 0; i < commands_per_iteration; ++i) {
+      commands.push_back(env.Next());
+    }
     const uint64_t batches0 = StoredBatches(*env.client);
     const double self0 = SelfCpuSeconds();
     const double servers0 = ServersCpuSeconds(*base.servers);
     state.ResumeTiming();
-    // Per partition, the next request being filled.
+    // Per partition, the next group request being filled.
     std::vector<ExecGroupRequest> filling(3);
     for (const Command& c : commands) {
       absl::StatusOr<int> p = env.client->PartitionOf(c.tenant_id());
@@ -603,20 +525,27 @@ void BM_Cluster_ExecuteGroup(benchmark::State& state) {
         state.SkipWithError(std::string(p.status().message()).c_str());
         break;
       }
-      *filling[*p].add_commands() = c;
-      if (filling[*p].commands_size() < group) continue;
+      std::string bytes;
+      std::string subject;
+      if (group == 0) {
+        bytes = c.SerializeAsString();
+        subject = env.client->names().ExecSubject(*p);
+      } else {
+        *filling[*p].add_commands() = c;
+        if (filling[*p].commands_size() < group) continue;
+        bytes = filling[*p].SerializeAsString();
+        filling[*p].Clear();
+        subject = env.client->names().ExecGroupSubject(*p);
+      }
       {
         std::unique_lock<std::mutex> l(pipeline.mu);
         pipeline.cv.wait(l, [&] { return pipeline.in_flight < window; });
         ++pipeline.in_flight;
       }
       const std::string reply = absl::StrCat(prefix, ".", sent++);
-      const std::string bytes = filling[*p].SerializeAsString();
-      filling[*p].Clear();
-      if (natsConnection_PublishRequest(
-              base.nc, env.client->names().ExecGroupSubject(*p).c_str(),
-              reply.c_str(), bytes.data(),
-              static_cast<int>(bytes.size())) != NATS_OK) {
+      if (natsConnection_PublishRequest(base.nc, subject.c_str(), reply.c_str(),
+                                        bytes.data(),
+                                        static_cast<int>(bytes.size())) != NATS_OK) {
         state.SkipWithError("request publish failed");
         break;
       }
@@ -641,14 +570,27 @@ void BM_Cluster_ExecuteGroup(benchmark::State& state) {
                                      pipeline.first_error)
                             .c_str());
   }
-  const double commands_done = static_cast<double>(state.iterations() * kCommands);
-  state.SetItemsProcessed(state.iterations() * kCommands);
-  state.counters["group"] = group;
+  const double done = static_cast<double>(state.iterations() * commands_per_iteration);
+  state.SetItemsProcessed(state.iterations() * commands_per_iteration);
   state.counters["in_flight"] = window;
-  state.counters["cpu_us_bench"] = self_cpu * 1e6 / commands_done;
-  state.counters["cpu_us_servers"] = servers_cpu * 1e6 / commands_done;
+  state.counters["cpu_us_bench"] = self_cpu * 1e6 / done;
+  state.counters["cpu_us_servers"] = servers_cpu * 1e6 / done;
   state.counters["commands_per_message"] =
-      messages == 0 ? 0 : commands_done / static_cast<double>(messages);
+      messages == 0 ? 0 : done / static_cast<double>(messages);
+}
+
+// One command a request, range(0) requests in flight.
+void BM_Cluster_Execute(benchmark::State& state) {
+  RunPipelined(state, 0, static_cast<int>(state.range(0)), 6000);
+}
+BENCHMARK(BM_Cluster_Execute)->Arg(64)->Arg(192)->Iterations(1)->UseRealTime();
+
+// range(0) commands of one partition a request, range(1) requests in
+// flight.
+void BM_Cluster_ExecuteGroup(benchmark::State& state) {
+  const int group = static_cast<int>(state.range(0));
+  RunPipelined(state, group, static_cast<int>(state.range(1)), 192 * group);
+  state.counters["group"] = group;
 }
 BENCHMARK(BM_Cluster_ExecuteGroup)
     ->Args({16, 6})

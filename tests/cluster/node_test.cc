@@ -65,20 +65,29 @@ class NodeTest : public ::testing::Test {
     return "";
   }
 
+  // Node "a" owning partition 0 and node "b" owning partition 1.
+  void StartTwoNodes() {
+    a_ = Node::Start(*f_->cluster, For("a", 1));
+    ASSERT_TRUE(a_.ok()) << a_.status();
+    ASSERT_EQ((*a_)->Owned(), std::vector<int>{0});
+    b_ = Node::Start(*f_->cluster, For("b", 0));
+    ASSERT_TRUE(b_.ok()) << b_.status();
+    ASSERT_EQ((*b_)->Owned(), std::vector<int>{1});
+  }
+
   std::unique_ptr<ClusterFixture> f_;
   testing::TempDir dir_;
+  // StartTwoNodes's; stopped before the directory and servers go.
+  absl::StatusOr<std::unique_ptr<Node>> a_, b_;
 };
 
 // Node::Execute routes by the cluster's watched copy of the tenants
 // bucket: an override set between two commands sends the second one to the
 // new partition's owner.
 TEST_F(NodeTest, AnOverrideRoutesTheTenantsNextCommand) {
-  auto a = Node::Start(*f_->cluster, For("a", 1));
-  ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_EQ((*a)->Owned(), std::vector<int>{0});
-  auto b = Node::Start(*f_->cluster, For("b", 0));
-  ASSERT_TRUE(b.ok()) << b.status();
-  ASSERT_EQ((*b)->Owned(), std::vector<int>{1});
+  ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
+  auto& a = a_;
+  auto& b = b_;
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (!f_->cluster->RoutesCached() && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
@@ -106,12 +115,7 @@ TEST_F(NodeTest, AnOverrideRoutesTheTenantsNextCommand) {
 // stored once, whole, at dense positions, and sending the group again
 // applies nothing twice.
 TEST_F(NodeTest, AGroupOfCommandsIsAppliedOnceEachInOrderOfReplies) {
-  auto a = Node::Start(*f_->cluster, For("a", 1));
-  ASSERT_TRUE(a.ok()) << a.status();
-  auto b = Node::Start(*f_->cluster, For("b", 0));
-  ASSERT_TRUE(b.ok()) << b.status();
-  ASSERT_EQ((*a)->Owned(), std::vector<int>{0});
-  ASSERT_EQ((*b)->Owned(), std::vector<int>{1});
+  ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
   const std::vector<std::string> tenants = {TenantOn(0), TenantOn(1)};
   std::vector<Command> group;
   for (int n = 0; n < 40; ++n) group.push_back(Open(tenants[n % 2], n));
@@ -162,12 +166,9 @@ TEST_F(NodeTest, AGroupOfCommandsIsAppliedOnceEachInOrderOfReplies) {
 }
 
 TEST_F(NodeTest, TheOtherNodeTakesOverADeadNodesPartition) {
-  auto a = Node::Start(*f_->cluster, For("a", 1));
-  ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_EQ((*a)->Owned(), std::vector<int>{0});
-  auto b = Node::Start(*f_->cluster, For("b", 0));
-  ASSERT_TRUE(b.ok()) << b.status();
-  ASSERT_EQ((*b)->Owned(), std::vector<int>{1});
+  ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
+  auto& a = a_;
+  auto& b = b_;
 
   const std::string on_a = TenantOn(0);
   const std::string on_b = TenantOn(1);
