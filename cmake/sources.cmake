@@ -261,6 +261,7 @@ slate_cc_binary(bench_cluster_bench PATH bench/cluster_bench OPTIONAL
     slate
     tests_cluster_cluster_fixture
     tests_testing_nats_cluster
+    tests_testing_temp_dir
 )
 
 # //bench:engine_bench
@@ -640,6 +641,7 @@ slate_cc_test(tests_cluster_node_test PATH tests/cluster/node_test SIZE medium
     EXT:system:gtest_main
     slate
     tests_cluster_cluster_fixture
+    tests_cluster_node_testing
     tests_testing_temp_dir
 )
 

@@ -1,7 +1,11 @@
 #include "lib/cluster/client.h"
 
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -105,6 +109,75 @@ absl::StatusOr<ExecuteResult> RemoteExecute(Cluster& cluster,
     }
   }
   return result;
+}
+
+std::vector<absl::StatusOr<ExecuteResult>> RemoteExecuteGroup(
+    Cluster& cluster, absl::Span<const Command> commands,
+    const RemoteOptions& options) {
+  std::vector<absl::StatusOr<ExecuteResult>> out(
+      commands.size(), absl::UnknownError("not sent"));
+  // Partition -> the indexes of its commands still to send.
+  std::map<int, std::vector<size_t>> pending;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    const Command& c = commands[i];
+    const absl::string_view tenant = TenantOrDefault(c.tenant_id());
+    if (tenant == kDefaultTenant && IsConfigurationCommand(c)) {
+      out[i] = RemoteExecute(cluster, c, options);  // every partition
+      continue;
+    }
+    absl::StatusOr<int> home = HomeOf(cluster, tenant, options);
+    if (!home.ok()) {
+      out[i] = home.status();
+      continue;
+    }
+    pending[*home].push_back(i);
+  }
+  const absl::Time deadline = absl::Now() + options.retry_for;
+  for (auto& [p, indexes] : pending) {
+    const std::string subject = cluster.names().ExecGroupSubject(p);
+    while (!indexes.empty()) {
+      std::vector<size_t> moving;
+      for (size_t from = 0; from < indexes.size(); from += kMaxGroupCommands) {
+        const size_t to = std::min(indexes.size(), from + kMaxGroupCommands);
+        ExecGroupRequest request;
+        for (size_t k = from; k < to; ++k) {
+          Command* c = request.add_commands();
+          *c = commands[indexes[k]];
+          if (c->command_id().empty()) c->set_command_id(DeriveCommandId(*c));
+        }
+        absl::StatusOr<ExecGroupReply> reply = Ask<ExecGroupReply>(
+            cluster, p, subject, request.SerializeAsString(), "command group",
+            options);
+        if (reply.ok() &&
+            reply->replies_size() != static_cast<int>(to - from)) {
+          reply = absl::DataLossError(absl::StrCat(
+              "command group: ", reply->replies_size(), " replies from ",
+              subject, " to ", to - from, " commands"));
+        }
+        for (size_t k = from; k < to; ++k) {
+          const size_t i = indexes[k];
+          if (!reply.ok()) {
+            out[i] = reply.status();
+            continue;
+          }
+          ExecReply& one = *reply->mutable_replies(static_cast<int>(k - from));
+          absl::Status st(static_cast<absl::StatusCode>(one.code()),
+                          one.message());
+          if (st.ok()) {
+            out[i] = std::move(*one.mutable_result());
+          } else if (absl::IsUnavailable(st) && absl::Now() < deadline) {
+            moving.push_back(i);  // the partition moved under it
+          } else {
+            out[i] = absl::Status(st.code(), absl::StrCat("partition ", p, ": ",
+                                                          st.message()));
+          }
+        }
+      }
+      if (!moving.empty()) absl::SleepFor(absl::Milliseconds(100));
+      indexes = std::move(moving);
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> RemoteQuery(Cluster& cluster, int partition,

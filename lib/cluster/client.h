@@ -6,20 +6,28 @@
 //
 //   SLATE_ASSIGN_OR_RETURN(slate::ExecuteResult r,
 //       slate::cluster::RemoteExecute(*cluster, command));
+//   std::vector<absl::StatusOr<slate::ExecuteResult>> rs =
+//       slate::cluster::RemoteExecuteGroup(*cluster, commands);
 //   SLATE_ASSIGN_OR_RETURN(std::string answer,
 //       slate::cluster::RemoteQuery(*cluster, partition, request));
 #ifndef SLATE_LIB_CLUSTER_CLIENT_H_
 #define SLATE_LIB_CLUSTER_CLIENT_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "lib/cluster/cluster.h"
 #include "proto/commands.pb.h"
 
 namespace slate::cluster {
+
+// Most commands of one ExecGroupRequest (RemoteExecuteGroup); an owner
+// refuses a larger one (kInvalidArgument).
+inline constexpr int kMaxGroupCommands = 64;
 
 struct RemoteOptions {
   // How long one request waits for its answer. Default: 5 s.
@@ -39,6 +47,19 @@ struct RemoteOptions {
 // kDeadlineExceeded) once retry_for has passed without an owner's answer.
 absl::StatusOr<ExecuteResult> RemoteExecute(
     Cluster& cluster, const Command& command,
+    const RemoteOptions& options = RemoteOptions());
+
+// Executes `commands` as RemoteExecute executes each, several per request:
+// the commands of one partition go to its owner together (one
+// ExecGroupRequest per kMaxGroupCommands of them, lib/cluster/node.h),
+// which runs them concurrently so that its log publishes them as one group
+// commit, one message. Results in the order of `commands`, each command's
+// own error in its place; a command the owner could not run because its
+// partition moved is sent again (same command id: applied once) until
+// retry_for has passed. The default tenant's configuration goes through
+// RemoteExecute, one command at a time.
+std::vector<absl::StatusOr<ExecuteResult>> RemoteExecuteGroup(
+    Cluster& cluster, absl::Span<const Command> commands,
     const RemoteOptions& options = RemoteOptions());
 
 // Sends a read query to the owner of `partition` (its NodeOptions::

@@ -1,7 +1,11 @@
 #include "lib/cluster/cluster.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <thread>
 #include <utility>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -188,19 +192,159 @@ absl::Status Cluster::CheckPartition(int partition) const {
                                                  partitions_ - 1));
 }
 
+// A copy of the tenants bucket that a watch keeps current: its own thread
+// follows the bucket (KvBucket::WatchAll), and starts a new watch when one
+// ends (connection lost). Answers only once a watch's initial state is in.
+class Cluster::TenantRoutes {
+ public:
+  explicit TenantRoutes(KvBucket& bucket)
+      : bucket_(bucket), thread_([this] { Run(); }) {}
+  ~TenantRoutes() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+      if (watcher_ != nullptr) watcher_->Stop();
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  // Whether the copy can answer; if so, *value is the tenant's override
+  // (nullopt: none).
+  bool Lookup(absl::string_view tenant, std::optional<std::string>* value) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!ready_ || untrusted_) return false;
+    auto it = routes_.find(tenant);
+    if (it == routes_.end() || it->second.deleted) {
+      value->reset();
+    } else {
+      *value = it->second.value;
+    }
+    return true;
+  }
+
+  bool cached() {
+    std::lock_guard<std::mutex> l(mu_);
+    return ready_ && !untrusted_;
+  }
+
+  // Waits until the copy holds a change of `tenant` at `revision` or later
+  // (a write of this process): its next Lookup sees it. Not seen within
+  // `timeout`: the copy is not trusted again until a new watch's initial
+  // state is in (lookups read the bucket meanwhile).
+  void AwaitOwnWrite(absl::string_view tenant, uint64_t revision,
+                     absl::Duration timeout) {
+    std::unique_lock<std::mutex> l(mu_);
+    const bool seen = cv_.wait_for(
+        l, absl::ToChronoNanoseconds(timeout), [&] {
+          if (!ready_ || stop_) return true;  // lookups read the bucket
+          auto it = routes_.find(tenant);
+          return it != routes_.end() && it->second.revision >= revision;
+        });
+    if (!seen) untrusted_ = true;
+  }
+
+ private:
+  struct Route {
+    std::string value;
+    uint64_t revision = 0;
+    bool deleted = false;
+  };
+  using Routes = absl::flat_hash_map<std::string, Route>;
+
+  static void Apply(Routes& routes, KvChange change) {
+    Route& r = routes[change.key];
+    if (change.revision < r.revision) return;
+    r = Route{std::move(change.value), change.revision, change.deleted};
+  }
+
+  void Run() {
+    while (true) {
+      absl::StatusOr<std::unique_ptr<KvWatcher>> w = bucket_.WatchAll();
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        if (!w.ok()) {
+          // No meta leader, no server: lookups read the bucket meanwhile.
+          cv_.wait_for(l, std::chrono::seconds(1), [&] { return stop_; });
+          if (stop_) return;
+          continue;
+        }
+        if (stop_) return;
+        watcher_ = w->get();
+      }
+      Routes initial;
+      bool initial_done = false;
+      while (true) {
+        absl::StatusOr<std::optional<KvChange>> c =
+            (*w)->Next(absl::Seconds(1));
+        if (absl::IsDeadlineExceeded(c.status())) continue;  // quiet
+        if (!c.ok()) break;  // stopped, or the connection is gone
+        std::lock_guard<std::mutex> l(mu_);
+        if (!c->has_value()) {
+          if (!initial_done) {
+            routes_ = std::move(initial);
+            ready_ = true;
+            untrusted_ = false;
+            initial_done = true;
+          }
+        } else {
+          Apply(initial_done ? routes_ : initial, **std::move(c));
+        }
+        cv_.notify_all();
+      }
+      std::lock_guard<std::mutex> l(mu_);
+      watcher_ = nullptr;
+      ready_ = false;  // until the next watch's initial state is in
+      cv_.notify_all();
+      if (stop_) return;
+    }
+  }
+
+  KvBucket& bucket_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;       // Guarded by mu_.
+  bool ready_ = false;      // Guarded by mu_: routes_ is a watch's copy.
+  bool untrusted_ = false;  // Guarded by mu_: an own write was not seen.
+  KvWatcher* watcher_ = nullptr;  // Guarded by mu_: the running watch.
+  Routes routes_;                 // Guarded by mu_; deletes kept.
+  std::thread thread_;            // Last: starts once the rest is built.
+};
+
+Cluster::Cluster(JetStream& js, ClusterNames names)
+    : js_(js), names_(std::move(names)) {}
+
+Cluster::~Cluster() = default;
+
+Cluster::TenantRoutes& Cluster::Routes() {
+  std::call_once(routes_once_,
+                 [this] { routes_ = std::make_unique<TenantRoutes>(*tenants_); });
+  return *routes_;
+}
+
+bool Cluster::RoutesCached() { return Routes().cached(); }
+
+absl::StatusOr<int> Cluster::ParseOverride(absl::string_view tenant,
+                                           absl::string_view value) const {
+  int p = -1;
+  if (!absl::SimpleAtoi(value, &p) || !CheckPartition(p).ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "kv ", names_.TenantBucket(), ": tenant ", tenant, ": override \"",
+        absl::CHexEscape(value), "\" is not a partition of 0..",
+        partitions_ - 1));
+  }
+  return p;
+}
+
 absl::StatusOr<int> Cluster::PartitionOf(absl::string_view tenant) {
   if (IsKeySafe(tenant)) {
-    absl::StatusOr<KvEntry> entry = tenants_->Get(tenant);
-    if (entry.ok()) {
-      int p = -1;
-      if (!absl::SimpleAtoi(entry->value, &p) || CheckPartition(p) != absl::OkStatus()) {
-        return absl::DataLossError(absl::StrCat(
-            "kv ", names_.TenantBucket(), ": tenant ", tenant,
-            ": override \"", absl::CHexEscape(entry->value),
-            "\" is not a partition of 0..", partitions_ - 1));
-      }
-      return p;
+    std::optional<std::string> value;
+    if (Routes().Lookup(tenant, &value)) {
+      if (value.has_value()) return ParseOverride(tenant, *value);
+      return HashPartition(tenant, partitions_);
     }
+    absl::StatusOr<KvEntry> entry = tenants_->Get(tenant);
+    if (entry.ok()) return ParseOverride(tenant, entry->value);
     if (!absl::IsNotFound(entry.status())) return entry.status();
   }
   return HashPartition(tenant, partitions_);
@@ -213,19 +357,31 @@ absl::Status Cluster::SetOverride(absl::string_view tenant, int partition) {
         "\": an override needs an id of [A-Za-z0-9_-]"));
   }
   if (absl::Status st = CheckPartition(partition); !st.ok()) return st;
+  TenantRoutes& routes = Routes();
   absl::StatusOr<KvEntry> current = tenants_->Get(tenant);
+  absl::StatusOr<uint64_t> rev;
   if (current.ok()) {
-    absl::StatusOr<uint64_t> rev =
-        tenants_->Update(tenant, absl::StrCat(partition), current->revision);
-    return rev.status();
+    rev = tenants_->Update(tenant, absl::StrCat(partition), current->revision);
+  } else if (absl::IsNotFound(current.status())) {
+    rev = tenants_->Create(tenant, absl::StrCat(partition));
+  } else {
+    return current.status();
   }
-  if (!absl::IsNotFound(current.status())) return current.status();
-  return tenants_->Create(tenant, absl::StrCat(partition)).status();
+  if (!rev.ok()) return rev.status();
+  routes.AwaitOwnWrite(tenant, *rev, js_.request_timeout());
+  return absl::OkStatus();
 }
 
 absl::Status Cluster::ClearOverride(absl::string_view tenant) {
   if (!IsKeySafe(tenant)) return absl::OkStatus();  // cannot have one
-  return tenants_->Delete(tenant);
+  TenantRoutes& routes = Routes();
+  absl::StatusOr<KvEntry> current = tenants_->Get(tenant);
+  if (absl::IsNotFound(current.status())) return absl::OkStatus();
+  if (!current.ok()) return current.status();
+  if (absl::Status st = tenants_->Delete(tenant); !st.ok()) return st;
+  // The delete's marker comes after the value read.
+  routes.AwaitOwnWrite(tenant, current->revision + 1, js_.request_timeout());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<LeaseInfo> DecodeLease(int partition, const KvEntry& entry) {

@@ -24,7 +24,15 @@
 //   SLATE_TENANTS (KV)        "<tenant>" = partition number, an override.
 //
 // A tenant's partition is its override if one is set, else
-// HashPartition(tenant, N) = FNV-1a 64 of the tenant id mod N.
+// HashPartition(tenant, N) = FNV-1a 64 of the tenant id mod N. PartitionOf
+// answers from a copy of the tenants bucket that a watch keeps current
+// (started by the first PartitionOf, SetOverride or ClearOverride; a KV
+// read per call until its initial state is in): no server round trip per
+// command. SetOverride and ClearOverride return once this Cluster's copy
+// holds their change, so the tenant's next command here goes to the new
+// partition; other processes' copies follow within the watch's delivery
+// (milliseconds). A copy that does not see a change of its own within the
+// request timeout is no longer trusted: KV reads again, as before the watch.
 //
 // Errors: kUnavailable when no server can be reached, kDeadlineExceeded on
 // a timeout, kNotFound from Open when the cluster was never initialised,
@@ -34,6 +42,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -91,6 +100,9 @@ class Cluster {
   // REQUIRES: `js` outlives the Cluster and everything made from it.
   static absl::StatusOr<std::unique_ptr<Cluster>> Open(
       JetStream& js, absl::string_view prefix = "SLATE");
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
 
   int partitions() const { return partitions_; }
   int replicas() const { return replicas_; }
@@ -107,6 +119,9 @@ class Cluster {
   // outside 0..partitions()-1.
   absl::Status SetOverride(absl::string_view tenant, int partition);
   absl::Status ClearOverride(absl::string_view tenant);
+  // Whether PartitionOf answers from the watched copy of the tenants
+  // bucket now (false: it reads the bucket); starts the watch. For tests.
+  bool RoutesCached();
 
   // The live lease of `partition`; nullopt if nobody holds it.
   absl::StatusOr<std::optional<LeaseInfo>> Lease(int partition);
@@ -122,8 +137,13 @@ class Cluster {
   absl::StatusOr<std::vector<std::string>> LiveNodes();
 
  private:
-  Cluster(JetStream& js, ClusterNames names) : js_(js), names_(std::move(names)) {}
+  class TenantRoutes;  // the tenants bucket, kept by a watch
+  Cluster(JetStream& js, ClusterNames names);
   absl::Status CheckPartition(int partition) const;
+  // The partition an override value names; kDataLoss if it names none.
+  absl::StatusOr<int> ParseOverride(absl::string_view tenant,
+                                    absl::string_view value) const;
+  TenantRoutes& Routes();  // started on first use
 
   JetStream& js_;
   ClusterNames names_;
@@ -132,6 +152,8 @@ class Cluster {
   absl::Duration lease_ttl_;
   std::unique_ptr<KvBucket> leases_;
   std::unique_ptr<KvBucket> tenants_;
+  std::once_flag routes_once_;
+  std::unique_ptr<TenantRoutes> routes_;  // Goes before tenants_.
 };
 
 // Decodes a lease value; kDataLoss naming the partition if it does not.

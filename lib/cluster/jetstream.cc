@@ -557,6 +557,10 @@ absl::StatusOr<std::string> JetStream::Request(absl::string_view subject,
                          : static_cast<size_t>(natsMsg_GetDataLength(reply.get())));
 }
 
+absl::Duration JetStream::request_timeout() const {
+  return absl::Milliseconds(conn_->wait_ms);
+}
+
 Responder::Responder(std::unique_ptr<Handle> handle)
     : handle_(std::move(handle)) {}
 Responder::~Responder() = default;
@@ -672,6 +676,56 @@ absl::StatusOr<std::vector<std::string>> KvBucket::Keys(absl::string_view prefix
     out.emplace_back(key);
   }
   return out;
+}
+
+struct KvWatcher::Handle {
+  std::shared_ptr<JetStream::Conn> conn;  // keeps the connection open
+  kvWatcher* w = nullptr;
+  std::string bucket;
+  ~Handle() {
+    if (w != nullptr) kvWatcher_Destroy(w);
+  }
+};
+
+absl::StatusOr<std::unique_ptr<KvWatcher>> KvBucket::WatchAll() {
+  auto handle = std::make_unique<KvWatcher::Handle>();
+  handle->conn = handle_->conn;
+  handle->bucket = handle_->name;
+  natsStatus s = kvStore_WatchAll(&handle->w, handle_->kv, nullptr);
+  if (s != NATS_OK) {
+    handle->w = nullptr;
+    return FromNats(s, 0, absl::StrCat("kv ", handle_->name, ": watch"));
+  }
+  return std::unique_ptr<KvWatcher>(new KvWatcher(std::move(handle)));
+}
+
+KvWatcher::KvWatcher(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
+KvWatcher::~KvWatcher() = default;
+
+void KvWatcher::Stop() { kvWatcher_Stop(handle_->w); }
+
+absl::StatusOr<std::optional<KvChange>> KvWatcher::Next(absl::Duration timeout) {
+  OwnedKvEntry entry;
+  natsStatus s = kvWatcher_Next(entry.out(), handle_->w, Millis(timeout));
+  if (s == NATS_ILLEGAL_STATE) {
+    return absl::CancelledError(
+        absl::StrCat("kv ", handle_->bucket, ": watch stopped"));
+  }
+  if (s != NATS_OK) {
+    return FromNats(s, 0, absl::StrCat("kv ", handle_->bucket, ": watch"));
+  }
+  if (entry.get() == nullptr) return std::optional<KvChange>();  // initial done
+  KvChange change;
+  change.key = kvEntry_Key(entry.get());
+  change.revision = kvEntry_Revision(entry.get());
+  const kvOperation op = kvEntry_Operation(entry.get());
+  change.deleted = op == kvOp_Delete || op == kvOp_Purge;
+  const void* data = kvEntry_Value(entry.get());
+  if (data != nullptr && !change.deleted) {
+    change.value.assign(static_cast<const char*>(data),
+                        kvEntry_ValueLen(entry.get()));
+  }
+  return std::optional<KvChange>(std::move(change));
 }
 
 }  // namespace slate

@@ -139,7 +139,16 @@ struct KvEntry {
   uint64_t revision = 0;
 };
 
+// One change of a watched bucket (KvBucket::WatchAll).
+struct KvChange {
+  std::string key;
+  std::string value;  // empty for a delete
+  uint64_t revision = 0;
+  bool deleted = false;  // deleted or purged
+};
+
 class KvBucket;
+class KvWatcher;
 class Responder;
 
 // Answers one request: its payload in, the reply's payload out.
@@ -217,6 +226,9 @@ class JetStream {
                                       absl::string_view data,
                                       absl::Duration timeout);
 
+  // JetStreamOptions::request_timeout.
+  absl::Duration request_timeout() const;
+
   struct Conn;  // libnats handles; defined in jetstream.cc
 
  private:
@@ -272,11 +284,41 @@ class KvBucket {
   // could be placed on.
   absl::StatusOr<std::vector<std::string>> Keys(absl::string_view prefix = "");
 
+  // Follows every key of the bucket: first each key's current value, then
+  // every later change, in revision order (an ordered consumer: one
+  // request to the meta leader to set it up, which may not answer during
+  // an election or from a frozen server; libnats recreates it past a gap).
+  absl::StatusOr<std::unique_ptr<KvWatcher>> WatchAll();
+
   struct Handle;  // defined in jetstream.cc
 
  private:
   friend class JetStream;
   explicit KvBucket(std::unique_ptr<Handle> handle);
+  std::unique_ptr<Handle> handle_;
+};
+
+// A bucket's changes (KvBucket::WatchAll). Next is called by one thread at
+// a time; Stop from any thread.
+class KvWatcher {
+ public:
+  ~KvWatcher();
+  KvWatcher(const KvWatcher&) = delete;
+  KvWatcher& operator=(const KvWatcher&) = delete;
+
+  // The next change; nullopt once, after the values present when the watch
+  // began (the initial state is complete). kDeadlineExceeded when nothing
+  // came within `timeout`, kCancelled after Stop, kUnavailable when the
+  // connection is lost.
+  absl::StatusOr<std::optional<KvChange>> Next(absl::Duration timeout);
+  // Ends a waiting and every later Next with kCancelled.
+  void Stop();
+
+  struct Handle;  // defined in jetstream.cc
+
+ private:
+  friend class KvBucket;
+  explicit KvWatcher(std::unique_ptr<Handle> handle);
   std::unique_ptr<Handle> handle_;
 };
 

@@ -1,7 +1,10 @@
 #include "lib/cluster/node.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <functional>
 #include <iterator>
 #include <utility>
 
@@ -14,8 +17,110 @@
 
 namespace slate::cluster {
 
+// Runs tasks on threads started as needed (at most kMaxGroupCommands - 1),
+// kept until the node goes.
+class Node::GroupPool {
+ public:
+  ~GroupPool() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+
+  // Runs every task, the first on the calling thread, the others on the
+  // pool's, and returns when all have finished.
+  void RunAll(std::vector<std::function<void()>>& tasks) {
+    if (tasks.empty()) return;
+    std::mutex done_mu;
+    std::condition_variable done_cv;
+    size_t left = tasks.size() - 1;  // Guarded by done_mu.
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (size_t i = 1; i < tasks.size(); ++i) {
+        queue_.push_back([&, task = &tasks[i]] {
+          (*task)();
+          std::lock_guard<std::mutex> d(done_mu);
+          --left;
+          done_cv.notify_one();  // Under done_mu: the waiter's frame lives.
+        });
+      }
+      while (queue_.size() > idle_ &&
+             threads_.size() < static_cast<size_t>(kMaxGroupCommands - 1)) {
+        threads_.emplace_back([this] { Loop(); });
+        ++idle_;  // Counted idle until it takes its first task.
+      }
+    }
+    cv_.notify_all();
+    tasks[0]();
+    std::unique_lock<std::mutex> d(done_mu);
+    done_cv.wait(d, [&] { return left == 0; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    while (true) {
+      cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // Stopped.
+      std::function<void()> task = std::move(queue_.front());
+      queue_.pop_front();
+      --idle_;
+      l.unlock();
+      task();
+      l.lock();
+      ++idle_;
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // Guarded by mu_.
+  size_t idle_ = 0;                          // Guarded by mu_.
+  bool stop_ = false;                        // Guarded by mu_.
+  std::vector<std::thread> threads_;         // Guarded by mu_.
+};
+
+namespace {
+
+// Executes `command` on an owned partition's engine; the reply to send.
+ExecReply ExecuteOwned(PartitionEngine& engine, const std::string& node,
+                       int partition, const Command& command) {
+  absl::StatusOr<ExecuteResult> r;
+  if (!engine.writing()) {
+    r = absl::UnavailableError(absl::StrCat(
+        "node ", node, " no longer owns partition ", partition, "; retry"));
+  } else {
+    r = engine.engine().Execute(command);
+    if (!r.ok() && !engine.writing()) {
+      // The lease went during the command: the partition is moving.
+      r = absl::UnavailableError(absl::StrCat(
+          "node ", node, " lost partition ", partition, " (",
+          r.status().message(), "); retry"));
+    }
+  }
+  ExecReply reply;
+  reply.set_code(static_cast<int>(r.status().code()));
+  reply.set_message(std::string(r.status().message()));
+  if (r.ok()) *reply.mutable_result() = *std::move(r);
+  return reply;
+}
+
+ExecReply ErrorReply(const absl::Status& status) {
+  ExecReply reply;
+  reply.set_code(static_cast<int>(status.code()));
+  reply.set_message(std::string(status.message()));
+  return reply;
+}
+
+}  // namespace
+
 Node::Node(Cluster& cluster, const NodeOptions& options)
-    : cluster_(cluster), options_(options) {}
+    : cluster_(cluster),
+      options_(options),
+      pool_(std::make_unique<GroupPool>()) {}
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Start(Cluster& cluster,
                                                   const NodeOptions& options) {
@@ -50,7 +155,7 @@ void Node::Stop(bool release) {
   }
   for (auto& [p, o] : owned) {
     o.queries.reset();
-    o.responder.reset();  // No new commands; the running ones finish.
+    o.responders.clear();  // No new commands; the running ones finish.
     if (release) {
       o.engine->Release().IgnoreError();
     } else {
@@ -116,7 +221,7 @@ absl::Status Node::Tick() {
   }
   for (OwnedPartition& o : handed_over) {
     o.queries.reset();
-    o.responder.reset();  // The running commands finish first.
+    o.responders.clear();  // The running commands finish first.
     note(o.engine->Release());
   }
   for (int p = 0; p < cluster_.partitions(); ++p) {
@@ -163,7 +268,8 @@ absl::Status Node::Tick() {
       continue;
     }
     std::shared_ptr<PartitionEngine> shared(std::move(*engine));
-    absl::StatusOr<std::unique_ptr<Responder>> responder = Serve(p, shared);
+    absl::StatusOr<std::vector<std::unique_ptr<Responder>>> responder =
+        Serve(p, shared);
     if (!responder.ok()) {
       note(responder.status());
       shared->Release().IgnoreError();
@@ -173,7 +279,7 @@ absl::Status Node::Tick() {
         ServeQueries(p, shared);
     if (!queries.ok()) {
       note(queries.status());
-      responder->reset();
+      responder->clear();
       shared->Release().IgnoreError();
       continue;
     }
@@ -197,36 +303,66 @@ void Node::Log(absl::string_view message) const {
   }
 }
 
-absl::StatusOr<std::unique_ptr<Responder>> Node::Serve(
+absl::StatusOr<std::vector<std::unique_ptr<Responder>>> Node::Serve(
     int partition, std::shared_ptr<PartitionEngine> engine) {
   const std::string name = options_.name;
-  return cluster_.js().Respond(
+  std::vector<std::unique_ptr<Responder>> out;
+  absl::StatusOr<std::unique_ptr<Responder>> one = cluster_.js().Respond(
       cluster_.names().ExecSubject(partition),
       [engine, name, partition](absl::string_view request) {
-        ExecReply reply;
         Command command;
-        absl::StatusOr<ExecuteResult> r;
         if (!command.ParseFromArray(request.data(),
                                     static_cast<int>(request.size()))) {
-          r = absl::InvalidArgumentError("request: not a Command");
+          return ErrorReply(absl::InvalidArgumentError("request: not a Command"))
+              .SerializeAsString();
+        }
+        return ExecuteOwned(*engine, name, partition, command)
+            .SerializeAsString();
+      });
+  if (!one.ok()) return one.status();
+  out.push_back(*std::move(one));
+  GroupPool* pool = pool_.get();
+  absl::StatusOr<std::unique_ptr<Responder>> group = cluster_.js().Respond(
+      cluster_.names().ExecGroupSubject(partition),
+      [engine, name, partition, pool](absl::string_view request) {
+        ExecGroupRequest commands;
+        ExecGroupReply reply;
+        absl::Status refused;
+        if (!commands.ParseFromArray(request.data(),
+                                     static_cast<int>(request.size()))) {
+          refused = absl::InvalidArgumentError(
+              "request: not an ExecGroupRequest");
+        } else if (commands.commands_size() > kMaxGroupCommands) {
+          refused = absl::InvalidArgumentError(
+              absl::StrCat("group of ", commands.commands_size(),
+                           " commands; at most ", kMaxGroupCommands,
+                           " a request"));
         } else if (!engine->writing()) {
-          r = absl::UnavailableError(absl::StrCat(
+          refused = absl::UnavailableError(absl::StrCat(
               "node ", name, " no longer owns partition ", partition,
               "; retry"));
-        } else {
-          r = engine->engine().Execute(command);
-          if (!r.ok() && !engine->writing()) {
-            // The lease went during the command: the partition is moving.
-            r = absl::UnavailableError(absl::StrCat(
-                "node ", name, " lost partition ", partition, " (",
-                r.status().message(), "); retry"));
-          }
         }
-        reply.set_code(static_cast<int>(r.status().code()));
-        reply.set_message(std::string(r.status().message()));
-        if (r.ok()) *reply.mutable_result() = *std::move(r);
+        if (!refused.ok()) {
+          reply.set_code(static_cast<int>(refused.code()));
+          reply.set_message(std::string(refused.message()));
+          return reply.SerializeAsString();
+        }
+        const int n = commands.commands_size();
+        for (int i = 0; i < n; ++i) reply.add_replies();
+        std::vector<std::function<void()>> tasks;
+        tasks.reserve(n);
+        for (int i = 0; i < n; ++i) {
+          tasks.push_back([&, i] {
+            *reply.mutable_replies(i) =
+                ExecuteOwned(*engine, name, partition, commands.commands(i));
+          });
+        }
+        pool->RunAll(tasks);
         return reply.SerializeAsString();
       });
+  if (!group.ok()) return group.status();
+  out.push_back(*std::move(group));
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<Responder>> Node::ServeQueries(

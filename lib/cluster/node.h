@@ -28,6 +28,12 @@
 //   // Any command on any node: one the node does not own goes to the
 //   // owner (retried while ownership moves on failover).
 //
+// Groups: the owner also answers ClusterNames::ExecGroupSubject, several
+// commands in one request (lib/cluster/client.h RemoteExecuteGroup): it
+// runs them concurrently on the node's group threads (up to
+// kMaxGroupCommands - 1, started as needed), so the partition's log takes
+// their appends as one group commit, published as one message (or a few).
+//
 // Reads: with NodeOptions::query_handler set, the owner of a partition also
 // answers ClusterNames::QuerySubject (lib/cluster/client.h RemoteQuery),
 // from its engine's projections.
@@ -121,6 +127,7 @@ class Node {
   void KillForTest();
 
  private:
+  class GroupPool;
   Node(Cluster& cluster, const NodeOptions& options);
   void Loop();
   void Stop(bool release);
@@ -132,14 +139,17 @@ class Node {
 
   Cluster& cluster_;
   const NodeOptions options_;
+  // Runs group requests' commands; goes after every responder.
+  std::unique_ptr<GroupPool> pool_;
   mutable std::mutex mu_;
   struct OwnedPartition {
     std::shared_ptr<PartitionEngine> engine;
-    std::unique_ptr<Responder> responder;  // Go before the engine.
+    // Commands and groups of commands. Go before the engine.
+    std::vector<std::unique_ptr<Responder>> responders;
     std::unique_ptr<Responder> queries;    // Null: no query_handler.
   };
-  // Starts answering the partition's command subject.
-  absl::StatusOr<std::unique_ptr<Responder>> Serve(
+  // Starts answering the partition's command and group subjects.
+  absl::StatusOr<std::vector<std::unique_ptr<Responder>>> Serve(
       int partition, std::shared_ptr<PartitionEngine> engine);
   // Starts answering its query subject (null without a query_handler).
   absl::StatusOr<std::unique_ptr<Responder>> ServeQueries(

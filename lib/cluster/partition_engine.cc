@@ -1,5 +1,6 @@
 #include "lib/cluster/partition_engine.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -102,7 +103,8 @@ PartitionEngine::PartitionEngine(Cluster& cluster,
       options_(options),
       reader_(cluster, options.partition),
       timer_interval_(options.engine.sla_timer_interval) {
-  options_.engine.max_group_commit_events = 1;
+  options_.engine.max_group_commit_events = std::min(
+      options_.engine.max_group_commit_events, kMaxEventsPerMessage);
   // The engine fires no timer of its own: it would write timer events
   // while this is a follower (no replicator), in the local log only.
   options_.engine.sla_timer_interval = absl::ZeroDuration();

@@ -30,11 +30,14 @@
 // engine is opened without a timer; this class starts it (StartSlaTimer)
 // once it writes, and it fires only while the lease is held.
 //
-// Message = one append: the partition engines run with
-// Options::max_group_commit_events = 1, so each group commit is one
-// Engine::Execute (one atomic append of a command's streams) or one SLA
-// timer event; its Nats-Msg-Id is its first event's id (tenant-scoped,
-// unique in the log), so a publish retried after a timeout is stored once.
+// Message = one group commit: the engine's log gathers the appends queued
+// while it writes (concurrent Engine::Execute calls, e.g. a node's
+// ExecGroupRequest) into one group of at most kMaxEventsPerMessage events
+// (Options::max_group_commit_events, capped), published as one
+// PartitionBatch, fenced on the partition's last sequence: whole commands
+// only, so each command stays atomic. Its Nats-Msg-Id is its first event's
+// id (tenant-scoped, unique in the log), so a publish retried after a
+// timeout is stored once.
 #ifndef SLATE_LIB_CLUSTER_PARTITION_ENGINE_H_
 #define SLATE_LIB_CLUSTER_PARTITION_ENGINE_H_
 
@@ -53,6 +56,10 @@
 
 namespace slate::cluster {
 
+// Most events of one group commit, so one message (256 events of a few
+// hundred bytes stay far below NATS's 1 MiB payload limit).
+inline constexpr size_t kMaxEventsPerMessage = 256;
+
 struct PartitionEngineOptions {
   // The partition's local directory (created if missing). Required.
   std::string dir;
@@ -60,9 +67,10 @@ struct PartitionEngineOptions {
   std::string node;
   // The partition (0 .. partitions-1). Required.
   int partition = -1;
-  // The local engine's options; max_group_commit_events is set to 1 (one
-  // append per message), and sla_timer_interval drives this class's timer,
-  // on the writer only (the engine runs none of its own). Default: Options().
+  // The local engine's options; max_group_commit_events is capped at
+  // kMaxEventsPerMessage (one group per message), and sla_timer_interval
+  // drives this class's timer, on the writer only (the engine runs none of
+  // its own). Default: Options().
   Options engine;
   // How long OpenWriter waits for the lease (another node's may be
   // lapsing). Default: zero (one try).

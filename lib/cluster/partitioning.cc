@@ -49,6 +49,9 @@ std::string ClusterNames::BatchSubject(int partition) const {
 std::string ClusterNames::ExecSubject(int partition) const {
   return absl::StrCat(subject_, ".exec.p", partition);
 }
+std::string ClusterNames::ExecGroupSubject(int partition) const {
+  return absl::StrCat(subject_, ".execgroup.p", partition);
+}
 std::string ClusterNames::QuerySubject(int partition) const {
   return absl::StrCat(subject_, ".query.p", partition);
 }

@@ -56,6 +56,8 @@ class ClusterNames {
   // Where the partition's owner takes commands (request/reply, outside the
   // stream's subjects).
   std::string ExecSubject(int partition) const;   // "slate.exec.p3"
+  // Where the owner takes several commands in one request (ExecGroupRequest).
+  std::string ExecGroupSubject(int partition) const;  // "slate.execgroup.p3"
   // Where the owner answers read queries (NodeOptions::query_handler).
   std::string QuerySubject(int partition) const;  // "slate.query.p3"
   std::string ConfigBucket() const;               // "SLATE_CONFIG"

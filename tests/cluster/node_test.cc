@@ -20,6 +20,7 @@
 #include "lib/cluster/node.h"
 #include "lib/cluster/partition.pb.h"
 #include "tests/cluster/cluster_fixture.h"
+#include "tests/cluster/node_testing.h"
 #include "tests/testing/temp_dir.h"
 
 namespace slate::cluster {
@@ -64,17 +65,110 @@ class NodeTest : public ::testing::Test {
     return "";
   }
 
+  // Node "a" owning partition 0 and node "b" owning partition 1.
+  void StartTwoNodes() {
+    a_ = Node::Start(*f_->cluster, For("a", 1));
+    ASSERT_TRUE(a_.ok()) << a_.status();
+    ASSERT_EQ((*a_)->Owned(), std::vector<int>{0});
+    b_ = Node::Start(*f_->cluster, For("b", 0));
+    ASSERT_TRUE(b_.ok()) << b_.status();
+    ASSERT_EQ((*b_)->Owned(), std::vector<int>{1});
+  }
+
   std::unique_ptr<ClusterFixture> f_;
   testing::TempDir dir_;
+  // StartTwoNodes's; stopped before the directory and servers go.
+  absl::StatusOr<std::unique_ptr<Node>> a_, b_;
 };
 
+// Node::Execute routes by the cluster's watched copy of the tenants
+// bucket: an override set between two commands sends the second one to the
+// new partition's owner.
+TEST_F(NodeTest, AnOverrideRoutesTheTenantsNextCommand) {
+  ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
+  auto& a = a_;
+  auto& b = b_;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!f_->cluster->RoutesCached() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(f_->cluster->RoutesCached());
+
+  const std::string tenant = TenantOn(0);
+  ASSERT_TRUE((*a)->Execute(Open(tenant, 1)).ok());
+  ASSERT_TRUE(f_->cluster->SetOverride(tenant, 1).ok());
+  ASSERT_TRUE((*a)->Execute(Open(tenant, 2)).ok());
+  Engine& on_a = (*a)->Partition(0)->engine();
+  Engine& on_b = (*b)->Partition(1)->engine();
+  EXPECT_TRUE(on_a.LoadAggregate("incident", "INC1", tenant).ok());
+  EXPECT_FALSE(on_a.LoadAggregate("incident", "INC2", tenant).ok());
+  EXPECT_TRUE(on_b.LoadAggregate("incident", "INC2", tenant).ok());
+  // Cleared: back to its hash partition at once.
+  ASSERT_TRUE(f_->cluster->ClearOverride(tenant).ok());
+  ASSERT_TRUE((*b)->Execute(Open(tenant, 3)).ok());
+  EXPECT_TRUE(on_a.LoadAggregate("incident", "INC3", tenant).ok());
+  EXPECT_FALSE(on_b.LoadAggregate("incident", "INC3", tenant).ok());
+}
+
+// Several commands in one request (RemoteExecuteGroup): the owner runs
+// them together; each command's own result comes back in its place, each is
+// stored once, whole, at dense positions, and sending the group again
+// applies nothing twice.
+TEST_F(NodeTest, AGroupOfCommandsIsAppliedOnceEachInOrderOfReplies) {
+  ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
+  const std::vector<std::string> tenants = {TenantOn(0), TenantOn(1)};
+  std::vector<Command> group;
+  for (int n = 0; n < 40; ++n) group.push_back(Open(tenants[n % 2], n));
+  // The same command twice in one group: applied once.
+  group.push_back(Open(tenants[0], 0));
+  // A command of its own that fails: its error in its place only.
+  Command unknown;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  R"({"commandId":"ack-x","acknowledgeIncident":{"incidentId":"INC404","at":"2026-11-23T10:00:00Z"}})",
+                  &unknown)
+                  .ok());
+  unknown.set_tenant_id(tenants[1]);
+  group.push_back(unknown);
+
+  int64_t events[2] = {0, 0};  // what the results say each partition holds
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::vector<absl::StatusOr<ExecuteResult>> r =
+        RemoteExecuteGroup(*f_->cluster, group);
+    ASSERT_EQ(r.size(), group.size());
+    for (size_t i = 0; i + 1 < group.size(); ++i) {
+      ASSERT_TRUE(r[i].ok()) << i << ": " << r[i].status();
+      EXPECT_EQ(r[i]->command_id(), group[i].command_id()) << i;
+      EXPECT_EQ(r[i]->tenant_id(), group[i].tenant_id()) << i;
+      if (attempt == 1) {
+        EXPECT_TRUE(r[i]->idempotent_replay()) << i;
+      } else if (i < 40) {
+        for (const StreamAppend& a : r[i]->appends()) {
+          events[i % 2] += a.last_position() - a.first_position() + 1;
+        }
+      }
+    }
+    EXPECT_EQ(r.back().status().code(), absl::StatusCode::kNotFound)
+        << r.back().status();
+    // The two copies of command 0 name the same events.
+    EXPECT_EQ(r[0]->appends(0).first_position(),
+              r[40]->appends(0).first_position());
+  }
+  for (int p = 0; p < 2; ++p) {
+    absl::StatusOr<StreamContents> s = ReadStream(*f_->cluster, p);
+    ASSERT_TRUE(s.ok()) << s.status();  // dense, positions continuing
+    ASSERT_EQ(s->commands[tenants[p]].size(), 20u) << p;
+    for (const auto& [command, times] : s->commands[tenants[p]]) {
+      EXPECT_EQ(times, 1) << command;
+    }
+    EXPECT_EQ(s->events, events[p]) << p;
+    EXPECT_LE(s->batches, 20u) << p;
+  }
+}
+
 TEST_F(NodeTest, TheOtherNodeTakesOverADeadNodesPartition) {
-  auto a = Node::Start(*f_->cluster, For("a", 1));
-  ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_EQ((*a)->Owned(), std::vector<int>{0});
-  auto b = Node::Start(*f_->cluster, For("b", 0));
-  ASSERT_TRUE(b.ok()) << b.status();
-  ASSERT_EQ((*b)->Owned(), std::vector<int>{1});
+  ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
+  auto& a = a_;
+  auto& b = b_;
 
   const std::string on_a = TenantOn(0);
   const std::string on_b = TenantOn(1);

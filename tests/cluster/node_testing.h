@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "lib/api/tenant.h"
 #include "lib/cluster/cluster.h"
 #include "lib/cluster/jetstream.h"
 #include "lib/cluster/node.h"
@@ -113,7 +115,7 @@ inline std::vector<std::string> TenantsOnEveryPartition(Cluster& cluster,
 struct StreamContents {
   uint64_t batches = 0;
   int64_t events = 0;
-  // tenant -> correlation id of the batch's first event -> batches
+  // tenant -> correlation id (the command) -> batches holding it
   std::map<std::string, std::map<std::string, int>> commands;
 };
 
@@ -148,7 +150,14 @@ inline absl::StatusOr<StreamContents> ReadStream(Cluster& cluster,
       }
       ++out.events;
     }
-    ++out.commands[e.batch.tenant_id()][e.batch.events(0).correlation_id()];
+    // A batch holds one or several whole commands (a group commit): each
+    // counted once, by its events' tenant and correlation id.
+    std::set<std::pair<std::string, std::string>> in_batch;
+    for (const Envelope& ev : e.batch.events()) {
+      in_batch.emplace(std::string(StreamTenant(ev.stream())),
+                       ev.correlation_id());
+    }
+    for (const auto& [tenant, command] : in_batch) ++out.commands[tenant][command];
   }
   return out;
 }

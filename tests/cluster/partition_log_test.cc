@@ -51,6 +51,29 @@ class PartitionLogTest : public ::testing::Test {
   std::unique_ptr<ClusterFixture> f_;
 };
 
+// PartitionOf answers from a watched copy of the tenants bucket; an
+// override set or cleared through this Cluster routes the very next lookup.
+TEST_F(PartitionLogTest, AnOverrideRoutesTheNextLookupFromTheWatchedCopy) {
+  Start();
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!cluster().RoutesCached() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(cluster().RoutesCached());
+  const int hashed = HashPartition("acme", 4);
+  const int pinned = (hashed + 1) % 4;
+  EXPECT_EQ(*cluster().PartitionOf("acme"), hashed);
+  for (int round = 0; round < 20; ++round) {
+    const int to = round % 2 == 0 ? pinned : (pinned + 1) % 4;
+    ASSERT_TRUE(cluster().SetOverride("acme", to).ok());
+    EXPECT_EQ(*cluster().PartitionOf("acme"), to) << "round " << round;
+    ASSERT_TRUE(cluster().ClearOverride("acme").ok());
+    EXPECT_EQ(*cluster().PartitionOf("acme"), hashed) << "round " << round;
+  }
+  // Still answered from the copy: every change was seen in time.
+  EXPECT_TRUE(cluster().RoutesCached());
+}
+
 TEST_F(PartitionLogTest, InitCreatesMarkedStreamsAndFixesThePartitionCount) {
   Start();
   EXPECT_EQ(cluster().partitions(), 4);
