@@ -36,6 +36,19 @@ absl::StatusOr<T> WhileMoving(const RemoteOptions& options,
   }
 }
 
+// The status a reply (ExecReply, ExecGroupReply, QueryReply) carries.
+template <typename Reply>
+absl::Status StatusOf(const Reply& reply) {
+  return absl::Status(static_cast<absl::StatusCode>(reply.code()),
+                      reply.message());
+}
+
+// `st` with the partition it came from named.
+absl::Status OnPartition(int p, const absl::Status& st) {
+  return absl::Status(st.code(),
+                      absl::StrCat("partition ", p, ": ", st.message()));
+}
+
 // Sends `bytes` to `subject` (partition `p`'s) until its owner answers
 // with a status other than "moving" or retry_for passes. `what` names the
 // request in errors. Reply: ExecReply or QueryReply.
@@ -53,14 +66,11 @@ absl::StatusOr<Reply> Ask(Cluster& cluster, int p, const std::string& subject,
           return absl::DataLossError(absl::StrCat(
               what, ": the reply from ", subject, " does not decode"));
         }
-        absl::Status st(static_cast<absl::StatusCode>(reply.code()),
-                        reply.message());
-        if (!st.ok()) return st;
+        if (absl::Status st = StatusOf(reply); !st.ok()) return st;
         return reply;
       });
   if (r.ok() || absl::IsDataLoss(r.status())) return r;
-  return absl::Status(r.status().code(), absl::StrCat("partition ", p, ": ",
-                                                      r.status().message()));
+  return OnPartition(p, r.status());
 }
 
 // The partition of `tenant` (a KV read of its override), retried as a
@@ -161,15 +171,13 @@ std::vector<absl::StatusOr<ExecuteResult>> RemoteExecuteGroup(
             continue;
           }
           ExecReply& one = *reply->mutable_replies(static_cast<int>(k - from));
-          absl::Status st(static_cast<absl::StatusCode>(one.code()),
-                          one.message());
+          const absl::Status st = StatusOf(one);
           if (st.ok()) {
             out[i] = std::move(*one.mutable_result());
           } else if (absl::IsUnavailable(st) && absl::Now() < deadline) {
             moving.push_back(i);  // the partition moved under it
           } else {
-            out[i] = absl::Status(st.code(), absl::StrCat("partition ", p, ": ",
-                                                          st.message()));
+            out[i] = OnPartition(p, st);
           }
         }
       }

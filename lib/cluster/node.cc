@@ -85,13 +85,27 @@ class Node::GroupPool {
 
 namespace {
 
+// What a node answers for a partition it no longer owns (clients retry).
+absl::Status NotOwner(const std::string& node, int partition) {
+  return absl::UnavailableError(absl::StrCat(
+      "node ", node, " no longer owns partition ", partition, "; retry"));
+}
+
+// A reply (ExecReply, ExecGroupReply, QueryReply) carrying `status`.
+template <typename Reply>
+Reply StatusReply(const absl::Status& status) {
+  Reply reply;
+  reply.set_code(static_cast<int>(status.code()));
+  reply.set_message(std::string(status.message()));
+  return reply;
+}
+
 // Executes `command` on an owned partition's engine; the reply to send.
 ExecReply ExecuteOwned(PartitionEngine& engine, const std::string& node,
                        int partition, const Command& command) {
   absl::StatusOr<ExecuteResult> r;
   if (!engine.writing()) {
-    r = absl::UnavailableError(absl::StrCat(
-        "node ", node, " no longer owns partition ", partition, "; retry"));
+    r = NotOwner(node, partition);
   } else {
     r = engine.engine().Execute(command);
     if (!r.ok() && !engine.writing()) {
@@ -101,17 +115,8 @@ ExecReply ExecuteOwned(PartitionEngine& engine, const std::string& node,
           r.status().message(), "); retry"));
     }
   }
-  ExecReply reply;
-  reply.set_code(static_cast<int>(r.status().code()));
-  reply.set_message(std::string(r.status().message()));
+  ExecReply reply = StatusReply<ExecReply>(r.status());
   if (r.ok()) *reply.mutable_result() = *std::move(r);
-  return reply;
-}
-
-ExecReply ErrorReply(const absl::Status& status) {
-  ExecReply reply;
-  reply.set_code(static_cast<int>(status.code()));
-  reply.set_message(std::string(status.message()));
   return reply;
 }
 
@@ -313,7 +318,8 @@ absl::StatusOr<std::vector<std::unique_ptr<Responder>>> Node::Serve(
         Command command;
         if (!command.ParseFromArray(request.data(),
                                     static_cast<int>(request.size()))) {
-          return ErrorReply(absl::InvalidArgumentError("request: not a Command"))
+          return StatusReply<ExecReply>(
+                     absl::InvalidArgumentError("request: not a Command"))
               .SerializeAsString();
         }
         return ExecuteOwned(*engine, name, partition, command)
@@ -326,7 +332,6 @@ absl::StatusOr<std::vector<std::unique_ptr<Responder>>> Node::Serve(
       cluster_.names().ExecGroupSubject(partition),
       [engine, name, partition, pool](absl::string_view request) {
         ExecGroupRequest commands;
-        ExecGroupReply reply;
         absl::Status refused;
         if (!commands.ParseFromArray(request.data(),
                                      static_cast<int>(request.size()))) {
@@ -338,16 +343,13 @@ absl::StatusOr<std::vector<std::unique_ptr<Responder>>> Node::Serve(
                            " commands; at most ", kMaxGroupCommands,
                            " a request"));
         } else if (!engine->writing()) {
-          refused = absl::UnavailableError(absl::StrCat(
-              "node ", name, " no longer owns partition ", partition,
-              "; retry"));
+          refused = NotOwner(name, partition);
         }
         if (!refused.ok()) {
-          reply.set_code(static_cast<int>(refused.code()));
-          reply.set_message(std::string(refused.message()));
-          return reply.SerializeAsString();
+          return StatusReply<ExecGroupReply>(refused).SerializeAsString();
         }
         const int n = commands.commands_size();
+        ExecGroupReply reply;
         for (int i = 0; i < n; ++i) reply.add_replies();
         std::vector<std::function<void()>> tasks;
         tasks.reserve(n);
@@ -374,14 +376,9 @@ absl::StatusOr<std::unique_ptr<Responder>> Node::ServeQueries(
       [engine, handler, name = options_.name,
        partition](absl::string_view request) {
         absl::StatusOr<std::string> r =
-            engine->writing()
-                ? handler(engine->engine(), partition, request)
-                : absl::UnavailableError(absl::StrCat(
-                      "node ", name, " no longer owns partition ", partition,
-                      "; retry"));
-        QueryReply reply;
-        reply.set_code(static_cast<int>(r.status().code()));
-        reply.set_message(std::string(r.status().message()));
+            engine->writing() ? handler(engine->engine(), partition, request)
+                              : NotOwner(name, partition);
+        QueryReply reply = StatusReply<QueryReply>(r.status());
         if (r.ok()) reply.set_body(*std::move(r));
         return reply.SerializeAsString();
       });

@@ -1339,8 +1339,9 @@ class RecordFold {
     if (p.policy.kind() == SLA_AGREEMENT_KIND_UC) {
       return TransitionUc(a, slot, p, item, c);
     }
-    std::optional<SlaClockInputKind> kind = SlaDecideInput(
-        p.Rules(slot.metric()), c->clock->phase(), item.transition);
+    const SlaCompiledRules& rules = p.Rules(slot.metric());
+    std::optional<SlaClockInputKind> kind =
+        SlaDecideInput(rules, c->clock->phase(), item.transition);
     if (!kind.has_value()) return absl::OkStatus();
     const SlaClockInput input = InputFor(*kind, p, item);
     Clk* fed = c;
@@ -1356,8 +1357,8 @@ class RecordFold {
     // pauses on never counts, also when the clock starts in it.
     if ((*kind == SlaClockInputKind::kStart ||
          *kind == SlaClockInputKind::kReopen) &&
-        SlaDecideInput(p.Rules(slot.metric()), fed->clock->phase(),
-                       item.transition) == SlaClockInputKind::kPause) {
+        SlaDecideInput(rules, fed->clock->phase(), item.transition) ==
+            SlaClockInputKind::kPause) {
       Feed(*fed, p, InputFor(SlaClockInputKind::kPause, p, item));
     }
     return absl::OkStatus();
